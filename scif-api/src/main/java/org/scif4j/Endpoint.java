@@ -1,0 +1,190 @@
+package org.scif4j;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A SCIF endpoint ({@code scif_epd_t}): bound to a port, it listens for or makes one
+ * connection, then moves bytes ({@link #send}/{@link #recv}) and memory (RMA) to its peer.
+ * Semantics and errors follow SCIF; see the project's SCIF-SPEC.md. Safe for use by several
+ * threads: sends are serialised with each other, and so are receives.
+ */
+public interface Endpoint extends AutoCloseable {
+    /**
+     * {@code scif_bind}.
+     *
+     * @param port the port, or 0 for the lowest free port from {@code PORT_RSVD + 1}
+     * @return the bound port
+     * @throws ScifException EACCES below 1024 without privilege, EINVAL if bound or the port
+     *                       is busy, EISCONN if listening or connected, ENOSPC if none free
+     */
+    int bind(int port) throws ScifException;
+
+    /**
+     * {@code scif_listen}: BOUND to LISTENING.
+     *
+     * @param backlog how many not yet accepted requests are queued; more are refused
+     * @throws ScifException EINVAL if not bound, EISCONN if listening or connected
+     */
+    void listen(int backlog) throws ScifException;
+
+    /**
+     * {@code scif_connect}: blocks until the listener accepts or the request is refused.
+     *
+     * @param peer the listening port
+     * @return the local port, bound automatically if the endpoint was unbound
+     * @throws ScifException ECONNREFUSED, ENODEV for an offline node, EISCONN, EOPNOTSUPP when
+     *                       listening, EINVAL when disconnected
+     */
+    int connect(PortId peer) throws ScifException;
+
+    /**
+     * {@code scif_accept}.
+     *
+     * @param flags {@link Scif#ACCEPT_SYNC} to block for a request, else 0
+     * @return a new connected endpoint sharing this listener's port
+     * @throws ScifException EAGAIN without SYNC and no request, EINTR when closed while
+     *                       waiting, EINVAL when not listening or for bad flags
+     */
+    Endpoint accept(int flags) throws ScifException;
+
+    /** @return this endpoint's node and port (port 0 while unbound) */
+    PortId localPort();
+
+    /** @return the connected peer's node and port, or {@code null} if never connected */
+    PortId peerPort();
+
+    /**
+     * {@code scif_send}: copies bytes from {@code src}'s position to its limit and advances
+     * the position by the count sent.
+     *
+     * @param src   the bytes
+     * @param flags {@link Scif#SEND_BLOCK} to send all of it, else 0 for what fits now
+     * @return the number of bytes sent (0 is a valid answer without SEND_BLOCK)
+     * @throws ScifException ENOTCONN, ECONNRESET, EINVAL for bad flags, EINTR
+     */
+    int send(ByteBuffer src, int flags) throws ScifException;
+
+    /**
+     * {@code scif_recv}: fills {@code dst} from its position towards its limit.
+     *
+     * @param dst   where the bytes go
+     * @param flags {@link Scif#RECV_BLOCK} to fill it, else 0 for what is there now
+     * @return the number of bytes received
+     * @throws ScifException ENOTCONN, ECONNRESET once drained after the peer closed, EINVAL,
+     *                       EINTR
+     */
+    int recv(ByteBuffer dst, int flags) throws ScifException;
+
+    /**
+     * {@code scif_register}: makes a window of this endpoint's registered address space.
+     *
+     * @param region page-aligned direct memory, a whole number of pages (position to limit)
+     * @param offset the window offset with {@link Scif#MAP_FIXED}, else a hint
+     * @param prot   {@link Scif#PROT_READ} and/or {@link Scif#PROT_WRITE}
+     * @param flags  0 or {@link Scif#MAP_FIXED}
+     * @return the offset of the window
+     * @throws ScifException EINVAL, EADDRINUSE, ENOMEM, ENOTCONN, ECONNRESET
+     */
+    long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException;
+
+    /**
+     * {@code scif_unregister}: removes the whole windows in {@code [offset, offset+length)}.
+     *
+     * @param offset page-aligned start
+     * @param length page-multiple length
+     * @throws ScifException EINVAL, ENXIO, ENOTCONN, ECONNRESET
+     */
+    void unregister(long offset, long length) throws ScifException;
+
+    /**
+     * {@code scif_readfrom}: copies the peer's {@code [remoteOffset, +length)} into this
+     * endpoint's {@code [localOffset, +length)}.
+     *
+     * @param localOffset  destination in the local registered address space
+     * @param length       bytes to copy
+     * @param remoteOffset source in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET
+     */
+    void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException;
+
+    /**
+     * {@code scif_writeto}: copies this endpoint's {@code [localOffset, +length)} to the
+     * peer's {@code [remoteOffset, +length)}.
+     *
+     * @param localOffset  source in the local registered address space
+     * @param length       bytes to copy
+     * @param remoteOffset destination in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET
+     */
+    void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException;
+
+    /**
+     * {@code scif_vreadfrom}: copies from the peer's registered address space into
+     * {@code dst}'s remaining bytes.
+     *
+     * @param dst          destination
+     * @param remoteOffset source in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET
+     */
+    void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException;
+
+    /**
+     * {@code scif_vwriteto}: copies {@code src}'s remaining bytes into the peer's registered
+     * address space.
+     *
+     * @param src          source
+     * @param remoteOffset destination in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET
+     */
+    void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException;
+
+    /**
+     * {@code scif_fence_mark}.
+     *
+     * @param flags exactly one of {@link Scif#FENCE_INIT_SELF} or {@link Scif#FENCE_INIT_PEER}
+     * @return the mark, an int that may be negative
+     * @throws ScifException EINVAL, ENOTCONN, ECONNRESET
+     */
+    int fenceMark(int flags) throws ScifException;
+
+    /**
+     * {@code scif_fence_wait}: blocks until every RMA covered by {@code mark} has completed.
+     *
+     * @param mark a value returned by {@link #fenceMark(int)}
+     * @throws ScifException ETIMEDOUT, EINTR, ENOTCONN, ECONNRESET
+     */
+    void fenceWait(int mark) throws ScifException;
+
+    /**
+     * {@code scif_fence_signal}: after the marked RMAs complete, stores 64-bit values in
+     * native byte order at the local and/or remote offset.
+     *
+     * @param localOffset  4-byte aligned offset in the local registered address space
+     * @param localValue   value for {@link Scif#SIGNAL_LOCAL}
+     * @param remoteOffset 4-byte aligned offset in the peer's registered address space
+     * @param remoteValue  value for {@link Scif#SIGNAL_REMOTE}
+     * @param flags        one INIT flag and at least one SIGNAL flag
+     * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET
+     */
+    void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue,
+                     int flags) throws ScifException;
+
+    /**
+     * {@code scif_mmap}: maps the peer's registered memory into this process.
+     *
+     * @param remoteOffset page-aligned offset in the peer's registered address space
+     * @param length       bytes to map, rounded up to whole pages
+     * @param prot         PROT_* rights wanted
+     * @return the mapping
+     * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET, EOPNOTSUPP
+     */
+    Mapping mmap(long remoteOffset, long length, int prot) throws ScifException;
+
+    /** {@code scif_close}: idempotent; wakes every call blocked on this endpoint. */
+    @Override
+    void close();
+}

@@ -1,0 +1,1 @@
+package org.scif4j.tests;
