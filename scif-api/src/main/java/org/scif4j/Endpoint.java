@@ -38,6 +38,20 @@ public interface Endpoint extends AutoCloseable {
     int connect(PortId peer) throws ScifException;
 
     /**
+     * Chooses blocking or non-blocking {@link #connect}, as {@code O_NONBLOCK} on the C
+     * endpoint's descriptor does. Non-blocking, the first connect throws EINPROGRESS, poll
+     * reports POLLOUT when the handshake has finished, and the next connect returns the local
+     * port or throws the handshake's error. It does not change send or recv, which take flags.
+     *
+     * @param block true (the default) for blocking connect
+     * @throws ScifException EBADF if closed
+     */
+    void configureBlocking(boolean block) throws ScifException;
+
+    /** @return whether {@link #connect} blocks (the default) */
+    boolean isBlocking();
+
+    /**
      * {@code scif_accept}.
      *
      * @param flags {@link Scif#ACCEPT_SYNC} to block for a request, else 0
