@@ -1,0 +1,147 @@
+package org.scif4j.tests;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A call running in its own thread, so that a test can block it, act on it from outside
+ * (close, interrupt, kill the peer) and then check how it ended, with an upper bound on the
+ * wait. Started through {@link ScifTestBase#async}, which joins it after the test.
+ *
+ * @param <T> the call's result
+ */
+public final class Async<T> {
+    private final FutureTask<T> task;
+    private final Thread thread;
+    private final String name;
+    private volatile boolean interruptedAtEnd;
+
+    Async(String name, Callable<T> call) {
+        this.name = name;
+        this.task = new FutureTask<>(() -> {
+            try {
+                return call.call();
+            } finally {
+                interruptedAtEnd = Thread.currentThread().isInterrupted();
+            }
+        });
+        this.thread = new Thread(task, "scif-test-" + name);
+        this.thread.setDaemon(true);
+    }
+
+    Async<T> start() {
+        thread.start();
+        return this;
+    }
+
+    /** @return the thread running the call */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** @return whether the thread's interrupt status was set when the call ended */
+    public boolean interruptedAtEnd() {
+        return interruptedAtEnd;
+    }
+
+    /** @return whether the call has ended */
+    public boolean isDone() {
+        return task.isDone();
+    }
+
+    /**
+     * Waits, with an upper bound, until the thread is parked inside the call (WAITING,
+     * TIMED_WAITING or BLOCKED), or has ended. A transport that busy-waits never parks; then
+     * this returns after a short bound and the caller goes on anyway: no assertion depends on
+     * it, it only makes it likely that the call is really blocked when the test acts.
+     */
+    public void awaitBlocked() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            Thread.State s = thread.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING
+                || s == Thread.State.BLOCKED || s == Thread.State.TERMINATED) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Waits for the result.
+     *
+     * @param timeout the upper bound
+     * @return the result
+     */
+    public T get(Duration timeout) {
+        try {
+            return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError(name + " failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new AssertionError(name + " still running after " + timeout + "; stack:"
+                + stack());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for " + name, e);
+        }
+    }
+
+    /**
+     * Waits for the call to fail and checks its errno.
+     *
+     * @param expected the errno it must fail with
+     * @param timeout  the upper bound
+     * @param what     what the test expects, for the message
+     * @return the exception
+     */
+    public ScifException awaitFailure(Errno expected, Duration timeout, String what) {
+        try {
+            T value = task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return fail(what + ": expected " + expected + " but " + name + " returned " + value);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof ScifException)) {
+                throw new AssertionError(what + ": expected " + expected + " but " + name
+                    + " threw " + e.getCause(), e.getCause());
+            }
+            ScifException se = (ScifException) e.getCause();
+            assertEquals(expected, se.errno(), what + ": " + se.getMessage());
+            return se;
+        } catch (TimeoutException e) {
+            throw new AssertionError(what + ": expected " + expected + " but " + name
+                + " still blocks after " + timeout + "; stack:" + stack());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for " + name, e);
+        }
+    }
+
+    void stop(Duration timeout) throws InterruptedException {
+        if (thread.isAlive()) {
+            thread.interrupt();
+            thread.join(timeout.toMillis());
+        }
+    }
+
+    private String stack() {
+        StringBuilder sb = new StringBuilder();
+        for (StackTraceElement e : thread.getStackTrace()) {
+            sb.append("\n    at ").append(e);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return name + (task.isDone() ? " (done)" : " (running)");
+    }
+}

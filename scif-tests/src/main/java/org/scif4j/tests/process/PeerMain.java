@@ -1,0 +1,262 @@
+package org.scif4j.tests.process;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import java.util.zip.CRC32;
+import org.scif4j.Endpoint;
+import org.scif4j.NodeIds;
+import org.scif4j.PollItem;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+
+/**
+ * The program a {@link PeerProcess} runs: attaches one node of a fabric, prints
+ * {@code READY self=N}, then obeys commands read line by line from stdin and answers each with
+ * one line, {@code OK key=value...} or {@code ERR ERRNO message}. Work that goes on in the
+ * background reports with {@code EVENT ...} lines. End of stdin, like {@code exit}, closes the
+ * node and ends the process.
+ *
+ * <p>Commands (named scenarios): {@code bind P}; {@code listen P BACKLOG}; {@code accept};
+ * {@code accept-async}; {@code connect NODE PORT}; {@code echo-server P} (accepts forever and
+ * echoes every connection); {@code sink P} (accepts one connection and never reads it);
+ * {@code stream NODE PORT BYTES SEED} (connect-and-stream pseudo-random bytes, then report the
+ * CRC32); {@code send BYTES SEED}; {@code recv BYTES}; {@code block-in-recv} (a background
+ * blocking recv whose end is reported as an event); {@code close}; {@code nodeids};
+ * {@code exit}.
+ */
+public final class PeerMain {
+    private final ScifNode node;
+    private final PrintStream out;
+    private volatile Endpoint listener;
+    private volatile Endpoint conn;
+
+    private PeerMain(ScifNode node, PrintStream out) {
+        this.node = node;
+        this.out = out;
+    }
+
+    /**
+     * Runs the peer.
+     *
+     * @param args the fabric URI of the node to attach
+     */
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
+            true, StandardCharsets.UTF_8);
+        if (args.length != 1) {
+            out.println("ERR EINVAL usage: PeerMain FABRIC-URI");
+            System.exit(2);
+        }
+        ScifNode node;
+        try {
+            node = Scif.attach(args[0]);
+        } catch (ScifException e) {
+            out.println("ERR " + e.errno() + " " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        PeerMain peer = new PeerMain(node, out);
+        peer.line("READY self=" + node.selfId());
+        try (BufferedReader in = new BufferedReader(
+            new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            String command;
+            while ((command = in.readLine()) != null) {
+                if (command.isBlank()) {
+                    continue;
+                }
+                if (command.trim().equals("exit")) {
+                    break;
+                }
+                peer.line(peer.execute(command.trim().split("\\s+")));
+            }
+        } catch (IOException e) {
+            e.printStackTrace();
+        }
+        node.close();
+        peer.line("OK bye");
+        System.exit(0);
+    }
+
+    private synchronized void line(String text) {
+        out.println(text);
+        out.flush();
+    }
+
+    private String execute(String[] cmd) {
+        try {
+            switch (cmd[0]) {
+                case "bind": {
+                    Endpoint ep = node.open();
+                    return "OK port=" + ep.bind(Integer.parseInt(cmd[1]));
+                }
+                case "listen": {
+                    Endpoint ep = node.open();
+                    int port = ep.bind(Integer.parseInt(cmd[1]));
+                    ep.listen(Integer.parseInt(cmd[2]));
+                    listener = ep;
+                    return "OK port=" + port;
+                }
+                case "accept": {
+                    conn = listener.accept(Scif.ACCEPT_SYNC);
+                    return "OK peer=" + conn.peerPort() + " port=" + conn.localPort().port();
+                }
+                case "accept-async": {
+                    background("accept", () -> {
+                        conn = listener.accept(Scif.ACCEPT_SYNC);
+                        line("EVENT ACCEPTED peer=" + conn.peerPort());
+                    });
+                    return "OK";
+                }
+                case "connect": {
+                    Endpoint ep = node.open();
+                    int port = ep.connect(new PortId(Integer.parseInt(cmd[1]),
+                        Integer.parseInt(cmd[2])));
+                    conn = ep;
+                    return "OK port=" + port;
+                }
+                case "echo-server":
+                    return echoServer(Integer.parseInt(cmd[1]));
+                case "sink": {
+                    String ok = execute(new String[] {"listen", cmd[1], "1"});
+                    execute(new String[] {"accept-async"});
+                    return ok;
+                }
+                case "stream": {
+                    String ok = execute(new String[] {"connect", cmd[1], cmd[2]});
+                    if (!ok.startsWith("OK")) {
+                        return ok;
+                    }
+                    return ok + " " + send(Integer.parseInt(cmd[3]), Long.parseLong(cmd[4]))
+                        .substring(3);
+                }
+                case "send":
+                    return send(Integer.parseInt(cmd[1]), Long.parseLong(cmd[2]));
+                case "recv": {
+                    ByteBuffer dst = ByteBuffer.allocate(Integer.parseInt(cmd[1]));
+                    int n = conn.recv(dst, Scif.RECV_BLOCK);
+                    return "OK n=" + n + " crc=" + crc(dst.array(), n);
+                }
+                case "block-in-recv": {
+                    Endpoint ep = conn;
+                    background("recv", () -> {
+                        ByteBuffer dst = ByteBuffer.allocate(1);
+                        try {
+                            int n = ep.recv(dst, Scif.RECV_BLOCK);
+                            line("EVENT RECV n=" + n);
+                        } catch (ScifException e) {
+                            line("EVENT RECV-ERR " + e.errno() + " " + e.getMessage());
+                        }
+                    });
+                    return "OK";
+                }
+                case "close":
+                    conn.close();
+                    return "OK";
+                case "nodeids": {
+                    NodeIds ids = node.nodeIds();
+                    return "OK self=" + ids.self() + " online=" + Arrays.stream(ids.online())
+                        .mapToObj(Integer::toString).collect(Collectors.joining(","));
+                }
+                default:
+                    return "ERR EINVAL unknown command " + String.join(" ", cmd);
+            }
+        } catch (ScifException e) {
+            return "ERR " + e.errno() + " " + e.getMessage();
+        } catch (RuntimeException e) {
+            return "ERR EINVAL " + e;
+        }
+    }
+
+    private String send(int bytes, long seed) throws ScifException {
+        byte[] data = randomBytes(seed, bytes);
+        int n = conn.send(ByteBuffer.wrap(data), Scif.SEND_BLOCK);
+        return "OK sent=" + n + " crc=" + crc(data, n);
+    }
+
+    private String echoServer(int port) throws ScifException {
+        Endpoint ep = node.open();
+        int bound = ep.bind(port);
+        ep.listen(16);
+        listener = ep;
+        background("echo-accept", () -> {
+            while (true) {
+                Endpoint c = ep.accept(Scif.ACCEPT_SYNC);
+                background("echo", () -> echo(c));
+            }
+        });
+        return "OK port=" + bound;
+    }
+
+    /** Echoes until the peer goes away; then closes the endpoint. */
+    private static void echo(Endpoint c) throws ScifException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
+        PollItem[] items = {new PollItem(c, Scif.POLLIN)};
+        try {
+            while (true) {
+                Scif.poll(items, -1);
+                buf.clear();
+                int n = c.recv(buf, 0);
+                if (n == 0 && (items[0].revents() & (Scif.POLLHUP | Scif.POLLERR)) != 0) {
+                    return;
+                }
+                buf.flip();
+                c.send(buf, Scif.SEND_BLOCK);
+            }
+        } finally {
+            c.close();
+        }
+    }
+
+    /** A task of a background thread. */
+    private interface Task {
+        void run() throws ScifException;
+    }
+
+    private void background(String name, Task task) {
+        Thread t = new Thread(() -> {
+            try {
+                task.run();
+            } catch (ScifException e) {
+                line("EVENT " + name.toUpperCase(java.util.Locale.ROOT) + "-ERR " + e.errno()
+                    + " " + e.getMessage());
+            }
+        }, "peer-" + name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * The pseudo-random bytes both sides of a stream agree on.
+     *
+     * @param seed  the seed
+     * @param bytes how many
+     * @return the bytes
+     */
+    public static byte[] randomBytes(long seed, int bytes) {
+        byte[] data = new byte[bytes];
+        new SplittableRandom(seed).nextBytes(data);
+        return data;
+    }
+
+    /**
+     * CRC32 of a prefix of an array.
+     *
+     * @param data the bytes
+     * @param n    how many of them
+     * @return the checksum
+     */
+    public static long crc(byte[] data, int n) {
+        CRC32 crc = new CRC32();
+        crc.update(data, 0, n);
+        return crc.getValue();
+    }
+}
