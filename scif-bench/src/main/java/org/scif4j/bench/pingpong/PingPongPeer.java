@@ -1,0 +1,86 @@
+package org.scif4j.bench.pingpong;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.scif4j.Endpoint;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+import org.scif4j.bench.process.ChildJvm;
+
+/**
+ * Node 1 of {@code scif pingpong}: attaches, says {@code READY}, connects to node 0's port and
+ * carries out its commands ({@link PeerProtocol}) until told to stop.
+ */
+public final class PingPongPeer {
+    private final String fabricUri;
+    private final int port;
+
+    /**
+     * @param fabricUri e.g. {@code shm:pingpong-42?node=1&wait=adaptive}
+     * @param port      the port node 0 listens on
+     */
+    public PingPongPeer(String fabricUri, int port) {
+        this.fabricUri = fabricUri;
+        this.port = port;
+    }
+
+    /**
+     * Runs until node 0 sends {@link PeerProtocol#OP_BYE}.
+     *
+     * @param ready where {@code READY} is printed once attached
+     * @throws ScifException when a SCIF call fails
+     */
+    public void run(PrintStream ready) throws ScifException {
+        try (ScifNode node = Scif.attach(fabricUri); Endpoint ep = node.open()) {
+            ready.println(ChildJvm.READY);
+            ready.flush();
+            ep.connect(new PortId(0, port));
+            serve(ep);
+        }
+    }
+
+    private static void serve(Endpoint ep) throws ScifException {
+        ByteBuffer command = ByteBuffer.allocateDirect(PeerProtocol.COMMAND_BYTES)
+            .order(ByteOrder.nativeOrder());
+        ByteBuffer message = ByteBuffer.allocateDirect(1);
+        while (true) {
+            command.clear();
+            ep.recv(command, Scif.RECV_BLOCK);
+            long op = command.getLong(0);
+            int size = Math.toIntExact(command.getLong(8));
+            long count = command.getLong(16);
+            if (op == PeerProtocol.OP_BYE) {
+                return;
+            }
+            if (message.capacity() != size) {
+                message = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+            }
+            if (op == PeerProtocol.OP_ECHO) {
+                echo(ep, message, count);
+            } else if (op == PeerProtocol.OP_STREAM) {
+                stream(ep, message, count);
+            } else {
+                throw new IllegalStateException("unknown command op " + op + " from node 0");
+            }
+        }
+    }
+
+    private static void echo(Endpoint ep, ByteBuffer message, long count) throws ScifException {
+        for (long i = 0; i < count; i++) {
+            message.clear();
+            ep.recv(message, Scif.RECV_BLOCK);
+            message.flip();
+            ep.send(message, Scif.SEND_BLOCK);
+        }
+    }
+
+    private static void stream(Endpoint ep, ByteBuffer message, long count) throws ScifException {
+        for (long i = 0; i < count; i++) {
+            message.clear();
+            ep.send(message, Scif.SEND_BLOCK);
+        }
+    }
+}

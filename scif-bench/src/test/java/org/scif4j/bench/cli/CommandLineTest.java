@@ -1,0 +1,151 @@
+package org.scif4j.bench.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+import org.scif4j.bench.Main;
+import org.scif4j.bench.pingpong.PingPongConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Parsing and exit codes of the {@code scif} command line; nothing here runs a benchmark. */
+class CommandLineTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(CommandLine cl, String... args) {
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    private int run(String... args) {
+        return run(Main.commandLine(), args);
+    }
+
+    @Test
+    void helpExitsZeroAndListsTheCommands() {
+        assertEquals(0, run("--help"));
+        assertTrue(out.toString().contains("pingpong"), out.toString());
+        assertTrue(out.toString().contains("info"), out.toString());
+        assertFalse(out.toString().contains("pingpong-peer"), "the peer command is hidden");
+    }
+
+    @Test
+    void pingpongHelpExitsZeroAndListsItsOptions() {
+        assertEquals(0, run("pingpong", "--help"));
+        for (String option : new String[] {"--fabric-name", "--wait", "--ring", "--round-trips",
+                "--stream-bytes", "--[no-]pin", "--json"}) {
+            assertTrue(out.toString().contains(option), option + " in " + out);
+        }
+        assertEquals(0, run("help", "pingpong"));
+    }
+
+    @Test
+    void versionExitsZero() {
+        assertEquals(0, run("--version"));
+        assertTrue(out.toString().startsWith("scif4j "), out.toString());
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertEquals(Main.USAGE, run());
+        assertEquals(Main.USAGE, run("pingpng"));
+        assertEquals(Main.USAGE, run("pingpong", "--no-such-option"));
+        assertEquals(Main.USAGE, run("pingpong", "--wait", "sometimes"));
+        assertEquals(Main.USAGE, run("pingpong", "--round-trips", "many"));
+        assertEquals(Main.USAGE, run("pingpong", "--round-trips", "0"));
+        assertEquals(Main.USAGE, run("pingpong", "--warmup", "-1"));
+        assertEquals(Main.USAGE, run("pingpong", "--ring", "1000"));
+        assertEquals(Main.USAGE, run("pingpong", "--ring", "2048"));
+        assertEquals(Main.USAGE, run("pingpong", "--ring", "3m"));
+        assertEquals(Main.USAGE, run("pingpong", "--stream-bytes", "lots"));
+        assertEquals(Main.USAGE, run("pingpong", "--fabric-name", "a/b"));
+        assertEquals(Main.USAGE, run("pingpong-peer", "--port", "1089"), "--fabric-name is required");
+        assertTrue(err.toString().contains("--ring must be a power of two"), err.toString());
+        assertTrue(err.toString().contains("Try 'scif pingpong --help'"), err.toString());
+    }
+
+    @Test
+    void infoIsNotAvailableYetAndExitsOne() {
+        assertEquals(Main.FAILED, run("info"));
+        assertTrue(err.toString().contains("info: not yet available"), err.toString());
+    }
+
+    @Test
+    void aFailingCommandExitsOneWithItsMessage() {
+        CommandLine cl = Main.commandLine();
+        cl.addSubcommand("boom", new Boom());
+        assertEquals(Main.FAILED, run(cl, "boom"));
+        assertTrue(err.toString().contains("scif boom: attach(shm:x?node=0): ENODEV, not built yet"),
+            err.toString());
+    }
+
+    @Test
+    void pingpongDefaults() {
+        PingPongConfig c = parse("pingpong");
+        assertEquals("pingpong-" + ProcessHandle.current().pid(), c.fabricName());
+        assertEquals("adaptive", c.waitMode());
+        assertEquals(0, c.ring());
+        assertTrue(c.roundTrips() >= 100_000, "PERF.md asks for >= 100,000 round trips");
+        assertTrue(c.warmupRoundTrips() > 0);
+        assertEquals(Runtime.getRuntime().availableProcessors() >= 2, c.pin());
+        assertNull(c.json());
+        assertEquals("shm:pingpong-" + ProcessHandle.current().pid() + "?node=1&wait=adaptive",
+            c.fabricUri(1));
+    }
+
+    @Test
+    void pingpongOptions() {
+        PingPongConfig c = parse("pingpong", "--fabric-name", "bench.1", "--wait", "SPIN",
+            "--ring", "64k", "--round-trips", "200_000", "--warmup", "0", "--stream-bytes", "1g",
+            "--messages", "5", "--no-pin", "--json", "out.json", "--timeout", "60");
+        assertEquals("bench.1", c.fabricName());
+        assertEquals("spin", c.waitMode());
+        assertEquals(65536, c.ring());
+        assertEquals(200_000, c.roundTrips());
+        assertEquals(0, c.warmupRoundTrips());
+        assertEquals(1L << 30, c.streamBytes());
+        assertEquals(16384, c.streamMessages());
+        assertEquals(5, c.messages());
+        assertFalse(c.pin());
+        assertEquals(Path.of("out.json"), c.json());
+        assertEquals(60, c.timeoutSeconds());
+        assertEquals("shm:bench.1?node=0&wait=spin&ring=65536", c.fabricUri(0));
+        assertTrue(parse("pingpong", "--pin").pin());
+    }
+
+    @Test
+    void sizes() {
+        SizeConverter s = new SizeConverter();
+        assertEquals(65536L, s.convert("65536"));
+        assertEquals(65536L, s.convert("64k"));
+        assertEquals(65536L, s.convert("64KiB"));
+        assertEquals(2L << 20, s.convert("2M"));
+        assertEquals(3L << 30, s.convert("3g"));
+        assertEquals(1_000_000L, s.convert("1_000_000"));
+    }
+
+    private static PingPongConfig parse(String... args) {
+        CommandLine cl = Main.commandLine();
+        cl.parseArgs(args);
+        PingPongCommand cmd = cl.getSubcommands().get("pingpong").getCommand();
+        return cmd.config();
+    }
+
+    @Command(name = "boom")
+    static final class Boom implements Callable<Integer> {
+        @Override
+        public Integer call() throws IOException {
+            throw new IOException("attach(shm:x?node=0): ENODEV, not built yet");
+        }
+    }
+}
