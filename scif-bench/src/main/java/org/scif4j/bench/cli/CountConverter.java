@@ -10,7 +10,8 @@ public final class CountConverter implements ITypeConverter<Long> {
         try {
             return Long.parseLong(value.trim().replace("_", "").replace(",", ""));
         } catch (NumberFormatException e) {
-            throw new TypeConversionException("'" + value + "' is not a count (e.g. 100000 or 100_000)");
+            throw new TypeConversionException("'" + value
+                + "' is not a count (e.g. 100000 or 100_000)");
         }
     }
 }

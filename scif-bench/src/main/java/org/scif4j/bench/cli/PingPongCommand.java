@@ -19,12 +19,12 @@ import picocli.CommandLine.Spec;
 /** {@code scif pingpong}: two nodes in two processes on the shm fabric, and the baselines. */
 @Command(name = "pingpong", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Two node processes on the shm fabric: latency and throughput of send/recv, with baselines.",
+        "Two node processes on the shm fabric: send/recv latency and throughput, and baselines.",
         "",
         "Two node processes on an embedded shm fabric exchange messages with send and recv:"
             + " 8 B round-trip latency (HdrHistogram percentiles), 64 KiB streaming throughput and"
-            + " the 64 B message rate. Then, in the same run, the baselines they are judged against:"
-            + " a raw two-process ping-pong over a mapped /dev/shm file (the physical floor) and a"
+            + " the 64 B message rate. Then, in the same run, the baselines they are judged"
+            + " against: a raw two-process ping-pong over a mapped /dev/shm file (the physical floor) and a"
             + " plain 64 KiB ByteBuffer copy. Prints the figures and their ratios; results go to"
             + " stdout, progress to stderr.",
         ""},
@@ -40,11 +40,13 @@ public final class PingPongCommand implements Callable<Integer> {
 
     @Option(names = "--wait", paramLabel = "MODE", defaultValue = "adaptive",
         converter = WaitMode.Converter.class,
-        description = "How blocked calls wait: spin, yield, block or adaptive (default: ${DEFAULT-VALUE}).")
+        description = "How blocked calls wait: spin, yield, block or adaptive"
+            + " (default: ${DEFAULT-VALUE}).")
     WaitMode wait;
 
     @Option(names = "--ring", paramLabel = "BYTES", converter = SizeConverter.class,
-        description = "Per-direction message ring, a power of two >= 4096 (default: the transport's).")
+        description = "Per-direction message ring, a power of two >= 4096"
+            + " (default: the transport's).")
     Long ring;
 
     @Option(names = "--round-trips", paramLabel = "N", converter = CountConverter.class,
@@ -58,7 +60,8 @@ public final class PingPongCommand implements Callable<Integer> {
     long warmup;
 
     @Option(names = "--stream-bytes", paramLabel = "BYTES", converter = SizeConverter.class,
-        defaultValue = "2g", description = "Bytes streamed in 64 KiB messages (default: ${DEFAULT-VALUE}).")
+        defaultValue = "2g",
+        description = "Bytes streamed in 64 KiB messages (default: ${DEFAULT-VALUE}).")
     long streamBytes;
 
     @Option(names = "--messages", paramLabel = "N", converter = CountConverter.class,
@@ -75,7 +78,8 @@ public final class PingPongCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-        description = "Stop the run (and its child processes) after this long (default: ${DEFAULT-VALUE}).")
+        description = "Stop the run (and its child processes) after this long"
+            + " (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
     @Override

@@ -11,7 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code scif}: the top-level command; does nothing by itself but list its subcommands. */
-@Command(name = "scif", mixinStandardHelpOptions = true, versionProvider = ScifCommand.Version.class,
+@Command(name = "scif", mixinStandardHelpOptions = true,
+    versionProvider = ScifCommand.Version.class,
     description = "scif4j tools: benchmarks, and what runs on this host.",
     subcommands = {PingPongCommand.class, InfoCommand.class, PingPongPeerCommand.class,
         picocli.CommandLine.HelpCommand.class},
@@ -33,7 +34,8 @@ public final class ScifCommand implements Callable<Integer> {
         @Override
         public String[] getVersion() throws IOException {
             Properties p = new Properties();
-            try (InputStream in = Version.class.getResourceAsStream("/org/scif4j/bench/version.properties")) {
+            try (InputStream in =
+                     Version.class.getResourceAsStream("/org/scif4j/bench/version.properties")) {
                 if (in != null) {
                     p.load(in);
                 }

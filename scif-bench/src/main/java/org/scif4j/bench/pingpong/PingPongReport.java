@@ -59,7 +59,8 @@ public final class PingPongReport {
             AERON_64B_MMSGS);
         if (!r.leftBehind().isEmpty()) {
             out.println();
-            out.println("WARNING: left behind under /dev/shm: " + String.join(", ", r.leftBehind()));
+            out.println("WARNING: left behind under /dev/shm: "
+                + String.join(", ", r.leftBehind()));
         }
     }
 

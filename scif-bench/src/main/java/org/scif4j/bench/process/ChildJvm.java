@@ -32,7 +32,8 @@ public final class ChildJvm implements AutoCloseable {
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::destroyAll, "scif-bench-children"));
+        Runtime.getRuntime().addShutdownHook(
+            new Thread(ChildJvm::destroyAll, "scif-bench-children"));
     }
 
     private final String name;

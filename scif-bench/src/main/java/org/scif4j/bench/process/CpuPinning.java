@@ -77,7 +77,7 @@ public record CpuPinning(boolean pinned, int parentCpu, int childCpu, String not
         }
     }
 
-    /** @return the command prefix that starts the child on {@link #childCpu()}; empty if unpinned */
+    /** @return the prefix that starts the child on {@link #childCpu()}; empty if unpinned */
     public List<String> childPrefix() {
         return pinned ? List.of(taskset, "-c", Integer.toString(childCpu)) : List.of();
     }

@@ -15,13 +15,14 @@ import org.scif4j.bench.stats.LatencyStats;
 
 /** The baselines run to completion and clean up; their numbers are not judged here. */
 class BaselineTest {
-    private static final String RAW_PREFIX = "scif4j-bench-raw-" + ProcessHandle.current().pid() + "-";
+    private static final String RAW_PREFIX =
+        "scif4j-bench-raw-" + ProcessHandle.current().pid() + "-";
 
     @Test
     void rawPingPongCompletesInTwoProcessesAndLeavesNoFileInDevShm() throws IOException {
         Path shm = Path.of("/dev/shm");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm),
-            "no writable /dev/shm");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+            Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm");
         LatencyStats s = new RawShmPingPong(shm, List.of()).run(1_000, 5_000);
         assertEquals(5_000, s.count());
         assertTrue(s.median() > 0 && s.median() <= s.p99() && s.p99() <= s.max(), s.toString());

@@ -69,7 +69,8 @@ class CommandLineTest {
         assertEquals(Main.USAGE, run("pingpong", "--ring", "3m"));
         assertEquals(Main.USAGE, run("pingpong", "--stream-bytes", "lots"));
         assertEquals(Main.USAGE, run("pingpong", "--fabric-name", "a/b"));
-        assertEquals(Main.USAGE, run("pingpong-peer", "--port", "1089"), "--fabric-name is required");
+        assertEquals(Main.USAGE, run("pingpong-peer", "--port", "1089"),
+            "--fabric-name is required");
         assertTrue(err.toString().contains("--ring must be a power of two"), err.toString());
         assertTrue(err.toString().contains("Try 'scif pingpong --help'"), err.toString());
     }
@@ -85,8 +86,8 @@ class CommandLineTest {
         CommandLine cl = Main.commandLine();
         cl.addSubcommand("boom", new Boom());
         assertEquals(Main.FAILED, run(cl, "boom"));
-        assertTrue(err.toString().contains("scif boom: attach(shm:x?node=0): ENODEV, not built yet"),
-            err.toString());
+        assertTrue(err.toString()
+            .contains("scif boom: attach(shm:x?node=0): ENODEV, not built yet"), err.toString());
     }
 
     @Test
