@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
         "Two node processes on an embedded shm fabric exchange messages with send and recv:"
             + " 8 B round-trip latency (HdrHistogram percentiles), 64 KiB streaming throughput and"
             + " the 64 B message rate. Then, in the same run, the baselines they are judged"
-            + " against: a raw two-process ping-pong over a mapped /dev/shm file (the physical floor) and a"
+            + " against: a raw two-process ping-pong over a mapped /dev/shm file (the physical"
+            + " floor) and a"
             + " plain 64 KiB ByteBuffer copy. Prints the figures and their ratios; results go to"
             + " stdout, progress to stderr.",
         ""},

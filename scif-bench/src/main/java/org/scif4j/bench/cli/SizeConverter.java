@@ -4,7 +4,7 @@ import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** A byte count: {@code 65536}, {@code 64k}, {@code 2m}, {@code 1g} (binary units), {@code 1_024}. */
+/** A byte count: {@code 65536}, {@code 64k}, {@code 2m}, {@code 1g} (binary), {@code 1_024}. */
 public final class SizeConverter implements ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
