@@ -1,0 +1,548 @@
+package org.scif4j.shm.internal;
+
+import static org.scif4j.shm.internal.FabricDescriptor.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+import org.scif4j.shm.ShmOptions;
+
+/**
+ * One JVM's attachment to one fabric directory: the mapped {@code fabric} file, this
+ * process's slot in it, the control-plane lock, and the watchdog that notices dead processes.
+ * Shared by every node this JVM attaches to the same fabric, and reference counted.
+ *
+ * <p>Invariants. Every change to the process or endpoint tables happens while holding
+ * {@link #lock()}; only the data path (rings, futex words, sleeper counts) is touched without
+ * it. A process that dies holding the lock is detected by its waiters, who take the lock over
+ * and reap the dead process's entries as their first act, so a half-made change by the dead
+ * process only ever concerns its own entries, which reaping frees.
+ */
+public final class Fabric {
+    private static final Map<Path, Fabric> OPEN = new HashMap<>();
+    private static final Pattern OWN_FILE = Pattern.compile(
+        "fabric|fabric\\.(new|dead)-\\d+-\\d+|conn-\\d+(\\.tmp)?|mem-\\d+-\\d+");
+    private static final long WATCHDOG_PERIOD_MILLIS = 200;
+    private static final long LOCK_OWNER_CHECK_NANOS = 20_000_000L;
+
+    private final Path dir;
+    private final SharedFile file;
+    private final int procSlot;
+    private final int pid;
+    private final EndpointTable endpoints;
+    private final ReentrantLock jvmLock = new ReentrantLock();
+    private final int[] nodeRefs = new int[ShmOptions.MAX_NODES];
+    private final Thread watchdog;
+    private final Poller poller;
+    private int refs;
+    private volatile boolean detached;
+
+    private Fabric(Path dir, SharedFile file, int procSlot) {
+        this.dir = dir;
+        this.file = file;
+        this.procSlot = procSlot;
+        this.pid = ProcessIdentity.selfPid();
+        this.endpoints = new EndpointTable(this);
+        this.poller = new Poller(this);
+        this.watchdog = new Thread(this::watch, "scif4j-watchdog-" + dir.getFileName());
+        this.watchdog.setDaemon(true);
+    }
+
+    /**
+     * Attaches this JVM to the fabric the options name, creating it if needed, or returns the
+     * attachment it already has.
+     *
+     * @param opts the fabric's options
+     * @param call the user's call, for messages
+     * @return the fabric, with one more reference
+     * @throws ScifException EINVAL for a corrupt or foreign fabric directory, ENOMEM when the
+     *                       process table is full, ENODEV when shared memory is unusable
+     */
+    public static Fabric acquire(ShmOptions opts, String call) throws ScifException {
+        Path dir = opts.fabricDir().toAbsolutePath().normalize();
+        synchronized (OPEN) {
+            Fabric f = OPEN.get(dir);
+            if (f == null) {
+                f = open(dir, call);
+                OPEN.put(dir, f);
+                f.watchdog.start();
+            }
+            f.refs++;
+            return f;
+        }
+    }
+
+    /** Drops one reference; the last one detaches this JVM and, if it was the last process, removes the fabric. */
+    public void release() {
+        synchronized (OPEN) {
+            if (--refs > 0) {
+                return;
+            }
+            OPEN.remove(dir);
+        }
+        detached = true;
+        watchdog.interrupt();
+        try {
+            watchdog.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        detach();
+    }
+
+    // ---------------------------------------------------------------- opening and closing
+
+    private static Fabric open(Path dir, String call) throws ScifException {
+        IOException last = null;
+        for (int attempt = 0; attempt < 200; attempt++) {
+            try {
+                Files.createDirectories(dir);
+                refuseForeignFiles(dir, call);
+                Path path = dir.resolve("fabric");
+                SharedFile file = Files.exists(path) ? mapExisting(path, call) : create(dir, path);
+                if (file == null) {
+                    continue; // lost a race with another creator or a departing last process
+                }
+                Fabric f = register(dir, file, call);
+                if (f != null) {
+                    return f;
+                }
+            } catch (NoSuchFileException | FileAlreadyExistsException e) {
+                last = e; // the directory or file came or went under us: try again
+            } catch (IOException e) {
+                throw new ScifException(Errno.ENODEV, call + ": ENODEV, cannot use fabric directory "
+                    + dir + ": " + e.getMessage(), e);
+            }
+        }
+        throw new ScifException(Errno.ENODEV, call + ": ENODEV, fabric directory " + dir
+            + " kept changing while attaching", last);
+    }
+
+    private static void refuseForeignFiles(Path dir, String call) throws IOException, ScifException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (!OWN_FILE.matcher(p.getFileName().toString()).matches()) {
+                    throw ScifException.of(call, Errno.EINVAL, "fabric directory " + dir + " holds "
+                        + p.getFileName() + ", which is not a scif4j file; a fabric directory must"
+                        + " hold only its own files: remove it, or choose another fabric name or dir=");
+                }
+            }
+        }
+    }
+
+    /** Validates the header with plain reads before mapping, so a foreign file is never mapped or grown. */
+    private static SharedFile mapExisting(Path path, String call) throws IOException, ScifException {
+        ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
+        long size;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            size = ch.size();
+            while (h.hasRemaining() && ch.read(h) >= 0) {
+                // read the header
+            }
+        }
+        h.flip();
+        String why = null;
+        if (h.remaining() < 64) {
+            why = "it is " + size + " bytes long, shorter than a header";
+        } else if (h.getLong(H_MAGIC) != MAGIC) {
+            why = "its magic number is 0x" + Long.toHexString(h.getLong(H_MAGIC)) + ", not 0x"
+                + Long.toHexString(MAGIC);
+        } else if (h.getInt(H_VERSION) != VERSION) {
+            why = "its layout version is " + h.getInt(H_VERSION) + "; this scif4j reads version " + VERSION;
+        } else if (h.getLong(H_FILE_SIZE) != FILE_SIZE || size != FILE_SIZE
+            || h.getInt(H_MAX_PROCESSES) != MAX_PROCESSES || h.getInt(H_MAX_ENDPOINTS) != MAX_ENDPOINTS) {
+            why = "its sizes (file " + size + ", header " + h.getLong(H_FILE_SIZE) + ") do not match"
+                + " version " + VERSION + "'s " + FILE_SIZE;
+        }
+        if (why != null) {
+            throw ScifException.of(call, Errno.EINVAL, path + " is not a valid scif4j fabric: " + why
+                + "; remove the directory " + path.getParent() + " if no process uses it");
+        }
+        return SharedFile.map(path, FILE_SIZE);
+    }
+
+    /** Initialises a new fabric file under a temporary name, then links it in atomically. */
+    private static SharedFile create(Path dir, Path path) throws IOException {
+        Path tmp = dir.resolve("fabric.new-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
+        SharedFile file = SharedFile.map(tmp, FILE_SIZE);
+        try {
+            file.putInt(H_VERSION, VERSION);
+            file.putInt(H_PAGE_SIZE, PAGE);
+            file.putLong(H_FILE_SIZE, FILE_SIZE);
+            file.putInt(H_MAX_PROCESSES, MAX_PROCESSES);
+            file.putInt(H_MAX_ENDPOINTS, MAX_ENDPOINTS);
+            file.putInt(H_MAX_NODES, ShmOptions.MAX_NODES);
+            file.putInt(H_STATE, STATE_ACTIVE);
+            file.putLong(H_NEXT_CONNECTION_ID, 1);
+            file.putLong(H_CREATED_MILLIS, System.currentTimeMillis());
+            file.putLong(H_PROCESS_TABLE, PROCESS_TABLE_OFFSET);
+            file.putLong(H_ENDPOINT_TABLE, ENDPOINT_TABLE_OFFSET);
+            file.putLong(H_MAGIC, MAGIC); // last: a reader that sees the magic sees the rest
+            Files.createLink(path, tmp);
+            return file;
+        } catch (FileAlreadyExistsException e) {
+            file.close();
+            return null;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Takes a process slot; null when the fabric was closed by its last process meanwhile. */
+    private static Fabric register(Path dir, SharedFile file, String call) throws ScifException {
+        Fabric f = null;
+        int slot = -1;
+        // Lock before this process has a slot: a temporary Fabric runs the lock protocol with
+        // minus our pid as the owner, which waiters check for liveness by pid alone.
+        Fabric probe = new Fabric(dir, file, MAX_PROCESSES);
+        probe.lockAs(-ProcessIdentity.selfPid());
+        try {
+            if (file.getInt(H_STATE) != STATE_ACTIVE) {
+                return null;
+            }
+            probe.reapDeadProcessesLocked();
+            for (int i = 0; i < MAX_PROCESSES; i++) {
+                if (file.getInt(process(i) + P_STATE) == P_FREE) {
+                    slot = i;
+                    break;
+                }
+            }
+            if (slot < 0) {
+                throw ScifException.of(call, Errno.ENOMEM, "the fabric's process table is full ("
+                    + MAX_PROCESSES + " processes)");
+            }
+            long p = process(slot);
+            for (int i = 0; i < P_NODES_LONGS; i++) {
+                file.putLong(p + P_NODES + 8L * i, 0);
+            }
+            file.putInt(p + P_PID, ProcessIdentity.selfPid());
+            file.putLong(p + P_START_TIME, ProcessIdentity.startTime(ProcessIdentity.selfPid()));
+            file.putLong(p + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
+            file.putInt(p + P_STATE, P_LIVE);
+            f = new Fabric(dir, file, slot);
+            return f;
+        } finally {
+            probe.unlockAs();
+            if (f == null) {
+                file.close();
+            }
+        }
+    }
+
+    /** Leaves the fabric; the last process removes every file of it. */
+    private void detach() {
+        lock();
+        boolean last;
+        try {
+            reapDeadProcessesLocked();
+            freeProcessSlotLocked(procSlot);
+            last = liveProcessesLocked() == 0;
+            if (last) {
+                file.putInt(H_STATE, STATE_CLOSED);
+                removeFilesLocked();
+            }
+        } finally {
+            unlock();
+        }
+        file.close();
+        if (last) {
+            removeDirectories();
+        }
+    }
+
+    private void removeFilesLocked() {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (OWN_FILE.matcher(name).matches() && !name.equals("fabric")) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            // Rename first: a newcomer either mapped the old file (and sees CLOSED under the
+            // lock) or finds no file and creates a fresh one.
+            Path dead = dir.resolve("fabric.dead-" + pid + "-" + System.nanoTime());
+            Files.move(dir.resolve("fabric"), dead);
+            Files.deleteIfExists(dead);
+        } catch (IOException e) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                "scif4j: could not remove every file of fabric " + dir + ": " + e);
+        }
+    }
+
+    private void removeDirectories() {
+        try {
+            Files.deleteIfExists(dir);
+            Path parent = dir.getParent();
+            // Remove the root only when it is scif4j's own (the default /dev/shm/scif4j).
+            if (parent != null && parent.getFileName() != null
+                && parent.getFileName().toString().equals("scif4j")) {
+                Files.deleteIfExists(parent);
+            }
+        } catch (DirectoryNotEmptyException e) {
+            // another fabric, or a newcomer that is creating this one again: leave it
+        } catch (IOException e) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG, "rmdir " + dir + ": " + e);
+        }
+    }
+
+    // ---------------------------------------------------------------- the control-plane lock
+
+    /**
+     * Takes the fabric-wide control-plane lock: first this JVM's lock, then the shared word.
+     * Always in that order (one global order, so no two lockers deadlock). A shared owner
+     * that died is detected while waiting; the lock is taken over and the dead process reaped.
+     */
+    public void lock() {
+        lockAs(procSlot + 1);
+    }
+
+    /** Releases {@link #lock()}. */
+    public void unlock() {
+        unlockAs();
+    }
+
+    private void lockAs(int me) {
+        jvmLock.lock();
+        if (file.casInt(H_LOCK, 0, me)) {
+            return;
+        }
+        long lastCheck = System.nanoTime();
+        for (int spins = 0;; spins++) {
+            int owner = file.getInt(H_LOCK);
+            if (owner == 0) {
+                if (file.casInt(H_LOCK, 0, me)) {
+                    return;
+                }
+                continue;
+            }
+            if (spins < 200) {
+                Thread.onSpinWait();
+                continue;
+            }
+            long now = System.nanoTime();
+            if (now - lastCheck > LOCK_OWNER_CHECK_NANOS) {
+                lastCheck = now;
+                if (!processSlotAlive(owner - 1) && file.casInt(H_LOCK, owner, me)) {
+                    reapDeadProcessesLocked(); // the dead owner's half-done change was its own
+                    return;
+                }
+            }
+            file.addInt(H_LOCK_WAITERS, 1);
+            Futex.await(file.address(H_LOCK), owner, 5_000_000L);
+            file.addInt(H_LOCK_WAITERS, -1);
+        }
+    }
+
+    private void unlockAs() {
+        file.putInt(H_LOCK, 0);
+        if (file.getInt(H_LOCK_WAITERS) > 0) {
+            Futex.wakeAll(file.address(H_LOCK));
+        }
+        jvmLock.unlock();
+    }
+
+    /** @return whether the current thread holds the JVM half of the lock */
+    public boolean isLockedByMe() {
+        return jvmLock.isHeldByCurrentThread();
+    }
+
+    // ---------------------------------------------------------------- processes and nodes
+
+    private boolean processSlotAlive(int slot) {
+        if (slot < -1) {
+            return ProcessIdentity.startTime(-(slot + 1)) >= 0; // a registering process: -pid
+        }
+        if (slot < 0 || slot >= MAX_PROCESSES) {
+            return true;
+        }
+        long p = process(slot);
+        return file.getInt(p + P_STATE) == P_LIVE
+            && ProcessIdentity.isAlive(file.getInt(p + P_PID), file.getLong(p + P_START_TIME));
+    }
+
+    private int liveProcessesLocked() {
+        int n = 0;
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            if (file.getInt(process(i) + P_STATE) == P_LIVE) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Frees the entries of every process that has died. Caller holds the lock. */
+    void reapDeadProcessesLocked() {
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            if (i != procSlot && file.getInt(process(i) + P_STATE) == P_LIVE && !processSlotAlive(i)) {
+                endpoints.reapOwnerLocked(i);
+                freeProcessSlotLocked(i);
+            }
+        }
+    }
+
+    private void freeProcessSlotLocked(int slot) {
+        long p = process(slot);
+        for (int i = 0; i < P_NODES_LONGS; i++) {
+            file.putLong(p + P_NODES + 8L * i, 0);
+        }
+        file.putInt(p + P_PID, 0);
+        file.putInt(p + P_STATE, P_FREE);
+    }
+
+    /**
+     * Marks this process as attached as {@code node}.
+     *
+     * @param node node id
+     */
+    public void attachNode(int node) {
+        lock();
+        try {
+            if (nodeRefs[node]++ == 0) {
+                setNodeBitLocked(node, true);
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * Undoes one {@link #attachNode(int)}.
+     *
+     * @param node node id
+     */
+    public void detachNode(int node) {
+        lock();
+        try {
+            if (--nodeRefs[node] == 0) {
+                setNodeBitLocked(node, false);
+            }
+        } finally {
+            unlock();
+        }
+    }
+
+    private void setNodeBitLocked(int node, boolean on) {
+        long off = process(procSlot) + P_NODES + 8L * (node >>> 6);
+        long word = file.getLong(off);
+        file.putLong(off, on ? word | (1L << node) : word & ~(1L << node));
+    }
+
+    /** @param node a node id @return whether a live process is attached as it */
+    public boolean isOnline(int node) {
+        if (node < 0 || node >= ShmOptions.MAX_NODES) {
+            return false;
+        }
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long p = process(i);
+            if (file.getInt(p + P_STATE) == P_LIVE
+                && (file.getLong(p + P_NODES + 8L * (node >>> 6)) & (1L << node)) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return the online node ids, ascending */
+    public int[] onlineNodes() {
+        long[] bits = new long[P_NODES_LONGS];
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long p = process(i);
+            if (file.getInt(p + P_STATE) == P_LIVE) {
+                for (int w = 0; w < P_NODES_LONGS; w++) {
+                    bits[w] |= file.getLong(p + P_NODES + 8L * w);
+                }
+            }
+        }
+        return java.util.BitSet.valueOf(bits).stream().toArray();
+    }
+
+    // ---------------------------------------------------------------- the watchdog
+
+    /** Notices dead processes within a period and reaps them; keeps our heartbeat fresh. */
+    private void watch() {
+        while (!detached) {
+            try {
+                Thread.sleep(WATCHDOG_PERIOD_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (detached) {
+                return;
+            }
+            file.putLong(process(procSlot) + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
+            if (anyDeadProcess()) {
+                lock();
+                try {
+                    reapDeadProcessesLocked();
+                } finally {
+                    unlock();
+                }
+            }
+        }
+    }
+
+    private boolean anyDeadProcess() {
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            if (i != procSlot && file.getInt(process(i) + P_STATE) == P_LIVE && !processSlotAlive(i)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** @return the mapped fabric file */
+    public SharedFile file() {
+        return file;
+    }
+
+    /** @return the fabric's directory */
+    public Path dir() {
+        return dir;
+    }
+
+    /** @return this process's slot in the process table */
+    public int processSlot() {
+        return procSlot;
+    }
+
+    /** @return the endpoint table */
+    public EndpointTable endpoints() {
+        return endpoints;
+    }
+
+    /** @return the poller for endpoints of this fabric in this JVM */
+    public Poller poller() {
+        return poller;
+    }
+
+    /** @return a fabric-wide unique connection id */
+    public long nextConnectionId() {
+        return file.addLong(H_NEXT_CONNECTION_ID, 1) - 1;
+    }
+
+    /** @param slot a process slot @return the offset of its poll doorbell futex word */
+    public static long doorbell(int slot) {
+        return process(slot) + P_DOORBELL;
+    }
+
+    @Override
+    public String toString() {
+        return "Fabric[" + dir + ", process slot " + procSlot + "]";
+    }
+}

@@ -1,0 +1,134 @@
+package org.scif4j.shm.internal;
+
+/**
+ * Binary layout of a fabric's {@code fabric} file: header, process table, endpoint table.
+ * Offsets are named constants; {@code docs/shm-format.md} documents each field. All fields
+ * are native order (little-endian) and naturally aligned; ints that are futex words are
+ * 4-byte aligned.
+ */
+public final class FabricDescriptor {
+    /** "SCIF4JFB" read as a little-endian long. */
+    public static final long MAGIC = 0x4246344A46494353L;
+    /** Layout version; a file of another version is refused. */
+    public static final int VERSION = 1;
+    /** The page size SCIF assumes on host and card. */
+    public static final int PAGE = 4096;
+
+    // Header, in page 0.
+    public static final int H_MAGIC = 0;
+    public static final int H_VERSION = 8;
+    public static final int H_PAGE_SIZE = 12;
+    public static final int H_FILE_SIZE = 16;
+    public static final int H_MAX_PROCESSES = 24;
+    public static final int H_MAX_ENDPOINTS = 28;
+    public static final int H_MAX_NODES = 32;
+    /** {@link #STATE_ACTIVE} or {@link #STATE_CLOSED}. */
+    public static final int H_STATE = 36;
+    /** Control-plane lock: owning process slot + 1, or 0 when free. A futex word. */
+    public static final int H_LOCK = 40;
+    public static final int H_LOCK_WAITERS = 44;
+    public static final int H_NEXT_CONNECTION_ID = 48;
+    public static final int H_CREATED_MILLIS = 56;
+    public static final int H_PROCESS_TABLE = 64;
+    public static final int H_ENDPOINT_TABLE = 72;
+
+    public static final int STATE_ACTIVE = 1;
+    public static final int STATE_CLOSED = 2;
+
+    public static final int MAX_PROCESSES = 256;
+    public static final int MAX_ENDPOINTS = 8192;
+
+    // Process slot: one per JVM attached to the fabric.
+    public static final int PROCESS_SLOT = 128;
+    public static final int P_STATE = 0;
+    public static final int P_PID = 4;
+    public static final int P_START_TIME = 8;
+    public static final int P_HEARTBEAT_MILLIS = 16;
+    /** Futex word bumped to wake this process's pollers. */
+    public static final int P_DOORBELL = 24;
+    /** Bit set of the node ids this process is attached as: 5 longs, 320 bits. */
+    public static final int P_NODES = 32;
+    public static final int P_NODES_LONGS = 5;
+    public static final int P_FREE = 0;
+    public static final int P_LIVE = 1;
+
+    // Endpoint slot: one per open endpoint of any process.
+    public static final int ENDPOINT_SLOT = 128;
+    public static final int E_STATE = 0;
+    /** Owning process slot + 1. */
+    public static final int E_OWNER = 4;
+    /** Incremented each time the slot is handed out: (slot, gen) names one endpoint. */
+    public static final int E_GEN = 8;
+    public static final int E_NODE = 12;
+    public static final int E_PORT = 16;
+    public static final int E_FLAGS = 20;
+    public static final int E_PEER_NODE = 24;
+    public static final int E_PEER_PORT = 28;
+    public static final int E_PEER_SLOT = 32;
+    public static final int E_PEER_GEN = 36;
+    public static final int E_CONNECTION_ID = 40;
+    public static final int E_BACKLOG = 48;
+    public static final int E_QUEUE_COUNT = 52;
+    /** Listener: first queued connector's slot + 1. */
+    public static final int E_QUEUE_HEAD = 56;
+    public static final int E_QUEUE_TAIL = 60;
+    /** Queued connector: next connector's slot + 1. */
+    public static final int E_QUEUE_NEXT = 64;
+    /** Connector: 0 pending, {@link #CONNECT_ACCEPTED}, or minus the errno of the refusal. */
+    public static final int E_CONNECT_RESULT = 68;
+    /** Futex word: bumped on every event a waiter on this endpoint may be waiting for. */
+    public static final int E_EVENT_SEQ = 72;
+    /** Threads that announced they may sleep on {@link #E_EVENT_SEQ}. */
+    public static final int E_SLEEPERS = 76;
+    /** Poll calls watching this endpoint (they sleep on the owner's doorbell). */
+    public static final int E_POLLERS = 80;
+    /** Queued connector: the listener's slot + 1. */
+    public static final int E_LISTENER = 84;
+    /** Futex word bumped when send space is freed (and on every state change). */
+    public static final int E_SPACE_SEQ = 88;
+    /** Threads that announced they may sleep on {@link #E_SPACE_SEQ}. */
+    public static final int E_SPACE_SLEEPERS = 92;
+
+    public static final int FLAG_HOLDS_PORT = 1;
+    public static final int CONNECT_ACCEPTED = 1;
+
+    // Endpoint states, SCIF's own (SPEC §4.1).
+    public static final int FREE = 0;
+    public static final int UNBOUND = 1;
+    public static final int BOUND = 2;
+    public static final int LISTENING = 3;
+    public static final int CONNECTING = 4;
+    public static final int CONNECTED = 5;
+    public static final int DISCONNECTED = 6;
+
+    public static final long PROCESS_TABLE_OFFSET = PAGE;
+    public static final long ENDPOINT_TABLE_OFFSET = PROCESS_TABLE_OFFSET + (long) MAX_PROCESSES * PROCESS_SLOT;
+    public static final long FILE_SIZE = ENDPOINT_TABLE_OFFSET + (long) MAX_ENDPOINTS * ENDPOINT_SLOT;
+
+    private FabricDescriptor() {
+    }
+
+    /** @param slot process slot index @return offset of that slot */
+    public static long process(int slot) {
+        return PROCESS_TABLE_OFFSET + (long) slot * PROCESS_SLOT;
+    }
+
+    /** @param slot endpoint slot index @return offset of that slot */
+    public static long endpoint(int slot) {
+        return ENDPOINT_TABLE_OFFSET + (long) slot * ENDPOINT_SLOT;
+    }
+
+    /** @param state an endpoint state @return its SCIF name */
+    public static String stateName(int state) {
+        switch (state) {
+            case FREE: return "FREE";
+            case UNBOUND: return "UNBOUND";
+            case BOUND: return "BOUND";
+            case LISTENING: return "LISTENING";
+            case CONNECTING: return "CONNECTING";
+            case CONNECTED: return "CONNECTED";
+            case DISCONNECTED: return "DISCONNECTED";
+            default: return "?" + state;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package org.scif4j.shm.internal;
+
+import static org.scif4j.shm.internal.FabricDescriptor.E_POLLERS;
+import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
+
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+
+/**
+ * {@code scif_poll} for the endpoints of one fabric in this JVM. A waiting poll announces
+ * itself in every watched endpoint's poller count and sleeps on this process's doorbell,
+ * which whoever changes one of those endpoints rings (the sleeper protocol of {@link Waiter}).
+ */
+public final class Poller implements org.scif4j.spi.Poller {
+    private final Fabric fabric;
+
+    Poller(Fabric fabric) {
+        this.fabric = fabric;
+    }
+
+    @Override
+    public int poll(Endpoint[] endpoints, int[] events, int[] revents, long timeoutMillis) throws ScifException {
+        ShmEndpoint[] eps = new ShmEndpoint[endpoints.length];
+        for (int i = 0; i < eps.length; i++) {
+            eps[i] = (ShmEndpoint) endpoints[i];
+        }
+        int ready = scan(eps, events, revents);
+        if (ready > 0 || timeoutMillis == 0 || eps.length == 0) {
+            return ready;
+        }
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        SharedFile f = fabric.file();
+        for (ShmEndpoint e : eps) {
+            f.addInt(endpoint(e.slot()) + E_POLLERS, 1);
+        }
+        try {
+            int[] found = new int[1];
+            Waiter.Condition any = () -> (found[0] = scan(eps, events, revents)) > 0;
+            int r = eps[0].waiterForPoll().await(any, Fabric.doorbell(fabric.processSlot()), -1, deadline);
+            if (r == Waiter.INTERRUPTED) {
+                throw ScifException.of("poll(items=" + eps.length + ", timeout=" + timeoutMillis + ")",
+                    Errno.EINTR, "interrupted while waiting");
+            }
+            return r == Waiter.READY ? found[0] : 0;
+        } finally {
+            for (ShmEndpoint e : eps) {
+                f.addInt(endpoint(e.slot()) + E_POLLERS, -1);
+            }
+        }
+    }
+
+    private static int scan(ShmEndpoint[] eps, int[] events, int[] revents) {
+        int n = 0;
+        for (int i = 0; i < eps.length; i++) {
+            revents[i] = eps[i].pollEvents(events[i]);
+            if (revents[i] != 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

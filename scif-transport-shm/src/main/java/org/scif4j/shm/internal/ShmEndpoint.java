@@ -1,0 +1,736 @@
+package org.scif4j.shm.internal;
+
+import static org.scif4j.shm.internal.FabricDescriptor.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantLock;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.Mapping;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.spi.PollableEndpoint;
+
+/**
+ * A SCIF endpoint of the shm transport. Its SCIF state lives in its slot of the fabric's
+ * endpoint table, where peers in other processes change it (to DISCONNECTED, or CONNECTED by
+ * an acceptor); its bytes move through the connection file's rings.
+ *
+ * <p>Locks, always taken in this order: {@code ctl} (this endpoint's control calls and close),
+ * then the fabric lock. {@code sendLock} and {@code recvLock} each serialise one direction of
+ * the data path for a whole call, so concurrent sends never interleave; close takes them
+ * after marking the endpoint closed and waking every waiter, so the connection is unmapped
+ * only when no thread can touch it.
+ */
+public final class ShmEndpoint implements Endpoint, PollableEndpoint {
+    private final ShmNode node;
+    private final Fabric fabric;
+    private final EndpointTable table;
+    private final Waiter waiter;
+    private final int slot;
+    private final ReentrantLock ctl = new ReentrantLock();
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock recvLock = new ReentrantLock();
+    private volatile boolean closed;
+    private volatile boolean blocking = true;
+    private volatile Connection conn;
+    private volatile int port;
+    private volatile PortId peer;
+    private volatile int peerSlot = -1;
+    /** Connector: the connection file made for a request not yet answered. Guarded by ctl. */
+    private Connection pending;
+    private boolean asyncPending;
+    private long asyncDeadline;
+
+    private final Waiter.Condition readable;
+    private final Waiter.Condition writable;
+    private final Waiter.Condition answered;
+    private final Waiter.Condition requested;
+
+    ShmEndpoint(ShmNode node, int slot) {
+        this.node = node;
+        this.fabric = node.fabric();
+        this.table = fabric.endpoints();
+        this.waiter = node.waiter();
+        this.slot = slot;
+        // Long-lived conditions, so that waiting allocates nothing.
+        this.readable = () -> closed || table.state(slot) != CONNECTED || conn.in.available() > 0;
+        this.writable = () -> closed || table.state(slot) != CONNECTED || conn.out.free() > 0;
+        this.answered = () -> closed || table.get(slot, E_CONNECT_RESULT) != 0;
+        this.requested = () -> closed || table.state(slot) != LISTENING || table.get(slot, E_QUEUE_COUNT) > 0;
+    }
+
+    private ShmEndpoint(ShmNode node, int slot, Connection conn, int port, PortId peer, int peerSlot) {
+        this(node, slot);
+        this.conn = conn;
+        this.port = port;
+        this.peer = peer;
+        this.peerSlot = peerSlot;
+    }
+
+    // ---------------------------------------------------------------- ports and connections
+
+    @Override
+    public int bind(int requested) throws ScifException {
+        String call = "bind(port=" + requested + ")";
+        checkOpen(call);
+        if (requested < 0 || requested > 65535) {
+            throw ScifException.of(call, Errno.EINVAL, "port must be 0 (any) or 1..65535");
+        }
+        if (requested > 0 && requested < Scif.ADMIN_PORT_END && !node.options().privileged()) {
+            throw ScifException.of(call, Errno.EACCES, "ports 1.." + (Scif.ADMIN_PORT_END - 1)
+                + " need a node attached with privileged=true (as root), as SCIF needs CAP_SYS_ADMIN");
+        }
+        ctl.lock();
+        fabric.lock();
+        try {
+            checkOpen(call);
+            int state = table.state(slot);
+            if (state == BOUND) {
+                throw ScifException.of(call, Errno.EINVAL, "endpoint is already bound to port " + port);
+            }
+            if (state != UNBOUND) {
+                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
+                    + "; only an UNBOUND endpoint can be bound");
+            }
+            int p = requested == 0 ? table.lowestFreePortLocked(node.selfId()) : requested;
+            if (p < 0) {
+                throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+            }
+            if (requested != 0 && table.portBusyLocked(node.selfId(), p)) {
+                throw ScifException.of(call, Errno.EINVAL, "port " + p + " of node " + node.selfId()
+                    + " is in use; choose another or bind(0)");
+            }
+            table.holdPortLocked(slot, p);
+            table.set(slot, E_STATE, BOUND);
+            port = p;
+            return p;
+        } finally {
+            fabric.unlock();
+            ctl.unlock();
+        }
+    }
+
+    @Override
+    public void listen(int backlog) throws ScifException {
+        String call = "listen(backlog=" + backlog + ")";
+        checkOpen(call);
+        ctl.lock();
+        fabric.lock();
+        try {
+            checkOpen(call);
+            int state = table.state(slot);
+            if (state == UNBOUND || state == DISCONNECTED) {
+                throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
+                    + "; bind it first");
+            }
+            if (state != BOUND) {
+                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
+                    + "; only a BOUND endpoint can listen");
+            }
+            if (backlog <= 0) {
+                throw ScifException.of(call, Errno.EINVAL, "backlog must be at least 1");
+            }
+            table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
+            table.set(slot, E_STATE, LISTENING);
+        } finally {
+            fabric.unlock();
+            ctl.unlock();
+        }
+    }
+
+    @Override
+    public void configureBlocking(boolean block) throws ScifException {
+        checkOpen("configureBlocking(" + block + ")");
+        blocking = block;
+    }
+
+    @Override
+    public boolean isBlocking() {
+        return blocking;
+    }
+
+    @Override
+    public int connect(PortId dst) throws ScifException {
+        String call = "connect(peer=" + dst + ")";
+        checkOpen(call);
+        if (dst == null) {
+            throw ScifException.of(call, Errno.EINVAL, "peer is null; expected a PortId");
+        }
+        ctl.lock();
+        try {
+            checkOpen(call);
+            if (asyncPending) {
+                if (table.get(slot, E_CONNECT_RESULT) == 0 && System.nanoTime() - asyncDeadline < 0) {
+                    throw ScifException.of(call, Errno.EINPROGRESS, "the connection request is still"
+                        + " queued; poll for POLLOUT, then call connect again");
+                }
+                return finishConnect(call, Waiter.TIMED_OUT);
+            }
+            startConnect(call, dst);
+            if (!blocking) {
+                asyncPending = true;
+                asyncDeadline = System.nanoTime() + node.options().timeoutMillis() * 1_000_000L;
+                throw ScifException.of(call, Errno.EINPROGRESS, "non-blocking connect started;"
+                    + " poll for POLLOUT, then call connect again for the result");
+            }
+        } finally {
+            ctl.unlock();
+        }
+        // Wait without ctl, so that close() from another thread can end the wait.
+        long deadline = System.nanoTime() + node.options().timeoutMillis() * 1_000_000L;
+        int waited = waiter.await(answered, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS, deadline);
+        ctl.lock();
+        try {
+            return finishConnect(call, waited);
+        } finally {
+            ctl.unlock();
+        }
+    }
+
+    /** Validates, binds if needed, and queues the request on the listener. Caller holds ctl. */
+    private void startConnect(String call, PortId dst) throws ScifException {
+        if (dst.port() < 0 || dst.port() > 65535) {
+            throw ScifException.of(call, Errno.EINVAL, "port must be 1..65535");
+        }
+        fabric.lock();
+        try {
+            int state = table.state(slot);
+            if (state == LISTENING) {
+                throw ScifException.of(call, Errno.EOPNOTSUPP, "endpoint is LISTENING; a listener cannot connect");
+            }
+            if (state == CONNECTED || state == CONNECTING) {
+                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state));
+            }
+            if (state == DISCONNECTED) {
+                throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and cannot be"
+                    + " reused; close it and open a new one");
+            }
+            if (!fabric.isOnline(dst.node())) {
+                throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online;"
+                    + " online nodes: " + java.util.Arrays.toString(fabric.onlineNodes()));
+            }
+            if (state == UNBOUND) {
+                int p = table.lowestFreePortLocked(node.selfId());
+                if (p < 0) {
+                    throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+                }
+                table.holdPortLocked(slot, p);
+                table.set(slot, E_STATE, BOUND);
+                port = p;
+            }
+        } finally {
+            fabric.unlock();
+        }
+        long id = fabric.nextConnectionId();
+        Connection c;
+        try {
+            c = Connection.create(fabric.dir(), id, node.options().ringBytes());
+        } catch (IOException e) {
+            table.deleteConnectionFile(id);
+            throw new ScifException(Errno.ENOMEM, call + ": ENOMEM, cannot create connection file: " + e, e);
+        }
+        String refused = null;
+        fabric.lock();
+        try {
+            int listener = dst.port() == 0 ? -1 : table.findListenerLocked(dst.node(), dst.port());
+            if (listener < 0) {
+                refused = "no endpoint listens on " + dst;
+            } else if (!table.enqueueLocked(listener, slot)) {
+                refused = "the backlog of the listener on " + dst + " is full";
+            } else {
+                table.connectionId(slot, id);
+                table.set(slot, E_CONNECT_RESULT, 0);
+                table.set(slot, E_PEER_NODE, dst.node());
+                table.set(slot, E_PEER_PORT, dst.port());
+                table.set(slot, E_STATE, CONNECTING);
+                table.signal(listener);
+            }
+        } finally {
+            fabric.unlock();
+        }
+        if (refused != null) {
+            c.close();
+            table.deleteConnectionFile(id);
+            throw ScifException.of(call, Errno.ECONNREFUSED, refused + "; the endpoint stays bound to port "
+                + port + " and may retry");
+        }
+        pending = c;
+    }
+
+    /** Collects the answer to a queued request. Caller holds ctl. */
+    private int finishConnect(String call, int waited) throws ScifException {
+        Connection c = pending;
+        long id;
+        int result;
+        fabric.lock();
+        try {
+            result = table.get(slot, E_CONNECT_RESULT);
+            id = table.connectionId(slot);
+            if (closed) {
+                throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
+            }
+            pending = null;
+            asyncPending = false;
+            if (result == CONNECT_ACCEPTED) {
+                peerSlot = table.get(slot, E_PEER_SLOT) - 1;
+                peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
+                conn = c;
+                return port;
+            }
+            if (result == 0) {
+                table.unlinkLocked(slot); // withdraw: timed out or interrupted
+                table.set(slot, E_STATE, BOUND);
+            }
+            table.connectionId(slot, 0);
+        } finally {
+            fabric.unlock();
+        }
+        c.close();
+        table.deleteConnectionFile(id);
+        if (result < 0) {
+            Errno e = Errno.ofNumber(-result);
+            throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, "the listener refused or"
+                + " closed before accepting; the endpoint stays bound to port " + port + " and may retry");
+        }
+        if (waited == Waiter.INTERRUPTED) {
+            throw ScifException.of(call, Errno.EINTR, "interrupted while waiting to be accepted");
+        }
+        throw ScifException.of(call, Errno.ECONNREFUSED, "not accepted within " + node.options().timeoutMillis()
+            + " ms (the watchdog period, option timeout=); the endpoint stays bound and may retry");
+    }
+
+    @Override
+    public Endpoint accept(int flags) throws ScifException {
+        String call = "accept(flags=" + flags + ")";
+        checkOpen(call);
+        if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
+            throw ScifException.of(call, Errno.EINVAL, "flags may only hold ACCEPT_SYNC (1)");
+        }
+        while (true) {
+            ShmEndpoint accepted = tryAccept(call);
+            if (accepted != null) {
+                return accepted;
+            }
+            if ((flags & Scif.ACCEPT_SYNC) == 0) {
+                throw ScifException.of(call, Errno.EAGAIN, "no connection request is queued");
+            }
+            int waited = waiter.await(requested, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
+                Long.MAX_VALUE);
+            if (closed) {
+                throw ScifException.of(call, Errno.EINTR, "the listener was closed while accept waited");
+            }
+            if (waited == Waiter.INTERRUPTED) {
+                throw ScifException.of(call, Errno.EINTR, "interrupted while waiting for a request");
+            }
+        }
+    }
+
+    /** Takes the oldest queued request, if any, and makes the connected endpoint for it. */
+    private ShmEndpoint tryAccept(String call) throws ScifException {
+        ctl.lock();
+        fabric.lock();
+        try {
+            checkOpen(call);
+            while (true) {
+                int state = table.state(slot);
+                if (state != LISTENING) {
+                    throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
+                        + "; expected LISTENING");
+                }
+                int head = table.get(slot, E_QUEUE_HEAD);
+                if (head == 0) {
+                    return null;
+                }
+                int c = head - 1;
+                long id = table.connectionId(c);
+                table.unlinkLocked(c);
+                Connection cn;
+                try {
+                    cn = Connection.open(fabric.dir(), id);
+                } catch (IOException e) {
+                    table.answerLocked(c, -Errno.ECONNREFUSED.number());
+                    continue; // a request whose file is gone or corrupt is refused, never read
+                }
+                int ns = table.allocLocked(node.selfId());
+                if (ns < 0) {
+                    cn.close();
+                    table.answerLocked(c, -Errno.ENOMEM.number());
+                    throw ScifException.of(call, Errno.ENOMEM, "the fabric's endpoint table is full ("
+                        + MAX_ENDPOINTS + ")");
+                }
+                return link(ns, c, id, cn);
+            }
+        } finally {
+            fabric.unlock();
+            ctl.unlock();
+        }
+    }
+
+    private ShmEndpoint link(int ns, int c, long id, Connection cn) {
+        int cNode = table.get(c, E_NODE);
+        int cPort = table.get(c, E_PORT);
+        table.holdPortLocked(ns, port); // accepted endpoints share the listener's port
+        table.set(ns, E_PEER_NODE, cNode);
+        table.set(ns, E_PEER_PORT, cPort);
+        table.set(ns, E_PEER_SLOT, c + 1);
+        table.set(ns, E_PEER_GEN, table.get(c, E_GEN));
+        table.connectionId(ns, id);
+        table.set(ns, E_STATE, CONNECTED);
+        table.set(c, E_PEER_SLOT, ns + 1);
+        table.set(c, E_PEER_GEN, table.get(ns, E_GEN));
+        table.set(c, E_PEER_NODE, node.selfId());
+        table.set(c, E_PEER_PORT, port);
+        table.set(c, E_STATE, CONNECTED);
+        table.answerLocked(c, CONNECT_ACCEPTED);
+        ShmEndpoint e = new ShmEndpoint(node, ns, cn, port, new PortId(cNode, cPort), c);
+        node.adopt(e);
+        return e;
+    }
+
+    @Override
+    public PortId localPort() {
+        return new PortId(node.selfId(), port);
+    }
+
+    @Override
+    public PortId peerPort() {
+        return peer;
+    }
+
+    // ---------------------------------------------------------------- messages
+
+    @Override
+    public int send(ByteBuffer src, int flags) throws ScifException {
+        if (src == null) {
+            throw ScifException.of("send(src=null, flags=" + flags + ")", Errno.EFAULT, "src is null");
+        }
+        if (closed) {
+            checkOpen(sendCall(src, flags));
+        }
+        if (!src.hasRemaining()) {
+            return 0;
+        }
+        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
+            throw ScifException.of(sendCall(src, flags), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
+        }
+        boolean block = (flags & Scif.SEND_BLOCK) != 0;
+        lockInterruptibly(sendLock, src, flags, true);
+        try {
+            int total = 0;
+            while (true) {
+                Connection c = conn;
+                int state = table.state(slot);
+                if (closed || c == null || state != CONNECTED) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw notConnected(sendCall(src, flags), state);
+                }
+                int n = c.out.write(src);
+                if (n > 0) {
+                    total += n;
+                    table.wakeReceivers(peerSlot);
+                }
+                if (!src.hasRemaining() || !block) {
+                    return total;
+                }
+                if (n == 0 && waiter.await(writable, endpoint(slot) + E_SPACE_SEQ,
+                    endpoint(slot) + E_SPACE_SLEEPERS, Long.MAX_VALUE) == Waiter.INTERRUPTED) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
+                }
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public int recv(ByteBuffer dst, int flags) throws ScifException {
+        if (dst == null) {
+            throw ScifException.of("recv(dst=null, flags=" + flags + ")", Errno.EFAULT, "dst is null");
+        }
+        if (closed) {
+            checkOpen(recvCall(dst, flags));
+        }
+        if (dst.isReadOnly()) {
+            throw ScifException.of(recvCall(dst, flags), Errno.EFAULT, "dst is a read-only buffer");
+        }
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
+            throw ScifException.of(recvCall(dst, flags), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
+        }
+        boolean block = (flags & Scif.RECV_BLOCK) != 0;
+        lockInterruptibly(recvLock, dst, flags, false);
+        try {
+            int total = 0;
+            while (true) {
+                Connection c = conn;
+                if (closed || c == null) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw notConnected(recvCall(dst, flags), table.state(slot));
+                }
+                int n = c.in.read(dst);
+                if (n > 0) {
+                    total += n;
+                    table.wakeSenders(peerSlot);
+                    if (!dst.hasRemaining()) {
+                        return total;
+                    }
+                    continue;
+                }
+                int state = table.state(slot);
+                if (state != CONNECTED) {
+                    // The peer's bytes were published before its disconnect: drain them first.
+                    if (c.in.available() > 0) {
+                        continue;
+                    }
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw notConnected(recvCall(dst, flags), state);
+                }
+                if (!block) {
+                    return total;
+                }
+                if (waiter.await(readable, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
+                    Long.MAX_VALUE) == Waiter.INTERRUPTED) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
+                }
+            }
+        } finally {
+            recvLock.unlock();
+        }
+    }
+
+    private void lockInterruptibly(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+        try {
+            lock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ScifException.of(send ? sendCall(b, flags) : recvCall(b, flags), Errno.EINTR,
+                "interrupted while waiting for another " + (send ? "send" : "recv") + " on this endpoint");
+        }
+    }
+
+    private ScifException notConnected(String call, int state) {
+        if (closed) {
+            return ScifException.of(call, Errno.EINTR, "the endpoint was closed during the call");
+        }
+        if (state == DISCONNECTED) {
+            return ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection"
+                + " or was lost");
+        }
+        return ScifException.of(call, Errno.ENOTCONN, "endpoint is " + stateName(state) + "; expected CONNECTED");
+    }
+
+    private static String sendCall(ByteBuffer b, int flags) {
+        return "send(len=" + b.remaining() + ", flags=" + flags + ")";
+    }
+
+    private static String recvCall(ByteBuffer b, int flags) {
+        return "recv(len=" + b.remaining() + ", flags=" + flags + ")";
+    }
+
+    // ---------------------------------------------------------------- RMA (issue 3)
+
+    @Override
+    public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
+        throw rmaNotYet("register(offset=" + offset + ", prot=" + prot + ", flags=" + flags + ")");
+    }
+
+    @Override
+    public void unregister(long offset, long length) throws ScifException {
+        throw rmaNotYet("unregister(offset=" + offset + ", length=" + length + ")");
+    }
+
+    @Override
+    public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        throw rmaNotYet("readFrom(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
+            + remoteOffset + ", flags=" + flags + ")");
+    }
+
+    @Override
+    public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        throw rmaNotYet("writeTo(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
+            + remoteOffset + ", flags=" + flags + ")");
+    }
+
+    @Override
+    public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
+        throw rmaNotYet("vreadFrom(remoteOffset=" + remoteOffset + ", flags=" + flags + ")");
+    }
+
+    @Override
+    public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
+        throw rmaNotYet("vwriteTo(remoteOffset=" + remoteOffset + ", flags=" + flags + ")");
+    }
+
+    @Override
+    public int fenceMark(int flags) throws ScifException {
+        throw rmaNotYet("fenceMark(flags=" + flags + ")");
+    }
+
+    @Override
+    public void fenceWait(int mark) throws ScifException {
+        throw rmaNotYet("fenceWait(mark=" + mark + ")");
+    }
+
+    @Override
+    public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
+        throws ScifException {
+        throw rmaNotYet("fenceSignal(localOffset=" + localOffset + ", remoteOffset=" + remoteOffset
+            + ", flags=" + flags + ")");
+    }
+
+    @Override
+    public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
+        throw rmaNotYet("mmap(remoteOffset=" + remoteOffset + ", length=" + length + ", prot=" + prot + ")");
+    }
+
+    /** State errors as SCIF's verify_epd gives them; then EOPNOTSUPP until RMA lands. */
+    private ScifException rmaNotYet(String call) throws ScifException {
+        verifyConnected(call);
+        return ScifException.of(call, Errno.EOPNOTSUPP, "registered memory and RMA are not yet"
+            + " implemented by the shm transport");
+    }
+
+    private void verifyConnected(String call) throws ScifException {
+        checkOpen(call);
+        int state = table.state(slot);
+        if (state == DISCONNECTED) {
+            throw ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
+        }
+        if (state != CONNECTED) {
+            throw ScifException.of(call, Errno.ENOTCONN, "endpoint is " + stateName(state) + "; expected CONNECTED");
+        }
+    }
+
+    // ---------------------------------------------------------------- poll and close
+
+    @Override
+    public org.scif4j.spi.Poller poller() {
+        return fabric.poller();
+    }
+
+    /**
+     * The events of this endpoint now, as {@code scif_poll} reports them (SPEC §11, LNX).
+     *
+     * @param events events asked for
+     * @return revents, masked with {@code events | POLLERR | POLLHUP | POLLNVAL}
+     */
+    int pollEvents(int events) {
+        ctl.lock();
+        try {
+            if (closed) {
+                return Scif.POLLNVAL;
+            }
+            int state = table.state(slot);
+            int r;
+            switch (state) {
+                case LISTENING:
+                    r = table.get(slot, E_QUEUE_COUNT) > 0 ? Scif.POLLIN : 0;
+                    break;
+                case CONNECTED:
+                    Connection c = conn;
+                    if (c == null) {
+                        r = asyncPending ? Scif.POLLOUT : Scif.POLLERR;
+                    } else {
+                        r = (c.in.available() > 0 ? Scif.POLLIN : 0) | (c.out.free() > 0 ? Scif.POLLOUT : 0);
+                    }
+                    break;
+                case DISCONNECTED:
+                    Connection d = conn;
+                    r = Scif.POLLHUP | (d != null && d.in.available() > 0 ? Scif.POLLIN : 0);
+                    break;
+                case CONNECTING:
+                case BOUND:
+                    boolean finished = table.get(slot, E_CONNECT_RESULT) != 0
+                        || System.nanoTime() - asyncDeadline >= 0;
+                    r = asyncPending ? (finished ? Scif.POLLOUT : 0) : Scif.POLLERR;
+                    break;
+                default:
+                    r = Scif.POLLERR;
+            }
+            return r & (events | Scif.POLLERR | Scif.POLLHUP | Scif.POLLNVAL);
+        } finally {
+            ctl.unlock();
+        }
+    }
+
+    /** @return the waiter of this endpoint's node, which poll uses */
+    Waiter waiterForPoll() {
+        return waiter;
+    }
+
+    /** @return this endpoint's slot in the fabric's endpoint table */
+    int slot() {
+        return slot;
+    }
+
+    /** @return whether {@link #close()} was called */
+    boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        ctl.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            fabric.lock();
+            try {
+                table.closeSlotLocked(slot); // also wakes every waiter on this endpoint
+            } finally {
+                fabric.unlock();
+            }
+            if (pending != null) {
+                pending.close();
+                pending = null;
+            }
+        } finally {
+            ctl.unlock();
+        }
+        // Every sender and receiver has been woken and sees `closed`; once they are out, unmap.
+        sendLock.lock();
+        recvLock.lock();
+        try {
+            Connection c = conn;
+            if (c != null) {
+                c.close();
+            }
+        } finally {
+            recvLock.unlock();
+            sendLock.unlock();
+        }
+        node.forget(this);
+    }
+
+    private void checkOpen(String call) throws ScifException {
+        if (closed) {
+            throw ScifException.of(call, Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        int state = closed ? -1 : table.state(slot);
+        return "ShmEndpoint[node " + node.selfId() + " port " + port + " "
+            + (closed ? "CLOSED" : stateName(state)) + (peer == null ? "" : " peer " + peer) + "]";
+    }
+}

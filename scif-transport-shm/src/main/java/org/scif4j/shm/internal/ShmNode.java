@@ -1,0 +1,119 @@
+package org.scif4j.shm.internal;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.NodeIds;
+import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
+import org.scif4j.ScifNode;
+import org.scif4j.shm.ShmOptions;
+
+/** This process attached as one node of an shm fabric; opens endpoints and closes them all on close. */
+public final class ShmNode implements ScifNode {
+    private final ShmOptions options;
+    private final Fabric fabric;
+    private final Waiter waiter;
+    private final Set<ShmEndpoint> endpoints = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * @param options the URI's options
+     * @param fabric  this JVM's attachment to the fabric, with a reference taken for this node
+     */
+    public ShmNode(ShmOptions options, Fabric fabric) {
+        this.options = options;
+        this.fabric = fabric;
+        this.waiter = new Waiter(options.waitMode(), fabric.file());
+        fabric.attachNode(options.node());
+    }
+
+    @Override
+    public int selfId() {
+        return options.node();
+    }
+
+    @Override
+    public NodeIds nodeIds() throws ScifException {
+        checkOpen("nodeIds()");
+        return new NodeIds(selfId(), fabric.onlineNodes());
+    }
+
+    @Override
+    public Endpoint open() throws ScifException {
+        checkOpen("open()");
+        int slot;
+        fabric.lock();
+        try {
+            slot = fabric.endpoints().allocLocked(selfId());
+        } finally {
+            fabric.unlock();
+        }
+        if (slot < 0) {
+            throw ScifException.of("open()", Errno.ENOMEM, "the fabric's endpoint table is full ("
+                + FabricDescriptor.MAX_ENDPOINTS + " endpoints)");
+        }
+        ShmEndpoint e = new ShmEndpoint(this, slot);
+        adopt(e);
+        if (closed) { // closed concurrently: do not leak the endpoint
+            e.close();
+            checkOpen("open()");
+        }
+        return e;
+    }
+
+    @Override
+    public ScifMemory allocate(long bytes) throws ScifException {
+        checkOpen("allocate(bytes=" + bytes + ")");
+        throw ScifException.of("allocate(bytes=" + bytes + ")", Errno.EOPNOTSUPP,
+            "registered memory is not yet implemented by the shm transport");
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        for (ShmEndpoint e : endpoints) {
+            e.close();
+        }
+        fabric.detachNode(selfId());
+        fabric.release();
+    }
+
+    void adopt(ShmEndpoint e) {
+        endpoints.add(e);
+    }
+
+    void forget(ShmEndpoint e) {
+        endpoints.remove(e);
+    }
+
+    ShmOptions options() {
+        return options;
+    }
+
+    Fabric fabric() {
+        return fabric;
+    }
+
+    Waiter waiter() {
+        return waiter;
+    }
+
+    private void checkOpen(String call) throws ScifException {
+        if (closed) {
+            throw ScifException.of(call, Errno.EBADF, "the node attachment is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ShmNode[" + options.name() + " node " + selfId() + ", " + endpoints.size() + " endpoints"
+            + (closed ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,121 @@
+package org.scif4j.shm.internal;
+
+import org.scif4j.shm.ShmOptions.WaitMode;
+
+/**
+ * Waits for a condition on shared memory with the configured {@link WaitMode}: spinning,
+ * yielding, and sleeping on a futex word.
+ *
+ * <p>The sleeper protocol, which loses no wake-up: a waiter (1) adds itself to the sleeper
+ * count with an atomic add, (2) reads the futex word, (3) checks its condition once more, and
+ * only then (4) sleeps while the word still holds what it read. Whoever changes the state
+ * (5) publishes the change with a volatile store, (6) reads the sleeper count, and if it is
+ * non-zero (7) bumps the word and wakes. All of these are sequentially consistent, so either
+ * the waiter's check (3) sees the change, or the changer's read (6) sees the waiter and its
+ * bump (7) comes after the waiter's read (2), so the futex refuses to sleep or is woken.
+ * Sleeps are bounded (at most {@link #MAX_SLEEP_NANOS}) so that an interrupt, which cannot
+ * reach a thread inside the futex syscall, is noticed soon.
+ */
+public final class Waiter {
+    /** Longest single futex sleep: bounds how late an interrupt is noticed. */
+    public static final long MAX_SLEEP_NANOS = 200_000_000L;
+    /** Adaptive mode spins this long before yielding. */
+    private static final long SPIN_NANOS = 30_000L;
+    /** Adaptive mode yields until this long before sleeping. */
+    private static final long YIELD_NANOS = 200_000L;
+
+    /** Result of {@link #await}. */
+    public static final int READY = 0;
+    /** Result of {@link #await}: the deadline passed. */
+    public static final int TIMED_OUT = 1;
+    /** Result of {@link #await}: the thread was interrupted (its status is kept). */
+    public static final int INTERRUPTED = 2;
+
+    /** What a waiter waits for; implemented by long-lived objects so waits allocate nothing. */
+    public interface Condition {
+        /** @return whether the wait is over (including because the endpoint closed) */
+        boolean ready();
+    }
+
+    private final WaitMode mode;
+    private final SharedFile file;
+
+    /**
+     * @param mode how to wait
+     * @param file the fabric file holding the futex words and sleeper counts
+     */
+    public Waiter(WaitMode mode, SharedFile file) {
+        this.mode = mode;
+        this.file = file;
+    }
+
+    /**
+     * Waits until {@code condition} holds.
+     *
+     * @param condition      what to wait for
+     * @param wordOffset     offset of the futex word that changers bump
+     * @param sleepersOffset offset of the sleeper count to join, or -1 if the caller already
+     *                       announced itself (as poll does on every endpoint it watches)
+     * @param deadlineNanos  {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE}
+     * @return {@link #READY}, {@link #TIMED_OUT} or {@link #INTERRUPTED}
+     */
+    public int await(Condition condition, long wordOffset, long sleepersOffset, long deadlineNanos) {
+        long start = System.nanoTime();
+        boolean spinning = mode == WaitMode.SPIN || mode == WaitMode.ADAPTIVE;
+        for (int i = 1;; i++) {
+            if (condition.ready()) {
+                return READY;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return INTERRUPTED;
+            }
+            if (spinning && (i & 63) != 0) {
+                Thread.onSpinWait(); // look at the clock only every 64 spins
+                continue;
+            }
+            long now = System.nanoTime();
+            if (deadlineNanos != Long.MAX_VALUE && now - deadlineNanos >= 0) {
+                return TIMED_OUT;
+            }
+            switch (mode) {
+                case SPIN:
+                    Thread.onSpinWait();
+                    break;
+                case YIELD:
+                    Thread.yield();
+                    break;
+                case BLOCK:
+                    sleep(condition, wordOffset, sleepersOffset, deadlineNanos, now);
+                    break;
+                default:
+                    long waited = now - start;
+                    spinning = waited < SPIN_NANOS;
+                    if (spinning) {
+                        Thread.onSpinWait();
+                    } else if (waited < YIELD_NANOS) {
+                        Thread.yield();
+                    } else {
+                        sleep(condition, wordOffset, sleepersOffset, deadlineNanos, now);
+                    }
+            }
+        }
+    }
+
+    private void sleep(Condition condition, long wordOffset, long sleepersOffset, long deadline, long now) {
+        if (sleepersOffset >= 0) {
+            file.addInt(sleepersOffset, 1);
+        }
+        try {
+            int seen = file.getInt(wordOffset);
+            if (!condition.ready()) {
+                long nanos = deadline == Long.MAX_VALUE ? MAX_SLEEP_NANOS
+                    : Math.max(1, Math.min(MAX_SLEEP_NANOS, deadline - now));
+                Futex.await(file.address(wordOffset), seen, nanos);
+            }
+        } finally {
+            if (sleepersOffset >= 0) {
+                file.addInt(sleepersOffset, -1);
+            }
+        }
+    }
+}
