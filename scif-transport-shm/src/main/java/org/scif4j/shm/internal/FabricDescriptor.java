@@ -89,7 +89,10 @@ public final class FabricDescriptor {
     /** Threads that announced they may sleep on {@link #E_SPACE_SEQ}. */
     public static final int E_SPACE_SLEEPERS = 92;
 
+    /** The endpoint holds its port (a listener, a connector, or an accepted endpoint). */
     public static final int FLAG_HOLDS_PORT = 1;
+    /** The endpoint was made by accept: it receives on ring 0 of the connection file. */
+    public static final int FLAG_ACCEPTED = 2;
     public static final int CONNECT_ACCEPTED = 1;
 
     // Endpoint states, SCIF's own (SPEC §4.1).

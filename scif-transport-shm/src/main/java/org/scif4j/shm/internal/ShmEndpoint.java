@@ -373,6 +373,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         int cNode = table.get(c, E_NODE);
         int cPort = table.get(c, E_PORT);
         table.holdPortLocked(ns, port); // accepted endpoints share the listener's port
+        table.set(ns, E_FLAGS, table.get(ns, E_FLAGS) | FLAG_ACCEPTED);
         table.set(ns, E_PEER_NODE, cNode);
         table.set(ns, E_PEER_PORT, cPort);
         table.set(ns, E_PEER_SLOT, c + 1);

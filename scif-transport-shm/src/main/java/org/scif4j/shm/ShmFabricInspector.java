@@ -1,0 +1,185 @@
+package org.scif4j.shm;
+
+import static org.scif4j.shm.internal.FabricDescriptor.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import org.scif4j.shm.internal.ConnectionDescriptor;
+import org.scif4j.shm.internal.ProcessIdentity;
+
+/**
+ * Reads an shm fabric from outside the processes using it, for {@code ./scif info}: a
+ * snapshot of its processes and endpoints taken with plain file reads (no mapping, no lock, no
+ * registration), so looking never disturbs the fabric. Fields may be mid-change; it is a view.
+ */
+public final class ShmFabricInspector {
+    /**
+     * A process attached to the fabric.
+     *
+     * @param slot           its process-table slot
+     * @param pid            its pid
+     * @param alive          whether that very process still runs
+     * @param heartbeatMillis epoch millis of its watchdog's last tick
+     * @param nodes          node ids it is attached as
+     */
+    public record ProcessInfo(int slot, int pid, boolean alive, long heartbeatMillis, int[] nodes) {
+    }
+
+    /**
+     * An endpoint of some process.
+     *
+     * @param slot          its endpoint-table slot
+     * @param pid           owning process
+     * @param node          its node
+     * @param port          its port (0 when unbound)
+     * @param state         SCIF state name
+     * @param peerNode      connected peer's node, or -1
+     * @param peerPort      connected peer's port, or -1
+     * @param queued        listener: requests waiting to be accepted
+     * @param bytesSent     bytes it has sent over its connection
+     * @param bytesReceived bytes its peer has sent to it
+     */
+    public record EndpointInfo(int slot, int pid, int node, int port, String state, int peerNode,
+                               int peerPort, int queued, long bytesSent, long bytesReceived) {
+    }
+
+    /**
+     * One fabric's snapshot.
+     *
+     * @param name      fabric name
+     * @param dir       its directory
+     * @param processes attached processes
+     * @param endpoints open endpoints
+     */
+    public record Snapshot(String name, Path dir, List<ProcessInfo> processes, List<EndpointInfo> endpoints) {
+        /** @return the online node ids (attached by a live process), ascending */
+        public int[] onlineNodes() {
+            BitSet b = new BitSet();
+            for (ProcessInfo p : processes) {
+                if (p.alive()) {
+                    for (int n : p.nodes()) {
+                        b.set(n);
+                    }
+                }
+            }
+            return b.stream().toArray();
+        }
+    }
+
+    private ShmFabricInspector() {
+    }
+
+    /**
+     * @param dir the fabrics' root, e.g. {@value ShmOptions#DEFAULT_DIR}
+     * @return the names of the fabrics there, sorted; empty if none
+     * @throws IOException if the directory cannot be listed
+     */
+    public static List<String> fabrics(Path dir) throws IOException {
+        List<String> names = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return names;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (Files.exists(p.resolve("fabric"))) {
+                    names.add(p.getFileName().toString());
+                }
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /**
+     * @param fabricDir a fabric's directory
+     * @return its snapshot
+     * @throws IOException if it has no valid fabric file
+     */
+    public static Snapshot read(Path fabricDir) throws IOException {
+        ByteBuffer b;
+        try (FileChannel ch = FileChannel.open(fabricDir.resolve("fabric"), StandardOpenOption.READ)) {
+            if (ch.size() != FILE_SIZE) {
+                throw new IOException(fabricDir + "/fabric is " + ch.size() + " bytes, not a version "
+                    + VERSION + " fabric (" + FILE_SIZE + ")");
+            }
+            b = ByteBuffer.allocate((int) FILE_SIZE).order(ByteOrder.nativeOrder());
+            while (b.hasRemaining() && ch.read(b) >= 0) {
+                // read it all
+            }
+        }
+        if (b.getLong(H_MAGIC) != MAGIC || b.getInt(H_VERSION) != VERSION) {
+            throw new IOException(fabricDir + "/fabric is not a version " + VERSION + " scif4j fabric");
+        }
+        List<ProcessInfo> procs = new ArrayList<>();
+        int[] pidOf = new int[MAX_PROCESSES];
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            int p = (int) process(i);
+            if (b.getInt(p + P_STATE) == P_LIVE) {
+                int pid = b.getInt(p + P_PID);
+                pidOf[i] = pid;
+                long[] words = new long[P_NODES_LONGS];
+                for (int w = 0; w < P_NODES_LONGS; w++) {
+                    words[w] = b.getLong(p + P_NODES + 8 * w);
+                }
+                procs.add(new ProcessInfo(i, pid, ProcessIdentity.isAlive(pid, b.getLong(p + P_START_TIME)),
+                    b.getLong(p + P_HEARTBEAT_MILLIS), BitSet.valueOf(words).stream().toArray()));
+            }
+        }
+        List<EndpointInfo> eps = new ArrayList<>();
+        for (int s = 0; s < MAX_ENDPOINTS; s++) {
+            int e = (int) endpoint(s);
+            int state = b.getInt(e + E_STATE);
+            if (state == FREE) {
+                continue;
+            }
+            int owner = b.getInt(e + E_OWNER) - 1;
+            boolean connected = state == CONNECTED || state == DISCONNECTED;
+            long[] bytes = connected ? bytesMoved(fabricDir, b.getLong(e + E_CONNECTION_ID),
+                (b.getInt(e + E_FLAGS) & FLAG_ACCEPTED) == 0) : new long[2];
+            eps.add(new EndpointInfo(s, owner >= 0 && owner < MAX_PROCESSES ? pidOf[owner] : 0,
+                b.getInt(e + E_NODE), b.getInt(e + E_PORT), stateName(state),
+                connected || state == CONNECTING ? b.getInt(e + E_PEER_NODE) : -1,
+                connected || state == CONNECTING ? b.getInt(e + E_PEER_PORT) : -1,
+                state == LISTENING ? b.getInt(e + E_QUEUE_COUNT) : 0, bytes[0], bytes[1]));
+        }
+        return new Snapshot(fabricDir.getFileName().toString(), fabricDir, procs, eps);
+    }
+
+    private static long[] bytesMoved(Path dir, long id, boolean connector) {
+        if (id == 0) {
+            return new long[2];
+        }
+        Path path = dir.resolve(ConnectionDescriptor.fileName(id));
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer h = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+            ch.read(h, ConnectionDescriptor.C_RING_SIZE - 4);
+            int ring = h.getInt(4);
+            if (Integer.bitCount(ring) != 1) {
+                return new long[2];
+            }
+            long r0 = readLong(ch, ConnectionDescriptor.ringHeader(0, ring) + ConnectionDescriptor.R_TAIL);
+            long r1 = readLong(ch, ConnectionDescriptor.ringHeader(1, ring) + ConnectionDescriptor.R_TAIL);
+            return connector ? new long[] {r0, r1} : new long[] {r1, r0};
+        } catch (NoSuchFileException e) {
+            return new long[2];
+        } catch (IOException e) {
+            return new long[2];
+        }
+    }
+
+    private static long readLong(FileChannel ch, long pos) throws IOException {
+        ByteBuffer v = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+        ch.read(v, pos);
+        return v.getLong(0);
+    }
+}
