@@ -267,8 +267,20 @@ public abstract class ScifTestBase {
      * @return the running peer
      */
     protected PeerProcess startPeer(int node) {
+        return startPeer(node, "");
+    }
+
+    /**
+     * Starts a child process attached as {@code node} of this test's fabric, with extra URI
+     * options; it is ended after the test.
+     *
+     * @param node    the node id it attaches as
+     * @param options e.g. {@code ring=4096}
+     * @return the running peer
+     */
+    protected PeerProcess startPeer(int node, String options) {
         try {
-            PeerProcess p = PeerProcess.start(fixture.fabricUri(node));
+            PeerProcess p = PeerProcess.start(fixture.fabricUri(node, options));
             peers.add(p);
             return p;
         } catch (IOException e) {
@@ -403,6 +415,16 @@ public abstract class ScifTestBase {
      */
     protected static PortId port(int node, int port) {
         return new PortId(node, port);
+    }
+
+    /** A short pause between two checks of a condition that has a deadline (never a wait for the other side). */
+    protected static void pause() {
+        try {
+            TimeUnit.MILLISECONDS.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     /**

@@ -27,7 +27,7 @@ import org.scif4j.ScifNode;
  *
  * <p>Commands (named scenarios): {@code bind P}; {@code listen P BACKLOG}; {@code accept};
  * {@code accept-async}; {@code connect NODE PORT}; {@code echo-server P} (accepts forever and
- * echoes every connection); {@code sink P} (accepts one connection and never reads it);
+ * echoes every connection); {@code sink P} (accepts every connection and never reads or writes);
  * {@code stream NODE PORT BYTES SEED} (connect-and-stream pseudo-random bytes, then report the
  * CRC32); {@code send BYTES SEED}; {@code recv BYTES}; {@code block-in-recv} (a background
  * blocking recv whose end is reported as an event); {@code close}; {@code nodeids};
@@ -38,6 +38,7 @@ public final class PeerMain {
     private final PrintStream out;
     private volatile Endpoint listener;
     private volatile Endpoint conn;
+    private final java.util.List<Endpoint> held = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private PeerMain(ScifNode node, PrintStream out) {
         this.node = node;
@@ -126,9 +127,18 @@ public final class PeerMain {
                 case "echo-server":
                     return echoServer(Integer.parseInt(cmd[1]));
                 case "sink": {
-                    String ok = execute(new String[] {"listen", cmd[1], "1"});
-                    execute(new String[] {"accept-async"});
-                    return ok;
+                    Endpoint ep = node.open();
+                    int port = ep.bind(Integer.parseInt(cmd[1]));
+                    ep.listen(16);
+                    listener = ep;
+                    background("sink", () -> {
+                        while (true) {
+                            Endpoint c = ep.accept(Scif.ACCEPT_SYNC);
+                            held.add(c);
+                            line("EVENT ACCEPTED peer=" + c.peerPort());
+                        }
+                    });
+                    return "OK port=" + port;
                 }
                 case "stream": {
                     String ok = execute(new String[] {"connect", cmd[1], cmd[2]});

@@ -1,0 +1,168 @@
+package org.scif4j.tests;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Closing (SCIF-SPEC.md §2.6, §4.4): the survivor of a peer's close drains the queued bytes
+ * then gets ECONNRESET, its sends and RMA calls give ECONNRESET, poll reports POLLHUP; blocked
+ * calls are woken; close works from either side and is idempotent; closing a
+ * {@code ScifNode} closes its endpoints.
+ */
+@SuppressWarnings("try") // tests close resources mid-test on purpose
+public abstract class CloseTest extends ScifTestBase {
+    private ScifNode node0;
+    private ScifNode node1;
+
+    @BeforeEach
+    final void attachNodes() throws ScifException {
+        node0 = attach(0);
+        node1 = attach(1);
+    }
+
+    @ParameterizedTest(name = "closing side: {0}")
+    @ValueSource(strings = {"connector", "acceptor"})
+    void survivorDrainsQueuedBytesThenGetsEconnreset(String closer) throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Endpoint gone = closer.equals("connector") ? c.connector() : c.acceptor();
+            Endpoint survivor = gone == c.connector() ? c.acceptor() : c.connector();
+            byte[] data = randomBytes(5, 1000);
+            sendFully(gone, data);
+            gone.close();
+            awaitEvents(survivor, Scif.POLLIN, Scif.POLLHUP | Scif.POLLIN,
+                "survivor with unread bytes");
+            assertErrno(Errno.ECONNRESET, () -> survivor.send(ByteBuffer.allocate(4), 0),
+                "send after the peer closed");
+            assertErrno(Errno.ECONNRESET, () -> survivor.send(ByteBuffer.allocate(4),
+                Scif.SEND_BLOCK), "blocking send after the peer closed");
+            ByteBuffer first = ByteBuffer.allocate(400);
+            assertEquals(400, survivor.recv(first, 0), "queued bytes stay receivable");
+            ByteBuffer rest = ByteBuffer.allocate(1000);
+            assertEquals(600, survivor.recv(rest, Scif.RECV_BLOCK),
+                "a blocking recv after the peer closed returns the partial count");
+            byte[] got = new byte[1000];
+            System.arraycopy(first.array(), 0, got, 0, 400);
+            System.arraycopy(rest.array(), 0, got, 400, 600);
+            assertArrayEquals(data, got, "the queued bytes arrive intact");
+            assertErrno(Errno.ECONNRESET, () -> survivor.recv(ByteBuffer.allocate(10), 0),
+                "recv once drained");
+            assertErrno(Errno.ECONNRESET, () -> survivor.recv(ByteBuffer.allocate(10),
+                Scif.RECV_BLOCK), "blocking recv once drained");
+            assertErrno(Errno.ECONNRESET, () -> survivor.fenceMark(Scif.FENCE_INIT_SELF),
+                "fenceMark after the peer closed");
+            assertErrno(Errno.ECONNRESET, () -> survivor.vwriteTo(ByteBuffer.allocateDirect(8), 0,
+                Scif.RMA_SYNC), "vwriteTo after the peer closed");
+            survivor.close();
+            survivor.close();
+        }
+    }
+
+    @Test
+    void blockedRecvAndSendAreWokenByPeerClose() throws ScifException {
+        ScifNode a = attach(2, "ring=4096");
+        ScifNode b = attach(3, "ring=4096");
+        try (Connection r = connect(node0, node1); Connection s = connect(a, b)) {
+            Async<Integer> recv = async("recv", () -> r.connector().recv(ByteBuffer.allocate(10),
+                Scif.RECV_BLOCK));
+            recv.awaitBlocked();
+            r.acceptor().close();
+            recv.awaitFailure(Errno.ECONNRESET, SOON, "blocked recv with nothing moved, peer closed");
+
+            assertEquals(4095, s.connector().send(ByteBuffer.allocate(8192), 0), "fill the ring");
+            Async<Integer> send = async("send", () -> s.connector().send(ByteBuffer.allocate(100),
+                Scif.SEND_BLOCK));
+            send.awaitBlocked();
+            s.acceptor().close();
+            send.awaitFailure(Errno.ECONNRESET, SOON, "blocked send with nothing moved, peer closed");
+        }
+    }
+
+    @Test
+    void blockedRecvWithPartialDataReturnsTheCount() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Async<Integer> recv = async("recv", () -> c.connector().recv(ByteBuffer.allocate(100),
+                Scif.RECV_BLOCK));
+            sendFully(c.acceptor(), new byte[30]);
+            recv.awaitBlocked();
+            c.acceptor().close();
+            assertEquals(30, recv.get(SOON), "a blocking recv ended by the peer's close returns "
+                + "the partial count");
+            assertErrno(Errno.ECONNRESET, () -> c.connector().recv(ByteBuffer.allocate(1),
+                Scif.RECV_BLOCK), "the next recv gets ECONNRESET");
+        }
+    }
+
+    @Test
+    void closeWakesOwnBlockedCalls() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Async<Integer> recv = async("recv", () -> c.connector().recv(ByteBuffer.allocate(10),
+                Scif.RECV_BLOCK));
+            recv.awaitBlocked();
+            c.connector().close();
+            ScifException e = assertThrowsWithin(recv);
+            check(e.errno() == Errno.EBADF || e.errno() == Errno.EINTR
+                    || e.errno() == Errno.ECONNRESET,
+                "a recv blocked on an endpoint closed by another thread ends (EBADF, EINTR or "
+                    + "ECONNRESET): " + e.getMessage());
+            awaitEvents(c.acceptor(), Scif.POLLIN, Scif.POLLHUP, "the peer sees the close");
+        }
+    }
+
+    private static ScifException assertThrowsWithin(Async<?> call) {
+        try {
+            Object v = call.get(SOON);
+            throw new AssertionError("expected the call to fail, it returned " + v);
+        } catch (AssertionError e) {
+            if (e.getCause() instanceof ScifException) {
+                return (ScifException) e.getCause();
+            }
+            throw e;
+        }
+    }
+
+    @Test
+    void closeIsIdempotentInEveryState() throws ScifException {
+        Endpoint unbound = open(node0);
+        Endpoint bound = open(node0);
+        bound.bind(0);
+        Endpoint listening = listener(node0, 0, 1);
+        Connection c = connect(node0, node1);
+        for (Endpoint ep : new Endpoint[] {unbound, bound, listening, c.connector(),
+            c.acceptor()}) {
+            ep.close();
+            ep.close();
+            assertEquals(Scif.POLLNVAL, poll(ep, Scif.POLLIN, 0), "closed: POLLNVAL");
+        }
+    }
+
+    @Test
+    void closingTheNodeClosesItsEndpoints() throws ScifException {
+        ScifNode node2 = attach(2);
+        Connection c = connect(node2, node1);
+        Endpoint l = listener(node2, 5000, 4);
+        Endpoint u = open(node2);
+        node2.close();
+        for (Endpoint ep : new Endpoint[] {c.connector(), l, u}) {
+            assertEquals(Scif.POLLNVAL, poll(ep, Scif.POLLIN, 0),
+                "an endpoint of a closed node is closed: POLLNVAL");
+            assertErrno(Errno.EBADF, () -> ep.bind(0), "bind on an endpoint of a closed node");
+        }
+        awaitEvents(c.acceptor(), Scif.POLLIN, Scif.POLLHUP, "the peer of a closed node's endpoint");
+        assertErrno(Errno.ECONNRESET, () -> c.acceptor().recv(ByteBuffer.allocate(1), 0),
+            "recv from a closed node's endpoint");
+        assertErrno(Errno.EBADF, node2::open, "open on a closed node");
+        node2.close();
+        c.acceptor().close();
+    }
+}

@@ -1,0 +1,311 @@
+package org.scif4j.tests;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.NodeIds;
+import org.scif4j.PollItem;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Connection set-up (SCIF-SPEC.md §2.3–§2.6, §4, §10, docs/decisions.md): listen backlog,
+ * blocking and non-blocking connect and accept, refusal, offline nodes, loopback, listener close
+ * with queued requests and with a blocked accept, interruption of blocked calls, and
+ * {@code nodeIds()}.
+ */
+@SuppressWarnings("try") // tests close resources mid-test on purpose
+public abstract class ConnectionTest extends ScifTestBase {
+    private ScifNode node0;
+    private ScifNode node1;
+
+    @BeforeEach
+    final void attachNodes() throws ScifException {
+        node0 = attach(0);
+        node1 = attach(1);
+    }
+
+    @Test
+    void backlogFullRefusesFurtherRequests() throws ScifException {
+        try (Endpoint listener = listener(node1, 3000, 1);
+             Endpoint first = open(node0); Endpoint second = open(node0)) {
+            Async<Integer> queued = async("connect-first", () -> first.connect(port(1, 3000)));
+            awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "listener with one request queued");
+            assertErrno(Errno.ECONNREFUSED, () -> second.connect(port(1, 3000)),
+                "connect while the backlog (1) is full");
+            int secondPort = second.localPort().port();
+            check(secondPort > Scif.PORT_RSVD, "the refused endpoint stays bound: " + secondPort);
+            try (Endpoint accepted = track(listener.accept(0))) {
+                assertEquals(first.localPort(), accepted.peerPort(), "accept took the queued one");
+                assertEquals(first.localPort().port(), queued.get(SOON),
+                    "the queued connect returns its local port once accepted");
+            }
+            Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
+            assertEquals(secondPort, second.connect(port(1, 3000)),
+                "a refused endpoint retries on the same port once there is room");
+            acc.get(SOON).close();
+        }
+    }
+
+    @Test
+    void backlogWithNonBlockingConnects() throws ScifException {
+        try (Endpoint listener = listener(node1, 3001, 2)) {
+            List<Endpoint> eps = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Endpoint ep = open(node0);
+                ep.configureBlocking(false);
+                assertFalse(ep.isBlocking(), "configureBlocking(false)");
+                assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3001)),
+                    "non-blocking connect #" + i);
+                eps.add(ep);
+            }
+            PollItem[] items = eps.stream().map(e -> new PollItem(e, Scif.POLLOUT))
+                .toArray(PollItem[]::new);
+            long deadline = System.nanoTime() + SOON.toNanos();
+            int done;
+            do {
+                done = Scif.poll(items, 200);
+            } while (done == 0 && System.nanoTime() < deadline);
+            assertEquals(1, done, "with backlog 2 and 3 requests, exactly one request finishes "
+                + "(refused) before any accept; revents " + revents(items));
+            int refused = items[0].revents() != 0 ? 0 : items[1].revents() != 0 ? 1 : 2;
+            assertErrno(Errno.ECONNREFUSED, () -> eps.get(refused).connect(port(1, 3001)),
+                "the request beyond the backlog");
+            for (int i = 0; i < 2; i++) {
+                track(listener.accept(0)).close();
+            }
+            assertErrno(Errno.EAGAIN, () -> listener.accept(0), "only two requests were queued");
+            for (int i = 0; i < 3; i++) {
+                if (i != refused) {
+                    Endpoint ep = eps.get(i);
+                    awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "accepted non-blocking connect");
+                    int port = ep.connect(port(1, 3001));
+                    assertEquals(ep.localPort().port(), port, "second connect returns the port");
+                }
+            }
+            eps.forEach(Endpoint::close);
+        }
+    }
+
+    private static String revents(PollItem[] items) {
+        StringBuilder sb = new StringBuilder();
+        for (PollItem i : items) {
+            sb.append(" 0x").append(Integer.toHexString(i.revents()));
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void nonBlockingConnect() throws ScifException {
+        try (Endpoint listener = listener(node1, 3002, 4); Endpoint ep = open(node0)) {
+            assertTrue(ep.isBlocking(), "a new endpoint connects blocking");
+            ep.configureBlocking(false);
+            assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3002)),
+                "first non-blocking connect");
+            assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3002)),
+                "connect again before the handshake finished");
+            assertEquals(0, poll(ep, Scif.POLLOUT, 0),
+                "no POLLOUT while the request waits for accept");
+            try (Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC))) {
+                awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "handshake finished");
+                int port = ep.connect(port(1, 3002));
+                assertEquals(ep.localPort().port(), port, "the second connect returns the port");
+                check(port > Scif.PORT_RSVD, "auto-bound port " + port);
+                assertEquals(ep.localPort(), accepted.peerPort(), "accepted side's peerPort()");
+                assertErrno(Errno.EISCONN, () -> ep.connect(port(1, 3002)),
+                    "connect once connected");
+                sendFully(ep, new byte[] {42});
+                assertEquals(42, recvFully(accepted, 1)[0], "the connection carries data");
+            }
+        }
+    }
+
+    @Test
+    void nonBlockingConnectRefused() throws ScifException {
+        try (Endpoint ep = open(node0)) {
+            ep.configureBlocking(false);
+            assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3003)),
+                "first non-blocking connect");
+            awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "POLLOUT when a refused handshake ends");
+            assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(1, 3003)),
+                "the second connect reports the refusal");
+            check(ep.localPort().port() > Scif.PORT_RSVD, "the endpoint stays bound");
+        }
+    }
+
+    @Test
+    void refusedWhenNobodyListensThenRetryWorks() throws ScifException {
+        try (Endpoint bound = open(node1); Endpoint ep = open(node0)) {
+            bound.bind(3004);
+            assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(1, 3004)),
+                "connect to a port that is bound but not listening");
+            assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(1, 3005)),
+                "connect to a port nobody holds");
+            assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(1, 0)),
+                "connect to port 0 (docs/decisions.md)");
+            int port = ep.localPort().port();
+            bound.listen(1);
+            Async<Endpoint> acc = async("accept", () -> track(bound.accept(Scif.ACCEPT_SYNC)));
+            assertEquals(port, ep.connect(port(1, 3004)), "the retry after listen connects");
+            acc.get(SOON).close();
+        }
+    }
+
+    @Test
+    void connectToNodeThatIsNotOnline() throws ScifException {
+        try (Endpoint ep = open(node0)) {
+            assertErrno(Errno.ENODEV, () -> ep.connect(port(5, 3000)), "node 5 is not attached");
+            assertErrno(Errno.ENODEV, () -> ep.connect(port(65535, 3000)), "node 65535");
+        }
+        ScifNode node2 = attach(2);
+        try (Endpoint l = listener(node2, 3000, 1); Endpoint ep = open(node0)) {
+            Async<Endpoint> acc = async("accept", () -> track(l.accept(Scif.ACCEPT_SYNC)));
+            ep.connect(port(2, 3000));
+            acc.get(SOON).close();
+        }
+        node2.close();
+        try (Endpoint ep = open(node0)) {
+            assertErrno(Errno.ENODEV, () -> ep.connect(port(2, 3000)),
+                "node 2 after its only attachment closed");
+        }
+    }
+
+    @Test
+    void loopbackToOwnNode() throws ScifException {
+        try (Connection c = connect(node0, node0)) {
+            assertEquals(0, c.connector().peerPort().node(), "loopback peer node");
+            assertEquals(c.acceptor().localPort(), c.connector().peerPort(), "peerPort()");
+            assertEquals(c.connector().localPort(), c.acceptor().peerPort(), "peerPort()");
+            sendFully(c.connector(), "ping".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("ping", new String(recvFully(c.acceptor(), 4),
+                java.nio.charset.StandardCharsets.US_ASCII), "loopback data");
+            sendFully(c.acceptor(), "pong".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("pong", new String(recvFully(c.connector(), 4),
+                java.nio.charset.StandardCharsets.US_ASCII), "loopback data back");
+        }
+    }
+
+    @Test
+    void acceptSyncWaitsForARequestAndTakesThemInOrder() throws ScifException {
+        try (Endpoint listener = listener(node1, 3006, 4);
+             Endpoint a = open(node0); Endpoint b = open(node0)) {
+            Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
+            acc.awaitBlocked();
+            assertFalse(acc.isDone(), "accept(ACCEPT_SYNC) waits while nothing is queued");
+            a.bind(4001);
+            b.bind(4002);
+            Async<Integer> ca = async("connect-a", () -> a.connect(port(1, 3006)));
+            try (Endpoint first = acc.get(SOON)) {
+                assertEquals(port(0, 4001), first.peerPort(), "accepted the only request");
+                assertEquals(4001, ca.get(SOON), "connect returns the bound port");
+            }
+            // queue two requests, a (again, new endpoint) first, then b
+            try (Endpoint a2 = open(node0)) {
+                a2.bind(4003);
+                Async<Integer> c1 = async("connect-a2", () -> a2.connect(port(1, 3006)));
+                awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "first request queued");
+                Async<Integer> c2 = async("connect-b", () -> b.connect(port(1, 3006)));
+                Endpoint x = track(listener.accept(Scif.ACCEPT_SYNC));
+                Endpoint y = track(listener.accept(Scif.ACCEPT_SYNC));
+                assertEquals(port(0, 4003), x.peerPort(), "accept takes the oldest request first");
+                assertEquals(port(0, 4002), y.peerPort(), "then the next");
+                assertEquals(4003, c1.get(SOON), "connect result");
+                assertEquals(4002, c2.get(SOON), "connect result");
+                x.close();
+                y.close();
+            }
+        }
+    }
+
+    @Test
+    void listenerCloseRefusesQueuedRequests() throws ScifException {
+        Endpoint listener = listener(node1, 3007, 4);
+        try (Endpoint a = open(node0); Endpoint b = open(node0)) {
+            Async<Integer> ca = async("connect-a", () -> a.connect(port(1, 3007)));
+            Async<Integer> cb = async("connect-b", () -> b.connect(port(1, 3007)));
+            awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "requests queued");
+            listener.close();
+            ca.awaitFailure(Errno.ECONNREFUSED, SOON, "queued connect when the listener closes");
+            cb.awaitFailure(Errno.ECONNREFUSED, SOON, "queued connect when the listener closes");
+            check(a.localPort().port() > Scif.PORT_RSVD, "refused endpoint stays bound");
+        }
+    }
+
+    @Test
+    void listenerCloseWakesBlockedAcceptWithEintr() throws ScifException {
+        Endpoint listener = listener(node1, 3008, 4);
+        Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
+        acc.awaitBlocked();
+        listener.close();
+        acc.awaitFailure(Errno.EINTR, SOON, "accept(ACCEPT_SYNC) whose listener was closed");
+        try (Endpoint again = open(node1)) {
+            assertEquals(3008, again.bind(3008), "the listener's port is free after close");
+        }
+    }
+
+    @Test
+    void interruptingBlockedAcceptGivesEintrAndKeepsInterruptStatus() throws ScifException {
+        try (Endpoint listener = listener(node1, 3009, 4)) {
+            Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
+            acc.awaitBlocked();
+            acc.thread().interrupt();
+            acc.awaitFailure(Errno.EINTR, SOON, "interrupted accept(ACCEPT_SYNC)");
+            assertTrue(acc.interruptedAtEnd(), "the interrupt status is kept after EINTR");
+            assertErrno(Errno.EAGAIN, () -> listener.accept(0), "the listener still listens");
+        }
+    }
+
+    @Test
+    void interruptingBlockedRecvGivesEintrAndKeepsInterruptStatus() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Async<Integer> recv = async("recv", () -> c.connector().recv(ByteBuffer.allocate(16),
+                Scif.RECV_BLOCK));
+            recv.awaitBlocked();
+            recv.thread().interrupt();
+            recv.awaitFailure(Errno.EINTR, SOON, "interrupted blocking recv with nothing moved");
+            assertTrue(recv.interruptedAtEnd(), "the interrupt status is kept after EINTR");
+            sendFully(c.acceptor(), new byte[] {7, 8});
+            assertArrayEquals(new byte[] {7, 8}, recvFully(c.connector(), 2),
+                "the endpoint stays connected after an interrupted recv");
+        }
+    }
+
+    @Test
+    void interruptingBlockedPollGivesEintr() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Async<Integer> p = async("poll", () -> poll(c.connector(), Scif.POLLIN, -1));
+            p.awaitBlocked();
+            p.thread().interrupt();
+            p.awaitFailure(Errno.EINTR, SOON, "interrupted poll with infinite timeout");
+            assertTrue(p.interruptedAtEnd(), "the interrupt status is kept after EINTR");
+        }
+    }
+
+    @Test
+    void nodeIdsListsOnlineNodesAscending() throws ScifException {
+        assertEquals(new NodeIds(0, new int[] {0, 1}), node0.nodeIds(), "node 0's view");
+        assertEquals(new NodeIds(1, new int[] {0, 1}), node1.nodeIds(), "node 1's view");
+        ScifNode node3 = attach(3);
+        assertEquals(new NodeIds(0, new int[] {0, 1, 3}), node0.nodeIds(),
+            "node 3 attached in the same JVM shows up");
+        assertEquals(new NodeIds(3, new int[] {0, 1, 3}), node3.nodeIds(), "node 3's own view");
+        ScifNode node2 = attach(2);
+        assertEquals(new NodeIds(1, new int[] {0, 1, 2, 3}), node1.nodeIds(), "ascending order");
+        node3.close();
+        node2.close();
+        assertEquals(new NodeIds(0, new int[] {0, 1}), node0.nodeIds(),
+            "closed nodes disappear from nodeIds()");
+        node1.close();
+        assertEquals(new NodeIds(0, new int[] {0}), node0.nodeIds(), "only self is left");
+    }
+}

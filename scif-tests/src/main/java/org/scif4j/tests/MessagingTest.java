@@ -1,0 +1,309 @@
+package org.scif4j.tests;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * send/recv (SCIF-SPEC.md §5, §2.7): a reliable, ordered byte stream per direction, with
+ * random sizes, both directions at once, many endpoints at once, messages much larger than
+ * the ring, blocking and non-blocking calls (non-blocking moves what fits, possibly 0, never
+ * EAGAIN), 0-byte calls, bad flags, concurrent senders that never interleave one call's bytes,
+ * and the exact 4095-byte limit of a 4096-byte ring.
+ */
+public abstract class MessagingTest extends ScifTestBase {
+
+    /** Sends {@code total} bytes in random-size chunks, mixing blocking and non-blocking calls. */
+    private static long randomSender(Endpoint ep, long seed, int total) throws ScifException {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        byte[] data = randomBytes(seed, total);
+        ByteBuffer src = rnd.nextBoolean() ? ByteBuffer.wrap(data)
+            : ByteBuffer.allocateDirect(total).put(data).flip();
+        while (src.hasRemaining()) {
+            int chunk = Math.min(src.remaining(), 1 + rnd.nextInt(rnd.nextBoolean() ? 100 : 300_000));
+            ByteBuffer slice = src.slice().limit(chunk);
+            if (rnd.nextInt(3) == 0) {
+                int n = ep.send(slice, 0);
+                assertTrue(n >= 0 && n <= chunk, "non-blocking send returns 0.." + chunk + ": " + n);
+                if (n == 0) {
+                    awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "send space");
+                }
+                src.position(src.position() + n);
+            } else {
+                assertEquals(chunk, ep.send(slice, Scif.SEND_BLOCK), "blocking send sends all");
+                src.position(src.position() + chunk);
+            }
+        }
+        return crc(data);
+    }
+
+    /** Receives {@code total} bytes in random-size reads; returns their CRC32. */
+    private static long randomReceiver(Endpoint ep, long seed, int total) throws ScifException {
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        CRC32 crc = new CRC32();
+        ByteBuffer dst = ByteBuffer.allocateDirect(300_000);
+        int got = 0;
+        while (got < total) {
+            int want = Math.min(total - got, 1 + rnd.nextInt(rnd.nextBoolean() ? 100 : 300_000));
+            dst.clear().limit(want);
+            int n;
+            if (rnd.nextInt(3) == 0) {
+                n = ep.recv(dst, 0);
+                assertTrue(n >= 0 && n <= want, "non-blocking recv returns 0.." + want + ": " + n);
+                if (n == 0) {
+                    awaitEvents(ep, Scif.POLLIN, Scif.POLLIN, "data to receive");
+                }
+            } else {
+                n = ep.recv(dst, Scif.RECV_BLOCK);
+                assertEquals(want, n, "blocking recv fills the buffer");
+            }
+            assertEquals(n, dst.position(), "recv advances the position by its result");
+            dst.flip();
+            crc.update(dst);
+            got += n;
+        }
+        return crc.getValue();
+    }
+
+    @Test
+    void byteStreamIntegrityWithRandomSizes() throws ScifException {
+        ScifNode n0 = attach(0);
+        ScifNode n1 = attach(1);
+        try (Connection c = connect(n0, n1)) {
+            int total = 6 << 20;
+            Async<Long> sender = async("sender", () -> randomSender(c.connector(), 1, total));
+            long received = randomReceiver(c.acceptor(), 1, total);
+            assertEquals(sender.get(SOON), received, "CRC32 of the 6 MiB received");
+            assertEquals(0, c.acceptor().recv(ByteBuffer.allocate(1), 0), "nothing more arrived");
+        }
+    }
+
+    @Test
+    void bothDirectionsAtOnce() throws ScifException {
+        ScifNode n0 = attach(0);
+        ScifNode n1 = attach(1);
+        try (Connection c = connect(n0, n1)) {
+            int total = 4 << 20;
+            Async<Long> s1 = async("send-a", () -> randomSender(c.connector(), 11, total));
+            Async<Long> s2 = async("send-b", () -> randomSender(c.acceptor(), 12, total));
+            Async<Long> r1 = async("recv-a", () -> randomReceiver(c.acceptor(), 11, total));
+            long r2 = randomReceiver(c.connector(), 12, total);
+            assertEquals(s1.get(SOON), r1.get(SOON), "CRC32 connector -> acceptor");
+            assertEquals(s2.get(SOON), r2, "CRC32 acceptor -> connector");
+        }
+    }
+
+    @Test
+    void manyEndpointsAtOnce() throws ScifException {
+        ScifNode n0 = attach(0);
+        ScifNode n1 = attach(1);
+        int pairs = 16;
+        int total = 256 << 10;
+        List<Connection> cs = new ArrayList<>();
+        for (int i = 0; i < pairs; i++) {
+            cs.add(connect(n0, i % 2 == 0 ? n1 : n0));
+        }
+        List<Async<Long>> senders = new ArrayList<>();
+        List<Async<Long>> receivers = new ArrayList<>();
+        for (int i = 0; i < pairs; i++) {
+            Connection c = cs.get(i);
+            long seed = 100 + i;
+            senders.add(async("send-" + i, () -> randomSender(c.connector(), seed, total)));
+            receivers.add(async("recv-" + i, () -> randomReceiver(c.acceptor(), seed, total)));
+        }
+        for (int i = 0; i < pairs; i++) {
+            assertEquals(senders.get(i).get(SOON.multipliedBy(3)),
+                receivers.get(i).get(SOON.multipliedBy(3)), "CRC32 of pair " + i);
+        }
+        cs.forEach(Connection::close);
+    }
+
+    @Test
+    @Tag("slow")
+    void messagesMuchLargerThanTheRing() throws ScifException {
+        ScifNode n0 = attach(0, "ring=4096");
+        ScifNode n1 = attach(1, "ring=4096");
+        try (Connection c = connect(n0, n1)) {
+            byte[] big = randomBytes(7, 3 << 20);
+            Async<Integer> s = async("send", () -> c.connector().send(ByteBuffer.wrap(big),
+                Scif.SEND_BLOCK));
+            ByteBuffer dst = ByteBuffer.allocateDirect(big.length);
+            assertEquals(big.length, c.acceptor().recv(dst, Scif.RECV_BLOCK),
+                "one blocking recv of 3 MiB through a 4 KiB ring");
+            assertEquals(big.length, s.get(SOON), "one blocking send of 3 MiB");
+            byte[] got = new byte[big.length];
+            dst.flip().get(got);
+            assertArrayEquals(big, got, "3 MiB arrive intact and in order");
+        }
+    }
+
+    @Test
+    void nonBlockingCallsMoveWhatFitsAndNeverFail() throws ScifException {
+        ScifNode n0 = attach(0);
+        ScifNode n1 = attach(1);
+        try (Connection c = connect(n0, n1)) {
+            assertEquals(0, c.acceptor().recv(ByteBuffer.allocate(100), 0),
+                "non-blocking recv with nothing queued returns 0, not EAGAIN");
+            byte[] data = randomBytes(3, 100);
+            assertEquals(100, c.connector().send(ByteBuffer.wrap(data), Scif.SEND_BLOCK), "send");
+            awaitEvents(c.acceptor(), Scif.POLLIN, Scif.POLLIN, "100 bytes queued");
+            ByteBuffer dst = ByteBuffer.allocate(1000);
+            long deadline = System.nanoTime() + SOON.toNanos();
+            while (dst.position() < 100 && System.nanoTime() < deadline) {
+                int n = c.acceptor().recv(dst, 0);
+                assertTrue(n >= 0 && dst.position() <= 100, "non-blocking recv returns what is "
+                    + "there, never more: " + n);
+            }
+            assertArrayEquals(data, Arrays.copyOf(dst.array(), dst.position()), "received bytes");
+            // fill the ring with non-blocking sends until one returns 0
+            ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+            long sent = 0;
+            int n;
+            int rounds = 0;
+            do {
+                chunk.clear();
+                n = c.connector().send(chunk, 0);
+                assertTrue(n >= 0 && n <= chunk.capacity(), "non-blocking send result " + n);
+                sent += n;
+                check(++rounds < 100_000, "a ring that never fills: sent " + sent);
+            } while (n > 0);
+            assertEquals(0, c.connector().send(ByteBuffer.allocate(10), 0),
+                "a non-blocking send on a full ring returns 0, never EAGAIN");
+            assertEquals(0, poll(c.connector(), Scif.POLLOUT, 0), "no POLLOUT on a full ring");
+            assertEquals(sent, drain(c.acceptor(), sent), "every byte sent arrives");
+            awaitEvents(c.connector(), Scif.POLLOUT, Scif.POLLOUT, "room again once read");
+        }
+    }
+
+    private static long drain(Endpoint ep, long bytes) throws ScifException {
+        ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
+        long got = 0;
+        while (got < bytes) {
+            dst.clear().limit((int) Math.min(dst.capacity(), bytes - got));
+            got += ep.recv(dst, Scif.RECV_BLOCK);
+        }
+        return got;
+    }
+
+    @Test
+    void exactScifLimitWithA4096ByteRing() throws ScifException {
+        ScifNode n0 = attach(0, "ring=4096");
+        ScifNode n1 = attach(1, "ring=4096");
+        try (Connection c = connect(n0, n1)) {
+            byte[] data = randomBytes(9, 10000);
+            ByteBuffer src = ByteBuffer.wrap(data);
+            assertEquals(4095, c.connector().send(src, 0),
+                "non-blocking send of 10000 bytes to a peer that does not read (SPEC §5: 4095)");
+            assertEquals(4095, src.position(), "the position advanced by 4095");
+            assertEquals(0, c.connector().send(src, 0), "a further non-blocking send returns 0");
+            assertEquals(0, poll(c.connector(), Scif.POLLOUT, 0), "no POLLOUT with 4095 queued");
+            assertArrayEquals(Arrays.copyOf(data, 4095), recvFully(c.acceptor(), 4095),
+                "the 4095 bytes arrive");
+            assertEquals(0, c.acceptor().recv(ByteBuffer.allocate(10), 0), "and nothing else");
+            awaitEvents(c.connector(), Scif.POLLOUT, Scif.POLLOUT, "ring drained");
+            assertEquals(4095, c.connector().send(src, 0), "again 4095 fit once the ring drained");
+        }
+    }
+
+    @Test
+    void zeroLengthAndBadFlags() throws ScifException {
+        ScifNode n0 = attach(0);
+        try (Connection c = connect(n0, n0)) {
+            assertEquals(0, c.connector().send(ByteBuffer.allocate(0), 0), "send of 0 bytes");
+            assertEquals(0, c.connector().recv(ByteBuffer.allocate(0), Scif.RECV_BLOCK),
+                "blocking recv of 0 bytes returns at once");
+            assertErrno(Errno.EINVAL, () -> c.connector().send(ByteBuffer.allocate(4), 2),
+                "send flags 2");
+            assertErrno(Errno.EINVAL, () -> c.connector().recv(ByteBuffer.allocate(4), 2),
+                "recv flags 2");
+            assertEquals(4, c.connector().send(ByteBuffer.allocate(4), 3),
+                "flags 3: bits beside bit 0 are ignored (SPEC §5), so this is a blocking send");
+            assertEquals(4, c.acceptor().recv(ByteBuffer.allocate(4), 3), "recv flags 3");
+        }
+    }
+
+    @Test
+    void concurrentSendersNeverInterleaveOneCallsBytes() throws ScifException {
+        ScifNode n0 = attach(0, "ring=4096");
+        ScifNode n1 = attach(1, "ring=4096");
+        int threads = 4;
+        int blocks = 150;
+        int block = 10_000; // larger than the ring: each send needs several ring turns
+        try (Connection c = connect(n0, n1)) {
+            List<Async<Void>> senders = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                senders.add(async("sender-" + t, () -> {
+                    ByteBuffer b = ByteBuffer.allocate(block);
+                    for (int seq = 0; seq < blocks; seq++) {
+                        b.clear();
+                        b.putInt(id).putInt(seq);
+                        byte fill = (byte) (id * 16 + seq % 16);
+                        while (b.hasRemaining()) {
+                            b.put(fill);
+                        }
+                        b.flip();
+                        assertEquals(block, c.connector().send(b, Scif.SEND_BLOCK), "send");
+                    }
+                    return null;
+                }));
+            }
+            int[] next = new int[threads];
+            for (int i = 0; i < threads * blocks; i++) {
+                ByteBuffer b = ByteBuffer.wrap(recvFully(c.acceptor(), block));
+                int id = b.getInt();
+                int seq = b.getInt();
+                assertTrue(id >= 0 && id < threads, "block " + i + " starts with a thread id: " + id
+                    + " (bytes of two sends interleaved?)");
+                assertEquals(next[id], seq, "thread " + id + "'s blocks arrive in order");
+                next[id]++;
+                byte fill = (byte) (id * 16 + seq % 16);
+                while (b.hasRemaining()) {
+                    int pos = b.position();
+                    assertEquals(fill, b.get(), "block " + i + " (thread " + id + ", seq " + seq
+                        + ") byte " + pos + " is uniform: one send's bytes were interleaved");
+                }
+            }
+            for (Async<Void> s : senders) {
+                s.get(SOON);
+            }
+        }
+    }
+
+    @Test
+    void orderIsKeptAcrossManySmallSends() throws ScifException {
+        ScifNode n0 = attach(0);
+        ScifNode n1 = attach(1);
+        try (Connection c = connect(n0, n1)) {
+            int count = 20_000;
+            Async<Void> s = async("sender", () -> {
+                ByteBuffer b = ByteBuffer.allocate(4);
+                for (int i = 0; i < count; i++) {
+                    b.clear();
+                    b.putInt(i).flip();
+                    c.connector().send(b, Scif.SEND_BLOCK);
+                }
+                return null;
+            });
+            ByteBuffer all = ByteBuffer.wrap(recvFully(c.acceptor(), count * 4));
+            for (int i = 0; i < count; i++) {
+                assertEquals(i, all.getInt(), "sequence number " + i);
+            }
+            s.get(SOON);
+        }
+    }
+}

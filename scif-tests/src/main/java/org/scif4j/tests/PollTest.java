@@ -1,0 +1,170 @@
+package org.scif4j.tests;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Endpoint;
+import org.scif4j.PollItem;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code Scif.poll} (SCIF-SPEC.md §2.17, §11): POLLIN, POLLOUT, POLLHUP, POLLERR and POLLNVAL
+ * over many endpoints at once, the count it returns, timeouts of 0 and of a finite time that
+ * expires, a blocked poll woken by another thread, and a listener's POLLIN for a queued request.
+ */
+public abstract class PollTest extends ScifTestBase {
+    private ScifNode node0;
+    private ScifNode node1;
+
+    @BeforeEach
+    final void attachNodes() throws ScifException {
+        node0 = attach(0);
+        node1 = attach(1);
+    }
+
+    @Test
+    void manyEndpointsWithEveryKindOfEvent() throws ScifException {
+        List<Connection> cs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            cs.add(connect(node1, node0));
+        }
+        Endpoint unbound = open(node0);
+        Endpoint bound = open(node0);
+        bound.bind(0);
+        Endpoint closed = open(node0);
+        closed.close();
+        Endpoint idleListener = listener(node0, 0, 2);
+        // data for receivers 1 and 4; receiver 5's peer closes
+        sendFully(cs.get(1).connector(), new byte[] {1});
+        sendFully(cs.get(4).connector(), new byte[] {4, 4});
+        cs.get(5).connector().close();
+        List<PollItem> items = new ArrayList<>();
+        for (Connection c : cs) {
+            items.add(new PollItem(c.acceptor(), Scif.POLLIN));
+        }
+        items.add(new PollItem(cs.get(0).acceptor(), Scif.POLLOUT)); // 6: same endpoint, POLLOUT
+        items.add(new PollItem(unbound, Scif.POLLIN));               // 7
+        items.add(new PollItem(bound, Scif.POLLIN | Scif.POLLOUT));  // 8
+        items.add(new PollItem(closed, Scif.POLLIN));                // 9
+        items.add(new PollItem(idleListener, Scif.POLLIN));          // 10
+        PollItem[] array = items.toArray(new PollItem[0]);
+        long deadline = System.nanoTime() + SOON.toNanos();
+        int ready;
+        do {
+            ready = Scif.poll(array, 100);
+        } while ((array[1].revents() == 0 || array[4].revents() == 0 || array[5].revents() == 0)
+            && System.nanoTime() < deadline);
+        int[] expected = {0, Scif.POLLIN, 0, 0, Scif.POLLIN, Scif.POLLHUP, Scif.POLLOUT,
+            Scif.POLLERR, Scif.POLLERR, Scif.POLLNVAL, 0};
+        String[] what = {"idle connection", "1 byte queued", "idle", "idle", "2 bytes queued",
+            "peer closed, nothing unread (POLLHUP is reported unasked)",
+            "POLLOUT asked on a connection with an empty ring (POLLIN not reported unasked)",
+            "unbound endpoint", "bound endpoint", "closed endpoint", "listener with no request"};
+        int nonZero = 0;
+        for (int i = 0; i < array.length; i++) {
+            int mask = i == 5 ? (Scif.POLLHUP | Scif.POLLIN | Scif.POLLERR)
+                : i == 7 || i == 8 ? (Scif.POLLERR | Scif.POLLIN | Scif.POLLOUT | Scif.POLLHUP)
+                : ~0;
+            assertEquals(expected[i], array[i].revents() & mask,
+                "item " + i + " (" + what[i] + "): revents 0x"
+                    + Integer.toHexString(array[i].revents()));
+            nonZero += array[i].revents() != 0 ? 1 : 0;
+        }
+        assertEquals(nonZero, ready, "poll returns how many items have revents != 0");
+        for (Connection c : cs) {
+            c.close();
+        }
+        unbound.close();
+        bound.close();
+        idleListener.close();
+    }
+
+    @Test
+    void hangupWithUnreadDataReportsPollinToo() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            sendFully(c.connector(), new byte[] {1, 2, 3});
+            c.connector().close();
+            int revents = awaitEvents(c.acceptor(), Scif.POLLIN, Scif.POLLHUP | Scif.POLLIN,
+                "peer closed with 3 bytes unread");
+            assertEquals(Scif.POLLHUP | Scif.POLLIN, revents & ~Scif.POLLOUT,
+                "POLLHUP and POLLIN while unread data remain");
+            recvFully(c.acceptor(), 3);
+            assertEquals(Scif.POLLHUP, poll(c.acceptor(), Scif.POLLIN, 0),
+                "POLLHUP only once drained");
+        }
+    }
+
+    @Test
+    void timeoutZeroReturnsAtOnceAndFiniteTimeoutExpires() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            PollItem[] items = {new PollItem(c.connector(), Scif.POLLIN),
+                new PollItem(c.acceptor(), Scif.POLLIN)};
+            assertEquals(0, Scif.poll(items, 0), "timeout 0 with nothing ready");
+            long t0 = System.nanoTime();
+            assertEquals(0, Scif.poll(items, 300), "a finite timeout that expires returns 0");
+            long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(waitedMs >= 250, "poll(300 ms) waited the timeout, not " + waitedMs + " ms");
+            assertEquals(0, items[0].revents() | items[1].revents(), "no revents on timeout");
+            assertEquals(0, Scif.poll(new PollItem[0], 0), "an empty array, timeout 0");
+        }
+    }
+
+    @Test
+    void blockedPollIsWokenByDataFromAnotherThread() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            PollItem[] items = {new PollItem(c.acceptor(), Scif.POLLIN)};
+            Async<Integer> p = async("poll", () -> Scif.poll(items, -1));
+            p.awaitBlocked();
+            sendFully(c.connector(), new byte[] {9});
+            assertEquals(1, p.get(SOON), "poll(-1) returns once data arrive");
+            assertEquals(Scif.POLLIN, items[0].revents(), "revents POLLIN");
+            Async<Integer> q = async("poll", () -> poll(c.connector(), Scif.POLLIN, 60_000));
+            q.awaitBlocked();
+            sendFully(c.acceptor(), new byte[] {8});
+            assertEquals(Scif.POLLIN, q.get(SOON), "poll(60 s) returns once data arrive");
+        }
+    }
+
+    @Test
+    void listenerReportsPollinForAQueuedRequest() throws ScifException {
+        try (Endpoint listener = listener(node1, 0, 4); Endpoint ep = open(node0)) {
+            assertEquals(0, poll(listener, Scif.POLLIN, 0), "no request queued");
+            PollItem[] items = {new PollItem(listener, Scif.POLLIN)};
+            Async<Integer> p = async("poll", () -> Scif.poll(items, -1));
+            p.awaitBlocked();
+            Async<Integer> conn = async("connect", () -> ep.connect(listener.localPort()));
+            assertEquals(1, p.get(SOON), "a blocked poll on a listener wakes for a request");
+            assertEquals(Scif.POLLIN, items[0].revents(), "listener revents");
+            try (Endpoint accepted = track(listener.accept(0))) {
+                assertEquals(ep.localPort().port(), conn.get(SOON), "connect completes");
+                assertEquals(ep.localPort(), accepted.peerPort(), "accepted the request");
+            }
+            assertEquals(0, poll(listener, Scif.POLLIN, 0), "no request left");
+        }
+    }
+
+    @Test
+    void pollOutFollowsRingSpace() throws ScifException {
+        ScifNode a = attach(2, "ring=4096");
+        ScifNode b = attach(3, "ring=4096");
+        try (Connection c = connect(a, b)) {
+            assertEquals(Scif.POLLOUT, poll(c.connector(), Scif.POLLOUT | Scif.POLLIN, 0),
+                "empty ring: POLLOUT");
+            assertEquals(4095, c.connector().send(ByteBuffer.allocate(5000), 0), "fill the ring");
+            assertEquals(0, poll(c.connector(), Scif.POLLOUT, 0), "full ring: no POLLOUT");
+            PollItem[] items = {new PollItem(c.connector(), Scif.POLLOUT)};
+            Async<Integer> p = async("poll", () -> Scif.poll(items, -1));
+            p.awaitBlocked();
+            recvFully(c.acceptor(), 100);
+            assertEquals(1, p.get(SOON), "a blocked poll(POLLOUT) wakes when the peer reads");
+            assertEquals(Scif.POLLOUT, items[0].revents(), "revents POLLOUT");
+        }
+    }
+}
