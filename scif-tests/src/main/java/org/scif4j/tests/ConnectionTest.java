@@ -59,8 +59,8 @@ public abstract class ConnectionTest extends ScifTestBase {
 
     @Test
     void backlogWithNonBlockingConnects() throws ScifException {
+        List<Endpoint> eps = new ArrayList<>();
         try (Endpoint listener = listener(node1, 3001, 2)) {
-            List<Endpoint> eps = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 Endpoint ep = open(node0);
                 ep.configureBlocking(false);
@@ -93,6 +93,7 @@ public abstract class ConnectionTest extends ScifTestBase {
                     assertEquals(ep.localPort().port(), port, "second connect returns the port");
                 }
             }
+        } finally {
             eps.forEach(Endpoint::close);
         }
     }

@@ -14,7 +14,6 @@ import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
-import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
@@ -35,19 +34,18 @@ public abstract class EndpointStateTest extends ScifTestBase {
 
     private ScifNode node0;
     private ScifNode node1;
-    private ScifMemory memory;
+    private ByteBuffer page;
 
     @BeforeEach
     final void attachNodes() throws ScifException {
         node0 = attach(0);
         node1 = attach(1);
-        memory = node0.allocate(4096);
+        page = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096).limit(4096).slice();
     }
 
     /** register, unregister, the four RMAs, the three fence calls and mmap, with valid arguments. */
     private Map<String, Executable> windowCalls(Endpoint ep) {
         Map<String, Executable> calls = new LinkedHashMap<>();
-        ByteBuffer page = memory.buffer();
         calls.put("register", () -> ep.register(page, 0, Scif.PROT_READ | Scif.PROT_WRITE, 0));
         calls.put("unregister", () -> ep.unregister(0, 4096));
         calls.put("readFrom", () -> ep.readFrom(0, 4096, 0, Scif.RMA_SYNC));

@@ -44,10 +44,14 @@ public abstract class ScifTestBase {
     /** Upper bound for anything that must happen "soon"; only against hangs, never a timing. */
     protected static final Duration SOON = Duration.ofSeconds(10);
 
-    /** Thread names of the JVM and test runner, which are not the test's to end. */
+    /**
+     * Thread names of the JVM, the test runner and JVM-wide library singletons (JNA's and
+     * Chronicle's cleaners, started once per JVM on first use), which are not a node's to end.
+     */
     private static final List<String> FOREIGN_THREADS = List.of("junit", "surefire",
         "process reaper", "ForkJoinPool", "Common-Cleaner", "Attach Listener", "Reference Handler",
-        "Finalizer", "Signal Dispatcher", "Notification Thread", "RMI", "JMX", "Keep-Alive");
+        "Finalizer", "Signal Dispatcher", "Notification Thread", "RMI", "JMX", "Keep-Alive",
+        "JNA Cleaner", "background~resource~releaser");
 
     /** This test's fabric. */
     protected TransportFixture fixture;
