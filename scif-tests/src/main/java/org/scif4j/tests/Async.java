@@ -59,18 +59,36 @@ public final class Async<T> {
     }
 
     /**
-     * Waits, with an upper bound, until the thread is parked inside the call (WAITING,
-     * TIMED_WAITING or BLOCKED), or has ended. A transport that busy-waits never parks; then
-     * this returns after a short bound and the caller goes on anyway: no assertion depends on
-     * it, it only makes it likely that the call is really blocked when the test acts.
+     * Waits, with an upper bound, until the thread waits inside the SCIF call: parked
+     * (WAITING, TIMED_WAITING, BLOCKED), or in a native wait (a futex through JNA shows as
+     * RUNNABLE in native code), a yield or a spin, below a frame of the API or a transport; or
+     * until it has ended. If neither is seen within the bound the caller goes on anyway: no
+     * assertion depends on it, it only makes it likely that the call is really blocked when the
+     * test acts.
      */
     public void awaitBlocked() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         while (System.nanoTime() < deadline) {
             Thread.State s = thread.getState();
-            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING
-                || s == Thread.State.BLOCKED || s == Thread.State.TERMINATED) {
+            if (s == Thread.State.TERMINATED) {
                 return;
+            }
+            StackTraceElement[] stack = thread.getStackTrace();
+            boolean inCall = false;
+            for (StackTraceElement e : stack) {
+                String c = e.getClassName();
+                if (c.startsWith("org.scif4j.") && !c.startsWith("org.scif4j.tests.")) {
+                    inCall = true;
+                    break;
+                }
+            }
+            if (inCall && stack.length > 0) {
+                StackTraceElement top = stack[0];
+                String c = top.getClassName();
+                if (s != Thread.State.RUNNABLE || top.isNativeMethod() || c.equals("java.lang.Thread")
+                    || c.endsWith("LockSupport") || c.endsWith("Unsafe")) {
+                    return;
+                }
             }
             Thread.onSpinWait();
         }

@@ -63,11 +63,11 @@ public abstract class ConnectionTest extends ScifTestBase {
         try (Endpoint listener = listener(node1, 3001, 2)) {
             for (int i = 0; i < 3; i++) {
                 Endpoint ep = open(node0);
+                eps.add(ep);
                 ep.configureBlocking(false);
                 assertFalse(ep.isBlocking(), "configureBlocking(false)");
                 assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3001)),
                     "non-blocking connect #" + i);
-                eps.add(ep);
             }
             PollItem[] items = eps.stream().map(e -> new PollItem(e, Scif.POLLOUT))
                 .toArray(PollItem[]::new);
