@@ -123,6 +123,8 @@ public final class Fabric {
                 }
             } catch (NoSuchFileException | FileAlreadyExistsException e) {
                 last = e; // the directory or file came or went under us: try again
+            } catch (ScifException e) {
+                throw e;
             } catch (IOException e) {
                 throw new ScifException(Errno.ENODEV, call + ": ENODEV, cannot use fabric directory "
                     + dir + ": " + e.getMessage(), e);

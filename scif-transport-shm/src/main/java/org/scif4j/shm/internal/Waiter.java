@@ -17,8 +17,13 @@ import org.scif4j.shm.ShmOptions.WaitMode;
  * reach a thread inside the futex syscall, is noticed soon.
  */
 public final class Waiter {
-    /** Longest single futex sleep: bounds how late an interrupt is noticed. */
-    public static final long MAX_SLEEP_NANOS = 200_000_000L;
+    /**
+     * Longest single futex sleep: bounds how late an interrupt is noticed. The system
+     * property {@code scif4j.shm.maxSleepMillis} changes it; tests raise it so that a lost
+     * wake-up shows as a hang instead of hiding as a 200 ms delay.
+     */
+    public static final long MAX_SLEEP_NANOS =
+        Long.getLong("scif4j.shm.maxSleepMillis", 200L) * 1_000_000L;
     /** Adaptive mode spins this long before yielding. */
     private static final long SPIN_NANOS = 30_000L;
     /** Adaptive mode yields until this long before sleeping. */

@@ -1,0 +1,145 @@
+package org.scif4j.shm;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Errno;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+
+/** The shm fabric's life on disk: creation, removal, crash recovery, refusal of foreign state. */
+class ShmFabricLifecycleTest {
+    private final String name = "life" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+    private final Path dir = Path.of(ShmOptions.DEFAULT_DIR, name);
+
+    @AfterEach
+    void noLeftovers() throws Exception {
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.list(dir)) {
+                List<Path> left = files.toList();
+                for (Path p : left) {
+                    Files.delete(p);
+                }
+                Files.delete(dir);
+                fail("fabric directory left behind: " + left);
+            }
+        }
+    }
+
+    @Test
+    void lastProcessToLeaveRemovesTheFabric() throws Exception {
+        ScifNode a = Scif.attach("shm:" + name + "?node=0");
+        ScifNode b = Scif.attach("shm:" + name + "?node=1");
+        assertTrue(Files.exists(dir.resolve("fabric")));
+        a.close();
+        assertTrue(Files.exists(dir.resolve("fabric")), "node 1 is still attached");
+        b.close();
+        assertFalse(Files.exists(dir), "nothing of the fabric may remain");
+    }
+
+    @Test
+    void fabricLeftByAKilledProcessIsReclaimedOnTheNextAttach() throws Exception {
+        try (ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=3")) {
+            assertTrue(child.readLine().startsWith("READY"));
+            try (Stream<Path> files = Files.list(dir)) {
+                assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("conn-")),
+                    "the child's connection file exists while it lives");
+            }
+            child.kill9();
+        }
+        try (ScifNode n = Scif.attach("shm:" + name + "?node=0")) {
+            assertArrayEquals(new int[] {0}, n.nodeIds().online(), "the dead process's node is gone");
+            try (Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList(),
+                    "the dead process's connection files are reclaimed at attach");
+            }
+            assertEquals(1089, n.open().bind(1089), "the dead process's ports are free");
+        }
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    void peerKilledWhileAttachedIsNoticedByTheWatchdog() throws Exception {
+        try (ScifNode n = Scif.attach("shm:" + name + "?node=0");
+             ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=2")) {
+            assertTrue(child.readLine().startsWith("READY"));
+            assertArrayEquals(new int[] {0, 2}, n.nodeIds().online());
+            child.kill9();
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                while (n.nodeIds().online().length != 1) {
+                    Thread.onSpinWait();
+                }
+            });
+            try (Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
+            }
+        }
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    void corruptFabricFileIsRefusedAndLeftUntouched() throws Exception {
+        Files.createDirectories(dir);
+        byte[] junk = "this is not a fabric".getBytes();
+        Files.write(dir.resolve("fabric"), junk);
+        ScifException e = assertThrows(ScifException.class, () -> Scif.attach("shm:" + name + "?node=0"));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("not a valid scif4j fabric"), e.getMessage());
+        assertArrayEquals(junk, Files.readAllBytes(dir.resolve("fabric")), "a foreign file is never written");
+        Files.delete(dir.resolve("fabric"));
+        Files.delete(dir);
+    }
+
+    @Test
+    void foreignFileInTheFabricDirectoryIsRefused() throws Exception {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("notes.txt"), "mine");
+        ScifException e = assertThrows(ScifException.class, () -> Scif.attach("shm:" + name + "?node=0"));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("notes.txt"), e.getMessage());
+        Files.delete(dir.resolve("notes.txt"));
+        Files.delete(dir);
+    }
+
+    @Test
+    void attachWithoutTheJvmFlagsNamesThem() throws Exception {
+        try (ShmChild child = ShmChild.start(false, List.of(), "attach", "shm:" + name + "?node=0")) {
+            String line = child.readLine();
+            assertNotNull(line);
+            assertTrue(line.startsWith("ENODEV"), line);
+            assertTrue(line.contains("--add-opens=java.base/java.lang.reflect=ALL-UNNAMED"), line);
+            assertTrue(line.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"), line);
+            assertEquals(0, child.waitFor(30));
+        }
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    void unknownOptionsAndBadValuesAreRefused() {
+        for (String uri : new String[] {"shm:" + name + "?node=0&colour=red", "shm:" + name + "?node=999",
+            "shm:" + name + "?ring=5000", "shm:" + name + "?wait=sometimes", "shm:" + name + "?dir=relative",
+            "shm:../escape?node=0"}) {
+            ScifException e = assertThrows(ScifException.class, () -> Scif.attach(uri), uri);
+            assertEquals(Errno.EINVAL, e.errno(), uri);
+        }
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    void noWakeUpIsLostUnderStress() throws Exception {
+        // Futex sleeps unbounded: a lost wake-up would hang the child instead of costing 200 ms.
+        try (ShmChild child = ShmChild.start(true, List.of("-Dscif4j.shm.maxSleepMillis=3600000"),
+            "stress", "shm:" + name + "?wait=block", "8", "20000")) {
+            assertEquals("DONE", child.readLine(), "every blocked ping-pong completed");
+            assertEquals(0, child.waitFor(60));
+        }
+        assertFalse(Files.exists(dir));
+    }
+}
