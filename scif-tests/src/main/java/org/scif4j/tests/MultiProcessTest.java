@@ -78,8 +78,9 @@ public abstract class MultiProcessTest extends ScifTestBase {
         ScifNode node0 = attach(0);
         try (Endpoint listener = listener(node0, 0, 4)) {
             PeerProcess peer = startPeer(1);
+            Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
             peer.ok("connect 0 " + listener.localPort().port());
-            Endpoint ep = track(listener.accept(0));
+            Endpoint ep = acc.get(SOON);
             peer.ok("block-in-recv");
             sendFully(ep, new byte[] {5});
             assertEquals("RECV n=1", peer.awaitEvent(SOON), "the child's blocking recv got 1 byte");
@@ -96,8 +97,9 @@ public abstract class MultiProcessTest extends ScifTestBase {
         ScifNode node0 = attach(0);
         try (Endpoint listener = listener(node0, 0, 4)) {
             PeerProcess peer = startPeer(2);
+            Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
             peer.ok("connect 0 " + listener.localPort().port());
-            try (Endpoint ep = track(listener.accept(0))) {
+            try (Endpoint ep = acc.get(SOON)) {
                 PollItem[] items = {new PollItem(ep, Scif.POLLIN)};
                 Async<Integer> poll = async("poll", () -> Scif.poll(items, -1));
                 poll.awaitBlocked();
