@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Pattern;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
@@ -48,6 +49,12 @@ public final class Fabric {
     private final int[] nodeRefs = new int[ShmOptions.MAX_NODES];
     private final Thread watchdog;
     private final Poller poller;
+    /**
+     * Read-held by every call that touches the mapped file outside an endpoint's data-path
+     * locks; write-held to unmap it. So the file is never unmapped under a running call.
+     */
+    private final ReentrantReadWriteLock mapping = new ReentrantReadWriteLock();
+    private boolean unmapped;
     private int refs;
     private volatile boolean detached;
 
@@ -101,7 +108,39 @@ public final class Fabric {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        detach();
+        mapping.writeLock().lock();
+        try {
+            unmapped = true;
+            detach();
+        } finally {
+            mapping.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Marks the start of a call that reads or writes the mapped file; pair with {@link #exit()}.
+     *
+     * @throws ScifException EBADF when this JVM has already detached from the fabric
+     */
+    public void enter() throws ScifException {
+        if (!tryEnter()) {
+            throw new ScifException(Errno.EBADF, "the node attachment is closed (fabric " + dir + " detached)");
+        }
+    }
+
+    /** @return whether the call may go on (the file is mapped); if true, pair with {@link #exit()} */
+    public boolean tryEnter() {
+        mapping.readLock().lock();
+        if (unmapped) {
+            mapping.readLock().unlock();
+            return false;
+        }
+        return true;
+    }
+
+    /** Ends what {@link #enter()} began. */
+    public void exit() {
+        mapping.readLock().unlock();
     }
 
     // ---------------------------------------------------------------- opening and closing

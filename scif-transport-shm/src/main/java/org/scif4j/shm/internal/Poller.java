@@ -21,6 +21,15 @@ public final class Poller implements org.scif4j.spi.Poller {
 
     @Override
     public int poll(Endpoint[] endpoints, int[] events, int[] revents, long timeoutMillis) throws ScifException {
+        fabric.enter();
+        try {
+            return poll0(endpoints, events, revents, timeoutMillis);
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    private int poll0(Endpoint[] endpoints, int[] events, int[] revents, long timeoutMillis) throws ScifException {
         ShmEndpoint[] eps = new ShmEndpoint[endpoints.length];
         for (int i = 0; i < eps.length; i++) {
             eps[i] = (ShmEndpoint) endpoints[i];

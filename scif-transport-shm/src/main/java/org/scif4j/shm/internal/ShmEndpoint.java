@@ -74,6 +74,15 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public int bind(int requested) throws ScifException {
+        fabric.enter();
+        try {
+            return bind0(requested);
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    private int bind0(int requested) throws ScifException {
         String call = "bind(port=" + requested + ")";
         checkOpen(call);
         if (requested < 0 || requested > 65535) {
@@ -115,6 +124,15 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public void listen(int backlog) throws ScifException {
+        fabric.enter();
+        try {
+            listen0(backlog);
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    private void listen0(int backlog) throws ScifException {
         String call = "listen(backlog=" + backlog + ")";
         checkOpen(call);
         ctl.lock();
@@ -154,6 +172,15 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public int connect(PortId dst) throws ScifException {
+        fabric.enter();
+        try {
+            return connect0(dst);
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    private int connect0(PortId dst) throws ScifException {
         String call = "connect(peer=" + dst + ")";
         checkOpen(call);
         if (dst == null) {
@@ -304,6 +331,15 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public Endpoint accept(int flags) throws ScifException {
+        fabric.enter();
+        try {
+            return accept0(flags);
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    private Endpoint accept0(int flags) throws ScifException {
         String call = "accept(flags=" + flags + ")";
         checkOpen(call);
         if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
@@ -422,8 +458,10 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         try {
             int total = 0;
             while (true) {
+                // Holding sendLock and seeing `closed` false, close() cannot finish (it needs
+                // sendLock), so the fabric and the connection stay mapped for this iteration.
                 Connection c = conn;
-                int state = table.state(slot);
+                int state = closed ? FREE : table.state(slot);
                 if (closed || c == null || state != CONNECTED) {
                     if (total > 0) {
                         return total;
@@ -478,7 +516,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     if (total > 0) {
                         return total;
                     }
-                    throw notConnected(recvCall(dst, flags), table.state(slot));
+                    throw notConnected(recvCall(dst, flags), closed ? FREE : table.state(slot));
                 }
                 int n = c.in.read(dst);
                 if (n > 0) {
@@ -610,7 +648,13 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     private void verifyConnected(String call) throws ScifException {
         checkOpen(call);
-        int state = table.state(slot);
+        int state;
+        fabric.enter();
+        try {
+            state = table.state(slot);
+        } finally {
+            fabric.exit();
+        }
         if (state == DISCONNECTED) {
             throw ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
         }
@@ -688,6 +732,18 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public void close() {
+        if (!fabric.tryEnter()) {
+            closed = true; // the whole fabric is gone: nothing is left to release
+            return;
+        }
+        try {
+            close0();
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    private void close0() {
         ctl.lock();
         try {
             if (closed) {
@@ -730,7 +786,14 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public String toString() {
-        int state = closed ? -1 : table.state(slot);
+        int state = -1;
+        if (!closed && fabric.tryEnter()) {
+            try {
+                state = table.state(slot);
+            } finally {
+                fabric.exit();
+            }
+        }
         return "ShmEndpoint[node " + node.selfId() + " port " + port + " "
             + (closed ? "CLOSED" : stateName(state)) + (peer == null ? "" : " peer " + peer) + "]";
     }

@@ -12,6 +12,17 @@ import org.scif4j.shm.ShmOptions;
 
 /** This process attached as one node of an shm fabric; opens endpoints and closes them all on close. */
 public final class ShmNode implements ScifNode {
+    /** Open attachments of this JVM, closed by a shutdown hook so that a normal exit leaves nothing behind. */
+    private static final Set<ShmNode> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (ShmNode n : OPEN) {
+                n.close();
+            }
+        }, "scif4j-shm-shutdown"));
+    }
+
     private final ShmOptions options;
     private final Fabric fabric;
     private final Waiter waiter;
@@ -27,6 +38,7 @@ public final class ShmNode implements ScifNode {
         this.fabric = fabric;
         this.waiter = new Waiter(options.waitMode(), fabric.file());
         fabric.attachNode(options.node());
+        OPEN.add(this);
     }
 
     @Override
@@ -37,18 +49,25 @@ public final class ShmNode implements ScifNode {
     @Override
     public NodeIds nodeIds() throws ScifException {
         checkOpen("nodeIds()");
-        return new NodeIds(selfId(), fabric.onlineNodes());
+        fabric.enter();
+        try {
+            return new NodeIds(selfId(), fabric.onlineNodes());
+        } finally {
+            fabric.exit();
+        }
     }
 
     @Override
     public Endpoint open() throws ScifException {
         checkOpen("open()");
         int slot;
+        fabric.enter();
         fabric.lock();
         try {
             slot = fabric.endpoints().allocLocked(selfId());
         } finally {
             fabric.unlock();
+            fabric.exit();
         }
         if (slot < 0) {
             throw ScifException.of("open()", Errno.ENOMEM, "the fabric's endpoint table is full ("
@@ -83,6 +102,7 @@ public final class ShmNode implements ScifNode {
         }
         fabric.detachNode(selfId());
         fabric.release();
+        OPEN.remove(this);
     }
 
     void adopt(ShmEndpoint e) {
