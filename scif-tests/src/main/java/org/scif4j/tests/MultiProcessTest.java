@@ -173,4 +173,42 @@ public abstract class MultiProcessTest extends ScifTestBase {
         } while (System.nanoTime() < deadline);
         assertEquals(expected, seen, what + " (waited " + SOON + ")");
     }
+
+    @Test
+    void manyProcessesStreamAtOnce() throws ScifException {
+        ScifNode node0 = attach(0);
+        int peers = 3;
+        int bytes = 8 << 20;
+        try (Endpoint listener = listener(node0, 2100, peers)) {
+            java.util.List<Async<String>> streams = new java.util.ArrayList<>();
+            for (int i = 1; i <= peers; i++) {
+                PeerProcess p = startPeer(i);
+                long seed = 1000 + i;
+                streams.add(async("child-stream-" + i,
+                    () -> p.call("stream 0 2100 " + bytes + " " + seed)));
+            }
+            java.util.List<Async<Long>> receivers = new java.util.ArrayList<>();
+            long[] expected = new long[peers + 1];
+            for (int i = 0; i < peers; i++) {
+                Endpoint ep = track(listener.accept(Scif.ACCEPT_SYNC));
+                int node = ep.peerPort().node();
+                expected[node] = crc(PeerMain.randomBytes(1000 + node, bytes));
+                receivers.add(async("recv-from-" + node, () -> {
+                    try (ep) {
+                        return (long) node << 40 | (crc(recvFully(ep, bytes)) & 0xFFFFFFFFL);
+                    }
+                }));
+            }
+            for (Async<Long> r : receivers) {
+                long v = r.get(SOON.multipliedBy(3));
+                int node = (int) (v >>> 40);
+                assertEquals(expected[node], v & 0xFFFFFFFFL, "CRC32 of node " + node + "'s 8 MiB");
+            }
+            for (int i = 0; i < peers; i++) {
+                assertEquals(Long.toString(expected[i + 1]),
+                    PeerProcess.fields(streams.get(i).get(SOON)).get("crc"),
+                    "child " + (i + 1) + " reports the same CRC32");
+            }
+        }
+    }
 }

@@ -144,4 +144,56 @@ public abstract class ProcessFaultTest extends ScifTestBase {
                 "accept never returns a dead connector's request");
         }
     }
+
+    @Test
+    void peerKilledMidStreamEndsTheReceiverWithAnIntactPrefix() throws ScifException {
+        ScifNode node0 = attach(0);
+        try (Endpoint listener = listener(node0, 2600, 4)) {
+            PeerProcess peer = startPeer(1);
+            int total = 64 << 20; // far more than the ring: the child blocks in send
+            async("child-stream", () -> peer.call("stream 0 2600 " + total + " 99"));
+            try (Endpoint ep = track(listener.accept(Scif.ACCEPT_SYNC))) {
+                ByteBuffer dst = ByteBuffer.allocate(total);
+                dst.limit(1 << 20);
+                assertEquals(1 << 20, ep.recv(dst, Scif.RECV_BLOCK), "the first MiB");
+                peer.kill();
+                dst.limit(total);
+                ScifException end = assertTimeoutPreemptively(NOTICE, () -> {
+                    while (true) {
+                        try {
+                            if (ep.recv(dst, 0) == 0) {
+                                poll(ep, Scif.POLLIN, 100);
+                            }
+                        } catch (ScifException e) {
+                            return e;
+                        }
+                        check(dst.hasRemaining(), "the whole 64 MiB arrived from a killed peer");
+                    }
+                }, "recv from a peer killed mid-stream must end");
+                assertEquals(Errno.ECONNRESET, end.errno(), "the receiver's end: "
+                    + end.getMessage());
+                int got = dst.position();
+                byte[] expected = org.scif4j.tests.process.PeerMain.randomBytes(99, total);
+                assertEquals(crc(java.util.Arrays.copyOf(expected, got)),
+                    crc(java.util.Arrays.copyOf(dst.array(), got)),
+                    "the " + got + " bytes received (before and after the kill) are an intact "
+                        + "prefix of the stream");
+            }
+        }
+    }
+
+    @Test
+    void connectBlockedOnAKilledNodeEndsWithEnodev() throws ScifException {
+        ScifNode node0 = attach(0);
+        PeerProcess peer = startPeer(2);
+        int port = Integer.parseInt(peer.ok("listen 0 4").get("port"));
+        try (Endpoint ep = open(node0)) {
+            Async<Integer> connect = async("connect", () -> ep.connect(port(2, port)));
+            connect.awaitBlocked();
+            check(!connect.isDone(), "connect waits: the child listens but never accepts");
+            peer.kill();
+            connect.awaitFailure(Errno.ENODEV, NOTICE,
+                "connect whose target node was lost during the handshake (SPEC §2.4, §4.5)");
+        }
+    }
 }
