@@ -123,7 +123,8 @@ public abstract class ScifTestBase {
             List<String> leaked = new ArrayList<>();
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 if (t.isAlive() && !threadsBefore.contains(t) && t != Thread.currentThread()
-                    && FOREIGN_THREADS.stream().noneMatch(t.getName()::startsWith)) {
+                    && FOREIGN_THREADS.stream().noneMatch(t.getName()::startsWith)
+                    && fixture.jvmWideThreadPrefixes().stream().noneMatch(t.getName()::startsWith)) {
                     leaked.add(t.getName() + (t.isDaemon() ? " (daemon)" : ""));
                 }
             }

@@ -37,6 +37,17 @@ public abstract class TransportFixture {
     public abstract void assertNoLeftovers();
 
     /**
+     * Name prefixes of threads the transport starts once per JVM on purpose (documented
+     * singletons, like JNA's cleaner), which the leak check of {@link ScifTestBase} does not
+     * count as left behind by a test. Everything else a node starts must end when it closes.
+     *
+     * @return the prefixes; empty by default
+     */
+    public java.util.List<String> jvmWideThreadPrefixes() {
+        return java.util.List.of();
+    }
+
+    /**
      * Removes whatever {@link #assertNoLeftovers()} found, so that one failing test does not
      * disturb the next. Never touches anything outside this test's fabric.
      */

@@ -39,6 +39,12 @@ public final class ShmFixture extends TransportFixture {
             + (extraOptions == null || extraOptions.isEmpty() ? "" : "&" + extraOptions);
     }
 
+    /** The futex interrupt watcher: one daemon thread per JVM (InterruptWatcher's Javadoc). */
+    @Override
+    public List<String> jvmWideThreadPrefixes() {
+        return List.of("scif4j-interrupt-watcher");
+    }
+
     /** @return where this test's fabric lives */
     public Path fabricDir() {
         return DIR.resolve(name);
