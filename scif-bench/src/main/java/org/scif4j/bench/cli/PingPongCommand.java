@@ -51,22 +51,22 @@ public final class PingPongCommand implements Callable<Integer> {
     Long ring;
 
     @Option(names = "--round-trips", paramLabel = "N", converter = CountConverter.class,
-        defaultValue = "100000",
+        defaultValue = "500000",
         description = "Recorded 8 B round trips (default: ${DEFAULT-VALUE}).")
     long roundTrips;
 
     @Option(names = "--warmup", paramLabel = "N", converter = CountConverter.class,
-        defaultValue = "50000",
+        defaultValue = "100000",
         description = "8 B round trips before recording (default: ${DEFAULT-VALUE}).")
     long warmup;
 
     @Option(names = "--stream-bytes", paramLabel = "BYTES", converter = SizeConverter.class,
-        defaultValue = "2g",
+        defaultValue = "8g",
         description = "Bytes streamed in 64 KiB messages (default: ${DEFAULT-VALUE}).")
     long streamBytes;
 
     @Option(names = "--messages", paramLabel = "N", converter = CountConverter.class,
-        defaultValue = "10000000",
+        defaultValue = "50000000",
         description = "64 B messages for the message rate (default: ${DEFAULT-VALUE}).")
     long messages;
 

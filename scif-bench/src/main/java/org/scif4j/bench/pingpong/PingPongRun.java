@@ -44,8 +44,9 @@ public final class PingPongRun {
 
         ScifPingPong.Measures scif = new ScifPingPong(config, pinning).run();
 
-        ScifPingPong.progress("baseline: raw shared-memory ping-pong, "
-            + config.warmupRoundTrips() + " warm-up, " + config.roundTrips() + " recorded");
+        ScifPingPong.progress(String.format(java.util.Locale.ROOT, "baseline: raw shared-memory"
+            + " ping-pong, %,d warm-up, %,d recorded", config.warmupRoundTrips(),
+            config.roundTrips()));
         LatencyStats floor = new RawShmPingPong(SHM, pinning.childPrefix())
             .run(config.warmupRoundTrips(), config.roundTrips());
         ScifPingPong.progress("baseline: 64 KiB ByteBuffer copy");

@@ -99,17 +99,18 @@ final class ScifPingPong {
 
     private Measures measure(Endpoint listener) throws ScifException {
         try (Endpoint ep = listener.accept(Scif.ACCEPT_SYNC)) {
-            progress("8 B round trips: " + config.warmupRoundTrips() + " warm-up, "
-                + config.roundTrips() + " recorded");
+            progress(String.format(java.util.Locale.ROOT, "8 B round trips: %,d warm-up, %,d"
+                + " recorded", config.warmupRoundTrips(), config.roundTrips()));
             LatencyStats latency = roundTrips(ep);
 
             ByteBuffer big = ByteBuffer.allocateDirect(PingPongConfig.STREAM_MESSAGE);
-            progress("64 KiB streaming: " + config.streamMessages() * big.capacity() + " bytes");
+            progress(String.format(java.util.Locale.ROOT, "64 KiB streaming: %,d bytes",
+                config.streamMessages() * big.capacity()));
             receive(ep, big, config.streamWarmupMessages());
             long streamNanos = receive(ep, big, config.streamMessages());
 
             ByteBuffer small = ByteBuffer.allocateDirect(PingPongConfig.SMALL_MESSAGE);
-            progress("64 B messages: " + config.messages());
+            progress(String.format(java.util.Locale.ROOT, "64 B messages: %,d", config.messages()));
             receive(ep, small, config.messageWarmup());
             long messageNanos = receive(ep, small, config.messages());
 
