@@ -216,6 +216,16 @@ public final class EndpointTable {
      * @param slot the endpoint's slot
      */
     public void closeSlotLocked(int slot) {
+        closeSlotLocked(slot, Errno.ECONNREFUSED);
+    }
+
+    /**
+     * As {@link #closeSlotLocked(int)}, answering queued connectors with {@code refusal}.
+     *
+     * @param slot    the endpoint's slot
+     * @param refusal ECONNREFUSED for a close, ENODEV when the listener's node was lost
+     */
+    private void closeSlotLocked(int slot, Errno refusal) {
         int state = state(slot);
         long conn = connectionId(slot);
         boolean peerKeepsConnection = false;
@@ -224,7 +234,7 @@ public final class EndpointTable {
                 int next = get(c - 1, E_QUEUE_NEXT);
                 set(c - 1, E_LISTENER, 0);
                 set(c - 1, E_QUEUE_NEXT, 0);
-                answerLocked(c - 1, -Errno.ECONNREFUSED.number());
+                answerLocked(c - 1, -refusal.number());
                 c = next;
             }
             set(slot, E_QUEUE_HEAD, 0);
@@ -265,7 +275,9 @@ public final class EndpointTable {
     void reapOwnerLocked(int processSlot) {
         for (int s = 0; s < MAX_ENDPOINTS; s++) {
             if (state(s) != FREE && get(s, E_OWNER) == processSlot + 1) {
-                closeSlotLocked(s);
+                // A handshake with a node that was lost fails with ENODEV (SPEC §2.4, §4.5).
+                boolean nodeLost = !fabric.isOnlineExcept(get(s, E_NODE), processSlot);
+                closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
                 set(s, E_SLEEPERS, 0);
                 set(s, E_SPACE_SLEEPERS, 0);
                 set(s, E_POLLERS, 0);

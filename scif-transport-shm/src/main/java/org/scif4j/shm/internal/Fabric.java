@@ -484,12 +484,21 @@ public final class Fabric {
 
     /** @param node a node id @return whether a live process is attached as it */
     public boolean isOnline(int node) {
+        return isOnlineExcept(node, -1);
+    }
+
+    /**
+     * @param node    a node id
+     * @param exclude a process slot not to count (a dead one being reaped), or -1
+     * @return whether another process is attached as that node
+     */
+    boolean isOnlineExcept(int node, int exclude) {
         if (node < 0 || node >= ShmOptions.MAX_NODES) {
             return false;
         }
         for (int i = 0; i < MAX_PROCESSES; i++) {
             long p = process(i);
-            if (file.getInt(p + P_STATE) == P_LIVE
+            if (i != exclude && file.getInt(p + P_STATE) == P_LIVE
                 && (file.getLong(p + P_NODES + 8L * (node >>> 6)) & (1L << node)) != 0) {
                 return true;
             }

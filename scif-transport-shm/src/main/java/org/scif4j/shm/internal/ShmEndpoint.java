@@ -281,6 +281,12 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         if (refused != null) {
             c.close();
             table.deleteConnectionFile(id);
+            if (!blocking) {
+                // As in Linux, where the handshake runs in a worker: the refusal is the result
+                // that poll announces with POLLOUT and the next connect returns.
+                table.set(slot, E_CONNECT_RESULT, -Errno.ECONNREFUSED.number());
+                return;
+            }
             throw ScifException.of(call, Errno.ECONNREFUSED, refused + "; the endpoint stays bound to port "
                 + port + " and may retry");
         }
@@ -290,6 +296,14 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     /** Collects the answer to a queued request. Caller holds ctl. */
     private int finishConnect(String call, int waited) throws ScifException {
         Connection c = pending;
+        if (c == null) { // a non-blocking request refused before it was queued
+            int result = table.get(slot, E_CONNECT_RESULT);
+            asyncPending = false;
+            table.set(slot, E_CONNECT_RESULT, 0);
+            Errno e = Errno.ofNumber(-result);
+            throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, "no endpoint listened on the"
+                + " peer port, or its backlog was full; the endpoint stays bound to port " + port + " and may retry");
+        }
         long id;
         int result;
         fabric.lock();
@@ -698,7 +712,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     break;
                 case DISCONNECTED:
                     Connection d = conn;
-                    r = Scif.POLLHUP | (d != null && d.in.available() > 0 ? Scif.POLLIN : 0);
+                    r = Scif.POLLHUP | (d != null && d.in.available() > 0 ? Scif.POLLIN : 0)
+                        | (asyncPending ? Scif.POLLOUT : 0); // accepted, then closed: finished all the same
                     break;
                 case CONNECTING:
                 case BOUND:

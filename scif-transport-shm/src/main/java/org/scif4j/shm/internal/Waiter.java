@@ -13,17 +13,18 @@ import org.scif4j.shm.ShmOptions.WaitMode;
  * non-zero (7) bumps the word and wakes. All of these are sequentially consistent, so either
  * the waiter's check (3) sees the change, or the changer's read (6) sees the waiter and its
  * bump (7) comes after the waiter's read (2), so the futex refuses to sleep or is woken.
- * Sleeps are bounded (at most {@link #MAX_SLEEP_NANOS}) so that an interrupt, which cannot
- * reach a thread inside the futex syscall, is noticed soon.
+ * An interrupt, which cannot reach a thread inside the futex syscall, is delivered by
+ * {@link InterruptWatcher} waking the word the thread sleeps on.
  */
 public final class Waiter {
     /**
-     * Longest single futex sleep: bounds how late an interrupt is noticed. The system
-     * property {@code scif4j.shm.maxSleepMillis} changes it; tests raise it so that a lost
-     * wake-up shows as a hang instead of hiding as a 200 ms delay.
+     * Longest single futex sleep, a safety net only: wake-ups come from changers, and
+     * interrupts from {@link InterruptWatcher}. The system property
+     * {@code scif4j.shm.maxSleepMillis} changes it; tests raise it so that a lost wake-up
+     * shows as a hang instead of hiding as a delay.
      */
     public static final long MAX_SLEEP_NANOS =
-        Long.getLong("scif4j.shm.maxSleepMillis", 200L) * 1_000_000L;
+        Long.getLong("scif4j.shm.maxSleepMillis", 5_000L) * 1_000_000L;
     /** Adaptive mode spins this long before yielding. */
     private static final long SPIN_NANOS = 30_000L;
     /** Adaptive mode yields until this long before sleeping. */
@@ -110,14 +111,17 @@ public final class Waiter {
         if (sleepersOffset >= 0) {
             file.addInt(sleepersOffset, 1);
         }
+        InterruptWatcher.Sleeper me = InterruptWatcher.current();
         try {
             int seen = file.getInt(wordOffset);
-            if (!condition.ready()) {
+            me.address = file.address(wordOffset); // published before the interrupt check below
+            if (!condition.ready() && !Thread.currentThread().isInterrupted()) {
                 long nanos = deadline == Long.MAX_VALUE ? MAX_SLEEP_NANOS
                     : Math.max(1, Math.min(MAX_SLEEP_NANOS, deadline - now));
                 Futex.await(file.address(wordOffset), seen, nanos);
             }
         } finally {
+            me.address = 0;
             if (sleepersOffset >= 0) {
                 file.addInt(sleepersOffset, -1);
             }
