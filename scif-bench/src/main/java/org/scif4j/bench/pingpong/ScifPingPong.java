@@ -71,7 +71,7 @@ final class ScifPingPong {
                     }
                     return m;
                 } catch (ScifException e) {
-                    if (peer.onExit().isDone()) {
+                    if (peer.hasExited(2)) { // then its death is the story, not our error
                         throw new IOException(peer.describe() + ", and then " + e.getMessage(), e);
                     }
                     throw e;

@@ -151,6 +151,21 @@ public final class ChildJvm implements AutoCloseable {
         return process.onExit();
     }
 
+    /**
+     * Waits a little for the child to exit, e.g. to tell whether its death caused an error.
+     *
+     * @param timeoutSeconds how long to wait
+     * @return whether it has exited
+     */
+    public boolean hasExited(long timeoutSeconds) {
+        try {
+            return process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
     /** @return whether the child still runs */
     public boolean isAlive() {
         return process.isAlive();
@@ -158,8 +173,12 @@ public final class ChildJvm implements AutoCloseable {
 
     /** @return e.g. "pingpong peer (pid 1234) exited with code 1" or "... still runs" */
     public String describe() {
-        return name + " (pid " + process.pid() + ")" + (process.isAlive() ? " still runs"
-            : " exited with code " + process.exitValue());
+        if (process.isAlive()) {
+            return name + " (pid " + process.pid() + ") still runs";
+        }
+        int code = process.exitValue();
+        return name + " (pid " + process.pid() + ") exited with code " + code
+            + (code > 128 && code < 160 ? " (killed by signal " + (code - 128) + ")" : "");
     }
 
     /** Destroys the child if it still runs (SIGTERM, then SIGKILL after 5 s) and waits for it. */
