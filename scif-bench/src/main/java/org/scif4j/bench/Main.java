@@ -16,8 +16,6 @@ public final class Main {
     /** Exit code: bad command line. */
     public static final int USAGE = CommandLine.ExitCode.USAGE;
 
-    private static final String SLF4J_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
-
     private Main() {
     }
 
@@ -28,9 +26,6 @@ public final class Main {
      */
     public static void main(String[] args) {
         JvmFlags.applySystemPropertyDefaults();
-        if (System.getProperty(SLF4J_LEVEL) == null) {
-            System.setProperty(SLF4J_LEVEL, "warn"); // Chronicle's info lines are not ours
-        }
         System.exit(run(args));
     }
 
