@@ -57,6 +57,9 @@ public final class PingPongReport {
         out.printf(Locale.ROOT, "  64 B messages scif           %7.2f M msg/s  (target >= Aeron"
             + " IPC, %.1f M msg/s on PERF.md's machine)%n", r.messageRate() / 1e6,
             AERON_64B_MMSGS);
+        out.printf(Locale.ROOT, "  heap allocated by node 0 per operation: %.2f B per round trip,"
+            + " %.2f B per 64 KiB, %.2f B per 64 B message (goal: 0)%n", r.allocation()[0],
+            r.allocation()[1], r.allocation()[2]);
         if (!r.leftBehind().isEmpty()) {
             out.println();
             out.println("WARNING: left behind under /dev/shm: "
@@ -96,6 +99,9 @@ public final class PingPongReport {
         field(b, "ratioP99ScifToFloor",
             number(ratio(r.scifLatency().p99(), r.floorLatency().p99()))).append(",\n");
         field(b, "ratioStreamToMemcpy", number(r.streamGbps() / r.memcpyGbps())).append(",\n");
+        field(b, "allocatedBytesPerOperation", "{\"roundTrip\": " + number(r.allocation()[0])
+            + ", \"message64KiB\": " + number(r.allocation()[1]) + ", \"message64B\": "
+            + number(r.allocation()[2]) + "}").append(",\n");
         StringBuilder left = new StringBuilder("[");
         for (String f : r.leftBehind()) {
             left.append(left.length() > 1 ? ", " : "").append(quote(f));

@@ -15,9 +15,11 @@ import org.scif4j.bench.stats.LatencyStats;
  * @param floorLatency    the raw shared-memory ping-pong
  * @param memcpyGbps      a plain 64 KiB direct-to-direct ByteBuffer copy, GB/s
  * @param leftBehind      files of this run still under /dev/shm afterwards (should be empty)
+ * @param allocation      heap bytes node 0 allocated per round trip, per 64 KiB and per 64 B
+ *                        message received (NaN if the JVM cannot tell; 0 is the goal)
  */
 public record PingPongResult(PingPongConfig config, String pinning, LatencyStats scifLatency,
                              double streamGbps, long streamBytes, long streamNanos,
                              double messageRate, LatencyStats floorLatency, double memcpyGbps,
-                             java.util.List<String> leftBehind) {
+                             java.util.List<String> leftBehind, double[] allocation) {
 }

@@ -57,7 +57,7 @@ public final class PingPongRun {
         double messageRate = scif.messages() * 1e9 / scif.messageNanos();
         return new PingPongResult(config, pinning.note(), scif.latency(), streamGbps,
             scif.streamBytes(), scif.streamNanos(), messageRate, floor, memcpy,
-            leftBehind(config.fabricName()));
+            leftBehind(config.fabricName()), scif.allocation());
     }
 
     /**

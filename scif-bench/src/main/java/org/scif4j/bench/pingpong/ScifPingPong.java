@@ -13,6 +13,7 @@ import org.scif4j.ScifNode;
 import org.scif4j.bench.Main;
 import org.scif4j.bench.process.ChildJvm;
 import org.scif4j.bench.process.CpuPinning;
+import org.scif4j.bench.stats.Allocation;
 import org.scif4j.bench.stats.LatencyStats;
 
 /**
@@ -37,9 +38,11 @@ final class ScifPingPong {
      * @param streamNanos its duration on the receiver
      * @param messages    64 B messages in the measured pass
      * @param messageNanos its duration on the receiver
+     * @param allocation  heap bytes node 0's thread allocated per operation in the measured
+     *                    passes: round trip, 64 KiB message, 64 B message (0 is the goal)
      */
     record Measures(LatencyStats latency, long streamBytes, long streamNanos, long messages,
-                    long messageNanos) {
+                    long messageNanos, double[] allocation) {
     }
 
     ScifPingPong(PingPongConfig config, CpuPinning pinning) {
@@ -101,28 +104,33 @@ final class ScifPingPong {
         try (Endpoint ep = listener.accept(Scif.ACCEPT_SYNC)) {
             progress(String.format(java.util.Locale.ROOT, "8 B round trips: %,d warm-up, %,d"
                 + " recorded", config.warmupRoundTrips(), config.roundTrips()));
-            LatencyStats latency = roundTrips(ep);
+            double[] allocation = new double[3];
+            LatencyStats latency = roundTrips(ep, allocation);
 
             ByteBuffer big = ByteBuffer.allocateDirect(PingPongConfig.STREAM_MESSAGE);
             progress(String.format(java.util.Locale.ROOT, "64 KiB streaming: %,d bytes",
                 config.streamMessages() * big.capacity()));
             receive(ep, big, config.streamWarmupMessages());
+            long before = Allocation.currentThreadBytes();
             long streamNanos = receive(ep, big, config.streamMessages());
+            allocation[1] = Allocation.perOperation(before, config.streamMessages());
 
             ByteBuffer small = ByteBuffer.allocateDirect(PingPongConfig.SMALL_MESSAGE);
             progress(String.format(java.util.Locale.ROOT, "64 B messages: %,d", config.messages()));
             receive(ep, small, config.messageWarmup());
+            before = Allocation.currentThreadBytes();
             long messageNanos = receive(ep, small, config.messages());
+            allocation[2] = Allocation.perOperation(before, config.messages());
 
             finished = true;
             PeerProtocol.put(command, PeerProtocol.OP_BYE, 0, 0);
             ep.send(command, Scif.SEND_BLOCK);
             return new Measures(latency, config.streamMessages() * big.capacity(), streamNanos,
-                config.messages(), messageNanos);
+                config.messages(), messageNanos, allocation);
         }
     }
 
-    private LatencyStats roundTrips(Endpoint ep) throws ScifException {
+    private LatencyStats roundTrips(Endpoint ep, double[] allocation) throws ScifException {
         long warmup = config.warmupRoundTrips();
         long total = warmup + config.roundTrips();
         ByteBuffer out = ByteBuffer.allocateDirect(PingPongConfig.LATENCY_MESSAGE)
@@ -132,7 +140,11 @@ final class ScifPingPong {
         Histogram h = LatencyStats.newHistogram();
         PeerProtocol.put(command, PeerProtocol.OP_ECHO, out.capacity(), total);
         ep.send(command, Scif.SEND_BLOCK);
+        long before = 0;
         for (long i = 0; i < total; i++) {
+            if (i == warmup) {
+                before = Allocation.currentThreadBytes();
+            }
             out.clear();
             out.putLong(0, i);
             in.clear();
@@ -148,6 +160,7 @@ final class ScifPingPong {
                 LatencyStats.record(h, end - start);
             }
         }
+        allocation[0] = Allocation.perOperation(before, config.roundTrips());
         return LatencyStats.of(h);
     }
 
