@@ -76,9 +76,28 @@ class CommandLineTest {
     }
 
     @Test
-    void infoIsNotAvailableYetAndExitsOne() {
-        assertEquals(Main.FAILED, run("info"));
-        assertTrue(err.toString().contains("info: not yet available"), err.toString());
+    void infoShowsEveryEndpointOfALiveFabricWithPortStateAndPeer() throws Exception {
+        String name = "info" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        try (org.scif4j.ScifNode host = org.scif4j.Scif.attach("shm:" + name + "?node=0");
+             org.scif4j.ScifNode card = org.scif4j.Scif.attach("shm:" + name + "?node=2")) {
+            org.scif4j.Endpoint listener = host.open();
+            int port = listener.bind(0);
+            listener.listen(4);
+            org.scif4j.Endpoint client = card.open();
+            client.configureBlocking(false);
+            try {
+                client.connect(new org.scif4j.PortId(0, port));
+            } catch (org.scif4j.ScifException e) {
+                assertEquals(org.scif4j.Errno.EINPROGRESS, e.errno());
+            }
+            assertEquals(0, run("info", name));
+            String text = out.toString();
+            assertTrue(text.contains("online nodes [0, 2]"), text);
+            assertTrue(text.matches("(?s).*" + port + "\\s+LISTENING \\(1 queued\\).*"), text);
+            assertTrue(text.matches("(?s).*node 2.*CONNECTING\\s+0:" + port + ".*"), text);
+        }
+        assertEquals(Main.FAILED, run("info", name), "a fabric that is gone is an error");
+        assertTrue(err.toString().contains(name), err.toString());
     }
 
     @Test
