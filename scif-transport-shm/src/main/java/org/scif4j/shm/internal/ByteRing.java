@@ -99,6 +99,11 @@ final class ByteRing {
         return n;
     }
 
+    /** Reader only: @return whether bytes are waiting, reading the writer's counter alone */
+    boolean hasData() {
+        return file.getLong(tailOffset) != head;
+    }
+
     /** @return bytes waiting to be read, from the shared counters (any thread) */
     long available() {
         return file.getLong(tailOffset) - file.getLong(headOffset);

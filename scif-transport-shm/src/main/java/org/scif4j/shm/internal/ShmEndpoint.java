@@ -56,7 +56,17 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         this.waiter = node.waiter();
         this.slot = slot;
         // Long-lived conditions, so that waiting allocates nothing.
-        this.readable = () -> closed || table.state(slot) != CONNECTED || conn.in.available() > 0;
+        this.readable = new Waiter.Condition() {
+            @Override
+            public boolean ready() {
+                return closed || table.state(slot) != CONNECTED || conn.in.available() > 0;
+            }
+
+            @Override
+            public boolean quickReady() {
+                return conn.in.hasData(); // the tail's cache line only; recvLock is held
+            }
+        };
         this.writable = () -> closed || table.state(slot) != CONNECTED || conn.out.free() > 0;
         this.answered = () -> closed || table.get(slot, E_CONNECT_RESULT) != 0;
         this.requested = () -> closed || table.state(slot) != LISTENING || table.get(slot, E_QUEUE_COUNT) > 0;
