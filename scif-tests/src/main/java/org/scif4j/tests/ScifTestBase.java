@@ -412,6 +412,20 @@ public abstract class ScifTestBase {
     }
 
     /**
+     * CRC32 of a buffer's bytes {@code [from, from + n)}, read with absolute gets.
+     *
+     * @param buf  the buffer
+     * @param from the first index
+     * @param n    how many
+     * @return the checksum
+     */
+    protected static long crc(ByteBuffer buf, int from, int n) {
+        CRC32 c = new CRC32();
+        c.update(buf.duplicate().clear().position(from).limit(from + n));
+        return c.getValue();
+    }
+
+    /**
      * A port id on a node.
      *
      * @param node the node

@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32;
 import org.scif4j.Endpoint;
+import org.scif4j.Mapping;
 import org.scif4j.NodeIds;
 import org.scif4j.PollItem;
 import org.scif4j.PortId;
@@ -32,13 +33,28 @@ import org.scif4j.ScifNode;
  * CRC32); {@code send BYTES SEED}; {@code recv BYTES}; {@code block-in-recv} (a background
  * blocking recv whose end is reported as an event); {@code close}; {@code nodeids};
  * {@code exit}.
+ *
+ * <p>Registered memory, RMA and mmap on the current connection: {@code reg BYTES PROT SEED}
+ * (allocates, fills with pseudo-random bytes, registers at an automatic offset: {@code OK
+ * offset=.. crc=..}); {@code reg-send BYTES PROT SEED} (the same, then sends the offset as 8
+ * big-endian bytes); {@code window-crc OFFSET BYTES} (CRC32 of a window's first bytes);
+ * {@code writeto-loop LOFF BYTES ROFF} (a background loop of asynchronous writeTo and fences,
+ * reporting {@code EVENT LOOP n=1} after its first round and its end as an event);
+ * {@code mmap ROFF BYTES PROT}; {@code mmap-fill SEED}; {@code mmap-crc}; {@code mmap-cas INDEX
+ * TIMES} (CAS-increments the 64-bit word at INDEX of the mapping); {@code munmap};
+ * {@code offload-card NODE PORT} (the card side of
+ * {@link org.scif4j.tests.examples.OffloadExample}).
  */
 public final class PeerMain {
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+        .byteBufferViewVarHandle(long[].class, java.nio.ByteOrder.nativeOrder());
     private final ScifNode node;
     private final PrintStream out;
     private volatile Endpoint listener;
     private volatile Endpoint conn;
     private final java.util.List<Endpoint> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.Map<Long, ByteBuffer> windows = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile Mapping mapping;
 
     private PeerMain(ScifNode node, PrintStream out) {
         this.node = node;
@@ -170,6 +186,77 @@ public final class PeerMain {
                 }
                 case "close":
                     conn.close();
+                    return "OK";
+                case "reg":
+                case "reg-send": {
+                    int bytes = Integer.parseInt(cmd[1]);
+                    ByteBuffer mem = node.allocate(bytes).buffer();
+                    byte[] data = randomBytes(Long.parseLong(cmd[3]), bytes);
+                    mem.put(0, data);
+                    long offset = conn.register(mem, 0, Integer.parseInt(cmd[2]), 0);
+                    windows.put(offset, mem);
+                    if (cmd[0].equals("reg-send")) {
+                        conn.send(ByteBuffer.allocate(8).putLong(0, offset), Scif.SEND_BLOCK);
+                    }
+                    return "OK offset=" + offset + " crc=" + crc(data, bytes);
+                }
+                case "window-crc": {
+                    ByteBuffer mem = windows.get(Long.parseLong(cmd[1]));
+                    byte[] data = new byte[Integer.parseInt(cmd[2])];
+                    mem.get(0, data);
+                    return "OK crc=" + crc(data, data.length);
+                }
+                case "writeto-loop": {
+                    Endpoint ep = conn;
+                    long loff = Long.parseLong(cmd[1]);
+                    long bytes = Long.parseLong(cmd[2]);
+                    long roff = Long.parseLong(cmd[3]);
+                    background("loop", () -> {
+                        for (long n = 1; ; n++) {
+                            ep.writeTo(loff, bytes, roff, 0);
+                            ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
+                            if (n == 1) {
+                                line("EVENT LOOP n=1");
+                            }
+                        }
+                    });
+                    return "OK";
+                }
+                case "mmap": {
+                    mapping = conn.mmap(Long.parseLong(cmd[1]), Long.parseLong(cmd[2]),
+                        Integer.parseInt(cmd[3]));
+                    return "OK length=" + mapping.length();
+                }
+                case "mmap-fill": {
+                    ByteBuffer b = mapping.buffer();
+                    byte[] data = randomBytes(Long.parseLong(cmd[1]), b.capacity());
+                    b.put(0, data);
+                    return "OK crc=" + crc(data, data.length);
+                }
+                case "mmap-crc": {
+                    ByteBuffer b = mapping.buffer();
+                    byte[] data = new byte[b.capacity()];
+                    b.get(0, data);
+                    return "OK crc=" + crc(data, data.length);
+                }
+                case "mmap-cas": {
+                    ByteBuffer b = mapping.buffer();
+                    int index = Integer.parseInt(cmd[1]);
+                    int times = Integer.parseInt(cmd[2]);
+                    for (int i = 0; i < times; i++) {
+                        long v;
+                        do {
+                            v = (long) LONGS.getVolatile(b, index);
+                        } while (!LONGS.compareAndSet(b, index, v, v + 1));
+                    }
+                    return "OK n=" + times;
+                }
+                case "munmap":
+                    mapping.close();
+                    return "OK";
+                case "offload-card":
+                    org.scif4j.tests.examples.OffloadExample.card(node,
+                        new PortId(Integer.parseInt(cmd[1]), Integer.parseInt(cmd[2])));
                     return "OK";
                 case "nodeids": {
                     NodeIds ids = node.nodeIds();
