@@ -18,10 +18,17 @@ final class Connection implements AutoCloseable {
     final SharedFile file;
     final ByteRing out;
     final ByteRing in;
+    /** This endpoint's side: 0 connector, 1 acceptor. */
+    final int side;
+    final int ringSize;
+    /** References: the endpoint, and each mmap mapping made through it (they outlive close). */
+    private int refs = 1;
 
     private Connection(long id, SharedFile file, int ringSize, boolean connector) {
         this.id = id;
         this.file = file;
+        this.side = connector ? 0 : 1;
+        this.ringSize = ringSize;
         ByteRing r0 = new ByteRing(file, ringHeader(0, ringSize), ringData(0, ringSize), ringSize);
         ByteRing r1 = new ByteRing(file, ringHeader(1, ringSize), ringData(1, ringSize), ringSize);
         this.out = connector ? r0 : r1;
@@ -75,8 +82,29 @@ final class Connection implements AutoCloseable {
         return new Connection(id, SharedFile.map(path, size), ring, false);
     }
 
+    /** @param side 0 or 1 @param field a side-area field @return its offset in the file */
+    long sideField(int side, int field) {
+        return ConnectionDescriptor.side(side) + field;
+    }
+
+    /** @param side 0 or 1 @param index window entry @return offset of the entry */
+    long window(int side, int index) {
+        return ConnectionDescriptor.windowTable(side, ringSize) + (long) index * ConnectionDescriptor.WINDOW_ENTRY;
+    }
+
+    /** Keeps the file mapped for one more user. */
+    synchronized void retain() {
+        refs++;
+    }
+
+    /** Drops one reference; the last unmaps. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (--refs > 0) {
+                return;
+            }
+        }
         file.close();
     }
 }

@@ -15,6 +15,36 @@ public final class ConnectionDescriptor {
     public static final int C_CONNECTION_ID = 16;
     public static final int C_CREATOR_PID = 24;
 
+    /** Side areas in the header page: side 0 is the connector, side 1 the acceptor. */
+    public static final int SIDE_AREA = 1024;
+    /** Sequence number of the side's last DMA operation submitted (31 bits, wrapping). */
+    public static final int S_DMA_SUBMITTED = 0;
+    /** Sequence number of the side's last DMA operation completed; on its own cache line. */
+    public static final int S_DMA_COMPLETED = 64;
+    /** Bumped on every register and unregister, so the peer knows to re-read the window table. */
+    public static final int S_RAS_VERSION = 128;
+
+    /** Window tables: one per side, after the rings; {@link #MAX_WINDOWS} entries each. */
+    public static final int MAX_WINDOWS = 1024;
+    public static final int WINDOW_ENTRY = 64;
+    public static final int W_STATE = 0;
+    public static final int W_PROT = 4;
+    public static final int W_OFFSET = 8;
+    public static final int W_LENGTH = 16;
+    /** The memory file is {@code mem-PID-SEQ} in the fabric directory. */
+    public static final int W_FILE_PID = 24;
+    public static final int W_FILE_SEQ = 28;
+    public static final int W_FILE_OFFSET = 32;
+    /** RMAs in flight on the window (by either side); unregister waits for them. */
+    public static final int W_RMA_REFS = 40;
+    /** Peer mappings of the window; while non-zero its range stays reserved. */
+    public static final int W_MAP_REFS = 44;
+    /** Incremented each time the entry is reused. */
+    public static final int W_GEN = 48;
+    public static final int WINDOW_FREE = 0;
+    public static final int WINDOW_ACTIVE = 1;
+    public static final int WINDOW_UNREGISTERED = 2;
+
     /** Ring header: the writer's counter and the reader's counter on separate cache lines. */
     public static final int R_TAIL = 0;
     public static final int R_HEAD = 128;
@@ -35,7 +65,17 @@ public final class ConnectionDescriptor {
 
     /** @param ringSize bytes per ring @return the file's size */
     public static long fileSize(int ringSize) {
-        return FabricDescriptor.PAGE + 2L * (RING_HEADER + ringSize);
+        return windowTable(2, ringSize);
+    }
+
+    /** @param side 0 connector, 1 acceptor @return offset of the side's area in the header */
+    public static long side(int side) {
+        return SIDE_AREA + (long) side * SIDE_AREA;
+    }
+
+    /** @param side 0 or 1 @param ringSize bytes per ring @return offset of that side's window table */
+    public static long windowTable(int side, int ringSize) {
+        return FabricDescriptor.PAGE + 2L * (RING_HEADER + ringSize) + (long) side * MAX_WINDOWS * WINDOW_ENTRY;
     }
 
     /** @param id connection id @return the file name */

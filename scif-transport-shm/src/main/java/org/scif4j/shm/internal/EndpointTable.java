@@ -280,6 +280,7 @@ public final class EndpointTable {
                 closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
                 set(s, E_SLEEPERS, 0);
                 set(s, E_SPACE_SLEEPERS, 0);
+                set(s, E_FENCE_SLEEPERS, 0);
                 set(s, E_POLLERS, 0);
             }
         }
@@ -307,7 +308,22 @@ public final class EndpointTable {
         Futex.wakeAll(address(slot, E_EVENT_SEQ));
         f.addInt(endpoint(slot) + E_SPACE_SEQ, 1);
         Futex.wakeAll(address(slot, E_SPACE_SEQ));
+        f.addInt(endpoint(slot) + E_FENCE_SEQ, 1);
+        Futex.wakeAll(address(slot, E_FENCE_SEQ));
         ringDoorbell(slot);
+    }
+
+    /**
+     * A DMA operation completed: wakes fence waiters of {@code slot} if any said they sleep.
+     *
+     * @param slot an endpoint whose own or peer's RMAs a waiter may be fencing
+     */
+    public void wakeFenceWaiters(int slot) {
+        long e = endpoint(slot);
+        if (f.getInt(e + E_FENCE_SLEEPERS) > 0) {
+            f.addInt(e + E_FENCE_SEQ, 1);
+            Futex.wakeAll(f.address(e + E_FENCE_SEQ));
+        }
     }
 
     /**

@@ -49,6 +49,7 @@ public final class Fabric {
     private final int[] nodeRefs = new int[ShmOptions.MAX_NODES];
     private final Thread watchdog;
     private final Poller poller;
+    private final MemoryRegistry memory;
     /**
      * Read-held by every call that touches the mapped file outside an endpoint's data-path
      * locks; write-held to unmap it. So the file is never unmapped under a running call.
@@ -65,6 +66,7 @@ public final class Fabric {
         this.pid = ProcessIdentity.selfPid();
         this.endpoints = new EndpointTable(this);
         this.poller = new Poller(this);
+        this.memory = new MemoryRegistry(dir);
         this.watchdog = new Thread(this::watch, "scif4j-watchdog-" + dir.getFileName());
         this.watchdog.setDaemon(true);
     }
@@ -430,8 +432,21 @@ public final class Fabric {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             if (i != procSlot && file.getInt(process(i) + P_STATE) == P_LIVE && !processSlotAlive(i)) {
                 endpoints.reapOwnerLocked(i);
+                deleteMemoryFiles(file.getInt(process(i) + P_PID));
                 freeProcessSlotLocked(i);
             }
+        }
+    }
+
+    /** Removes a dead process's memory files; peers that map them keep their mappings. */
+    private void deleteMemoryFiles(int deadPid) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mem-" + deadPid + "-*")) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                "scif4j: cannot remove memory files of dead process " + deadPid + ": " + e);
         }
     }
 
@@ -574,6 +589,11 @@ public final class Fabric {
     /** @return the endpoint table */
     public EndpointTable endpoints() {
         return endpoints;
+    }
+
+    /** @return the memory behind this JVM's windows in this fabric */
+    MemoryRegistry memory() {
+        return memory;
     }
 
     /** @return the poller for endpoints of this fabric in this JVM */

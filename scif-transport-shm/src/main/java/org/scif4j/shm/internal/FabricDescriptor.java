@@ -88,6 +88,10 @@ public final class FabricDescriptor {
     public static final int E_SPACE_SEQ = 88;
     /** Threads that announced they may sleep on {@link #E_SPACE_SEQ}. */
     public static final int E_SPACE_SLEEPERS = 92;
+    /** Futex word bumped when a DMA operation of this endpoint or its peer completes (and on state changes). */
+    public static final int E_FENCE_SEQ = 96;
+    /** Threads that announced they may sleep on {@link #E_FENCE_SEQ}. */
+    public static final int E_FENCE_SLEEPERS = 100;
 
     /** The endpoint holds its port (a listener, a connector, or an accepted endpoint). */
     public static final int FLAG_HOLDS_PORT = 1;

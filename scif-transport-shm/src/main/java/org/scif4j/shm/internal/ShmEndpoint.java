@@ -36,6 +36,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private volatile boolean closed;
     private volatile boolean blocking = true;
     private volatile Connection conn;
+    /** The RMA half, made when the endpoint becomes connected. */
+    private volatile EndpointRma rma;
     private volatile int port;
     private volatile PortId peer;
     private volatile int peerSlot = -1;
@@ -78,6 +80,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         this.port = port;
         this.peer = peer;
         this.peerSlot = peerSlot;
+        this.rma = new EndpointRma(this, conn, table, slot, peerSlot, node);
     }
 
     // ---------------------------------------------------------------- ports and connections
@@ -328,6 +331,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             if (result == CONNECT_ACCEPTED) {
                 peerSlot = table.get(slot, E_PEER_SLOT) - 1;
                 peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
+                rma = new EndpointRma(this, c, table, slot, peerSlot, node);
                 conn = c;
                 return port;
             }
@@ -607,67 +611,177 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         return "recv(len=" + b.remaining() + ", flags=" + flags + ")";
     }
 
-    // ---------------------------------------------------------------- RMA (issue 3)
+    // ---------------------------------------------------------------- registered memory and RMA
+
+    private static final long PAGE = FabricDescriptor.PAGE;
 
     @Override
     public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
-        throw rmaNotYet("register(offset=" + offset + ", prot=" + prot + ", flags=" + flags + ")");
+        String call = "register(len=" + (region == null ? "?" : region.remaining()) + ", offset=" + offset
+            + ", prot=" + prot + ", flags=" + flags + ")";
+        checkOpen(call);
+        if (region == null) {
+            throw ScifException.of(call, Errno.EFAULT, "region is null");
+        }
+        if (!region.isDirect()) {
+            throw ScifException.of(call, Errno.EFAULT, "region is a heap buffer, which cannot be pinned;"
+                + " use ScifNode.allocate or a page-aligned direct buffer");
+        }
+        if ((prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
+            throw ScifException.of(call, Errno.EINVAL, "prot may hold only PROT_READ and PROT_WRITE");
+        }
+        if ((flags & ~Scif.MAP_FIXED) != 0) {
+            throw ScifException.of(call, Errno.EINVAL, "flags may hold only MAP_FIXED");
+        }
+        long address = MemoryRegistry.address(region);
+        long length = region.remaining();
+        if ((address & (PAGE - 1)) != 0) {
+            throw ScifException.of(call, Errno.EINVAL, "the region starts at 0x" + Long.toHexString(address)
+                + ", not on a page boundary; use ScifNode.allocate or ByteBuffer.alignedSlice(4096)");
+        }
+        if (length == 0 || (length & (PAGE - 1)) != 0) {
+            throw ScifException.of(call, Errno.EINVAL, "the length must be a non-zero multiple of 4096");
+        }
+        if ((flags & Scif.MAP_FIXED) != 0
+            && (offset < 0 || (offset & (PAGE - 1)) != 0 || offset > RegisteredAddressSpace.LIMIT - length)) {
+            throw ScifException.of(call, Errno.EINVAL, "with MAP_FIXED the offset must be page-aligned, in"
+                + " [0, 2^63 - length]");
+        }
+        if (region.isReadOnly() && (prot & Scif.PROT_WRITE) != 0) {
+            throw ScifException.of(call, Errno.EFAULT, "PROT_WRITE asked for a read-only buffer");
+        }
+        return rma(call).register(region, address, length, offset, prot, flags, call);
     }
 
     @Override
     public void unregister(long offset, long length) throws ScifException {
-        throw rmaNotYet("unregister(offset=" + offset + ", length=" + length + ")");
+        String call = "unregister(offset=" + offset + ", length=" + length + ")";
+        checkOpen(call);
+        if (offset < 0 || (offset & (PAGE - 1)) != 0 || length <= 0 || (length & (PAGE - 1)) != 0
+            || offset > Long.MAX_VALUE - length) {
+            throw ScifException.of(call, Errno.EINVAL, "offset must be page-aligned and non-negative, length a"
+                + " non-zero multiple of 4096");
+        }
+        rma(call).unregister(offset, length, call);
     }
 
     @Override
     public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        throw rmaNotYet("readFrom(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
-            + remoteOffset + ", flags=" + flags + ")");
+        String call = "readFrom(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
+            + remoteOffset + ", flags=" + flags + ")";
+        checkRma(call, length, flags);
+        rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
     public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        throw rmaNotYet("writeTo(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
-            + remoteOffset + ", flags=" + flags + ")");
+        String call = "writeTo(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
+            + remoteOffset + ", flags=" + flags + ")";
+        checkRma(call, length, flags);
+        rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
     public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        throw rmaNotYet("vreadFrom(remoteOffset=" + remoteOffset + ", flags=" + flags + ")");
+        String call = "vreadFrom(len=" + (dst == null ? "?" : dst.remaining()) + ", remoteOffset=" + remoteOffset
+            + ", flags=" + flags + ")";
+        checkOpen(call);
+        if (dst == null || dst.isReadOnly()) {
+            throw ScifException.of(call, Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
+        }
+        checkRma(call, dst.remaining(), flags);
+        rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
     }
 
     @Override
     public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        throw rmaNotYet("vwriteTo(remoteOffset=" + remoteOffset + ", flags=" + flags + ")");
+        String call = "vwriteTo(len=" + (src == null ? "?" : src.remaining()) + ", remoteOffset=" + remoteOffset
+            + ", flags=" + flags + ")";
+        checkOpen(call);
+        if (src == null) {
+            throw ScifException.of(call, Errno.EFAULT, "src is null");
+        }
+        checkRma(call, src.remaining(), flags);
+        ByteBuffer from = src;
+        if (!src.isDirect() && !src.hasArray()) { // a read-only heap buffer: copy what it holds
+            from = ByteBuffer.allocate(src.remaining()).put(src.duplicate()).flip();
+        }
+        rma(call).rma(true, 0, from, src.remaining(), remoteOffset, flags, call);
+    }
+
+    private void checkRma(String call, long length, int flags) throws ScifException {
+        checkOpen(call);
+        if (length <= 0) {
+            throw ScifException.of(call, Errno.EINVAL, "length must be positive");
+        }
+        if (flags != 0 && (flags & (Scif.RMA_USECPU | Scif.RMA_USECACHE | Scif.RMA_SYNC | Scif.RMA_ORDERED)) == 0) {
+            throw ScifException.of(call, Errno.EINVAL, "flags hold none of RMA_USECPU, RMA_USECACHE, RMA_SYNC,"
+                + " RMA_ORDERED");
+        }
     }
 
     @Override
     public int fenceMark(int flags) throws ScifException {
-        throw rmaNotYet("fenceMark(flags=" + flags + ")");
+        String call = "fenceMark(flags=" + flags + ")";
+        checkOpen(call);
+        if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
+            throw ScifException.of(call, Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or FENCE_INIT_PEER");
+        }
+        return rma(call).fenceMark(flags, call);
     }
 
     @Override
     public void fenceWait(int mark) throws ScifException {
-        throw rmaNotYet("fenceWait(mark=" + mark + ")");
+        String call = "fenceWait(mark=" + mark + ")";
+        checkOpen(call);
+        rma(call).fenceWait(mark, call);
     }
 
     @Override
     public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
         throws ScifException {
-        throw rmaNotYet("fenceSignal(localOffset=" + localOffset + ", remoteOffset=" + remoteOffset
-            + ", flags=" + flags + ")");
+        String call = "fenceSignal(localOffset=" + localOffset + ", remoteOffset=" + remoteOffset + ", flags=0x"
+            + Integer.toHexString(flags) + ")";
+        checkOpen(call);
+        int init = flags & (Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER);
+        int signal = flags & (Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
+        if ((flags & ~(Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE)) != 0
+            || (init != Scif.FENCE_INIT_SELF && init != Scif.FENCE_INIT_PEER) || signal == 0) {
+            throw ScifException.of(call, Errno.EINVAL, "flags need exactly one of FENCE_INIT_SELF/FENCE_INIT_PEER"
+                + " and at least one of SIGNAL_LOCAL/SIGNAL_REMOTE, nothing else");
+        }
+        if (((flags & Scif.SIGNAL_LOCAL) != 0 && (localOffset & 3) != 0)
+            || ((flags & Scif.SIGNAL_REMOTE) != 0 && (remoteOffset & 3) != 0)) {
+            throw ScifException.of(call, Errno.EINVAL, "signal offsets must be 4-byte aligned");
+        }
+        rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
     @Override
     public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
-        throw rmaNotYet("mmap(remoteOffset=" + remoteOffset + ", length=" + length + ", prot=" + prot + ")");
+        String call = "mmap(remoteOffset=" + remoteOffset + ", length=" + length + ", prot=" + prot + ")";
+        checkOpen(call);
+        if (remoteOffset < 0 || (remoteOffset & (PAGE - 1)) != 0 || length <= 0
+            || (prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
+            throw ScifException.of(call, Errno.EINVAL, "remoteOffset must be page-aligned, length positive,"
+                + " prot only PROT_READ/PROT_WRITE");
+        }
+        long rounded = (length + PAGE - 1) & ~(PAGE - 1);
+        if (rounded > Integer.MAX_VALUE || remoteOffset > Long.MAX_VALUE - rounded) {
+            throw ScifException.of(call, Errno.ENOMEM, "a mapping is at most 2 GiB (one ByteBuffer)");
+        }
+        return rma(call).mmap(remoteOffset, rounded, prot, call);
     }
 
-    /** State errors as SCIF's verify_epd gives them; then EOPNOTSUPP until RMA lands. */
-    private ScifException rmaNotYet(String call) throws ScifException {
+    /** verify_epd, then the RMA half of this endpoint. */
+    private EndpointRma rma(String call) throws ScifException {
         verifyConnected(call);
-        return ScifException.of(call, Errno.EOPNOTSUPP, "registered memory and RMA are not yet"
-            + " implemented by the shm transport");
+        EndpointRma r = rma;
+        if (r == null) {
+            throw ScifException.of(call, Errno.ENOTCONN, "the non-blocking connect was not collected yet;"
+                + " call connect again");
+        }
+        return r;
     }
 
     private void verifyConnected(String call) throws ScifException {
@@ -787,6 +901,10 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             }
         } finally {
             ctl.unlock();
+        }
+        EndpointRma r = rma;
+        if (r != null) {
+            r.close(); // waits for RMAs in progress, unregisters every window
         }
         // Every sender and receiver has been woken and sees `closed`; once they are out, unmap.
         sendLock.lock();

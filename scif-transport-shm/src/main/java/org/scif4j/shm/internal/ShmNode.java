@@ -26,6 +26,7 @@ public final class ShmNode implements ScifNode {
     private final ShmOptions options;
     private final Fabric fabric;
     private final Waiter waiter;
+    private final DmaEngine dma;
     private final Set<ShmEndpoint> endpoints = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -37,6 +38,7 @@ public final class ShmNode implements ScifNode {
         this.options = options;
         this.fabric = fabric;
         this.waiter = new Waiter(options.waitMode(), fabric.file());
+        this.dma = new DmaEngine(options.dmaThreads(), "scif4j-" + options.name() + "-node" + options.node());
         fabric.attachNode(options.node());
         OPEN.add(this);
     }
@@ -84,9 +86,21 @@ public final class ShmNode implements ScifNode {
 
     @Override
     public ScifMemory allocate(long bytes) throws ScifException {
-        checkOpen("allocate(bytes=" + bytes + ")");
-        throw ScifException.of("allocate(bytes=" + bytes + ")", Errno.EOPNOTSUPP,
-            "registered memory is not yet implemented by the shm transport");
+        String call = "allocate(bytes=" + bytes + ")";
+        checkOpen(call);
+        if (bytes <= 0) {
+            throw ScifException.of(call, Errno.EINVAL, "bytes must be positive");
+        }
+        long rounded = (bytes + FabricDescriptor.PAGE - 1) & ~(FabricDescriptor.PAGE - 1L);
+        if (rounded > Integer.MAX_VALUE || rounded < bytes) {
+            throw ScifException.of(call, Errno.ENOMEM, "one allocation is at most 2 GiB (one ByteBuffer)");
+        }
+        fabric.enter();
+        try {
+            return new ShmMemory(fabric.memory(), fabric.memory().allocate(rounded, call));
+        } finally {
+            fabric.exit();
+        }
     }
 
     @Override
@@ -100,6 +114,7 @@ public final class ShmNode implements ScifNode {
         for (ShmEndpoint e : endpoints) {
             e.close();
         }
+        dma.stop();
         fabric.detachNode(selfId());
         fabric.release();
         OPEN.remove(this);
@@ -123,6 +138,10 @@ public final class ShmNode implements ScifNode {
 
     Waiter waiter() {
         return waiter;
+    }
+
+    DmaEngine dma() {
+        return dma;
     }
 
     private void checkOpen(String call) throws ScifException {

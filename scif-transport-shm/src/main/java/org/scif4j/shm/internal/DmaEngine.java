@@ -1,0 +1,156 @@
+package org.scif4j.shm.internal;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A node's emulated DMA engine: {@code dma=K} channels, each a thread that runs the operations
+ * queued on it in order. Every endpoint is given one channel when it connects (round robin),
+ * so its RMAs complete in the order they were submitted, which the fences rely on. A large
+ * copy is split across all K threads: its channel queues the other parts on the other
+ * channels, does its own, then takes back any part nobody has started, as a multi-channel DMA
+ * controller shares a big descriptor.
+ */
+final class DmaEngine {
+    /** Transfers at least this long are split across the engine's threads. */
+    static final long SPLIT_BYTES = 1 << 20;
+
+    /** Work queued on a channel. */
+    interface Op {
+        /** Runs on the channel's thread. */
+        void run();
+    }
+
+    /** A part of a split copy: run by whoever claims it first. */
+    private static final class Part implements Op {
+        final Transfer transfer;
+        final long from;
+        final long to;
+        final AtomicInteger pending;
+        final Thread waiter;
+        final AtomicBoolean claimed = new AtomicBoolean();
+
+        Part(Transfer transfer, long from, long to, AtomicInteger pending, Thread waiter) {
+            this.transfer = transfer;
+            this.from = from;
+            this.to = to;
+            this.pending = pending;
+            this.waiter = waiter;
+        }
+
+        @Override
+        public void run() {
+            if (claimed.compareAndSet(false, true)) {
+                transfer.copy(from, to);
+                if (pending.decrementAndGet() == 0) {
+                    LockSupport.unpark(waiter);
+                }
+            }
+        }
+    }
+
+    private final Channel[] channels;
+    private final AtomicInteger next = new AtomicInteger();
+    private volatile boolean stopped;
+
+    DmaEngine(int threads, String name) {
+        channels = new Channel[threads];
+        for (int i = 0; i < threads; i++) {
+            channels[i] = new Channel(name + "-dma-" + i, i);
+        }
+    }
+
+    /** @return a channel for a new connection, round robin */
+    Channel assign() {
+        return channels[Math.floorMod(next.getAndIncrement(), channels.length)];
+    }
+
+    /** Copies {@code t} on channel {@code self}, splitting large transfers; returns when done. */
+    void copy(Transfer t, Channel self) {
+        int k = channels.length;
+        if (k == 1 || t.length < SPLIT_BYTES) {
+            t.copyAll();
+            return;
+        }
+        boolean ordered = (t.flags & org.scif4j.Scif.RMA_ORDERED) != 0 && t.length > 64;
+        long body = ordered ? t.tailStart() : t.length;
+        long chunk = ((body / k) + 4095) & ~4095L;
+        AtomicInteger pending = new AtomicInteger();
+        Part[] parts = new Part[k - 1];
+        int n = 0;
+        for (long from = chunk; from < body && n < parts.length; from += chunk) {
+            long to = n == parts.length - 1 ? body : Math.min(body, from + chunk);
+            parts[n] = new Part(t, from, to, pending, Thread.currentThread());
+            pending.incrementAndGet();
+            if (!channels[(self.index + 1 + n) % k].queue.offer(parts[n])) {
+                parts[n].run(); // that channel is full: do the part here
+            }
+            n++;
+        }
+        t.copy(0, Math.min(chunk, body));
+        for (int i = 0; i < n; i++) {
+            parts[i].run(); // take back what nobody started
+        }
+        while (pending.get() > 0) {
+            LockSupport.parkNanos(this, 100_000);
+        }
+        if (body < t.length) {
+            net.openhft.chronicle.core.UnsafeMemory.MEMORY.storeFence();
+            t.copy(body, t.length);
+        }
+    }
+
+    /** Stops every thread once its queue is empty. */
+    void stop() {
+        stopped = true;
+        for (Channel c : channels) {
+            c.thread.interrupt();
+        }
+    }
+
+    /** One DMA channel: a queue and the thread that runs it. */
+    final class Channel {
+        private final BlockingQueue<Op> queue = new ArrayBlockingQueue<>(4096);
+        private final Thread thread;
+        private final int index;
+
+        Channel(String name, int index) {
+            this.index = index;
+            thread = new Thread(this::loop, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** Queues an operation; blocks while the channel is full. */
+        void submit(Op op) throws InterruptedException {
+            queue.put(op);
+        }
+
+        /** @return whether the calling thread is this channel's */
+        boolean isCurrent() {
+            return Thread.currentThread() == thread;
+        }
+
+        private void loop() {
+            while (true) {
+                Op op;
+                try {
+                    op = stopped ? queue.poll() : queue.take();
+                } catch (InterruptedException e) {
+                    continue; // stop() interrupts: drain what is queued, then end
+                }
+                if (op == null) {
+                    return;
+                }
+                try {
+                    op.run();
+                } catch (RuntimeException | Error e) {
+                    System.getLogger("org.scif4j.shm").log(System.Logger.Level.ERROR, "DMA operation failed", e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,395 @@
+package org.scif4j.shm.internal;
+
+import static org.scif4j.shm.internal.ConnectionDescriptor.*;
+import static org.scif4j.shm.internal.FabricDescriptor.CONNECTED;
+import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SEQ;
+import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SLEEPERS;
+import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import net.openhft.chronicle.core.UnsafeMemory;
+import org.scif4j.Errno;
+import org.scif4j.Mapping;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+
+/**
+ * The RMA half of a connected endpoint: its registered address space, its view of the peer's,
+ * its DMA channel, and the fence sequence numbers both sides can read in the connection file.
+ *
+ * <p>Every DMA operation of the endpoint gets the next 31-bit sequence number when it is queued
+ * and runs on the endpoint's one channel, so operations complete in sequence order and
+ * "completed" is a single counter. A mark is a sequence number (with bit 31 for the peer's).
+ * A transfer holds an RMA reference on every window it touches from resolution to completion,
+ * and unregister waits for those references to drop, so no copy outlives its windows.
+ */
+final class EndpointRma {
+    private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
+    private static final int SEQ_MASK = 0x7FFFFFFF;
+    private static final ThreadLocal<Transfer> CPU_TRANSFER = ThreadLocal.withInitial(Transfer::new);
+    private static final ThreadLocal<long[]> SCRATCH = ThreadLocal.withInitial(() -> new long[1]);
+
+    private final ShmEndpoint endpoint;
+    private final Connection conn;
+    private final SharedFile f;
+    private final EndpointTable table;
+    private final int slot;
+    private final int peerSlot;
+    private final Waiter waiter;
+    private final long timeoutNanos;
+    final RegisteredAddressSpace local;
+    final PeerAddressSpace peer;
+    private final DmaEngine engine;
+    private final DmaEngine.Channel channel;
+    /** Read-held by every call; write-held by close, which then unmaps. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+    private final Object submitLock = new Object();
+    private int submitted;
+    private final ArrayBlockingQueue<CopyOp> pool = new ArrayBlockingQueue<>(256);
+
+    EndpointRma(ShmEndpoint endpoint, Connection conn, EndpointTable table, int slot, int peerSlot, ShmNode node) {
+        this.endpoint = endpoint;
+        this.conn = conn;
+        this.f = conn.file;
+        this.table = table;
+        this.slot = slot;
+        this.peerSlot = peerSlot;
+        this.waiter = node.waiter();
+        this.timeoutNanos = node.options().timeoutMillis() * 1_000_000L;
+        this.local = new RegisteredAddressSpace(conn, node.fabric().memory());
+        this.peer = new PeerAddressSpace(conn, node.fabric().dir());
+        this.engine = node.dma();
+        this.channel = engine.assign();
+        this.submitted = f.getInt(conn.sideField(conn.side, S_DMA_SUBMITTED));
+    }
+
+    // ---------------------------------------------------------------- windows
+
+    long register(ByteBuffer region, long address, long length, long offset, int prot, int flags, String call)
+        throws ScifException {
+        enter(call);
+        try {
+            return local.register(region, address, length, offset, prot, flags, call);
+        } finally {
+            exit();
+        }
+    }
+
+    void unregister(long offset, long length, String call) throws ScifException {
+        enter(call);
+        try {
+            local.unregister(offset, length, call);
+        } finally {
+            exit();
+        }
+    }
+
+    // ---------------------------------------------------------------- RMA
+
+    /**
+     * One RMA. {@code buffer} is null for readFrom/writeTo (local side in the local RAS at
+     * {@code localOffset}), else the v-variant's buffer.
+     */
+    void rma(boolean toRemote, long localOffset, ByteBuffer buffer, long length, long remoteOffset, int flags,
+             String call) throws ScifException {
+        enter(call);
+        try {
+            boolean cpu = (flags & Scif.RMA_USECPU) != 0;
+            CopyOp op = cpu ? null : takeOp();
+            Transfer t = cpu ? CPU_TRANSFER.get() : op.transfer;
+            t.reset(length, toRemote, flags);
+            try {
+                if (buffer == null) {
+                    local.resolve(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE, t, call);
+                } else if (buffer.isDirect()) {
+                    t.addLocal(null, MemoryRegistry.address(buffer), length);
+                } else {
+                    t.addLocal(buffer.array(), MEMORY.arrayBaseOffset(byte[].class)
+                        + (long) buffer.arrayOffset() + buffer.position(), length);
+                }
+                peer.resolve(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ, t, call);
+            } catch (ScifException e) {
+                release(t);
+                if (op != null) {
+                    pool.offer(op);
+                }
+                throw e;
+            }
+            if (cpu) {
+                t.copyAll();
+                release(t);
+                return;
+            }
+            op.keep = buffer;
+            int seq = submit(op, call);
+            if ((flags & Scif.RMA_SYNC) != 0) {
+                awaitCompletion(conn.side, seq, call);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    private CopyOp takeOp() {
+        CopyOp op = pool.poll();
+        return op != null ? op : new CopyOp();
+    }
+
+    /** Gives back every window reference and mapping use a transfer holds. */
+    private void release(Transfer t) {
+        for (int i = 0; i < t.refs; i++) {
+            f.addInt(t.refEntry[i] + W_RMA_REFS, -1);
+        }
+        for (int i = 0; i < t.mapped; i++) {
+            t.mappedWindows[i].release();
+            t.mappedWindows[i] = null;
+        }
+        t.refs = 0;
+        t.mapped = 0;
+        java.util.Arrays.fill(t.localBase, 0, t.localPieces, null);
+    }
+
+    /** Queues an operation with the next sequence number; returns that number. */
+    private int submit(DmaEngine.Op op, String call) throws ScifException {
+        synchronized (submitLock) {
+            int seq = (submitted + 1) & SEQ_MASK;
+            if (op instanceof CopyOp) {
+                ((CopyOp) op).seq = seq;
+            } else {
+                ((SignalOp) op).seq = seq;
+            }
+            try {
+                channel.submit(op);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ScifException.of(call, Errno.EINTR, "interrupted while the DMA channel was full");
+            }
+            submitted = seq;
+            f.putInt(conn.sideField(conn.side, S_DMA_SUBMITTED), seq);
+            return seq;
+        }
+    }
+
+    /** Called on the channel thread, in sequence order. */
+    private void completed(int seq) {
+        f.putInt(conn.sideField(conn.side, S_DMA_COMPLETED), seq);
+        table.wakeFenceWaiters(slot);
+        table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+    }
+
+    /** A copy on the DMA channel. */
+    private final class CopyOp implements DmaEngine.Op {
+        final Transfer transfer = new Transfer();
+        int seq;
+        ByteBuffer keep;
+
+        @Override
+        public void run() {
+            engine.copy(transfer, channel);
+            release(transfer);
+            keep = null;
+            completed(seq);
+            pool.offer(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- fences
+
+    int fenceMark(int flags, String call) throws ScifException {
+        enter(call);
+        try {
+            if (flags == Scif.FENCE_INIT_SELF) {
+                synchronized (submitLock) {
+                    return submitted;
+                }
+            }
+            return f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) | 0x80000000;
+        } finally {
+            exit();
+        }
+    }
+
+    void fenceWait(int mark, String call) throws ScifException {
+        enter(call);
+        try {
+            awaitCompletion(mark < 0 ? 1 - conn.side : conn.side, mark & SEQ_MASK, call);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Whether completion counter {@code completed} has reached {@code seq}, in 31-bit wrapping order. */
+    static boolean reached(int completed, int seq) {
+        return ((completed - seq) << 1) >= 0;
+    }
+
+    /** Reusable per thread: waiting for a fence allocates nothing. */
+    private static final class FenceCondition implements Waiter.Condition {
+        EndpointRma rma;
+        long counter;
+        int seq;
+
+        @Override
+        public boolean ready() {
+            return reached(rma.f.getInt(counter), seq) || rma.closed || rma.table.state(rma.slot) != CONNECTED;
+        }
+    }
+
+    private static final ThreadLocal<FenceCondition> FENCE = ThreadLocal.withInitial(FenceCondition::new);
+
+    private void awaitCompletion(int side, int seq, String call) throws ScifException {
+        FenceCondition c = FENCE.get();
+        c.rma = this;
+        c.counter = conn.sideField(side, S_DMA_COMPLETED);
+        c.seq = seq;
+        int r = waiter.await(c, endpoint(slot) + E_FENCE_SEQ, endpoint(slot) + E_FENCE_SLEEPERS,
+            System.nanoTime() + timeoutNanos);
+        c.rma = null;
+        if (reached(f.getInt(conn.sideField(side, S_DMA_COMPLETED)), seq)) {
+            return;
+        }
+        if (r == Waiter.INTERRUPTED) {
+            throw ScifException.of(call, Errno.EINTR, "interrupted while waiting for the marked RMAs");
+        }
+        if (closed) {
+            throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while waiting");
+        }
+        if (table.state(slot) != CONNECTED) {
+            throw ScifException.of(call, Errno.ECONNRESET, "the peer closed the connection or was lost");
+        }
+        throw ScifException.of(call, Errno.ETIMEDOUT, "the marked RMAs did not complete within the watchdog"
+            + " period (" + timeoutNanos / 1_000_000 + " ms, option timeout=)");
+    }
+
+    void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags, String call)
+        throws ScifException {
+        enter(call);
+        try {
+            SignalOp op = new SignalOp();
+            long[] ref = SCRATCH.get();
+            try {
+                if ((flags & Scif.SIGNAL_LOCAL) != 0) {
+                    op.localAddress = local.signalTarget(localOffset, ref, call);
+                    op.transfer.refEntry[op.transfer.refs++] = ref[0];
+                    op.localValue = localValue;
+                }
+                if ((flags & Scif.SIGNAL_REMOTE) != 0) {
+                    op.remoteAddress = peer.signalTarget(remoteOffset, op.transfer, call);
+                    op.remoteValue = remoteValue;
+                }
+            } catch (ScifException e) {
+                release(op.transfer);
+                throw e;
+            }
+            op.peerSeq = (flags & Scif.FENCE_INIT_PEER) != 0
+                ? f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) : -1;
+            submit(op, call);
+        } finally {
+            exit();
+        }
+    }
+
+    /** A fence signal on the DMA channel: after the covered RMAs, stores the values. */
+    private final class SignalOp implements DmaEngine.Op {
+        final Transfer transfer = new Transfer();
+        int seq;
+        int peerSeq;
+        long localAddress;
+        long localValue;
+        long remoteAddress;
+        long remoteValue;
+
+        @Override
+        public void run() {
+            boolean write = true;
+            if (peerSeq >= 0) {
+                FenceCondition c = FENCE.get();
+                c.rma = EndpointRma.this;
+                c.counter = conn.sideField(1 - conn.side, S_DMA_COMPLETED);
+                c.seq = peerSeq;
+                waiter.await(c, endpoint(slot) + E_FENCE_SEQ, endpoint(slot) + E_FENCE_SLEEPERS, Long.MAX_VALUE);
+                c.rma = null;
+                write = reached(f.getInt(c.counter), peerSeq); // a lost peer's RMAs never complete
+            }
+            if (write) {
+                store(localAddress, localValue);
+                store(remoteAddress, remoteValue);
+            }
+            release(transfer);
+            completed(seq);
+        }
+    }
+
+    /** A 64-bit store in native order that a poller sees whole, after everything written before it. */
+    private static void store(long address, long value) {
+        if (address == 0) {
+            return;
+        }
+        if ((address & 7) == 0) {
+            MEMORY.writeVolatileLong(address, value);
+        } else {
+            MEMORY.storeFence();
+            MEMORY.writeLong(address, value); // only 4-byte aligned, as SCIF allows
+            MEMORY.storeFence();
+        }
+    }
+
+    // ---------------------------------------------------------------- mmap
+
+    Mapping mmap(long remoteOffset, long length, int prot, String call) throws ScifException {
+        enter(call);
+        try {
+            PeerAddressSpace.RemoteWindow[] run = peer.forMapping(remoteOffset, length, prot, call);
+            return ShmMapping.map(conn, peer, run, remoteOffset, length, prot, call);
+        } finally {
+            exit();
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    private void enter(String call) throws ScifException {
+        lifecycle.readLock().lock();
+        if (closed) {
+            lifecycle.readLock().unlock();
+            throw ScifException.of(call, Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
+    private void exit() {
+        lifecycle.readLock().unlock();
+    }
+
+    /**
+     * Ends RMA on this endpoint: waits for calls in progress and for the DMA channel to finish
+     * the endpoint's operations, unregisters every window and drops the peer mappings.
+     */
+    void close() {
+        closed = true;
+        table.signal(slot); // wakes fence and SYNC waiters, who see `closed`
+        lifecycle.writeLock().lock();
+        try {
+            int last;
+            synchronized (submitLock) {
+                last = submitted;
+            }
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (!reached(f.getInt(conn.sideField(conn.side, S_DMA_COMPLETED)), last)
+                && System.nanoTime() - deadline < 0) {
+                Thread.yield(); // the channel runs our queued operations to the end
+            }
+            local.clear();
+            peer.clear();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EndpointRma[" + endpoint + ", submitted " + submitted + "]";
+    }
+}

@@ -1,0 +1,225 @@
+package org.scif4j.shm.internal;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.openhft.chronicle.core.UnsafeMemory;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+
+/**
+ * The memory behind this JVM's windows, by address. Every window is backed by a file in the
+ * fabric directory, {@code mem-PID-SEQ}, so that peers reach it by mapping that file: RMA is
+ * a plain copy and {@code mmap} a real shared mapping, whatever memory was registered.
+ *
+ * <ul>
+ * <li>{@link Kind#ALLOCATED}: {@code ScifNode.allocate} memory, a mapping of its own file.</li>
+ * <li>{@link Kind#MIGRATED}: a page-aligned private region (a direct {@code ByteBuffer}); at its
+ * first registration its pages are copied into a new file which is then mapped over the very
+ * same addresses (MAP_FIXED), so the user's buffer and the window are the same memory; when no
+ * window uses it any more the pages are copied back into private memory at the same place.</li>
+ * <li>{@link Kind#LINKED}: a region inside a shared mapping of an ordinary file; the fabric
+ * directory gets a symbolic link to that file.</li>
+ * </ul>
+ */
+final class MemoryRegistry {
+    /** How a range came to be backed by a file. */
+    enum Kind { ALLOCATED, MIGRATED, LINKED }
+
+    static final long PAGE = FabricDescriptor.PAGE;
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    /** A range of this process's memory backed by a memory file. Guarded by the registry. */
+    static final class Range {
+        final Kind kind;
+        final long address;
+        final long length;
+        final int pid;
+        final int seq;
+        /** Offset in the file of the range's first byte. */
+        final long fileOffset;
+        final Path path;
+        int refs;
+
+        Range(Kind kind, long address, long length, int pid, int seq, long fileOffset, Path path) {
+            this.kind = kind;
+            this.address = address;
+            this.length = length;
+            this.pid = pid;
+            this.seq = seq;
+            this.fileOffset = fileOffset;
+            this.path = path;
+        }
+    }
+
+    private final Path dir;
+    private final int pid = ProcessIdentity.selfPid();
+    private final TreeMap<Long, Range> ranges = new TreeMap<>();
+
+    MemoryRegistry(Path dir) {
+        this.dir = dir;
+    }
+
+    /** @param direct a direct buffer @return the address of its byte at its position */
+    static long address(ByteBuffer direct) {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+    }
+
+    /**
+     * Makes a new memory file of {@code length} bytes and maps it.
+     *
+     * @return the range, holding one reference (the allocation's)
+     */
+    synchronized Range allocate(long length, String call) throws ScifException {
+        int seq = SEQ.incrementAndGet();
+        Path path = dir.resolve("mem-" + pid + "-" + seq);
+        try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
+            f.setLength(length);
+        } catch (IOException e) {
+            throw ScifException.of(call, Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
+        }
+        int fd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_CLOEXEC, 0);
+        long addr = fd < 0 ? Posix.MAP_FAILED
+            : Posix.mmap(0, length, Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_SHARED, fd, 0);
+        int err = Posix.errno();
+        if (fd >= 0) {
+            Posix.close(fd); // the mapping keeps its own reference to the file
+        }
+        if (addr == Posix.MAP_FAILED) {
+            deleteQuietly(path);
+            throw ScifException.of(call, Errno.ENOMEM, "cannot map " + length + " bytes of " + path + ", errno " + err);
+        }
+        Range r = new Range(Kind.ALLOCATED, addr, length, pid, seq, 0, path);
+        r.refs = 1;
+        ranges.put(addr, r);
+        return r;
+    }
+
+    /**
+     * Finds or makes the file backing {@code [address, address+length)} and takes a reference.
+     *
+     * @param write whether the window may be written (the memory must be writable)
+     * @return the range; the window's bytes start at {@code fileOffset + (address - range.address)}
+     */
+    synchronized Range pin(long address, long length, boolean write, String call) throws ScifException {
+        Map.Entry<Long, Range> e = ranges.floorEntry(address);
+        if (e != null && address < e.getValue().address + e.getValue().length) {
+            Range r = e.getValue();
+            if (address + length > r.address + r.length) {
+                throw ScifException.of(call, Errno.EFAULT, "the region overlaps registered memory"
+                    + " [0x" + Long.toHexString(r.address) + ", +" + r.length + ") only in part; register"
+                    + " regions that lie within one another");
+            }
+            r.refs++;
+            return r;
+        }
+        Map.Entry<Long, Range> next = ranges.ceilingEntry(address);
+        if (next != null && next.getKey() < address + length) {
+            throw ScifException.of(call, Errno.EFAULT, "the region contains memory registered before"
+                + " as a smaller region; register regions that lie within one another");
+        }
+        List<MapsFile.Entry> maps = MapsFile.covering(address, length, call);
+        Range r = maps.size() == 1 && maps.get(0).isSharedFile()
+            ? link(address, length, write, maps.get(0), call)
+            : migrate(address, length, maps, call);
+        r.refs = 1;
+        ranges.put(r.address, r);
+        return r;
+    }
+
+    private Range link(long address, long length, boolean write, MapsFile.Entry entry, String call)
+        throws ScifException {
+        if (write && !entry.writable()) {
+            throw ScifException.of(call, Errno.EFAULT, "the region is mapped read-only; PROT_WRITE needs writable memory");
+        }
+        Path target = Path.of(entry.path());
+        int seq = SEQ.incrementAndGet();
+        Path link = dir.resolve("mem-" + pid + "-" + seq);
+        try {
+            Files.createSymbolicLink(link, target);
+        } catch (IOException e) {
+            throw ScifException.of(call, Errno.ENOMEM, "cannot link " + target + " into the fabric: " + e);
+        }
+        return new Range(Kind.LINKED, address, length, pid, seq, entry.offset() + (address - entry.start()), link);
+    }
+
+    private Range migrate(long address, long length, List<MapsFile.Entry> maps, String call) throws ScifException {
+        for (MapsFile.Entry m : maps) {
+            if (!m.writable() || m.shared()) {
+                throw ScifException.of(call, Errno.EFAULT, "the region must be private writable memory"
+                    + " (a direct ByteBuffer), memory from ScifNode.allocate, or a shared file mapping");
+            }
+        }
+        int seq = SEQ.incrementAndGet();
+        Path path = dir.resolve("mem-" + pid + "-" + seq);
+        // Copy the pages into the new file, then map the file over the same addresses.
+        ByteBuffer view = new Pointer(address).getByteBuffer(0, length);
+        try (FileChannel ch = FileChannel.open(path, java.nio.file.StandardOpenOption.CREATE_NEW,
+            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            long pos = 0;
+            while (view.hasRemaining()) {
+                pos += ch.write(view, pos);
+            }
+        } catch (IOException e) {
+            deleteQuietly(path);
+            throw ScifException.of(call, Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
+        }
+        int err = Posix.mapFileAt(address, length, Posix.PROT_READ | Posix.PROT_WRITE, path.toString(), 0);
+        if (err != 0) {
+            deleteQuietly(path);
+            throw ScifException.of(call, Errno.ENOMEM, "cannot share the region's pages: mmap errno " + err);
+        }
+        return new Range(Kind.MIGRATED, address, length, pid, seq, 0, path);
+    }
+
+    /** Drops a reference; the last one gives the memory back as it was and removes the file. */
+    synchronized void release(Range r) {
+        if (--r.refs > 0) {
+            return;
+        }
+        ranges.remove(r.address);
+        switch (r.kind) {
+            case ALLOCATED:
+                // Never unmap memory a user may still hold a buffer over: zero pages instead.
+                Posix.zeroPagesAt(r.address, r.length, Posix.PROT_READ | Posix.PROT_WRITE);
+                break;
+            case MIGRATED:
+                unmigrate(r);
+                break;
+            default:
+                break;
+        }
+        deleteQuietly(r.path);
+    }
+
+    /** Copies the pages back into private memory at the same addresses. */
+    private static void unmigrate(Range r) {
+        long tmp = Posix.mmap(0, r.length, Posix.PROT_READ | Posix.PROT_WRITE,
+            Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS, -1, 0);
+        if (tmp == Posix.MAP_FAILED) {
+            return; // stays shared with the (deleted) file: still correct memory for the user
+        }
+        UnsafeMemory.MEMORY.copyMemory(r.address, tmp, r.length);
+        if (Posix.zeroPagesAt(r.address, r.length, Posix.PROT_READ | Posix.PROT_WRITE) == 0) {
+            UnsafeMemory.MEMORY.copyMemory(tmp, r.address, r.length);
+        }
+        Posix.munmap(tmp, r.length);
+    }
+
+    static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // the last process's cleanup removes it
+        }
+    }
+}

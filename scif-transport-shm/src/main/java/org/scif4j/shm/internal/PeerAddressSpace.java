@@ -1,0 +1,239 @@
+package org.scif4j.shm.internal;
+
+import static org.scif4j.shm.internal.ConnectionDescriptor.*;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.scif4j.Errno;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+
+/**
+ * The peer's registered address space as this endpoint sees it: a cached index of the peer's
+ * window table, re-read whenever the peer's RAS version changes, and a mapping into this
+ * process of each peer window used, made on first use. A mapping is unmapped only when its
+ * window is gone and no transfer uses it any more.
+ */
+final class PeerAddressSpace {
+    /** A peer window and this process's mapping of it. */
+    static final class RemoteWindow {
+        final int entry;
+        final int gen;
+        final long offset;
+        final long length;
+        final int prot;
+        final Path file;
+        final long fileOffset;
+        /** Transfers using the mapping, plus one while the window is in the index. */
+        final AtomicInteger users = new AtomicInteger(1);
+        volatile long address;
+
+        RemoteWindow(int entry, int gen, long offset, long length, int prot, Path file, long fileOffset) {
+            this.entry = entry;
+            this.gen = gen;
+            this.offset = offset;
+            this.length = length;
+            this.prot = prot;
+            this.file = file;
+            this.fileOffset = fileOffset;
+        }
+
+        long end() {
+            return offset + length;
+        }
+
+        void release() {
+            if (users.decrementAndGet() == 0 && address != 0) {
+                Posix.munmap(address, length);
+                address = 0;
+            }
+        }
+    }
+
+    private final Connection conn;
+    private final SharedFile f;
+    private final int peerSide;
+    private final Path dir;
+    private int version = Integer.MIN_VALUE;
+    private TreeMap<Long, RemoteWindow> index = new TreeMap<>();
+
+    PeerAddressSpace(Connection conn, Path dir) {
+        this.conn = conn;
+        this.f = conn.file;
+        this.peerSide = 1 - conn.side;
+        this.dir = dir;
+    }
+
+    /** Offset in the connection file of the peer's window entry. */
+    long entryOffset(int entry) {
+        return conn.window(peerSide, entry);
+    }
+
+    private void refresh() {
+        int v = f.getInt(conn.sideField(peerSide, S_RAS_VERSION));
+        if (v == version) {
+            return;
+        }
+        version = v;
+        Map<Integer, RemoteWindow> old = new HashMap<>();
+        for (RemoteWindow w : index.values()) {
+            old.put(w.entry, w);
+        }
+        TreeMap<Long, RemoteWindow> next = new TreeMap<>();
+        for (int i = 0; i < MAX_WINDOWS; i++) {
+            long e = conn.window(peerSide, i);
+            if (f.getInt(e + W_STATE) != WINDOW_ACTIVE) {
+                continue;
+            }
+            int gen = f.getInt(e + W_GEN);
+            RemoteWindow w = old.get(i);
+            if (w != null && w.gen == gen) {
+                old.remove(i);
+            } else {
+                w = new RemoteWindow(i, gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
+                    dir.resolve("mem-" + f.getInt(e + W_FILE_PID) + "-" + f.getInt(e + W_FILE_SEQ)),
+                    f.getLong(e + W_FILE_OFFSET));
+            }
+            next.put(w.offset, w);
+        }
+        for (RemoteWindow gone : old.values()) {
+            gone.release();
+        }
+        index = next;
+    }
+
+    /** Maps the window into this process if not yet; ENXIO when its file is gone. */
+    private long mapped(RemoteWindow w, String call) throws ScifException {
+        long a = w.address;
+        if (a != 0) {
+            return a;
+        }
+        int prot = ((w.prot & Scif.PROT_READ) != 0 ? Posix.PROT_READ : 0)
+            | ((w.prot & Scif.PROT_WRITE) != 0 ? Posix.PROT_WRITE : 0);
+        long r = Posix.reserve(w.length);
+        int err = r == 0 ? Posix.errno() : Posix.mapFileAt(r, w.length, prot == 0 ? Posix.PROT_READ : prot,
+            w.file.toString(), w.fileOffset);
+        if (r == 0 || err != 0) {
+            if (r != 0) {
+                Posix.munmap(r, w.length);
+            }
+            throw ScifException.of(call, Errno.ENXIO, "the peer window at " + w.offset + " can no longer be"
+                + " reached (" + w.file.getFileName() + ", errno " + err + ")");
+        }
+        w.address = r;
+        return r;
+    }
+
+    /**
+     * Resolves {@code [offset, offset+length)} of the peer's RAS into the transfer's remote
+     * pieces, checking protection; takes an RMA reference on each window entry and a use of
+     * each mapping.
+     */
+    synchronized void resolve(long offset, long length, int needProt, Transfer t, String call) throws ScifException {
+        refresh();
+        long pos = offset;
+        long end = offset + length;
+        Map.Entry<Long, RemoteWindow> first = index.floorEntry(offset);
+        RemoteWindow w = first == null ? null : first.getValue();
+        while (pos < end) {
+            if (w == null || w.offset > pos || w.end() <= pos) {
+                throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, end);
+            }
+            if ((w.prot & needProt) != needProt) {
+                throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " lacks "
+                    + RegisteredAddressSpace.protName(needProt) + " (it has " + RegisteredAddressSpace.protName(w.prot) + ")");
+            }
+            if (t.remotePieces == Transfer.MAX_PIECES) {
+                throw ScifException.of(call, Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
+            }
+            long e = entryOffset(w.entry);
+            f.addInt(e + W_RMA_REFS, 1);
+            t.refEntry[t.refs++] = e;
+            // Re-check after taking the reference: an unregister that raced us must not be missed.
+            if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != w.gen) {
+                throw ScifException.of(call, Errno.ENXIO, "the peer unregistered the window at " + w.offset);
+            }
+            long a = mapped(w, call);
+            w.users.incrementAndGet();
+            t.mappedWindows[t.mapped++] = w;
+            long n = Math.min(end, w.end()) - pos;
+            t.addRemote(a + (pos - w.offset), n);
+            pos += n;
+            Map.Entry<Long, RemoteWindow> nx = pos < end ? index.ceilingEntry(pos) : null;
+            w = nx == null ? null : nx.getValue();
+        }
+    }
+
+    /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
+    synchronized long signalTarget(long offset, Transfer t, String call) throws ScifException {
+        refresh();
+        Map.Entry<Long, RemoteWindow> e = index.floorEntry(offset);
+        RemoteWindow w = e == null ? null : e.getValue();
+        if (w == null || w.end() < offset + 8 || offset < 0) {
+            throw ScifException.of(call, Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
+                + " one of the peer's windows");
+        }
+        if ((w.prot & Scif.PROT_WRITE) == 0) {
+            throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " is not writable");
+        }
+        long entry = entryOffset(w.entry);
+        f.addInt(entry + W_RMA_REFS, 1);
+        t.refEntry[t.refs++] = entry;
+        if (f.getInt(entry + W_STATE) != WINDOW_ACTIVE || f.getInt(entry + W_GEN) != w.gen) {
+            throw ScifException.of(call, Errno.ENXIO, "the peer unregistered the window at " + w.offset);
+        }
+        long a = mapped(w, call);
+        w.users.incrementAndGet();
+        t.mappedWindows[t.mapped++] = w;
+        return a + (offset - w.offset);
+    }
+
+    /**
+     * The peer windows covering {@code [offset, offset+length)} for mmap: contiguous, with the
+     * rights asked for. Takes a mapping reference on each entry.
+     */
+    synchronized RemoteWindow[] forMapping(long offset, long length, int prot, String call) throws ScifException {
+        refresh();
+        java.util.List<RemoteWindow> run = new java.util.ArrayList<>();
+        long pos = offset;
+        long end = offset + length;
+        Map.Entry<Long, RemoteWindow> first = index.floorEntry(offset);
+        RemoteWindow w = first == null ? null : first.getValue();
+        while (pos < end) {
+            if (w == null || w.offset > pos || w.end() <= pos) {
+                throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, end);
+            }
+            if ((w.prot & prot) != prot) {
+                throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " lacks "
+                    + RegisteredAddressSpace.protName(prot) + " (it has " + RegisteredAddressSpace.protName(w.prot) + ")");
+            }
+            run.add(w);
+            pos = Math.min(end, w.end());
+            Map.Entry<Long, RemoteWindow> nx = pos < end ? index.ceilingEntry(pos) : null;
+            w = nx == null ? null : nx.getValue();
+        }
+        for (int i = 0; i < run.size(); i++) {
+            RemoteWindow r = run.get(i);
+            long e = entryOffset(r.entry);
+            f.addInt(e + W_MAP_REFS, 1);
+            if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != r.gen) {
+                for (int j = 0; j <= i; j++) {
+                    f.addInt(entryOffset(run.get(j).entry) + W_MAP_REFS, -1);
+                }
+                throw ScifException.of(call, Errno.ENXIO, "the peer unregistered the window at " + r.offset);
+            }
+        }
+        return run.toArray(new RemoteWindow[0]);
+    }
+
+    /** Drops every mapping; for close, when no transfer is in flight any more. */
+    synchronized void clear() {
+        for (RemoteWindow w : index.values()) {
+            w.release();
+        }
+        index = new TreeMap<>();
+    }
+}

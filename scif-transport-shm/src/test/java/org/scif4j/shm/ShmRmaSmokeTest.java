@@ -1,0 +1,104 @@
+package org.scif4j.shm;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.Mapping;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
+import org.scif4j.ScifNode;
+
+/** RMA paths of the shm transport, one JVM: windows from allocate and from plain direct buffers. */
+class ShmRmaSmokeTest {
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+    private static Endpoint[] pair(ScifNode a, ScifNode b) throws ScifException {
+        Endpoint l = a.open();
+        int port = l.bind(0);
+        l.listen(1);
+        Endpoint c = b.open();
+        c.configureBlocking(false);
+        try {
+            c.connect(new PortId(a.selfId(), port));
+        } catch (ScifException e) {
+            assertEquals(Errno.EINPROGRESS, e.errno());
+        }
+        Endpoint s = l.accept(Scif.ACCEPT_SYNC);
+        c.connect(new PortId(a.selfId(), port));
+        l.close();
+        return new Endpoint[] {s, c};
+    }
+
+    @Test
+    void writeReadFenceSignalAndMmap() throws Exception {
+        String name = "rma" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        try (ScifNode host = Scif.attach("shm:" + name + "?node=0&dma=2");
+             ScifNode card = Scif.attach("shm:" + name + "?node=1&dma=2")) {
+            Endpoint[] p = pair(host, card);
+            Endpoint h = p[0];
+            Endpoint c = p[1];
+            int size = 8 << 20;
+            ScifMemory hm = host.allocate(size);
+            ByteBuffer cb = ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096); // migrated, not allocated
+            long hOff = h.register(hm.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+            long cOff = c.register(cb, 0x100000, Scif.PROT_READ | Scif.PROT_WRITE, Scif.MAP_FIXED);
+            assertEquals(0x100000, cOff);
+            for (int i = 0; i < size; i++) {
+                cb.put(i, (byte) (i * 7));
+            }
+            // card writes its buffer into the host's window: CPU, then DMA with a fence
+            c.writeTo(cOff, size, hOff, Scif.RMA_USECPU);
+            assertEquals((byte) (12345 * 7), hm.buffer().get(12345));
+            hm.buffer().put(12345, (byte) 0);
+            c.writeTo(cOff, size, hOff, 0);
+            c.fenceWait(c.fenceMark(Scif.FENCE_INIT_SELF));
+            for (int i = 0; i < size; i += 4093) {
+                assertEquals((byte) (i * 7), hm.buffer().get(i), "byte " + i);
+            }
+            // the host reads back part of the card's buffer with vreadFrom into a heap buffer
+            ByteBuffer heap = ByteBuffer.allocate(10000);
+            h.vreadFrom(heap, cOff + 1000, Scif.RMA_SYNC);
+            assertEquals((byte) (1000 * 7), heap.get(0));
+            // fence signal: after a DMA write, the flag appears in the host's window
+            c.writeTo(cOff, 4 << 20, hOff, 0);
+            c.fenceSignal(0, 0, hOff + size - 8, 42, Scif.FENCE_INIT_SELF | Scif.SIGNAL_REMOTE);
+            ByteBuffer hb = hm.buffer();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while ((long) LONGS.getVolatile(hb, size - 8) != 42) {
+                assertTrue(System.nanoTime() < deadline, "signal never came");
+                Thread.onSpinWait();
+            }
+            // INIT_PEER mark is negative
+            assertTrue(h.fenceMark(Scif.FENCE_INIT_PEER) < 0);
+            // mmap of the card's (migrated) window from the host: the same memory
+            try (Mapping m = h.mmap(cOff, 8192, Scif.PROT_READ | Scif.PROT_WRITE)) {
+                ByteBuffer mb = m.buffer();
+                assertEquals((byte) (100 * 7), mb.get(100));
+                LONGS.setVolatile(mb, 0, 77L);
+                assertEquals(77L, (long) LONGS.getVolatile(cb, 0), "store through the mapping is in the card's buffer");
+                assertTrue(LONGS.compareAndSet(cb, 8, LONGS.get(cb, 8), 5L));
+                assertEquals(5L, (long) LONGS.getVolatile(mb, 8));
+            }
+            // errors
+            assertEquals(Errno.ENXIO, assertThrows(ScifException.class, () -> c.writeTo(cOff, 8, hOff + size, 0)).errno());
+            assertEquals(Errno.EINVAL, assertThrows(ScifException.class, () -> c.writeTo(cOff, 0, hOff, 0)).errno());
+            c.unregister(cOff, size);
+            assertEquals(Errno.ENXIO, assertThrows(ScifException.class, () -> h.readFrom(hOff, 8, cOff, 0)).errno());
+            assertEquals((byte) (5000 * 7), cb.get(5000), "unregister gives the buffer back with its data");
+            h.close();
+            c.close();
+            hm.close();
+        }
+        assertFalse(Files.exists(Path.of("/dev/shm/scif4j", name)));
+    }
+}
