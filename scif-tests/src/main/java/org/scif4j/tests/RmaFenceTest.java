@@ -88,7 +88,7 @@ public abstract class RmaFenceTest extends RmaTestBase {
         local.fenceWait(mark);
         // several async RMAs of both kinds behind one mark
         byte[] more = randomBytes(3, BIG / 2);
-        local.vwriteTo(ByteBuffer.wrap(more), D + BIG / 2, 0);
+        local.vwriteTo(direct(more), D + BIG / 2, 0);
         remoteData.put(0, randomBytes(4, BIG / 4));
         local.readFrom(D, BIG / 4, D, 0);
         ByteBuffer back = ByteBuffer.allocateDirect(BIG / 4);
@@ -165,7 +165,7 @@ public abstract class RmaFenceTest extends RmaTestBase {
     void initSelfSignalBothWritesBothValues() throws ScifException {
         bigWindows();
         byte[] data = randomBytes(9, BIG);
-        ByteBuffer src = ByteBuffer.wrap(data);
+        ByteBuffer src = direct(data);
         local.vwriteTo(src, D, 0);
         local.fenceSignal(FLAGS + 4, V1, FLAGS + 4092 - 8, V2,
             Scif.FENCE_INIT_SELF | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
@@ -195,7 +195,7 @@ public abstract class RmaFenceTest extends RmaTestBase {
     void initPeerSignalRemoteWritesThePeersWordAfterThePeersRmas() throws ScifException {
         bigWindows();
         byte[] data = randomBytes(11, BIG);
-        remote.vwriteTo(ByteBuffer.wrap(data), D, 0);
+        remote.vwriteTo(direct(data), D, 0);
         local.fenceSignal(FLAGS + 8, V1, FLAGS + 16, V2, Scif.FENCE_INIT_PEER | Scif.SIGNAL_REMOTE);
         awaitWord(remoteFlags, 16, V2, "INIT_PEER|SIGNAL_REMOTE writes rval in the peer's "
             + "window (documented contract, not the driver's swap)");

@@ -79,7 +79,7 @@ public abstract class RmaMultiProcessTest extends ScifTestBase {
             assertEquals("OK crc=" + crc(expected), child.call("window-crc " + theirs + " " + size),
                 "the child's window after our async writeTo and a fence");
             byte[] small = randomBytes(19, 12345);
-            ep.vwriteTo(ByteBuffer.wrap(small), theirs, Scif.RMA_USECPU | Scif.RMA_SYNC);
+            ep.vwriteTo(RmaTestBase.direct(small), theirs, Scif.RMA_USECPU | Scif.RMA_SYNC);
             ByteBuffer back = ByteBuffer.allocateDirect(12345);
             ep.vreadFrom(back, theirs, 0);
             ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
@@ -142,7 +142,7 @@ public abstract class RmaMultiProcessTest extends ScifTestBase {
             });
             assertTimeoutPreemptively(SOON, () -> {
                 while (rounds.get() < 2 && !loop.isDone()) {
-                    Thread.onSpinWait();
+                    pause();
                 }
             }, "our RMA loop runs");
             check(!loop.isDone(), "our RMA loop runs while the child lives: " + (loop.isDone()

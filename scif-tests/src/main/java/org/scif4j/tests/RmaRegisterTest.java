@@ -140,7 +140,7 @@ public abstract class RmaRegisterTest extends RmaTestBase {
         long second = local.register(m, 0, RW, 0);
         check(first != second, "two windows over the same memory have distinct offsets");
         byte[] data = randomBytes(7, 2 * PAGE);
-        remote.vwriteTo(ByteBuffer.wrap(data), first, Scif.RMA_SYNC);
+        remote.vwriteTo(direct(data), first, Scif.RMA_SYNC);
         ByteBuffer dst = ByteBuffer.allocate(2 * PAGE);
         remote.vreadFrom(dst, second, Scif.RMA_SYNC);
         assertSameBytes(data, dst.array(), "bytes written through one window are read through "

@@ -74,7 +74,9 @@ public abstract class RmaTestBase extends ScifTestBase {
         for (Mapping m : mappings) {
             m.close();
         }
-        connection.close();
+        if (connection != null) {
+            connection.close();
+        }
         for (ScifMemory m : memories) {
             m.close();
         }
@@ -107,6 +109,17 @@ public abstract class RmaTestBase extends ScifTestBase {
         ByteBuffer b = ByteBuffer.allocateDirect(bytes + PAGE).alignedSlice(PAGE).slice(0, bytes);
         check(b.alignmentOffset(0, PAGE) == 0, "alignedSlice gives a page-aligned buffer");
         return b;
+    }
+
+    /**
+     * A direct buffer holding {@code data} (position 0, limit its length): the source of a
+     * vwriteTo where the test is not about heap buffers.
+     *
+     * @param data the bytes
+     * @return the buffer
+     */
+    protected static ByteBuffer direct(byte[] data) {
+        return ByteBuffer.allocateDirect(data.length).put(data).flip();
     }
 
     /**
@@ -306,7 +319,7 @@ public abstract class RmaTestBase extends ScifTestBase {
     }
 
     /**
-     * The bytes of a buffer between two absolute indexes.
+     * The bytes of a buffer between two absolute indexes (also past its limit).
      *
      * @param buf  the buffer
      * @param from the first index
@@ -315,7 +328,7 @@ public abstract class RmaTestBase extends ScifTestBase {
      */
     protected static byte[] bytes(ByteBuffer buf, int from, int n) {
         byte[] out = new byte[n];
-        buf.get(from, out, 0, n);
+        buf.duplicate().limit(buf.capacity()).get(from, out, 0, n);
         return out;
     }
 

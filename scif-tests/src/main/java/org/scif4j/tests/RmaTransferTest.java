@@ -120,7 +120,7 @@ public abstract class RmaTransferTest extends RmaTestBase {
                 break;
             case VWRITE_TO: {
                 byte[] data = randomBytes(seed, len);
-                ByteBuffer src = buffer(seed % 4, data);
+                ByteBuffer src = buffer(seed / 2 % 4, data);
                 int pos = src.position();
                 local.vwriteTo(src, ro, flags);
                 assertEquals(pos, src.position(), what + ": vwriteTo does not move the position");
@@ -130,16 +130,18 @@ public abstract class RmaTransferTest extends RmaTestBase {
             }
             case VREAD_FROM: {
                 byte[] junk = randomBytes(-seed, len + 16);
-                ByteBuffer dst = buffer(seed % 3, junk).limit(pick(seed % 3) + len);
+                ByteBuffer dst = buffer(seed / 2 % 3, junk).limit(pick(seed / 2 % 3) + len);
                 int pos = dst.position();
                 local.vreadFrom(dst, ro, flags);
                 assertEquals(pos, dst.position(), what + ": vreadFrom does not move the position");
                 settle(local, flags);
                 assertSameBytes(rem.expected(ro, len), bytes(dst, pos, len), what + ": the buffer");
                 if (pos > 0) {
-                    assertSameBytes(java.util.Arrays.copyOf(junk, pos), bytes(dst, 0, pos),
+                    assertSameBytes(new byte[pos], bytes(dst, 0, pos),
                         what + ": the buffer before its position is untouched");
                 }
+                assertSameBytes(java.util.Arrays.copyOfRange(junk, len, len + 8),
+                    bytes(dst, pos + len, 8), what + ": the buffer past its limit is untouched");
                 break;
             }
             default:
@@ -328,7 +330,7 @@ public abstract class RmaTransferTest extends RmaTestBase {
         fence(local);
         lW.written(L + wo, rR.expected(R + ro, n));
         byte[] data = randomBytes(99, n);
-        local.vwriteTo(ByteBuffer.wrap(data), R + wo + 200, Scif.RMA_SYNC);
+        local.vwriteTo(direct(data), R + wo + 200, Scif.RMA_SYNC);
         rW.written(R + wo + 200, data);
         local.vreadFrom(dst, R + ro, Scif.RMA_SYNC);
         assertSameBytes(rR.expected(R + ro, n), dst.array(), "vreadFrom a read-only window");
@@ -430,7 +432,8 @@ public abstract class RmaTransferTest extends RmaTestBase {
                             assertSameBytes(data, bytes(mine, at, len), what + " readFrom");
                             break;
                         case 2:
-                            local.vwriteTo(ByteBuffer.wrap(data), myRo + at, flags);
+                            local.vwriteTo(i % 2 == 0 ? direct(data) : ByteBuffer.wrap(data), myRo + at,
+                                flags);
                             settle(local, flags);
                             assertSameBytes(data, bytes(theirs, at, len), what + " vwriteTo");
                             break;
