@@ -168,6 +168,34 @@ public abstract class RmaTransferTest extends RmaTestBase {
         return kind == 3 ? b.asReadOnlyBuffer() : b;
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Op.class, names = {"WRITE_TO", "VWRITE_TO"})
+    @Tag("slow")
+    void orderedMakesTheLastBytesVisibleLast(Op op) throws ScifException {
+        int size = 8 << 20;
+        ByteBuffer src = memory(node0, size);
+        ByteBuffer dst = memory(node1, size);
+        long lo = local.register(src, 0, RW, 0);
+        long ro = remote.register(dst, 0, RW, 0);
+        for (int round = 0; round < 3; round++) {
+            byte[] data = randomBytes(40 + round, size);
+            long marker = 0x5EED_0000L + round + 1;
+            java.nio.ByteBuffer.wrap(data).order(java.nio.ByteOrder.nativeOrder())
+                .putLong(size - 8, marker);
+            src.put(0, data);
+            if (op == Op.WRITE_TO) {
+                local.writeTo(lo, size, ro, Scif.RMA_ORDERED);
+            } else {
+                local.vwriteTo(src.duplicate(), ro, Scif.RMA_ORDERED);
+            }
+            // the flag in the transfer's own last cache line: when it shows, all bytes are there
+            awaitWord(dst, size - 8, marker, op + " RMA_ORDERED round " + round);
+            assertEquals(crc(data), crc(dst, 0, size), op + " RMA_ORDERED round " + round
+                + ": every byte is visible once the last line is");
+            fence(local);
+        }
+    }
+
     // ---- errors ------------------------------------------------------------------------------
 
     /** Runs {@code op} over [lo or buffer, len] and ro with {@code flags}. */
