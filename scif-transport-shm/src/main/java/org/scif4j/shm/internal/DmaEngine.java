@@ -98,7 +98,7 @@ final class DmaEngine {
             LockSupport.parkNanos(this, 100_000);
         }
         if (body < t.length) {
-            net.openhft.chronicle.core.UnsafeMemory.MEMORY.storeFence();
+            Memory.storeFence();
             t.copy(body, t.length);
         }
     }

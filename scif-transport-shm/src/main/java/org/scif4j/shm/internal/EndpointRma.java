@@ -9,7 +9,6 @@ import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import net.openhft.chronicle.core.UnsafeMemory;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.Scif;
@@ -26,7 +25,6 @@ import org.scif4j.ScifException;
  * and unregister waits for those references to drop, so no copy outlives its windows.
  */
 final class EndpointRma {
-    private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
     private static final int SEQ_MASK = 0x7FFFFFFF;
     private static final ThreadLocal<Transfer> CPU_TRANSFER = ThreadLocal.withInitial(Transfer::new);
     private static final ThreadLocal<long[]> SCRATCH = ThreadLocal.withInitial(() -> new long[1]);
@@ -107,8 +105,7 @@ final class EndpointRma {
                 } else if (buffer.isDirect()) {
                     t.addLocal(null, MemoryRegistry.address(buffer), length);
                 } else {
-                    t.addLocal(buffer.array(), MEMORY.arrayBaseOffset(byte[].class)
-                        + (long) buffer.arrayOffset() + buffer.position(), length);
+                    t.addLocal(buffer.array(), (long) buffer.arrayOffset() + buffer.position(), length);
                 }
                 peer.resolve(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ, t, call);
             } catch (ScifException e) {
@@ -329,11 +326,11 @@ final class EndpointRma {
             return;
         }
         if ((address & 7) == 0) {
-            MEMORY.writeVolatileLong(address, value);
+            Memory.putLongVolatile(address, value);
         } else {
-            MEMORY.storeFence();
-            MEMORY.writeLong(address, value); // only 4-byte aligned, as SCIF allows
-            MEMORY.storeFence();
+            Memory.storeFence();
+            Memory.putLong(address, value); // only 4-byte aligned, as SCIF allows
+            Memory.storeFence();
         }
     }
 

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import net.openhft.chronicle.core.UnsafeMemory;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
 
@@ -208,9 +207,9 @@ final class MemoryRegistry {
         if (tmp == Posix.MAP_FAILED) {
             return; // stays shared with the (deleted) file: still correct memory for the user
         }
-        UnsafeMemory.MEMORY.copyMemory(r.address, tmp, r.length);
+        Memory.copy(null, r.address, null, tmp, r.length);
         if (Posix.zeroPagesAt(r.address, r.length, Posix.PROT_READ | Posix.PROT_WRITE) == 0) {
-            UnsafeMemory.MEMORY.copyMemory(tmp, r.address, r.length);
+            Memory.copy(null, tmp, null, r.address, r.length);
         }
         Posix.munmap(tmp, r.length);
     }

@@ -41,8 +41,8 @@ final class PeerAddressSpace {
             this.fileOffset = fileOffset;
         }
 
-        long end() {
-            return offset + length;
+        long last() {
+            return offset + length - 1;
         }
 
         void release() {
@@ -135,12 +135,12 @@ final class PeerAddressSpace {
     synchronized void resolve(long offset, long length, int needProt, Transfer t, String call) throws ScifException {
         refresh();
         long pos = offset;
-        long end = offset + length;
-        Map.Entry<Long, RemoteWindow> first = index.floorEntry(offset);
+        long remaining = length;
+        Map.Entry<Long, RemoteWindow> first = offset < 0 ? null : index.floorEntry(offset);
         RemoteWindow w = first == null ? null : first.getValue();
-        while (pos < end) {
-            if (w == null || w.offset > pos || w.end() <= pos) {
-                throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, end);
+        while (remaining > 0) {
+            if (w == null || w.offset > pos || w.last() < pos) {
+                throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
             }
             if ((w.prot & needProt) != needProt) {
                 throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " lacks "
@@ -159,10 +159,11 @@ final class PeerAddressSpace {
             long a = mapped(w, call);
             w.users.incrementAndGet();
             t.mappedWindows[t.mapped++] = w;
-            long n = Math.min(end, w.end()) - pos;
+            long n = Math.min(remaining, w.last() - pos + 1);
             t.addRemote(a + (pos - w.offset), n);
+            remaining -= n;
             pos += n;
-            Map.Entry<Long, RemoteWindow> nx = pos < end ? index.ceilingEntry(pos) : null;
+            Map.Entry<Long, RemoteWindow> nx = remaining > 0 ? index.ceilingEntry(pos) : null;
             w = nx == null ? null : nx.getValue();
         }
     }
@@ -170,9 +171,9 @@ final class PeerAddressSpace {
     /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
     synchronized long signalTarget(long offset, Transfer t, String call) throws ScifException {
         refresh();
-        Map.Entry<Long, RemoteWindow> e = index.floorEntry(offset);
+        Map.Entry<Long, RemoteWindow> e = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.floorEntry(offset);
         RemoteWindow w = e == null ? null : e.getValue();
-        if (w == null || w.end() < offset + 8 || offset < 0) {
+        if (w == null || w.last() < offset + 7) {
             throw ScifException.of(call, Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
                 + " one of the peer's windows");
         }
@@ -199,20 +200,22 @@ final class PeerAddressSpace {
         refresh();
         java.util.List<RemoteWindow> run = new java.util.ArrayList<>();
         long pos = offset;
-        long end = offset + length;
+        long remaining = length;
         Map.Entry<Long, RemoteWindow> first = index.floorEntry(offset);
         RemoteWindow w = first == null ? null : first.getValue();
-        while (pos < end) {
-            if (w == null || w.offset > pos || w.end() <= pos) {
-                throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, end);
+        while (remaining > 0) {
+            if (w == null || w.offset > pos || w.last() < pos) {
+                throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
             }
             if ((w.prot & prot) != prot) {
                 throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " lacks "
                     + RegisteredAddressSpace.protName(prot) + " (it has " + RegisteredAddressSpace.protName(w.prot) + ")");
             }
             run.add(w);
-            pos = Math.min(end, w.end());
-            Map.Entry<Long, RemoteWindow> nx = pos < end ? index.ceilingEntry(pos) : null;
+            long n = Math.min(remaining, w.last() - pos + 1);
+            remaining -= n;
+            pos += n;
+            Map.Entry<Long, RemoteWindow> nx = remaining > 0 ? index.ceilingEntry(pos) : null;
             w = nx == null ? null : nx.getValue();
         }
         for (int i = 0; i < run.size(); i++) {

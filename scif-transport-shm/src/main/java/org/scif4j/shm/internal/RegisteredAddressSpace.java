@@ -20,8 +20,10 @@ import org.scif4j.ScifException;
  */
 final class RegisteredAddressSpace {
     static final long PAGE = FabricDescriptor.PAGE;
-    /** The RAS is [0, 2^63); automatic placement works top-down below its last page. */
-    static final long LIMIT = Long.MAX_VALUE & ~(PAGE - 1);
+    /**
+     * The RAS is [0, 2^63). A window may end exactly at 2^63, where {@code offset + length}
+     * overflows, so range arithmetic here uses last bytes ({@code offset + length - 1}).
+     */
     private static final long UNREGISTER_WAIT_NANOS = 10_000_000_000L;
 
     /** One window. */
@@ -50,8 +52,8 @@ final class RegisteredAddressSpace {
             this.keep = keep;
         }
 
-        long end() {
-            return offset + length;
+        long last() {
+            return offset + length - 1;
         }
     }
 
@@ -114,33 +116,37 @@ final class RegisteredAddressSpace {
     }
 
     private Window overlapping(long offset, long length) {
-        Map.Entry<Long, Window> below = windows.lowerEntry(offset + length);
-        return below != null && below.getValue().end() > offset ? below.getValue() : null;
+        Map.Entry<Long, Window> below = windows.floorEntry(offset + length - 1);
+        return below != null && below.getValue().last() >= offset ? below.getValue() : null;
     }
 
+    /**
+     * Top-down, as LNX's IOVA allocator with its limit one page below 2^63: the highest free
+     * page-aligned range that fits, ending at most at 2^63 - 4096.
+     */
     private long highestFree(long length) {
-        long gapEnd = LIMIT;
+        long gapLast = Long.MAX_VALUE - PAGE;
         for (Window w : windows.descendingMap().values()) {
-            if (gapEnd - w.end() >= length) {
-                return gapEnd - length;
+            if (gapLast - w.last() >= length) {
+                return gapLast - length + 1;
             }
-            gapEnd = w.offset;
+            gapLast = Math.min(gapLast, w.offset - 1);
         }
-        return gapEnd >= length ? gapEnd - length : -1;
+        return gapLast >= length - 1 ? gapLast - length + 1 : -1; // the gap [0, gapLast]
     }
 
     /** scif_unregister, after the caller validated the arguments and the state. */
     synchronized void unregister(long offset, long length, String call) throws ScifException {
-        long end = offset + length;
+        long last = offset + length - 1;
         List<Window> run = new ArrayList<>();
-        for (Window w : windows.subMap(windows.floorKey(offset) == null ? offset : windows.floorKey(offset),
-            true, end, false).values()) {
-            if (w.unregistered || w.end() <= offset) {
+        Long from = windows.floorKey(offset);
+        for (Window w : windows.subMap(from == null ? offset : from, true, last, true).values()) {
+            if (w.unregistered || w.last() < offset) {
                 continue;
             }
-            if (w.offset < offset || w.end() > end) {
-                throw ScifException.of(call, Errno.EINVAL, "the range cuts the window [" + w.offset + ", "
-                    + w.end() + "); unregister whole windows");
+            if (w.offset < offset || w.last() > last) {
+                throw ScifException.of(call, Errno.EINVAL, "the range cuts the window at " + w.offset + " ("
+                    + w.length + " bytes); unregister whole windows");
             }
             run.add(w);
         }
@@ -149,10 +155,10 @@ final class RegisteredAddressSpace {
             if (w.offset != next) {
                 break;
             }
-            next = w.end();
+            next = w.last() + 1; // wraps to Long.MIN_VALUE at 2^63, as offset + length does
         }
-        if (run.isEmpty() || next != end) {
-            throw ScifException.of(call, Errno.ENXIO, "[" + offset + ", " + end + ") is not exactly a run of"
+        if (run.isEmpty() || next != offset + length) {
+            throw ScifException.of(call, Errno.ENXIO, "the " + length + " bytes at " + offset + " are not exactly a run of"
                 + " whole registered windows");
         }
         for (Window w : run) {
@@ -201,12 +207,12 @@ final class RegisteredAddressSpace {
      */
     synchronized void resolve(long offset, long length, int needProt, Transfer t, String call) throws ScifException {
         long pos = offset;
-        long end = offset + length;
-        Map.Entry<Long, Window> first = windows.floorEntry(offset);
+        long remaining = length;
+        Map.Entry<Long, Window> first = offset < 0 ? null : windows.floorEntry(offset);
         Window w = first == null ? null : first.getValue();
-        while (pos < end) {
-            if (w == null || w.unregistered || w.offset > pos || w.end() <= pos) {
-                throw noWindow(call, "local", pos, offset, end);
+        while (remaining > 0) {
+            if (w == null || w.unregistered || w.offset > pos || w.last() < pos) {
+                throw noWindow(call, "local", pos, offset, length);
             }
             if ((w.prot & needProt) != needProt) {
                 throw ScifException.of(call, Errno.EPERM, "the local window at " + w.offset + " lacks "
@@ -215,12 +221,13 @@ final class RegisteredAddressSpace {
             if (t.localPieces == Transfer.MAX_PIECES) {
                 throw ScifException.of(call, Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
             }
-            long n = Math.min(end, w.end()) - pos;
+            long n = Math.min(remaining, w.last() - pos + 1);
             t.addLocal(null, w.address + (pos - w.offset), n);
             t.refEntry[t.refs++] = conn.window(conn.side, w.entry);
             f.addInt(conn.window(conn.side, w.entry) + W_RMA_REFS, 1);
+            remaining -= n;
             pos += n;
-            Map.Entry<Long, Window> nx = pos < end ? windows.ceilingEntry(pos) : null;
+            Map.Entry<Long, Window> nx = remaining > 0 ? windows.ceilingEntry(pos) : null;
             w = nx == null ? null : nx.getValue();
         }
     }
@@ -231,9 +238,9 @@ final class RegisteredAddressSpace {
      * @return the address, with an RMA reference taken on the window's entry (entry offset in {@code refOut[0]})
      */
     synchronized long signalTarget(long offset, long[] refOut, String call) throws ScifException {
-        Map.Entry<Long, Window> e = windows.floorEntry(offset);
+        Map.Entry<Long, Window> e = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : windows.floorEntry(offset);
         Window w = e == null ? null : e.getValue();
-        if (w == null || w.unregistered || w.end() < offset + 8 || offset < 0) {
+        if (w == null || w.unregistered || w.last() < offset + 7) {
             throw ScifException.of(call, Errno.ENXIO, "the 8 bytes at local offset " + offset + " are not inside"
                 + " one registered window");
         }
@@ -259,9 +266,9 @@ final class RegisteredAddressSpace {
         bumpVersion();
     }
 
-    static ScifException noWindow(String call, String side, long pos, long offset, long end) {
-        return ScifException.of(call, Errno.ENXIO, "no " + side + " window covers offset " + pos + " of ["
-            + offset + ", " + end + ")");
+    static ScifException noWindow(String call, String side, long pos, long offset, long length) {
+        return ScifException.of(call, Errno.ENXIO, "no " + side + " window covers offset " + pos + " of the "
+            + length + " bytes at " + offset);
     }
 
     static String protName(int prot) {

@@ -643,7 +643,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             throw ScifException.of(call, Errno.EINVAL, "the length must be a non-zero multiple of 4096");
         }
         if ((flags & Scif.MAP_FIXED) != 0
-            && (offset < 0 || (offset & (PAGE - 1)) != 0 || offset > RegisteredAddressSpace.LIMIT - length)) {
+            && (offset < 0 || (offset & (PAGE - 1)) != 0 || offset - 1 > Long.MAX_VALUE - length)) {
             throw ScifException.of(call, Errno.EINVAL, "with MAP_FIXED the offset must be page-aligned, in"
                 + " [0, 2^63 - length]");
         }
@@ -658,7 +658,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         String call = "unregister(offset=" + offset + ", length=" + length + ")";
         checkOpen(call);
         if (offset < 0 || (offset & (PAGE - 1)) != 0 || length <= 0 || (length & (PAGE - 1)) != 0
-            || offset > Long.MAX_VALUE - length) {
+            || offset - 1 > Long.MAX_VALUE - length) {
             throw ScifException.of(call, Errno.EINVAL, "offset must be page-aligned and non-negative, length a"
                 + " non-zero multiple of 4096");
         }
@@ -767,7 +767,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                 + " prot only PROT_READ/PROT_WRITE");
         }
         long rounded = (length + PAGE - 1) & ~(PAGE - 1);
-        if (rounded > Integer.MAX_VALUE || remoteOffset > Long.MAX_VALUE - rounded) {
+        if (rounded > Integer.MAX_VALUE || remoteOffset - 1 > Long.MAX_VALUE - rounded) {
             throw ScifException.of(call, Errno.ENOMEM, "a mapping is at most 2 GiB (one ByteBuffer)");
         }
         return rma(call).mmap(remoteOffset, rounded, prot, call);

@@ -45,9 +45,9 @@ final class ShmMapping implements Mapping {
         }
         int posixProt = Posix.PROT_READ | ((prot & Scif.PROT_WRITE) != 0 ? Posix.PROT_WRITE : 0);
         long pos = remoteOffset;
-        long end = remoteOffset + length;
+        long remaining = length;
         for (PeerAddressSpace.RemoteWindow w : run) {
-            long n = Math.min(end, w.end()) - pos;
+            long n = Math.min(remaining, w.last() - pos + 1);
             int err = Posix.mapFileAt(base + (pos - remoteOffset), n, posixProt, w.file.toString(),
                 w.fileOffset + (pos - w.offset));
             if (err != 0) {
@@ -57,6 +57,7 @@ final class ShmMapping implements Mapping {
                     + " be mapped (errno " + err + ")");
             }
             pos += n;
+            remaining -= n;
         }
         ByteBuffer b = new Pointer(base).getByteBuffer(0, length).order(ByteOrder.nativeOrder());
         conn.retain();

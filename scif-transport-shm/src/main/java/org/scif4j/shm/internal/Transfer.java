@@ -1,7 +1,5 @@
 package org.scif4j.shm.internal;
 
-import net.openhft.chronicle.core.UnsafeMemory;
-
 /**
  * One RMA, resolved: the local and the remote side each as a list of contiguous pieces (one
  * per window the range crosses), and the window entries whose RMA reference it holds. A piece
@@ -9,7 +7,6 @@ import net.openhft.chronicle.core.UnsafeMemory;
  * and an offset. Reused from a pool, so that an RMA allocates nothing.
  */
 final class Transfer {
-    private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
     static final int MAX_PIECES = 64;
 
     long length;
@@ -69,14 +66,13 @@ final class Transfer {
         long pos = from;
         while (pos < to) {
             long n = Math.min(to - pos, Math.min(lStart + localLength[li] - pos, rStart + remoteLength[ri] - pos));
-            n = Math.min(n, 1 << 30);
             Object lb = localBase[li];
             long lo = localOffset[li] + (pos - lStart);
             long ra = remoteAddress[ri] + (pos - rStart);
             if (toRemote) {
-                MEMORY.copyMemory(lb, lo, null, ra, (int) n);
+                Memory.copy(lb, lo, null, ra, n);
             } else {
-                MEMORY.copyMemory(null, ra, lb, lo, (int) n);
+                Memory.copy(null, ra, lb, lo, n);
             }
             pos += n;
             if (pos == lStart + localLength[li] && pos < to) {
@@ -96,7 +92,7 @@ final class Transfer {
         if ((flags & org.scif4j.Scif.RMA_ORDERED) != 0 && length > 64) {
             long tail = tailStart();
             copy(0, tail);
-            MEMORY.storeFence();
+            Memory.storeFence();
             copy(tail, length);
         } else {
             copy(0, length);
