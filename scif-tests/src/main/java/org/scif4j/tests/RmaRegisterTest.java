@@ -107,20 +107,22 @@ public abstract class RmaRegisterTest extends RmaTestBase {
     void automaticOffsetsArePageAlignedDistinctAndDoNotOverlap() throws ScifException {
         assertEquals(F, local.register(aligned(4 * PAGE), F, RW, Scif.MAP_FIXED), "fixed window");
         int[] sizes = {1, 3, 2, 16, 1, 5};
-        List<long[]> ranges = new ArrayList<>();
-        ranges.add(new long[] {F, F + 4 * PAGE});
+        List<long[]> ranges = new ArrayList<>(); // {first byte, last byte}: 2^63 is not a long
+        ranges.add(new long[] {F, F + 4 * PAGE - 1});
         for (int i = 0; i < sizes.length; i++) {
             long hint = i % 2 == 0 ? 0 : F; // a hint, even one that is taken, is only a hint
-            long off = local.register(memory(node0, sizes[i] * (long) PAGE), hint, RW, 0);
+            long size = sizes[i] * (long) PAGE;
+            long off = local.register(memory(node0, size), hint, RW, 0);
             check(off >= 0, "automatic offset is in [0, 2^63): " + off);
             assertEquals(0, off % PAGE, "automatic offset is page-aligned: " + off);
-            long end = off + sizes[i] * (long) PAGE;
-            check(end > off, "automatic window does not wrap past 2^63: " + off);
+            check(off <= RAS_END - size + 1, "automatic window [" + off + ", +" + size
+                + ") ends by 2^63");
+            long last = off + size - 1;
             for (long[] r : ranges) {
-                check(end <= r[0] || off >= r[1], "automatic window [" + off + ", " + end
-                    + ") overlaps [" + r[0] + ", " + r[1] + ")");
+                check(last < r[0] || off > r[1], "automatic window [" + off + ", " + last
+                    + "] overlaps [" + r[0] + ", " + r[1] + "]");
             }
-            ranges.add(new long[] {off, end});
+            ranges.add(new long[] {off, last});
         }
     }
 

@@ -168,13 +168,31 @@ public abstract class RmaTransferTest extends RmaTestBase {
         return kind == 3 ? b.asReadOnlyBuffer() : b;
     }
 
+    /**
+     * Options that give a node a DMA engine with several threads, so that one large RMA is split
+     * across them (shm: {@code dma=4}); empty if the transport has no such option.
+     *
+     * @return URI options for {@link #attach(int, String)}
+     */
+    protected String parallelDmaOptions() {
+        return "";
+    }
+
+    /** A second connection, between nodes 2 and 3 attached with {@link #parallelDmaOptions}. */
+    private Connection parallelDmaConnection() throws ScifException {
+        return connect(attach(2, parallelDmaOptions()), attach(3, parallelDmaOptions()));
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = Op.class, names = {"WRITE_TO", "VWRITE_TO"})
     @Tag("slow")
     void orderedMakesTheLastBytesVisibleLast(Op op) throws ScifException {
         int size = 8 << 20;
-        ByteBuffer src = memory(node0, size);
-        ByteBuffer dst = memory(node1, size);
+        Connection c = parallelDmaConnection();
+        Endpoint local = c.connector();
+        Endpoint remote = c.acceptor();
+        ByteBuffer src = aligned(size);
+        ByteBuffer dst = aligned(size);
         long lo = local.register(src, 0, RW, 0);
         long ro = remote.register(dst, 0, RW, 0);
         for (int round = 0; round < 3; round++) {
@@ -194,6 +212,7 @@ public abstract class RmaTransferTest extends RmaTestBase {
                 + ": every byte is visible once the last line is");
             fence(local);
         }
+        c.close();
     }
 
     // ---- errors ------------------------------------------------------------------------------
@@ -424,7 +443,10 @@ public abstract class RmaTransferTest extends RmaTestBase {
         int threads = 8;
         int region = 256 * 1024;
         int rounds = 24;
-        ByteBuffer lmem = memory(node0, (long) threads * region);
+        Connection c = parallelDmaConnection();
+        Endpoint local = c.connector();
+        Endpoint remote = c.acceptor();
+        ByteBuffer lmem = aligned(threads * region);
         ByteBuffer rmem = aligned(threads * region);
         long lo = local.register(lmem, 0, RW, 0);
         long ro = remote.register(rmem, 0, RW, 0);
@@ -483,5 +505,6 @@ public abstract class RmaTransferTest extends RmaTestBase {
         for (Async<Integer> w : workers) {
             assertEquals(rounds, w.get(SOON.multipliedBy(6)), "rounds done by " + w);
         }
+        c.close();
     }
 }

@@ -9,4 +9,10 @@ class ShmRmaTransferTest extends RmaTransferTest {
     protected TransportFixture newFixture() {
         return new ShmFixture();
     }
+
+    /** Four DMA threads: large RMAs are split across them. */
+    @Override
+    protected String parallelDmaOptions() {
+        return "dma=4";
+    }
 }
