@@ -8,7 +8,7 @@ import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.Scif;
@@ -41,8 +41,11 @@ final class EndpointRma {
     final PeerAddressSpace peer;
     private final DmaEngine engine;
     private final DmaEngine.Channel channel;
-    /** Read-held by every call; write-held by close, which then unmaps. */
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /**
+     * Read-held by every call; write-held by close, which then drains and unmaps. While a call
+     * holds it the endpoint is not closed, so the fabric and connection files stay mapped.
+     */
+    private final StampedLock lifecycle = new StampedLock();
     private volatile boolean closed;
     private final Object submitLock = new Object();
     private int submitted;
@@ -66,7 +69,7 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- windows
 
-    long register(ByteBuffer region, long address, long length, long offset, int prot, int flags, String call)
+    long register(ByteBuffer region, long address, long length, long offset, int prot, int flags, Call call)
         throws ScifException {
         enter(call);
         try {
@@ -76,7 +79,7 @@ final class EndpointRma {
         }
     }
 
-    void unregister(long offset, long length, String call) throws ScifException {
+    void unregister(long offset, long length, Call call) throws ScifException {
         enter(call);
         try {
             local.unregister(offset, length, call);
@@ -92,7 +95,7 @@ final class EndpointRma {
      * {@code localOffset}), else the v-variant's buffer.
      */
     void rma(boolean toRemote, long localOffset, ByteBuffer buffer, long length, long remoteOffset, int flags,
-             String call) throws ScifException {
+             Call call) throws ScifException {
         enter(call);
         try {
             boolean cpu = (flags & Scif.RMA_USECPU) != 0;
@@ -150,7 +153,7 @@ final class EndpointRma {
     }
 
     /** Queues an operation with the next sequence number; returns that number. */
-    private int submit(DmaEngine.Op op, String call) throws ScifException {
+    private int submit(DmaEngine.Op op, Call call) throws ScifException {
         synchronized (submitLock) {
             int seq = (submitted + 1) & SEQ_MASK;
             if (op instanceof CopyOp) {
@@ -162,7 +165,7 @@ final class EndpointRma {
                 channel.submit(op);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw ScifException.of(call, Errno.EINTR, "interrupted while the DMA channel was full");
+                throw ScifException.of(call.text(), Errno.EINTR, "interrupted while the DMA channel was full");
             }
             submitted = seq;
             f.putInt(conn.sideField(conn.side, S_DMA_SUBMITTED), seq);
@@ -195,7 +198,7 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- fences
 
-    int fenceMark(int flags, String call) throws ScifException {
+    int fenceMark(int flags, Call call) throws ScifException {
         enter(call);
         try {
             if (flags == Scif.FENCE_INIT_SELF) {
@@ -209,7 +212,7 @@ final class EndpointRma {
         }
     }
 
-    void fenceWait(int mark, String call) throws ScifException {
+    void fenceWait(int mark, Call call) throws ScifException {
         enter(call);
         try {
             awaitCompletion(mark < 0 ? 1 - conn.side : conn.side, mark & SEQ_MASK, call);
@@ -237,7 +240,7 @@ final class EndpointRma {
 
     private static final ThreadLocal<FenceCondition> FENCE = ThreadLocal.withInitial(FenceCondition::new);
 
-    private void awaitCompletion(int side, int seq, String call) throws ScifException {
+    private void awaitCompletion(int side, int seq, Call call) throws ScifException {
         FenceCondition c = FENCE.get();
         c.rma = this;
         c.counter = conn.sideField(side, S_DMA_COMPLETED);
@@ -249,19 +252,19 @@ final class EndpointRma {
             return;
         }
         if (r == Waiter.INTERRUPTED) {
-            throw ScifException.of(call, Errno.EINTR, "interrupted while waiting for the marked RMAs");
+            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for the marked RMAs");
         }
         if (closed) {
-            throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while waiting");
+            throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
         }
         if (table.state(slot) != CONNECTED) {
-            throw ScifException.of(call, Errno.ECONNRESET, "the peer closed the connection or was lost");
+            throw ScifException.of(call.text(), Errno.ECONNRESET, "the peer closed the connection or was lost");
         }
-        throw ScifException.of(call, Errno.ETIMEDOUT, "the marked RMAs did not complete within the watchdog"
+        throw ScifException.of(call.text(), Errno.ETIMEDOUT, "the marked RMAs did not complete within the watchdog"
             + " period (" + timeoutNanos / 1_000_000 + " ms, option timeout=)");
     }
 
-    void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags, String call)
+    void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags, Call call)
         throws ScifException {
         enter(call);
         try {
@@ -336,7 +339,7 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- mmap
 
-    Mapping mmap(long remoteOffset, long length, int prot, String call) throws ScifException {
+    Mapping mmap(long remoteOffset, long length, int prot, Call call) throws ScifException {
         enter(call);
         try {
             PeerAddressSpace.RemoteWindow[] run = peer.forMapping(remoteOffset, length, prot, call);
@@ -348,16 +351,25 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- lifecycle
 
-    private void enter(String call) throws ScifException {
-        lifecycle.readLock().lock();
+    /** Starts a call: the endpoint must be open and CONNECTED (verify_epd). Pair with {@link #exit()}. */
+    private void enter(Call call) throws ScifException {
+        lifecycle.readLock();
         if (closed) {
-            lifecycle.readLock().unlock();
-            throw ScifException.of(call, Errno.EBADF, "the endpoint is closed");
+            lifecycle.tryUnlockRead();
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
+        int state = table.state(slot);
+        if (state != CONNECTED) {
+            lifecycle.tryUnlockRead();
+            throw state == FabricDescriptor.DISCONNECTED
+                ? ScifException.of(call.text(), Errno.ECONNRESET, "the peer closed the connection or was lost")
+                : ScifException.of(call.text(), Errno.ENOTCONN, "the endpoint is "
+                    + FabricDescriptor.stateName(state) + "; expected CONNECTED");
         }
     }
 
     private void exit() {
-        lifecycle.readLock().unlock();
+        lifecycle.tryUnlockRead();
     }
 
     /**
@@ -367,7 +379,7 @@ final class EndpointRma {
     void close() {
         closed = true;
         table.signal(slot); // wakes fence and SYNC waiters, who see `closed`
-        lifecycle.writeLock().lock();
+        long stamp = lifecycle.writeLock();
         try {
             int last;
             synchronized (submitLock) {
@@ -381,7 +393,7 @@ final class EndpointRma {
             local.clear();
             peer.clear();
         } finally {
-            lifecycle.writeLock().unlock();
+            lifecycle.unlockWrite(stamp);
         }
     }
 

@@ -41,12 +41,12 @@ final class MapsFile {
      * @return the mappings covering {@code [address, address+length)}, in order
      * @throws ScifException EFAULT if any byte of the range is not mapped
      */
-    static List<Entry> covering(long address, long length, String call) throws ScifException {
+    static List<Entry> covering(long address, long length, Call call) throws ScifException {
         List<String> lines;
         try {
             lines = Files.readAllLines(Path.of("/proc/self/maps"));
         } catch (IOException e) {
-            throw ScifException.of(call, Errno.EFAULT, "cannot read /proc/self/maps: " + e.getMessage());
+            throw ScifException.of(call.text(), Errno.EFAULT, "cannot read /proc/self/maps: " + e.getMessage());
         }
         List<Entry> found = new ArrayList<>();
         long next = address;
@@ -65,7 +65,7 @@ final class MapsFile {
                 return found;
             }
         }
-        throw ScifException.of(call, Errno.EFAULT, "bytes from 0x" + Long.toHexString(next)
+        throw ScifException.of(call.text(), Errno.EFAULT, "bytes from 0x" + Long.toHexString(next)
             + " of the region are not mapped memory");
     }
 

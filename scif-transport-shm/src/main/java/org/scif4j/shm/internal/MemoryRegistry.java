@@ -78,13 +78,13 @@ final class MemoryRegistry {
      *
      * @return the range, holding one reference (the allocation's)
      */
-    synchronized Range allocate(long length, String call) throws ScifException {
+    synchronized Range allocate(long length, Call call) throws ScifException {
         int seq = SEQ.incrementAndGet();
         Path path = dir.resolve("mem-" + pid + "-" + seq);
         try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
             f.setLength(length);
         } catch (IOException e) {
-            throw ScifException.of(call, Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
+            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
         }
         int fd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_CLOEXEC, 0);
         long addr = fd < 0 ? Posix.MAP_FAILED
@@ -95,7 +95,7 @@ final class MemoryRegistry {
         }
         if (addr == Posix.MAP_FAILED) {
             deleteQuietly(path);
-            throw ScifException.of(call, Errno.ENOMEM, "cannot map " + length + " bytes of " + path + ", errno " + err);
+            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot map " + length + " bytes of " + path + ", errno " + err);
         }
         Range r = new Range(Kind.ALLOCATED, addr, length, pid, seq, 0, path);
         r.refs = 1;
@@ -109,12 +109,12 @@ final class MemoryRegistry {
      * @param write whether the window may be written (the memory must be writable)
      * @return the range; the window's bytes start at {@code fileOffset + (address - range.address)}
      */
-    synchronized Range pin(long address, long length, boolean write, String call) throws ScifException {
+    synchronized Range pin(long address, long length, boolean write, Call call) throws ScifException {
         Map.Entry<Long, Range> e = ranges.floorEntry(address);
         if (e != null && address < e.getValue().address + e.getValue().length) {
             Range r = e.getValue();
             if (address + length > r.address + r.length) {
-                throw ScifException.of(call, Errno.EFAULT, "the region overlaps registered memory"
+                throw ScifException.of(call.text(), Errno.EFAULT, "the region overlaps registered memory"
                     + " [0x" + Long.toHexString(r.address) + ", +" + r.length + ") only in part; register"
                     + " regions that lie within one another");
             }
@@ -123,7 +123,7 @@ final class MemoryRegistry {
         }
         Map.Entry<Long, Range> next = ranges.ceilingEntry(address);
         if (next != null && next.getKey() < address + length) {
-            throw ScifException.of(call, Errno.EFAULT, "the region contains memory registered before"
+            throw ScifException.of(call.text(), Errno.EFAULT, "the region contains memory registered before"
                 + " as a smaller region; register regions that lie within one another");
         }
         List<MapsFile.Entry> maps = MapsFile.covering(address, length, call);
@@ -135,10 +135,10 @@ final class MemoryRegistry {
         return r;
     }
 
-    private Range link(long address, long length, boolean write, MapsFile.Entry entry, String call)
+    private Range link(long address, long length, boolean write, MapsFile.Entry entry, Call call)
         throws ScifException {
         if (write && !entry.writable()) {
-            throw ScifException.of(call, Errno.EFAULT, "the region is mapped read-only; PROT_WRITE needs writable memory");
+            throw ScifException.of(call.text(), Errno.EFAULT, "the region is mapped read-only; PROT_WRITE needs writable memory");
         }
         Path target = Path.of(entry.path());
         int seq = SEQ.incrementAndGet();
@@ -146,15 +146,15 @@ final class MemoryRegistry {
         try {
             Files.createSymbolicLink(link, target);
         } catch (IOException e) {
-            throw ScifException.of(call, Errno.ENOMEM, "cannot link " + target + " into the fabric: " + e);
+            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot link " + target + " into the fabric: " + e);
         }
         return new Range(Kind.LINKED, address, length, pid, seq, entry.offset() + (address - entry.start()), link);
     }
 
-    private Range migrate(long address, long length, List<MapsFile.Entry> maps, String call) throws ScifException {
+    private Range migrate(long address, long length, List<MapsFile.Entry> maps, Call call) throws ScifException {
         for (MapsFile.Entry m : maps) {
             if (!m.writable() || m.shared()) {
-                throw ScifException.of(call, Errno.EFAULT, "the region must be private writable memory"
+                throw ScifException.of(call.text(), Errno.EFAULT, "the region must be private writable memory"
                     + " (a direct ByteBuffer), memory from ScifNode.allocate, or a shared file mapping");
             }
         }
@@ -170,12 +170,12 @@ final class MemoryRegistry {
             }
         } catch (IOException e) {
             deleteQuietly(path);
-            throw ScifException.of(call, Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
+            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
         }
         int err = Posix.mapFileAt(address, length, Posix.PROT_READ | Posix.PROT_WRITE, path.toString(), 0);
         if (err != 0) {
             deleteQuietly(path);
-            throw ScifException.of(call, Errno.ENOMEM, "cannot share the region's pages: mmap errno " + err);
+            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot share the region's pages: mmap errno " + err);
         }
         return new Range(Kind.MIGRATED, address, length, pid, seq, 0, path);
     }

@@ -106,7 +106,7 @@ final class PeerAddressSpace {
     }
 
     /** Maps the window into this process if not yet; ENXIO when its file is gone. */
-    private long mapped(RemoteWindow w, String call) throws ScifException {
+    private long mapped(RemoteWindow w, Call call) throws ScifException {
         long a = w.address;
         if (a != 0) {
             return a;
@@ -120,7 +120,7 @@ final class PeerAddressSpace {
             if (r != 0) {
                 Posix.munmap(r, w.length);
             }
-            throw ScifException.of(call, Errno.ENXIO, "the peer window at " + w.offset + " can no longer be"
+            throw ScifException.of(call.text(), Errno.ENXIO, "the peer window at " + w.offset + " can no longer be"
                 + " reached (" + w.file.getFileName() + ", errno " + err + ")");
         }
         w.address = r;
@@ -132,7 +132,7 @@ final class PeerAddressSpace {
      * pieces, checking protection; takes an RMA reference on each window entry and a use of
      * each mapping.
      */
-    synchronized void resolve(long offset, long length, int needProt, Transfer t, String call) throws ScifException {
+    synchronized void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
         refresh();
         long pos = offset;
         long remaining = length;
@@ -143,18 +143,18 @@ final class PeerAddressSpace {
                 throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
             }
             if ((w.prot & needProt) != needProt) {
-                throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " lacks "
+                throw ScifException.of(call.text(), Errno.EPERM, "the peer's window at " + w.offset + " lacks "
                     + RegisteredAddressSpace.protName(needProt) + " (it has " + RegisteredAddressSpace.protName(w.prot) + ")");
             }
             if (t.remotePieces == Transfer.MAX_PIECES) {
-                throw ScifException.of(call, Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
+                throw ScifException.of(call.text(), Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
             }
             long e = entryOffset(w.entry);
             f.addInt(e + W_RMA_REFS, 1);
             t.refEntry[t.refs++] = e;
             // Re-check after taking the reference: an unregister that raced us must not be missed.
             if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != w.gen) {
-                throw ScifException.of(call, Errno.ENXIO, "the peer unregistered the window at " + w.offset);
+                throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
             }
             long a = mapped(w, call);
             w.users.incrementAndGet();
@@ -169,22 +169,22 @@ final class PeerAddressSpace {
     }
 
     /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
-    synchronized long signalTarget(long offset, Transfer t, String call) throws ScifException {
+    synchronized long signalTarget(long offset, Transfer t, Call call) throws ScifException {
         refresh();
         Map.Entry<Long, RemoteWindow> e = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.floorEntry(offset);
         RemoteWindow w = e == null ? null : e.getValue();
         if (w == null || w.last() < offset + 7) {
-            throw ScifException.of(call, Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
+            throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
                 + " one of the peer's windows");
         }
         if ((w.prot & Scif.PROT_WRITE) == 0) {
-            throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " is not writable");
+            throw ScifException.of(call.text(), Errno.EPERM, "the peer's window at " + w.offset + " is not writable");
         }
         long entry = entryOffset(w.entry);
         f.addInt(entry + W_RMA_REFS, 1);
         t.refEntry[t.refs++] = entry;
         if (f.getInt(entry + W_STATE) != WINDOW_ACTIVE || f.getInt(entry + W_GEN) != w.gen) {
-            throw ScifException.of(call, Errno.ENXIO, "the peer unregistered the window at " + w.offset);
+            throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
         }
         long a = mapped(w, call);
         w.users.incrementAndGet();
@@ -196,7 +196,7 @@ final class PeerAddressSpace {
      * The peer windows covering {@code [offset, offset+length)} for mmap: contiguous, with the
      * rights asked for. Takes a mapping reference on each entry.
      */
-    synchronized RemoteWindow[] forMapping(long offset, long length, int prot, String call) throws ScifException {
+    synchronized RemoteWindow[] forMapping(long offset, long length, int prot, Call call) throws ScifException {
         refresh();
         java.util.List<RemoteWindow> run = new java.util.ArrayList<>();
         long pos = offset;
@@ -208,7 +208,7 @@ final class PeerAddressSpace {
                 throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
             }
             if ((w.prot & prot) != prot) {
-                throw ScifException.of(call, Errno.EPERM, "the peer's window at " + w.offset + " lacks "
+                throw ScifException.of(call.text(), Errno.EPERM, "the peer's window at " + w.offset + " lacks "
                     + RegisteredAddressSpace.protName(prot) + " (it has " + RegisteredAddressSpace.protName(w.prot) + ")");
             }
             run.add(w);
@@ -226,7 +226,7 @@ final class PeerAddressSpace {
                 for (int j = 0; j <= i; j++) {
                     f.addInt(entryOffset(run.get(j).entry) + W_MAP_REFS, -1);
                 }
-                throw ScifException.of(call, Errno.ENXIO, "the peer unregistered the window at " + r.offset);
+                throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + r.offset);
             }
         }
         return run.toArray(new RemoteWindow[0]);

@@ -71,13 +71,13 @@ final class RegisteredAddressSpace {
 
     /** scif_register, after the caller validated the arguments and the state. */
     synchronized long register(ByteBuffer region, long address, long length, long offset, int prot, int flags,
-                               String call) throws ScifException {
+                               Call call) throws ScifException {
         reclaim();
         long at;
         if ((flags & Scif.MAP_FIXED) != 0) {
             Window w = overlapping(offset, length);
             if (w != null) {
-                throw ScifException.of(call, Errno.EADDRINUSE, "[" + offset + ", " + (offset + length)
+                throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + (offset + length)
                     + ") overlaps the window at " + w.offset + " (" + w.length + " bytes"
                     + (w.unregistered ? ", unregistered but still mapped by the peer" : "") + ")");
             }
@@ -85,13 +85,13 @@ final class RegisteredAddressSpace {
         } else {
             at = highestFree(length);
             if (at < 0) {
-                throw ScifException.of(call, Errno.ENOMEM, "no free range of " + length + " bytes in the"
+                throw ScifException.of(call.text(), Errno.ENOMEM, "no free range of " + length + " bytes in the"
                     + " registered address space");
             }
         }
         int entry = usedEntries.nextClearBit(0);
         if (entry >= MAX_WINDOWS) {
-            throw ScifException.of(call, Errno.ENOMEM, "an endpoint has at most " + MAX_WINDOWS + " windows");
+            throw ScifException.of(call.text(), Errno.ENOMEM, "an endpoint has at most " + MAX_WINDOWS + " windows");
         }
         MemoryRegistry.Range range = registry.pin(address, length, (prot & Scif.PROT_WRITE) != 0, call);
         usedEntries.set(entry);
@@ -136,7 +136,7 @@ final class RegisteredAddressSpace {
     }
 
     /** scif_unregister, after the caller validated the arguments and the state. */
-    synchronized void unregister(long offset, long length, String call) throws ScifException {
+    synchronized void unregister(long offset, long length, Call call) throws ScifException {
         long last = offset + length - 1;
         List<Window> run = new ArrayList<>();
         Long from = windows.floorKey(offset);
@@ -145,7 +145,7 @@ final class RegisteredAddressSpace {
                 continue;
             }
             if (w.offset < offset || w.last() > last) {
-                throw ScifException.of(call, Errno.EINVAL, "the range cuts the window at " + w.offset + " ("
+                throw ScifException.of(call.text(), Errno.EINVAL, "the range cuts the window at " + w.offset + " ("
                     + w.length + " bytes); unregister whole windows");
             }
             run.add(w);
@@ -158,7 +158,7 @@ final class RegisteredAddressSpace {
             next = w.last() + 1; // wraps to Long.MIN_VALUE at 2^63, as offset + length does
         }
         if (run.isEmpty() || next != offset + length) {
-            throw ScifException.of(call, Errno.ENXIO, "the " + length + " bytes at " + offset + " are not exactly a run of"
+            throw ScifException.of(call.text(), Errno.ENXIO, "the " + length + " bytes at " + offset + " are not exactly a run of"
                 + " whole registered windows");
         }
         for (Window w : run) {
@@ -205,7 +205,7 @@ final class RegisteredAddressSpace {
      * Resolves {@code [offset, offset+length)} into the transfer's local pieces, checking
      * protection, and takes an RMA reference on each window.
      */
-    synchronized void resolve(long offset, long length, int needProt, Transfer t, String call) throws ScifException {
+    synchronized void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
         long pos = offset;
         long remaining = length;
         Map.Entry<Long, Window> first = offset < 0 ? null : windows.floorEntry(offset);
@@ -215,11 +215,11 @@ final class RegisteredAddressSpace {
                 throw noWindow(call, "local", pos, offset, length);
             }
             if ((w.prot & needProt) != needProt) {
-                throw ScifException.of(call, Errno.EPERM, "the local window at " + w.offset + " lacks "
+                throw ScifException.of(call.text(), Errno.EPERM, "the local window at " + w.offset + " lacks "
                     + protName(needProt) + " (it has " + protName(w.prot) + ")");
             }
             if (t.localPieces == Transfer.MAX_PIECES) {
-                throw ScifException.of(call, Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
+                throw ScifException.of(call.text(), Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
             }
             long n = Math.min(remaining, w.last() - pos + 1);
             t.addLocal(null, w.address + (pos - w.offset), n);
@@ -237,15 +237,15 @@ final class RegisteredAddressSpace {
      *
      * @return the address, with an RMA reference taken on the window's entry (entry offset in {@code refOut[0]})
      */
-    synchronized long signalTarget(long offset, long[] refOut, String call) throws ScifException {
+    synchronized long signalTarget(long offset, long[] refOut, Call call) throws ScifException {
         Map.Entry<Long, Window> e = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : windows.floorEntry(offset);
         Window w = e == null ? null : e.getValue();
         if (w == null || w.unregistered || w.last() < offset + 7) {
-            throw ScifException.of(call, Errno.ENXIO, "the 8 bytes at local offset " + offset + " are not inside"
+            throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at local offset " + offset + " are not inside"
                 + " one registered window");
         }
         if ((w.prot & Scif.PROT_WRITE) == 0) {
-            throw ScifException.of(call, Errno.EPERM, "the local window at " + w.offset + " is not writable");
+            throw ScifException.of(call.text(), Errno.EPERM, "the local window at " + w.offset + " is not writable");
         }
         refOut[0] = conn.window(conn.side, w.entry);
         f.addInt(refOut[0] + W_RMA_REFS, 1);
@@ -266,8 +266,8 @@ final class RegisteredAddressSpace {
         bumpVersion();
     }
 
-    static ScifException noWindow(String call, String side, long pos, long offset, long length) {
-        return ScifException.of(call, Errno.ENXIO, "no " + side + " window covers offset " + pos + " of the "
+    static ScifException noWindow(Call call, String side, long pos, long offset, long length) {
+        return ScifException.of(call.text(), Errno.ENXIO, "no " + side + " window covers offset " + pos + " of the "
             + length + " bytes at " + offset);
     }
 

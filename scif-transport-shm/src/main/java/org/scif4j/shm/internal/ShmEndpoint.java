@@ -617,77 +617,77 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
-        String call = "register(len=" + (region == null ? "?" : region.remaining()) + ", offset=" + offset
-            + ", prot=" + prot + ", flags=" + flags + ")";
+        Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
+            "prot", prot, "flags", flags);
         checkOpen(call);
         if (region == null) {
-            throw ScifException.of(call, Errno.EFAULT, "region is null");
+            throw ScifException.of(call.text(), Errno.EFAULT, "region is null");
         }
         if (!region.isDirect()) {
-            throw ScifException.of(call, Errno.EFAULT, "region is a heap buffer, which cannot be pinned;"
+            throw ScifException.of(call.text(), Errno.EFAULT, "region is a heap buffer, which cannot be pinned;"
                 + " use ScifNode.allocate or a page-aligned direct buffer");
         }
         if ((prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
-            throw ScifException.of(call, Errno.EINVAL, "prot may hold only PROT_READ and PROT_WRITE");
+            throw ScifException.of(call.text(), Errno.EINVAL, "prot may hold only PROT_READ and PROT_WRITE");
         }
         if ((flags & ~Scif.MAP_FIXED) != 0) {
-            throw ScifException.of(call, Errno.EINVAL, "flags may hold only MAP_FIXED");
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only MAP_FIXED");
         }
         long address = MemoryRegistry.address(region);
         long length = region.remaining();
         if ((address & (PAGE - 1)) != 0) {
-            throw ScifException.of(call, Errno.EINVAL, "the region starts at 0x" + Long.toHexString(address)
+            throw ScifException.of(call.text(), Errno.EINVAL, "the region starts at 0x" + Long.toHexString(address)
                 + ", not on a page boundary; use ScifNode.allocate or ByteBuffer.alignedSlice(4096)");
         }
         if (length == 0 || (length & (PAGE - 1)) != 0) {
-            throw ScifException.of(call, Errno.EINVAL, "the length must be a non-zero multiple of 4096");
+            throw ScifException.of(call.text(), Errno.EINVAL, "the length must be a non-zero multiple of 4096");
         }
         if ((flags & Scif.MAP_FIXED) != 0
             && (offset < 0 || (offset & (PAGE - 1)) != 0 || offset - 1 > Long.MAX_VALUE - length)) {
-            throw ScifException.of(call, Errno.EINVAL, "with MAP_FIXED the offset must be page-aligned, in"
-                + " [0, 2^63 - length]");
+            throw ScifException.of(call.text(), Errno.EINVAL, "with MAP_FIXED the offset must be page-aligned,"
+                + " with [offset, offset+length) inside [0, 2^63)");
         }
         if (region.isReadOnly() && (prot & Scif.PROT_WRITE) != 0) {
-            throw ScifException.of(call, Errno.EFAULT, "PROT_WRITE asked for a read-only buffer");
+            throw ScifException.of(call.text(), Errno.EFAULT, "PROT_WRITE asked for a read-only buffer");
         }
         return rma(call).register(region, address, length, offset, prot, flags, call);
     }
 
     @Override
     public void unregister(long offset, long length) throws ScifException {
-        String call = "unregister(offset=" + offset + ", length=" + length + ")";
+        Call call = Call.of("unregister", "offset", offset, "length", length);
         checkOpen(call);
         if (offset < 0 || (offset & (PAGE - 1)) != 0 || length <= 0 || (length & (PAGE - 1)) != 0
             || offset - 1 > Long.MAX_VALUE - length) {
-            throw ScifException.of(call, Errno.EINVAL, "offset must be page-aligned and non-negative, length a"
-                + " non-zero multiple of 4096");
+            throw ScifException.of(call.text(), Errno.EINVAL, "offset must be page-aligned and non-negative,"
+                + " length a non-zero multiple of 4096");
         }
         rma(call).unregister(offset, length, call);
     }
 
     @Override
     public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        String call = "readFrom(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
-            + remoteOffset + ", flags=" + flags + ")";
+        Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
+            "flags", flags);
         checkRma(call, length, flags);
         rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
     public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        String call = "writeTo(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
-            + remoteOffset + ", flags=" + flags + ")";
+        Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
+            "flags", flags);
         checkRma(call, length, flags);
         rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
     public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        String call = "vreadFrom(len=" + (dst == null ? "?" : dst.remaining()) + ", remoteOffset=" + remoteOffset
-            + ", flags=" + flags + ")";
+        Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
+            "flags", flags);
         checkOpen(call);
         if (dst == null || dst.isReadOnly()) {
-            throw ScifException.of(call, Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
+            throw ScifException.of(call.text(), Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
         }
         checkRma(call, dst.remaining(), flags);
         rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
@@ -695,11 +695,11 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        String call = "vwriteTo(len=" + (src == null ? "?" : src.remaining()) + ", remoteOffset=" + remoteOffset
-            + ", flags=" + flags + ")";
+        Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
+            "flags", flags);
         checkOpen(call);
         if (src == null) {
-            throw ScifException.of(call, Errno.EFAULT, "src is null");
+            throw ScifException.of(call.text(), Errno.EFAULT, "src is null");
         }
         checkRma(call, src.remaining(), flags);
         ByteBuffer from = src;
@@ -709,30 +709,31 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         rma(call).rma(true, 0, from, src.remaining(), remoteOffset, flags, call);
     }
 
-    private void checkRma(String call, long length, int flags) throws ScifException {
+    private void checkRma(Call call, long length, int flags) throws ScifException {
         checkOpen(call);
         if (length <= 0) {
-            throw ScifException.of(call, Errno.EINVAL, "length must be positive");
+            throw ScifException.of(call.text(), Errno.EINVAL, "length must be positive");
         }
         if (flags != 0 && (flags & (Scif.RMA_USECPU | Scif.RMA_USECACHE | Scif.RMA_SYNC | Scif.RMA_ORDERED)) == 0) {
-            throw ScifException.of(call, Errno.EINVAL, "flags hold none of RMA_USECPU, RMA_USECACHE, RMA_SYNC,"
-                + " RMA_ORDERED");
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags hold none of RMA_USECPU, RMA_USECACHE,"
+                + " RMA_SYNC, RMA_ORDERED");
         }
     }
 
     @Override
     public int fenceMark(int flags) throws ScifException {
-        String call = "fenceMark(flags=" + flags + ")";
+        Call call = Call.of("fenceMark", "flags", flags);
         checkOpen(call);
         if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
-            throw ScifException.of(call, Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or FENCE_INIT_PEER");
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or"
+                + " FENCE_INIT_PEER");
         }
         return rma(call).fenceMark(flags, call);
     }
 
     @Override
     public void fenceWait(int mark) throws ScifException {
-        String call = "fenceWait(mark=" + mark + ")";
+        Call call = Call.of("fenceWait", "mark", mark);
         checkOpen(call);
         rma(call).fenceWait(mark, call);
     }
@@ -740,48 +741,56 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     @Override
     public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
         throws ScifException {
-        String call = "fenceSignal(localOffset=" + localOffset + ", remoteOffset=" + remoteOffset + ", flags=0x"
-            + Integer.toHexString(flags) + ")";
+        Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call);
         int init = flags & (Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER);
         int signal = flags & (Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
         if ((flags & ~(Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE)) != 0
             || (init != Scif.FENCE_INIT_SELF && init != Scif.FENCE_INIT_PEER) || signal == 0) {
-            throw ScifException.of(call, Errno.EINVAL, "flags need exactly one of FENCE_INIT_SELF/FENCE_INIT_PEER"
-                + " and at least one of SIGNAL_LOCAL/SIGNAL_REMOTE, nothing else");
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags need exactly one of FENCE_INIT_SELF/"
+                + "FENCE_INIT_PEER and at least one of SIGNAL_LOCAL/SIGNAL_REMOTE, nothing else");
         }
         if (((flags & Scif.SIGNAL_LOCAL) != 0 && (localOffset & 3) != 0)
             || ((flags & Scif.SIGNAL_REMOTE) != 0 && (remoteOffset & 3) != 0)) {
-            throw ScifException.of(call, Errno.EINVAL, "signal offsets must be 4-byte aligned");
+            throw ScifException.of(call.text(), Errno.EINVAL, "signal offsets must be 4-byte aligned");
         }
         rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
     @Override
     public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
-        String call = "mmap(remoteOffset=" + remoteOffset + ", length=" + length + ", prot=" + prot + ")";
+        Call call = Call.of("mmap", "remoteOffset", remoteOffset, "length", length, "prot", prot);
         checkOpen(call);
         if (remoteOffset < 0 || (remoteOffset & (PAGE - 1)) != 0 || length <= 0
             || (prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
-            throw ScifException.of(call, Errno.EINVAL, "remoteOffset must be page-aligned, length positive,"
+            throw ScifException.of(call.text(), Errno.EINVAL, "remoteOffset must be page-aligned, length positive,"
                 + " prot only PROT_READ/PROT_WRITE");
         }
         long rounded = (length + PAGE - 1) & ~(PAGE - 1);
         if (rounded > Integer.MAX_VALUE || remoteOffset - 1 > Long.MAX_VALUE - rounded) {
-            throw ScifException.of(call, Errno.ENOMEM, "a mapping is at most 2 GiB (one ByteBuffer)");
+            throw ScifException.of(call.text(), Errno.ENOMEM, "a mapping is at most 2 GiB (one ByteBuffer)");
         }
         return rma(call).mmap(remoteOffset, rounded, prot, call);
     }
 
-    /** verify_epd, then the RMA half of this endpoint. */
-    private EndpointRma rma(String call) throws ScifException {
-        verifyConnected(call);
+    /**
+     * The RMA half of this endpoint; a state error when it never connected. Once connected,
+     * the RMA half checks the state itself (DISCONNECTED gives ECONNRESET).
+     */
+    private EndpointRma rma(Call call) throws ScifException {
         EndpointRma r = rma;
         if (r == null) {
-            throw ScifException.of(call, Errno.ENOTCONN, "the non-blocking connect was not collected yet;"
+            verifyConnected(call.text());
+            throw ScifException.of(call.text(), Errno.ENOTCONN, "the non-blocking connect was not collected yet;"
                 + " call connect again");
         }
         return r;
+    }
+
+    private void checkOpen(Call call) throws ScifException {
+        if (closed) {
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
     }
 
     private void verifyConnected(String call) throws ScifException {

@@ -37,11 +37,11 @@ final class ShmMapping implements Mapping {
     }
 
     static ShmMapping map(Connection conn, PeerAddressSpace peer, PeerAddressSpace.RemoteWindow[] run,
-                          long remoteOffset, long length, int prot, String call) throws ScifException {
+                          long remoteOffset, long length, int prot, Call call) throws ScifException {
         long base = Posix.reserve(length);
         if (base == 0) {
             dropRefs(conn, peer, run);
-            throw ScifException.of(call, Errno.ENOMEM, "no address space for " + length + " bytes");
+            throw ScifException.of(call.text(), Errno.ENOMEM, "no address space for " + length + " bytes");
         }
         int posixProt = Posix.PROT_READ | ((prot & Scif.PROT_WRITE) != 0 ? Posix.PROT_WRITE : 0);
         long pos = remoteOffset;
@@ -53,7 +53,7 @@ final class ShmMapping implements Mapping {
             if (err != 0) {
                 Posix.munmap(base, length);
                 dropRefs(conn, peer, run);
-                throw ScifException.of(call, Errno.ENXIO, "the peer's window at " + w.offset + " can no longer"
+                throw ScifException.of(call.text(), Errno.ENXIO, "the peer's window at " + w.offset + " can no longer"
                     + " be mapped (errno " + err + ")");
             }
             pos += n;

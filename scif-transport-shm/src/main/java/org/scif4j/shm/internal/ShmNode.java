@@ -97,7 +97,7 @@ public final class ShmNode implements ScifNode {
         }
         fabric.enter();
         try {
-            return new ShmMemory(fabric.memory(), fabric.memory().allocate(rounded, call));
+            return new ShmMemory(fabric.memory(), fabric.memory().allocate(rounded, Call.of("allocate", "bytes", bytes)));
         } finally {
             fabric.exit();
         }

@@ -1,0 +1,179 @@
+package org.scif4j.bench.cli;
+
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
+import org.scif4j.ScifNode;
+import org.scif4j.bench.Main;
+import org.scif4j.bench.baseline.MemcpyBaseline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code scif rma}: one-sided RMA bandwidth on the shm fabric by transfer size — writeTo and
+ * readFrom with the CPU ({@code RMA_USECPU}) and with the DMA engine (asynchronous, fenced once
+ * per batch) — next to a plain copy of the same size measured in the same run, and the cost of
+ * register/unregister as windows grow.
+ */
+@Command(name = "rma", mixinStandardHelpOptions = true,
+    description = "RMA bandwidth (writeTo/readFrom, CPU and DMA) by size against a same-run memcpy,"
+        + " and register/unregister cost.")
+public final class RmaCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--sizes", split = ",", converter = SizeConverter.class, paramLabel = "SIZE",
+        description = "transfer sizes (default: 4k,64k,1m,16m,64m)")
+    List<Long> sizes = List.of(4L << 10, 64L << 10, 1L << 20, 16L << 20, 64L << 20);
+
+    @Option(names = "--dma", description = "DMA engine threads (default: ${DEFAULT-VALUE})")
+    int dma = 2;
+
+    @Option(names = "--bytes", converter = SizeConverter.class, paramLabel = "BYTES",
+        description = "bytes moved per measurement (default: 1g)")
+    long bytes = 1L << 30;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        String name = "rma-" + ProcessHandle.current().pid();
+        long max = sizes.stream().mapToLong(Long::longValue).max().orElse(4096);
+        try (ScifNode host = Scif.attach("shm:" + name + "?node=0&dma=" + dma);
+             ScifNode card = Scif.attach("shm:" + name + "?node=1&dma=" + dma)) {
+            Endpoint[] pair = pair(host, card);
+            Endpoint ep = pair[1];
+            try (ScifMemory local = card.allocate(max); ScifMemory remote = host.allocate(max)) {
+                long lo = ep.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                long ro = pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                out.printf(Locale.ROOT, "RMA on shm (dma=%d), GB/s; ratio = RMA / plain copy of the same size%n", dma);
+                out.printf(Locale.ROOT, "%10s %9s %9s %9s %9s %9s %8s %8s%n", "size", "memcpy", "wr cpu", "wr dma",
+                    "rd cpu", "rd dma", "wr dma/", "wr cpu/");
+                for (long size : sizes) {
+                    long reps = Math.max(4, bytes / size);
+                    double copy = MemcpyBaseline.gigabytesPerSecond((int) size, bytes);
+                    double wc = measure(ep, true, Scif.RMA_USECPU, lo, ro, size, reps);
+                    double wd = measure(ep, true, 0, lo, ro, size, reps);
+                    double rc = measure(ep, false, Scif.RMA_USECPU, lo, ro, size, reps);
+                    double rd = measure(ep, false, 0, lo, ro, size, reps);
+                    out.printf(Locale.ROOT, "%10s %9.2f %9.2f %9.2f %9.2f %9.2f %7.2fx %7.2fx%n", human(size), copy, wc, wd,
+                        rc, rd, wd / copy, wc / copy);
+                    out.flush();
+                }
+                out.printf(Locale.ROOT, "two-thread copy of 64 MiB halves: %.2f GB/s%n", twoThreadCopy(64 << 20));
+                ep.unregister(lo, max);
+                pair[0].unregister(ro, max);
+                registerCost(out, ep, card);
+            }
+        }
+        return Main.OK;
+    }
+
+    private static Endpoint[] pair(ScifNode host, ScifNode card) throws ScifException {
+        Endpoint l = host.open();
+        int port = l.bind(0);
+        l.listen(1);
+        Endpoint c = card.open();
+        c.configureBlocking(false);
+        try {
+            c.connect(new PortId(0, port));
+        } catch (ScifException e) {
+            if (e.errno() != Errno.EINPROGRESS) {
+                throw e;
+            }
+        }
+        Endpoint s = l.accept(Scif.ACCEPT_SYNC);
+        c.connect(new PortId(0, port));
+        l.close();
+        return new Endpoint[] {s, c};
+    }
+
+    /** Median of 5 batches of {@code reps} RMAs; a DMA batch is fenced once at its end. */
+    private static double measure(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long reps)
+        throws ScifException {
+        double[] gbs = new double[5];
+        batch(ep, write, flags, lo, ro, size, Math.max(1, reps / 4)); // warm-up
+        for (int r = 0; r < gbs.length; r++) {
+            long t = System.nanoTime();
+            batch(ep, write, flags, lo, ro, size, reps);
+            gbs[r] = (double) size * reps / (System.nanoTime() - t);
+        }
+        Arrays.sort(gbs);
+        return gbs[gbs.length / 2];
+    }
+
+    private static void batch(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long reps)
+        throws ScifException {
+        for (long i = 0; i < reps; i++) {
+            if (write) {
+                ep.writeTo(lo, size, ro, flags);
+            } else {
+                ep.readFrom(lo, size, ro, flags);
+            }
+        }
+        if ((flags & Scif.RMA_USECPU) == 0) {
+            ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
+        }
+    }
+
+    /** Two threads each copying half of a buffer, the yardstick of a split DMA. */
+    private static double twoThreadCopy(int size) throws InterruptedException {
+        ByteBuffer src = ByteBuffer.allocateDirect(size);
+        ByteBuffer dst = ByteBuffer.allocateDirect(size);
+        double[] gbs = new double[5];
+        for (int r = -1; r < gbs.length; r++) {
+            long t = System.nanoTime();
+            Thread a = new Thread(() -> dst.duplicate().put(0, src, 0, size / 2));
+            Thread b = new Thread(() -> dst.duplicate().put(size / 2, src, size / 2, size / 2));
+            a.start();
+            b.start();
+            a.join();
+            b.join();
+            if (r >= 0) {
+                gbs[r] = (double) size / (System.nanoTime() - t);
+            }
+        }
+        Arrays.sort(gbs);
+        return gbs[gbs.length / 2];
+    }
+
+    private static void registerCost(PrintWriter out, Endpoint ep, ScifNode node) throws ScifException {
+        out.printf(Locale.ROOT, "%nregister + unregister, microseconds (median of 21)%n%10s %12s %12s %12s%n", "window",
+            "allocate", "direct buf", "per MiB");
+        for (long size : new long[] {4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20}) {
+            try (ScifMemory m = node.allocate(size)) {
+                double alloc = cycle(ep, m.buffer(), 21);
+                ByteBuffer direct = ByteBuffer.allocateDirect((int) size + 4096).alignedSlice(4096);
+                double dir = cycle(ep, direct, 21);
+                out.printf(Locale.ROOT, "%10s %12.1f %12.1f %12.1f%n", human(size), alloc, dir,
+                    dir / Math.max(1.0, size / (double) (1 << 20)));
+            }
+        }
+    }
+
+    private static double cycle(Endpoint ep, ByteBuffer b, int n) throws ScifException {
+        double[] us = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            long off = ep.register(b, 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+            ep.unregister(off, b.remaining());
+            us[i] = (System.nanoTime() - t) / 1e3;
+        }
+        Arrays.sort(us);
+        return us[n / 2];
+    }
+
+    private static String human(long size) {
+        return size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB";
+    }
+}
