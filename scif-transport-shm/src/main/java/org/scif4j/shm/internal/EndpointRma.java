@@ -60,7 +60,7 @@ final class EndpointRma {
         this.peerSlot = peerSlot;
         this.waiter = node.waiter();
         this.timeoutNanos = node.options().timeoutMillis() * 1_000_000L;
-        this.local = new RegisteredAddressSpace(conn, node.fabric().memory());
+        this.local = new RegisteredAddressSpace(conn, node.fabric().memory(), table, slot);
         this.peer = new PeerAddressSpace(conn, node.fabric().dir());
         this.engine = node.dma();
         this.channel = engine.assign();

@@ -60,13 +60,17 @@ final class RegisteredAddressSpace {
     private final Connection conn;
     private final SharedFile f;
     private final MemoryRegistry registry;
+    private final EndpointTable table;
+    private final int slot;
     private final TreeMap<Long, Window> windows = new TreeMap<>();
     private final BitSet usedEntries = new BitSet(MAX_WINDOWS);
 
-    RegisteredAddressSpace(Connection conn, MemoryRegistry registry) {
+    RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot) {
         this.conn = conn;
         this.f = conn.file;
         this.registry = registry;
+        this.table = table;
+        this.slot = slot;
     }
 
     /** scif_register, after the caller validated the arguments and the state. */
@@ -162,19 +166,24 @@ final class RegisteredAddressSpace {
                 + " whole registered windows");
         }
         for (Window w : run) {
-            retire(w);
+            retire(w, true);
         }
         bumpVersion();
     }
 
-    /** Marks a window unregistered, waits for RMAs in flight on it, and frees it unless the peer maps it. */
-    private void retire(Window w) {
+    /**
+     * Marks a window unregistered and frees it unless the peer maps it. With {@code wait}, RMAs
+     * in flight on it first run to completion against its memory (as long as the peer is
+     * connected: a lost peer's references never drop).
+     */
+    private void retire(Window w, boolean wait) {
         long e = conn.window(conn.side, w.entry);
         w.unregistered = true;
         f.putInt(e + W_STATE, WINDOW_UNREGISTERED);
         long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
-        while (f.getInt(e + W_RMA_REFS) > 0 && System.nanoTime() - deadline < 0) {
-            Thread.yield(); // RMAs in flight run to completion against the window's memory
+        while (wait && f.getInt(e + W_RMA_REFS) > 0 && table.state(slot) == FabricDescriptor.CONNECTED
+            && System.nanoTime() - deadline < 0) {
+            Thread.yield();
         }
         if (f.getInt(e + W_MAP_REFS) == 0) {
             free(w);
@@ -252,11 +261,11 @@ final class RegisteredAddressSpace {
         return w.address + (offset - w.offset);
     }
 
-    /** Unregisters every window; for close. */
+    /** Unregisters every window; for close, after this side's own transfers have drained. */
     synchronized void clear() {
         for (Window w : new ArrayList<>(windows.values())) {
             if (!w.unregistered) {
-                retire(w);
+                retire(w, false);
             }
         }
         // Windows the peer still maps stay pinned by its mapping of their files; ours go.
