@@ -149,16 +149,7 @@ final class PeerAddressSpace {
             if (t.remotePieces == Transfer.MAX_PIECES) {
                 throw ScifException.of(call.text(), Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
             }
-            long e = entryOffset(w.entry);
-            f.addInt(e + W_RMA_REFS, 1);
-            t.refEntry[t.refs++] = e;
-            // Re-check after taking the reference: an unregister that raced us must not be missed.
-            if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != w.gen) {
-                throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
-            }
-            long a = mapped(w, call);
-            w.users.incrementAndGet();
-            t.mappedWindows[t.mapped++] = w;
+            long a = acquire(w, t, call);
             long n = Math.min(remaining, w.last() - pos + 1);
             t.addRemote(a + (pos - w.offset), n);
             remaining -= n;
@@ -180,16 +171,26 @@ final class PeerAddressSpace {
         if ((w.prot & Scif.PROT_WRITE) == 0) {
             throw ScifException.of(call.text(), Errno.EPERM, "the peer's window at " + w.offset + " is not writable");
         }
-        long entry = entryOffset(w.entry);
-        f.addInt(entry + W_RMA_REFS, 1);
-        t.refEntry[t.refs++] = entry;
-        if (f.getInt(entry + W_STATE) != WINDOW_ACTIVE || f.getInt(entry + W_GEN) != w.gen) {
+        return acquire(w, t, call) + (offset - w.offset);
+    }
+
+    /**
+     * Takes an RMA reference on the window's entry and a use of its mapping for the transfer,
+     * then re-checks the entry: an unregister that raced us is never missed.
+     *
+     * @return the address of the window's first byte in this process
+     */
+    private long acquire(RemoteWindow w, Transfer t, Call call) throws ScifException {
+        long e = entryOffset(w.entry);
+        f.addInt(e + W_RMA_REFS, 1);
+        t.refEntry[t.refs++] = e;
+        if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != w.gen) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
         }
         long a = mapped(w, call);
         w.users.incrementAndGet();
         t.mappedWindows[t.mapped++] = w;
-        return a + (offset - w.offset);
+        return a;
     }
 
     /**
