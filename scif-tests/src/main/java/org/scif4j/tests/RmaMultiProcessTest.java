@@ -89,6 +89,49 @@ public abstract class RmaMultiProcessTest extends ScifTestBase {
     }
 
     @Test
+    void plainDirectBufferWindowsWorkAcrossProcesses() throws ScifException {
+        int size = 1 << 20;
+        try (Endpoint ep = connectToChild()) {
+            Map<String, String> reg = child.ok("reg-send " + size + " " + RW + " 41 direct");
+            long theirs = recvOffset(ep);
+            ByteBuffer theirBytes = ByteBuffer.allocateDirect(size);
+            ep.vreadFrom(theirBytes, theirs, Scif.RMA_SYNC);
+            assertEquals(Long.parseLong(reg.get("crc")), crc(theirBytes, 0, size),
+                "vreadFrom of the child's direct-buffer window");
+            ByteBuffer mine = RmaTestBase.aligned(size);
+            mine.put(0, randomBytes(42, size));
+            long ours = ep.register(mine, 0, RW, 0);
+            // the child's RMAs on our plain direct buffer
+            child.ok("readfrom " + theirs + " " + size + " " + ours + " 0");
+            assertEquals("OK crc=" + crc(randomBytes(42, size)), child.call("window-crc " + theirs
+                + " " + size), "the child read our direct-buffer window into its own");
+            mine.put(0, randomBytes(43, size));
+            child.ok("writeto " + theirs + " " + (size - 3) + " " + (ours + 3) + " "
+                + Scif.RMA_SYNC);
+            byte[] expected = randomBytes(43, size);
+            System.arraycopy(randomBytes(42, size), 0, expected, 3, size - 3);
+            assertEquals(crc(expected), crc(mine, 0, size),
+                "the child wrote its window into our direct buffer");
+            // our RMAs and mapping on the child's plain direct buffer
+            mine.put(0, randomBytes(44, size));
+            ep.writeTo(ours, size, theirs, 0);
+            ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
+            assertEquals("OK crc=" + crc(randomBytes(44, size)), child.call("window-crc " + theirs
+                + " " + size), "our writeTo into the child's direct-buffer window");
+            try (Mapping m = ep.mmap(theirs, size, RW)) {
+                assertEquals(crc(randomBytes(44, size)), crc(m.buffer(), 0, size),
+                    "our mapping of the child's direct-buffer window");
+                m.buffer().put(0, randomBytes(45, 4096));
+                byte[] after = randomBytes(44, size);
+                System.arraycopy(randomBytes(45, 4096), 0, after, 0, 4096);
+                assertEquals("OK crc=" + crc(after), child.call("window-crc " + theirs + " "
+                    + size), "our stores through the mapping are in the child's buffer");
+            }
+            ep.close();
+        }
+    }
+
+    @Test
     void aChildMapsOurWindowAndWeSeeItsStores() throws ScifException {
         int size = 4 * 4096;
         try (Endpoint ep = connectToChild(); ScifMemory mine = allocate(size)) {

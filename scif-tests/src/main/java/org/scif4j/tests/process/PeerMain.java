@@ -34,10 +34,13 @@ import org.scif4j.ScifNode;
  * blocking recv whose end is reported as an event); {@code close}; {@code nodeids};
  * {@code exit}.
  *
- * <p>Registered memory, RMA and mmap on the current connection: {@code reg BYTES PROT SEED}
- * (allocates, fills with pseudo-random bytes, registers at an automatic offset: {@code OK
- * offset=.. crc=..}); {@code reg-send BYTES PROT SEED} (the same, then sends the offset as 8
- * big-endian bytes); {@code window-crc OFFSET BYTES} (CRC32 of a window's first bytes);
+ * <p>Registered memory, RMA and mmap on the current connection: {@code reg BYTES PROT SEED
+ * [direct]} (allocates, or with {@code direct} takes a page-aligned direct buffer, fills it with
+ * pseudo-random bytes, registers it at an automatic offset: {@code OK offset=.. crc=..});
+ * {@code reg-send BYTES PROT SEED [direct]} (the same, then sends the offset as 8 big-endian
+ * bytes); {@code window-crc OFFSET BYTES} (CRC32 of a window's first bytes); {@code writeto
+ * LOFF BYTES ROFF FLAGS} and {@code readfrom LOFF BYTES ROFF FLAGS} (then a fence unless
+ * RMA_SYNC);
  * {@code writeto-loop LOFF BYTES ROFF} (a background loop of asynchronous writeTo and fences,
  * reporting {@code EVENT LOOP n=1} after its first round and its end as an event);
  * {@code mmap ROFF BYTES PROT}; {@code mmap-fill SEED}; {@code mmap-crc}; {@code mmap-cas INDEX
@@ -190,7 +193,9 @@ public final class PeerMain {
                 case "reg":
                 case "reg-send": {
                     int bytes = Integer.parseInt(cmd[1]);
-                    ByteBuffer mem = node.allocate(bytes).buffer();
+                    ByteBuffer mem = cmd.length > 4 && cmd[4].equals("direct")
+                        ? ByteBuffer.allocateDirect(bytes + 4096).alignedSlice(4096).slice(0, bytes)
+                        : node.allocate(bytes).buffer();
                     byte[] data = randomBytes(Long.parseLong(cmd[3]), bytes);
                     mem.put(0, data);
                     long offset = conn.register(mem, 0, Integer.parseInt(cmd[2]), 0);
@@ -205,6 +210,22 @@ public final class PeerMain {
                     byte[] data = new byte[Integer.parseInt(cmd[2])];
                     mem.get(0, data);
                     return "OK crc=" + crc(data, data.length);
+                }
+                case "writeto":
+                case "readfrom": {
+                    long loff = Long.parseLong(cmd[1]);
+                    long bytes = Long.parseLong(cmd[2]);
+                    long roff = Long.parseLong(cmd[3]);
+                    int flags = Integer.parseInt(cmd[4]);
+                    if (cmd[0].equals("writeto")) {
+                        conn.writeTo(loff, bytes, roff, flags);
+                    } else {
+                        conn.readFrom(loff, bytes, roff, flags);
+                    }
+                    if ((flags & Scif.RMA_SYNC) == 0) {
+                        conn.fenceWait(conn.fenceMark(Scif.FENCE_INIT_SELF));
+                    }
+                    return "OK";
                 }
                 case "writeto-loop": {
                     Endpoint ep = conn;
