@@ -103,11 +103,19 @@ final class DmaEngine {
         }
     }
 
-    /** Stops every thread once its queue is empty. */
+    /** Stops every thread once its queue is empty, and waits for them to end. */
     void stop() {
         stopped = true;
         for (Channel c : channels) {
             c.thread.interrupt();
+        }
+        for (Channel c : channels) {
+            try {
+                c.thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
