@@ -50,6 +50,7 @@ final class EndpointRma {
     private final Object submitLock = new Object();
     private int submitted;
     private final ArrayBlockingQueue<CopyOp> pool = new ArrayBlockingQueue<>(256);
+    private final ArrayBlockingQueue<SignalOp> signalPool = new ArrayBlockingQueue<>(64);
 
     EndpointRma(ShmEndpoint endpoint, Connection conn, EndpointTable table, int slot, int peerSlot, ShmNode node) {
         this.endpoint = endpoint;
@@ -268,7 +269,11 @@ final class EndpointRma {
         throws ScifException {
         enter(call);
         try {
-            SignalOp op = new SignalOp();
+            SignalOp op = signalPool.poll();
+            op = op != null ? op : new SignalOp();
+            op.localAddress = 0;
+            op.remoteAddress = 0;
+            op.transfer.reset(8, true, 0);
             long[] ref = SCRATCH.get();
             try {
                 if ((flags & Scif.SIGNAL_LOCAL) != 0) {
@@ -282,6 +287,7 @@ final class EndpointRma {
                 }
             } catch (ScifException e) {
                 release(op.transfer);
+                signalPool.offer(op);
                 throw e;
             }
             op.peerSeq = (flags & Scif.FENCE_INIT_PEER) != 0
@@ -320,6 +326,7 @@ final class EndpointRma {
             }
             release(transfer);
             completed(seq);
+            signalPool.offer(this);
         }
     }
 
