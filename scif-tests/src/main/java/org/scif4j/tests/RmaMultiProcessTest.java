@@ -225,9 +225,12 @@ public abstract class RmaMultiProcessTest extends ScifTestBase {
             }
             stale.putLong(0, sum);
             assertEquals(sum, stale.getLong(0), "a store into the killed child's memory");
-            mapped.close();
-            mapped.close();
-            ep.close();
+            assertTimeoutPreemptively(NOTICE, () -> {
+                mapped.close();
+                mapped.close();
+                ep.close();
+                mine.close();
+            }, "unmapping, closing and freeing after the child was killed");
         }
     }
 }

@@ -334,6 +334,29 @@ public abstract class RmaRegisterTest extends RmaTestBase {
         local.unregister(F, 2 * PAGE);
     }
 
+    @Test
+    void rmasInFlightCompleteAcrossAnUnregisterOfEitherSide() throws ScifException {
+        int size = 8 << 20;
+        ByteBuffer src = memory(node0, size);
+        ByteBuffer dst = memory(node1, size);
+        long lo = local.register(src, F, RW, Scif.MAP_FIXED);
+        assertEquals(F, remote.register(dst, F, RW, Scif.MAP_FIXED), "destination window");
+        byte[] data = randomBytes(51, size);
+        src.put(0, data);
+        local.writeTo(lo, size, F, 0);
+        remote.unregister(F, size); // the destination, while the DMA may still write it
+        local.unregister(lo, size); // and the source, while the DMA may still read it
+        fence(local);
+        assertEquals(crc(data), crc(dst, 0, size),
+            "an RMA in flight at unregister runs to completion against the still-pinned memory");
+        assertErrno(Errno.ENXIO, () -> local.writeTo(lo, 8, F, Scif.RMA_SYNC),
+            "a new RMA naming the unregistered windows");
+        awaitRegisterFixed(remote, aligned(PAGE), F, RW,
+            "the destination range is free again once the RMA is complete");
+        awaitRegisterFixed(local, aligned(PAGE), F, RW,
+            "the source range is free again once the RMA is complete");
+    }
+
     // ---- state -------------------------------------------------------------------------------
 
     @Test

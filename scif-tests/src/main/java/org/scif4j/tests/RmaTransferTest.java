@@ -365,6 +365,12 @@ public abstract class RmaTransferTest extends RmaTestBase {
             "vreadFrom a write-only remote window");
         assertErrno(Errno.EPERM, () -> local.vreadFrom(dst, R + none, 0),
             "vreadFrom a remote window without rights");
+        assertErrno(Errno.EPERM, () -> local.vwriteTo(ByteBuffer.allocateDirect(2 * PAGE),
+            R + rw + 10, 0), "vwriteTo into a RW window running on into a read-only one");
+        ByteBuffer wide = ByteBuffer.allocate(2 * PAGE);
+        assertErrno(Errno.EPERM, () -> local.vreadFrom(wide, R + ro + 10, Scif.RMA_USECPU),
+            "vreadFrom a read-only window running on into a write-only one");
+        check(isZero(wide.array()), "a refused vreadFrom wrote nothing into the buffer");
         check(isZero(dst.array()), "a refused vreadFrom wrote nothing into the buffer");
         fence(local);
         for (Windows w : all) {
