@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -396,19 +395,5 @@ public abstract class RmaTestBase extends ScifTestBase {
                 pause();
             }
         }
-    }
-
-    /**
-     * A list of longs, for messages.
-     *
-     * @param values the values
-     * @return them as a list
-     */
-    protected static List<Long> list(long... values) {
-        List<Long> l = new ArrayList<>();
-        for (long v : values) {
-            l.add(v);
-        }
-        return l;
     }
 }
