@@ -235,7 +235,7 @@ final class EndpointRma {
 
         @Override
         public boolean ready() {
-            return reached(rma.f.getInt(counter), seq) || rma.closed || rma.table.state(rma.slot) != CONNECTED;
+            return reached(rma.f.getInt(counter), seq) || rma.isClosed() || rma.table.state(rma.slot) != CONNECTED;
         }
     }
 
@@ -255,7 +255,7 @@ final class EndpointRma {
         if (r == Waiter.INTERRUPTED) {
             throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for the marked RMAs");
         }
-        if (closed) {
+        if (isClosed()) {
             throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
         }
         if (table.state(slot) != CONNECTED) {
@@ -357,6 +357,11 @@ final class EndpointRma {
     }
 
     // ---------------------------------------------------------------- lifecycle
+
+    /** @return whether the endpoint is closed or closing (its close marks it before freeing its slot) */
+    private boolean isClosed() {
+        return closed || endpoint.isClosed();
+    }
 
     /** Starts a call: the endpoint must be open and CONNECTED (verify_epd). Pair with {@link #exit()}. */
     private void enter(Call call) throws ScifException {
