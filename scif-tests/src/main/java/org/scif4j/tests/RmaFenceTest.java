@@ -217,6 +217,38 @@ public abstract class RmaFenceTest extends RmaTestBase {
         awaitWord(remoteFlags, 8, V2, "INIT_PEER|both, the peer's word");
     }
 
+    @Test
+    void peersSignallingEachOtherWithInitPeerAtOnceBothGetTheirSignals() throws Exception {
+        bigWindows();
+        // Both sides, from two threads at the same moment, write and then fence the other's
+        // RMAs with INIT_PEER: every signal arrives, and nothing waits on itself.
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 1; round <= 50; round++) {
+                int r = round;
+                java.util.concurrent.Future<?> a = two.submit(() -> {
+                    start.await();
+                    local.writeTo(D, BIG / 4, D, 0);
+                    local.fenceSignal(FLAGS, r, 0, 0, Scif.FENCE_INIT_PEER | Scif.SIGNAL_LOCAL);
+                    return null;
+                });
+                java.util.concurrent.Future<?> b = two.submit(() -> {
+                    start.await();
+                    remote.writeTo(D + BIG / 2, BIG / 4, D + BIG / 2, 0);
+                    remote.fenceSignal(FLAGS, r, 0, 0, Scif.FENCE_INIT_PEER | Scif.SIGNAL_LOCAL);
+                    return null;
+                });
+                a.get(SOON.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                b.get(SOON.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                awaitWord(localFlags, 0, round, "our INIT_PEER signal, round " + round);
+                awaitWord(remoteFlags, 0, round, "the peer's INIT_PEER signal, round " + round);
+            }
+        } finally {
+            two.shutdownNow();
+        }
+    }
+
     /** Exactly the 8 bytes of {@code value} in native order at {@code index}, zeros around. */
     private static void assertNativeOrder(ByteBuffer flags, int index, long value) {
         byte[] expected = new byte[8];

@@ -298,7 +298,14 @@ final class EndpointRma {
         }
     }
 
-    /** A fence signal on the DMA channel: after the covered RMAs, stores the values. */
+    /**
+     * A fence signal on the DMA channel: after the covered RMAs, stores the values.
+     *
+     * <p>An INIT_PEER signal waits, on our channel, for the peer's operations submitted before
+     * it read the peer's counter. This cannot deadlock: every wait (for the peer's operations,
+     * or for what is ahead in a FIFO channel) is for operations submitted strictly earlier than
+     * the waiter, so the waits-for graph follows time backwards and has no cycle.
+     */
     private final class SignalOp implements DmaEngine.Op {
         final Transfer transfer = new Transfer();
         int seq;
