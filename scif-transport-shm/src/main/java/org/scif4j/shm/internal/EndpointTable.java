@@ -304,26 +304,10 @@ public final class EndpointTable {
      * @param slot slot whose state changed
      */
     public void signal(int slot) {
-        f.addInt(endpoint(slot) + E_EVENT_SEQ, 1);
-        Futex.wakeAll(address(slot, E_EVENT_SEQ));
-        f.addInt(endpoint(slot) + E_SPACE_SEQ, 1);
-        Futex.wakeAll(address(slot, E_SPACE_SEQ));
-        f.addInt(endpoint(slot) + E_FENCE_SEQ, 1);
-        Futex.wakeAll(address(slot, E_FENCE_SEQ));
+        bump(slot, E_EVENT_SEQ);
+        bump(slot, E_SPACE_SEQ);
+        bump(slot, E_FENCE_SEQ);
         ringDoorbell(slot);
-    }
-
-    /**
-     * A DMA operation completed: wakes fence waiters of {@code slot} if any said they sleep.
-     *
-     * @param slot an endpoint whose own or peer's RMAs a waiter may be fencing
-     */
-    public void wakeFenceWaiters(int slot) {
-        long e = endpoint(slot);
-        if (f.getInt(e + E_FENCE_SLEEPERS) > 0) {
-            f.addInt(e + E_FENCE_SEQ, 1);
-            Futex.wakeAll(f.address(e + E_FENCE_SEQ));
-        }
     }
 
     /**
@@ -333,14 +317,7 @@ public final class EndpointTable {
      * @param slot receiving slot
      */
     public void wakeReceivers(int slot) {
-        long e = endpoint(slot);
-        if (f.getInt(e + E_SLEEPERS) > 0) {
-            f.addInt(e + E_EVENT_SEQ, 1);
-            Futex.wakeAll(f.address(e + E_EVENT_SEQ));
-        }
-        if (f.getInt(e + E_POLLERS) > 0) {
-            ringDoorbell(slot);
-        }
+        wakeSleepers(slot, E_SLEEPERS, E_EVENT_SEQ, true);
     }
 
     /**
@@ -349,14 +326,31 @@ public final class EndpointTable {
      * @param slot sending slot
      */
     public void wakeSenders(int slot) {
-        long e = endpoint(slot);
-        if (f.getInt(e + E_SPACE_SLEEPERS) > 0) {
-            f.addInt(e + E_SPACE_SEQ, 1);
-            Futex.wakeAll(f.address(e + E_SPACE_SEQ));
+        wakeSleepers(slot, E_SPACE_SLEEPERS, E_SPACE_SEQ, true);
+    }
+
+    /**
+     * A DMA operation completed: wakes fence waiters of {@code slot} if any said they sleep.
+     *
+     * @param slot an endpoint whose own or peer's RMAs a waiter may be fencing
+     */
+    public void wakeFenceWaiters(int slot) {
+        wakeSleepers(slot, E_FENCE_SLEEPERS, E_FENCE_SEQ, false);
+    }
+
+    /** The changer's half of the sleeper protocol (see {@link Waiter}): wake only if someone sleeps. */
+    private void wakeSleepers(int slot, int sleepers, int seq, boolean pollers) {
+        if (f.getInt(endpoint(slot) + sleepers) > 0) {
+            bump(slot, seq);
         }
-        if (f.getInt(e + E_POLLERS) > 0) {
+        if (pollers && f.getInt(endpoint(slot) + E_POLLERS) > 0) {
             ringDoorbell(slot);
         }
+    }
+
+    private void bump(int slot, int seq) {
+        f.addInt(endpoint(slot) + seq, 1);
+        Futex.wakeAll(address(slot, seq));
     }
 
     private void ringDoorbell(int slot) {
