@@ -17,6 +17,8 @@ import java.util.concurrent.locks.LockSupport;
 final class DmaEngine {
     /** Transfers at least this long are split across the engine's threads. */
     static final long SPLIT_BYTES = 1 << 20;
+    /** How long an idle channel polls its queue before it blocks. */
+    private static final long SPIN_NANOS = 50_000;
 
     /** Work queued on a channel. */
     interface Op {
@@ -137,6 +139,29 @@ final class DmaEngine {
             queue.put(op);
         }
 
+        /**
+         * The next operation: spins a little before blocking, as a real engine polls its
+         * descriptor ring, so that a stream of small RMAs is not paid for with a wake-up each.
+         */
+        private Op next() throws InterruptedException {
+            long spinUntil = 0;
+            for (int i = 0;; i++) {
+                Op op = queue.poll();
+                if (op != null) {
+                    return op;
+                }
+                if ((i & 63) == 0) {
+                    long now = System.nanoTime();
+                    if (spinUntil == 0) {
+                        spinUntil = now + SPIN_NANOS;
+                    } else if (now - spinUntil > 0) {
+                        return queue.take();
+                    }
+                }
+                Thread.onSpinWait();
+            }
+        }
+
         /** @return whether the calling thread is this channel's */
         boolean isCurrent() {
             return Thread.currentThread() == thread;
@@ -146,7 +171,7 @@ final class DmaEngine {
             while (true) {
                 Op op;
                 try {
-                    op = stopped ? queue.poll() : queue.take();
+                    op = stopped ? queue.poll() : next();
                 } catch (InterruptedException e) {
                     continue; // stop() interrupts: drain what is queued, then end
                 }
