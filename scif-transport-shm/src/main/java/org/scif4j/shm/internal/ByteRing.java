@@ -99,17 +99,12 @@ final class ByteRing {
         return n;
     }
 
-    /** Defeats dead-load elimination of the prefetching read in {@link #hasData()}. */
-    private byte sink;
-
     /**
-     * Reader only: whether bytes are waiting, reading the writer's counter. It first touches
-     * the line the next bytes will arrive on, so that while a receiver spins, the data line and
-     * the counter line are fetched together rather than one after the other (one cache miss
-     * per message instead of two).
+     * Reader only: whether bytes are waiting, reading the writer's counter alone (one cache
+     * line). Touching the data line here as well was measured to slow the round trip: the
+     * writer's stores then have to take the line back from the spinning reader.
      */
     boolean hasData() {
-        sink += data.get((int) (head & mask));
         return file.getLong(tailOffset) != head;
     }
 
