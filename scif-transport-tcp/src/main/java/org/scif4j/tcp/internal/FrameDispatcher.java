@@ -1,0 +1,94 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Hands the SCIF frames of an open link to the endpoints they address. Runs on the link's
+ * event loop and never blocks. A frame for an endpoint that no longer exists is dropped (its
+ * close raced with the peer); a frame that no honest peer could have sent is reported, and
+ * the link is closed by its {@link LinkHandler} before anything acted on it.
+ */
+final class FrameDispatcher {
+    private final TcpNode node;
+
+    FrameDispatcher(TcpNode node) {
+        this.node = node;
+    }
+
+    /**
+     * @param link the link the frame came on
+     * @param type its type, already validated with its size
+     * @param f    its body
+     * @return what is wrong with the frame, or null when it was handled
+     */
+    String dispatch(Link link, byte type, ByteBuf f) {
+        int from = link.peerNode;
+        switch (type) {
+            case Wire.CONNECT_REQ: {
+                long connector = f.readLong();
+                int connectorPort = f.readUnsignedShort();
+                int listenerPort = f.readUnsignedShort();
+                int ring = f.readInt();
+                if (Integer.bitCount(ring) != 1 || ring < 4096) {
+                    return "CONNECT_REQ with a window of " + ring + " bytes; expected a power of two >= 4096";
+                }
+                node.connectRequest(new ConnectRequest(from, link.peerIncarnation, connector, connectorPort, ring),
+                    listenerPort);
+                return null;
+            }
+            case Wire.CONNECT_ACK: {
+                long connector = f.readLong();
+                long acceptor = f.readLong();
+                int ring = f.readInt();
+                TcpEndpoint ep = node.endpoint(connector);
+                if (ep == null || !ep.onAccepted(link, acceptor, ring)) {
+                    // The connector gave up (timed out, interrupted, closed): end the accepted side.
+                    node.links().send(from, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT, acceptor));
+                }
+                return null;
+            }
+            case Wire.CONNECT_NAK: {
+                TcpEndpoint ep = node.endpoint(f.readLong());
+                int errno = f.readInt();
+                if (ep != null) {
+                    ep.onRefused(from, errno);
+                }
+                return null;
+            }
+            case Wire.CONNECT_CANCEL: {
+                long connector = f.readLong();
+                TcpEndpoint listener = node.listener(f.readUnsignedShort());
+                if (listener != null) {
+                    listener.onCancel(from, connector);
+                }
+                return null;
+            }
+            case Wire.DATA: {
+                TcpEndpoint ep = node.endpoint(f.readLong());
+                return ep == null ? null : ep.onData(link, f);
+            }
+            case Wire.CREDIT: {
+                TcpEndpoint ep = node.endpoint(f.readLong());
+                int bytes = f.readInt();
+                return ep == null ? null : ep.onCredit(link, bytes);
+            }
+            case Wire.DISCONNECT: {
+                long id = f.readLong();
+                TcpEndpoint ep = node.endpoint(id);
+                if (ep != null) {
+                    ep.onDisconnect(link);
+                }
+                return null;
+            }
+            case Wire.DISCONNECT_ACK: {
+                TcpEndpoint ep = node.endpoint(f.readLong());
+                if (ep != null) {
+                    ep.onDisconnectAck(link);
+                }
+                return null;
+            }
+            default:
+                return "a frame of type " + Wire.name(type) + " that no handler knows";
+        }
+    }
+}

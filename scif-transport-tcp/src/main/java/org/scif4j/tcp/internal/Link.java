@@ -1,0 +1,92 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One TCP connection between this node and a peer node. A node sends every SCIF frame for a
+ * peer over the link it opened to that peer (its outbound link), so frames to one node keep
+ * their order; on the links peers opened to it, it writes only link frames (handshake,
+ * heartbeat, goodbye). Frames written before the handshake finished wait in {@code pending}
+ * and go out in order when it does.
+ */
+final class Link {
+    final Channel channel;
+    /** Whether this node opened the link. */
+    final boolean outbound;
+    /** The node at the other end: known up front when outbound, from its HELLO when inbound. */
+    volatile int peerNode;
+    /** The peer's incarnation (random per attachment), from the handshake. */
+    volatile long peerIncarnation;
+    /** Completes with this link when the handshake succeeded, or exceptionally when it failed. */
+    final CompletableFuture<Link> opened = new CompletableFuture<>();
+    /** Completes when the peer acknowledged our BYE, or the link closed. */
+    final CompletableFuture<Void> goodbye = new CompletableFuture<>();
+
+    /** Guarded by this. */
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    /** Guarded by this. */
+    private boolean open;
+    /** Guarded by this. */
+    private boolean dead;
+
+    Link(Channel channel, boolean outbound, int peerNode) {
+        this.channel = channel;
+        this.outbound = outbound;
+        this.peerNode = peerNode;
+    }
+
+    /** Writes a frame, or queues it until the handshake is done; drops it once the link is dead. */
+    void write(ByteBuf frame) {
+        synchronized (this) {
+            if (dead) {
+                frame.release();
+                return;
+            }
+            if (!open) {
+                pending.add(frame);
+                return;
+            }
+        }
+        channel.writeAndFlush(frame, channel.voidPromise());
+    }
+
+    /** The handshake succeeded: flushes queued frames in order. Runs on the link's event loop. */
+    void markOpen() {
+        synchronized (this) {
+            if (dead) {
+                return;
+            }
+            for (ByteBuf f; (f = pending.poll()) != null; ) {
+                channel.write(f, channel.voidPromise());
+            }
+            open = true;
+        }
+        channel.flush();
+        opened.complete(this);
+    }
+
+    /** @return whether the handshake finished and the link has not died */
+    synchronized boolean isOpen() {
+        return open && !dead;
+    }
+
+    /** The link is gone: releases queued frames and fails whoever waits for it. */
+    void markDead(String reason) {
+        synchronized (this) {
+            dead = true;
+            for (ByteBuf f; (f = pending.poll()) != null; ) {
+                f.release();
+            }
+        }
+        opened.completeExceptionally(new IllegalStateException(reason));
+        goodbye.complete(null);
+    }
+
+    @Override
+    public String toString() {
+        return "Link[" + (outbound ? "to" : "from") + " node " + peerNode + " " + channel.remoteAddress() + "]";
+    }
+}

@@ -1,0 +1,274 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.scif4j.tcp.TcpOptions;
+
+/**
+ * The inbound side of one link: runs the handshake (HELLO, HELLO_ACK and, with a fabric key,
+ * AUTH), validates every frame's type and size, answers heartbeats and goodbyes, and hands
+ * SCIF frames to the {@link FrameDispatcher}. A frame that breaks the protocol closes the link
+ * with a logged reason before anything acts on it.
+ */
+final class LinkHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");
+
+    private enum Phase { AWAIT_HELLO, AWAIT_HELLO_ACK, AWAIT_AUTH, OPEN, CLOSED }
+
+    private final TcpNode node;
+    private final Links links;
+    private final Link link;
+    private final TcpOptions options;
+    private final FabricKey key;
+    private final FrameDispatcher dispatcher;
+    private final byte[] myNonce = FabricKey.nonce();
+    private byte[] peerNonce;
+    private Phase phase;
+
+    /**
+     * @param target the node an outbound link was opened to, or -1 for an inbound link
+     */
+    LinkHandler(TcpNode node, Links links, Link link, TcpOptions options, int target) {
+        this.node = node;
+        this.links = links;
+        this.link = link;
+        this.options = options;
+        byte[] k = options.key();
+        this.key = k == null ? null : new FabricKey(k);
+        this.dispatcher = node.dispatcher();
+        this.phase = target >= 0 ? Phase.AWAIT_HELLO_ACK : Phase.AWAIT_HELLO;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (link.outbound) {
+            ByteBuf hello = Wire.frame(ctx.alloc(), Wire.HELLO, Wire.HELLO_BODY);
+            writeHello(hello, link.peerNode);
+            ctx.writeAndFlush(hello, ctx.voidPromise());
+        }
+        ctx.fireChannelActive();
+    }
+
+    private void writeHello(ByteBuf b, int to) {
+        b.writeInt(Wire.MAGIC).writeShort(Wire.VERSION).writeShort(node.selfId()).writeShort(to)
+            .writeShort(key != null ? Wire.FLAG_KEYED : 0).writeLong(node.incarnation()).writeBytes(myNonce);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        try {
+            if (phase == Phase.CLOSED) {
+                return;
+            }
+            if (!frame.isReadable()) {
+                violation(ctx, "an empty frame (no type byte)");
+                return;
+            }
+            byte type = frame.readByte();
+            int body = frame.readableBytes();
+            if (type == Wire.DATA) {
+                if (body <= 8 || body > 8 + Wire.MAX_DATA) {
+                    violation(ctx, "a DATA frame of " + body + " body bytes; expected 9.." + (8 + Wire.MAX_DATA));
+                    return;
+                }
+            } else if (Wire.bodySize(type) < 0) {
+                violation(ctx, "an unknown frame type " + (type & 0xff));
+                return;
+            } else if (Wire.bodySize(type) != body) {
+                violation(ctx, "a " + Wire.name(type) + " frame of " + body + " body bytes; expected "
+                    + Wire.bodySize(type));
+                return;
+            }
+            read(ctx, type, frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void read(ChannelHandlerContext ctx, byte type, ByteBuf f) {
+        switch (phase) {
+            case AWAIT_HELLO:
+                if (type != Wire.HELLO) {
+                    violation(ctx, Wire.name(type) + " before HELLO");
+                } else {
+                    onHello(ctx, f);
+                }
+                return;
+            case AWAIT_HELLO_ACK:
+                if (type != Wire.HELLO_ACK) {
+                    violation(ctx, Wire.name(type) + " before HELLO_ACK");
+                } else {
+                    onHelloAck(ctx, f);
+                }
+                return;
+            case AWAIT_AUTH:
+                if (type != Wire.AUTH) {
+                    violation(ctx, Wire.name(type) + " before AUTH");
+                } else {
+                    onAuth(ctx, f);
+                }
+                return;
+            default:
+                break;
+        }
+        switch (type) {
+            case Wire.HELLO:
+            case Wire.HELLO_ACK:
+            case Wire.AUTH:
+                violation(ctx, Wire.name(type) + " after the handshake");
+                return;
+            case Wire.HEARTBEAT:
+                return; // reading it was the point: the idle timer restarted
+            case Wire.BYE:
+                phase = Phase.CLOSED;
+                // Forget the peer first, so that when its close() returns we no longer list it.
+                links.retire(link, "node " + link.peerNode + " detached");
+                ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.BYE_ACK)).addListener(ChannelFutureListener.CLOSE);
+                return;
+            case Wire.BYE_ACK:
+                link.goodbye.complete(null);
+                return;
+            default:
+                String wrong = dispatcher.dispatch(link, type, f);
+                if (wrong != null) {
+                    violation(ctx, wrong);
+                }
+        }
+    }
+
+    /** Acceptor: checks the opener's HELLO and answers with ours and, keyed, our proof. */
+    private void onHello(ChannelHandlerContext ctx, ByteBuf f) {
+        String wrong = checkHello(f, -1);
+        if (wrong != null) {
+            violation(ctx, wrong);
+            return;
+        }
+        ByteBuf ack = Wire.frame(ctx.alloc(), Wire.HELLO_ACK, Wire.HELLO_BODY + Wire.PROOF);
+        writeHello(ack, link.peerNode);
+        ack.writeBytes(key == null ? new byte[Wire.PROOF]
+            : key.proof('S', link.peerNode, node.selfId(), peerNonce, myNonce));
+        ctx.writeAndFlush(ack, ctx.voidPromise());
+        if (key != null) {
+            phase = Phase.AWAIT_AUTH;
+        } else {
+            open();
+        }
+    }
+
+    /** Opener: checks the acceptor's HELLO_ACK and proof, proves the key in turn. */
+    private void onHelloAck(ChannelHandlerContext ctx, ByteBuf f) {
+        String wrong = checkHello(f, link.peerNode);
+        if (wrong != null) {
+            violation(ctx, wrong);
+            return;
+        }
+        byte[] proof = new byte[Wire.PROOF];
+        f.readBytes(proof);
+        if (key != null) {
+            if (!FabricKey.matches(key.proof('S', node.selfId(), link.peerNode, myNonce, peerNonce), proof)) {
+                violation(ctx, "node " + link.peerNode + " does not prove it holds the fabric key");
+                return;
+            }
+            ByteBuf auth = Wire.frame(ctx.alloc(), Wire.AUTH, Wire.PROOF);
+            auth.writeBytes(key.proof('C', node.selfId(), link.peerNode, myNonce, peerNonce));
+            ctx.writeAndFlush(auth, ctx.voidPromise());
+        }
+        open();
+    }
+
+    private void onAuth(ChannelHandlerContext ctx, ByteBuf f) {
+        byte[] proof = new byte[Wire.PROOF];
+        f.readBytes(proof);
+        if (!FabricKey.matches(key.proof('C', link.peerNode, node.selfId(), peerNonce, myNonce), proof)) {
+            violation(ctx, "node " + link.peerNode + " does not prove it holds the fabric key");
+            return;
+        }
+        open();
+    }
+
+    /**
+     * @param expectedFrom the node an outbound link was opened to, -1 when any fabric node may say hello
+     * @return what is wrong with the HELLO, or null
+     */
+    private String checkHello(ByteBuf f, int expectedFrom) {
+        int magic = f.readInt();
+        int version = f.readUnsignedShort();
+        int from = f.readUnsignedShort();
+        int to = f.readUnsignedShort();
+        int flags = f.readUnsignedShort();
+        long incarnation = f.readLong();
+        peerNonce = new byte[Wire.NONCE];
+        f.readBytes(peerNonce);
+        if (magic != Wire.MAGIC) {
+            return "a handshake with magic 0x" + Integer.toHexString(magic) + "; expected 0x"
+                + Integer.toHexString(Wire.MAGIC) + " (not a scif4j peer)";
+        }
+        if (version != Wire.VERSION) {
+            return "protocol version " + version + "; this node speaks " + Wire.VERSION;
+        }
+        if (to != node.selfId()) {
+            return "a handshake for node " + to + "; this is node " + node.selfId();
+        }
+        if (!options.nodes().containsKey(from) || (expectedFrom >= 0 && from != expectedFrom)) {
+            return "a handshake from node " + from + "; expected " + (expectedFrom >= 0 ? "node " + expectedFrom
+                : "one of " + options.nodes().keySet());
+        }
+        if (((flags & Wire.FLAG_KEYED) != 0) != (key != null)) {
+            return key != null ? "a peer without the fabric key" : "a peer that requires a fabric key (option key=)";
+        }
+        link.peerNode = from;
+        link.peerIncarnation = incarnation;
+        return null;
+    }
+
+    private void open() {
+        phase = Phase.OPEN;
+        links.opened(link);
+    }
+
+    private void violation(ChannelHandlerContext ctx, String what) {
+        LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: protocol violation: {2}",
+            node.selfId(), link, what);
+        phase = Phase.CLOSED;
+        links.retire(link, "protocol violation: " + what);
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent e) {
+            if (e.state() == IdleState.WRITER_IDLE && phase == Phase.OPEN) {
+                ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.HEARTBEAT), ctx.voidPromise());
+            } else if (e.state() == IdleState.READER_IDLE) {
+                LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
+                    + " {2} ms (option liveness=)", node.selfId(), link, options.livenessMillis());
+                links.retire(link, "nothing heard from node " + link.peerNode + " within "
+                    + options.livenessMillis() + " ms");
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        phase = Phase.CLOSED;
+        links.retire(link, "the link to node " + link.peerNode + " closed");
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: {2}", node.selfId(), link,
+            String.valueOf(cause));
+        phase = Phase.CLOSED;
+        links.retire(link, String.valueOf(cause));
+        ctx.close();
+    }
+}

@@ -1,0 +1,288 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.scif4j.tcp.TcpOptions;
+
+/**
+ * The conductor of a node's links: listens for peers, opens one outbound link per peer on
+ * demand, and turns any link failure into the loss of that peer node (which
+ * {@link TcpNode#peerLost} applies to endpoints). All link bookkeeping is guarded by this.
+ *
+ * <p>Invariant: a link is in {@code live} from its creation until it is retired; only the
+ * retirement of a live link reports a loss, so the close events of links already retired by a
+ * loss never end the links of a node that came back since.
+ */
+final class Links {
+    private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");
+
+    private final TcpNode node;
+    private final TcpOptions options;
+    private final EventLoopGroup group;
+    private final Bootstrap bootstrap;
+    private Channel server;
+    /** Guarded by this. */
+    private final Map<Integer, Link> outbound = new HashMap<>();
+    /** Guarded by this. */
+    private final Set<Link> live = new HashSet<>();
+    /** The incarnation of each peer node we hold an open link with. Guarded by this. */
+    private final Map<Integer, Long> incarnations = new HashMap<>();
+    /** Guarded by this. */
+    private boolean closing;
+
+    Links(TcpNode node, TcpOptions options, EventLoopGroup group) {
+        this.node = node;
+        this.options = options;
+        this.group = group;
+        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.timeoutMillis()))
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+            .handler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    // The link itself is made by outbound(); it is attached as the channel's attribute.
+                }
+            });
+    }
+
+    /**
+     * Starts listening on this node's address.
+     *
+     * @throws InterruptedException if interrupted while binding
+     */
+    void listen() throws InterruptedException {
+        ServerBootstrap sb = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childHandler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    Link link = new Link(ch, false, -1);
+                    synchronized (Links.this) {
+                        if (closing) {
+                            ch.close();
+                            return;
+                        }
+                        live.add(link);
+                    }
+                    pipeline(ch, link, -1);
+                }
+            });
+        server = sb.bind(options.selfAddress()).sync().channel();
+    }
+
+    private void pipeline(Channel ch, Link link, int target) {
+        long liveness = options.livenessMillis();
+        ch.pipeline().addLast(
+            new FlushConsolidationHandler(256, true),
+            new IdleStateHandler(liveness, Math.max(1, liveness / 4), 0, TimeUnit.MILLISECONDS),
+            // Length prefix of 4 bytes, stripped; a longer frame than MAX_FRAME fails at once.
+            new LengthFieldBasedFrameDecoder(Wire.MAX_FRAME, 0, 4, 0, 4, true),
+            new LinkHandler(node, this, link, options, target));
+    }
+
+    /**
+     * The link this node sends to {@code peer} over, opened now if there is none.
+     *
+     * @param peer a node of the fabric
+     * @return the link, possibly still in its handshake
+     */
+    Link outbound(int peer) {
+        InetSocketAddress address = options.nodes().get(peer);
+        synchronized (this) {
+            Link l = outbound.get(peer);
+            if (l != null) {
+                return l;
+            }
+            Channel ch = bootstrap.register().channel();
+            l = new Link(ch, true, peer);
+            if (closing) {
+                ch.close();
+                l.markDead("node " + node.selfId() + " is closing");
+                return l;
+            }
+            outbound.put(peer, l);
+            live.add(l);
+            pipeline(ch, l, peer);
+            Link link = l;
+            ch.connect(address).addListener(f -> {
+                if (!f.isSuccess()) {
+                    retire(link, "cannot reach node " + peer + " at " + address + ": " + f.cause());
+                }
+            });
+            return l;
+        }
+    }
+
+    /** Sends a SCIF frame to {@code peer} over this node's outbound link to it. */
+    void send(int peer, ByteBuf frame) {
+        outbound(peer).write(frame);
+    }
+
+    /**
+     * @param peer a node of the fabric
+     * @param deadlineNanos when to give up waiting for the handshake
+     * @return whether a link to it is open now (opening one if needed)
+     */
+    boolean reachable(int peer, long deadlineNanos) {
+        Link l = outbound(peer);
+        try {
+            l.opened.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return l.isOpen();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return l.isOpen();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /**
+     * The handshake of {@code link} succeeded. A peer that comes back with a new incarnation
+     * was lost in between: everything of its old incarnation goes first.
+     */
+    void opened(Link link) {
+        boolean restarted;
+        synchronized (this) {
+            if (!live.contains(link)) {
+                return;
+            }
+            Long before = incarnations.put(link.peerNode, link.peerIncarnation);
+            restarted = before != null && before != link.peerIncarnation;
+        }
+        if (restarted) {
+            lose(link.peerNode, "node " + link.peerNode + " came back as a new incarnation", link);
+        }
+        link.markOpen();
+    }
+
+    /** A link failed or closed: if it was live, its peer node is lost. */
+    void retire(Link link, String reason) {
+        int peer;
+        synchronized (this) {
+            if (!live.contains(link)) {
+                link.markDead(reason);
+                return;
+            }
+            peer = link.peerNode;
+        }
+        // Only a link that finished its handshake, or our own attempt to reach a node, speaks
+        // for that node: an inbound stranger failing its handshake (a wrong key, garbage) must
+        // not cost the honest node it claims to be anything.
+        if (peer < 0 || !(link.outbound || link.isOpen())) {
+            synchronized (this) {
+                live.remove(link);
+            }
+            link.markDead(reason);
+            link.channel.close();
+            LOG.log(System.Logger.Level.DEBUG, "scif4j tcp node {0}: {1} closed before its handshake: {2}",
+                node.selfId(), link, reason);
+            return;
+        }
+        lose(peer, reason, null);
+    }
+
+    /** Retires every link with {@code peer} except {@code keep}, then tells the node. */
+    private void lose(int peer, String reason, Link keep) {
+        List<Link> gone = new ArrayList<>();
+        synchronized (this) {
+            for (Link l : live) {
+                if (l.peerNode == peer && l != keep) {
+                    gone.add(l);
+                }
+            }
+            live.removeAll(gone);
+            Link out = outbound.get(peer);
+            if (out != null && out != keep) {
+                outbound.remove(peer);
+            }
+            if (keep == null) {
+                incarnations.remove(peer);
+            }
+        }
+        for (Link l : gone) {
+            l.markDead(reason);
+            l.channel.close();
+        }
+        if (!gone.isEmpty()) {
+            LOG.log(System.Logger.Level.DEBUG, "scif4j tcp node {0}: node {1} lost: {2}", node.selfId(), peer, reason);
+        }
+        node.peerLost(peer, reason);
+    }
+
+    /** @return every link that finished its handshake and is still live */
+    synchronized List<Link> openLinks() {
+        List<Link> open = new ArrayList<>();
+        for (Link l : live) {
+            if (l.isOpen()) {
+                open.add(l);
+            }
+        }
+        return open;
+    }
+
+    /**
+     * Detaches: stops accepting links, says BYE on every open link so that peers forget this
+     * node before close returns, and closes everything.
+     *
+     * @param deadlineNanos how long to wait for the peers' BYE_ACKs
+     */
+    void close(long deadlineNanos) {
+        List<Link> open;
+        synchronized (this) {
+            closing = true;
+        }
+        if (server != null) {
+            server.close().awaitUninterruptibly();
+        }
+        open = openLinks();
+        for (Link l : open) {
+            l.channel.writeAndFlush(Wire.empty(l.channel.alloc(), Wire.BYE), l.channel.voidPromise());
+        }
+        for (Link l : open) {
+            try {
+                l.goodbye.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Exception e) {
+                // A peer that does not answer in time will notice the closed link instead.
+            }
+        }
+        List<Link> all;
+        synchronized (this) {
+            all = new ArrayList<>(live);
+            live.clear();
+            outbound.clear();
+            incarnations.clear();
+        }
+        for (Link l : all) {
+            l.markDead("node " + node.selfId() + " closed");
+            l.channel.close().awaitUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,950 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.Mapping;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.spi.PollableEndpoint;
+import org.scif4j.spi.Poller;
+
+/**
+ * A SCIF endpoint of the tcp transport. Its state machine (SPEC §4) is guarded by this
+ * object's monitor, which user threads wait on and Netty's event loop changes (briefly, never
+ * waiting); every change calls {@link #changed()}, which wakes the monitor's waiters and every
+ * poll.
+ *
+ * <p>Flow control: a connection's window is {@code ring} bytes per direction, of which
+ * {@code ring - 1} may be outstanding, as in SCIF. {@code credit} is what this side may still
+ * send; the receiver returns credit in CREDIT frames as its user consumes bytes. The receive
+ * queue therefore never holds more than {@code ring - 1} bytes, and a peer that sends more has
+ * broken the protocol.
+ *
+ * <p>{@code sendLock} and {@code recvLock} each serialise one direction for a whole call, so
+ * concurrent sends never interleave. Lock order: sendLock or recvLock, then the monitor.
+ */
+final class TcpEndpoint implements Endpoint, PollableEndpoint {
+    private static final int ACCEPTED = 1;
+
+    private final TcpNode node;
+    private final Rma rma = new Rma();
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock recvLock = new ReentrantLock();
+    private volatile boolean blocking = true;
+
+    // Guarded by this.
+    private EndpointState state = EndpointState.UNBOUND;
+    private boolean closed;
+    private boolean holdsPort;
+    private int port;
+    private long wireId;
+    private PortId peer;
+    private long peerWireId;
+    private long peerIncarnation;
+    private int ring;
+    // listening
+    private int backlog;
+    private final ArrayDeque<ConnectRequest> queue = new ArrayDeque<>();
+    // connecting
+    private boolean asyncPending;
+    private int connectResult;
+    private String refusal;
+    private PortId target;
+    private ScheduledFuture<?> watchdog;
+    // connected
+    private int credit;
+    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
+    private int queued;
+    private int uncredited;
+    private boolean disconnectAcked;
+
+    TcpEndpoint(TcpNode node) {
+        this.node = node;
+        synchronized (this) {
+            this.wireId = node.newWireId(this);
+        }
+    }
+
+    /** An endpoint accepted from {@code r}: CONNECTED at once, sharing the listener's port. */
+    private TcpEndpoint(TcpNode node, int port, ConnectRequest r, int ring) {
+        this(node);
+        synchronized (this) {
+            this.state = EndpointState.CONNECTED;
+            this.port = port;
+            this.holdsPort = true;
+            this.peer = new PortId(r.node(), r.connectorPort());
+            this.peerWireId = r.connector();
+            this.peerIncarnation = r.incarnation();
+            this.ring = ring;
+            this.credit = ring - 1;
+        }
+    }
+
+    // ---------------------------------------------------------------- ports and connections
+
+    @Override
+    public int bind(int requested) throws ScifException {
+        String call = "bind(port=" + requested + ")";
+        if (requested < 0 || requested > 65535) {
+            checkOpen(call);
+            throw ScifException.of(call, Errno.EINVAL, "port must be 0 (any) or 1..65535");
+        }
+        synchronized (this) {
+            checkOpen(call);
+            if (requested > 0 && requested < Scif.ADMIN_PORT_END && !node.options().privileged()) {
+                throw ScifException.of(call, Errno.EACCES, "ports 1.." + (Scif.ADMIN_PORT_END - 1)
+                    + " need a node attached with privileged=true (as root), as SCIF needs CAP_SYS_ADMIN");
+            }
+            if (state == EndpointState.BOUND) {
+                throw ScifException.of(call, Errno.EINVAL, "endpoint is already bound to port " + port);
+            }
+            if (state != EndpointState.UNBOUND) {
+                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state
+                    + "; only an UNBOUND endpoint can be bound");
+            }
+            int p = requested == 0 ? node.ports().holdAny() : requested;
+            if (p < 0) {
+                throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+            }
+            if (requested != 0 && !node.ports().hold(p)) {
+                throw ScifException.of(call, Errno.EINVAL, "port " + p + " of node " + node.selfId()
+                    + " is in use; choose another or bind(0)");
+            }
+            holdsPort = true;
+            port = p;
+            state = EndpointState.BOUND;
+            return p;
+        }
+    }
+
+    @Override
+    public void listen(int backlog) throws ScifException {
+        String call = "listen(backlog=" + backlog + ")";
+        synchronized (this) {
+            checkOpen(call);
+            if (state == EndpointState.UNBOUND || state == EndpointState.DISCONNECTED) {
+                throw ScifException.of(call, Errno.EINVAL, "endpoint is " + state + "; bind it first");
+            }
+            if (state != EndpointState.BOUND) {
+                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state
+                    + "; only a BOUND endpoint can listen");
+            }
+            if (backlog <= 0) {
+                throw ScifException.of(call, Errno.EINVAL, "backlog must be at least 1");
+            }
+            this.backlog = Math.min(backlog, 1024);
+            state = EndpointState.LISTENING;
+            node.ports().listen(port, this);
+            changed();
+        }
+    }
+
+    @Override
+    public void configureBlocking(boolean block) throws ScifException {
+        synchronized (this) {
+            checkOpen("configureBlocking(" + block + ")");
+        }
+        blocking = block;
+    }
+
+    @Override
+    public boolean isBlocking() {
+        return blocking;
+    }
+
+    @Override
+    public int connect(PortId dst) throws ScifException {
+        String call = "connect(peer=" + dst + ")";
+        long request;
+        synchronized (this) {
+            checkOpen(call);
+            if (dst == null) {
+                throw ScifException.of(call, Errno.EINVAL, "peer is null; expected a PortId");
+            }
+            if (asyncPending) {
+                if (connectResult == 0) {
+                    throw ScifException.of(call, Errno.EINPROGRESS, "the connection request is still"
+                        + " queued; poll for POLLOUT, then call connect again");
+                }
+                return finishConnect(call);
+            }
+            request = startConnect(call, dst);
+            if (request == 0) { // refused before it was sent: the result is known already
+                if (blocking) {
+                    return finishConnect(call);
+                }
+                asyncPending = true;
+                changed();
+                throw ScifException.of(call, Errno.EINPROGRESS, "non-blocking connect started;"
+                    + " poll for POLLOUT, then call connect again for the result");
+            }
+            asyncPending = !blocking;
+        }
+        node.links().send(dst.node(), Wire.connectRequest(node.alloc(), request, port, dst.port(), node.options().ringBytes()));
+        if (!blocking) {
+            throw ScifException.of(call, Errno.EINPROGRESS, "non-blocking connect started;"
+                + " poll for POLLOUT, then call connect again for the result");
+        }
+        synchronized (this) {
+            try {
+                while (connectResult == 0 && !closed) {
+                    wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (connectResult == 0 && !closed) {
+                    withdraw();
+                    throw ScifException.of(call, Errno.EINTR, "interrupted while waiting to be accepted; the"
+                        + " endpoint stays bound to port " + port);
+                }
+            }
+            if (closed) {
+                throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
+            }
+            return finishConnect(call);
+        }
+    }
+
+    /** Validates, binds if needed, and makes the request. Caller holds the monitor. @return its wire id, 0 if refused at once */
+    private long startConnect(String call, PortId dst) throws ScifException {
+        if (dst.port() < 0 || dst.port() > 65535) {
+            throw ScifException.of(call, Errno.EINVAL, "port must be 1..65535");
+        }
+        if (state == EndpointState.LISTENING) {
+            throw ScifException.of(call, Errno.EOPNOTSUPP, "endpoint is LISTENING; a listener cannot connect");
+        }
+        if (state == EndpointState.CONNECTED || state == EndpointState.CONNECTING) {
+            throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state);
+        }
+        if (state == EndpointState.DISCONNECTED) {
+            throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and cannot be"
+                + " reused; close it and open a new one");
+        }
+        if (!node.isInFabric(dst.node())) {
+            throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not in the fabric; its nodes are "
+                + node.options().nodes().keySet());
+        }
+        if (state == EndpointState.UNBOUND) {
+            int p = node.ports().holdAny();
+            if (p < 0) {
+                throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+            }
+            port = p;
+            holdsPort = true;
+            state = EndpointState.BOUND;
+        }
+        target = dst;
+        if (dst.port() == 0) {
+            answer(-Errno.ECONNREFUSED.number(), "nobody listens on port 0");
+            return 0;
+        }
+        // A fresh wire id per attempt: a late answer to an abandoned attempt finds nobody.
+        node.dropWireId(wireId);
+        wireId = node.newWireId(this);
+        connectResult = 0;
+        state = EndpointState.CONNECTING;
+        long id = wireId;
+        watchdog = node.group().schedule(() -> onWatchdog(id), node.options().timeoutMillis(), TimeUnit.MILLISECONDS);
+        return wireId;
+    }
+
+    /** Collects the answer. Caller holds the monitor. */
+    private int finishConnect(String call) throws ScifException {
+        int r = connectResult;
+        asyncPending = false;
+        connectResult = 0;
+        if (r == ACCEPTED) {
+            return port;
+        }
+        Errno e = Errno.ofNumber(-r);
+        throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, refusal + "; the endpoint stays bound to port "
+            + port + " and may retry");
+    }
+
+    /** The request ends unanswered: back to BOUND, keeping the port. Caller holds the monitor. */
+    private void answer(int result, String why) {
+        if (watchdog != null) {
+            watchdog.cancel(false);
+            watchdog = null;
+        }
+        if (result != ACCEPTED) {
+            state = EndpointState.BOUND;
+        }
+        connectResult = result;
+        refusal = why;
+        changed();
+    }
+
+    /** Gives up a request in flight, telling the listener. Caller holds the monitor. */
+    private void withdraw() {
+        node.links().send(target.node(), Wire.connectCancel(node.alloc(), wireId, target.port()));
+        answer(-Errno.ECONNREFUSED.number(), "withdrawn");
+        connectResult = 0;
+        asyncPending = false;
+    }
+
+    private synchronized void onWatchdog(long id) {
+        if (state == EndpointState.CONNECTING && wireId == id && connectResult == 0) {
+            watchdog = null;
+            node.links().send(target.node(), Wire.connectCancel(node.alloc(), wireId, target.port()));
+            answer(-Errno.ECONNREFUSED.number(), "not accepted within " + node.options().timeoutMillis()
+                + " ms (the watchdog period, option timeout=)");
+        }
+    }
+
+    /** CONNECT_ACK: @return false when this endpoint no longer waits for it */
+    synchronized boolean onAccepted(Link link, long acceptor, int ring) {
+        if (closed || state != EndpointState.CONNECTING || link.peerNode != target.node()) {
+            return false;
+        }
+        this.peer = target;
+        this.peerWireId = acceptor;
+        this.peerIncarnation = link.peerIncarnation;
+        this.ring = ring;
+        this.credit = ring - 1;
+        state = EndpointState.CONNECTED;
+        answer(ACCEPTED, null);
+        return true;
+    }
+
+    /** CONNECT_NAK from {@code from}. */
+    synchronized void onRefused(int from, int errno) {
+        if (!closed && state == EndpointState.CONNECTING && from == target.node()) {
+            answer(-errno, errno == Errno.ECONNREFUSED.number() ? "nobody listens on " + target
+                + ", its backlog is full, or the listener closed" : "refused by node " + from);
+        }
+    }
+
+    @Override
+    public Endpoint accept(int flags) throws ScifException {
+        String call = "accept(flags=" + flags + ")";
+        ConnectRequest r;
+        int ring;
+        synchronized (this) {
+            checkOpen(call);
+            if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
+                throw ScifException.of(call, Errno.EINVAL, "flags may only hold ACCEPT_SYNC (1)");
+            }
+            while (true) {
+                if (closed) {
+                    throw ScifException.of(call, Errno.EINTR, "the listener was closed while accept waited");
+                }
+                if (state != EndpointState.LISTENING) {
+                    throw ScifException.of(call, Errno.EINVAL, "endpoint is " + state + "; expected LISTENING");
+                }
+                r = queue.poll();
+                if (r != null) {
+                    break;
+                }
+                if ((flags & Scif.ACCEPT_SYNC) == 0) {
+                    throw ScifException.of(call, Errno.EAGAIN, "no connection request is queued");
+                }
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw ScifException.of(call, Errno.EINTR, "interrupted while waiting for a request");
+                }
+            }
+            node.ports().share(port); // accepted endpoints share the listener's port
+            ring = Math.min(r.ring(), node.options().ringBytes());
+            changed();
+        }
+        TcpEndpoint e = new TcpEndpoint(node, port, r, ring);
+        node.adopt(e);
+        node.links().send(r.node(), Wire.connectAck(node.alloc(), r.connector(), e.wireId(), ring));
+        return e;
+    }
+
+    /** A request for this listener. @return 0 when queued, else the errno to refuse it with */
+    synchronized int offer(ConnectRequest r) {
+        if (closed || state != EndpointState.LISTENING) {
+            return Errno.ECONNREFUSED.number();
+        }
+        if (queue.size() >= backlog) {
+            return Errno.ECONNREFUSED.number();
+        }
+        queue.add(r);
+        changed();
+        return 0;
+    }
+
+    /** CONNECT_CANCEL: the connector gave up; its request leaves the queue. */
+    synchronized void onCancel(int from, long connector) {
+        if (queue.removeIf(r -> r.node() == from && r.connector() == connector)) {
+            changed();
+        }
+    }
+
+    private synchronized long wireId() {
+        return wireId;
+    }
+
+    @Override
+    public synchronized PortId localPort() {
+        return new PortId(node.selfId(), port);
+    }
+
+    @Override
+    public synchronized PortId peerPort() {
+        return peer;
+    }
+
+    // ---------------------------------------------------------------- messages
+
+    @Override
+    public int send(ByteBuffer src, int flags) throws ScifException {
+        if (src == null) {
+            throw ScifException.of("send(src=null, flags=" + flags + ")", Errno.EFAULT, "src is null");
+        }
+        if (isClosed()) {
+            throw ScifException.of(sendCall(src, flags), Errno.EBADF, "the endpoint is closed");
+        }
+        if (!src.hasRemaining()) {
+            return 0;
+        }
+        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
+            throw ScifException.of(sendCall(src, flags), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
+        }
+        boolean block = (flags & Scif.SEND_BLOCK) != 0;
+        lockInterruptibly(sendLock, src, flags, true);
+        try {
+            int total = 0;
+            while (src.hasRemaining()) {
+                int n;
+                long dst;
+                int to;
+                synchronized (this) {
+                    while (!closed && state == EndpointState.CONNECTED && credit == 0 && block) {
+                        try {
+                            wait();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            if (total > 0) {
+                                return total;
+                            }
+                            throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
+                        }
+                    }
+                    if (closed || state != EndpointState.CONNECTED) {
+                        if (total > 0) {
+                            return total;
+                        }
+                        throw notConnected(sendCall(src, flags));
+                    }
+                    n = Math.min(Math.min(credit, src.remaining()), Wire.MAX_DATA);
+                    if (n == 0) {
+                        return total; // non-blocking and the window is full
+                    }
+                    credit -= n;
+                    dst = peerWireId;
+                    to = peer.node();
+                }
+                ByteBuf f = Wire.dataHeader(node.alloc(), dst, n);
+                int limit = src.limit();
+                src.limit(src.position() + n);
+                f.writeBytes(src);
+                src.limit(limit);
+                node.links().send(to, f);
+                total += n;
+            }
+            return total;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public int recv(ByteBuffer dst, int flags) throws ScifException {
+        if (dst == null) {
+            throw ScifException.of("recv(dst=null, flags=" + flags + ")", Errno.EFAULT, "dst is null");
+        }
+        if (isClosed()) {
+            throw ScifException.of(recvCall(dst, flags), Errno.EBADF, "the endpoint is closed");
+        }
+        if (dst.isReadOnly()) {
+            throw ScifException.of(recvCall(dst, flags), Errno.EFAULT, "dst is a read-only buffer");
+        }
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
+            throw ScifException.of(recvCall(dst, flags), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
+        }
+        boolean block = (flags & Scif.RECV_BLOCK) != 0;
+        lockInterruptibly(recvLock, dst, flags, false);
+        try {
+            int total = 0;
+            int give;
+            long to;
+            int toNode;
+            synchronized (this) {
+                while (true) {
+                    if (closed) {
+                        if (total > 0) {
+                            break;
+                        }
+                        throw notConnected(recvCall(dst, flags));
+                    }
+                    total += drain(dst);
+                    if (!dst.hasRemaining()) {
+                        break;
+                    }
+                    if (state != EndpointState.CONNECTED) {
+                        if (total > 0) {
+                            break;
+                        }
+                        throw notConnected(recvCall(dst, flags));
+                    }
+                    if (!block) {
+                        break;
+                    }
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        if (total > 0) {
+                            break;
+                        }
+                        throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
+                    }
+                }
+                give = creditToReturn();
+                to = peerWireId;
+                toNode = peer == null ? -1 : peer.node();
+            }
+            if (give > 0) {
+                node.links().send(toNode, Wire.credit(node.alloc(), to, give));
+            }
+            return total;
+        } finally {
+            recvLock.unlock();
+        }
+    }
+
+    /** Copies queued bytes into {@code dst}. Caller holds the monitor. @return how many */
+    private int drain(ByteBuffer dst) {
+        int total = 0;
+        while (dst.hasRemaining() && !received.isEmpty()) {
+            ByteBuf b = received.peek();
+            int n = Math.min(b.readableBytes(), dst.remaining());
+            int limit = dst.limit();
+            dst.limit(dst.position() + n);
+            b.readBytes(dst);
+            dst.limit(limit);
+            if (!b.isReadable()) {
+                received.poll().release();
+            }
+            total += n;
+        }
+        queued -= total;
+        uncredited += total;
+        if (total > 0) {
+            changed();
+        }
+        return total;
+    }
+
+    /**
+     * How much credit to give back now. Small amounts are saved up, unless the sender may be
+     * short of window (more than half of it is outstanding), so that it never waits on credit
+     * the receiver is keeping. Caller holds the monitor.
+     */
+    private int creditToReturn() {
+        if (state != EndpointState.CONNECTED || uncredited == 0) {
+            return 0;
+        }
+        if (uncredited >= ring / 4 || queued + uncredited >= ring / 2) {
+            int give = uncredited;
+            uncredited = 0;
+            return give;
+        }
+        return 0;
+    }
+
+    /** DATA from the peer. @return what is wrong with it, or null */
+    String onData(Link link, ByteBuf payload) {
+        synchronized (this) {
+            if (closed || state != EndpointState.CONNECTED || !fromPeer(link)) {
+                return null; // the connection ended while the frame was on its way: drop it
+            }
+            int n = payload.readableBytes();
+            if (queued + uncredited + n > ring - 1) {
+                return "DATA beyond the window: " + (queued + uncredited + n) + " bytes outstanding, window "
+                    + (ring - 1);
+            }
+            received.add(payload.retainedSlice());
+            queued += n;
+            changed();
+            return null;
+        }
+    }
+
+    /** CREDIT from the peer. @return what is wrong with it, or null */
+    synchronized String onCredit(Link link, int bytes) {
+        if (closed || state != EndpointState.CONNECTED || !fromPeer(link)) {
+            return null;
+        }
+        if (bytes <= 0 || (long) credit + bytes > ring - 1) {
+            return "CREDIT of " + bytes + " bytes with " + credit + " of " + (ring - 1) + " available";
+        }
+        credit += bytes;
+        changed();
+        return null;
+    }
+
+    /** DISCONNECT: the peer closed. The endpoint gives up its port at once (LNX rule). */
+    void onDisconnect(Link link) {
+        long ack;
+        synchronized (this) {
+            if (state != EndpointState.CONNECTED || !fromPeer(link)) {
+                return;
+            }
+            disconnected();
+            ack = peerWireId;
+        }
+        node.links().send(link.peerNode, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT_ACK, ack));
+    }
+
+    synchronized void onDisconnectAck(Link link) {
+        if (peer != null && link.peerNode == peer.node()) {
+            disconnectAcked = true;
+            changed();
+        }
+    }
+
+    /** Node {@code lost} is gone: connections with it end, requests to or from it fail. */
+    synchronized void onPeerLost(int lost, String reason) {
+        if (state == EndpointState.CONNECTED && peer.node() == lost) {
+            disconnected();
+        } else if (state == EndpointState.CONNECTING && target.node() == lost && connectResult == 0) {
+            answer(-Errno.ENODEV.number(), "node " + lost + " is not online (" + reason + ")");
+        } else if (state == EndpointState.LISTENING && queue.removeIf(r -> r.node() == lost)) {
+            changed();
+        } else if (closed && peer != null && peer.node() == lost) {
+            disconnectAcked = true;
+            changed();
+        }
+    }
+
+    private boolean fromPeer(Link link) {
+        return link.peerNode == peer.node() && link.peerIncarnation == peerIncarnation;
+    }
+
+    /** CONNECTED to DISCONNECTED. Caller holds the monitor. */
+    private void disconnected() {
+        state = EndpointState.DISCONNECTED;
+        releasePort();
+        changed();
+    }
+
+    private void releasePort() {
+        if (holdsPort) {
+            holdsPort = false;
+            node.ports().release(port);
+        }
+    }
+
+    private void lockInterruptibly(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+        try {
+            lock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ScifException.of(send ? sendCall(b, flags) : recvCall(b, flags), Errno.EINTR,
+                "interrupted while waiting for another " + (send ? "send" : "recv") + " on this endpoint");
+        }
+    }
+
+    /** Caller holds the monitor. */
+    private ScifException notConnected(String call) {
+        if (closed) {
+            return ScifException.of(call, Errno.EINTR, "the endpoint was closed during the call");
+        }
+        if (state == EndpointState.DISCONNECTED) {
+            return ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
+        }
+        return ScifException.of(call, Errno.ENOTCONN, "endpoint is " + state + "; expected CONNECTED");
+    }
+
+    private static String sendCall(ByteBuffer b, int flags) {
+        return "send(len=" + b.remaining() + ", flags=" + flags + ")";
+    }
+
+    private static String recvCall(ByteBuffer b, int flags) {
+        return "recv(len=" + b.remaining() + ", flags=" + flags + ")";
+    }
+
+    // ---------------------------------------------------------------- registered memory and RMA
+
+    @Override
+    public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
+        String call = "register(len=" + (region == null ? -1 : region.remaining()) + ", offset=" + offset
+            + ", prot=" + prot + ", flags=" + flags + ")";
+        rma.checkRegister(call, region, offset, prot, flags);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void unregister(long offset, long length) throws ScifException {
+        String call = "unregister(offset=" + offset + ", length=" + length + ")";
+        rma.checkUnregister(call, offset, length, isClosed());
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        String call = "readFrom(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
+            + remoteOffset + ", flags=" + flags + ")";
+        checkOpen(call);
+        rma.checkTransfer(call, length, flags);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        String call = "writeTo(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
+            + remoteOffset + ", flags=" + flags + ")";
+        checkOpen(call);
+        rma.checkTransfer(call, length, flags);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
+        String call = "vreadFrom(len=" + (dst == null ? -1 : dst.remaining()) + ", remoteOffset=" + remoteOffset
+            + ", flags=" + flags + ")";
+        checkOpen(call);
+        if (dst == null || dst.isReadOnly()) {
+            throw ScifException.of(call, Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
+        }
+        rma.checkTransfer(call, dst.remaining(), flags);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
+        String call = "vwriteTo(len=" + (src == null ? -1 : src.remaining()) + ", remoteOffset=" + remoteOffset
+            + ", flags=" + flags + ")";
+        checkOpen(call);
+        if (src == null) {
+            throw ScifException.of(call, Errno.EFAULT, "src is null");
+        }
+        rma.checkTransfer(call, src.remaining(), flags);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public int fenceMark(int flags) throws ScifException {
+        String call = "fenceMark(flags=" + flags + ")";
+        checkOpen(call);
+        if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
+            throw ScifException.of(call, Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or FENCE_INIT_PEER");
+        }
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void fenceWait(int mark) throws ScifException {
+        String call = "fenceWait(mark=" + mark + ")";
+        checkOpen(call);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
+        throws ScifException {
+        String call = "fenceSignal(localOffset=" + localOffset + ", remoteOffset=" + remoteOffset + ", flags="
+            + flags + ")";
+        checkOpen(call);
+        rma.checkSignal(call, localOffset, remoteOffset, flags);
+        verifyConnected(call);
+        throw rma.unsupported(call);
+    }
+
+    @Override
+    public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
+        String call = "mmap(remoteOffset=" + remoteOffset + ", length=" + length + ", prot=" + prot + ")";
+        checkOpen(call);
+        rma.checkMmap(call, remoteOffset, length, prot);
+        verifyConnected(call);
+        throw ScifException.of(call, Errno.EOPNOTSUPP, "the tcp transport cannot map a peer's memory"
+            + " (no shared memory between hosts); use readFrom/writeTo");
+    }
+
+    private synchronized void verifyConnected(String call) throws ScifException {
+        checkOpen(call);
+        if (state == EndpointState.DISCONNECTED) {
+            throw ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
+        }
+        if (state != EndpointState.CONNECTED) {
+            throw ScifException.of(call, Errno.ENOTCONN, "endpoint is " + state + "; expected CONNECTED");
+        }
+    }
+
+    // ---------------------------------------------------------------- poll and close
+
+    @Override
+    public Poller poller() {
+        return TcpPoller.INSTANCE;
+    }
+
+    /**
+     * The events of this endpoint now, as {@code scif_poll} reports them (SPEC §11, LNX).
+     *
+     * @param events events asked for
+     * @return revents, masked with {@code events | POLLERR | POLLHUP | POLLNVAL}
+     */
+    synchronized int pollEvents(int events) {
+        if (closed) {
+            return Scif.POLLNVAL;
+        }
+        int r;
+        switch (state) {
+            case LISTENING:
+                r = queue.isEmpty() ? 0 : Scif.POLLIN;
+                break;
+            case CONNECTED:
+                r = (queued > 0 ? Scif.POLLIN : 0) | (credit > 0 ? Scif.POLLOUT : 0);
+                break;
+            case DISCONNECTED:
+                r = Scif.POLLHUP | (queued > 0 ? Scif.POLLIN : 0) | (asyncPending ? Scif.POLLOUT : 0);
+                break;
+            case CONNECTING:
+            case BOUND:
+                r = asyncPending ? (connectResult != 0 ? Scif.POLLOUT : 0) : Scif.POLLERR;
+                break;
+            default:
+                r = Scif.POLLERR;
+        }
+        return r & (events | Scif.POLLERR | Scif.POLLHUP | Scif.POLLNVAL);
+    }
+
+    @Override
+    public void close() {
+        close(true);
+    }
+
+    /** Closes as the node detaches: no wait for acknowledgements, the node's BYE covers them. */
+    void closeForDetach() {
+        close(false);
+    }
+
+    private void close(boolean awaitAck) {
+        Runnable notify = null;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            EndpointState before = state;
+            state = EndpointState.CLOSED;
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
+            switch (before) {
+                case LISTENING:
+                    node.ports().unlisten(port, this);
+                    ConnectRequest[] refused = queue.toArray(new ConnectRequest[0]);
+                    queue.clear();
+                    notify = () -> {
+                        for (ConnectRequest r : refused) {
+                            node.links().send(r.node(), Wire.connectNak(node.alloc(), r.connector(),
+                                Errno.ECONNREFUSED.number()));
+                        }
+                    };
+                    break;
+                case CONNECTING:
+                    PortId t = target;
+                    long id = wireId;
+                    notify = () -> node.links().send(t.node(), Wire.connectCancel(node.alloc(), id, t.port()));
+                    break;
+                case CONNECTED:
+                    int to = peer.node();
+                    long dst = peerWireId;
+                    notify = () -> node.links().send(to, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT, dst));
+                    break;
+                default:
+                    awaitAck = false;
+            }
+            if (before != EndpointState.CONNECTED) {
+                awaitAck = false;
+            }
+            releasePort();
+            for (Iterator<ByteBuf> i = received.iterator(); i.hasNext(); ) {
+                i.next().release();
+                i.remove();
+            }
+            queued = 0;
+            changed();
+        }
+        if (notify != null) {
+            notify.run();
+        }
+        if (awaitAck) {
+            awaitDisconnectAck();
+        }
+        synchronized (this) {
+            node.dropWireId(wireId);
+        }
+        node.forget(this);
+    }
+
+    /** SCIF's close waits, bounded by the watchdog, for the peer to acknowledge the disconnect. */
+    private synchronized void awaitDisconnectAck() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(node.options().timeoutMillis());
+        boolean interrupted = false;
+        while (!disconnectAcked) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                interrupted = true;
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen(String call) throws ScifException {
+        if (isClosed()) {
+            throw ScifException.of(call, Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
+    /** Wakes this endpoint's waiters and every poll. Caller holds the monitor. */
+    private void changed() {
+        notifyAll();
+        TcpPoller.INSTANCE.signal();
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "TcpEndpoint[node " + node.selfId() + " port " + port + " " + state
+            + (peer == null ? "" : " peer " + peer) + "]";
+    }
+}

@@ -1,0 +1,232 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.NodeIds;
+import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
+import org.scif4j.ScifNode;
+import org.scif4j.tcp.TcpOptions;
+
+/**
+ * This process attached as one node of a tcp fabric: listens on the node's address, owns the
+ * node's ports, endpoints and links, and closes them all on close.
+ */
+public final class TcpNode implements ScifNode {
+    private static final long PAGE = 4096;
+
+    private final TcpOptions options;
+    private final long incarnation = new SecureRandom().nextLong();
+    private final EventLoopGroup group;
+    private final Links links;
+    private final PortTable ports = new PortTable();
+    private final FrameDispatcher dispatcher = new FrameDispatcher(this);
+    private final Map<Long, TcpEndpoint> endpoints = new ConcurrentHashMap<>();
+    private final Set<TcpEndpoint> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong nextWireId = new AtomicLong();
+    private volatile boolean closed;
+
+    private TcpNode(TcpOptions options) {
+        this.options = options;
+        this.group = new NioEventLoopGroup(1, new DefaultThreadFactory("scif4j-tcp-node" + options.node(), true));
+        this.links = new Links(this, options, group);
+    }
+
+    /**
+     * Attaches as the node {@code options} name: binds its address and starts serving links.
+     *
+     * @param options the URI's options
+     * @param call    the attach call, for messages
+     * @return the node
+     * @throws ScifException EADDRINUSE when the node's address is taken (the node is already
+     *                       attached, or another program listens there), EINTR if interrupted
+     */
+    public static TcpNode attach(TcpOptions options, String call) throws ScifException {
+        TcpNode n = new TcpNode(options);
+        try {
+            n.links.listen();
+            return n;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            n.close();
+            throw ScifException.of(call, Errno.EINTR, "interrupted while binding " + options.selfAddress());
+        } catch (Exception e) {
+            n.close();
+            throw new ScifException(Errno.EADDRINUSE, call + ": EADDRINUSE, cannot listen on "
+                + options.selfAddress() + " as node " + options.node() + " (" + e
+                + "); is the node already attached?", e);
+        }
+    }
+
+    @Override
+    public int selfId() {
+        return options.node();
+    }
+
+    /** {@inheritDoc} Self, and every other node of the fabric that a link reaches now. */
+    @Override
+    public NodeIds nodeIds() throws ScifException {
+        checkOpen("nodeIds()");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMillis());
+        for (int peer : options.nodes().keySet()) {
+            if (peer != selfId()) {
+                links.outbound(peer); // opens them all at once; the loop below waits
+            }
+        }
+        List<Integer> online = new ArrayList<>();
+        for (int peer : options.nodes().keySet()) {
+            if (peer == selfId() || links.reachable(peer, deadline)) {
+                online.add(peer);
+            }
+        }
+        return new NodeIds(selfId(), online.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    @Override
+    public Endpoint open() throws ScifException {
+        checkOpen("open()");
+        TcpEndpoint e = new TcpEndpoint(this);
+        open.add(e);
+        if (closed) { // closed concurrently: do not leak the endpoint
+            e.close();
+            checkOpen("open()");
+        }
+        return e;
+    }
+
+    @Override
+    public ScifMemory allocate(long bytes) throws ScifException {
+        String call = "allocate(bytes=" + bytes + ")";
+        checkOpen(call);
+        if (bytes <= 0) {
+            throw ScifException.of(call, Errno.EINVAL, "bytes must be positive");
+        }
+        long rounded = (bytes + PAGE - 1) & ~(PAGE - 1);
+        if (rounded > Integer.MAX_VALUE - PAGE || rounded < bytes) {
+            throw ScifException.of(call, Errno.ENOMEM, "one allocation is at most 2 GiB (one ByteBuffer)");
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect((int) (rounded + PAGE)).alignedSlice((int) PAGE);
+        return new TcpMemory(b.limit((int) rounded).slice());
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        for (TcpEndpoint e : open) {
+            e.closeForDetach();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(1000, options.timeoutMillis()));
+        links.close(deadline);
+        group.shutdownGracefully(0, options.timeoutMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+    }
+
+    // ---------------------------------------------------------------- for endpoints and frames
+
+    /**
+     * Node {@code peer} is gone (closed, crashed, unreachable): every endpoint that depends on
+     * it learns so. Runs on an event loop or in a closing thread.
+     */
+    void peerLost(int peer, String reason) {
+        for (TcpEndpoint e : open) {
+            e.onPeerLost(peer, reason);
+        }
+    }
+
+    /** A CONNECT_REQ arrived for {@code port}: queued on its listener, or refused at once. */
+    void connectRequest(ConnectRequest r, int port) {
+        TcpEndpoint l = port == 0 ? null : ports.listener(port);
+        int refusal = l == null ? Errno.ECONNREFUSED.number() : l.offer(r);
+        if (refusal != 0) {
+            links.send(r.node(), Wire.connectNak(alloc(), r.connector(), refusal));
+        }
+    }
+
+    long newWireId(TcpEndpoint e) {
+        long id = nextWireId.incrementAndGet();
+        endpoints.put(id, e);
+        return id;
+    }
+
+    void dropWireId(long id) {
+        endpoints.remove(id);
+    }
+
+    TcpEndpoint endpoint(long wireId) {
+        return endpoints.get(wireId);
+    }
+
+    TcpEndpoint listener(int port) {
+        return ports.listener(port);
+    }
+
+    void adopt(TcpEndpoint e) {
+        open.add(e);
+    }
+
+    void forget(TcpEndpoint e) {
+        open.remove(e);
+    }
+
+    boolean isInFabric(int node) {
+        return options.nodes().containsKey(node);
+    }
+
+    TcpOptions options() {
+        return options;
+    }
+
+    PortTable ports() {
+        return ports;
+    }
+
+    Links links() {
+        return links;
+    }
+
+    FrameDispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    ByteBufAllocator alloc() {
+        return PooledByteBufAllocator.DEFAULT;
+    }
+
+    long incarnation() {
+        return incarnation;
+    }
+
+    private void checkOpen(String call) throws ScifException {
+        if (closed) {
+            throw ScifException.of(call, Errno.EBADF, "the node attachment is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TcpNode[node " + selfId() + " at " + options.selfAddress() + ", " + open.size() + " endpoints"
+            + (closed ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,104 @@
+package org.scif4j.tcp.conformance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.scif4j.tests.TransportFixture;
+
+/**
+ * The tcp transport's fixture: each test gets a fabric of {@value #NODES} nodes on fresh
+ * loopback ports of 127.0.0.1, {@code tcp:0@127.0.0.1:P0,1@127.0.0.1:P1,...?node=N}; the fabric
+ * has left nothing behind when every one of those ports can be bound again.
+ */
+public final class TcpFixture extends TransportFixture {
+    /** Nodes 0..7: more than any test attaches, so that some stay offline. */
+    static final int NODES = 8;
+    private static final String HOST = "127.0.0.1";
+
+    private final int[] ports = freePorts(NODES);
+
+    @Override
+    public String transportName() {
+        return "tcp";
+    }
+
+    @Override
+    public String fabricUri(int node, String extraOptions) {
+        StringBuilder sb = new StringBuilder("tcp:");
+        for (int i = 0; i < ports.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(i).append('@').append(HOST).append(':').append(ports[i]);
+        }
+        sb.append("?node=").append(node);
+        if (extraOptions != null && !extraOptions.isEmpty()) {
+            sb.append('&').append(extraOptions);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void assertNoLeftovers() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        List<Integer> busy = busyPorts();
+        while (!busy.isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("loopback ports " + busy + " of this test's fabric are still"
+                    + " listened on after every node was closed");
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(10); // polling a condition with a deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while checking ports", e);
+            }
+            busy = busyPorts();
+        }
+    }
+
+    @Override
+    public void removeLeftovers() {
+        // Nothing to remove: a listening socket belongs to its node, which the test closed.
+    }
+
+    private List<Integer> busyPorts() {
+        List<Integer> busy = new ArrayList<>();
+        for (int p : ports) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getByName(HOST), p));
+            } catch (IOException e) {
+                busy.add(p);
+            }
+        }
+        return busy;
+    }
+
+    /** Ports the kernel hands out now on 127.0.0.1, all held at once so that they differ. */
+    private static int[] freePorts(int n) {
+        ServerSocket[] held = new ServerSocket[n];
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                held[i] = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                ports[i] = held[i].getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find free loopback ports", e);
+        } finally {
+            for (ServerSocket s : held) {
+                if (s != null) {
+                    try {
+                        s.close();
+                    } catch (IOException ignored) {
+                        // closing a probe socket cannot matter
+                    }
+                }
+            }
+        }
+    }
+}
