@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -48,9 +47,42 @@ public final class ShmFabricInspector {
      * @param queued        listener: requests waiting to be accepted
      * @param bytesSent     bytes it has sent over its connection
      * @param bytesReceived bytes its peer has sent to it
+     * @param windows       the windows of its registered address space (its side of the
+     *                      connection's window table), by offset
+     * @param dmaSubmitted  sequence number of its last DMA operation submitted (31 bits, wrapping)
+     * @param dmaCompleted  sequence number of its last DMA operation completed
      */
     public record EndpointInfo(int slot, int pid, int node, int port, String state, int peerNode,
-                               int peerPort, int queued, long bytesSent, long bytesReceived) {
+                               int peerPort, int queued, long bytesSent, long bytesReceived,
+                               List<WindowInfo> windows, int dmaSubmitted, int dmaCompleted) {
+        /** Without windows or DMA counters (an endpoint that is not connected). */
+        public EndpointInfo(int slot, int pid, int node, int port, String state, int peerNode,
+                            int peerPort, int queued, long bytesSent, long bytesReceived) {
+            this(slot, pid, node, port, state, peerNode, peerPort, queued, bytesSent, bytesReceived,
+                List.of(), 0, 0);
+        }
+    }
+
+    /**
+     * A window of an endpoint's registered address space, as its connection file's window
+     * table describes it (docs/shm-format.md).
+     *
+     * @param state      ACTIVE, or UNREGISTERED (still mapped by the peer)
+     * @param prot       {@code PROT_READ} 1 | {@code PROT_WRITE} 2
+     * @param offset     offset in the registered address space
+     * @param length     length in bytes (whole pages)
+     * @param file       the backing memory file's name, {@code mem-PID-SEQ}
+     * @param fileOffset offset of the window's first byte in that file
+     * @param rmaRefs    RMAs in flight on the window
+     * @param mapRefs    the peer's mappings of the window
+     * @param generation times the table entry was reused
+     */
+    public record WindowInfo(String state, int prot, long offset, long length, String file,
+                             long fileOffset, int rmaRefs, int mapRefs, int generation) {
+        /** @return e.g. {@code rw}, {@code r-} */
+        public String protString() {
+            return ((prot & 1) != 0 ? "r" : "-") + ((prot & 2) != 0 ? "w" : "-");
+        }
     }
 
     /**
@@ -144,37 +176,78 @@ public final class ShmFabricInspector {
             }
             int owner = b.getInt(e + E_OWNER) - 1;
             boolean connected = state == CONNECTED || state == DISCONNECTED;
-            long[] bytes = connected ? bytesMoved(fabricDir, b.getLong(e + E_CONNECTION_ID),
-                (b.getInt(e + E_FLAGS) & FLAG_ACCEPTED) == 0) : new long[2];
+            ConnectionView c = connected ? connection(fabricDir, b.getLong(e + E_CONNECTION_ID),
+                (b.getInt(e + E_FLAGS) & FLAG_ACCEPTED) == 0) : ConnectionView.NONE;
             eps.add(new EndpointInfo(s, owner >= 0 && owner < MAX_PROCESSES ? pidOf[owner] : 0,
                 b.getInt(e + E_NODE), b.getInt(e + E_PORT), stateName(state),
                 connected || state == CONNECTING ? b.getInt(e + E_PEER_NODE) : -1,
                 connected || state == CONNECTING ? b.getInt(e + E_PEER_PORT) : -1,
-                state == LISTENING ? b.getInt(e + E_QUEUE_COUNT) : 0, bytes[0], bytes[1]));
+                state == LISTENING ? b.getInt(e + E_QUEUE_COUNT) : 0, c.sent, c.received, c.windows,
+                c.dmaSubmitted, c.dmaCompleted));
         }
         return new Snapshot(fabricDir.getFileName().toString(), fabricDir, procs, eps);
     }
 
-    private static long[] bytesMoved(Path dir, long id, boolean connector) {
+    /** What one side of a connection file shows: bytes, windows, DMA counters. */
+    private record ConnectionView(long sent, long received, List<WindowInfo> windows, int dmaSubmitted,
+                                  int dmaCompleted) {
+        static final ConnectionView NONE = new ConnectionView(0, 0, List.of(), 0, 0);
+    }
+
+    /**
+     * Reads one side of a connection file with plain positional reads (no mapping, no lock).
+     *
+     * @param connector true for side 0 (the connector), false for side 1 (the acceptor)
+     */
+    private static ConnectionView connection(Path dir, long id, boolean connector) {
         if (id == 0) {
-            return new long[2];
+            return ConnectionView.NONE;
         }
         Path path = dir.resolve(ConnectionDescriptor.fileName(id));
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             ByteBuffer h = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
             ch.read(h, ConnectionDescriptor.C_RING_SIZE - 4);
             int ring = h.getInt(4);
-            if (Integer.bitCount(ring) != 1) {
-                return new long[2];
+            if (Integer.bitCount(ring) != 1 || ch.size() < ConnectionDescriptor.fileSize(ring)) {
+                return ConnectionView.NONE;
             }
             long r0 = readLong(ch, ConnectionDescriptor.ringHeader(0, ring) + ConnectionDescriptor.R_TAIL);
             long r1 = readLong(ch, ConnectionDescriptor.ringHeader(1, ring) + ConnectionDescriptor.R_TAIL);
-            return connector ? new long[] {r0, r1} : new long[] {r1, r0};
-        } catch (NoSuchFileException e) {
-            return new long[2];
-        } catch (IOException e) {
-            return new long[2];
+            int side = connector ? 0 : 1;
+            long area = ConnectionDescriptor.side(side);
+            int submitted = (int) readLong(ch, area + ConnectionDescriptor.S_DMA_SUBMITTED);
+            int completed = (int) readLong(ch, area + ConnectionDescriptor.S_DMA_COMPLETED);
+            List<WindowInfo> windows = windows(ch, ConnectionDescriptor.windowTable(side, ring));
+            return connector ? new ConnectionView(r0, r1, windows, submitted, completed)
+                : new ConnectionView(r1, r0, windows, submitted, completed);
+        } catch (IOException e) { // gone (NoSuchFileException) or unreadable: nothing to show
+            return ConnectionView.NONE;
         }
+    }
+
+    private static List<WindowInfo> windows(FileChannel ch, long table) throws IOException {
+        int bytes = ConnectionDescriptor.MAX_WINDOWS * ConnectionDescriptor.WINDOW_ENTRY;
+        ByteBuffer t = ByteBuffer.allocate(bytes).order(ByteOrder.nativeOrder());
+        while (t.hasRemaining() && ch.read(t, table + t.position()) > 0) {
+            // read the whole table
+        }
+        List<WindowInfo> windows = new ArrayList<>();
+        for (int w = 0; w < ConnectionDescriptor.MAX_WINDOWS; w++) {
+            int at = w * ConnectionDescriptor.WINDOW_ENTRY;
+            int state = t.getInt(at + ConnectionDescriptor.W_STATE);
+            if (state != ConnectionDescriptor.WINDOW_ACTIVE && state != ConnectionDescriptor.WINDOW_UNREGISTERED) {
+                continue;
+            }
+            windows.add(new WindowInfo(state == ConnectionDescriptor.WINDOW_ACTIVE ? "ACTIVE" : "UNREGISTERED",
+                t.getInt(at + ConnectionDescriptor.W_PROT), t.getLong(at + ConnectionDescriptor.W_OFFSET),
+                t.getLong(at + ConnectionDescriptor.W_LENGTH),
+                "mem-" + t.getInt(at + ConnectionDescriptor.W_FILE_PID) + "-"
+                    + Integer.toUnsignedString(t.getInt(at + ConnectionDescriptor.W_FILE_SEQ)),
+                t.getLong(at + ConnectionDescriptor.W_FILE_OFFSET), t.getInt(at + ConnectionDescriptor.W_RMA_REFS),
+                t.getInt(at + ConnectionDescriptor.W_MAP_REFS), t.getInt(at + ConnectionDescriptor.W_GEN)));
+        }
+        windows.sort(java.util.Comparator.comparingLong(WindowInfo::offset));
+        return windows;
     }
 
     private static long readLong(FileChannel ch, long pos) throws IOException {

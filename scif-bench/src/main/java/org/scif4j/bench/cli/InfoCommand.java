@@ -13,6 +13,7 @@ import org.scif4j.shm.ShmFabricInspector;
 import org.scif4j.shm.ShmFabricInspector.EndpointInfo;
 import org.scif4j.shm.ShmFabricInspector.ProcessInfo;
 import org.scif4j.shm.ShmFabricInspector.Snapshot;
+import org.scif4j.shm.ShmFabricInspector.WindowInfo;
 import org.scif4j.shm.ShmOptions;
 import org.scif4j.shm.ShmTransport;
 import org.scif4j.spi.ScifTransport;
@@ -29,7 +30,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Shows the transports, whether each can run here (and why not), and the shm"
-        + " fabrics on this host: their nodes, processes and endpoints (port, state, peer, bytes).")
+        + " fabrics on this host: their nodes, processes and endpoints (port, state, peer, bytes,"
+        + " DMA operations) and each endpoint's registered windows (offset, length, prot, backing"
+        + " file, RMA and map references). Read-only: plain file reads, no mapping, no lock.")
 public final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -40,8 +43,30 @@ public final class InfoCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "NAME", description = "fabrics to show (default: all)")
     List<String> names;
 
+    @Option(names = "--watch", paramLabel = "SECONDS",
+        description = "Show the view again every SECONDS until interrupted (Ctrl-C).")
+    Double watch;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
+        if (watch == null) {
+            return once();
+        }
+        if (!(watch > 0)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "--watch must be a positive number of seconds, not " + watch);
+        }
+        while (true) {
+            PrintWriter out = spec.commandLine().getOut();
+            out.print("\033[H\033[2J"); // clear the terminal, as watch(1) does
+            out.println("scif info, every " + watch + " s (Ctrl-C to stop); " + java.time.LocalTime.now()
+                .withNano(0));
+            once();
+            Thread.sleep((long) (watch * 1000));
+        }
+    }
+
+    private int once() {
         PrintWriter out = spec.commandLine().getOut();
         transports(out);
         List<String> fabrics;
@@ -86,13 +111,22 @@ public final class InfoCommand implements Callable<Integer> {
         }
         for (int node : nodesWithEndpoints(s)) {
             out.printf("  node %d%n", node);
-            out.printf("    %-6s %-13s %-9s %-8s %14s %14s%n", "port", "state", "peer", "pid", "bytes sent", "bytes recv");
+            out.printf("    %-6s %-13s %-9s %-8s %14s %14s %9s%n", "port", "state", "peer", "pid", "bytes sent",
+                "bytes recv", "dma ops");
             for (EndpointInfo e : s.endpoints()) {
                 if (e.node() == node) {
                     String peer = e.peerNode() < 0 ? "-" : e.peerNode() + ":" + e.peerPort();
                     String state = e.state() + (e.queued() > 0 ? " (" + e.queued() + " queued)" : "");
-                    out.printf("    %-6d %-13s %-9s %-8d %,14d %,14d%n", e.port(), state, peer, e.pid(),
-                        e.bytesSent(), e.bytesReceived());
+                    int inFlight = e.dmaSubmitted() - e.dmaCompleted();
+                    out.printf("    %-6d %-13s %-9s %-8d %,14d %,14d %,9d%s%n", e.port(), state, peer, e.pid(),
+                        e.bytesSent(), e.bytesReceived(), e.dmaCompleted(),
+                        inFlight > 0 ? " (" + inFlight + " in flight)" : "");
+                    for (WindowInfo w : e.windows()) {
+                        out.printf("      window [%#x, %#x) %,d B %s %s%s at %#x, rma refs %d, map refs %d%n",
+                            w.offset(), w.offset() + w.length(), w.length(), w.protString(),
+                            w.state().equals("ACTIVE") ? "" : w.state() + " ", w.file(), w.fileOffset(),
+                            w.rmaRefs(), w.mapRefs());
+                    }
                 }
             }
         }

@@ -5,15 +5,28 @@ import org.scif4j.bench.Main;
 import org.scif4j.bench.pingpong.PingPongConfig;
 import org.scif4j.bench.pingpong.PingPongPeer;
 import org.scif4j.bench.process.ParentWatch;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code scif pingpong-peer}: node 1 of {@code scif pingpong}, started by it; hidden. */
+/**
+ * {@code scif pingpong-peer}: node 1 of {@code scif pingpong} and {@code scif bench}, started
+ * by them; hidden.
+ */
 @Command(name = "pingpong-peer", hidden = true,
-    description = "Node 1 of scif pingpong; started by scif pingpong, not by hand.")
+    description = "Node 1 of scif pingpong and scif bench; started by them, not by hand.")
 public final class PingPongPeerCommand implements Callable<Integer> {
-    @Option(names = "--fabric-name", required = true, paramLabel = "NAME")
-    String fabricName;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Fabric fabric;
+
+    /** Either an shm fabric's name (pingpong) or a whole fabric URI (bench). */
+    static final class Fabric {
+        @Option(names = "--fabric-name", required = true, paramLabel = "NAME")
+        String fabricName;
+
+        @Option(names = "--fabric", required = true, paramLabel = "URI")
+        String fabricUri;
+    }
 
     @Option(names = "--wait", paramLabel = "MODE", defaultValue = "adaptive",
         converter = WaitMode.Converter.class)
@@ -28,8 +41,9 @@ public final class PingPongPeerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ParentWatch.exitWhenOrphaned();
-        String uri = PingPongConfig.fabricUri(fabricName, 1, wait.uriValue(),
-            ring == null ? 0 : ring.intValue());
+        String uri = fabric.fabricUri != null ? fabric.fabricUri
+            : PingPongConfig.fabricUri(fabric.fabricName, 1, wait.uriValue(),
+                ring == null ? 0 : ring.intValue());
         new PingPongPeer(uri, port).run(System.out);
         return Main.OK;
     }

@@ -15,6 +15,7 @@ import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 import org.scif4j.bench.Main;
 import org.scif4j.bench.baseline.MemcpyBaseline;
+import org.scif4j.bench.baseline.TwoThreadCopy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -70,7 +71,7 @@ public final class RmaCommand implements Callable<Integer> {
                         rc, rd, wd / copy, wc / copy);
                     out.flush();
                 }
-                out.printf(Locale.ROOT, "two-thread copy of 64 MiB halves: %.2f GB/s%n", twoThreadCopy(64 << 20));
+                out.printf(Locale.ROOT, "two-thread copy of 64 MiB halves: %.2f GB/s%n", TwoThreadCopy.gigabytesPerSecond(64 << 20, 4, 5));
                 ep.unregister(lo, max);
                 pair[0].unregister(ro, max);
                 registerCost(out, ep, card);
@@ -124,27 +125,6 @@ public final class RmaCommand implements Callable<Integer> {
         if ((flags & Scif.RMA_USECPU) == 0) {
             ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
         }
-    }
-
-    /** Two threads each copying half of a buffer, the yardstick of a split DMA. */
-    private static double twoThreadCopy(int size) throws InterruptedException {
-        ByteBuffer src = ByteBuffer.allocateDirect(size);
-        ByteBuffer dst = ByteBuffer.allocateDirect(size);
-        double[] gbs = new double[5];
-        for (int r = -1; r < gbs.length; r++) {
-            long t = System.nanoTime();
-            Thread a = new Thread(() -> dst.duplicate().put(0, src, 0, size / 2));
-            Thread b = new Thread(() -> dst.duplicate().put(size / 2, src, size / 2, size / 2));
-            a.start();
-            b.start();
-            a.join();
-            b.join();
-            if (r >= 0) {
-                gbs[r] = (double) size / (System.nanoTime() - t);
-            }
-        }
-        Arrays.sort(gbs);
-        return gbs[gbs.length / 2];
     }
 
     private static void registerCost(PrintWriter out, Endpoint ep, ScifNode node) throws ScifException {

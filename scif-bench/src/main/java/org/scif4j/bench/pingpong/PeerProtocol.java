@@ -6,20 +6,36 @@ import java.nio.ByteBuffer;
  * The commands node 0 sends its peer over the benchmark's SCIF connection. Each is
  * {@value #COMMAND_BYTES} bytes: an op, a message size and a count (longs, native order).
  */
-final class PeerProtocol {
+public final class PeerProtocol {
     /** Size of a command. */
-    static final int COMMAND_BYTES = 24;
+    public static final int COMMAND_BYTES = 24;
     /** Close the connection and exit. */
-    static final long OP_BYE = 0;
+    public static final long OP_BYE = 0;
     /** Echo {@code count} messages of {@code size} bytes, one at a time. */
-    static final long OP_ECHO = 1;
+    public static final long OP_ECHO = 1;
     /** Send {@code count} messages of {@code size} bytes back to back. */
-    static final long OP_STREAM = 2;
+    public static final long OP_STREAM = 2;
+    /**
+     * Allocate {@code size} bytes ({@code ScifNode.allocate}), register them readable and
+     * writable at an offset of the peer's choosing, and answer with that offset (8 bytes); the
+     * window lives until {@link #OP_BYE}. {@code count} is ignored.
+     */
+    public static final long OP_WINDOW = 3;
+    /** Size of the answer to {@link #OP_WINDOW}. */
+    public static final int OFFSET_BYTES = 8;
 
     private PeerProtocol() {
     }
 
-    static void put(ByteBuffer command, long op, long size, long count) {
+    /**
+     * Writes a command.
+     *
+     * @param command a buffer of at least {@value #COMMAND_BYTES} bytes, native order
+     * @param op      the op
+     * @param size    message or window size
+     * @param count   how many messages
+     */
+    public static void put(ByteBuffer command, long op, long size, long count) {
         command.clear();
         command.putLong(0, op).putLong(8, size).putLong(16, count);
     }

@@ -3,15 +3,18 @@ package org.scif4j.bench.pingpong;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import org.scif4j.Endpoint;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 import org.scif4j.bench.process.ChildJvm;
 
 /**
- * Node 1 of {@code scif pingpong}: attaches, says {@code READY}, connects to node 0's port and
+ * Node 1 of {@code scif pingpong} and {@code scif bench}: attaches, says {@code READY}, connects to node 0's port and
  * carries out its commands ({@link PeerProtocol}) until told to stop.
  */
 public final class PingPongPeer {
@@ -38,11 +41,23 @@ public final class PingPongPeer {
             ready.println(ChildJvm.READY);
             ready.flush();
             ep.connect(new PortId(0, port));
-            serve(ep);
+            serve(node, ep);
         }
     }
 
-    private static void serve(Endpoint ep) throws ScifException {
+    private static void serve(ScifNode node, Endpoint ep) throws ScifException {
+        List<ScifMemory> windows = new ArrayList<>();
+        try {
+            serve(node, ep, windows);
+        } finally {
+            for (ScifMemory m : windows) {
+                m.close();
+            }
+        }
+    }
+
+    private static void serve(ScifNode node, Endpoint ep, List<ScifMemory> windows)
+        throws ScifException {
         ByteBuffer command = ByteBuffer.allocateDirect(PeerProtocol.COMMAND_BYTES)
             .order(ByteOrder.nativeOrder());
         ByteBuffer message = ByteBuffer.allocateDirect(1);
@@ -55,6 +70,10 @@ public final class PingPongPeer {
             if (op == PeerProtocol.OP_BYE) {
                 return;
             }
+            if (op == PeerProtocol.OP_WINDOW) {
+                window(node, ep, command.getLong(8), windows);
+                continue;
+            }
             if (message.capacity() != size) {
                 message = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
             }
@@ -66,6 +85,17 @@ public final class PingPongPeer {
                 throw new IllegalStateException("unknown command op " + op + " from node 0");
             }
         }
+    }
+
+    private static void window(ScifNode node, Endpoint ep, long size, List<ScifMemory> windows)
+        throws ScifException {
+        ScifMemory m = node.allocate(size);
+        windows.add(m);
+        long offset = ep.register(m.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+        ByteBuffer answer = ByteBuffer.allocateDirect(PeerProtocol.OFFSET_BYTES)
+            .order(ByteOrder.nativeOrder());
+        answer.putLong(0, offset);
+        ep.send(answer, Scif.SEND_BLOCK);
     }
 
     private static void echo(Endpoint ep, ByteBuffer message, long count) throws ScifException {

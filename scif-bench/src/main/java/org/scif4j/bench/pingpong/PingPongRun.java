@@ -63,8 +63,11 @@ public final class PingPongRun {
     /**
      * Files under /dev/shm whose name mentions the fabric (the transport's) or this process's
      * raw baseline: after a clean run there are none.
+     *
+     * @param fabricName a name, or part of one
+     * @return the paths found
      */
-    static List<String> leftBehind(String fabricName) {
+    public static List<String> leftBehind(String fabricName) {
         String raw = "scif4j-bench-raw-" + ProcessHandle.current().pid() + "-";
         List<String> found = new ArrayList<>();
         try {

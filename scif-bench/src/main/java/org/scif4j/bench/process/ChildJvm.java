@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * A second JVM this process starts for a two-process benchmark: same java binary, same class
@@ -39,10 +40,12 @@ public final class ChildJvm implements AutoCloseable {
     private final String name;
     private final Process process;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private final Consumer<String> lines;
 
-    private ChildJvm(String name, Process process) {
+    private ChildJvm(String name, Process process, Consumer<String> lines) {
         this.name = name;
         this.process = process;
+        this.lines = lines;
         Thread reader = new Thread(this::readStdout, name + "-stdout");
         reader.setDaemon(true);
         reader.start();
@@ -60,8 +63,30 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String name, List<String> prefix, Class<?> mainClass,
                                  List<String> args) throws IOException {
+        return start(name, prefix, List.of(), mainClass, args, null);
+    }
+
+    /**
+     * Starts {@code mainClass} with {@code args} in a new JVM with extra JVM flags, handing the
+     * lines it prints after {@value #READY} to {@code lines} instead of our stderr.
+     *
+     * @param name      for messages, e.g. "aeron peer"
+     * @param prefix    commands before java, e.g. {@code taskset -c 1}; may be empty
+     * @param jvmFlags  flags only this child gets (e.g. Aeron's {@code --add-exports})
+     * @param mainClass the class whose main runs
+     * @param args      its arguments
+     * @param lines     receives each line of stdout after {@value #READY}; null: to our stderr
+     * @return the running child
+     * @throws IOException if it cannot be started
+     */
+    public static ChildJvm start(String name, List<String> prefix, List<String> jvmFlags,
+                                 Class<?> mainClass, List<String> args, Consumer<String> lines)
+        throws IOException {
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(javaCommand(mainClass));
+        List<String> java = javaCommand(mainClass);
+        command.addAll(java.subList(0, java.size() - 3));
+        command.addAll(jvmFlags);
+        command.addAll(java.subList(java.size() - 3, java.size()));
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -71,7 +96,7 @@ public final class ChildJvm implements AutoCloseable {
             Process p = pb.start();
             LIVE.add(p);
             p.onExit().thenRun(() -> LIVE.remove(p));
-            return new ChildJvm(name, p);
+            return new ChildJvm(name, p, lines);
         }
     }
 
@@ -218,7 +243,11 @@ public final class ChildJvm implements AutoCloseable {
                 ready.complete(null);
             }
             for (String line = in.readLine(); line != null; line = in.readLine()) {
-                System.err.println("[" + name + "] " + line);
+                if (lines != null) {
+                    lines.accept(line);
+                } else {
+                    System.err.println("[" + name + "] " + line);
+                }
             }
         } catch (IOException e) {
             ready.completeExceptionally(e);

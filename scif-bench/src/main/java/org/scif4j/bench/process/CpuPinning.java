@@ -18,12 +18,14 @@ import java.util.Optional;
  * @param childCpu  the child's cpu when pinned, else -1
  * @param note      a line for the report: where, or why not
  * @param taskset   the taskset executable when pinned, else null
+ * @param allowed   the cpus this process could run on before pinning, e.g. {@code 0,1}
  */
-public record CpuPinning(boolean pinned, int parentCpu, int childCpu, String note, String taskset) {
+public record CpuPinning(boolean pinned, int parentCpu, int childCpu, String note, String taskset,
+                         String allowed) {
 
     /** @return no pinning, with the reason */
     public static CpuPinning unpinned(String why) {
-        return new CpuPinning(false, -1, -1, "unpinned (" + why + ")", null);
+        return new CpuPinning(false, -1, -1, "unpinned (" + why + ")", null, "");
     }
 
     /**
@@ -46,8 +48,12 @@ public record CpuPinning(boolean pinned, int parentCpu, int childCpu, String not
         }
         int parent = cpus.get(0);
         int child = cpus.get(1);
+        StringBuilder allowed = new StringBuilder();
+        for (int cpu : cpus) {
+            allowed.append(allowed.length() == 0 ? "" : ",").append(cpu);
+        }
         return new CpuPinning(true, parent, child, "pinned to cpus " + parent + " and " + child,
-            taskset.get());
+            taskset.get(), allowed.toString());
     }
 
     /**
@@ -60,14 +66,18 @@ public record CpuPinning(boolean pinned, int parentCpu, int childCpu, String not
         if (!pinned) {
             return;
         }
+        taskset(Integer.toString(parentCpu));
+    }
+
+    private void taskset(String cpus) throws IOException {
         long pid = ProcessHandle.current().pid();
-        Process p = new ProcessBuilder(taskset, "-a", "-c", "-p", Integer.toString(parentCpu),
+        Process p = new ProcessBuilder(taskset, "-a", "-c", "-p", cpus,
             Long.toString(pid)).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             int code = p.waitFor();
             if (code != 0) {
-                throw new IOException("taskset -a -c -p " + parentCpu + " " + pid + " exited with "
+                throw new IOException("taskset -a -c -p " + cpus + " " + pid + " exited with "
                     + code + ": " + out.trim());
             }
         } catch (InterruptedException e) {
@@ -75,6 +85,20 @@ public record CpuPinning(boolean pinned, int parentCpu, int childCpu, String not
             p.destroy();
             throw new IOException("interrupted while pinning this process", e);
         }
+    }
+
+    /**
+     * Lets every thread of this process run on any allowed cpu again (after {@link #pinSelf()}),
+     * e.g. for a multi-threaded DMA engine or an in-process baseline with two threads. Does
+     * nothing when not pinned.
+     *
+     * @throws IOException when taskset fails
+     */
+    public void unpinSelf() throws IOException {
+        if (!pinned) {
+            return;
+        }
+        taskset(allowed);
     }
 
     /** @return the prefix that starts the child on {@link #childCpu()}; empty if unpinned */

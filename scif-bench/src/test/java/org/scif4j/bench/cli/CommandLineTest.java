@@ -50,6 +50,85 @@ class CommandLineTest {
     }
 
     @Test
+    void benchHelpExitsZeroAndListsItsOptions() {
+        assertEquals(0, run("bench", "--help"));
+        for (String option : new String[] {"--fabric", "--transports", "--sizes", "--dma", "--bytes",
+                "--round-trips", "--peers", "--[no-]pin", "--out", "--json", "--timeout"}) {
+            assertTrue(out.toString().contains(option), option + " in " + out);
+        }
+        assertEquals(0, run("info", "--help"));
+        assertTrue(out.toString().contains("--watch"), out.toString());
+        assertEquals(0, run("rma", "--help"));
+    }
+
+    @Test
+    void benchUsageErrorsExitTwo() {
+        assertEquals(Main.USAGE, run("bench", "--sizes", "big"));
+        assertEquals(Main.USAGE, run("bench", "--sizes", "2g"));
+        assertEquals(Main.USAGE, run("bench", "--dma", "0"));
+        assertEquals(Main.USAGE, run("bench", "--batches", "0"));
+        assertEquals(Main.USAGE, run("bench", "--peers", "zeromq"));
+        assertEquals(Main.USAGE, run("bench", "--transports", "udp"));
+        assertEquals(Main.USAGE, run("bench", "--fabric", "no-scheme"));
+        assertEquals(Main.USAGE, run("bench", "--round-trips", "0"));
+        assertEquals(Main.USAGE, run("info", "--watch", "0"));
+        assertTrue(err.toString().contains("Try 'scif bench --help'"), err.toString());
+    }
+
+    @Test
+    void benchDefaults() throws Exception {
+        CommandLine cl = Main.commandLine();
+        cl.parseArgs("bench");
+        BenchCommand cmd = cl.getSubcommands().get("bench").getCommand();
+        org.scif4j.bench.sweep.BenchConfig c = cmd.config();
+        assertEquals(java.util.List.of("shm:bench-" + ProcessHandle.current().pid() + "?dma=2"), c.fabrics());
+        assertEquals(1L << 10, c.sizes().get(0));
+        assertEquals(64L << 20, c.maxSize());
+        assertEquals(java.util.List.of("aeron"), c.peers());
+        assertEquals(Path.of("."), c.out());
+        assertTrue(c.roundTrips() >= 100_000, "PERF.md asks for >= 100,000 round trips");
+
+        cl = Main.commandLine();
+        cl.parseArgs("bench", "--fabric", "shm:x?wait=spin", "--sizes", "64k,4k", "--peers", "none",
+            "--no-chart");
+        c = ((BenchCommand) cl.getSubcommands().get("bench").getCommand()).config();
+        assertEquals(java.util.List.of("shm:x?wait=spin"), c.fabrics());
+        assertEquals(java.util.List.of(4096L, 65536L), c.sizes());
+        assertEquals(java.util.List.of(), c.peers());
+        assertNull(c.out());
+    }
+
+    @Test
+    void infoShowsAWindowWithItsBackingFile() throws Exception {
+        String name = "infow" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        try (org.scif4j.ScifNode host = org.scif4j.Scif.attach("shm:" + name + "?node=0");
+             org.scif4j.ScifNode card = org.scif4j.Scif.attach("shm:" + name + "?node=1");
+             org.scif4j.ScifMemory mem = card.allocate(8192)) {
+            org.scif4j.Endpoint listener = host.open();
+            int port = listener.bind(0);
+            listener.listen(4);
+            org.scif4j.Endpoint client = card.open();
+            client.configureBlocking(false);
+            try {
+                client.connect(new org.scif4j.PortId(0, port));
+            } catch (org.scif4j.ScifException e) {
+                assertEquals(org.scif4j.Errno.EINPROGRESS, e.errno());
+            }
+            org.scif4j.Endpoint server = listener.accept(org.scif4j.Scif.ACCEPT_SYNC);
+            client.connect(new org.scif4j.PortId(0, port));
+            long offset = client.register(mem.buffer(), 0x10000, org.scif4j.Scif.PROT_READ,
+                org.scif4j.Scif.MAP_FIXED);
+            assertEquals(0x10000, offset);
+            assertEquals(0, run("info", name));
+            String text = out.toString();
+            assertTrue(text.matches("(?s).*window \\[0x10000, 0x12000\\) 8,192 B r- mem-\\d+-\\d+ at 0x0,"
+                + " rma refs 0, map refs 0.*"), text);
+            assertTrue(text.contains("CONNECTED"), text);
+            server.close();
+        }
+    }
+
+    @Test
     void versionExitsZero() {
         assertEquals(0, run("--version"));
         assertTrue(out.toString().startsWith("scif4j "), out.toString());

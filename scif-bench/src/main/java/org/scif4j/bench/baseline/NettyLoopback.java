@@ -1,0 +1,260 @@
+package org.scif4j.bench.baseline;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.HdrHistogram.Histogram;
+import org.scif4j.bench.stats.LatencyStats;
+
+/**
+ * Plain Netty 4.1 on NIO over TCP loopback (127.0.0.1), the baseline of the tcp transport
+ * (PERF.md): an 8-byte echo round trip and one-way streaming of messages of a given size. One
+ * event-loop thread serves, another is the client; no scif4j code is involved.
+ */
+public final class NettyLoopback implements AutoCloseable {
+    private static final long TIMEOUT_SECONDS = 120;
+
+    private final NioEventLoopGroup serverGroup = new NioEventLoopGroup(1);
+    private final NioEventLoopGroup clientGroup = new NioEventLoopGroup(1);
+
+    /**
+     * 8-byte round trips: the client sends 8 bytes, the server echoes them.
+     *
+     * @param warmup     round trips before recording
+     * @param roundTrips recorded round trips
+     * @return their latency
+     * @throws IOException when the loopback connection fails
+     */
+    public LatencyStats roundTrips(long warmup, long roundTrips) throws IOException {
+        Histogram h = LatencyStats.newHistogram();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Channel server = bind(new Echo());
+        try {
+            Channel client = connect(server, new Pinger(warmup, warmup + roundTrips, h, done));
+            await(done);
+            client.close().syncUninterruptibly();
+        } finally {
+            server.close().syncUninterruptibly();
+        }
+        return LatencyStats.of(h);
+    }
+
+    /**
+     * Streams {@code bytes} (whole messages) of {@code size}-byte writes from client to server,
+     * once to warm up and {@code repetitions} times measured.
+     *
+     * @param size        bytes per write
+     * @param bytes       bytes per repetition (at least one message)
+     * @param repetitions measured repetitions
+     * @return the median, GB/s on the receiver
+     * @throws IOException when the loopback connection fails
+     */
+    public double streamGbps(int size, long bytes, int repetitions) throws IOException {
+        long messages = Math.max(1, bytes / size);
+        ByteBuf message = Unpooled.directBuffer(size).writerIndex(size);
+        double[] gbs = new double[repetitions];
+        try {
+            for (int r = -1; r < repetitions; r++) {
+                CompletableFuture<Long> received = new CompletableFuture<>();
+                Channel server = bind(new Sink(messages * size, received));
+                try {
+                    Channel client = connect(server, new ChannelInboundHandlerAdapter());
+                    Pump pump = new Pump(client, message, messages);
+                    long start = System.nanoTime();
+                    client.eventLoop().execute(pump::run);
+                    long end = await(received);
+                    client.close().syncUninterruptibly();
+                    if (r >= 0) {
+                        gbs[r] = (double) messages * size / (end - start);
+                    }
+                } finally {
+                    server.close().syncUninterruptibly();
+                }
+            }
+        } finally {
+            message.release();
+        }
+        Arrays.sort(gbs);
+        return gbs[repetitions / 2];
+    }
+
+    @Override
+    public void close() {
+        clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private Channel bind(ChannelHandler handler) throws IOException {
+        try {
+            return new ServerBootstrap().group(serverGroup).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(handler)
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding the Netty server", e);
+        }
+    }
+
+    private Channel connect(Channel server, ChannelHandler handler) throws IOException {
+        try {
+            return new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(handler).connect(server.localAddress()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to the Netty server", e);
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> f) throws IOException {
+        try {
+            return f.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during the Netty baseline", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("the Netty loopback baseline failed: " + e, e);
+        }
+    }
+
+    /** The server of the round trip: writes back what it reads. */
+    @ChannelHandler.Sharable
+    private static final class Echo extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.writeAndFlush(msg);
+        }
+    }
+
+    /** The client of the round trip: sends 8 bytes when the previous 8 came back. */
+    private static final class Pinger extends ChannelInboundHandlerAdapter {
+        private final long warmup;
+        private final long total;
+        private final Histogram h;
+        private final CompletableFuture<Void> done;
+        private ByteBuf ping;
+        private long sent;
+        private long pending;
+        private long start;
+
+        Pinger(long warmup, long total, Histogram h, CompletableFuture<Void> done) {
+            this.warmup = warmup;
+            this.total = total;
+            this.h = h;
+            this.done = done;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ping = ctx.alloc().directBuffer(8).writeLong(0);
+            send(ctx);
+        }
+
+        private void send(ChannelHandlerContext ctx) {
+            pending = 8;
+            start = System.nanoTime();
+            ctx.writeAndFlush(ping.retainedDuplicate());
+            sent++;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            pending -= ((ByteBuf) msg).readableBytes();
+            ReferenceCountUtil.release(msg);
+            if (pending > 0) {
+                return;
+            }
+            long end = System.nanoTime();
+            if (sent > warmup) {
+                LatencyStats.record(h, end - start);
+            }
+            if (sent == total) {
+                ping.release();
+                done.complete(null);
+            } else {
+                send(ctx);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            done.completeExceptionally(cause);
+        }
+    }
+
+    /** The server of the streaming: counts bytes, notes the time of the last. */
+    @ChannelHandler.Sharable
+    private static final class Sink extends ChannelInboundHandlerAdapter {
+        private final long expected;
+        private final CompletableFuture<Long> received;
+        private long count;
+
+        Sink(long expected, CompletableFuture<Long> received) {
+            this.expected = expected;
+            this.received = received;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            count += ((ByteBuf) msg).readableBytes();
+            ReferenceCountUtil.release(msg);
+            if (count >= expected) {
+                received.complete(System.nanoTime());
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            received.completeExceptionally(cause);
+        }
+    }
+
+    /** Writes while the channel is writable, resumes when it becomes writable again. */
+    private static final class Pump {
+        private final Channel channel;
+        private final ByteBuf message;
+        private final long messages;
+        private long sent;
+
+        Pump(Channel channel, ByteBuf message, long messages) {
+            this.channel = channel;
+            this.message = message;
+            this.messages = messages;
+            channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                    if (ctx.channel().isWritable()) {
+                        run();
+                    }
+                }
+            });
+        }
+
+        void run() {
+            while (sent < messages && channel.isWritable()) {
+                channel.write(message.retainedDuplicate());
+                sent++;
+            }
+            channel.flush();
+        }
+    }
+}

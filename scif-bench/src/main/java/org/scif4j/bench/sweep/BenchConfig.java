@@ -1,0 +1,44 @@
+package org.scif4j.bench.sweep;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What {@code scif bench} measures and how.
+ *
+ * @param fabrics          fabric URIs to measure, one per transport, without {@code node=}
+ *                         (node 0 runs here, node 1 in a second JVM)
+ * @param skipped          transports asked for that cannot be measured, with the reason
+ * @param sizes            transfer sizes, ascending
+ * @param bytes            bytes moved per measured batch (at least two transfers)
+ * @param batches          measured batches per point (after one warm-up batch); the median counts
+ * @param warmupRoundTrips 8 B round trips before recording
+ * @param roundTrips       recorded 8 B round trips (SCIF and the raw floor)
+ * @param nettyRoundTrips  recorded 8 B round trips of plain Netty (each costs tens of µs)
+ * @param peers            peer libraries to measure in the same run ({@code aeron})
+ * @param pin              pin node 0 and node 1 to different cores for the latency phases
+ * @param out              where the chart goes, or null for no chart
+ * @param json             where the JSON results go, or null
+ * @param timeoutSeconds   the whole run is stopped after this long
+ */
+public record BenchConfig(List<String> fabrics, List<String> skipped, List<Long> sizes, long bytes,
+                          int batches, long warmupRoundTrips, long roundTrips, long nettyRoundTrips,
+                          List<String> peers, boolean pin, Path out, Path json,
+                          long timeoutSeconds) {
+    /** Operations per batch are capped at this many, so small sizes do not take long. */
+    public static final long MAX_OPERATIONS = 100_000;
+
+    /**
+     * @param size transfer size
+     * @return transfers per batch at that size: {@link #bytes()} worth, 2 to
+     *         {@value #MAX_OPERATIONS}
+     */
+    public long transfers(long size) {
+        return Math.max(2, Math.min(MAX_OPERATIONS, bytes / size));
+    }
+
+    /** @return the largest size */
+    public long maxSize() {
+        return sizes.get(sizes.size() - 1);
+    }
+}

@@ -1,0 +1,71 @@
+package org.scif4j.bench.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.scif4j.bench.Main;
+import org.scif4j.bench.pingpong.PingPongRun;
+
+/**
+ * A tiny {@code scif bench} end to end (one small size, few iterations, the Aeron peer too):
+ * it completes, writes the chart and the JSON, and leaves no file under /dev/shm and no
+ * process behind. The figures themselves are not judged.
+ */
+class BenchRunTest {
+    @Test
+    void aTinyBenchCompletesWritesItsFilesAndCleansUp(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("r.json");
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int code;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            code = Main.run("bench", "--transports", "shm,tcp", "--sizes", "4k,32k", "--bytes", "64k",
+                "--batches", "1", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
+                "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
+        } finally {
+            System.setOut(stdout);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(Main.OK, code, text);
+        assertTrue(text.contains("shm bandwidth, GB/s"), text);
+        assertTrue(text.matches("(?s).*\\n\\s+4 KiB\\s+\\d.*"), text);
+        assertTrue(text.contains("floor: raw shm ping-pong"), text);
+        assertTrue(text.contains("files left under /dev/shm: none"), text);
+        assertTrue(Files.size(tmp.resolve("scif-bench.png")) > 1000);
+        assertTrue(Files.readString(tmp.resolve("scif-bench.svg")).contains("<svg"));
+        String j = Files.readString(json);
+        assertTrue(j.contains("\"shm writeTo dma\": {\"4096\": "), j);
+        assertTrue(j.contains("\"shm send/recv\": {\"count\": 200"), j);
+        assertTrue(j.contains("\"netty nio loopback\": {\"4096\": "), j);
+        assertTrue(j.contains("\"leftBehind\": []"), j);
+        assertTrue(j.contains("\"transports\": [\"shm\"]"), j);
+        assertTrue(j.contains("tcp: skipped"), j);
+        assertTrue(j.contains("\"aeron ipc\": {\"count\": 200"), "the Aeron peer ran: " + j);
+
+        assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList(),
+            "every child process has ended");
+        String pid = Long.toString(ProcessHandle.current().pid());
+        assertEquals(List.of(), PingPongRun.leftBehind("bench-" + pid));
+        assertEquals(List.of(), PingPongRun.leftBehind("scif4j-bench-aeron-" + pid));
+    }
+
+    @Test
+    void fabricUris() {
+        assertEquals("shm:b?node=1&dma=2", FabricUris.withNode("shm:b?dma=2", 1));
+        assertEquals("shm:b?node=0&dma=2", FabricUris.withNode("shm:b?node=3&dma=2", 0));
+        assertEquals("native:?node=1", FabricUris.withNode("native:", 1));
+        assertEquals("tcp", FabricUris.scheme("tcp:0@127.0.0.1:1,1@127.0.0.1:2"));
+        assertEquals("b", FabricUris.shmName("shm:b?dma=2"));
+        assertEquals("64 KiB", Series.human(65536));
+        assertEquals("100 B", Series.human(100));
+    }
+}
