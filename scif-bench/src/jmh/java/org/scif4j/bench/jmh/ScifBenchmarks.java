@@ -1,0 +1,182 @@
+package org.scif4j.bench.jmh;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
+import org.scif4j.ScifNode;
+
+/**
+ * Single-call costs of the shm transport's hot paths, each beside its baseline ({@code baseline*}
+ * methods use no scif4j code). Two nodes of one fabric in this JVM, one connected endpoint pair.
+ * Run with {@code ./scif jmh [regex] [JMH options]}; add {@code -prof gc} to see
+ * {@code gc.alloc.rate.norm}, which should be 0 B/op for every SCIF method.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+    "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true",
+    "-Djvm.resource.tracing=false", "-Dchronicle.disk.monitor.disable=true"})
+public class ScifBenchmarks {
+    private static final int RW = Scif.PROT_READ | Scif.PROT_WRITE;
+    private static final VarHandle LONGS =
+        MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+    /** Two nodes, a connected pair of endpoints and a window on each side. */
+    @State(Scope.Benchmark)
+    public static class Fabric {
+        ScifNode host;
+        ScifNode card;
+        Endpoint a;
+        Endpoint b;
+        ScifMemory local;
+        ScifMemory remote;
+        ScifMemory spare;
+        long localOffset;
+        long remoteOffset;
+        final ByteBuffer out8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+        final ByteBuffer in8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+        final ByteBuffer flag = ByteBuffer.allocateDirect(128).order(ByteOrder.nativeOrder());
+
+        @Setup(Level.Trial)
+        public void setUp() throws ScifException {
+            String name = "jmh-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+            host = Scif.attach("shm:" + name + "?node=0&dma=2&wait=spin");
+            card = Scif.attach("shm:" + name + "?node=1&dma=2&wait=spin");
+            Endpoint listener = host.open();
+            int port = listener.bind(0);
+            listener.listen(1);
+            a = card.open();
+            a.configureBlocking(false);
+            try {
+                a.connect(new PortId(0, port));
+            } catch (ScifException e) {
+                if (e.errno() != Errno.EINPROGRESS) {
+                    throw e;
+                }
+            }
+            b = listener.accept(Scif.ACCEPT_SYNC);
+            a.connect(new PortId(0, port));
+            listener.close();
+            local = card.allocate(1 << 20);
+            remote = host.allocate(1 << 20);
+            spare = card.allocate(64 << 10);
+            localOffset = a.register(local.buffer(), 0, RW, 0);
+            remoteOffset = b.register(remote.buffer(), 0, RW, 0);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            spare.close();
+            local.close();
+            remote.close();
+            card.close();
+            host.close();
+        }
+    }
+
+    /** Transfer sizes of the RMA benchmarks. */
+    @State(Scope.Thread)
+    public static class Size {
+        @Param({"4096", "1048576"})
+        int size;
+        ByteBuffer src;
+        ByteBuffer dst;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            src = ByteBuffer.allocateDirect(size);
+            dst = ByteBuffer.allocateDirect(size);
+        }
+    }
+
+    /** send 8 B on one endpoint, recv them on the other (one thread: the calls' own cost). */
+    @Benchmark
+    public long sendRecv8(Fabric f) throws ScifException {
+        f.out8.clear();
+        f.a.send(f.out8, Scif.SEND_BLOCK);
+        f.in8.clear();
+        f.b.recv(f.in8, Scif.RECV_BLOCK);
+        return f.in8.getLong(0);
+    }
+
+    /** Baseline of sendRecv8: an 8-byte release store and acquire load in shared memory. */
+    @Benchmark
+    public long baselineFlag8(Fabric f) {
+        LONGS.setRelease(f.flag, 0, f.flag.getLong(64) + 1);
+        return (long) LONGS.getAcquire(f.flag, 0);
+    }
+
+    /** writeTo with the CPU (RMA_USECPU): synchronous. */
+    @Benchmark
+    public void writeToCpu(Fabric f, Size s) throws ScifException {
+        f.a.writeTo(f.localOffset, s.size, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /** writeTo through the DMA engine, then a fence mark and wait over it. */
+    @Benchmark
+    public void writeToDmaFenced(Fabric f, Size s) throws ScifException {
+        f.a.writeTo(f.localOffset, s.size, f.remoteOffset, 0);
+        f.a.fenceWait(f.a.fenceMark(Scif.FENCE_INIT_SELF));
+    }
+
+    /** Baseline of writeTo: a plain copy between direct buffers of the same size. */
+    @Benchmark
+    public ByteBuffer baselineMemcpy(Size s) {
+        s.src.clear();
+        s.dst.clear();
+        return s.dst.put(s.src);
+    }
+
+    /** fenceMark and fenceWait with nothing outstanding. */
+    @Benchmark
+    public int fenceMarkWait(Fabric f) throws ScifException {
+        int mark = f.a.fenceMark(Scif.FENCE_INIT_SELF);
+        f.a.fenceWait(mark);
+        return mark;
+    }
+
+    /** Baseline of fenceMarkWait: a volatile read of a completion counter. */
+    @Benchmark
+    public long baselineVolatileRead(Fabric f) {
+        return (long) LONGS.getVolatile(f.flag, 64);
+    }
+
+    /** register and unregister a 64 KiB window of ScifNode.allocate memory. */
+    @Benchmark
+    public long registerUnregister(Fabric f) throws ScifException {
+        long off = f.a.register(f.spare.buffer(), 0, RW, 0);
+        f.a.unregister(off, 64 << 10);
+        return off;
+    }
+
+    /** Baseline of registerUnregister: a 64 KiB copy, the price PERF.md sets against 10 µs. */
+    @Benchmark
+    public ByteBuffer baselineCopy64k(Fabric f) {
+        ByteBuffer src = f.spare.buffer().duplicate().clear();
+        return f.local.buffer().duplicate().clear().put(src);
+    }
+}
