@@ -58,7 +58,7 @@ final class PeerAddressSpace {
     private final int peerSide;
     private final Path dir;
     private int version = Integer.MIN_VALUE;
-    private TreeMap<Long, RemoteWindow> index = new TreeMap<>();
+    private OffsetIndex<RemoteWindow> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
@@ -79,8 +79,8 @@ final class PeerAddressSpace {
         }
         version = v;
         Map<Integer, RemoteWindow> old = new HashMap<>();
-        for (RemoteWindow w : index.values()) {
-            old.put(w.entry, w);
+        for (int i = 0; i < index.size(); i++) {
+            old.put(index.at(i).entry, index.at(i));
         }
         TreeMap<Long, RemoteWindow> next = new TreeMap<>();
         for (int i = 0; i < MAX_WINDOWS; i++) {
@@ -102,7 +102,7 @@ final class PeerAddressSpace {
         for (RemoteWindow gone : old.values()) {
             gone.release();
         }
-        index = next;
+        index = OffsetIndex.of(next.values(), w -> w.offset);
     }
 
     /** Maps the window into this process if not yet; ENXIO when its file is gone. */
@@ -136,8 +136,8 @@ final class PeerAddressSpace {
         refresh();
         long pos = offset;
         long remaining = length;
-        Map.Entry<Long, RemoteWindow> first = offset < 0 ? null : index.floorEntry(offset);
-        RemoteWindow w = first == null ? null : first.getValue();
+        int i = offset < 0 ? -1 : index.floor(offset);
+        RemoteWindow w = index.at(i);
         while (remaining > 0) {
             if (w == null || w.offset > pos || w.last() < pos) {
                 throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
@@ -154,16 +154,14 @@ final class PeerAddressSpace {
             t.addRemote(a + (pos - w.offset), n);
             remaining -= n;
             pos += n;
-            Map.Entry<Long, RemoteWindow> nx = remaining > 0 ? index.ceilingEntry(pos) : null;
-            w = nx == null ? null : nx.getValue();
+            w = index.at(++i);
         }
     }
 
     /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
     synchronized long signalTarget(long offset, Transfer t, Call call) throws ScifException {
         refresh();
-        Map.Entry<Long, RemoteWindow> e = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.floorEntry(offset);
-        RemoteWindow w = e == null ? null : e.getValue();
+        RemoteWindow w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.at(index.floor(offset));
         if (w == null || w.last() < offset + 7) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
                 + " one of the peer's windows");
@@ -202,8 +200,8 @@ final class PeerAddressSpace {
         java.util.List<RemoteWindow> run = new java.util.ArrayList<>();
         long pos = offset;
         long remaining = length;
-        Map.Entry<Long, RemoteWindow> first = index.floorEntry(offset);
-        RemoteWindow w = first == null ? null : first.getValue();
+        int i = index.floor(offset);
+        RemoteWindow w = index.at(i);
         while (remaining > 0) {
             if (w == null || w.offset > pos || w.last() < pos) {
                 throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
@@ -216,10 +214,9 @@ final class PeerAddressSpace {
             long n = Math.min(remaining, w.last() - pos + 1);
             remaining -= n;
             pos += n;
-            Map.Entry<Long, RemoteWindow> nx = remaining > 0 ? index.ceilingEntry(pos) : null;
-            w = nx == null ? null : nx.getValue();
+            w = index.at(++i);
         }
-        for (int i = 0; i < run.size(); i++) {
+        for (i = 0; i < run.size(); i++) {
             RemoteWindow r = run.get(i);
             long e = entryOffset(r.entry);
             f.addInt(e + W_MAP_REFS, 1);
@@ -235,9 +232,9 @@ final class PeerAddressSpace {
 
     /** Drops every mapping; for close, when no transfer is in flight any more. */
     synchronized void clear() {
-        for (RemoteWindow w : index.values()) {
-            w.release();
+        for (int i = 0; i < index.size(); i++) {
+            index.at(i).release();
         }
-        index = new TreeMap<>();
+        index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
     }
 }

@@ -63,6 +63,8 @@ final class RegisteredAddressSpace {
     private final EndpointTable table;
     private final int slot;
     private final TreeMap<Long, Window> windows = new TreeMap<>();
+    /** What RMA lookups search: rebuilt whenever {@link #windows} changes. */
+    private OffsetIndex<Window> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
     private final BitSet usedEntries = new BitSet(MAX_WINDOWS);
 
     RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot) {
@@ -111,8 +113,13 @@ final class RegisteredAddressSpace {
         f.putInt(e + W_MAP_REFS, 0);
         f.putInt(e + W_STATE, WINDOW_ACTIVE); // last: the peer reads the fields after seeing it
         windows.put(at, new Window(at, length, prot, address, range, entry, gen, region));
+        reindex();
         bumpVersion();
         return at;
+    }
+
+    private void reindex() {
+        index = OffsetIndex.of(windows.values(), w -> w.offset);
     }
 
     private void bumpVersion() {
@@ -192,6 +199,7 @@ final class RegisteredAddressSpace {
 
     private void free(Window w) {
         windows.remove(w.offset);
+        reindex();
         f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_FREE);
         usedEntries.clear(w.entry);
         registry.release(w.range);
@@ -208,6 +216,7 @@ final class RegisteredAddressSpace {
                 registry.release(w.range);
             }
         }
+        reindex();
     }
 
     /**
@@ -217,8 +226,9 @@ final class RegisteredAddressSpace {
     synchronized void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
         long pos = offset;
         long remaining = length;
-        Map.Entry<Long, Window> first = offset < 0 ? null : windows.floorEntry(offset);
-        Window w = first == null ? null : first.getValue();
+        OffsetIndex<Window> idx = index;
+        int i = offset < 0 ? -1 : idx.floor(offset);
+        Window w = idx.at(i);
         while (remaining > 0) {
             if (w == null || w.unregistered || w.offset > pos || w.last() < pos) {
                 throw noWindow(call, "local", pos, offset, length);
@@ -236,8 +246,7 @@ final class RegisteredAddressSpace {
             f.addInt(conn.window(conn.side, w.entry) + W_RMA_REFS, 1);
             remaining -= n;
             pos += n;
-            Map.Entry<Long, Window> nx = remaining > 0 ? windows.ceilingEntry(pos) : null;
-            w = nx == null ? null : nx.getValue();
+            w = idx.at(++i); // the next window must start exactly at pos: checked above
         }
     }
 
@@ -247,8 +256,7 @@ final class RegisteredAddressSpace {
      * @return the address, with an RMA reference taken on the window's entry (entry offset in {@code refOut[0]})
      */
     synchronized long signalTarget(long offset, long[] refOut, Call call) throws ScifException {
-        Map.Entry<Long, Window> e = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : windows.floorEntry(offset);
-        Window w = e == null ? null : e.getValue();
+        Window w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.at(index.floor(offset));
         if (w == null || w.unregistered || w.last() < offset + 7) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at local offset " + offset + " are not inside"
                 + " one registered window");
