@@ -45,6 +45,20 @@ final class PeerAddressSpace {
             return offset + length - 1;
         }
 
+        /**
+         * Takes a use of the mapping unless the window has left the index and its last use is
+         * gone: uses only ever rise from a positive count, so a mapping, once unmapped, is
+         * never used again.
+         */
+        boolean tryUse() {
+            for (int u = users.get(); u > 0; u = users.get()) {
+                if (users.compareAndSet(u, u + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         void release() {
             if (users.decrementAndGet() == 0 && address != 0) {
                 Posix.munmap(address, length);
@@ -57,8 +71,9 @@ final class PeerAddressSpace {
     private final SharedFile f;
     private final int peerSide;
     private final Path dir;
-    private int version = Integer.MIN_VALUE;
-    private OffsetIndex<RemoteWindow> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
+    private volatile int version = Integer.MIN_VALUE;
+    /** What RMA lookups search; replaced, never changed, by {@link #refresh()}. */
+    private volatile OffsetIndex<RemoteWindow> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
@@ -72,12 +87,18 @@ final class PeerAddressSpace {
         return conn.window(peerSide, entry);
     }
 
+    /** Re-reads the peer's window table if its version changed; cheap when it did not. */
     private void refresh() {
+        if (f.getInt(conn.sideField(peerSide, S_RAS_VERSION)) != version) {
+            reread();
+        }
+    }
+
+    private synchronized void reread() {
         int v = f.getInt(conn.sideField(peerSide, S_RAS_VERSION));
         if (v == version) {
             return;
         }
-        version = v;
         Map<Integer, RemoteWindow> old = new HashMap<>();
         for (int i = 0; i < index.size(); i++) {
             old.put(index.at(i).entry, index.at(i));
@@ -103,6 +124,7 @@ final class PeerAddressSpace {
             gone.release();
         }
         index = OffsetIndex.of(next.values(), w -> w.offset);
+        version = v;
     }
 
     /** Maps the window into this process if not yet; ENXIO when its file is gone. */
@@ -111,6 +133,12 @@ final class PeerAddressSpace {
         if (a != 0) {
             return a;
         }
+        synchronized (w) {
+            return w.address != 0 ? w.address : map(w, call);
+        }
+    }
+
+    private long map(RemoteWindow w, Call call) throws ScifException {
         int prot = ((w.prot & Scif.PROT_READ) != 0 ? Posix.PROT_READ : 0)
             | ((w.prot & Scif.PROT_WRITE) != 0 ? Posix.PROT_WRITE : 0);
         long r = Posix.reserve(w.length);
@@ -132,12 +160,13 @@ final class PeerAddressSpace {
      * pieces, checking protection; takes an RMA reference on each window entry and a use of
      * each mapping.
      */
-    synchronized void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
+    void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
         refresh();
         long pos = offset;
         long remaining = length;
-        int i = offset < 0 ? -1 : index.floor(offset);
-        RemoteWindow w = index.at(i);
+        OffsetIndex<RemoteWindow> idx = index;
+        int i = offset < 0 ? -1 : idx.floor(offset);
+        RemoteWindow w = idx.at(i);
         while (remaining > 0) {
             if (w == null || w.offset > pos || w.last() < pos) {
                 throw RegisteredAddressSpace.noWindow(call, "peer", pos, offset, length);
@@ -154,14 +183,15 @@ final class PeerAddressSpace {
             t.addRemote(a + (pos - w.offset), n);
             remaining -= n;
             pos += n;
-            w = index.at(++i);
+            w = idx.at(++i);
         }
     }
 
     /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
-    synchronized long signalTarget(long offset, Transfer t, Call call) throws ScifException {
+    long signalTarget(long offset, Transfer t, Call call) throws ScifException {
         refresh();
-        RemoteWindow w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.at(index.floor(offset));
+        OffsetIndex<RemoteWindow> idx = index;
+        RemoteWindow w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : idx.at(idx.floor(offset));
         if (w == null || w.last() < offset + 7) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
                 + " one of the peer's windows");
@@ -179,16 +209,17 @@ final class PeerAddressSpace {
      * @return the address of the window's first byte in this process
      */
     private long acquire(RemoteWindow w, Transfer t, Call call) throws ScifException {
+        if (!w.tryUse()) { // left the index while we looked: the peer changed its windows meanwhile
+            throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
+        }
+        t.mappedWindows[t.mapped++] = w;
         long e = entryOffset(w.entry);
         f.addInt(e + W_RMA_REFS, 1);
         t.refEntry[t.refs++] = e;
         if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != w.gen) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
         }
-        long a = mapped(w, call);
-        w.users.incrementAndGet();
-        t.mappedWindows[t.mapped++] = w;
-        return a;
+        return mapped(w, call);
     }
 
     /**

@@ -38,7 +38,7 @@ final class RegisteredAddressSpace {
         final int gen;
         /** Keeps the registered buffer from being freed by the GC while registered. */
         final ByteBuffer keep;
-        boolean unregistered;
+        volatile boolean unregistered;
 
         Window(long offset, long length, int prot, long address, MemoryRegistry.Range range, int entry, int gen,
                ByteBuffer keep) {
@@ -64,7 +64,7 @@ final class RegisteredAddressSpace {
     private final int slot;
     private final TreeMap<Long, Window> windows = new TreeMap<>();
     /** What RMA lookups search: rebuilt whenever {@link #windows} changes. */
-    private OffsetIndex<Window> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
+    private volatile OffsetIndex<Window> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
     private final BitSet usedEntries = new BitSet(MAX_WINDOWS);
 
     RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot) {
@@ -223,7 +223,7 @@ final class RegisteredAddressSpace {
      * Resolves {@code [offset, offset+length)} into the transfer's local pieces, checking
      * protection, and takes an RMA reference on each window.
      */
-    synchronized void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
+    void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
         long pos = offset;
         long remaining = length;
         OffsetIndex<Window> idx = index;
@@ -240,10 +240,9 @@ final class RegisteredAddressSpace {
             if (t.localPieces == Transfer.MAX_PIECES) {
                 throw ScifException.of(call.text(), Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
             }
+            hold(w, t, call);
             long n = Math.min(remaining, w.last() - pos + 1);
             t.addLocal(null, w.address + (pos - w.offset), n);
-            t.refEntry[t.refs++] = conn.window(conn.side, w.entry);
-            f.addInt(conn.window(conn.side, w.entry) + W_RMA_REFS, 1);
             remaining -= n;
             pos += n;
             w = idx.at(++i); // the next window must start exactly at pos: checked above
@@ -255,6 +254,20 @@ final class RegisteredAddressSpace {
      *
      * @return the address, with an RMA reference taken on the window's entry (entry offset in {@code refOut[0]})
      */
+    /**
+     * Takes an RMA reference on the window's entry for the transfer, then re-checks it. Lookups
+     * run without the lock, on the index snapshot: an unregister that raced us, or a reuse of
+     * the entry, shows here, and an unregister that did not waits for our reference to drop.
+     */
+    private void hold(Window w, Transfer t, Call call) throws ScifException {
+        long e = conn.window(conn.side, w.entry);
+        f.addInt(e + W_RMA_REFS, 1);
+        t.refEntry[t.refs++] = e;
+        if (f.getInt(e + W_STATE) != WINDOW_ACTIVE || f.getInt(e + W_GEN) != w.gen) {
+            throw ScifException.of(call.text(), Errno.ENXIO, "the local window at " + w.offset + " was unregistered");
+        }
+    }
+
     synchronized long signalTarget(long offset, long[] refOut, Call call) throws ScifException {
         Window w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.at(index.floor(offset));
         if (w == null || w.unregistered || w.last() < offset + 7) {
