@@ -265,7 +265,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: {2}", node.selfId(), link,
+        // A write that raced with the link's close is expected; anything else is worth a warning.
+        LOG.log(cause instanceof java.nio.channels.ClosedChannelException ? System.Logger.Level.DEBUG
+            : System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: {2}", node.selfId(), link,
             String.valueOf(cause));
         phase = Phase.CLOSED;
         links.retire(link, String.valueOf(cause));

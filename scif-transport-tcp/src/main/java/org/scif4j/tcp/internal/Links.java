@@ -100,8 +100,9 @@ final class Links {
         ch.pipeline().addLast(
             new FlushConsolidationHandler(256, true),
             new IdleStateHandler(liveness, Math.max(1, liveness / 4), 0, TimeUnit.MILLISECONDS),
-            // Length prefix of 4 bytes, stripped; a longer frame than MAX_FRAME fails at once.
-            new LengthFieldBasedFrameDecoder(Wire.MAX_FRAME, 0, 4, 0, 4, true),
+            // Length prefix of 4 bytes, stripped; a body longer than MAX_FRAME fails at once
+            // (Netty's limit counts the prefix too).
+            new LengthFieldBasedFrameDecoder(4 + Wire.MAX_FRAME, 0, 4, 0, 4, true),
             new LinkHandler(node, this, link, options, target));
     }
 

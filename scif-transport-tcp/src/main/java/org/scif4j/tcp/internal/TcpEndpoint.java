@@ -483,9 +483,6 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         lockInterruptibly(recvLock, dst, flags, false);
         try {
             int total = 0;
-            int give;
-            long to;
-            int toNode;
             synchronized (this) {
                 while (true) {
                     if (closed) {
@@ -507,6 +504,8 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                     if (!block) {
                         break;
                     }
+                    // Before sleeping, give back what was consumed: the sender may be waiting on it.
+                    returnCredit();
                     try {
                         wait();
                     } catch (InterruptedException e) {
@@ -517,12 +516,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                         throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
                     }
                 }
-                give = creditToReturn();
-                to = peerWireId;
-                toNode = peer == null ? -1 : peer.node();
-            }
-            if (give > 0) {
-                node.links().send(toNode, Wire.credit(node.alloc(), to, give));
+                returnCredit();
             }
             return total;
         } finally {
@@ -554,20 +548,19 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     }
 
     /**
-     * How much credit to give back now. Small amounts are saved up, unless the sender may be
-     * short of window (more than half of it is outstanding), so that it never waits on credit
-     * the receiver is keeping. Caller holds the monitor.
+     * Gives credit back. Small amounts are saved up, unless the
+     * sender may be short of window (half of it outstanding), so that a sender never waits on
+     * credit the receiver keeps. Caller holds the monitor.
      */
-    private int creditToReturn() {
+    private void returnCredit() {
         if (state != EndpointState.CONNECTED || uncredited == 0) {
-            return 0;
+            return;
         }
         if (uncredited >= ring / 4 || queued + uncredited >= ring / 2) {
-            int give = uncredited;
+            // Writing under the monitor is safe: Link.write never blocks and takes no endpoint lock.
+            node.links().send(peer.node(), Wire.credit(node.alloc(), peerWireId, uncredited));
             uncredited = 0;
-            return give;
         }
-        return 0;
     }
 
     /** DATA from the peer. @return what is wrong with it, or null */
