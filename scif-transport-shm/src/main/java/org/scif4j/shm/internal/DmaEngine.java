@@ -26,21 +26,28 @@ final class DmaEngine {
         void run();
     }
 
-    /** A part of a split copy: run by whoever claims it first. */
+    /**
+     * A part of a split copy: run by whoever claims it first. Each channel reuses its own parts
+     * for every copy it splits, so splitting allocates nothing. A part may still sit in another
+     * channel's queue from an earlier copy: whoever takes it then can only claim what is
+     * published now (fields are set before {@code claimed} is cleared), so it either runs the
+     * current part once or finds it taken.
+     */
     private static final class Part implements Op {
-        final Transfer transfer;
-        final long from;
-        final long to;
-        final AtomicInteger pending;
-        final Thread waiter;
-        final AtomicBoolean claimed = new AtomicBoolean();
+        Transfer transfer;
+        long from;
+        long to;
+        AtomicInteger pending;
+        Thread waiter;
+        final AtomicBoolean claimed = new AtomicBoolean(true);
 
-        Part(Transfer transfer, long from, long to, AtomicInteger pending, Thread waiter) {
-            this.transfer = transfer;
+        void publish(Transfer t, long from, long to, AtomicInteger pending, Thread waiter) {
+            this.transfer = t;
             this.from = from;
             this.to = to;
             this.pending = pending;
             this.waiter = waiter;
+            claimed.set(false); // volatile: publishes the fields above
         }
 
         @Override
@@ -80,13 +87,13 @@ final class DmaEngine {
         boolean ordered = (t.flags & org.scif4j.Scif.RMA_ORDERED) != 0 && t.length > 64;
         long body = ordered ? t.tailStart() : t.length;
         long chunk = ((body / k) + 4095) & ~4095L;
-        AtomicInteger pending = new AtomicInteger();
-        Part[] parts = new Part[k - 1];
+        AtomicInteger pending = self.pending;
+        Part[] parts = self.parts;
         int n = 0;
         for (long from = chunk; from < body && n < parts.length; from += chunk) {
             long to = n == parts.length - 1 ? body : Math.min(body, from + chunk);
-            parts[n] = new Part(t, from, to, pending, Thread.currentThread());
             pending.incrementAndGet();
+            parts[n].publish(t, from, to, pending, Thread.currentThread());
             if (!channels[(self.index + 1 + n) % k].queue.offer(parts[n])) {
                 parts[n].run(); // that channel is full: do the part here
             }
@@ -126,9 +133,16 @@ final class DmaEngine {
         private final BlockingQueue<Op> queue = new ArrayBlockingQueue<>(4096);
         private final Thread thread;
         private final int index;
+        /** The parts this channel lends out when it splits a copy; reused every time. */
+        private final Part[] parts;
+        private final AtomicInteger pending = new AtomicInteger();
 
         Channel(String name, int index) {
             this.index = index;
+            this.parts = new Part[channels.length - 1];
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = new Part();
+            }
             thread = new Thread(this::loop, name);
             thread.setDaemon(true);
             thread.start();
