@@ -613,55 +613,20 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     // ---------------------------------------------------------------- registered memory and RMA
 
-    private static final long PAGE = FabricDescriptor.PAGE;
-
     @Override
     public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
         Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
             "prot", prot, "flags", flags);
         checkOpen(call);
-        if (region == null) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "region is null");
-        }
-        if (!region.isDirect()) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "region is a heap buffer, which cannot be pinned;"
-                + " use ScifNode.allocate or a page-aligned direct buffer");
-        }
-        if ((prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "prot may hold only PROT_READ and PROT_WRITE");
-        }
-        if ((flags & ~Scif.MAP_FIXED) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only MAP_FIXED");
-        }
-        long address = MemoryRegistry.address(region);
-        long length = region.remaining();
-        if ((address & (PAGE - 1)) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "the region starts at 0x" + Long.toHexString(address)
-                + ", not on a page boundary; use ScifNode.allocate or ByteBuffer.alignedSlice(4096)");
-        }
-        if (length == 0 || (length & (PAGE - 1)) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "the length must be a non-zero multiple of 4096");
-        }
-        if ((flags & Scif.MAP_FIXED) != 0
-            && (offset < 0 || (offset & (PAGE - 1)) != 0 || offset - 1 > Long.MAX_VALUE - length)) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "with MAP_FIXED the offset must be page-aligned,"
-                + " with [offset, offset+length) inside [0, 2^63)");
-        }
-        if (region.isReadOnly() && (prot & Scif.PROT_WRITE) != 0) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "PROT_WRITE asked for a read-only buffer");
-        }
-        return rma(call).register(region, address, length, offset, prot, flags, call);
+        long address = RmaArguments.register(region, offset, prot, flags, call);
+        return rma(call).register(region, address, region.remaining(), offset, prot, flags, call);
     }
 
     @Override
     public void unregister(long offset, long length) throws ScifException {
         Call call = Call.of("unregister", "offset", offset, "length", length);
         checkOpen(call);
-        if (offset < 0 || (offset & (PAGE - 1)) != 0 || length <= 0 || (length & (PAGE - 1)) != 0
-            || offset - 1 > Long.MAX_VALUE - length) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "offset must be page-aligned and non-negative,"
-                + " length a non-zero multiple of 4096");
-        }
+        RmaArguments.unregister(offset, length, call);
         rma(call).unregister(offset, length, call);
     }
 
@@ -669,7 +634,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
         Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
             "flags", flags);
-        checkRma(call, length, flags);
+        checkOpen(call);
+        RmaArguments.rma(length, flags, call);
         rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
     }
 
@@ -677,7 +643,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
         Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
             "flags", flags);
-        checkRma(call, length, flags);
+        checkOpen(call);
+        RmaArguments.rma(length, flags, call);
         rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
     }
 
@@ -686,10 +653,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
-        if (dst == null || dst.isReadOnly()) {
-            throw ScifException.of(call.text(), Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
-        }
-        checkRma(call, dst.remaining(), flags);
+        RmaArguments.destination(dst, call);
+        RmaArguments.rma(dst.remaining(), flags, call);
         rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
     }
 
@@ -698,36 +663,16 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
-        if (src == null) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "src is null");
-        }
-        checkRma(call, src.remaining(), flags);
-        ByteBuffer from = src;
-        if (!src.isDirect() && !src.hasArray()) { // a read-only heap buffer: copy what it holds
-            from = ByteBuffer.allocate(src.remaining()).put(src.duplicate()).flip();
-        }
+        ByteBuffer from = RmaArguments.source(src, call);
+        RmaArguments.rma(src.remaining(), flags, call);
         rma(call).rma(true, 0, from, src.remaining(), remoteOffset, flags, call);
-    }
-
-    private void checkRma(Call call, long length, int flags) throws ScifException {
-        checkOpen(call);
-        if (length <= 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "length must be positive");
-        }
-        if (flags != 0 && (flags & (Scif.RMA_USECPU | Scif.RMA_USECACHE | Scif.RMA_SYNC | Scif.RMA_ORDERED)) == 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags hold none of RMA_USECPU, RMA_USECACHE,"
-                + " RMA_SYNC, RMA_ORDERED");
-        }
     }
 
     @Override
     public int fenceMark(int flags) throws ScifException {
         Call call = Call.of("fenceMark", "flags", flags);
         checkOpen(call);
-        if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or"
-                + " FENCE_INIT_PEER");
-        }
+        RmaArguments.fenceMark(flags, call);
         return rma(call).fenceMark(flags, call);
     }
 
@@ -743,17 +688,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         throws ScifException {
         Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call);
-        int init = flags & (Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER);
-        int signal = flags & (Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
-        if ((flags & ~(Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE)) != 0
-            || (init != Scif.FENCE_INIT_SELF && init != Scif.FENCE_INIT_PEER) || signal == 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags need exactly one of FENCE_INIT_SELF/"
-                + "FENCE_INIT_PEER and at least one of SIGNAL_LOCAL/SIGNAL_REMOTE, nothing else");
-        }
-        if (((flags & Scif.SIGNAL_LOCAL) != 0 && (localOffset & 3) != 0)
-            || ((flags & Scif.SIGNAL_REMOTE) != 0 && (remoteOffset & 3) != 0)) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "signal offsets must be 4-byte aligned");
-        }
+        RmaArguments.fenceSignal(localOffset, remoteOffset, flags, call);
         rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
@@ -761,15 +696,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
         Call call = Call.of("mmap", "remoteOffset", remoteOffset, "length", length, "prot", prot);
         checkOpen(call);
-        if (remoteOffset < 0 || (remoteOffset & (PAGE - 1)) != 0 || length <= 0
-            || (prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "remoteOffset must be page-aligned, length positive,"
-                + " prot only PROT_READ/PROT_WRITE");
-        }
-        long rounded = (length + PAGE - 1) & ~(PAGE - 1);
-        if (rounded > Integer.MAX_VALUE || remoteOffset - 1 > Long.MAX_VALUE - rounded) {
-            throw ScifException.of(call.text(), Errno.ENOMEM, "a mapping is at most 2 GiB (one ByteBuffer)");
-        }
+        long rounded = RmaArguments.mmap(remoteOffset, length, prot, call);
         return rma(call).mmap(remoteOffset, rounded, prot, call);
     }
 
