@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "scif", mixinStandardHelpOptions = true,
     versionProvider = ScifCommand.Version.class,
     description = "scif4j tools: benchmarks, and what runs on this host.",
-    subcommands = {BenchCommand.class, PingPongCommand.class, RmaCommand.class, InfoCommand.class, PingPongPeerCommand.class,
+    subcommands = {BenchCommand.class, PingPongCommand.class, RmaCommand.class, IdleCommand.class, InfoCommand.class,
+        PingPongPeerCommand.class,
         picocli.CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 the command failed, 2 usage error.",
         "Set SCIF_DEBUG=1 for stack traces."})

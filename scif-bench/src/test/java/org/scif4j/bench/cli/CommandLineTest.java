@@ -36,6 +36,7 @@ class CommandLineTest {
         assertEquals(0, run("--help"));
         assertTrue(out.toString().contains("pingpong"), out.toString());
         assertTrue(out.toString().contains("info"), out.toString());
+        assertTrue(out.toString().contains("idle"), out.toString());
         assertFalse(out.toString().contains("pingpong-peer"), "the peer command is hidden");
     }
 
