@@ -11,8 +11,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 import org.scif4j.Endpoint;
-import org.scif4j.Errno;
-import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
@@ -81,21 +79,12 @@ public final class IdleCommand implements Callable<Integer> {
         try (ScifNode host = Scif.attach("shm:" + name + "?node=0&wait=" + wait);
              ScifNode card = Scif.attach("shm:" + name + "?node=1&wait=" + wait)) {
             Endpoint listener = host.open();
-            int port = listener.bind(0);
+            listener.bind(0);
             listener.listen(endpoints);
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < endpoints / 2 + endpoints % 2; i++) {
                 Endpoint c = card.open();
-                c.configureBlocking(false);
-                try {
-                    c.connect(new PortId(0, port));
-                } catch (ScifException e) {
-                    if (e.errno() != Errno.EINPROGRESS) {
-                        throw e;
-                    }
-                }
-                Endpoint s = listener.accept(Scif.ACCEPT_SYNC);
-                c.connect(new PortId(0, port));
+                Endpoint s = LocalPair.connect(c, listener);
                 threads.add(blockInRecv(c));
                 if (threads.size() < endpoints) {
                     threads.add(blockInRecv(s));

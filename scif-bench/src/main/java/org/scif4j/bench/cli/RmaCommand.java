@@ -81,22 +81,12 @@ public final class RmaCommand implements Callable<Integer> {
     }
 
     private static Endpoint[] pair(ScifNode host, ScifNode card) throws ScifException {
-        Endpoint l = host.open();
-        int port = l.bind(0);
-        l.listen(1);
-        Endpoint c = card.open();
-        c.configureBlocking(false);
-        try {
-            c.connect(new PortId(0, port));
-        } catch (ScifException e) {
-            if (e.errno() != Errno.EINPROGRESS) {
-                throw e;
-            }
+        try (Endpoint listener = host.open()) {
+            listener.bind(0);
+            listener.listen(1);
+            Endpoint c = card.open();
+            return new Endpoint[] {LocalPair.connect(c, listener), c};
         }
-        Endpoint s = l.accept(Scif.ACCEPT_SYNC);
-        c.connect(new PortId(0, port));
-        l.close();
-        return new Endpoint[] {s, c};
     }
 
     /** Median of 5 batches of {@code reps} RMAs; a DMA batch is fenced once at its end. */

@@ -1,0 +1,34 @@
+package org.scif4j.bench.cli;
+
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+
+/** Connects two endpoints of two nodes attached in this JVM, from one thread (non-blocking connect, accept, collect). */
+final class LocalPair {
+    private LocalPair() {
+    }
+
+    /**
+     * @param connector an unbound endpoint of one node
+     * @param listener  a listening endpoint of another node (or the same)
+     * @return the endpoint {@code listener} accepted; {@code connector} is then connected to it
+     */
+    static Endpoint connect(Endpoint connector, Endpoint listener) throws ScifException {
+        PortId to = listener.localPort();
+        connector.configureBlocking(false);
+        try {
+            connector.connect(to);
+        } catch (ScifException e) {
+            if (e.errno() != Errno.EINPROGRESS) {
+                throw e;
+            }
+        }
+        Endpoint accepted = listener.accept(Scif.ACCEPT_SYNC);
+        connector.connect(to);
+        connector.configureBlocking(true);
+        return accepted;
+    }
+}
