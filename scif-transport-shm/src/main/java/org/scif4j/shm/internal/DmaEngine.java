@@ -1,7 +1,6 @@
 package org.scif4j.shm.internal;
 
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -94,7 +93,7 @@ final class DmaEngine {
             long to = n == parts.length - 1 ? body : Math.min(body, from + chunk);
             pending.incrementAndGet();
             parts[n].publish(t, from, to, pending, Thread.currentThread());
-            if (!channels[(self.index + 1 + n) % k].queue.offer(parts[n])) {
+            if (!channels[(self.index + 1 + n) % k].offer(parts[n])) {
                 parts[n].run(); // that channel is full: do the part here
             }
             n++;
@@ -116,7 +115,7 @@ final class DmaEngine {
     void stop() {
         stopped = true;
         for (Channel c : channels) {
-            c.thread.interrupt();
+            LockSupport.unpark(c.thread);
         }
         for (Channel c : channels) {
             try {
@@ -128,14 +127,23 @@ final class DmaEngine {
         }
     }
 
-    /** One DMA channel: a queue and the thread that runs it. */
+    /**
+     * One DMA channel: a bounded many-to-one queue (Agrona's, lock-free and allocation-free)
+     * and the thread that runs it.
+     *
+     * <p>Parking without a lost wake-up: the channel thread sets {@code parked} (volatile) and
+     * then looks at the queue once more before it parks; a submitter offers (a volatile store)
+     * and then reads {@code parked}, unparking the thread if set. Either the thread's last look
+     * sees the operation, or the submitter sees {@code parked} and unparks it.
+     */
     final class Channel {
-        private final BlockingQueue<Op> queue = new ArrayBlockingQueue<>(4096);
+        private final ManyToOneConcurrentArrayQueue<Op> queue = new ManyToOneConcurrentArrayQueue<>(4096);
         private final Thread thread;
         private final int index;
         /** The parts this channel lends out when it splits a copy; reused every time. */
         private final Part[] parts;
         private final AtomicInteger pending = new AtomicInteger();
+        private volatile boolean parked;
 
         Channel(String name, int index) {
             this.index = index;
@@ -148,50 +156,68 @@ final class DmaEngine {
             thread.start();
         }
 
-        /** Queues an operation; blocks while the channel is full. */
+        /** Queues an operation; while the channel is full, waits for room (backpressure). */
         void submit(Op op) throws InterruptedException {
-            queue.put(op);
+            while (!queue.offer(op)) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("the DMA channel was full");
+                }
+                Thread.yield();
+            }
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        /** Queues an operation if there is room, waking the channel; @return whether it was queued */
+        boolean offer(Op op) {
+            if (!queue.offer(op)) {
+                return false;
+            }
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+            return true;
         }
 
         /**
-         * The next operation: spins a little before blocking, as a real engine polls its
-         * descriptor ring, so that a stream of small RMAs is not paid for with a wake-up each.
+         * The next operation, or null once stopped and drained: spins a little before it parks,
+         * as a real engine polls its descriptor ring, so a stream of small RMAs costs no wake-up.
          */
-        private Op next() throws InterruptedException {
+        private Op next() {
             long spinUntil = 0;
             for (int i = 0;; i++) {
                 Op op = queue.poll();
                 if (op != null) {
                     return op;
                 }
+                if (stopped) {
+                    return null;
+                }
                 if ((i & 63) == 0) {
                     long now = System.nanoTime();
                     if (spinUntil == 0) {
                         spinUntil = now + SPIN_NANOS;
                     } else if (now - spinUntil > 0) {
-                        return queue.take();
+                        parked = true;
+                        op = queue.poll(); // the last look, after announcing the park
+                        if (op == null && !stopped) {
+                            LockSupport.park(this);
+                        }
+                        parked = false;
+                        if (op != null) {
+                            return op;
+                        }
+                        spinUntil = 0;
+                        continue;
                     }
                 }
                 Thread.onSpinWait();
             }
         }
 
-        /** @return whether the calling thread is this channel's */
-        boolean isCurrent() {
-            return Thread.currentThread() == thread;
-        }
-
         private void loop() {
-            while (true) {
-                Op op;
-                try {
-                    op = stopped ? queue.poll() : next();
-                } catch (InterruptedException e) {
-                    continue; // stop() interrupts: drain what is queued, then end
-                }
-                if (op == null) {
-                    return;
-                }
+            for (Op op = next(); op != null; op = next()) {
                 try {
                     op.run();
                 } catch (RuntimeException | Error e) {
