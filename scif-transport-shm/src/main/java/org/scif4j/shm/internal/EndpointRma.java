@@ -13,6 +13,7 @@ import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
 
 /**
  * The RMA half of a connected endpoint: its registered address space, its view of the peer's,

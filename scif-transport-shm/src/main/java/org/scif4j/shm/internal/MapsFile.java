@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
 
 /** Reads {@code /proc/self/maps}: what backs a range of this process's memory. */
 final class MapsFile {

@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
 
 /**
  * The memory behind this JVM's windows, by address. Every window is backed by a file in the

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
 
 /**
  * The peer's registered address space as this endpoint sees it: a cached index of the peer's

@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
 
 /**
  * An endpoint's own registered address space (RAS): its windows, by offset, each published in

@@ -12,6 +12,8 @@ import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.PollableEndpoint;
+import org.scif4j.spi.Call;
+import org.scif4j.spi.Arguments;
 
 /**
  * A SCIF endpoint of the shm transport. Its SCIF state lives in its slot of the fabric's
@@ -618,7 +620,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
             "prot", prot, "flags", flags);
         checkOpen(call);
-        long address = RmaArguments.register(region, offset, prot, flags, call);
+        long address = region != null && region.isDirect() ? MemoryRegistry.address(region) : 0;
+        Arguments.register(region, address, offset, prot, flags, call);
         return rma(call).register(region, address, region.remaining(), offset, prot, flags, call);
     }
 
@@ -626,7 +629,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public void unregister(long offset, long length) throws ScifException {
         Call call = Call.of("unregister", "offset", offset, "length", length);
         checkOpen(call);
-        RmaArguments.unregister(offset, length, call);
+        Arguments.unregister(offset, length, call);
         rma(call).unregister(offset, length, call);
     }
 
@@ -635,7 +638,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
-        RmaArguments.rma(length, flags, call);
+        Arguments.rma(length, flags, call);
         rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
     }
 
@@ -644,7 +647,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
-        RmaArguments.rma(length, flags, call);
+        Arguments.rma(length, flags, call);
         rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
     }
 
@@ -653,8 +656,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
-        RmaArguments.destination(dst, call);
-        RmaArguments.rma(dst.remaining(), flags, call);
+        Arguments.destination(dst, call);
+        Arguments.rma(dst.remaining(), flags, call);
         rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
     }
 
@@ -663,8 +666,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
-        ByteBuffer from = RmaArguments.source(src, call);
-        RmaArguments.rma(src.remaining(), flags, call);
+        ByteBuffer from = Arguments.source(src, call);
+        Arguments.rma(src.remaining(), flags, call);
         rma(call).rma(true, 0, from, src.remaining(), remoteOffset, flags, call);
     }
 
@@ -672,7 +675,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public int fenceMark(int flags) throws ScifException {
         Call call = Call.of("fenceMark", "flags", flags);
         checkOpen(call);
-        RmaArguments.fenceMark(flags, call);
+        Arguments.fenceMark(flags, call);
         return rma(call).fenceMark(flags, call);
     }
 
@@ -688,7 +691,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         throws ScifException {
         Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call);
-        RmaArguments.fenceSignal(localOffset, remoteOffset, flags, call);
+        Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
         rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
@@ -696,7 +699,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
         Call call = Call.of("mmap", "remoteOffset", remoteOffset, "length", length, "prot", prot);
         checkOpen(call);
-        long rounded = RmaArguments.mmap(remoteOffset, length, prot, call);
+        long rounded = Arguments.mmap(remoteOffset, length, prot, call);
         return rma(call).mmap(remoteOffset, rounded, prot, call);
     }
 

@@ -7,6 +7,7 @@ import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
 
 /**
  * {@code scif_mmap}: the peer's window files mapped, shared, at consecutive addresses of this

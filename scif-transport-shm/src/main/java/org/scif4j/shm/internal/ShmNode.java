@@ -9,6 +9,7 @@ import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 import org.scif4j.shm.ShmOptions;
+import org.scif4j.spi.Call;
 
 /** This process attached as one node of an shm fabric; opens endpoints and closes them all on close. */
 public final class ShmNode implements ScifNode {

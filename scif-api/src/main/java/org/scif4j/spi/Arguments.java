@@ -1,4 +1,4 @@
-package org.scif4j.shm.internal;
+package org.scif4j.spi;
 
 import java.nio.ByteBuffer;
 import org.scif4j.Errno;
@@ -7,18 +7,32 @@ import org.scif4j.ScifException;
 
 /**
  * The argument checks of the registration, RMA, fence and mmap calls, as SCIF makes them
- * before it looks at the endpoint's state (SCIF-SPEC.md §2.8–§2.15, docs/decisions.md).
+ * before it looks at the endpoint's state (SCIF-SPEC.md §2.8–§2.15, docs/decisions.md): one
+ * place, so that every transport refuses the same arguments with the same errno.
  */
-final class RmaArguments {
-    private static final long PAGE = FabricDescriptor.PAGE;
+public final class Arguments {
+    /** The page size SCIF assumes on host and card. */
+    public static final long PAGE = 4096;
     private static final int PROT = Scif.PROT_READ | Scif.PROT_WRITE;
     private static final int RMA_FLAGS = Scif.RMA_USECPU | Scif.RMA_USECACHE | Scif.RMA_SYNC | Scif.RMA_ORDERED;
 
-    private RmaArguments() {
+    private Arguments() {
     }
 
-    /** @return the address of the region's first byte */
-    static long register(ByteBuffer region, long offset, int prot, int flags, Call call) throws ScifException {
+    /**
+     * scif_register's arguments.
+     *
+     * @param region  the memory to register (position to limit)
+     * @param address the address of the region's first byte, for a direct buffer (the
+     *                transport knows how to find it); ignored otherwise
+     * @param offset  the offset asked for
+     * @param prot    PROT_* flags
+     * @param flags   0 or MAP_FIXED
+     * @param call    the call, for the message
+     * @throws ScifException EFAULT, EINVAL as SCIF gives them
+     */
+    public static void register(ByteBuffer region, long address, long offset, int prot, int flags, Call call)
+        throws ScifException {
         if (region == null) {
             throw ScifException.of(call.text(), Errno.EFAULT, "region is null");
         }
@@ -32,7 +46,6 @@ final class RmaArguments {
         if ((flags & ~Scif.MAP_FIXED) != 0) {
             throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only MAP_FIXED");
         }
-        long address = MemoryRegistry.address(region);
         long length = region.remaining();
         if ((address & (PAGE - 1)) != 0) {
             throw ScifException.of(call.text(), Errno.EINVAL, "the region starts at 0x" + Long.toHexString(address)
@@ -48,7 +61,6 @@ final class RmaArguments {
         if (region.isReadOnly() && (prot & Scif.PROT_WRITE) != 0) {
             throw ScifException.of(call.text(), Errno.EFAULT, "PROT_WRITE asked for a read-only buffer");
         }
-        return address;
     }
 
     /** Whether [offset, offset+length) is page-aligned inside [0, 2^63) (the end may be 2^63). */
@@ -56,14 +68,30 @@ final class RmaArguments {
         return offset >= 0 && (offset & (PAGE - 1)) == 0 && offset - 1 <= Long.MAX_VALUE - length;
     }
 
-    static void unregister(long offset, long length, Call call) throws ScifException {
+    /**
+     * scif_unregister's arguments.
+     *
+     * @param offset page-aligned, non-negative
+     * @param length a non-zero multiple of 4096
+     * @param call   the call, for the message
+     * @throws ScifException EINVAL
+     */
+    public static void unregister(long offset, long length, Call call) throws ScifException {
         if (length <= 0 || (length & (PAGE - 1)) != 0 || !pageRange(offset, length)) {
             throw ScifException.of(call.text(), Errno.EINVAL, "offset must be page-aligned and non-negative,"
                 + " length a non-zero multiple of 4096");
         }
     }
 
-    static void rma(long length, int flags, Call call) throws ScifException {
+    /**
+     * The arguments every RMA call shares.
+     *
+     * @param length bytes to move, positive
+     * @param flags  RMA_* flags; non-zero flags need at least one valid bit
+     * @param call   the call, for the message
+     * @throws ScifException EINVAL
+     */
+    public static void rma(long length, int flags, Call call) throws ScifException {
         if (length <= 0) {
             throw ScifException.of(call.text(), Errno.EINVAL, "length must be positive");
         }
@@ -73,29 +101,58 @@ final class RmaArguments {
         }
     }
 
-    /** vreadFrom's buffer: it must be writable. */
-    static void destination(ByteBuffer dst, Call call) throws ScifException {
+    /**
+     * vreadFrom's buffer: it must be writable.
+     *
+     * @param dst  the buffer
+     * @param call the call, for the message
+     * @throws ScifException EFAULT
+     */
+    public static void destination(ByteBuffer dst, Call call) throws ScifException {
         if (dst == null || dst.isReadOnly()) {
             throw ScifException.of(call.text(), Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
         }
     }
 
-    /** @return vwriteTo's buffer, copied when it is a read-only heap buffer (whose array is hidden) */
-    static ByteBuffer source(ByteBuffer src, Call call) throws ScifException {
+    /**
+     * vwriteTo's buffer.
+     *
+     * @param src  the buffer
+     * @param call the call, for the message
+     * @return {@code src}, or a copy when it is a read-only heap buffer (whose array is hidden)
+     * @throws ScifException EFAULT
+     */
+    public static ByteBuffer source(ByteBuffer src, Call call) throws ScifException {
         if (src == null) {
             throw ScifException.of(call.text(), Errno.EFAULT, "src is null");
         }
         return src.isDirect() || src.hasArray() ? src : ByteBuffer.allocate(src.remaining()).put(src.duplicate()).flip();
     }
 
-    static void fenceMark(int flags, Call call) throws ScifException {
+    /**
+     * scif_fence_mark's flags.
+     *
+     * @param flags exactly FENCE_INIT_SELF or FENCE_INIT_PEER
+     * @param call  the call, for the message
+     * @throws ScifException EINVAL
+     */
+    public static void fenceMark(int flags, Call call) throws ScifException {
         if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
             throw ScifException.of(call.text(), Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or"
                 + " FENCE_INIT_PEER");
         }
     }
 
-    static void fenceSignal(long localOffset, long remoteOffset, int flags, Call call) throws ScifException {
+    /**
+     * scif_fence_signal's flags and offsets.
+     *
+     * @param localOffset  4-byte aligned when SIGNAL_LOCAL
+     * @param remoteOffset 4-byte aligned when SIGNAL_REMOTE
+     * @param flags        one INIT flag and at least one SIGNAL flag
+     * @param call         the call, for the message
+     * @throws ScifException EINVAL
+     */
+    public static void fenceSignal(long localOffset, long remoteOffset, int flags, Call call) throws ScifException {
         int init = flags & (Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER);
         int signal = flags & (Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
         if ((flags & ~(Scif.FENCE_INIT_SELF | Scif.FENCE_INIT_PEER | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE)) != 0
@@ -109,8 +166,17 @@ final class RmaArguments {
         }
     }
 
-    /** @return the length rounded up to whole pages */
-    static long mmap(long remoteOffset, long length, int prot, Call call) throws ScifException {
+    /**
+     * scif_mmap's arguments.
+     *
+     * @param remoteOffset page-aligned, non-negative
+     * @param length       positive
+     * @param prot         PROT_* flags
+     * @param call         the call, for the message
+     * @return the length rounded up to whole pages
+     * @throws ScifException EINVAL, or ENOMEM beyond what one ByteBuffer can hold
+     */
+    public static long mmap(long remoteOffset, long length, int prot, Call call) throws ScifException {
         if (remoteOffset < 0 || (remoteOffset & (PAGE - 1)) != 0 || length <= 0 || (prot & ~PROT) != 0) {
             throw ScifException.of(call.text(), Errno.EINVAL, "remoteOffset must be page-aligned, length positive,"
                 + " prot only PROT_READ/PROT_WRITE");
