@@ -2,8 +2,12 @@ package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayDeque;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One TCP connection between this node and a peer node. A node sends every SCIF frame for a
@@ -11,6 +15,13 @@ import java.util.concurrent.CompletableFuture;
  * their order; on the links peers opened to it, it writes only link frames (handshake,
  * heartbeat, goodbye). Frames written before the handshake finished wait in {@code pending}
  * and go out in order when it does.
+ *
+ * <p>Writes are batched: a frame joins {@code outgoing} (a lock-free queue, so a sender never
+ * waits for the event loop), and one drain task on the link's event loop writes everything
+ * queued and flushes once. A stream of sends therefore costs one event-loop wake-up and one
+ * flush (one syscall) per batch rather than per frame. Invariant: whenever {@code outgoing} is
+ * non-empty, {@code draining} is true and a drain task is scheduled or running; the drain
+ * clears the flag before it looks at the queue a last time, so no frame is stranded.
  */
 final class Link {
     final Channel channel;
@@ -25,6 +36,11 @@ final class Link {
     /** Completes when the peer acknowledged our BYE, or the link closed. */
     final CompletableFuture<Void> goodbye = new CompletableFuture<>();
 
+    /** Frames for the event loop to write, in order; multi-producer, the event loop consumes. */
+    private final Queue<ByteBuf> outgoing = PlatformDependent.newMpscQueue();
+    /** Whether a drain task is scheduled or running. */
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final Runnable drain = this::drain;
     /** Guarded by this. */
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     /** Guarded by this. */
@@ -50,7 +66,40 @@ final class Link {
                 return;
             }
         }
-        channel.writeAndFlush(frame, channel.voidPromise());
+        outgoing.offer(frame);
+        if (draining.compareAndSet(false, true)) {
+            try {
+                channel.eventLoop().execute(drain);
+            } catch (RejectedExecutionException e) {
+                // The node's event loop has shut down: nothing will ever write these.
+                releaseOutgoing();
+            }
+        }
+    }
+
+    /** Writes every queued frame and flushes once. Runs on the link's event loop. */
+    private void drain() {
+        boolean wrote = false;
+        for (ByteBuf f; (f = outgoing.poll()) != null; ) {
+            channel.write(f, channel.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            channel.flush();
+        }
+        draining.set(false);
+        // A frame offered after the last poll but before the flag cleared would be stranded:
+        // whoever sees it first schedules the next drain (the writer's CAS, or this one).
+        if (!outgoing.isEmpty() && draining.compareAndSet(false, true)) {
+            channel.eventLoop().execute(drain);
+        }
+    }
+
+    private void releaseOutgoing() {
+        for (ByteBuf f; (f = outgoing.poll()) != null; ) {
+            f.release();
+        }
+        draining.set(false);
     }
 
     /** The handshake succeeded: flushes queued frames in order. Runs on the link's event loop. */

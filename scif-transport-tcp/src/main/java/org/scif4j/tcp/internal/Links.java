@@ -12,8 +12,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -97,12 +95,12 @@ final class Links {
 
     private void pipeline(Channel ch, Link link, int target) {
         long liveness = options.livenessMillis();
+        // No flush consolidation handler: Link batches its own writes, one flush per batch.
         ch.pipeline().addLast(
-            new FlushConsolidationHandler(256, true),
-            new IdleStateHandler(liveness, Math.max(1, liveness / 4), 0, TimeUnit.MILLISECONDS),
-            // Length prefix of 4 bytes, stripped; a body longer than MAX_FRAME fails at once
-            // (Netty's limit counts the prefix too).
-            new LengthFieldBasedFrameDecoder(4 + Wire.MAX_FRAME, 0, 4, 0, 4, true),
+            // Reader idleness only: watching writes would cost a promise per frame written;
+            // LinkHandler sends heartbeats on a timer instead.
+            new IdleStateHandler(liveness, 0, 0, TimeUnit.MILLISECONDS),
+            new FrameDecoder(),
             new LinkHandler(node, this, link, options, target));
     }
 

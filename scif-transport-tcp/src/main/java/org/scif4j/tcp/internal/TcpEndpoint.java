@@ -65,6 +65,11 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private int queued;
     private int uncredited;
     private boolean disconnectAcked;
+    /**
+     * Bumped by every {@link #changed()}, always under the monitor; volatile so that a waiter
+     * can spin on it without the monitor, and see every change made before the bump.
+     */
+    private volatile int changes;
 
     TcpEndpoint(TcpNode node) {
         this.node = node;
@@ -418,35 +423,53 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         lockInterruptibly(sendLock, src, flags, true);
         try {
             int total = 0;
+            boolean spin = true;
             while (src.hasRemaining()) {
                 int n;
                 long dst;
                 int to;
+                int seen;
                 synchronized (this) {
-                    while (!closed && state == EndpointState.CONNECTED && credit == 0 && block) {
-                        try {
-                            wait();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
+                    if (!closed && state == EndpointState.CONNECTED && credit == 0 && block) {
+                        seen = changes;
+                        if (!spin) {
+                            try {
+                                wait();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                if (total > 0) {
+                                    return total;
+                                }
+                                throw ScifException.of(sendCall(src, flags), Errno.EINTR,
+                                    "interrupted before any byte was sent");
+                            }
+                            spin = true;
+                            continue;
+                        }
+                        n = 0;
+                        dst = 0;
+                        to = -1;
+                    } else {
+                        if (closed || state != EndpointState.CONNECTED) {
                             if (total > 0) {
                                 return total;
                             }
-                            throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
+                            throw notConnected(sendCall(src, flags));
                         }
-                    }
-                    if (closed || state != EndpointState.CONNECTED) {
-                        if (total > 0) {
-                            return total;
+                        n = Math.min(Math.min(credit, src.remaining()), Wire.MAX_DATA);
+                        if (n == 0) {
+                            return total; // non-blocking and the window is full
                         }
-                        throw notConnected(sendCall(src, flags));
+                        credit -= n;
+                        dst = peerWireId;
+                        to = peer.node();
+                        seen = 0;
                     }
-                    n = Math.min(Math.min(credit, src.remaining()), Wire.MAX_DATA);
-                    if (n == 0) {
-                        return total; // non-blocking and the window is full
-                    }
-                    credit -= n;
-                    dst = peerWireId;
-                    to = peer.node();
+                }
+                if (n == 0) {
+                    // Waiting for credit: spin first, sleep (above) only when the spin saw nothing.
+                    spin = spinUntilChanged(seen);
+                    continue;
                 }
                 ByteBuf f = Wire.dataHeader(node.alloc(), dst, n);
                 int limit = src.limit();
@@ -483,8 +506,10 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         lockInterruptibly(recvLock, dst, flags, false);
         try {
             int total = 0;
-            synchronized (this) {
-                while (true) {
+            boolean spin = true;
+            while (true) {
+                int seen;
+                synchronized (this) {
                     if (closed) {
                         if (total > 0) {
                             break;
@@ -504,24 +529,57 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                     if (!block) {
                         break;
                     }
-                    // Before sleeping, give back what was consumed: the sender may be waiting on it.
+                    // Before waiting, give back what was consumed: the sender may be waiting on it.
                     returnCredit();
-                    try {
-                        wait();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        if (total > 0) {
-                            break;
+                    seen = changes;
+                    if (!spin) {
+                        try {
+                            wait();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            if (total > 0) {
+                                break;
+                            }
+                            throw ScifException.of(recvCall(dst, flags), Errno.EINTR,
+                                "interrupted before any byte arrived");
                         }
-                        throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
+                        spin = true;
+                        continue;
                     }
                 }
+                // Spin outside the monitor so that the event loop can deliver; sleep (above)
+                // only when the spin saw nothing change.
+                spin = spinUntilChanged(seen);
+            }
+            synchronized (this) {
                 returnCredit();
             }
             return total;
         } finally {
             recvLock.unlock();
         }
+    }
+
+    /**
+     * Spins, yielding, until this endpoint changes after {@code seen} or the node's spin budget
+     * is spent. Called without the monitor.
+     *
+     * @param seen {@link #changes} when the caller found nothing to do
+     * @return whether it changed (the caller looks again); false when the caller should sleep
+     */
+    private boolean spinUntilChanged(int seen) {
+        long budget = node.spin().budgetNanos();
+        if (budget <= 0) {
+            return false;
+        }
+        long deadline = System.nanoTime() + budget;
+        do {
+            if (changes != seen) {
+                return true;
+            }
+            Thread.yield();
+        } while (System.nanoTime() - deadline < 0);
+        return changes != seen;
     }
 
     /** Copies queued bytes into {@code dst}. Caller holds the monitor. @return how many */
@@ -931,6 +989,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     /** Wakes this endpoint's waiters and every poll. Caller holds the monitor. */
     private void changed() {
+        changes++;
         notifyAll();
         TcpPoller.INSTANCE.signal();
     }

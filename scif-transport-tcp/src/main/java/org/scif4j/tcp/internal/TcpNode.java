@@ -38,12 +38,14 @@ public final class TcpNode implements ScifNode {
     private final Map<Long, TcpEndpoint> endpoints = new ConcurrentHashMap<>();
     private final Set<TcpEndpoint> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextWireId = new AtomicLong();
+    private final SpinPolicy spin;
     private volatile boolean closed;
 
     private TcpNode(TcpOptions options) {
         this.options = options;
         this.group = new NioEventLoopGroup(1, new DefaultThreadFactory("scif4j-tcp-node" + options.node(), true));
         this.links = new Links(this, options, group);
+        this.spin = new SpinPolicy(options.waitMode());
     }
 
     /**
@@ -208,6 +210,10 @@ public final class TcpNode implements ScifNode {
 
     EventLoopGroup group() {
         return group;
+    }
+
+    SpinPolicy spin() {
+        return spin;
     }
 
     ByteBufAllocator alloc() {

@@ -1,0 +1,158 @@
+package org.scif4j.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.scif4j.Endpoint;
+import org.scif4j.Scif;
+import org.scif4j.ScifNode;
+import org.scif4j.tcp.conformance.TcpFixture;
+
+/**
+ * A raw socket to node 0's 127.0.0.1 port behaves badly: garbage, a frame too short for its
+ * type, a frame cut off by the end of the stream, an oversized frame, a SCIF frame before the
+ * handshake, no key and a wrong key on a keyed fabric (the last ones claiming to be node 1, the
+ * honest peer). Each time node 0 closes that link with a logged reason, and node 1's connection
+ * keeps working, as does a new one.
+ */
+@Timeout(60)
+class HostilePeerTest {
+    private static final int PORT = 3000;
+
+    @TempDir
+    Path dir;
+    private final TcpFixture fabric = new TcpFixture();
+    private LogCapture log;
+    private ScifNode node0;
+    private ScifNode node1;
+    private Endpoint listener;
+    private Endpoint client;
+    private Endpoint server;
+    private int node0Port;
+
+    @BeforeEach
+    void honestPeers() throws Exception {
+        log = new LogCapture();
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Path keyFile = Files.write(dir.resolve("fabric.key"), key);
+        String keyed = "key=" + keyFile;
+        node0 = Scif.attach(fabric.fabricUri(0, keyed));
+        node1 = Scif.attach(fabric.fabricUri(1, keyed));
+        node0Port = Honest.tcpPort(fabric.fabricUri(0, keyed), 0);
+        listener = Honest.listener(node0, PORT);
+        Endpoint[] pair = Honest.connect(node1, listener);
+        client = pair[0];
+        server = pair[1];
+        Honest.exchange(client, server);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[] {client, server, listener, node1, node0, log}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        fabric.assertNoLeftovers();
+    }
+
+    /** Node 0 closed the raw link, said why, and still serves node 1. */
+    private void assertRefused(RawPeer raw, String reason) throws Exception {
+        assertTrue(raw.closedByNode());
+        String warning = log.await(reason);
+        assertTrue(warning.contains("protocol violation"), warning);
+        Honest.exchange(client, server);
+        Endpoint[] again = Honest.connect(node1, listener);
+        try {
+            Honest.exchange(again[0], again[1]);
+        } finally {
+            again[0].close();
+            again[1].close();
+        }
+    }
+
+    @Test
+    void garbage() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.write(new byte[] {0, 0, 0, 5, 0x7f, (byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef});
+            assertRefused(raw, "unknown frame type 127");
+        }
+    }
+
+    @Test
+    void textIsAnOversizedLengthPrefix() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.write("GET / HTTP/1.1\r\nHost: scif\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertRefused(raw, "exceeds");
+        }
+    }
+
+    @Test
+    void frameShorterThanItsType() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.write(new byte[] {0, 0, 0, 11, Wire.HELLO, 0x53, 0x43, 0x49, 0x46, 0, 1, 0, 1, 0, 0});
+            assertRefused(raw, "a HELLO frame of 10 body bytes");
+        }
+    }
+
+    @Test
+    void frameCutOffByTheEndOfTheStream() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            ByteBuffer b = ByteBuffer.allocate(4 + 1 + 20).putInt(1 + Wire.HELLO_BODY).put(Wire.HELLO);
+            raw.write(b.array());
+            raw.shutdownOutput();
+            assertRefused(raw, "the stream ended inside a frame");
+        }
+    }
+
+    @Test
+    void oversizedFrame() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            // One byte over the largest legal frame: refused at the prefix, before any buffering.
+            ByteBuffer b = ByteBuffer.allocate(4 + 1 + 8).putInt(Wire.MAX_FRAME + 1).put(Wire.DATA).putLong(1);
+            raw.write(b.array());
+            assertRefused(raw, "exceeds");
+        }
+    }
+
+    @Test
+    void scifFrameBeforeTheHandshake() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            ByteBuffer b = ByteBuffer.allocate(4 + 1 + 8 + 4).putInt(1 + 8 + 4).put(Wire.DATA).putLong(0).putInt(42);
+            raw.write(b.array());
+            assertRefused(raw, "DATA before HELLO");
+        }
+    }
+
+    @Test
+    void noKeyOnAKeyedFabric() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.hello(1, 0, false);
+            assertRefused(raw, "a peer without the fabric key");
+        }
+    }
+
+    @Test
+    void wrongKey() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.hello(1, 0, true);
+            byte[] ack = raw.readFrame();
+            assertEquals(Wire.HELLO_ACK, ack[0], "node 0 answers a keyed HELLO with HELLO_ACK");
+            byte[] proof = new byte[Wire.PROOF];
+            new SecureRandom().nextBytes(proof);
+            ByteBuffer auth = ByteBuffer.allocate(4 + 1 + Wire.PROOF).putInt(1 + Wire.PROOF).put(Wire.AUTH).put(proof);
+            raw.write(auth.array());
+            assertRefused(raw, "does not prove it holds the fabric key");
+        }
+    }
+}
