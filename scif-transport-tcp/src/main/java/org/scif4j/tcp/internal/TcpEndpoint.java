@@ -656,10 +656,17 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     void onDisconnect(Link link) {
         long ack;
         synchronized (this) {
-            if (state != EndpointState.CONNECTED || !fromPeer(link)) {
+            if (closed && peer != null && fromPeer(link)) {
+                // Both sides closed at once: the peer's DISCONNECT answers ours, so our close
+                // need not wait the whole watchdog period for an ACK the peer will not send
+                // (it is CLOSED too); we still acknowledge its DISCONNECT for the same reason.
+                disconnectAcked = true;
+                changed();
+            } else if (state != EndpointState.CONNECTED || !fromPeer(link)) {
                 return;
+            } else {
+                disconnected();
             }
-            disconnected();
             ack = peerWireId;
         }
         node.links().send(link.peerNode, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT_ACK, ack));
