@@ -2,12 +2,16 @@ package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One TCP connection between this node and a peer node. A node sends every SCIF frame for a
@@ -22,6 +26,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * flush (one syscall) per batch rather than per frame. Invariant: whenever {@code outgoing} is
  * non-empty, {@code draining} is true and a drain task is scheduled or running; the drain
  * clears the flag before it looks at the queue a last time, so no frame is stranded.
+ *
+ * <p>Direct writes: on an open outbound link, a sender that finds nothing queued anywhere (no
+ * drain pending, nothing left in Netty's outbound buffer) writes its frame to the socket
+ * itself, without waking the event loop. Invariant: every write to the socket of an open
+ * outbound link, direct or through Netty, happens under {@code writeLock}, and a direct write
+ * starts only when {@code backlog} is false, i.e. Netty's outbound buffer was empty when the
+ * last Netty write under the lock ended; so frames never interleave and keep their order. A
+ * direct write the socket takes only in part leaves the rest to Netty, and sets the backlog.
+ * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
+ * before {@link #markOpen} or after {@link #stopDirect}.
  */
 final class Link {
     final Channel channel;
@@ -41,6 +55,12 @@ final class Link {
     /** Whether a drain task is scheduled or running. */
     private final AtomicBoolean draining = new AtomicBoolean();
     private final Runnable drain = this::drain;
+    /** Serialises every write to the socket once direct writes are on; see the class comment. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Whether senders may write to the socket themselves. Written under writeLock. */
+    private volatile boolean direct;
+    /** Netty's outbound buffer may hold bytes: no direct write until a drain finds it empty. Guarded by writeLock. */
+    private boolean backlog;
     /** Guarded by this. */
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     /** Guarded by this. */
@@ -66,6 +86,9 @@ final class Link {
                 return;
             }
         }
+        if (direct && writeDirect(frame)) {
+            return;
+        }
         outgoing.offer(frame);
         if (draining.compareAndSet(false, true)) {
             try {
@@ -77,15 +100,71 @@ final class Link {
         }
     }
 
+    /**
+     * Writes {@code frame} to the socket from this thread when nothing is queued before it.
+     *
+     * @return true when the frame is taken care of (written, or its rest handed to Netty)
+     */
+    private boolean writeDirect(ByteBuf frame) {
+        if (!writeLock.tryLock()) {
+            return false; // another writer is busy: queue behind it
+        }
+        try {
+            if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
+                return false;
+            }
+            ByteBuffer bytes = frame.internalNioBuffer(frame.readerIndex(), frame.readableBytes());
+            int written;
+            try {
+                written = ((LinkChannel) channel).socket().write(bytes);
+            } catch (IOException e) {
+                // The link broke: Netty's read side notices and retires it; the frame is moot.
+                frame.release();
+                channel.close();
+                return true;
+            }
+            if (written == frame.readableBytes()) {
+                frame.release();
+                return true;
+            }
+            // The socket is full: the rest goes through Netty, which waits for it to drain.
+            frame.skipBytes(written);
+            backlog = true;
+            outgoing.offer(frame);
+            if (draining.compareAndSet(false, true)) {
+                channel.eventLoop().execute(drain);
+            }
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** No more direct writes: the link is saying goodbye with frames written around Link. */
+    void stopDirect() {
+        writeLock.lock();
+        try {
+            direct = false;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** Writes every queued frame and flushes once. Runs on the link's event loop. */
     private void drain() {
-        boolean wrote = false;
-        for (ByteBuf f; (f = outgoing.poll()) != null; ) {
-            channel.write(f, channel.voidPromise());
-            wrote = true;
-        }
-        if (wrote) {
-            channel.flush();
+        writeLock.lock();
+        try {
+            boolean wrote = false;
+            for (ByteBuf f; (f = outgoing.poll()) != null; ) {
+                channel.write(f, channel.voidPromise());
+                wrote = true;
+            }
+            if (wrote) {
+                channel.flush();
+            }
+            backlog = !nettyBufferEmpty();
+        } finally {
+            writeLock.unlock();
         }
         draining.set(false);
         // A frame offered after the last poll but before the flag cleared would be stranded:
@@ -93,6 +172,12 @@ final class Link {
         if (!outgoing.isEmpty() && draining.compareAndSet(false, true)) {
             channel.eventLoop().execute(drain);
         }
+    }
+
+    /** @return whether Netty has written everything given to it. Call on the event loop. */
+    private boolean nettyBufferEmpty() {
+        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        return b == null || b.isEmpty();
     }
 
     private void releaseOutgoing() {
@@ -114,6 +199,15 @@ final class Link {
             open = true;
         }
         channel.flush();
+        if (outbound && channel instanceof LinkChannel) {
+            writeLock.lock();
+            try {
+                backlog = !nettyBufferEmpty();
+                direct = true;
+            } finally {
+                writeLock.unlock();
+            }
+        }
         opened.complete(this);
     }
 

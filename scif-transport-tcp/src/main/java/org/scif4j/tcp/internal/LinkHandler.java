@@ -139,6 +139,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 phase = Phase.CLOSED;
                 // Forget the peer first, so that when its close() returns we no longer list it.
                 links.retire(link, "node " + link.peerNode + " detached");
+                link.stopDirect();
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.BYE_ACK)).addListener(ChannelFutureListener.CLOSE);
                 return;
             case Wire.BYE_ACK:
@@ -244,7 +245,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         long period = Math.max(1, options.livenessMillis() / 4);
         heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
             if (phase == Phase.OPEN) {
-                ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.HEARTBEAT), ctx.voidPromise());
+                link.write(Wire.empty(ctx.alloc(), Wire.HEARTBEAT)); // through Link: it may be writing directly
             }
         }, period, period, TimeUnit.MILLISECONDS);
         links.opened(link);

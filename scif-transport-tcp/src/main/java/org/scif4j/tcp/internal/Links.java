@@ -11,7 +11,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -53,7 +52,7 @@ final class Links {
         this.node = node;
         this.options = options;
         this.group = group;
-        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        this.bootstrap = new Bootstrap().group(group).channelFactory(LinkChannel::new)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.timeoutMillis()))
@@ -260,6 +259,7 @@ final class Links {
         }
         open = openLinks();
         for (Link l : open) {
+            l.stopDirect();
             l.channel.writeAndFlush(Wire.empty(l.channel.alloc(), Wire.BYE), l.channel.voidPromise());
         }
         for (Link l : open) {

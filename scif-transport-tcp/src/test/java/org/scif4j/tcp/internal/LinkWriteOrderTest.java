@@ -1,0 +1,95 @@
+package org.scif4j.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.scif4j.Endpoint;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.ScifNode;
+import org.scif4j.tcp.conformance.TcpFixture;
+
+/**
+ * Several connections between the same two nodes share one link, so their senders race between
+ * writing to the socket themselves and queueing for the event loop (see {@link Link}). Every
+ * stream must still arrive whole and in order, in both directions at once.
+ */
+@Timeout(60)
+class LinkWriteOrderTest {
+    private static final int STREAMS = 3;
+    private static final int BYTES = 8 << 20;
+
+    @Test
+    void concurrentStreamsOverOneLinkArriveInOrder() throws Exception {
+        TcpFixture fabric = new TcpFixture();
+        try (ScifNode node0 = Scif.attach(fabric.fabricUri(0, "ring=65536"));
+             ScifNode node1 = Scif.attach(fabric.fabricUri(1, "ring=65536"));
+             Endpoint listener = Honest.listener(node0, 3002)) {
+            List<Endpoint> open = new ArrayList<>();
+            List<CompletableFuture<Void>> work = new ArrayList<>();
+            try {
+                for (int s = 0; s < STREAMS; s++) {
+                    Endpoint[] pair = Honest.connect(node1, listener);
+                    open.add(pair[0]);
+                    open.add(pair[1]);
+                    work.add(CompletableFuture.runAsync(() -> pump(pair[0], 9)));
+                    work.add(CompletableFuture.runAsync(() -> check(pair[1], 9)));
+                    work.add(CompletableFuture.runAsync(() -> pump(pair[1], 13)));
+                    work.add(CompletableFuture.runAsync(() -> check(pair[0], 13)));
+                }
+                CompletableFuture.allOf(work.toArray(new CompletableFuture[0])).get(50, TimeUnit.SECONDS);
+            } finally {
+                for (Endpoint e : open) {
+                    e.close();
+                }
+            }
+        }
+        fabric.assertNoLeftovers();
+    }
+
+    /** Sends {@link #BYTES} bytes of a counting pattern, in sends of varying sizes. */
+    private static void pump(Endpoint ep, int step) {
+        ByteBuffer b = ByteBuffer.allocateDirect(70_000);
+        int sent = 0;
+        int round = 0;
+        try {
+            while (sent < BYTES) {
+                int n = Math.min(BYTES - sent, 1 + (round++ * step * 997) % 69_999);
+                b.clear().limit(n);
+                for (int i = 0; i < n; i++) {
+                    b.put(i, (byte) (sent + i));
+                }
+                assertEquals(n, ep.send(b, Scif.SEND_BLOCK));
+                sent += n;
+            }
+        } catch (ScifException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Receives the pattern and checks every byte. */
+    private static void check(Endpoint ep, int step) {
+        ByteBuffer b = ByteBuffer.allocateDirect(50_000);
+        int got = 0;
+        try {
+            while (got < BYTES) {
+                b.clear().limit(Math.min(BYTES - got, 50_000));
+                int n = ep.recv(b, Scif.RECV_BLOCK);
+                for (int i = 0; i < n; i++) {
+                    if (b.get(i) != (byte) (got + i)) {
+                        throw new AssertionError("byte " + (got + i) + " of a stream is wrong");
+                    }
+                }
+                got += n;
+            }
+        } catch (ScifException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
