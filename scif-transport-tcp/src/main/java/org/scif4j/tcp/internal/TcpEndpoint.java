@@ -1,5 +1,7 @@
 package org.scif4j.tcp.internal;
 
+import org.scif4j.spi.Arguments;
+import org.scif4j.spi.Call;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -35,7 +37,6 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private static final int ACCEPTED = 1;
 
     private final TcpNode node;
-    private final Rma rma = new Rma();
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ReentrantLock recvLock = new ReentrantLock();
     private volatile boolean blocking = true;
@@ -744,105 +745,98 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
-        String call = "register(len=" + (region == null ? -1 : region.remaining()) + ", offset=" + offset
-            + ", prot=" + prot + ", flags=" + flags + ")";
-        rma.checkRegister(call, region, offset, prot, flags);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
+            "prot", prot, "flags", flags);
+        checkOpen(call.text());
+        Arguments.register(region, 0, offset, prot, flags, call); // no address: alignment is not checked here
+        throw unsupported(call);
     }
 
     @Override
     public void unregister(long offset, long length) throws ScifException {
-        String call = "unregister(offset=" + offset + ", length=" + length + ")";
-        rma.checkUnregister(call, offset, length, isClosed());
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("unregister", "offset", offset, "length", length);
+        checkOpen(call.text());
+        Arguments.unregister(offset, length, call);
+        throw unsupported(call);
     }
 
     @Override
     public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        String call = "readFrom(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
-            + remoteOffset + ", flags=" + flags + ")";
-        checkOpen(call);
-        rma.checkTransfer(call, length, flags);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
+            "flags", flags);
+        checkOpen(call.text());
+        Arguments.rma(length, flags, call);
+        throw unsupported(call);
     }
 
     @Override
     public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        String call = "writeTo(localOffset=" + localOffset + ", length=" + length + ", remoteOffset="
-            + remoteOffset + ", flags=" + flags + ")";
-        checkOpen(call);
-        rma.checkTransfer(call, length, flags);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
+            "flags", flags);
+        checkOpen(call.text());
+        Arguments.rma(length, flags, call);
+        throw unsupported(call);
     }
 
     @Override
     public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        String call = "vreadFrom(len=" + (dst == null ? -1 : dst.remaining()) + ", remoteOffset=" + remoteOffset
-            + ", flags=" + flags + ")";
-        checkOpen(call);
-        if (dst == null || dst.isReadOnly()) {
-            throw ScifException.of(call, Errno.EFAULT, dst == null ? "dst is null" : "dst is read-only");
-        }
-        rma.checkTransfer(call, dst.remaining(), flags);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
+            "flags", flags);
+        checkOpen(call.text());
+        Arguments.destination(dst, call);
+        Arguments.rma(dst.remaining(), flags, call);
+        throw unsupported(call);
     }
 
     @Override
     public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        String call = "vwriteTo(len=" + (src == null ? -1 : src.remaining()) + ", remoteOffset=" + remoteOffset
-            + ", flags=" + flags + ")";
-        checkOpen(call);
-        if (src == null) {
-            throw ScifException.of(call, Errno.EFAULT, "src is null");
-        }
-        rma.checkTransfer(call, src.remaining(), flags);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
+            "flags", flags);
+        checkOpen(call.text());
+        Arguments.source(src, call);
+        Arguments.rma(src.remaining(), flags, call);
+        throw unsupported(call);
     }
 
     @Override
     public int fenceMark(int flags) throws ScifException {
-        String call = "fenceMark(flags=" + flags + ")";
-        checkOpen(call);
-        if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
-            throw ScifException.of(call, Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or FENCE_INIT_PEER");
-        }
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("fenceMark", "flags", flags);
+        checkOpen(call.text());
+        Arguments.fenceMark(flags, call);
+        throw unsupported(call);
     }
 
     @Override
     public void fenceWait(int mark) throws ScifException {
-        String call = "fenceWait(mark=" + mark + ")";
-        checkOpen(call);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("fenceWait", "mark", mark);
+        checkOpen(call.text());
+        throw unsupported(call);
     }
 
     @Override
     public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
         throws ScifException {
-        String call = "fenceSignal(localOffset=" + localOffset + ", remoteOffset=" + remoteOffset + ", flags="
-            + flags + ")";
-        checkOpen(call);
-        rma.checkSignal(call, localOffset, remoteOffset, flags);
-        verifyConnected(call);
-        throw rma.unsupported(call);
+        Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
+        checkOpen(call.text());
+        Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
+        throw unsupported(call);
     }
 
     @Override
     public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
-        String call = "mmap(remoteOffset=" + remoteOffset + ", length=" + length + ", prot=" + prot + ")";
-        checkOpen(call);
-        rma.checkMmap(call, remoteOffset, length, prot);
-        verifyConnected(call);
-        throw ScifException.of(call, Errno.EOPNOTSUPP, "the tcp transport cannot map a peer's memory"
+        Call call = Call.of("mmap", "remoteOffset", remoteOffset, "length", length, "prot", prot);
+        checkOpen(call.text());
+        Arguments.mmap(remoteOffset, length, prot, call);
+        verifyConnected(call.text());
+        throw ScifException.of(call.text(), Errno.EOPNOTSUPP, "the tcp transport cannot map a peer's memory"
             + " (no shared memory between hosts); use readFrom/writeTo");
+    }
+
+    /** State errors as verify_epd gives them; then EOPNOTSUPP until tcp serves registered memory and RMA. */
+    private ScifException unsupported(Call call) throws ScifException {
+        verifyConnected(call.text());
+        return ScifException.of(call.text(), Errno.EOPNOTSUPP, "registered memory and RMA are not served by the"
+            + " tcp transport yet");
     }
 
     private synchronized void verifyConnected(String call) throws ScifException {
