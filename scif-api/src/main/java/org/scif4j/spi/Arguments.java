@@ -69,6 +69,54 @@ public final class Arguments {
     }
 
     /**
+     * {@code ScifNode.allocate}'s size.
+     *
+     * @param bytes the size asked for
+     * @param call  the call, for the message
+     * @return the size rounded up to whole pages
+     * @throws ScifException EINVAL when not positive, ENOMEM beyond what one ByteBuffer can hold
+     */
+    public static long allocate(long bytes, Call call) throws ScifException {
+        if (bytes <= 0) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "bytes must be positive");
+        }
+        long rounded = (bytes + PAGE - 1) & ~(PAGE - 1);
+        if (rounded > Integer.MAX_VALUE - PAGE || rounded < bytes) {
+            throw ScifException.of(call.text(), Errno.ENOMEM, "one allocation is at most 2 GiB (one ByteBuffer)");
+        }
+        return rounded;
+    }
+
+    /**
+     * The {@code privileged=true} option: only for a process running as root, as binding ports
+     * below 1024 needs CAP_SYS_ADMIN in SCIF.
+     *
+     * @param privileged whether the option was given
+     * @param call       the attach call, for the message
+     * @throws ScifException EPERM when given by a process that is not root
+     */
+    public static void privileged(boolean privileged, String call) throws ScifException {
+        if (privileged && !isRoot()) {
+            throw ScifException.of(call, Errno.EPERM, "privileged=true lets a node bind ports below 1024"
+                + " and is only for processes running as root");
+        }
+    }
+
+    /** @return whether this process's effective uid is 0, from /proc/self/status */
+    private static boolean isRoot() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return line.split("\\s+")[2].equals("0");
+                }
+            }
+        } catch (java.io.IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    /**
      * scif_unregister's arguments.
      *
      * @param offset page-aligned, non-negative

@@ -1,5 +1,6 @@
 package org.scif4j.shm;
 
+import org.scif4j.spi.Arguments;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -33,10 +34,7 @@ public final class ShmTransport implements ScifTransport {
             throw ScifException.of(call, Errno.ENODEV, why);
         }
         JvmAccess.require(call);
-        if (options.privileged() && !isRoot()) {
-            throw ScifException.of(call, Errno.EPERM, "privileged=true lets a node bind ports below 1024"
-                + " and is only for processes running as root");
-        }
+        Arguments.privileged(options.privileged(), call);
         Fabric fabric = Fabric.acquire(options, call);
         try {
             return new ShmNode(options, fabric);
@@ -52,18 +50,5 @@ public final class ShmTransport implements ScifTransport {
             return "futex is not available (" + Futex.unavailabilityCause() + "); the shm transport needs Linux";
         }
         return null;
-    }
-
-    private static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[2].equals("0"); // effective uid
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
     }
 }

@@ -1,5 +1,6 @@
 package org.scif4j.tcp;
 
+import org.scif4j.spi.Arguments;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -26,23 +27,7 @@ public final class TcpTransport implements ScifTransport {
     public ScifNode attach(URI uri) throws ScifException {
         String call = "attach(fabric=" + uri + ")";
         TcpOptions options = TcpOptions.from(FabricUri.parse(uri));
-        if (options.privileged() && !isRoot()) {
-            throw ScifException.of(call, Errno.EPERM, "privileged=true lets a node bind ports below 1024"
-                + " and is only for processes running as root");
-        }
+        Arguments.privileged(options.privileged(), call);
         return TcpNode.attach(options, call);
-    }
-
-    private static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[2].equals("0"); // effective uid
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
     }
 }

@@ -1,5 +1,6 @@
 package org.scif4j.shm.internal;
 
+import org.scif4j.spi.Arguments;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.scif4j.Endpoint;
@@ -87,18 +88,12 @@ public final class ShmNode implements ScifNode {
 
     @Override
     public ScifMemory allocate(long bytes) throws ScifException {
-        String call = "allocate(bytes=" + bytes + ")";
-        checkOpen(call);
-        if (bytes <= 0) {
-            throw ScifException.of(call, Errno.EINVAL, "bytes must be positive");
-        }
-        long rounded = (bytes + FabricDescriptor.PAGE - 1) & ~(FabricDescriptor.PAGE - 1L);
-        if (rounded > Integer.MAX_VALUE || rounded < bytes) {
-            throw ScifException.of(call, Errno.ENOMEM, "one allocation is at most 2 GiB (one ByteBuffer)");
-        }
+        Call call = Call.of("allocate", "bytes", bytes);
+        checkOpen(call.text());
+        long rounded = Arguments.allocate(bytes, call);
         fabric.enter();
         try {
-            return new ShmMemory(fabric.memory(), fabric.memory().allocate(rounded, Call.of("allocate", "bytes", bytes)));
+            return new ShmMemory(fabric.memory(), fabric.memory().allocate(rounded, call));
         } finally {
             fabric.exit();
         }

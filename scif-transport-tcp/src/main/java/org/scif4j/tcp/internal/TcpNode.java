@@ -1,5 +1,7 @@
 package org.scif4j.tcp.internal;
 
+import org.scif4j.spi.Arguments;
+import org.scif4j.spi.Call;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
@@ -112,15 +114,9 @@ public final class TcpNode implements ScifNode {
 
     @Override
     public ScifMemory allocate(long bytes) throws ScifException {
-        String call = "allocate(bytes=" + bytes + ")";
-        checkOpen(call);
-        if (bytes <= 0) {
-            throw ScifException.of(call, Errno.EINVAL, "bytes must be positive");
-        }
-        long rounded = (bytes + PAGE - 1) & ~(PAGE - 1);
-        if (rounded > Integer.MAX_VALUE - PAGE || rounded < bytes) {
-            throw ScifException.of(call, Errno.ENOMEM, "one allocation is at most 2 GiB (one ByteBuffer)");
-        }
+        Call call = Call.of("allocate", "bytes", bytes);
+        checkOpen(call.text());
+        long rounded = Arguments.allocate(bytes, call);
         ByteBuffer b = ByteBuffer.allocateDirect((int) (rounded + PAGE)).alignedSlice((int) PAGE);
         return new TcpMemory(b.limit((int) rounded).slice());
     }
