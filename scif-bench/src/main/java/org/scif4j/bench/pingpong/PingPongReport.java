@@ -1,5 +1,6 @@
 package org.scif4j.bench.pingpong;
 
+import org.scif4j.bench.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -81,30 +82,30 @@ public final class PingPongReport {
     static String toJson(PingPongResult r) {
         PingPongConfig c = r.config();
         StringBuilder b = new StringBuilder(1024).append("{\n");
-        field(b, "fabric", quote(c.fabricUri(0))).append(",\n");
-        field(b, "wait", quote(c.waitMode())).append(",\n");
+        field(b, "fabric", Json.quote(c.fabricUri(0))).append(",\n");
+        field(b, "wait", Json.quote(c.waitMode())).append(",\n");
         field(b, "ring", Integer.toString(c.ring())).append(",\n");
-        field(b, "pinning", quote(r.pinning())).append(",\n");
+        field(b, "pinning", Json.quote(r.pinning())).append(",\n");
         field(b, "warmupRoundTrips", Long.toString(c.warmupRoundTrips())).append(",\n");
         field(b, "scifRoundTripNanos", latency(r.scifLatency())).append(",\n");
         field(b, "floorRoundTripNanos", latency(r.floorLatency())).append(",\n");
-        field(b, "stream64KiBGBps", number(r.streamGbps())).append(",\n");
+        field(b, "stream64KiBGBps", Json.number(r.streamGbps())).append(",\n");
         field(b, "streamBytes", Long.toString(r.streamBytes())).append(",\n");
         field(b, "streamNanos", Long.toString(r.streamNanos())).append(",\n");
-        field(b, "memcpy64KiBGBps", number(r.memcpyGbps())).append(",\n");
+        field(b, "memcpy64KiBGBps", Json.number(r.memcpyGbps())).append(",\n");
         field(b, "messages64B", Long.toString(c.messages())).append(",\n");
-        field(b, "messageRate64BPerSecond", number(r.messageRate())).append(",\n");
+        field(b, "messageRate64BPerSecond", Json.number(r.messageRate())).append(",\n");
         field(b, "ratioP50ScifToFloor",
-            number(ratio(r.scifLatency().median(), r.floorLatency().median()))).append(",\n");
+            Json.number(ratio(r.scifLatency().median(), r.floorLatency().median()))).append(",\n");
         field(b, "ratioP99ScifToFloor",
-            number(ratio(r.scifLatency().p99(), r.floorLatency().p99()))).append(",\n");
-        field(b, "ratioStreamToMemcpy", number(r.streamGbps() / r.memcpyGbps())).append(",\n");
-        field(b, "allocatedBytesPerOperation", "{\"roundTrip\": " + number(r.allocation()[0])
-            + ", \"message64KiB\": " + number(r.allocation()[1]) + ", \"message64B\": "
-            + number(r.allocation()[2]) + "}").append(",\n");
+            Json.number(ratio(r.scifLatency().p99(), r.floorLatency().p99()))).append(",\n");
+        field(b, "ratioStreamToMemcpy", Json.number(r.streamGbps() / r.memcpyGbps())).append(",\n");
+        field(b, "allocatedBytesPerOperation", "{\"roundTrip\": " + Json.number(r.allocation()[0])
+            + ", \"message64KiB\": " + Json.number(r.allocation()[1]) + ", \"message64B\": "
+            + Json.number(r.allocation()[2]) + "}").append(",\n");
         StringBuilder left = new StringBuilder("[");
         for (String f : r.leftBehind()) {
-            left.append(left.length() > 1 ? ", " : "").append(quote(f));
+            left.append(left.length() > 1 ? ", " : "").append(Json.quote(f));
         }
         field(b, "leftBehind", left.append(']').toString()).append('\n');
         return b.append("}\n").toString();
@@ -120,30 +121,12 @@ public final class PingPongReport {
     }
 
     private static StringBuilder field(StringBuilder b, String name, String value) {
-        return b.append("  ").append(quote(name)).append(": ").append(value);
+        return b.append("  ").append(Json.quote(name)).append(": ").append(value);
     }
 
     private static String latency(LatencyStats s) {
         return String.format(Locale.ROOT, "{\"count\": %d, \"p50\": %d, \"p90\": %d, \"p99\": %d,"
             + " \"p99.9\": %d, \"max\": %d}", s.count(), s.median(), s.p90(), s.p99(), s.p999(),
             s.max());
-    }
-
-    private static String number(double d) {
-        return Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null";
-    }
-
-    private static String quote(String s) {
-        StringBuilder q = new StringBuilder(s.length() + 2).append('"');
-        for (char ch : s.toCharArray()) {
-            if (ch == '"' || ch == '\\') {
-                q.append('\\').append(ch);
-            } else if (ch < 0x20) {
-                q.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-            } else {
-                q.append(ch);
-            }
-        }
-        return q.append('"').toString();
     }
 }

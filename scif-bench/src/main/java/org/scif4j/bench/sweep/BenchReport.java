@@ -1,5 +1,6 @@
 package org.scif4j.bench.sweep;
 
+import org.scif4j.bench.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -156,7 +157,7 @@ public final class BenchReport {
         BenchConfig c = r.config();
         b.append("  \"fabrics\": ").append(strings(c.fabrics())).append(",\n");
         b.append("  \"transports\": ").append(strings(r.transports())).append(",\n");
-        b.append("  \"pinning\": ").append(quote(r.pinning())).append(",\n");
+        b.append("  \"pinning\": ").append(Json.quote(r.pinning())).append(",\n");
         b.append("  \"sizes\": ").append(c.sizes()).append(",\n");
         b.append("  \"bytesPerBatch\": ").append(c.bytes()).append(",\n");
         b.append("  \"measuredBatches\": ").append(c.batches()).append(",\n");
@@ -165,10 +166,10 @@ public final class BenchReport {
         b.append("  \"gbps\": {");
         String sep = "\n";
         for (Map.Entry<String, Map<Long, Double>> e : r.bandwidth().entrySet()) {
-            b.append(sep).append("    ").append(quote(e.getKey())).append(": {");
+            b.append(sep).append("    ").append(Json.quote(e.getKey())).append(": {");
             String inner = "";
             for (Map.Entry<Long, Double> p : e.getValue().entrySet()) {
-                b.append(inner).append('"').append(p.getKey()).append("\": ").append(number(p.getValue()));
+                b.append(inner).append('"').append(p.getKey()).append("\": ").append(Json.number(p.getValue()));
                 inner = ", ";
             }
             b.append('}');
@@ -178,7 +179,7 @@ public final class BenchReport {
         sep = "\n";
         for (Map.Entry<String, LatencyStats> e : r.latency().entrySet()) {
             LatencyStats s = e.getValue();
-            b.append(sep).append("    ").append(quote(e.getKey())).append(String.format(Locale.ROOT,
+            b.append(sep).append("    ").append(Json.quote(e.getKey())).append(String.format(Locale.ROOT,
                 ": {\"count\": %d, \"p50\": %d, \"p90\": %d, \"p99\": %d, \"p99.9\": %d, \"max\": %d}",
                 s.count(), s.median(), s.p90(), s.p99(), s.p999(), s.max()));
             sep = ",\n";
@@ -186,12 +187,12 @@ public final class BenchReport {
         b.append("\n  },\n  \"messagesPerSecond\": {");
         sep = "\n";
         for (Map.Entry<String, Double> e : r.rates().entrySet()) {
-            b.append(sep).append("    ").append(quote(e.getKey())).append(": ").append(number(e.getValue()));
+            b.append(sep).append("    ").append(Json.quote(e.getKey())).append(": ").append(Json.number(e.getValue()));
             sep = ",\n";
         }
         b.append("\n  },\n  \"notes\": ").append(strings(r.notes())).append(",\n");
         b.append("  \"leftBehind\": ").append(strings(r.leftBehind())).append(",\n");
-        b.append("  \"seconds\": ").append(number(r.elapsedNanos() / 1e9)).append("\n}\n");
+        b.append("  \"seconds\": ").append(Json.number(r.elapsedNanos() / 1e9)).append("\n}\n");
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -202,26 +203,8 @@ public final class BenchReport {
     private static String strings(List<String> list) {
         StringBuilder b = new StringBuilder("[");
         for (String s : list) {
-            b.append(b.length() > 1 ? ", " : "").append(quote(s));
+            b.append(b.length() > 1 ? ", " : "").append(Json.quote(s));
         }
         return b.append(']').toString();
-    }
-
-    private static String number(double d) {
-        return Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null";
-    }
-
-    private static String quote(String s) {
-        StringBuilder q = new StringBuilder(s.length() + 2).append('"');
-        for (char ch : s.toCharArray()) {
-            if (ch == '"' || ch == '\\') {
-                q.append('\\').append(ch);
-            } else if (ch < 0x20) {
-                q.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-            } else {
-                q.append(ch);
-            }
-        }
-        return q.append('"').toString();
     }
 }
