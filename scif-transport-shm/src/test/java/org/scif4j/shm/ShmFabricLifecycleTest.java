@@ -66,6 +66,22 @@ class ShmFabricLifecycleTest {
     }
 
     @Test
+    void aFabricWhoseLastProcessWasKilledIsReclaimedWhenAnotherFabricIsAttached() throws Exception {
+        String other = name + "-other";
+        Path otherDir = Path.of(ShmOptions.DEFAULT_DIR, other);
+        try (ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + other + "?node=1")) {
+            assertTrue(child.readLine().startsWith("READY"));
+            child.kill9();
+        }
+        assertTrue(Files.exists(otherDir.resolve("fabric")), "a kill -9 of the last process leaves the files");
+        try (ScifNode n = Scif.attach("shm:" + name + "?node=0")) {
+            assertFalse(Files.exists(otherDir), "attaching any fabric under the same root reclaims the abandoned one");
+            assertTrue(Files.exists(dir.resolve("fabric")), "and leaves its own alone");
+        }
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
     void peerKilledWhileAttachedIsNoticedByTheWatchdog() throws Exception {
         try (ScifNode n = Scif.attach("shm:" + name + "?node=0");
              ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=2")) {

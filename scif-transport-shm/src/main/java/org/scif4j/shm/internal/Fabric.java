@@ -89,10 +89,67 @@ public final class Fabric {
                 f = open(dir, call);
                 OPEN.put(dir, f);
                 f.watchdog.start();
+                reclaimAbandonedSiblings(dir);
             }
             f.refs++;
             return f;
         }
+    }
+
+    /**
+     * Removes the other fabrics under the same root whose every process has died (the last
+     * one was killed, so nobody removed them), so that a crash leaves nothing behind for long
+     * even when that fabric is never attached again. Each is reclaimed through the normal
+     * protocol — attach, reap under its lock, leave as the last process — so a process that
+     * is joining it meanwhile either finds it closed and starts afresh, or keeps it alive.
+     * Best effort: anything unexpected leaves the sibling as it is.
+     */
+    private static void reclaimAbandonedSiblings(Path dir) {
+        Path root = dir.getParent();
+        if (root == null) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+            for (Path sibling : ds) {
+                Path d = sibling.toAbsolutePath().normalize();
+                if (!d.equals(dir) && !OPEN.containsKey(d) && abandoned(d.resolve("fabric"))) {
+                    try {
+                        open(d, "reclaim(" + d + ")").detach();
+                    } catch (ScifException | RuntimeException e) {
+                        System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG,
+                            "scif4j: left fabric " + d + " as it is: " + e);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the root vanished or cannot be listed: nothing to reclaim
+        }
+    }
+
+    /** @return whether {@code fabric} is a valid fabric file whose process table holds no live process */
+    private static boolean abandoned(Path fabric) {
+        ByteBuffer b = ByteBuffer.allocate((int) ENDPOINT_TABLE_OFFSET).order(ByteOrder.nativeOrder());
+        try (FileChannel ch = FileChannel.open(fabric, StandardOpenOption.READ)) {
+            if (ch.size() != FILE_SIZE) {
+                return false;
+            }
+            while (b.hasRemaining() && ch.read(b) >= 0) {
+                // the header and the process table
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        if (b.getLong(H_MAGIC) != MAGIC || b.getInt(H_VERSION) != VERSION || b.getInt(H_STATE) != STATE_ACTIVE) {
+            return false;
+        }
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            int p = (int) process(i);
+            if (b.getInt(p + P_STATE) == P_LIVE
+                && ProcessIdentity.isAlive(b.getInt(p + P_PID), b.getLong(p + P_START_TIME))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Drops one reference; the last one detaches this JVM and, if it was the last process, removes the fabric. */
