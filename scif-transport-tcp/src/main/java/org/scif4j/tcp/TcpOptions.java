@@ -48,8 +48,12 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
 
     /** Default node id: the host. */
     public static final int DEFAULT_NODE = 0;
-    /** Default window per direction: large enough to stream 64 KiB messages. */
-    public static final int DEFAULT_RING = 256 * 1024;
+    /**
+     * Default window per direction: 4 MiB, so that a stream does not stall on the credit round
+     * trip of a loaded link (measured: 64 KiB streaming about 1.5x faster than with 256 KiB).
+     * It is a credit limit, not memory set aside: a receiver that keeps up holds far less.
+     */
+    public static final int DEFAULT_RING = 4 * 1024 * 1024;
     /** Smallest window: SCIF's own 4096-byte queue, 4095 bytes usable. */
     public static final int MIN_RING = 4096;
     /** Largest window. */
