@@ -68,16 +68,10 @@ final class ScifPingPong {
                 try {
                     peer.awaitReady(READY_TIMEOUT_SECONDS);
                     Measures m = measure(listener);
-                    int code = peer.awaitExit(EXIT_TIMEOUT_SECONDS);
-                    if (code != 0) {
-                        throw new IOException(peer.describe() + " (its stderr is above)");
-                    }
+                    peer.awaitCleanExit(EXIT_TIMEOUT_SECONDS);
                     return m;
                 } catch (ScifException e) {
-                    if (peer.hasExited(2)) { // then its death is the story, not our error
-                        throw new IOException(peer.describe() + ", and then " + e.getMessage(), e);
-                    }
-                    throw e;
+                    throw peer.explain(e);
                 }
             }
         } finally {

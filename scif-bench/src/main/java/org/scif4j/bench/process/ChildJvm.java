@@ -1,5 +1,6 @@
 package org.scif4j.bench.process;
 
+import org.scif4j.ScifException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -169,6 +170,33 @@ public final class ChildJvm implements AutoCloseable {
             close();
             throw new IOException("interrupted while waiting for " + name + " to exit", e);
         }
+    }
+
+    /**
+     * Waits for a peer that should end on its own once its work is done.
+     *
+     * @param timeoutSeconds how long it may take
+     * @throws IOException when it does not exit in time, or exits with a non-zero code
+     */
+    public void awaitCleanExit(long timeoutSeconds) throws IOException {
+        if (awaitExit(timeoutSeconds) != 0) {
+            throw new IOException(describe() + " (its stderr is above)");
+        }
+    }
+
+    /**
+     * The error to report for a failed SCIF call with this child as the peer: when the child
+     * has died, its death is the story, and the call's error only a consequence of it.
+     *
+     * @param e the call's error
+     * @return an exception naming the child's end, when it has ended
+     * @throws ScifException {@code e} itself, while the child runs
+     */
+    public IOException explain(ScifException e) throws ScifException {
+        if (hasExited(2)) {
+            return new IOException(describe() + ", and then " + e.getMessage(), e);
+        }
+        throw e;
     }
 
     /** @return completes when the child has exited */

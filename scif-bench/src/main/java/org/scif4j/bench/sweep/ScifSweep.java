@@ -73,15 +73,9 @@ final class ScifSweep {
                     try (Endpoint ep = listener.accept(Scif.ACCEPT_SYNC)) {
                         measure(node, ep);
                     }
-                    int code = peer.awaitExit(EXIT_TIMEOUT_SECONDS);
-                    if (code != 0) {
-                        throw new IOException(peer.describe() + " (its stderr is above)");
-                    }
+                    peer.awaitCleanExit(EXIT_TIMEOUT_SECONDS);
                 } catch (ScifException e) {
-                    if (peer.hasExited(2)) {
-                        throw new IOException(peer.describe() + ", and then " + e.getMessage(), e);
-                    }
-                    throw e;
+                    throw peer.explain(e);
                 }
             }
         } finally {
