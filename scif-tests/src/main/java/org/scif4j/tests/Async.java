@@ -60,11 +60,12 @@ public final class Async<T> {
 
     /**
      * Waits, with an upper bound, until the thread waits inside the SCIF call: parked
-     * (WAITING, TIMED_WAITING, BLOCKED), or in a native wait (a futex through JNA shows as
-     * RUNNABLE in native code), a yield or a spin, below a frame of the API or a transport; or
-     * until it has ended. If neither is seen within the bound the caller goes on anyway: no
-     * assertion depends on it, it only makes it likely that the call is really blocked when the
-     * test acts.
+     * (WAITING, TIMED_WAITING), or in a native wait (a futex through JNA shows as RUNNABLE in
+     * native code), a yield or a spin, below a frame of the API or a transport; or until it has
+     * ended. BLOCKED does not count: a thread that queues for a monitor on the call's way in
+     * (another thread holds the endpoint's lock) has not yet begun to wait for the event, and a
+     * test that acts then races the call's own entry checks (a close seen as EBADF instead of
+     * EINTR). If neither is seen within the bound the caller goes on anyway.
      */
     public void awaitBlocked() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
@@ -85,7 +86,8 @@ public final class Async<T> {
             if (inCall && stack.length > 0) {
                 StackTraceElement top = stack[0];
                 String c = top.getClassName();
-                if (s != Thread.State.RUNNABLE || top.isNativeMethod() || c.equals("java.lang.Thread")
+                boolean parked = s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+                if (parked || top.isNativeMethod() || c.equals("java.lang.Thread")
                     || c.endsWith("LockSupport") || c.endsWith("Unsafe")) {
                     return;
                 }
