@@ -48,6 +48,17 @@ public abstract class TransportFixture {
     }
 
     /**
+     * Whether {@code Endpoint.mmap} can map a peer's window on this transport. Where it cannot
+     * (tcp: no shared memory between hosts) mmap fails with EOPNOTSUPP, and the tests that use a
+     * mapping only as a means check the same thing through RMA instead.
+     *
+     * @return true by default
+     */
+    public boolean mapsPeerMemory() {
+        return true;
+    }
+
+    /**
      * Removes whatever {@link #assertNoLeftovers()} found, so that one failing test does not
      * disturb the next. Never touches anything outside this test's fabric.
      */

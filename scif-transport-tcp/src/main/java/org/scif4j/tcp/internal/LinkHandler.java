@@ -82,9 +82,11 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             }
             byte type = frame.readByte();
             int body = frame.readableBytes();
-            if (type == Wire.DATA) {
-                if (body <= 8 || body > 8 + Wire.MAX_DATA) {
-                    violation(ctx, "a DATA frame of " + body + " body bytes; expected 9.." + (8 + Wire.MAX_DATA));
+            int header = Wire.payloadHeader(type);
+            if (header >= 0) {
+                if (body <= header || body > header + Wire.MAX_DATA) {
+                    violation(ctx, "a " + Wire.name(type) + " frame of " + body + " body bytes; expected "
+                        + (header + 1) + ".." + (header + Wire.MAX_DATA));
                     return;
                 }
             } else if (Wire.bodySize(type) < 0) {

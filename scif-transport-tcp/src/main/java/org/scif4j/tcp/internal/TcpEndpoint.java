@@ -66,6 +66,8 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private int queued;
     private int uncredited;
     private boolean disconnectAcked;
+    /** Registered memory and RMA; set when the endpoint becomes CONNECTED. */
+    private volatile TcpRma rma;
     /**
      * Bumped by every {@link #changed()}, always under the monitor; volatile so that a waiter
      * can spin on it without the monitor, and see every change made before the bump.
@@ -91,6 +93,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             this.peerIncarnation = r.incarnation();
             this.ring = ring;
             this.credit = ring - 1;
+            this.rma = new TcpRma(this, node, r.node(), r.incarnation(), r.connector());
         }
     }
 
@@ -316,6 +319,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         this.peerIncarnation = link.peerIncarnation;
         this.ring = ring;
         this.credit = ring - 1;
+        this.rma = new TcpRma(this, node, link.peerNode, link.peerIncarnation, acceptor);
         state = EndpointState.CONNECTED;
         answer(ACCEPTED, null);
         return true;
@@ -701,6 +705,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     /** CONNECTED to DISCONNECTED. Caller holds the monitor. */
     private void disconnected() {
         state = EndpointState.DISCONNECTED;
+        rma.end(false);
         releasePort();
         changed();
     }
@@ -748,8 +753,8 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
             "prot", prot, "flags", flags);
         checkOpen(call.text());
-        Arguments.register(region, 0, offset, prot, flags, call); // no address: alignment is not checked here
-        throw unsupported(call);
+        Arguments.register(region, RmaCopy.address(region), offset, prot, flags, call);
+        return rma(call).register(region, offset, prot, flags, call);
     }
 
     @Override
@@ -757,7 +762,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("unregister", "offset", offset, "length", length);
         checkOpen(call.text());
         Arguments.unregister(offset, length, call);
-        throw unsupported(call);
+        rma(call).unregister(offset, length, call);
     }
 
     @Override
@@ -766,7 +771,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             "flags", flags);
         checkOpen(call.text());
         Arguments.rma(length, flags, call);
-        throw unsupported(call);
+        rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
@@ -775,7 +780,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             "flags", flags);
         checkOpen(call.text());
         Arguments.rma(length, flags, call);
-        throw unsupported(call);
+        rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
@@ -785,7 +790,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         checkOpen(call.text());
         Arguments.destination(dst, call);
         Arguments.rma(dst.remaining(), flags, call);
-        throw unsupported(call);
+        rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
     }
 
     @Override
@@ -793,9 +798,9 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call.text());
-        Arguments.source(src, call);
-        Arguments.rma(src.remaining(), flags, call);
-        throw unsupported(call);
+        ByteBuffer source = Arguments.source(src, call);
+        Arguments.rma(source.remaining(), flags, call);
+        rma(call).rma(true, 0, source, source.remaining(), remoteOffset, flags, call);
     }
 
     @Override
@@ -803,14 +808,14 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("fenceMark", "flags", flags);
         checkOpen(call.text());
         Arguments.fenceMark(flags, call);
-        throw unsupported(call);
+        return rma(call).fenceMark(flags, call);
     }
 
     @Override
     public void fenceWait(int mark) throws ScifException {
         Call call = Call.of("fenceWait", "mark", mark);
         checkOpen(call.text());
-        throw unsupported(call);
+        rma(call).fenceWait(mark, call);
     }
 
     @Override
@@ -819,7 +824,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call.text());
         Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
-        throw unsupported(call);
+        rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
     @Override
@@ -832,11 +837,16 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             + " (no shared memory between hosts); use readFrom/writeTo");
     }
 
-    /** State errors as verify_epd gives them; then EOPNOTSUPP until tcp serves registered memory and RMA. */
-    private ScifException unsupported(Call call) throws ScifException {
+    /** @return the RMA half, once the endpoint is open and CONNECTED (verify_epd's errors otherwise) */
+    private TcpRma rma(Call call) throws ScifException {
         verifyConnected(call.text());
-        return ScifException.of(call.text(), Errno.EOPNOTSUPP, "registered memory and RMA are not served by the"
-            + " tcp transport yet");
+        return rma;
+    }
+
+    /** @return the RMA half when a frame on {@code link} comes from this connection's peer, else null */
+    TcpRma rmaFrom(Link link) {
+        TcpRma r = rma;
+        return r != null && r.fromPeer(link) ? r : null;
     }
 
     private synchronized void verifyConnected(String call) throws ScifException {
@@ -938,6 +948,9 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                 awaitAck = false;
             }
             releasePort();
+            if (rma != null) {
+                rma.end(true); // every RMA and fence waiter leaves; the windows go
+            }
             for (Iterator<ByteBuf> i = received.iterator(); i.hasNext(); ) {
                 i.next().release();
                 i.remove();

@@ -20,8 +20,18 @@ final class Wire {
     static final int PROOF = 32;
     /** Largest DATA payload: sends are cut into frames of at most this. */
     static final int MAX_DATA = 64 * 1024;
+    /** Header of an RMA_WRITE body: endpoint, sequence, remote offset, flags. */
+    static final int RMA_WRITE_HEADER = 8 + 4 + 8 + 1;
+    /** Header of an RMA_DATA body: endpoint, sequence, flags. */
+    static final int RMA_DATA_HEADER = 8 + 4 + 1;
     /** Largest frame body (type included); a longer length prefix closes the link. */
-    static final int MAX_FRAME = 1 + 8 + MAX_DATA;
+    static final int MAX_FRAME = 1 + RMA_WRITE_HEADER + MAX_DATA;
+    /** Largest RMA operation on the wire: longer transfers are cut into operations of this. */
+    static final int MAX_RMA = 1 << 20;
+    /** RMA_WRITE / RMA_DATA flag: the operation's last frame. */
+    static final int RMA_LAST = 1;
+    /** RMA_WRITE flag: the transfer's last cache line becomes visible after the rest (RMA_ORDERED). */
+    static final int RMA_ORDERED = 2;
 
     // Link frames: the handshake, liveness and orderly goodbye.
     static final byte HELLO = 1;
@@ -39,6 +49,22 @@ final class Wire {
     static final byte CREDIT = 21;
     static final byte DISCONNECT = 22;
     static final byte DISCONNECT_ACK = 23;
+    // RMA frames (docs/tcp-protocol.md, "Registered memory and RMA").
+    static final byte WINDOW_ADD = 24;
+    static final byte WINDOW_REMOVE = 25;
+    static final byte WINDOW_ACK = 26;
+    static final byte RMA_WRITE = 27;
+    static final byte RMA_READ = 28;
+    static final byte RMA_DATA = 29;
+    static final byte RMA_DONE = 30;
+    static final byte SIGNAL = 31;
+    static final byte MARK_REQ = 32;
+    static final byte MARK_ACK = 33;
+    static final byte WAIT_REQ = 34;
+    static final byte WAIT_ACK = 35;
+    static final byte PEER_SIGNAL = 36;
+    static final byte PEER_SIGNAL_ACK = 37;
+    static final byte SIGNAL_STORE = 38;
 
     /** HELLO body after the type: magic, version, from, to, flags, incarnation, nonce. */
     static final int HELLO_BODY = 4 + 2 + 2 + 2 + 2 + 8 + NONCE;
@@ -67,6 +93,33 @@ final class Wire {
             case CREDIT: return 8 + 4;
             case DISCONNECT:
             case DISCONNECT_ACK: return 8;
+            case WINDOW_ADD: return 8 + 4 + 8 + 8 + 4;
+            case WINDOW_REMOVE: return 8 + 4 + 8 + 8;
+            case WINDOW_ACK: return 8 + 4;
+            case RMA_READ: return 8 + 4 + 8 + 4;
+            case RMA_DONE: return 8 + 4;
+            case SIGNAL: return 8 + 4 + 4 + 8 + 8;
+            case MARK_REQ: return 8 + 4;
+            case MARK_ACK: return 8 + 4 + 4;
+            case WAIT_REQ: return 8 + 4 + 4;
+            case WAIT_ACK: return 8 + 4;
+            case PEER_SIGNAL: return 8 + 4 + 4 + 8 + 8 + 8 + 8;
+            case PEER_SIGNAL_ACK: return 8 + 4;
+            case SIGNAL_STORE: return 8 + 8 + 8;
+            default: return -1;
+        }
+    }
+
+    /**
+     * @param type a frame type
+     * @return the header size of a frame type whose body is a header and 1..{@link #MAX_DATA}
+     *         payload bytes, or -1 for a fixed-size or unknown type
+     */
+    static int payloadHeader(byte type) {
+        switch (type) {
+            case DATA: return 8;
+            case RMA_WRITE: return RMA_WRITE_HEADER;
+            case RMA_DATA: return RMA_DATA_HEADER;
             default: return -1;
         }
     }
@@ -88,6 +141,21 @@ final class Wire {
             case CREDIT: return "CREDIT";
             case DISCONNECT: return "DISCONNECT";
             case DISCONNECT_ACK: return "DISCONNECT_ACK";
+            case WINDOW_ADD: return "WINDOW_ADD";
+            case WINDOW_REMOVE: return "WINDOW_REMOVE";
+            case WINDOW_ACK: return "WINDOW_ACK";
+            case RMA_WRITE: return "RMA_WRITE";
+            case RMA_READ: return "RMA_READ";
+            case RMA_DATA: return "RMA_DATA";
+            case RMA_DONE: return "RMA_DONE";
+            case SIGNAL: return "SIGNAL";
+            case MARK_REQ: return "MARK_REQ";
+            case MARK_ACK: return "MARK_ACK";
+            case WAIT_REQ: return "WAIT_REQ";
+            case WAIT_ACK: return "WAIT_ACK";
+            case PEER_SIGNAL: return "PEER_SIGNAL";
+            case PEER_SIGNAL_ACK: return "PEER_SIGNAL_ACK";
+            case SIGNAL_STORE: return "SIGNAL_STORE";
             default: return "type " + (type & 0xff);
         }
     }
@@ -130,5 +198,59 @@ final class Wire {
     /** @return a DATA frame header for {@code payload} bytes; the caller appends them */
     static ByteBuf dataHeader(ByteBufAllocator a, long endpoint, int payload) {
         return frame(a, DATA, 8 + payload).writeLong(endpoint);
+    }
+
+    static ByteBuf windowAdd(ByteBufAllocator a, long endpoint, int id, long offset, long length, int prot) {
+        return frame(a, WINDOW_ADD, bodySize(WINDOW_ADD)).writeLong(endpoint).writeInt(id).writeLong(offset)
+            .writeLong(length).writeInt(prot);
+    }
+
+    static ByteBuf windowRemove(ByteBufAllocator a, long endpoint, int id, long offset, long length) {
+        return frame(a, WINDOW_REMOVE, bodySize(WINDOW_REMOVE)).writeLong(endpoint).writeInt(id).writeLong(offset)
+            .writeLong(length);
+    }
+
+    /** @return a frame of {@code type} whose body is an endpoint and one number (an id or a sequence) */
+    static ByteBuf endpointInt(ByteBufAllocator a, byte type, long endpoint, int value) {
+        return frame(a, type, 12).writeLong(endpoint).writeInt(value);
+    }
+
+    /** @return an RMA_WRITE frame header for {@code payload} bytes; the caller appends them */
+    static ByteBuf rmaWriteHeader(ByteBufAllocator a, long endpoint, int seq, long offset, int flags, int payload) {
+        return frame(a, RMA_WRITE, RMA_WRITE_HEADER + payload).writeLong(endpoint).writeInt(seq).writeLong(offset)
+            .writeByte(flags);
+    }
+
+    static ByteBuf rmaRead(ByteBufAllocator a, long endpoint, int seq, long offset, int length) {
+        return frame(a, RMA_READ, bodySize(RMA_READ)).writeLong(endpoint).writeInt(seq).writeLong(offset)
+            .writeInt(length);
+    }
+
+    /** @return an RMA_DATA frame header for {@code payload} bytes; the caller appends them */
+    static ByteBuf rmaDataHeader(ByteBufAllocator a, long endpoint, int seq, int flags, int payload) {
+        return frame(a, RMA_DATA, RMA_DATA_HEADER + payload).writeLong(endpoint).writeInt(seq).writeByte(flags);
+    }
+
+    static ByteBuf signal(ByteBufAllocator a, long endpoint, int seq, int flags, long offset, long value) {
+        return frame(a, SIGNAL, bodySize(SIGNAL)).writeLong(endpoint).writeInt(seq).writeInt(flags).writeLong(offset)
+            .writeLong(value);
+    }
+
+    static ByteBuf markAck(ByteBufAllocator a, long endpoint, int request, int mark) {
+        return frame(a, MARK_ACK, bodySize(MARK_ACK)).writeLong(endpoint).writeInt(request).writeInt(mark);
+    }
+
+    static ByteBuf waitRequest(ByteBufAllocator a, long endpoint, int request, int seq) {
+        return frame(a, WAIT_REQ, bodySize(WAIT_REQ)).writeLong(endpoint).writeInt(request).writeInt(seq);
+    }
+
+    static ByteBuf peerSignal(ByteBufAllocator a, long endpoint, int request, int flags, long localOffset,
+                              long localValue, long remoteOffset, long remoteValue) {
+        return frame(a, PEER_SIGNAL, bodySize(PEER_SIGNAL)).writeLong(endpoint).writeInt(request).writeInt(flags)
+            .writeLong(localOffset).writeLong(localValue).writeLong(remoteOffset).writeLong(remoteValue);
+    }
+
+    static ByteBuf signalStore(ByteBufAllocator a, long endpoint, long offset, long value) {
+        return frame(a, SIGNAL_STORE, bodySize(SIGNAL_STORE)).writeLong(endpoint).writeLong(offset).writeLong(value);
     }
 }

@@ -27,6 +27,12 @@ public final class TcpFixture extends TransportFixture {
         return "tcp";
     }
 
+    /** @return false: tcp nodes share no memory, mmap throws EOPNOTSUPP */
+    @Override
+    public boolean mapsPeerMemory() {
+        return false;
+    }
+
     @Override
     public String fabricUri(int node, String extraOptions) {
         StringBuilder sb = new StringBuilder("tcp:");
