@@ -27,7 +27,8 @@ import org.scif4j.bench.stats.LatencyStats;
 /**
  * Plain Netty 4.1 on NIO over TCP loopback (127.0.0.1), the baseline of the tcp transport
  * (PERF.md): an 8-byte echo round trip and one-way streaming of messages of a given size. One
- * event-loop thread serves, another is the client; no scif4j code is involved.
+ * event-loop thread serves, another is the client; no scif4j code is involved. {@link NettyRma}
+ * uses the same event loops for the baseline of writeTo and readFrom.
  */
 public final class NettyLoopback implements AutoCloseable {
     private static final long TIMEOUT_SECONDS = 120;
@@ -102,7 +103,8 @@ public final class NettyLoopback implements AutoCloseable {
         serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private Channel bind(ChannelHandler handler) throws IOException {
+    /** Binds a server on a free loopback port whose every accepted connection gets {@code handler}. */
+    Channel bind(ChannelHandler handler) throws IOException {
         try {
             return new ServerBootstrap().group(serverGroup).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -114,7 +116,8 @@ public final class NettyLoopback implements AutoCloseable {
         }
     }
 
-    private Channel connect(Channel server, ChannelHandler handler) throws IOException {
+    /** Connects a client with {@code handler} to a server of {@link #bind}. */
+    Channel connect(Channel server, ChannelHandler handler) throws IOException {
         try {
             return new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -125,7 +128,8 @@ public final class NettyLoopback implements AutoCloseable {
         }
     }
 
-    private static <T> T await(CompletableFuture<T> f) throws IOException {
+    /** Waits for a baseline's outcome, at most {@value #TIMEOUT_SECONDS} s. */
+    static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
             return f.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -228,11 +232,15 @@ public final class NettyLoopback implements AutoCloseable {
         }
     }
 
-    /** Writes while the channel is writable, resumes when it becomes writable again. */
-    private static final class Pump {
+    /**
+     * Writes duplicates of one message while the channel is writable, and resumes when it
+     * becomes writable again; {@link #add} queues more (NettyRma sends batch after batch on one
+     * connection, a synchronous call one message at a time).
+     */
+    static final class Pump {
         private final Channel channel;
         private final ByteBuf message;
-        private final long messages;
+        private long messages;
         private long sent;
 
         Pump(Channel channel, ByteBuf message, long messages) {
@@ -247,6 +255,12 @@ public final class NettyLoopback implements AutoCloseable {
                     }
                 }
             });
+        }
+
+        /** Queues {@code more} messages and writes what the channel takes; on its event loop. */
+        void add(long more) {
+            messages += more;
+            run();
         }
 
         void run() {

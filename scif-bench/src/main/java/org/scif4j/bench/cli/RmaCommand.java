@@ -1,5 +1,6 @@
 package org.scif4j.bench.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -15,41 +16,69 @@ import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 import org.scif4j.bench.Main;
 import org.scif4j.bench.baseline.MemcpyBaseline;
+import org.scif4j.bench.baseline.NettyLoopback;
+import org.scif4j.bench.baseline.NettyRma;
 import org.scif4j.bench.baseline.TwoThreadCopy;
+import org.scif4j.bench.sweep.FabricUris;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code scif rma}: one-sided RMA bandwidth on the shm fabric by transfer size — writeTo and
- * readFrom with the CPU ({@code RMA_USECPU}) and with the DMA engine (asynchronous, fenced once
- * per batch) — next to a plain copy of the same size measured in the same run, and the cost of
- * register/unregister as windows grow.
+ * {@code scif rma}: one-sided RMA bandwidth by transfer size between two nodes attached in this
+ * process. On shm: writeTo and readFrom with the CPU ({@code RMA_USECPU}) and with the DMA engine
+ * (asynchronous, fenced once per batch) next to a plain copy of the same size measured in the
+ * same run, and the cost of register/unregister as windows grow. On tcp: writeTo and readFrom
+ * asynchronous (fenced once per batch) and {@code RMA_SYNC}, each next to plain Netty doing the
+ * same over the same loopback in the same run ({@link NettyRma}).
  */
 @Command(name = "rma", mixinStandardHelpOptions = true,
-    description = "RMA bandwidth (writeTo/readFrom, CPU and DMA) by size against a same-run memcpy,"
-        + " and register/unregister cost.")
+    description = "RMA bandwidth (writeTo/readFrom) by size: on shm (CPU and DMA) against a same-run"
+        + " memcpy, and register/unregister cost; on tcp (asynchronous and RMA_SYNC) against plain"
+        + " Netty doing the same over the same loopback.")
 public final class RmaCommand implements Callable<Integer> {
+    /** The transports {@code scif rma} measures. */
+    enum Transport {
+        /** Two shm nodes of a fabric private to this run. */
+        SHM,
+        /** Two tcp nodes on free ports of 127.0.0.1. */
+        TCP
+    }
+
+    /** Batches of RMA_SYNC calls stop at this many calls: each costs a loopback round trip. */
+    static final long SYNC_CALLS = 2048;
+    /** Measured batches per figure; the median is shown. */
+    private static final int BATCHES = 5;
+
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--transport", paramLabel = "shm|tcp",
+        description = "the transport to measure (default: shm)")
+    Transport transport = Transport.SHM;
 
     @Option(names = "--sizes", split = ",", converter = SizeConverter.class, paramLabel = "SIZE",
         description = "transfer sizes (default: 4k,64k,1m,16m,64m)")
     List<Long> sizes = List.of(4L << 10, 64L << 10, 1L << 20, 16L << 20, 64L << 20);
 
-    @Option(names = "--dma", description = "DMA engine threads (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dma", description = "DMA engine threads, shm (default: ${DEFAULT-VALUE})")
     int dma = 2;
 
     @Option(names = "--bytes", converter = SizeConverter.class, paramLabel = "BYTES",
-        description = "bytes moved per measurement (default: 1g)")
-    long bytes = 1L << 30;
+        description = "bytes moved per measurement (default: 1g on shm, 256m on tcp; RMA_SYNC"
+            + " batches stop at " + SYNC_CALLS + " calls)")
+    Long bytes;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         String name = "rma-" + ProcessHandle.current().pid();
         long max = sizes.stream().mapToLong(Long::longValue).max().orElse(4096);
+        if (transport == Transport.TCP) {
+            return tcp(out, name, max, bytes == null ? 256L << 20 : bytes);
+        }
+        long bytes = this.bytes == null ? 1L << 30 : this.bytes;
         try (ScifNode host = Scif.attach("shm:" + name + "?node=0&dma=" + dma);
              ScifNode card = Scif.attach("shm:" + name + "?node=1&dma=" + dma)) {
             Endpoint[] pair = pair(host, card);
@@ -89,10 +118,13 @@ public final class RmaCommand implements Callable<Integer> {
         }
     }
 
-    /** Median of 5 batches of {@code reps} RMAs; a DMA batch is fenced once at its end. */
+    /**
+     * Median of {@value #BATCHES} batches of {@code reps} RMAs after a warm-up batch of a
+     * quarter as many (NettyRma batches alike); an asynchronous batch is fenced once at its end.
+     */
     private static double measure(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long reps)
         throws ScifException {
-        double[] gbs = new double[5];
+        double[] gbs = new double[BATCHES];
         batch(ep, write, flags, lo, ro, size, Math.max(1, reps / 4)); // warm-up
         for (int r = 0; r < gbs.length; r++) {
             long t = System.nanoTime();
@@ -112,9 +144,78 @@ public final class RmaCommand implements Callable<Integer> {
                 ep.readFrom(lo, size, ro, flags);
             }
         }
-        if ((flags & Scif.RMA_USECPU) == 0) {
+        if ((flags & (Scif.RMA_USECPU | Scif.RMA_SYNC)) == 0) {
             ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
         }
+    }
+
+    /**
+     * The tcp table: two nodes of this JVM on free loopback ports, and the Netty baseline of
+     * every column measured just before it, on the same loopback, with the same batches.
+     */
+    private int tcp(PrintWriter out, String name, long max, long bytes) throws Exception {
+        String fabric = FabricUris.defaultFabric("tcp", name, dma);
+        ByteBuffer src = ByteBuffer.allocateDirect((int) max);
+        ByteBuffer dst = ByteBuffer.allocateDirect((int) max);
+        ScifException unsupported = null;
+        try (ScifNode host = Scif.attach(FabricUris.withNode(fabric, 0));
+             ScifNode card = Scif.attach(FabricUris.withNode(fabric, 1));
+             NettyLoopback loopback = new NettyLoopback()) {
+            NettyRma netty = new NettyRma(loopback);
+            Endpoint[] pair = pair(host, card);
+            Endpoint ep = pair[1];
+            try (ScifMemory local = card.allocate(max); ScifMemory remote = host.allocate(max)) {
+                long lo = 0;
+                long ro = 0;
+                try {
+                    lo = ep.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                    ro = pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                } catch (ScifException e) {
+                    if (e.errno() != Errno.EOPNOTSUPP) {
+                        throw e;
+                    }
+                    unsupported = e; // still measure the baseline, the half of the table we can
+                }
+                out.printf(Locale.ROOT, "RMA on tcp (two nodes of this JVM over 127.0.0.1), GB/s; netty = plain Netty"
+                    + " doing the same over the same loopback in this run; x = RMA / netty%n"
+                    + "async: flags 0, one fenceMark(INIT_SELF)+fenceWait per batch; sync: RMA_SYNC, batches of at"
+                    + " most %d calls%n", SYNC_CALLS);
+                out.printf(Locale.ROOT, "%10s | %8s %8s %6s | %8s %8s %6s | %8s %8s %6s | %8s %8s %6s%n", "size",
+                    "netty", "writeTo", "x", "netty", "wr sync", "x", "netty", "readFrom", "x", "netty", "rd sync", "x");
+                for (long size : sizes) {
+                    long reps = Math.max(4, bytes / size);
+                    long syncReps = Math.min(reps, SYNC_CALLS);
+                    ByteBuffer message = src.slice(0, (int) size);
+                    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%10s", human(size)));
+                    for (boolean write : new boolean[] {true, false}) {
+                        for (int flags : new int[] {0, Scif.RMA_SYNC}) {
+                            long n = flags == 0 ? reps : syncReps;
+                            boolean sync = flags != 0;
+                            double base = write ? netty.writeGbps(message, dst, n, sync, BATCHES)
+                                : netty.readGbps(message, dst, n, sync, BATCHES);
+                            double rma = unsupported != null ? Double.NaN : measure(ep, write, flags, lo, ro, size, n);
+                            row.append(String.format(Locale.ROOT, " | %8.2f %8s %6s", base, cell(rma, "%8.2f"),
+                                cell(rma / base, "%5.2fx")));
+                        }
+                    }
+                    out.println(row);
+                    out.flush();
+                }
+                if (unsupported == null) {
+                    ep.unregister(lo, max);
+                    pair[0].unregister(ro, max);
+                }
+            }
+        }
+        if (unsupported != null) {
+            throw new IOException("tcp RMA is not served by this build, only the Netty baseline was measured: "
+                + unsupported.getMessage(), unsupported);
+        }
+        return Main.OK;
+    }
+
+    private static String cell(double value, String format) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
     private static void registerCost(PrintWriter out, Endpoint ep, ScifNode node) throws ScifException {

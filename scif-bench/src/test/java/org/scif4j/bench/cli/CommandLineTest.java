@@ -100,6 +100,34 @@ class CommandLineTest {
     }
 
     @Test
+    void rmaTransport() {
+        CommandLine cl = Main.commandLine();
+        cl.parseArgs("rma");
+        RmaCommand cmd = cl.getSubcommands().get("rma").getCommand();
+        assertEquals(RmaCommand.Transport.SHM, cmd.transport, "shm unless told");
+        assertNull(cmd.bytes, "the default depends on the transport");
+
+        cl = Main.commandLine();
+        cl.parseArgs("rma", "--transport", "tcp", "--sizes", "4k,64k", "--bytes", "64m");
+        cmd = cl.getSubcommands().get("rma").getCommand();
+        assertEquals(RmaCommand.Transport.TCP, cmd.transport);
+        assertEquals(java.util.List.of(4096L, 65536L), cmd.sizes);
+        assertEquals(64L << 20, cmd.bytes);
+
+        cl = Main.commandLine();
+        cl.parseArgs("rma", "--transport", "SHM");
+        assertEquals(RmaCommand.Transport.SHM,
+            ((RmaCommand) cl.getSubcommands().get("rma").getCommand()).transport);
+
+        assertEquals(0, run("rma", "--help"));
+        assertTrue(out.toString().contains("--transport"), out.toString());
+        assertEquals(Main.USAGE, run("rma", "--transport", "udp"));
+        assertEquals(Main.USAGE, run("rma", "--transport"));
+        assertTrue(err.toString().contains("--transport"), err.toString());
+        assertTrue(err.toString().contains("Try 'scif rma --help'"), err.toString());
+    }
+
+    @Test
     void infoShowsAWindowWithItsBackingFile() throws Exception {
         String name = "infow" + ProcessHandle.current().pid() + "x" + System.nanoTime();
         try (org.scif4j.ScifNode host = org.scif4j.Scif.attach("shm:" + name + "?node=0");

@@ -27,6 +27,16 @@ public final class TcpFixture extends TransportFixture {
         return "tcp";
     }
 
+    /**
+     * Netty's GlobalEventExecutor is one thread per JVM that Netty starts for its own
+     * bookkeeping (here: when a node's event loops shut down) and that ends by itself after a
+     * second without work; waiting for it cost every test a second.
+     */
+    @Override
+    public List<String> jvmWideThreadPrefixes() {
+        return List.of("globalEventExecutor");
+    }
+
     /** @return false: tcp nodes share no memory, mmap throws EOPNOTSUPP */
     @Override
     public boolean mapsPeerMemory() {
