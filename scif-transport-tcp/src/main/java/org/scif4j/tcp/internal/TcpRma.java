@@ -179,7 +179,8 @@ final class TcpRma {
     private final Queue<ByteBuf> deferred = new ConcurrentLinkedQueue<>();
     /** Serialises this side's INIT_PEER requests: one is in flight at a time. */
     private final ReentrantLock requestLock = new ReentrantLock();
-    private int request;
+    /** Written under requestLock; volatile: the event loop matches answers against it. */
+    private volatile int request;
     private volatile int answered;
     private volatile int answer;
 
@@ -278,7 +279,7 @@ final class TcpRma {
         // numbers up to `mark` (resolution happens under submitLock): they finish first.
         submitLock.lock();
         int mark = submitted;
-        submitLock.unlock();
+        unlockSubmit();
         long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
         while (!ended && !(reached(windowAcked, id) && reached(completed, mark))) {
             if (block(deadline) != 0) {
@@ -312,15 +313,17 @@ final class TcpRma {
                 boolean lastPart = done + n == length;
                 Op op = reserve(n, call);
                 int seq = submitted;
+                int bufferPos = buffer == null ? 0 : buffer.position() + (int) done;
                 op.kind = write ? Op.WRITE : Op.READ;
                 op.length = n;
                 op.received = 0;
                 op.localOffset = localOffset + done;
-                op.buffer = buffer;
-                op.bufferPos = buffer == null ? 0 : buffer.position() + (int) done;
+                op.buffer = write ? null : buffer; // a write's bytes leave now: the buffer is the caller's again
+                op.bufferPos = bufferPos;
+                publish(seq);
                 if (write) {
-                    sendWrite(op, seq, remoteOffset + done, lastPart && (flags & Scif.RMA_ORDERED) != 0);
-                    op.buffer = null; // its bytes are on their way: the buffer is the caller's again
+                    sendWrite(buffer, bufferPos, localOffset + done, n, seq, remoteOffset + done,
+                        lastPart && (flags & Scif.RMA_ORDERED) != 0);
                 } else {
                     send(Wire.rmaRead(node.alloc(), peerWireId, seq, remoteOffset + done, n));
                 }
@@ -336,21 +339,35 @@ final class TcpRma {
         }
     }
 
-    /** Ships an RMA_WRITE operation in frames of at most {@link Wire#MAX_DATA}. Holds submitLock. */
-    private void sendWrite(Op op, int seq, long remoteOffset, boolean ordered) {
-        for (int off = 0; off < op.length; ) {
-            int n = Math.min(Wire.MAX_DATA, op.length - off);
-            boolean last = off + n == op.length;
+    /**
+     * Ships an RMA_WRITE operation of {@code length} bytes, from {@code buffer} at
+     * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
+     * most {@link Wire#MAX_DATA}. Holds submitLock.
+     */
+    private void sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
+                           long remoteOffset, boolean ordered) {
+        for (int off = 0; off < length; ) {
+            int n = Math.min(Wire.MAX_DATA, length - off);
+            boolean last = off + n == length;
             int flags = last ? Wire.RMA_LAST | (ordered ? Wire.RMA_ORDERED : 0) : 0;
             ByteBuf f = Wire.rmaWriteHeader(node.alloc(), peerWireId, seq, remoteOffset + off, flags, n);
-            if (op.buffer != null) {
-                RmaCopy.fromBuffer(op.buffer, op.bufferPos + off, f, n);
+            if (buffer != null) {
+                RmaCopy.fromBuffer(buffer, bufferPos + off, f, n);
             } else {
-                copyFromLocal(op.localOffset + off, f, n);
+                copyFromLocal(localOffset + off, f, n);
             }
             send(f);
             off += n;
         }
+    }
+
+    /**
+     * Makes operation {@code seq} visible to the event loop: a volatile write after its slot is
+     * filled, which the event loop reads (in {@link #head}) before it reads the slot. Its
+     * answer can only come after its frames leave, which is after this.
+     */
+    private void publish(int seq) {
+        submittedView = seq;
     }
 
     /** Appends {@code n} bytes of the local RAS at {@code offset} to {@code f}; the range was checked. */
@@ -427,6 +444,7 @@ final class TcpRma {
     /**
      * Takes the next sequence number for an operation of {@code bytes}, waiting while
      * {@link #MAX_OPS} operations or {@link #MAX_BYTES} bytes are in flight. Holds submitLock.
+     * The caller fills the returned slot and then calls {@link #publish}.
      */
     private Op reserve(int bytes, Call call) throws ScifException {
         int seq = (submitted + 1) & SEQ_MASK;
@@ -446,8 +464,7 @@ final class TcpRma {
         }
         submittedBytes += bytes;
         op.endBytes = submittedBytes;
-        submitted = seq;
-        submittedView = seq;
+        submitted = seq; // the caller fills the slot, then publishes it
         return op;
     }
 
@@ -461,15 +478,17 @@ final class TcpRma {
         }
     }
 
-    /** Sends the acknowledgements left to the holder, then unlocks; see {@link #deferred}. */
+    /**
+     * Sends the acknowledgements left to the holder, then unlocks; see {@link #deferred}. Every
+     * release of submitLock goes through here. Invariant: an ack is never stranded: whoever
+     * offers one then tries the lock, and whoever releases the lock looks at the queue after
+     * releasing it, so of an offer and a release that race, one of them sends the ack.
+     */
     private void unlockSubmit() {
-        sendDeferred();
-        submitLock.unlock();
-        // An ack offered after our last look, whose event loop found the lock still held.
-        if (!deferred.isEmpty() && submitLock.tryLock()) {
+        do {
             sendDeferred();
             submitLock.unlock();
-        }
+        } while (!deferred.isEmpty() && submitLock.tryLock());
     }
 
     private void sendDeferred() {
@@ -518,6 +537,7 @@ final class TcpRma {
             op.signalLocal = signalLocal;
             op.localOffset = localOffset;
             op.signalValue = localValue;
+            publish(submitted);
             send(Wire.signal(node.alloc(), peerWireId, submitted, flags, remoteOffset, remoteValue));
         } finally {
             unlockSubmit();
@@ -787,8 +807,7 @@ final class TcpRma {
     private void ackWindowChange(int id) {
         deferred.add(Wire.endpointInt(node.alloc(), Wire.WINDOW_ACK, peerWireId, id));
         if (submitLock.tryLock()) {
-            sendDeferred();
-            submitLock.unlock();
+            unlockSubmit();
         }
     }
 
