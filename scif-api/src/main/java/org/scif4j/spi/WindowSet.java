@@ -2,9 +2,11 @@ package org.scif4j.spi;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToLongFunction;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
 
@@ -141,14 +143,27 @@ public final class WindowSet<W extends WindowSet.Window> {
     }
 
     private void publish() {
+        snapshot = snapshotOf(windows.values(), Window::offset);
+    }
+
+    /**
+     * A snapshot of windows kept outside a set, such as a cache of the peer's windows that is
+     * replaced as a whole.
+     *
+     * @param <T>     the window type
+     * @param windows the windows, sorted by their first offset and not overlapping
+     * @param start   a window's first offset
+     * @return an immutable snapshot of them
+     */
+    public static <T> Snapshot<T> snapshotOf(Collection<? extends T> windows, ToLongFunction<? super T> start) {
         long[] starts = new long[windows.size()];
         Object[] items = new Object[windows.size()];
         int i = 0;
-        for (W w : windows.values()) {
-            starts[i] = w.offset();
+        for (T w : windows) {
+            starts[i] = start.applyAsLong(w);
             items[i++] = w;
         }
-        snapshot = new Snapshot<>(starts, items);
+        return new Snapshot<>(starts, items);
     }
 
     /**

@@ -3,7 +3,9 @@ package org.scif4j.shm.internal;
 import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,6 +13,7 @@ import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.WindowSet;
 
 /**
  * The peer's registered address space as this endpoint sees it: a cached index of the peer's
@@ -74,7 +77,7 @@ final class PeerAddressSpace {
     private final Path dir;
     private volatile int version = Integer.MIN_VALUE;
     /** What RMA lookups search; replaced, never changed, by {@link #refresh()}. */
-    private volatile OffsetIndex<RemoteWindow> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
+    private volatile WindowSet.Snapshot<RemoteWindow> index = WindowSet.snapshotOf(List.of(), w -> w.offset);
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
@@ -101,8 +104,9 @@ final class PeerAddressSpace {
             return;
         }
         Map<Integer, RemoteWindow> old = new HashMap<>();
-        for (int i = 0; i < index.size(); i++) {
-            old.put(index.at(i).entry, index.at(i));
+        RemoteWindow r;
+        for (int i = 0; (r = index.at(i)) != null; i++) {
+            old.put(r.entry, r);
         }
         TreeMap<Long, RemoteWindow> next = new TreeMap<>();
         for (int i = 0; i < MAX_WINDOWS; i++) {
@@ -124,7 +128,7 @@ final class PeerAddressSpace {
         for (RemoteWindow gone : old.values()) {
             gone.release();
         }
-        index = OffsetIndex.of(next.values(), w -> w.offset);
+        index = WindowSet.snapshotOf(next.values(), w -> w.offset);
         version = v;
     }
 
@@ -165,7 +169,7 @@ final class PeerAddressSpace {
         refresh();
         long pos = offset;
         long remaining = length;
-        OffsetIndex<RemoteWindow> idx = index;
+        WindowSet.Snapshot<RemoteWindow> idx = index;
         int i = offset < 0 ? -1 : idx.floor(offset);
         RemoteWindow w = idx.at(i);
         while (remaining > 0) {
@@ -191,7 +195,7 @@ final class PeerAddressSpace {
     /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
     long signalTarget(long offset, Transfer t, Call call) throws ScifException {
         refresh();
-        OffsetIndex<RemoteWindow> idx = index;
+        WindowSet.Snapshot<RemoteWindow> idx = index;
         RemoteWindow w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : idx.at(idx.floor(offset));
         if (w == null || w.last() < offset + 7) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at remote offset " + offset + " are not inside"
@@ -229,7 +233,7 @@ final class PeerAddressSpace {
      */
     synchronized RemoteWindow[] forMapping(long offset, long length, int prot, Call call) throws ScifException {
         refresh();
-        java.util.List<RemoteWindow> run = new java.util.ArrayList<>();
+        List<RemoteWindow> run = new ArrayList<>();
         long pos = offset;
         long remaining = length;
         int i = index.floor(offset);
@@ -264,9 +268,10 @@ final class PeerAddressSpace {
 
     /** Drops every mapping; for close, when no transfer is in flight any more. */
     synchronized void clear() {
-        for (int i = 0; i < index.size(); i++) {
-            index.at(i).release();
+        RemoteWindow r;
+        for (int i = 0; (r = index.at(i)) != null; i++) {
+            r.release();
         }
-        index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
+        index = WindowSet.snapshotOf(List.of(), w -> w.offset);
     }
 }

@@ -3,32 +3,26 @@ package org.scif4j.shm.internal;
 import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.WindowSet;
 
 /**
  * An endpoint's own registered address space (RAS): its windows, by offset, each published in
  * this side's window table of the connection file so that the peer can find and reach it.
  * A window whose unregistration is pending (the peer still maps it) keeps its range reserved.
+ *
+ * <p>The RAS is [0, 2^63). A window may end exactly at 2^63, where {@code offset + length}
+ * overflows, so range arithmetic here uses last bytes ({@code offset + length - 1}).
  */
 final class RegisteredAddressSpace {
-    static final long PAGE = FabricDescriptor.PAGE;
-    /**
-     * The RAS is [0, 2^63). A window may end exactly at 2^63, where {@code offset + length}
-     * overflows, so range arithmetic here uses last bytes ({@code offset + length - 1}).
-     */
     private static final long UNREGISTER_WAIT_NANOS = 10_000_000_000L;
 
     /** One window. */
-    static final class Window {
+    static final class Window implements WindowSet.Window {
         final long offset;
         final long length;
         final int prot;
@@ -53,8 +47,19 @@ final class RegisteredAddressSpace {
             this.keep = keep;
         }
 
-        long last() {
-            return offset + length - 1;
+        @Override
+        public long offset() {
+            return offset;
+        }
+
+        @Override
+        public long length() {
+            return length;
+        }
+
+        @Override
+        public boolean unregistered() {
+            return unregistered;
         }
     }
 
@@ -63,9 +68,8 @@ final class RegisteredAddressSpace {
     private final MemoryRegistry registry;
     private final EndpointTable table;
     private final int slot;
-    private final TreeMap<Long, Window> windows = new TreeMap<>();
-    /** What RMA lookups search: rebuilt whenever {@link #windows} changes. */
-    private volatile OffsetIndex<Window> index = OffsetIndex.of(java.util.List.of(), w -> w.offset);
+    /** The windows; RMA lookups search its snapshot, replaced whenever the set changes. */
+    private final WindowSet<Window> windows = new WindowSet<>();
     private final BitSet usedEntries = new BitSet(MAX_WINDOWS);
 
     RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot) {
@@ -82,7 +86,7 @@ final class RegisteredAddressSpace {
         reclaim();
         long at;
         if ((flags & Scif.MAP_FIXED) != 0) {
-            Window w = overlapping(offset, length);
+            Window w = windows.overlapping(offset, length);
             if (w != null) {
                 throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + (offset + length)
                     + ") overlaps the window at " + w.offset + " (" + w.length + " bytes"
@@ -90,7 +94,7 @@ final class RegisteredAddressSpace {
             }
             at = offset;
         } else {
-            at = highestFree(length);
+            at = windows.highestFree(length);
             if (at < 0) {
                 throw ScifException.of(call.text(), Errno.ENOMEM, "no free range of " + length + " bytes in the"
                     + " registered address space");
@@ -113,67 +117,18 @@ final class RegisteredAddressSpace {
         f.putInt(e + W_RMA_REFS, 0);
         f.putInt(e + W_MAP_REFS, 0);
         f.putInt(e + W_STATE, WINDOW_ACTIVE); // last: the peer reads the fields after seeing it
-        windows.put(at, new Window(at, length, prot, address, range, entry, gen, region));
-        reindex();
+        windows.add(new Window(at, length, prot, address, range, entry, gen, region));
         bumpVersion();
         return at;
-    }
-
-    private void reindex() {
-        index = OffsetIndex.of(windows.values(), w -> w.offset);
     }
 
     private void bumpVersion() {
         f.addInt(conn.sideField(conn.side, S_RAS_VERSION), 1);
     }
 
-    private Window overlapping(long offset, long length) {
-        Map.Entry<Long, Window> below = windows.floorEntry(offset + length - 1);
-        return below != null && below.getValue().last() >= offset ? below.getValue() : null;
-    }
-
-    /**
-     * Top-down, as LNX's IOVA allocator with its limit one page below 2^63: the highest free
-     * page-aligned range that fits, ending at most at 2^63 - 4096.
-     */
-    private long highestFree(long length) {
-        long gapLast = Long.MAX_VALUE - PAGE;
-        for (Window w : windows.descendingMap().values()) {
-            if (gapLast - w.last() >= length) {
-                return gapLast - length + 1;
-            }
-            gapLast = Math.min(gapLast, w.offset - 1);
-        }
-        return gapLast >= length - 1 ? gapLast - length + 1 : -1; // the gap [0, gapLast]
-    }
-
     /** scif_unregister, after the caller validated the arguments and the state. */
     synchronized void unregister(long offset, long length, Call call) throws ScifException {
-        long last = offset + length - 1;
-        List<Window> run = new ArrayList<>();
-        Long from = windows.floorKey(offset);
-        for (Window w : windows.subMap(from == null ? offset : from, true, last, true).values()) {
-            if (w.unregistered || w.last() < offset) {
-                continue;
-            }
-            if (w.offset < offset || w.last() > last) {
-                throw ScifException.of(call.text(), Errno.EINVAL, "the range cuts the window at " + w.offset + " ("
-                    + w.length + " bytes); unregister whole windows");
-            }
-            run.add(w);
-        }
-        long next = offset;
-        for (Window w : run) {
-            if (w.offset != next) {
-                break;
-            }
-            next = w.last() + 1; // wraps to Long.MIN_VALUE at 2^63, as offset + length does
-        }
-        if (run.isEmpty() || next != offset + length) {
-            throw ScifException.of(call.text(), Errno.ENXIO, "the " + length + " bytes at " + offset + " are not exactly a run of"
-                + " whole registered windows");
-        }
-        for (Window w : run) {
+        for (Window w : windows.wholeRun(offset, length, call)) {
             retire(w, true);
         }
         bumpVersion();
@@ -199,8 +154,7 @@ final class RegisteredAddressSpace {
     }
 
     private void free(Window w) {
-        windows.remove(w.offset);
-        reindex();
+        windows.remove(w);
         f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_FREE);
         usedEntries.clear(w.entry);
         registry.release(w.range);
@@ -208,16 +162,11 @@ final class RegisteredAddressSpace {
 
     /** Frees unregistered windows the peer no longer maps. */
     private void reclaim() {
-        for (Iterator<Window> it = windows.values().iterator(); it.hasNext(); ) {
-            Window w = it.next();
+        for (Window w : windows.all()) {
             if (w.unregistered && f.getInt(conn.window(conn.side, w.entry) + W_MAP_REFS) == 0) {
-                it.remove();
-                f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_FREE);
-                usedEntries.clear(w.entry);
-                registry.release(w.range);
+                free(w);
             }
         }
-        reindex();
     }
 
     /**
@@ -227,7 +176,7 @@ final class RegisteredAddressSpace {
     void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
         long pos = offset;
         long remaining = length;
-        OffsetIndex<Window> idx = index;
+        WindowSet.Snapshot<Window> idx = windows.snapshot();
         int i = offset < 0 ? -1 : idx.floor(offset);
         Window w = idx.at(i);
         while (remaining > 0) {
@@ -251,11 +200,6 @@ final class RegisteredAddressSpace {
     }
 
     /**
-     * The 8 bytes at {@code offset} for a fence signal: inside one writable window.
-     *
-     * @return the address, with an RMA reference taken on the window's entry (entry offset in {@code refOut[0]})
-     */
-    /**
      * Takes an RMA reference on the window's entry for the transfer, then re-checks it. Lookups
      * run without the lock, on the index snapshot: an unregister that raced us, or a reuse of
      * the entry, shows here, and an unregister that did not waits for our reference to drop.
@@ -269,8 +213,14 @@ final class RegisteredAddressSpace {
         }
     }
 
+    /**
+     * The 8 bytes at {@code offset} for a fence signal: inside one writable window.
+     *
+     * @return the address, with an RMA reference taken on the window's entry (entry offset in {@code refOut[0]})
+     */
     synchronized long signalTarget(long offset, long[] refOut, Call call) throws ScifException {
-        Window w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : index.at(index.floor(offset));
+        WindowSet.Snapshot<Window> idx = windows.snapshot();
+        Window w = offset < 0 || offset > Long.MAX_VALUE - 7 ? null : idx.at(idx.floor(offset));
         if (w == null || w.unregistered || w.last() < offset + 7) {
             throw ScifException.of(call.text(), Errno.ENXIO, "the 8 bytes at local offset " + offset + " are not inside"
                 + " one registered window");
@@ -285,13 +235,13 @@ final class RegisteredAddressSpace {
 
     /** Unregisters every window; for close, after this side's own transfers have drained. */
     synchronized void clear() {
-        for (Window w : new ArrayList<>(windows.values())) {
+        for (Window w : windows.all()) {
             if (!w.unregistered) {
                 retire(w, false);
             }
         }
         // Windows the peer still maps stay pinned by its mapping of their files; ours go.
-        for (Window w : new ArrayList<>(windows.values())) {
+        for (Window w : windows.all()) {
             free(w);
         }
         bumpVersion();

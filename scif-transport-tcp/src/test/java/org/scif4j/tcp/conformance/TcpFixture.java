@@ -93,14 +93,38 @@ public final class TcpFixture extends TransportFixture {
         return busy;
     }
 
-    /** Ports the kernel hands out now on 127.0.0.1, all held at once so that they differ. */
+    /**
+     * Free 127.0.0.1 ports, all held at once so that they differ, chosen at random just below
+     * the kernel's ephemeral range: a port the kernel hands out for bind(0) is also one it may
+     * give any outgoing connection (of a node of the previous test, or another program) before
+     * the test's node listens there, which made attach fail with EADDRINUSE now and then.
+     */
     private static int[] freePorts(int n) {
+        int below = ephemeralLow();
+        int span = Math.min(12_000, below - 1024);
         ServerSocket[] held = new ServerSocket[n];
         try {
             int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                held[i] = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-                ports[i] = held[i].getLocalPort();
+            java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+            for (int i = 0, tries = 0; i < n; tries++) {
+                if (tries > 10_000) {
+                    throw new IOException("no free port in [" + (below - span) + ", " + below + ")");
+                }
+                int p = below - span + r.nextInt(span);
+                try {
+                    ServerSocket s = new ServerSocket();
+                    s.setReuseAddress(true);
+                    try {
+                        s.bind(new InetSocketAddress(InetAddress.getByName(HOST), p), 1);
+                    } catch (IOException busy) {
+                        s.close();
+                        continue;
+                    }
+                    held[i] = s;
+                    ports[i++] = p;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
             return ports;
         } catch (IOException e) {
@@ -115,6 +139,17 @@ public final class TcpFixture extends TransportFixture {
                     }
                 }
             }
+        }
+    }
+
+    /** @return the first port of the kernel's ephemeral range (32768 when it cannot be read) */
+    private static int ephemeralLow() {
+        try {
+            String range = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+            int low = Integer.parseInt(range.trim().split("\\s+")[0]);
+            return low > 2048 ? low : 32768;
+        } catch (IOException | RuntimeException e) {
+            return 32768;
         }
     }
 }
