@@ -131,6 +131,11 @@ public final class WindowSet<W extends WindowSet.Window> {
         }
     }
 
+    /** @return how many windows the set holds, unregistered ones included */
+    public synchronized int size() {
+        return windows.size();
+    }
+
     /** @return every window, in offset order */
     public synchronized List<W> all() {
         return new ArrayList<>(windows.values());

@@ -148,6 +148,11 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 link.goodbye.complete(null);
                 return;
             default:
+                if (link.outbound) {
+                    // A peer sends its SCIF frames over the link it opened to us, never on ours.
+                    violation(ctx, Wire.name(type) + " on the link this node opened");
+                    return;
+                }
                 String wrong = dispatcher.dispatch(link, type, f);
                 if (wrong != null) {
                     violation(ctx, wrong);

@@ -50,6 +50,8 @@ final class TcpRma {
     private static final long MAX_BYTES = 16L << 20;
     /** Peer fence requests an owner keeps waiting at most; an honest peer has one at a time. */
     private static final int MAX_PEER_FENCES = 64;
+    /** Windows per endpoint at most (each side's own, and so each mirror): a bound on a peer's claims. */
+    static final int MAX_WINDOWS = 65536;
     /** How long unregister waits for the peer and for our own operations on the windows. */
     private static final long UNREGISTER_WAIT_NANOS = 10_000_000_000L;
 
@@ -177,6 +179,12 @@ final class TcpRma {
     private volatile long completedBytes;
     /** WINDOW_ACKs waiting for the end of the operation whose sender holds submitLock. */
     private final Queue<ByteBuf> deferred = new ConcurrentLinkedQueue<>();
+    /**
+     * The local words our INIT_PEER signals asked the peer to have stored ({offset, value}), in
+     * request order: the peer answers them in that order with SIGNAL_STORE, and a store nobody
+     * asked for is refused.
+     */
+    private final Queue<long[]> expectedStores = new ConcurrentLinkedQueue<>();
     /** Serialises this side's INIT_PEER requests: one is in flight at a time. */
     private final ReentrantLock requestLock = new ReentrantLock();
     /** Written under requestLock; volatile: the event loop matches answers against it. */
@@ -224,6 +232,10 @@ final class TcpRma {
         long at;
         synchronized (local) {
             checkLive(call);
+            if (local.size() >= MAX_WINDOWS) {
+                throw ScifException.of(call.text(), Errno.ENOMEM, "an endpoint has at most " + MAX_WINDOWS
+                    + " windows on tcp");
+            }
             if ((flags & Scif.MAP_FIXED) != 0) {
                 LocalWindow taken = local.overlapping(offset, length);
                 if (taken != null) {
@@ -607,6 +619,9 @@ final class TcpRma {
                     f = Wire.waitRequest(node.alloc(), peerWireId, id, a);
                     break;
                 default:
+                    if ((a & Scif.SIGNAL_LOCAL) != 0) {
+                        expectedStores.add(new long[] {localOffset, localValue}); // before the peer can answer
+                    }
                     f = Wire.peerSignal(node.alloc(), peerWireId, id, a, localOffset, localValue, remoteOffset,
                         remoteValue);
             }
@@ -763,10 +778,7 @@ final class TcpRma {
             case Wire.WAIT_ACK:
             case Wire.PEER_SIGNAL_ACK: return onAnswer(f.readInt(), 0);
             case Wire.PEER_SIGNAL: return onPeerSignal(f);
-            case Wire.SIGNAL_STORE: {
-                storeLocal(f.readLong(), f.readLong());
-                return null;
-            }
+            case Wire.SIGNAL_STORE: return onSignalStore(f.readLong(), f.readLong());
             default: return "a frame of type " + Wire.name(type) + " that no RMA handler knows";
         }
     }
@@ -776,6 +788,9 @@ final class TcpRma {
             || offset - 1 > Long.MAX_VALUE - length || (prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
             return "WINDOW_ADD of " + length + " bytes at " + offset + " with prot " + prot
                 + "; expected whole pages inside [0, 2^63) and prot READ|WRITE at most";
+        }
+        if (peer.size() >= MAX_WINDOWS) {
+            return "WINDOW_ADD beyond " + MAX_WINDOWS + " windows";
         }
         if (peer.overlapping(offset, length) != null) {
             return "WINDOW_ADD of [" + offset + ", +" + length + ") over a window the peer registered before";
@@ -989,6 +1004,20 @@ final class TcpRma {
         send(Wire.endpointInt(node.alloc(), Wire.PEER_SIGNAL_ACK, peerWireId, id)); // accepted (queued)
         return queuePeerFence(new PeerFence(-1, submittedView, true, flags, localOffset, localValue, remoteOffset,
             remoteValue));
+    }
+
+    /** The local word of one of our INIT_PEER signals, in request order; anything else is a lie. */
+    private String onSignalStore(long offset, long value) {
+        long[] expected = expectedStores.peek();
+        if (expected == null || expected[0] != offset || expected[1] != value) {
+            return "SIGNAL_STORE of " + value + " at " + offset + " that no INIT_PEER signal of ours asked for";
+        }
+        expectedStores.poll();
+        LocalWindow w = signalWindow(local.snapshot(), offset);
+        if (w != null && (w.prot & Scif.PROT_WRITE) != 0) { // checked at the request; the window may have gone
+            RmaCopy.store(w.memory, (int) (offset - w.offset), value);
+        }
+        return null;
     }
 
     private String queuePeerFence(PeerFence p) {
