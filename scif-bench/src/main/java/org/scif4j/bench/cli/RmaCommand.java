@@ -118,21 +118,48 @@ public final class RmaCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Median of {@value #BATCHES} batches of {@code reps} RMAs after a warm-up batch of a
-     * quarter as many (NettyRma batches alike); an asynchronous batch is fenced once at its end.
-     */
+    /** Median of {@value #BATCHES} batches of {@code reps} RMAs (see {@link #medians}). */
     private static double measure(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long reps)
-        throws ScifException {
-        double[] gbs = new double[BATCHES];
-        batch(ep, write, flags, lo, ro, size, Math.max(1, reps / 4)); // warm-up
-        for (int r = 0; r < gbs.length; r++) {
-            long t = System.nanoTime();
-            batch(ep, write, flags, lo, ro, size, reps);
-            gbs[r] = (double) size * reps / (System.nanoTime() - t);
+        throws Exception {
+        return medians(reps, n -> timed(ep, write, flags, lo, ro, size, n))[0];
+    }
+
+    /** One timed batch of {@code n} transfers. */
+    @FunctionalInterface
+    private interface Batch {
+        /** @return GB/s */
+        double gbps(long n) throws Exception;
+    }
+
+    /**
+     * Medians of {@value #BATCHES} batches of {@code reps} transfers of each kind, after a warm-up
+     * batch of a quarter as many (NettyRma's alike); the kinds take turns batch by batch, so that
+     * an RMA and the baseline judging it see the same moments of a noisy machine.
+     */
+    private static double[] medians(long reps, Batch... kinds) throws Exception {
+        double[][] gbs = new double[kinds.length][BATCHES];
+        for (Batch k : kinds) {
+            k.gbps(Math.max(1, reps / 4));
         }
-        Arrays.sort(gbs);
-        return gbs[gbs.length / 2];
+        for (int r = 0; r < BATCHES; r++) {
+            for (int k = 0; k < kinds.length; k++) {
+                gbs[k][r] = kinds[k].gbps(reps);
+            }
+        }
+        double[] medians = new double[kinds.length];
+        for (int k = 0; k < kinds.length; k++) {
+            Arrays.sort(gbs[k]);
+            medians[k] = gbs[k][BATCHES / 2];
+        }
+        return medians;
+    }
+
+    /** An asynchronous batch is fenced once at its end. */
+    private static double timed(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long n)
+        throws ScifException {
+        long t = System.nanoTime();
+        batch(ep, write, flags, lo, ro, size, n);
+        return (double) size * n / (System.nanoTime() - t);
     }
 
     private static void batch(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long reps)
@@ -165,11 +192,10 @@ public final class RmaCommand implements Callable<Integer> {
             Endpoint[] pair = pair(host, card);
             Endpoint ep = pair[1];
             try (ScifMemory local = card.allocate(max); ScifMemory remote = host.allocate(max)) {
-                long lo = 0;
-                long ro = 0;
+                long[] offsets = null;
                 try {
-                    lo = ep.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
-                    ro = pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                    offsets = new long[] {ep.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0),
+                        pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0)};
                 } catch (ScifException e) {
                     if (e.errno() != Errno.EOPNOTSUPP) {
                         throw e;
@@ -177,33 +203,33 @@ public final class RmaCommand implements Callable<Integer> {
                     unsupported = e; // still measure the baseline, the half of the table we can
                 }
                 out.printf(Locale.ROOT, "RMA on tcp (two nodes of this JVM over 127.0.0.1), GB/s; netty = plain Netty"
-                    + " doing the same over the same loopback in this run; x = RMA / netty%n"
+                    + " doing the same over the same loopback, batch for batch in turn with the RMA; x = RMA / netty%n"
                     + "async: flags 0, one fenceMark(INIT_SELF)+fenceWait per batch; sync: RMA_SYNC, batches of at"
                     + " most %d calls%n", SYNC_CALLS);
                 out.printf(Locale.ROOT, "%10s | %8s %8s %6s | %8s %8s %6s | %8s %8s %6s | %8s %8s %6s%n", "size",
                     "netty", "writeTo", "x", "netty", "wr sync", "x", "netty", "readFrom", "x", "netty", "rd sync", "x");
                 for (long size : sizes) {
                     long reps = Math.max(4, bytes / size);
-                    long syncReps = Math.min(reps, SYNC_CALLS);
                     ByteBuffer message = src.slice(0, (int) size);
                     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%10s", human(size)));
                     for (boolean write : new boolean[] {true, false}) {
                         for (int flags : new int[] {0, Scif.RMA_SYNC}) {
-                            long n = flags == 0 ? reps : syncReps;
                             boolean sync = flags != 0;
-                            double base = write ? netty.writeGbps(message, dst, n, sync, BATCHES)
-                                : netty.readGbps(message, dst, n, sync, BATCHES);
-                            double rma = unsupported != null ? Double.NaN : measure(ep, write, flags, lo, ro, size, n);
-                            row.append(String.format(Locale.ROOT, " | %8.2f %8s %6s", base, cell(rma, "%8.2f"),
-                                cell(rma / base, "%5.2fx")));
+                            try (NettyRma.Session baseline = write ? netty.openWrites(message, dst, sync)
+                                : netty.openReads(message, dst, sync)) {
+                                double[] m = tcpColumn(ep, offsets, write, flags, size,
+                                    sync ? Math.min(reps, SYNC_CALLS) : reps, baseline);
+                                row.append(String.format(Locale.ROOT, " | %8.2f %8s %6s", m[0], cell(m[1], "%8.2f"),
+                                    cell(m[1] / m[0], "%5.2fx")));
+                            }
                         }
                     }
                     out.println(row);
                     out.flush();
                 }
-                if (unsupported == null) {
-                    ep.unregister(lo, max);
-                    pair[0].unregister(ro, max);
+                if (offsets != null) {
+                    ep.unregister(offsets[0], max);
+                    pair[0].unregister(offsets[1], max);
                 }
             }
         }
@@ -212,6 +238,18 @@ public final class RmaCommand implements Callable<Integer> {
                 + unsupported.getMessage(), unsupported);
         }
         return Main.OK;
+    }
+
+    /**
+     * @param offsets the local and the remote window, or null when the transport has no RMA
+     * @return the medians of the baseline and of the RMA (NaN without {@code offsets})
+     */
+    private static double[] tcpColumn(Endpoint ep, long[] offsets, boolean write, int flags, long size, long reps,
+        NettyRma.Session baseline) throws Exception {
+        if (offsets == null) {
+            return new double[] {medians(reps, baseline::batch)[0], Double.NaN};
+        }
+        return medians(reps, baseline::batch, n -> timed(ep, write, flags, offsets[0], offsets[1], size, n));
     }
 
     private static String cell(double value, String format) {
