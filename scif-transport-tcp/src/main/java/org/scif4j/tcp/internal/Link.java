@@ -11,6 +11,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -36,6 +37,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * direct write the socket takes only in part leaves the rest to Netty, and sets the backlog.
  * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
  * before {@link #markOpen} or after {@link #stopDirect}.
+ *
+ * <p>{@link #unsentBytes} counts what waits in Link's queues and in Netty's outbound buffer: a
+ * node that answers a peer's requests checks it, so that a peer that asks and never reads cannot
+ * make this node buffer without bound (see TcpRma's read answers).
  */
 final class Link {
     final Channel channel;
@@ -52,6 +57,8 @@ final class Link {
 
     /** Frames for the event loop to write, in order; multi-producer, the event loop consumes. */
     private final Queue<ByteBuf> outgoing = PlatformDependent.newMpscQueue();
+    /** Readable bytes of the frames in {@code outgoing} and {@code pending}. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     /** Whether a drain task is scheduled or running. */
     private final AtomicBoolean draining = new AtomicBoolean();
     private final Runnable drain = this::drain;
@@ -82,6 +89,7 @@ final class Link {
                 return;
             }
             if (!open) {
+                queuedBytes.addAndGet(frame.readableBytes());
                 pending.add(frame);
                 return;
             }
@@ -89,7 +97,7 @@ final class Link {
         if (direct && writeDirect(frame)) {
             return;
         }
-        outgoing.offer(frame);
+        queue(frame);
         if (draining.compareAndSet(false, true)) {
             try {
                 channel.eventLoop().execute(drain);
@@ -130,7 +138,7 @@ final class Link {
             // The socket is full: the rest goes through Netty, which waits for it to drain.
             frame.skipBytes(written);
             backlog = true;
-            outgoing.offer(frame);
+            queue(frame);
             if (draining.compareAndSet(false, true)) {
                 channel.eventLoop().execute(drain);
             }
@@ -138,6 +146,29 @@ final class Link {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    private void queue(ByteBuf frame) {
+        queuedBytes.addAndGet(frame.readableBytes());
+        outgoing.offer(frame);
+    }
+
+    /** @return the polled frame, no longer counted as queued, or null */
+    private ByteBuf dequeue(Queue<ByteBuf> q) {
+        ByteBuf f = q.poll();
+        if (f != null) {
+            queuedBytes.addAndGet(-f.readableBytes());
+        }
+        return f;
+    }
+
+    /**
+     * @return bytes given to this link that have not reached the socket yet: queued here, or in
+     *         Netty's outbound buffer. Any thread; a moment's view.
+     */
+    long unsentBytes() {
+        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        return queuedBytes.get() + (b == null ? 0 : b.totalPendingWriteBytes());
     }
 
     /** No more direct writes: the link is saying goodbye with frames written around Link. */
@@ -155,7 +186,7 @@ final class Link {
         writeLock.lock();
         try {
             boolean wrote = false;
-            for (ByteBuf f; (f = outgoing.poll()) != null; ) {
+            for (ByteBuf f; (f = dequeue(outgoing)) != null; ) {
                 channel.write(f, channel.voidPromise());
                 wrote = true;
             }
@@ -181,7 +212,7 @@ final class Link {
     }
 
     private void releaseOutgoing() {
-        for (ByteBuf f; (f = outgoing.poll()) != null; ) {
+        for (ByteBuf f; (f = dequeue(outgoing)) != null; ) {
             f.release();
         }
         draining.set(false);
@@ -193,7 +224,7 @@ final class Link {
             if (dead) {
                 return;
             }
-            for (ByteBuf f; (f = pending.poll()) != null; ) {
+            for (ByteBuf f; (f = dequeue(pending)) != null; ) {
                 channel.write(f, channel.voidPromise());
             }
             open = true;
@@ -220,7 +251,7 @@ final class Link {
     void markDead(String reason) {
         synchronized (this) {
             dead = true;
-            for (ByteBuf f; (f = pending.poll()) != null; ) {
+            for (ByteBuf f; (f = dequeue(pending)) != null; ) {
                 f.release();
             }
         }

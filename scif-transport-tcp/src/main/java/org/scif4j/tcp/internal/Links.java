@@ -136,6 +136,15 @@ final class Links {
         }
     }
 
+    /** @return bytes for {@code peer} that have not reached the socket yet (see {@link Link#unsentBytes}) */
+    long unsentTo(int peer) {
+        Link l;
+        synchronized (this) {
+            l = outbound.get(peer);
+        }
+        return l == null ? 0 : l.unsentBytes();
+    }
+
     /** Sends a SCIF frame to {@code peer} over this node's outbound link to it. */
     void send(int peer, ByteBuf frame) {
         outbound(peer).write(frame);

@@ -309,6 +309,17 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         }
     }
 
+    /**
+     * @return the bytes this connection may leave unsent for node {@code peerNode} while that
+     *         node is honest (see {@link TcpRma#UNSENT_PER_CONNECTION}; plus the stream window),
+     *         or 0 when it is not connected to that node. Lock-free: a racy read of the window
+     *         is a moment's view, as the count it judges is.
+     */
+    long unsentAllowance(int peerNode) {
+        TcpRma r = rma;
+        return r != null && r.connectedTo(peerNode) ? TcpRma.UNSENT_PER_CONNECTION + ring : 0;
+    }
+
     /** CONNECT_ACK: @return false when this endpoint no longer waits for it */
     synchronized boolean onAccepted(Link link, long acceptor, int ring) {
         if (closed || state != EndpointState.CONNECTING || link.peerNode != target.node()) {

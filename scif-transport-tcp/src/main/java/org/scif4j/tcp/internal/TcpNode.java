@@ -158,6 +158,19 @@ public final class TcpNode implements ScifNode {
         }
     }
 
+    /**
+     * How many bytes for {@code peer} this node may hold unsent while the peer is honest: per
+     * connection with it, what {@link TcpEndpoint#unsentAllowance} says, plus
+     * {@value TcpRma#UNSENT_SLACK} for connections that ended with bytes still queued. Lock-free.
+     */
+    long unsentAllowance(int peer) {
+        long sum = TcpRma.UNSENT_SLACK;
+        for (TcpEndpoint e : endpoints.values()) {
+            sum += e.unsentAllowance(peer);
+        }
+        return sum;
+    }
+
     long newWireId(TcpEndpoint e) {
         long id = nextWireId.incrementAndGet();
         endpoints.put(id, e);

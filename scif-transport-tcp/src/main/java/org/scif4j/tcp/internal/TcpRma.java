@@ -52,6 +52,15 @@ final class TcpRma {
     private static final int MAX_PEER_FENCES = 64;
     /** Windows per endpoint at most (each side's own, and so each mirror): a bound on a peer's claims. */
     static final int MAX_WINDOWS = 65536;
+    /**
+     * Unsent bytes one connection may leave for an honest peer: the answers to its RMAs (its
+     * reads in flight, at most MAX_BYTES, and an RMA_DONE per operation) and our own RMAs to it
+     * (MAX_BYTES), with room for the control frames. An owner's unsent answers are a subset of
+     * the initiator's operations in flight: each was asked for and has not arrived.
+     */
+    static final long UNSENT_PER_CONNECTION = 2 * MAX_BYTES + (1L << 20);
+    /** Unsent bytes allowed besides, for connections that ended with bytes still queued. */
+    static final long UNSENT_SLACK = 64L << 20;
     /** How long unregister waits for the peer and for our own operations on the windows. */
     private static final long UNREGISTER_WAIT_NANOS = 10_000_000_000L;
 
@@ -826,10 +835,30 @@ final class TcpRma {
         }
     }
 
-    /** The next operation the peer may start. */
+    /**
+     * The next operation the peer may start, and only while it reads our answers: a peer that
+     * keeps asking (RMA_READ answers are the bulk) but never reads would make us buffer without
+     * bound. Pausing our reads instead could deadlock two nodes that serve each other.
+     */
     private String checkSeq(byte type, int seq) {
         int expect = (served + 1) & SEQ_MASK;
-        return seq == expect ? null : Wire.name(type) + " for operation " + seq + "; expected " + expect;
+        if (seq != expect) {
+            return Wire.name(type) + " for operation " + seq + "; expected " + expect;
+        }
+        long unsent = node.links().unsentTo(peerNode);
+        if (unsent > UNSENT_SLACK) {
+            long allowed = node.unsentAllowance(peerNode);
+            if (unsent > allowed) {
+                return Wire.name(type) + " while " + unsent + " bytes for node " + peerNode + " wait unsent: it does not"
+                    + " read what it asked for (an honest peer leaves at most " + allowed + " with its connections)";
+            }
+        }
+        return null;
+    }
+
+    /** @return whether this connection is live and with node {@code node} */
+    boolean connectedTo(int node) {
+        return !ended && peerNode == node;
     }
 
     private String onWrite(ByteBuf f) {

@@ -268,6 +268,37 @@ class HostileRmaPeerTest {
     // ---------------------------------------------------------------- the positive control
 
     /**
+     * The raw peer asks for far more than an honest initiator may have in flight and never reads
+     * the answers: node 0 answers until what waits unsent for node 2 exceeds what its one
+     * connection may honestly leave (TcpRma.UNSENT_PER_CONNECTION plus the slack), then closes
+     * the links with a logged violation rather than buffering the rest. The probe after the
+     * reads is never answered, so node 0 did not serve them all.
+     */
+    @Test
+    void readsWhoseAnswersNobodyReads() throws Exception {
+        connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
+        int reads = 256; // 256 MiB asked for, against an allowance of about 97 MiB
+        ByteArrayOutputStream hostile = new ByteArrayOutputStream();
+        for (int seq = 1; seq <= reads; seq++) {
+            hostile.write(rmaRead(seq, WINDOW, Wire.MAX_RMA));
+        }
+        hostile.write(probe());
+        front.write(hostile.toByteArray());
+        String warning = log.await("does not read what it asked for");
+        assertTrue(warning.contains("protocol violation: "), warning);
+        long answered = 0;
+        for (byte[] f; (f = back.nextOrClosed()) != null; ) {
+            assertEquals(Wire.RMA_DATA, f[0], "node 0 sends only answers to the reads, never the probe's");
+            answered += f.length;
+        }
+        assertTrue(answered < (long) reads * Wire.MAX_RMA, "node 0 answered " + answered + " bytes of "
+            + (long) reads * Wire.MAX_RMA + " asked for");
+        assertTrue(front.closedByNode(), "node 0 closed the raw peer's link to it");
+        assertArrayEquals(expected, bytes(window), "reads change no window");
+        honestStillServed();
+    }
+
+    /**
      * The same raw peer, honest: a write inside the window with the right operation number
      * lands and is answered with RMA_DONE, a read comes back as RMA_DATA, and the link stays
      * open. So the cases above fail for the reason they claim, not because the raw peer's
