@@ -17,6 +17,9 @@ final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     FrameDecoder() {
         // Netty's limit counts the prefix too; fail fast: at the prefix, not after buffering.
         super(4 + Wire.MAX_FRAME, 0, 4, 0, 4, true);
+        // A 64 KiB payload frame nearly always spans two socket reads; merging would copy every
+        // byte once more into one buffer, composing does not (a frame is a slice of the reads).
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override

@@ -216,9 +216,21 @@ final class Wire {
     }
 
     /** @return an RMA_WRITE frame header for {@code payload} bytes; the caller appends them */
-    static ByteBuf rmaWriteHeader(ByteBufAllocator a, long endpoint, int seq, long offset, int flags, int payload) {
-        return frame(a, RMA_WRITE, RMA_WRITE_HEADER + payload).writeLong(endpoint).writeInt(seq).writeLong(offset)
-            .writeByte(flags);
+    /**
+     * @param header the body bytes of each frame before its payload ({@link #RMA_WRITE_HEADER},
+     *               {@link #RMA_DATA_HEADER})
+     * @return the bytes of an operation's frames when {@code length} payload bytes are cut into
+     *         frames of at most {@link #MAX_DATA}: one buffer holds them all, one write sends them
+     */
+    static int framedSize(int length, int header) {
+        int frames = (length + MAX_DATA - 1) / MAX_DATA;
+        return length + frames * (4 + 1 + header);
+    }
+
+    /** Appends an RMA_WRITE frame's prefix and header to {@code b}; its payload follows. */
+    static ByteBuf rmaWriteHeader(ByteBuf b, long endpoint, int seq, long offset, int flags, int payload) {
+        return b.writeInt(1 + RMA_WRITE_HEADER + payload).writeByte(RMA_WRITE).writeLong(endpoint).writeInt(seq)
+            .writeLong(offset).writeByte(flags);
     }
 
     static ByteBuf rmaRead(ByteBufAllocator a, long endpoint, int seq, long offset, int length) {
@@ -227,8 +239,10 @@ final class Wire {
     }
 
     /** @return an RMA_DATA frame header for {@code payload} bytes; the caller appends them */
-    static ByteBuf rmaDataHeader(ByteBufAllocator a, long endpoint, int seq, int flags, int payload) {
-        return frame(a, RMA_DATA, RMA_DATA_HEADER + payload).writeLong(endpoint).writeInt(seq).writeByte(flags);
+    /** Appends an RMA_DATA frame's prefix and header to {@code b}; its payload follows. */
+    static ByteBuf rmaDataHeader(ByteBuf b, long endpoint, int seq, int flags, int payload) {
+        return b.writeInt(1 + RMA_DATA_HEADER + payload).writeByte(RMA_DATA).writeLong(endpoint).writeInt(seq)
+            .writeByte(flags);
     }
 
     static ByteBuf signal(ByteBufAllocator a, long endpoint, int seq, int flags, long offset, long value) {
