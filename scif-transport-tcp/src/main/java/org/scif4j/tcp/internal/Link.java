@@ -34,7 +34,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * outbound link, direct or through Netty, happens under {@code writeLock}, and a direct write
  * starts only when {@code backlog} is false, i.e. Netty's outbound buffer was empty when the
  * last Netty write under the lock ended; so frames never interleave and keep their order. A
- * direct write the socket takes only in part leaves the rest to Netty, and sets the backlog.
+ * direct write the socket takes only in part leaves its rest in {@code partial}, which the next
+ * drain writes before anything in {@code outgoing}: a frame another sender queued while the
+ * direct write held the lock must not cut into it (on the wire: the rest, then that frame).
  * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
  * before {@link #markOpen} or after {@link #stopDirect}.
  *
@@ -68,6 +70,8 @@ final class Link {
     private volatile boolean direct;
     /** Netty's outbound buffer may hold bytes: no direct write until a drain finds it empty. Guarded by writeLock. */
     private boolean backlog;
+    /** The rest of a frame a direct write put only in part on the socket, or null. Guarded by writeLock. */
+    private ByteBuf partial;
     /** Guarded by this. */
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     /** Guarded by this. */
@@ -135,12 +139,18 @@ final class Link {
                 frame.release();
                 return true;
             }
-            // The socket is full: the rest goes through Netty, which waits for it to drain.
+            // The socket is full: the rest goes through Netty, which waits for it to drain. Not
+            // onto `outgoing`: frames queued there while we held the lock must come after it.
             frame.skipBytes(written);
             backlog = true;
-            queue(frame);
+            partial = frame;
+            queuedBytes.addAndGet(frame.readableBytes());
             if (draining.compareAndSet(false, true)) {
-                channel.eventLoop().execute(drain);
+                try {
+                    channel.eventLoop().execute(drain);
+                } catch (RejectedExecutionException e) {
+                    releaseOutgoing(); // the event loop has shut down: the rest will never go
+                }
             }
             return true;
         } finally {
@@ -186,6 +196,12 @@ final class Link {
         writeLock.lock();
         try {
             boolean wrote = false;
+            if (partial != null) {
+                queuedBytes.addAndGet(-partial.readableBytes());
+                channel.write(partial, channel.voidPromise());
+                partial = null;
+                wrote = true;
+            }
             for (ByteBuf f; (f = dequeue(outgoing)) != null; ) {
                 channel.write(f, channel.voidPromise());
                 wrote = true;
@@ -212,6 +228,16 @@ final class Link {
     }
 
     private void releaseOutgoing() {
+        writeLock.lock(); // reentrant: writeDirect may hold it
+        try {
+            if (partial != null) {
+                queuedBytes.addAndGet(-partial.readableBytes());
+                partial.release();
+                partial = null;
+            }
+        } finally {
+            writeLock.unlock();
+        }
         for (ByteBuf f; (f = dequeue(outgoing)) != null; ) {
             f.release();
         }

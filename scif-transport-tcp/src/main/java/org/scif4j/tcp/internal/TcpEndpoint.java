@@ -35,6 +35,8 @@ import org.scif4j.spi.Poller;
  */
 final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private static final int ACCEPTED = 1;
+    /** Bytes a send takes from the window at most at a time: the frames of one write. */
+    private static final int SEND_BATCH = 1 << 20;
 
     private final TcpNode node;
     private final ReentrantLock sendLock = new ReentrantLock();
@@ -472,7 +474,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                             }
                             throw notConnected(sendCall(src, flags));
                         }
-                        n = Math.min(Math.min(credit, src.remaining()), Wire.MAX_DATA);
+                        n = Math.min(Math.min(credit, src.remaining()), SEND_BATCH);
                         if (n == 0) {
                             return total; // non-blocking and the window is full
                         }
@@ -487,18 +489,35 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                     spin = spinUntilChanged(seen);
                     continue;
                 }
-                ByteBuf f = Wire.dataHeader(node.alloc(), dst, n);
-                int limit = src.limit();
-                src.limit(src.position() + n);
-                f.writeBytes(src);
-                src.limit(limit);
-                node.links().send(to, f);
+                node.links().send(to, dataFrames(src, dst, n));
                 total += n;
             }
             return total;
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /**
+     * The next {@code n} bytes of {@code src} in DATA frames of at most {@link Wire#MAX_DATA}
+     * for the peer's endpoint {@code dst}, all in one buffer: one write, one syscall when the
+     * socket takes it, rather than one per frame.
+     */
+    private ByteBuf dataFrames(ByteBuffer src, long dst, int n) {
+        ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(n, Wire.DATA_HEADER));
+        int limit = src.limit();
+        try {
+            for (int off = 0; off < n; ) {
+                int c = Math.min(Wire.MAX_DATA, n - off);
+                Wire.dataHeader(frames, dst, c);
+                src.limit(src.position() + c);
+                frames.writeBytes(src);
+                off += c;
+            }
+        } finally {
+            src.limit(limit);
+        }
+        return frames;
     }
 
     @Override

@@ -20,6 +20,8 @@ final class Wire {
     static final int PROOF = 32;
     /** Largest DATA payload: sends are cut into frames of at most this. */
     static final int MAX_DATA = 64 * 1024;
+    /** Header of a DATA body: endpoint. */
+    static final int DATA_HEADER = 8;
     /** Header of an RMA_WRITE body: endpoint, sequence, remote offset, flags. */
     static final int RMA_WRITE_HEADER = 8 + 4 + 8 + 1;
     /** Header of an RMA_DATA body: endpoint, sequence, flags. */
@@ -196,8 +198,9 @@ final class Wire {
     }
 
     /** @return a DATA frame header for {@code payload} bytes; the caller appends them */
-    static ByteBuf dataHeader(ByteBufAllocator a, long endpoint, int payload) {
-        return frame(a, DATA, 8 + payload).writeLong(endpoint);
+    /** Appends a DATA frame's prefix and header (the endpoint) to {@code b}; its payload follows. */
+    static ByteBuf dataHeader(ByteBuf b, long endpoint, int payload) {
+        return b.writeInt(1 + DATA_HEADER + payload).writeByte(DATA).writeLong(endpoint);
     }
 
     static ByteBuf windowAdd(ByteBufAllocator a, long endpoint, int id, long offset, long length, int prot) {
