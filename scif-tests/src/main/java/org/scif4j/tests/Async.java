@@ -65,7 +65,10 @@ public final class Async<T> {
      * ended. BLOCKED does not count: a thread that queues for a monitor on the call's way in
      * (another thread holds the endpoint's lock) has not yet begun to wait for the event, and a
      * test that acts then races the call's own entry checks (a close seen as EBADF instead of
-     * EINTR). If neither is seen within the bound the caller goes on anyway.
+     * EINTR). Nor does a native frame or a park while the call's code is still being linked or
+     * loaded (the first string concatenation of a call bootstraps through java.lang.invoke and
+     * parks on class-loading locks before the call checks anything). If neither is seen within
+     * the bound the caller goes on anyway.
      */
     public void awaitBlocked() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
@@ -82,6 +85,9 @@ public final class Async<T> {
                     inCall = true;
                     break;
                 }
+                if (linkingOrLoading(e)) {
+                    break; // the call's own code is not running yet: not blocked
+                }
             }
             if (inCall && stack.length > 0) {
                 StackTraceElement top = stack[0];
@@ -94,6 +100,14 @@ public final class Async<T> {
             }
             Thread.onSpinWait();
         }
+    }
+
+    /** @return whether {@code e} is the JVM linking a call site or loading or initialising a class */
+    private static boolean linkingOrLoading(StackTraceElement e) {
+        String c = e.getClassName();
+        return c.startsWith("java.lang.invoke.") || c.startsWith("sun.invoke.") || c.startsWith("jdk.internal.loader.")
+            || c.equals("java.lang.ClassLoader") || e.getMethodName().equals("<clinit>")
+            || e.getMethodName().equals("loadClass");
     }
 
     /**
