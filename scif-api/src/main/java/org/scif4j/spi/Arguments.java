@@ -14,6 +14,14 @@ public final class Arguments {
     /** The page size SCIF assumes on host and card. */
     public static final long PAGE = 4096;
     private static final int PROT = Scif.PROT_READ | Scif.PROT_WRITE;
+    /**
+     * The mark every fenceMark returns on a host loopback connection (both ends on node 0, the
+     * host): there every RMA is a synchronous CPU copy, so nothing is ever left to wait for
+     * (SCIF-SPEC.md §8.1, LNX/G4).
+     */
+    public static final int HOST_LOOPBACK_MARK = 0xdead;
+    /** The host, the management node: loopback there is special (SCIF-SPEC.md §8.1, §10). */
+    private static final int HOST = 0;
     private static final int RMA_FLAGS = Scif.RMA_USECPU | Scif.RMA_USECACHE | Scif.RMA_SYNC | Scif.RMA_ORDERED;
 
     private Arguments() {
@@ -188,6 +196,28 @@ public final class Arguments {
         if (flags != Scif.FENCE_INIT_SELF && flags != Scif.FENCE_INIT_PEER) {
             throw ScifException.of(call.text(), Errno.EINVAL, "flags must be exactly FENCE_INIT_SELF or"
                 + " FENCE_INIT_PEER");
+        }
+    }
+
+    /**
+     * @param self the node of the endpoint
+     * @param peer the node of its peer
+     * @return whether the connection is host loopback: RMAs are synchronous CPU copies, fence
+     *         marks are {@link #HOST_LOOPBACK_MARK} and signals are stored at once (SCIF-SPEC.md §8.1,
+     *         §8.3, §10)
+     */
+    public static boolean hostLoopback(int self, int peer) {
+        return self == HOST && peer == HOST;
+    }
+
+    /**
+     * scif_fence_wait's mark on a host loopback connection: only {@link #HOST_LOOPBACK_MARK} is a
+     * mark there, and it is always complete (SCIF-SPEC.md §2.14).
+     */
+    public static void hostLoopbackFenceWait(int mark, Call call) throws ScifException {
+        if (mark != HOST_LOOPBACK_MARK) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "mark " + mark + " on a host loopback connection,"
+                + " whose every mark is 0xdead (" + HOST_LOOPBACK_MARK + "): its RMAs are synchronous CPU copies");
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
 import org.scif4j.spi.WindowSet;
 
@@ -210,6 +211,13 @@ final class TcpRma {
     private int served;
     private final ArrayDeque<PeerFence> peerFences = new ArrayDeque<>();
 
+    /**
+     * Both ends on the host (SCIF-SPEC.md §8.1, §10): every RMA is complete when its call
+     * returns, marks are {@link Arguments#HOST_LOOPBACK_MARK}, and signals are stored before
+     * fenceSignal returns. Over the link that means waiting for each answer, as RMA_SYNC does.
+     */
+    private final boolean hostLoopback;
+
     private volatile int waiters;
     private volatile boolean ended;
     private volatile boolean closed;
@@ -220,6 +228,7 @@ final class TcpRma {
         this.peerNode = peerNode;
         this.peerIncarnation = peerIncarnation;
         this.peerWireId = peerWireId;
+        this.hostLoopback = Arguments.hostLoopback(node.selfId(), peerNode);
         this.timeoutNanos = node.options().timeoutMillis() * 1_000_000L;
     }
 
@@ -355,7 +364,7 @@ final class TcpRma {
             unlockSubmit();
         }
         // A CPU copy is complete when the call returns (SPEC §7.2): over tcp that is a round trip.
-        if ((flags & (Scif.RMA_SYNC | Scif.RMA_USECPU)) != 0) {
+        if (hostLoopback || (flags & (Scif.RMA_SYNC | Scif.RMA_USECPU)) != 0) {
             awaitCompleted(last, call);
         }
     }
@@ -524,6 +533,9 @@ final class TcpRma {
 
     int fenceMark(int flags, Call call) throws ScifException {
         checkLive(call);
+        if (hostLoopback) {
+            return Arguments.HOST_LOOPBACK_MARK; // both sides' RMAs completed before their calls returned
+        }
         if (flags == Scif.FENCE_INIT_SELF) {
             return submittedView;
         }
@@ -532,7 +544,9 @@ final class TcpRma {
 
     void fenceWait(int mark, Call call) throws ScifException {
         checkLive(call);
-        if (mark >= 0) {
+        if (hostLoopback) {
+            Arguments.hostLoopbackFenceWait(mark, call);
+        } else if (mark >= 0) {
             awaitCompleted(mark, call);
         } else {
             peerRequest(Wire.WAIT_REQ, mark & SEQ_MASK, 0, 0, 0, 0, call);
@@ -543,12 +557,18 @@ final class TcpRma {
         throws ScifException {
         boolean signalLocal = (flags & Scif.SIGNAL_LOCAL) != 0;
         boolean signalRemote = (flags & Scif.SIGNAL_REMOTE) != 0;
+        if (hostLoopback) {
+            // Nothing of either side is pending: store now, which over the link is an INIT_SELF
+            // signal (the owner stores the remote word, then we the local one) and its answer.
+            flags = flags & ~Scif.FENCE_INIT_PEER | Scif.FENCE_INIT_SELF;
+        }
         if ((flags & Scif.FENCE_INIT_PEER) != 0) {
             checkLive(call);
             checkSignalTargets(signalLocal, localOffset, signalRemote, remoteOffset, call);
             peerRequest(Wire.PEER_SIGNAL, flags, localOffset, localValue, remoteOffset, remoteValue, call);
             return;
         }
+        int seq;
         lockSubmit(call);
         try {
             checkLive(call);
@@ -560,10 +580,14 @@ final class TcpRma {
             op.signalLocal = signalLocal;
             op.localOffset = localOffset;
             op.signalValue = localValue;
-            publish(submitted);
-            send(Wire.signal(node.alloc(), peerWireId, submitted, flags, remoteOffset, remoteValue));
+            seq = submitted;
+            publish(seq);
+            send(Wire.signal(node.alloc(), peerWireId, seq, flags, remoteOffset, remoteValue));
         } finally {
             unlockSubmit();
+        }
+        if (hostLoopback) {
+            awaitCompleted(seq, call); // both words are stored when fenceSignal returns
         }
     }
 
