@@ -3,6 +3,8 @@ package org.scif4j.tests;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
@@ -16,6 +18,7 @@ import org.scif4j.ScifNode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -131,6 +134,108 @@ public abstract class ConnectionTest extends ScifTestBase {
         }
     }
 
+    /**
+     * SPEC §2.4: the handshake of a non-blocking connect runs on its own and POLLOUT says it has
+     * finished; from then on the endpoint is CONNECTED, as in the driver, so it moves bytes and
+     * knows its peer before any second connect. The second connect only reports the result.
+     */
+    @Test
+    void nonBlockingConnectIsUsableOnceAcceptedBeforeTheSecondConnect() throws ScifException {
+        try (Endpoint listener = listener(node1, 3010, 4); Endpoint ep = open(node0)) {
+            ep.configureBlocking(false);
+            assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3010)),
+                "first non-blocking connect");
+            try (Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC))) {
+                int revents = awaitEvents(ep, Scif.POLLIN | Scif.POLLOUT, Scif.POLLOUT,
+                    "handshake finished");
+                assertEquals(0, revents & Scif.POLLIN, "no POLLIN before the acceptor sent anything");
+                assertEquals(port(1, 3010), ep.peerPort(), "peerPort() once accepted, before the"
+                    + " second connect");
+                byte[] out = {1, 2, 3, 4, 5};
+                assertEquals(out.length, ep.send(ByteBuffer.wrap(out), 0),
+                    "a non-blocking send once accepted, before the second connect, takes every byte");
+                assertArrayEquals(out, recvFully(accepted, out.length), "the acceptor receives them");
+                byte[] back = {9, 8, 7};
+                sendFully(accepted, back);
+                awaitEvents(ep, Scif.POLLIN, Scif.POLLIN, "the acceptor's bytes are readable");
+                assertArrayEquals(back, recvFully(ep, back.length),
+                    "recv once accepted, before the second connect");
+                int port = ep.connect(port(1, 3010));
+                assertEquals(ep.localPort().port(), port,
+                    "the second connect still returns the port after the connection was used");
+                assertEquals(ep.localPort(), accepted.peerPort(), "accepted side's peerPort()");
+                assertErrno(Errno.EISCONN, () -> ep.connect(port(1, 3010)),
+                    "connect once the result was collected");
+                sendFully(ep, new byte[] {42});
+                assertEquals(42, recvFully(accepted, 1)[0], "the connection still carries data");
+            }
+        }
+    }
+
+    /**
+     * Right after POLLOUT of a non-blocking connect, one thread sends while another receives,
+     * neither having called connect again: both must find the connection set up, and no byte
+     * may be lost whichever of them finishes the connector's side first.
+     */
+    @Test
+    void nonBlockingConnectSendAndRecvAtOnceBeforeTheSecondConnect() throws Exception {
+        try (Endpoint listener = listener(node1, 3011, 4)) {
+            for (int round = 0; round < 10; round++) {
+                String what = "round " + round + ": ";
+                try (Endpoint ep = open(node0)) {
+                    ep.configureBlocking(false);
+                    assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3011)),
+                        what + "first non-blocking connect");
+                    try (Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC))) {
+                        awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, what + "handshake finished");
+                        byte[] out = randomBytes(round, 64);
+                        byte[] back = randomBytes(100 + round, 48);
+                        CyclicBarrier start = new CyclicBarrier(2);
+                        Async<byte[]> reader = async("recv-" + round, () -> {
+                            start.await(SOON.toMillis(), TimeUnit.MILLISECONDS);
+                            return recvFully(ep, back.length);
+                        });
+                        Async<Integer> writer = async("send-" + round, () -> {
+                            start.await(SOON.toMillis(), TimeUnit.MILLISECONDS);
+                            return ep.send(ByteBuffer.wrap(out), Scif.SEND_BLOCK);
+                        });
+                        assertEquals(out.length, writer.get(SOON), what + "send before the second connect");
+                        assertArrayEquals(out, recvFully(accepted, out.length), what + "the acceptor receives");
+                        sendFully(accepted, back);
+                        assertArrayEquals(back, reader.get(SOON), what + "recv before the second connect");
+                        assertEquals(accepted.localPort(), ep.peerPort(), what + "peerPort()");
+                        assertEquals(ep.localPort().port(), ep.connect(port(1, 3011)),
+                            what + "the second connect returns the port");
+                    }
+                }
+            }
+        }
+    }
+
+    /** As above, for RMA: the first call after POLLOUT is a vwriteTo, with no second connect. */
+    @Test
+    void nonBlockingConnectDoesRmaOnceAcceptedBeforeTheSecondConnect() throws ScifException {
+        try (Endpoint listener = listener(node1, 3012, 4); Endpoint ep = open(node0)) {
+            ep.configureBlocking(false);
+            assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3012)),
+                "first non-blocking connect");
+            try (Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC))) {
+                awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "handshake finished");
+                int page = 4096;
+                ByteBuffer window = ByteBuffer.allocateDirect(2 * page).alignedSlice(page).slice(0, page);
+                assertEquals(0, accepted.register(window, 0, Scif.PROT_READ | Scif.PROT_WRITE, Scif.MAP_FIXED),
+                    "the acceptor's window");
+                byte[] data = randomBytes(3012, page);
+                ep.vwriteTo(ByteBuffer.allocateDirect(page).put(data).flip(), 0, Scif.RMA_SYNC);
+                byte[] got = new byte[page];
+                window.duplicate().get(got);
+                assertArrayEquals(data, got, "vwriteTo once accepted, before the second connect");
+                assertEquals(ep.localPort().port(), ep.connect(port(1, 3012)),
+                    "the second connect returns the port");
+            }
+        }
+    }
+
     @Test
     void nonBlockingConnectRefused() throws ScifException {
         try (Endpoint ep = open(node0)) {
@@ -138,6 +243,9 @@ public abstract class ConnectionTest extends ScifTestBase {
             assertErrno(Errno.EINPROGRESS, () -> ep.connect(port(1, 3003)),
                 "first non-blocking connect");
             awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "POLLOUT when a refused handshake ends");
+            assertNull(ep.peerPort(), "no peerPort() after a refused handshake");
+            assertErrno(Errno.ENOTCONN, () -> ep.send(ByteBuffer.wrap(new byte[] {1}), 0),
+                "send after a refused handshake, before the second connect");
             assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(1, 3003)),
                 "the second connect reports the refusal");
             check(ep.localPort().port() > Scif.PORT_RSVD, "the endpoint stays bound");

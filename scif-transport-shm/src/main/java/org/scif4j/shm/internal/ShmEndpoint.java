@@ -24,7 +24,9 @@ import org.scif4j.spi.Arguments;
  * then the fabric lock. {@code sendLock} and {@code recvLock} each serialise one direction of
  * the data path for a whole call, so concurrent sends never interleave; close takes them
  * after marking the endpoint closed and waking every waiter, so the connection is unmapped
- * only when no thread can touch it.
+ * only when no thread can touch it. A data or RMA call may take ctl (and then the fabric lock)
+ * while it holds sendLock or recvLock, to set up a connection the acceptor has finished
+ * ({@code collectAccepted}); nothing takes sendLock or recvLock while holding ctl.
  */
 public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private final ShmNode node;
@@ -311,6 +313,15 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     /** Collects the answer to a queued request. Caller holds ctl. */
     private int finishConnect(String call, int waited) throws ScifException {
         Connection c = pending;
+        if (c == null && conn != null) {
+            // Accepted, and a send, recv, RMA call or peerPort() already set the connection up
+            // (see collectAccepted): only the result is left to report, as SPEC §2.4 says.
+            if (closed) {
+                throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
+            }
+            asyncPending = false;
+            return port;
+        }
         if (c == null) { // a non-blocking request refused before it was queued
             int result = table.get(slot, E_CONNECT_RESULT);
             asyncPending = false;
@@ -328,15 +339,12 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             if (closed) {
                 throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
             }
-            pending = null;
             asyncPending = false;
             if (result == CONNECT_ACCEPTED) {
-                peerSlot = table.get(slot, E_PEER_SLOT) - 1;
-                peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
-                rma = new EndpointRma(this, c, table, slot, peerSlot, node);
-                conn = c;
+                adoptLocked(c);
                 return port;
             }
+            pending = null;
             if (result == 0) {
                 table.unlinkLocked(slot); // withdraw: timed out or interrupted
                 table.set(slot, E_STATE, BOUND);
@@ -357,6 +365,71 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         }
         throw ScifException.of(call, Errno.ECONNREFUSED, "not accepted within " + node.options().timeoutMillis()
             + " ms (the watchdog period, option timeout=); the endpoint stays bound and may retry");
+    }
+
+    /**
+     * Sets up the connector's side of an accepted request: from here on {@link #conn} is
+     * non-null and never changes. Caller holds ctl and the fabric lock, and has seen
+     * {@code E_CONNECT_RESULT == CONNECT_ACCEPTED}.
+     */
+    private void adoptLocked(Connection c) {
+        peerSlot = table.get(slot, E_PEER_SLOT) - 1;
+        peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
+        rma = new EndpointRma(this, c, table, slot, peerSlot, node);
+        pending = null;
+        conn = c; // last, volatile: whoever sees conn also sees peer, peerSlot and rma
+    }
+
+    /**
+     * Sets up the connection of a request that the acceptor has answered but no connect call
+     * has collected yet. SPEC §2.4: in the driver the handshake ends in a kernel worker and the
+     * endpoint is CONNECTED from then on; the second connect only reports the result. So the
+     * first send, recv, RMA call or peerPort() after the accept finishes the connector's side
+     * here, and the connect that collects the result later still returns the port
+     * ({@code asyncPending} stays set). A refused or unanswered request is left alone: its
+     * error is for the second connect to report, and the data calls see a BOUND or CONNECTING
+     * endpoint (ENOTCONN).
+     *
+     * <p>Cold path: runs only while {@link #conn} is null. It takes ctl, then the fabric lock,
+     * like connect, so that it never races finishConnect or close (close takes ctl before it
+     * releases {@link #pending}, and unmaps {@link #conn} only after it). Callers may hold
+     * sendLock or recvLock: nothing takes one of them while holding ctl.
+     *
+     * @return whether the endpoint has its connection now
+     */
+    private boolean collectAccepted() {
+        if (!fabric.tryEnter()) {
+            return false; // the node is detached: there is nothing left to connect
+        }
+        try {
+            ctl.lock();
+            try {
+                if (closed) {
+                    return false;
+                }
+                if (conn != null) {
+                    return true; // another thread set it up first
+                }
+                Connection c = pending;
+                if (c == null) {
+                    return false; // no request queued: never connected, or refused before queueing
+                }
+                fabric.lock();
+                try {
+                    if (table.get(slot, E_CONNECT_RESULT) != CONNECT_ACCEPTED) {
+                        return false; // still queued, or refused: the second connect reports it
+                    }
+                    adoptLocked(c);
+                    return true;
+                } finally {
+                    fabric.unlock();
+                }
+            } finally {
+                ctl.unlock();
+            }
+        } finally {
+            fabric.exit();
+        }
     }
 
     @Override
@@ -464,7 +537,11 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public PortId peerPort() {
-        return peer;
+        PortId p = peer;
+        if (p == null && !closed && collectAccepted()) {
+            p = peer; // accepted after a non-blocking connect, not collected yet (SPEC §2.4)
+        }
+        return p;
     }
 
     // ---------------------------------------------------------------- messages
@@ -493,6 +570,11 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                 Connection c = conn;
                 int state = closed ? FREE : table.state(slot);
                 if (closed || c == null || state != CONNECTED) {
+                    // A CONNECTED endpoint without its connection is a non-blocking connect
+                    // that was accepted but not collected: it is connected all the same.
+                    if (c == null && !closed && collectAccepted()) {
+                        continue;
+                    }
                     if (total > 0) {
                         return total;
                     }
@@ -543,10 +625,16 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             while (true) {
                 Connection c = conn;
                 if (closed || c == null) {
+                    // The state is read before collecting, so that a CONNECTED seen here is
+                    // always collected and never reported as "not CONNECTED" (see send).
+                    int state = closed ? FREE : table.state(slot);
+                    if (!closed && collectAccepted()) {
+                        continue;
+                    }
                     if (total > 0) {
                         return total;
                     }
-                    throw notConnected(recvCall(dst, flags), closed ? FREE : table.state(slot));
+                    throw notConnected(recvCall(dst, flags), state);
                 }
                 int n = c.in.read(dst);
                 if (n > 0) {
@@ -705,16 +793,25 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     /**
      * The RMA half of this endpoint; a state error when it never connected. Once connected,
-     * the RMA half checks the state itself (DISCONNECTED gives ECONNRESET).
+     * the RMA half checks the state itself (DISCONNECTED gives ECONNRESET). An accepted
+     * non-blocking connect that was not collected yet is set up here (SPEC §2.4).
      */
     private EndpointRma rma(Call call) throws ScifException {
         EndpointRma r = rma;
-        if (r == null) {
-            verifyConnected(call.text());
-            throw ScifException.of(call.text(), Errno.ENOTCONN, "the non-blocking connect was not collected yet;"
-                + " call connect again");
+        if (r != null) {
+            return r;
         }
-        return r;
+        if (collectAccepted()) {
+            return rma;
+        }
+        verifyConnected(call.text());
+        // CONNECTED now: the acceptor answered between the two looks.
+        if (collectAccepted()) {
+            return rma;
+        }
+        checkOpen(call);
+        throw ScifException.of(call.text(), Errno.ENOTCONN, "endpoint has no connection; expected a connect"
+            + " that the peer accepted");
     }
 
     private void checkOpen(Call call) throws ScifException {
@@ -766,15 +863,20 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     r = table.get(slot, E_QUEUE_COUNT) > 0 ? Scif.POLLIN : 0;
                     break;
                 case CONNECTED:
-                    Connection c = conn;
+                    // Not collected yet (see collectAccepted): the endpoint is connected all the
+                    // same, so the rings of the pending connection say what is ready. ctl keeps
+                    // it mapped; poll only looks and leaves setting it up to the first use.
+                    Connection c = conn != null ? conn : pending;
                     if (c == null) {
-                        r = asyncPending ? Scif.POLLOUT : Scif.POLLERR;
+                        r = Scif.POLLERR;
                     } else {
                         r = (c.in.available() > 0 ? Scif.POLLIN : 0) | (c.out.free() > 0 ? Scif.POLLOUT : 0);
                     }
                     break;
                 case DISCONNECTED:
-                    Connection d = conn;
+                    // pending is non-null here only if the request was accepted (CONNECTED
+                    // before DISCONNECTED): the peer's last bytes are readable from its ring.
+                    Connection d = conn != null ? conn : pending;
                     r = Scif.POLLHUP | (d != null && d.in.available() > 0 ? Scif.POLLIN : 0)
                         | (asyncPending ? Scif.POLLOUT : 0); // accepted, then closed: finished all the same
                     break;
