@@ -27,9 +27,10 @@ import org.scif4j.spi.FabricUri;
  * @param livenessMillis a node not heard from within this is considered lost
  * @param key            the fabric key both ends of every link must prove they hold, or null
  * @param privileged     whether ports below 1024 may be bound (only when running as root)
+ * @param io             Netty's I/O transport for the node's sockets
  */
 public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMode waitMode, int ringBytes,
-                         long timeoutMillis, long livenessMillis, byte[] key, boolean privileged) {
+                         long timeoutMillis, long livenessMillis, byte[] key, boolean privileged, Io io) {
 
     /** Option {@code node}: the node id; default {@value #DEFAULT_NODE}. */
     public static final String NODE = "node";
@@ -45,6 +46,8 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
     public static final String KEY = "key";
     /** Option {@code privileged}: allow ports below 1024 (root only); default false. */
     public static final String PRIVILEGED = "privileged";
+    /** Option {@code io}: {@code auto|nio|epoll}, Netty's I/O transport; default auto. */
+    public static final String IO = "io";
 
     /** Default node id: the host. */
     public static final int DEFAULT_NODE = 0;
@@ -69,7 +72,7 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
     /** A fabric key shorter than this is refused: HMAC-SHA256 wants real entropy. */
     public static final int MIN_KEY_BYTES = 16;
 
-    private static final Set<String> KNOWN = Set.of(NODE, WAIT, RING, TIMEOUT, LIVENESS, KEY, PRIVILEGED);
+    private static final Set<String> KNOWN = Set.of(NODE, WAIT, RING, TIMEOUT, LIVENESS, KEY, PRIVILEGED, IO);
     private static final String FILE_PREFIX = "file:";
 
     /** How a blocked call waits; tcp accepts every mode of shm and waits on monitors in all of them. */
@@ -82,6 +85,16 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
         BLOCK,
         /** Spin briefly, then sleep (hint). */
         ADAPTIVE
+    }
+
+    /** Netty's I/O transport for a node's sockets. */
+    public enum Io {
+        /** Native epoll when Netty's epoll jar for this platform is on the class path and loads, else NIO. */
+        AUTO,
+        /** Java NIO, always there. */
+        NIO,
+        /** Native epoll; attach fails (EINVAL) when it is not available. */
+        EPOLL
     }
 
     /** Copies the node table so the record stays immutable. */
@@ -131,7 +144,8 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
             key = readKey(uri, keyFile);
         }
         boolean privileged = uri.booleanOption(PRIVILEGED, false);
-        return new TcpOptions(node, nodes, wait, ring, timeout, liveness, key, privileged);
+        Io io = Io.valueOf(uri.choiceOption(IO, "auto", Set.of("auto", "nio", "epoll")).toUpperCase(java.util.Locale.ROOT));
+        return new TcpOptions(node, nodes, wait, ring, timeout, liveness, key, privileged, io);
     }
 
     private static byte[] readKey(FabricUri uri, String file) throws ScifException {

@@ -9,7 +9,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -33,8 +34,8 @@ import org.scif4j.bench.stats.LatencyStats;
 public final class NettyLoopback implements AutoCloseable {
     private static final long TIMEOUT_SECONDS = 120;
 
-    private final NioEventLoopGroup serverGroup = new NioEventLoopGroup(1);
-    private final NioEventLoopGroup clientGroup = new NioEventLoopGroup(1);
+    private final MultiThreadIoEventLoopGroup serverGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final MultiThreadIoEventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
 
     /**
      * 8-byte round trips: the client sends 8 bytes, the server echoes them.

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -37,6 +36,7 @@ final class Links {
     private final TcpNode node;
     private final TcpOptions options;
     private final EventLoopGroup group;
+    private final NettyIo io;
     private final Bootstrap bootstrap;
     private Channel server;
     /** Guarded by this. */
@@ -48,11 +48,12 @@ final class Links {
     /** Guarded by this. */
     private boolean closing;
 
-    Links(TcpNode node, TcpOptions options, EventLoopGroup group) {
+    Links(TcpNode node, TcpOptions options, EventLoopGroup group, NettyIo io) {
         this.node = node;
         this.options = options;
         this.group = group;
-        this.bootstrap = new Bootstrap().group(group).channelFactory(LinkChannel::new)
+        this.io = io;
+        this.bootstrap = new Bootstrap().group(group).channelFactory(io.linkChannels())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.timeoutMillis()))
@@ -71,7 +72,7 @@ final class Links {
      * @throws InterruptedException if interrupted while binding
      */
     void listen() throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap sb = new ServerBootstrap().group(group).channel(io.serverChannel())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)

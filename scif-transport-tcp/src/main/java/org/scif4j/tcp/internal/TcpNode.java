@@ -5,7 +5,7 @@ import org.scif4j.spi.Call;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -41,12 +41,15 @@ public final class TcpNode implements ScifNode {
     private final Set<TcpEndpoint> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextWireId = new AtomicLong();
     private final SpinPolicy spin;
+    private final NettyIo io;
     private volatile boolean closed;
 
-    private TcpNode(TcpOptions options) {
+    private TcpNode(TcpOptions options, NettyIo io) {
         this.options = options;
-        this.group = new NioEventLoopGroup(1, new DefaultThreadFactory("scif4j-tcp-node" + options.node(), true));
-        this.links = new Links(this, options, group);
+        this.io = io;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("scif4j-tcp-node" + options.node(),
+            true), io.handlers());
+        this.links = new Links(this, options, group, io);
         this.spin = new SpinPolicy(options.waitMode());
     }
 
@@ -60,7 +63,7 @@ public final class TcpNode implements ScifNode {
      *                       attached, or another program listens there), EINTR if interrupted
      */
     public static TcpNode attach(TcpOptions options, String call) throws ScifException {
-        TcpNode n = new TcpNode(options);
+        TcpNode n = new TcpNode(options, NettyIo.of(options.io(), call));
         try {
             n.links.listen();
             return n;
@@ -217,6 +220,11 @@ public final class TcpNode implements ScifNode {
         return dispatcher;
     }
 
+    /** @return Netty's I/O transport of this node: epoll or nio */
+    NettyIo io() {
+        return io;
+    }
+
     EventLoopGroup group() {
         return group;
     }
@@ -241,7 +249,7 @@ public final class TcpNode implements ScifNode {
 
     @Override
     public String toString() {
-        return "TcpNode[node " + selfId() + " at " + options.selfAddress() + ", " + open.size() + " endpoints"
+        return "TcpNode[node " + selfId() + " at " + options.selfAddress() + " (" + io + "), " + open.size() + " endpoints"
             + (closed ? ", closed" : "") + "]";
     }
 }

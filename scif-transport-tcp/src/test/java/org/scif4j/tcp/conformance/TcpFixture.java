@@ -13,7 +13,9 @@ import org.scif4j.tests.TransportFixture;
 /**
  * The tcp transport's fixture: each test gets a fabric of {@value #NODES} nodes on fresh
  * loopback ports of 127.0.0.1, {@code tcp:0@127.0.0.1:P0,1@127.0.0.1:P1,...?node=N}; the fabric
- * has left nothing behind when every one of those ports can be bound again.
+ * has left nothing behind when every one of those ports can be bound again. Its nodes use Java
+ * NIO ({@code io=nio}), the transport every user has, unless a test names another: the test
+ * class path also holds Netty's native epoll, which {@code io=auto} would pick.
  */
 public final class TcpFixture extends TransportFixture {
     /** Nodes 0..7: more than any test attaches, so that some stay offline. */
@@ -21,10 +23,21 @@ public final class TcpFixture extends TransportFixture {
     private static final String HOST = "127.0.0.1";
 
     private final int[] ports = freePorts(NODES);
+    private final String io;
+
+    /** A fabric on Java NIO. */
+    public TcpFixture() {
+        this("nio");
+    }
+
+    /** @param io the nodes' option {@code io}: auto, nio or epoll */
+    public TcpFixture(String io) {
+        this.io = io;
+    }
 
     @Override
     public String transportName() {
-        return "tcp";
+        return "nio".equals(io) ? "tcp" : "tcp, io=" + io;
     }
 
     /**
@@ -50,6 +63,9 @@ public final class TcpFixture extends TransportFixture {
             sb.append(i == 0 ? "" : ",").append(i).append('@').append(HOST).append(':').append(ports[i]);
         }
         sb.append("?node=").append(node);
+        if (extraOptions == null || !extraOptions.contains("io=")) {
+            sb.append("&io=").append(io);
+        }
         if (extraOptions != null && !extraOptions.isEmpty()) {
             sb.append('&').append(extraOptions);
         }

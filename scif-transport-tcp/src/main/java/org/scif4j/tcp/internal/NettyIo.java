@@ -1,0 +1,61 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+import org.scif4j.tcp.TcpOptions;
+
+/**
+ * The Netty I/O transport of a node: native epoll when Netty's epoll jar for this platform is on
+ * the class path and loads (option {@code io=auto}, the default, or {@code io=epoll}), else Java
+ * NIO. On NIO an outbound link's channel is a {@link LinkChannel}, whose socket a sender may
+ * write itself; on epoll every write goes through the event loop.
+ *
+ * @param epoll whether this node uses epoll
+ */
+record NettyIo(boolean epoll) {
+    /**
+     * @param io   the option's value
+     * @param call the attach call, for the error
+     * @return the transport to use
+     * @throws ScifException EINVAL when {@code io=epoll} and epoll does not load here
+     */
+    static NettyIo of(TcpOptions.Io io, String call) throws ScifException {
+        if (io == TcpOptions.Io.NIO) {
+            return new NettyIo(false);
+        }
+        boolean available = Epoll.isAvailable();
+        if (io == TcpOptions.Io.EPOLL && !available) {
+            throw ScifException.of(call, Errno.EINVAL, "option io=epoll, but Netty's native epoll does not load here ("
+                + Epoll.unavailabilityCause() + "); expected netty-transport-native-epoll for this platform on the"
+                + " class path, or io=auto|nio");
+        }
+        return new NettyIo(available);
+    }
+
+    IoHandlerFactory handlers() {
+        return epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
+
+    ChannelFactory<Channel> linkChannels() {
+        return epoll ? EpollSocketChannel::new : LinkChannel::new;
+    }
+
+    Class<? extends ServerChannel> serverChannel() {
+        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    @Override
+    public String toString() {
+        return epoll ? "epoll" : "nio";
+    }
+}
