@@ -119,6 +119,33 @@ public abstract class CloseTest extends ScifTestBase {
         }
     }
 
+    /**
+     * A blocking connect whose request is queued on a listener that does not accept, and whose
+     * endpoint another thread closes, ends with EINTR (decisions.md: closing an endpoint wakes
+     * every call blocked on it with EINTR), and its request leaves the listener's queue.
+     */
+    @Test
+    void closeWakesBlockedConnectWithEintr() throws ScifException {
+        Endpoint listener = listener(node1, 0, 2);
+        Endpoint ep = open(node0);
+        Async<Integer> connect = async("connect", () -> ep.connect(listener.localPort()));
+        awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "the connect request is queued");
+        connect.awaitBlocked();
+        ep.close();
+        connect.awaitFailure(Errno.EINTR, SOON, "a blocking connect whose endpoint another thread closed");
+        // The closed connector's request left the queue: the next request is the oldest one.
+        try (Endpoint next = open(node0)) {
+            Async<Integer> c2 = async("connect-next", () -> next.connect(listener.localPort()));
+            Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC));
+            int bound = c2.get(SOON);
+            assertEquals(next.localPort().port(), bound, "the next connect is accepted");
+            assertEquals(next.localPort(), accepted.peerPort(), "accept takes the live request, not the"
+                + " closed connector's");
+            accepted.close();
+        }
+        listener.close();
+    }
+
     private static ScifException assertThrowsWithin(Async<?> call) {
         try {
             Object v = call.get(SOON);

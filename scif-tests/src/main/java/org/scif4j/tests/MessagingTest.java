@@ -189,6 +189,66 @@ public abstract class MessagingTest extends ScifTestBase {
         }
     }
 
+    /**
+     * API.md: only a call that waits ends with EINTR. With the interrupt status already set,
+     * a call that can complete without waiting (the lock uncontended, room in the ring, bytes
+     * queued, or non-blocking) completes, as the driver completes a call that does not sleep
+     * while a signal is pending, and as ReentrantLock.lock and NIO's non-blocking reads do; the
+     * interrupt status stays set for whoever waits next. A blocking call that must wait ends
+     * with EINTR at once and keeps the status, as Object.wait does.
+     */
+    @Test
+    void callsThatNeedNotWaitCompleteWithTheInterruptStatusSet() throws ScifException {
+        ScifNode n0 = attach(0, "ring=4096");
+        ScifNode n1 = attach(1, "ring=4096");
+        try (Connection c = connect(n0, n1)) {
+            Endpoint ep = c.connector();
+            sendFully(c.acceptor(), new byte[] {1, 2, 3, 4, 5, 6, 7, 8}); // one send: arrives as a whole
+            awaitEvents(ep, Scif.POLLIN, Scif.POLLIN, "8 bytes queued for the connector");
+            Thread.currentThread().interrupt();
+            try {
+                assertEquals(10, ep.send(ByteBuffer.allocate(10), 0),
+                    "a non-blocking send with room in the ring, interrupt status set");
+                assertEquals(10, ep.send(ByteBuffer.allocate(10), Scif.SEND_BLOCK),
+                    "a blocking send with room in the ring, interrupt status set");
+                ByteBuffer first = ByteBuffer.allocate(4);
+                assertEquals(4, ep.recv(first, 0), "a non-blocking recv with bytes queued, interrupt status set");
+                ByteBuffer second = ByteBuffer.allocate(4);
+                assertEquals(4, ep.recv(second, Scif.RECV_BLOCK),
+                    "a blocking recv with bytes queued, interrupt status set");
+                assertArrayEquals(new byte[] {1, 2, 3, 4}, first.array(), "the first 4 bytes");
+                assertArrayEquals(new byte[] {5, 6, 7, 8}, second.array(), "the next 4 bytes");
+                assertEquals(0, ep.recv(ByteBuffer.allocate(4), 0),
+                    "a non-blocking recv with nothing queued returns 0, interrupt status set");
+                assertEquals(Scif.POLLOUT, poll(ep, Scif.POLLIN | Scif.POLLOUT, 0),
+                    "a poll that need not wait, interrupt status set");
+                assertEquals(4075, ep.send(ByteBuffer.allocate(8192), 0),
+                    "a non-blocking send fills the rest of the ring, interrupt status set");
+                assertEquals(0, ep.send(ByteBuffer.allocate(4), 0),
+                    "a non-blocking send on a full ring returns 0, interrupt status set");
+                assertTrue(Thread.currentThread().isInterrupted(),
+                    "calls that did not wait leave the interrupt status set");
+            } finally {
+                Thread.interrupted(); // clear it: the fixture's own waits come next
+            }
+            // Calls that must wait, each in its own thread so that one that waited anyway
+            // could not hang the test; nothing else interrupts them before the bound.
+            Async<Integer> recv = async("recv", () -> {
+                Thread.currentThread().interrupt();
+                return ep.recv(ByteBuffer.allocate(4), Scif.RECV_BLOCK);
+            });
+            recv.awaitFailure(Errno.EINTR, SOON, "a blocking recv with nothing queued, interrupt status set");
+            assertTrue(recv.interruptedAtEnd(), "EINTR keeps the interrupt status (recv)");
+            Async<Integer> send = async("send", () -> {
+                Thread.currentThread().interrupt();
+                return ep.send(ByteBuffer.allocate(4), Scif.SEND_BLOCK);
+            });
+            send.awaitFailure(Errno.EINTR, SOON, "a blocking send on a full ring, interrupt status set");
+            assertTrue(send.interruptedAtEnd(), "EINTR keeps the interrupt status (send)");
+            assertEquals(4095, drain(c.acceptor(), 4095), "every byte sent arrives");
+        }
+    }
+
     private static long drain(Endpoint ep, long bytes) throws ScifException {
         ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
         long got = 0;

@@ -312,13 +312,18 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     /** Collects the answer to a queued request. Caller holds ctl. */
     private int finishConnect(String call, int waited) throws ScifException {
+        if (closed) {
+            // Another thread closed the endpoint while the connect waited (closing wakes every
+            // call blocked on it with EINTR, decisions.md). close() has withdrawn the request,
+            // released `pending` and freed the slot, which may belong to another endpoint now:
+            // nothing of it is read or written here. ctl, which close sets `closed` under, is
+            // held, so this one look covers every branch below.
+            throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
+        }
         Connection c = pending;
         if (c == null && conn != null) {
             // Accepted, and a send, recv, RMA call or peerPort() already set the connection up
             // (see collectAccepted): only the result is left to report, as SPEC §2.4 says.
-            if (closed) {
-                throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
-            }
             asyncPending = false;
             return port;
         }
@@ -336,9 +341,6 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         try {
             result = table.get(slot, E_CONNECT_RESULT);
             id = table.connectionId(slot);
-            if (closed) {
-                throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
-            }
             asyncPending = false;
             if (result == CONNECT_ACCEPTED) {
                 adoptLocked(c);
@@ -561,7 +563,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             throw ScifException.of(sendCall(src, flags), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
         }
         boolean block = (flags & Scif.SEND_BLOCK) != 0;
-        lockInterruptibly(sendLock, src, flags, true);
+        lockForCall(sendLock, src, flags, true);
         try {
             int total = 0;
             while (true) {
@@ -619,7 +621,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             throw ScifException.of(recvCall(dst, flags), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
         }
         boolean block = (flags & Scif.RECV_BLOCK) != 0;
-        lockInterruptibly(recvLock, dst, flags, false);
+        lockForCall(recvLock, dst, flags, false);
         try {
             int total = 0;
             while (true) {
@@ -672,7 +674,18 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         }
     }
 
-    private void lockInterruptibly(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+    /**
+     * Takes sendLock or recvLock for a call. Only a call that waits ends with EINTR (API.md), as
+     * in the driver, which completes a call that does not sleep even with a signal pending, and
+     * as ReentrantLock.lock and NIO's non-blocking reads do: so an uncontended lock is taken
+     * without looking at the interrupt status, and a call that then needs no wait completes
+     * with the status still set. Waiting for another thread's call on this endpoint is a wait,
+     * and stays interruptible.
+     */
+    private void lockForCall(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+        if (lock.tryLock()) {
+            return;
+        }
         try {
             lock.lockInterruptibly();
         } catch (InterruptedException e) {

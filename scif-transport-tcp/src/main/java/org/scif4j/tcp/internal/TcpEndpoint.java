@@ -438,7 +438,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             throw ScifException.of(sendCall(src, flags), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
         }
         boolean block = (flags & Scif.SEND_BLOCK) != 0;
-        lockInterruptibly(sendLock, src, flags, true);
+        lockForCall(sendLock, src, flags, true);
         try {
             int total = 0;
             boolean spin = true;
@@ -538,7 +538,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             throw ScifException.of(recvCall(dst, flags), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
         }
         boolean block = (flags & Scif.RECV_BLOCK) != 0;
-        lockInterruptibly(recvLock, dst, flags, false);
+        lockForCall(recvLock, dst, flags, false);
         try {
             int total = 0;
             boolean spin = true;
@@ -747,7 +747,18 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         }
     }
 
-    private void lockInterruptibly(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+    /**
+     * Takes sendLock or recvLock for a call. Only a call that waits ends with EINTR (API.md), as
+     * in the driver, which completes a call that does not sleep even with a signal pending, and
+     * as ReentrantLock.lock and NIO's non-blocking reads do: so an uncontended lock is taken
+     * without looking at the interrupt status, and a call that then needs no wait completes
+     * with the status still set. Waiting for another thread's call on this endpoint is a wait,
+     * and stays interruptible.
+     */
+    private void lockForCall(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+        if (lock.tryLock()) {
+            return;
+        }
         try {
             lock.lockInterruptibly();
         } catch (InterruptedException e) {

@@ -501,12 +501,23 @@ final class TcpRma {
     }
 
     private void lockSubmit(Call call) throws ScifException {
+        lockForCall(submitLock, call, "another RMA of this endpoint was being queued");
+    }
+
+    /**
+     * Takes {@code lock} for a call: at once when it is free, whatever the interrupt status (a
+     * call that need not wait completes, as in the driver); interruptibly only when another
+     * call holds it, which is a wait like any other (EINTR, the status kept).
+     */
+    private static void lockForCall(ReentrantLock lock, Call call, String holder) throws ScifException {
+        if (lock.tryLock()) {
+            return;
+        }
         try {
-            submitLock.lockInterruptibly();
+            lock.lockInterruptibly();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while another RMA of this endpoint was"
-                + " being queued");
+            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while " + holder);
         }
     }
 
@@ -637,12 +648,7 @@ final class TcpRma {
      */
     private int peerRequest(byte type, int a, long localOffset, long localValue, long remoteOffset, long remoteValue,
                             Call call) throws ScifException {
-        try {
-            requestLock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for another fence request");
-        }
+        lockForCall(requestLock, call, "waiting for another fence request");
         try {
             int id = ++request;
             ByteBuf f;
