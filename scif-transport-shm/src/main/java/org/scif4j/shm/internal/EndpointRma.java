@@ -8,6 +8,8 @@ import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.StampedLock;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
@@ -24,6 +26,16 @@ import org.scif4j.spi.Call;
  * "completed" is a single counter. A mark is a sequence number (with bit 31 for the peer's).
  * A transfer holds an RMA reference on every window it touches from resolution to completion,
  * and unregister waits for those references to drop, so no copy outlives its windows.
+ *
+ * <p><b>Invariant (close):</b> once {@link #close()} has returned, no operation of this endpoint
+ * touches memory: not its windows, not a v-variant's buffer, not the peer's windows. Close
+ * waits, up to the watchdog period, for the queued operations to complete (SPEC §2.6); after
+ * that it abandons them: an operation not yet started is skipped (its references are still
+ * given back, and its sequence number completed, on the channel), and close waits for the one
+ * that is copying to finish. A copy is finite, so close ends; the user may then free or reuse
+ * its memory at once. The connection file stays mapped until the last abandoned operation has
+ * given back its references. The same rule holds for the peer: an operation whose peer window
+ * was freed (its owner stopped waiting for us at its close) is skipped.
  */
 final class EndpointRma {
     private static final int SEQ_MASK = 0x7FFFFFFF;
@@ -48,6 +60,13 @@ final class EndpointRma {
      */
     private final StampedLock lifecycle = new StampedLock();
     private volatile boolean closed;
+    /** Set by close once it stops waiting: operations not yet started are skipped. */
+    private volatile boolean abandoned;
+    /** Operations between their last look at {@link #abandoned} and the end of their copy or stores. */
+    private final AtomicInteger copying = new AtomicInteger();
+    /** The last sequence number close abandoned; -1 before. Its completion unmaps the connection. */
+    private volatile int abandonedLast = -1;
+    private final AtomicBoolean connReleased = new AtomicBoolean();
     private final Object submitLock = new Object();
     private int submitted;
     private final ArrayBlockingQueue<CopyOp> pool = new ArrayBlockingQueue<>(256);
@@ -180,6 +199,44 @@ final class EndpointRma {
         f.putInt(conn.sideField(conn.side, S_DMA_COMPLETED), seq);
         table.wakeFenceWaiters(slot);
         table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        if (seq == abandonedLast && connReleased.compareAndSet(false, true)) {
+            conn.close(); // the last abandoned operation is done with the connection file: close's reference
+        }
+    }
+
+    /**
+     * Whether an operation may touch memory now: not once close abandoned the endpoint's
+     * operations, nor when the owner of a peer window it uses has freed that window. If so, it
+     * counts as copying until {@link #endCopy()}, and close waits for it (see the class comment).
+     */
+    private boolean beginCopy(Transfer t) {
+        copying.incrementAndGet();
+        if (abandoned || peerWindowFreed(t)) {
+            copying.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    private void endCopy() {
+        copying.decrementAndGet();
+    }
+
+    /**
+     * Whether a peer window the transfer uses was freed while it held its reference: that
+     * happens only when the owner closed and stopped waiting for us at the end of its watchdog.
+     * (Unregister never frees a window that RMAs still reference.) Our mapping of it stays
+     * valid; skipping only keeps the owner's memory from changing after its close returned.
+     */
+    private boolean peerWindowFreed(Transfer t) {
+        for (int i = 0; i < t.mapped; i++) {
+            PeerAddressSpace.RemoteWindow w = t.mappedWindows[i];
+            long e = peer.entryOffset(w.entry);
+            if (f.getInt(e + W_STATE) == WINDOW_FREE || f.getInt(e + W_GEN) != w.gen) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A copy on the DMA channel. */
@@ -190,7 +247,13 @@ final class EndpointRma {
 
         @Override
         public void run() {
-            engine.copy(transfer, channel);
+            if (beginCopy(transfer)) {
+                try {
+                    engine.copy(transfer, channel);
+                } finally {
+                    endCopy();
+                }
+            }
             release(transfer);
             keep = null;
             completed(seq);
@@ -328,9 +391,13 @@ final class EndpointRma {
                 c.rma = null;
                 write = reached(f.getInt(c.counter), peerSeq); // a lost peer's RMAs never complete
             }
-            if (write) {
-                store(localAddress, localValue);
-                store(remoteAddress, remoteValue);
+            if (write && beginCopy(transfer)) {
+                try {
+                    store(localAddress, localValue);
+                    store(remoteAddress, remoteValue);
+                } finally {
+                    endCopy();
+                }
             }
             release(transfer);
             completed(seq);
@@ -405,12 +472,26 @@ final class EndpointRma {
             synchronized (submitLock) {
                 last = submitted;
             }
+            long completedField = conn.sideField(conn.side, S_DMA_COMPLETED);
             long deadline = System.nanoTime() + timeoutNanos;
-            while (!reached(f.getInt(conn.sideField(conn.side, S_DMA_COMPLETED)), last)
-                && System.nanoTime() - deadline < 0) {
+            while (!reached(f.getInt(completedField), last) && System.nanoTime() - deadline < 0) {
                 Thread.yield(); // the channel runs our queued operations to the end
             }
-            local.clear();
+            if (!reached(f.getInt(completedField), last)) {
+                // Past the watchdog: skip what has not started, wait for what is copying (a copy
+                // is finite), and keep the connection mapped for the skipped operations'
+                // bookkeeping until the last of them is done (see the class comment).
+                conn.retain();
+                abandonedLast = last;
+                abandoned = true;
+                if (reached(f.getInt(completedField), last) && connReleased.compareAndSet(false, true)) {
+                    conn.close(); // it completed meanwhile, before it could see abandonedLast
+                }
+                while (copying.get() > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                }
+            }
+            local.clear(peerSlot, deadline); // also waits, within the same watchdog, for the peer's RMAs
             peer.clear();
         } finally {
             lifecycle.unlockWrite(stamp);

@@ -34,6 +34,12 @@ final class RegisteredAddressSpace {
         /** Keeps the registered buffer from being freed by the GC while registered. */
         final ByteBuffer keep;
         volatile boolean unregistered;
+        /**
+         * Unregister saw its RMA references drop to zero after marking it: every RMA that
+         * resolved it in time has completed, and any reference taken since is transient (a call
+         * that fails at once with ENXIO, see PeerAddressSpace.acquire). Guarded by the space.
+         */
+        boolean drained;
 
         Window(long offset, long length, int prot, long address, MemoryRegistry.Range range, int entry, int gen,
                ByteBuffer keep) {
@@ -114,7 +120,8 @@ final class RegisteredAddressSpace {
         f.putInt(e + W_FILE_PID, range.pid);
         f.putInt(e + W_FILE_SEQ, range.seq);
         f.putLong(e + W_FILE_OFFSET, range.fileOffset + (address - range.address));
-        f.putInt(e + W_RMA_REFS, 0);
+        // W_RMA_REFS is never reset: a transient reference taken on the entry's last window may
+        // still be released, and must not leave this window's count below its true value.
         f.putInt(e + W_MAP_REFS, 0);
         f.putInt(e + W_STATE, WINDOW_ACTIVE); // last: the peer reads the fields after seeing it
         windows.add(new Window(at, length, prot, address, range, entry, gen, region));
@@ -129,28 +136,46 @@ final class RegisteredAddressSpace {
     /** scif_unregister, after the caller validated the arguments and the state. */
     synchronized void unregister(long offset, long length, Call call) throws ScifException {
         for (Window w : windows.wholeRun(offset, length, call)) {
-            retire(w, true);
+            retire(w);
         }
         bumpVersion();
     }
 
     /**
-     * Marks a window unregistered and frees it unless the peer maps it. With {@code wait}, RMAs
-     * in flight on it first run to completion against its memory (as long as the peer is
-     * connected: a lost peer's references never drop).
+     * Marks a window unregistered; RMAs in flight on it first run to completion against its
+     * memory (as long as the peer is connected: a lost peer's references never drop), then it
+     * is freed unless still referenced.
+     *
+     * <p><b>Invariant:</b> a window entry is freed (and may be reused by another window) only
+     * when no RMA and no mapping references it (SPEC §6.4: the window lives on, pinned, with
+     * its range reserved, while an in-flight RMA or a peer mapping references it). Freeing it
+     * earlier would let a late RMA's reference release land on the entry's next window, whose
+     * count would then under-read and let its unregister free it under a running copy.
+     * {@link #reclaim()} frees it once the references are gone; close frees everything.
      */
-    private void retire(Window w, boolean wait) {
+    private void retire(Window w) {
         long e = conn.window(conn.side, w.entry);
         w.unregistered = true;
         f.putInt(e + W_STATE, WINDOW_UNREGISTERED);
         long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
-        while (wait && f.getInt(e + W_RMA_REFS) > 0 && table.state(slot) == FabricDescriptor.CONNECTED
+        while (f.getInt(e + W_RMA_REFS) > 0 && table.state(slot) == FabricDescriptor.CONNECTED
             && System.nanoTime() - deadline < 0) {
             Thread.yield();
         }
-        if (f.getInt(e + W_MAP_REFS) == 0) {
+        w.drained = f.getInt(e + W_RMA_REFS) == 0;
+        if (unreferenced(w)) {
             free(w);
         }
+    }
+
+    /**
+     * No mapping references the window, nor any RMA that may copy: a drained window's RMA
+     * references are transient ones that touch no memory, and since an entry's count is never
+     * reset (see register) their release cannot skew the entry's next window.
+     */
+    private boolean unreferenced(Window w) {
+        long e = conn.window(conn.side, w.entry);
+        return f.getInt(e + W_MAP_REFS) == 0 && (w.drained || f.getInt(e + W_RMA_REFS) == 0);
     }
 
     private void free(Window w) {
@@ -160,10 +185,10 @@ final class RegisteredAddressSpace {
         registry.release(w.range);
     }
 
-    /** Frees unregistered windows the peer no longer maps. */
+    /** Frees unregistered windows nothing references any more (see {@link #unreferenced}). */
     private void reclaim() {
         for (Window w : windows.all()) {
-            if (w.unregistered && f.getInt(conn.window(conn.side, w.entry) + W_MAP_REFS) == 0) {
+            if (w.unregistered && unreferenced(w)) {
                 free(w);
             }
         }
@@ -233,11 +258,34 @@ final class RegisteredAddressSpace {
         return w.address + (offset - w.offset);
     }
 
-    /** Unregisters every window; for close, after this side's own transfers have drained. */
-    synchronized void clear() {
+    /**
+     * Unregisters every window; for close, after this side's own transfers have drained.
+     *
+     * <p>SPEC §2.6: RMAs in flight through either endpoint complete before close returns. So
+     * the peer's RMAs on our windows (queued on its DMA channel, holding RMA references) run to
+     * completion first, until {@code deadline} (the watchdog) and as long as the peer endpoint
+     * still exists to drop its references. Only then is the memory given back, so that once
+     * close returns the user's memory no longer changes. Past the deadline the windows go all
+     * the same: the peer reaches them only through its own mapping of their files, which stays
+     * valid while it copies, and it skips operations whose window was freed (EndpointRma).
+     *
+     * @param peerSlot the peer endpoint's slot
+     * @param deadline System.nanoTime() value ending the wait
+     */
+    synchronized void clear(int peerSlot, long deadline) {
         for (Window w : windows.all()) {
             if (!w.unregistered) {
-                retire(w, false);
+                w.unregistered = true;
+                f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_UNREGISTERED);
+            }
+        }
+        // Unregistered first, references read after: an RMA resolving concurrently either sees
+        // the state and fails, or its reference (taken before it looks) is seen here.
+        for (Window w : windows.all()) {
+            long e = conn.window(conn.side, w.entry);
+            while (f.getInt(e + W_RMA_REFS) > 0 && table.connectionId(peerSlot) == conn.id
+                && System.nanoTime() - deadline < 0) {
+                Thread.yield();
             }
         }
         // Windows the peer still maps stay pinned by its mapping of their files; ours go.
