@@ -351,10 +351,13 @@ final class TcpRma {
                 op.buffer = write ? null : buffer; // a write's bytes leave now: the buffer is the caller's again
                 op.bufferPos = bufferPos;
                 publish(seq);
-                if (write) {
-                    sendWrite(buffer, bufferPos, localOffset + done, n, seq, remoteOffset + done,
-                        lastPart && (flags & Scif.RMA_ORDERED) != 0);
-                } else {
+                if (write && !sendWrite(buffer, bufferPos, localOffset + done, n, seq, remoteOffset + done,
+                    lastPart && (flags & Scif.RMA_ORDERED) != 0)) {
+                    // Only close takes windows away under a call that checked them (unregister
+                    // waits for the calls before it): the connection is ending.
+                    throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
+                        + " being queued");
+                } else if (!write) {
                     send(Wire.rmaRead(node.alloc(), peerWireId, seq, remoteOffset + done, n));
                 }
                 done += n;
@@ -374,8 +377,10 @@ final class TcpRma {
      * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
      * most {@link Wire#MAX_DATA}, all in one buffer: one write (one syscall when the socket
      * takes it) rather than one per frame. Holds submitLock.
+     *
+     * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
      */
-    private void sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
+    private boolean sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
                            long remoteOffset, boolean ordered) {
         ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_WRITE_HEADER));
         for (int off = 0; off < length; ) {
@@ -386,11 +391,15 @@ final class TcpRma {
             if (buffer != null) {
                 RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
             } else {
-                copyFromLocal(localOffset + off, frames, n);
+                if (!copyFromLocal(localOffset + off, frames, n)) {
+                    frames.release();
+                    return false;
+                }
             }
             off += n;
         }
         send(frames);
+        return true;
     }
 
     /**
@@ -402,16 +411,23 @@ final class TcpRma {
         submittedView = seq;
     }
 
-    /** Appends {@code n} bytes of the local RAS at {@code offset} to {@code f}; the range was checked. */
-    private void copyFromLocal(long offset, ByteBuf f, int n) {
+    /**
+     * Appends {@code n} bytes of the local RAS at {@code offset} to {@code f}; the range was
+     * checked. @return false when a window went away since (only close does that): f is partial
+     */
+    private boolean copyFromLocal(long offset, ByteBuf f, int n) {
         WindowSet.Snapshot<LocalWindow> s = local.snapshot();
         while (n > 0) {
             LocalWindow w = s.at(s.floor(offset));
+            if (w == null || w.last() < offset) {
+                return false; // closed since the range was checked: its windows are gone
+            }
             int c = (int) Math.min(n, w.last() - offset + 1);
             RmaCopy.fromBuffer(w.memory, (int) (offset - w.offset), f, c);
             offset += c;
             n -= c;
         }
+        return true;
     }
 
     /**
@@ -935,7 +951,10 @@ final class TcpRma {
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
             Wire.rmaDataHeader(frames, peerWireId, seq, off + n == length ? Wire.RMA_LAST : 0, n);
-            copyFromLocal(offset + off, frames, n);
+            if (!copyFromLocal(offset + off, frames, n)) {
+                frames.release(); // this endpoint closed meanwhile: the peer learns it from the close
+                return null;
+            }
             off += n;
         }
         send(frames); // in one buffer, one write: see sendWrite
