@@ -15,6 +15,7 @@ import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
 
 /**
@@ -60,6 +61,11 @@ final class EndpointRma {
      */
     private final StampedLock lifecycle = new StampedLock();
     private volatile boolean closed;
+    /**
+     * Host loopback: nothing ever goes to the DMA engine, so nothing is ever pending and a
+     * mark has nothing to cover; see the constructor.
+     */
+    private final boolean hostLoopback;
     /** Set by close once it stops waiting: operations not yet started are skipped. */
     private volatile boolean abandoned;
     /** Operations between their last look at {@link #abandoned} and the end of their copy or stores. */
@@ -72,7 +78,14 @@ final class EndpointRma {
     private final ArrayBlockingQueue<CopyOp> pool = new ArrayBlockingQueue<>(256);
     private final ArrayBlockingQueue<SignalOp> signalPool = new ArrayBlockingQueue<>(64);
 
-    EndpointRma(ShmEndpoint endpoint, Connection conn, EndpointTable table, int slot, int peerSlot, ShmNode node) {
+    /**
+     * @param hostLoopback both ends on the host (SCIF-SPEC.md §8.1, §8.3, §10): every RMA is a
+     *                     CPU copy, marks are {@link Arguments#HOST_LOOPBACK_MARK}, signals are
+     *                     stored at once
+     */
+    EndpointRma(ShmEndpoint endpoint, Connection conn, EndpointTable table, int slot, int peerSlot, ShmNode node,
+                boolean hostLoopback) {
+        this.hostLoopback = hostLoopback;
         this.endpoint = endpoint;
         this.conn = conn;
         this.f = conn.file;
@@ -119,7 +132,7 @@ final class EndpointRma {
              Call call) throws ScifException {
         enter(call);
         try {
-            boolean cpu = (flags & Scif.RMA_USECPU) != 0;
+            boolean cpu = hostLoopback || (flags & Scif.RMA_USECPU) != 0;
             CopyOp op = cpu ? null : takeOp();
             Transfer t = cpu ? CPU_TRANSFER.get() : op.transfer;
             t.reset(length, toRemote, flags);
@@ -266,6 +279,9 @@ final class EndpointRma {
     int fenceMark(int flags, Call call) throws ScifException {
         enter(call);
         try {
+            if (hostLoopback) {
+                return Arguments.HOST_LOOPBACK_MARK;
+            }
             if (flags == Scif.FENCE_INIT_SELF) {
                 synchronized (submitLock) {
                     return submitted;
@@ -280,6 +296,10 @@ final class EndpointRma {
     void fenceWait(int mark, Call call) throws ScifException {
         enter(call);
         try {
+            if (hostLoopback) {
+                Arguments.hostLoopbackFenceWait(mark, call);
+                return;
+            }
             awaitCompletion(mark < 0 ? 1 - conn.side : conn.side, mark & SEQ_MASK, call);
         } finally {
             exit();
@@ -353,6 +373,13 @@ final class EndpointRma {
                 release(op.transfer);
                 signalPool.offer(op);
                 throw e;
+            }
+            if (hostLoopback) { // nothing is pending on either side: a CPU store now (SPEC §8.3)
+                store(op.localAddress, op.localValue);
+                store(op.remoteAddress, op.remoteValue);
+                release(op.transfer);
+                signalPool.offer(op);
+                return;
             }
             op.peerSeq = (flags & Scif.FENCE_INIT_PEER) != 0
                 ? f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) : -1;

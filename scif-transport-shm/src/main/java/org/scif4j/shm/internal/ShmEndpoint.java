@@ -84,7 +84,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         this.port = port;
         this.peer = peer;
         this.peerSlot = peerSlot;
-        this.rma = new EndpointRma(this, conn, table, slot, peerSlot, node);
+        this.rma = new EndpointRma(this, conn, table, slot, peerSlot, node,
+            Arguments.hostLoopback(node.selfId(), peer.node()));
     }
 
     // ---------------------------------------------------------------- ports and connections
@@ -377,7 +378,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private void adoptLocked(Connection c) {
         peerSlot = table.get(slot, E_PEER_SLOT) - 1;
         peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
-        rma = new EndpointRma(this, c, table, slot, peerSlot, node);
+        rma = new EndpointRma(this, c, table, slot, peerSlot, node, Arguments.hostLoopback(node.selfId(), peer.node()));
         pending = null;
         conn = c; // last, volatile: whoever sees conn also sees peer, peerSlot and rma
     }
