@@ -35,6 +35,7 @@ public final class BenchReport {
         }
         latency(r, out);
         targets(r, out);
+        tcpTargets(r, out);
         for (String note : r.notes()) {
             out.println("note: " + note);
         }
@@ -132,6 +133,23 @@ public final class BenchReport {
         long k64 = 64 << 10;
         target(out, "send/recv 64 KiB: >= 1.5x Aeron IPC copy-out",
             r.gbps(Series.of("shm", "send/recv"), k64) / r.gbps(Series.AERON_STREAM, k64), 1.5, true);
+    }
+
+    /**
+     * PERF.md's targets for the tcp transport that this run measures: against plain Netty on the
+     * same loopback (writeTo's is judged by {@code scif rma --transport tcp}, which has its baseline).
+     */
+    private static void tcpTargets(BenchResult r, PrintStream out) {
+        LatencyStats tcp = r.latency().get(Series.roundTrip("tcp"));
+        LatencyStats netty = r.latency().get(Series.NETTY_STREAM);
+        if (tcp == null || netty == null) {
+            return;
+        }
+        out.printf(Locale.ROOT, "%nPERF.md targets (tcp, this run):%n");
+        target(out, "round trip p50 <= 1.2x plain Netty", ratio(tcp.median(), netty.median()), 1.2, false);
+        long k64 = 64 << 10;
+        target(out, "send/recv 64 KiB: >= 0.8x plain Netty streaming",
+            r.gbps(Series.of("tcp", "send/recv"), k64) / r.gbps(Series.NETTY_STREAM, k64), 0.8, true);
     }
 
     private static void target(PrintStream out, String what, double ratio, double goal, boolean atLeast) {
