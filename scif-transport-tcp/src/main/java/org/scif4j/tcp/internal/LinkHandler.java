@@ -266,6 +266,13 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /** The end of a read batch: the RMA_DONEs owed for what it served go out, one per connection. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        node.flushDones();
+        ctx.fireChannelReadComplete();
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e) {

@@ -209,6 +209,14 @@ final class TcpRma {
 
     // ---- serving the peer's operations: event-loop confined
     private int served;
+    /**
+     * The last write or signal served whose RMA_DONE is owed (when {@code owing}). One RMA_DONE answers
+     * every operation up to it: owed ones go out when the node's read batch ends
+     * ({@link TcpNode#flushDones}), or before any other answer to the peer, so that answers
+     * keep the order of the operations.
+     */
+    private int owedDone;
+    private boolean owing;
     private final ArrayDeque<PeerFence> peerFences = new ArrayDeque<>();
 
     /**
@@ -931,9 +939,26 @@ final class TcpRma {
         }
         if ((flags & Wire.RMA_LAST) != 0) {
             served = seq;
-            send(Wire.endpointInt(node.alloc(), Wire.RMA_DONE, peerWireId, seq));
+            owe(seq);
         }
         return null;
+    }
+
+    /** Operation {@code seq}, a write or a signal, is served: its RMA_DONE goes with the batch's. */
+    private void owe(int seq) {
+        if (!owing) {
+            owing = true;
+            node.oweDone(this);
+        }
+        owedDone = seq;
+    }
+
+    /** Sends the RMA_DONE owed, if any. Runs on the event loop. */
+    void flushDone() {
+        if (owing) {
+            owing = false;
+            send(Wire.endpointInt(node.alloc(), Wire.RMA_DONE, peerWireId, owedDone));
+        }
     }
 
     private String onRead(int seq, long offset, int length) {
@@ -947,6 +972,7 @@ final class TcpRma {
         if (wrong != null) {
             return wrong;
         }
+        flushDone(); // the operations before this read are answered before it
         ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_DATA_HEADER));
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
@@ -977,7 +1003,7 @@ final class TcpRma {
             storeLocal(offset, value); // after every earlier operation of the peer: they were served first
         }
         served = seq;
-        send(Wire.endpointInt(node.alloc(), Wire.RMA_DONE, peerWireId, seq));
+        owe(seq);
         return null;
     }
 
@@ -1037,19 +1063,44 @@ final class TcpRma {
         return null;
     }
 
+    /**
+     * RMA_DONE answers every operation up to {@code seq}, each a write or a signal (reads before
+     * it completed with their RMA_DATA, which came first). All of them are checked before any
+     * completes, so that a lying frame changes nothing.
+     */
     private String onDone(int seq) {
-        Op op = head(seq, Op.WRITE);
-        if (op == null) {
-            op = head(seq, Op.SIGNAL);
-        }
-        if (op == null) {
+        if (!reached(submittedView, seq) || reached(completed, seq)) {
             return "RMA_DONE for operation " + seq + " that is not the write or signal in progress";
         }
-        if (op.kind == Op.SIGNAL && op.signalLocal) {
-            storeLocal(op.localOffset, op.signalValue); // after every earlier operation completed
+        for (int s = (completed + 1) & SEQ_MASK; ; s = (s + 1) & SEQ_MASK) {
+            if (writeOrSignal(s) == null) {
+                return "RMA_DONE for operation " + seq + " that is not the write or signal in progress"
+                    + (s == seq ? "" : " (operation " + s + " before it is not one)");
+            }
+            if (s == seq) {
+                break;
+            }
         }
-        complete(seq, op);
+        for (int s = (completed + 1) & SEQ_MASK; ; s = (s + 1) & SEQ_MASK) {
+            Op op = writeOrSignal(s);
+            if (op.kind == Op.SIGNAL && op.signalLocal) {
+                storeLocal(op.localOffset, op.signalValue); // after every earlier operation completed
+            }
+            completedBytes = op.endBytes;
+            completed = s;
+            if (s == seq) {
+                break;
+            }
+        }
+        servePeerFences();
+        wake();
         return null;
+    }
+
+    /** @return the write or signal {@code seq} in flight, or null */
+    private Op writeOrSignal(int seq) {
+        Op op = ops[seq & (MAX_OPS - 1)];
+        return op != null && (op.kind == Op.WRITE || op.kind == Op.SIGNAL) ? op : null;
     }
 
     private void complete(int seq, Op op) {

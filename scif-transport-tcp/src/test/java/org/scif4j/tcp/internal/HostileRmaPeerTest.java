@@ -218,6 +218,29 @@ class HostileRmaPeerTest {
     }
 
     /**
+     * One RMA_DONE answers every operation up to its number, but only writes and signals: a
+     * read completes with its own RMA_DATA. The raw peer, as the owner of a window node 0
+     * writes and reads, claims a write after a read is done before sending the read's data.
+     */
+    @Test
+    void rmaDoneThatCoversAReadNeverAnswered() throws Exception {
+        connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
+        long theirs = 1L << 40;
+        front.write(RawPeer.frame(Wire.WINDOW_ADD, ByteBuffer.allocate(Wire.bodySize(Wire.WINDOW_ADD))
+            .putLong(acceptor).putInt(1).putLong(theirs).putLong(2 * PAGE).putInt(Scif.PROT_READ | Scif.PROT_WRITE)
+            .array()));
+        back.expect(Wire.WINDOW_ACK);
+        accepted.writeTo(WINDOW, PAGE, theirs, 0);
+        accepted.readFrom(WINDOW + PAGE, PAGE, theirs + PAGE, 0);
+        accepted.writeTo(WINDOW + 2 * PAGE, PAGE, theirs, 0);
+        for (byte type : new byte[] {Wire.RMA_WRITE, Wire.RMA_READ, Wire.RMA_WRITE}) {
+            back.expect(type);
+        }
+        assertRefused(endpointInt(Wire.RMA_DONE, 3),
+            "RMA_DONE for operation 3 that is not the write or signal in progress (operation 2 before it is not one)");
+    }
+
+    /**
      * SIGNAL_STORE is node 0's own request coming back: the peer, having served a PEER_SIGNAL
      * with SIGNAL_LOCAL, tells the requester to store its local word. Sent unasked into a
      * read-only window it is a write the peer was never granted (node 0 never asks for one
