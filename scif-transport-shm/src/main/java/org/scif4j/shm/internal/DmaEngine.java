@@ -1,9 +1,10 @@
 package org.scif4j.shm.internal;
 
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * A node's emulated DMA engine: {@code dma=K} channels, each a thread that runs the operations
@@ -132,9 +133,13 @@ final class DmaEngine {
      * and the thread that runs it.
      *
      * <p>Parking without a lost wake-up: the channel thread sets {@code parked} (volatile) and
-     * then looks at the queue once more before it parks; a submitter offers (a volatile store)
-     * and then reads {@code parked}, unparking the thread if set. Either the thread's last look
-     * sees the operation, or the submitter sees {@code parked} and unparks it.
+     * then looks at the queue once more before it parks; a submitter offers and then reads
+     * {@code parked}, unparking the thread if set. Either the thread's last look sees the
+     * operation, or the submitter sees {@code parked} and unparks it. That needs a full fence
+     * between the offer and the read ({@link #wakeIfParked}): Agrona's offer publishes the
+     * element with a release store only, which the later load may pass (store-load reordering),
+     * and an operation then sat in the queue of a parked channel until the next submit (found
+     * by a stress test: one 8-byte RMA_SYNC in ~50,000 timed out).
      */
     final class Channel {
         private final ManyToOneConcurrentArrayQueue<Op> queue = new ManyToOneConcurrentArrayQueue<>(4096);
@@ -164,6 +169,12 @@ final class DmaEngine {
                 }
                 Thread.yield();
             }
+            wakeIfParked();
+        }
+
+        /** After an offer: the fence orders it before the read of {@code parked} (see the class comment). */
+        private void wakeIfParked() {
+            VarHandle.fullFence();
             if (parked) {
                 LockSupport.unpark(thread);
             }
@@ -174,9 +185,7 @@ final class DmaEngine {
             if (!queue.offer(op)) {
                 return false;
             }
-            if (parked) {
-                LockSupport.unpark(thread);
-            }
+            wakeIfParked();
             return true;
         }
 
