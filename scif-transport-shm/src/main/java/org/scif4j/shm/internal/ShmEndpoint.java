@@ -453,6 +453,13 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         }
         while (true) {
             ShmEndpoint accepted = tryAccept(call);
+            if (accepted != null && node.isClosed()) {
+                // The node closed while we accepted: its close may have walked its endpoints
+                // before this one joined them (as ShmNode.open guards against), so close it
+                // here, which tells the connector, rather than leak a connected endpoint.
+                accepted.close();
+                throw ScifException.of(call, Errno.EINTR, "the node was closed while accept ran");
+            }
             if (accepted != null) {
                 return accepted;
             }

@@ -116,6 +116,11 @@ public final class ShmNode implements ScifNode {
         OPEN.remove(this);
     }
 
+    /** @return whether close has begun; an endpoint adopted after it must close itself (see open) */
+    boolean isClosed() {
+        return closed;
+    }
+
     void adopt(ShmEndpoint e) {
         endpoints.add(e);
     }
