@@ -384,6 +384,12 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         TcpEndpoint e = new TcpEndpoint(node, port, r, ring);
         node.adopt(e);
         node.links().send(r.node(), Wire.connectAck(node.alloc(), r.connector(), e.wireId(), ring));
+        if (node.isClosed()) {
+            // The node closed while we accepted: its close may have walked its endpoints before
+            // this one joined them (as open guards against); close it rather than leak it.
+            e.close();
+            throw ScifException.of(call, Errno.EINTR, "the node was closed while accept ran");
+        }
         return e;
     }
 

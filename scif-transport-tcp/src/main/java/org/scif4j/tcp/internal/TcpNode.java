@@ -210,6 +210,11 @@ public final class TcpNode implements ScifNode {
         return ports.listener(port);
     }
 
+    /** @return whether close has begun; an endpoint adopted after it must close itself (see open) */
+    boolean isClosed() {
+        return closed;
+    }
+
     void adopt(TcpEndpoint e) {
         open.add(e);
     }
