@@ -1,6 +1,14 @@
 package org.scif4j.tests;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -191,5 +199,75 @@ public abstract class CloseTest extends ScifTestBase {
         assertErrno(Errno.EBADF, node2::open, "open on a closed node");
         node2.close();
         c.acceptor().close();
+    }
+
+    /**
+     * A node closed while one of its listeners accepts leaves no accepted endpoint open: its
+     * close walks the node's endpoints while accept adds one, and an endpoint added behind the
+     * walk once stayed CONNECTED with its port held, its connector never seeing POLLHUP. Each
+     * round closes the node after a different number of accepts (1..6) while two threads keep
+     * connecting.
+     */
+    @Test
+    void closingANodeWhileItAcceptsLeavesNoAcceptedEndpointOpen() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            ScifNode acceptor = attach(2);
+            Endpoint listener = acceptor.open();
+            int port = listener.bind(0);
+            listener.listen(64);
+            AtomicBoolean stop = new AtomicBoolean();
+            Queue<Endpoint> connected = new ConcurrentLinkedQueue<>();
+            BlockingQueue<Endpoint> accepted = new LinkedBlockingQueue<>();
+            List<Async<Integer>> connecting = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                connecting.add(async("connect-" + t, () -> {
+                    int n = 0;
+                    while (!stop.get()) {
+                        Endpoint c = node1.open();
+                        try {
+                            c.connect(port(2, port));
+                            connected.add(c);
+                            n++;
+                        } catch (ScifException e) {
+                            c.close(); // refused, or the node went away: both expected here
+                        }
+                    }
+                    return n;
+                }));
+            }
+            Async<Integer> accepting = async("accept", () -> {
+                int n = 0;
+                while (true) {
+                    try {
+                        accepted.add(listener.accept(Scif.ACCEPT_SYNC));
+                        n++;
+                    } catch (ScifException e) {
+                        return n; // the node closed: EINTR or EBADF
+                    }
+                }
+            });
+            int closeAfter = 1 + round % 6;
+            List<Endpoint> seen = new ArrayList<>();
+            for (int i = 0; i < closeAfter; i++) {
+                Endpoint e = accepted.poll(SOON.toMillis(), TimeUnit.MILLISECONDS);
+                check(e != null, "round " + round + ": accept " + i + " within " + SOON);
+                seen.add(e);
+            }
+            acceptor.close();
+            accepting.get(SOON);
+            stop.set(true);
+            for (Async<Integer> c : connecting) {
+                c.get(SOON);
+            }
+            accepted.drainTo(seen);
+            for (Endpoint e : seen) {
+                assertErrno(Errno.EBADF, () -> e.send(ByteBuffer.allocate(1), 0),
+                    "round " + round + ": send on an endpoint its closed node accepted");
+            }
+            for (Endpoint c : connected) {
+                awaitEvents(c, Scif.POLLIN, Scif.POLLHUP, "round " + round + ": a connector of the closed node");
+                c.close();
+            }
+        }
     }
 }
