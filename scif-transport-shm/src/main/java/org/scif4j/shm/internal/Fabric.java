@@ -2,6 +2,7 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -86,7 +88,7 @@ public final class Fabric {
         synchronized (OPEN) {
             Fabric f = OPEN.get(dir);
             if (f == null) {
-                f = open(dir, call);
+                f = open(dir, call, true);
                 OPEN.put(dir, f);
                 f.watchdog.start();
                 reclaimAbandonedSiblings(dir);
@@ -114,7 +116,10 @@ public final class Fabric {
                 Path d = sibling.toAbsolutePath().normalize();
                 if (!d.equals(dir) && !OPEN.containsKey(d) && abandoned(d.resolve("fabric"))) {
                     try {
-                        open(d, "reclaim(" + d + ")").detach();
+                        Fabric reclaimed = open(d, "reclaim(" + d + ")", false);
+                        if (reclaimed != null) {
+                            reclaimed.detach();
+                        }
                     } catch (ScifException | RuntimeException e) {
                         System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG,
                             "scif4j: left fabric " + d + " as it is: " + e);
@@ -204,14 +209,39 @@ public final class Fabric {
 
     // ---------------------------------------------------------------- opening and closing
 
-    private static Fabric open(Path dir, String call) throws ScifException {
+    /**
+     * Attaches to the fabric in {@code dir}, creating it if {@code mayCreate}.
+     *
+     * <p>The invariant that makes racing attaches and departures safe: the name
+     * {@code fabric} only ever names a complete fabric file (full size, header written, magic
+     * last), because the only way a file gets that name is {@link #create}'s hard link of a
+     * file initialised under a private name; an existing {@code fabric} is opened without
+     * creating it and mapped through that same open file ({@link #mapExisting}), so a last
+     * process removing it at any moment makes the attach retry and never leaves a new file
+     * behind; the magic is never cleared; and only the last process of the fabric that the
+     * name holds renames it away, under that fabric's lock. A file found under the name
+     * without a magic number was thus not made by this protocol: {@link #removeOrphan}
+     * removes it, under its own lock word, and that is the only other rename of the name.
+     *
+     * @return the fabric, or null if {@code mayCreate} is false and there is no fabric
+     */
+    private static Fabric open(Path dir, String call, boolean mayCreate) throws ScifException {
         IOException last = null;
         for (int attempt = 0; attempt < 200; attempt++) {
             try {
-                Files.createDirectories(dir);
+                if (mayCreate) {
+                    Files.createDirectories(dir);
+                }
                 refuseForeignFiles(dir, call);
                 Path path = dir.resolve("fabric");
-                SharedFile file = Files.exists(path) ? mapExisting(path, call) : create(dir, path);
+                SharedFile file;
+                if (Files.exists(path)) {
+                    file = mapExisting(path, call);
+                } else if (mayCreate) {
+                    file = create(dir, path);
+                } else {
+                    return null;
+                }
                 if (file == null) {
                     continue; // lost a race with another creator or a departing last process
                 }
@@ -219,8 +249,15 @@ public final class Fabric {
                 if (f != null) {
                     return f;
                 }
-            } catch (NoSuchFileException | FileAlreadyExistsException e) {
-                last = e; // the directory or file came or went under us: try again
+            } catch (NoSuchFileException | FileNotFoundException | FileAlreadyExistsException e) {
+                // The directory or file came or went under us (a departing last process
+                // removes both; java.io reports a missing directory as FileNotFoundException,
+                // and create() checks with java.nio first so that a permission problem is
+                // reported at once, not retried): try again.
+                if (!mayCreate && !Files.isDirectory(dir)) {
+                    return null;
+                }
+                last = e;
             } catch (ScifException e) {
                 throw e;
             } catch (IOException e) {
@@ -229,7 +266,7 @@ public final class Fabric {
             }
         }
         throw new ScifException(Errno.ENODEV, call + ": ENODEV, fabric directory " + dir
-            + " kept changing while attaching", last);
+            + " kept changing while attaching" + (last == null ? "" : ": " + last), last);
     }
 
     private static void refuseForeignFiles(Path dir, String call) throws IOException, ScifException {
@@ -244,41 +281,113 @@ public final class Fabric {
         }
     }
 
-    /** Validates the header with plain reads before mapping, so a foreign file is never mapped or grown. */
+    /**
+     * Validates the header with plain reads, then maps the file through the same open
+     * channel: a foreign file is never mapped or grown, and the file mapped is the one
+     * validated. The file is opened without creating it: a file created here by a mapping
+     * racing with a departing last process's removal would be a zero-filled {@code fabric}
+     * that every later attach refuses.
+     *
+     * @return the mapping, or null when the file was replaced or removed under us (try again)
+     * @throws NoSuchFileException when the file vanished (try again)
+     */
     private static SharedFile mapExisting(Path path, String call) throws IOException, ScifException {
-        ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
-        long size;
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            size = ch.size();
-            while (h.hasRemaining() && ch.read(h) >= 0) {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            // The channel is the file that had this key unless the name changed files between
+            // the two looks (inode numbers are not reused that fast): then just try again.
+            if (key != null && !key.equals(Files.readAttributes(path, BasicFileAttributes.class).fileKey())) {
+                return null;
+            }
+            ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
+            long size = ch.size();
+            while (h.hasRemaining() && ch.read(h, h.position()) >= 0) {
                 // read the header
             }
+            h.flip();
+            String why = null;
+            if (h.remaining() < 64) {
+                why = "it is " + size + " bytes long, shorter than a header";
+            } else if (key != null && size == FILE_SIZE && zeroHeader(h)) {
+                removeOrphan(path, key, ch);
+                return null;
+            } else if (h.getLong(H_MAGIC) != MAGIC) {
+                why = "its magic number is 0x" + Long.toHexString(h.getLong(H_MAGIC)) + ", not 0x"
+                    + Long.toHexString(MAGIC);
+            } else if (h.getInt(H_VERSION) != VERSION) {
+                why = "its layout version is " + h.getInt(H_VERSION) + "; this scif4j reads version " + VERSION;
+            } else if (h.getLong(H_FILE_SIZE) != FILE_SIZE || size != FILE_SIZE
+                || h.getInt(H_MAX_PROCESSES) != MAX_PROCESSES || h.getInt(H_MAX_ENDPOINTS) != MAX_ENDPOINTS) {
+                why = "its sizes (file " + size + ", header " + h.getLong(H_FILE_SIZE) + ") do not match"
+                    + " version " + VERSION + "'s " + FILE_SIZE;
+            }
+            if (why != null) {
+                throw ScifException.of(call, Errno.EINVAL, path + " is not a valid scif4j fabric: " + why
+                    + "; remove the directory " + path.getParent() + " if no process uses it");
+            }
+            return SharedFile.mapExisting(ch, path, FILE_SIZE);
         }
-        h.flip();
-        String why = null;
-        if (h.remaining() < 64) {
-            why = "it is " + size + " bytes long, shorter than a header";
-        } else if (h.getLong(H_MAGIC) != MAGIC) {
-            why = "its magic number is 0x" + Long.toHexString(h.getLong(H_MAGIC)) + ", not 0x"
-                + Long.toHexString(MAGIC);
-        } else if (h.getInt(H_VERSION) != VERSION) {
-            why = "its layout version is " + h.getInt(H_VERSION) + "; this scif4j reads version " + VERSION;
-        } else if (h.getLong(H_FILE_SIZE) != FILE_SIZE || size != FILE_SIZE
-            || h.getInt(H_MAX_PROCESSES) != MAX_PROCESSES || h.getInt(H_MAX_ENDPOINTS) != MAX_ENDPOINTS) {
-            why = "its sizes (file " + size + ", header " + h.getLong(H_FILE_SIZE) + ") do not match"
-                + " version " + VERSION + "'s " + FILE_SIZE;
+    }
+
+    /** @return whether the header is all zero, but for the lock words, which lockers touch */
+    private static boolean zeroHeader(ByteBuffer h) {
+        for (int i = 0; i < 64; i += 4) {
+            if (i != H_LOCK && i != H_LOCK_WAITERS && h.getInt(i) != 0) {
+                return false;
+            }
         }
-        if (why != null) {
-            throw ScifException.of(call, Errno.EINVAL, path + " is not a valid scif4j fabric: " + why
-                + "; remove the directory " + path.getParent() + " if no process uses it");
+        return true;
+    }
+
+    /**
+     * Removes a full-size {@code fabric} file whose header is all zero. By the invariant of
+     * {@link #open} no process of this version makes one and none uses one (register sees
+     * it is not ACTIVE): it is an orphan, left by an older scif4j that mapped the name with
+     * create-if-missing just after the last process had removed the fabric. While it holds
+     * the name, no real fabric can be linked in and no last process renames it. Removers
+     * serialise on the orphan's own lock word (the ordinary lock protocol, so a remover that
+     * dies holding it is taken over) and rename the name away only if it still names the
+     * orphan they opened: so a remover never removes a fabric that replaced the orphan.
+     */
+    private static void removeOrphan(Path path, Object key, FileChannel ch) throws IOException {
+        SharedFile orphan = SharedFile.mapExisting(ch, path, FILE_SIZE);
+        Fabric probe = new Fabric(path.getParent(), orphan, MAX_PROCESSES);
+        probe.lockAs(-ProcessIdentity.selfPid());
+        try {
+            Object now;
+            try {
+                now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            } catch (NoSuchFileException e) {
+                return; // another remover was first
+            }
+            if (key.equals(now)) {
+                Path dead = path.resolveSibling("fabric.dead-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
+                Files.move(path, dead);
+                Files.deleteIfExists(dead);
+                System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO,
+                    "scif4j: removed an all-zero fabric file left by a lost attach race in " + path.getParent());
+            }
+        } finally {
+            probe.unlockAs();
+            orphan.close();
         }
-        return SharedFile.map(path, FILE_SIZE);
     }
 
     /** Initialises a new fabric file under a temporary name, then links it in atomically. */
     private static SharedFile create(Path dir, Path path) throws IOException {
         Path tmp = dir.resolve("fabric.new-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
-        SharedFile file = SharedFile.map(tmp, FILE_SIZE);
+        // java.nio first: a vanished directory is NoSuchFileException (retried), a permission
+        // problem AccessDeniedException (reported). A departing last process may delete tmp
+        // before it is mapped; the map then recreates it, harmlessly: the name is ours alone.
+        Files.createFile(tmp);
+        SharedFile file;
+        try {
+            file = SharedFile.map(tmp, FILE_SIZE);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        boolean linked = false;
         try {
             file.putInt(H_VERSION, VERSION);
             file.putInt(H_PAGE_SIZE, PAGE);
@@ -293,11 +402,14 @@ public final class Fabric {
             file.putLong(H_ENDPOINT_TABLE, ENDPOINT_TABLE_OFFSET);
             file.putLong(H_MAGIC, MAGIC); // last: a reader that sees the magic sees the rest
             Files.createLink(path, tmp);
+            linked = true;
             return file;
         } catch (FileAlreadyExistsException e) {
-            file.close();
             return null;
         } finally {
+            if (!linked) {
+                file.close();
+            }
             Files.deleteIfExists(tmp);
         }
     }

@@ -4,9 +4,12 @@ import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
+import net.openhft.chronicle.core.OS;
 import net.openhft.chronicle.core.UnsafeMemory;
 
 /**
@@ -22,6 +25,7 @@ public final class SharedFile implements AutoCloseable {
     private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
 
     private final Path path;
+    /** The Chronicle mapping that owns the memory, or null for a {@link #mapExisting} mapping. */
     private final MappedBytes bytes;
     private final long address;
     private final long size;
@@ -35,9 +39,19 @@ public final class SharedFile implements AutoCloseable {
         this.size = size;
     }
 
+    private SharedFile(Path path, long address, long size) {
+        this.path = path;
+        this.bytes = null;
+        this.address = address;
+        this.size = size;
+    }
+
     /**
-     * Maps {@code path}, growing the file to {@code size} bytes if it is shorter (new bytes
-     * read as zero).
+     * Maps {@code path}, creating it if it does not exist and growing it to {@code size} bytes
+     * if it is shorter (new bytes read as zero). Only for a file this process owns or is
+     * creating: a file that other processes may delete at any time must be mapped with
+     * {@link #mapExisting}, or a deletion racing with this call leaves a new zero-filled file
+     * under its name.
      *
      * @param path the file
      * @param size bytes to map
@@ -48,6 +62,35 @@ public final class SharedFile implements AutoCloseable {
         try {
             MappedBytes mb = MappedBytes.singleMappedBytes(path.toFile(), size);
             return new SharedFile(path, mb, size);
+        } catch (IOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IOException("cannot map " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Maps the file open on {@code channel} as it is: never creates, grows or truncates it.
+     * Mapping through the channel (rather than by name) maps exactly the file the caller has
+     * opened and checked, even if its name is removed or reused meanwhile. The mapping
+     * outlives the channel, which the caller closes.
+     *
+     * @param channel the file, open for reading and writing
+     * @param path    its name, for messages
+     * @param size    bytes to map
+     * @return the mapping
+     * @throws NoSuchFileException if the file is shorter than {@code size} (it is being removed
+     *                             or was never a complete file: the caller may retry)
+     * @throws IOException         if the file cannot be mapped
+     */
+    public static SharedFile mapExisting(FileChannel channel, Path path, long size) throws IOException {
+        long actual = channel.size();
+        if (actual < size) {
+            throw new NoSuchFileException(path.toString(), null, "the file is " + actual
+                + " bytes long, shorter than the " + size + " bytes expected");
+        }
+        try {
+            return new SharedFile(path, OS.map(channel, FileChannel.MapMode.READ_WRITE, 0, size), size);
         } catch (IOException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -134,7 +177,16 @@ public final class SharedFile implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            bytes.releaseLast();
+            if (bytes != null) {
+                bytes.releaseLast();
+            } else {
+                try {
+                    OS.unmap(address, size);
+                } catch (IOException e) {
+                    System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                        "scif4j: cannot unmap " + path + ": " + e);
+                }
+            }
         }
     }
 
