@@ -7,8 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import net.openhft.chronicle.bytes.BytesStore;
-import net.openhft.chronicle.bytes.MappedBytes;
+import java.nio.file.StandardOpenOption;
 import net.openhft.chronicle.core.OS;
 import net.openhft.chronicle.core.UnsafeMemory;
 
@@ -25,23 +24,12 @@ public final class SharedFile implements AutoCloseable {
     private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
 
     private final Path path;
-    /** The Chronicle mapping that owns the memory, or null for a {@link #mapExisting} mapping. */
-    private final MappedBytes bytes;
     private final long address;
     private final long size;
     private boolean closed;
 
-    private SharedFile(Path path, MappedBytes bytes, long size) {
-        this.path = path;
-        this.bytes = bytes;
-        BytesStore<?, ?> store = bytes.bytesStore();
-        this.address = store.addressForRead(0);
-        this.size = size;
-    }
-
     private SharedFile(Path path, long address, long size) {
         this.path = path;
-        this.bytes = null;
         this.address = address;
         this.size = size;
     }
@@ -59,13 +47,12 @@ public final class SharedFile implements AutoCloseable {
      * @throws IOException if the file cannot be opened or mapped
      */
     public static SharedFile map(Path path, long size) throws IOException {
-        try {
-            MappedBytes mb = MappedBytes.singleMappedBytes(path.toFile(), size);
-            return new SharedFile(path, mb, size);
-        } catch (IOException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new IOException("cannot map " + path + ": " + e, e);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+            if (channel.size() < size) {
+                channel.write(ByteBuffer.allocate(1), size - 1); // grows the file; the rest reads as zero
+            }
+            return mapExisting(channel, path, size); // the mapping outlives the channel
         }
     }
 
@@ -177,15 +164,14 @@ public final class SharedFile implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            if (bytes != null) {
-                bytes.releaseLast();
-            } else {
-                try {
-                    OS.unmap(address, size);
-                } catch (IOException e) {
-                    System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
-                        "scif4j: cannot unmap " + path + ": " + e);
-                }
+            // Really unmapped: Chronicle's MappedBytes, used before, kept every mapping of a
+            // deleted connection file until the JVM exited (a stress test counted two per
+            // connection). Callers unmap only when no thread can touch the memory any more.
+            try {
+                OS.unmap(address, size);
+            } catch (IOException e) {
+                System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                    "scif4j: cannot unmap " + path + ": " + e);
             }
         }
     }
