@@ -2,6 +2,7 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 
+import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -110,26 +111,45 @@ final class PeerAddressSpace {
         }
         TreeMap<Long, RemoteWindow> next = new TreeMap<>();
         for (int i = 0; i < MAX_WINDOWS; i++) {
-            long e = conn.window(peerSide, i);
-            if (f.getInt(e + W_STATE) != WINDOW_ACTIVE) {
-                continue;
+            RemoteWindow w = readEntry(i, old);
+            if (w != null) {
+                next.put(w.offset, w);
             }
-            int gen = f.getInt(e + W_GEN);
-            RemoteWindow w = old.get(i);
-            if (w != null && w.gen == gen) {
-                old.remove(i);
-            } else {
-                w = new RemoteWindow(i, gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
-                    dir.resolve("mem-" + f.getInt(e + W_FILE_PID) + "-" + f.getInt(e + W_FILE_SEQ)),
-                    f.getLong(e + W_FILE_OFFSET));
-            }
-            next.put(w.offset, w);
         }
         for (RemoteWindow gone : old.values()) {
             gone.release();
         }
         index = WindowSet.snapshotOf(next.values(), w -> w.offset);
         version = v;
+    }
+
+    /**
+     * Entry {@code i} as the peer registered it, or null when it holds no active window. The
+     * peer may free and re-register the entry while we read its fields (register bumps the
+     * generation first and marks it active last), so the fields are read between two looks at
+     * the generation and the state, seqlock-style, and read again until both looks agree:
+     * a window is never made of one registration's offset and another's file.
+     */
+    private RemoteWindow readEntry(int i, Map<Integer, RemoteWindow> old) {
+        long e = conn.window(peerSide, i);
+        while (true) {
+            if (f.getInt(e + W_STATE) != WINDOW_ACTIVE) {
+                return null;
+            }
+            int gen = f.getInt(e + W_GEN);
+            RemoteWindow w = old.get(i);
+            if (w != null && w.gen == gen) {
+                old.remove(i);
+                return w;
+            }
+            w = new RemoteWindow(i, gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
+                dir.resolve("mem-" + f.getInt(e + W_FILE_PID) + "-" + f.getInt(e + W_FILE_SEQ)),
+                f.getLong(e + W_FILE_OFFSET));
+            VarHandle.acquireFence(); // the fields above are read before the second look
+            if (f.getInt(e + W_GEN) == gen && f.getInt(e + W_STATE) == WINDOW_ACTIVE) {
+                return w;
+            }
+        }
     }
 
     /** Maps the window into this process if not yet; ENXIO when its file is gone. */
