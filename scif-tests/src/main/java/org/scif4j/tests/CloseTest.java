@@ -141,7 +141,14 @@ public abstract class CloseTest extends ScifTestBase {
         connect.awaitBlocked();
         ep.close();
         connect.awaitFailure(Errno.EINTR, SOON, "a blocking connect whose endpoint another thread closed");
-        // The closed connector's request left the queue: the next request is the oldest one.
+        // The closed connector's request leaves the queue: at once on shm; on tcp its withdrawal
+        // travels to the listener's node, and the listener stops reporting POLLIN when it lands.
+        long deadline = System.nanoTime() + SOON.toNanos();
+        while ((poll(listener, Scif.POLLIN, 0) & Scif.POLLIN) != 0) {
+            check(System.nanoTime() - deadline < 0, "the closed connector's request left the queue within " + SOON);
+            Thread.yield();
+        }
+        // The next request is then the oldest one.
         try (Endpoint next = open(node0)) {
             Async<Integer> c2 = async("connect-next", () -> next.connect(listener.localPort()));
             Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC));
