@@ -8,7 +8,10 @@ import java.nio.ByteBuffer;
  * memory once no window uses it any more.
  */
 public interface ScifMemory extends AutoCloseable {
-    /** @return a direct buffer over the whole allocation (position 0, limit {@link #size()}) */
+    /**
+     * @return a direct buffer over the whole allocation (position 0, limit {@link #size()}), in
+     *         native byte order on every transport, the order fenceSignal stores its words in
+     */
     ByteBuffer buffer();
 
     /** @return the size in bytes, a multiple of the page size */

@@ -44,6 +44,8 @@ public abstract class RmaRegisterTest extends RmaTestBase {
             assertEquals(m.size(), b.limit(), "limit = size()");
             assertEquals(m.size(), b.capacity(), "capacity = size()");
             assertEquals(0, b.alignmentOffset(0, PAGE), "the memory starts on a page");
+            assertEquals(java.nio.ByteOrder.nativeOrder(), b.order(),
+                "native byte order, as fenceSignal stores its words (API.md), on every transport");
             b.putLong(b.capacity() - 8, 0x1234_5678_9abc_def0L);
             assertEquals(0x1234_5678_9abc_def0L, b.getLong(b.capacity() - 8),
                 "the last word is usable");

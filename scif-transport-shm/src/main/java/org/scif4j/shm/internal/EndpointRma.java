@@ -468,7 +468,9 @@ final class EndpointRma {
     /** Starts a call: the endpoint must be open and CONNECTED (verify_epd). Pair with {@link #exit()}. */
     private void enter(Call call) throws ScifException {
         lifecycle.readLock();
-        if (closed) {
+        // The endpoint's own flag too: its close frees the slot before it closes this half, and
+        // the slot, maybe another endpoint's by then, must not be read as this one's state.
+        if (closed || endpoint.isClosed()) {
             lifecycle.tryUnlockRead();
             throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
         }

@@ -45,6 +45,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * make this node buffer without bound (see TcpRma's read answers).
  */
 final class Link {
+    /** Null for a link made dead, never opened, while the node closes (Links.outbound). */
     final Channel channel;
     /** Whether this node opened the link. */
     final boolean outbound;
@@ -177,7 +178,7 @@ final class Link {
      *         Netty's outbound buffer. Any thread; a moment's view.
      */
     long unsentBytes() {
-        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        ChannelOutboundBuffer b = channel == null ? null : channel.unsafe().outboundBuffer();
         return queuedBytes.get() + (b == null ? 0 : b.totalPendingWriteBytes());
     }
 
@@ -287,6 +288,7 @@ final class Link {
 
     @Override
     public String toString() {
-        return "Link[" + (outbound ? "to" : "from") + " node " + peerNode + " " + channel.remoteAddress() + "]";
+        return "Link[" + (outbound ? "to" : "from") + " node " + peerNode + " "
+            + (channel == null ? "(never opened)" : channel.remoteAddress()) + "]";
     }
 }

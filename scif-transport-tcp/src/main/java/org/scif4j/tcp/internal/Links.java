@@ -117,13 +117,15 @@ final class Links {
             if (l != null) {
                 return l;
             }
-            Channel ch = bootstrap.register().channel();
-            l = new Link(ch, true, peer);
             if (closing) {
-                ch.close();
+                // No channel: the event loop may have stopped, and registering one with it then
+                // fails (and Netty logs a force-close). A dead link drops what it is given.
+                l = new Link(null, true, peer);
                 l.markDead("node " + node.selfId() + " is closing");
                 return l;
             }
+            Channel ch = bootstrap.register().channel();
+            l = new Link(ch, true, peer);
             outbound.put(peer, l);
             live.add(l);
             pipeline(ch, l, peer);

@@ -1,6 +1,7 @@
 package org.scif4j.tcp.internal;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.scif4j.ScifMemory;
 
 /** Page-aligned direct memory from {@link TcpNode#allocate}; the garbage collector frees it. */
@@ -11,9 +12,10 @@ final class TcpMemory implements ScifMemory {
         this.buffer = buffer;
     }
 
+    /** @return a view in native byte order, as on shm (and as fenceSignal stores its words) */
     @Override
     public ByteBuffer buffer() {
-        return buffer.duplicate();
+        return buffer.duplicate().order(ByteOrder.nativeOrder());
     }
 
     @Override
