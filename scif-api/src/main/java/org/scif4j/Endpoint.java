@@ -91,6 +91,10 @@ public interface Endpoint extends AutoCloseable {
 
     /**
      * {@code scif_register}: makes a window of this endpoint's registered address space.
+     * A transport may have to move the pages of memory that is not from
+     * {@link ScifNode#allocate} (shm shares them with its peers by moving them into a file, and
+     * back at the last unregister): do not write to such a region from other threads while it
+     * is being registered or unregistered, or those writes may be lost.
      *
      * @param region page-aligned direct memory, a whole number of pages (position to limit)
      * @param offset the window offset with {@link Scif#MAP_FIXED}, else a hint
