@@ -60,7 +60,7 @@ final class Link {
 
     /** Frames for the event loop to write, in order; multi-producer, the event loop consumes. */
     private final Queue<ByteBuf> outgoing = PlatformDependent.newMpscQueue();
-    /** Readable bytes of the frames in {@code outgoing} and {@code pending}. */
+    /** Readable bytes of the frames in {@code outgoing} and {@code pending}, and of {@code partial}. */
     private final AtomicLong queuedBytes = new AtomicLong();
     /** Whether a drain task is scheduled or running. */
     private final AtomicBoolean draining = new AtomicBoolean();
