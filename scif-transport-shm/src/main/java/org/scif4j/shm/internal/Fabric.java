@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
@@ -39,6 +40,10 @@ public final class Fabric {
     private static final Map<Path, Fabric> OPEN = new HashMap<>();
     private static final Pattern OWN_FILE = Pattern.compile(
         "fabric|fabric\\.(new|dead)-\\d+-\\d+|conn-\\d+(\\.tmp)?|mem-\\d+-\\d+");
+    /** A fabric file being made or removed, named for the process that does it. */
+    private static final Pattern TEMP_FILE = Pattern.compile("fabric\\.(new|dead)-(\\d+)-\\d+");
+    /** The default root's name: only under it are empty sibling directories known to be fabrics. */
+    private static final String DEFAULT_ROOT_NAME = "scif4j";
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
     private static final long LOCK_OWNER_CHECK_NANOS = 20_000_000L;
 
@@ -114,7 +119,15 @@ public final class Fabric {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
             for (Path sibling : ds) {
                 Path d = sibling.toAbsolutePath().normalize();
-                if (!d.equals(dir) && !OPEN.containsKey(d) && abandoned(d.resolve("fabric"))) {
+                if (d.equals(dir) || OPEN.containsKey(d)) {
+                    continue;
+                }
+                if (root.getFileName() != null && root.getFileName().toString().equals(DEFAULT_ROOT_NAME)
+                    && Files.isDirectory(d) && !Files.exists(d.resolve("fabric"))) {
+                    removeRemnants(d);
+                    continue;
+                }
+                if (abandoned(d.resolve("fabric"))) {
                     try {
                         Fabric reclaimed = open(d, "reclaim(" + d + ")", false);
                         if (reclaimed != null) {
@@ -132,6 +145,39 @@ public final class Fabric {
     }
 
     /** @return whether {@code fabric} is a valid fabric file whose process table holds no live process */
+    /**
+     * Removes the {@code fabric.new-PID-N} and {@code fabric.dead-PID-N} files of processes
+     * that are gone: a JVM ended (Ctrl-C) between making such a file and linking or deleting
+     * it leaves one, which no live process will ever touch again.
+     */
+    private static void removeDeadTempFiles(Path dir) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "fabric.*")) {
+            for (Path p : ds) {
+                Matcher m = TEMP_FILE.matcher(p.getFileName().toString());
+                if (m.matches() && ProcessIdentity.startTime(Integer.parseInt(m.group(2))) < 0) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // the directory went away, or a pid beyond int: nothing to do
+        }
+    }
+
+    /**
+     * A directory under the default root without a {@code fabric} file: what a process ended
+     * in the middle of creating or removing a fabric leaves. Its dead processes' temporary files
+     * go, and then the directory if it is empty (a process creating a fabric in it right now
+     * finds it gone and starts over, see {@link #open}).
+     */
+    private static void removeRemnants(Path d) {
+        removeDeadTempFiles(d);
+        try {
+            Files.deleteIfExists(d);
+        } catch (IOException e) {
+            // not empty (a live process's file, or a fabric being made): leave it
+        }
+    }
+
     private static boolean abandoned(Path fabric) {
         ByteBuffer b = ByteBuffer.allocate((int) ENDPOINT_TABLE_OFFSET).order(ByteOrder.nativeOrder());
         try (FileChannel ch = FileChannel.open(fabric, StandardOpenOption.READ)) {
@@ -233,6 +279,7 @@ public final class Fabric {
                     Files.createDirectories(dir);
                 }
                 refuseForeignFiles(dir, call);
+                removeDeadTempFiles(dir);
                 Path path = dir.resolve("fabric");
                 SharedFile file;
                 if (Files.exists(path)) {

@@ -134,4 +134,32 @@ class FabricAttachRaceTest {
         assertEquals(8192, Files.size(f));
         assertEquals(42, java.nio.ByteBuffer.wrap(Files.readAllBytes(f)).order(java.nio.ByteOrder.nativeOrder()).getLong(8));
     }
+
+    /**
+     * A JVM ended (Ctrl-C) between making a {@code fabric.new-PID-N} or {@code fabric.dead-PID-N}
+     * file and linking or deleting it, or between removing a fabric's file and its directory,
+     * leaves remnants no live process will touch: attaching under the default root removes those
+     * of dead processes, and empty fabric directories, and leaves a live process's alone.
+     */
+    @Test
+    void remnantsOfProcessesEndedMidAttachAreRemoved() throws Exception {
+        Path defaultRoot = root.resolve("scif4j");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long deadPid = gone.pid();
+        long livePid = ProcessHandle.current().pid();
+        Path half = Files.createDirectories(defaultRoot.resolve("half-made"));
+        Path deadNew = Files.createFile(half.resolve("fabric.new-" + deadPid + "-1"));
+        Path liveNew = Files.createFile(half.resolve("fabric.new-" + livePid + "-2"));
+        Path empty = Files.createDirectories(defaultRoot.resolve("emptied"));
+        Path emptiedToo = Files.createDirectories(defaultRoot.resolve("emptied-too"));
+        Path deadDead = Files.createFile(emptiedToo.resolve("fabric.dead-" + deadPid + "-3"));
+        try (ScifNode n = Scif.attach("shm:fresh?node=0&dir=" + defaultRoot)) {
+            assertFalse(Files.exists(deadNew), "a dead process's fabric.new file is removed");
+            assertTrue(Files.exists(liveNew), "a live process's fabric.new file is left alone");
+            assertFalse(Files.exists(empty), "an empty fabric directory is removed");
+            assertFalse(Files.exists(deadDead.getParent()), "a directory holding only a dead process's fabric.dead"
+                + " file is removed");
+        }
+    }
 }
