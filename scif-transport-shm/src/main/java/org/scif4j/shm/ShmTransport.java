@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
-import org.scif4j.shm.internal.Fabric;
 import org.scif4j.shm.internal.Futex;
 import org.scif4j.shm.internal.JvmAccess;
 import org.scif4j.shm.internal.ShmNode;
@@ -35,13 +34,7 @@ public final class ShmTransport implements ScifTransport {
         }
         JvmAccess.require(call);
         Arguments.privileged(options.privileged(), call);
-        Fabric fabric = Fabric.acquire(options, call);
-        try {
-            return new ShmNode(options, fabric);
-        } catch (RuntimeException e) {
-            fabric.release();
-            throw e;
-        }
+        return ShmNode.attach(options, call);
     }
 
     /** @return why this transport cannot run here, or {@code null} when it can */

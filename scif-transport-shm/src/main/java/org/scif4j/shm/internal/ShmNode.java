@@ -3,6 +3,7 @@ package org.scif4j.shm.internal;
 import org.scif4j.spi.Arguments;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
@@ -17,12 +18,54 @@ public final class ShmNode implements ScifNode {
     /** Open attachments of this JVM, closed by a shutdown hook so that a normal exit leaves nothing behind. */
     private static final Set<ShmNode> OPEN = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Attaches run under its read lock, the shutdown hook takes its write lock: so the hook
+     * waits for an attach in progress (whose node it then closes with the others), and an attach
+     * that starts after it fails, rather than registering with the fabric behind the hook's back
+     * and leaving it behind when the JVM ends (Ctrl-C during an attach did).
+     */
+    private static final ReentrantReadWriteLock ATTACHING = new ReentrantReadWriteLock();
+    /** Guarded by ATTACHING. */
+    private static boolean shuttingDown;
+
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            ATTACHING.writeLock().lock();
+            try {
+                shuttingDown = true;
+            } finally {
+                ATTACHING.writeLock().unlock();
+            }
             for (ShmNode n : OPEN) {
                 n.close();
             }
         }, "scif4j-shm-shutdown"));
+    }
+
+    /**
+     * Attaches this process as a node of the fabric {@code options} name.
+     *
+     * @param options the URI's options
+     * @param call    the attach call, for messages
+     * @return the node
+     * @throws ScifException ENODEV once the JVM is shutting down, or what joining the fabric gives
+     */
+    public static ShmNode attach(ShmOptions options, String call) throws ScifException {
+        ATTACHING.readLock().lock();
+        try {
+            if (shuttingDown) {
+                throw ScifException.of(call, Errno.ENODEV, "the JVM is shutting down");
+            }
+            Fabric fabric = Fabric.acquire(options, call);
+            try {
+                return new ShmNode(options, fabric);
+            } catch (RuntimeException e) {
+                fabric.release();
+                throw e;
+            }
+        } finally {
+            ATTACHING.readLock().unlock();
+        }
     }
 
     private final ShmOptions options;
@@ -36,7 +79,7 @@ public final class ShmNode implements ScifNode {
      * @param options the URI's options
      * @param fabric  this JVM's attachment to the fabric, with a reference taken for this node
      */
-    public ShmNode(ShmOptions options, Fabric fabric) {
+    private ShmNode(ShmOptions options, Fabric fabric) {
         this.options = options;
         this.fabric = fabric;
         this.waiter = new Waiter(options.waitMode(), fabric.file());
