@@ -11,6 +11,7 @@ import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
 import org.scif4j.PollItem;
+import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
@@ -122,14 +123,8 @@ public abstract class ConnectionTest extends ScifTestBase {
                 "no POLLOUT while the request waits for accept");
             try (Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC))) {
                 awaitEvents(ep, Scif.POLLOUT, Scif.POLLOUT, "handshake finished");
-                int port = ep.connect(port(1, 3002));
-                assertEquals(ep.localPort().port(), port, "the second connect returns the port");
+                int port = secondConnectCollects(ep, accepted, port(1, 3002), "");
                 check(port > Scif.PORT_RSVD, "auto-bound port " + port);
-                assertEquals(ep.localPort(), accepted.peerPort(), "accepted side's peerPort()");
-                assertErrno(Errno.EISCONN, () -> ep.connect(port(1, 3002)),
-                    "connect once connected");
-                sendFully(ep, new byte[] {42});
-                assertEquals(42, recvFully(accepted, 1)[0], "the connection carries data");
             }
         }
     }
@@ -160,16 +155,26 @@ public abstract class ConnectionTest extends ScifTestBase {
                 awaitEvents(ep, Scif.POLLIN, Scif.POLLIN, "the acceptor's bytes are readable");
                 assertArrayEquals(back, recvFully(ep, back.length),
                     "recv once accepted, before the second connect");
-                int port = ep.connect(port(1, 3010));
-                assertEquals(ep.localPort().port(), port,
-                    "the second connect still returns the port after the connection was used");
-                assertEquals(ep.localPort(), accepted.peerPort(), "accepted side's peerPort()");
-                assertErrno(Errno.EISCONN, () -> ep.connect(port(1, 3010)),
-                    "connect once the result was collected");
-                sendFully(ep, new byte[] {42});
-                assertEquals(42, recvFully(accepted, 1)[0], "the connection still carries data");
+                secondConnectCollects(ep, accepted, port(1, 3010), " after the connection was used");
             }
         }
+    }
+
+    /**
+     * The second connect of a non-blocking connect that {@code accepted} answered returns the
+     * port, a third gives EISCONN, and the connection carries data.
+     *
+     * @return the port the second connect returned
+     */
+    private static int secondConnectCollects(Endpoint ep, Endpoint accepted, PortId to, String when)
+        throws ScifException {
+        int port = ep.connect(to);
+        assertEquals(ep.localPort().port(), port, "the second connect returns the port" + when);
+        assertEquals(ep.localPort(), accepted.peerPort(), "accepted side's peerPort()");
+        assertErrno(Errno.EISCONN, () -> ep.connect(to), "connect once the result was collected");
+        sendFully(ep, new byte[] {42});
+        assertEquals(42, recvFully(accepted, 1)[0], "the connection carries data" + when);
+        return port;
     }
 
     /**
