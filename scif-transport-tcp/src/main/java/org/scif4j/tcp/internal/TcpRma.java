@@ -891,21 +891,24 @@ final class TcpRma {
         }
     }
 
-    /**
-     * The next operation the peer may start, and only while it reads our answers: a peer that
-     * keeps asking (RMA_READ answers are the bulk) but never reads would make us buffer without
-     * bound. Pausing our reads instead could deadlock two nodes that serve each other.
-     */
+    /** The next operation the peer may start. */
     private String checkSeq(byte type, int seq) {
         int expect = (served + 1) & SEQ_MASK;
-        if (seq != expect) {
-            return Wire.name(type) + " for operation " + seq + "; expected " + expect;
-        }
+        return seq == expect ? null : Wire.name(type) + " for operation " + seq + "; expected " + expect;
+    }
+
+    /**
+     * A read is answered only while the peer reads our answers: one that keeps asking but never
+     * reads would make us buffer without bound (a read's answer is up to 1 MiB; writes and
+     * signals are answered by one small RMA_DONE per batch). Pausing our reads instead could
+     * deadlock two nodes that serve each other. Once per RMA_READ, not per frame.
+     */
+    private String checkPeerReads() {
         long unsent = node.links().unsentTo(peerNode);
         if (unsent > UNSENT_SLACK) {
             long allowed = node.unsentAllowance(peerNode);
             if (unsent > allowed) {
-                return Wire.name(type) + " while " + unsent + " bytes for node " + peerNode + " wait unsent: it does not"
+                return "RMA_READ while " + unsent + " bytes for node " + peerNode + " wait unsent: it does not"
                     + " read what it asked for (an honest peer leaves at most " + allowed + " with its connections)";
             }
         }
@@ -963,6 +966,9 @@ final class TcpRma {
 
     private String onRead(int seq, long offset, int length) {
         String wrong = checkSeq(Wire.RMA_READ, seq);
+        if (wrong == null) {
+            wrong = checkPeerReads();
+        }
         if (wrong == null && (length <= 0 || length > Wire.MAX_RMA)) {
             wrong = "RMA_READ of " + length + " bytes; expected 1.." + Wire.MAX_RMA;
         }
