@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * The JVM flags the project's JVMs need (Chronicle Bytes' {@code --add-opens} and friends, and
+ * The JVM flags the project's JVMs need (Chronicle's {@code --add-opens} and friends, and
  * its quiet system properties), as the root pom's properties {@code scif.jvm.flags} and
  * {@code scif.jvm.sysprops} set them; the build writes them into {@code jvm.properties}.
  */

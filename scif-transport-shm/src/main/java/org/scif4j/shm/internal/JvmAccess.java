@@ -6,7 +6,7 @@ import org.scif4j.Errno;
 import org.scif4j.ScifException;
 
 /**
- * Checks that the JVM was started with the flags Chronicle Bytes needs on Java 17, so that a
+ * Checks that the JVM was started with the flags Chronicle needs on Java 17, so that a
  * missing flag is reported by name at attach instead of as a stack trace from deep inside the
  * library. The flags themselves are written once, in the root pom's {@code scif.jvm.flags}.
  */
@@ -45,7 +45,7 @@ public final class JvmAccess {
         List<String> missing = missingFlags();
         if (!missing.isEmpty()) {
             throw ScifException.of(call, Errno.ENODEV, "the shm transport maps shared memory with"
-                + " Chronicle Bytes, which needs these JVM flags on Java 17+: "
+                + " Chronicle, which needs these JVM flags on Java 17+: "
                 + String.join(" ", missing) + " (the ./scif launcher and the executable jars"
                 + " add them; add them to your java command line)");
         }

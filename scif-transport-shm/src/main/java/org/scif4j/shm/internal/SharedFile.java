@@ -12,7 +12,7 @@ import net.openhft.chronicle.core.OS;
 import net.openhft.chronicle.core.UnsafeMemory;
 
 /**
- * A file under the fabric directory mapped whole into memory with Chronicle Bytes: the
+ * A file under the fabric directory mapped whole into memory with Chronicle (OS.map): the
  * flyweight base for every shared structure. Offsets are relative to the file's start; every
  * multi-byte field is native order (little-endian on x86_64) and naturally aligned so that
  * the atomic operations below are atomic across processes.
