@@ -23,8 +23,10 @@ import org.scif4j.spi.FabricUri;
  * @param ringBytes      each connection's flow-control window per direction; {@code ringBytes - 1}
  *                       may be outstanding, as in SCIF
  * @param timeoutMillis  the watchdog period: how long connect waits for an accept, and close
- *                       for the peer's acknowledgement
- * @param livenessMillis a node not heard from within this is considered lost
+ *                       for the peer's acknowledgement; also the bound on a link's handshake
+ *                       ({@link #handshakeMillis})
+ * @param livenessMillis a node not heard from within this is considered lost; also the grace
+ *                       every frame has to arrive whole ({@link #frameMillis})
  * @param key            the fabric key both ends of every link must prove they hold, or null
  * @param privileged     whether ports below 1024 may be bound (only when running as root)
  * @param io             Netty's I/O transport for the node's sockets
@@ -65,6 +67,13 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
     public static final long DEFAULT_TIMEOUT_MILLIS = 5_000;
     /** Default liveness period: a lost node is noticed within 2 s. */
     public static final long DEFAULT_LIVENESS_MILLIS = 2_000;
+    /**
+     * The slowest a frame's bytes may arrive, in bytes per second, once its grace of
+     * {@code liveness} is spent ({@link #frameMillis}): 128 kbit/s. A link slower than this
+     * cannot carry a fabric anyway; a peer trickling a frame in to hold the link open is cut
+     * off.
+     */
+    public static final long MIN_FRAME_BYTES_PER_SECOND = 16 * 1024;
     /** Shortest liveness period: heartbeats go out four times per period. */
     public static final long MIN_LIVENESS_MILLIS = 100;
     /** Node ids 0..256: the host and up to 256 cards, as on shm. */
@@ -107,6 +116,26 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
     @Override
     public byte[] key() {
         return key == null ? null : key.clone();
+    }
+
+    /**
+     * @return how long a link may take from its TCP connection to the end of its handshake
+     *         (HELLO, HELLO_ACK and, keyed, AUTH) before it is closed: {@code timeout}, the time
+     *         a connect gives it
+     */
+    public long handshakeMillis() {
+        return timeoutMillis;
+    }
+
+    /**
+     * @param frameBytes the frame's size, its length prefix included
+     * @return how long a frame may take from its first byte arriving to its last before the
+     *         link is closed: {@code liveness}, the silence a node is allowed, plus the frame's
+     *         size at {@link #MIN_FRAME_BYTES_PER_SECOND} (6 s for the largest frame with the
+     *         defaults)
+     */
+    public long frameMillis(long frameBytes) {
+        return livenessMillis + frameBytes * 1000 / MIN_FRAME_BYTES_PER_SECOND;
     }
 
     /** @return the address this node listens on */

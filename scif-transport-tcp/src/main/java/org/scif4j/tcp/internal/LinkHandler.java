@@ -16,11 +16,19 @@ import org.scif4j.tcp.TcpOptions;
  * AUTH), validates every frame's type and size, answers heartbeats and goodbyes, and hands
  * SCIF frames to the {@link FrameDispatcher}. A frame that breaks the protocol closes the link
  * with a logged reason before anything acts on it.
+ *
+ * <p>Deadlines: the handshake must end within {@link TcpOptions#handshakeMillis} of the TCP
+ * connection, and a frame whose first bytes arrived must be whole within
+ * {@link TcpOptions#frameMillis} of them, so that a peer trickling bytes in (which keeps the
+ * link from ever being idle) cannot hold a link open. An unkeyed newcomer claiming a node that
+ * is connected as another incarnation is held unanswered until that node's links close (see
+ * {@link Links#admit}), and refused at the handshake deadline if they do not.
  */
 final class LinkHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");
 
-    private enum Phase { AWAIT_HELLO, AWAIT_HELLO_ACK, AWAIT_AUTH, OPEN, CLOSED }
+    /** AWAIT_ADMISSION: an acceptor holding a HELLO unanswered, see {@link Links#admit}. */
+    private enum Phase { AWAIT_HELLO, AWAIT_ADMISSION, AWAIT_HELLO_ACK, AWAIT_AUTH, OPEN, CLOSED }
 
     private final TcpNode node;
     private final Links links;
@@ -28,18 +36,27 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private final TcpOptions options;
     private final FabricKey key;
     private final FrameDispatcher dispatcher;
+    private final FrameDecoder decoder;
     private final byte[] myNonce = FabricKey.nonce();
     private byte[] peerNonce;
     private Phase phase;
+    /** Whether this link was closed for a protocol violation (logged once). */
+    private boolean violated;
     private ChannelHandlerContext ctx;
-    /** Sends HEARTBEAT every liveness/4 ms once the link is open; cancelled when it closes. */
-    private ScheduledFuture<?> heartbeat;
+    /**
+     * Every liveness/4 ms from the TCP connection on: checks the frame deadline and, once the
+     * link is open, sends HEARTBEAT. Cancelled when the link closes.
+     */
+    private ScheduledFuture<?> tick;
+    /** Closes the link if its handshake has not ended in time; cancelled when it opens or closes. */
+    private ScheduledFuture<?> handshakeDeadline;
 
     /**
      * @param target the node an outbound link was opened to, or -1 for an inbound link
      */
-    LinkHandler(TcpNode node, Links links, Link link, TcpOptions options, int target) {
+    LinkHandler(TcpNode node, Links links, Link link, TcpOptions options, FrameDecoder decoder, int target) {
         this.node = node;
+        this.decoder = decoder;
         this.links = links;
         this.link = link;
         this.options = options;
@@ -56,6 +73,13 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        // A fixed-rate beat rather than one after each idle spell: it costs a 5-byte frame per
+        // period and nothing per frame written. Its frame check needs no finer grain: every
+        // frame's bound is at least liveness, four periods.
+        long period = Math.max(1, options.livenessMillis() / 4);
+        tick = ctx.executor().scheduleAtFixedRate(this::tick, period, period, TimeUnit.MILLISECONDS);
+        handshakeDeadline = ctx.executor().schedule(this::handshakeExpired, options.handshakeMillis(),
+            TimeUnit.MILLISECONDS);
         if (link.outbound) {
             ByteBuf hello = Wire.frame(ctx.alloc(), Wire.HELLO, Wire.HELLO_BODY);
             writeHello(hello, link.peerNode);
@@ -112,6 +136,10 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                     onHello(ctx, f);
                 }
                 return;
+            case AWAIT_ADMISSION:
+                // An honest opener sends nothing before our HELLO_ACK.
+                violation(ctx, Wire.name(type) + " before HELLO_ACK");
+                return;
             case AWAIT_HELLO_ACK:
                 if (type != Wire.HELLO_ACK) {
                     violation(ctx, Wire.name(type) + " before HELLO_ACK");
@@ -167,6 +195,36 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             violation(ctx, wrong);
             return;
         }
+        if (key == null && !links.admit(link, this::admissionChanged)) {
+            hold();
+            return;
+        }
+        answerHello(ctx);
+    }
+
+    /**
+     * Unkeyed, the node claimed is connected as another incarnation: nothing proves this
+     * newcomer is that node come back rather than an impostor, so it waits, unanswered, for the
+     * links of the one we know to close (a node that really died: its sockets closed or it went
+     * silent for {@code liveness}); the handshake deadline refuses it otherwise.
+     */
+    private void hold() {
+        phase = Phase.AWAIT_ADMISSION;
+        LOG.log(System.Logger.Level.INFO, "scif4j tcp node {0}: holding {1}: it claims to be node {2} (incarnation"
+            + " {3}), which is connected as another incarnation; answered once those links close, refused after"
+            + " {4} ms", node.selfId(), link, link.peerNode, Long.toHexString(link.peerIncarnation),
+            String.valueOf(options.handshakeMillis()));
+    }
+
+    /** Links learned that the node a held newcomer claims lost its links: answer it if it may open now. */
+    private void admissionChanged() {
+        if (phase == Phase.AWAIT_ADMISSION && links.admit(link, this::admissionChanged)) {
+            answerHello(ctx);
+        }
+    }
+
+    /** Acceptor: answers a HELLO we accepted with ours and, keyed, our proof. */
+    private void answerHello(ChannelHandlerContext ctx) {
         ByteBuf ack = Wire.frame(ctx.alloc(), Wire.HELLO_ACK, Wire.HELLO_BODY + Wire.PROOF);
         writeHello(ack, link.peerNode);
         ack.writeBytes(key == null ? new byte[Wire.PROOF]
@@ -247,20 +305,58 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     private void open() {
         phase = Phase.OPEN;
-        // A fixed-rate beat rather than one after each idle spell: it costs a 5-byte frame per
-        // period and nothing per frame written.
-        long period = Math.max(1, options.livenessMillis() / 4);
-        heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
-            if (phase == Phase.OPEN) {
-                link.write(Wire.empty(ctx.alloc(), Wire.HEARTBEAT)); // through Link: it may be writing directly
-            }
-        }, period, period, TimeUnit.MILLISECONDS);
+        handshakeDeadline.cancel(false);
         links.opened(link);
+    }
+
+    private void tick() {
+        if (phase == Phase.OPEN) {
+            link.write(Wire.empty(ctx.alloc(), Wire.HEARTBEAT)); // through Link: it may be writing directly
+        }
+        checkFrameDeadline();
+    }
+
+    /** Closes the link when the frame held in part has taken longer than its bound to arrive. */
+    private void checkFrameDeadline() {
+        long since = decoder.partialSince();
+        if (since == FrameDecoder.NONE || phase == Phase.CLOSED) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (!ctx.channel().config().isAutoRead()) {
+            // Reading is paused on our side: the peer cannot be blamed for bytes we do not read.
+            decoder.restartClock(now);
+            return;
+        }
+        long bound = options.frameMillis(decoder.partialBytes());
+        if (now - since > TimeUnit.MILLISECONDS.toNanos(bound)) {
+            violation(ctx, "a frame of " + decoder.partialBytes() + " bytes not complete within " + bound + " ms ("
+                + decoder.partialArrived() + " bytes of it arrived; the bound is liveness= plus the frame at "
+                + TcpOptions.MIN_FRAME_BYTES_PER_SECOND + " bytes/s)");
+        }
+    }
+
+    private void handshakeExpired() {
+        switch (phase) {
+            case OPEN:
+            case CLOSED:
+                return;
+            case AWAIT_ADMISSION:
+                violation(ctx, "a newcomer claiming node " + link.peerNode + " (incarnation "
+                    + Long.toHexString(link.peerIncarnation) + "), which stayed connected as another incarnation for "
+                    + options.handshakeMillis() + " ms; without a fabric key (option key=) a live node is not"
+                    + " displaced");
+                return;
+            default:
+                violation(ctx, "the handshake did not end within " + options.handshakeMillis() + " ms (option"
+                    + " timeout=)");
+        }
     }
 
     private void violation(ChannelHandlerContext ctx, String what) {
         LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: protocol violation: {2}",
             node.selfId(), link, what);
+        violated = true;
         phase = Phase.CLOSED;
         links.retire(link, "protocol violation: " + what);
         ctx.close();
@@ -276,9 +372,11 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e) {
-            if (e.state() == IdleState.READER_IDLE) {
+            // Before the handshake ends the handshake deadline governs: a held newcomer is
+            // silent on purpose, and a peer that is not yet a node cannot be lost.
+            if (e.state() == IdleState.READER_IDLE && phase == Phase.OPEN) {
                 LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
-                    + " {2} ms (option liveness=)", node.selfId(), link, options.livenessMillis());
+                    + " {2} ms (option liveness=)", node.selfId(), link, String.valueOf(options.livenessMillis()));
                 links.retire(link, "nothing heard from node " + link.peerNode + " within "
                     + options.livenessMillis() + " ms");
                 ctx.close();
@@ -291,8 +389,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         phase = Phase.CLOSED;
-        if (heartbeat != null) {
-            heartbeat.cancel(false);
+        if (tick != null) {
+            tick.cancel(false);
+            handshakeDeadline.cancel(false);
         }
         links.retire(link, "the link to node " + link.peerNode + " closed");
         ctx.fireChannelInactive();
@@ -301,6 +400,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException) {
+            if (violated) {
+                return; // the rest of a frame cut off by our own close: the reason is logged already
+            }
             // The frame decoder refused the stream: an oversized length prefix or a truncated frame.
             violation(ctx, String.valueOf(cause.getMessage()));
             return;

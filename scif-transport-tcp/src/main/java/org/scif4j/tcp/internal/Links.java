@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,6 +30,13 @@ import org.scif4j.tcp.TcpOptions;
  * <p>Invariant: a link is in {@code live} from its creation until it is retired; only the
  * retirement of a live link reports a loss, so the close events of links already retired by a
  * loss never end the links of a node that came back since.
+ *
+ * <p>Who speaks for a node id: a link that finished its handshake, or one this node opened to
+ * the id's listed address. An inbound link still in its handshake speaks for nobody: its
+ * failure costs the node it claims nothing, and the loss of that node does not end it (it may
+ * be the node come back). Unkeyed, a newcomer claiming a node connected as another
+ * incarnation is held until that node's links are gone ({@link #admit}): nothing but a key
+ * could tell the node restarted from an impostor, and an impostor must not displace it.
  */
 final class Links {
     private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");
@@ -45,6 +53,11 @@ final class Links {
     private final Set<Link> live = new HashSet<>();
     /** The incarnation of each peer node we hold an open link with. Guarded by this. */
     private final Map<Integer, Long> incarnations = new HashMap<>();
+    /**
+     * Inbound links held in their handshake ({@link #admit}), each with what to run on its event
+     * loop when the node it claims loses its links. Guarded by this.
+     */
+    private final Map<Link, Runnable> held = new LinkedHashMap<>();
     /** Guarded by this. */
     private boolean closing;
 
@@ -95,13 +108,14 @@ final class Links {
 
     private void pipeline(Channel ch, Link link, int target) {
         long liveness = options.livenessMillis();
+        FrameDecoder decoder = new FrameDecoder();
         // No flush consolidation handler: Link batches its own writes, one flush per batch.
         ch.pipeline().addLast(
             // Reader idleness only: watching writes would cost a promise per frame written;
             // LinkHandler sends heartbeats on a timer instead.
             new IdleStateHandler(liveness, 0, 0, TimeUnit.MILLISECONDS),
-            new FrameDecoder(),
-            new LinkHandler(node, this, link, options, target));
+            decoder,
+            new LinkHandler(node, this, link, options, decoder, target));
     }
 
     /**
@@ -172,6 +186,30 @@ final class Links {
     }
 
     /**
+     * Whether the unkeyed inbound {@code link}, whose HELLO claims {@code link.peerNode} as
+     * {@code link.peerIncarnation}, may be answered now: yes when we hold no open link with that
+     * node or only links of the same incarnation (the node opening another link), and then its
+     * incarnation is recorded at once, so that a second newcomer is measured against it. No when
+     * the node is connected as another incarnation: the link is held, and {@code whenFree} runs
+     * on its event loop each time that node loses its links, to ask again.
+     *
+     * @return whether the link may open now
+     */
+    synchronized boolean admit(Link link, Runnable whenFree) {
+        if (!live.contains(link)) {
+            return false; // retired meanwhile: it is closing
+        }
+        Long incumbent = incarnations.get(link.peerNode);
+        if (incumbent == null || incumbent == link.peerIncarnation) {
+            held.remove(link);
+            incarnations.put(link.peerNode, link.peerIncarnation);
+            return true;
+        }
+        held.put(link, whenFree);
+        return false;
+    }
+
+    /**
      * The handshake of {@code link} succeeded. A peer that comes back with a new incarnation
      * was lost in between: everything of its old incarnation goes first.
      */
@@ -194,6 +232,7 @@ final class Links {
     void retire(Link link, String reason) {
         int peer;
         synchronized (this) {
+            held.remove(link);
             if (!live.contains(link)) {
                 link.markDead(reason);
                 return;
@@ -216,13 +255,23 @@ final class Links {
         lose(peer, reason, null);
     }
 
-    /** Retires every link with {@code peer} except {@code keep}, then tells the node. */
+    /**
+     * Retires every link that speaks for {@code peer} except {@code keep}, then tells the node
+     * and the newcomers held for that node (they may open now).
+     */
     private void lose(int peer, String reason, Link keep) {
         List<Link> gone = new ArrayList<>();
+        List<Map.Entry<Link, Runnable>> waiting = new ArrayList<>();
         synchronized (this) {
             for (Link l : live) {
-                if (l.peerNode == peer && l != keep) {
+                // An inbound link in its handshake is not the node yet: it may be the node come back.
+                if (l.peerNode == peer && l != keep && (l.outbound || l.isOpen())) {
                     gone.add(l);
+                }
+            }
+            for (Map.Entry<Link, Runnable> h : held.entrySet()) {
+                if (h.getKey().peerNode == peer) {
+                    waiting.add(h);
                 }
             }
             live.removeAll(gone);
@@ -242,6 +291,13 @@ final class Links {
             LOG.log(System.Logger.Level.DEBUG, "scif4j tcp node {0}: node {1} lost: {2}", node.selfId(), peer, reason);
         }
         node.peerLost(peer, reason);
+        for (Map.Entry<Link, Runnable> h : waiting) {
+            try {
+                h.getKey().channel.eventLoop().execute(h.getValue());
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The node's event loop has shut down: the held link closes with it.
+            }
+        }
     }
 
     /** @return every link that finished its handshake and is still live */
@@ -290,6 +346,7 @@ final class Links {
             live.clear();
             outbound.clear();
             incarnations.clear();
+            held.clear();
         }
         for (Link l : all) {
             l.markDead("node " + node.selfId() + " closed");

@@ -20,8 +20,8 @@ import org.scif4j.tcp.conformance.TcpFixture;
 /**
  * A raw socket to node 0's 127.0.0.1 port behaves badly: garbage, a frame too short for its
  * type, a frame cut off by the end of the stream, an oversized frame, a SCIF frame before the
- * handshake, no key and a wrong key on a keyed fabric (the last ones claiming to be node 1, the
- * honest peer). Each time node 0 closes that link with a logged reason, and node 1's connection
+ * handshake, no key, a wrong key and no proof at all on a keyed fabric (the last ones claiming
+ * to be node 1, the honest peer). Each time node 0 closes that link with a logged reason, and node 1's connection
  * keeps working, as does a new one.
  */
 @Timeout(60)
@@ -153,6 +153,17 @@ class HostilePeerTest {
             ByteBuffer auth = ByteBuffer.allocate(4 + 1 + Wire.PROOF).putInt(1 + Wire.PROOF).put(Wire.AUTH).put(proof);
             raw.write(auth.array());
             assertRefused(raw, "does not prove it holds the fabric key");
+        }
+    }
+
+    @Test
+    void keyedHelloNeverFollowedByItsProof() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.hello(1, 0, true);
+            raw.expect(Wire.HELLO_ACK);
+            // No AUTH, and silence: not idleness (the handshake is not over) but the handshake
+            // deadline, option timeout, ends it.
+            assertRefused(raw, "the handshake did not end within");
         }
     }
 }

@@ -10,28 +10,34 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Collects the WARNING records of the logger {@code org.scif4j.tcp} (System.Logger is backed by
- * java.util.logging here), so that a test can wait for the reason a link was closed.
+ * Collects the WARNING records (or, asked for, INFO and above) of the logger
+ * {@code org.scif4j.tcp} (System.Logger is backed by java.util.logging here), so that a test can
+ * wait for the reason a link was closed, or for a step the node reports.
  */
 final class LogCapture extends Handler implements AutoCloseable {
     private final Logger logger = Logger.getLogger("org.scif4j.tcp");
     private final BlockingQueue<String> warnings = new LinkedBlockingQueue<>();
 
     LogCapture() {
-        setLevel(Level.WARNING);
+        this(Level.WARNING);
+    }
+
+    /** @param threshold the lowest level collected */
+    LogCapture(Level threshold) {
+        setLevel(threshold);
         logger.addHandler(this);
     }
 
     @Override
     public void publish(LogRecord r) {
-        if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+        if (r.getLevel().intValue() >= getLevel().intValue()) {
             Object[] p = r.getParameters();
             warnings.add(p == null ? r.getMessage() : MessageFormat.format(r.getMessage(), p));
         }
     }
 
     /**
-     * Waits for a warning that contains {@code text}, skipping others.
+     * Waits for a record that contains {@code text}, skipping others.
      *
      * @return the warning
      * @throws AssertionError when none comes within 10 s

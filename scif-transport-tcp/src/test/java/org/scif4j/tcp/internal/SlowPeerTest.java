@@ -1,0 +1,143 @@
+package org.scif4j.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.scif4j.Endpoint;
+import org.scif4j.Scif;
+import org.scif4j.ScifNode;
+import org.scif4j.tcp.conformance.TcpFixture;
+
+/**
+ * Raw sockets to node 0 that never finish what they start: a frame announced and then sent
+ * one byte per 100 ms (after an honest handshake, and as the HELLO itself), and a connection
+ * that says nothing at all. The trickle keeps the link from ever being idle, so only the
+ * frame deadline (liveness plus the frame's size at the minimum rate) or the handshake
+ * deadline (option timeout) can end it. Each time node 0 closes that link with a logged
+ * protocol violation, and node 1's honest connection keeps working, as does a new one. No
+ * timing is asserted: the links must close eventually, within the test's timeout.
+ */
+@Timeout(60)
+class SlowPeerTest {
+    private static final int PORT = 3003;
+    /** The node a raw peer claims to be: in the fabric, never attached by the test. */
+    private static final int RAW_NODE = 2;
+    /** The pace of the trickle. */
+    private static final long TRICKLE_MILLIS = 100;
+
+    private final TcpFixture fabric = new TcpFixture();
+    private final ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor();
+    private LogCapture log;
+    private ScifNode node0;
+    private ScifNode node1;
+    private Endpoint listener;
+    private Endpoint client;
+    private Endpoint server;
+    private int node0Port;
+
+    @BeforeEach
+    void honestPeers() throws Exception {
+        log = new LogCapture();
+        // A shorter handshake bound keeps the silent case short, yet well above the HELLO's
+        // frame bound (liveness, 2 s by default), which must end the trickled HELLO first.
+        String options = "timeout=4000";
+        node0 = Scif.attach(fabric.fabricUri(0, options));
+        node1 = Scif.attach(fabric.fabricUri(1, options));
+        node0Port = Honest.tcpPort(fabric.fabricUri(0, options), 0);
+        listener = Honest.listener(node0, PORT);
+        Endpoint[] pair = Honest.connect(node1, listener);
+        client = pair[0];
+        server = pair[1];
+        Honest.exchange(client, server);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        trickler.shutdownNow();
+        for (AutoCloseable c : new AutoCloseable[] {client, server, listener, node1, node0, log}) {
+            if (c != null) {
+                c.close();
+            }
+        }
+        fabric.assertNoLeftovers();
+    }
+
+    @Test
+    void frameTrickledInAfterTheHandshakeIsCutOff() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.hello(RAW_NODE, 0, false);
+            raw.expect(Wire.HELLO_ACK); // unkeyed: the link is open
+            // The largest legal frame announced, then its body a byte at a time.
+            raw.write(ByteBuffer.allocate(5).putInt(Wire.MAX_FRAME).put(Wire.RMA_WRITE).array());
+            trickle(raw, new byte[Wire.MAX_FRAME - 1]);
+            assertRefused(raw, "a frame of " + (4 + Wire.MAX_FRAME) + " bytes not complete within");
+        }
+    }
+
+    @Test
+    void helloTrickledInIsCutOff() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            byte[] hello = RawPeer.frame(Wire.HELLO, ByteBuffer.allocate(Wire.HELLO_BODY).putInt(Wire.MAGIC)
+                .putShort(Wire.VERSION).putShort((short) RAW_NODE).putShort((short) 0).array());
+            trickle(raw, hello);
+            assertRefused(raw, "a frame of " + hello.length + " bytes not complete within");
+        }
+    }
+
+    @Test
+    void connectionThatSaysNothingIsCutOff() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            // Silence before the handshake is not the liveness rule's business (a held newcomer
+            // is silent too): the handshake deadline ends it.
+            assertNull(raw.nextOrClosed(), "node 0 sends nothing to a peer that did not say HELLO");
+            String warning = log.await("the handshake did not end within 4000 ms");
+            assertTrue(warning.contains("protocol violation"), warning);
+            honestStillServed();
+        }
+    }
+
+    /** Writes {@code bytes} one every {@link #TRICKLE_MILLIS} ms, until done or the node closes. */
+    private void trickle(RawPeer raw, byte[] bytes) {
+        AtomicInteger next = new AtomicInteger();
+        trickler.scheduleAtFixedRate(() -> {
+            int i = next.getAndIncrement();
+            if (i >= bytes.length) {
+                throw new IllegalStateException("all sent"); // ends the schedule
+            }
+            try {
+                raw.write(new byte[] {bytes[i]});
+            } catch (IOException closed) {
+                throw new IllegalStateException("closed by the node", closed); // ends the schedule
+            }
+        }, 0, TRICKLE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Node 0 closed the raw link, said why, and still serves node 1. */
+    private void assertRefused(RawPeer raw, String reason) throws Exception {
+        assertTrue(raw.closedByNode());
+        String warning = log.await(reason);
+        assertTrue(warning.contains("protocol violation"), warning);
+        honestStillServed();
+    }
+
+    private void honestStillServed() throws Exception {
+        Honest.exchange(client, server);
+        Endpoint[] again = Honest.connect(node1, listener);
+        try {
+            Honest.exchange(again[0], again[1]);
+        } finally {
+            again[0].close();
+            again[1].close();
+        }
+    }
+}
