@@ -45,6 +45,15 @@ class TcpOptionsTest {
     }
 
     @Test
+    void deadlinesFollowTimeoutAndLiveness() throws ScifException {
+        TcpOptions o = parse("tcp:0@127.0.0.1:7000?timeout=3000&liveness=500");
+        assertEquals(3000, o.handshakeMillis(), "the handshake has the time a connect gives it");
+        assertEquals(500, o.frameMillis(0), "a frame's grace is liveness");
+        assertEquals(500 + 4000, o.frameMillis(4 * TcpOptions.MIN_FRAME_BYTES_PER_SECOND),
+            "plus its size at the minimum rate");
+    }
+
+    @Test
     void nodeFileWithComments(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("nodes"), "# the fabric\n0@127.0.0.1:7000\n\n2@[::1]:7002  # a card\n");
         TcpOptions o = parse("tcp:file:" + f + "?node=2");
