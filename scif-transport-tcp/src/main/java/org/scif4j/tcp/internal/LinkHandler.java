@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.tcp.TcpOptions;
@@ -306,6 +307,11 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private void open() {
         phase = Phase.OPEN;
         handshakeDeadline.cancel(false);
+        // Liveness counts from now, not from the HELLO: a newcomer held for a while (see hold)
+        // said nothing on purpose and must not be lost for it the moment it is answered.
+        // Reader idleness only: watching writes would cost a promise per frame written; tick
+        // sends heartbeats instead.
+        ctx.pipeline().addFirst(new IdleStateHandler(options.livenessMillis(), 0, 0, TimeUnit.MILLISECONDS));
         links.opened(link);
     }
 
@@ -372,8 +378,6 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e) {
-            // Before the handshake ends the handshake deadline governs: a held newcomer is
-            // silent on purpose, and a peer that is not yet a node cannot be lost.
             if (e.state() == IdleState.READER_IDLE && phase == Phase.OPEN) {
                 LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
                     + " {2} ms (option liveness=)", node.selfId(), link, String.valueOf(options.livenessMillis()));

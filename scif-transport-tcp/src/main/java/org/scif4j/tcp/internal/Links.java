@@ -10,7 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -107,15 +106,10 @@ final class Links {
     }
 
     private void pipeline(Channel ch, Link link, int target) {
-        long liveness = options.livenessMillis();
         FrameDecoder decoder = new FrameDecoder();
-        // No flush consolidation handler: Link batches its own writes, one flush per batch.
-        ch.pipeline().addLast(
-            // Reader idleness only: watching writes would cost a promise per frame written;
-            // LinkHandler sends heartbeats on a timer instead.
-            new IdleStateHandler(liveness, 0, 0, TimeUnit.MILLISECONDS),
-            decoder,
-            new LinkHandler(node, this, link, options, decoder, target));
+        // No flush consolidation handler: Link batches its own writes, one flush per batch. The
+        // liveness timer joins the pipeline when the handshake ends (LinkHandler.open).
+        ch.pipeline().addLast(decoder, new LinkHandler(node, this, link, options, decoder, target));
     }
 
     /**
