@@ -74,7 +74,7 @@ public final class BenchCommand implements Callable<Integer> {
             + " transfers (default: ${DEFAULT-VALUE}).")
     long bytes;
 
-    @Option(names = {"--rounds", "--batches"}, paramLabel = "N", defaultValue = "5",
+    @Option(names = {"--rounds", "--batches"}, paramLabel = "N", defaultValue = "9",
         description = "Interleaved rounds (baseline, subject) per figure, after one warm-up round;"
             + " a verdict needs at least 5 (default: ${DEFAULT-VALUE}).")
     int rounds;

@@ -51,7 +51,7 @@ public final class PingPongCommand implements Callable<Integer> {
             + " (default: the transport's).")
     Long ring;
 
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "5",
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "9",
         description = "Interleaved rounds (baseline, subject) of every figure, after one warm-up"
             + " round; a verdict needs at least 5 (default: ${DEFAULT-VALUE}).")
     int rounds;

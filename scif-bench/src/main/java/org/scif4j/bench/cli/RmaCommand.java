@@ -81,7 +81,7 @@ public final class RmaCommand implements Callable<Integer> {
     @Option(names = "--rounds", paramLabel = "N",
         description = "interleaved rounds (baseline, RMA) per figure, after one warm-up round; a verdict"
             + " needs at least 5 (default: ${DEFAULT-VALUE})")
-    int rounds = 5;
+    int rounds = 9;
 
     /**
      * A figure measured in rounds with its baseline.
@@ -120,8 +120,8 @@ public final class RmaCommand implements Callable<Integer> {
                 long ro = pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
                 out.printf(Locale.ROOT, "RMA on shm (dma=%d): GB/s, then the ratio to a memcpy of the same size"
                     + " (dma from %s: a two-thread copy) between page-aligned /dev/shm mappings, interleaved with it"
-                    + " in %d rounds: the median of the per-round ratios and their spread (lowest-highest)%n",
-                    dma, human(TWO_THREAD_FROM), rounds);
+                    + " in %d rounds: the median of the per-round ratios and their spread (%s)%n",
+                    dma, human(TWO_THREAD_FROM), rounds, Rounds.spreadName(rounds));
                 out.printf(Locale.ROOT, "%10s %8s %8s %25s %25s %25s %25s%n", "size", "memcpy", "2-thr", "wr cpu",
                     "wr dma", "rd cpu", "rd dma");
                 Map<String, Map<Long, Rounds>> ratios = new TreeMap<>();
@@ -269,9 +269,9 @@ public final class RmaCommand implements Callable<Integer> {
                 }
                 out.printf(Locale.ROOT, "RMA on tcp (two nodes of this JVM over 127.0.0.1), GB/s; netty = plain Netty"
                     + " doing the same over the same loopback, batch for batch in turn with the RMA in %d rounds; then"
-                    + " RMA / netty: the median of the per-round ratios and their spread (lowest-highest)%n"
+                    + " RMA / netty: the median of the per-round ratios and their spread (%s)%n"
                     + "async: flags 0, one fenceMark(INIT_SELF)+fenceWait per batch; sync: RMA_SYNC, batches of at"
-                    + " most %d calls%n", rounds, SYNC_CALLS);
+                    + " most %d calls%n", rounds, Rounds.spreadName(rounds), SYNC_CALLS);
                 String[] columns = {"writeTo", "wr sync", "readFrom", "rd sync"};
                 StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%10s", "size"));
                 for (String c : columns) {

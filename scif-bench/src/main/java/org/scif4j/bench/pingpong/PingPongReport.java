@@ -31,7 +31,7 @@ public final class PingPongReport {
             + r.pinning());
         out.printf(Locale.ROOT, "every figure: 1 warm-up + %d rounds, each round its baseline then itself;"
             + " a figure is the median of its rounds, a ratio the median of the per-round ratios, then its"
-            + " spread (lowest-highest round)%n%n", c.rounds());
+            + " spread: %s%n%n", c.rounds(), Rounds.spreadName(c.rounds()));
         out.printf(Locale.ROOT, "%-40s %9s %9s %9s %9s %9s%n", "8 B round trip (ns)", "median",
             "p90", "p99", "p99.9", "max");
         latencyRow(out, "scif send/recv (" + c.waitMode() + ")", r.scifLatency());
@@ -44,7 +44,7 @@ public final class PingPongReport {
         out.printf(Locale.ROOT, "%-40s %9.2f GB/s  (as many bytes, between page-aligned /dev/shm mappings)%n",
             "64 KiB memcpy", r.memcpyGbps());
         Rounds rates = new Rounds(r.messageRounds());
-        out.printf(Locale.ROOT, "%-40s %9.2f M msg/s  (rounds %.2f-%.2f; %,d messages per round)%n",
+        out.printf(Locale.ROOT, "%-40s %9.2f M msg/s  (rounds %.2f to %.2f; %,d messages per round)%n",
             "64 B messages, scif send/recv", r.messageRate() / 1e6, rates.min() / 1e6, rates.max() / 1e6,
             c.messagesPerRound());
         out.println();

@@ -115,6 +115,19 @@ public record Rounds(double[] values) {
         return best;
     }
 
+    /**
+     * @param rounds a number of rounds
+     * @return what the spread of that many rounds is, in words, for a report
+     */
+    public static String spreadName(int rounds) {
+        int k = confidenceRank(rounds);
+        if (k == 0) {
+            return "none with fewer than 5 rounds (so no verdict)";
+        }
+        return (k == 1 ? "lowest-highest round" : "round " + k + " to round " + (rounds + 1 - k) + " of " + rounds
+            + " in order") + ", the median's >= 90% confidence interval";
+    }
+
     /** @return P(B = j) for B ~ Binomial(n, 1/2) */
     static double binomialHalf(int n, int j) {
         double p = Math.pow(0.5, n);

@@ -31,10 +31,10 @@ public final class BenchReport {
         out.printf(Locale.ROOT, "scif bench: %s; node 0 here, node 1 in a second JVM; %s%n",
             String.join(", ", c.fabrics()), r.pinning());
         out.printf(Locale.ROOT, "every figure: 1 warm-up + %d rounds, each round its baseline then itself;"
-            + " batches of min(%s, %,d transfers) (at least 2); GB/s = 10^9 B/s, the median of the rounds;%n"
-            + "a ratio is the median of the per-round ratios, then its spread (lowest-highest round,"
-            + " the median's ~90%% confidence interval)%n", c.rounds(), Series.human(c.bytes()),
-            BenchConfig.MAX_OPERATIONS);
+            + " bandwidth batches of min(%s, %,d transfers), at least 2 and at least %.0f ms (the same bytes for"
+            + " both);%nGB/s = 10^9 B/s, the median of the rounds; a ratio is the median of the per-round ratios,"
+            + " then its spread: %s%n", c.rounds(), Series.human(c.bytes()), BenchConfig.MAX_OPERATIONS,
+            BenchConfig.MIN_BATCH_NANOS / 1e6, Rounds.spreadName(c.rounds()));
         for (String t : r.transports()) {
             bandwidth(r, t, out);
             ratios(r, t, out);

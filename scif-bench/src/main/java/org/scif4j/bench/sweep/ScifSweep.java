@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongFunction;
 import org.HdrHistogram.Histogram;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
@@ -173,22 +174,38 @@ final class ScifSweep {
 
     /** Streaming of one size, in rounds with Aeron IPC (shm, up to its largest message) or Netty (tcp). */
     private void streaming(Endpoint ep, ByteBuffer message, long size) throws IOException {
-        long n = config.transfers(size);
-        Interleave.Trial<Double> own = () -> timed(size, n, (s, c) -> receive(ep, message, s, c));
         String vs;
-        Interleave.Trial<Double> base;
+        LongFunction<Interleave.Trial<Double>> base;
         if (shm() && baselines.aeron() != null && size <= AeronIpc.MAX_MESSAGE) {
             vs = Series.AERON_STREAM;
-            base = () -> baselines.aeron().stream(size, n)[0];
+            base = n -> () -> baselines.aeron().stream(size, n)[0];
         } else if (!shm() && baselines.netty() != null) {
             vs = Series.NETTY_STREAM;
-            base = () -> baselines.netty().streamGbps((int) size, n * size);
+            base = n -> () -> baselines.netty().streamGbps((int) size, n * size);
         } else {
             vs = Series.MEMCPY;
-            base = memcpy(size, n);
+            base = n -> memcpy(size, n);
         }
-        List<List<Double>> r = Interleave.run(config.rounds(), List.of(base, own));
-        result.pair(Series.of(transport, "send/recv"), vs, size, r.get(1), r.get(0));
+        paired(Series.of(transport, "send/recv"), vs, size, base,
+            n -> () -> timed(size, n, (s, c) -> receive(ep, message, s, c)));
+    }
+
+    /**
+     * A subject and its baseline in interleaved rounds, moving the same bytes per batch:
+     * {@link BenchConfig#transfers} of them, or more when the slower of the two would take less
+     * than {@link BenchConfig#MIN_BATCH_NANOS} (measured in a first, unrecorded round), so that
+     * one hiccup of the machine weighs little in a batch.
+     */
+    private void paired(String subject, String vs, long size, LongFunction<Interleave.Trial<Double>> base,
+                        LongFunction<Interleave.Trial<Double>> own) throws IOException {
+        long n = config.transfers(size);
+        double slowest = Math.min(base.apply(n).run(), own.apply(n).run());
+        double nanos = size * n / slowest;
+        if (nanos < BenchConfig.MIN_BATCH_NANOS) {
+            n = (long) Math.ceil(n * BenchConfig.MIN_BATCH_NANOS / nanos);
+        }
+        List<List<Double>> r = Interleave.run(config.rounds(), List.of(base.apply(n), own.apply(n)));
+        result.pair(subject, vs, size, r.get(1), r.get(0));
     }
 
     private Interleave.Trial<Double> memcpy(long size, long n) {
@@ -252,13 +269,11 @@ final class ScifSweep {
 
     /** One RMA path at one size, in rounds with memcpy (DMA from 16 MiB: the two-thread copy). */
     private void rmaPoint(String path, long size, Batch batch) throws IOException {
-        long n = config.transfers(size);
         boolean two = path.endsWith("dma") && size >= Series.TWO_THREAD_FROM;
-        Interleave.Trial<Double> base = two
-            ? () -> TwoThreadCopy.gigabytesPerSecond(baselines.copy(), (int) size, n) : memcpy(size, n);
-        List<List<Double>> r = Interleave.run(config.rounds(), List.of(base, () -> timed(size, n, batch)));
-        result.pair(Series.of(transport, path), two ? Series.TWO_THREAD_COPY : Series.MEMCPY, size,
-            r.get(1), r.get(0));
+        LongFunction<Interleave.Trial<Double>> base = two
+            ? n -> () -> TwoThreadCopy.gigabytesPerSecond(baselines.copy(), (int) size, n) : n -> memcpy(size, n);
+        paired(Series.of(transport, path), two ? Series.TWO_THREAD_COPY : Series.MEMCPY, size, base,
+            n -> () -> timed(size, n, batch));
     }
 
     /** A DMA batch ends with one fence over all of it; a CPU batch is complete already. */

@@ -74,6 +74,13 @@ class RoundsTest {
     }
 
     @Test
+    void theReportNamesTheSpreadItShows() {
+        assertEquals("none with fewer than 5 rounds (so no verdict)", Rounds.spreadName(4));
+        assertTrue(Rounds.spreadName(5).startsWith("lowest-highest round"), Rounds.spreadName(5));
+        assertTrue(Rounds.spreadName(9).startsWith("round 2 to round 8 of 9"), Rounds.spreadName(9));
+    }
+
+    @Test
     void binomialProbabilitiesSumToOne() {
         double sum = 0;
         for (int j = 0; j <= 12; j++) {
