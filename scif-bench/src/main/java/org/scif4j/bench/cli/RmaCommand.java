@@ -27,6 +27,7 @@ import org.scif4j.bench.baseline.TwoThreadCopy;
 import org.scif4j.bench.stats.Interleave;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
+import org.scif4j.bench.stats.Verdict;
 import org.scif4j.bench.sweep.FabricUris;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -156,8 +157,7 @@ public final class RmaCommand implements Callable<Integer> {
     }
 
     private static void printTargets(PrintWriter out, List<Target.Judgement> judged) {
-        out.printf(Locale.ROOT, "%nscif4j's targets, this run (met / MISSED only when the whole spread is on one"
-            + " side of the target):%n");
+        out.printf(Locale.ROOT, "%nscif4j's targets, this run (%s):%n", Verdict.RULE);
         for (Target.Judgement j : judged) {
             out.println(j.line());
         }

@@ -10,6 +10,7 @@ import java.util.Locale;
 import org.scif4j.bench.stats.LatencyStats;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
+import org.scif4j.bench.stats.Verdict;
 
 /** Prints a {@link PingPongResult} for people (text) and for scripts (JSON). */
 public final class PingPongReport {
@@ -48,8 +49,7 @@ public final class PingPongReport {
             "64 B messages, scif send/recv", r.messageRate() / 1e6, rates.min() / 1e6, rates.max() / 1e6,
             c.messagesPerRound());
         out.println();
-        out.println("ratios of the same rounds (median, spread), and scif4j's targets (met / MISSED only when the"
-            + " whole spread is on one side):");
+        out.println("ratios of the same rounds (median, spread), and scif4j's targets (" + Verdict.RULE + "):");
         out.println(P50_TARGET.judge(r.p50Ratio()).line());
         out.println(P99_TARGET.judge(r.p99Ratio()).line());
         out.printf(Locale.ROOT, "  %-58s %s%n", "64 KiB streaming / memcpy (no target; scif bench judges"

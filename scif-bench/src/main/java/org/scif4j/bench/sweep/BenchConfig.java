@@ -30,11 +30,11 @@ public record BenchConfig(List<String> fabrics, List<String> skipped, List<Long>
     /** Operations per batch are capped at this many, so small sizes do not take long. */
     public static final long MAX_OPERATIONS = 100_000;
     /**
-     * A bandwidth batch that would take less than this (5 ms) moves more transfers instead, for
+     * A bandwidth batch that would take less than this (10 ms) moves more transfers instead, for
      * its subject and its baseline alike: a vCPU stolen for a millisecond then costs a batch a
-     * fifth of its figure at most, not all of it.
+     * tenth of its figure at most, not all of it.
      */
-    public static final double MIN_BATCH_NANOS = 5e6;
+    public static final double MIN_BATCH_NANOS = 10e6;
 
     /**
      * @param size transfer size

@@ -13,6 +13,7 @@ import java.util.Map;
 import org.scif4j.bench.stats.LatencyStats;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
+import org.scif4j.bench.stats.Verdict;
 
 /** Prints a {@link BenchResult} for people (tables) and for scripts (JSON). */
 public final class BenchReport {
@@ -43,8 +44,7 @@ public final class BenchReport {
         List<Target.Judgement> targets = new ArrayList<>(BenchTargets.shm(r));
         targets.addAll(BenchTargets.tcp(r));
         if (!targets.isEmpty()) {
-            out.printf(Locale.ROOT, "%nscif4j's targets, this run (met / MISSED only when the whole spread"
-                + " is on one side of the target):%n");
+            out.printf(Locale.ROOT, "%nscif4j's targets, this run (%s):%n", Verdict.RULE);
             for (Target.Judgement j : targets) {
                 out.println(j.line());
             }
