@@ -11,10 +11,9 @@ import java.util.Collection;
  *
  * <p>Why widen: rounds of one run share that run's state of the machine (where the hypervisor
  * put the two vCPUs, where the DMA engine's threads landed), so the spread of the rounds
- * understates how far the next run's median may lie. Over five default {@code scif bench}
- * runs in a row on a 2-vCPU VM the medians of the judged ratios moved by up to about 8 % (the
- * round trip's p50 over the floor: 1.07x to 1.24x), and a 5 % allowance still let two runs in a row
- * disagree; 10 % did not.
+ * understates how far the next run's median may lie. Over seven default {@code scif bench}
+ * runs on a 2-vCPU VM the round trip's p50 over the floor had medians from 1.07x to 1.33x, and
+ * without the widening, or with 5 %, two runs in a row disagreed on up to three verdicts.
  */
 public enum Verdict {
     /** The whole spread is on the target's side. */
