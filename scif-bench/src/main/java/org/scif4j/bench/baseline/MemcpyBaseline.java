@@ -1,57 +1,32 @@
 package org.scif4j.bench.baseline;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
- * A plain single-thread copy between two direct {@link ByteBuffer}s of the same size (what
- * {@code ByteBuffer.put(ByteBuffer)} does: an intrinsic memory copy). The yardstick for
- * streaming and RMA throughput. No scif4j code is involved.
+ * A plain single-thread copy of {@code size} bytes between the two buffers of
+ * {@link CopyBuffers} (what {@code ByteBuffer.put} does: an intrinsic memory copy), timed like
+ * the RMA it judges: {@code count} copies back to back between two {@code System.nanoTime}
+ * calls. The yardstick for RMA and streaming throughput. No scif4j code is involved.
  */
 public final class MemcpyBaseline {
-    private static final int REPETITIONS = 5;
-
     private MemcpyBaseline() {
     }
 
     /**
-     * Copies {@code bytesPerRepetition} bytes in {@code size}-byte copies, once to warm up and
-     * then {@value #REPETITIONS} times measured.
+     * One batch.
      *
-     * @param size               bytes per copy
-     * @param bytesPerRepetition bytes copied per repetition (rounded up to whole copies)
-     * @return the median of the repetitions, in GB/s (10^9 bytes per second)
+     * @param buffers where to copy
+     * @param size    bytes per copy, at most the buffers' capacity
+     * @param count   copies
+     * @return GB/s (10^9 bytes per second)
      */
-    public static double gigabytesPerSecond(int size, long bytesPerRepetition) {
-        ByteBuffer src = ByteBuffer.allocateDirect(size);
-        ByteBuffer dst = ByteBuffer.allocateDirect(size);
-        for (int i = 0; i < size; i++) {
-            src.put(i, (byte) i);
+    public static double gigabytesPerSecond(CopyBuffers buffers, int size, long count) {
+        ByteBuffer src = buffers.src();
+        ByteBuffer dst = buffers.dst();
+        long start = System.nanoTime();
+        for (long c = 0; c < count; c++) {
+            dst.put(0, src, 0, size);
         }
-        long copies = Math.max(1, (bytesPerRepetition + size - 1) / size);
-        long check = copyLoop(src, dst, copies);
-        double[] gbs = new double[REPETITIONS];
-        for (int r = 0; r < REPETITIONS; r++) {
-            long start = System.nanoTime();
-            check += copyLoop(src, dst, copies);
-            long elapsed = System.nanoTime() - start;
-            gbs[r] = (double) copies * size / elapsed;
-        }
-        if (check == Long.MIN_VALUE) { // keeps the copies observable; never true
-            System.err.print("");
-        }
-        Arrays.sort(gbs);
-        return gbs[REPETITIONS / 2];
-    }
-
-    private static long copyLoop(ByteBuffer src, ByteBuffer dst, long copies) {
-        long check = 0;
-        for (long c = 0; c < copies; c++) {
-            src.clear();
-            dst.clear();
-            dst.put(src);
-            check += dst.get((int) (c % dst.capacity()));
-        }
-        return check;
+        return (double) count * size / (System.nanoTime() - start);
     }
 }

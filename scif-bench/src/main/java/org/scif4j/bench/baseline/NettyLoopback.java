@@ -17,7 +17,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +25,8 @@ import org.HdrHistogram.Histogram;
 import org.scif4j.bench.stats.LatencyStats;
 
 /**
- * Plain Netty 4.1 on NIO over TCP loopback (127.0.0.1), the baseline of the tcp transport
- * (PERF.md): an 8-byte echo round trip and one-way streaming of messages of a given size. One
+ * Plain Netty 4.1 on NIO over TCP loopback (127.0.0.1), the baseline of the tcp transport:
+ * an 8-byte echo round trip and one-way streaming of messages of a given size. One
  * event-loop thread serves, another is the client; no scif4j code is involved. {@link NettyRma}
  * uses the same event loops for the baseline of writeTo and readFrom.
  */
@@ -60,42 +59,35 @@ public final class NettyLoopback implements AutoCloseable {
     }
 
     /**
-     * Streams {@code bytes} (whole messages) of {@code size}-byte writes from client to server,
-     * once to warm up and {@code repetitions} times measured.
+     * One batch of streaming: {@code bytes} (whole messages) of {@code size}-byte writes from
+     * client to server over a new connection, timed from the first write to the last byte's
+     * arrival.
      *
-     * @param size        bytes per write
-     * @param bytes       bytes per repetition (at least one message)
-     * @param repetitions measured repetitions
-     * @return the median, GB/s on the receiver
+     * @param size  bytes per write
+     * @param bytes bytes (at least one message)
+     * @return GB/s on the receiver
      * @throws IOException when the loopback connection fails
      */
-    public double streamGbps(int size, long bytes, int repetitions) throws IOException {
+    public double streamGbps(int size, long bytes) throws IOException {
         long messages = Math.max(1, bytes / size);
         ByteBuf message = Unpooled.directBuffer(size).writerIndex(size);
-        double[] gbs = new double[repetitions];
         try {
-            for (int r = -1; r < repetitions; r++) {
-                CompletableFuture<Long> received = new CompletableFuture<>();
-                Channel server = bind(new Sink(messages * size, received));
-                try {
-                    Channel client = connect(server, new ChannelInboundHandlerAdapter());
-                    Pump pump = new Pump(client, message, messages);
-                    long start = System.nanoTime();
-                    client.eventLoop().execute(pump::run);
-                    long end = await(received);
-                    client.close().syncUninterruptibly();
-                    if (r >= 0) {
-                        gbs[r] = (double) messages * size / (end - start);
-                    }
-                } finally {
-                    server.close().syncUninterruptibly();
-                }
+            CompletableFuture<Long> received = new CompletableFuture<>();
+            Channel server = bind(new Sink(messages * size, received));
+            try {
+                Channel client = connect(server, new ChannelInboundHandlerAdapter());
+                Pump pump = new Pump(client, message, messages);
+                long start = System.nanoTime();
+                client.eventLoop().execute(pump::run);
+                long end = await(received);
+                client.close().syncUninterruptibly();
+                return (double) messages * size / (end - start);
+            } finally {
+                server.close().syncUninterruptibly();
             }
         } finally {
             message.release();
         }
-        Arrays.sort(gbs);
-        return gbs[repetitions / 2];
     }
 
     @Override

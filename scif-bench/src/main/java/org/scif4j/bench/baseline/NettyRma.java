@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Plain Netty doing what the tcp transport's {@code writeTo} and {@code readFrom} do, over the
- * same TCP loopback as {@link NettyLoopback} (PERF.md: tcp writeTo from 64 KiB ≥ 0.8× this).
+ * same TCP loopback as {@link NettyLoopback} (scif4j targets tcp writeTo from 64 KiB ≥ 0.8× this).
  *
  * <p>A write is an 8-byte length header and the bytes of a direct source buffer, sent without a
  * copy (a wrapped buffer); the server copies the bytes into a destination direct buffer as they

@@ -9,128 +9,141 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.HdrHistogram.Histogram;
-import org.scif4j.bench.process.ChildJvm;
-import org.scif4j.bench.process.ParentWatch;
 import org.scif4j.bench.stats.LatencyStats;
 
 /**
- * The physical floor of a cross-process round trip (PERF.md): two processes map one
- * {@code /dev/shm} file and bounce a sequence number through one cache-line flag each way,
- * with VarHandle release stores and acquire loads, busy-spinning. No scif4j code is involved.
+ * The physical floor of a cross-process round trip: two processes map one {@code /dev/shm}
+ * file and bounce a sequence number through one cache-line flag each way, with VarHandle
+ * release stores and acquire loads, busy-spinning. No scif4j code is involved.
  *
- * <p>The parent (this class's {@link #run}) writes round trip {@code i} into the ping flag and
- * spins until the child has copied it into the pong flag; the child is this class's
- * {@link #main}. The file is unlinked as soon as the child has mapped it, so nothing is left
- * behind however the run ends.
+ * <p>The one implementation of the floor of {@code scif bench} and {@code scif pingpong}: node
+ * 0 {@link #create creates} the file before it starts its peer (node 1), the peer
+ * {@link #map maps} it before it says it is ready, node 0 then {@link Flags#unlink unlinks} it
+ * (so nothing is left behind however the run ends), and from then on the very two processes,
+ * on the very cores, that measure scif4j's round trip measure the floor too, in rounds
+ * interleaved with scif4j's: node 0 {@link #ping pings}, the peer {@link #pong pongs} on
+ * command. The sequence numbers go on from round to round, so a stale flag never matches.
  */
 public final class RawShmPingPong {
-    /** The ping flag (parent to child): a long at the start of its own cache line. */
+    /** The ping flag (node 0 to the peer): a long at the start of its own cache line. */
     static final int PING_OFFSET = 0;
-    /** The pong flag (child to parent), two cache lines further (no adjacent-line sharing). */
+    /** The pong flag (the peer to node 0), two cache lines further (no adjacent-line sharing). */
     static final int PONG_OFFSET = 128;
     /** Size of the shared file: one page. */
     static final int FILE_SIZE = 4096;
-    /** The parent checks that the child still lives every this many spins (a power of two). */
+    /** The file name's prefix; the process id and a unique suffix follow. */
+    public static final String PREFIX = "scif4j-bench-raw-";
+    /** Node 0 checks that the peer still lives every this many spins (a power of two). */
     private static final int LIVENESS_CHECK_SPINS = 1 << 16;
 
     private static final VarHandle LONGS =
         MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
-    private final Path dir;
-    private final List<String> childPrefix;
-
-    /**
-     * @param dir         where the shared file is created, normally {@code /dev/shm}
-     * @param childPrefix commands before the child's java, e.g. {@code taskset -c 1}
-     */
-    public RawShmPingPong(Path dir, List<String> childPrefix) {
-        this.dir = dir;
-        this.childPrefix = List.copyOf(childPrefix);
+    private RawShmPingPong() {
     }
 
     /**
-     * Runs {@code warmup} unrecorded round trips, then {@code roundTrips} recorded ones.
+     * Node 0's side of the shared file.
      *
-     * @param warmup     round trips before recording
-     * @param roundTrips recorded round trips
-     * @return their latency percentiles
-     * @throws IOException when the file or the child fails
+     * @param file   where it is, until unlinked
+     * @param buffer its mapping
      */
-    public LatencyStats run(long warmup, long roundTrips) throws IOException {
-        long total = warmup + roundTrips;
-        Path file = dir.resolve("scif4j-bench-raw-" + ProcessHandle.current().pid() + "-"
-            + Long.toHexString(System.nanoTime()) + ".dat");
-        file.toFile().deleteOnExit(); // Ctrl-C before the child has mapped it
-        ByteBuffer flags;
-        try {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                flags = ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE);
-            }
-            try (ChildJvm child = ChildJvm.start("raw ping-pong peer", childPrefix,
-                    RawShmPingPong.class, List.of(file.toString(), Long.toString(total)))) {
-                child.awaitReady(60);
-                Files.deleteIfExists(file); // both sides have it mapped now
-                Histogram h = LatencyStats.newHistogram();
-                pingLoop(flags, warmup, total, h, child);
-                int code = child.awaitExit(30);
-                if (code != 0) {
-                    throw new IOException(child.describe());
-                }
-                return LatencyStats.of(h);
-            }
-        } finally {
+    public record Flags(Path file, ByteBuffer buffer) implements AutoCloseable {
+        /**
+         * Removes the file; the mappings stay valid. Call once the peer has mapped it.
+         *
+         * @throws IOException when it cannot be removed
+         */
+        public void unlink() throws IOException {
             Files.deleteIfExists(file);
+        }
+
+        /** Removes the file if it is still there. */
+        @Override
+        public void close() throws IOException {
+            unlink();
         }
     }
 
-    private static void pingLoop(ByteBuffer flags, long warmup, long total, Histogram h,
-                                 ChildJvm child) throws IOException {
-        for (long i = 1; i <= total; i++) {
+    /**
+     * Creates and maps a new flag file.
+     *
+     * @param dir where, normally {@code /dev/shm}
+     * @return the file and its mapping
+     * @throws IOException when it cannot be created
+     */
+    public static Flags create(Path dir) throws IOException {
+        Path file = dir.resolve(PREFIX + ProcessHandle.current().pid() + "-"
+            + Long.toHexString(System.nanoTime()) + ".dat");
+        file.toFile().deleteOnExit(); // Ctrl-C before the peer has mapped it
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return new Flags(file, ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    /**
+     * The peer's side: maps a file {@link #create} made.
+     *
+     * @param file the file
+     * @return its mapping
+     * @throws IOException when it cannot be mapped
+     */
+    public static ByteBuffer map(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE);
+        }
+    }
+
+    /**
+     * Node 0's side of one round: round trips {@code first} to {@code first + warmup + count - 1};
+     * the last {@code count} are recorded.
+     *
+     * @param flags     the mapping
+     * @param first     the first sequence number, at least 1 and above every earlier round's
+     * @param warmup    round trips not recorded
+     * @param count     round trips recorded
+     * @param peerAlive checked now and then while waiting
+     * @return the recorded round trips' latency
+     * @throws IOException when the peer dies
+     */
+    public static LatencyStats ping(ByteBuffer flags, long first, long warmup, long count,
+                                    BooleanSupplier peerAlive) throws IOException {
+        Histogram h = LatencyStats.newHistogram();
+        long end = first + warmup + count;
+        long recordFrom = first + warmup;
+        for (long i = first; i < end; i++) {
             long start = System.nanoTime();
             LONGS.setRelease(flags, PING_OFFSET, i);
             int spins = 0;
             while ((long) LONGS.getAcquire(flags, PONG_OFFSET) != i) {
-                if ((++spins & (LIVENESS_CHECK_SPINS - 1)) == 0 && !child.isAlive()) {
-                    throw new IOException(child.describe() + " during round trip " + i);
+                if ((++spins & (LIVENESS_CHECK_SPINS - 1)) == 0 && !peerAlive.getAsBoolean()) {
+                    throw new IOException("the peer died during raw round trip " + i);
                 }
             }
-            long end = System.nanoTime();
-            if (i > warmup) {
-                LatencyStats.record(h, end - start);
+            long stop = System.nanoTime();
+            if (i >= recordFrom) {
+                LatencyStats.record(h, stop - start);
             }
         }
+        return LatencyStats.of(h);
     }
 
     /**
-     * The child side: maps the file, prints {@code READY}, answers {@code total} pings.
+     * The peer's side of one round: answers pings {@code first} to {@code first + total - 1}.
      *
-     * @param args the shared file and the number of round trips
-     * @throws IOException if the file cannot be mapped
+     * @param flags the mapping
+     * @param first the first sequence number node 0 sends
+     * @param total how many
      */
-    public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            System.err.println("usage: RawShmPingPong FILE ROUND-TRIPS (started by scif pingpong)");
-            System.exit(2);
-        }
-        ParentWatch.exitWhenOrphaned();
-        Path file = Path.of(args[0]);
-        long total = Long.parseLong(args[1]);
-        ByteBuffer flags;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            flags = ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE);
-        }
-        System.out.println(ChildJvm.READY);
-        System.out.flush();
-        pongLoop(flags, total);
-        System.exit(0);
-    }
-
-    private static void pongLoop(ByteBuffer flags, long total) {
-        for (long i = 1; i <= total; i++) {
+    public static void pong(ByteBuffer flags, long first, long total) {
+        long end = first + total;
+        for (long i = first; i < end; i++) {
             while ((long) LONGS.getAcquire(flags, PING_OFFSET) != i) {
                 // busy-spin: this is the floor, nothing may add to it
             }

@@ -1,47 +1,43 @@
 package org.scif4j.bench.baseline;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
- * Two threads each copying half of a direct buffer into another: the yardstick of a DMA engine
- * that splits a large transfer across two threads (PERF.md). No scif4j code is involved.
+ * Two threads each copying half of {@code size} bytes between the two buffers of
+ * {@link CopyBuffers}: the yardstick of a DMA engine that splits a large transfer across two
+ * threads. No scif4j code is involved.
  */
 public final class TwoThreadCopy {
     private TwoThreadCopy() {
     }
 
     /**
-     * Copies {@code size} bytes {@code copies} times as two halves in parallel (each thread
-     * copies its half {@code copies} times), once to warm up, then {@code repetitions} times
-     * measured.
+     * One batch: both threads copy their half {@code copies} times; timed from before their
+     * start to after both ended.
      *
-     * @param size        bytes per copy
-     * @param copies      copies per repetition
-     * @param repetitions measured repetitions
-     * @return the median, GB/s (10^9 bytes per second)
-     * @throws InterruptedException if interrupted while waiting for the threads
+     * @param buffers where to copy
+     * @param size    bytes per copy
+     * @param copies  copies
+     * @return GB/s (10^9 bytes per second)
+     * @throws IOException when interrupted while waiting for the threads
      */
-    public static double gigabytesPerSecond(int size, long copies, int repetitions)
-        throws InterruptedException {
-        ByteBuffer src = ByteBuffer.allocateDirect(size);
-        ByteBuffer dst = ByteBuffer.allocateDirect(size);
+    public static double gigabytesPerSecond(CopyBuffers buffers, int size, long copies) throws IOException {
         int half = size / 2;
-        double[] gbs = new double[repetitions];
-        for (int r = -1; r < repetitions; r++) {
-            long t = System.nanoTime();
-            Thread a = new Thread(() -> copy(dst, 0, src, half, copies), "two-thread-copy-a");
-            Thread b = new Thread(() -> copy(dst, half, src, size - half, copies), "two-thread-copy-b");
-            a.start();
-            b.start();
+        long t = System.nanoTime();
+        Thread a = new Thread(() -> copy(buffers.dst(), 0, buffers.src(), half, copies), "two-thread-copy-a");
+        Thread b = new Thread(() -> copy(buffers.dst(), half, buffers.src(), size - half, copies),
+            "two-thread-copy-b");
+        a.start();
+        b.start();
+        try {
             a.join();
             b.join();
-            if (r >= 0) {
-                gbs[r] = (double) size * copies / (System.nanoTime() - t);
-            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the two-thread copy", e);
         }
-        Arrays.sort(gbs);
-        return gbs[repetitions / 2];
+        return (double) size * copies / (System.nanoTime() - t);
     }
 
     private static void copy(ByteBuffer dst, int at, ByteBuffer src, int length, long copies) {

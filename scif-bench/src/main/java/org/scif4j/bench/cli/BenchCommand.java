@@ -31,11 +31,14 @@ import picocli.CommandLine.Spec;
         "Runs node 0 here and node 1 in a second JVM (two shm nodes by default), sweeps"
             + " transfer sizes for writeTo, readFrom and vwriteTo (with the CPU, RMA_USECPU, and with"
             + " the DMA engine, fenced once per batch) and send/recv streaming, and takes 8-byte"
-            + " round trips (HdrHistogram). Baselines from the same run: a memcpy of the same size,"
-            + " a two-thread copy (>= 16 MiB), the raw shared-memory ping-pong floor, plain Netty NIO"
-            + " on 127.0.0.1; with --peers aeron also Aeron IPC. Prints tables with the ratios and"
-            + " PERF.md's targets, writes scif-bench.png and scif-bench.svg into --out and, with"
-            + " --json, the results. Progress goes to stderr.",
+            + " round trips (HdrHistogram). Every figure is taken in rounds interleaved with its"
+            + " baseline's (baseline, subject, baseline, ...): a memcpy of the same size between"
+            + " page-aligned /dev/shm mappings, a two-thread copy (DMA from 16 MiB), the raw"
+            + " shared-memory ping-pong floor in the same two processes (shm), Aeron IPC (shm, --peers"
+            + " aeron), plain Netty NIO on 127.0.0.1 (tcp). Prints each ratio as the median of the"
+            + " per-round ratios with its spread, and scif4j's targets as met or MISSED only where the"
+            + " whole spread is on one side (within noise otherwise); writes scif-bench.png and"
+            + " scif-bench.svg into --out and, with --json, the results. Progress goes to stderr.",
         ""},
     footer = {"", "Sizes take binary suffixes: 64k, 2m, 1g.",
         "Every process and file the run starts is removed at its end, also on Ctrl-C.",
@@ -71,22 +74,25 @@ public final class BenchCommand implements Callable<Integer> {
             + " transfers (default: ${DEFAULT-VALUE}).")
     long bytes;
 
-    @Option(names = "--batches", paramLabel = "N", defaultValue = "3",
-        description = "Measured batches per point, after one warm-up; the median counts"
-            + " (default: ${DEFAULT-VALUE}).")
-    int batches;
+    @Option(names = {"--rounds", "--batches"}, paramLabel = "N", defaultValue = "9",
+        description = "Interleaved rounds (baseline, subject) per figure, after one warm-up round;"
+            + " a verdict needs at least 5 (default: ${DEFAULT-VALUE}).")
+    int rounds;
 
     @Option(names = "--round-trips", paramLabel = "N", converter = CountConverter.class,
-        defaultValue = "100000", description = "Recorded 8 B round trips (default: ${DEFAULT-VALUE}).")
+        defaultValue = "100000",
+        description = "Recorded 8 B round trips of shm, the raw floor and Aeron, each, all rounds together"
+            + " (default: ${DEFAULT-VALUE}).")
     long roundTrips;
 
     @Option(names = "--warmup", paramLabel = "N", converter = CountConverter.class,
-        defaultValue = "20000", description = "8 B round trips before recording (default: ${DEFAULT-VALUE}).")
+        defaultValue = "2000",
+        description = "8 B round trips before recording, in every round (default: ${DEFAULT-VALUE}).")
     long warmup;
 
     @Option(names = "--netty-round-trips", paramLabel = "N", converter = CountConverter.class,
         defaultValue = "10000",
-        description = "Recorded round trips of the Netty baseline, tens of µs each"
+        description = "Recorded round trips of tcp and of plain Netty, tens of µs each, all rounds together"
             + " (default: ${DEFAULT-VALUE}).")
     long nettyRoundTrips;
 
@@ -161,8 +167,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (bytes < 1) {
             throw usage("--bytes must be at least 1, not " + bytes);
         }
-        if (batches < 1 || batches > 1000) {
-            throw usage("--batches must be from 1 to 1000, not " + batches);
+        if (rounds < 1 || rounds > 1000) {
+            throw usage("--rounds must be from 1 to 1000, not " + rounds);
         }
         if (roundTrips < 1 || nettyRoundTrips < 1) {
             throw usage("--round-trips and --netty-round-trips must be at least 1");
@@ -203,7 +209,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         boolean pinning = pin != null ? pin : Runtime.getRuntime().availableProcessors() >= 2;
-        return new BenchConfig(uris, skipped, List.copyOf(sorted), bytes, batches, warmup, roundTrips,
+        return new BenchConfig(uris, skipped, List.copyOf(sorted), bytes, rounds, warmup, roundTrips,
             nettyRoundTrips, peerList, pinning, noChart ? null : out, json, timeoutSeconds);
     }
 

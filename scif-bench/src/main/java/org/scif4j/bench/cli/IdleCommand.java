@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code scif idle}: what blocked calls cost while nothing happens — threads blocked in
  * {@code recv} on many endpoints and one in {@code accept}, against the same number of threads
- * parked in plain Java, as CPU time of this process over a measured interval (PERF.md: 100
- * endpoints blocked in recv/accept should cost under 1 % of one core).
+ * parked in plain Java, as CPU time of this process over a measured interval (scif4j's
+ * target: 100 endpoints blocked in recv/accept cost under 1 % of one core).
  */
 @Command(name = "idle", mixinStandardHelpOptions = true,
     description = "CPU used by threads blocked in recv/accept on the shm fabric, against as many"

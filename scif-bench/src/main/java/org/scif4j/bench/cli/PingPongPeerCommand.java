@@ -1,5 +1,6 @@
 package org.scif4j.bench.cli;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.scif4j.bench.Main;
 import org.scif4j.bench.pingpong.PingPongConfig;
@@ -38,13 +39,16 @@ public final class PingPongPeerCommand implements Callable<Integer> {
     @Option(names = "--port", required = true, paramLabel = "PORT")
     int port;
 
+    @Option(names = "--floor-file", paramLabel = "FILE")
+    Path floorFile;
+
     @Override
     public Integer call() throws Exception {
         ParentWatch.exitWhenOrphaned();
         String uri = fabric.fabricUri != null ? fabric.fabricUri
             : PingPongConfig.fabricUri(fabric.fabricName, 1, wait.uriValue(),
                 ring == null ? 0 : ring.intValue());
-        new PingPongPeer(uri, port).run(System.out);
+        new PingPongPeer(uri, port, floorFile).run(System.out);
         return Main.OK;
     }
 }

@@ -3,8 +3,12 @@ package org.scif4j.bench.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.scif4j.Endpoint;
@@ -15,10 +19,15 @@ import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 import org.scif4j.bench.Main;
+import org.scif4j.bench.baseline.CopyBuffers;
 import org.scif4j.bench.baseline.MemcpyBaseline;
 import org.scif4j.bench.baseline.NettyLoopback;
 import org.scif4j.bench.baseline.NettyRma;
 import org.scif4j.bench.baseline.TwoThreadCopy;
+import org.scif4j.bench.stats.Interleave;
+import org.scif4j.bench.stats.Rounds;
+import org.scif4j.bench.stats.Target;
+import org.scif4j.bench.stats.Verdict;
 import org.scif4j.bench.sweep.FabricUris;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,10 +55,10 @@ public final class RmaCommand implements Callable<Integer> {
         TCP
     }
 
+    /** Sizes from which DMA figures are judged against the two-thread copy. */
+    static final long TWO_THREAD_FROM = 16L << 20;
     /** Batches of RMA_SYNC calls stop at this many calls: each costs a loopback round trip. */
     static final long SYNC_CALLS = 2048;
-    /** Measured batches per figure; the median is shown. */
-    private static final int BATCHES = 5;
 
     @Spec
     CommandSpec spec;
@@ -66,19 +75,43 @@ public final class RmaCommand implements Callable<Integer> {
     int dma = 2;
 
     @Option(names = "--bytes", converter = SizeConverter.class, paramLabel = "BYTES",
-        description = "bytes moved per measurement (default: 1g on shm, 256m on tcp; RMA_SYNC"
-            + " batches stop at " + SYNC_CALLS + " calls)")
+        description = "bytes moved per batch (default: 256m; RMA_SYNC batches stop at " + SYNC_CALLS
+            + " calls)")
     Long bytes;
+
+    @Option(names = "--rounds", paramLabel = "N",
+        description = "interleaved rounds (baseline, RMA) per figure, after one warm-up round; a verdict"
+            + " needs at least 5 (default: ${DEFAULT-VALUE})")
+    int rounds = 9;
+
+    /**
+     * A figure measured in rounds with its baseline.
+     *
+     * @param base  the baseline's median GB/s
+     * @param gbps  the RMA's median GB/s
+     * @param ratio RMA / baseline per round
+     */
+    record Pair(double base, double gbps, Rounds ratio) {
+        String cell() {
+            return String.format(Locale.ROOT, "%8.2f %-16s", gbps, ratio.format());
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1 || rounds > 1000) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "--rounds must be from 1 to 1000, not " + rounds);
+        }
         PrintWriter out = spec.commandLine().getOut();
         String name = "rma-" + ProcessHandle.current().pid();
         long max = sizes.stream().mapToLong(Long::longValue).max().orElse(4096);
+        long bytes = this.bytes == null ? 256L << 20 : this.bytes;
         if (transport == Transport.TCP) {
-            return tcp(out, name, max, bytes == null ? 256L << 20 : bytes);
+            return tcp(out, name, max, bytes);
         }
-        long bytes = this.bytes == null ? 1L << 30 : this.bytes;
+        CopyBuffers copy = CopyBuffers.map(Path.of("/dev/shm"), max);
+        List<Target.Judgement> judged;
         try (ScifNode host = Scif.attach("shm:" + name + "?node=0&dma=" + dma);
              ScifNode card = Scif.attach("shm:" + name + "?node=1&dma=" + dma)) {
             Endpoint[] pair = pair(host, card);
@@ -86,27 +119,78 @@ public final class RmaCommand implements Callable<Integer> {
             try (ScifMemory local = card.allocate(max); ScifMemory remote = host.allocate(max)) {
                 long lo = ep.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
                 long ro = pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
-                out.printf(Locale.ROOT, "RMA on shm (dma=%d), GB/s; ratio = RMA / plain copy of the same size%n", dma);
-                out.printf(Locale.ROOT, "%10s %9s %9s %9s %9s %9s %8s %8s%n", "size", "memcpy", "wr cpu", "wr dma",
-                    "rd cpu", "rd dma", "wr dma/", "wr cpu/");
+                out.printf(Locale.ROOT, "RMA on shm (dma=%d): GB/s, then the ratio to a memcpy of the same size"
+                    + " (dma from %s: a two-thread copy) between page-aligned /dev/shm mappings, interleaved with it"
+                    + " in %d rounds: the median of the per-round ratios and their spread (%s)%n",
+                    dma, human(TWO_THREAD_FROM), rounds, Rounds.spreadName(rounds));
+                out.printf(Locale.ROOT, "%10s %8s %8s %25s %25s %25s %25s%n", "size", "memcpy", "2-thr", "wr cpu",
+                    "wr dma", "rd cpu", "rd dma");
+                Map<String, Map<Long, Rounds>> ratios = new TreeMap<>();
                 for (long size : sizes) {
                     long reps = Math.max(4, bytes / size);
-                    double copy = MemcpyBaseline.gigabytesPerSecond((int) size, bytes);
-                    double wc = measure(ep, true, Scif.RMA_USECPU, lo, ro, size, reps);
-                    double wd = measure(ep, true, 0, lo, ro, size, reps);
-                    double rc = measure(ep, false, Scif.RMA_USECPU, lo, ro, size, reps);
-                    double rd = measure(ep, false, 0, lo, ro, size, reps);
-                    out.printf(Locale.ROOT, "%10s %9.2f %9.2f %9.2f %9.2f %9.2f %7.2fx %7.2fx%n", human(size), copy, wc, wd,
-                        rc, rd, wd / copy, wc / copy);
+                    Pair wc = shmPair(copy, ep, true, Scif.RMA_USECPU, lo, ro, size, reps);
+                    Pair wd = shmPair(copy, ep, true, 0, lo, ro, size, reps);
+                    Pair rc = shmPair(copy, ep, false, Scif.RMA_USECPU, lo, ro, size, reps);
+                    Pair rd = shmPair(copy, ep, false, 0, lo, ro, size, reps);
+                    put(ratios, "writeTo cpu", size, wc);
+                    put(ratios, "writeTo dma", size, wd);
+                    put(ratios, "readFrom cpu", size, rc);
+                    put(ratios, "readFrom dma", size, rd);
+                    boolean two = size >= TWO_THREAD_FROM;
+                    out.printf(Locale.ROOT, "%10s %8.2f %8s %s %s %s %s%n", human(size), wc.base(),
+                        two ? String.format(Locale.ROOT, "%.2f", wd.base()) : "-", wc.cell(), wd.cell(), rc.cell(),
+                        rd.cell());
                     out.flush();
                 }
-                out.printf(Locale.ROOT, "two-thread copy of 64 MiB halves: %.2f GB/s%n", TwoThreadCopy.gigabytesPerSecond(64 << 20, 4, 5));
+                judged = shmTargets(ratios);
                 ep.unregister(lo, max);
                 pair[0].unregister(ro, max);
                 registerCost(out, ep, card);
             }
         }
+        printTargets(out, judged);
         return Main.OK;
+    }
+
+    private static void put(Map<String, Map<Long, Rounds>> ratios, String path, long size, Pair p) {
+        ratios.computeIfAbsent(path, k -> new TreeMap<>()).put(size, p.ratio());
+    }
+
+    private static void printTargets(PrintWriter out, List<Target.Judgement> judged) {
+        out.printf(Locale.ROOT, "%nscif4j's targets, this run (%s):%n", Verdict.RULE);
+        for (Target.Judgement j : judged) {
+            out.println(j.line());
+        }
+    }
+
+    /** scif4j's targets for shm RMA, judged on this run's ratios. */
+    static List<Target.Judgement> shmTargets(Map<String, Map<Long, Rounds>> ratios) {
+        List<Target.Judgement> out = new ArrayList<>();
+        for (String path : List.of("writeTo cpu", "readFrom cpu")) {
+            out.add(from(ratios.get(path), "shm " + path + " from 64 KiB >= 0.9x memcpy", 64 << 10, Long.MAX_VALUE, 0.9));
+            out.add(from(ratios.get(path), "shm " + path + " 16 KiB >= 0.75x memcpy", 16 << 10, 16 << 10, 0.75));
+            out.add(from(ratios.get(path), "shm " + path + " 4 KiB >= 0.5x memcpy", 4 << 10, 4 << 10, 0.5));
+        }
+        out.add(from(ratios.get("writeTo dma"), "shm writeTo dma + fence 64 KiB >= 0.8x memcpy", 64 << 10, 64 << 10,
+            0.8));
+        out.add(from(ratios.get("writeTo dma"), "shm writeTo dma from 16 MiB >= 0.8x two-thread copy", TWO_THREAD_FROM,
+            Long.MAX_VALUE, 0.8));
+        return out;
+    }
+
+    /** A "ratio >= goal at every size from {@code lo} to {@code hi}" target over the sizes measured. */
+    private static Target.Judgement from(Map<Long, Rounds> bySize, String what, long lo, long hi, double goal) {
+        List<Rounds> ratios = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        if (bySize != null) {
+            for (Map.Entry<Long, Rounds> e : bySize.entrySet()) {
+                if (e.getKey() >= lo && e.getKey() <= hi) {
+                    ratios.add(e.getValue());
+                    labels.add("at " + human(e.getKey()));
+                }
+            }
+        }
+        return new Target(what, goal, true).judgeAll(ratios, labels);
     }
 
     private static Endpoint[] pair(ScifNode host, ScifNode card) throws ScifException {
@@ -118,40 +202,21 @@ public final class RmaCommand implements Callable<Integer> {
         }
     }
 
-    /** Median of {@value #BATCHES} batches of {@code reps} RMAs (see {@link #medians}). */
-    private static double measure(Endpoint ep, boolean write, int flags, long lo, long ro, long size, long reps)
-        throws Exception {
-        return medians(reps, n -> timed(ep, write, flags, lo, ro, size, n))[0];
+    /** One shm RMA figure in rounds with a memcpy (DMA from 16 MiB: the two-thread copy). */
+    private Pair shmPair(CopyBuffers copy, Endpoint ep, boolean write, int flags, long lo, long ro, long size,
+                         long reps) throws IOException {
+        boolean two = flags == 0 && size >= TWO_THREAD_FROM;
+        Interleave.Trial<Double> base = two ? () -> TwoThreadCopy.gigabytesPerSecond(copy, (int) size, reps)
+            : () -> MemcpyBaseline.gigabytesPerSecond(copy, (int) size, reps);
+        return paired(base, () -> timed(ep, write, flags, lo, ro, size, reps));
     }
 
-    /** One timed batch of {@code n} transfers. */
-    @FunctionalInterface
-    private interface Batch {
-        /** @return GB/s */
-        double gbps(long n) throws Exception;
-    }
-
-    /**
-     * Medians of {@value #BATCHES} batches of {@code reps} transfers of each kind, after a warm-up
-     * batch of a quarter as many (NettyRma's alike); the kinds take turns batch by batch, so that
-     * an RMA and the baseline judging it see the same moments of a noisy machine.
-     */
-    private static double[] medians(long reps, Batch... kinds) throws Exception {
-        double[][] gbs = new double[kinds.length][BATCHES];
-        for (Batch k : kinds) {
-            k.gbps(Math.max(1, reps / 4));
-        }
-        for (int r = 0; r < BATCHES; r++) {
-            for (int k = 0; k < kinds.length; k++) {
-                gbs[k][r] = kinds[k].gbps(reps);
-            }
-        }
-        double[] medians = new double[kinds.length];
-        for (int k = 0; k < kinds.length; k++) {
-            Arrays.sort(gbs[k]);
-            medians[k] = gbs[k][BATCHES / 2];
-        }
-        return medians;
+    /** The baseline and the RMA in turn, round by round, after a warm-up round. */
+    private Pair paired(Interleave.Trial<Double> base, Interleave.Trial<Double> rma) throws IOException {
+        List<List<Double>> r = Interleave.run(rounds, List.of(base, rma));
+        double[] b = Interleave.doubles(r.get(0));
+        double[] s = Interleave.doubles(r.get(1));
+        return new Pair(Rounds.median(b), Rounds.median(s), Rounds.ratios(s, b));
     }
 
     /** An asynchronous batch is fenced once at its end. */
@@ -203,30 +268,47 @@ public final class RmaCommand implements Callable<Integer> {
                     unsupported = e; // still measure the baseline, the half of the table we can
                 }
                 out.printf(Locale.ROOT, "RMA on tcp (two nodes of this JVM over 127.0.0.1), GB/s; netty = plain Netty"
-                    + " doing the same over the same loopback, batch for batch in turn with the RMA; x = RMA / netty%n"
+                    + " doing the same over the same loopback, batch for batch in turn with the RMA in %d rounds; then"
+                    + " RMA / netty: the median of the per-round ratios and their spread (%s)%n"
                     + "async: flags 0, one fenceMark(INIT_SELF)+fenceWait per batch; sync: RMA_SYNC, batches of at"
-                    + " most %d calls%n", SYNC_CALLS);
-                out.printf(Locale.ROOT, "%10s | %8s %8s %6s | %8s %8s %6s | %8s %8s %6s | %8s %8s %6s%n", "size",
-                    "netty", "writeTo", "x", "netty", "wr sync", "x", "netty", "readFrom", "x", "netty", "rd sync", "x");
+                    + " most %d calls%n", rounds, Rounds.spreadName(rounds), SYNC_CALLS);
+                String[] columns = {"writeTo", "wr sync", "readFrom", "rd sync"};
+                StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%10s", "size"));
+                for (String c : columns) {
+                    head.append(String.format(Locale.ROOT, " | %8s %25s", "netty", c));
+                }
+                out.println(head);
+                Map<String, Map<Long, Rounds>> ratios = new TreeMap<>();
                 for (long size : sizes) {
                     long reps = Math.max(4, bytes / size);
                     ByteBuffer message = src.slice(0, (int) size);
                     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%10s", human(size)));
+                    int column = 0;
                     for (boolean write : new boolean[] {true, false}) {
                         for (int flags : new int[] {0, Scif.RMA_SYNC}) {
                             boolean sync = flags != 0;
                             try (NettyRma.Session baseline = write ? netty.openWrites(message, dst, sync)
                                 : netty.openReads(message, dst, sync)) {
-                                double[] m = tcpColumn(ep, offsets, write, flags, size,
+                                Pair p = tcpColumn(ep, offsets, write, flags, size,
                                     sync ? Math.min(reps, SYNC_CALLS) : reps, baseline);
-                                row.append(String.format(Locale.ROOT, " | %8.2f %8s %6s", m[0], cell(m[1], "%8.2f"),
-                                    cell(m[1] / m[0], "%5.2fx")));
+                                row.append(String.format(Locale.ROOT, " | %8.2f %s", p.base(),
+                                    p.ratio() == null ? String.format(Locale.ROOT, "%25s", "-") : p.cell()));
+                                if (p.ratio() != null) {
+                                    ratios.computeIfAbsent(columns[column], k -> new TreeMap<>()).put(size, p.ratio());
+                                }
                             }
+                            column++;
                         }
                     }
                     out.println(row);
                     out.flush();
                 }
+                List<Target.Judgement> judged = new ArrayList<>();
+                for (String c : columns) {
+                    judged.add(from(ratios.get(c), "tcp " + c + " from 64 KiB >= 0.8x plain Netty", 64 << 10,
+                        Long.MAX_VALUE, 0.8));
+                }
+                printTargets(out, judged);
                 if (offsets != null) {
                     ep.unregister(offsets[0], max);
                     pair[0].unregister(offsets[1], max);
@@ -242,18 +324,16 @@ public final class RmaCommand implements Callable<Integer> {
 
     /**
      * @param offsets the local and the remote window, or null when the transport has no RMA
-     * @return the medians of the baseline and of the RMA (NaN without {@code offsets})
+     * @return the baseline's and the RMA's medians and their ratios (without {@code offsets}: the
+     *         baseline alone, NaN and null)
      */
-    private static double[] tcpColumn(Endpoint ep, long[] offsets, boolean write, int flags, long size, long reps,
-        NettyRma.Session baseline) throws Exception {
+    private Pair tcpColumn(Endpoint ep, long[] offsets, boolean write, int flags, long size, long reps,
+        NettyRma.Session baseline) throws IOException {
         if (offsets == null) {
-            return new double[] {medians(reps, baseline::batch)[0], Double.NaN};
+            List<List<Double>> r = Interleave.run(rounds, List.of(() -> baseline.batch(reps)));
+            return new Pair(Rounds.median(Interleave.doubles(r.get(0))), Double.NaN, null);
         }
-        return medians(reps, baseline::batch, n -> timed(ep, write, flags, offsets[0], offsets[1], size, n));
-    }
-
-    private static String cell(double value, String format) {
-        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
+        return paired(() -> baseline.batch(reps), () -> timed(ep, write, flags, offsets[0], offsets[1], size, reps));
     }
 
     private static void registerCost(PrintWriter out, Endpoint ep, ScifNode node) throws ScifException {

@@ -21,6 +21,12 @@ public final class PeerProtocol {
      * window lives until {@link #OP_BYE}. {@code count} is ignored.
      */
     public static final long OP_WINDOW = 3;
+    /**
+     * Answer {@code count} raw floor round trips on the flag file given at start-up
+     * ({@code RawShmPingPong.pong}), the first with sequence number {@code size}; then wait for
+     * the next command. Node 0 pings right after sending it.
+     */
+    public static final long OP_FLOOR = 4;
     /** Size of the answer to {@link #OP_WINDOW}. */
     public static final int OFFSET_BYTES = 8;
 

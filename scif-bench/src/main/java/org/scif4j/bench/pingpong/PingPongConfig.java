@@ -8,15 +8,17 @@ import java.nio.file.Path;
  * @param fabricName         name of the shm fabric, unique per run
  * @param waitMode           the transport's wait strategy: spin, yield, block or adaptive
  * @param ring               the per-direction ring in bytes, or 0 for the transport's default
- * @param warmupRoundTrips   8 B round trips before recording
- * @param roundTrips         recorded 8 B round trips
- * @param streamBytes        bytes streamed in 64 KiB messages (measured pass)
- * @param messages           64 B messages (measured pass)
+ * @param rounds             interleaved rounds (baseline, subject) of every figure, after one
+ *                           warm-up round
+ * @param warmupRoundTrips   8 B round trips before recording, in every round
+ * @param roundTrips         recorded 8 B round trips, all rounds together
+ * @param streamBytes        bytes streamed in 64 KiB messages, all rounds together
+ * @param messages           64 B messages, all rounds together
  * @param pin                pin the two processes to different cores if possible
  * @param json               where to write the results as JSON, or null
  * @param timeoutSeconds     the whole run is stopped after this long
  */
-public record PingPongConfig(String fabricName, String waitMode, int ring, long warmupRoundTrips,
+public record PingPongConfig(String fabricName, String waitMode, int ring, int rounds, long warmupRoundTrips,
                              long roundTrips, long streamBytes, long messages, boolean pin,
                              Path json, long timeoutSeconds) {
     /** Size of a streamed message. */
@@ -26,19 +28,19 @@ public record PingPongConfig(String fabricName, String waitMode, int ring, long 
     /** Size of a latency message. */
     public static final int LATENCY_MESSAGE = 8;
 
-    /** @return 64 KiB messages in the measured streaming pass, at least one */
+    /** @return 64 KiB messages per round, at least one */
     public long streamMessages() {
-        return Math.max(1, (streamBytes + STREAM_MESSAGE - 1) / STREAM_MESSAGE);
+        return Math.max(1, (streamBytes / rounds + STREAM_MESSAGE - 1) / STREAM_MESSAGE);
     }
 
-    /** @return 64 KiB messages in the warm-up streaming pass: a quarter, at least 256 MiB */
-    public long streamWarmupMessages() {
-        return Math.min(streamMessages(), Math.max(streamMessages() / 4, 4096));
+    /** @return 64 B messages per round, at least one */
+    public long messagesPerRound() {
+        return Math.max(1, messages / rounds);
     }
 
-    /** @return 64 B messages in the warm-up pass */
-    public long messageWarmup() {
-        return Math.min(messages, Math.max(messages / 4, 500_000));
+    /** @return recorded 8 B round trips per round, at least one */
+    public long roundTripsPerRound() {
+        return Math.max(1, roundTrips / rounds);
     }
 
     /**

@@ -1,8 +1,10 @@
 package org.scif4j.bench.pingpong;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.scif4j.Endpoint;
@@ -11,6 +13,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
+import org.scif4j.bench.baseline.RawShmPingPong;
 import org.scif4j.bench.process.ChildJvm;
 
 /**
@@ -20,14 +23,18 @@ import org.scif4j.bench.process.ChildJvm;
 public final class PingPongPeer {
     private final String fabricUri;
     private final int port;
+    private final ByteBuffer floor;
 
     /**
      * @param fabricUri e.g. {@code shm:pingpong-42?node=1&wait=adaptive}
      * @param port      the port node 0 listens on
+     * @param floorFile the raw floor's flag file to map before saying {@code READY}, or null
+     * @throws IOException when the flag file cannot be mapped
      */
-    public PingPongPeer(String fabricUri, int port) {
+    public PingPongPeer(String fabricUri, int port, Path floorFile) throws IOException {
         this.fabricUri = fabricUri;
         this.port = port;
+        this.floor = floorFile == null ? null : RawShmPingPong.map(floorFile);
     }
 
     /**
@@ -45,7 +52,7 @@ public final class PingPongPeer {
         }
     }
 
-    private static void serve(ScifNode node, Endpoint ep) throws ScifException {
+    private void serve(ScifNode node, Endpoint ep) throws ScifException {
         List<ScifMemory> windows = new ArrayList<>();
         try {
             serve(node, ep, windows);
@@ -56,7 +63,7 @@ public final class PingPongPeer {
         }
     }
 
-    private static void serve(ScifNode node, Endpoint ep, List<ScifMemory> windows)
+    private void serve(ScifNode node, Endpoint ep, List<ScifMemory> windows)
         throws ScifException {
         ByteBuffer command = ByteBuffer.allocateDirect(PeerProtocol.COMMAND_BYTES)
             .order(ByteOrder.nativeOrder());
@@ -69,6 +76,13 @@ public final class PingPongPeer {
             long count = command.getLong(16);
             if (op == PeerProtocol.OP_BYE) {
                 return;
+            }
+            if (op == PeerProtocol.OP_FLOOR) {
+                if (floor == null) {
+                    throw new IllegalStateException("node 0 asked for the raw floor, but no flag file was given");
+                }
+                RawShmPingPong.pong(floor, command.getLong(8), count);
+                continue;
             }
             if (op == PeerProtocol.OP_WINDOW) {
                 window(node, ep, command.getLong(8), windows);

@@ -8,17 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.scif4j.bench.stats.LatencyStats;
+import org.scif4j.bench.stats.Rounds;
+import org.scif4j.bench.stats.Target;
+import org.scif4j.bench.stats.Verdict;
 
 /** Prints a {@link PingPongResult} for people (text) and for scripts (JSON). */
 public final class PingPongReport {
-    /** PERF.md's target: p50 at most this many times the floor. */
-    static final double TARGET_P50_RATIO = 1.3;
-    /** PERF.md's target: p99 at most this many times the floor. */
-    static final double TARGET_P99_RATIO = 2.0;
-    /** PERF.md: Aeron IPC 64 B messages on the reference machine, M msg/s. */
-    static final double AERON_64B_MMSGS = 19.4;
-    /** PERF.md: Aeron IPC 64 KiB copy-out on the reference machine, GB/s. */
-    static final double AERON_64K_GBPS = 2.7;
+    /** scif4j's target: the round trip's p50 at most this many times the raw floor's. */
+    static final Target P50_TARGET = new Target("round trip p50 <= 1.25x the raw floor", 1.25, false);
+    /** scif4j's target: the round trip's p99 at most this many times the raw floor's. */
+    static final Target P99_TARGET = new Target("round trip p99 <= 1.5x the raw floor", 1.5, false);
 
     private PingPongReport() {
     }
@@ -31,33 +30,30 @@ public final class PingPongReport {
         PingPongConfig c = r.config();
         out.println("scif pingpong: fabric " + c.fabricUri(0) + " and node 1 in a second JVM, "
             + r.pinning());
-        out.println();
+        out.printf(Locale.ROOT, "every figure: 1 warm-up + %d rounds, each round its baseline then itself;"
+            + " a figure is the median of its rounds, a ratio the median of the per-round ratios, then its"
+            + " spread: %s%n%n", c.rounds(), Rounds.spreadName(c.rounds()));
         out.printf(Locale.ROOT, "%-40s %9s %9s %9s %9s %9s%n", "8 B round trip (ns)", "median",
             "p90", "p99", "p99.9", "max");
         latencyRow(out, "scif send/recv (" + c.waitMode() + ")", r.scifLatency());
         latencyRow(out, "floor: raw shm flag ping-pong", r.floorLatency());
-        out.printf(Locale.ROOT, "  (%,d recorded round trips each, after %,d warm-up)%n",
-            c.roundTrips(), c.warmupRoundTrips());
+        out.printf(Locale.ROOT, "  (%,d recorded round trips per round each, after %,d warm-up)%n",
+            c.roundTripsPerRound(), c.warmupRoundTrips());
         out.println();
-        out.printf(Locale.ROOT, "%-40s %9.2f GB/s  (%,d bytes in %.3f s on the receiver)%n",
-            "64 KiB streaming, scif send/recv", r.streamGbps(), r.streamBytes(),
-            r.streamNanos() / 1e9);
-        out.printf(Locale.ROOT, "%-40s %9.2f GB/s%n", "64 KiB copy, direct ByteBuffer",
-            r.memcpyGbps());
-        out.printf(Locale.ROOT, "%-40s %9.2f M msg/s  (%,d messages)%n",
-            "64 B messages, scif send/recv", r.messageRate() / 1e6, c.messages());
+        out.printf(Locale.ROOT, "%-40s %9.2f GB/s  (%,d bytes per round, on the receiver)%n",
+            "64 KiB streaming, scif send/recv", r.streamGbps(), c.streamMessages() * PingPongConfig.STREAM_MESSAGE);
+        out.printf(Locale.ROOT, "%-40s %9.2f GB/s  (as many bytes, between page-aligned /dev/shm mappings)%n",
+            "64 KiB memcpy", r.memcpyGbps());
+        Rounds rates = new Rounds(r.messageRounds());
+        out.printf(Locale.ROOT, "%-40s %9.2f M msg/s  (rounds %.2f to %.2f; %,d messages per round)%n",
+            "64 B messages, scif send/recv", r.messageRate() / 1e6, rates.min() / 1e6, rates.max() / 1e6,
+            c.messagesPerRound());
         out.println();
-        out.println("ratios (same run):");
-        out.printf(Locale.ROOT, "  latency p50   scif / floor   %7.2fx   (target <= %.1fx)%n",
-            ratio(r.scifLatency().median(), r.floorLatency().median()), TARGET_P50_RATIO);
-        out.printf(Locale.ROOT, "  latency p99   scif / floor   %7.2fx   (target <= %.1fx)%n",
-            ratio(r.scifLatency().p99(), r.floorLatency().p99()), TARGET_P99_RATIO);
-        out.printf(Locale.ROOT, "  64 KiB stream scif / memcpy  %7.2fx   (%.2f GB/s; target >= 1.5x"
-            + " Aeron IPC copy-out = %.2f GB/s on PERF.md's machine)%n",
-            r.streamGbps() / r.memcpyGbps(), r.streamGbps(), 1.5 * AERON_64K_GBPS);
-        out.printf(Locale.ROOT, "  64 B messages scif           %7.2f M msg/s  (target >= Aeron"
-            + " IPC, %.1f M msg/s on PERF.md's machine)%n", r.messageRate() / 1e6,
-            AERON_64B_MMSGS);
+        out.println("ratios of the same rounds (median, spread), and scif4j's targets (" + Verdict.RULE + "):");
+        out.println(P50_TARGET.judge(r.p50Ratio()).line());
+        out.println(P99_TARGET.judge(r.p99Ratio()).line());
+        out.printf(Locale.ROOT, "  %-58s %s%n", "64 KiB streaming / memcpy (no target; scif bench judges"
+            + " streaming against Aeron IPC)", r.streamRatio().format());
         out.printf(Locale.ROOT, "  heap allocated by node 0 per operation: %.2f B per round trip,"
             + " %.2f B per 64 KiB, %.2f B per 64 B message (goal: 0)%n", r.allocation()[0],
             r.allocation()[1], r.allocation()[2]);
@@ -86,20 +82,18 @@ public final class PingPongReport {
         field(b, "wait", Json.quote(c.waitMode())).append(",\n");
         field(b, "ring", Integer.toString(c.ring())).append(",\n");
         field(b, "pinning", Json.quote(r.pinning())).append(",\n");
+        field(b, "rounds", Integer.toString(c.rounds())).append(",\n");
         field(b, "warmupRoundTrips", Long.toString(c.warmupRoundTrips())).append(",\n");
         field(b, "scifRoundTripNanos", latency(r.scifLatency())).append(",\n");
         field(b, "floorRoundTripNanos", latency(r.floorLatency())).append(",\n");
         field(b, "stream64KiBGBps", Json.number(r.streamGbps())).append(",\n");
         field(b, "streamBytes", Long.toString(r.streamBytes())).append(",\n");
-        field(b, "streamNanos", Long.toString(r.streamNanos())).append(",\n");
         field(b, "memcpy64KiBGBps", Json.number(r.memcpyGbps())).append(",\n");
-        field(b, "messages64B", Long.toString(c.messages())).append(",\n");
+        field(b, "messages64B", Long.toString(c.messagesPerRound() * c.rounds())).append(",\n");
         field(b, "messageRate64BPerSecond", Json.number(r.messageRate())).append(",\n");
-        field(b, "ratioP50ScifToFloor",
-            Json.number(ratio(r.scifLatency().median(), r.floorLatency().median()))).append(",\n");
-        field(b, "ratioP99ScifToFloor",
-            Json.number(ratio(r.scifLatency().p99(), r.floorLatency().p99()))).append(",\n");
-        field(b, "ratioStreamToMemcpy", Json.number(r.streamGbps() / r.memcpyGbps())).append(",\n");
+        field(b, "ratioP50ScifToFloor", ratio(r.p50Ratio(), P50_TARGET)).append(",\n");
+        field(b, "ratioP99ScifToFloor", ratio(r.p99Ratio(), P99_TARGET)).append(",\n");
+        field(b, "ratioStreamToMemcpy", ratio(r.streamRatio(), null)).append(",\n");
         field(b, "allocatedBytesPerOperation", "{\"roundTrip\": " + Json.number(r.allocation()[0])
             + ", \"message64KiB\": " + Json.number(r.allocation()[1]) + ", \"message64B\": "
             + Json.number(r.allocation()[2]) + "}").append(",\n");
@@ -111,13 +105,18 @@ public final class PingPongReport {
         return b.append("}\n").toString();
     }
 
+    private static String ratio(Rounds r, Target t) {
+        StringBuilder b = new StringBuilder("{\"median\": ").append(Json.number(r.median()))
+            .append(", \"low\": ").append(Json.number(r.low())).append(", \"high\": ").append(Json.number(r.high()));
+        if (t != null) {
+            b.append(", \"verdict\": ").append(Json.quote(t.judge(r).verdict().label()));
+        }
+        return b.append('}').toString();
+    }
+
     private static void latencyRow(PrintStream out, String label, LatencyStats s) {
         out.printf(Locale.ROOT, "  %-38s %9d %9d %9d %9d %9d%n", label, s.median(), s.p90(),
             s.p99(), s.p999(), s.max());
-    }
-
-    private static double ratio(long a, long b) {
-        return b == 0 ? Double.NaN : (double) a / b;
     }
 
     private static StringBuilder field(StringBuilder b, String name, String value) {

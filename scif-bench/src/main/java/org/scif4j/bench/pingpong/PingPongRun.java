@@ -9,20 +9,17 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import org.scif4j.bench.baseline.MemcpyBaseline;
+import org.scif4j.bench.baseline.CopyBuffers;
 import org.scif4j.bench.baseline.RawShmPingPong;
 import org.scif4j.bench.process.CpuPinning;
-import org.scif4j.bench.stats.LatencyStats;
 
 /**
- * One {@code scif pingpong}: the SCIF measurements first, then the baselines they are judged
- * against, all in this run, on the same cores.
+ * One {@code scif pingpong}: the SCIF measurements, each in rounds interleaved with the baseline
+ * it is judged against, all in this run, on the same cores.
  */
 public final class PingPongRun {
     /** Where the shared-memory files live. */
     static final Path SHM = Path.of("/dev/shm");
-    /** Bytes copied per repetition of the memcpy baseline. */
-    private static final long MEMCPY_BYTES = 2L << 30;
 
     private final PingPongConfig config;
 
@@ -41,23 +38,9 @@ public final class PingPongRun {
         CpuPinning pinning = CpuPinning.plan(config.pin());
         pinning.pinSelf();
         ScifPingPong.progress("fabric " + config.fabricUri(0) + ", " + pinning.note());
-
-        ScifPingPong.Measures scif = new ScifPingPong(config, pinning).run();
-
-        ScifPingPong.progress(String.format(java.util.Locale.ROOT, "baseline: raw shared-memory"
-            + " ping-pong, %,d warm-up, %,d recorded", config.warmupRoundTrips(),
-            config.roundTrips()));
-        LatencyStats floor = new RawShmPingPong(SHM, pinning.childPrefix())
-            .run(config.warmupRoundTrips(), config.roundTrips());
-        ScifPingPong.progress("baseline: 64 KiB ByteBuffer copy");
-        double memcpy = MemcpyBaseline.gigabytesPerSecond(PingPongConfig.STREAM_MESSAGE,
-            MEMCPY_BYTES);
-
-        double streamGbps = (double) scif.streamBytes() / scif.streamNanos();
-        double messageRate = scif.messages() * 1e9 / scif.messageNanos();
-        return new PingPongResult(config, pinning.note(), scif.latency(), streamGbps,
-            scif.streamBytes(), scif.streamNanos(), messageRate, floor, memcpy,
-            leftBehind(config.fabricName()), scif.allocation());
+        ScifPingPong.Measures m = new ScifPingPong(config, pinning, SHM).run();
+        return new PingPongResult(config, pinning.note(), m.scif(), m.floor(), m.stream(), m.memcpy(),
+            m.messages(), leftBehind(config.fabricName()), m.allocation());
     }
 
     /**
@@ -68,7 +51,8 @@ public final class PingPongRun {
      * @return the paths found
      */
     public static List<String> leftBehind(String fabricName) {
-        String raw = "scif4j-bench-raw-" + ProcessHandle.current().pid() + "-";
+        String raw = RawShmPingPong.PREFIX + ProcessHandle.current().pid() + "-";
+        String copy = CopyBuffers.PREFIX + ProcessHandle.current().pid() + "-";
         List<String> found = new ArrayList<>();
         try {
             Files.walkFileTree(SHM, EnumSet.noneOf(java.nio.file.FileVisitOption.class), 4,
@@ -91,7 +75,7 @@ public final class PingPongRun {
                     private FileVisitResult check(Path p) {
                         Path name = p.getFileName();
                         if (name != null && (name.toString().contains(fabricName)
-                                || name.toString().startsWith(raw))) {
+                                || name.toString().startsWith(raw) || name.toString().startsWith(copy))) {
                             found.add(p.toString());
                             return FileVisitResult.SKIP_SUBTREE;
                         }

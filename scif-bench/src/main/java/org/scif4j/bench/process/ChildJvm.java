@@ -199,6 +199,27 @@ public final class ChildJvm implements AutoCloseable {
         throw e;
     }
 
+    /**
+     * Writes a line to the child's stdin (a command to a child that reads them).
+     *
+     * @param line the line, without its end
+     * @throws IOException when the child's stdin is closed
+     */
+    public void println(String line) throws IOException {
+        java.io.OutputStream in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
+    /** Closes the child's stdin: a child that reads commands takes it as the end. */
+    public void closeStdin() {
+        try {
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            // the pipe is gone with the process
+        }
+    }
+
     /** @return completes when the child has exited */
     public CompletableFuture<Process> onExit() {
         return process.onExit();

@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * Pins the two processes of a two-process benchmark to different cores with
- * {@code taskset}, as PERF.md asks; says why when it cannot.
+ * {@code taskset}; says why when it cannot.
  *
  * @param pinned    whether the processes are pinned
  * @param parentCpu this process's cpu when pinned, else -1

@@ -4,7 +4,7 @@ import java.lang.management.ManagementFactory;
 
 /**
  * Bytes the current thread has allocated on the heap, to show that a hot loop allocates
- * nothing per operation (PERF.md), without a profiler.
+ * nothing per operation, without a profiler.
  */
 public final class Allocation {
     private static final com.sun.management.ThreadMXBean THREADS = threads();

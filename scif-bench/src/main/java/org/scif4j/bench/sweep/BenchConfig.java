@@ -10,11 +10,13 @@ import java.util.List;
  *                         (node 0 runs here, node 1 in a second JVM)
  * @param skipped          transports asked for that cannot be measured, with the reason
  * @param sizes            transfer sizes, ascending
- * @param bytes            bytes moved per measured batch (at least two transfers)
- * @param batches          measured batches per point (after one warm-up batch); the median counts
- * @param warmupRoundTrips 8 B round trips before recording
- * @param roundTrips       recorded 8 B round trips (SCIF and the raw floor)
- * @param nettyRoundTrips  recorded 8 B round trips of plain Netty (each costs tens of µs)
+ * @param bytes            bytes moved per batch (at least two transfers)
+ * @param rounds           interleaved rounds (baseline, subject) per figure, after one warm-up
+ *                         round; ratios are the median of the rounds
+ * @param warmupRoundTrips 8 B round trips before recording, in every round
+ * @param roundTrips       recorded 8 B round trips (SCIF, the raw floor, Aeron), all rounds together
+ * @param nettyRoundTrips  recorded 8 B round trips of plain Netty and of tcp (tens of µs each),
+ *                         all rounds together
  * @param peers            peer libraries to measure in the same run ({@code aeron})
  * @param pin              pin node 0 and node 1 to different cores for the latency phases
  * @param out              where the chart goes, or null for no chart
@@ -22,11 +24,17 @@ import java.util.List;
  * @param timeoutSeconds   the whole run is stopped after this long
  */
 public record BenchConfig(List<String> fabrics, List<String> skipped, List<Long> sizes, long bytes,
-                          int batches, long warmupRoundTrips, long roundTrips, long nettyRoundTrips,
+                          int rounds, long warmupRoundTrips, long roundTrips, long nettyRoundTrips,
                           List<String> peers, boolean pin, Path out, Path json,
                           long timeoutSeconds) {
     /** Operations per batch are capped at this many, so small sizes do not take long. */
     public static final long MAX_OPERATIONS = 100_000;
+    /**
+     * A bandwidth batch that would take less than this (10 ms) moves more transfers instead, for
+     * its subject and its baseline alike: a vCPU stolen for a millisecond then costs a batch a
+     * tenth of its figure at most, not all of it.
+     */
+    public static final double MIN_BATCH_NANOS = 10e6;
 
     /**
      * @param size transfer size
@@ -35,6 +43,14 @@ public record BenchConfig(List<String> fabrics, List<String> skipped, List<Long>
      */
     public long transfers(long size) {
         return Math.max(2, Math.min(MAX_OPERATIONS, bytes / size));
+    }
+
+    /**
+     * @param total round trips of all rounds together
+     * @return recorded round trips per round, at least 1
+     */
+    public long perRound(long total) {
+        return Math.max(1, total / rounds);
     }
 
     /** @return the largest size */

@@ -6,10 +6,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.scif4j.bench.stats.LatencyStats;
+import org.scif4j.bench.stats.Rounds;
+import org.scif4j.bench.stats.Target;
+import org.scif4j.bench.stats.Verdict;
 
 /** Prints a {@link BenchResult} for people (tables) and for scripts (JSON). */
 public final class BenchReport {
@@ -27,15 +31,24 @@ public final class BenchReport {
         BenchConfig c = r.config();
         out.printf(Locale.ROOT, "scif bench: %s; node 0 here, node 1 in a second JVM; %s%n",
             String.join(", ", c.fabrics()), r.pinning());
-        out.printf(Locale.ROOT, "each bandwidth point: 1 warm-up + %d measured batches of min(%s, %,d"
-            + " transfers) (at least 2 transfers), median; GB/s = 10^9 B/s%n", c.batches(),
-            Series.human(c.bytes()), BenchConfig.MAX_OPERATIONS);
+        out.printf(Locale.ROOT, "every figure: 1 warm-up + %d rounds, each round its baseline then itself;"
+            + " bandwidth batches of min(%s, %,d transfers), at least 2 and at least %.0f ms (the same bytes for"
+            + " both);%nGB/s = 10^9 B/s, the median of the rounds; a ratio is the median of the per-round ratios,"
+            + " then its spread: %s%n", c.rounds(), Series.human(c.bytes()), BenchConfig.MAX_OPERATIONS,
+            BenchConfig.MIN_BATCH_NANOS / 1e6, Rounds.spreadName(c.rounds()));
         for (String t : r.transports()) {
             bandwidth(r, t, out);
+            ratios(r, t, out);
         }
         latency(r, out);
-        targets(r, out);
-        tcpTargets(r, out);
+        List<Target.Judgement> targets = new ArrayList<>(BenchTargets.shm(r));
+        targets.addAll(BenchTargets.tcp(r));
+        if (!targets.isEmpty()) {
+            out.printf(Locale.ROOT, "%nscif4j's targets, this run (%s):%n", Verdict.RULE);
+            for (Target.Judgement j : targets) {
+                out.println(j.line());
+            }
+        }
         for (String note : r.notes()) {
             out.println("note: " + note);
         }
@@ -44,32 +57,43 @@ public final class BenchReport {
     }
 
     private static void bandwidth(BenchResult r, String t, PrintStream out) {
-        boolean netty = r.bandwidth().containsKey(Series.NETTY_STREAM);
-        boolean aeron = r.bandwidth().containsKey(Series.AERON_STREAM);
-        out.printf(Locale.ROOT, "%n%s bandwidth, GB/s, and the ratio to memcpy of the same size"
-            + " (dma rows from %s: to the two-thread copy)%n", t, Series.human(Series.TWO_THREAD_FROM));
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%8s %7s %7s", "size",
-            "memcpy", "2-thr"));
+        String peer = t.equals("shm") ? Series.AERON_STREAM : Series.NETTY_STREAM;
+        boolean hasPeer = r.bandwidth().containsKey(peer);
+        out.printf(Locale.ROOT, "%n%s bandwidth, GB/s (median of the rounds)%n", t);
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%8s %7s %7s", "size", "memcpy", "2-thr"));
         for (String s : SHORT) {
-            head.append(String.format(Locale.ROOT, " %13s", s));
+            head.append(String.format(Locale.ROOT, " %9s", s));
         }
-        head.append(netty ? String.format(Locale.ROOT, " %7s", "netty") : "");
-        head.append(aeron ? String.format(Locale.ROOT, " %7s", "aeron") : "");
+        head.append(hasPeer ? String.format(Locale.ROOT, " %9s", t.equals("shm") ? "aeron" : "netty") : "");
         out.println(head);
         for (long size : r.config().sizes()) {
-            double memcpy = r.gbps(Series.MEMCPY, size);
-            double two = r.gbps(Series.TWO_THREAD_COPY, size);
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%8s %7s %7s",
-                Series.human(size), gb(memcpy), gb(two)));
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%8s %7s %7s", Series.human(size),
+                gb(r.gbps(Series.MEMCPY, size)), gb(r.gbps(Series.TWO_THREAD_COPY, size))));
             for (String path : Series.PATHS) {
-                double v = r.gbps(Series.of(t, path), size);
-                double base = path.endsWith("dma") && size >= Series.TWO_THREAD_FROM && !Double.isNaN(two)
-                    ? two : memcpy;
-                row.append(Double.isNaN(v) ? String.format(Locale.ROOT, " %13s", "-")
-                    : String.format(Locale.ROOT, " %7.2f %4.2fx", v, v / base));
+                row.append(String.format(Locale.ROOT, " %9s", gb(r.gbps(Series.of(t, path), size))));
             }
-            row.append(netty ? String.format(Locale.ROOT, " %7s", gb(r.gbps(Series.NETTY_STREAM, size))) : "");
-            row.append(aeron ? String.format(Locale.ROOT, " %7s", gb(r.gbps(Series.AERON_STREAM, size))) : "");
+            row.append(hasPeer ? String.format(Locale.ROOT, " %9s", gb(r.gbps(peer, size))) : "");
+            out.println(row);
+        }
+    }
+
+    /** Each path's ratio to the baseline it was interleaved with: median, then the spread. */
+    private static void ratios(BenchResult r, String t, PrintStream out) {
+        out.printf(Locale.ROOT, "%n%s ratios to the baseline of the same rounds: memcpy (dma from %s: the"
+            + " two-thread copy); send/recv: %s%n", t, Series.human(Series.TWO_THREAD_FROM), t.equals("shm")
+            ? "Aeron IPC copy-out up to " + Series.human(org.scif4j.bench.baseline.AeronIpc.MAX_MESSAGE)
+                + " (memcpy above, or without Aeron)" : "plain Netty streaming (memcpy without it)");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%8s", "size"));
+        for (String s : SHORT) {
+            head.append(String.format(Locale.ROOT, " %16s", s));
+        }
+        out.println(head);
+        for (long size : r.config().sizes()) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%8s", Series.human(size)));
+            for (String path : Series.PATHS) {
+                BenchResult.Ratio ratio = r.ratio(Series.of(t, path), size);
+                row.append(String.format(Locale.ROOT, " %16s", ratio == null ? "-" : ratio.rounds().format()));
+            }
             out.println(row);
         }
     }
@@ -79,88 +103,25 @@ public final class BenchReport {
     }
 
     private static void latency(BenchResult r, PrintStream out) {
-        LatencyStats floor = r.latency().get(Series.FLOOR);
-        out.printf(Locale.ROOT, "%n%-28s %9s %9s %9s %9s %9s %10s %8s %8s%n", "8 B round trip, ns", "p50",
-            "p90", "p99", "p99.9", "max", "count", "p50/flr", "p99/flr");
+        out.printf(Locale.ROOT, "%n%-28s %9s %9s %9s %9s %9s %10s%n", "8 B round trip, ns", "p50",
+            "p90", "p99", "p99.9", "max", "count");
         for (Map.Entry<String, LatencyStats> e : r.latency().entrySet()) {
             LatencyStats s = e.getValue();
-            out.printf(Locale.ROOT, "%-28s %9d %9d %9d %9d %9d %,10d %7.2fx %7.2fx%n", e.getKey(), s.median(),
-                s.p90(), s.p99(), s.p999(), s.max(), s.count(), ratio(s.median(), floor.median()),
-                ratio(s.p99(), floor.p99()));
+            out.printf(Locale.ROOT, "%-28s %9d %9d %9d %9d %9d %,10d%n", e.getKey(), s.median(),
+                s.p90(), s.p99(), s.p999(), s.max(), s.count());
+        }
+        out.printf(Locale.ROOT, "(each percentile: the median of the %d rounds; count: all rounds)%n",
+            r.config().rounds());
+        if (!r.latencyRatios().isEmpty()) {
+            out.printf(Locale.ROOT, "%-46s %22s %22s%n", "round trip ratios, same rounds", "p50", "p99");
+            for (BenchResult.LatencyRatio lr : r.latencyRatios()) {
+                out.printf(Locale.ROOT, "  %-44s %22s %22s%n", lr.row() + " / " + lr.vs(), lr.p50().format(),
+                    lr.p99().format());
+            }
         }
         for (Map.Entry<String, Double> e : r.rates().entrySet()) {
-            out.printf(Locale.ROOT, "%-28s %9.2f M msg/s%n", e.getKey(), e.getValue() / 1e6);
+            out.printf(Locale.ROOT, "%-28s %9.2f M msg/s (median of the rounds)%n", e.getKey(), e.getValue() / 1e6);
         }
-    }
-
-    /** PERF.md's targets for the shm transport, judged on this run's ratios. */
-    private static void targets(BenchResult r, PrintStream out) {
-        if (!r.transports().contains("shm")) {
-            return;
-        }
-        out.printf(Locale.ROOT, "%nPERF.md targets (shm, this run):%n");
-        LatencyStats shm = r.latency().get(Series.roundTrip("shm"));
-        LatencyStats floor = r.latency().get(Series.FLOOR);
-        LatencyStats aeron = r.latency().get(Series.AERON_STREAM);
-        target(out, "round trip p50 <= 1.3x floor", ratio(shm.median(), floor.median()), 1.3, false);
-        target(out, "round trip p99 <= 2x floor", ratio(shm.p99(), floor.p99()), 2.0, false);
-        if (aeron != null) {
-            target(out, "round trip p50 below Aeron IPC", ratio(shm.median(), aeron.median()), 1.0, false);
-        }
-        for (String path : List.of("writeTo cpu", "readFrom cpu")) {
-            double worst = Double.NaN;
-            double at4k = Double.NaN;
-            for (long size : r.config().sizes()) {
-                double ratio = r.gbps(Series.of("shm", path), size) / r.gbps(Series.MEMCPY, size);
-                if (size >= 64 << 10) {
-                    worst = Double.isNaN(worst) ? ratio : Math.min(worst, ratio);
-                }
-                if (size == 4 << 10) {
-                    at4k = ratio;
-                }
-            }
-            target(out, path + " >= 64 KiB: >= 0.9x memcpy (worst size)", worst, 0.9, true);
-            target(out, path + " 4 KiB: >= 0.5x memcpy", at4k, 0.5, true);
-        }
-        double worst = Double.NaN;
-        for (long size : r.config().sizes()) {
-            if (size >= Series.TWO_THREAD_FROM) {
-                double ratio = r.gbps(Series.of("shm", "writeTo dma"), size) / r.gbps(Series.TWO_THREAD_COPY, size);
-                worst = Double.isNaN(worst) ? ratio : Math.min(worst, ratio);
-            }
-        }
-        target(out, "writeTo dma >= 16 MiB: >= 0.8x two-thread copy", worst, 0.8, true);
-        long k64 = 64 << 10;
-        target(out, "send/recv 64 KiB: >= 1.5x Aeron IPC copy-out",
-            r.gbps(Series.of("shm", "send/recv"), k64) / r.gbps(Series.AERON_STREAM, k64), 1.5, true);
-    }
-
-    /**
-     * PERF.md's targets for the tcp transport that this run measures: against plain Netty on the
-     * same loopback (writeTo's is judged by {@code scif rma --transport tcp}, which has its baseline).
-     */
-    private static void tcpTargets(BenchResult r, PrintStream out) {
-        LatencyStats tcp = r.latency().get(Series.roundTrip("tcp"));
-        LatencyStats netty = r.latency().get(Series.NETTY_STREAM);
-        if (tcp == null || netty == null) {
-            return;
-        }
-        out.printf(Locale.ROOT, "%nPERF.md targets (tcp, this run):%n");
-        target(out, "round trip p50 <= 1.2x plain Netty", ratio(tcp.median(), netty.median()), 1.2, false);
-        long k64 = 64 << 10;
-        target(out, "send/recv 64 KiB: >= 0.8x plain Netty streaming",
-            r.gbps(Series.of("tcp", "send/recv"), k64) / r.gbps(Series.NETTY_STREAM, k64), 0.8, true);
-    }
-
-    private static void target(PrintStream out, String what, double ratio, double goal, boolean atLeast) {
-        String verdict = Double.isNaN(ratio) ? "not measured"
-            : (atLeast ? ratio >= goal : ratio <= goal) ? "met" : "MISSED";
-        out.printf(Locale.ROOT, "  %-52s %8s  %s%n", what, Double.isNaN(ratio) ? "-"
-            : String.format(Locale.ROOT, "%.2fx", ratio), verdict);
-    }
-
-    private static double ratio(long a, long b) {
-        return b == 0 ? Double.NaN : (double) a / b;
     }
 
     /**
@@ -178,7 +139,7 @@ public final class BenchReport {
         b.append("  \"pinning\": ").append(Json.quote(r.pinning())).append(",\n");
         b.append("  \"sizes\": ").append(c.sizes()).append(",\n");
         b.append("  \"bytesPerBatch\": ").append(c.bytes()).append(",\n");
-        b.append("  \"measuredBatches\": ").append(c.batches()).append(",\n");
+        b.append("  \"rounds\": ").append(c.rounds()).append(",\n");
         b.append("  \"roundTrips\": ").append(c.roundTrips()).append(",\n");
         b.append("  \"warmupRoundTrips\": ").append(c.warmupRoundTrips()).append(",\n");
         b.append("  \"gbps\": {");
@@ -193,7 +154,38 @@ public final class BenchReport {
             b.append('}');
             sep = ",\n";
         }
-        b.append("\n  },\n  \"latencyNanos\": {");
+        b.append("\n  },\n  \"ratios\": {");
+        sep = "\n";
+        for (Map.Entry<String, Map<Long, BenchResult.Ratio>> e : r.ratios().entrySet()) {
+            b.append(sep).append("    ").append(Json.quote(e.getKey())).append(": {");
+            String inner = "";
+            for (Map.Entry<Long, BenchResult.Ratio> p : e.getValue().entrySet()) {
+                b.append(inner).append('"').append(p.getKey()).append("\": ")
+                    .append(ratioJson(p.getValue().vs(), p.getValue().rounds()));
+                inner = ", ";
+            }
+            b.append('}');
+            sep = ",\n";
+        }
+        b.append("\n  },\n  \"latencyRatios\": [");
+        sep = "\n";
+        for (BenchResult.LatencyRatio lr : r.latencyRatios()) {
+            b.append(sep).append("    {\"row\": ").append(Json.quote(lr.row())).append(", \"p50\": ")
+                .append(ratioJson(lr.vs(), lr.p50())).append(", \"p99\": ").append(ratioJson(lr.vs(), lr.p99()))
+                .append('}');
+            sep = ",\n";
+        }
+        b.append("\n  ],\n  \"targets\": [");
+        sep = "\n";
+        List<Target.Judgement> targets = new ArrayList<>(BenchTargets.shm(r));
+        targets.addAll(BenchTargets.tcp(r));
+        for (Target.Judgement j : targets) {
+            b.append(sep).append("    {\"target\": ").append(Json.quote(j.target().what())).append(", \"verdict\": ")
+                .append(Json.quote(j.verdict().label())).append(", \"median\": ")
+                .append(Json.number(j.shown() == null ? Double.NaN : j.shown().median())).append('}');
+            sep = ",\n";
+        }
+        b.append("\n  ],\n  \"latencyNanos\": {");
         sep = "\n";
         for (Map.Entry<String, LatencyStats> e : r.latency().entrySet()) {
             LatencyStats s = e.getValue();
@@ -216,6 +208,16 @@ public final class BenchReport {
             Files.createDirectories(parent);
         }
         Files.writeString(file, b, StandardCharsets.UTF_8);
+    }
+
+    private static String ratioJson(String vs, Rounds r) {
+        StringBuilder b = new StringBuilder("{\"vs\": ").append(Json.quote(vs)).append(", \"median\": ")
+            .append(Json.number(r.median())).append(", \"low\": ").append(Json.number(r.low()))
+            .append(", \"high\": ").append(Json.number(r.high())).append(", \"rounds\": [");
+        for (int i = 0; i < r.values().length; i++) {
+            b.append(i == 0 ? "" : ", ").append(Json.number(r.values()[i]));
+        }
+        return b.append("]}").toString();
     }
 
     private static String strings(List<String> list) {

@@ -5,13 +5,38 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.scif4j.bench.stats.Interleave;
+import org.scif4j.bench.stats.LatencyRounds;
 import org.scif4j.bench.stats.LatencyStats;
+import org.scif4j.bench.stats.Rounds;
 
-/** Everything one {@code scif bench} run measured; filled in as the run goes. */
+/** Everything one {@code scif bench} run measured, round by round; filled in as the run goes. */
 public final class BenchResult {
+    /**
+     * A subject's figure over its baseline, round by round.
+     *
+     * @param vs     the baseline's series or row
+     * @param rounds subject / baseline per round
+     */
+    public record Ratio(String vs, Rounds rounds) {
+    }
+
+    /**
+     * Latency ratios of one row to another, round by round.
+     *
+     * @param row the subject's row
+     * @param vs  the baseline's row
+     * @param p50 the p50 ratios
+     * @param p99 the p99 ratios
+     */
+    public record LatencyRatio(String row, String vs, Rounds p50, Rounds p99) {
+    }
+
     private final BenchConfig config;
-    private final Map<String, Map<Long, Double>> bandwidth = new LinkedHashMap<>();
-    private final Map<String, LatencyStats> latency = new LinkedHashMap<>();
+    private final Map<String, Map<Long, List<Double>>> bandwidth = new LinkedHashMap<>();
+    private final Map<String, Map<Long, Ratio>> ratios = new LinkedHashMap<>();
+    private final Map<String, List<LatencyStats>> latency = new LinkedHashMap<>();
+    private final List<LatencyRatio> latencyRatios = new ArrayList<>();
     private final Map<String, Double> rates = new LinkedHashMap<>();
     private final List<String> transports = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
@@ -29,14 +54,65 @@ public final class BenchResult {
         return config;
     }
 
-    /** @return series name to size to GB/s, in the order measured */
+    /** @return series name to size to the median GB/s of its batches, in the order measured */
     public Map<String, Map<Long, Double>> bandwidth() {
-        return bandwidth;
+        Map<String, Map<Long, Double>> m = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<Long, List<Double>>> e : bandwidth.entrySet()) {
+            Map<Long, Double> sizes = new TreeMap<>();
+            for (Map.Entry<Long, List<Double>> p : e.getValue().entrySet()) {
+                sizes.put(p.getKey(), Rounds.median(Interleave.doubles(p.getValue())));
+            }
+            m.put(e.getKey(), sizes);
+        }
+        return m;
     }
 
-    /** @return latency rows (8 B round trips), in the order measured */
-    public Map<String, LatencyStats> latency() {
+    /** @return subject series to size to its ratio to its baseline, in the order measured */
+    public Map<String, Map<Long, Ratio>> ratios() {
+        return ratios;
+    }
+
+    /**
+     * @param series a subject series
+     * @param size   bytes
+     * @return its ratio, or null if not measured
+     */
+    public Ratio ratio(String series, long size) {
+        Map<Long, Ratio> m = ratios.get(series);
+        return m == null ? null : m.get(size);
+    }
+
+    /** @return latency rows (8 B round trips) to their rounds, in the order measured */
+    public Map<String, List<LatencyStats>> latencyRounds() {
         return latency;
+    }
+
+    /** @return latency rows to each percentile's median over the rounds */
+    public Map<String, LatencyStats> latency() {
+        Map<String, LatencyStats> m = new LinkedHashMap<>();
+        for (Map.Entry<String, List<LatencyStats>> e : latency.entrySet()) {
+            m.put(e.getKey(), LatencyRounds.median(e.getValue()));
+        }
+        return m;
+    }
+
+    /** @return the latency ratios measured, in order */
+    public List<LatencyRatio> latencyRatios() {
+        return latencyRatios;
+    }
+
+    /**
+     * @param row a subject row
+     * @param vs  its baseline row
+     * @return their ratios, or null if not measured
+     */
+    public LatencyRatio latencyRatio(String row, String vs) {
+        for (LatencyRatio r : latencyRatios) {
+            if (r.row().equals(row) && r.vs().equals(vs)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** @return message rates, e.g. "aeron ipc 64 B" to messages per second */
@@ -72,16 +148,38 @@ public final class BenchResult {
     /**
      * @param series a series name
      * @param size   bytes
-     * @return GB/s, or NaN if not measured
+     * @return the median GB/s of its batches, or NaN if not measured
      */
     public double gbps(String series, long size) {
-        Map<Long, Double> m = bandwidth.get(series);
-        Double v = m == null ? null : m.get(size);
-        return v == null ? Double.NaN : v;
+        Map<Long, List<Double>> m = bandwidth.get(series);
+        List<Double> v = m == null ? null : m.get(size);
+        return v == null ? Double.NaN : Rounds.median(Interleave.doubles(v));
     }
 
-    void put(String series, long size, double gbps) {
-        bandwidth.computeIfAbsent(series, k -> new TreeMap<>()).put(size, gbps);
+    /** Adds batches of a series at a size (a baseline may get several sets, one per subject). */
+    void put(String series, long size, List<Double> gbps) {
+        bandwidth.computeIfAbsent(series, k -> new LinkedHashMap<>())
+            .computeIfAbsent(size, k -> new ArrayList<>()).addAll(gbps);
+    }
+
+    /** Records a subject's rounds with the baseline rounds they were interleaved with. */
+    void pair(String subject, String baseline, long size, List<Double> subjectGbps, List<Double> baselineGbps) {
+        put(subject, size, subjectGbps);
+        put(baseline, size, baselineGbps);
+        ratios.computeIfAbsent(subject, k -> new TreeMap<>()).put(size, new Ratio(baseline,
+            Rounds.ratios(Interleave.doubles(subjectGbps),
+                Interleave.doubles(baselineGbps))));
+    }
+
+    void latency(String row, List<LatencyStats> rounds) {
+        latency.put(row, List.copyOf(rounds));
+    }
+
+    void addLatencyRatio(String row, String vs) {
+        List<LatencyStats> s = latency.get(row);
+        List<LatencyStats> b = latency.get(vs);
+        latencyRatios.add(new LatencyRatio(row, vs, LatencyRounds.ratios(s, b, LatencyStats::median),
+            LatencyRounds.ratios(s, b, LatencyStats::p99)));
     }
 
     void pinning(String p) {

@@ -1,6 +1,8 @@
 package org.scif4j.bench.baseline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,33 +25,60 @@ import org.scif4j.bench.stats.LatencyStats;
  * bytes; their numbers are not judged here.
  */
 class BaselineTest {
-    private static final String RAW_PREFIX =
-        "scif4j-bench-raw-" + ProcessHandle.current().pid() + "-";
-
     @Test
-    void rawPingPongCompletesInTwoProcessesAndLeavesNoFileInDevShm() throws IOException {
-        Path shm = Path.of("/dev/shm");
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-            Files.isDirectory(shm) && Files.isWritable(shm), "no writable /dev/shm");
-        LatencyStats s = new RawShmPingPong(shm, List.of()).run(1_000, 5_000);
-        assertEquals(5_000, s.count());
-        assertTrue(s.median() > 0 && s.median() <= s.p99() && s.p99() <= s.max(), s.toString());
-        assertEquals(List.of(), ours(shm));
-    }
-
-    @Test
-    void rawPingPongInAnyDirectoryLeavesItEmpty(@TempDir Path dir) throws IOException {
-        LatencyStats s = new RawShmPingPong(dir, List.of()).run(0, 100);
-        assertEquals(100, s.count());
-        try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(List.of(), files.collect(Collectors.toList()));
+    void rawPingPongRoundsGoOnFromOneAnotherAndTheFileIsGoneOnceUnlinked(@TempDir Path dir) throws Exception {
+        RawShmPingPong.Flags flags = RawShmPingPong.create(dir);
+        java.nio.ByteBuffer peerSide = RawShmPingPong.map(flags.file());
+        flags.unlink();
+        assertEquals(List.of(), list(dir), "the mappings outlive the file");
+        long[][] rounds = {{1, 100, 1_000}, {1_101, 0, 500}}; // first, warm-up, recorded
+        Thread pong = new Thread(() -> {
+            for (long[] r : rounds) {
+                RawShmPingPong.pong(peerSide, r[0], r[1] + r[2]);
+            }
+        });
+        pong.start();
+        for (long[] r : rounds) {
+            LatencyStats s = RawShmPingPong.ping(flags.buffer(), r[0], r[1], r[2], pong::isAlive);
+            assertEquals(r[2], s.count());
+            assertTrue(s.median() > 0 && s.median() <= s.p99() && s.p99() <= s.max(), s.toString());
         }
+        pong.join(10_000);
+        assertFalse(pong.isAlive(), "the peer answered every ping of both rounds");
     }
 
     @Test
-    void memcpyReportsAThroughput() {
-        double gbs = MemcpyBaseline.gigabytesPerSecond(64 * 1024, 16L << 20);
+    void rawPingPongEndsWhenThePeerIsDeadInsteadOfSpinningForever(@TempDir Path dir) throws IOException {
+        try (RawShmPingPong.Flags flags = RawShmPingPong.create(dir)) {
+            IOException e = assertThrows(IOException.class,
+                () -> RawShmPingPong.ping(flags.buffer(), 1, 0, 10, () -> false));
+            assertTrue(e.getMessage().contains("raw round trip 1"), e.getMessage());
+        }
+        assertEquals(List.of(), list(dir), "close removes the file");
+    }
+
+    @Test
+    void copyBaselinesCopyTheBytesBetweenPageAlignedMappingsThatLeaveNoFile(@TempDir Path dir) throws IOException {
+        CopyBuffers b = CopyBuffers.map(dir, 1 << 20);
+        assertEquals(List.of(), list(dir));
+        assertEquals(0, b.src().alignmentOffset(0, 4096), "page-aligned like a window");
+        assertEquals(0, b.dst().alignmentOffset(0, 4096), "page-aligned like a window");
+        for (int i = 0; i < 65536; i++) {
+            b.src().put(i, (byte) (i * 7 + 1));
+        }
+        double gbs = MemcpyBaseline.gigabytesPerSecond(b, 4096, 100);
         assertTrue(gbs > 0 && Double.isFinite(gbs), Double.toString(gbs));
+        assertEquals(b.src().slice(0, 4096), b.dst().slice(0, 4096));
+        assertEquals(0, b.dst().get(4096), "a 4 KiB copy stops at 4 KiB");
+        gbs = TwoThreadCopy.gigabytesPerSecond(b, 65536, 3);
+        assertTrue(gbs > 0 && Double.isFinite(gbs), Double.toString(gbs));
+        assertEquals(b.src().slice(0, 65536), b.dst().slice(0, 65536), "both halves copied");
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.collect(Collectors.toList());
+        }
     }
 
     @Test
@@ -117,13 +146,6 @@ class BaselineTest {
         assertEquals(src, dst.slice(0, size), what);
         for (int i = size; i < dst.capacity(); i++) {
             assertEquals(0, dst.get(i), what + ": byte " + i + " after the message");
-        }
-    }
-
-    private static List<Path> ours(Path dir) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().startsWith(RAW_PREFIX))
-                .collect(Collectors.toList());
         }
     }
 }

@@ -20,12 +20,14 @@ class PingPongRunTest {
     void aShortRunCompletesAndCleansUp(@TempDir Path tmp) throws IOException {
         String name = "pingpong-test-" + ProcessHandle.current().pid();
         Path json = tmp.resolve("result.json");
-        PingPongConfig config = new PingPongConfig(name, "adaptive", 0, 100, 1_000, 1 << 20,
+        PingPongConfig config = new PingPongConfig(name, "adaptive", 0, 2, 100, 1_000, 1 << 20,
             10_000, false, json, 120);
         PingPongResult r = new PingPongRun(config).run();
 
-        assertEquals(1_000, r.scifLatency().count());
-        assertEquals(1_000, r.floorLatency().count());
+        assertEquals(1_000, r.scifLatency().count(), "two rounds of 500");
+        assertEquals(1_000, r.floorLatency().count(), "the floor in the same two rounds");
+        assertEquals(2, r.p50Ratio().count());
+        assertEquals(2, r.streamRatio().count());
         assertEquals(1 << 20, r.streamBytes());
         assertTrue(r.streamGbps() > 0 && r.messageRate() > 0 && r.memcpyGbps() > 0, r.toString());
         assertEquals(List.of(), r.leftBehind());

@@ -29,7 +29,7 @@ class BenchRunTest {
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
             code = Main.run("bench", "--transports", "shm,tcp", "--sizes", "4k,32k", "--bytes", "64k",
-                "--batches", "1", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
+                "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
                 "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
         } finally {
             System.setOut(stdout);
@@ -40,16 +40,22 @@ class BenchRunTest {
         assertTrue(text.matches("(?s).*\\n\\s+4 KiB\\s+\\d.*"), text);
         assertTrue(text.contains("floor: raw shm ping-pong"), text);
         assertTrue(text.contains("files left under /dev/shm: none"), text);
+        assertTrue(text.matches("(?s).*shm send/recv / floor: raw shm ping-pong\\s+\\d+\\.\\d\\dx \\(2 rnd\\).*"), text);
+        assertTrue(text.matches("(?s).*round trip p50 <= 1.25x the raw floor\\s+\\d+\\.\\d\\dx \\(2 rnd\\)"
+            + "\\s+within noise.*"), "two rounds are too few for a verdict: " + text);
         assertTrue(Files.size(tmp.resolve("scif-bench.png")) > 1000);
         assertTrue(Files.readString(tmp.resolve("scif-bench.svg")).contains("<svg"));
         String j = Files.readString(json);
         assertTrue(j.contains("\"shm writeTo dma\": {\"4096\": "), j);
-        assertTrue(j.contains("\"shm send/recv\": {\"count\": 200"), j);
+        assertTrue(j.contains("\"shm send/recv\": {\"count\": 200"), "2 rounds of 100: " + j);
+        assertTrue(j.contains("\"shm writeTo cpu\": {\"4096\": {\"vs\": \"memcpy\", \"median\": "), j);
+        assertTrue(j.contains("\"tcp send/recv\": {\"4096\": {\"vs\": \"netty nio loopback\""), j);
         assertTrue(j.contains("\"netty nio loopback\": {\"4096\": "), j);
         assertTrue(j.contains("\"leftBehind\": []"), j);
         assertTrue(j.contains("\"transports\": [\"shm\", \"tcp\"]"), "both transports ran: " + j);
         assertTrue(j.contains("\"tcp send/recv\": {\"4096\": "), j);
         assertTrue(j.contains("\"aeron ipc\": {\"count\": 200"), "the Aeron peer ran: " + j);
+        assertTrue(j.contains("\"shm send/recv\": {\"4096\": {\"vs\": \"aeron ipc\""), "streaming against Aeron: " + j);
 
         assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList(),
             "every child process has ended");
