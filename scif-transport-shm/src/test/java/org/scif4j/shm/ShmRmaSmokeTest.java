@@ -101,4 +101,54 @@ class ShmRmaSmokeTest {
         }
         assertFalse(Files.exists(Path.of("/dev/shm/scif4j", name)));
     }
+
+    /**
+     * A DMA RMA small enough to be copied by the calling thread still completes after the
+     * endpoint's operations queued before it: a 4 KiB write issued right behind a 16 MiB one to
+     * the same bytes must land last. Each RMA, copied by the caller or by the channel, takes
+     * the next sequence number, so INIT_SELF marks count them, and a fence covers them all.
+     */
+    @Test
+    void dmaRmasCompleteInOrderWhetherQueuedOrCopiedByTheCaller() throws Exception {
+        String name = "rmaorder" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        try (ScifNode host = Scif.attach("shm:" + name + "?node=0&dma=2");
+             ScifNode card = Scif.attach("shm:" + name + "?node=1&dma=2")) {
+            Endpoint[] p = pair(host, card);
+            Endpoint h = p[0];
+            Endpoint c = p[1];
+            int big = 16 << 20;
+            int small = 4096;
+            try (ScifMemory hm = host.allocate(big); ScifMemory cm = card.allocate(big + small)) {
+                long hOff = h.register(hm.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                long cOff = c.register(cm.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                ByteBuffer cb = cm.buffer();
+                for (int i = 0; i < big; i += 4096) {
+                    cb.put(i, (byte) 1); // the big write's bytes
+                }
+                for (int i = 0; i < small; i++) {
+                    cb.put(big + i, (byte) 2); // the small write's
+                }
+                ByteBuffer hb = hm.buffer();
+                for (int round = 0; round < 20; round++) {
+                    int before = c.fenceMark(Scif.FENCE_INIT_SELF);
+                    c.writeTo(cOff, big, hOff, 0);
+                    c.writeTo(cOff + big, small, hOff, 0);
+                    assertEquals(before + 2, c.fenceMark(Scif.FENCE_INIT_SELF), "one sequence number per RMA");
+                    c.fenceWait(c.fenceMark(Scif.FENCE_INIT_SELF));
+                    assertEquals(2, hb.get(0), "round " + round + ": the small write landed before the big one");
+                    c.writeTo(cOff + big, small, hOff + 8192, 0); // nothing queued: copied by this thread
+                    int mark = c.fenceMark(Scif.FENCE_INIT_SELF);
+                    assertEquals(before + 3, mark);
+                    c.fenceWait(mark);
+                    assertEquals(2, hb.get(8192));
+                    hb.put(0, (byte) 0);
+                    hb.put(8192, (byte) 0);
+                }
+                h.unregister(hOff, big);
+                c.unregister(cOff, big + small);
+            }
+            h.close();
+            c.close();
+        }
+    }
 }
