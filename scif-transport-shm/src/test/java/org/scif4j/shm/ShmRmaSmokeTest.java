@@ -151,4 +151,46 @@ class ShmRmaSmokeTest {
             c.close();
         }
     }
+
+    /** Mappings of this process onto files of fabric {@code name}. */
+    private static long memMappings(String name) throws java.io.IOException {
+        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.contains("/scif4j/" + name + "/mem-")).count();
+        }
+    }
+
+    /**
+     * A peer window this side mapped for an RMA is unmapped once the peer unregistered it and
+     * no transfer references it: the next RMA's lookup finds it retired and unreferenced.
+     */
+    @Test
+    void aPeerWindowsMappingGoesOnceThePeerUnregisteredIt() throws Exception {
+        String name = "rmaunmap" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        try (ScifNode host = Scif.attach("shm:" + name + "?node=0");
+             ScifNode card = Scif.attach("shm:" + name + "?node=1")) {
+            Endpoint[] p = pair(host, card);
+            Endpoint h = p[0];
+            Endpoint c = p[1];
+            try (ScifMemory first = host.allocate(1 << 20); ScifMemory second = host.allocate(1 << 20);
+                 ScifMemory cm = card.allocate(1 << 20)) {
+                long cOff = c.register(cm.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                long h1 = h.register(first.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                long h2 = h.register(second.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                long before = memMappings(name);
+                c.writeTo(cOff, 4096, h1, Scif.RMA_USECPU);
+                c.writeTo(cOff, 4096, h2, 0);
+                c.fenceWait(c.fenceMark(Scif.FENCE_INIT_SELF));
+                assertEquals(before + 2, memMappings(name), "the card maps both host windows");
+                h.unregister(h1, 1 << 20);
+                assertEquals(Errno.ENXIO, assertThrows(ScifException.class,
+                    () -> c.writeTo(cOff, 4096, h1, Scif.RMA_USECPU)).errno());
+                c.writeTo(cOff, 4096, h2, Scif.RMA_USECPU);
+                assertEquals(before + 1, memMappings(name), "the unregistered window's mapping is gone");
+                h.unregister(h2, 1 << 20);
+                c.unregister(cOff, 1 << 20);
+            }
+            h.close();
+            c.close();
+        }
+    }
 }
