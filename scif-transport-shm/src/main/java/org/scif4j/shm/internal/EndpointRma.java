@@ -24,7 +24,8 @@ import org.scif4j.spi.Call;
  *
  * <p>Every DMA operation of the endpoint gets the next 31-bit sequence number when it is queued
  * and runs on the endpoint's one channel, so operations complete in sequence order and
- * "completed" is a single counter. A mark is a sequence number (with bit 31 for the peer's).
+ * "completed" is a single counter. A small one issued while nothing is outstanding is copied
+ * by the caller instead, as if it were the channel's next operation ({@link #copyInline}). A mark is a sequence number (with bit 31 for the peer's).
  * A transfer holds an RMA reference on every window it touches from resolution to completion,
  * and unregister waits for those references to drop, so no copy outlives its windows.
  *
