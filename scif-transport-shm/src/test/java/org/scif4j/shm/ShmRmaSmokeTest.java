@@ -193,4 +193,64 @@ class ShmRmaSmokeTest {
             c.close();
         }
     }
+
+    /**
+     * A CPU readFrom holds no reference on its local window: unregister waits for it through
+     * the endpoint's copy guard instead. Once unregister returns, no copy lands in the memory
+     * any more: a racing thread's readFrom into the window either completed before or fails
+     * with ENXIO, and the bytes cleared after unregister stay clear.
+     */
+    @Test
+    void unregisterWaitsForCpuCopiesIntoTheWindow() throws Exception {
+        String name = "rmaguard" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        int size = 1 << 20;
+        try (ScifNode host = Scif.attach("shm:" + name + "?node=0");
+             ScifNode card = Scif.attach("shm:" + name + "?node=1")) {
+            Endpoint[] p = pair(host, card);
+            Endpoint h = p[0];
+            Endpoint c = p[1];
+            try (ScifMemory hm = host.allocate(size); ScifMemory cm = card.allocate(size)) {
+                ByteBuffer hb = hm.buffer();
+                for (int i = 0; i < size; i += 64) {
+                    hb.put(i, (byte) 9);
+                }
+                long hOff = h.register(hm.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                ByteBuffer cb = cm.buffer();
+                for (int round = 0; round < 30; round++) {
+                    long cOff = c.register(cm.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                        new java.util.concurrent.atomic.AtomicReference<>();
+                    java.util.concurrent.CountDownLatch copying = new java.util.concurrent.CountDownLatch(1);
+                    Thread reader = new Thread(() -> {
+                        try {
+                            while (true) {
+                                c.readFrom(cOff, size, hOff, Scif.RMA_USECPU);
+                                copying.countDown();
+                            }
+                        } catch (ScifException e) {
+                            if (e.errno() != Errno.ENXIO) {
+                                failure.set(e);
+                            }
+                        } finally {
+                            copying.countDown();
+                        }
+                    });
+                    reader.start();
+                    copying.await();
+                    c.unregister(cOff, size);
+                    for (int i = 0; i < size; i += 64) {
+                        cb.put(i, (byte) 0);
+                    }
+                    reader.join();
+                    assertNull(failure.get());
+                    for (int i = 0; i < size; i += 64) {
+                        assertEquals(0, cb.get(i), "round " + round + ": byte " + i + " written after unregister");
+                    }
+                }
+                h.unregister(hOff, size);
+            }
+            h.close();
+            c.close();
+        }
+    }
 }

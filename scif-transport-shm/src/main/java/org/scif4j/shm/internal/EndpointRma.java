@@ -66,10 +66,13 @@ final class EndpointRma {
     private final DmaEngine engine;
     private final DmaEngine.Channel channel;
     /**
-     * Read-held by every call; write-held by close, which then drains and unmaps. While a call
-     * holds it the endpoint is not closed, so the fabric and connection files stay mapped.
+     * Read-held by every call but a CPU RMA (which the {@link #guard} covers); write-held by
+     * close, which then waits for the guard's copiers, drains and unmaps. While a call holds it
+     * (or is a copier) the endpoint is not closed, so the fabric and connection files stay mapped.
      */
     private final StampedLock lifecycle = new StampedLock();
+    /** The copies callers make during their call (RMA_USECPU), which close and unregister wait for. */
+    private final CopyGuard guard = new CopyGuard();
     private volatile boolean closed;
     /**
      * Host loopback: nothing ever goes to the DMA engine, so nothing is ever pending and a
@@ -111,7 +114,7 @@ final class EndpointRma {
         this.peerSlot = peerSlot;
         this.waiter = node.waiter();
         this.timeoutNanos = node.options().timeoutMillis() * 1_000_000L;
-        this.local = new RegisteredAddressSpace(conn, node.fabric().memory(), table, slot);
+        this.local = new RegisteredAddressSpace(conn, node.fabric().memory(), table, slot, guard);
         this.peer = new PeerAddressSpace(conn, node.fabric().dir());
         this.engine = node.dma();
         this.channel = engine.assign();
@@ -153,16 +156,16 @@ final class EndpointRma {
      */
     void rma(boolean toRemote, long localOffset, ByteBuffer buffer, long length, long remoteOffset, int flags,
              Call call) throws ScifException {
+        if (hostLoopback || (flags & Scif.RMA_USECPU) != 0) {
+            cpuRma(toRemote, localOffset, buffer, length, remoteOffset, flags, call);
+            return;
+        }
         enter(call);
         try {
-            boolean cpu = hostLoopback || (flags & Scif.RMA_USECPU) != 0;
-            if (cpu || length <= INLINE_BYTES) {
+            if (length <= INLINE_BYTES) {
                 Transfer t = threadTransfer();
-                resolve(t, toRemote, localOffset, buffer, length, remoteOffset, flags, call);
-                if (cpu) {
-                    t.copyAll();
-                }
-                if (cpu || copyInline(t)) {
+                resolve(t, toRemote, localOffset, buffer, length, remoteOffset, flags, true, call);
+                if (copyInline(t)) {
                     release(t);
                     return;
                 }
@@ -173,7 +176,7 @@ final class EndpointRma {
             }
             CopyOp op = takeOp();
             try {
-                resolve(op.transfer, toRemote, localOffset, buffer, length, remoteOffset, flags, call);
+                resolve(op.transfer, toRemote, localOffset, buffer, length, remoteOffset, flags, true, call);
             } catch (ScifException e) {
                 pool.offer(op);
                 throw e;
@@ -184,13 +187,37 @@ final class EndpointRma {
         }
     }
 
-    /** Resolves both sides of an RMA into {@code t}; on failure gives back what it took. */
+    /**
+     * An RMA_USECPU RMA (or any on host loopback): copied now by the calling thread, which
+     * counts as a copier of the {@link #guard} instead of holding the lifecycle lock and a
+     * reference on each local window: close and unregister wait for it through the guard.
+     * Peer windows still get their reference, which the peer's unregister waits for.
+     */
+    private void cpuRma(boolean toRemote, long localOffset, ByteBuffer buffer, long length, long remoteOffset,
+                        int flags, Call call) throws ScifException {
+        int counter = guard.enter();
+        try {
+            checkUsable(call);
+            Transfer t = threadTransfer();
+            resolve(t, toRemote, localOffset, buffer, length, remoteOffset, flags, false, call);
+            t.copyAll();
+            release(t);
+        } finally {
+            guard.exit(counter);
+        }
+    }
+
+    /**
+     * Resolves both sides of an RMA into {@code t}; on failure gives back what it took.
+     *
+     * @param holdLocal take a reference on each local window (not needed by a copier of the guard)
+     */
     private void resolve(Transfer t, boolean toRemote, long localOffset, ByteBuffer buffer, long length,
-                         long remoteOffset, int flags, Call call) throws ScifException {
+                         long remoteOffset, int flags, boolean holdLocal, Call call) throws ScifException {
         t.reset(length, toRemote, flags);
         try {
             if (buffer == null) {
-                local.resolve(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE, t, call);
+                local.resolve(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE, holdLocal, t, call);
             } else if (buffer.isDirect()) {
                 t.addLocal(null, MemoryRegistry.address(buffer), length);
             } else {
@@ -556,15 +583,23 @@ final class EndpointRma {
     /** Starts a call: the endpoint must be open and CONNECTED (verify_epd). Pair with {@link #exit()}. */
     private void enter(Call call) throws ScifException {
         lifecycle.readLock();
+        try {
+            checkUsable(call);
+        } catch (ScifException e) {
+            lifecycle.tryUnlockRead();
+            throw e;
+        }
+    }
+
+    /** EBADF once closed, ECONNRESET or ENOTCONN unless CONNECTED; under the lifecycle lock or the guard. */
+    private void checkUsable(Call call) throws ScifException {
         // The endpoint's own flag too: its close frees the slot before it closes this half, and
         // the slot, maybe another endpoint's by then, must not be read as this one's state.
         if (closed || endpoint.isClosed()) {
-            lifecycle.tryUnlockRead();
             throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
         }
         int state = table.state(slot);
         if (state != CONNECTED) {
-            lifecycle.tryUnlockRead();
             throw state == FabricDescriptor.DISCONNECTED
                 ? ScifException.of(call.text(), Errno.ECONNRESET, "the peer closed the connection or was lost")
                 : ScifException.of(call.text(), Errno.ENOTCONN, "the endpoint is "
@@ -585,6 +620,7 @@ final class EndpointRma {
         table.signal(slot); // wakes fence and SYNC waiters, who see `closed`
         long stamp = lifecycle.writeLock();
         try {
+            guard.await(); // CPU copies in progress end; later ones see `closed` and touch nothing
             int last;
             synchronized (submitLock) {
                 last = submitted;
