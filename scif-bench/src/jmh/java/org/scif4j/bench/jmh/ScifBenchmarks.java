@@ -101,7 +101,7 @@ public class ScifBenchmarks {
     /** Transfer sizes of the RMA benchmarks. */
     @State(Scope.Thread)
     public static class Size {
-        @Param({"4096", "1048576"})
+        @Param({"4096", "16384", "65536", "1048576"})
         int size;
         ByteBuffer src;
         ByteBuffer dst;
@@ -134,6 +134,18 @@ public class ScifBenchmarks {
     @Benchmark
     public void writeToCpu(Fabric f, Size s) throws ScifException {
         f.a.writeTo(f.localOffset, s.size, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /** readFrom with the CPU (RMA_USECPU): synchronous. */
+    @Benchmark
+    public void readFromCpu(Fabric f, Size s) throws ScifException {
+        f.a.readFrom(f.localOffset, s.size, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /** writeTo through the DMA engine with RMA_SYNC: returns once the copy is complete. */
+    @Benchmark
+    public void writeToDmaSync(Fabric f, Size s) throws ScifException {
+        f.a.writeTo(f.localOffset, s.size, f.remoteOffset, Scif.RMA_SYNC);
     }
 
     /** writeTo through the DMA engine, then a fence mark and wait over it. */

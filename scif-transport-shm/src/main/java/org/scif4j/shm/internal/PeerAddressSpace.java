@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
@@ -19,8 +18,16 @@ import org.scif4j.spi.WindowSet;
 /**
  * The peer's registered address space as this endpoint sees it: a cached index of the peer's
  * window table, re-read whenever the peer's RAS version changes, and a mapping into this
- * process of each peer window used, made on first use. A mapping is unmapped only when its
- * window is gone and no transfer uses it any more.
+ * process of each peer window used, made on first use.
+ *
+ * <p><b>Invariant (mappings):</b> a window's mapping is unmapped only once the window has
+ * left the index and its entry's RMA reference count reads zero. A transfer uses a mapping
+ * only between taking a reference on the entry (and seeing it still active, same
+ * generation) and dropping it, so no copy outlives the mapping it uses. This costs an RMA no
+ * use count of its own: the entry's reference it must take anyway guards the mapping too.
+ * The proof: a window leaves the index only after this side read its entry not active; if a
+ * transfer saw it active after taking its reference, that reference came first (all these
+ * accesses are sequentially consistent), so the later look at the count sees it.
  */
 final class PeerAddressSpace {
     /** A peer window and this process's mapping of it. */
@@ -32,8 +39,7 @@ final class PeerAddressSpace {
         final int prot;
         final Path file;
         final long fileOffset;
-        /** Transfers using the mapping, plus one while the window is in the index. */
-        final AtomicInteger users = new AtomicInteger(1);
+        /** Where the window is mapped in this process, 0 before its first use and once unmapped. */
         volatile long address;
 
         RemoteWindow(int entry, int gen, long offset, long length, int prot, Path file, long fileOffset) {
@@ -50,22 +56,8 @@ final class PeerAddressSpace {
             return offset + length - 1;
         }
 
-        /**
-         * Takes a use of the mapping unless the window has left the index and its last use is
-         * gone: uses only ever rise from a positive count, so a mapping, once unmapped, is
-         * never used again.
-         */
-        boolean tryUse() {
-            for (int u = users.get(); u > 0; u = users.get()) {
-                if (users.compareAndSet(u, u + 1)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        void release() {
-            if (users.decrementAndGet() == 0 && address != 0) {
+        synchronized void unmap() {
+            if (address != 0) {
                 Posix.munmap(address, length);
                 address = 0;
             }
@@ -79,6 +71,10 @@ final class PeerAddressSpace {
     private volatile int version = Integer.MIN_VALUE;
     /** What RMA lookups search; replaced, never changed, by {@link #refresh()}. */
     private volatile WindowSet.Snapshot<RemoteWindow> index = WindowSet.snapshotOf(List.of(), w -> w.offset);
+    /** Windows gone from the index whose mapping may still be in use; guarded by this object. */
+    private final List<RemoteWindow> retired = new ArrayList<>();
+    /** Whether {@link #retired} holds any; read without the lock on every lookup. */
+    private volatile boolean retiring;
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
@@ -92,11 +88,29 @@ final class PeerAddressSpace {
         return conn.window(peerSide, entry);
     }
 
-    /** Re-reads the peer's window table if its version changed; cheap when it did not. */
+    /**
+     * Re-reads the peer's window table if its version changed, and unmaps retired windows
+     * nothing uses any more; cheap when there is nothing to do.
+     */
     private void refresh() {
         if (f.getInt(conn.sideField(peerSide, S_RAS_VERSION)) != version) {
             reread();
         }
+        if (retiring) {
+            sweep();
+        }
+    }
+
+    /** Unmaps the retired windows whose entries no transfer references (see the class comment). */
+    private synchronized void sweep() {
+        retired.removeIf(w -> {
+            if (f.getInt(entryOffset(w.entry) + W_RMA_REFS) != 0) {
+                return false;
+            }
+            w.unmap();
+            return true;
+        });
+        retiring = !retired.isEmpty();
     }
 
     private synchronized void reread() {
@@ -116,11 +130,11 @@ final class PeerAddressSpace {
                 next.put(w.offset, w);
             }
         }
-        for (RemoteWindow gone : old.values()) {
-            gone.release();
-        }
         index = WindowSet.snapshotOf(next.values(), w -> w.offset);
         version = v;
+        // Even one not mapped yet: a transfer that saw it active may be mapping it right now.
+        retired.addAll(old.values()); // unmapped by a sweep once their entries are unreferenced
+        retiring = !retired.isEmpty();
     }
 
     /**
@@ -228,15 +242,13 @@ final class PeerAddressSpace {
     }
 
     /**
-     * Takes an RMA reference on the window's entry and a use of its mapping for the transfer,
-     * then re-checks the entry: an unregister that raced us is never missed.
+     * Takes an RMA reference on the window's entry for the transfer, then re-checks the entry:
+     * an unregister that raced us is never missed, and the reference keeps the window's
+     * mapping too (see the class comment).
      *
      * @return the address of the window's first byte in this process
      */
     private long acquire(RemoteWindow w, Transfer t, Call call) throws ScifException {
-        if (!w.tryUse()) { // left the index while we looked: the peer changed its windows meanwhile
-            throw ScifException.of(call.text(), Errno.ENXIO, "the peer unregistered the window at " + w.offset);
-        }
         t.mappedWindows[t.mapped++] = w;
         long e = entryOffset(w.entry);
         f.addInt(e + W_RMA_REFS, 1);
@@ -286,12 +298,20 @@ final class PeerAddressSpace {
         return run.toArray(new RemoteWindow[0]);
     }
 
-    /** Drops every mapping; for close, when no transfer is in flight any more. */
+    /**
+     * Drops every mapping; for close, once no transfer copies any more (operations close
+     * abandoned are skipped: they touch no mapping).
+     */
     synchronized void clear() {
         RemoteWindow r;
         for (int i = 0; (r = index.at(i)) != null; i++) {
-            r.release();
+            r.unmap();
         }
+        for (RemoteWindow w : retired) {
+            w.unmap();
+        }
+        retired.clear();
+        retiring = false;
         index = WindowSet.snapshotOf(List.of(), w -> w.offset);
     }
 }

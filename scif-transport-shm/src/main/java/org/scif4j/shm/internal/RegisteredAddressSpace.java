@@ -77,8 +77,11 @@ final class RegisteredAddressSpace {
     /** The windows; RMA lookups search its snapshot, replaced whenever the set changes. */
     private final WindowSet<Window> windows = new WindowSet<>();
     private final BitSet usedEntries = new BitSet(MAX_WINDOWS);
+    /** The endpoint's CPU copies, which hold no reference on our windows: unregister waits for them. */
+    private final CopyGuard guard;
 
-    RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot) {
+    RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot, CopyGuard guard) {
+        this.guard = guard;
         this.conn = conn;
         this.f = conn.file;
         this.registry = registry;
@@ -157,6 +160,7 @@ final class RegisteredAddressSpace {
         long e = conn.window(conn.side, w.entry);
         w.unregistered = true;
         f.putInt(e + W_STATE, WINDOW_UNREGISTERED);
+        guard.await(); // our CPU copies that saw the window registered are done; later ones fail
         long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
         while (f.getInt(e + W_RMA_REFS) > 0 && table.state(slot) == FabricDescriptor.CONNECTED
             && System.nanoTime() - deadline < 0) {
@@ -196,9 +200,10 @@ final class RegisteredAddressSpace {
 
     /**
      * Resolves {@code [offset, offset+length)} into the transfer's local pieces, checking
-     * protection, and takes an RMA reference on each window.
+     * protection, and takes an RMA reference on each window unless the caller is a copier of
+     * the guard (which unregister waits for instead; it sees {@code unregistered} set first).
      */
-    void resolve(long offset, long length, int needProt, Transfer t, Call call) throws ScifException {
+    void resolve(long offset, long length, int needProt, boolean hold, Transfer t, Call call) throws ScifException {
         long pos = offset;
         long remaining = length;
         WindowSet.Snapshot<Window> idx = windows.snapshot();
@@ -215,7 +220,9 @@ final class RegisteredAddressSpace {
             if (t.localPieces == Transfer.MAX_PIECES) {
                 throw ScifException.of(call.text(), Errno.ENOMEM, "the range crosses more than " + Transfer.MAX_PIECES + " windows");
             }
-            hold(w, t, call);
+            if (hold) {
+                hold(w, t, call);
+            }
             long n = Math.min(remaining, w.last() - pos + 1);
             t.addLocal(null, w.address + (pos - w.offset), n);
             remaining -= n;

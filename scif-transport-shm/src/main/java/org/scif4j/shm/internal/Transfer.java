@@ -9,6 +9,9 @@ package org.scif4j.shm.internal;
 final class Transfer {
     static final int MAX_PIECES = 64;
 
+    /** The thread whose own transfer this is, for copies made during a call; null for a pooled one. */
+    final Thread owner;
+
     long length;
     /** True for writeTo/vwriteTo (local to remote). */
     boolean toRemote;
@@ -30,6 +33,10 @@ final class Transfer {
     int mapped;
     final PeerAddressSpace.RemoteWindow[] mappedWindows = new PeerAddressSpace.RemoteWindow[MAX_PIECES];
 
+    Transfer(Thread owner) {
+        this.owner = owner;
+    }
+
     void reset(long length, boolean toRemote, int flags) {
         this.length = length;
         this.toRemote = toRemote;
@@ -38,6 +45,27 @@ final class Transfer {
         this.remotePieces = 0;
         this.refs = 0;
         this.mapped = 0;
+    }
+
+    /**
+     * Hands everything this transfer holds (pieces, window references, mapping uses) to
+     * {@code to}, which must be idle; this one is left empty, holding nothing.
+     */
+    void moveTo(Transfer to) {
+        to.reset(length, toRemote, flags);
+        for (int i = 0; i < localPieces; i++) {
+            to.addLocal(localBase[i], localOffset[i], localLength[i]);
+            localBase[i] = null;
+        }
+        for (int i = 0; i < remotePieces; i++) {
+            to.addRemote(remoteAddress[i], remoteLength[i]);
+        }
+        System.arraycopy(refEntry, 0, to.refEntry, 0, refs);
+        to.refs = refs;
+        System.arraycopy(mappedWindows, 0, to.mappedWindows, 0, mapped);
+        java.util.Arrays.fill(mappedWindows, 0, mapped, null);
+        to.mapped = mapped;
+        reset(0, false, 0);
     }
 
     void addLocal(Object base, long offset, long len) {
