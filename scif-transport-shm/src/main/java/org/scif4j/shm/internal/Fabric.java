@@ -11,10 +11,10 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,6 +40,8 @@ public final class Fabric {
     private static final Map<Path, Fabric> OPEN = new HashMap<>();
     private static final Pattern OWN_FILE = Pattern.compile(
         "fabric|fabric\\.(new|dead)-\\d+-\\d+|conn-\\d+(\\.tmp)?|mem-\\d+-\\d+");
+    /** Files an earlier fabric of the same name may leave: connections, and memory of process PID. */
+    private static final Pattern STALE_FILE = Pattern.compile("conn-\\d+(?:\\.tmp)?|mem-(\\d+)-\\d+");
     /** A fabric file being made or removed, named for the process that does it. */
     private static final Pattern TEMP_FILE = Pattern.compile("fabric\\.(new|dead)-(\\d+)-\\d+");
     /** The default root's name: only under it are empty sibling directories known to be fabrics. */
@@ -109,21 +111,22 @@ public final class Fabric {
      * even when that fabric is never attached again. Each is reclaimed through the normal
      * protocol — attach, reap under its lock, leave as the last process — so a process that
      * is joining it meanwhile either finds it closed and starts afresh, or keeps it alive.
-     * Best effort: anything unexpected leaves the sibling as it is.
+     * Only real directories of this user are looked into: a symbolic link under the root is
+     * never followed. Best effort: anything unexpected leaves the sibling as it is.
      */
     private static void reclaimAbandonedSiblings(Path dir) {
         Path root = dir.getParent();
         if (root == null) {
             return;
         }
+        boolean defaultRoot = root.getFileName() != null && root.getFileName().toString().equals(DEFAULT_ROOT_NAME);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
             for (Path sibling : ds) {
                 Path d = sibling.toAbsolutePath().normalize();
-                if (d.equals(dir) || OPEN.containsKey(d)) {
+                if (d.equals(dir) || OPEN.containsKey(d) || !isOurDirectory(d)) {
                     continue;
                 }
-                if (root.getFileName() != null && root.getFileName().toString().equals(DEFAULT_ROOT_NAME)
-                    && Files.isDirectory(d) && !Files.exists(d.resolve("fabric"))) {
+                if (defaultRoot && !exists(d.resolve("fabric"))) {
                     removeRemnants(d);
                     continue;
                 }
@@ -144,7 +147,21 @@ public final class Fabric {
         }
     }
 
-    /** @return whether {@code fabric} is a valid fabric file whose process table holds no live process */
+    /** @return whether {@code d} is a directory of this user, not a link to one */
+    private static boolean isOurDirectory(Path d) {
+        try {
+            FabricFiles.checkDirectory(d);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** @return whether anything has the name {@code p} (a dangling link too) */
+    private static boolean exists(Path p) {
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
     /**
      * Removes the {@code fabric.new-PID-N} and {@code fabric.dead-PID-N} files of processes
      * that are gone: a JVM ended (Ctrl-C) between making such a file and linking or deleting
@@ -155,7 +172,7 @@ public final class Fabric {
             for (Path p : ds) {
                 Matcher m = TEMP_FILE.matcher(p.getFileName().toString());
                 if (m.matches() && ProcessIdentity.startTime(Integer.parseInt(m.group(2))) < 0) {
-                    Files.deleteIfExists(p);
+                    FabricFiles.deleteOwn(p);
                 }
             }
         } catch (IOException | NumberFormatException e) {
@@ -178,9 +195,13 @@ public final class Fabric {
         }
     }
 
+    /**
+     * @return whether {@code fabric} is a valid fabric file whose process table holds no live
+     *         process (active, or closed by a last process that died before removing it)
+     */
     private static boolean abandoned(Path fabric) {
         ByteBuffer b = ByteBuffer.allocate((int) ENDPOINT_TABLE_OFFSET).order(ByteOrder.nativeOrder());
-        try (FileChannel ch = FileChannel.open(fabric, StandardOpenOption.READ)) {
+        try (FileChannel ch = FabricFiles.openExisting(fabric, false)) {
             if (ch.size() != FILE_SIZE) {
                 return false;
             }
@@ -190,7 +211,9 @@ public final class Fabric {
         } catch (IOException e) {
             return false;
         }
-        if (b.getLong(H_MAGIC) != MAGIC || b.getInt(H_VERSION) != VERSION || b.getInt(H_STATE) != STATE_ACTIVE) {
+        int state = b.getInt(H_STATE);
+        if (b.getLong(H_MAGIC) != MAGIC || b.getInt(H_VERSION) != VERSION
+            || (state != STATE_ACTIVE && state != STATE_CLOSED)) {
             return false;
         }
         for (int i = 0; i < MAX_PROCESSES; i++) {
@@ -276,14 +299,18 @@ public final class Fabric {
         for (int attempt = 0; attempt < 200; attempt++) {
             try {
                 if (mayCreate) {
-                    Files.createDirectories(dir);
+                    FabricFiles.createDirectory(dir);
+                    CrashPoint.at("attach.directory");
+                } else {
+                    FabricFiles.checkDirectory(dir);
                 }
                 refuseForeignFiles(dir, call);
                 removeDeadTempFiles(dir);
                 Path path = dir.resolve("fabric");
+                FabricFiles.Opened existing = exists(path) ? openFabric(path) : null;
                 SharedFile file;
-                if (Files.exists(path)) {
-                    file = mapExisting(path, call);
+                if (existing != null) {
+                    file = mapExisting(existing, path, call);
                 } else if (mayCreate) {
                     file = create(dir, path);
                 } else {
@@ -292,16 +319,20 @@ public final class Fabric {
                 if (file == null) {
                     continue; // lost a race with another creator or a departing last process
                 }
-                Fabric f = register(dir, file, call);
+                Fabric f = register(dir, file, existing == null ? null : existing.key(), call);
                 if (f != null) {
                     return f;
                 }
+            } catch (FabricFiles.NotOurFileException e) {
+                throw ScifException.of(call, Errno.EINVAL, "fabric directory " + dir + " holds "
+                    + e.getFile() + ", which scif4j did not make: " + e.getReason() + "; a fabric directory"
+                    + " holds only its own files, created by this user: remove it, or choose another fabric name or dir=");
             } catch (NoSuchFileException | FileNotFoundException | FileAlreadyExistsException e) {
                 // The directory or file came or went under us (a departing last process
                 // removes both; java.io reports a missing directory as FileNotFoundException,
                 // and create() checks with java.nio first so that a permission problem is
                 // reported at once, not retried): try again.
-                if (!mayCreate && !Files.isDirectory(dir)) {
+                if (!mayCreate && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                     return null;
                 }
                 last = e;
@@ -314,6 +345,15 @@ public final class Fabric {
         }
         throw new ScifException(Errno.ENODEV, call + ": ENODEV, fabric directory " + dir
             + " kept changing while attaching" + (last == null ? "" : ": " + last), last);
+    }
+
+    /** @return the open {@code fabric} file, or null if the name went away meanwhile */
+    private static FabricFiles.Opened openFabric(Path path) throws IOException {
+        try {
+            return FabricFiles.open(path, true);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
     }
 
     private static void refuseForeignFiles(Path dir, String call) throws IOException, ScifException {
@@ -331,21 +371,18 @@ public final class Fabric {
     /**
      * Validates the header with plain reads, then maps the file through the same open
      * channel: a foreign file is never mapped or grown, and the file mapped is the one
-     * validated. The file is opened without creating it: a file created here by a mapping
-     * racing with a departing last process's removal would be a zero-filled {@code fabric}
-     * that every later attach refuses.
+     * validated. The file was opened without creating it and without following a link
+     * ({@link FabricFiles#open}): a file created here by a mapping racing with a departing
+     * last process's removal would be a zero-filled {@code fabric} that every later attach
+     * refuses.
      *
      * @return the mapping, or null when the file was replaced or removed under us (try again)
      * @throws NoSuchFileException when the file vanished (try again)
      */
-    private static SharedFile mapExisting(Path path, String call) throws IOException, ScifException {
-        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            // The channel is the file that had this key unless the name changed files between
-            // the two looks (inode numbers are not reused that fast): then just try again.
-            if (key != null && !key.equals(Files.readAttributes(path, BasicFileAttributes.class).fileKey())) {
-                return null;
-            }
+    private static SharedFile mapExisting(FabricFiles.Opened opened, Path path, String call)
+        throws IOException, ScifException {
+        Object key = opened.key();
+        try (FileChannel ch = opened.channel()) {
             ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
             long size = ch.size();
             while (h.hasRemaining() && ch.read(h, h.position()) >= 0) {
@@ -401,16 +438,8 @@ public final class Fabric {
         Fabric probe = new Fabric(path.getParent(), orphan, MAX_PROCESSES);
         probe.lockAs(-ProcessIdentity.selfPid());
         try {
-            Object now;
-            try {
-                now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-            } catch (NoSuchFileException e) {
-                return; // another remover was first
-            }
-            if (key.equals(now)) {
-                Path dead = path.resolveSibling("fabric.dead-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
-                Files.move(path, dead);
-                Files.deleteIfExists(dead);
+            if (key.equals(fileKey(path))) { // else another remover was first
+                renameAndDelete(path);
                 System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO,
                     "scif4j: removed an all-zero fabric file left by a lost attach race in " + path.getParent());
             }
@@ -420,16 +449,29 @@ public final class Fabric {
         }
     }
 
+    /**
+     * Renames {@code fabric} to a private name and deletes it: the name is free from the
+     * rename on, so a newcomer finds no fabric and creates a fresh one.
+     */
+    private static void renameAndDelete(Path fabric) throws IOException {
+        Path dead = fabric.resolveSibling("fabric.dead-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
+        Files.move(fabric, dead);
+        CrashPoint.at("detach.renamed");
+        Files.deleteIfExists(dead);
+    }
+
     /** Initialises a new fabric file under a temporary name, then links it in atomically. */
     private static SharedFile create(Path dir, Path path) throws IOException {
         Path tmp = dir.resolve("fabric.new-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
-        // java.nio first: a vanished directory is NoSuchFileException (retried), a permission
-        // problem AccessDeniedException (reported). A departing last process may delete tmp
-        // before it is mapped; the map then recreates it, harmlessly: the name is ours alone.
-        Files.createFile(tmp);
+        // Exclusive and never through a link. A vanished directory is NoSuchFileException
+        // (retried), a permission problem AccessDeniedException (reported). A departing last
+        // process may delete tmp once it exists: the mapping is of the open file, and the
+        // link below then fails with NoSuchFileException (retried).
         SharedFile file;
-        try {
-            file = SharedFile.map(tmp, FILE_SIZE);
+        try (FileChannel ch = FabricFiles.createNew(tmp)) {
+            CrashPoint.at("attach.new-file");
+            ch.write(ByteBuffer.allocate(1), FILE_SIZE - 1); // grows it; the rest reads as zero
+            file = SharedFile.mapExisting(ch, tmp, FILE_SIZE);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -448,8 +490,10 @@ public final class Fabric {
             file.putLong(H_PROCESS_TABLE, PROCESS_TABLE_OFFSET);
             file.putLong(H_ENDPOINT_TABLE, ENDPOINT_TABLE_OFFSET);
             file.putLong(H_MAGIC, MAGIC); // last: a reader that sees the magic sees the rest
+            CrashPoint.at("attach.initialised");
             Files.createLink(path, tmp);
             linked = true;
+            CrashPoint.at("attach.linked");
             return file;
         } catch (FileAlreadyExistsException e) {
             return null;
@@ -461,8 +505,13 @@ public final class Fabric {
         }
     }
 
-    /** Takes a process slot; null when the fabric was closed by its last process meanwhile. */
-    private static Fabric register(Path dir, SharedFile file, String call) throws ScifException {
+    /**
+     * Takes a process slot; null when the fabric was closed by its last process meanwhile (or
+     * its last process died while closing it: then this process finishes the removal first).
+     *
+     * @param key the file key of the {@code fabric} file mapped, null if this process created it
+     */
+    private static Fabric register(Path dir, SharedFile file, Object key, String call) throws ScifException {
         Fabric f = null;
         int slot = -1;
         // Lock before this process has a slot: a temporary Fabric runs the lock protocol with
@@ -470,12 +519,17 @@ public final class Fabric {
         Fabric probe = new Fabric(dir, file, MAX_PROCESSES);
         probe.lockAs(-ProcessIdentity.selfPid());
         try {
-            if (file.getInt(H_STATE) != STATE_ACTIVE) {
+            CrashPoint.at("attach.locked");
+            probe.reapDeadProcessesLocked();
+            int state = file.getInt(H_STATE);
+            if (state != STATE_ACTIVE && !probe.recoverStateLocked(state, key)) {
                 return null;
             }
-            probe.reapDeadProcessesLocked();
+            if (probe.liveProcessesLocked() == 0) {
+                probe.removeStaleFilesLocked(); // the first process: nothing here is in use
+            }
             for (int i = 0; i < MAX_PROCESSES; i++) {
-                if (file.getInt(process(i) + P_STATE) == P_FREE) {
+                if (file.getInt(process(i) + P_STATE) != P_LIVE) { // free, or garbage: not a live process
                     slot = i;
                     break;
                 }
@@ -485,13 +539,16 @@ public final class Fabric {
                     + MAX_PROCESSES + " processes)");
             }
             long p = process(slot);
+            file.putInt(p + P_STATE, P_FREE);
             for (int i = 0; i < P_NODES_LONGS; i++) {
                 file.putLong(p + P_NODES + 8L * i, 0);
             }
             file.putInt(p + P_PID, ProcessIdentity.selfPid());
+            CrashPoint.at("attach.slot-half-written");
             file.putLong(p + P_START_TIME, ProcessIdentity.startTime(ProcessIdentity.selfPid()));
             file.putLong(p + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
             file.putInt(p + P_STATE, P_LIVE);
+            CrashPoint.at("attach.registered");
             f = new Fabric(dir, file, slot);
             return f;
         } finally {
@@ -502,40 +559,116 @@ public final class Fabric {
         }
     }
 
+    /**
+     * A fabric found not ACTIVE under its lock. CLOSED is set only by a last process, under
+     * the lock, which it holds until it has renamed {@code fabric} away: so if the name still
+     * holds this very file, that process died while closing, and this one finishes its job
+     * (the state 2 a killed detach leaves, which used to make every later attach fail). A
+     * CLOSED fabric with live processes, or any other state, was not written by this
+     * protocol: a live process's fabric is set ACTIVE again, a dead one removed.
+     *
+     * @param key the file key of the file mapped, null if this process created it
+     * @return whether to register in this fabric (false: start over)
+     */
+    private boolean recoverStateLocked(int state, Object key) {
+        Path fabric = dir.resolve("fabric");
+        if (key == null || !key.equals(fileKey(fabric))) {
+            return false; // closed and renamed away, as it should: the attach starts over
+        }
+        if (liveProcessesLocked() > 0) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: fabric " + dir
+                + " had state " + state + " (header offset " + H_STATE + ") although processes are attached;"
+                + " set it ACTIVE again");
+            file.putInt(H_STATE, STATE_ACTIVE);
+            return true;
+        }
+        System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO, "scif4j: fabric " + dir
+            + " was left in state " + state + " by a process that died while removing it; removing it");
+        file.putInt(H_STATE, STATE_CLOSED);
+        removeFilesLocked();
+        return false;
+    }
+
+    /** @return the file key the name holds, or null if it holds nothing */
+    private static Object fileKey(Path p) {
+        try {
+            return FabricFiles.lstat(p).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The first process of a fabric removes what an earlier fabric of the same name left:
+     * connection files (whose ids the new fabric will hand out again) and dead processes'
+     * memory files. No other process is registered, so none of them is in use.
+     */
+    private void removeStaleFilesLocked() {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                Matcher m = STALE_FILE.matcher(p.getFileName().toString());
+                if (m.matches() && (m.group(1) == null || ProcessIdentity.startTime(parsePid(m.group(1))) < 0)) {
+                    FabricFiles.deleteOwn(p);
+                }
+            }
+        } catch (IOException e) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG, "scif4j: listing " + dir + ": " + e);
+        }
+    }
+
+    private static int parsePid(String digits) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     /** Leaves the fabric; the last process removes every file of it. */
     private void detach() {
         lock();
         boolean last;
         try {
+            CrashPoint.at("detach.locked");
             reapDeadProcessesLocked();
+            // From here on the lock is held as "minus our pid", checked by pid: once our slot
+            // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
+            file.putInt(H_LOCK, -pid);
             freeProcessSlotLocked(procSlot);
+            CrashPoint.at("detach.slot-freed");
             last = liveProcessesLocked() == 0;
             if (last) {
                 file.putInt(H_STATE, STATE_CLOSED);
+                CrashPoint.at("detach.closed");
                 removeFilesLocked();
             }
         } finally {
             unlock();
         }
         file.close();
+        CrashPoint.at("detach.unlocked");
         if (last) {
             removeDirectories();
         }
     }
 
+    /**
+     * The last process's removal: every other file of the protocol (regular files and links
+     * only, never following one), then {@code fabric} itself. Each step may be the last a
+     * killed process makes: the next process to take the lock finds CLOSED and finishes.
+     */
     private void removeFilesLocked() {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (OWN_FILE.matcher(name).matches() && !name.equals("fabric")) {
-                    Files.deleteIfExists(p);
+                    FabricFiles.deleteOwn(p);
+                    CrashPoint.at("detach.file-removed");
                 }
             }
             // Rename first: a newcomer either mapped the old file (and sees CLOSED under the
             // lock) or finds no file and creates a fresh one.
-            Path dead = dir.resolve("fabric.dead-" + pid + "-" + System.nanoTime());
-            Files.move(dir.resolve("fabric"), dead);
-            Files.deleteIfExists(dead);
+            renameAndDelete(dir.resolve("fabric"));
         } catch (IOException e) {
             System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
                 "scif4j: could not remove every file of fabric " + dir + ": " + e);
@@ -626,7 +759,7 @@ public final class Fabric {
             return ProcessIdentity.startTime(-(slot + 1)) >= 0; // a registering process: -pid
         }
         if (slot < 0 || slot >= MAX_PROCESSES) {
-            return true;
+            return false; // a lock word naming no process (corrupt): nobody holds it
         }
         long p = process(slot);
         return file.getInt(p + P_STATE) == P_LIVE
@@ -658,7 +791,7 @@ public final class Fabric {
     private void deleteMemoryFiles(int deadPid) {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mem-" + deadPid + "-*")) {
             for (Path p : ds) {
-                Files.deleteIfExists(p);
+                FabricFiles.deleteOwn(p);
             }
         } catch (IOException e) {
             System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
@@ -765,13 +898,18 @@ public final class Fabric {
                 return;
             }
             file.putLong(process(procSlot) + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
-            if (anyDeadProcess()) {
-                lock();
-                try {
-                    reapDeadProcessesLocked();
-                } finally {
-                    unlock();
+            try {
+                if (anyDeadProcess()) {
+                    lock();
+                    try {
+                        reapDeadProcessesLocked();
+                    } finally {
+                        unlock();
+                    }
                 }
+            } catch (RuntimeException e) { // a corrupt table: say so, and keep watching
+                System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                    "scif4j: reaping dead processes of " + dir + " failed: " + e);
             }
         }
     }
@@ -820,6 +958,28 @@ public final class Fabric {
     /** @return a fabric-wide unique connection id */
     public long nextConnectionId() {
         return file.addLong(H_NEXT_CONNECTION_ID, 1) - 1;
+    }
+
+    /**
+     * Creates the file of a new connection under a fresh id. The file is created exclusively:
+     * a {@code conn-ID} already there (left by an earlier fabric of the same name, or planted)
+     * is never reused, its id is skipped instead.
+     *
+     * @param ringSize bytes per direction
+     * @return the connector's side of the new connection
+     * @throws IOException if no file can be made (ids skipped 16 times in a row, or the file system)
+     */
+    Connection newConnection(int ringSize) throws IOException {
+        for (int skipped = 0;; skipped++) {
+            long id = nextConnectionId();
+            try {
+                return Connection.create(dir, id, ringSize);
+            } catch (FileAlreadyExistsException e) {
+                if (skipped == 16) {
+                    throw new IOException("16 connection ids in a row already had a file in " + dir, e);
+                }
+            }
+        }
     }
 
     /** @param slot a process slot @return the offset of its poll doorbell futex word */

@@ -269,14 +269,13 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         } finally {
             fabric.unlock();
         }
-        long id = fabric.nextConnectionId();
         Connection c;
         try {
-            c = Connection.create(fabric.dir(), id, node.options().ringBytes());
+            c = fabric.newConnection(node.options().ringBytes());
         } catch (IOException e) {
-            table.deleteConnectionFile(id);
             throw new ScifException(Errno.ENOMEM, call + ": ENOMEM, cannot create connection file: " + e, e);
         }
+        long id = c.id;
         String refused = null;
         fabric.lock();
         try {
@@ -375,8 +374,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
      * non-null and never changes. Caller holds ctl and the fabric lock, and has seen
      * {@code E_CONNECT_RESULT == CONNECT_ACCEPTED}.
      */
-    private void adoptLocked(Connection c) {
-        peerSlot = table.get(slot, E_PEER_SLOT) - 1;
+    private void adoptLocked(Connection c) throws ScifException {
+        peerSlot = table.peerLocked(slot); // checked: ECONNRESET if it names no slot
         peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
         rma = new EndpointRma(this, c, table, slot, peerSlot, node, Arguments.hostLoopback(node.selfId(), peer.node()));
         pending = null;
@@ -424,6 +423,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     }
                     adoptLocked(c);
                     return true;
+                } catch (ScifException e) {
+                    return false; // a corrupt peer slot: the second connect reports it
                 } finally {
                     fabric.unlock();
                 }
@@ -489,11 +490,10 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
                         + "; expected LISTENING");
                 }
-                int head = table.get(slot, E_QUEUE_HEAD);
-                if (head == 0) {
+                int c = table.queueHeadLocked(slot); // checked: a corrupt queue fails with ENODEV
+                if (c < 0) {
                     return null;
                 }
-                int c = head - 1;
                 long id = table.connectionId(c);
                 table.unlinkLocked(c);
                 Connection cn;
