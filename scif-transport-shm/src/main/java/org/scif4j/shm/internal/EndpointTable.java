@@ -407,13 +407,17 @@ public final class EndpointTable {
     }
 
     /**
-     * Closes every slot of a dead process and clears the counters its threads left behind.
+     * Closes every slot of a dead process, and every slot whose owner is no live process,
+     * and clears the counters their threads left behind.
      *
      * @param processSlot the dead process's slot
      */
     void reapOwnerLocked(int processSlot) {
         for (int s = 0; s < MAX_ENDPOINTS; s++) {
-            if (state(s) != FREE && get(s, E_OWNER) == processSlot + 1) {
+            int owner = get(s, E_OWNER);
+            // Also an endpoint whose owner names no live process slot: only a corrupt table
+            // has one (a slot is owned before it is used and freed before its owner leaves).
+            if (state(s) != FREE && (owner == processSlot + 1 || !fabric.isLiveSlot(owner - 1))) {
                 // A handshake with a node that was lost fails with ENODEV (SPEC §2.4, §4.5).
                 boolean nodeLost = !fabric.isOnlineExcept(get(s, E_NODE), processSlot);
                 closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);

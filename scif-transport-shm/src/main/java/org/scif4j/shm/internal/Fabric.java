@@ -766,6 +766,11 @@ public final class Fabric {
             && ProcessIdentity.isAlive(file.getInt(p + P_PID), file.getLong(p + P_START_TIME));
     }
 
+    /** @param slot a process slot read from shared memory @return whether it is in range and LIVE */
+    boolean isLiveSlot(int slot) {
+        return slot >= 0 && slot < MAX_PROCESSES && file.getInt(process(slot) + P_STATE) == P_LIVE;
+    }
+
     private int liveProcessesLocked() {
         int n = 0;
         for (int i = 0; i < MAX_PROCESSES; i++) {
