@@ -84,7 +84,8 @@ public final class ShmChild implements AutoCloseable {
     /**
      * Scenarios: {@code attach URI} prints the attach result; {@code hold URI} attaches,
      * connects a loopback pair, prints READY and waits to be killed; {@code lifecycle URI DIR}
-     * attaches, connects, closes and prints DONE (see {@link #lifecycle}); {@code stress URI PAIRS
+     * attaches, connects, closes and prints DONE (see {@link #lifecycle}); {@code churn URI}
+     * attaches, binds and leaves in a loop until killed; {@code stress URI PAIRS
      * ROUNDS} runs blocking ping-pongs between two nodes in this JVM.
      *
      * @param args scenario and arguments
@@ -102,6 +103,14 @@ public final class ShmChild implements AutoCloseable {
             case "hold":
                 hold(args[1]);
                 break;
+            case "churn":
+                System.out.println("READY");
+                System.out.flush();
+                while (true) { // until killed: attach, open, bind, connect nothing, close
+                    try (ScifNode n = Scif.attach(args[1])) {
+                        n.open().bind(0);
+                    }
+                }
             case "lifecycle":
                 lifecycle(args[1], java.nio.file.Path.of(args[2]));
                 System.out.println("DONE");

@@ -710,6 +710,7 @@ public final class Fabric {
     private void lockAs(int me) {
         jvmLock.lock();
         if (file.casInt(H_LOCK, 0, me)) {
+            CrashPoint.at("lock.held");
             return;
         }
         long lastCheck = System.nanoTime();

@@ -1,0 +1,119 @@
+package org.scif4j.shm;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.scif4j.Scif;
+import org.scif4j.ScifNode;
+
+/**
+ * The long fault campaign, off by default (minutes): {@code -Dscif4j.campaign=true}, rounds
+ * from {@code -Dscif4j.campaign.rounds} (default 20). Every crash point of attach and detach
+ * that many times; a churning child killed with SIGKILL at random moments; a child stopped
+ * while it holds the fabric lock, with this process's open measured meanwhile. It prints its
+ * figures; README says how to run it.
+ */
+@EnabledIfSystemProperty(named = "scif4j.campaign", matches = "true")
+class ShmFaultCampaignTest {
+    private static final int ROUNDS = Integer.getInteger("scif4j.campaign.rounds", 20);
+    private final Path root = Path.of("/dev/shm", "scif4j-campaign-" + ProcessHandle.current().pid());
+
+    @Test
+    void everyCrashPointManyTimes() throws Exception {
+        long start = System.nanoTime();
+        int rounds = 0;
+        for (int r = 0; r < ROUNDS; r++) {
+            for (String step : ShmCrashRecoveryTest.STEPS) {
+                ShmCrashRecoveryTest t = new ShmCrashRecoveryTest();
+                try {
+                    t.crashAt(step, "campaign round " + r);
+                } finally {
+                    t.cleanUp();
+                }
+                rounds++;
+            }
+        }
+        System.out.printf("CAMPAIGN crash points: %d rounds (%d steps x %d), all recovered, %.1f s%n", rounds,
+            ShmCrashRecoveryTest.STEPS.size(), ROUNDS, (System.nanoTime() - start) / 1e9);
+    }
+
+    @Test
+    void sigkillAtRandomMomentsOfAttachAndDetach() throws Exception {
+        Random random = new Random();
+        String uri = "shm:churn?node=1&dir=" + root;
+        long start = System.nanoTime();
+        int rounds = ROUNDS * 10;
+        try {
+            for (int r = 0; r < rounds; r++) {
+                try (ShmChild child = ShmChild.start(true, List.of(), "churn", uri)) {
+                    assertEquals("READY", child.readLine());
+                    Thread.sleep(random.nextInt(300)); // a random moment of the churn, not a synchronisation
+                    child.kill9();
+                }
+                try (ScifNode n = Scif.attach("shm:churn?node=0&dir=" + root)) {
+                    assertArrayEquals(new int[] {0}, n.nodeIds().online(), "round " + r);
+                    assertEquals(1089, n.open().bind(1089), "round " + r);
+                }
+                assertFalse(Files.exists(root.resolve("churn")), "round " + r);
+            }
+        } finally {
+            ShmCrashRecoveryTest.deleteTree(root);
+        }
+        System.out.printf("CAMPAIGN random kill -9: %d rounds, all recovered, %.1f s%n", rounds,
+            (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * A child stops (SIGSTOP) right after it takes the fabric lock while attaching; this
+     * process's open() meanwhile is timed, then the child gets SIGCONT and is reaped.
+     */
+    @Test
+    void aStoppedLockHolderMeasured() throws Exception {
+        String uri = "shm:stop?dir=" + root + "&node=";
+        long stopMillis = 1000;
+        try (ScifNode n = Scif.attach(uri + 0);
+             ShmChild child = ShmChild.start(true, List.of("-Dscif4j.shm.test.stopAt=lock.held"), "attach", uri + 1)) {
+            assertEquals("STOPPED lock.held", child.readLine());
+            waitUntilStopped(child.pid());
+            Thread resume = new Thread(() -> {
+                try {
+                    Thread.sleep(stopMillis);
+                    new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            resume.start();
+            long t0 = System.nanoTime();
+            n.open().close();
+            long blocked = (System.nanoTime() - t0) / 1_000_000;
+            resume.join();
+            assertEquals("OK 1", child.readLine());
+            assertEquals(0, child.waitFor(30));
+            System.out.printf("CAMPAIGN stopped lock holder: open() took %d ms while the holder was stopped for %d ms%n",
+                blocked, stopMillis);
+        } finally {
+            ShmCrashRecoveryTest.deleteTree(root);
+        }
+    }
+
+    static void waitUntilStopped(long pid) throws Exception {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        for (int i = 0; i < 10_000; i++) {
+            String s = Files.readString(stat);
+            char state = s.charAt(s.lastIndexOf(')') + 2);
+            if (state == 'T' || state == 't') {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(1);
+        }
+        fail("process " + pid + " never stopped");
+    }
+}
