@@ -35,7 +35,19 @@ public final class EndpointTable {
 
     /** @param slot slot @param field field offset @param value stored volatile */
     public void set(int slot, int field, int value) {
+        writing();
         f.putInt(endpoint(checkSlot(slot)) + field, value);
+    }
+
+    /**
+     * Under the lock, every write to the table first marks the lock hold as writing (see
+     * {@link Fabric#beginWrite}); outside it (an endpoint's own result field, the futex words)
+     * nothing is needed.
+     */
+    private void writing() {
+        if (fabric.isLockedByMe()) {
+            fabric.beginWrite();
+        }
     }
 
     /** The last guard (callers validate slot numbers read from shared memory with {@link #link}). */
@@ -62,6 +74,7 @@ public final class EndpointTable {
     public int link(int slot, int field) throws ScifException {
         int v = get(slot, field);
         if (v < 0 || v > MAX_ENDPOINTS) {
+            fabric.checkNotPreempted(); // a pre-empted reader may see a change half made: not corruption
             throw new ScifException(Errno.ENODEV, corruption(slot, field, v));
         }
         return v - 1;
@@ -113,6 +126,7 @@ public final class EndpointTable {
             dropCorruptQueue(listener, "counts " + get(listener, E_QUEUE_COUNT) + " requests but has none");
         }
         if (c >= 0 && (state(c) != CONNECTING || get(c, E_LISTENER) != listener + 1)) {
+            fabric.checkNotPreempted();
             throw new ScifException(Errno.ENODEV, "fabric " + fabric.dir() + " is corrupt: the queue head of"
                 + " listener slot " + listener + " is slot " + c + ", which is " + stateName(state(c))
                 + " and queued on listener " + (get(c, E_LISTENER) - 1) + "; expected a CONNECTING slot queued on it");
@@ -130,6 +144,7 @@ public final class EndpointTable {
     public int peerLocked(int slot) throws ScifException {
         int peer = get(slot, E_PEER_SLOT);
         if (peer < 1 || peer > MAX_ENDPOINTS) {
+            fabric.checkNotPreempted();
             throw new ScifException(Errno.ECONNRESET, "the connection is broken: " + corruption(slot, E_PEER_SLOT, peer));
         }
         return peer - 1;
@@ -147,6 +162,7 @@ public final class EndpointTable {
 
     /** @param slot slot @param id connection id, 0 for none */
     public void connectionId(int slot, long id) {
+        writing();
         f.putLong(endpoint(slot) + E_CONNECTION_ID, id);
     }
 
@@ -164,9 +180,20 @@ public final class EndpointTable {
      * @return the slot, or -1 when the table is full
      */
     public int allocLocked(int node) {
+        while (true) {
+            try {
+                return claimFreeLocked(node);
+            } catch (Fabric.Preempted e) {
+                // stopped while looking for a free slot, and the table changed: look again
+            }
+        }
+    }
+
+    private int claimFreeLocked(int node) {
         for (int i = 0; i < MAX_ENDPOINTS; i++) {
             int slot = (nextFree + i) % MAX_ENDPOINTS;
             if (state(slot) == FREE) {
+                writing();
                 nextFree = slot + 1;
                 long e = endpoint(slot);
                 // The futex words and sleeper counts are left as they are: a thread of the
@@ -250,6 +277,7 @@ public final class EndpointTable {
         }
         int tail = link(listener, E_QUEUE_TAIL);
         if (tail >= 0 && (tail == connector || get(tail, E_LISTENER) != listener + 1)) {
+            fabric.checkNotPreempted();
             throw new ScifException(Errno.ENODEV, "fabric " + fabric.dir() + " is corrupt: the queue tail of"
                 + " listener slot " + listener + " is slot " + tail + ", which is not queued on it");
         }

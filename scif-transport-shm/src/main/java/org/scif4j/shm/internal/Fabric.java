@@ -47,7 +47,11 @@ public final class Fabric {
     /** The default root's name: only under it are empty sibling directories known to be fabrics. */
     private static final String DEFAULT_ROOT_NAME = "scif4j";
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
-    private static final long LOCK_OWNER_CHECK_NANOS = 20_000_000L;
+    private static final long LOCK_OWNER_CHECK_NANOS = 1_000_000L;
+    /** How long a stopped holder that has not begun to write may keep the lock. */
+    private static final long PREEMPT_NANOS = 2_000_000L;
+    /** How long any holder that has not begun to write may keep the lock (descheduled, swapped out). */
+    private static final long PREEMPT_IDLE_NANOS = 500_000_000L;
 
     private final Path dir;
     private final SharedFile file;
@@ -66,6 +70,14 @@ public final class Fabric {
     private final ReentrantReadWriteLock mapping = new ReentrantReadWriteLock();
     private boolean unmapped;
     private int refs;
+    /** The lock word of this JVM's current hold, 0 if none. Guarded by jvmLock. */
+    private long held;
+    /** The owner id of the current hold. Guarded by jvmLock. */
+    private int heldBy;
+    /** {@code H_CHANGES} when the current hold began to read the tables. Guarded by jvmLock. */
+    private long readsSince;
+    /** Guarded by jvmLock. */
+    private int preemptions;
     private volatile boolean detached;
 
     private Fabric(Path dir, SharedFile file, int procSlot) {
@@ -323,6 +335,8 @@ public final class Fabric {
                 if (f != null) {
                     return f;
                 }
+            } catch (Preempted e) {
+                continue; // stopped while reading the tables, which changed meanwhile: again
             } catch (FabricFiles.NotOurFileException e) {
                 throw ScifException.of(call, Errno.EINVAL, "fabric directory " + dir + " holds "
                     + e.getFile() + ", which scif4j did not make: " + e.getReason() + "; a fabric directory"
@@ -438,6 +452,7 @@ public final class Fabric {
         Fabric probe = new Fabric(path.getParent(), orphan, MAX_PROCESSES);
         probe.lockAs(-ProcessIdentity.selfPid());
         try {
+            probe.beginWrite();
             if (key.equals(fileKey(path))) { // else another remover was first
                 renameAndDelete(path);
                 System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO,
@@ -525,6 +540,7 @@ public final class Fabric {
             if (state != STATE_ACTIVE && !probe.recoverStateLocked(state, key)) {
                 return null;
             }
+            probe.beginWrite(); // from here on the hold writes: nobody pre-empts it
             if (probe.liveProcessesLocked() == 0) {
                 probe.removeStaleFilesLocked(); // the first process: nothing here is in use
             }
@@ -571,6 +587,7 @@ public final class Fabric {
      * @return whether to register in this fabric (false: start over)
      */
     private boolean recoverStateLocked(int state, Object key) {
+        beginWrite();
         Path fabric = dir.resolve("fabric");
         if (key == null || !key.equals(fileKey(fabric))) {
             return false; // closed and renamed away, as it should: the attach starts over
@@ -630,10 +647,14 @@ public final class Fabric {
         boolean last;
         try {
             CrashPoint.at("detach.locked");
-            reapDeadProcessesLocked();
+            reapAllDeadLocked();
             // From here on the lock is held as "minus our pid", checked by pid: once our slot
             // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
-            file.putInt(H_LOCK, -pid);
+            beginWrite();
+            long asPid = word(-pid, epochOf(held), true);
+            file.putLong(H_LOCK, asPid); // ours, and writing: nobody else changes it now
+            held = asPid;
+            heldBy = -pid;
             freeProcessSlotLocked(procSlot);
             CrashPoint.at("detach.slot-freed");
             last = liveProcessesLocked() == 0;
@@ -697,6 +718,8 @@ public final class Fabric {
      * Takes the fabric-wide control-plane lock: first this JVM's lock, then the shared word.
      * Always in that order (one global order, so no two lockers deadlock). A shared owner
      * that died is detected while waiting; the lock is taken over and the dead process reaped.
+     * An owner that is stopped (SIGSTOP, a debugger) before its first write is pre-empted; it
+     * then finds out at its first write ({@link #beginWrite}), see docs/shm-format.md.
      */
     public void lock() {
         lockAs(procSlot + 1);
@@ -707,17 +730,41 @@ public final class Fabric {
         unlockAs();
     }
 
+    private static long word(int owner, int epoch, boolean writing) {
+        return ((long) (epoch * 2 + (writing ? 1 : 0)) << 32) | (owner & 0xffffffffL);
+    }
+
+    private static int epochOf(long word) {
+        return (int) (word >>> 32) >>> 1;
+    }
+
+    private static boolean isWriting(long word) {
+        return ((word >>> 32) & 1) != 0;
+    }
+
     private void lockAs(int me) {
         jvmLock.lock();
-        if (file.casInt(H_LOCK, 0, me)) {
-            CrashPoint.at("lock.held");
-            return;
-        }
+        takeShared(me);
+        readsSince = file.getLong(H_CHANGES);
+        CrashPoint.at("lock.held");
+    }
+
+    /**
+     * The shared half of the lock. Caller holds {@link #jvmLock}. Waits on the futex with
+     * a bounded sleep, looking at the owner every {@link #LOCK_OWNER_CHECK_NANOS}: a dead one's
+     * lock is taken over (and the dead reaped first); one that has not begun to write and is
+     * stopped, or has held the lock without writing for {@link #PREEMPT_IDLE_NANOS}, is
+     * pre-empted after {@link #PREEMPT_NANOS}: it wrote nothing, so nothing is half-done.
+     */
+    private void takeShared(int me) {
+        long seen = 0;
+        long seenSince = 0;
         long lastCheck = System.nanoTime();
         for (int spins = 0;; spins++) {
-            int owner = file.getInt(H_LOCK);
+            long w = file.getLong(H_LOCK);
+            int owner = (int) w;
             if (owner == 0) {
-                if (file.casInt(H_LOCK, 0, me)) {
+                if (install(w, me, false)) {
                     return;
                 }
                 continue;
@@ -727,25 +774,118 @@ public final class Fabric {
                 continue;
             }
             long now = System.nanoTime();
+            if (w != seen) {
+                seen = w;
+                seenSince = now;
+            }
             if (now - lastCheck > LOCK_OWNER_CHECK_NANOS) {
                 lastCheck = now;
-                if (!processSlotAlive(owner - 1) && file.casInt(H_LOCK, owner, me)) {
-                    reapDeadProcessesLocked(); // the dead owner's half-done change was its own
+                if (!processSlotAlive(owner - 1)) {
+                    if (install(w, me, true)) {
+                        reapAllDeadLocked(); // the dead owner's half-done change was its own
+                        return;
+                    }
+                    continue;
+                }
+                if (!isWriting(w) && now - seenSince > PREEMPT_NANOS
+                    && (now - seenSince > PREEMPT_IDLE_NANOS || holderStopped(owner)) && install(w, me, false)) {
+                    preemptions++;
                     return;
                 }
             }
             file.addInt(H_LOCK_WAITERS, 1);
-            Futex.await(file.address(H_LOCK), owner, 5_000_000L);
+            Futex.await(file.address(H_LOCK), owner, 1_000_000L);
             file.addInt(H_LOCK_WAITERS, -1);
         }
     }
 
+    /** Replaces lock word {@code w} by a new hold of {@code me}; @return whether it was still {@code w} */
+    private boolean install(long w, int me, boolean writing) {
+        long mine = word(me, epochOf(w) + 1, writing);
+        if (!file.casLong(H_LOCK, w, mine)) {
+            return false;
+        }
+        held = mine;
+        heldBy = me;
+        return true;
+    }
+
+    /** @return whether the process the lock word names is stopped */
+    private boolean holderStopped(int owner) {
+        int holderPid = owner < 0 ? -owner
+            : owner <= MAX_PROCESSES ? file.getInt(process(owner - 1) + P_PID) : 0;
+        return holderPid > 0 && ProcessIdentity.isStopped(holderPid);
+    }
+
+    /**
+     * Called before the first write of a lock hold to the shared tables: marks the hold as
+     * writing, after which nobody pre-empts it. If it was pre-empted meanwhile (this process
+     * was stopped while reading), the lock is taken again; if no hold wrote to the tables in
+     * between, what this one read still holds and it goes on, else it throws {@link Preempted}
+     * having written nothing, and the caller runs its change again from the start.
+     *
+     * @throws Preempted if the tables changed since this hold began reading them
+     */
+    void beginWrite() {
+        if (isWriting(held)) {
+            return;
+        }
+        while (!file.casLong(H_LOCK, held, held | (1L << 32))) {
+            takeShared(heldBy);
+            if (file.getLong(H_CHANGES) != readsSince) {
+                readsSince = file.getLong(H_CHANGES);
+                throw new Preempted();
+            }
+        }
+        held |= 1L << 32;
+    }
+
+    /** {@link #beginWrite} for a write that depends on nothing read (this process's own fields). */
+    private void beginWriteBlind() {
+        while (true) {
+            try {
+                beginWrite();
+                return;
+            } catch (Preempted e) {
+                // the lock is held again; what this write depends on is ours alone
+            }
+        }
+    }
+
+    /** @throws Preempted if this hold has been pre-empted (a caller about to report what it read as corrupt) */
+    void checkNotPreempted() {
+        if (!isWriting(held) && file.getLong(H_LOCK) != held) {
+            takeShared(heldBy);
+            readsSince = file.getLong(H_CHANGES);
+            throw new Preempted();
+        }
+    }
+
     private void unlockAs() {
-        file.putInt(H_LOCK, 0);
+        if (isWriting(held)) {
+            file.addLong(H_CHANGES, 1);
+        }
+        // Fails only for a hold pre-empted before it wrote: the lock is someone else's now.
+        file.casLong(H_LOCK, held, word(0, epochOf(held), false));
+        held = 0;
         if (file.getInt(H_LOCK_WAITERS) > 0) {
             Futex.wakeAll(file.address(H_LOCK));
         }
         jvmLock.unlock();
+    }
+
+    /** The lock hold was pre-empted while it read and the tables changed since: run the change again. */
+    public static final class Preempted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Preempted() {
+            super("the control-plane lock was pre-empted while this process was stopped", null, false, false);
+        }
+    }
+
+    /** @return how many stopped or idle lock holders this attachment pre-empted (for tests) */
+    int preemptions() {
+        return preemptions;
     }
 
     /** @return whether the current thread holds the JVM half of the lock */
@@ -782,6 +922,18 @@ public final class Fabric {
         return n;
     }
 
+    /** {@link #reapDeadProcessesLocked}, again from the start if it was pre-empted (the lock is held again then). */
+    private void reapAllDeadLocked() {
+        while (true) {
+            try {
+                reapDeadProcessesLocked();
+                return;
+            } catch (Preempted e) {
+                // stopped while looking, and the tables changed: look again
+            }
+        }
+    }
+
     /** Frees the entries of every process that has died. Caller holds the lock. */
     void reapDeadProcessesLocked() {
         for (int i = 0; i < MAX_PROCESSES; i++) {
@@ -806,6 +958,7 @@ public final class Fabric {
     }
 
     private void freeProcessSlotLocked(int slot) {
+        beginWrite();
         long p = process(slot);
         for (int i = 0; i < P_NODES_LONGS; i++) {
             file.putLong(p + P_NODES + 8L * i, 0);
@@ -822,9 +975,10 @@ public final class Fabric {
     public void attachNode(int node) {
         lock();
         try {
-            if (nodeRefs[node]++ == 0) {
-                setNodeBitLocked(node, true);
+            if (nodeRefs[node] == 0) {
+                setNodeBitLocked(node, true); // may throw Preempted: retried inside (no reads)
             }
+            nodeRefs[node]++;
         } finally {
             unlock();
         }
@@ -838,15 +992,17 @@ public final class Fabric {
     public void detachNode(int node) {
         lock();
         try {
-            if (--nodeRefs[node] == 0) {
+            if (nodeRefs[node] == 1) {
                 setNodeBitLocked(node, false);
             }
+            nodeRefs[node]--;
         } finally {
             unlock();
         }
     }
 
     private void setNodeBitLocked(int node, boolean on) {
+        beginWriteBlind();
         long off = process(procSlot) + P_NODES + 8L * (node >>> 6);
         long word = file.getLong(off);
         file.putLong(off, on ? word | (1L << node) : word & ~(1L << node));
@@ -908,7 +1064,7 @@ public final class Fabric {
                 if (anyDeadProcess()) {
                     lock();
                     try {
-                        reapDeadProcessesLocked();
+                        reapAllDeadLocked();
                     } finally {
                         unlock();
                     }

@@ -189,6 +189,11 @@ public final class SharedFile implements AutoCloseable {
         return MEMORY.compareAndSwapInt(address + check(offset, 4), expect, update);
     }
 
+    /** @param offset field offset @param expect expected @param update new @return whether swapped */
+    public boolean casLong(long offset, long expect, long update) {
+        return MEMORY.compareAndSwapLong(address + check(offset, 8), expect, update);
+    }
+
     /** @param offset field offset @param delta added atomically @return the new value */
     public int addInt(long offset, int delta) {
         return MEMORY.addInt(address + check(offset, 4), delta);

@@ -6,13 +6,11 @@ import static org.scif4j.shm.internal.FabricDescriptor.*;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -108,15 +106,7 @@ class CraftedTablesTest {
         try (ScifNode n = Scif.attach(uri(0))) {
             SharedFile f = ((ShmNode) n).fabric().file();
             craftBadEndpoints(f, deadProcess(f));
-            List<String> cmd = new ArrayList<>();
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (a.startsWith("--add-opens") || a.startsWith("--add-exports") || a.startsWith("-Dchronicle")) {
-                    cmd.add(a);
-                }
-            }
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.scif4j.shm.ShmChild", "attach", uri(1)));
-            Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process child = ChildJvm.start(List.of(), "org.scif4j.shm.ShmChild", "attach", uri(1));
             String line;
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 line = out.readLine();
