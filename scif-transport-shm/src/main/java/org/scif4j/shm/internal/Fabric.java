@@ -854,7 +854,7 @@ public final class Fabric {
 
     /** @throws Preempted if this hold has been pre-empted (a caller about to report what it read as corrupt) */
     void checkNotPreempted() {
-        if (!isWriting(held) && file.getLong(H_LOCK) != held) {
+        if (isLockedByMe() && !isWriting(held) && file.getLong(H_LOCK) != held) {
             takeShared(heldBy);
             readsSince = file.getLong(H_CHANGES);
             throw new Preempted();
