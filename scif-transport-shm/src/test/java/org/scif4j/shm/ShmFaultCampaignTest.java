@@ -118,6 +118,59 @@ class ShmFaultCampaignTest {
         }
     }
 
+    /**
+     * SIGSTOP at random moments of a child that churns attach/open/bind/close, so that it is
+     * sometimes stopped holding the lock (reading or writing) and mostly not: this process's
+     * open() is timed while the child is stopped (at most 1 s: then it gets SIGCONT), then SIGCONT.
+     * 10 x rounds rounds.
+     */
+    @Test
+    void sigstopAtRandomMomentsMeasured() throws Exception {
+        Random random = new Random();
+        int rounds = ROUNDS * 10;
+        long[] took = new long[rounds];
+        String uri = "shm:churnstop?dir=" + root + "&node=";
+        try (ScifNode n = Scif.attach(uri + 0);
+             ShmChild child = ShmChild.start(true, List.of(), "churn", uri + 1)) {
+            assertEquals("READY", child.readLine());
+            for (int r = 0; r < rounds; r++) {
+                Thread.sleep(random.nextInt(20)); // a random moment of the churn, not a synchronisation
+                signal("-STOP", child.pid());
+                waitUntilStopped(child.pid());
+                // Resumes the child after 1 s in any case: stopped inside a write, it holds the lock.
+                Thread resume = new Thread(() -> {
+                    try {
+                        Thread.sleep(1000);
+                        signal("-CONT", child.pid());
+                    } catch (InterruptedException e) {
+                        // open() returned first
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                resume.start();
+                long t0 = System.nanoTime();
+                n.open().close();
+                took[r] = System.nanoTime() - t0;
+                resume.interrupt();
+                resume.join();
+                signal("-CONT", child.pid());
+            }
+            child.kill9();
+        } finally {
+            ShmCrashRecoveryTest.deleteTree(root);
+        }
+        java.util.Arrays.sort(took);
+        long over = java.util.Arrays.stream(took).filter(t -> t > 10_000_000L).count();
+        System.out.printf("CAMPAIGN random SIGSTOP of a churning child: %d rounds, open() median %.3f ms,"
+            + " p90 %.3f ms, p99 %.3f ms, max %.1f ms, %d rounds over 10 ms%n", rounds, took[rounds / 2] / 1e6,
+            took[rounds * 9 / 10] / 1e6, took[rounds * 99 / 100] / 1e6, took[rounds - 1] / 1e6, over);
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        new ProcessBuilder("kill", sig, Long.toString(pid)).start().waitFor();
+    }
+
     static void waitUntilStopped(long pid) throws Exception {
         Path stat = Path.of("/proc", Long.toString(pid), "stat");
         for (int i = 0; i < 10_000; i++) {

@@ -527,12 +527,14 @@ public final class Fabric {
      * @param key the file key of the {@code fabric} file mapped, null if this process created it
      */
     private static Fabric register(Path dir, SharedFile file, Object key, String call) throws ScifException {
-        Fabric f = null;
         int slot = -1;
+        boolean registered = false;
+        int self = ProcessIdentity.selfPid();
+        long selfStart = ProcessIdentity.startTime(self); // read before the lock: keep the hold short
         // Lock before this process has a slot: a temporary Fabric runs the lock protocol with
         // minus our pid as the owner, which waiters check for liveness by pid alone.
         Fabric probe = new Fabric(dir, file, MAX_PROCESSES);
-        probe.lockAs(-ProcessIdentity.selfPid());
+        probe.lockAs(-self);
         try {
             CrashPoint.at("attach.locked");
             probe.reapDeadProcessesLocked();
@@ -540,10 +542,7 @@ public final class Fabric {
             if (state != STATE_ACTIVE && !probe.recoverStateLocked(state, key)) {
                 return null;
             }
-            probe.beginWrite(); // from here on the hold writes: nobody pre-empts it
-            if (probe.liveProcessesLocked() == 0) {
-                probe.removeStaleFilesLocked(); // the first process: nothing here is in use
-            }
+            boolean first = probe.liveProcessesLocked() == 0;
             for (int i = 0; i < MAX_PROCESSES; i++) {
                 if (file.getInt(process(i) + P_STATE) != P_LIVE) { // free, or garbage: not a live process
                     slot = i;
@@ -554,25 +553,29 @@ public final class Fabric {
                 throw ScifException.of(call, Errno.ENOMEM, "the fabric's process table is full ("
                     + MAX_PROCESSES + " processes)");
             }
+            probe.beginWrite(); // from here on the hold writes: nobody pre-empts it
+            if (first) {
+                probe.removeStaleFilesLocked(); // nothing here is in use
+            }
             long p = process(slot);
             file.putInt(p + P_STATE, P_FREE);
             for (int i = 0; i < P_NODES_LONGS; i++) {
                 file.putLong(p + P_NODES + 8L * i, 0);
             }
-            file.putInt(p + P_PID, ProcessIdentity.selfPid());
+            file.putInt(p + P_PID, self);
             CrashPoint.at("attach.slot-half-written");
-            file.putLong(p + P_START_TIME, ProcessIdentity.startTime(ProcessIdentity.selfPid()));
+            file.putLong(p + P_START_TIME, selfStart);
             file.putLong(p + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
             file.putInt(p + P_STATE, P_LIVE);
             CrashPoint.at("attach.registered");
-            f = new Fabric(dir, file, slot);
-            return f;
+            registered = true;
         } finally {
             probe.unlockAs();
-            if (f == null) {
+            if (!registered) {
                 file.close();
             }
         }
+        return new Fabric(dir, file, slot);
     }
 
     /**
@@ -647,16 +650,7 @@ public final class Fabric {
         boolean last;
         try {
             CrashPoint.at("detach.locked");
-            reapAllDeadLocked();
-            // From here on the lock is held as "minus our pid", checked by pid: once our slot
-            // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
-            beginWrite();
-            long asPid = word(-pid, epochOf(held), true);
-            file.putLong(H_LOCK, asPid); // ours, and writing: nobody else changes it now
-            held = asPid;
-            heldBy = -pid;
-            freeProcessSlotLocked(procSlot);
-            CrashPoint.at("detach.slot-freed");
+            leaveLocked();
             last = liveProcessesLocked() == 0;
             if (last) {
                 file.putInt(H_STATE, STATE_CLOSED);
@@ -671,6 +665,30 @@ public final class Fabric {
         if (last) {
             removeDirectories();
         }
+    }
+
+    /**
+     * Reaps the dead and frees this process's slot, from the start again if the hold was
+     * pre-empted while it read (then the lock is held again). On return the hold is writing.
+     */
+    private void leaveLocked() {
+        while (true) {
+            try {
+                reapDeadProcessesLocked();
+                beginWrite();
+                break;
+            } catch (Preempted e) {
+                // stopped while reading, and the tables changed: look again
+            }
+        }
+        // From here on the lock is held as "minus our pid", checked by pid: once our slot
+        // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
+        long asPid = word(-pid, epochOf(held), true);
+        file.putLong(H_LOCK, asPid); // ours, and writing: nobody else changes it now
+        held = asPid;
+        heldBy = -pid;
+        freeProcessSlotLocked(procSlot);
+        CrashPoint.at("detach.slot-freed");
     }
 
     /**
