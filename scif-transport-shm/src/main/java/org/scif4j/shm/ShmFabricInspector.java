@@ -9,11 +9,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.LinkOption;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import org.scif4j.shm.internal.ConnectionDescriptor;
+import org.scif4j.shm.internal.FabricFiles;
 import org.scif4j.shm.internal.ProcessIdentity;
 
 /**
@@ -123,7 +124,8 @@ public final class ShmFabricInspector {
         }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                if (Files.exists(p.resolve("fabric"))) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                    && Files.isRegularFile(p.resolve("fabric"), LinkOption.NOFOLLOW_LINKS)) {
                     names.add(p.getFileName().toString());
                 }
             }
@@ -139,7 +141,8 @@ public final class ShmFabricInspector {
      */
     public static Snapshot read(Path fabricDir) throws IOException {
         ByteBuffer b;
-        try (FileChannel ch = FileChannel.open(fabricDir.resolve("fabric"), StandardOpenOption.READ)) {
+        // Never through a link, never a FIFO (whose open would block): see FabricFiles.
+        try (FileChannel ch = FabricFiles.openExisting(fabricDir.resolve("fabric"), false)) {
             if (ch.size() != FILE_SIZE) {
                 throw new IOException(fabricDir + "/fabric is " + ch.size() + " bytes, not a version "
                     + VERSION + " fabric (" + FILE_SIZE + ")");
@@ -204,11 +207,12 @@ public final class ShmFabricInspector {
             return ConnectionView.NONE;
         }
         Path path = dir.resolve(ConnectionDescriptor.fileName(id));
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        try (FileChannel ch = FabricFiles.openExisting(path, false)) {
             ByteBuffer h = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
             ch.read(h, ConnectionDescriptor.C_RING_SIZE - 4);
             int ring = h.getInt(4);
-            if (Integer.bitCount(ring) != 1 || ch.size() < ConnectionDescriptor.fileSize(ring)) {
+            if (Integer.bitCount(ring) != 1 || ring < ShmOptions.MIN_RING || ring > ShmOptions.MAX_RING
+                || ch.size() < ConnectionDescriptor.fileSize(ring)) {
                 return ConnectionView.NONE;
             }
             long r0 = readLong(ch, ConnectionDescriptor.ringHeader(0, ring) + ConnectionDescriptor.R_TAIL);

@@ -83,7 +83,9 @@ public final class ShmChild implements AutoCloseable {
 
     /**
      * Scenarios: {@code attach URI} prints the attach result; {@code hold URI} attaches,
-     * connects a loopback pair, prints READY and waits to be killed; {@code stress URI PAIRS
+     * connects a loopback pair, prints READY and waits to be killed; {@code lifecycle URI DIR}
+     * attaches, connects, closes and prints DONE (see {@link #lifecycle}); {@code churn URI}
+     * attaches, binds and leaves in a loop until killed; {@code stress URI PAIRS
      * ROUNDS} runs blocking ping-pongs between two nodes in this JVM.
      *
      * @param args scenario and arguments
@@ -100,6 +102,18 @@ public final class ShmChild implements AutoCloseable {
                 break;
             case "hold":
                 hold(args[1]);
+                break;
+            case "churn":
+                System.out.println("READY");
+                System.out.flush();
+                while (true) { // until killed: attach, open, bind, connect nothing, close
+                    try (ScifNode n = Scif.attach(args[1])) {
+                        n.open().bind(0);
+                    }
+                }
+            case "lifecycle":
+                lifecycle(args[1], java.nio.file.Path.of(args[2]));
+                System.out.println("DONE");
                 break;
             case "stress":
                 stress(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
@@ -137,6 +151,23 @@ public final class ShmChild implements AutoCloseable {
         System.out.println("READY " + port);
         System.out.flush();
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+    }
+
+    /**
+     * Attaches, connects a pair and sends, leaves a file for the last process's removal
+     * ({@code conn-999999}), and closes the node: with {@code -Dscif4j.shm.test.crashAt=STEP}
+     * the JVM ends at that step of the attach or of the detach.
+     */
+    private static void lifecycle(String uri, java.nio.file.Path dir) throws Exception {
+        ScifNode n = Scif.attach(uri);
+        Endpoint l = n.open();
+        int port = l.bind(0);
+        l.listen(8);
+        Endpoint c = n.open();
+        Endpoint a = connectPair(c, l, new PortId(n.selfId(), port));
+        a.send(ByteBuffer.wrap(new byte[100]), Scif.SEND_BLOCK);
+        java.nio.file.Files.write(dir.resolve("conn-999999"), new byte[10]);
+        n.close();
     }
 
     /** PAIRS connections between node 0 and node 1, each with a thread per side, ROUNDS 8-byte round trips. */

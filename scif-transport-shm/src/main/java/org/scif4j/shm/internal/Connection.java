@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * One side's view of a connection file: the ring it sends on and the ring it receives from.
@@ -45,7 +44,7 @@ final class Connection implements AutoCloseable {
      * @throws IOException if the file cannot be made
      */
     static Connection create(Path dir, long id, int ringSize) throws IOException {
-        SharedFile f = SharedFile.map(dir.resolve(fileName(id)), fileSize(ringSize));
+        SharedFile f = SharedFile.create(dir.resolve(fileName(id)), fileSize(ringSize)); // exclusive, no link
         f.putInt(C_VERSION, VERSION);
         f.putInt(C_RING_SIZE, ringSize);
         f.putLong(C_CONNECTION_ID, id);
@@ -66,20 +65,22 @@ final class Connection implements AutoCloseable {
         Path path = dir.resolve(fileName(id));
         ByteBuffer h = ByteBuffer.allocate(32).order(ByteOrder.nativeOrder());
         long size;
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        // A regular file of this user, opened without following a link, and mapped through
+        // the very channel whose header was checked.
+        try (FileChannel ch = FabricFiles.openExisting(path, true)) {
             size = ch.size();
             while (h.hasRemaining() && ch.read(h) >= 0) {
                 // read the header
             }
+            int ring = h.getInt(C_RING_SIZE);
+            if (h.getLong(C_MAGIC) != MAGIC || h.getInt(C_VERSION) != VERSION || h.getLong(C_CONNECTION_ID) != id
+                || Integer.bitCount(ring) != 1 || ring < 4096 || size != fileSize(ring)) {
+                throw new IOException(path + " is not a valid scif4j connection file (magic 0x"
+                    + Long.toHexString(h.getLong(C_MAGIC)) + ", version " + h.getInt(C_VERSION) + ", id "
+                    + h.getLong(C_CONNECTION_ID) + ", ring " + ring + ", size " + size + ")");
+            }
+            return new Connection(id, SharedFile.mapExisting(ch, path, size), ring, false);
         }
-        int ring = h.getInt(C_RING_SIZE);
-        if (h.getLong(C_MAGIC) != MAGIC || h.getInt(C_VERSION) != VERSION || h.getLong(C_CONNECTION_ID) != id
-            || Integer.bitCount(ring) != 1 || ring < 4096 || size != fileSize(ring)) {
-            throw new IOException(path + " is not a valid scif4j connection file (magic 0x"
-                + Long.toHexString(h.getLong(C_MAGIC)) + ", version " + h.getInt(C_VERSION) + ", id "
-                + h.getLong(C_CONNECTION_ID) + ", ring " + ring + ", size " + size + ")");
-        }
-        return new Connection(id, SharedFile.map(path, size), ring, false);
     }
 
     /** @param side 0 or 1 @param field a side-area field @return its offset in the file */

@@ -2,11 +2,10 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.util.BitSet;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
+import org.scif4j.ScifException;
 
 /**
  * The fabric's endpoint table: one slot per open endpoint of any process, holding its SCIF
@@ -31,12 +30,124 @@ public final class EndpointTable {
 
     /** @param slot slot @param field field offset @return the int field, volatile read */
     public int get(int slot, int field) {
-        return f.getInt(endpoint(slot) + field);
+        return f.getInt(endpoint(checkSlot(slot)) + field);
     }
 
     /** @param slot slot @param field field offset @param value stored volatile */
     public void set(int slot, int field, int value) {
-        f.putInt(endpoint(slot) + field, value);
+        writing();
+        f.putInt(endpoint(checkSlot(slot)) + field, value);
+    }
+
+    /**
+     * Under the lock, every write to the table first marks the lock hold as writing (see
+     * {@link Fabric#beginWrite}); outside it (an endpoint's own result field, the futex words)
+     * nothing is needed.
+     */
+    private void writing() {
+        if (fabric.isLockedByMe()) {
+            fabric.beginWrite();
+        }
+    }
+
+    /** The last guard (callers validate slot numbers read from shared memory with {@link #link}). */
+    private static int checkSlot(int slot) {
+        if (slot < 0 || slot >= MAX_ENDPOINTS) {
+            throw new IndexOutOfBoundsException("endpoint slot " + slot + " is outside the table (0.."
+                + (MAX_ENDPOINTS - 1) + ")");
+        }
+        return slot;
+    }
+
+    // ---------------------------------------------------------------- validated links
+
+    /**
+     * Reads a "slot + 1" field (peer slot, queue head, tail and next, listener), which any
+     * process, or a corrupt file, may have written: nothing read from shared memory is used
+     * as a slot number before this check.
+     *
+     * @param slot  the endpoint holding the field
+     * @param field the field's offset
+     * @return the slot it names, or -1 for none
+     * @throws ScifException ENODEV naming the field, if it holds no slot number
+     */
+    public int link(int slot, int field) throws ScifException {
+        int v = get(slot, field);
+        if (v < 0 || v > MAX_ENDPOINTS) {
+            fabric.checkNotPreempted(); // a pre-empted reader may see a change half made: not corruption
+            throw new ScifException(Errno.ENODEV, corruption(slot, field, v));
+        }
+        return v - 1;
+    }
+
+    /**
+     * {@link #link} for the paths that must go on whatever they find (closing, reaping): a
+     * value that names no slot is reported and read as "none".
+     */
+    int linkOrNone(int slot, int field) {
+        int v = get(slot, field);
+        if (v < 0 || v > MAX_ENDPOINTS) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: "
+                + corruption(slot, field, v) + "; read as none");
+            return -1;
+        }
+        return v - 1;
+    }
+
+    private String corruption(int slot, int field, int value) {
+        return "fabric " + fabric.dir() + " is corrupt: endpoint slot " + slot + "'s " + fieldName(field)
+            + " (offset " + field + ") holds " + value + " (0x" + Integer.toHexString(value)
+            + "); expected 0 (none) or a slot number + 1 (1.." + MAX_ENDPOINTS + ")";
+    }
+
+    private static String fieldName(int field) {
+        switch (field) {
+            case E_PEER_SLOT: return "peer slot";
+            case E_QUEUE_HEAD: return "queue head";
+            case E_QUEUE_TAIL: return "queue tail";
+            case E_QUEUE_NEXT: return "queue next";
+            case E_LISTENER: return "listener";
+            case E_OWNER: return "owner";
+            default: return "field";
+        }
+    }
+
+    /**
+     * The first request queued on a listener, checked: it names a slot that is CONNECTING
+     * and queued on this very listener.
+     *
+     * @param listener a LISTENING slot
+     * @return the connector's slot, or -1 if none is queued
+     * @throws ScifException ENODEV naming the field, if the queue is corrupt
+     */
+    public int queueHeadLocked(int listener) throws ScifException {
+        int c = link(listener, E_QUEUE_HEAD);
+        if (c < 0 && get(listener, E_QUEUE_COUNT) != 0) {
+            dropCorruptQueue(listener, "counts " + get(listener, E_QUEUE_COUNT) + " requests but has none");
+        }
+        if (c >= 0 && (state(c) != CONNECTING || get(c, E_LISTENER) != listener + 1)) {
+            fabric.checkNotPreempted();
+            throw new ScifException(Errno.ENODEV, "fabric " + fabric.dir() + " is corrupt: the queue head of"
+                + " listener slot " + listener + " is slot " + c + ", which is " + stateName(state(c))
+                + " and queued on listener " + (get(c, E_LISTENER) - 1) + "; expected a CONNECTING slot queued on it");
+        }
+        return c;
+    }
+
+    /**
+     * The peer of a connected endpoint, checked.
+     *
+     * @param slot a CONNECTED slot
+     * @return its peer's slot
+     * @throws ScifException ECONNRESET naming the field, if it holds no slot number
+     */
+    public int peerLocked(int slot) throws ScifException {
+        int peer = get(slot, E_PEER_SLOT);
+        if (peer < 1 || peer > MAX_ENDPOINTS) {
+            fabric.checkNotPreempted();
+            throw new ScifException(Errno.ECONNRESET, "the connection is broken: " + corruption(slot, E_PEER_SLOT, peer));
+        }
+        return peer - 1;
     }
 
     /** @param slot slot @return its SCIF state */
@@ -51,6 +162,7 @@ public final class EndpointTable {
 
     /** @param slot slot @param id connection id, 0 for none */
     public void connectionId(int slot, long id) {
+        writing();
         f.putLong(endpoint(slot) + E_CONNECTION_ID, id);
     }
 
@@ -68,9 +180,20 @@ public final class EndpointTable {
      * @return the slot, or -1 when the table is full
      */
     public int allocLocked(int node) {
+        while (true) {
+            try {
+                return claimFreeLocked(node);
+            } catch (Fabric.Preempted e) {
+                // stopped while looking for a free slot, and the table changed: look again
+            }
+        }
+    }
+
+    private int claimFreeLocked(int node) {
         for (int i = 0; i < MAX_ENDPOINTS; i++) {
             int slot = (nextFree + i) % MAX_ENDPOINTS;
             if (state(slot) == FREE) {
+                writing();
                 nextFree = slot + 1;
                 long e = endpoint(slot);
                 // The futex words and sleeper counts are left as they are: a thread of the
@@ -107,7 +230,10 @@ public final class EndpointTable {
         BitSet used = new BitSet(65536);
         for (int s = 0; s < MAX_ENDPOINTS; s++) {
             if (state(s) != FREE && get(s, E_NODE) == node && (get(s, E_FLAGS) & FLAG_HOLDS_PORT) != 0) {
-                used.set(get(s, E_PORT));
+                int port = get(s, E_PORT);
+                if (port >= 0 && port <= 65535) { // another value is corrupt: it holds no port
+                    used.set(port);
+                }
             }
         }
         int port = used.nextClearBit(Scif.PORT_RSVD + 1);
@@ -144,18 +270,23 @@ public final class EndpointTable {
      * @param connector connecting slot
      * @return whether it was queued
      */
-    public boolean enqueueLocked(int listener, int connector) {
+    public boolean enqueueLocked(int listener, int connector) throws ScifException {
         int count = get(listener, E_QUEUE_COUNT);
         if (count >= get(listener, E_BACKLOG)) {
             return false;
         }
+        int tail = link(listener, E_QUEUE_TAIL);
+        if (tail >= 0 && (tail == connector || get(tail, E_LISTENER) != listener + 1)) {
+            fabric.checkNotPreempted();
+            throw new ScifException(Errno.ENODEV, "fabric " + fabric.dir() + " is corrupt: the queue tail of"
+                + " listener slot " + listener + " is slot " + tail + ", which is not queued on it");
+        }
         set(connector, E_QUEUE_NEXT, 0);
         set(connector, E_LISTENER, listener + 1);
-        int tail = get(listener, E_QUEUE_TAIL);
-        if (tail == 0) {
+        if (tail < 0) {
             set(listener, E_QUEUE_HEAD, connector + 1);
         } else {
-            set(tail - 1, E_QUEUE_NEXT, connector + 1);
+            set(tail, E_QUEUE_NEXT, connector + 1);
         }
         set(listener, E_QUEUE_TAIL, connector + 1);
         set(listener, E_QUEUE_COUNT, count + 1);
@@ -168,28 +299,51 @@ public final class EndpointTable {
      * @param connector connecting slot
      */
     public void unlinkLocked(int connector) {
-        int l = get(connector, E_LISTENER) - 1;
-        if (l < 0) {
-            return;
-        }
-        int prev = 0;
-        for (int cur = get(l, E_QUEUE_HEAD); cur != 0; prev = cur, cur = get(cur - 1, E_QUEUE_NEXT)) {
-            if (cur - 1 == connector) {
-                int next = get(connector, E_QUEUE_NEXT);
-                if (prev == 0) {
-                    set(l, E_QUEUE_HEAD, next);
-                } else {
-                    set(prev - 1, E_QUEUE_NEXT, next);
-                }
-                if (get(l, E_QUEUE_TAIL) == connector + 1) {
-                    set(l, E_QUEUE_TAIL, prev);
-                }
-                set(l, E_QUEUE_COUNT, get(l, E_QUEUE_COUNT) - 1);
-                break;
-            }
+        int l = linkOrNone(connector, E_LISTENER);
+        if (l >= 0) {
+            unlinkFrom(l, connector);
         }
         set(connector, E_LISTENER, 0);
         set(connector, E_QUEUE_NEXT, 0);
+    }
+
+    /**
+     * Walks the listener's queue to the connector and takes it out. The walk is bounded by
+     * the table's size and stops at a link that names no slot, so a corrupt or looping queue
+     * ends it; such a queue is then emptied (its connectors time out), never followed further.
+     */
+    private void unlinkFrom(int l, int connector) {
+        int prev = -1;
+        int cur = linkOrNone(l, E_QUEUE_HEAD);
+        for (int steps = 0; cur >= 0; steps++) {
+            if (steps == MAX_ENDPOINTS) {
+                dropCorruptQueue(l, "loops");
+                return;
+            }
+            int next = linkOrNone(cur, E_QUEUE_NEXT);
+            if (cur == connector) {
+                if (prev < 0) {
+                    set(l, E_QUEUE_HEAD, next + 1);
+                } else {
+                    set(prev, E_QUEUE_NEXT, next + 1);
+                }
+                if (get(l, E_QUEUE_TAIL) == connector + 1) {
+                    set(l, E_QUEUE_TAIL, prev + 1);
+                }
+                set(l, E_QUEUE_COUNT, Math.max(0, get(l, E_QUEUE_COUNT) - 1));
+                return;
+            }
+            prev = cur;
+            cur = next;
+        }
+    }
+
+    private void dropCorruptQueue(int l, String why) {
+        System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: fabric " + fabric.dir()
+            + " is corrupt: the request queue of listener slot " + l + " " + why + "; emptied it");
+        set(l, E_QUEUE_HEAD, 0);
+        set(l, E_QUEUE_TAIL, 0);
+        set(l, E_QUEUE_COUNT, 0);
     }
 
     /**
@@ -230,20 +384,11 @@ public final class EndpointTable {
         long conn = connectionId(slot);
         boolean peerKeepsConnection = false;
         if (state == LISTENING) {
-            for (int c = get(slot, E_QUEUE_HEAD); c != 0; ) {
-                int next = get(c - 1, E_QUEUE_NEXT);
-                set(c - 1, E_LISTENER, 0);
-                set(c - 1, E_QUEUE_NEXT, 0);
-                answerLocked(c - 1, -refusal.number());
-                c = next;
-            }
-            set(slot, E_QUEUE_HEAD, 0);
-            set(slot, E_QUEUE_TAIL, 0);
-            set(slot, E_QUEUE_COUNT, 0);
+            refuseQueued(slot, refusal);
         } else if (state == CONNECTING) {
             unlinkLocked(slot);
         } else if (state == CONNECTED) {
-            int peer = get(slot, E_PEER_SLOT) - 1;
+            int peer = linkOrNone(slot, E_PEER_SLOT);
             if (peer >= 0 && isPeerOf(peer, slot)) {
                 // The peer becomes DISCONNECTED and, as in LNX, gives up its port at once.
                 set(peer, E_FLAGS, get(peer, E_FLAGS) & ~FLAG_HOLDS_PORT);
@@ -262,19 +407,45 @@ public final class EndpointTable {
         }
     }
 
+    /**
+     * Answers every connector queued on a closing listener. Only a CONNECTING slot queued on
+     * this listener is answered, and the walk is bounded: a corrupt queue never makes it write
+     * to an unrelated endpoint or loop.
+     */
+    private void refuseQueued(int slot, Errno refusal) {
+        int c = linkOrNone(slot, E_QUEUE_HEAD);
+        for (int steps = 0; c >= 0 && steps < MAX_ENDPOINTS; steps++) {
+            if (state(c) != CONNECTING || get(c, E_LISTENER) != slot + 1) {
+                break;
+            }
+            int next = linkOrNone(c, E_QUEUE_NEXT);
+            set(c, E_LISTENER, 0);
+            set(c, E_QUEUE_NEXT, 0);
+            answerLocked(c, -refusal.number());
+            c = next;
+        }
+        set(slot, E_QUEUE_HEAD, 0);
+        set(slot, E_QUEUE_TAIL, 0);
+        set(slot, E_QUEUE_COUNT, 0);
+    }
+
     private boolean isPeerOf(int peer, int slot) {
         return state(peer) == CONNECTED && get(peer, E_PEER_SLOT) == slot + 1
             && get(peer, E_PEER_GEN) == get(slot, E_GEN);
     }
 
     /**
-     * Closes every slot of a dead process and clears the counters its threads left behind.
+     * Closes every slot of a dead process, and every slot whose owner is no live process,
+     * and clears the counters their threads left behind.
      *
      * @param processSlot the dead process's slot
      */
     void reapOwnerLocked(int processSlot) {
         for (int s = 0; s < MAX_ENDPOINTS; s++) {
-            if (state(s) != FREE && get(s, E_OWNER) == processSlot + 1) {
+            int owner = get(s, E_OWNER);
+            // Also an endpoint whose owner names no live process slot: only a corrupt table
+            // has one (a slot is owned before it is used and freed before its owner leaves).
+            if (state(s) != FREE && (owner == processSlot + 1 || !fabric.isLiveSlot(owner - 1))) {
                 // A handshake with a node that was lost fails with ENODEV (SPEC §2.4, §4.5).
                 boolean nodeLost = !fabric.isOnlineExcept(get(s, E_NODE), processSlot);
                 closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
@@ -288,12 +459,7 @@ public final class EndpointTable {
 
     /** @param id a connection id whose file no endpoint uses any more */
     public void deleteConnectionFile(long id) {
-        try {
-            Files.deleteIfExists(fabric.dir().resolve(ConnectionDescriptor.fileName(id)));
-        } catch (IOException e) {
-            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
-                "scif4j: cannot delete connection file " + id + ": " + e);
-        }
+        FabricFiles.deleteOwn(fabric.dir().resolve(ConnectionDescriptor.fileName(id)));
     }
 
     // ---------------------------------------------------------------- waking
@@ -355,7 +521,7 @@ public final class EndpointTable {
 
     private void ringDoorbell(int slot) {
         int owner = get(slot, E_OWNER) - 1;
-        if (owner >= 0) {
+        if (owner >= 0 && owner < MAX_PROCESSES) { // another value is corrupt: nobody to ring
             long bell = Fabric.doorbell(owner);
             f.addInt(bell, 1);
             Futex.wakeAll(f.address(bell));

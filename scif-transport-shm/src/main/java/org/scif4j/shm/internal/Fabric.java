@@ -11,10 +11,10 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,12 +40,18 @@ public final class Fabric {
     private static final Map<Path, Fabric> OPEN = new HashMap<>();
     private static final Pattern OWN_FILE = Pattern.compile(
         "fabric|fabric\\.(new|dead)-\\d+-\\d+|conn-\\d+(\\.tmp)?|mem-\\d+-\\d+");
+    /** Files an earlier fabric of the same name may leave: connections, and memory of process PID. */
+    private static final Pattern STALE_FILE = Pattern.compile("conn-\\d+(?:\\.tmp)?|mem-(\\d+)-\\d+");
     /** A fabric file being made or removed, named for the process that does it. */
     private static final Pattern TEMP_FILE = Pattern.compile("fabric\\.(new|dead)-(\\d+)-\\d+");
     /** The default root's name: only under it are empty sibling directories known to be fabrics. */
     private static final String DEFAULT_ROOT_NAME = "scif4j";
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
-    private static final long LOCK_OWNER_CHECK_NANOS = 20_000_000L;
+    private static final long LOCK_OWNER_CHECK_NANOS = 1_000_000L;
+    /** How long a stopped holder that has not begun to write may keep the lock. */
+    private static final long PREEMPT_NANOS = 2_000_000L;
+    /** How long any holder that has not begun to write may keep the lock (descheduled, swapped out). */
+    private static final long PREEMPT_IDLE_NANOS = 500_000_000L;
 
     private final Path dir;
     private final SharedFile file;
@@ -64,6 +70,14 @@ public final class Fabric {
     private final ReentrantReadWriteLock mapping = new ReentrantReadWriteLock();
     private boolean unmapped;
     private int refs;
+    /** The lock word of this JVM's current hold, 0 if none. Guarded by jvmLock. */
+    private long held;
+    /** The owner id of the current hold. Guarded by jvmLock. */
+    private int heldBy;
+    /** {@code H_CHANGES} when the current hold began to read the tables. Guarded by jvmLock. */
+    private long readsSince;
+    /** Guarded by jvmLock. */
+    private int preemptions;
     private volatile boolean detached;
 
     private Fabric(Path dir, SharedFile file, int procSlot) {
@@ -109,21 +123,22 @@ public final class Fabric {
      * even when that fabric is never attached again. Each is reclaimed through the normal
      * protocol — attach, reap under its lock, leave as the last process — so a process that
      * is joining it meanwhile either finds it closed and starts afresh, or keeps it alive.
-     * Best effort: anything unexpected leaves the sibling as it is.
+     * Only real directories of this user are looked into: a symbolic link under the root is
+     * never followed. Best effort: anything unexpected leaves the sibling as it is.
      */
     private static void reclaimAbandonedSiblings(Path dir) {
         Path root = dir.getParent();
         if (root == null) {
             return;
         }
+        boolean defaultRoot = root.getFileName() != null && root.getFileName().toString().equals(DEFAULT_ROOT_NAME);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
             for (Path sibling : ds) {
                 Path d = sibling.toAbsolutePath().normalize();
-                if (d.equals(dir) || OPEN.containsKey(d)) {
+                if (d.equals(dir) || OPEN.containsKey(d) || !isOurDirectory(d)) {
                     continue;
                 }
-                if (root.getFileName() != null && root.getFileName().toString().equals(DEFAULT_ROOT_NAME)
-                    && Files.isDirectory(d) && !Files.exists(d.resolve("fabric"))) {
+                if (defaultRoot && !exists(d.resolve("fabric"))) {
                     removeRemnants(d);
                     continue;
                 }
@@ -144,7 +159,21 @@ public final class Fabric {
         }
     }
 
-    /** @return whether {@code fabric} is a valid fabric file whose process table holds no live process */
+    /** @return whether {@code d} is a directory of this user, not a link to one */
+    private static boolean isOurDirectory(Path d) {
+        try {
+            FabricFiles.checkDirectory(d);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** @return whether anything has the name {@code p} (a dangling link too) */
+    private static boolean exists(Path p) {
+        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
+    }
+
     /**
      * Removes the {@code fabric.new-PID-N} and {@code fabric.dead-PID-N} files of processes
      * that are gone: a JVM ended (Ctrl-C) between making such a file and linking or deleting
@@ -155,7 +184,7 @@ public final class Fabric {
             for (Path p : ds) {
                 Matcher m = TEMP_FILE.matcher(p.getFileName().toString());
                 if (m.matches() && ProcessIdentity.startTime(Integer.parseInt(m.group(2))) < 0) {
-                    Files.deleteIfExists(p);
+                    FabricFiles.deleteOwn(p);
                 }
             }
         } catch (IOException | NumberFormatException e) {
@@ -178,9 +207,13 @@ public final class Fabric {
         }
     }
 
+    /**
+     * @return whether {@code fabric} is a valid fabric file whose process table holds no live
+     *         process (active, or closed by a last process that died before removing it)
+     */
     private static boolean abandoned(Path fabric) {
         ByteBuffer b = ByteBuffer.allocate((int) ENDPOINT_TABLE_OFFSET).order(ByteOrder.nativeOrder());
-        try (FileChannel ch = FileChannel.open(fabric, StandardOpenOption.READ)) {
+        try (FileChannel ch = FabricFiles.openExisting(fabric, false)) {
             if (ch.size() != FILE_SIZE) {
                 return false;
             }
@@ -190,7 +223,9 @@ public final class Fabric {
         } catch (IOException e) {
             return false;
         }
-        if (b.getLong(H_MAGIC) != MAGIC || b.getInt(H_VERSION) != VERSION || b.getInt(H_STATE) != STATE_ACTIVE) {
+        int state = b.getInt(H_STATE);
+        if (b.getLong(H_MAGIC) != MAGIC || b.getInt(H_VERSION) != VERSION
+            || (state != STATE_ACTIVE && state != STATE_CLOSED)) {
             return false;
         }
         for (int i = 0; i < MAX_PROCESSES; i++) {
@@ -276,14 +311,18 @@ public final class Fabric {
         for (int attempt = 0; attempt < 200; attempt++) {
             try {
                 if (mayCreate) {
-                    Files.createDirectories(dir);
+                    FabricFiles.createDirectory(dir);
+                    CrashPoint.at("attach.directory");
+                } else {
+                    FabricFiles.checkDirectory(dir);
                 }
                 refuseForeignFiles(dir, call);
                 removeDeadTempFiles(dir);
                 Path path = dir.resolve("fabric");
+                FabricFiles.Opened existing = exists(path) ? openFabric(path) : null;
                 SharedFile file;
-                if (Files.exists(path)) {
-                    file = mapExisting(path, call);
+                if (existing != null) {
+                    file = mapExisting(existing, path, call);
                 } else if (mayCreate) {
                     file = create(dir, path);
                 } else {
@@ -292,16 +331,22 @@ public final class Fabric {
                 if (file == null) {
                     continue; // lost a race with another creator or a departing last process
                 }
-                Fabric f = register(dir, file, call);
+                Fabric f = register(dir, file, existing == null ? null : existing.key(), call);
                 if (f != null) {
                     return f;
                 }
+            } catch (Preempted e) {
+                continue; // stopped while reading the tables, which changed meanwhile: again
+            } catch (FabricFiles.NotOurFileException e) {
+                throw ScifException.of(call, Errno.EINVAL, "fabric directory " + dir + " holds "
+                    + e.getFile() + ", which scif4j did not make: " + e.getReason() + "; a fabric directory"
+                    + " holds only its own files, created by this user: remove it, or choose another fabric name or dir=");
             } catch (NoSuchFileException | FileNotFoundException | FileAlreadyExistsException e) {
                 // The directory or file came or went under us (a departing last process
                 // removes both; java.io reports a missing directory as FileNotFoundException,
                 // and create() checks with java.nio first so that a permission problem is
                 // reported at once, not retried): try again.
-                if (!mayCreate && !Files.isDirectory(dir)) {
+                if (!mayCreate && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                     return null;
                 }
                 last = e;
@@ -314,6 +359,15 @@ public final class Fabric {
         }
         throw new ScifException(Errno.ENODEV, call + ": ENODEV, fabric directory " + dir
             + " kept changing while attaching" + (last == null ? "" : ": " + last), last);
+    }
+
+    /** @return the open {@code fabric} file, or null if the name went away meanwhile */
+    private static FabricFiles.Opened openFabric(Path path) throws IOException {
+        try {
+            return FabricFiles.open(path, true);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
     }
 
     private static void refuseForeignFiles(Path dir, String call) throws IOException, ScifException {
@@ -331,21 +385,18 @@ public final class Fabric {
     /**
      * Validates the header with plain reads, then maps the file through the same open
      * channel: a foreign file is never mapped or grown, and the file mapped is the one
-     * validated. The file is opened without creating it: a file created here by a mapping
-     * racing with a departing last process's removal would be a zero-filled {@code fabric}
-     * that every later attach refuses.
+     * validated. The file was opened without creating it and without following a link
+     * ({@link FabricFiles#open}): a file created here by a mapping racing with a departing
+     * last process's removal would be a zero-filled {@code fabric} that every later attach
+     * refuses.
      *
      * @return the mapping, or null when the file was replaced or removed under us (try again)
      * @throws NoSuchFileException when the file vanished (try again)
      */
-    private static SharedFile mapExisting(Path path, String call) throws IOException, ScifException {
-        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            // The channel is the file that had this key unless the name changed files between
-            // the two looks (inode numbers are not reused that fast): then just try again.
-            if (key != null && !key.equals(Files.readAttributes(path, BasicFileAttributes.class).fileKey())) {
-                return null;
-            }
+    private static SharedFile mapExisting(FabricFiles.Opened opened, Path path, String call)
+        throws IOException, ScifException {
+        Object key = opened.key();
+        try (FileChannel ch = opened.channel()) {
             ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
             long size = ch.size();
             while (h.hasRemaining() && ch.read(h, h.position()) >= 0) {
@@ -401,16 +452,9 @@ public final class Fabric {
         Fabric probe = new Fabric(path.getParent(), orphan, MAX_PROCESSES);
         probe.lockAs(-ProcessIdentity.selfPid());
         try {
-            Object now;
-            try {
-                now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-            } catch (NoSuchFileException e) {
-                return; // another remover was first
-            }
-            if (key.equals(now)) {
-                Path dead = path.resolveSibling("fabric.dead-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
-                Files.move(path, dead);
-                Files.deleteIfExists(dead);
+            probe.beginWrite();
+            if (key.equals(fileKey(path))) { // else another remover was first
+                renameAndDelete(path);
                 System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO,
                     "scif4j: removed an all-zero fabric file left by a lost attach race in " + path.getParent());
             }
@@ -420,16 +464,29 @@ public final class Fabric {
         }
     }
 
+    /**
+     * Renames {@code fabric} to a private name and deletes it: the name is free from the
+     * rename on, so a newcomer finds no fabric and creates a fresh one.
+     */
+    private static void renameAndDelete(Path fabric) throws IOException {
+        Path dead = fabric.resolveSibling("fabric.dead-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
+        Files.move(fabric, dead);
+        CrashPoint.at("detach.renamed");
+        Files.deleteIfExists(dead);
+    }
+
     /** Initialises a new fabric file under a temporary name, then links it in atomically. */
     private static SharedFile create(Path dir, Path path) throws IOException {
         Path tmp = dir.resolve("fabric.new-" + ProcessIdentity.selfPid() + "-" + System.nanoTime());
-        // java.nio first: a vanished directory is NoSuchFileException (retried), a permission
-        // problem AccessDeniedException (reported). A departing last process may delete tmp
-        // before it is mapped; the map then recreates it, harmlessly: the name is ours alone.
-        Files.createFile(tmp);
+        // Exclusive and never through a link. A vanished directory is NoSuchFileException
+        // (retried), a permission problem AccessDeniedException (reported). A departing last
+        // process may delete tmp once it exists: the mapping is of the open file, and the
+        // link below then fails with NoSuchFileException (retried).
         SharedFile file;
-        try {
-            file = SharedFile.map(tmp, FILE_SIZE);
+        try (FileChannel ch = FabricFiles.createNew(tmp)) {
+            CrashPoint.at("attach.new-file");
+            ch.write(ByteBuffer.allocate(1), FILE_SIZE - 1); // grows it; the rest reads as zero
+            file = SharedFile.mapExisting(ch, tmp, FILE_SIZE);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -448,8 +505,10 @@ public final class Fabric {
             file.putLong(H_PROCESS_TABLE, PROCESS_TABLE_OFFSET);
             file.putLong(H_ENDPOINT_TABLE, ENDPOINT_TABLE_OFFSET);
             file.putLong(H_MAGIC, MAGIC); // last: a reader that sees the magic sees the rest
+            CrashPoint.at("attach.initialised");
             Files.createLink(path, tmp);
             linked = true;
+            CrashPoint.at("attach.linked");
             return file;
         } catch (FileAlreadyExistsException e) {
             return null;
@@ -461,21 +520,31 @@ public final class Fabric {
         }
     }
 
-    /** Takes a process slot; null when the fabric was closed by its last process meanwhile. */
-    private static Fabric register(Path dir, SharedFile file, String call) throws ScifException {
-        Fabric f = null;
+    /**
+     * Takes a process slot; null when the fabric was closed by its last process meanwhile (or
+     * its last process died while closing it: then this process finishes the removal first).
+     *
+     * @param key the file key of the {@code fabric} file mapped, null if this process created it
+     */
+    private static Fabric register(Path dir, SharedFile file, Object key, String call) throws ScifException {
         int slot = -1;
+        boolean registered = false;
+        int self = ProcessIdentity.selfPid();
+        long selfStart = ProcessIdentity.startTime(self); // read before the lock: keep the hold short
         // Lock before this process has a slot: a temporary Fabric runs the lock protocol with
         // minus our pid as the owner, which waiters check for liveness by pid alone.
         Fabric probe = new Fabric(dir, file, MAX_PROCESSES);
-        probe.lockAs(-ProcessIdentity.selfPid());
+        probe.lockAs(-self);
         try {
-            if (file.getInt(H_STATE) != STATE_ACTIVE) {
+            CrashPoint.at("attach.locked");
+            probe.reapDeadProcessesLocked();
+            int state = file.getInt(H_STATE);
+            if (state != STATE_ACTIVE && !probe.recoverStateLocked(state, key)) {
                 return null;
             }
-            probe.reapDeadProcessesLocked();
+            boolean first = probe.liveProcessesLocked() == 0;
             for (int i = 0; i < MAX_PROCESSES; i++) {
-                if (file.getInt(process(i) + P_STATE) == P_FREE) {
+                if (file.getInt(process(i) + P_STATE) != P_LIVE) { // free, or garbage: not a live process
                     slot = i;
                     break;
                 }
@@ -484,21 +553,94 @@ public final class Fabric {
                 throw ScifException.of(call, Errno.ENOMEM, "the fabric's process table is full ("
                     + MAX_PROCESSES + " processes)");
             }
+            probe.beginWrite(); // from here on the hold writes: nobody pre-empts it
+            if (first) {
+                probe.removeStaleFilesLocked(); // nothing here is in use
+            }
             long p = process(slot);
+            file.putInt(p + P_STATE, P_FREE);
             for (int i = 0; i < P_NODES_LONGS; i++) {
                 file.putLong(p + P_NODES + 8L * i, 0);
             }
-            file.putInt(p + P_PID, ProcessIdentity.selfPid());
-            file.putLong(p + P_START_TIME, ProcessIdentity.startTime(ProcessIdentity.selfPid()));
+            file.putInt(p + P_PID, self);
+            CrashPoint.at("attach.slot-half-written");
+            file.putLong(p + P_START_TIME, selfStart);
             file.putLong(p + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
             file.putInt(p + P_STATE, P_LIVE);
-            f = new Fabric(dir, file, slot);
-            return f;
+            CrashPoint.at("attach.registered");
+            registered = true;
         } finally {
             probe.unlockAs();
-            if (f == null) {
+            if (!registered) {
                 file.close();
             }
+        }
+        return new Fabric(dir, file, slot);
+    }
+
+    /**
+     * A fabric found not ACTIVE under its lock. CLOSED is set only by a last process, under
+     * the lock, which it holds until it has renamed {@code fabric} away: so if the name still
+     * holds this very file, that process died while closing, and this one finishes its job
+     * (the state 2 a killed detach leaves, which used to make every later attach fail). A
+     * CLOSED fabric with live processes, or any other state, was not written by this
+     * protocol: a live process's fabric is set ACTIVE again, a dead one removed.
+     *
+     * @param key the file key of the file mapped, null if this process created it
+     * @return whether to register in this fabric (false: start over)
+     */
+    private boolean recoverStateLocked(int state, Object key) {
+        beginWrite();
+        Path fabric = dir.resolve("fabric");
+        if (key == null || !key.equals(fileKey(fabric))) {
+            return false; // closed and renamed away, as it should: the attach starts over
+        }
+        if (liveProcessesLocked() > 0) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: fabric " + dir
+                + " had state " + state + " (header offset " + H_STATE + ") although processes are attached;"
+                + " set it ACTIVE again");
+            file.putInt(H_STATE, STATE_ACTIVE);
+            return true;
+        }
+        System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO, "scif4j: fabric " + dir
+            + " was left in state " + state + " by a process that died while removing it; removing it");
+        file.putInt(H_STATE, STATE_CLOSED);
+        removeFilesLocked();
+        return false;
+    }
+
+    /** @return the file key the name holds, or null if it holds nothing */
+    private static Object fileKey(Path p) {
+        try {
+            return FabricFiles.lstat(p).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The first process of a fabric removes what an earlier fabric of the same name left:
+     * connection files (whose ids the new fabric will hand out again) and dead processes'
+     * memory files. No other process is registered, so none of them is in use.
+     */
+    private void removeStaleFilesLocked() {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                Matcher m = STALE_FILE.matcher(p.getFileName().toString());
+                if (m.matches() && (m.group(1) == null || ProcessIdentity.startTime(parsePid(m.group(1))) < 0)) {
+                    FabricFiles.deleteOwn(p);
+                }
+            }
+        } catch (IOException e) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG, "scif4j: listing " + dir + ": " + e);
+        }
+    }
+
+    private static int parsePid(String digits) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 
@@ -507,35 +649,65 @@ public final class Fabric {
         lock();
         boolean last;
         try {
-            reapDeadProcessesLocked();
-            freeProcessSlotLocked(procSlot);
+            CrashPoint.at("detach.locked");
+            leaveLocked();
             last = liveProcessesLocked() == 0;
             if (last) {
                 file.putInt(H_STATE, STATE_CLOSED);
+                CrashPoint.at("detach.closed");
                 removeFilesLocked();
             }
         } finally {
             unlock();
         }
         file.close();
+        CrashPoint.at("detach.unlocked");
         if (last) {
             removeDirectories();
         }
     }
 
+    /**
+     * Reaps the dead and frees this process's slot, from the start again if the hold was
+     * pre-empted while it read (then the lock is held again). On return the hold is writing.
+     */
+    private void leaveLocked() {
+        while (true) {
+            try {
+                reapDeadProcessesLocked();
+                beginWrite();
+                break;
+            } catch (Preempted e) {
+                // stopped while reading, and the tables changed: look again
+            }
+        }
+        // From here on the lock is held as "minus our pid", checked by pid: once our slot
+        // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
+        long asPid = word(-pid, epochOf(held), true);
+        file.putLong(H_LOCK, asPid); // ours, and writing: nobody else changes it now
+        held = asPid;
+        heldBy = -pid;
+        freeProcessSlotLocked(procSlot);
+        CrashPoint.at("detach.slot-freed");
+    }
+
+    /**
+     * The last process's removal: every other file of the protocol (regular files and links
+     * only, never following one), then {@code fabric} itself. Each step may be the last a
+     * killed process makes: the next process to take the lock finds CLOSED and finishes.
+     */
     private void removeFilesLocked() {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (OWN_FILE.matcher(name).matches() && !name.equals("fabric")) {
-                    Files.deleteIfExists(p);
+                    FabricFiles.deleteOwn(p);
+                    CrashPoint.at("detach.file-removed");
                 }
             }
             // Rename first: a newcomer either mapped the old file (and sees CLOSED under the
             // lock) or finds no file and creates a fresh one.
-            Path dead = dir.resolve("fabric.dead-" + pid + "-" + System.nanoTime());
-            Files.move(dir.resolve("fabric"), dead);
-            Files.deleteIfExists(dead);
+            renameAndDelete(dir.resolve("fabric"));
         } catch (IOException e) {
             System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
                 "scif4j: could not remove every file of fabric " + dir + ": " + e);
@@ -564,6 +736,8 @@ public final class Fabric {
      * Takes the fabric-wide control-plane lock: first this JVM's lock, then the shared word.
      * Always in that order (one global order, so no two lockers deadlock). A shared owner
      * that died is detected while waiting; the lock is taken over and the dead process reaped.
+     * An owner that is stopped (SIGSTOP, a debugger) before its first write is pre-empted; it
+     * then finds out at its first write ({@link #beginWrite}), see docs/shm-format.md.
      */
     public void lock() {
         lockAs(procSlot + 1);
@@ -574,16 +748,41 @@ public final class Fabric {
         unlockAs();
     }
 
+    private static long word(int owner, int epoch, boolean writing) {
+        return ((long) (epoch * 2 + (writing ? 1 : 0)) << 32) | (owner & 0xffffffffL);
+    }
+
+    private static int epochOf(long word) {
+        return (int) (word >>> 32) >>> 1;
+    }
+
+    private static boolean isWriting(long word) {
+        return ((word >>> 32) & 1) != 0;
+    }
+
     private void lockAs(int me) {
         jvmLock.lock();
-        if (file.casInt(H_LOCK, 0, me)) {
-            return;
-        }
+        takeShared(me);
+        readsSince = file.getLong(H_CHANGES);
+        CrashPoint.at("lock.held");
+    }
+
+    /**
+     * The shared half of the lock. Caller holds {@link #jvmLock}. Waits on the futex with
+     * a bounded sleep, looking at the owner every {@link #LOCK_OWNER_CHECK_NANOS}: a dead one's
+     * lock is taken over (and the dead reaped first); one that has not begun to write and is
+     * stopped, or has held the lock without writing for {@link #PREEMPT_IDLE_NANOS}, is
+     * pre-empted after {@link #PREEMPT_NANOS}: it wrote nothing, so nothing is half-done.
+     */
+    private void takeShared(int me) {
+        long seen = 0;
+        long seenSince = 0;
         long lastCheck = System.nanoTime();
         for (int spins = 0;; spins++) {
-            int owner = file.getInt(H_LOCK);
+            long w = file.getLong(H_LOCK);
+            int owner = (int) w;
             if (owner == 0) {
-                if (file.casInt(H_LOCK, 0, me)) {
+                if (install(w, me, false)) {
                     return;
                 }
                 continue;
@@ -593,25 +792,118 @@ public final class Fabric {
                 continue;
             }
             long now = System.nanoTime();
+            if (w != seen) {
+                seen = w;
+                seenSince = now;
+            }
             if (now - lastCheck > LOCK_OWNER_CHECK_NANOS) {
                 lastCheck = now;
-                if (!processSlotAlive(owner - 1) && file.casInt(H_LOCK, owner, me)) {
-                    reapDeadProcessesLocked(); // the dead owner's half-done change was its own
+                if (!processSlotAlive(owner - 1)) {
+                    if (install(w, me, true)) {
+                        reapAllDeadLocked(); // the dead owner's half-done change was its own
+                        return;
+                    }
+                    continue;
+                }
+                if (!isWriting(w) && now - seenSince > PREEMPT_NANOS
+                    && (now - seenSince > PREEMPT_IDLE_NANOS || holderStopped(owner)) && install(w, me, false)) {
+                    preemptions++;
                     return;
                 }
             }
             file.addInt(H_LOCK_WAITERS, 1);
-            Futex.await(file.address(H_LOCK), owner, 5_000_000L);
+            Futex.await(file.address(H_LOCK), owner, 1_000_000L);
             file.addInt(H_LOCK_WAITERS, -1);
         }
     }
 
+    /** Replaces lock word {@code w} by a new hold of {@code me}; @return whether it was still {@code w} */
+    private boolean install(long w, int me, boolean writing) {
+        long mine = word(me, epochOf(w) + 1, writing);
+        if (!file.casLong(H_LOCK, w, mine)) {
+            return false;
+        }
+        held = mine;
+        heldBy = me;
+        return true;
+    }
+
+    /** @return whether the process the lock word names is stopped */
+    private boolean holderStopped(int owner) {
+        int holderPid = owner < 0 ? -owner
+            : owner <= MAX_PROCESSES ? file.getInt(process(owner - 1) + P_PID) : 0;
+        return holderPid > 0 && ProcessIdentity.isStopped(holderPid);
+    }
+
+    /**
+     * Called before the first write of a lock hold to the shared tables: marks the hold as
+     * writing, after which nobody pre-empts it. If it was pre-empted meanwhile (this process
+     * was stopped while reading), the lock is taken again; if no hold wrote to the tables in
+     * between, what this one read still holds and it goes on, else it throws {@link Preempted}
+     * having written nothing, and the caller runs its change again from the start.
+     *
+     * @throws Preempted if the tables changed since this hold began reading them
+     */
+    void beginWrite() {
+        if (isWriting(held)) {
+            return;
+        }
+        while (!file.casLong(H_LOCK, held, held | (1L << 32))) {
+            takeShared(heldBy);
+            if (file.getLong(H_CHANGES) != readsSince) {
+                readsSince = file.getLong(H_CHANGES);
+                throw new Preempted();
+            }
+        }
+        held |= 1L << 32;
+    }
+
+    /** {@link #beginWrite} for a write that depends on nothing read (this process's own fields). */
+    private void beginWriteBlind() {
+        while (true) {
+            try {
+                beginWrite();
+                return;
+            } catch (Preempted e) {
+                // the lock is held again; what this write depends on is ours alone
+            }
+        }
+    }
+
+    /** @throws Preempted if this hold has been pre-empted (a caller about to report what it read as corrupt) */
+    void checkNotPreempted() {
+        if (isLockedByMe() && !isWriting(held) && file.getLong(H_LOCK) != held) {
+            takeShared(heldBy);
+            readsSince = file.getLong(H_CHANGES);
+            throw new Preempted();
+        }
+    }
+
     private void unlockAs() {
-        file.putInt(H_LOCK, 0);
+        if (isWriting(held)) {
+            file.addLong(H_CHANGES, 1);
+        }
+        // Fails only for a hold pre-empted before it wrote: the lock is someone else's now.
+        file.casLong(H_LOCK, held, word(0, epochOf(held), false));
+        held = 0;
         if (file.getInt(H_LOCK_WAITERS) > 0) {
             Futex.wakeAll(file.address(H_LOCK));
         }
         jvmLock.unlock();
+    }
+
+    /** The lock hold was pre-empted while it read and the tables changed since: run the change again. */
+    public static final class Preempted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Preempted() {
+            super("the control-plane lock was pre-empted while this process was stopped", null, false, false);
+        }
+    }
+
+    /** @return how many stopped or idle lock holders this attachment pre-empted (for tests) */
+    int preemptions() {
+        return preemptions;
     }
 
     /** @return whether the current thread holds the JVM half of the lock */
@@ -626,11 +918,16 @@ public final class Fabric {
             return ProcessIdentity.startTime(-(slot + 1)) >= 0; // a registering process: -pid
         }
         if (slot < 0 || slot >= MAX_PROCESSES) {
-            return true;
+            return false; // a lock word naming no process (corrupt): nobody holds it
         }
         long p = process(slot);
         return file.getInt(p + P_STATE) == P_LIVE
             && ProcessIdentity.isAlive(file.getInt(p + P_PID), file.getLong(p + P_START_TIME));
+    }
+
+    /** @param slot a process slot read from shared memory @return whether it is in range and LIVE */
+    boolean isLiveSlot(int slot) {
+        return slot >= 0 && slot < MAX_PROCESSES && file.getInt(process(slot) + P_STATE) == P_LIVE;
     }
 
     private int liveProcessesLocked() {
@@ -641,6 +938,18 @@ public final class Fabric {
             }
         }
         return n;
+    }
+
+    /** {@link #reapDeadProcessesLocked}, again from the start if it was pre-empted (the lock is held again then). */
+    private void reapAllDeadLocked() {
+        while (true) {
+            try {
+                reapDeadProcessesLocked();
+                return;
+            } catch (Preempted e) {
+                // stopped while looking, and the tables changed: look again
+            }
+        }
     }
 
     /** Frees the entries of every process that has died. Caller holds the lock. */
@@ -658,7 +967,7 @@ public final class Fabric {
     private void deleteMemoryFiles(int deadPid) {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mem-" + deadPid + "-*")) {
             for (Path p : ds) {
-                Files.deleteIfExists(p);
+                FabricFiles.deleteOwn(p);
             }
         } catch (IOException e) {
             System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
@@ -667,6 +976,7 @@ public final class Fabric {
     }
 
     private void freeProcessSlotLocked(int slot) {
+        beginWrite();
         long p = process(slot);
         for (int i = 0; i < P_NODES_LONGS; i++) {
             file.putLong(p + P_NODES + 8L * i, 0);
@@ -683,9 +993,10 @@ public final class Fabric {
     public void attachNode(int node) {
         lock();
         try {
-            if (nodeRefs[node]++ == 0) {
-                setNodeBitLocked(node, true);
+            if (nodeRefs[node] == 0) {
+                setNodeBitLocked(node, true); // may throw Preempted: retried inside (no reads)
             }
+            nodeRefs[node]++;
         } finally {
             unlock();
         }
@@ -699,15 +1010,17 @@ public final class Fabric {
     public void detachNode(int node) {
         lock();
         try {
-            if (--nodeRefs[node] == 0) {
+            if (nodeRefs[node] == 1) {
                 setNodeBitLocked(node, false);
             }
+            nodeRefs[node]--;
         } finally {
             unlock();
         }
     }
 
     private void setNodeBitLocked(int node, boolean on) {
+        beginWriteBlind();
         long off = process(procSlot) + P_NODES + 8L * (node >>> 6);
         long word = file.getLong(off);
         file.putLong(off, on ? word | (1L << node) : word & ~(1L << node));
@@ -765,13 +1078,18 @@ public final class Fabric {
                 return;
             }
             file.putLong(process(procSlot) + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
-            if (anyDeadProcess()) {
-                lock();
-                try {
-                    reapDeadProcessesLocked();
-                } finally {
-                    unlock();
+            try {
+                if (anyDeadProcess()) {
+                    lock();
+                    try {
+                        reapAllDeadLocked();
+                    } finally {
+                        unlock();
+                    }
                 }
+            } catch (RuntimeException e) { // a corrupt table: say so, and keep watching
+                System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                    "scif4j: reaping dead processes of " + dir + " failed: " + e);
             }
         }
     }
@@ -820,6 +1138,28 @@ public final class Fabric {
     /** @return a fabric-wide unique connection id */
     public long nextConnectionId() {
         return file.addLong(H_NEXT_CONNECTION_ID, 1) - 1;
+    }
+
+    /**
+     * Creates the file of a new connection under a fresh id. The file is created exclusively:
+     * a {@code conn-ID} already there (left by an earlier fabric of the same name, or planted)
+     * is never reused, its id is skipped instead.
+     *
+     * @param ringSize bytes per direction
+     * @return the connector's side of the new connection
+     * @throws IOException if no file can be made (ids skipped 16 times in a row, or the file system)
+     */
+    Connection newConnection(int ringSize) throws IOException {
+        for (int skipped = 0;; skipped++) {
+            long id = nextConnectionId();
+            try {
+                return Connection.create(dir, id, ringSize);
+            } catch (FileAlreadyExistsException e) {
+                if (skipped == 16) {
+                    throw new IOException("16 connection ids in a row already had a file in " + dir, e);
+                }
+            }
+        }
     }
 
     /** @param slot a process slot @return the offset of its poll doorbell futex word */

@@ -9,8 +9,8 @@ package org.scif4j.shm.internal;
 public final class FabricDescriptor {
     /** "SCIF4JFB" read as a little-endian long. */
     public static final long MAGIC = 0x4246344A46494353L;
-    /** Layout version; a file of another version is refused. */
-    public static final int VERSION = 1;
+    /** Layout version; a file of another version is refused. 2: the lock word is 64 bits (pre-emptible lock). */
+    public static final int VERSION = 2;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = 4096;
 
@@ -24,9 +24,17 @@ public final class FabricDescriptor {
     public static final int H_MAX_NODES = 32;
     /** {@link #STATE_ACTIVE} or {@link #STATE_CLOSED}. */
     public static final int H_STATE = 36;
-    /** Control-plane lock: owning process slot + 1, or 0 when free. A futex word. */
+    /**
+     * Control-plane lock, the low half of the 64-bit lock word: owning process slot + 1, or
+     * minus the pid of a process without a slot, or 0 when free. A futex word.
+     */
     public static final int H_LOCK = 40;
-    public static final int H_LOCK_WAITERS = 44;
+    /** The lock word's high half: the hold's epoch (bumped by every taker) * 2, + 1 once the holder writes. */
+    public static final int H_LOCK_EPOCH = 44;
+    /** Processes sleeping on the lock's futex. */
+    public static final int H_LOCK_WAITERS = 80;
+    /** Bumped by every lock hold that wrote to the tables, before it releases the lock. */
+    public static final int H_CHANGES = 88;
     public static final int H_NEXT_CONNECTION_ID = 48;
     public static final int H_CREATED_MILLIS = 56;
     public static final int H_PROCESS_TABLE = 64;

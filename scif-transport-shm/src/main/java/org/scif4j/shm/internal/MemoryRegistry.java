@@ -3,7 +3,6 @@ package org.scif4j.shm.internal;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -36,7 +35,8 @@ final class MemoryRegistry {
     enum Kind { ALLOCATED, MIGRATED, LINKED }
 
     static final long PAGE = FabricDescriptor.PAGE;
-    private static final AtomicInteger SEQ = new AtomicInteger();
+    /** The SEQ of the last memory file made (package-private for tests that plant the next names). */
+    static final AtomicInteger SEQ = new AtomicInteger();
 
     /** A range of this process's memory backed by a memory file. Guarded by the registry. */
     static final class Range {
@@ -80,14 +80,9 @@ final class MemoryRegistry {
      * @return the range, holding one reference (the allocation's)
      */
     synchronized Range allocate(long length, Call call) throws ScifException {
-        int seq = SEQ.incrementAndGet();
+        int seq = newFile(length, call);
         Path path = dir.resolve("mem-" + pid + "-" + seq);
-        try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
-            f.setLength(length);
-        } catch (IOException e) {
-            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
-        }
-        int fd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_CLOEXEC, 0);
+        int fd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_CLOEXEC | Posix.O_NOFOLLOW, 0);
         long addr = fd < 0 ? Posix.MAP_FAILED
             : Posix.mmap(0, length, Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_SHARED, fd, 0);
         int err = Posix.errno();
@@ -102,6 +97,32 @@ final class MemoryRegistry {
         r.refs = 1;
         ranges.put(addr, r);
         return r;
+    }
+
+    /**
+     * Creates {@code mem-PID-SEQ} of {@code length} zero bytes under a fresh SEQ, exclusively:
+     * a name already taken (a link planted to some other file, garbage left by a crash) is
+     * never truncated or written; its SEQ is skipped.
+     *
+     * @return the SEQ of the new file
+     */
+    private int newFile(long length, Call call) throws ScifException {
+        for (int skipped = 0;; skipped++) {
+            int seq = SEQ.incrementAndGet();
+            Path path = dir.resolve("mem-" + pid + "-" + seq);
+            try (FileChannel ch = FabricFiles.createNew(path)) {
+                ch.write(ByteBuffer.allocate(1), length - 1); // the rest reads as zero
+                return seq;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (skipped == 16) {
+                    throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path
+                        + ": 16 names in a row were taken");
+                }
+            } catch (IOException e) {
+                deleteQuietly(path);
+                throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path + ": " + e);
+            }
+        }
     }
 
     /**
@@ -163,8 +184,7 @@ final class MemoryRegistry {
         Path path = dir.resolve("mem-" + pid + "-" + seq);
         // Copy the pages into the new file, then map the file over the same addresses.
         ByteBuffer view = new Pointer(address).getByteBuffer(0, length);
-        try (FileChannel ch = FileChannel.open(path, java.nio.file.StandardOpenOption.CREATE_NEW,
-            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FabricFiles.createNew(path)) {
             long pos = 0;
             while (view.hasRemaining()) {
                 pos += ch.write(view, pos);

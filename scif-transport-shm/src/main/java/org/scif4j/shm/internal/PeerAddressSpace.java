@@ -180,6 +180,7 @@ final class PeerAddressSpace {
     private long map(RemoteWindow w, Call call) throws ScifException {
         int prot = ((w.prot & Scif.PROT_READ) != 0 ? Posix.PROT_READ : 0)
             | ((w.prot & Scif.PROT_WRITE) != 0 ? Posix.PROT_WRITE : 0);
+        checkBacked(w, call);
         long r = Posix.reserve(w.length);
         int err = r == 0 ? Posix.errno() : Posix.mapFileAt(r, w.length, prot == 0 ? Posix.PROT_READ : prot,
             w.file.toString(), w.fileOffset);
@@ -192,6 +193,27 @@ final class PeerAddressSpace {
         }
         w.address = r;
         return r;
+    }
+
+    /**
+     * The entry's numbers come from shared memory: the window must be whole pages, and lie
+     * inside its memory file, a regular file (a mapping past a file's end faults when touched).
+     */
+    private static void checkBacked(RemoteWindow w, Call call) throws ScifException {
+        long size;
+        try {
+            size = java.nio.file.Files.isRegularFile(w.file) ? java.nio.file.Files.size(w.file) : -1;
+        } catch (java.io.IOException e) {
+            size = -1;
+        }
+        long page = FabricDescriptor.PAGE;
+        if (w.length <= 0 || w.offset < 0 || w.fileOffset < 0 || (w.length | w.offset | w.fileOffset) % page != 0
+            || w.fileOffset > size - w.length) {
+            throw ScifException.of(call.text(), Errno.ENXIO, "the peer's window table entry " + w.entry + " is not"
+                + " usable: offset " + w.offset + ", length " + w.length + ", file offset " + w.fileOffset + " in "
+                + w.file.getFileName() + " (" + (size < 0 ? "not a regular file" : size + " bytes") + "); expected"
+                + " whole pages inside the file");
+        }
     }
 
     /**

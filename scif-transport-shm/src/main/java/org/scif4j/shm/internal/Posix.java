@@ -20,6 +20,8 @@ final class Posix {
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
+    /** Fail with ELOOP rather than open a symbolic link (x86_64 value). */
+    static final int O_NOFOLLOW = 0x20000;
     static final long MAP_FAILED = -1L;
 
     static {

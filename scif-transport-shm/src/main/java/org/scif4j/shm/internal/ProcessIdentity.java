@@ -51,6 +51,21 @@ public final class ProcessIdentity {
     }
 
     /**
+     * @param pid a process id
+     * @return whether it exists and is stopped (SIGSTOP, Ctrl-Z, a debugger): state T or t
+     */
+    public static boolean isStopped(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            char state = close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
+            return state == 'T' || state == 't';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * @param pid       a process id recorded earlier
      * @param startTime the start time recorded with it
      * @return whether that very process still runs

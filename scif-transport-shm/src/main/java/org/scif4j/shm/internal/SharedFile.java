@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -48,11 +50,33 @@ public final class SharedFile implements AutoCloseable {
      */
     public static SharedFile map(Path path, long size) throws IOException {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-            StandardOpenOption.WRITE)) {
+            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             if (channel.size() < size) {
                 channel.write(ByteBuffer.allocate(1), size - 1); // grows the file; the rest reads as zero
             }
             return mapExisting(channel, path, size); // the mapping outlives the channel
+        }
+    }
+
+    /**
+     * Creates {@code path} exclusively (never through a link, failing if anything has the
+     * name), {@code 0600}, of {@code size} zero bytes, and maps it.
+     *
+     * @param path the new file
+     * @param size its size, all mapped
+     * @return the mapping
+     * @throws java.nio.file.FileAlreadyExistsException if the name is taken
+     * @throws IOException if the file cannot be made or mapped (it is then removed)
+     */
+    public static SharedFile create(Path path, long size) throws IOException {
+        try (FileChannel channel = FabricFiles.createNew(path)) {
+            try {
+                channel.write(ByteBuffer.allocate(1), size - 1); // grows the file; the rest reads as zero
+                return mapExisting(channel, path, size);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(path);
+                throw e;
+            }
         }
     }
 
@@ -100,7 +124,22 @@ public final class SharedFile implements AutoCloseable {
      * @return the address of that byte in this process
      */
     public long address(long offset) {
-        return address + offset;
+        return address + check(offset, 4);
+    }
+
+    /**
+     * Every offset is checked before use, so that no value read from shared memory, however
+     * corrupt, makes this process read or write outside the mapping: one compare, predicted.
+     *
+     * @return {@code offset}
+     * @throws IndexOutOfBoundsException naming the file, if {@code [offset, offset+bytes)} is not in it
+     */
+    private long check(long offset, int bytes) {
+        if (offset < 0 || offset > size - bytes) {
+            throw new IndexOutOfBoundsException("offset " + offset + " (+" + bytes + " bytes) is outside "
+                + path + " (" + size + " bytes): a corrupt value in shared memory?");
+        }
+        return offset;
     }
 
     /**
@@ -111,52 +150,58 @@ public final class SharedFile implements AutoCloseable {
      * @return the buffer, native order
      */
     public ByteBuffer buffer(long offset, int length) {
+        check(offset, length);
         return new Pointer(address + offset).getByteBuffer(0, length).order(ByteOrder.nativeOrder());
     }
 
     /** @param offset field offset @return the int, with acquire semantics and more */
     public int getInt(long offset) {
-        return MEMORY.readVolatileInt(address + offset);
+        return MEMORY.readVolatileInt(address + check(offset, 4));
     }
 
     /** @param offset field offset @param value stored with full (volatile) semantics */
     public void putInt(long offset, int value) {
-        MEMORY.writeVolatileInt(address + offset, value);
+        MEMORY.writeVolatileInt(address + check(offset, 4), value);
     }
 
     /** @param offset field offset @param value stored with release semantics */
     public void putIntOrdered(long offset, int value) {
-        MEMORY.writeOrderedInt(address + offset, value);
+        MEMORY.writeOrderedInt(address + check(offset, 4), value);
     }
 
     /** @param offset field offset @return the long, volatile read */
     public long getLong(long offset) {
-        return MEMORY.readVolatileLong(address + offset);
+        return MEMORY.readVolatileLong(address + check(offset, 8));
     }
 
     /** @param offset field offset @param value stored with full (volatile) semantics */
     public void putLong(long offset, long value) {
-        MEMORY.writeVolatileLong(address + offset, value);
+        MEMORY.writeVolatileLong(address + check(offset, 8), value);
     }
 
     /** @param offset field offset @param value stored with release semantics */
     public void putLongOrdered(long offset, long value) {
-        MEMORY.writeOrderedLong(address + offset, value);
+        MEMORY.writeOrderedLong(address + check(offset, 8), value);
     }
 
     /** @param offset field offset @param expect expected @param update new @return whether swapped */
     public boolean casInt(long offset, int expect, int update) {
-        return MEMORY.compareAndSwapInt(address + offset, expect, update);
+        return MEMORY.compareAndSwapInt(address + check(offset, 4), expect, update);
+    }
+
+    /** @param offset field offset @param expect expected @param update new @return whether swapped */
+    public boolean casLong(long offset, long expect, long update) {
+        return MEMORY.compareAndSwapLong(address + check(offset, 8), expect, update);
     }
 
     /** @param offset field offset @param delta added atomically @return the new value */
     public int addInt(long offset, int delta) {
-        return MEMORY.addInt(address + offset, delta);
+        return MEMORY.addInt(address + check(offset, 4), delta);
     }
 
     /** @param offset field offset @param delta added atomically @return the new value */
     public long addLong(long offset, long delta) {
-        return MEMORY.addLong(address + offset, delta);
+        return MEMORY.addLong(address + check(offset, 8), delta);
     }
 
     /** Unmaps; idempotent. The caller guarantees nobody accesses the memory any more. */

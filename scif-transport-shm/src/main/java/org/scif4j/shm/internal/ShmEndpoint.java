@@ -113,27 +113,33 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         ctl.lock();
         fabric.lock();
         try {
-            checkOpen(call);
-            int state = table.state(slot);
-            if (state == BOUND) {
-                throw ScifException.of(call, Errno.EINVAL, "endpoint is already bound to port " + port);
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
+                try {
+                    checkOpen(call);
+                    int state = table.state(slot);
+                    if (state == BOUND) {
+                        throw ScifException.of(call, Errno.EINVAL, "endpoint is already bound to port " + port);
+                    }
+                    if (state != UNBOUND) {
+                        throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
+                            + "; only an UNBOUND endpoint can be bound");
+                    }
+                    int p = requested == 0 ? table.lowestFreePortLocked(node.selfId()) : requested;
+                    if (p < 0) {
+                        throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+                    }
+                    if (requested != 0 && table.portBusyLocked(node.selfId(), p)) {
+                        throw ScifException.of(call, Errno.EINVAL, "port " + p + " of node " + node.selfId()
+                            + " is in use; choose another or bind(0)");
+                    }
+                    table.holdPortLocked(slot, p);
+                    table.set(slot, E_STATE, BOUND);
+                    port = p;
+                    return p;
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
+                }
             }
-            if (state != UNBOUND) {
-                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
-                    + "; only an UNBOUND endpoint can be bound");
-            }
-            int p = requested == 0 ? table.lowestFreePortLocked(node.selfId()) : requested;
-            if (p < 0) {
-                throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
-            }
-            if (requested != 0 && table.portBusyLocked(node.selfId(), p)) {
-                throw ScifException.of(call, Errno.EINVAL, "port " + p + " of node " + node.selfId()
-                    + " is in use; choose another or bind(0)");
-            }
-            table.holdPortLocked(slot, p);
-            table.set(slot, E_STATE, BOUND);
-            port = p;
-            return p;
         } finally {
             fabric.unlock();
             ctl.unlock();
@@ -156,21 +162,28 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         ctl.lock();
         fabric.lock();
         try {
-            checkOpen(call);
-            int state = table.state(slot);
-            if (state == UNBOUND || state == DISCONNECTED) {
-                throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
-                    + "; bind it first");
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
+                try {
+                    checkOpen(call);
+                    int state = table.state(slot);
+                    if (state == UNBOUND || state == DISCONNECTED) {
+                        throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
+                            + "; bind it first");
+                    }
+                    if (state != BOUND) {
+                        throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
+                            + "; only a BOUND endpoint can listen");
+                    }
+                    if (backlog <= 0) {
+                        throw ScifException.of(call, Errno.EINVAL, "backlog must be at least 1");
+                    }
+                    table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
+                    table.set(slot, E_STATE, LISTENING);
+                    break;
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
+                }
             }
-            if (state != BOUND) {
-                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
-                    + "; only a BOUND endpoint can listen");
-            }
-            if (backlog <= 0) {
-                throw ScifException.of(call, Errno.EINVAL, "backlog must be at least 1");
-            }
-            table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
-            table.set(slot, E_STATE, LISTENING);
         } finally {
             fabric.unlock();
             ctl.unlock();
@@ -242,56 +255,69 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         }
         fabric.lock();
         try {
-            int state = table.state(slot);
-            if (state == LISTENING) {
-                throw ScifException.of(call, Errno.EOPNOTSUPP, "endpoint is LISTENING; a listener cannot connect");
-            }
-            if (state == CONNECTED || state == CONNECTING) {
-                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state));
-            }
-            if (state == DISCONNECTED) {
-                throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and cannot be"
-                    + " reused; close it and open a new one");
-            }
-            if (!fabric.isOnline(dst.node())) {
-                throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online;"
-                    + " online nodes: " + java.util.Arrays.toString(fabric.onlineNodes()));
-            }
-            if (state == UNBOUND) {
-                int p = table.lowestFreePortLocked(node.selfId());
-                if (p < 0) {
-                    throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
+                try {
+                    int state = table.state(slot);
+                    if (state == LISTENING) {
+                        throw ScifException.of(call, Errno.EOPNOTSUPP, "endpoint is LISTENING; a listener cannot connect");
+                    }
+                    if (state == CONNECTED || state == CONNECTING) {
+                        throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state));
+                    }
+                    if (state == DISCONNECTED) {
+                        throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and cannot be"
+                            + " reused; close it and open a new one");
+                    }
+                    if (!fabric.isOnline(dst.node())) {
+                        throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online;"
+                            + " online nodes: " + java.util.Arrays.toString(fabric.onlineNodes()));
+                    }
+                    if (state == UNBOUND) {
+                        int p = table.lowestFreePortLocked(node.selfId());
+                        if (p < 0) {
+                            throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
+                        }
+                        table.holdPortLocked(slot, p);
+                        table.set(slot, E_STATE, BOUND);
+                        port = p;
+                    }
+                    break;
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
                 }
-                table.holdPortLocked(slot, p);
-                table.set(slot, E_STATE, BOUND);
-                port = p;
             }
         } finally {
             fabric.unlock();
         }
-        long id = fabric.nextConnectionId();
         Connection c;
         try {
-            c = Connection.create(fabric.dir(), id, node.options().ringBytes());
+            c = fabric.newConnection(node.options().ringBytes());
         } catch (IOException e) {
-            table.deleteConnectionFile(id);
             throw new ScifException(Errno.ENOMEM, call + ": ENOMEM, cannot create connection file: " + e, e);
         }
+        long id = c.id;
         String refused = null;
         fabric.lock();
         try {
-            int listener = dst.port() == 0 ? -1 : table.findListenerLocked(dst.node(), dst.port());
-            if (listener < 0) {
-                refused = "no endpoint listens on " + dst;
-            } else if (!table.enqueueLocked(listener, slot)) {
-                refused = "the backlog of the listener on " + dst + " is full";
-            } else {
-                table.connectionId(slot, id);
-                table.set(slot, E_CONNECT_RESULT, 0);
-                table.set(slot, E_PEER_NODE, dst.node());
-                table.set(slot, E_PEER_PORT, dst.port());
-                table.set(slot, E_STATE, CONNECTING);
-                table.signal(listener);
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
+                try {
+                    int listener = dst.port() == 0 ? -1 : table.findListenerLocked(dst.node(), dst.port());
+                    if (listener < 0) {
+                        refused = "no endpoint listens on " + dst;
+                    } else if (!table.enqueueLocked(listener, slot)) {
+                        refused = "the backlog of the listener on " + dst + " is full";
+                    } else {
+                        table.connectionId(slot, id);
+                        table.set(slot, E_CONNECT_RESULT, 0);
+                        table.set(slot, E_PEER_NODE, dst.node());
+                        table.set(slot, E_PEER_PORT, dst.port());
+                        table.set(slot, E_STATE, CONNECTING);
+                        table.signal(listener);
+                    }
+                    break;
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
+                }
             }
         } finally {
             fabric.unlock();
@@ -340,19 +366,26 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         int result;
         fabric.lock();
         try {
-            result = table.get(slot, E_CONNECT_RESULT);
-            id = table.connectionId(slot);
-            asyncPending = false;
-            if (result == CONNECT_ACCEPTED) {
-                adoptLocked(c);
-                return port;
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
+                try {
+                    result = table.get(slot, E_CONNECT_RESULT);
+                    id = table.connectionId(slot);
+                    asyncPending = false;
+                    if (result == CONNECT_ACCEPTED) {
+                        adoptLocked(c);
+                        return port;
+                    }
+                    if (result == 0) {
+                        table.unlinkLocked(slot); // withdraw: timed out or interrupted
+                        table.set(slot, E_STATE, BOUND);
+                    }
+                    table.connectionId(slot, 0);
+                    pending = null; // after the writes, which may throw Fabric.Preempted: the body runs again
+                    break;
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
+                }
             }
-            pending = null;
-            if (result == 0) {
-                table.unlinkLocked(slot); // withdraw: timed out or interrupted
-                table.set(slot, E_STATE, BOUND);
-            }
-            table.connectionId(slot, 0);
         } finally {
             fabric.unlock();
         }
@@ -375,8 +408,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
      * non-null and never changes. Caller holds ctl and the fabric lock, and has seen
      * {@code E_CONNECT_RESULT == CONNECT_ACCEPTED}.
      */
-    private void adoptLocked(Connection c) {
-        peerSlot = table.get(slot, E_PEER_SLOT) - 1;
+    private void adoptLocked(Connection c) throws ScifException {
+        peerSlot = table.peerLocked(slot); // checked: ECONNRESET if it names no slot
         peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
         rma = new EndpointRma(this, c, table, slot, peerSlot, node, Arguments.hostLoopback(node.selfId(), peer.node()));
         pending = null;
@@ -424,6 +457,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     }
                     adoptLocked(c);
                     return true;
+                } catch (ScifException e) {
+                    return false; // a corrupt peer slot: the second connect reports it
                 } finally {
                     fabric.unlock();
                 }
@@ -482,35 +517,40 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         ctl.lock();
         fabric.lock();
         try {
-            checkOpen(call);
-            while (true) {
-                int state = table.state(slot);
-                if (state != LISTENING) {
-                    throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
-                        + "; expected LISTENING");
-                }
-                int head = table.get(slot, E_QUEUE_HEAD);
-                if (head == 0) {
-                    return null;
-                }
-                int c = head - 1;
-                long id = table.connectionId(c);
-                table.unlinkLocked(c);
-                Connection cn;
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                 try {
-                    cn = Connection.open(fabric.dir(), id);
-                } catch (IOException e) {
-                    table.answerLocked(c, -Errno.ECONNREFUSED.number());
-                    continue; // a request whose file is gone or corrupt is refused, never read
+                    checkOpen(call);
+                    while (true) {
+                        int state = table.state(slot);
+                        if (state != LISTENING) {
+                            throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
+                                + "; expected LISTENING");
+                        }
+                        int c = table.queueHeadLocked(slot); // checked: a corrupt queue fails with ENODEV
+                        if (c < 0) {
+                            return null;
+                        }
+                        long id = table.connectionId(c);
+                        table.unlinkLocked(c);
+                        Connection cn;
+                        try {
+                            cn = Connection.open(fabric.dir(), id);
+                        } catch (IOException e) {
+                            table.answerLocked(c, -Errno.ECONNREFUSED.number());
+                            continue; // a request whose file is gone or corrupt is refused, never read
+                        }
+                        int ns = table.allocLocked(node.selfId());
+                        if (ns < 0) {
+                            cn.close();
+                            table.answerLocked(c, -Errno.ENOMEM.number());
+                            throw ScifException.of(call, Errno.ENOMEM, "the fabric's endpoint table is full ("
+                                + MAX_ENDPOINTS + ")");
+                        }
+                        return link(ns, c, id, cn);
+                    }
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
                 }
-                int ns = table.allocLocked(node.selfId());
-                if (ns < 0) {
-                    cn.close();
-                    table.answerLocked(c, -Errno.ENOMEM.number());
-                    throw ScifException.of(call, Errno.ENOMEM, "the fabric's endpoint table is full ("
-                        + MAX_ENDPOINTS + ")");
-                }
-                return link(ns, c, id, cn);
             }
         } finally {
             fabric.unlock();
@@ -953,7 +993,14 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             closed = true;
             fabric.lock();
             try {
-                table.closeSlotLocked(slot); // also wakes every waiter on this endpoint
+                while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
+                    try {
+                        table.closeSlotLocked(slot); // also wakes every waiter on this endpoint
+                        break;
+                    } catch (Fabric.Preempted e) {
+                        // the lock is held again, and the tables changed: read them again
+                    }
+                }
             } finally {
                 fabric.unlock();
             }

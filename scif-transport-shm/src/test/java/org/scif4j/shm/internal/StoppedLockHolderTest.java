@@ -1,0 +1,82 @@
+package org.scif4j.shm.internal;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Endpoint;
+import org.scif4j.Scif;
+import org.scif4j.ScifNode;
+
+/**
+ * A process stopped (SIGSTOP) while it holds the fabric lock no longer freezes the others'
+ * control plane: it had not begun to write, so a waiter pre-empts it, and when it runs again
+ * it finds out and redoes its change. The child stops at a named point (right after it takes
+ * the lock while attaching); this process's calls must all return while it is still stopped.
+ * The time they take is measured by ShmFaultCampaignTest, never asserted here.
+ */
+class StoppedLockHolderTest {
+    private final Path root = Path.of("/dev/shm", "scif4j-stopped-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> all = Files.walk(root)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @Test
+    void callsOfOtherProcessesGoOnWhileTheLockHolderIsStopped() throws Exception {
+        String uri = "shm:s?dir=" + root + "&node=";
+        try (ScifNode n = Scif.attach(uri + 0)) {
+            Process child = ChildJvm.start(List.of("-Dscif4j.shm.test.stopAt=lock.held"),
+                "org.scif4j.shm.ShmChild", "attach", uri + 1);
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                assertEquals("STOPPED lock.held", out.readLine());
+                waitUntilStopped((int) child.pid());
+                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                    Endpoint l = n.open();
+                    l.bind(2000);
+                    l.listen(4);
+                    n.open().close();
+                    l.close();
+                }, "open, bind, listen and close must not wait for the stopped lock holder");
+                assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
+                assertTrue(((ShmNode) n).fabric().preemptions() > 0, "the stopped holder's lock was pre-empted");
+                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                assertEquals("OK 1", out.readLine(), "the pre-empted attach redid its change and succeeded");
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+            }
+            assertEquals(0, child.exitValue());
+            assertArrayEquals(new int[] {0}, n.nodeIds().online(), "the child left cleanly");
+            try (Stream<Path> files = Files.list(root.resolve("s"))) {
+                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
+            }
+        }
+    }
+
+    private static void waitUntilStopped(int pid) throws InterruptedException {
+        for (int i = 0; i < 10_000 && !ProcessIdentity.isStopped(pid); i++) {
+            TimeUnit.MILLISECONDS.sleep(1); // polling the child's state, bounded: no ordering relies on it
+        }
+        assertTrue(ProcessIdentity.isStopped(pid), "the child stopped itself");
+    }
+}
