@@ -1,44 +1,76 @@
 package org.scif4j.shm.internal;
 
+import static org.scif4j.shm.internal.ConnectionDescriptor.LINE;
+import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_BYTES;
+import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_BYTES_AT;
+import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_MARK;
+
 import java.nio.ByteBuffer;
 
 /**
- * One direction of a connection: a single-producer single-consumer byte ring in shared
- * memory. The writer owns the tail counter, the reader the head counter; both only grow, so
+ * One direction of a connection: a single-producer single-consumer byte stream in shared
+ * memory (layout version 2 of docs/shm-format.md). The data area is a ring of 64-byte lines,
+ * each a fill mark and 56 stream bytes; the mark is the stream position just past the last
+ * byte written into the line. A reader waits on the mark of its line, which shares the cache
+ * line with the bytes it announces: a small message costs one cache-line transfer, where a
+ * separate tail counter costs two (the counter, then the data).
+ *
+ * <p>The writer owns the tail counter, the reader the head counter; both only grow, so
  * {@code tail - head} is the number of bytes outstanding, at most {@code size - 1} (SCIF keeps
- * one byte of its 4096-byte queue empty, and so do we). Each side caches the other's counter
- * and re-reads it only when the cached value does not suffice.
+ * one byte of its 4096-byte queue empty, and so do we). The writer caches the head and
+ * re-reads it only when the cached value leaves too little room. Marks only grow, so a mark
+ * left from an earlier lap is never greater than a position of the current one.
  *
  * <p>A ring object is used in one role only (writer or reader), by one thread at a time: the
- * endpoint's send or receive lock serialises its users.
+ * endpoint's send or receive lock serialises its users. {@link #readable()} and
+ * {@link #free()} may be called from any thread.
  */
 final class ByteRing {
     private final SharedFile file;
     private final long tailOffset;
     private final long headOffset;
+    /** Offset in the file of line 0's mark. */
+    private final long linesOffset;
     private final ByteBuffer data;
     private final int size;
-    private final int mask;
+    private final int lines;
+    // Writer: the tail, its line and its offset among the line's bytes; the head last read.
     private long tail;
-    private long head;
+    private int tailLine;
+    private int tailAt;
     private long cachedHead;
-    private long cachedTail;
+    // Reader: the head, its line and its offset among the line's bytes.
+    private long head;
+    private int headLine;
+    private int headAt;
 
     ByteRing(SharedFile file, long headerOffset, long dataOffset, int size) {
         this.file = file;
         this.tailOffset = headerOffset + ConnectionDescriptor.R_TAIL;
         this.headOffset = headerOffset + ConnectionDescriptor.R_HEAD;
-        this.data = file.buffer(dataOffset, size);
+        this.linesOffset = dataOffset;
+        this.lines = ConnectionDescriptor.ringLines(size);
+        this.data = file.buffer(dataOffset, lines * LINE);
         this.size = size;
-        this.mask = size - 1;
         this.tail = file.getLong(tailOffset);
+        this.tailLine = lineOf(tail);
+        this.tailAt = (int) (tail % LINE_BYTES);
         this.head = file.getLong(headOffset);
+        this.headLine = lineOf(head);
+        this.headAt = (int) (head % LINE_BYTES);
         this.cachedHead = head;
-        this.cachedTail = tail;
+    }
+
+    private int lineOf(long position) {
+        return (int) ((position / LINE_BYTES) % lines);
+    }
+
+    private long mark(int line) {
+        return file.getLong(linesOffset + (long) line * LINE + LINE_MARK);
     }
 
     /**
-     * Writer: copies as much of {@code src} as fits now and publishes it.
+     * Writer: copies as much of {@code src} as fits now and publishes it, line by line.
      *
      * @param src bytes from position to limit; the position advances by the count written
      * @return bytes written, possibly 0
@@ -55,16 +87,31 @@ final class ByteRing {
         if (n <= 0) {
             return 0;
         }
-        int index = (int) (t & mask);
-        int first = Math.min(n, size - index);
         int pos = src.position();
-        data.put(index, src, pos, first);
-        if (n > first) {
-            data.put(0, src, pos + first, n - first);
+        int end = pos + n;
+        int line = tailLine;
+        int at = tailAt;
+        while (pos < end) {
+            int k = Math.min(end - pos, LINE_BYTES - at);
+            long base = (long) line * LINE;
+            data.put((int) base + LINE_BYTES_AT + at, src, pos, k);
+            pos += k;
+            t += k;
+            // Release: a reader that sees the mark sees the bytes stored before it.
+            file.putLongOrdered(linesOffset + base + LINE_MARK, t);
+            at += k;
+            if (at == LINE_BYTES) {
+                at = 0;
+                line = line + 1 == lines ? 0 : line + 1;
+            }
         }
-        src.position(pos + n);
-        tail = t + n;
-        file.putLong(tailOffset, tail); // volatile: ordered before the read of the sleeper count
+        src.position(end);
+        tail = t;
+        tailLine = line;
+        tailAt = at;
+        // Volatile: the fence that orders the marks before the caller's read of the sleeper
+        // count (Waiter's protocol); also what free() and inspectors read.
+        file.putLong(tailOffset, t);
         return n;
     }
 
@@ -76,50 +123,55 @@ final class ByteRing {
      */
     int read(ByteBuffer dst) {
         int want = dst.remaining();
+        int pos = dst.position();
+        int got = 0;
         long h = head;
-        long avail = cachedTail - h;
-        if (avail < want) {
-            cachedTail = file.getLong(tailOffset);
-            avail = cachedTail - h;
+        int line = headLine;
+        int at = headAt;
+        while (got < want) {
+            long base = (long) line * LINE;
+            long there = Math.min(mark(line), h - at + LINE_BYTES) - h; // acquire
+            if (there <= 0) {
+                break;
+            }
+            int k = (int) Math.min(there, want - got);
+            dst.put(pos + got, data, (int) base + LINE_BYTES_AT + at, k);
+            got += k;
+            h += k;
+            at += k;
+            if (at == LINE_BYTES) {
+                at = 0;
+                line = line + 1 == lines ? 0 : line + 1;
+            }
         }
-        int n = (int) Math.min(avail, want);
-        if (n <= 0) {
+        if (got == 0) {
             return 0;
         }
-        int index = (int) (h & mask);
-        int first = Math.min(n, size - index);
-        int pos = dst.position();
-        dst.put(pos, data, index, first);
-        if (n > first) {
-            dst.put(pos + first, data, 0, n - first);
-        }
-        dst.position(pos + n);
-        head = h + n;
-        file.putLong(headOffset, head);
-        return n;
+        dst.position(pos + got);
+        head = h;
+        headLine = line;
+        headAt = at;
+        // Volatile: frees the room, ordered before the caller's read of the sender's sleepers.
+        file.putLong(headOffset, h);
+        return got;
     }
 
     /**
-     * Reader only: whether bytes are waiting, reading the writer's counter alone (one cache
-     * line). Touching the data line here as well was measured to slow the round trip: the
-     * writer's stores then have to take the line back from the spinning reader.
+     * Reader only: whether bytes are waiting, from the mark of the head's line alone: the
+     * cache line that the next bytes arrive on.
      */
     boolean hasData() {
-        return file.getLong(tailOffset) != head;
+        return mark(headLine) > head;
     }
 
-    /** @return bytes waiting to be read, from the shared counters (any thread) */
-    long available() {
-        return file.getLong(tailOffset) - file.getLong(headOffset);
+    /** @return whether bytes are waiting to be read, from the shared head (any thread) */
+    boolean readable() {
+        long h = file.getLong(headOffset);
+        return mark(lineOf(h)) > h;
     }
 
     /** @return bytes that can be written now, from the shared counters (any thread) */
     long free() {
-        return size - 1 - available();
-    }
-
-    /** @return bytes ever written into this ring */
-    long totalWritten() {
-        return file.getLong(tailOffset);
+        return size - 1 - (file.getLong(tailOffset) - file.getLong(headOffset));
     }
 }

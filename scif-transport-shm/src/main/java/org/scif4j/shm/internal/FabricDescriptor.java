@@ -9,8 +9,11 @@ package org.scif4j.shm.internal;
 public final class FabricDescriptor {
     /** "SCIF4JFB" read as a little-endian long. */
     public static final long MAGIC = 0x4246344A46494353L;
-    /** Layout version; a file of another version is refused. */
-    public static final int VERSION = 1;
+    /**
+     * Layout version of the fabric and connection files; a file of another version is
+     * refused. Version 2 put a fill mark into every line of the rings (docs/shm-format.md).
+     */
+    public static final int VERSION = 2;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = 4096;
 
