@@ -5,7 +5,11 @@ import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_BYTES;
 import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_BYTES_AT;
 import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_MARK;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import net.openhft.chronicle.core.UnsafeMemory;
 
 /**
  * One direction of a connection: a single-producer single-consumer byte stream in shared
@@ -26,12 +30,18 @@ import java.nio.ByteBuffer;
  * {@link #free()} may be called from any thread.
  */
 final class ByteRing {
+    /** Eight bytes of any buffer (heap, direct or read-only) at any index, in native order. */
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class,
+        ByteOrder.nativeOrder());
+    private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
+
     private final SharedFile file;
     private final long tailOffset;
     private final long headOffset;
     /** Offset in the file of line 0's mark. */
     private final long linesOffset;
-    private final ByteBuffer data;
+    /** Address in this process of line 0's first stream byte. */
+    private final long bytesAddress;
     private final int size;
     private final int lines;
     // Writer: the tail, its line and its offset among the line's bytes; the head last read.
@@ -50,7 +60,7 @@ final class ByteRing {
         this.headOffset = headerOffset + ConnectionDescriptor.R_HEAD;
         this.linesOffset = dataOffset;
         this.lines = ConnectionDescriptor.ringLines(size);
-        this.data = file.buffer(dataOffset, lines * LINE);
+        this.bytesAddress = file.address(dataOffset + LINE_BYTES_AT);
         this.size = size;
         this.tail = file.getLong(tailOffset);
         this.tailLine = lineOf(tail);
@@ -91,19 +101,25 @@ final class ByteRing {
         int end = pos + n;
         int line = tailLine;
         int at = tailAt;
+        // The bytes of every line first, then the marks of the lines after the first, then
+        // the first line's mark, the one a reader that caught up waits on: so a reader never
+        // chases the writer line by line through a long write (each line would then cross
+        // between the cores several times), and sees the whole write at once.
         while (pos < end) {
             int k = Math.min(end - pos, LINE_BYTES - at);
-            long base = (long) line * LINE;
-            data.put((int) base + LINE_BYTES_AT + at, src, pos, k);
+            copyIn(src, pos, bytesAddress + (long) line * LINE + at, k);
             pos += k;
-            t += k;
-            // Release: a reader that sees the mark sees the bytes stored before it.
-            file.putLongOrdered(linesOffset + base + LINE_MARK, t);
             at += k;
-            if (at == LINE_BYTES) {
+            if (at == LINE_BYTES && pos < end) {
                 at = 0;
                 line = line + 1 == lines ? 0 : line + 1;
             }
+        }
+        publishMarks(t, t + n);
+        t += n;
+        if (at == LINE_BYTES) {
+            at = 0;
+            line = line + 1 == lines ? 0 : line + 1;
         }
         src.position(end);
         tail = t;
@@ -135,7 +151,7 @@ final class ByteRing {
                 break;
             }
             int k = (int) Math.min(there, want - got);
-            dst.put(pos + got, data, (int) base + LINE_BYTES_AT + at, k);
+            copyOut(bytesAddress + base + at, dst, pos + got, k);
             got += k;
             h += k;
             at += k;
@@ -154,6 +170,50 @@ final class ByteRing {
         // Volatile: frees the room, ordered before the caller's read of the sender's sleepers.
         file.putLong(headOffset, h);
         return got;
+    }
+
+    /**
+     * Stores the fill marks of the lines holding stream bytes {@code from} to {@code to - 1},
+     * with release order, the first line's last.
+     */
+    private void publishMarks(long from, long to) {
+        long firstEnd = from - tailAt + LINE_BYTES; // stream position where the first line ends
+        int line = tailLine;
+        for (long start = firstEnd; start < to; start += LINE_BYTES) {
+            line = line + 1 == lines ? 0 : line + 1;
+            putMark(line, Math.min(to, start + LINE_BYTES));
+        }
+        // Release, as every mark: a reader that sees it sees the bytes and marks stored before it.
+        putMark(tailLine, Math.min(to, firstEnd));
+    }
+
+    private void putMark(int line, long mark) {
+        file.putLongOrdered(linesOffset + (long) line * LINE + LINE_MARK, mark);
+    }
+
+    /**
+     * Copies {@code k} bytes (at most a line's 56) from {@code src} into the ring a word at a
+     * time: cheaper than a bulk buffer copy, whose fixed cost is several times that of 56 bytes.
+     */
+    private static void copyIn(ByteBuffer src, int pos, long address, int k) {
+        int i = 0;
+        for (; i + Long.BYTES <= k; i += Long.BYTES) {
+            MEMORY.writeLong(address + i, (long) LONGS.get(src, pos + i));
+        }
+        for (; i < k; i++) {
+            MEMORY.writeByte(address + i, src.get(pos + i));
+        }
+    }
+
+    /** Copies {@code k} bytes (at most a line's 56) out of the ring into {@code dst}; see copyIn. */
+    private static void copyOut(long address, ByteBuffer dst, int pos, int k) {
+        int i = 0;
+        for (; i + Long.BYTES <= k; i += Long.BYTES) {
+            LONGS.set(dst, pos + i, MEMORY.readLong(address + i));
+        }
+        for (; i < k; i++) {
+            dst.put(pos + i, MEMORY.readByte(address + i));
+        }
     }
 
     /**
