@@ -44,6 +44,11 @@ final class ByteRing {
     private final long bytesAddress;
     private final int size;
     private final int lines;
+    /**
+     * Whether to publish the counters with a fence: only where {@link Futex#fenceEveryProcess()}
+     * cannot put the fence into this thread on a sleeper's behalf (see {@link Waiter}).
+     */
+    private final boolean fence = !Futex.fencesEveryProcess();
     // Writer: the tail, its line and its offset among the line's bytes; the head last read.
     private long tail;
     private int tailLine;
@@ -125,10 +130,21 @@ final class ByteRing {
         tail = t;
         tailLine = line;
         tailAt = at;
-        // Volatile: the fence that orders the marks before the caller's read of the sleeper
-        // count (Waiter's protocol); also what free() and inspectors read.
-        file.putLong(tailOffset, t);
+        publish(tailOffset, t); // what free() and inspectors read
         return n;
+    }
+
+    /**
+     * Stores a counter with release order, the last store of a call before the caller reads
+     * the peer's sleeper count. No fence between the two: a sleeper puts one into this thread
+     * (Futex.fenceEveryProcess, Waiter's protocol), where it can.
+     */
+    private void publish(long offset, long value) {
+        if (fence) {
+            file.putLong(offset, value);
+        } else {
+            file.putLongOrdered(offset, value);
+        }
     }
 
     /**
@@ -167,8 +183,7 @@ final class ByteRing {
         head = h;
         headLine = line;
         headAt = at;
-        // Volatile: frees the room, ordered before the caller's read of the sender's sleepers.
-        file.putLong(headOffset, h);
+        publish(headOffset, h); // frees the room
         return got;
     }
 

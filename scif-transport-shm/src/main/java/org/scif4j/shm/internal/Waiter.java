@@ -13,6 +13,12 @@ import org.scif4j.shm.ShmOptions.WaitMode;
  * non-zero (7) bumps the word and wakes. All of these are sequentially consistent, so either
  * the waiter's check (3) sees the change, or the changer's read (6) sees the waiter and its
  * bump (7) comes after the waiter's read (2), so the futex refuses to sleep or is woken.
+ * The byte rings publish (5) with a release store and no fence, so that a send or recv pays
+ * no fence: the waiter then runs {@link Futex#fenceEveryProcess()} between (1) and (3), which
+ * puts a full barrier into every writer's thread instead; either the writer's read (6) comes
+ * after that barrier and sees the waiter, or its store (5) came before it and (3) sees it.
+ * Where that barrier is missing the rings fence as before, and sleeps here are kept short
+ * ({@link #UNFENCED_SLEEP_NANOS}), since other processes' writers may not fence.
  * An interrupt, which cannot reach a thread inside the futex syscall, is delivered by
  * {@link InterruptWatcher} waking the word the thread sleeps on.
  */
@@ -25,6 +31,11 @@ public final class Waiter {
      */
     public static final long MAX_SLEEP_NANOS =
         Long.getLong("scif4j.shm.maxSleepMillis", 5_000L) * 1_000_000L;
+    /**
+     * Longest sleep when this process cannot fence every process: a writer of another process
+     * that publishes without a fence is then seen within this bound at worst.
+     */
+    static final long UNFENCED_SLEEP_NANOS = 1_000_000L;
     /** Adaptive mode spins this long before yielding. */
     private static final long SPIN_NANOS = 30_000L;
     /** Adaptive mode yields until this long before sleeping. */
@@ -132,9 +143,11 @@ public final class Waiter {
         try {
             int seen = file.getInt(wordOffset);
             me.address = file.address(wordOffset); // published before the interrupt check below
+            boolean fenced = Futex.fenceEveryProcess(); // after announcing, before re-checking
             if (!condition.ready() && !Thread.currentThread().isInterrupted()) {
-                long nanos = deadline == Long.MAX_VALUE ? MAX_SLEEP_NANOS
-                    : Math.max(1, Math.min(MAX_SLEEP_NANOS, deadline - now));
+                long longest = fenced ? MAX_SLEEP_NANOS : Math.min(MAX_SLEEP_NANOS, UNFENCED_SLEEP_NANOS);
+                long nanos = deadline == Long.MAX_VALUE ? longest
+                    : Math.max(1, Math.min(longest, deadline - now));
                 Futex.await(file.address(wordOffset), seen, nanos);
             }
         } finally {
