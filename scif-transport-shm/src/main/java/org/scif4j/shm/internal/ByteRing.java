@@ -34,6 +34,7 @@ final class ByteRing {
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class,
         ByteOrder.nativeOrder());
     private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
+    private static final long BYTES_BASE = MEMORY.arrayBaseOffset(byte[].class);
 
     private final SharedFile file;
     private final long tailOffset;
@@ -110,9 +111,16 @@ final class ByteRing {
         // the first line's mark, the one a reader that caught up waits on: so a reader never
         // chases the writer line by line through a long write (each line would then cross
         // between the cores several times), and sees the whole write at once.
+        Object base = baseOf(src);
+        long offset = offsetOf(src, base);
         while (pos < end) {
             int k = Math.min(end - pos, LINE_BYTES - at);
-            copyIn(src, pos, bytesAddress + (long) line * LINE + at, k);
+            long to = bytesAddress + (long) line * LINE + at;
+            if (offset < 0) {
+                copyIn(src, pos, to, k);
+            } else {
+                copyIn(base, offset + pos, to, k);
+            }
             pos += k;
             at += k;
             if (at == LINE_BYTES && pos < end) {
@@ -160,14 +168,20 @@ final class ByteRing {
         long h = head;
         int line = headLine;
         int at = headAt;
+        Object base = baseOf(dst);
+        long offset = offsetOf(dst, base);
         while (got < want) {
-            long base = (long) line * LINE;
             long there = Math.min(mark(line), h - at + LINE_BYTES) - h; // acquire
             if (there <= 0) {
                 break;
             }
             int k = (int) Math.min(there, want - got);
-            copyOut(bytesAddress + base + at, dst, pos + got, k);
+            long from = bytesAddress + (long) line * LINE + at;
+            if (offset < 0) {
+                copyOut(from, dst, pos + got, k);
+            } else {
+                copyOut(from, base, offset + pos + got, k);
+            }
             got += k;
             h += k;
             at += k;
@@ -204,6 +218,44 @@ final class ByteRing {
 
     private void putMark(int line, long mark) {
         file.putLongOrdered(linesOffset + (long) line * LINE + LINE_MARK, mark);
+    }
+
+    /**
+     * The object to address {@code b}'s bytes through: its array, or null for direct memory
+     * (and for a read-only heap buffer, whose array is hidden: {@link #offsetOf} is then -1).
+     */
+    private static Object baseOf(ByteBuffer b) {
+        return b.hasArray() ? b.array() : null;
+    }
+
+    /** @return the raw offset of {@code b}'s index 0 in {@code base}, or -1 to go through the buffer */
+    private static long offsetOf(ByteBuffer b, Object base) {
+        if (base != null) {
+            return BYTES_BASE + b.arrayOffset();
+        }
+        return b.isDirect() ? MEMORY.address(b) : -1;
+    }
+
+    /** Copies {@code k} bytes (at most a line's) from raw memory into the ring, a word at a time. */
+    private static void copyIn(Object base, long offset, long address, int k) {
+        int i = 0;
+        for (; i + Long.BYTES <= k; i += Long.BYTES) {
+            MEMORY.writeLong(address + i, MEMORY.readLong(base, offset + i));
+        }
+        for (; i < k; i++) {
+            MEMORY.writeByte(address + i, MEMORY.readByte(base, offset + i));
+        }
+    }
+
+    /** Copies {@code k} bytes (at most a line's) out of the ring into raw memory. */
+    private static void copyOut(long address, Object base, long offset, int k) {
+        int i = 0;
+        for (; i + Long.BYTES <= k; i += Long.BYTES) {
+            MEMORY.writeLong(base, offset + i, MEMORY.readLong(address + i));
+        }
+        for (; i < k; i++) {
+            MEMORY.writeByte(base, offset + i, MEMORY.readByte(address + i));
+        }
     }
 
     /**
