@@ -35,8 +35,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private final Waiter waiter;
     private final int slot;
     private final ReentrantLock ctl = new ReentrantLock();
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private final ReentrantLock recvLock = new ReentrantLock();
+    private final CallLock sendLock = new CallLock();
+    private final CallLock recvLock = new CallLock();
     private volatile boolean closed;
     private volatile boolean blocking = true;
     private volatile Connection conn;
@@ -690,7 +690,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
      * with the status still set. Waiting for another thread's call on this endpoint is a wait,
      * and stays interruptible.
      */
-    private void lockForCall(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+    private void lockForCall(CallLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
         if (lock.tryLock()) {
             return;
         }
