@@ -73,7 +73,11 @@ final class Connection implements AutoCloseable {
                 // read the header
             }
             int ring = h.getInt(C_RING_SIZE);
-            if (h.getLong(C_MAGIC) != MAGIC || h.getInt(C_VERSION) != VERSION || h.getLong(C_CONNECTION_ID) != id
+            if (h.getLong(C_MAGIC) == MAGIC && h.getInt(C_VERSION) != VERSION) {
+                throw new IOException(path + " has connection layout version " + h.getInt(C_VERSION)
+                    + "; this scif4j speaks version " + VERSION);
+            }
+            if (h.getLong(C_MAGIC) != MAGIC || h.getLong(C_CONNECTION_ID) != id
                 || Integer.bitCount(ring) != 1 || ring < 4096 || size != fileSize(ring)) {
                 throw new IOException(path + " is not a valid scif4j connection file (magic 0x"
                     + Long.toHexString(h.getLong(C_MAGIC)) + ", version " + h.getInt(C_VERSION) + ", id "

@@ -2,12 +2,15 @@ package org.scif4j.shm.internal;
 
 /**
  * Binary layout of a connection file {@code conn-ID}: a header and two byte rings, one per
- * direction. Ring 0 carries connector-to-acceptor bytes, ring 1 the other way.
+ * direction. Ring 0 carries connector-to-acceptor bytes, ring 1 the other way. Each ring's
+ * data is a sequence of 64-byte lines, each a fill mark and 56 stream bytes (see
+ * {@link ByteRing} and {@code docs/shm-format.md}).
  */
 public final class ConnectionDescriptor {
     /** "SCIF4JCN" read as a little-endian long. */
     public static final long MAGIC = 0x4E43344A46494353L;
-    public static final int VERSION = 1;
+    /** Layout version of the connection file; it moves with {@link FabricDescriptor#VERSION}. */
+    public static final int VERSION = FabricDescriptor.VERSION;
 
     public static final int C_MAGIC = 0;
     public static final int C_VERSION = 8;
@@ -50,12 +53,40 @@ public final class ConnectionDescriptor {
     public static final int R_HEAD = 128;
     public static final int RING_HEADER = FabricDescriptor.PAGE;
 
+    /** Ring data: lines of one cache line each, a fill mark then the stream bytes. */
+    public static final int LINE = 64;
+    /** The fill mark, at the start of each line: the stream position just past its last byte. */
+    public static final int LINE_MARK = 0;
+    /** Where a line's stream bytes start. */
+    public static final int LINE_BYTES_AT = 8;
+    /** Stream bytes per line. */
+    public static final int LINE_BYTES = LINE - LINE_BYTES_AT;
+
     private ConnectionDescriptor() {
+    }
+
+    /**
+     * Lines in a ring's data area: enough that {@code ringSize - 1} outstanding bytes touch
+     * fewer lines than there are, so the writer never writes into a line whose previous lap is
+     * still unread; then rounded up to whole pages.
+     *
+     * @param ringSize the ring option R, a power of two of at least 4096
+     * @return the number of 64-byte lines
+     */
+    public static int ringLines(int ringSize) {
+        long lines = (ringSize + (long) LINE_BYTES - 3) / LINE_BYTES + 1;
+        long bytes = (lines * LINE + FabricDescriptor.PAGE - 1) / FabricDescriptor.PAGE * FabricDescriptor.PAGE;
+        return Math.toIntExact(bytes / LINE);
+    }
+
+    /** @param ringSize the ring option R @return bytes of a ring's data area, a multiple of the page */
+    public static int ringDataBytes(int ringSize) {
+        return ringLines(ringSize) * LINE;
     }
 
     /** @param ring 0 or 1 @param ringSize bytes per ring @return offset of the ring's header */
     public static long ringHeader(int ring, int ringSize) {
-        return FabricDescriptor.PAGE + (long) ring * (RING_HEADER + ringSize);
+        return FabricDescriptor.PAGE + (long) ring * (RING_HEADER + ringDataBytes(ringSize));
     }
 
     /** @param ring 0 or 1 @param ringSize bytes per ring @return offset of the ring's data */
@@ -75,7 +106,8 @@ public final class ConnectionDescriptor {
 
     /** @param side 0 or 1 @param ringSize bytes per ring @return offset of that side's window table */
     public static long windowTable(int side, int ringSize) {
-        return FabricDescriptor.PAGE + 2L * (RING_HEADER + ringSize) + (long) side * MAX_WINDOWS * WINDOW_ENTRY;
+        return FabricDescriptor.PAGE + 2L * (RING_HEADER + ringDataBytes(ringSize))
+            + (long) side * MAX_WINDOWS * WINDOW_ENTRY;
     }
 
     /** @param id connection id @return the file name */

@@ -9,7 +9,11 @@ package org.scif4j.shm.internal;
 public final class FabricDescriptor {
     /** "SCIF4JFB" read as a little-endian long. */
     public static final long MAGIC = 0x4246344A46494353L;
-    /** Layout version; a file of another version is refused. 2: the lock word is 64 bits (pre-emptible lock). */
+    /**
+     * Layout version of the fabric and connection files; a file of another version is
+     * refused. Version 2 made the control-plane lock word 64 bits (a pre-emptible lock) and
+     * put a fill mark into every line of the rings (docs/shm-format.md).
+     */
     public static final int VERSION = 2;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = 4096;

@@ -9,10 +9,22 @@ import com.sun.jna.Pointer;
  * Linux futex on a 32-bit word in shared memory, through JNA. Not the private variant: the
  * word is shared between processes. Probed once; {@link #unavailabilityCause()} says why it
  * cannot be used, in the manner of Netty's {@code Epoll}.
+ *
+ * <p>Also the sleeper's half of an asymmetric fence, {@link #fenceEveryProcess()}, with Linux
+ * {@code membarrier}: the ring writer and reader publish with plain release stores (no fence
+ * on the hot path), and a thread about to sleep makes every other thread of every process of
+ * the fabric pass a full barrier instead.
  */
 public final class Futex {
     private static final int FUTEX_WAIT = 0;
     private static final int FUTEX_WAKE = 1;
+    private static final int MEMBARRIER_CMD_QUERY = 0;
+    private static final int MEMBARRIER_CMD_GLOBAL = 1;
+    private static final int MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1;
+    private static final int MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 4;
+    private static final long SYS_MEMBARRIER;
+    /** The membarrier command a sleeper runs, or -1 when there is none. */
+    private static final int FENCE_COMMAND;
     private static final long SYS_FUTEX;
     private static final Throwable UNAVAILABILITY;
     /** One timespec per thread, so that a timed wait allocates nothing. */
@@ -38,6 +50,29 @@ public final class Futex {
         }
         SYS_FUTEX = sys;
         UNAVAILABILITY = cause;
+        SYS_MEMBARRIER = Platform.isIntel() && Platform.is64Bit() ? 324
+            : Platform.isARM() && Platform.is64Bit() ? 283
+            : -1;
+        FENCE_COMMAND = cause == null ? probeMembarrier() : -1;
+    }
+
+    /**
+     * Registers this process for the expedited global barrier, which covers only registered
+     * processes; falls back to the plain global one (every process, but a grace period long).
+     */
+    private static int probeMembarrier() {
+        if (SYS_MEMBARRIER < 0) {
+            return -1;
+        }
+        long supported = syscall(SYS_MEMBARRIER, MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0);
+        if (supported < 0) {
+            return -1;
+        }
+        if ((supported & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0
+            && syscall(SYS_MEMBARRIER, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0, 0, 0, 0) == 0) {
+            return MEMBARRIER_CMD_GLOBAL_EXPEDITED;
+        }
+        return (supported & MEMBARRIER_CMD_GLOBAL) != 0 ? MEMBARRIER_CMD_GLOBAL : -1;
     }
 
     private Futex() {
@@ -70,6 +105,29 @@ public final class Futex {
         ts.setLong(0, timeoutNanos / 1_000_000_000L);
         ts.setLong(8, timeoutNanos % 1_000_000_000L);
         syscall(SYS_FUTEX, address, FUTEX_WAIT, expected, Pointer.nativeValue(ts), 0, 0);
+    }
+
+    /**
+     * Whether the ring's writer and reader may publish without a fence: true when this process
+     * can make every process's threads pass a barrier ({@link #fenceEveryProcess()}). Loading
+     * this class registers the process for that barrier; a connection does it before it is used.
+     *
+     * @return whether {@code membarrier} works here
+     */
+    public static boolean fencesEveryProcess() {
+        return FENCE_COMMAND >= 0;
+    }
+
+    /**
+     * The sleeper's half of the asymmetric fence (docs/shm-format.md, "Waking without losing a
+     * wake-up"): on return, every thread of every registered process has passed a full memory
+     * barrier since this call began, so a store that a writer made before reading the sleeper
+     * count is visible here, or the writer's read comes after this thread's announcement.
+     *
+     * @return false if there is no such barrier here (see {@link #fencesEveryProcess()})
+     */
+    public static boolean fenceEveryProcess() {
+        return FENCE_COMMAND >= 0 && syscall(SYS_MEMBARRIER, FENCE_COMMAND, 0, 0, 0, 0, 0) == 0;
     }
 
     /**

@@ -35,8 +35,8 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private final Waiter waiter;
     private final int slot;
     private final ReentrantLock ctl = new ReentrantLock();
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private final ReentrantLock recvLock = new ReentrantLock();
+    private final CallLock sendLock = new CallLock();
+    private final CallLock recvLock = new CallLock();
     private volatile boolean closed;
     private volatile boolean blocking = true;
     private volatile Connection conn;
@@ -65,12 +65,12 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         this.readable = new Waiter.Condition() {
             @Override
             public boolean ready() {
-                return closed || table.state(slot) != CONNECTED || conn.in.available() > 0;
+                return closed || table.state(slot) != CONNECTED || conn.in.readable();
             }
 
             @Override
             public boolean quickReady() {
-                return conn.in.hasData(); // the tail's cache line only; recvLock is held
+                return conn.in.hasData(); // the head line's mark only; recvLock is held
             }
         };
         this.writable = () -> closed || table.state(slot) != CONNECTED || conn.out.free() > 0;
@@ -698,7 +698,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                 int state = table.state(slot);
                 if (state != CONNECTED) {
                     // The peer's bytes were published before its disconnect: drain them first.
-                    if (c.in.available() > 0) {
+                    if (c.in.readable()) {
                         continue;
                     }
                     if (total > 0) {
@@ -730,7 +730,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
      * with the status still set. Waiting for another thread's call on this endpoint is a wait,
      * and stays interruptible.
      */
-    private void lockForCall(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
+    private void lockForCall(CallLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
         if (lock.tryLock()) {
             return;
         }
@@ -931,14 +931,14 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     if (c == null) {
                         r = Scif.POLLERR;
                     } else {
-                        r = (c.in.available() > 0 ? Scif.POLLIN : 0) | (c.out.free() > 0 ? Scif.POLLOUT : 0);
+                        r = (c.in.readable() ? Scif.POLLIN : 0) | (c.out.free() > 0 ? Scif.POLLOUT : 0);
                     }
                     break;
                 case DISCONNECTED:
                     // pending is non-null here only if the request was accepted (CONNECTED
                     // before DISCONNECTED): the peer's last bytes are readable from its ring.
                     Connection d = conn != null ? conn : pending;
-                    r = Scif.POLLHUP | (d != null && d.in.available() > 0 ? Scif.POLLIN : 0)
+                    r = Scif.POLLHUP | (d != null && d.in.readable() ? Scif.POLLIN : 0)
                         | (asyncPending ? Scif.POLLOUT : 0); // accepted, then closed: finished all the same
                     break;
                 case CONNECTING:

@@ -13,6 +13,12 @@ import org.scif4j.shm.ShmOptions.WaitMode;
  * non-zero (7) bumps the word and wakes. All of these are sequentially consistent, so either
  * the waiter's check (3) sees the change, or the changer's read (6) sees the waiter and its
  * bump (7) comes after the waiter's read (2), so the futex refuses to sleep or is woken.
+ * The byte rings publish (5) with a release store and no fence, so that a send or recv pays
+ * no fence: the waiter then runs {@link Futex#fenceEveryProcess()} between (1) and (3), which
+ * puts a full barrier into every writer's thread instead; either the writer's read (6) comes
+ * after that barrier and sees the waiter, or its store (5) came before it and (3) sees it.
+ * Where that barrier is missing the rings fence as before, and sleeps here are kept short
+ * ({@link #UNFENCED_SLEEP_NANOS}), since other processes' writers may not fence.
  * An interrupt, which cannot reach a thread inside the futex syscall, is delivered by
  * {@link InterruptWatcher} waking the word the thread sleeps on.
  */
@@ -25,6 +31,22 @@ public final class Waiter {
      */
     public static final long MAX_SLEEP_NANOS =
         Long.getLong("scif4j.shm.maxSleepMillis", 5_000L) * 1_000_000L;
+    /**
+     * Longest sleep when this process cannot fence every process: a writer of another process
+     * that publishes without a fence is then seen within this bound at worst.
+     */
+    static final long UNFENCED_SLEEP_NANOS = 1_000_000L;
+    /**
+     * Spinning waits spin this long without a pause instruction: a pause takes about 140
+     * cycles on recent Intel cores, and an arrival that falls into one waits for its end (two
+     * arrivals per round trip). After this, every spin pauses, which spares the power and a
+     * hyperthread sibling in longer waits.
+     */
+    private static final long PAUSE_AFTER_NANOS = 10_000L;
+    /** Spins between full checks (and clock reads) while not pausing: a power of two. */
+    private static final int FAST_SPINS_PER_CHECK = 1024;
+    /** Spins between full checks once pausing: a power of two. */
+    private static final int PAUSED_SPINS_PER_CHECK = 64;
     /** Adaptive mode spins this long before yielding. */
     private static final long SPIN_NANOS = 30_000L;
     /** Adaptive mode yields until this long before sleeping. */
@@ -79,16 +101,20 @@ public final class Waiter {
     public int await(Condition condition, long wordOffset, long sleepersOffset, long deadlineNanos) {
         long start = System.nanoTime();
         boolean spinning = mode == WaitMode.SPIN || mode == WaitMode.ADAPTIVE;
+        boolean pause = false;
+        int fullCheckMask = FAST_SPINS_PER_CHECK - 1;
         if (condition.ready()) {
             return READY;
         }
         for (int i = 1;; i++) {
-            if (spinning && (i & 63) != 0) {
+            if (spinning && (i & fullCheckMask) != 0) {
                 if (condition.quickReady()) {
                     return READY;
                 }
-                Thread.onSpinWait(); // the full check and the clock only every 64 spins
-                continue;
+                if (pause) {
+                    Thread.onSpinWait();
+                }
+                continue; // the full check and the clock only now and then
             }
             if (condition.ready()) {
                 return READY;
@@ -99,6 +125,10 @@ public final class Waiter {
             long now = System.nanoTime();
             if (deadlineNanos != Long.MAX_VALUE && now - deadlineNanos >= 0) {
                 return TIMED_OUT;
+            }
+            if (!pause && now - start >= PAUSE_AFTER_NANOS) {
+                pause = true;
+                fullCheckMask = PAUSED_SPINS_PER_CHECK - 1;
             }
             switch (mode) {
                 case SPIN:
@@ -132,9 +162,11 @@ public final class Waiter {
         try {
             int seen = file.getInt(wordOffset);
             me.address = file.address(wordOffset); // published before the interrupt check below
+            boolean fenced = Futex.fenceEveryProcess(); // after announcing, before re-checking
             if (!condition.ready() && !Thread.currentThread().isInterrupted()) {
-                long nanos = deadline == Long.MAX_VALUE ? MAX_SLEEP_NANOS
-                    : Math.max(1, Math.min(MAX_SLEEP_NANOS, deadline - now));
+                long longest = fenced ? MAX_SLEEP_NANOS : Math.min(MAX_SLEEP_NANOS, UNFENCED_SLEEP_NANOS);
+                long nanos = deadline == Long.MAX_VALUE ? longest
+                    : Math.max(1, Math.min(longest, deadline - now));
                 Futex.await(file.address(wordOffset), seen, nanos);
             }
         } finally {
