@@ -91,7 +91,7 @@ final class FrameDispatcher {
                 if (type >= Wire.WINDOW_ADD && type <= Wire.SIGNAL_STORE) {
                     TcpEndpoint ep = node.endpoint(f.readLong());
                     TcpRma rma = ep == null ? null : ep.rmaFrom(link);
-                    return rma == null ? null : rma.onFrame(type, f);
+                    return rma == null ? null : rma.onFrame(link, type, f);
                 }
                 return "a frame of type " + Wire.name(type) + " that no handler knows";
         }

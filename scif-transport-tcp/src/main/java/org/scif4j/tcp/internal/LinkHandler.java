@@ -4,9 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.tcp.TcpOptions;
@@ -30,7 +30,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private final FrameDispatcher dispatcher;
     private final byte[] myNonce = FabricKey.nonce();
     private byte[] peerNonce;
-    private Phase phase;
+    /** Written by whoever holds the link's read lock (and by the event loop as the link closes). */
+    private volatile Phase phase;
+    private final FrameReader.Sink sink = this::frame;
     private ChannelHandlerContext ctx;
     /** Sends HEARTBEAT every liveness/4 ms once the link is open; cancelled when it closes. */
     private ScheduledFuture<?> heartbeat;
@@ -69,16 +71,41 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             .writeShort(key != null ? Wire.FLAG_KEYED : 0).writeLong(node.incarnation()).writeBytes(myNonce);
     }
 
+    /** Bytes from the socket, read by the event loop. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf frame = (ByteBuf) msg;
+        link.lastRead = System.nanoTime();
+        feed((ByteBuf) msg);
+    }
+
+    /**
+     * Bytes a user thread read from this open link while it waited (see {@link Link}); it holds
+     * the link's read lock, as the event loop does when it reads.
+     */
+    void readByUser(ByteBuf bytes) {
+        feed(bytes);
+    }
+
+    private void feed(ByteBuf bytes) {
+        if (phase == Phase.CLOSED) {
+            bytes.release();
+            return;
+        }
+        String wrong = link.frames.feed(ctx.alloc(), bytes, sink);
+        if (wrong != null && phase != Phase.CLOSED) {
+            violation(ctx, wrong);
+        }
+    }
+
+    /** One frame, its length prefix stripped. @return false once the link is closed */
+    private boolean frame(ByteBuf frame) {
         try {
             if (phase == Phase.CLOSED) {
-                return;
+                return false;
             }
             if (!frame.isReadable()) {
                 violation(ctx, "an empty frame (no type byte)");
-                return;
+                return false;
             }
             byte type = frame.readByte();
             int body = frame.readableBytes();
@@ -87,17 +114,18 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 if (body <= header || body > header + Wire.MAX_DATA) {
                     violation(ctx, "a " + Wire.name(type) + " frame of " + body + " body bytes; expected "
                         + (header + 1) + ".." + (header + Wire.MAX_DATA));
-                    return;
+                    return false;
                 }
             } else if (Wire.bodySize(type) < 0) {
                 violation(ctx, "an unknown frame type " + (type & 0xff));
-                return;
+                return false;
             } else if (Wire.bodySize(type) != body) {
                 violation(ctx, "a " + Wire.name(type) + " frame of " + body + " body bytes; expected "
                     + Wire.bodySize(type));
-                return;
+                return false;
             }
             read(ctx, type, frame);
+            return phase != Phase.CLOSED;
         } finally {
             frame.release();
         }
@@ -248,14 +276,32 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private void open() {
         phase = Phase.OPEN;
         // A fixed-rate beat rather than one after each idle spell: it costs a 5-byte frame per
-        // period and nothing per frame written.
+        // period and nothing per frame written. The same timer watches for silence from now on:
+        // user threads read this link too (Link), past the pipeline's IdleStateHandler.
+        ctx.pipeline().remove(IdleStateHandler.class);
+        link.lastRead = System.nanoTime();
         long period = Math.max(1, options.livenessMillis() / 4);
         heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
             if (phase == Phase.OPEN) {
+                if (System.nanoTime() - link.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
+                    silent();
+                    return;
+                }
                 link.write(Wire.empty(ctx.alloc(), Wire.HEARTBEAT)); // through Link: it may be writing directly
             }
         }, period, period, TimeUnit.MILLISECONDS);
+        link.allowUserReads(this);
         links.opened(link);
+    }
+
+    /** Nothing came in for the liveness period: the peer is lost. */
+    private void silent() {
+        LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
+            + " {2} ms (option liveness=)", node.selfId(), link, options.livenessMillis());
+        phase = Phase.CLOSED;
+        links.retire(link, "nothing heard from node " + link.peerNode + " within "
+            + options.livenessMillis() + " ms");
+        ctx.close();
     }
 
     private void violation(ChannelHandlerContext ctx, String what) {
@@ -269,19 +315,15 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /** The end of a read batch: the RMA_DONEs owed for what it served go out, one per connection. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        node.flushDones();
+        link.eventLoopReadDone();
         ctx.fireChannelReadComplete();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e) {
-            if (e.state() == IdleState.READER_IDLE) {
-                LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
-                    + " {2} ms (option liveness=)", node.selfId(), link, options.livenessMillis());
-                links.retire(link, "nothing heard from node " + link.peerNode + " within "
-                    + options.livenessMillis() + " ms");
-                ctx.close();
+            if (e.state() == IdleState.READER_IDLE && phase != Phase.CLOSED) {
+                silent(); // during the handshake; an open link's heartbeat timer watches instead
             }
             return;
         }
@@ -290,6 +332,10 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        int cut = link.endOfStream();
+        if (cut > 0 && phase != Phase.CLOSED) {
+            violation(ctx, "the stream ended inside a frame (" + cut + " bytes of it arrived)");
+        }
         phase = Phase.CLOSED;
         if (heartbeat != null) {
             heartbeat.cancel(false);
@@ -300,11 +346,6 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof DecoderException) {
-            // The frame decoder refused the stream: an oversized length prefix or a truncated frame.
-            violation(ctx, String.valueOf(cause.getMessage()));
-            return;
-        }
         // A write that raced with the link's close is expected; anything else is worth a warning.
         LOG.log(cause instanceof java.nio.channels.ClosedChannelException ? System.Logger.Level.DEBUG
             : System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: {2}", node.selfId(), link,

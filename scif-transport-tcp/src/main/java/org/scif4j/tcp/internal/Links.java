@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.scif4j.tcp.TcpOptions;
 
 /**
@@ -47,6 +48,10 @@ final class Links {
     private final Map<Integer, Long> incarnations = new HashMap<>();
     /** Guarded by this. */
     private boolean closing;
+    /** The open inbound link of each peer node (the one its SCIF frames come on), or null. */
+    private final AtomicReferenceArray<Link> inbound = new AtomicReferenceArray<>(MAX_NODES);
+    /** Node ids are 0..256. */
+    private static final int MAX_NODES = 257;
 
     Links(TcpNode node, TcpOptions options, EventLoopGroup group, NettyIo io) {
         this.node = node;
@@ -72,7 +77,7 @@ final class Links {
      * @throws InterruptedException if interrupted while binding
      */
     void listen() throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(io.serverChannel())
+        ServerBootstrap sb = new ServerBootstrap().group(group).channelFactory(io.serverChannels())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
@@ -97,10 +102,10 @@ final class Links {
         long liveness = options.livenessMillis();
         // No flush consolidation handler: Link batches its own writes, one flush per batch.
         ch.pipeline().addLast(
-            // Reader idleness only: watching writes would cost a promise per frame written;
-            // LinkHandler sends heartbeats on a timer instead.
+            // Reader idleness only, and only during the handshake: watching writes would cost a
+            // promise per frame written; an open link's heartbeat timer sends and watches instead.
+            // No frame decoder: LinkHandler cuts frames (FrameReader), as user readers do.
             new IdleStateHandler(liveness, 0, 0, TimeUnit.MILLISECONDS),
-            new FrameDecoder(),
             new LinkHandler(node, this, link, options, target));
     }
 
@@ -137,6 +142,14 @@ final class Links {
             });
             return l;
         }
+    }
+
+    /**
+     * @return the open link peer node {@code peer} sends its SCIF frames on, or null; lock-free,
+     *         for a waiter that reads it (see {@link Link#awaitReading})
+     */
+    Link inbound(int peer) {
+        return peer >= 0 && peer < MAX_NODES ? inbound.get(peer) : null;
     }
 
     /** @return bytes for {@code peer} that have not reached the socket yet (see {@link Link#unsentBytes}) */
@@ -188,6 +201,9 @@ final class Links {
             lose(link.peerNode, "node " + link.peerNode + " came back as a new incarnation", link);
         }
         link.markOpen();
+        if (!link.outbound) {
+            inbound.set(link.peerNode, link);
+        }
     }
 
     /** A link failed or closed: if it was live, its peer node is lost. */
@@ -235,6 +251,9 @@ final class Links {
             }
         }
         for (Link l : gone) {
+            if (l.peerNode >= 0 && l.peerNode < MAX_NODES) {
+                inbound.compareAndSet(l.peerNode, l, null);
+            }
             l.markDead(reason);
             l.channel.close();
         }
@@ -290,6 +309,9 @@ final class Links {
             live.clear();
             outbound.clear();
             incarnations.clear();
+        }
+        for (int i = 0; i < MAX_NODES; i++) {
+            inbound.set(i, null);
         }
         for (Link l : all) {
             l.markDead("node " + node.selfId() + " closed");
