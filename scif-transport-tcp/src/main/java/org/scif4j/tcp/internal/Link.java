@@ -539,6 +539,11 @@ final class Link {
         return false;
     }
 
+    /** @return whether a user thread reads this link now */
+    boolean hasReader() {
+        return reader != null;
+    }
+
     /** @return whether the event loop stands aside (its read interest stays off) */
     boolean userMode() {
         return userMode;
