@@ -559,25 +559,35 @@ final class Link {
         }
     }
 
-    /** The event loop's timer while it stands aside: takes the link back once user readers left. */
+    /**
+     * The event loop's timer while it stands aside: takes the link back once user readers left.
+     * Invariant: while {@code userMode} is set, the event loop either keeps the socket in its
+     * selector (its next read is refused and starts this timer) or runs this timer; so a link
+     * whose readers left is always read again. The timer stops only after it put the socket
+     * back, under readLock, so that no reader can set {@code userMode} in between (it once
+     * could, and a link nobody read went silent).
+     */
     private void takeBackCheck() {
         if (userMode) {
             long away = awaySince;
-            if (away == 0 || System.nanoTime() - away < TAKE_BACK_NANOS || !readLock.tryLock()) {
+            if (away == 0 || System.nanoTime() - away < TAKE_BACK_NANOS) {
                 return;
             }
-            try {
-                if (awaySince == 0) {
-                    return; // a reader came back meanwhile
-                }
-                userMode = false;
-            } finally {
-                readLock.unlock();
-            }
         }
-        takeBack.cancel(false);
-        takeBack = null;
-        channel.read(); // the socket goes back into the event loop's selector
+        if (!readLock.tryLock()) {
+            return; // a reader is back
+        }
+        try {
+            if (userMode && awaySince == 0) {
+                return; // a reader came back meanwhile
+            }
+            userMode = false;
+            channel.read(); // on this event loop, now: the socket goes back into its selector
+            takeBack.cancel(false);
+            takeBack = null;
+        } finally {
+            readLock.unlock();
+        }
     }
 
     /** {@code rma} owes its peer an RMA_DONE, sent at the end of this read batch. Under readLock. */

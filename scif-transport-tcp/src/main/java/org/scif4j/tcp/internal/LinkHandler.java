@@ -15,7 +15,10 @@ import org.scif4j.tcp.TcpOptions;
  * The inbound side of one link: runs the handshake (HELLO, HELLO_ACK and, with a fabric key,
  * AUTH), validates every frame's type and size, answers heartbeats and goodbyes, and hands
  * SCIF frames to the {@link FrameDispatcher}. A frame that breaks the protocol closes the link
- * with a logged reason before anything acts on it.
+ * with a logged reason before anything acts on it. It cuts frames itself ({@link FrameReader}),
+ * from the bytes the event loop reads and, once the link is open, from those a waiting user
+ * thread reads ({@link #readByUser}); either holds the link's read lock meanwhile. Once open,
+ * the heartbeat timer also watches for silence, since user reads bypass the pipeline.
  */
 final class LinkHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");

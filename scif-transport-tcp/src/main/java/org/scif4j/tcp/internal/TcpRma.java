@@ -36,8 +36,9 @@ import org.scif4j.spi.WindowSet;
  * A frame that names memory the owner never registered to the peer is a protocol violation.
  *
  * <p><b>Threads and locks.</b> User threads take {@code submitLock}, then this object's monitor
- * to wait. Everything the peer sends for this endpoint is handled on the event loop of the one
- * link it arrives on, which never blocks: it takes this monitor only to wake waiters and
+ * to wait. Everything the peer sends for this endpoint is handled by the reader of the one link
+ * it arrives on (its event loop, or a user thread that reads it while it waits, see
+ * {@link Link}), which never blocks: it takes this monitor only to wake waiters and
  * {@code submitLock} only with tryLock. The endpoint's monitor may be held when
  * {@link #end} takes this one; nothing here takes the endpoint's monitor. No lost wake-up: a
  * waiter raises {@code waiters} and then reads the condition; the event loop writes the
@@ -223,7 +224,7 @@ final class TcpRma {
     private Link servingLink;
 
     /**
-     * Both ends on the host (SCIF-SPEC.md §8.1, §10): every RMA is complete when its call
+     * Both ends on the host (as SCIF's host loopback): every RMA is complete when its call
      * returns, marks are {@link Arguments#HOST_LOOPBACK_MARK}, and signals are stored before
      * fenceSignal returns. Over the link that means waiting for each answer, as RMA_SYNC does.
      */
