@@ -3,8 +3,9 @@ package org.scif4j.tcp.internal;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Hands the SCIF frames of an open link to the endpoints they address. Runs on the link's
- * event loop and never blocks. A frame for an endpoint that no longer exists is dropped (its
+ * Hands the SCIF frames of an open link to the endpoints they address. Runs on whichever
+ * thread reads the link (its event loop, or a user thread that reads it while it waits; see
+ * {@link Link}) and never blocks. A frame for an endpoint that no longer exists is dropped (its
  * close raced with the peer); a frame that no honest peer could have sent is reported, and
  * the link is closed by its {@link LinkHandler} before anything acted on it.
  */
@@ -91,7 +92,7 @@ final class FrameDispatcher {
                 if (type >= Wire.WINDOW_ADD && type <= Wire.SIGNAL_STORE) {
                     TcpEndpoint ep = node.endpoint(f.readLong());
                     TcpRma rma = ep == null ? null : ep.rmaFrom(link);
-                    return rma == null ? null : rma.onFrame(type, f);
+                    return rma == null ? null : rma.onFrame(link, type, f);
                 }
                 return "a frame of type " + Wire.name(type) + " that no handler knows";
         }

@@ -6,10 +6,17 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -39,6 +46,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * direct write held the lock must not cut into it (on the wire: the rest, then that frame).
  * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
  * before {@link #markOpen} or after {@link #stopDirect}.
+ *
+ * <p><b>Reading while waiting.</b> On an open inbound link of the NIO transport (a
+ * {@link LinkChannel}; the link that brings this node every SCIF frame of that peer), a user
+ * thread that must wait for a frame (a blocked recv or send, an RMA_SYNC or fence wait) reads
+ * the socket itself, in {@link #awaitReading}, rather than sleep until the event loop hands
+ * the frame over: a round trip then costs one thread wake-up per direction, as plain Netty's,
+ * not two. Invariant: the socket is read, and its frames dispatched, only by the holder of
+ * {@code readLock}: the event loop takes it for each of its read loops (in
+ * {@link LinkChannel}, released at the loop's end by {@link #eventLoopReadDone}), a user thread
+ * for the whole of its wait; so frames are dispatched in stream order, by one thread at a time,
+ * and the {@link FrameReader} keeps the stream's position across them. While {@code userMode}
+ * is set the event loop stands aside: it refuses to read and takes the socket out of its
+ * selector. It takes the link back (on a timer, {@value #TAKE_BACK_NANOS} ns) once no user
+ * thread has read for that long, so that frames nobody waits for (a peer's RMA_READ, its
+ * heartbeats, a connection request) are served within a millisecond or two; a user thread
+ * that hears nothing for {@value #IDLE_NANOS} ns hands the link back at once and sleeps on
+ * its monitor as before (idle endpoints cost the event loop nothing).
  *
  * <p>{@link #unsentBytes} counts what waits in Link's queues and in Netty's outbound buffer: a
  * node that answers a peer's requests checks it, so that a peer that asks and never reads cannot
@@ -73,6 +97,56 @@ final class Link {
     private boolean backlog;
     /** The rest of a frame a direct write put only in part on the socket, or null. Guarded by writeLock. */
     private ByteBuf partial;
+    /** What a waiter waits for: {@link #awaitReading} returns when its count moves. */
+    interface Waiter {
+        /** @return a number that moves whenever the waiter's condition may have changed */
+        int changeCount();
+
+        /** Records the link the waiter reads (null when it stops), for {@link #wakeReader}. */
+        void parkedOn(Link link);
+    }
+
+    /** {@link #awaitReading}: the count moved. */
+    static final int CHANGED = 0;
+    /** {@link #awaitReading}: the thread was interrupted (its status is kept). */
+    static final int INTERRUPTED = 1;
+    /** {@link #awaitReading}: the deadline passed. */
+    static final int TIMED_OUT = 2;
+    /** {@link #awaitReading}: this thread cannot read the link now; wait on the monitor instead. */
+    static final int UNAVAILABLE = 3;
+    /** A user reader gone this long leaves the link to the event loop again. */
+    static final long TAKE_BACK_NANOS = 1_000_000;
+    /** A user reader that heard nothing this long hands the link back and sleeps on its monitor. */
+    static final long IDLE_NANOS = 20_000_000;
+    /** Bytes a user reader asks the socket for at a time: a whole payload frame. */
+    private static final int READ_BYTES = 64 << 10;
+    private static final Consumer<SelectionKey> IGNORE = k -> { };
+
+    /** See the class comment: whoever reads the socket and dispatches its frames holds it. */
+    private final ReentrantLock readLock = new ReentrantLock();
+    /** Whether user threads read the socket and the event loop stands aside. Written under readLock. */
+    private volatile boolean userMode;
+    /** When the last user reader left (System.nanoTime), 0 while one reads. Written under readLock. */
+    private volatile long awaySince;
+    /** The user thread parked in {@code selector}, or null: the one {@link #wakeReader} wakes. */
+    private volatile Thread reader;
+    /** A user reader's own selector for the socket; opened on first use, closed when the link dies. Guarded by this. */
+    private volatile Selector selector;
+    /** Whether this is an NIO inbound link, which user threads may read once it is open. */
+    private final boolean userCapable;
+    /** Whether user threads may read this link: an open NIO inbound link. */
+    private volatile boolean userReadable;
+    /** Frames of this link and the stream position between them; used under readLock. */
+    final FrameReader frames = new FrameReader();
+    /** When a byte last came in (System.nanoTime): liveness, read by the heartbeat timer. */
+    volatile long lastRead = System.nanoTime();
+    /** Dispatches what a user reader reads; set when the link opens. */
+    private volatile LinkHandler handler;
+    /** The event loop's take-back timer while it stands aside, or null. Event-loop confined. */
+    private ScheduledFuture<?> takeBack;
+    /** Connections owing their peer an RMA_DONE at the end of this read batch. Used under readLock. */
+    private final ArrayList<TcpRma> owingDones = new ArrayList<>();
+
     /** Guarded by this. */
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     /** Guarded by this. */
@@ -84,6 +158,10 @@ final class Link {
         this.channel = channel;
         this.outbound = outbound;
         this.peerNode = peerNode;
+        this.userCapable = !outbound && channel instanceof LinkChannel;
+        if (userCapable) {
+            ((LinkChannel) channel).link = this;
+        }
     }
 
     /** Writes a frame, or queues it until the handshake is done; drops it once the link is dead. */
@@ -269,6 +347,17 @@ final class Link {
         opened.complete(this);
     }
 
+    /**
+     * The handshake of this inbound link finished: user threads may read it from now on, with
+     * {@code h} dispatching what they read. Called on the event loop, before any SCIF frame.
+     */
+    void allowUserReads(LinkHandler h) {
+        if (userCapable) {
+            handler = h;
+            userReadable = true;
+        }
+    }
+
     /** @return whether the handshake finished and the link has not died */
     synchronized boolean isOpen() {
         return open && !dead;
@@ -276,10 +365,21 @@ final class Link {
 
     /** The link is gone: releases queued frames and fails whoever waits for it. */
     void markDead(String reason) {
+        Selector s;
         synchronized (this) {
             dead = true;
+            userReadable = false;
             for (ByteBuf f; (f = dequeue(pending)) != null; ) {
                 f.release();
+            }
+            s = selector;
+            selector = null;
+        }
+        if (s != null) {
+            try {
+                s.close(); // a user reader parked in it wakes and finds the link dead
+            } catch (IOException e) {
+                // nothing more to release
             }
         }
         opened.completeExceptionally(new IllegalStateException(reason));
@@ -290,5 +390,234 @@ final class Link {
     public String toString() {
         return "Link[" + (outbound ? "to" : "from") + " node " + peerNode + " "
             + (channel == null ? "(never opened)" : channel.remoteAddress()) + "]";
+    }
+
+    // ---------------------------------------------------------------- reading while waiting
+
+    /**
+     * Reads and dispatches this link's frames from the calling thread until {@code w}'s count
+     * moves from {@code seen}. The caller holds no monitor (dispatching takes endpoints' monitors).
+     *
+     * @param deadline System.nanoTime to give up at, or 0 for none
+     * @return {@link #CHANGED}, {@link #INTERRUPTED}, {@link #TIMED_OUT} or {@link #UNAVAILABLE}
+     */
+    int awaitReading(Waiter w, int seen, long deadline) {
+        if (!userReadable || !readLock.tryLock()) {
+            return UNAVAILABLE; // another thread reads: it dispatches our frame too
+        }
+        try {
+            Selector s = selector();
+            if (s == null) {
+                return UNAVAILABLE;
+            }
+            userMode = true;
+            awaySince = 0;
+            reader = Thread.currentThread();
+            w.parkedOn(this);
+            return readUntilChanged(w, seen, deadline, s);
+        } catch (IOException | ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
+            handBack(); // the link is going: the event loop reads its end and retires it
+            return UNAVAILABLE;
+        } finally {
+            w.parkedOn(null);
+            reader = null;
+            if (userMode) {
+                awaySince = System.nanoTime();
+            }
+            readLock.unlock();
+        }
+    }
+
+    /** The loop of {@link #awaitReading}; holds readLock. */
+    private int readUntilChanged(Waiter w, int seen, long deadline, Selector s) throws IOException {
+        long heard = System.nanoTime();
+        while (w.changeCount() == seen) {
+            int n = readOnce();
+            if (n < 0) {
+                handBack(); // the peer closed: the event loop reads the end of the stream too
+                return UNAVAILABLE;
+            }
+            long now = System.nanoTime();
+            if (n > 0) {
+                heard = now;
+                continue;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return INTERRUPTED;
+            }
+            if (deadline != 0 && now - deadline >= 0) {
+                return TIMED_OUT;
+            }
+            long left = IDLE_NANOS - (now - heard);
+            if (left <= 0 || !userReadable) {
+                handBack();
+                return UNAVAILABLE;
+            }
+            if (deadline != 0) {
+                left = Math.min(left, deadline - now);
+            }
+            s.select(IGNORE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+        return CHANGED;
+    }
+
+    /** Reads what the socket has (one buffer) and dispatches it. @return bytes read, -1 at the end */
+    private int readOnce() throws IOException {
+        ByteBuf buf = channel.alloc().directBuffer(READ_BYTES);
+        int n;
+        try {
+            n = buf.writeBytes(((LinkChannel) channel).socket(), READ_BYTES);
+        } catch (IOException e) {
+            buf.release();
+            throw e;
+        }
+        if (n <= 0) {
+            buf.release();
+            return n;
+        }
+        lastRead = System.nanoTime();
+        handler.readByUser(buf);
+        flushDones();
+        return n;
+    }
+
+    /** @return the user readers' selector, the socket registered with it; null once the link is dead */
+    private Selector selector() throws IOException {
+        Selector s = selector;
+        if (s != null) {
+            return s;
+        }
+        synchronized (this) {
+            if (dead) {
+                return null;
+            }
+            s = Selector.open();
+            ((LinkChannel) channel).socket().register(s, SelectionKey.OP_READ);
+            selector = s;
+            return s;
+        }
+    }
+
+    /** The event loop reads again from now on. Holds readLock. */
+    private void handBack() {
+        userMode = false;
+        awaySince = 0;
+        channel.read(); // on the event loop: puts the socket back into its selector
+    }
+
+    /** Wakes the user thread parked reading this link, unless it is the caller. Any thread. */
+    void wakeReader() {
+        Thread r = reader;
+        if (r != null && r != Thread.currentThread()) {
+            Selector s = selector;
+            if (s != null) {
+                s.wakeup();
+            }
+        }
+    }
+
+    /**
+     * The event loop is about to read the socket (see {@link LinkChannel}).
+     *
+     * @return true when it may, holding readLock until {@link #eventLoopReadDone}; false when a
+     *         user thread reads: the event loop stands aside until {@link #takeBackCheck}
+     */
+    boolean eventLoopRead() {
+        if (readLock.isHeldByCurrentThread()) {
+            return true;
+        }
+        if (!userMode && readLock.tryLock()) {
+            if (!userMode) {
+                return true;
+            }
+            readLock.unlock();
+        }
+        if (takeBack == null) {
+            takeBack = channel.eventLoop().scheduleAtFixedRate(this::takeBackCheck, TAKE_BACK_NANOS, TAKE_BACK_NANOS,
+                TimeUnit.NANOSECONDS);
+        }
+        return false;
+    }
+
+    /** @return whether a user thread reads this link now */
+    boolean hasReader() {
+        return reader != null;
+    }
+
+    /** @return whether the event loop stands aside (its read interest stays off) */
+    boolean userMode() {
+        return userMode;
+    }
+
+    /** The event loop's read loop ended: the RMA_DONEs it owes go out, and readLock is released. */
+    void eventLoopReadDone() {
+        if (readLock.isHeldByCurrentThread()) {
+            flushDones();
+            readLock.unlock();
+        } else if (!userCapable) {
+            flushDones(); // only the event loop ever reads this link
+        }
+    }
+
+    /**
+     * The event loop's timer while it stands aside: takes the link back once user readers left.
+     * Invariant: while {@code userMode} is set, the event loop either keeps the socket in its
+     * selector (its next read is refused and starts this timer) or runs this timer; so a link
+     * whose readers left is always read again. The timer stops only after it put the socket
+     * back, under readLock, so that no reader can set {@code userMode} in between (it once
+     * could, and a link nobody read went silent).
+     */
+    private void takeBackCheck() {
+        if (userMode) {
+            long away = awaySince;
+            if (away == 0 || System.nanoTime() - away < TAKE_BACK_NANOS) {
+                return;
+            }
+        }
+        if (!readLock.tryLock()) {
+            return; // a reader is back
+        }
+        try {
+            if (userMode && awaySince == 0) {
+                return; // a reader came back meanwhile
+            }
+            userMode = false;
+            channel.read(); // on this event loop, now: the socket goes back into its selector
+            takeBack.cancel(false);
+            takeBack = null;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** {@code rma} owes its peer an RMA_DONE, sent at the end of this read batch. Under readLock. */
+    void oweDone(TcpRma rma) {
+        owingDones.add(rma);
+    }
+
+    /** Sends every RMA_DONE owed: a read batch ended. Under readLock. */
+    private void flushDones() {
+        for (int i = 0; i < owingDones.size(); i++) {
+            owingDones.get(i).flushDone();
+        }
+        owingDones.clear();
+    }
+
+    /**
+     * The channel closed: no user thread reads it any more. Called on the event loop.
+     *
+     * @return bytes of a frame the stream ended inside, 0 when it ended between frames
+     */
+    int endOfStream() {
+        userReadable = false;
+        wakeReader();
+        readLock.lock(); // a user reader leaves at once: woken, it finds the link unreadable
+        try {
+            int cut = frames.pending();
+            frames.release();
+            return cut;
+        } finally {
+            readLock.unlock();
+        }
     }
 }

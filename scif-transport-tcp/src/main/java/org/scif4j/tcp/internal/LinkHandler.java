@@ -4,10 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.tcp.TcpOptions;
@@ -16,13 +12,18 @@ import org.scif4j.tcp.TcpOptions;
  * The inbound side of one link: runs the handshake (HELLO, HELLO_ACK and, with a fabric key,
  * AUTH), validates every frame's type and size, answers heartbeats and goodbyes, and hands
  * SCIF frames to the {@link FrameDispatcher}. A frame that breaks the protocol closes the link
- * with a logged reason before anything acts on it.
+ * with a logged reason before anything acts on it. It cuts frames itself ({@link FrameReader}),
+ * from the bytes the event loop reads and, once the link is open, from those a waiting user
+ * thread reads ({@link #readByUser}); either holds the link's read lock meanwhile.
  *
- * <p>Deadlines: the handshake must end within {@link TcpOptions#handshakeMillis} of the TCP
- * connection, and a frame whose first bytes arrived must be whole within
- * {@link TcpOptions#frameMillis} of them, so that a peer trickling bytes in (which keeps the
- * link from ever being idle) cannot hold a link open. An unkeyed newcomer claiming a node that
- * is connected as another incarnation is held unanswered until that node's links close (see
+ * <p>Deadlines, all watched by one timer on the event loop ({@link #tick}), since user reads
+ * bypass the pipeline: the handshake must end within {@link TcpOptions#handshakeMillis} of the
+ * TCP connection; a frame whose first bytes arrived must be whole within
+ * {@link TcpOptions#frameMillis} of them, whoever read them (the {@link FrameReader} keeps the
+ * clock), so that a peer trickling bytes in (which keeps the link from ever being idle) cannot
+ * hold a link open; and an open link must hear something every {@code liveness} ms, counted
+ * from the end of its handshake. An unkeyed newcomer claiming a node that is connected as
+ * another incarnation is held unanswered until that node's links close (see
  * {@link Links#admit}), and refused at the handshake deadline if they do not.
  */
 final class LinkHandler extends ChannelInboundHandlerAdapter {
@@ -37,12 +38,11 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private final TcpOptions options;
     private final FabricKey key;
     private final FrameDispatcher dispatcher;
-    private final FrameDecoder decoder;
     private final byte[] myNonce = FabricKey.nonce();
     private byte[] peerNonce;
-    private Phase phase;
-    /** Whether this link was closed for a protocol violation (logged once). */
-    private boolean violated;
+    /** Written by whoever holds the link's read lock, and by the event loop (its timers, the close). */
+    private volatile Phase phase;
+    private final FrameReader.Sink sink = this::frame;
     private ChannelHandlerContext ctx;
     /**
      * Every liveness/4 ms from the TCP connection on: checks the frame deadline and, once the
@@ -55,9 +55,8 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /**
      * @param target the node an outbound link was opened to, or -1 for an inbound link
      */
-    LinkHandler(TcpNode node, Links links, Link link, TcpOptions options, FrameDecoder decoder, int target) {
+    LinkHandler(TcpNode node, Links links, Link link, TcpOptions options, int target) {
         this.node = node;
-        this.decoder = decoder;
         this.links = links;
         this.link = link;
         this.options = options;
@@ -94,16 +93,41 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             .writeShort(key != null ? Wire.FLAG_KEYED : 0).writeLong(node.incarnation()).writeBytes(myNonce);
     }
 
+    /** Bytes from the socket, read by the event loop. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf frame = (ByteBuf) msg;
+        link.lastRead = System.nanoTime();
+        feed((ByteBuf) msg);
+    }
+
+    /**
+     * Bytes a user thread read from this open link while it waited (see {@link Link}); it holds
+     * the link's read lock, as the event loop does when it reads.
+     */
+    void readByUser(ByteBuf bytes) {
+        feed(bytes);
+    }
+
+    private void feed(ByteBuf bytes) {
+        if (phase == Phase.CLOSED) {
+            bytes.release();
+            return;
+        }
+        String wrong = link.frames.feed(ctx.alloc(), bytes, sink);
+        if (wrong != null && phase != Phase.CLOSED) {
+            violation(ctx, wrong);
+        }
+    }
+
+    /** One frame, its length prefix stripped. @return false once the link is closed */
+    private boolean frame(ByteBuf frame) {
         try {
             if (phase == Phase.CLOSED) {
-                return;
+                return false;
             }
             if (!frame.isReadable()) {
                 violation(ctx, "an empty frame (no type byte)");
-                return;
+                return false;
             }
             byte type = frame.readByte();
             int body = frame.readableBytes();
@@ -112,17 +136,18 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 if (body <= header || body > header + Wire.MAX_DATA) {
                     violation(ctx, "a " + Wire.name(type) + " frame of " + body + " body bytes; expected "
                         + (header + 1) + ".." + (header + Wire.MAX_DATA));
-                    return;
+                    return false;
                 }
             } else if (Wire.bodySize(type) < 0) {
                 violation(ctx, "an unknown frame type " + (type & 0xff));
-                return;
+                return false;
             } else if (Wire.bodySize(type) != body) {
                 violation(ctx, "a " + Wire.name(type) + " frame of " + body + " body bytes; expected "
                     + Wire.bodySize(type));
-                return;
+                return false;
             }
             read(ctx, type, frame);
+            return phase != Phase.CLOSED;
         } finally {
             frame.release();
         }
@@ -165,7 +190,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 violation(ctx, Wire.name(type) + " after the handshake");
                 return;
             case Wire.HEARTBEAT:
-                return; // reading it was the point: the idle timer restarted
+                return; // reading it was the point: the link was heard from (lastRead)
             case Wire.BYE:
                 phase = Phase.CLOSED;
                 // Forget the peer first, so that when its close() returns we no longer list it.
@@ -309,35 +334,61 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         handshakeDeadline.cancel(false);
         // Liveness counts from now, not from the HELLO: a newcomer held for a while (see hold)
         // said nothing on purpose and must not be lost for it the moment it is answered.
-        // Reader idleness only: watching writes would cost a promise per frame written; tick
-        // sends heartbeats instead.
-        ctx.pipeline().addFirst(new IdleStateHandler(options.livenessMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        link.lastRead = System.nanoTime();
+        link.allowUserReads(this);
         links.opened(link);
     }
 
+    /**
+     * Every liveness/4 ms from the TCP connection on. A fixed-rate beat rather than one after
+     * each idle spell: it costs a 5-byte frame per period and nothing per frame written. It
+     * also watches an open link for silence from the time of its last read, whoever read it
+     * (user reads bypass the pipeline, so no IdleStateHandler could see them), and every link
+     * for a frame that takes too long.
+     */
     private void tick() {
         if (phase == Phase.OPEN) {
+            if (System.nanoTime() - link.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
+                silent();
+                return;
+            }
             link.write(Wire.empty(ctx.alloc(), Wire.HEARTBEAT)); // through Link: it may be writing directly
         }
         checkFrameDeadline();
     }
 
-    /** Closes the link when the frame held in part has taken longer than its bound to arrive. */
+    /** Nothing came in for the liveness period: the peer is lost. */
+    private void silent() {
+        LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
+            + " {2} ms (option liveness=)", node.selfId(), link, String.valueOf(options.livenessMillis()));
+        phase = Phase.CLOSED;
+        links.retire(link, "nothing heard from node " + link.peerNode + " within "
+            + options.livenessMillis() + " ms");
+        ctx.close();
+    }
+
+    /**
+     * Closes the link when the frame held in part has taken longer than its bound to arrive.
+     * Reads the {@link FrameReader}'s clock without the read lock (a user thread may hold it for
+     * the whole of its wait); the clock's fields are volatile for that.
+     */
     private void checkFrameDeadline() {
-        long since = decoder.partialSince();
-        if (since == FrameDecoder.NONE || phase == Phase.CLOSED) {
+        FrameReader frames = link.frames;
+        long since = frames.partialSince();
+        if (since == FrameReader.NONE || phase == Phase.CLOSED) {
             return;
         }
         long now = System.nanoTime();
         if (!ctx.channel().config().isAutoRead()) {
             // Reading is paused on our side: the peer cannot be blamed for bytes we do not read.
-            decoder.restartClock(now);
+            frames.restartClock(since, now);
             return;
         }
-        long bound = options.frameMillis(decoder.partialBytes());
-        if (now - since > TimeUnit.MILLISECONDS.toNanos(bound)) {
-            violation(ctx, "a frame of " + decoder.partialBytes() + " bytes not complete within " + bound + " ms ("
-                + decoder.partialArrived() + " bytes of it arrived; the bound is liveness= plus the frame at "
+        long bytes = frames.partialBytes();
+        long bound = options.frameMillis(bytes);
+        if (now - since > TimeUnit.MILLISECONDS.toNanos(bound) && frames.partialSince() == since) {
+            violation(ctx, "a frame of " + bytes + " bytes not complete within " + bound + " ms ("
+                + frames.partialArrived() + " bytes of it arrived; the bound is liveness= plus the frame at "
                 + TcpOptions.MIN_FRAME_BYTES_PER_SECOND + " bytes/s)");
         }
     }
@@ -362,7 +413,6 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private void violation(ChannelHandlerContext ctx, String what) {
         LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: protocol violation: {2}",
             node.selfId(), link, what);
-        violated = true;
         phase = Phase.CLOSED;
         links.retire(link, "protocol violation: " + what);
         ctx.close();
@@ -371,27 +421,16 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /** The end of a read batch: the RMA_DONEs owed for what it served go out, one per connection. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        node.flushDones();
+        link.eventLoopReadDone();
         ctx.fireChannelReadComplete();
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent e) {
-            if (e.state() == IdleState.READER_IDLE && phase == Phase.OPEN) {
-                LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
-                    + " {2} ms (option liveness=)", node.selfId(), link, String.valueOf(options.livenessMillis()));
-                links.retire(link, "nothing heard from node " + link.peerNode + " within "
-                    + options.livenessMillis() + " ms");
-                ctx.close();
-            }
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        int cut = link.endOfStream();
+        if (cut > 0 && phase != Phase.CLOSED) {
+            violation(ctx, "the stream ended inside a frame (" + cut + " bytes of it arrived)");
+        }
         phase = Phase.CLOSED;
         if (tick != null) {
             tick.cancel(false);
@@ -403,14 +442,6 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof DecoderException) {
-            if (violated) {
-                return; // the rest of a frame cut off by our own close: the reason is logged already
-            }
-            // The frame decoder refused the stream: an oversized length prefix or a truncated frame.
-            violation(ctx, String.valueOf(cause.getMessage()));
-            return;
-        }
         // A write that raced with the link's close is expected; anything else is worth a warning.
         LOG.log(cause instanceof java.nio.channels.ClosedChannelException ? System.Logger.Level.DEBUG
             : System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: {2}", node.selfId(), link,

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.scif4j.tcp.TcpOptions;
 
 /**
@@ -59,6 +60,10 @@ final class Links {
     private final Map<Link, Runnable> held = new LinkedHashMap<>();
     /** Guarded by this. */
     private boolean closing;
+    /** The open inbound link of each peer node (the one its SCIF frames come on), or null. */
+    private final AtomicReferenceArray<Link> inbound = new AtomicReferenceArray<>(MAX_NODES);
+    /** Node ids are 0..256. */
+    private static final int MAX_NODES = 257;
 
     Links(TcpNode node, TcpOptions options, EventLoopGroup group, NettyIo io) {
         this.node = node;
@@ -84,7 +89,7 @@ final class Links {
      * @throws InterruptedException if interrupted while binding
      */
     void listen() throws InterruptedException {
-        ServerBootstrap sb = new ServerBootstrap().group(group).channel(io.serverChannel())
+        ServerBootstrap sb = new ServerBootstrap().group(group).channelFactory(io.serverChannels())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
@@ -106,10 +111,11 @@ final class Links {
     }
 
     private void pipeline(Channel ch, Link link, int target) {
-        FrameDecoder decoder = new FrameDecoder();
-        // No flush consolidation handler: Link batches its own writes, one flush per batch. The
-        // liveness timer joins the pipeline when the handshake ends (LinkHandler.open).
-        ch.pipeline().addLast(decoder, new LinkHandler(node, this, link, options, decoder, target));
+        // No flush consolidation handler: Link batches its own writes, one flush per batch. No
+        // frame decoder: LinkHandler cuts frames (FrameReader), as user readers do. No
+        // IdleStateHandler: LinkHandler's timer watches liveness from the end of the handshake,
+        // counting reads by user threads too, which bypass the pipeline.
+        ch.pipeline().addLast(new LinkHandler(node, this, link, options, target));
     }
 
     /**
@@ -145,6 +151,14 @@ final class Links {
             });
             return l;
         }
+    }
+
+    /**
+     * @return the open link peer node {@code peer} sends its SCIF frames on, or null; lock-free,
+     *         for a waiter that reads it (see {@link Link#awaitReading})
+     */
+    Link inbound(int peer) {
+        return peer >= 0 && peer < MAX_NODES ? inbound.get(peer) : null;
     }
 
     /** @return bytes for {@code peer} that have not reached the socket yet (see {@link Link#unsentBytes}) */
@@ -220,6 +234,9 @@ final class Links {
             lose(link.peerNode, "node " + link.peerNode + " came back as a new incarnation", link);
         }
         link.markOpen();
+        if (!link.outbound) {
+            inbound.set(link.peerNode, link);
+        }
     }
 
     /** A link failed or closed: if it was live, its peer node is lost. */
@@ -278,6 +295,9 @@ final class Links {
             }
         }
         for (Link l : gone) {
+            if (l.peerNode >= 0 && l.peerNode < MAX_NODES) {
+                inbound.compareAndSet(l.peerNode, l, null);
+            }
             l.markDead(reason);
             l.channel.close();
         }
@@ -341,6 +361,9 @@ final class Links {
             outbound.clear();
             incarnations.clear();
             held.clear();
+        }
+        for (int i = 0; i < MAX_NODES; i++) {
+            inbound.set(i, null);
         }
         for (Link l : all) {
             l.markDead("node " + node.selfId() + " closed");

@@ -9,7 +9,6 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
 import org.scif4j.tcp.TcpOptions;
@@ -50,8 +49,8 @@ record NettyIo(boolean epoll) {
         return epoll ? EpollSocketChannel::new : LinkChannel::new;
     }
 
-    Class<? extends ServerChannel> serverChannel() {
-        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    ChannelFactory<ServerChannel> serverChannels() {
+        return epoll ? EpollServerSocketChannel::new : LinkChannel.Server::new;
     }
 
     @Override

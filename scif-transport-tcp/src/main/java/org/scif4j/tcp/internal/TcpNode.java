@@ -42,8 +42,6 @@ public final class TcpNode implements ScifNode {
     private final AtomicLong nextWireId = new AtomicLong();
     private final SpinPolicy spin;
     private final NettyIo io;
-    /** Connections owing their peer an RMA_DONE; event-loop confined. */
-    private final ArrayList<TcpRma> owingDones = new ArrayList<>();
     private volatile boolean closed;
 
     private TcpNode(TcpOptions options, NettyIo io) {
@@ -174,22 +172,6 @@ public final class TcpNode implements ScifNode {
             sum += e.unsentAllowance(peer);
         }
         return sum;
-    }
-
-    /**
-     * {@code rma} owes its peer an RMA_DONE; it goes out when the current read batch ends (see
-     * TcpRma's owedDone). Event-loop confined: the node has one event loop.
-     */
-    void oweDone(TcpRma rma) {
-        owingDones.add(rma);
-    }
-
-    /** Sends every RMA_DONE owed: a read batch ended. Runs on the event loop. */
-    void flushDones() {
-        for (int i = 0; i < owingDones.size(); i++) {
-            owingDones.get(i).flushDone();
-        }
-        owingDones.clear();
     }
 
     long newWireId(TcpEndpoint e) {

@@ -36,8 +36,9 @@ import org.scif4j.spi.WindowSet;
  * A frame that names memory the owner never registered to the peer is a protocol violation.
  *
  * <p><b>Threads and locks.</b> User threads take {@code submitLock}, then this object's monitor
- * to wait. Everything the peer sends for this endpoint is handled on the event loop of the one
- * link it arrives on, which never blocks: it takes this monitor only to wake waiters and
+ * to wait. Everything the peer sends for this endpoint is handled by the reader of the one link
+ * it arrives on (its event loop, or a user thread that reads it while it waits, see
+ * {@link Link}), which never blocks: it takes this monitor only to wake waiters and
  * {@code submitLock} only with tryLock. The endpoint's monitor may be held when
  * {@link #end} takes this one; nothing here takes the endpoint's monitor. No lost wake-up: a
  * waiter raises {@code waiters} and then reads the condition; the event loop writes the
@@ -207,20 +208,23 @@ final class TcpRma {
     private int windowChange;
     private volatile int windowAcked;
 
-    // ---- serving the peer's operations: event-loop confined
+    // ---- serving the peer's operations: confined to the reader of the link they come on (the
+    // holder of its read lock: the event loop, or a user thread reading while it waits)
     private int served;
     /**
      * The last write or signal served whose RMA_DONE is owed (when {@code owing}). One RMA_DONE answers
-     * every operation up to it: owed ones go out when the node's read batch ends
-     * ({@link TcpNode#flushDones}), or before any other answer to the peer, so that answers
+     * every operation up to it: owed ones go out when the link's read batch ends
+     * ({@link Link#oweDone}), or before any other answer to the peer, so that answers
      * keep the order of the operations.
      */
     private int owedDone;
     private boolean owing;
     private final ArrayDeque<PeerFence> peerFences = new ArrayDeque<>();
+    /** The link the frame being served came on; its reader sends the RMA_DONE owed. */
+    private Link servingLink;
 
     /**
-     * Both ends on the host (SCIF-SPEC.md §8.1, §10): every RMA is complete when its call
+     * Both ends on the host (as SCIF's host loopback): every RMA is complete when its call
      * returns, marks are {@link Arguments#HOST_LOOPBACK_MARK}, and signals are stored before
      * fenceSignal returns. Over the link that means waiting for each answer, as RMA_SYNC does.
      */
@@ -744,11 +748,19 @@ final class TcpRma {
         if (left <= 0) {
             return 2;
         }
-        int seen = completed + answered + windowAcked;
+        int seen = changeCount();
+        // Read the link the answers come on while waiting, if no other thread does (Link).
+        Link in = ended ? null : node.links().inbound(peerNode);
+        if (in != null) {
+            int r = in.awaitReading(waiter, seen, deadline);
+            if (r != Link.UNAVAILABLE) {
+                return r == Link.INTERRUPTED ? 1 : 0; // out of time: the next look says so
+            }
+        }
         synchronized (this) {
             waiters++;
             try {
-                if (completed + answered + windowAcked == seen && !ended) {
+                if (changeCount() == seen) {
                     wait(Math.max(1, left / 1_000_000), 0);
                 }
             } catch (InterruptedException e) {
@@ -763,12 +775,36 @@ final class TcpRma {
 
     /** Wakes the waiters after a counter moved. */
     private void wake() {
+        Link in = parked;
+        if (in != null) {
+            in.wakeReader();
+        }
         if (waiters > 0) {
             synchronized (this) {
                 notifyAll();
             }
         }
     }
+
+    /** @return a count that moves with every counter a waiter waits on, and when the connection ends */
+    private int changeCount() {
+        return completed + answered + windowAcked + (ended ? 1 << 30 : 0);
+    }
+
+    /** What {@link Link#awaitReading} waits for on this connection's behalf. */
+    private final Link.Waiter waiter = new Link.Waiter() {
+        @Override
+        public int changeCount() {
+            return TcpRma.this.changeCount();
+        }
+
+        @Override
+        public void parkedOn(Link link) {
+            parked = link;
+        }
+    };
+    /** The link a waiter reads while it waits, or null; see {@link Link#wakeReader}. */
+    private volatile Link parked;
 
     private ScifException failure(int why, Call call, String what) {
         if (closed) {
@@ -798,6 +834,7 @@ final class TcpRma {
     void end(boolean closing) {
         closed |= closing;
         ended = true;
+        wake();
         synchronized (this) {
             notifyAll();
         }
@@ -817,7 +854,8 @@ final class TcpRma {
      * @param f    its body after the endpoint id
      * @return what is wrong with the frame, or null when it was handled
      */
-    String onFrame(byte type, ByteBuf f) {
+    String onFrame(Link link, byte type, ByteBuf f) {
+        servingLink = link;
         switch (type) {
             case Wire.WINDOW_ADD: return onWindowAdd(f.readInt(), f.readLong(), f.readLong(), f.readInt());
             case Wire.WINDOW_REMOVE: return onWindowRemove(f.readInt(), f.readLong(), f.readLong());
@@ -886,7 +924,9 @@ final class TcpRma {
      */
     private void ackWindowChange(int id) {
         deferred.add(Wire.endpointInt(node.alloc(), Wire.WINDOW_ACK, peerWireId, id));
-        if (submitLock.tryLock()) {
+        // A user thread reading the link while it waits may hold submitLock itself (reserve):
+        // its operation has not left yet, so the ack waits for its release like anyone's.
+        if (!submitLock.isHeldByCurrentThread() && submitLock.tryLock()) {
             unlockSubmit();
         }
     }
@@ -951,7 +991,7 @@ final class TcpRma {
     private void owe(int seq) {
         if (!owing) {
             owing = true;
-            node.oweDone(this);
+            servingLink.oweDone(this);
         }
         owedDone = seq;
     }

@@ -8,7 +8,10 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +39,8 @@ class SlowPeerTest {
     private static final long TRICKLE_MILLIS = 100;
 
     private final TcpFixture fabric = new TcpFixture();
-    private final ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor();
+    /** Two threads: a trickle and a user thread reading the link may run at once. */
+    private final ScheduledExecutorService trickler = Executors.newScheduledThreadPool(2);
     private LogCapture log;
     private ScifNode node0;
     private ScifNode node1;
@@ -84,6 +88,53 @@ class SlowPeerTest {
         }
     }
 
+    /**
+     * The same trickle, read by a user thread that waits on the link (the read takeover: the
+     * event loop stands aside meanwhile), faster than such a reader's idle hand-back, so that
+     * it reads most of the bytes: the frame's clock runs whoever reads.
+     */
+    @Test
+    void frameTrickledToAWaitingReaderIsCutOff() throws Exception {
+        try (RawPeer raw = new RawPeer(node0Port)) {
+            raw.hello(RAW_NODE, 0, false);
+            raw.expect(Wire.HELLO_ACK);
+            // Node 0 sends HELLO_ACK just before it lists the link as open: wait for that.
+            Links links = ((TcpNode) node0).links();
+            while (links.inbound(RAW_NODE) == null) {
+                Thread.yield(); // the class's timeout bounds this
+            }
+            Link in = links.inbound(RAW_NODE);
+            AtomicReference<Link> readBy = new AtomicReference<>();
+            Link.Waiter never = new Link.Waiter() {
+                @Override
+                public int changeCount() {
+                    return 0; // nothing the reader waits for happens: it reads until the link goes
+                }
+
+                @Override
+                public void parkedOn(Link link) {
+                    if (link != null) {
+                        readBy.set(link);
+                    }
+                }
+            };
+            Future<?> reader = trickler.submit(() -> {
+                while (in.isOpen()) {
+                    if (in.awaitReading(never, 0, 0) == Link.UNAVAILABLE) {
+                        LockSupport.parkNanos(1_000_000); // the event loop reads now: pace the retries
+                    }
+                }
+            });
+            // 4 KiB: a bound of liveness + 250 ms; a byte every 2 ms would take 8 s.
+            int size = 4096;
+            raw.write(ByteBuffer.allocate(5).putInt(size).put(Wire.RMA_WRITE).array());
+            trickle(raw, new byte[size - 1], 2);
+            assertRefused(raw, "a frame of " + (4 + size) + " bytes not complete within");
+            reader.get(10, TimeUnit.SECONDS);
+            assertTrue(readBy.get() == in, "a user thread read the link");
+        }
+    }
+
     @Test
     void helloTrickledInIsCutOff() throws Exception {
         try (RawPeer raw = new RawPeer(node0Port)) {
@@ -108,6 +159,11 @@ class SlowPeerTest {
 
     /** Writes {@code bytes} one every {@link #TRICKLE_MILLIS} ms, until done or the node closes. */
     private void trickle(RawPeer raw, byte[] bytes) {
+        trickle(raw, bytes, TRICKLE_MILLIS);
+    }
+
+    /** Writes {@code bytes} one every {@code millis} ms, until done or the node closes. */
+    private void trickle(RawPeer raw, byte[] bytes, long millis) {
         AtomicInteger next = new AtomicInteger();
         trickler.scheduleAtFixedRate(() -> {
             int i = next.getAndIncrement();
@@ -119,7 +175,7 @@ class SlowPeerTest {
             } catch (IOException closed) {
                 throw new IllegalStateException("closed by the node", closed); // ends the schedule
             }
-        }, 0, TRICKLE_MILLIS, TimeUnit.MILLISECONDS);
+        }, 0, millis, TimeUnit.MILLISECONDS);
     }
 
     /** Node 0 closed the raw link, said why, and still serves node 1. */
