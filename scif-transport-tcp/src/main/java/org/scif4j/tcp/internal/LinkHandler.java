@@ -388,8 +388,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         long bound = options.frameMillis(bytes);
         if (now - since > TimeUnit.MILLISECONDS.toNanos(bound) && frames.partialSince() == since) {
             violation(ctx, "a frame of " + bytes + " bytes not complete within " + bound + " ms ("
-                + frames.partialArrived() + " bytes of it arrived; the bound is liveness= plus the frame at "
-                + TcpOptions.MIN_FRAME_BYTES_PER_SECOND + " bytes/s)");
+                + frames.partialArrived() + " bytes of it arrived; the bound is liveness="
+                + options.livenessMillis() + " ms plus the frame at " + TcpOptions.MIN_FRAME_BYTES_PER_SECOND
+                + " bytes/s)");
         }
     }
 
