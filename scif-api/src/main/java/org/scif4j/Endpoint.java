@@ -5,7 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * A SCIF endpoint ({@code scif_epd_t}): bound to a port, it listens for or makes one
  * connection, then moves bytes ({@link #send}/{@link #recv}) and memory (RMA) to its peer.
- * Semantics and errors follow SCIF; see the project's SCIF-SPEC.md. Safe for use by several
+ * Semantics and errors follow SCIF (the SCIF man pages and the mainline Linux driver; the
+ * project's docs/decisions.md says where scif4j chooses between them). Safe for use by several
  * threads: sends are serialised with each other, and so are receives.
  */
 public interface Endpoint extends AutoCloseable {

@@ -7,7 +7,7 @@ import org.scif4j.ScifException;
 
 /**
  * The argument checks of the registration, RMA, fence and mmap calls, as SCIF makes them
- * before it looks at the endpoint's state (SCIF-SPEC.md §2.8–§2.15, docs/decisions.md): one
+ * before it looks at the endpoint's state (as SCIF's driver does; docs/decisions.md): one
  * place, so that every transport refuses the same arguments with the same errno.
  */
 public final class Arguments {
@@ -17,10 +17,10 @@ public final class Arguments {
     /**
      * The mark every fenceMark returns on a host loopback connection (both ends on node 0, the
      * host): there every RMA is a synchronous CPU copy, so nothing is ever left to wait for
-     * (SCIF-SPEC.md §8.1, LNX/G4).
+     * (as the mainline Linux driver and MPSS 4 do).
      */
     public static final int HOST_LOOPBACK_MARK = 0xdead;
-    /** The host, the management node: loopback there is special (SCIF-SPEC.md §8.1, §10). */
+    /** The host, the management node: loopback there is special (docs/decisions.md, "host loopback"). */
     private static final int HOST = 0;
     private static final int RMA_FLAGS = Scif.RMA_USECPU | Scif.RMA_USECACHE | Scif.RMA_SYNC | Scif.RMA_ORDERED;
 
@@ -203,8 +203,8 @@ public final class Arguments {
      * @param self the node of the endpoint
      * @param peer the node of its peer
      * @return whether the connection is host loopback: RMAs are synchronous CPU copies, fence
-     *         marks are {@link #HOST_LOOPBACK_MARK} and signals are stored at once (SCIF-SPEC.md §8.1,
-     *         §8.3, §10)
+     *         marks are {@link #HOST_LOOPBACK_MARK} and signals are stored at once, as on the
+     *         mainline Linux driver (docs/decisions.md, "host loopback")
      */
     public static boolean hostLoopback(int self, int peer) {
         return self == HOST && peer == HOST;
@@ -212,7 +212,7 @@ public final class Arguments {
 
     /**
      * scif_fence_wait's mark on a host loopback connection: only {@link #HOST_LOOPBACK_MARK} is a
-     * mark there, and it is always complete (SCIF-SPEC.md §2.14).
+     * mark there, and it is always complete.
      */
     public static void hostLoopbackFenceWait(int mark, Call call) throws ScifException {
         if (mark != HOST_LOOPBACK_MARK) {

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Closing (SCIF-SPEC.md §2.6, §4.4): the survivor of a peer's close drains the queued bytes
+ * Closing (SCIF): the survivor of a peer's close drains the queued bytes
  * then gets ECONNRESET, its sends and RMA calls give ECONNRESET, poll reports POLLHUP; blocked
  * calls are woken; close works from either side and is idempotent; closing a
  * {@code ScifNode} closes its endpoints.

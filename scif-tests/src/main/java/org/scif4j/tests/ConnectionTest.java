@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Connection set-up (SCIF-SPEC.md §2.3–§2.6, §4, §10, docs/decisions.md): listen backlog,
+ * Connection set-up (SCIF; docs/decisions.md): listen backlog,
  * blocking and non-blocking connect and accept, refusal, offline nodes, loopback, listener close
  * with queued requests and with a blocked accept, interruption of blocked calls, and
  * {@code nodeIds()}.

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * send/recv (SCIF-SPEC.md §5, §2.7): a reliable, ordered byte stream per direction, with
+ * send/recv (SCIF): a reliable, ordered byte stream per direction, with
  * random sizes, both directions at once, many endpoints at once, messages much larger than
  * the ring, blocking and non-blocking calls (non-blocking moves what fits, possibly 0, never
  * EAGAIN), 0-byte calls, bad flags, concurrent senders that never interleave one call's bytes,
@@ -190,7 +190,7 @@ public abstract class MessagingTest extends ScifTestBase {
     }
 
     /**
-     * API.md: only a call that waits ends with EINTR. With the interrupt status already set,
+     * The API: only a call that waits ends with EINTR. With the interrupt status already set,
      * a call that can complete without waiting (the lock uncontended, room in the ring, bytes
      * queued, or non-blocking) completes, as the driver completes a call that does not sleep
      * while a signal is pending, and as ReentrantLock.lock and NIO's non-blocking reads do; the
@@ -291,7 +291,7 @@ public abstract class MessagingTest extends ScifTestBase {
             assertErrno(Errno.EINVAL, () -> c.connector().recv(ByteBuffer.allocate(4), 2),
                 "recv flags 2");
             assertEquals(4, c.connector().send(ByteBuffer.allocate(4), 3),
-                "flags 3: bits beside bit 0 are ignored (SPEC §5), so this is a blocking send");
+                "flags 3: bits beside bit 0 are ignored (SPEC ), so this is a blocking send");
             assertEquals(4, c.acceptor().recv(ByteBuffer.allocate(4), 3), "recv flags 3");
         }
     }

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * SCIF between separate JVM processes (SCIF-SPEC.md §2, §3, §10): echo through a child,
+ * SCIF between separate JVM processes: echo through a child,
  * a child that connects and streams, a child blocked in recv that sees this side's close, a
  * blocked poll woken by a child's data, two processes sharing one node's port space, and
  * {@code nodeIds()} as children attach and leave.

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code Scif.poll} (SCIF-SPEC.md §2.17, §11): POLLIN, POLLOUT, POLLHUP, POLLERR and POLLNVAL
+ * {@code Scif.poll} (SCIF): POLLIN, POLLOUT, POLLHUP, POLLERR and POLLNVAL
  * over many endpoints at once, the count it returns, timeouts of 0 and of a finite time that
  * expires, a blocked poll woken by another thread, and a listener's POLLIN for a queued request.
  */

@@ -11,7 +11,7 @@ import org.scif4j.ScifNode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Ports (SCIF-SPEC.md §3, §2.2, docs/decisions.md): automatic allocation from 1089 upward,
+ * Ports (SCIF; docs/decisions.md): automatic allocation from 1089 upward,
  * lowest free first; explicit binds; EINVAL for a busy port; EACCES below 1024 before the state
  * check; immediate reuse after close; the port shared by a listener and the endpoints it
  * accepted; the automatic bind of connect.
@@ -125,7 +125,7 @@ public abstract class PortTest extends ScifTestBase {
         listener.close();
         try (Endpoint probe = open(node1)) {
             assertErrno(Errno.EINVAL, () -> probe.bind(7000),
-                "the port stays busy while accepted endpoints are open (SPEC §3)");
+                "the port stays busy while accepted endpoints are open (SPEC )");
             accepted[0].close();
             assertErrno(Errno.EINVAL, () -> probe.bind(7000),
                 "the port stays busy while one accepted endpoint is open");

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Faults (SCIF-SPEC.md §4.5, §4.6, docs/decisions.md "peer process or node lost"): a peer
+ * Faults (SCIF; docs/decisions.md "peer process or node lost"): a peer
  * process killed with SIGKILL. Calls blocked on connections to it end with ECONNRESET or
  * POLLHUP (the spec promises notice within 1 s; the tests only bound it at 10 s against
  * hangs); its node leaves {@code nodeIds()} when it was the only process attached; its ports
@@ -193,7 +193,7 @@ public abstract class ProcessFaultTest extends ScifTestBase {
             check(!connect.isDone(), "connect waits: the child listens but never accepts");
             peer.kill();
             connect.awaitFailure(Errno.ENODEV, NOTICE,
-                "connect whose target node was lost during the handshake (SPEC §2.4, §4.5)");
+                "connect whose target node was lost during the handshake (SPEC )");
         }
     }
 }

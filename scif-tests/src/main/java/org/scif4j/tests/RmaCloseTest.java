@@ -17,17 +17,17 @@ import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
 
 /**
- * Closing or unregistering while RMAs are in flight (SPEC §2.6, §2.9, §4.4, §6.4, §7.2): side A
+ * Closing or unregistering while RMAs are in flight (SPEC ): side A
  * owns a 64 MiB window, side B hammers it with asynchronous writeTo/readFrom from several
  * threads, and A closes (or unregisters) in the middle.
  *
  * <ul>
  * <li>close: the RMAs in flight through either endpoint complete before close returns
- * (§2.6), so once A's close has returned its memory is A's again: nothing B issued changes it
- * any more. B's later RMA and fence calls fail with ECONNRESET (§4.3, §4.4).</li>
+ *, so once A's close has returned its memory is A's again: nothing B issued changes it
+ * any more. B's later RMA and fence calls fail with ECONNRESET.</li>
  * <li>unregister: RMAs in flight run to completion against the still-pinned pages, later ones
  * fail with ENXIO, the connection stays usable, and a window registered afterwards at the same
- * offsets never receives a byte of the old RMAs (§6.4).</li>
+ * offsets never receives a byte of the old RMAs.</li>
  * <li>an endpoint closed with more queued RMAs than its watchdog allows for still ends, and
  * frees nothing a running copy uses (no crash, nothing left behind).</li>
  * </ul>
@@ -148,7 +148,7 @@ public abstract class RmaCloseTest extends RmaTestBase {
             a.close();
             long took = System.nanoTime() - t0;
             check(took < SOON.toNanos(), "race " + race + ": A's close returned after " + took / 1_000_000 + " ms");
-            // Close returned: the RMAs in flight are complete (§2.6) and the memory is A's to reuse.
+            // Close returned: the RMAs in flight are complete and the memory is A's to reuse.
             fill(aMem, SENTINEL);
             for (Async<Outcome> w : workers) {
                 checkOutcome(w, Errno.ECONNRESET, Errno.ENXIO);
@@ -200,7 +200,7 @@ public abstract class RmaCloseTest extends RmaTestBase {
                 "race " + race + ": writeTo to an unregistered window");
             assertErrno(Errno.ENXIO, () -> b.readFrom(B_WINDOW, CHUNK, A_WINDOW, Scif.RMA_SYNC),
                 "race " + race + ": readFrom of an unregistered window");
-            // A new window at the same offsets, once the old one's references are gone (§6.4).
+            // A new window at the same offsets, once the old one's references are gone.
             fill(fresh, SENTINEL);
             awaitRegisterFixed(a, fresh, A_WINDOW, RW, "race " + race + ": register over the released range");
             fence(b); // every RMA B issued is complete: the connection is intact
@@ -241,7 +241,7 @@ public abstract class RmaCloseTest extends RmaTestBase {
             long took = System.nanoTime() - t0;
             check(took < SOON.toNanos(), "race " + race + ": close returned after " + took / 1_000_000 + " ms");
             for (Async<Outcome> w : workers) {
-                // On the closing end: EBADF once closed, EINTR for a call that close woke (§2.7).
+                // On the closing end: EBADF once closed, EINTR for a call that close woke.
                 // A 100 ms watchdog may also end a call that waited for room behind 48 MiB of
                 // copies before the close came (ETIMEDOUT): on a loaded machine it does.
                 checkOutcome(w, closer == b ? new Errno[] {Errno.EBADF, Errno.EINTR, Errno.ETIMEDOUT}

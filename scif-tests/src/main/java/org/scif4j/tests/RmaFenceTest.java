@@ -13,7 +13,7 @@ import org.scif4j.ScifException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Fences (SCIF-SPEC.md §2.13–§2.15, §8; docs/decisions.md "fence marks", "fenceWait",
+ * Fences (SCIF; docs/decisions.md "fence marks", "fenceWait",
  * "fenceSignal"): INIT_SELF marks are non-negative and INIT_PEER marks negative (bit 31);
  * fenceWait returns only once the marked RMAs are complete, also for the peer's RMAs; fenceSignal
  * stores its 64-bit values in native byte order only after the RMAs it covers are complete and

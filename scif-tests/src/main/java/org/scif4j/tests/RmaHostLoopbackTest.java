@@ -14,7 +14,7 @@ import org.scif4j.ScifException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Host loopback (SCIF-SPEC.md §8.1, §8.3, §10, §2.14): on a connection whose both ends are on
+ * Host loopback (SCIF): on a connection whose both ends are on
  * node 0, the host, every RMA is a synchronous CPU copy whatever its flags, so its bytes are in
  * place when the call returns; every fence mark is the constant 0xdead; fenceWait accepts only
  * that mark (any other: EINVAL); and fenceSignal stores its words before it returns. A loopback

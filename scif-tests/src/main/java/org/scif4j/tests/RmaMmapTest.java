@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * mmap (SCIF-SPEC.md §2.10, §2.11, §9; docs/decisions.md "mmap", "mmap lifetime"): a mapping is
+ * mmap (SCIF; docs/decisions.md "mmap", "mmap lifetime"): a mapping is
  * a buffer over the very memory of the peer's window (stores on either side are seen on the
  * other, VarHandle atomics work across endpoints), read-only without PROT_WRITE, rounded up to
  * pages, possibly over several adjacent windows; its EINVAL, ENXIO and EPERM cases; close is

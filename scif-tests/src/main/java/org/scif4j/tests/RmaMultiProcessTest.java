@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Registered memory, RMA, fences and mmap across processes (SCIF-SPEC.md §6–§9, §4.5; docs/
+ * Registered memory, RMA, fences and mmap across processes (SCIF; docs/
  * decisions.md "mmap lifetime"): a child's window, whose offset it sends over the connection,
  * is written and read with RMA; a child maps our window and its stores and CAS increments are
  * seen here; a child killed with SIGKILL mid-transfer makes our RMA and fence calls fail with

@@ -16,8 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The {@link OffloadExample} works: in one JVM (its {@code run}), and across two processes,
  * this one the host (node 0) and a child JVM the card (node 1), where the card's readFrom,
- * writeTo and fenceSignal(INIT_SELF|SIGNAL_REMOTE) cross the process boundary (SCIF-SPEC.md
- * §8.3, §8.4).
+ * writeTo and fenceSignal(INIT_SELF|SIGNAL_REMOTE) cross the process boundary (SCIF).
  */
 @Tag("slow")
 public abstract class RmaOffloadExampleTest extends ScifTestBase {

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Registered memory (SCIF-SPEC.md §2.8, §2.9, §6; docs/decisions.md "register", "unregister"):
+ * Registered memory (SCIF; docs/decisions.md "register", "unregister"):
  * {@code ScifNode.allocate}, register with and without MAP_FIXED, its EINVAL, EFAULT and
  * EADDRINUSE cases (also against a window whose unregistration is pending because the peer
  * still maps it), unregister of whole windows and runs of windows, and its EINVAL and ENXIO
@@ -45,7 +45,7 @@ public abstract class RmaRegisterTest extends RmaTestBase {
             assertEquals(m.size(), b.capacity(), "capacity = size()");
             assertEquals(0, b.alignmentOffset(0, PAGE), "the memory starts on a page");
             assertEquals(java.nio.ByteOrder.nativeOrder(), b.order(),
-                "native byte order, as fenceSignal stores its words (API.md), on every transport");
+                "native byte order, as fenceSignal stores its words (the API's Javadoc), on every transport");
             b.putLong(b.capacity() - 8, 0x1234_5678_9abc_def0L);
             assertEquals(0x1234_5678_9abc_def0L, b.getLong(b.capacity() - 8),
                 "the last word is usable");

@@ -23,19 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The common base of the registered-memory, RMA, fence and mmap tests (SCIF-SPEC.md §2.8–§2.15,
- * §6–§9; docs/decisions.md "Registered memory, RMA, fences, mmap"): before each test, node 0
+ * The common base of the registered-memory, RMA, fence and mmap tests (SCIF;
+ * docs/decisions.md "Registered memory, RMA, fences, mmap"): before each test, node 0
  * and node 1 are attached and connected ({@link #local} on node 0, {@link #remote} on node 1);
  * memory from {@link #memory} and mappings from {@link #map} are released after the test.
  * Helpers build chains of adjacent windows ({@link Windows}) whose contents the test models
  * byte by byte, so that every check can also assert what did <em>not</em> change.
  */
 public abstract class RmaTestBase extends ScifTestBase {
-    /** The page size of SCIF (§6.2). */
+    /** The page size of SCIF. */
     protected static final int PAGE = 4096;
-    /** 2^63, the end of the registered address space (§6.2). */
+    /** 2^63, the end of the registered address space. */
     protected static final long RAS_END = Long.MAX_VALUE;
-    /** 64-bit words in native byte order, as fenceSignal stores them (API.md). */
+    /** 64-bit words in native byte order, as fenceSignal stores them (the API's Javadoc). */
     protected static final VarHandle LONGS =
         MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
     /** Every RMA flag combination of the four valid bits, plus one with an ignored extra bit. */

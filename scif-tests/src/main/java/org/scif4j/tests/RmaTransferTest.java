@@ -19,7 +19,7 @@ import org.scif4j.ScifException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * RMA (SCIF-SPEC.md §2.12, §7; docs/decisions.md "RMA flags", "RMA ranges", "vreadFrom /
+ * RMA (SCIF; docs/decisions.md "RMA flags", "RMA ranges", "vreadFrom /
  * vwriteTo", "DMA engine"): readFrom, writeTo, vreadFrom and vwriteTo with every flag
  * combination move exactly the bytes asked for, across chains of adjacent windows on either
  * side, at unaligned offsets and lengths from 1 byte to several MiB; their EINVAL, ENXIO, EPERM

@@ -185,7 +185,7 @@ public class ScifBenchmarks {
         return off;
     }
 
-    /** Baseline of registerUnregister: a 64 KiB copy, the price PERF.md sets against 10 µs. */
+    /** Baseline of registerUnregister: a 64 KiB copy, the price scif4j's 10 µs register/unregister goal is set against. */
     @Benchmark
     public ByteBuffer baselineCopy64k(Fabric f) {
         ByteBuffer src = f.spare.buffer().duplicate().clear();

@@ -17,7 +17,7 @@ import org.scif4j.ScifNode;
 
 /**
  * Offloading work to a card with RMA, the pattern of SCIF's benchmarks and of HAM
- * (SCIF-SPEC.md §8.4, §14). The host registers its input and a result window and sends their
+ * (SCIF). The host registers its input and a result window and sends their
  * offsets to the card; the card pulls the input with {@code readFrom}, squares every number,
  * pushes the results back with an asynchronous {@code writeTo}, and queues a
  * {@code fenceSignal(INIT_SELF | SIGNAL_REMOTE)} that writes {@link #DONE} into the host's

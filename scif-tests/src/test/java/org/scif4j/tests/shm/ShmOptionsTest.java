@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What only the shm transport has: its fabric directory (which also proves that the
  * fixture's leftover check looks at the right place), its URI options, and the
- * {@code privileged=true} option for ports below 1024 (API.md, SCIF-SPEC.md "Decisions").
+ * {@code privileged=true} option for ports below 1024 (docs/decisions.md).
  */
 class ShmOptionsTest extends ScifTestBase {
     private ShmFixture shm;

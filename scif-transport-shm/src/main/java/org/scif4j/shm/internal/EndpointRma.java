@@ -99,7 +99,7 @@ final class EndpointRma {
     private final ManyToManyConcurrentArrayQueue<SignalOp> signalPool = new ManyToManyConcurrentArrayQueue<>(64);
 
     /**
-     * @param hostLoopback both ends on the host (SCIF-SPEC.md §8.1, §8.3, §10): every RMA is a
+     * @param hostLoopback both ends on the host (docs/decisions.md, "host loopback"): every RMA is a
      *                     CPU copy, marks are {@link Arguments#HOST_LOOPBACK_MARK}, signals are
      *                     stored at once
      */

@@ -723,7 +723,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     }
 
     /**
-     * Takes sendLock or recvLock for a call. Only a call that waits ends with EINTR (API.md), as
+     * Takes sendLock or recvLock for a call. Only a call that waits ends with EINTR (README, "Semantics"), as
      * in the driver, which completes a call that does not sleep even with a signal pending, and
      * as ReentrantLock.lock and NIO's non-blocking reads do: so an uncontended lock is taken
      * without looking at the interrupt status, and a call that then needs no wait completes
