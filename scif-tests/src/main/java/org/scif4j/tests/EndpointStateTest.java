@@ -119,7 +119,7 @@ public abstract class EndpointStateTest extends ScifTestBase {
             checks.add(zeroLength("UNBOUND", ep));
             checks.add(pollReports("UNBOUND", ep, Scif.POLLIN | Scif.POLLOUT, Scif.POLLERR));
             checks.add(pollReports("UNBOUND", ep, Scif.POLLIN, Scif.POLLERR));
-            assertAll("calls on an UNBOUND endpoint (SPEC )", checks);
+            assertAll("calls on an UNBOUND endpoint", checks);
             assertEquals(0, ep.localPort().port(), "failed calls left the endpoint unbound");
         }
     }
@@ -142,7 +142,7 @@ public abstract class EndpointStateTest extends ScifTestBase {
             checks.addAll(expect("BOUND", Errno.ENOTCONN, windowCalls(ep)));
             checks.add(zeroLength("BOUND", ep));
             checks.add(pollReports("BOUND", ep, Scif.POLLIN | Scif.POLLOUT, Scif.POLLERR));
-            assertAll("calls on a BOUND endpoint (SPEC )", checks);
+            assertAll("calls on a BOUND endpoint", checks);
             assertEquals(port, ep.localPort().port(), "failed calls kept the port");
         }
     }
@@ -166,7 +166,7 @@ public abstract class EndpointStateTest extends ScifTestBase {
             checks.add(zeroLength("LISTENING", ep));
             checks.add(pollReports("LISTENING (nothing queued)", ep, Scif.POLLIN | Scif.POLLOUT,
                 0));
-            assertAll("calls on a LISTENING endpoint (SPEC )", checks);
+            assertAll("calls on a LISTENING endpoint", checks);
         }
     }
 
@@ -203,7 +203,7 @@ public abstract class EndpointStateTest extends ScifTestBase {
                             + e.getMessage());
                 }
             }));
-            assertAll("calls on a CONNECTED endpoint (SPEC )", checks);
+            assertAll("calls on a CONNECTED endpoint", checks);
             // The calls above failed without effect: the connection still works.
             sendFully(c.acceptor(), new byte[] {1, 2, 3});
             assertEquals(List.of((byte) 1, (byte) 2, (byte) 3), asList(recvFully(ep, 3)),
@@ -242,7 +242,7 @@ public abstract class EndpointStateTest extends ScifTestBase {
                 assertEquals(Scif.POLLHUP, revents & (Scif.POLLHUP | Scif.POLLIN | Scif.POLLERR),
                     "poll(POLLIN) on a DISCONNECTED endpoint with nothing unread: POLLHUP only");
             });
-            assertAll("calls on a DISCONNECTED endpoint (SPEC )", checks);
+            assertAll("calls on a DISCONNECTED endpoint", checks);
         }
     }
 

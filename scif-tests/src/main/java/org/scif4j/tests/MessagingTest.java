@@ -291,7 +291,7 @@ public abstract class MessagingTest extends ScifTestBase {
             assertErrno(Errno.EINVAL, () -> c.connector().recv(ByteBuffer.allocate(4), 2),
                 "recv flags 2");
             assertEquals(4, c.connector().send(ByteBuffer.allocate(4), 3),
-                "flags 3: bits beside bit 0 are ignored (SPEC ), so this is a blocking send");
+                "flags 3: bits beside bit 0 are ignored, so this is a blocking send");
             assertEquals(4, c.acceptor().recv(ByteBuffer.allocate(4), 3), "recv flags 3");
         }
     }

@@ -125,7 +125,7 @@ public abstract class PortTest extends ScifTestBase {
         listener.close();
         try (Endpoint probe = open(node1)) {
             assertErrno(Errno.EINVAL, () -> probe.bind(7000),
-                "the port stays busy while accepted endpoints are open (SPEC )");
+                "the port stays busy while accepted endpoints are open");
             accepted[0].close();
             assertErrno(Errno.EINVAL, () -> probe.bind(7000),
                 "the port stays busy while one accepted endpoint is open");

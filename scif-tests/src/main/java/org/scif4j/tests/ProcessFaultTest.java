@@ -193,7 +193,7 @@ public abstract class ProcessFaultTest extends ScifTestBase {
             check(!connect.isDone(), "connect waits: the child listens but never accepts");
             peer.kill();
             connect.awaitFailure(Errno.ENODEV, NOTICE,
-                "connect whose target node was lost during the handshake (SPEC )");
+                "connect whose target node was lost during the handshake");
         }
     }
 }

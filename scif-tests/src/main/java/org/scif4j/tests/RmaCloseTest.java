@@ -17,13 +17,13 @@ import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
 
 /**
- * Closing or unregistering while RMAs are in flight (SPEC ): side A
+ * Closing or unregistering while RMAs are in flight: side A
  * owns a 64 MiB window, side B hammers it with asynchronous writeTo/readFrom from several
  * threads, and A closes (or unregisters) in the middle.
  *
  * <ul>
- * <li>close: the RMAs in flight through either endpoint complete before close returns
- *, so once A's close has returned its memory is A's again: nothing B issued changes it
+ * <li>close: the RMAs in flight through either endpoint complete before close returns,
+ * so once A's close has returned its memory is A's again: nothing B issued changes it
  * any more. B's later RMA and fence calls fail with ECONNRESET.</li>
  * <li>unregister: RMAs in flight run to completion against the still-pinned pages, later ones
  * fail with ENXIO, the connection stays usable, and a window registered afterwards at the same
