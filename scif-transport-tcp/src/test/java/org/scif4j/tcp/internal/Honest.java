@@ -12,6 +12,7 @@ import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
 import org.scif4j.spi.FabricUri;
 import org.scif4j.tcp.TcpOptions;
+import org.scif4j.tcp.conformance.TcpFixture;
 
 /** What the link tests do as honest users: connect over the public API and exchange bytes. */
 final class Honest {
@@ -65,5 +66,46 @@ final class Honest {
 
     static PortId port(int node, int port) {
         return new PortId(node, port);
+    }
+
+    /**
+     * Nodes 0 and 1 of a fabric attached with the same options, a listener of node 0, and one
+     * connection from node 1 to it that has exchanged bytes both ways: the honest traffic that
+     * the hostile-peer tests check is unharmed. Tests may replace a field (a node that
+     * re-attaches); {@link #close} closes whatever the fields hold then.
+     */
+    static final class Pair implements AutoCloseable {
+        ScifNode node0;
+        ScifNode node1;
+        Endpoint listener;
+        Endpoint client;
+        Endpoint server;
+        /** The loopback TCP port node 0 listens on, for raw peers. */
+        final int node0Port;
+
+        Pair(TcpFixture fabric, String options, int port) throws Exception {
+            node0Port = tcpPort(fabric.fabricUri(0, options), 0);
+            try {
+                node0 = Scif.attach(fabric.fabricUri(0, options));
+                node1 = Scif.attach(fabric.fabricUri(1, options));
+                listener = listener(node0, port);
+                Endpoint[] ends = connect(node1, listener);
+                client = ends[0];
+                server = ends[1];
+                exchange(client, server);
+            } catch (Exception | AssertionError e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (AutoCloseable c : new AutoCloseable[] {client, server, listener, node1, node0}) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        }
     }
 }

@@ -13,8 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.scif4j.Endpoint;
-import org.scif4j.Scif;
-import org.scif4j.ScifNode;
 import org.scif4j.tcp.conformance.TcpFixture;
 
 /**
@@ -32,12 +30,7 @@ class HostilePeerTest {
     Path dir;
     private final TcpFixture fabric = new TcpFixture();
     private LogCapture log;
-    private ScifNode node0;
-    private ScifNode node1;
-    private Endpoint listener;
-    private Endpoint client;
-    private Endpoint server;
-    private int node0Port;
+    private Honest.Pair honest;
 
     @BeforeEach
     void honestPeers() throws Exception {
@@ -46,19 +39,12 @@ class HostilePeerTest {
         new SecureRandom().nextBytes(key);
         Path keyFile = Files.write(dir.resolve("fabric.key"), key);
         String keyed = "key=" + keyFile;
-        node0 = Scif.attach(fabric.fabricUri(0, keyed));
-        node1 = Scif.attach(fabric.fabricUri(1, keyed));
-        node0Port = Honest.tcpPort(fabric.fabricUri(0, keyed), 0);
-        listener = Honest.listener(node0, PORT);
-        Endpoint[] pair = Honest.connect(node1, listener);
-        client = pair[0];
-        server = pair[1];
-        Honest.exchange(client, server);
+        honest = new Honest.Pair(fabric, keyed, PORT);
     }
 
     @AfterEach
     void close() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {client, server, listener, node1, node0, log}) {
+        for (AutoCloseable c : new AutoCloseable[] {honest, log}) {
             if (c != null) {
                 c.close();
             }
@@ -71,8 +57,8 @@ class HostilePeerTest {
         assertTrue(raw.closedByNode());
         String warning = log.await(reason);
         assertTrue(warning.contains("protocol violation"), warning);
-        Honest.exchange(client, server);
-        Endpoint[] again = Honest.connect(node1, listener);
+        Honest.exchange(honest.client, honest.server);
+        Endpoint[] again = Honest.connect(honest.node1, honest.listener);
         try {
             Honest.exchange(again[0], again[1]);
         } finally {
@@ -83,7 +69,7 @@ class HostilePeerTest {
 
     @Test
     void garbage() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.write(new byte[] {0, 0, 0, 5, 0x7f, (byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef});
             assertRefused(raw, "unknown frame type 127");
         }
@@ -91,7 +77,7 @@ class HostilePeerTest {
 
     @Test
     void textIsAnOversizedLengthPrefix() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.write("GET / HTTP/1.1\r\nHost: scif\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             assertRefused(raw, "exceeds");
         }
@@ -99,7 +85,7 @@ class HostilePeerTest {
 
     @Test
     void frameShorterThanItsType() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.write(new byte[] {0, 0, 0, 11, Wire.HELLO, 0x53, 0x43, 0x49, 0x46, 0, 1, 0, 1, 0, 0});
             assertRefused(raw, "a HELLO frame of 10 body bytes");
         }
@@ -107,7 +93,7 @@ class HostilePeerTest {
 
     @Test
     void frameCutOffByTheEndOfTheStream() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             ByteBuffer b = ByteBuffer.allocate(4 + 1 + 20).putInt(1 + Wire.HELLO_BODY).put(Wire.HELLO);
             raw.write(b.array());
             raw.shutdownOutput();
@@ -117,7 +103,7 @@ class HostilePeerTest {
 
     @Test
     void oversizedFrame() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             // One byte over the largest legal frame: refused at the prefix, before any buffering.
             ByteBuffer b = ByteBuffer.allocate(4 + 1 + 8).putInt(Wire.MAX_FRAME + 1).put(Wire.DATA).putLong(1);
             raw.write(b.array());
@@ -127,7 +113,7 @@ class HostilePeerTest {
 
     @Test
     void scifFrameBeforeTheHandshake() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             ByteBuffer b = ByteBuffer.allocate(4 + 1 + 8 + 4).putInt(1 + 8 + 4).put(Wire.DATA).putLong(0).putInt(42);
             raw.write(b.array());
             assertRefused(raw, "DATA before HELLO");
@@ -136,7 +122,7 @@ class HostilePeerTest {
 
     @Test
     void noKeyOnAKeyedFabric() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.hello(1, 0, false);
             assertRefused(raw, "a peer without the fabric key");
         }
@@ -144,7 +130,7 @@ class HostilePeerTest {
 
     @Test
     void wrongKey() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.hello(1, 0, true);
             byte[] ack = raw.readFrame();
             assertEquals(Wire.HELLO_ACK, ack[0], "node 0 answers a keyed HELLO with HELLO_ACK");
@@ -158,7 +144,7 @@ class HostilePeerTest {
 
     @Test
     void keyedHelloNeverFollowedByItsProof() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.hello(1, 0, true);
             raw.expect(Wire.HELLO_ACK);
             // No AUTH, and silence: not idleness (the handshake is not over) but the handshake

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
-import org.scif4j.ScifNode;
 import org.scif4j.tcp.conformance.TcpFixture;
 
 /**
@@ -42,29 +41,17 @@ class ImpersonationTest {
 
     private final TcpFixture fabric = new TcpFixture();
     private LogCapture log;
-    private ScifNode node0;
-    private ScifNode node1;
-    private Endpoint listener;
-    private Endpoint client;
-    private Endpoint server;
-    private int node0Port;
+    private Honest.Pair honest;
 
     @BeforeEach
     void honestPeers() throws Exception {
         log = new LogCapture(Level.INFO);
-        node0 = Scif.attach(fabric.fabricUri(0, OPTIONS));
-        node1 = Scif.attach(fabric.fabricUri(1, OPTIONS));
-        node0Port = Honest.tcpPort(fabric.fabricUri(0, OPTIONS), 0);
-        listener = Honest.listener(node0, PORT);
-        Endpoint[] pair = Honest.connect(node1, listener);
-        client = pair[0];
-        server = pair[1];
-        Honest.exchange(client, server);
+        honest = new Honest.Pair(fabric, OPTIONS, PORT);
     }
 
     @AfterEach
     void close() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {client, server, listener, node1, node0, log}) {
+        for (AutoCloseable c : new AutoCloseable[] {honest, log}) {
             if (c != null) {
                 c.close();
             }
@@ -74,7 +61,7 @@ class ImpersonationTest {
 
     @Test
     void forgedHelloForALiveNodeIsRefused() throws Exception {
-        try (RawPeer forger = new RawPeer(node0Port)) {
+        try (RawPeer forger = new RawPeer(honest.node0Port)) {
             forger.hello(1, 0, false, ThreadLocalRandom.current().nextLong());
             log.await("holding");
             assertNull(forger.nextOrClosed(), "node 0 never answers a newcomer claiming live node 1");
@@ -82,15 +69,15 @@ class ImpersonationTest {
             assertTrue(warning.contains("protocol violation"), warning);
         }
         // Node 1's connection was never reset: a reset would fail this with ECONNRESET.
-        Honest.exchange(client, server);
-        assertArrayEquals(new int[] {0, 1}, node0.nodeIds().online());
-        assertArrayEquals(new int[] {0, 1}, node1.nodeIds().online());
+        Honest.exchange(honest.client, honest.server);
+        assertArrayEquals(new int[] {0, 1}, honest.node0.nodeIds().online());
+        assertArrayEquals(new int[] {0, 1}, honest.node1.nodeIds().online());
         honestConnectsAgain();
     }
 
     @Test
     void newcomerHeldForANodeIsServedOnceItsLinkCloses() throws Exception {
-        try (RawPeer incumbent = new RawPeer(node0Port); RawPeer newcomer = new RawPeer(node0Port)) {
+        try (RawPeer incumbent = new RawPeer(honest.node0Port); RawPeer newcomer = new RawPeer(honest.node0Port)) {
             incumbent.hello(RAW_NODE, 0, false, ThreadLocalRandom.current().nextLong());
             incumbent.expect(Wire.HELLO_ACK);
             long incarnation = ThreadLocalRandom.current().nextLong();
@@ -100,12 +87,12 @@ class ImpersonationTest {
             newcomer.expect(Wire.HELLO_ACK);
             assertServedAsRawNode(newcomer, incarnation);
         }
-        Honest.exchange(client, server);
+        Honest.exchange(honest.client, honest.server);
     }
 
     @Test
     void newcomerHeldForANodeIsServedOnceItGoesSilent() throws Exception {
-        try (RawPeer incumbent = new RawPeer(node0Port); RawPeer newcomer = new RawPeer(node0Port)) {
+        try (RawPeer incumbent = new RawPeer(honest.node0Port); RawPeer newcomer = new RawPeer(honest.node0Port)) {
             incumbent.hello(RAW_NODE, 0, false, ThreadLocalRandom.current().nextLong());
             incumbent.expect(Wire.HELLO_ACK);
             // The incumbent sends no heartbeat: node 0 loses it after liveness, and only then
@@ -117,20 +104,20 @@ class ImpersonationTest {
             log.await("nothing heard within");
             assertServedAsRawNode(newcomer, incarnation);
         }
-        Honest.exchange(client, server);
+        Honest.exchange(honest.client, honest.server);
     }
 
     @Test
     void honestNodeAttachedAgainAfterClosingConnects() throws Exception {
-        client.close();
-        client = null;
-        node1.close(); // BYE: node 0 forgets node 1 before close returns
-        node1 = Scif.attach(fabric.fabricUri(1, OPTIONS)); // a new incarnation of node 1
-        Endpoint stale = server;
-        server = null;
+        honest.client.close();
+        honest.client = null;
+        honest.node1.close(); // BYE: node 0 forgets node 1 before close returns
+        honest.node1 = Scif.attach(fabric.fabricUri(1, OPTIONS)); // a new incarnation of node 1
+        Endpoint stale = honest.server;
+        honest.server = null;
         stale.close();
         honestConnectsAgain();
-        assertArrayEquals(new int[] {0, 1}, node0.nodeIds().online());
+        assertArrayEquals(new int[] {0, 1}, honest.node0.nodeIds().online());
     }
 
     /**
@@ -154,7 +141,7 @@ class ImpersonationTest {
     }
 
     private void honestConnectsAgain() throws Exception {
-        Endpoint[] again = Honest.connect(node1, listener);
+        Endpoint[] again = Honest.connect(honest.node1, honest.listener);
         try {
             Honest.exchange(again[0], again[1]);
         } finally {

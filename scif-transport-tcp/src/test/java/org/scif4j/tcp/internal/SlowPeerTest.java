@@ -17,8 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.scif4j.Endpoint;
-import org.scif4j.Scif;
-import org.scif4j.ScifNode;
 import org.scif4j.tcp.conformance.TcpFixture;
 
 /**
@@ -42,12 +40,7 @@ class SlowPeerTest {
     /** Two threads: a trickle and a user thread reading the link may run at once. */
     private final ScheduledExecutorService trickler = Executors.newScheduledThreadPool(2);
     private LogCapture log;
-    private ScifNode node0;
-    private ScifNode node1;
-    private Endpoint listener;
-    private Endpoint client;
-    private Endpoint server;
-    private int node0Port;
+    private Honest.Pair honest;
 
     @BeforeEach
     void honestPeers() throws Exception {
@@ -55,20 +48,13 @@ class SlowPeerTest {
         // A shorter handshake bound keeps the silent case short, yet well above the HELLO's
         // frame bound (liveness, 2 s by default), which must end the trickled HELLO first.
         String options = "timeout=4000";
-        node0 = Scif.attach(fabric.fabricUri(0, options));
-        node1 = Scif.attach(fabric.fabricUri(1, options));
-        node0Port = Honest.tcpPort(fabric.fabricUri(0, options), 0);
-        listener = Honest.listener(node0, PORT);
-        Endpoint[] pair = Honest.connect(node1, listener);
-        client = pair[0];
-        server = pair[1];
-        Honest.exchange(client, server);
+        honest = new Honest.Pair(fabric, options, PORT);
     }
 
     @AfterEach
     void close() throws Exception {
         trickler.shutdownNow();
-        for (AutoCloseable c : new AutoCloseable[] {client, server, listener, node1, node0, log}) {
+        for (AutoCloseable c : new AutoCloseable[] {honest, log}) {
             if (c != null) {
                 c.close();
             }
@@ -78,7 +64,7 @@ class SlowPeerTest {
 
     @Test
     void frameTrickledInAfterTheHandshakeIsCutOff() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.hello(RAW_NODE, 0, false);
             raw.expect(Wire.HELLO_ACK); // unkeyed: the link is open
             // The largest legal frame announced, then its body a byte at a time.
@@ -95,11 +81,11 @@ class SlowPeerTest {
      */
     @Test
     void frameTrickledToAWaitingReaderIsCutOff() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             raw.hello(RAW_NODE, 0, false);
             raw.expect(Wire.HELLO_ACK);
             // Node 0 sends HELLO_ACK just before it lists the link as open: wait for that.
-            Links links = ((TcpNode) node0).links();
+            Links links = ((TcpNode) honest.node0).links();
             while (links.inbound(RAW_NODE) == null) {
                 Thread.yield(); // the class's timeout bounds this
             }
@@ -137,7 +123,7 @@ class SlowPeerTest {
 
     @Test
     void helloTrickledInIsCutOff() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             byte[] hello = RawPeer.frame(Wire.HELLO, ByteBuffer.allocate(Wire.HELLO_BODY).putInt(Wire.MAGIC)
                 .putShort(Wire.VERSION).putShort((short) RAW_NODE).putShort((short) 0).array());
             trickle(raw, hello);
@@ -147,7 +133,7 @@ class SlowPeerTest {
 
     @Test
     void connectionThatSaysNothingIsCutOff() throws Exception {
-        try (RawPeer raw = new RawPeer(node0Port)) {
+        try (RawPeer raw = new RawPeer(honest.node0Port)) {
             // Silence before the handshake is not the liveness rule's business (a held newcomer
             // is silent too): the handshake deadline ends it.
             assertNull(raw.nextOrClosed(), "node 0 sends nothing to a peer that did not say HELLO");
@@ -187,8 +173,8 @@ class SlowPeerTest {
     }
 
     private void honestStillServed() throws Exception {
-        Honest.exchange(client, server);
-        Endpoint[] again = Honest.connect(node1, listener);
+        Honest.exchange(honest.client, honest.server);
+        Endpoint[] again = Honest.connect(honest.node1, honest.listener);
         try {
             Honest.exchange(again[0], again[1]);
         } finally {
