@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -39,18 +38,8 @@ class ShmCrashRecoveryTest {
     @AfterEach
     void cleanUp() throws IOException {
         boolean left = Files.exists(dir);
-        deleteTree(root);
+        TestTrees.delete(root);
         assertFalse(left, "the fabric directory was left behind");
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> all = Files.walk(root)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
     }
 
     private String uri(int node) {

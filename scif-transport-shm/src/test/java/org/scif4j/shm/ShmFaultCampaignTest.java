@@ -64,7 +64,7 @@ class ShmFaultCampaignTest {
                 assertFalse(Files.exists(root.resolve("churn")), "round " + r);
             }
         } finally {
-            ShmCrashRecoveryTest.deleteTree(root);
+            TestTrees.delete(root);
         }
         System.out.printf("CAMPAIGN random kill -9: %d rounds, all recovered, %.1f s%n", rounds,
             (System.nanoTime() - start) / 1e9);
@@ -85,7 +85,7 @@ class ShmFaultCampaignTest {
                 blocked[r] = openWhileHolderStopped("shm:stop?dir=" + root + "&node=", stopMillis);
             }
         } finally {
-            ShmCrashRecoveryTest.deleteTree(root);
+            TestTrees.delete(root);
         }
         java.util.Arrays.sort(blocked);
         System.out.printf("CAMPAIGN stopped lock holder: %d rounds, open() took median %.2f ms, max %.2f ms"
@@ -158,7 +158,7 @@ class ShmFaultCampaignTest {
             }
             child.kill9();
         } finally {
-            ShmCrashRecoveryTest.deleteTree(root);
+            TestTrees.delete(root);
         }
         java.util.Arrays.sort(took);
         long over = java.util.Arrays.stream(took).filter(t -> t > 10_000_000L).count();

@@ -7,14 +7,11 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import org.scif4j.shm.TestTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
@@ -34,13 +31,7 @@ class CraftedTablesTest {
 
     @AfterEach
     void cleanUp() throws IOException {
-        if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> all = Files.walk(root)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        TestTrees.delete(root);
     }
 
     private String uri(int node) {

@@ -13,12 +13,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import org.scif4j.shm.TestTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Scif;
@@ -35,13 +34,7 @@ class FabricAttachRaceTest {
 
     @AfterEach
     void cleanUp() throws IOException {
-        if (Files.exists(root)) {
-            try (Stream<Path> all = Files.walk(root)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        TestTrees.delete(root);
     }
 
     private static String uri(Path root, int node) {

@@ -9,9 +9,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Random;
-import java.util.stream.Stream;
+import org.scif4j.shm.TestTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
@@ -35,13 +34,7 @@ class HostileFilesTest {
 
     @AfterEach
     void cleanUp() throws IOException {
-        if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> all = Files.walk(root)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        TestTrees.delete(root);
     }
 
     private String uri(int node) {
