@@ -59,8 +59,8 @@ class CallLockTest {
             started.countDown();
             try {
                 lock.lockInterruptibly();
+                lock.unlock(); // before telling: the test takes the lock next
                 next.complete(true);
-                lock.unlock();
             } catch (InterruptedException e) {
                 next.complete(false);
             }
