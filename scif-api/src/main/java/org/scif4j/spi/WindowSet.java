@@ -11,7 +11,7 @@ import org.scif4j.Errno;
 import org.scif4j.ScifException;
 
 /**
- * The windows of one registered address space (SPEC §6) by offset, with the placement and
+ * The windows of one registered address space (scif_register(3)) by offset, with the placement and
  * unregistration rules every transport shares: MAP_FIXED overlap, LNX's top-down automatic
  * offsets, and "a run of whole windows" for unregister. Changes are serialised by this
  * object's monitor; RMA lookups read an immutable {@link Snapshot} without any lock and

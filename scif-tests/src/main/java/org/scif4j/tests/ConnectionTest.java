@@ -130,7 +130,7 @@ public abstract class ConnectionTest extends ScifTestBase {
     }
 
     /**
-     * SPEC §2.4: the handshake of a non-blocking connect runs on its own and POLLOUT says it has
+     * As in the driver (scif_connect(3), SCIF_ACCEPT_SYNC), the handshake of a non-blocking connect runs on its own and POLLOUT says it has
      * finished; from then on the endpoint is CONNECTED, as in the driver, so it moves bytes and
      * knows its peer before any second connect. The second connect only reports the result.
      */

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * Every call in every endpoint state, with the errno of SCIF (the operation
- * validity matrix), §2.2–§2.5 and docs/decisions.md: UNBOUND, BOUND, LISTENING, CONNECTED,
+ * validity matrix of the scif_bind, scif_listen, scif_connect and scif_accept man pages
+ * and docs/decisions.md): UNBOUND, BOUND, LISTENING, CONNECTED,
  * DISCONNECTED, and closed ({@code EBADF}). RMA, fence and mmap semantics of a connected
  * endpoint are tested elsewhere; here only that they give no state error.
  */

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Faults (SCIF; docs/decisions.md "peer process or node lost"): a peer
  * process killed with SIGKILL. Calls blocked on connections to it end with ECONNRESET or
- * POLLHUP (the spec promises notice within 1 s; the tests only bound it at 10 s against
+ * POLLHUP (SCIF notices a lost peer within about 1 s; the tests only bound it at 10 s against
  * hangs); its node leaves {@code nodeIds()} when it was the only process attached; its ports
  * become free; a request it queued before dying is never accepted.
  */

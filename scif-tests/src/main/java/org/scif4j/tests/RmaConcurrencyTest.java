@@ -14,7 +14,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 
 /**
- * Many threads on one connection at once (SPEC §7, §8; the developers' guide on concurrency):
+ * Many threads on one connection at once (the RMA and fence rules of the scif_writeto(3) and scif_fence_mark(3) man pages):
  * RMAs, fences and window changes from both ends never lose, tear or misplace a byte, every
  * mark covers what it should, and an RMA racing with the unregistration of its target either
  * completes or fails with ENXIO, never touching memory outside its range.
