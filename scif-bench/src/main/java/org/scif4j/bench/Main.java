@@ -16,6 +16,13 @@ public final class Main {
     /** Exit code: bad command line. */
     public static final int USAGE = CommandLine.ExitCode.USAGE;
 
+    /**
+     * Set once the JVM has begun to shut down (SIGTERM, SIGINT, System.exit): the transports'
+     * own shutdown hooks then close every node, so a benchmark still running fails with EBADF,
+     * and that failure is the signal's doing, not a result to report.
+     */
+    private static volatile boolean terminating;
+
     private Main() {
     }
 
@@ -26,6 +33,7 @@ public final class Main {
      */
     public static void main(String[] args) {
         JvmFlags.applySystemPropertyDefaults();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> terminating = true, "scif-terminating"));
         System.exit(run(args));
     }
 
@@ -52,6 +60,10 @@ public final class Main {
             return USAGE;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (terminating) {
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": stopped (the process is terminating)");
+                return FAILED;
+            }
             String message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + message);
             if (Boolean.getBoolean("scif.debug") || System.getenv("SCIF_DEBUG") != null) {

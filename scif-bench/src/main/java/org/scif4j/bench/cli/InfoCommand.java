@@ -2,6 +2,8 @@ package org.scif4j.bench.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -82,6 +84,12 @@ public final class InfoCommand implements Callable<Integer> {
         }
         int failed = 0;
         for (String name : fabrics) {
+            if (!Files.isDirectory(dir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                spec.commandLine().getErr().println("info: no such fabric: " + name + " (no directory " + dir.resolve(name)
+                    + "; `scif info` lists the fabrics in " + dir + ")");
+                failed++;
+                continue;
+            }
             try {
                 print(out, ShmFabricInspector.read(dir.resolve(name)));
             } catch (IOException e) {

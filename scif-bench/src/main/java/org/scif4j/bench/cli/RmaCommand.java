@@ -59,6 +59,13 @@ public final class RmaCommand implements Callable<Integer> {
     static final long TWO_THREAD_FROM = 16L << 20;
     /** Batches of RMA_SYNC calls stop at this many calls: each costs a loopback round trip. */
     static final long SYNC_CALLS = 2048;
+    /**
+     * At most this many calls per batch: a tiny size would otherwise move {@code --bytes} a few
+     * bytes at a time (256 MiB in 3-byte calls is 89 million calls per batch).
+     */
+    static final long MAX_CALLS = 1 << 16;
+    private static final long PAGE = 4096;
+    private final Progress progress = Progress.onTerminal();
 
     @Spec
     CommandSpec spec;
@@ -105,7 +112,9 @@ public final class RmaCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         String name = "rma-" + ProcessHandle.current().pid();
-        long max = sizes.stream().mapToLong(Long::longValue).max().orElse(4096);
+        // Windows are whole pages (registration is page-granular); transfers of any size
+        // inside them are fine, so sizes below a page measure the call's own cost.
+        long max = (sizes.stream().mapToLong(Long::longValue).max().orElse(PAGE) + PAGE - 1) & -PAGE;
         long bytes = this.bytes == null ? 256L << 20 : this.bytes;
         if (transport == Transport.TCP) {
             return tcp(out, name, max, bytes);
@@ -126,8 +135,10 @@ public final class RmaCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%10s %8s %8s %25s %25s %25s %25s%n", "size", "memcpy", "2-thr", "wr cpu",
                     "wr dma", "rd cpu", "rd dma");
                 Map<String, Map<Long, Rounds>> ratios = new TreeMap<>();
-                for (long size : sizes) {
-                    long reps = Math.max(4, bytes / size);
+                for (int i = 0; i < sizes.size(); i++) {
+                    long size = sizes.get(i);
+                    long reps = reps(bytes, size);
+                    progress.show("rma: measuring " + human(size) + " (" + (i + 1) + " of " + sizes.size() + ")");
                     Pair wc = shmPair(copy, ep, true, Scif.RMA_USECPU, lo, ro, size, reps);
                     Pair wd = shmPair(copy, ep, true, 0, lo, ro, size, reps);
                     Pair rc = shmPair(copy, ep, false, Scif.RMA_USECPU, lo, ro, size, reps);
@@ -137,6 +148,7 @@ public final class RmaCommand implements Callable<Integer> {
                     put(ratios, "readFrom cpu", size, rc);
                     put(ratios, "readFrom dma", size, rd);
                     boolean two = size >= TWO_THREAD_FROM;
+                    progress.clear();
                     out.printf(Locale.ROOT, "%10s %8.2f %8s %s %s %s %s%n", human(size), wc.base(),
                         two ? String.format(Locale.ROOT, "%.2f", wd.base()) : "-", wc.cell(), wd.cell(), rc.cell(),
                         rd.cell());
@@ -279,8 +291,10 @@ public final class RmaCommand implements Callable<Integer> {
                 }
                 out.println(head);
                 Map<String, Map<Long, Rounds>> ratios = new TreeMap<>();
-                for (long size : sizes) {
-                    long reps = Math.max(4, bytes / size);
+                for (int i = 0; i < sizes.size(); i++) {
+                    long size = sizes.get(i);
+                    long reps = reps(bytes, size);
+                    progress.show("rma: measuring " + human(size) + " (" + (i + 1) + " of " + sizes.size() + ")");
                     ByteBuffer message = src.slice(0, (int) size);
                     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%10s", human(size)));
                     int column = 0;
@@ -300,6 +314,7 @@ public final class RmaCommand implements Callable<Integer> {
                             column++;
                         }
                     }
+                    progress.clear();
                     out.println(row);
                     out.flush();
                 }
@@ -362,7 +377,15 @@ public final class RmaCommand implements Callable<Integer> {
         return us[n / 2];
     }
 
-    private static String human(long size) {
-        return size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB";
+    /** The calls of one batch: {@code bytes} worth, at least 4, at most {@link #MAX_CALLS}. */
+    static long reps(long bytes, long size) {
+        return Math.max(4, Math.min(MAX_CALLS, bytes / size));
+    }
+
+    static String human(long size) {
+        if (size >= 1 << 20 && size % (1 << 20) == 0) {
+            return (size >> 20) + " MiB";
+        }
+        return size >= 1 << 10 && size % (1 << 10) == 0 ? (size >> 10) + " KiB" : size + " B";
     }
 }

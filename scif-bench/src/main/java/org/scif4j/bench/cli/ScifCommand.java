@@ -17,7 +17,9 @@ import picocli.CommandLine.Spec;
     subcommands = {BenchCommand.class, PingPongCommand.class, RmaCommand.class, IdleCommand.class, InfoCommand.class,
         PingPongPeerCommand.class,
         picocli.CommandLine.HelpCommand.class},
-    footer = {"", "Exit codes: 0 ok, 1 the command failed, 2 usage error.",
+    footer = {"", "From the ./scif launcher also:",
+        "  jmh [REGEX] [JMH options]  JMH benchmarks of the hot paths (./scif jmh -h: JMH's options)",
+        "", "Exit codes: 0 ok, 1 the command failed, 2 usage error.",
         "Set SCIF_DEBUG=1 for stack traces."})
 public final class ScifCommand implements Callable<Integer> {
     @Spec

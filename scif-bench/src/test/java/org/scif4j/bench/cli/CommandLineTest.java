@@ -38,6 +38,27 @@ class CommandLineTest {
         assertTrue(out.toString().contains("info"), out.toString());
         assertTrue(out.toString().contains("idle"), out.toString());
         assertFalse(out.toString().contains("pingpong-peer"), "the peer command is hidden");
+        assertTrue(out.toString().contains("jmh [REGEX]"), "the launcher's jmh command is listed: " + out);
+    }
+
+    @Test
+    void rmaMeasuresSizesBelowAPageAndOddSizesAndEndsCleanly() {
+        // Before: 1k failed in its final unregister (EINVAL: the window was not whole pages),
+        // and 3 moved --bytes three bytes at a time for minutes.
+        assertEquals(0, run("rma", "--sizes", "1k,3", "--bytes", "64k", "--rounds", "1"), err.toString());
+        String text = out.toString();
+        assertTrue(text.matches("(?s).*\\n\\s+3 B\\s.*"), text);
+        assertTrue(text.matches("(?s).*\\n\\s+1 KiB\\s.*"), text);
+        assertTrue(text.contains("register + unregister"), "the run reached its end: " + text);
+        assertEquals(RmaCommand.MAX_CALLS, RmaCommand.reps(256L << 20, 3), "a tiny size is capped");
+        assertEquals(4, RmaCommand.reps(1 << 20, 64L << 20), "at least 4 calls");
+        assertEquals("1536 B", RmaCommand.human(1536));
+    }
+
+    @Test
+    void infoNamesAFabricThatDoesNotExist() {
+        assertEquals(Main.FAILED, run("info", "nosuchfabric" + System.nanoTime()));
+        assertTrue(err.toString().contains("no such fabric: nosuchfabric"), err.toString());
     }
 
     @Test
