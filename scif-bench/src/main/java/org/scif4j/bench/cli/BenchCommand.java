@@ -37,8 +37,9 @@ import picocli.CommandLine.Spec;
             + " shared-memory ping-pong floor in the same two processes (shm), Aeron IPC (shm, --peers"
             + " aeron), plain Netty NIO on 127.0.0.1 (tcp). Prints each ratio as the median of the"
             + " per-round ratios with its spread, and scif4j's targets as met or MISSED only where the"
-            + " whole spread is on one side (within noise otherwise); writes scif-bench.png and"
-            + " scif-bench.svg into --out and, with --json, the results. Progress goes to stderr.",
+            + " whole spread is on one side (within noise otherwise); writes scif-bench.png (bandwidth"
+            + " above, ratios to the baselines below), scif-bench.svg and scif-bench-ratios.svg into"
+            + " --out and, with --json, the results. Progress goes to stderr.",
         ""},
     footer = {"", "Sizes take binary suffixes: 64k, 2m, 1g.",
         "Every process and file the run starts is removed at its end, also on Ctrl-C.",
@@ -107,7 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
     Boolean pin;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = ".",
-        description = "Where scif-bench.png and scif-bench.svg go (default: the current directory).")
+        description = "Where scif-bench.png, scif-bench.svg and scif-bench-ratios.svg go (default: the current directory).")
     Path out;
 
     @Option(names = "--no-chart", description = "Do not write the chart.")
@@ -136,7 +137,7 @@ public final class BenchCommand implements Callable<Integer> {
             BenchReport.print(result, System.out);
             if (config.out() != null) {
                 List<Path> files = BenchChart.write(result, config.out());
-                System.out.println("chart: " + files.get(0) + ", " + files.get(1));
+                System.out.println("chart: " + String.join(", ", files.stream().map(Path::toString).toList()));
             }
             if (json != null) {
                 BenchReport.writeJson(result, json);

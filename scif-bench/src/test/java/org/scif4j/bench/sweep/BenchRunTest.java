@@ -45,6 +45,7 @@ class BenchRunTest {
             + "\\s+within noise.*"), "two rounds are too few for a verdict: " + text);
         assertTrue(Files.size(tmp.resolve("scif-bench.png")) > 1000);
         assertTrue(Files.readString(tmp.resolve("scif-bench.svg")).contains("<svg"));
+        assertTrue(Files.readString(tmp.resolve("scif-bench-ratios.svg")).contains("<svg"));
         String j = Files.readString(json);
         assertTrue(j.contains("\"shm writeTo dma\": {\"4096\": "), j);
         assertTrue(j.contains("\"shm send/recv\": {\"count\": 200"), "2 rounds of 100: " + j);
