@@ -82,6 +82,33 @@ class ShmFabricLifecycleTest {
     }
 
     @Test
+    void cleanRemovesAFabricWhoseEveryProcessDiedAndNeverTouchesALiveOne() throws Exception {
+        String dead = name + "-dead";
+        Path deadDir = Path.of(ShmOptions.DEFAULT_DIR, dead);
+        Path root = Path.of(ShmOptions.DEFAULT_DIR);
+        // The live fabric first: attaching the second would reclaim an abandoned first.
+        try (ShmChild live = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=1")) {
+            assertTrue(live.readLine().startsWith("READY"));
+            try (ShmChild victim = ShmChild.start(true, List.of(), "hold", "shm:" + dead + "?node=2")) {
+                assertTrue(victim.readLine().startsWith("READY"));
+                victim.kill9();
+            }
+            assertTrue(Files.exists(deadDir.resolve("fabric")), "a kill -9 of the last process leaves the files");
+
+            List<ShmFabrics.Cleaned> done = ShmFabrics.clean(root, List.of(name, dead, name + "-missing"));
+
+            assertEquals(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.LIVE, "pid " + live.pid()), done.get(0));
+            assertEquals(new ShmFabrics.Cleaned(dead, ShmFabrics.Outcome.REMOVED, ""), done.get(1));
+            assertEquals(ShmFabrics.Outcome.MISSING, done.get(2).outcome());
+            assertFalse(Files.exists(deadDir), "the abandoned fabric's files and directory are gone");
+            assertTrue(Files.exists(dir.resolve("fabric")), "the live one is untouched");
+        } // kills the live child too
+        assertEquals(List.of(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.REMOVED, "")),
+            ShmFabrics.clean(root, List.of(name)), "once its process is dead, it goes too");
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
     void peerKilledWhileAttachedIsNoticedByTheWatchdog() throws Exception {
         try (ScifNode n = Scif.attach("shm:" + name + "?node=0");
              ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=2")) {

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
     versionProvider = ScifCommand.Version.class,
     description = "scif4j tools: benchmarks, and what runs on this host.",
     subcommands = {BenchCommand.class, PingPongCommand.class, RmaCommand.class, IdleCommand.class, InfoCommand.class,
+        CleanCommand.class,
         PingPongPeerCommand.class,
         picocli.CommandLine.HelpCommand.class},
     footer = {"", "From the ./scif launcher also:",

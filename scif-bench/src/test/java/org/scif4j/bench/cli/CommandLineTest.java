@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.scif4j.Scif;
+import org.scif4j.ScifNode;
 import org.scif4j.bench.Main;
 import org.scif4j.bench.pingpong.PingPongConfig;
 import picocli.CommandLine;
@@ -37,6 +41,7 @@ class CommandLineTest {
         assertTrue(out.toString().contains("pingpong"), out.toString());
         assertTrue(out.toString().contains("info"), out.toString());
         assertTrue(out.toString().contains("idle"), out.toString());
+        assertTrue(out.toString().contains("clean"), out.toString());
         assertFalse(out.toString().contains("pingpong-peer"), "the peer command is hidden");
         assertTrue(out.toString().contains("jmh [REGEX]"), "the launcher's jmh command is listed: " + out);
     }
@@ -59,6 +64,22 @@ class CommandLineTest {
     void infoNamesAFabricThatDoesNotExist() {
         assertEquals(Main.FAILED, run("info", "nosuchfabric" + System.nanoTime()));
         assertTrue(err.toString().contains("no such fabric: nosuchfabric"), err.toString());
+    }
+
+    @Test
+    void cleanLeavesALiveFabricAndNamesAMissingOne(@TempDir Path root) throws Exception {
+        assertEquals(Main.OK, run("clean", "--dir", root.toString()));
+        assertTrue(out.toString().contains("nothing to clean"), out.toString());
+        assertEquals(Main.FAILED, run("clean", "--dir", root.toString(), "nosuchfabric"));
+        assertTrue(err.toString().contains("no such fabric: nosuchfabric"), err.toString());
+        try (ScifNode n = Scif.attach("shm:busy?node=0&dir=" + root)) {
+            assertEquals(Main.FAILED, run("clean", "--dir", root.toString(), "busy"), "a named live fabric is refused");
+            assertTrue(err.toString().contains("left fabric busy: in use (pid " + ProcessHandle.current().pid()),
+                err.toString());
+            assertEquals(Main.OK, run("clean", "--dir", root.toString()), "unnamed, a live one is only reported");
+            assertTrue(Files.exists(root.resolve("busy").resolve("fabric")), "and never touched");
+        }
+        assertEquals(0, run("help", "clean"));
     }
 
     @Test

@@ -142,21 +142,55 @@ public final class Fabric {
                     removeRemnants(d);
                     continue;
                 }
-                if (abandoned(d.resolve("fabric"))) {
-                    try {
-                        Fabric reclaimed = open(d, "reclaim(" + d + ")", false);
-                        if (reclaimed != null) {
-                            reclaimed.detach();
-                        }
-                    } catch (ScifException | RuntimeException e) {
-                        System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG,
-                            "scif4j: left fabric " + d + " as it is: " + e);
-                    }
-                }
+                reclaimIfAbandoned(d);
             }
         } catch (IOException e) {
             // the root vanished or cannot be listed: nothing to reclaim
         }
+    }
+
+    /**
+     * Removes the fabric in {@code d} if its process table holds no live process, through the
+     * normal protocol (attach without creating, reap under its lock, leave as the last
+     * process), so that a process joining it meanwhile either finds it closed and starts
+     * afresh, or keeps it alive. A fabric this JVM has attached is live by definition.
+     *
+     * @param d a fabric directory of this user (never a link)
+     * @return whether it was abandoned and its {@code fabric} file is now gone
+     */
+    public static boolean reclaimIfAbandoned(Path d) {
+        Path fabric = d.resolve("fabric");
+        synchronized (OPEN) {
+            if (OPEN.containsKey(d.toAbsolutePath().normalize()) || !isOurDirectory(d) || !abandoned(fabric)) {
+                return false;
+            }
+            try {
+                Fabric reclaimed = open(d, "reclaim(" + d + ")", false);
+                if (reclaimed != null) {
+                    reclaimed.detach();
+                }
+            } catch (ScifException | RuntimeException e) {
+                System.getLogger("org.scif4j.shm").log(System.Logger.Level.DEBUG,
+                    "scif4j: left fabric " + d + " as it is: " + e);
+            }
+            return !exists(fabric);
+        }
+    }
+
+    /**
+     * Removes what a process ended while creating or removing a fabric left in {@code d} (a
+     * directory without a {@code fabric} file): dead processes' temporary files, then the
+     * directory if that left it empty.
+     *
+     * @param d a directory of this user
+     * @return whether the directory is gone
+     */
+    public static boolean removeRemnantsOf(Path d) {
+        if (!isOurDirectory(d) || exists(d.resolve("fabric"))) {
+            return false;
+        }
+        removeRemnants(d);
+        return !exists(d);
     }
 
     /** @return whether {@code d} is a directory of this user, not a link to one */
