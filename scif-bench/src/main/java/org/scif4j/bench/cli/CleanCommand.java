@@ -23,15 +23,16 @@ import picocli.CommandLine.Spec;
         + " their files, and says what it removed. A fabric that a live process uses is left as"
         + " it is (named, that is a failure: exit 1). Without NAME, every fabric under --dir.",
     footer = {"", "Such fabrics are also removed by the next process that attaches any fabric under"
-        + " the same directory; this removes them now."})
+        + " the same directory; this removes them now.",
+        "Exit codes: 0 ok, 1 a named fabric is in use, missing or not a fabric, 2 usage error."})
 public final class CleanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "where shm fabrics live (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dir", paramLabel = "DIR", description = "Where shm fabrics live (default: ${DEFAULT-VALUE}).")
     Path dir = Path.of(ShmOptions.DEFAULT_DIR);
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "fabrics to clean (default: all)")
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "Fabrics to clean (default: all).")
     List<String> names = List.of();
 
     @Override

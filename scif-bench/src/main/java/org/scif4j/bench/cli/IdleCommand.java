@@ -28,18 +28,19 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "idle", mixinStandardHelpOptions = true,
     description = "CPU used by threads blocked in recv/accept on the shm fabric, against as many"
-        + " threads parked in plain Java, measured in the same run.")
+        + " threads parked in plain Java, measured in the same run.",
+    footer = {"", "Exit codes: 0 ok, 1 the run failed, 2 usage error."})
 public final class IdleCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--endpoints", description = "endpoints blocked in recv (default: ${DEFAULT-VALUE})")
+    @Option(names = "--endpoints", paramLabel = "N", description = "Endpoints blocked in recv (default: ${DEFAULT-VALUE}).")
     int endpoints = 100;
 
-    @Option(names = "--seconds", description = "measured interval (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seconds", paramLabel = "SECONDS", description = "Measured interval (default: ${DEFAULT-VALUE}).")
     int seconds = 10;
 
-    @Option(names = "--wait", description = "wait mode: spin, yield, block, adaptive (default: ${DEFAULT-VALUE})")
+    @Option(names = "--wait", paramLabel = "MODE", description = "How blocked calls wait: spin, yield, block or adaptive (default: ${DEFAULT-VALUE}).")
     String wait = "adaptive";
 
     @Override

@@ -34,15 +34,16 @@ import picocli.CommandLine.Spec;
     description = "Shows the transports, whether each can run here (and why not), and the shm"
         + " fabrics on this host: their nodes, processes and endpoints (port, state, peer, bytes,"
         + " DMA operations) and each endpoint's registered windows (offset, length, prot, backing"
-        + " file, RMA and map references). Read-only: plain file reads, no mapping, no lock.")
+        + " file, RMA and map references). Read-only: plain file reads, no mapping, no lock.",
+    footer = {"", "Exit codes: 0 ok, 1 a fabric could not be read (or does not exist), 2 usage error."})
 public final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "where shm fabrics live (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dir", paramLabel = "DIR", description = "Where shm fabrics live (default: ${DEFAULT-VALUE}).")
     Path dir = Path.of(ShmOptions.DEFAULT_DIR);
 
-    @Parameters(arity = "0..*", paramLabel = "NAME", description = "fabrics to show (default: all)")
+    @Parameters(arity = "0..*", paramLabel = "NAME", description = "Fabrics to show (default: all).")
     List<String> names;
 
     @Option(names = "--watch", paramLabel = "SECONDS",

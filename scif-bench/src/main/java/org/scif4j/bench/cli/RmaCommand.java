@@ -45,7 +45,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "rma", mixinStandardHelpOptions = true,
     description = "RMA bandwidth (writeTo/readFrom) by size: on shm (CPU and DMA) against a same-run"
         + " memcpy, and register/unregister cost; on tcp (asynchronous and RMA_SYNC) against plain"
-        + " Netty doing the same over the same loopback.")
+        + " Netty doing the same over the same loopback. Two nodes attached in this one JVM; each"
+        + " figure in rounds interleaved with its baseline; results to stdout, progress to stderr.",
+    footer = {"", "Sizes take binary suffixes: 64k, 2m, 1g.",
+        "Exit codes: 0 ok, 1 the run failed, 2 usage error."})
 public final class RmaCommand implements Callable<Integer> {
     /** The transports {@code scif rma} measures. */
     enum Transport {
@@ -71,24 +74,24 @@ public final class RmaCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--transport", paramLabel = "shm|tcp",
-        description = "the transport to measure (default: shm)")
+        description = "The transport to measure (default: shm).")
     Transport transport = Transport.SHM;
 
     @Option(names = "--sizes", split = ",", converter = SizeConverter.class, paramLabel = "SIZE",
-        description = "transfer sizes (default: 4k,64k,1m,16m,64m)")
+        description = "Transfer sizes (default: 4k,64k,1m,16m,64m).")
     List<Long> sizes = List.of(4L << 10, 64L << 10, 1L << 20, 16L << 20, 64L << 20);
 
-    @Option(names = "--dma", description = "DMA engine threads, shm (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dma", paramLabel = "K", description = "DMA engine threads, shm (default: ${DEFAULT-VALUE}).")
     int dma = 2;
 
     @Option(names = "--bytes", converter = SizeConverter.class, paramLabel = "BYTES",
-        description = "bytes moved per batch (default: 256m; RMA_SYNC batches stop at " + SYNC_CALLS
-            + " calls)")
+        description = "Bytes moved per batch (default: 256m; RMA_SYNC batches stop at " + SYNC_CALLS
+            + " calls).")
     Long bytes;
 
     @Option(names = "--rounds", paramLabel = "N",
-        description = "interleaved rounds (baseline, RMA) per figure, after one warm-up round; a verdict"
-            + " needs at least 5 (default: ${DEFAULT-VALUE})")
+        description = "Interleaved rounds (baseline, RMA) per figure, after one warm-up round; a verdict"
+            + " needs at least 5 (default: ${DEFAULT-VALUE}).")
     int rounds = 9;
 
     /**

@@ -83,6 +83,19 @@ class CommandLineTest {
     }
 
     @Test
+    void everyCommandsHelpHasOneStyle() {
+        for (String command : new String[] {"bench", "pingpong", "rma", "info", "clean", "idle"}) {
+            out.getBuffer().setLength(0);
+            assertEquals(0, run(command, "--help"), command);
+            String help = out.toString();
+            assertFalse(help.contains("=<"), command + ": every option's value has a named label: " + help);
+            assertTrue(help.contains("Exit codes: 0 ok, 1 "), command + ": the exit codes are listed: " + help);
+            assertFalse(help.matches("(?s).*\\n {6}--[a-z-]+(=\\S+)? +[a-z].*"),
+                command + ": option descriptions are sentences: " + help);
+        }
+    }
+
+    @Test
     void pingpongHelpExitsZeroAndListsItsOptions() {
         assertEquals(0, run("pingpong", "--help"));
         for (String option : new String[] {"--fabric-name", "--wait", "--ring", "--round-trips",
