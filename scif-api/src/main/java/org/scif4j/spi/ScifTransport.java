@@ -22,4 +22,21 @@ public interface ScifTransport {
      *                       transport cannot run here (the message says why)
      */
     ScifNode attach(URI uri) throws ScifException;
+
+    /**
+     * Whether this transport can run in this process on this machine, without attaching
+     * anything: {@code ./scif info} asks every transport, and {@link #attach} fails with
+     * {@code ENODEV} and the same reason when it cannot.
+     *
+     * @return why it cannot run here (a missing OS facility, library or JVM flag), or
+     *         {@code null} when it can
+     */
+    default String unavailabilityCause() {
+        return null;
+    }
+
+    /** @return whether {@link #unavailabilityCause()} finds nothing missing */
+    default boolean isAvailable() {
+        return unavailabilityCause() == null;
+    }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
@@ -28,19 +29,23 @@ public final class ShmTransport implements ScifTransport {
     public ScifNode attach(URI uri) throws ScifException {
         String call = "attach(fabric=" + uri + ")";
         ShmOptions options = ShmOptions.from(FabricUri.parse(uri));
-        String why = unavailabilityCause();
-        if (why != null) {
-            throw ScifException.of(call, Errno.ENODEV, why);
+        if (!Futex.isAvailable()) {
+            throw ScifException.of(call, Errno.ENODEV, unavailabilityCause());
         }
         JvmAccess.require(call);
         Arguments.privileged(options.privileged(), call);
         return ShmNode.attach(options, call);
     }
 
-    /** @return why this transport cannot run here, or {@code null} when it can */
-    public static String unavailabilityCause() {
+    /** @return why this transport cannot run here (no futex, or JVM flags missing), or {@code null} when it can */
+    @Override
+    public String unavailabilityCause() {
         if (!Futex.isAvailable()) {
             return "futex is not available (" + Futex.unavailabilityCause() + "); the shm transport needs Linux";
+        }
+        List<String> missing = JvmAccess.missingFlags();
+        if (!missing.isEmpty()) {
+            return "JVM flags missing: " + String.join(" ", missing);
         }
         return null;
     }

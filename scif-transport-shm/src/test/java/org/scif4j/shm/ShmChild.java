@@ -81,6 +81,15 @@ public final class ShmChild implements AutoCloseable {
         }
     }
 
+    /** Attaches and detaches, printing "OK NODE" or the errno and message of the failure. */
+    private static void attachOnce(String uri) {
+        try (ScifNode n = Scif.attach(uri)) {
+            System.out.println("OK " + n.selfId());
+        } catch (ScifException e) {
+            System.out.println(e.errno() + " " + e.getMessage());
+        }
+    }
+
     /**
      * Scenarios: {@code attach URI} prints the attach result; {@code hold URI} attaches,
      * connects a loopback pair, prints READY and waits to be killed; {@code lifecycle URI DIR}
@@ -93,12 +102,12 @@ public final class ShmChild implements AutoCloseable {
      */
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
+            case "probe": // the availability probe's answer, then as "attach"
+                System.out.println("probe: " + new ShmTransport().unavailabilityCause());
+                attachOnce(args[1]);
+                break;
             case "attach":
-                try (ScifNode n = Scif.attach(args[1])) {
-                    System.out.println("OK " + n.selfId());
-                } catch (ScifException e) {
-                    System.out.println(e.errno() + " " + e.getMessage());
-                }
+                attachOnce(args[1]);
                 break;
             case "hold":
                 hold(args[1]);

@@ -153,7 +153,12 @@ class ShmFabricLifecycleTest {
 
     @Test
     void attachWithoutTheJvmFlagsNamesThem() throws Exception {
-        try (ShmChild child = ShmChild.start(false, List.of(), "attach", "shm:" + name + "?node=0")) {
+        assertNull(new ShmTransport().unavailabilityCause(), "this JVM has the flags");
+        assertTrue(new ShmTransport().isAvailable());
+        try (ShmChild child = ShmChild.start(false, List.of(), "probe", "shm:" + name + "?node=0")) {
+            String probe = child.readLine();
+            assertTrue(probe.startsWith("probe: JVM flags missing: ") && probe.contains("sun.nio.ch"),
+                "the availability probe says what attach will say: " + probe);
             String line = child.readLine();
             assertNotNull(line);
             assertTrue(line.startsWith("ENODEV"), line);

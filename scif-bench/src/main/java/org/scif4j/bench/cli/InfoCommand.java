@@ -17,7 +17,6 @@ import org.scif4j.shm.ShmFabricInspector.ProcessInfo;
 import org.scif4j.shm.ShmFabricInspector.Snapshot;
 import org.scif4j.shm.ShmFabricInspector.WindowInfo;
 import org.scif4j.shm.ShmOptions;
-import org.scif4j.shm.ShmTransport;
 import org.scif4j.spi.ScifTransport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -105,7 +104,7 @@ public final class InfoCommand implements Callable<Integer> {
     private static void transports(PrintWriter out) {
         out.println("transports:");
         for (Map.Entry<String, ScifTransport> t : Scif.transports().entrySet()) {
-            String why = t.getKey().equals("shm") ? ShmTransport.unavailabilityCause() : null;
+            String why = t.getValue().unavailabilityCause();
             out.printf("  %-6s %s%s%n", t.getKey() + ":", t.getValue().getClass().getName(),
                 why == null ? "  available" : "  unavailable: " + why);
         }
