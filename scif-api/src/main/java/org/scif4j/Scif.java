@@ -118,11 +118,17 @@ public final class Scif {
      * passes. POLLERR and POLLHUP are reported whether asked for or not; a closed endpoint
      * reports POLLNVAL.
      *
-     * @param items         endpoints of one node, with the events asked for
+     * <p>In SCIF a process is one node, so one call polls endpoints of one node. A scif4j
+     * process may attach several nodes of one fabric; their endpoints poll together in one
+     * call (as a C program polls any file descriptors). Endpoints that cannot share one wait
+     * are refused: those of two transports, or of two shm fabrics (tcp polls the endpoints of
+     * all its fabrics in a process together).
+     *
+     * @param items         endpoints of one fabric (see above), with the events asked for
      * @param timeoutMillis milliseconds; 0 checks once; negative waits without limit
      * @return how many items have non-zero {@link PollItem#revents()}; 0 on timeout
-     * @throws ScifException EINVAL for a null array or endpoints of different nodes; EINTR
-     *                       when the thread is interrupted while waiting
+     * @throws ScifException EINVAL for a null array or item, or endpoints that cannot be polled together;
+     *                       EINTR when the thread is interrupted while waiting
      */
     public static int poll(PollItem[] items, long timeoutMillis) throws ScifException {
         String call = "poll(items=" + (items == null ? "null" : items.length) + ", timeout="
@@ -151,7 +157,7 @@ public final class Scif {
                 poller = p;
             } else if (p != poller) {
                 throw ScifException.of(call, Errno.EINVAL, "items[" + i + "] belongs to another"
-                    + " node than items[0]; expected endpoints of one node");
+                    + " fabric than items[0]; expected endpoints of one fabric");
             }
         }
         int ready = poller == null ? sleep(call, timeoutMillis)

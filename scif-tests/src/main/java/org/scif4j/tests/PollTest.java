@@ -6,6 +6,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
+import org.scif4j.Errno;
 import org.scif4j.PollItem;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
@@ -27,6 +28,32 @@ public abstract class PollTest extends ScifTestBase {
     final void attachNodes() throws ScifException {
         node0 = attach(0);
         node1 = attach(1);
+    }
+
+    @Test
+    void endpointsOfTwoNodesOfOneFabricPollTogetherButTwoFabricsAreRefused() throws ScifException {
+        Endpoint a = open(node0);
+        Endpoint b = open(node1);
+        PollItem[] items = {new PollItem(a, Scif.POLLIN), new PollItem(b, Scif.POLLIN)};
+        assertEquals(2, Scif.poll(items, 0), "nodes of one fabric in this process: both unbound, POLLERR");
+        TransportFixture otherFabric = newFixture();
+        try (ScifNode elsewhere = Scif.attach(otherFabric.fabricUri(0))) {
+            Endpoint c = elsewhere.open();
+            PollItem[] mixed = {new PollItem(a, Scif.POLLIN), new PollItem(c, Scif.POLLIN)};
+            if (fixture.transportName().equals("tcp")) {
+                // One poller serves every tcp endpoint of the process, whatever its fabric.
+                assertEquals(2, Scif.poll(mixed, 0), "tcp polls endpoints of two of its fabrics together");
+            } else {
+                ScifException e = assertErrno(Errno.EINVAL, () -> Scif.poll(mixed, 0), "poll over two fabrics");
+                assertTrue(e.getMessage().contains("items[1]"), "the message names the item: " + e.getMessage());
+            }
+            c.close();
+        } finally {
+            otherFabric.removeLeftovers();
+        }
+        otherFabric.assertNoLeftovers();
+        a.close();
+        b.close();
     }
 
     @Test
