@@ -6,7 +6,7 @@ import org.scif4j.Scif;
 
 /**
  * The ports of one node: which are held, by how many endpoints (a listener and the endpoints
- * it accepted share one port, SPEC §3), and which endpoint listens on each. A port is free
+ * it accepted share one port, as in SCIF), and which endpoint listens on each. A port is free
  * again the moment its last holder releases it.
  */
 final class PortTable {
