@@ -46,6 +46,10 @@ public final class WindowSet<W extends WindowSet.Window> {
     private final TreeMap<Long, W> windows = new TreeMap<>();
     private volatile Snapshot<W> snapshot = new Snapshot<>(new long[0], new Object[0]);
 
+    /** An empty set: the whole registered address space is free. */
+    public WindowSet() {
+    }
+
     /** @return the windows now, for lock-free lookups */
     public Snapshot<W> snapshot() {
         return snapshot;
