@@ -50,6 +50,8 @@ final class CopyGuard {
     private static final ThreadLocal<Record> RECORD = ThreadLocal.withInitial(CopyGuard::newRecord);
     /** Every live thread's record (and some dead ones', until the next registration); copy on write. */
     private static volatile Record[] records = new Record[0];
+    /** The record of the last thread that entered, which is likely to enter next (no ThreadLocal look-up). */
+    private Record last;
 
     /** Fields before a record's own, so that two records never share a cache line. */
     @SuppressWarnings("unused")
@@ -92,7 +94,11 @@ final class CopyGuard {
      * @return the thread's record, to give to {@link #exit}
      */
     Record enter() {
-        Record r = RECORD.get();
+        Record r = last;
+        if (r == null || r.owner != Thread.currentThread()) {
+            r = RECORD.get();
+            last = r; // plain: a racing reader sees this record or another whole one, and checks its owner
+        }
         if (ASYMMETRIC) {
             GUARD.setRelease(r, this); // ordered access: the state checks that follow stay after it
         } else {

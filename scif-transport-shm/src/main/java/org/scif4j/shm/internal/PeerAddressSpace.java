@@ -33,6 +33,8 @@ final class PeerAddressSpace {
     /** A peer window and this process's mapping of it. */
     static final class RemoteWindow {
         final int entry;
+        /** Address in this process of the entry in the connection file, for the fast path. */
+        final long entryAddress;
         final int gen;
         final long offset;
         final long length;
@@ -42,8 +44,10 @@ final class PeerAddressSpace {
         /** Where the window is mapped in this process, 0 before its first use and once unmapped. */
         volatile long address;
 
-        RemoteWindow(int entry, int gen, long offset, long length, int prot, Path file, long fileOffset) {
+        RemoteWindow(int entry, long entryAddress, int gen, long offset, long length, int prot, Path file,
+                     long fileOffset) {
             this.entry = entry;
+            this.entryAddress = entryAddress;
             this.gen = gen;
             this.offset = offset;
             this.length = length;
@@ -77,8 +81,9 @@ final class PeerAddressSpace {
     private volatile boolean retiring;
     /** The window the last resolve found, for {@link #within}; maybe retired since (see there). */
     private volatile RemoteWindow last;
-    /** Offset of the peer's RAS version in the connection file. */
+    /** Offset of the peer's RAS version in the connection file, and its address in this process. */
     private final long versionField;
+    private final long versionAddress;
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
@@ -86,6 +91,7 @@ final class PeerAddressSpace {
         this.peerSide = 1 - conn.side;
         this.dir = dir;
         this.versionField = conn.sideField(peerSide, S_RAS_VERSION);
+        this.versionAddress = f.address(versionField);
     }
 
     /** Offset in the connection file of the peer's window entry. */
@@ -161,7 +167,7 @@ final class PeerAddressSpace {
                 old.remove(i);
                 return w;
             }
-            w = new RemoteWindow(i, gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
+            w = new RemoteWindow(i, f.address(e), gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
                 dir.resolve("mem-" + f.getInt(e + W_FILE_PID) + "-" + f.getInt(e + W_FILE_SEQ)),
                 f.getLong(e + W_FILE_OFFSET));
             VarHandle.acquireFence(); // the fields above are read before the second look
@@ -265,7 +271,7 @@ final class PeerAddressSpace {
      */
     RemoteWindow within(long offset, long length, int needProt) {
         RemoteWindow w = last;
-        if (w == null || f.getInt(versionField) != version || retiring || offset < w.offset
+        if (w == null || Memory.getIntVolatile(versionAddress) != version || retiring || offset < w.offset
             || offset - w.offset > w.length - length || (w.prot & needProt) != needProt || w.address == 0) {
             return null;
         }
