@@ -364,6 +364,7 @@ final class PeerAddressSpace {
         }
         retired.clear();
         retiring = false;
+        last = null;
         index = WindowSet.snapshotOf(List.of(), w -> w.offset);
     }
 }

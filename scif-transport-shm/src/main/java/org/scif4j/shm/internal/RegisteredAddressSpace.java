@@ -188,6 +188,9 @@ final class RegisteredAddressSpace {
     }
 
     private void free(Window w) {
+        if (last == w) {
+            last = null; // nor keep its buffer reachable (it is unregistered: the fast path declines it anyway)
+        }
         windows.remove(w);
         f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_FREE);
         usedEntries.clear(w.entry);
