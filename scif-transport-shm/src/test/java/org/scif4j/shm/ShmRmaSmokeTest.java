@@ -19,10 +19,15 @@ import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 
 /** RMA paths of the shm transport, one JVM: windows from allocate and from plain direct buffers. */
-class ShmRmaSmokeTest {
+public class ShmRmaSmokeTest {
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
-    private static Endpoint[] pair(ScifNode a, ScifNode b) throws ScifException {
+    /**
+     * Connects an endpoint of {@code b} to a listener of {@code a}, from one thread.
+     *
+     * @return the accepted endpoint (of {@code a}), then the connector (of {@code b})
+     */
+    public static Endpoint[] pair(ScifNode a, ScifNode b) throws ScifException {
         Endpoint l = a.open();
         int port = l.bind(0);
         l.listen(1);

@@ -92,6 +92,8 @@ final class EndpointRma {
     /** Offsets of this side's S_DMA_SUBMITTED and S_DMA_COMPLETED in the connection file. */
     private final long submittedField;
     private final long completedField;
+    /** Address in this process of the endpoint's state in the fabric file, mapped while the endpoint is open. */
+    private final long stateAddress;
     /** The last thread's own transfer; see {@link #threadTransfer()}. */
     private Transfer cpuTransfer;
     /** Idle operations: lock-free, since the channel thread gives them back while submitters take them. */
@@ -121,6 +123,7 @@ final class EndpointRma {
         this.submittedField = conn.sideField(conn.side, S_DMA_SUBMITTED);
         this.completedField = conn.sideField(conn.side, S_DMA_COMPLETED);
         this.submitted = f.getInt(submittedField);
+        this.stateAddress = node.fabric().file().address(endpoint(slot) + FabricDescriptor.E_STATE);
     }
 
     // ---------------------------------------------------------------- windows
@@ -195,7 +198,7 @@ final class EndpointRma {
      */
     private void cpuRma(boolean toRemote, long localOffset, ByteBuffer buffer, long length, long remoteOffset,
                         int flags, Call call) throws ScifException {
-        int counter = guard.enter();
+        CopyGuard.Record copier = guard.enter();
         try {
             checkUsable(call);
             Transfer t = threadTransfer();
@@ -203,7 +206,69 @@ final class EndpointRma {
             t.copyAll();
             release(t);
         } finally {
-            guard.exit(counter);
+            guard.exit(copier);
+        }
+    }
+
+    /**
+     * readFrom/writeTo's fast path, tried before anything else (no {@link Call} is made): a CPU
+     * RMA whose local range lies inside the local window and whose remote range lies inside the
+     * peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
+     * copier of the {@link #guard}, holding the one peer reference the peer's unregister waits
+     * for, in one piece. It decides nothing on failure: when it returns false it touched
+     * nothing, and the caller takes the general path, which validates everything and says what
+     * is wrong. Allocates nothing.
+     *
+     * @return whether the RMA is done
+     */
+    boolean copyWithin(boolean toRemote, long localOffset, long length, long remoteOffset, int flags) {
+        if (length <= 0 || (flags & Scif.RMA_USECPU) == 0 && !(hostLoopback && flags == 0)) {
+            return false; // with RMA_USECPU the flags are valid whatever else they hold
+        }
+        long here = 0;
+        PeerAddressSpace.RemoteWindow w = null;
+        CopyGuard.Record copier = guard.enter();
+        try {
+            // After entering, as the guard asks: the endpoint open and connected, the local
+            // window not unregistered (local.within reads its flag).
+            if (closed || endpoint.isClosed() || Memory.getIntVolatile(stateAddress) != CONNECTED) {
+                return false;
+            }
+            here = local.within(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE);
+            w = here == 0 ? null : peer.within(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ);
+            if (w == null) {
+                return false;
+            }
+            long e = w.entryAddress;
+            Memory.addInt(e + W_RMA_REFS, 1);
+            try {
+                // Under the reference, as PeerAddressSpace.acquire: an unregister that raced us
+                // shows here, one that did not waits for the reference (docs/shm-format.md).
+                long base = w.address;
+                if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
+                    || base == 0) {
+                    return false;
+                }
+                long there = base + (remoteOffset - w.offset);
+                copy(toRemote ? here : there, toRemote ? there : here, length, flags);
+                return true;
+            } finally {
+                Memory.addInt(e + W_RMA_REFS, -1);
+            }
+        } finally {
+            guard.exit(copier);
+        }
+    }
+
+    /** One contiguous copy; with RMA_ORDERED the destination's last cache line is written last (see Transfer#copyAll). */
+    private static void copy(long from, long to, long length, int flags) {
+        if ((flags & Scif.RMA_ORDERED) != 0 && length > 64) {
+            long head = Math.max(0, length - 1 - ((to + length - 1) & 63));
+            Memory.copy(null, from, null, to, head);
+            Memory.storeFence();
+            Memory.copy(null, from + head, null, to + head, length - head);
+        } else {
+            Memory.copy(null, from, null, to, length);
         }
     }
 

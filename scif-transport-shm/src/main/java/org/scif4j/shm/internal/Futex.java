@@ -21,10 +21,14 @@ public final class Futex {
     private static final int MEMBARRIER_CMD_QUERY = 0;
     private static final int MEMBARRIER_CMD_GLOBAL = 1;
     private static final int MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1;
-    private static final int MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 4;
+    private static final int MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 2;
+    private static final int MEMBARRIER_CMD_PRIVATE_EXPEDITED = 1 << 3;
+    private static final int MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED = 1 << 4;
     private static final long SYS_MEMBARRIER;
     /** The membarrier command a sleeper runs, or -1 when there is none. */
     private static final int FENCE_COMMAND;
+    /** Whether {@link #fenceThisProcess()} works: the process registered for the private barrier. */
+    private static final boolean PRIVATE_FENCE;
     private static final long SYS_FUTEX;
     private static final Throwable UNAVAILABILITY;
     /** One timespec per thread, so that a timed wait allocates nothing. */
@@ -54,6 +58,7 @@ public final class Futex {
             : Platform.isARM() && Platform.is64Bit() ? 283
             : -1;
         FENCE_COMMAND = cause == null ? probeMembarrier() : -1;
+        PRIVATE_FENCE = cause == null && probePrivateMembarrier();
     }
 
     /**
@@ -73,6 +78,16 @@ public final class Futex {
             return MEMBARRIER_CMD_GLOBAL_EXPEDITED;
         }
         return (supported & MEMBARRIER_CMD_GLOBAL) != 0 ? MEMBARRIER_CMD_GLOBAL : -1;
+    }
+
+    /** Registers this process for the expedited private barrier (its own threads only). */
+    private static boolean probePrivateMembarrier() {
+        if (SYS_MEMBARRIER < 0) {
+            return false;
+        }
+        long supported = syscall(SYS_MEMBARRIER, MEMBARRIER_CMD_QUERY, 0, 0, 0, 0, 0);
+        return supported >= 0 && (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0
+            && syscall(SYS_MEMBARRIER, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0;
     }
 
     private Futex() {
@@ -128,6 +143,23 @@ public final class Futex {
      */
     public static boolean fenceEveryProcess() {
         return FENCE_COMMAND >= 0 && syscall(SYS_MEMBARRIER, FENCE_COMMAND, 0, 0, 0, 0, 0) == 0;
+    }
+
+    /** @return whether {@link #fenceThisProcess()} works here */
+    public static boolean fencesThisProcess() {
+        return PRIVATE_FENCE;
+    }
+
+    /**
+     * The remover's half of an asymmetric fence within this process (see CopyGuard): on
+     * return, every thread of this process has passed a full memory barrier since this call
+     * began, so a store a copier made before its next load is visible here, or that load
+     * comes after this call and sees what the caller stored before it.
+     *
+     * @return false if there is no such barrier here (see {@link #fencesThisProcess()})
+     */
+    public static boolean fenceThisProcess() {
+        return PRIVATE_FENCE && syscall(SYS_MEMBARRIER, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0, 0, 0, 0) == 0;
     }
 
     /**

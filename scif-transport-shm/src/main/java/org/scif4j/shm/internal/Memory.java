@@ -38,4 +38,13 @@ final class Memory {
     static void putLong(long address, long value) {
         MEMORY.writeLong(address, value);
     }
+
+    /** An atomic add, sequentially consistent; returns the new value. */
+    static int addInt(long address, int delta) {
+        return MEMORY.addInt(address, delta);
+    }
+
+    static int getIntVolatile(long address) {
+        return MEMORY.readVolatileInt(address);
+    }
 }

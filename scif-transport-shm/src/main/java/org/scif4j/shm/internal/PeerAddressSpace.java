@@ -33,6 +33,8 @@ final class PeerAddressSpace {
     /** A peer window and this process's mapping of it. */
     static final class RemoteWindow {
         final int entry;
+        /** Address in this process of the entry in the connection file, for the fast path. */
+        final long entryAddress;
         final int gen;
         final long offset;
         final long length;
@@ -42,8 +44,10 @@ final class PeerAddressSpace {
         /** Where the window is mapped in this process, 0 before its first use and once unmapped. */
         volatile long address;
 
-        RemoteWindow(int entry, int gen, long offset, long length, int prot, Path file, long fileOffset) {
+        RemoteWindow(int entry, long entryAddress, int gen, long offset, long length, int prot, Path file,
+                     long fileOffset) {
             this.entry = entry;
+            this.entryAddress = entryAddress;
             this.gen = gen;
             this.offset = offset;
             this.length = length;
@@ -75,12 +79,19 @@ final class PeerAddressSpace {
     private final List<RemoteWindow> retired = new ArrayList<>();
     /** Whether {@link #retired} holds any; read without the lock on every lookup. */
     private volatile boolean retiring;
+    /** The window the last resolve found, for {@link #within}; maybe retired since (see there). */
+    private volatile RemoteWindow last;
+    /** Offset of the peer's RAS version in the connection file, and its address in this process. */
+    private final long versionField;
+    private final long versionAddress;
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
         this.f = conn.file;
         this.peerSide = 1 - conn.side;
         this.dir = dir;
+        this.versionField = conn.sideField(peerSide, S_RAS_VERSION);
+        this.versionAddress = f.address(versionField);
     }
 
     /** Offset in the connection file of the peer's window entry. */
@@ -93,7 +104,7 @@ final class PeerAddressSpace {
      * nothing uses any more; cheap when there is nothing to do.
      */
     private void refresh() {
-        if (f.getInt(conn.sideField(peerSide, S_RAS_VERSION)) != version) {
+        if (f.getInt(versionField) != version) {
             reread();
         }
         if (retiring) {
@@ -114,7 +125,7 @@ final class PeerAddressSpace {
     }
 
     private synchronized void reread() {
-        int v = f.getInt(conn.sideField(peerSide, S_RAS_VERSION));
+        int v = f.getInt(versionField);
         if (v == version) {
             return;
         }
@@ -156,7 +167,7 @@ final class PeerAddressSpace {
                 old.remove(i);
                 return w;
             }
-            w = new RemoteWindow(i, gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
+            w = new RemoteWindow(i, f.address(e), gen, f.getLong(e + W_OFFSET), f.getLong(e + W_LENGTH), f.getInt(e + W_PROT),
                 dir.resolve("mem-" + f.getInt(e + W_FILE_PID) + "-" + f.getInt(e + W_FILE_SEQ)),
                 f.getLong(e + W_FILE_OFFSET));
             VarHandle.acquireFence(); // the fields above are read before the second look
@@ -242,10 +253,29 @@ final class PeerAddressSpace {
             long a = acquire(w, t, call);
             long n = Math.min(remaining, w.last() - pos + 1);
             t.addRemote(a + (pos - w.offset), n);
+            last = w;
             remaining -= n;
             pos += n;
             w = idx.at(++i);
         }
+    }
+
+    /**
+     * The fast path's lookup: the window of the last resolve if it holds all of
+     * {@code [offset, offset+length)} with the rights asked for and is mapped, while nothing is
+     * left for {@link #refresh()} to do (the peer's table unchanged, nothing retired to unmap);
+     * else null, and the caller takes {@link #resolve}. The caller then takes its reference and
+     * re-checks the entry as {@link #acquire} does: a window that passes that check is still in
+     * the index (a window leaves it only once its entry was seen not active, or of another
+     * generation, and neither comes back), so its mapping stays while the reference is held.
+     */
+    RemoteWindow within(long offset, long length, int needProt) {
+        RemoteWindow w = last;
+        if (w == null || Memory.getIntVolatile(versionAddress) != version || retiring || offset < w.offset
+            || offset - w.offset > w.length - length || (w.prot & needProt) != needProt || w.address == 0) {
+            return null;
+        }
+        return w;
     }
 
     /** The peer window holding the 8 bytes at {@code offset} for a fence signal; like {@link #resolve}. */
@@ -334,6 +364,7 @@ final class PeerAddressSpace {
         }
         retired.clear();
         retiring = false;
+        last = null;
         index = WindowSet.snapshotOf(List.of(), w -> w.offset);
     }
 }

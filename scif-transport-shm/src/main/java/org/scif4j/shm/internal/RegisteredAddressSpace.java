@@ -79,6 +79,11 @@ final class RegisteredAddressSpace {
     private final BitSet usedEntries = new BitSet(MAX_WINDOWS);
     /** The endpoint's CPU copies, which hold no reference on our windows: unregister waits for them. */
     private final CopyGuard guard;
+    /**
+     * The window the last resolve found, for {@link #within}. Needs no version: a window
+     * leaves the set only after it is marked unregistered, so one not marked is still in it.
+     */
+    private volatile Window last;
 
     RegisteredAddressSpace(Connection conn, MemoryRegistry registry, EndpointTable table, int slot, CopyGuard guard) {
         this.guard = guard;
@@ -183,6 +188,9 @@ final class RegisteredAddressSpace {
     }
 
     private void free(Window w) {
+        if (last == w) {
+            last = null; // nor keep its buffer reachable (it is unregistered: the fast path declines it anyway)
+        }
         windows.remove(w);
         f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_FREE);
         usedEntries.clear(w.entry);
@@ -196,6 +204,23 @@ final class RegisteredAddressSpace {
                 free(w);
             }
         }
+    }
+
+    /**
+     * The fast path's lookup, for a copier of the guard (which checks {@code unregistered} after
+     * it entered, as the guard's protocol asks): the window of the last resolve if it holds all
+     * of {@code [offset, offset+length)} with the rights asked for, still registered; else null
+     * (the caller then takes {@link #resolve}, which finds the window or says what is wrong).
+     *
+     * @return the address of {@code offset} in this process, or 0
+     */
+    long within(long offset, long length, int needProt) {
+        Window w = last;
+        if (w == null || w.unregistered || offset < w.offset || offset - w.offset > w.length - length
+            || (w.prot & needProt) != needProt) {
+            return 0;
+        }
+        return w.address + (offset - w.offset);
     }
 
     /**
@@ -227,6 +252,7 @@ final class RegisteredAddressSpace {
             t.addLocal(null, w.address + (pos - w.offset), n);
             remaining -= n;
             pos += n;
+            last = w;
             w = idx.at(++i); // the next window must start exactly at pos: checked above
         }
     }

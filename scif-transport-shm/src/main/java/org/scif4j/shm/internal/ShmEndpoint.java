@@ -784,6 +784,10 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        EndpointRma r = rma;
+        if (r != null && r.copyWithin(false, localOffset, length, remoteOffset, flags)) {
+            return; // the common CPU RMA, which cannot fail (else the general path below runs)
+        }
         Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);
@@ -793,6 +797,10 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        EndpointRma r = rma;
+        if (r != null && r.copyWithin(true, localOffset, length, remoteOffset, flags)) {
+            return; // the common CPU RMA, which cannot fail (else the general path below runs)
+        }
         Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
             "flags", flags);
         checkOpen(call);

@@ -16,7 +16,7 @@ class CopyGuardTest {
     void awaitReturnsOnlyAfterEveryEarlierCopierExited() throws Exception {
         for (int round = 0; round < 200; round++) {
             CopyGuard guard = new CopyGuard();
-            int counter = guard.enter();
+            CopyGuard.Record counter = guard.enter();
             AtomicBoolean started = new AtomicBoolean();
             AtomicBoolean exited = new AtomicBoolean();
             AtomicReference<String> seen = new AtomicReference<>();
@@ -39,7 +39,7 @@ class CopyGuardTest {
         }
     }
 
-    /** A stream of copiers entering after await began cannot keep it waiting for ever. */
+    /** A stream of copies entering after await began cannot keep it waiting for ever. */
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void laterCopiersDoNotStarveAwait() throws Exception {
@@ -49,10 +49,7 @@ class CopyGuardTest {
         for (int t = 0; t < copiers.length; t++) {
             copiers[t] = new Thread(() -> {
                 while (!stop.get()) {
-                    int c = guard.enter();
-                    int c2 = guard.enter(); // overlapping copies: the counters are never both zero at once
-                    guard.exit(c);
-                    guard.exit(c2);
+                    guard.exit(guard.enter()); // always a copy in progress on some thread
                 }
             });
             copiers[t].start();
@@ -66,6 +63,54 @@ class CopyGuardTest {
             for (Thread t : copiers) {
                 t.join();
             }
+        }
+    }
+
+    /**
+     * The handshake unregister relies on: a copier that checked the state after entering and
+     * saw it unchanged is done before await returns, so it never sees the memory freed.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aCopierThatSawTheOldStateEndsBeforeAwaitReturns() throws Exception {
+        for (int round = 0; round < 300; round++) {
+            CopyGuard guard = new CopyGuard();
+            AtomicBoolean gone = new AtomicBoolean(); // "unregistered": published before await
+            AtomicBoolean freed = new AtomicBoolean(); // "unmapped": set once await returned
+            AtomicReference<String> failure = new AtomicReference<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread[] copiers = new Thread[2];
+            for (int t = 0; t < copiers.length; t++) {
+                copiers[t] = new Thread(() -> {
+                    while (!stop.get()) {
+                        CopyGuard.Record r = guard.enter();
+                        try {
+                            if (!gone.get()) {
+                                for (int i = 0; i < 50; i++) {
+                                    if (freed.get()) {
+                                        failure.compareAndSet(null, "a copy that saw the window registered ran"
+                                            + " after await returned");
+                                    }
+                                }
+                            }
+                        } finally {
+                            guard.exit(r);
+                        }
+                    }
+                });
+                copiers[t].start();
+            }
+            for (int i = 0; i < 100; i++) {
+                Thread.onSpinWait(); // let the copiers get going
+            }
+            gone.set(true);
+            guard.await();
+            freed.set(true);
+            stop.set(true);
+            for (Thread t : copiers) {
+                t.join();
+            }
+            assertNull(failure.get(), "round " + round);
         }
     }
 
