@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.channels.Selector;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -204,10 +205,9 @@ final class Link {
             if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
                 return false;
             }
-            ByteBuffer bytes = frame.internalNioBuffer(frame.readerIndex(), frame.readableBytes());
-            int written;
+            long written;
             try {
-                written = ((LinkChannel) channel).socket().write(bytes);
+                written = writeToSocket(frame);
             } catch (IOException e) {
                 // The link broke: Netty's read side notices and retires it; the frame is moot.
                 frame.release();
@@ -220,7 +220,7 @@ final class Link {
             }
             // The socket is full: the rest goes through Netty, which waits for it to drain. Not
             // onto `outgoing`: frames queued there while we held the lock must come after it.
-            frame.skipBytes(written);
+            frame.skipBytes((int) written);
             backlog = true;
             partial = frame;
             queuedBytes.addAndGet(frame.readableBytes());
@@ -235,6 +235,22 @@ final class Link {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Writes what the socket takes of {@code frame}: frames that point into registered windows
+     * (a composite of headers and window slices) go in one gathering write.
+     *
+     * @return the bytes written
+     */
+    private long writeToSocket(ByteBuf frame) throws IOException {
+        int r = frame.readerIndex();
+        int n = frame.readableBytes();
+        SocketChannel socket = ((LinkChannel) channel).socket();
+        if (frame.nioBufferCount() == 1) {
+            return socket.write(frame.internalNioBuffer(r, n));
+        }
+        return socket.write(frame.nioBuffers(r, n));
     }
 
     private void queue(ByteBuf frame) {
