@@ -137,6 +137,8 @@ final class Link {
     private final boolean userCapable;
     /** Whether user threads may read this link: an open NIO inbound link. */
     private volatile boolean userReadable;
+    /** The user readers' read buffer, or null; see {@link #readOnce}. Used under readLock. */
+    private ByteBuf readBuffer;
     /** Frames of this link and the stream position between them; used under readLock. */
     final FrameReader frames = new FrameReader();
     /** When a byte last came in (System.nanoTime): liveness, read by the heartbeat timer. */
@@ -477,22 +479,34 @@ final class Link {
         return CHANGED;
     }
 
-    /** Reads what the socket has (one buffer) and dispatches it. @return bytes read, -1 at the end */
+    /**
+     * Reads what the socket has (one buffer) and dispatches it. The buffer is reused while
+     * nothing else refers to it (its count back at 1: every frame of the last read was consumed,
+     * none kept by a receive queue or by a frame spanning reads), so a reader that polls, and a
+     * round trip whose frames arrive whole, allocate nothing; otherwise it is left to whoever
+     * still holds it and a fresh one is taken.
+     *
+     * @return bytes read, -1 at the end (or once the link stopped being readable)
+     */
     private int readOnce() throws IOException {
-        ByteBuf buf = channel.alloc().directBuffer(READ_BYTES);
-        int n;
-        try {
-            n = buf.writeBytes(((LinkChannel) channel).socket(), READ_BYTES);
-        } catch (IOException e) {
-            buf.release();
-            throw e;
+        if (!userReadable) {
+            return -1; // endOfStream released readBuffer: nothing may take a new one
         }
+        ByteBuf buf = readBuffer;
+        if (buf == null || buf.refCnt() != 1) {
+            if (buf != null) {
+                buf.release(); // our share: frames of it are still held elsewhere
+            }
+            buf = channel.alloc().directBuffer(READ_BYTES);
+            readBuffer = buf;
+        }
+        buf.clear();
+        int n = buf.writeBytes(((LinkChannel) channel).socket(), READ_BYTES);
         if (n <= 0) {
-            buf.release();
             return n;
         }
         lastRead = System.nanoTime();
-        handler.readByUser(buf);
+        handler.readByUser(buf.retain()); // the reader releases that share
         flushDones();
         return n;
     }
@@ -631,6 +645,10 @@ final class Link {
         try {
             int cut = frames.pending();
             frames.release();
+            if (readBuffer != null) {
+                readBuffer.release();
+                readBuffer = null;
+            }
             return cut;
         } finally {
             readLock.unlock();
