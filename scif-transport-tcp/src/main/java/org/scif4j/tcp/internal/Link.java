@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.channels.Selector;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -136,6 +137,8 @@ final class Link {
     private final boolean userCapable;
     /** Whether user threads may read this link: an open NIO inbound link. */
     private volatile boolean userReadable;
+    /** The user readers' read buffer, or null; see {@link #readOnce}. Used under readLock. */
+    private ByteBuf readBuffer;
     /** Frames of this link and the stream position between them; used under readLock. */
     final FrameReader frames = new FrameReader();
     /** When a byte last came in (System.nanoTime): liveness, read by the heartbeat timer. */
@@ -204,10 +207,9 @@ final class Link {
             if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
                 return false;
             }
-            ByteBuffer bytes = frame.internalNioBuffer(frame.readerIndex(), frame.readableBytes());
-            int written;
+            long written;
             try {
-                written = ((LinkChannel) channel).socket().write(bytes);
+                written = writeToSocket(frame);
             } catch (IOException e) {
                 // The link broke: Netty's read side notices and retires it; the frame is moot.
                 frame.release();
@@ -220,7 +222,7 @@ final class Link {
             }
             // The socket is full: the rest goes through Netty, which waits for it to drain. Not
             // onto `outgoing`: frames queued there while we held the lock must come after it.
-            frame.skipBytes(written);
+            frame.skipBytes((int) written);
             backlog = true;
             partial = frame;
             queuedBytes.addAndGet(frame.readableBytes());
@@ -235,6 +237,22 @@ final class Link {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Writes what the socket takes of {@code frame}: frames that point into registered windows
+     * (a composite of headers and window slices) go in one gathering write.
+     *
+     * @return the bytes written
+     */
+    private long writeToSocket(ByteBuf frame) throws IOException {
+        int r = frame.readerIndex();
+        int n = frame.readableBytes();
+        SocketChannel socket = ((LinkChannel) channel).socket();
+        if (frame.nioBufferCount() == 1) {
+            return socket.write(frame.internalNioBuffer(r, n));
+        }
+        return socket.write(frame.nioBuffers(r, n));
     }
 
     private void queue(ByteBuf frame) {
@@ -461,22 +479,34 @@ final class Link {
         return CHANGED;
     }
 
-    /** Reads what the socket has (one buffer) and dispatches it. @return bytes read, -1 at the end */
+    /**
+     * Reads what the socket has (one buffer) and dispatches it. The buffer is reused while
+     * nothing else refers to it (its count back at 1: every frame of the last read was consumed,
+     * none kept by a receive queue or by a frame spanning reads), so a reader that polls, and a
+     * round trip whose frames arrive whole, allocate nothing; otherwise it is left to whoever
+     * still holds it and a fresh one is taken.
+     *
+     * @return bytes read, -1 at the end (or once the link stopped being readable)
+     */
     private int readOnce() throws IOException {
-        ByteBuf buf = channel.alloc().directBuffer(READ_BYTES);
-        int n;
-        try {
-            n = buf.writeBytes(((LinkChannel) channel).socket(), READ_BYTES);
-        } catch (IOException e) {
-            buf.release();
-            throw e;
+        if (!userReadable) {
+            return -1; // endOfStream released readBuffer: nothing may take a new one
         }
+        ByteBuf buf = readBuffer;
+        if (buf == null || buf.refCnt() != 1) {
+            if (buf != null) {
+                buf.release(); // our share: frames of it are still held elsewhere
+            }
+            buf = channel.alloc().directBuffer(READ_BYTES);
+            readBuffer = buf;
+        }
+        buf.clear();
+        int n = buf.writeBytes(((LinkChannel) channel).socket(), READ_BYTES);
         if (n <= 0) {
-            buf.release();
             return n;
         }
         lastRead = System.nanoTime();
-        handler.readByUser(buf);
+        handler.readByUser(buf.retain()); // the reader releases that share
         flushDones();
         return n;
     }
@@ -615,6 +645,10 @@ final class Link {
         try {
             int cut = frames.pending();
             frames.release();
+            if (readBuffer != null) {
+                readBuffer.release();
+                readBuffer = null;
+            }
             return cut;
         } finally {
             readLock.unlock();

@@ -1,6 +1,8 @@
 package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -73,6 +75,12 @@ final class TcpRma {
         final int prot;
         /** The registered bytes; also keeps the memory alive while the window is referenced. */
         final ByteBuffer memory;
+        /**
+         * The same memory as a Netty buffer, whose slices go out as the payload of RMA_WRITE and
+         * RMA_DATA frames without a copy. Never released: it does not own the memory (the
+         * garbage collector frees that once nothing, queued slices included, refers to it).
+         */
+        final ByteBuf wrapped;
         volatile boolean unregistered;
 
         LocalWindow(long offset, long length, int prot, ByteBuffer memory) {
@@ -80,6 +88,7 @@ final class TcpRma {
             this.length = length;
             this.prot = prot;
             this.memory = memory;
+            this.wrapped = Unpooled.wrappedBuffer(memory);
         }
 
         @Override
@@ -360,7 +369,7 @@ final class TcpRma {
                 op.length = n;
                 op.received = 0;
                 op.localOffset = localOffset + done;
-                op.buffer = write ? null : buffer; // a write's bytes leave now: the buffer is the caller's again
+                op.buffer = write ? null : buffer; // a v-write's bytes are copied now: the buffer is the caller's again
                 op.bufferPos = bufferPos;
                 publish(seq);
                 if (write && !sendWrite(buffer, bufferPos, localOffset + done, n, seq, remoteOffset + done,
@@ -387,30 +396,98 @@ final class TcpRma {
     /**
      * Ships an RMA_WRITE operation of {@code length} bytes, from {@code buffer} at
      * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
-     * most {@link Wire#MAX_DATA}, all in one buffer: one write (one syscall when the socket
-     * takes it) rather than one per frame. Holds submitLock.
+     * most {@link Wire#MAX_DATA}, as one buffer: one write (one syscall when the socket takes
+     * it) rather than one per frame. From the local RAS the frames point into the window's
+     * memory (no copy, see {@link #windowFrames}); a v-variant's buffer is the caller's again
+     * when the call returns, so its bytes are copied. Holds submitLock.
      *
      * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
      */
     private boolean sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
                            long remoteOffset, boolean ordered) {
+        if (buffer == null) {
+            ByteBuf frames = windowFrames(true, seq, localOffset, length, remoteOffset, ordered);
+            if (frames == null) {
+                return false;
+            }
+            send(frames);
+            return true;
+        }
         ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_WRITE_HEADER));
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
-            boolean last = off + n == length;
-            int flags = last ? Wire.RMA_LAST | (ordered ? Wire.RMA_ORDERED : 0) : 0;
-            Wire.rmaWriteHeader(frames, peerWireId, seq, remoteOffset + off, flags, n);
-            if (buffer != null) {
-                RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
-            } else {
-                if (!copyFromLocal(localOffset + off, frames, n)) {
-                    frames.release();
-                    return false;
-                }
-            }
+            Wire.rmaWriteHeader(frames, peerWireId, seq, remoteOffset + off, writeFlags(off + n == length, ordered), n);
+            RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
             off += n;
         }
         send(frames);
+        return true;
+    }
+
+    private static int writeFlags(boolean last, boolean ordered) {
+        return last ? Wire.RMA_LAST | (ordered ? Wire.RMA_ORDERED : 0) : 0;
+    }
+
+    /**
+     * The RMA_WRITE (write) or RMA_DATA frames of operation {@code seq} carrying {@code length}
+     * bytes of the local RAS at {@code localOffset}, composed without copying: each frame is its
+     * header (all headers share one small buffer) followed by slices of the windows' memory, and
+     * the socket takes them in one gathering write. The bytes leave when the socket takes them,
+     * not when this returns: a writeTo's source must stay unchanged until the operation
+     * completes (RMA_SYNC, or a fence), as SCIF asks of a DMA's source; an answered read sends
+     * what the window holds as the socket takes it.
+     *
+     * @return the frames, or null when a window went away since the range was checked (only
+     *         close does that)
+     */
+    private ByteBuf windowFrames(boolean write, int seq, long localOffset, int length, long remoteOffset,
+                                 boolean ordered) {
+        int count = (length + Wire.MAX_DATA - 1) / Wire.MAX_DATA;
+        int header = 4 + 1 + (write ? Wire.RMA_WRITE_HEADER : Wire.RMA_DATA_HEADER);
+        ByteBuf headers = node.alloc().directBuffer(count * header);
+        CompositeByteBuf frames = node.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
+        WindowSet.Snapshot<LocalWindow> s = local.snapshot();
+        try {
+            for (int off = 0; off < length; ) {
+                int n = Math.min(Wire.MAX_DATA, length - off);
+                boolean last = off + n == length;
+                int at = headers.writerIndex();
+                if (write) {
+                    Wire.rmaWriteHeader(headers, peerWireId, seq, remoteOffset + off, writeFlags(last, ordered), n);
+                } else {
+                    Wire.rmaDataHeader(headers, peerWireId, seq, last ? Wire.RMA_LAST : 0, n);
+                }
+                frames.addComponent(true, headers.retainedSlice(at, header));
+                if (!addWindowSlices(s, frames, localOffset + off, n)) {
+                    frames.release();
+                    return null;
+                }
+                off += n;
+            }
+            return frames;
+        } finally {
+            headers.release(); // the frames hold their slices of it
+        }
+    }
+
+    /**
+     * Appends to {@code frames} slices of the windows' memory covering {@code n} bytes of the
+     * local RAS at {@code offset}; the range was checked.
+     *
+     * @return false when a window went away since (only close does that)
+     */
+    private static boolean addWindowSlices(WindowSet.Snapshot<LocalWindow> s, CompositeByteBuf frames, long offset,
+                                           int n) {
+        while (n > 0) {
+            LocalWindow w = s.at(s.floor(offset));
+            if (w == null || w.last() < offset) {
+                return false; // closed since the range was checked: its windows are gone
+            }
+            int c = (int) Math.min(n, w.last() - offset + 1);
+            frames.addComponent(true, w.wrapped.retainedSlice((int) (offset - w.offset), c));
+            offset += c;
+            n -= c;
+        }
         return true;
     }
 
@@ -421,25 +498,6 @@ final class TcpRma {
      */
     private void publish(int seq) {
         submittedView = seq;
-    }
-
-    /**
-     * Appends {@code n} bytes of the local RAS at {@code offset} to {@code f}; the range was
-     * checked. @return false when a window went away since (only close does that): f is partial
-     */
-    private boolean copyFromLocal(long offset, ByteBuf f, int n) {
-        WindowSet.Snapshot<LocalWindow> s = local.snapshot();
-        while (n > 0) {
-            LocalWindow w = s.at(s.floor(offset));
-            if (w == null || w.last() < offset) {
-                return false; // closed since the range was checked: its windows are gone
-            }
-            int c = (int) Math.min(n, w.last() - offset + 1);
-            RmaCopy.fromBuffer(w.memory, (int) (offset - w.offset), f, c);
-            offset += c;
-            n -= c;
-        }
-        return true;
     }
 
     /**
@@ -1019,17 +1077,11 @@ final class TcpRma {
             return wrong;
         }
         flushDone(); // the operations before this read are answered before it
-        ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_DATA_HEADER));
-        for (int off = 0; off < length; ) {
-            int n = Math.min(Wire.MAX_DATA, length - off);
-            Wire.rmaDataHeader(frames, peerWireId, seq, off + n == length ? Wire.RMA_LAST : 0, n);
-            if (!copyFromLocal(offset + off, frames, n)) {
-                frames.release(); // this endpoint closed meanwhile: the peer learns it from the close
-                return null;
-            }
-            off += n;
+        ByteBuf frames = windowFrames(false, seq, offset, length, 0, false);
+        if (frames == null) {
+            return null; // this endpoint closed meanwhile: the peer learns it from the close
         }
-        send(frames); // in one buffer, one write: see sendWrite
+        send(frames); // one buffer, one write, no copy: see windowFrames
         served = seq;
         return null;
     }

@@ -1,0 +1,96 @@
+package org.scif4j.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Scif;
+import org.scif4j.ScifMemory;
+import org.scif4j.tcp.conformance.TcpFixture;
+
+/**
+ * writeTo and the owner's answer to readFrom send slices of the registered windows' memory
+ * without copying it: the bytes that arrive are the window's at the right offsets, across
+ * windows and frames, and a window the user rewrites once an RMA_SYNC call returned leaves
+ * what arrived intact (the bytes left before the call completed).
+ */
+class ZeroCopyRmaTest {
+    private static final int PORT = 3011;
+    private static final int SMALL = 64 << 10;
+    private static final int LARGE = 1 << 20;
+    /** Crosses the two windows of the initiator and cuts 17 frames, the last one short. */
+    private static final int LENGTH = LARGE + 5000;
+    private static final int START = 4096 + 3;
+
+    private final TcpFixture fabric = new TcpFixture();
+    private Honest.Pair pair;
+    private ScifMemory small;
+    private ScifMemory large;
+    private ScifMemory remote;
+
+    @BeforeEach
+    void connect() throws Exception {
+        pair = new Honest.Pair(fabric, "", PORT);
+        small = pair.node1.allocate(SMALL);
+        large = pair.node1.allocate(LARGE);
+        remote = pair.node0.allocate(2 * LARGE);
+        int prot = Scif.PROT_READ | Scif.PROT_WRITE;
+        pair.client.register(small.buffer(), 0, prot, Scif.MAP_FIXED);
+        pair.client.register(large.buffer(), SMALL, prot, Scif.MAP_FIXED);
+        pair.server.register(remote.buffer(), 0, prot, Scif.MAP_FIXED);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (pair != null) {
+            pair.close();
+        }
+        fabric.assertNoLeftovers();
+    }
+
+    @Test
+    void syncWriteToLeavesWhatArrivedWhenTheWindowIsRewritten() throws Exception {
+        fill(1);
+        pair.client.writeTo(START, LENGTH, 100, Scif.RMA_SYNC);
+        fill(2); // after RMA_SYNC returned: the peer must keep the bytes of pattern 1
+        ByteBuffer r = remote.buffer();
+        for (int i = 0; i < LENGTH; i++) {
+            assertEquals(pattern(1, START + i), r.get(100 + i), "byte " + i + " of the write");
+        }
+        assertEquals(0, r.get(99), "the byte before the write");
+        assertEquals(0, r.get(100 + LENGTH), "the byte after the write");
+    }
+
+    @Test
+    void readFromGetsTheOwnersWindowAtTheRightOffsets() throws Exception {
+        ByteBuffer r = remote.buffer();
+        for (int i = 0; i < r.capacity(); i++) {
+            r.put(i, pattern(3, i));
+        }
+        pair.client.readFrom(START, LENGTH, 77, Scif.RMA_SYNC);
+        for (int i = 0; i < LENGTH; i++) {
+            assertEquals(pattern(3, 77 + i), local(START + i), "byte " + i + " of the read");
+        }
+    }
+
+    /** Fills both initiator windows with pattern {@code p} of their RAS offsets. */
+    private void fill(int p) {
+        for (int i = 0; i < SMALL + LARGE; i++) {
+            if (i < SMALL) {
+                small.buffer().put(i, pattern(p, i));
+            } else {
+                large.buffer().put(i - SMALL, pattern(p, i));
+            }
+        }
+    }
+
+    private byte local(int rasOffset) {
+        return rasOffset < SMALL ? small.buffer().get(rasOffset) : large.buffer().get(rasOffset - SMALL);
+    }
+
+    private static byte pattern(int p, int offset) {
+        return (byte) (offset * 31 + offset / 65536 + p * 101 + 1);
+    }
+}
