@@ -42,6 +42,9 @@ class MinimalProjectTest {
         Path settings = IT.resolve("settings.xml");
         Files.writeString(settings, "<settings><mirrors><mirror><id>user-m2</id><mirrorOf>*</mirrorOf><url>"
             + Path.of(System.getProperty("scif4j.m2")).toUri() + "</url></mirror></mirrors></settings>\n");
+        String readme = Files.readString(CHECKOUT.resolve("README.md"));
+        String pom = Files.readString(Path.of("src", "it", "minimal-project", "pom.xml"));
+        assertTrue(readme.contains("```xml\n" + pom + "```"), "the README shows the minimal project's pom.xml as it is");
         Path project = IT.resolve("minimal-project");
         copyTree(Path.of("src", "it", "minimal-project"), project);
 
