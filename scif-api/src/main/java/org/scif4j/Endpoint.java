@@ -107,6 +107,30 @@ public interface Endpoint extends AutoCloseable {
     long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException;
 
     /**
+     * {@link #register} returning the window as an {@link AutoCloseable} {@link Window} whose
+     * {@code close()} unregisters it; the registration itself is exactly {@code register}'s.
+     *
+     * <pre>{@code
+     * try (Window w = ep.registerWindow(buf, 0, Scif.PROT_READ | Scif.PROT_WRITE, 0)) {
+     *     peerLearns(w.offset());
+     * }
+     * }</pre>
+     *
+     * @param region page-aligned direct memory, a whole number of pages (position to limit)
+     * @param offset the window offset with {@link Scif#MAP_FIXED}, else a hint
+     * @param prot   {@link Scif#PROT_READ} and/or {@link Scif#PROT_WRITE}
+     * @param flags  0 or {@link Scif#MAP_FIXED}
+     * @return the window
+     * @throws ScifException as {@link #register}
+     */
+    default Window registerWindow(ByteBuffer region, long offset, int prot, int flags)
+        throws ScifException {
+        long length = region == null ? 0 : region.remaining();
+        long at = register(region, offset, prot, flags);
+        return new Window(this, at, length, prot);
+    }
+
+    /**
      * {@code scif_unregister}: removes the whole windows in {@code [offset, offset+length)}.
      *
      * @param offset page-aligned start
