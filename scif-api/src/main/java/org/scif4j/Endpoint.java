@@ -1,6 +1,7 @@
 package org.scif4j;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 
 /**
  * A SCIF endpoint ({@code scif_epd_t}): bound to a port, it listens for or makes one
@@ -39,6 +40,33 @@ public interface Endpoint extends AutoCloseable {
     int connect(PortId peer) throws ScifException;
 
     /**
+     * {@link #connect} that gives up after {@code timeout}, built on the non-blocking connect
+     * and {@link Scif#poll}. SCIF cannot cancel a handshake once the request is sent, so after
+     * ETIMEDOUT the endpoint is where SCIF leaves a non-blocking connect nobody waited for:
+     * the handshake goes on, poll reports POLLOUT when it has ended, and calling this method
+     * (or the non-blocking connect) again collects its result; {@link #close} abandons it.
+     * The blocking mode ({@link #isBlocking}) is the caller's again when this returns.
+     *
+     * <pre>{@code
+     * try {
+     *     ep.connect(new PortId(1, 2000), Duration.ofSeconds(5));
+     * } catch (ScifException e) {
+     *     if (e.errno() != Errno.ETIMEDOUT) throw e;
+     *     ep.close();
+     * }
+     * }</pre>
+     *
+     * @param peer    the listening port
+     * @param timeout how long to wait; zero checks once
+     * @return the local port
+     * @throws ScifException ETIMEDOUT, EINVAL for a null or negative timeout, else as
+     *                       {@link #connect(PortId)}
+     */
+    default int connect(PortId peer, Duration timeout) throws ScifException {
+        return Timeouts.connect(this, peer, timeout);
+    }
+
+    /**
      * Chooses blocking or non-blocking {@link #connect}, as {@code O_NONBLOCK} on the C
      * endpoint's descriptor does. Non-blocking, the first connect throws EINPROGRESS, poll
      * reports POLLOUT when the handshake has finished, and the next connect returns the local
@@ -62,6 +90,19 @@ public interface Endpoint extends AutoCloseable {
      */
     Endpoint accept(int flags) throws ScifException;
 
+    /**
+     * {@link #accept}{@code (ACCEPT_SYNC)} that gives up after {@code timeout}; built on the
+     * non-blocking accept and {@link Scif#poll}. A timeout accepts nothing.
+     *
+     * @param timeout how long to wait for a request; zero checks once
+     * @return the new connected endpoint
+     * @throws ScifException ETIMEDOUT when no request came, EINVAL for a null or negative
+     *                       timeout, else as {@link #accept(int)}
+     */
+    default Endpoint accept(Duration timeout) throws ScifException {
+        return Timeouts.accept(this, timeout);
+    }
+
     /** @return this endpoint's node and port (port 0 while unbound) */
     PortId localPort();
 
@@ -80,6 +121,25 @@ public interface Endpoint extends AutoCloseable {
     int send(ByteBuffer src, int flags) throws ScifException;
 
     /**
+     * {@link #send}{@code (src, SEND_BLOCK)} that gives up after {@code timeout}; built on the
+     * non-blocking send and {@link Scif#poll}. As a blocking send ended by a disconnection,
+     * it returns the count when bytes were moved before the timeout or error.
+     *
+     * <pre>{@code
+     * int n = ep.send(buf, Duration.ofMillis(100)); // n < len: the peer did not read in time
+     * }</pre>
+     *
+     * @param src     the bytes; the position advances by the count sent
+     * @param timeout how long to wait for room; zero sends what fits now
+     * @return the bytes sent, at least 1 unless {@code src} was empty
+     * @throws ScifException ETIMEDOUT when no byte could be sent in time, EINVAL for a null or
+     *                       negative timeout, else as {@link #send(ByteBuffer, int)}
+     */
+    default int send(ByteBuffer src, Duration timeout) throws ScifException {
+        return Timeouts.transfer(this, src, timeout, true);
+    }
+
+    /**
      * {@code scif_recv}: fills {@code dst} from its position towards its limit.
      *
      * @param dst   where the bytes go
@@ -89,6 +149,26 @@ public interface Endpoint extends AutoCloseable {
      *                       EINTR
      */
     int recv(ByteBuffer dst, int flags) throws ScifException;
+
+    /**
+     * {@link #recv}{@code (dst, RECV_BLOCK)} that gives up after {@code timeout}; built on the
+     * non-blocking recv and {@link Scif#poll}. As a blocking recv ended by a disconnection,
+     * it returns the count when bytes were moved before the timeout or error.
+     *
+     * <pre>{@code
+     * ByteBuffer header = ByteBuffer.allocate(16);
+     * int n = ep.recv(header, Duration.ofSeconds(1)); // 16, or fewer if the peer was slow
+     * }</pre>
+     *
+     * @param dst     where the bytes go; the position advances by the count received
+     * @param timeout how long to wait for bytes; zero takes what is there now
+     * @return the bytes received, at least 1 unless {@code dst} was full
+     * @throws ScifException ETIMEDOUT when no byte came in time, EINVAL for a null or
+     *                       negative timeout, else as {@link #recv(ByteBuffer, int)}
+     */
+    default int recv(ByteBuffer dst, Duration timeout) throws ScifException {
+        return Timeouts.transfer(this, dst, timeout, false);
+    }
 
     /**
      * {@code scif_register}: makes a window of this endpoint's registered address space.
@@ -201,6 +281,25 @@ public interface Endpoint extends AutoCloseable {
      * @throws ScifException ETIMEDOUT, EINTR, ENOTCONN, ECONNRESET
      */
     void fenceWait(int mark) throws ScifException;
+
+    /**
+     * {@link #fenceWait(int)} that gives up after {@code timeout}. The wait runs in a parked
+     * helper thread (no core spins) that is interrupted at the deadline; the mark stays valid,
+     * so a later wait on it is still correct.
+     *
+     * <pre>{@code
+     * int mark = ep.fenceMark(Scif.FENCE_INIT_SELF);
+     * ep.fenceWait(mark, Duration.ofSeconds(2));
+     * }</pre>
+     *
+     * @param mark    a value returned by {@link #fenceMark(int)}
+     * @param timeout how long to wait
+     * @throws ScifException ETIMEDOUT, EINVAL for a null or negative timeout, else as
+     *                       {@link #fenceWait(int)}
+     */
+    default void fenceWait(int mark, Duration timeout) throws ScifException {
+        Timeouts.fenceWait(this, mark, timeout);
+    }
 
     /**
      * {@code scif_fence_signal}: after the marked RMAs complete, stores 64-bit values in
