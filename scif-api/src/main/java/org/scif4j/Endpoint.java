@@ -326,6 +326,56 @@ public interface Endpoint extends AutoCloseable {
      */
     Mapping mmap(long remoteOffset, long length, int prot) throws ScifException;
 
+    /**
+     * This connected endpoint as a blocking {@link java.nio.channels.ByteChannel}; closing the
+     * channel closes the endpoint. See {@link EndpointChannel}.
+     *
+     * <pre>{@code
+     * ByteChannel ch = ep.asChannel();
+     * ch.write(ByteBuffer.wrap(bytes));
+     * }</pre>
+     *
+     * @return a new channel over this endpoint
+     */
+    default EndpointChannel asChannel() {
+        return new EndpointChannel(this);
+    }
+
+    /**
+     * This connected endpoint as an {@link java.io.InputStream}
+     * ({@link java.nio.channels.Channels#newInputStream} over {@link #asChannel()}): -1 at the
+     * end of stream (the peer closed or was lost, every byte read); closing the stream closes
+     * the endpoint. Reads are not buffered: wrap it in a {@link java.io.BufferedInputStream}.
+     *
+     * <pre>{@code
+     * var in = new DataInputStream(new BufferedInputStream(ep.asInputStream()));
+     * long value = in.readLong();
+     * }</pre>
+     *
+     * @return a new stream over this endpoint
+     */
+    default java.io.InputStream asInputStream() {
+        return java.nio.channels.Channels.newInputStream(asChannel());
+    }
+
+    /**
+     * This connected endpoint as an {@link java.io.OutputStream}
+     * ({@link java.nio.channels.Channels#newOutputStream} over {@link #asChannel()}): each
+     * write sends every byte; closing the stream closes the endpoint. Writes are not buffered:
+     * wrap it in a {@link java.io.BufferedOutputStream} and flush.
+     *
+     * <pre>{@code
+     * var out = new DataOutputStream(new BufferedOutputStream(ep.asOutputStream()));
+     * out.writeLong(42);
+     * out.flush();
+     * }</pre>
+     *
+     * @return a new stream over this endpoint
+     */
+    default java.io.OutputStream asOutputStream() {
+        return java.nio.channels.Channels.newOutputStream(asChannel());
+    }
+
     /** {@code scif_close}: idempotent; wakes every call blocked on this endpoint. */
     @Override
     void close();
