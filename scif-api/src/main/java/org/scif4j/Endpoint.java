@@ -266,6 +266,75 @@ public interface Endpoint extends AutoCloseable {
     void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException;
 
     /**
+     * {@link #writeTo} whose completion is a future: the RMA is issued now, then marked
+     * ({@code fenceMark(FENCE_INIT_SELF)}); a completion thread of this endpoint, asleep in
+     * {@code fenceWait} while anything is pending, completes the future once the transfer is
+     * complete, or fails it with the ScifException of the wait (ECONNRESET when the peer is
+     * lost, EBADF when this endpoint closes). Errors of the call itself (EINVAL, ENXIO, ...)
+     * give a future that has already failed. Callbacks attached without an executor run in
+     * the completion thread and delay the next completions: keep them short, or use the
+     * {@code *Async} forms of CompletableFuture.
+     *
+     * <pre>{@code
+     * ep.writeToAsync(local.offset(), len, remoteOffset, 0)
+     *   .thenRun(() -> ep.send(done, Scif.SEND_BLOCK)) // in practice handle ScifException
+     *   .join();
+     * }</pre>
+     *
+     * @param localOffset  source in the local registered address space
+     * @param length       bytes to copy
+     * @param remoteOffset destination in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in the peer's window
+     */
+    default java.util.concurrent.CompletableFuture<Void> writeToAsync(long localOffset,
+        long length, long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> writeTo(localOffset, length, remoteOffset, flags));
+    }
+
+    /**
+     * {@link #readFrom} whose completion is a future; see {@link #writeToAsync}.
+     *
+     * @param localOffset  destination in the local registered address space
+     * @param length       bytes to copy
+     * @param remoteOffset source in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in the local window
+     */
+    default java.util.concurrent.CompletableFuture<Void> readFromAsync(long localOffset,
+        long length, long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> readFrom(localOffset, length, remoteOffset, flags));
+    }
+
+    /**
+     * {@link #vwriteTo} whose completion is a future; see {@link #writeToAsync}. Do not
+     * change {@code src}'s bytes until the future completed.
+     *
+     * @param src          source; its position advances as vwriteTo's does
+     * @param remoteOffset destination in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in the peer's window
+     */
+    default java.util.concurrent.CompletableFuture<Void> vwriteToAsync(ByteBuffer src,
+        long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> vwriteTo(src, remoteOffset, flags));
+    }
+
+    /**
+     * {@link #vreadFrom} whose completion is a future; see {@link #writeToAsync}. Read
+     * {@code dst} only once the future completed.
+     *
+     * @param dst          destination
+     * @param remoteOffset source in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in {@code dst}
+     */
+    default java.util.concurrent.CompletableFuture<Void> vreadFromAsync(ByteBuffer dst,
+        long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> vreadFrom(dst, remoteOffset, flags));
+    }
+
+    /**
      * {@code scif_fence_mark}.
      *
      * @param flags exactly one of {@link Scif#FENCE_INIT_SELF} or {@link Scif#FENCE_INIT_PEER}
