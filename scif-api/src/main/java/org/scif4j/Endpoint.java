@@ -1,6 +1,7 @@
 package org.scif4j;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 
 /**
  * A SCIF endpoint ({@code scif_epd_t}): bound to a port, it listens for or makes one
@@ -39,6 +40,33 @@ public interface Endpoint extends AutoCloseable {
     int connect(PortId peer) throws ScifException;
 
     /**
+     * {@link #connect} that gives up after {@code timeout}, built on the non-blocking connect
+     * and {@link Scif#poll}. SCIF cannot cancel a handshake once the request is sent, so after
+     * ETIMEDOUT the endpoint is where SCIF leaves a non-blocking connect nobody waited for:
+     * the handshake goes on, poll reports POLLOUT when it has ended, and calling this method
+     * (or the non-blocking connect) again collects its result; {@link #close} abandons it.
+     * The blocking mode ({@link #isBlocking}) is the caller's again when this returns.
+     *
+     * <pre>{@code
+     * try {
+     *     ep.connect(new PortId(1, 2000), Duration.ofSeconds(5));
+     * } catch (ScifException e) {
+     *     if (e.errno() != Errno.ETIMEDOUT) throw e;
+     *     ep.close();
+     * }
+     * }</pre>
+     *
+     * @param peer    the listening port
+     * @param timeout how long to wait; zero checks once
+     * @return the local port
+     * @throws ScifException ETIMEDOUT, EINVAL for a null or negative timeout, else as
+     *                       {@link #connect(PortId)}
+     */
+    default int connect(PortId peer, Duration timeout) throws ScifException {
+        return Timeouts.connect(this, peer, timeout);
+    }
+
+    /**
      * Chooses blocking or non-blocking {@link #connect}, as {@code O_NONBLOCK} on the C
      * endpoint's descriptor does. Non-blocking, the first connect throws EINPROGRESS, poll
      * reports POLLOUT when the handshake has finished, and the next connect returns the local
@@ -62,6 +90,19 @@ public interface Endpoint extends AutoCloseable {
      */
     Endpoint accept(int flags) throws ScifException;
 
+    /**
+     * {@link #accept}{@code (ACCEPT_SYNC)} that gives up after {@code timeout}; built on the
+     * non-blocking accept and {@link Scif#poll}. A timeout accepts nothing.
+     *
+     * @param timeout how long to wait for a request; zero checks once
+     * @return the new connected endpoint
+     * @throws ScifException ETIMEDOUT when no request came, EINVAL for a null or negative
+     *                       timeout, else as {@link #accept(int)}
+     */
+    default Endpoint accept(Duration timeout) throws ScifException {
+        return Timeouts.accept(this, timeout);
+    }
+
     /** @return this endpoint's node and port (port 0 while unbound) */
     PortId localPort();
 
@@ -80,6 +121,25 @@ public interface Endpoint extends AutoCloseable {
     int send(ByteBuffer src, int flags) throws ScifException;
 
     /**
+     * {@link #send}{@code (src, SEND_BLOCK)} that gives up after {@code timeout}; built on the
+     * non-blocking send and {@link Scif#poll}. As a blocking send ended by a disconnection,
+     * it returns the count when bytes were moved before the timeout or error.
+     *
+     * <pre>{@code
+     * int n = ep.send(buf, Duration.ofMillis(100)); // n < len: the peer did not read in time
+     * }</pre>
+     *
+     * @param src     the bytes; the position advances by the count sent
+     * @param timeout how long to wait for room; zero sends what fits now
+     * @return the bytes sent, at least 1 unless {@code src} was empty
+     * @throws ScifException ETIMEDOUT when no byte could be sent in time, EINVAL for a null or
+     *                       negative timeout, else as {@link #send(ByteBuffer, int)}
+     */
+    default int send(ByteBuffer src, Duration timeout) throws ScifException {
+        return Timeouts.transfer(this, src, timeout, true);
+    }
+
+    /**
      * {@code scif_recv}: fills {@code dst} from its position towards its limit.
      *
      * @param dst   where the bytes go
@@ -89,6 +149,26 @@ public interface Endpoint extends AutoCloseable {
      *                       EINTR
      */
     int recv(ByteBuffer dst, int flags) throws ScifException;
+
+    /**
+     * {@link #recv}{@code (dst, RECV_BLOCK)} that gives up after {@code timeout}; built on the
+     * non-blocking recv and {@link Scif#poll}. As a blocking recv ended by a disconnection,
+     * it returns the count when bytes were moved before the timeout or error.
+     *
+     * <pre>{@code
+     * ByteBuffer header = ByteBuffer.allocate(16);
+     * int n = ep.recv(header, Duration.ofSeconds(1)); // 16, or fewer if the peer was slow
+     * }</pre>
+     *
+     * @param dst     where the bytes go; the position advances by the count received
+     * @param timeout how long to wait for bytes; zero takes what is there now
+     * @return the bytes received, at least 1 unless {@code dst} was full
+     * @throws ScifException ETIMEDOUT when no byte came in time, EINVAL for a null or
+     *                       negative timeout, else as {@link #recv(ByteBuffer, int)}
+     */
+    default int recv(ByteBuffer dst, Duration timeout) throws ScifException {
+        return Timeouts.transfer(this, dst, timeout, false);
+    }
 
     /**
      * {@code scif_register}: makes a window of this endpoint's registered address space.
@@ -105,6 +185,30 @@ public interface Endpoint extends AutoCloseable {
      * @throws ScifException EINVAL, EADDRINUSE, ENOMEM, ENOTCONN, ECONNRESET
      */
     long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException;
+
+    /**
+     * {@link #register} returning the window as an {@link AutoCloseable} {@link Window} whose
+     * {@code close()} unregisters it; the registration itself is exactly {@code register}'s.
+     *
+     * <pre>{@code
+     * try (Window w = ep.registerWindow(buf, 0, Scif.PROT_READ | Scif.PROT_WRITE, 0)) {
+     *     peerLearns(w.offset());
+     * }
+     * }</pre>
+     *
+     * @param region page-aligned direct memory, a whole number of pages (position to limit)
+     * @param offset the window offset with {@link Scif#MAP_FIXED}, else a hint
+     * @param prot   {@link Scif#PROT_READ} and/or {@link Scif#PROT_WRITE}
+     * @param flags  0 or {@link Scif#MAP_FIXED}
+     * @return the window
+     * @throws ScifException as {@link #register}
+     */
+    default Window registerWindow(ByteBuffer region, long offset, int prot, int flags)
+        throws ScifException {
+        long length = region == null ? 0 : region.remaining();
+        long at = register(region, offset, prot, flags);
+        return new Window(this, at, length, prot);
+    }
 
     /**
      * {@code scif_unregister}: removes the whole windows in {@code [offset, offset+length)}.
@@ -162,6 +266,75 @@ public interface Endpoint extends AutoCloseable {
     void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException;
 
     /**
+     * {@link #writeTo} whose completion is a future: the RMA is issued now, then marked
+     * ({@code fenceMark(FENCE_INIT_SELF)}); a completion thread of this endpoint, asleep in
+     * {@code fenceWait} while anything is pending, completes the future once the transfer is
+     * complete, or fails it with the ScifException of the wait (ECONNRESET when the peer is
+     * lost, EBADF when this endpoint closes). Errors of the call itself (EINVAL, ENXIO, ...)
+     * give a future that has already failed. Callbacks attached without an executor run in
+     * the completion thread and delay the next completions: keep them short, or use the
+     * {@code *Async} forms of CompletableFuture.
+     *
+     * <pre>{@code
+     * ep.writeToAsync(local.offset(), len, remoteOffset, 0)
+     *   .thenRun(() -> ep.send(done, Scif.SEND_BLOCK)) // in practice handle ScifException
+     *   .join();
+     * }</pre>
+     *
+     * @param localOffset  source in the local registered address space
+     * @param length       bytes to copy
+     * @param remoteOffset destination in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in the peer's window
+     */
+    default java.util.concurrent.CompletableFuture<Void> writeToAsync(long localOffset,
+        long length, long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> writeTo(localOffset, length, remoteOffset, flags));
+    }
+
+    /**
+     * {@link #readFrom} whose completion is a future; see {@link #writeToAsync}.
+     *
+     * @param localOffset  destination in the local registered address space
+     * @param length       bytes to copy
+     * @param remoteOffset source in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in the local window
+     */
+    default java.util.concurrent.CompletableFuture<Void> readFromAsync(long localOffset,
+        long length, long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> readFrom(localOffset, length, remoteOffset, flags));
+    }
+
+    /**
+     * {@link #vwriteTo} whose completion is a future; see {@link #writeToAsync}. Do not
+     * change {@code src}'s bytes until the future completed.
+     *
+     * @param src          source; its position advances as vwriteTo's does
+     * @param remoteOffset destination in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in the peer's window
+     */
+    default java.util.concurrent.CompletableFuture<Void> vwriteToAsync(ByteBuffer src,
+        long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> vwriteTo(src, remoteOffset, flags));
+    }
+
+    /**
+     * {@link #vreadFrom} whose completion is a future; see {@link #writeToAsync}. Read
+     * {@code dst} only once the future completed.
+     *
+     * @param dst          destination
+     * @param remoteOffset source in the peer's registered address space
+     * @param flags        RMA_* flags
+     * @return completed when the data is in {@code dst}
+     */
+    default java.util.concurrent.CompletableFuture<Void> vreadFromAsync(ByteBuffer dst,
+        long remoteOffset, int flags) {
+        return RmaCompletions.submit(this, () -> vreadFrom(dst, remoteOffset, flags));
+    }
+
+    /**
      * {@code scif_fence_mark}.
      *
      * @param flags exactly one of {@link Scif#FENCE_INIT_SELF} or {@link Scif#FENCE_INIT_PEER}
@@ -177,6 +350,25 @@ public interface Endpoint extends AutoCloseable {
      * @throws ScifException ETIMEDOUT, EINTR, ENOTCONN, ECONNRESET
      */
     void fenceWait(int mark) throws ScifException;
+
+    /**
+     * {@link #fenceWait(int)} that gives up after {@code timeout}. The wait runs in a parked
+     * helper thread (no core spins) that is interrupted at the deadline; the mark stays valid,
+     * so a later wait on it is still correct.
+     *
+     * <pre>{@code
+     * int mark = ep.fenceMark(Scif.FENCE_INIT_SELF);
+     * ep.fenceWait(mark, Duration.ofSeconds(2));
+     * }</pre>
+     *
+     * @param mark    a value returned by {@link #fenceMark(int)}
+     * @param timeout how long to wait
+     * @throws ScifException ETIMEDOUT, EINVAL for a null or negative timeout, else as
+     *                       {@link #fenceWait(int)}
+     */
+    default void fenceWait(int mark, Duration timeout) throws ScifException {
+        Timeouts.fenceWait(this, mark, timeout);
+    }
 
     /**
      * {@code scif_fence_signal}: after the marked RMAs complete, stores 64-bit values in
@@ -202,6 +394,56 @@ public interface Endpoint extends AutoCloseable {
      * @throws ScifException EINVAL, ENXIO, EPERM, ENOTCONN, ECONNRESET, EOPNOTSUPP
      */
     Mapping mmap(long remoteOffset, long length, int prot) throws ScifException;
+
+    /**
+     * This connected endpoint as a blocking {@link java.nio.channels.ByteChannel}; closing the
+     * channel closes the endpoint. See {@link EndpointChannel}.
+     *
+     * <pre>{@code
+     * ByteChannel ch = ep.asChannel();
+     * ch.write(ByteBuffer.wrap(bytes));
+     * }</pre>
+     *
+     * @return a new channel over this endpoint
+     */
+    default EndpointChannel asChannel() {
+        return new EndpointChannel(this);
+    }
+
+    /**
+     * This connected endpoint as an {@link java.io.InputStream}
+     * ({@link java.nio.channels.Channels#newInputStream} over {@link #asChannel()}): -1 at the
+     * end of stream (the peer closed or was lost, every byte read); closing the stream closes
+     * the endpoint. Reads are not buffered: wrap it in a {@link java.io.BufferedInputStream}.
+     *
+     * <pre>{@code
+     * var in = new DataInputStream(new BufferedInputStream(ep.asInputStream()));
+     * long value = in.readLong();
+     * }</pre>
+     *
+     * @return a new stream over this endpoint
+     */
+    default java.io.InputStream asInputStream() {
+        return java.nio.channels.Channels.newInputStream(asChannel());
+    }
+
+    /**
+     * This connected endpoint as an {@link java.io.OutputStream}
+     * ({@link java.nio.channels.Channels#newOutputStream} over {@link #asChannel()}): each
+     * write sends every byte; closing the stream closes the endpoint. Writes are not buffered:
+     * wrap it in a {@link java.io.BufferedOutputStream} and flush.
+     *
+     * <pre>{@code
+     * var out = new DataOutputStream(new BufferedOutputStream(ep.asOutputStream()));
+     * out.writeLong(42);
+     * out.flush();
+     * }</pre>
+     *
+     * @return a new stream over this endpoint
+     */
+    default java.io.OutputStream asOutputStream() {
+        return java.nio.channels.Channels.newOutputStream(asChannel());
+    }
 
     /** {@code scif_close}: idempotent; wakes every call blocked on this endpoint. */
     @Override

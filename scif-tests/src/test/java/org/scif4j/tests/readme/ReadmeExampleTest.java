@@ -18,14 +18,23 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's Java example is compiled and run as it stands, so the README stays true. */
+/** The Java examples of the README's "Example" section are compiled and run as they stand, so the README stays true. */
 class ReadmeExampleTest {
     @Test
-    void theReadmeExampleCompilesAndRuns(@TempDir Path dir) throws Exception {
+    void everyJavaExampleOfTheReadmesExampleSectionCompilesAndRuns(@TempDir Path dir) throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));
-        Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        assertTrue(m.find(), "the README has a java example");
-        String source = m.group(1);
+        Matcher section = Pattern.compile("\n## Example\n(.*?)(\n## |$)", Pattern.DOTALL).matcher(readme);
+        assertTrue(section.find(), "the README has an Example section");
+        Matcher m = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(section.group(1));
+        int examples = 0;
+        while (m.find()) {
+            compileAndRun(dir.resolve("example" + examples++), m.group(1));
+        }
+        assertEquals(2, examples, "the SCIF-faithful Hello and the friendliest form");
+    }
+
+    private void compileAndRun(Path dir, String source) throws Exception {
+        Files.createDirectories(dir);
         Matcher cls = Pattern.compile("public class (\\w+)").matcher(source);
         assertTrue(cls.find(), "the example is a public class");
         Path file = dir.resolve(cls.group(1) + ".java");
@@ -35,7 +44,7 @@ class ReadmeExampleTest {
         ByteArrayOutputStream errors = new ByteArrayOutputStream();
         int rc = javac.run(null, null, errors, "-classpath", System.getProperty("java.class.path"),
             "-d", dir.toString(), file.toString());
-        assertEquals(0, rc, "the README example compiles: " + errors.toString(StandardCharsets.UTF_8));
+        assertEquals(0, rc, cls.group(1) + " compiles: " + errors.toString(StandardCharsets.UTF_8));
 
         PrintStream stdout = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -46,7 +55,7 @@ class ReadmeExampleTest {
             System.setOut(stdout);
         }
         String printed = out.toString(StandardCharsets.UTF_8);
-        assertTrue(printed.contains("hello, host from 1:1089"), "what the README says it prints: " + printed);
-        assertFalse(Files.exists(Path.of("/dev/shm/scif4j/demo")), "the example leaves nothing in /dev/shm");
+        assertTrue(printed.contains("hello, host from 1:1089"), cls.group(1) + " prints what the README says: " + printed);
+        assertFalse(Files.exists(Path.of("/dev/shm/scif4j/demo")), cls.group(1) + " leaves nothing in /dev/shm");
     }
 }
