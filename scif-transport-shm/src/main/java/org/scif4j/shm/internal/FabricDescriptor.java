@@ -12,9 +12,10 @@ public final class FabricDescriptor {
     /**
      * Layout version of the fabric and connection files; a file of another version is
      * refused. Version 2 made the control-plane lock word 64 bits (a pre-emptible lock) and
-     * put a fill mark into every line of the rings (docs/shm-format.md).
+     * put a fill mark into every line of the rings; version 3 made the rings frames of
+     * contiguous payload (docs/shm-format.md, "Versions").
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = 4096;
 

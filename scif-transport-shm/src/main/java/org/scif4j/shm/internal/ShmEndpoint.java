@@ -70,7 +70,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
             @Override
             public boolean quickReady() {
-                return conn.in.hasData(); // the head line's mark only; recvLock is held
+                return conn.in.hasData(); // the head frame's header only; recvLock is held
             }
         };
         this.writable = () -> closed || table.state(slot) != CONNECTED || conn.out.free() > 0;
@@ -687,6 +687,13 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     throw notConnected(recvCall(dst, flags), state);
                 }
                 int n = c.in.read(dst);
+                if (n < 0) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw ScifException.of(recvCall(dst, flags), Errno.ECONNRESET,
+                        "the peer's ring holds a corrupt " + c.in.corruption());
+                }
                 if (n > 0) {
                     total += n;
                     table.wakeSenders(peerSlot);
