@@ -114,14 +114,11 @@ int main(int argc, char **argv)
 		int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		/* The fabric directory must be gone when the last process has left. */
 		struct stat sb;
-		if (ok && stat(dir, &sb) == 0 && !getenv("T_KEEP")) {
-			/* a test that leaves processes behind on purpose marks it */
-			char mark[600];
-			snprintf(mark, sizeof mark, "%s.leftover-ok", dir);
-			if (access(mark, F_OK)) {
-				fprintf(stderr, "  fabric directory %s left behind\n", dir);
-				ok = 0;
-			}
+		char fdir[600];
+		snprintf(fdir, sizeof fdir, "%s/t", dir);
+		if (ok && lstat(fdir, &sb) == 0) {
+			fprintf(stderr, "  fabric directory %s left behind\n", fdir);
+			ok = 0;
 		}
 		if (ok)
 			passed++;
@@ -130,11 +127,54 @@ int main(int argc, char **argv)
 		printf("%-4s %s (%.0f ms)%s\n", ok ? "ok" : "FAIL", tests[i].name, ms,
 		       WIFSIGNALED(st) ? (WTERMSIG(st) == SIGALRM ? " timed out" : " killed by a signal") : "");
 		remove_tree(dir);
-		char mark[600];
-		snprintf(mark, sizeof mark, "%s.leftover-ok", dir);
-		unlink(mark);
 	}
 	remove_tree(root);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+pid_t t_spawn(int node, void (*fn)(void *), void *arg)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		t_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		t_fabric(node);
+		fn(arg);
+		exit(0);
+	}
+	return pid;
+}
+
+void t_join(pid_t pid)
+{
+	int st;
+	if (waitpid(pid, &st, 0) != pid)
+		t_fail(__FILE__, __LINE__, "waitpid %d: %s", (int)pid, strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		t_fail(__FILE__, __LINE__, "child %d failed (status 0x%x)", (int)pid, st);
+}
+
+void t_chan_open(struct t_chan *c)
+{
+	int fds[2];
+	if (pipe(fds))
+		t_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
+	c->r = fds[0];
+	c->w = fds[1];
+}
+
+void t_send_int(struct t_chan *c, int v)
+{
+	if (write(c->w, &v, sizeof v) != sizeof v)
+		t_fail(__FILE__, __LINE__, "pipe write: %s", strerror(errno));
+}
+
+int t_recv_int(struct t_chan *c)
+{
+	int v;
+	if (read(c->r, &v, sizeof v) != sizeof v)
+		t_fail(__FILE__, __LINE__, "pipe read: peer gone");
+	return v;
 }

@@ -47,4 +47,18 @@ void t_fabric(int node);
 			t_fail(__FILE__, __LINE__, "%s returned %lld errno %d (%s), expected -1 errno %d (%s)", \
 			       #call, r_, e_, strerror(e_), (err), strerror(err));         \
 	} while (0)
+
+#include <sys/types.h>
+/* Runs fn(arg) in a child process attached as node (its first SCIF call attaches it);
+   the child exits 0 when fn returns, 1 when a check fails. */
+pid_t t_spawn(int node, void (*fn)(void *), void *arg);
+/* Waits for a child and checks that it exited 0. */
+void t_join(pid_t pid);
+/* A one-way channel between processes of a test (a pipe): ints, blocking. */
+struct t_chan {
+	int r, w;
+};
+void t_chan_open(struct t_chan *c);
+void t_send_int(struct t_chan *c, int v);
+int t_recv_int(struct t_chan *c);
 #endif
