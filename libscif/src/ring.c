@@ -61,6 +61,10 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 {
 	const uint8_t *src = buf;
 	size_t total = 0;
+	/* Our own published positions (our cache line): another process sharing the endpoint
+	   (a fork()ed child) may have written since this process last did. */
+	r->tail_bytes = ld64(r->hdr + R_TAIL_BYTES);
+	r->tail_frame = ld64(r->hdr + R_TAIL_FRAME);
 	int refreshed = 0, wrote = 0;
 	uint64_t first_hdr = UINT64_MAX, first_n = 0;
 	while (total < len) {
@@ -124,6 +128,10 @@ long ring_read(struct ring *r, void *buf, size_t len)
 {
 	uint8_t *dst = buf;
 	size_t total = 0;
+	/* as in ring_write: another process sharing the endpoint may have read since */
+	r->head_bytes = ld64(r->hdr + R_HEAD_BYTES);
+	r->head_frame = ld64(r->hdr + R_HEAD_FRAME);
+	r->head_taken = ld64(r->hdr + R_HEAD_TAKEN);
 	int moved = 0;
 	while (total < len) {
 		uint64_t off = r->head_frame % r->D;
@@ -162,7 +170,7 @@ long ring_read(struct ring *r, void *buf, size_t len)
 
 int ring_has_data(const struct ring *r)
 {
-	return ld64(r->data + r->head_frame % r->D) != 0;
+	return ld64(r->data + ld64(r->hdr + R_HEAD_FRAME) % r->D) != 0;
 }
 
 int ring_readable(const struct ring *r)
