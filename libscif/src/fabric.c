@@ -96,6 +96,9 @@ void reap_dead_locked(void)
 		if (i == fab.slot || !is_live_slot(i) || process_alive_slot(i))
 			continue;
 		int pid = (int)get32(process_off(i) + P_PID);
+		/* its nodes go offline first, so a peer woken by the reset sees the node gone */
+		for (int w = 0; w < P_NODES_LONGS; w++)
+			put64(process_off(i) + P_NODES + 8 * (uint64_t)w, 0);
 		tab_reap_owner(i);
 		dir_each(fab.cfg.fabric_dir, delete_mem_of, &pid);
 		free_process_slot(i);
