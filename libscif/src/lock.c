@@ -14,6 +14,8 @@
    process at a time prepares a change, and the static change buffer below is theirs. */
 #include "fabric.h"
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +25,23 @@
 #define COMMITTED (1ULL << 32)
 
 int lock_finished_for_others;
+
+/* Test points (as the Java side's crash points): SCIF4J_TEST_CRASH_AT=NAME ends the process
+   there as kill -9 would, SCIF4J_TEST_STOP_AT=NAME stops it there once (SIGSTOP). Only
+   holds of a registered process count (not the attach's own). */
+static void test_point(const char *name)
+{
+	static int stopped;
+	if (fab.slot < 0)
+		return;
+	const char *crash = getenv("SCIF4J_TEST_CRASH_AT"), *stop = getenv("SCIF4J_TEST_STOP_AT");
+	if (crash && !strcmp(crash, name))
+		raise(SIGKILL);
+	if (stop && !stopped && !strcmp(stop, name)) {
+		stopped = 1;
+		raise(SIGSTOP);
+	}
+}
 
 static inline uint64_t lword(int32_t owner, uint32_t epoch, int committed)
 {
@@ -300,6 +319,7 @@ void lock_take(void)
 	take_shared(me_id());
 	fab.reads_since = cell(H_CHANGES);
 	ch_begin();
+	test_point("lock.held");
 }
 
 /* Sets the committed bit of our hold. 0: done; 1: the hold had been pre-empted (before it
@@ -375,8 +395,13 @@ int ch_commit(void)
 		return 1;
 	if (r == 2 && commit_bit())
 		return 1; /* pre-empted, and what we read is stale: prepare again */
-	for (int i = 0; i < ncells; i++)
+	if (r == 0)
+		test_point("change.committed");
+	for (int i = 0; i < ncells; i++) {
+		if (r == 0 && i == ncells / 2)
+			test_point("change.half-applied");
 		apply(&cells[i]);
+	}
 	for (int i = 0; i < nothers; i++)
 		apply(&others[i]);
 	ncells = nothers = 0;

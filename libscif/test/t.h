@@ -49,7 +49,8 @@ void t_fabric(int node);
 	} while (0)
 
 #include <sys/types.h>
-/* Runs fn(arg) in a child process attached as node (its first SCIF call attaches it);
+/* Runs fn(arg) in a child process attached as node (its first SCIF call attaches it; fork
+   before this process's own first SCIF call, else the child shares this one's node);
    the child exits 0 when fn returns, 1 when a check fails. */
 pid_t t_spawn(int node, void (*fn)(void *), void *arg);
 /* Waits for a child and checks that it exited 0. */
