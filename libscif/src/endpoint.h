@@ -22,6 +22,7 @@ struct ep {
 	struct conn *pending;       /* a connector's file until it is accepted */
 	int async_pending;
 	int64_t async_deadline;
+	struct rma *rma;            /* registered memory and RMA, once connected (created under ctl) */
 	int watched;                /* scif_get_fd was called: the pump keeps the fd's readiness */
 	uint64_t efd_count;         /* what the pump last left in the eventfd */
 };

@@ -3,6 +3,7 @@
    call, as the node SCIF_FABRIC names, and leaves at exit. */
 #include "fabric.h"
 #include "files.h"
+#include "memory.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,6 +441,7 @@ static void atfork_child(void)
 	   process slot: its lock holds name it by pid, and its exit leaves the fabric alone. */
 	pthread_mutex_init(&fab.mu, NULL);
 	fab.watchdog_started = 0;
+	mem_atfork_child();
 }
 
 static void attach_once(void)

@@ -134,13 +134,16 @@ TEST(send_and_recv_errors_on_an_unconnected_endpoint)
 	CHECK_EQ(p.revents, SCIF_POLLNVAL);
 }
 
-TEST(calls_not_implemented_yet_fail_with_eopnotsupp)
+TEST(rma_calls_need_a_connected_endpoint)
 {
 	scif_epd_t e = scif_open();
-	CHECK_ERR(scif_register(e, NULL, 4096, 0, SCIF_PROT_READ, 0), EOPNOTSUPP);
-	CHECK_ERR(scif_readfrom(e, 0, 4096, 0, 0), EOPNOTSUPP);
-	CHECK_ERR(scif_fence_wait(e, 0), EOPNOTSUPP);
-	CHECK(scif_mmap(NULL, 4096, SCIF_PROT_READ, 0, e, 0) == SCIF_MMAP_FAILED && errno == EOPNOTSUPP);
+	int mark;
+	CHECK_ERR(scif_readfrom(e, 0, 4096, 0, 0), ENOTCONN);
+	CHECK_ERR(scif_vwriteto(e, &mark, 4, 0, 0), ENOTCONN);
+	CHECK_ERR(scif_fence_mark(e, SCIF_FENCE_INIT_SELF, &mark), ENOTCONN);
+	CHECK_ERR(scif_fence_wait(e, 0), ENOTCONN);
+	CHECK(scif_mmap(NULL, 4096, SCIF_PROT_READ, 0, e, 0) == SCIF_MMAP_FAILED && errno == ENOTCONN);
 	CHECK_ERR(scif_register(-1, NULL, 4096, 0, SCIF_PROT_READ, 0), EBADF);
+	CHECK_ERR(scif_munmap((void *)4097, 4096), EINVAL);
 	CHECK_EQ(scif_close(e), 0);
 }
