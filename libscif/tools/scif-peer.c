@@ -4,6 +4,13 @@
      scif-peer listen PORT BYTES           accept one connection; receive BYTES of the test
                                             pattern and its checksum, then send them back
      scif-peer connect NODE PORT BYTES     connect; send BYTES and checksum, then receive them
+     scif-peer rma NODE PORT               connect; exchange 64 KiB windows with the peer (offsets
+                                            as 8-byte messages) and write into the peer's: 4 KiB of
+                                            pattern A at 0 (vwriteto, fenced), a fence signal of
+                                            0xC0FFEE at 8192, 0x5151 at 12288 through scif_mmap;
+                                            send 1 byte; receive 1 byte once the peer wrote into
+                                            ours (pattern B at 0, 0xBEEF at 8192, 0x6161 at 12288);
+                                            check it, and send 1 byte: 1 if it was all there
      scif-peer pong PORT                   accept one connection; echo 8-byte messages until
                                             the peer closes
      scif-peer ping NODE PORT COUNT        COUNT / 2 warm-up round trips of 8 bytes, then COUNT
@@ -138,6 +145,49 @@ int main(int argc, char **argv)
 		stream_out(e, atoll(argv[4]));
 		stream_in(e, atoll(argv[4]));
 		scif_close(e);
+	} else if (argc == 4 && !strcmp(argv[1], "rma")) {
+		scif_epd_t e = connect_to(atoi(argv[2]), atoi(argv[3]));
+		unsigned char *buf;
+		if (posix_memalign((void **)&buf, 4096, 65536))
+			die("posix_memalign");
+		memset(buf, 0, 65536);
+		off_t mine = scif_register(e, buf, 65536, 0, SCIF_PROT_READ | SCIF_PROT_WRITE, 0), theirs;
+		if (mine < 0)
+			die("scif_register");
+		send_all(e, &mine, 8);
+		recv_all(e, &theirs, 8);
+		static unsigned char a[4096];
+		for (int i = 0; i < 4096; i++)
+			a[i] = (unsigned char)(i * 3 + 1);
+		int mark;
+		if (scif_vwriteto(e, a, 4096, theirs, 0) || scif_fence_mark(e, SCIF_FENCE_INIT_SELF, &mark) ||
+		    scif_fence_wait(e, mark))
+			die("scif_vwriteto and fence");
+		if (scif_fence_signal(e, 0, 0, theirs + 8192, 0xC0FFEE, SCIF_FENCE_INIT_SELF | SCIF_SIGNAL_REMOTE))
+			die("scif_fence_signal");
+		uint64_t *m = scif_mmap(NULL, 65536, SCIF_PROT_READ | SCIF_PROT_WRITE, 0, e, theirs);
+		if (m == SCIF_MMAP_FAILED)
+			die("scif_mmap");
+		m[12288 / 8] = 0x5151;
+		if (scif_munmap(m, 65536))
+			die("scif_munmap");
+		char b = 1;
+		send_all(e, &b, 1);
+		recv_all(e, &b, 1);
+		int ok = *(uint64_t *)(buf + 8192) == 0xBEEF && *(uint64_t *)(buf + 12288) == 0x6161;
+		for (int i = 0; i < 4096; i++)
+			ok &= buf[i] == (unsigned char)(i * 5 + 2);
+		if (!ok)
+			fprintf(stderr, "scif-peer: the peer's writes are not in the window (signal %llx, store %llx)\n",
+				(unsigned long long)*(uint64_t *)(buf + 8192), (unsigned long long)*(uint64_t *)(buf + 12288));
+		b = (char)ok;
+		send_all(e, &b, 1);
+		recv_all(e, &b, 1); /* until the peer is done with our window */
+		if (scif_unregister(e, mine, 65536))
+			die("scif_unregister");
+		scif_close(e);
+		free(buf);
+		return ok ? 0 : 1;
 	} else if (argc == 3 && !strcmp(argv[1], "pong")) {
 		scif_epd_t e = accept_one(atoi(argv[2]));
 		char m[8];

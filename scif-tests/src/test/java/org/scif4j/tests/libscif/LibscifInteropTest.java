@@ -176,6 +176,59 @@ class LibscifInteropTest {
     }
 
     @Test
+    void rmaSignalsAndMappingsBothWays() throws Exception {
+        try (ScifNode host = Scif.attach(uri(0))) {
+            Endpoint l = host.open();
+            int port = l.bind(0);
+            l.listen(1);
+            Process c = peer(1, "rma", "0", Integer.toString(port));
+            Endpoint e = l.accept(Scif.ACCEPT_SYNC);
+            try (org.scif4j.ScifMemory mem = host.allocate(65536)) {
+                ByteBuffer mine = mem.buffer().order(ByteOrder.LITTLE_ENDIAN);
+                long myOffset = e.register(mine, 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                ByteBuffer off = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+                while (off.hasRemaining()) {
+                    e.recv(off, Scif.RECV_BLOCK);
+                }
+                long theirs = off.getLong(0);
+                off.clear().putLong(0, myOffset);
+                while (off.hasRemaining()) {
+                    e.send(off, Scif.SEND_BLOCK);
+                }
+                ByteBuffer one = ByteBuffer.allocateDirect(1);
+                e.recv(one, Scif.RECV_BLOCK); // the C node wrote into our window
+                for (int i = 0; i < 4096; i++) {
+                    assertEquals((byte) (i * 3 + 1), mine.get(i), "byte " + i + " of the C node's vwriteto");
+                }
+                assertEquals(0xC0FFEEL, mine.getLong(8192), "the C node's fence signal");
+                assertEquals(0x5151L, mine.getLong(12288), "the C node's store through scif_mmap");
+
+                ByteBuffer b = ByteBuffer.allocateDirect(4096);
+                for (int i = 0; i < 4096; i++) {
+                    b.put(i, (byte) (i * 5 + 2));
+                }
+                e.vwriteTo(b, theirs, Scif.RMA_SYNC);
+                e.fenceSignal(0, 0, theirs + 8192, 0xBEEF, Scif.FENCE_INIT_SELF | Scif.SIGNAL_REMOTE);
+                e.fenceWait(e.fenceMark(Scif.FENCE_INIT_SELF));
+                try (org.scif4j.Mapping m = e.mmap(theirs, 65536, Scif.PROT_READ | Scif.PROT_WRITE)) {
+                    m.buffer().order(ByteOrder.LITTLE_ENDIAN).putLong(12288, 0x6161);
+                    assertEquals((byte) (3 * 5 + 2), m.buffer().get(3), "our vwriteTo, seen in the C node's window through mmap");
+                }
+                one.clear();
+                e.send(one, Scif.SEND_BLOCK);
+                one.clear();
+                e.recv(one, Scif.RECV_BLOCK);
+                assertEquals(1, one.get(0), "the C node found our writes in its window");
+                one.clear();
+                e.send(one, Scif.SEND_BLOCK);
+                assertExitsZero(c);
+                e.close();
+            }
+            l.close();
+        }
+    }
+
+    @Test
     void javaSeesAKilledCNodeWithinASecond() throws Exception {
         Process c = peer(1, "pong", "2345");
         awaitListening(c);
