@@ -42,20 +42,30 @@ class LayoutVersionTest {
     }
 
     @Test
-    void theVersionIsTwo() {
-        assertEquals(2, FabricDescriptor.VERSION, "docs/shm-format.md describes layout version 2");
+    void theVersionIsThree() {
+        assertEquals(3, FabricDescriptor.VERSION, "docs/shm-format.md describes layout version 3");
         assertEquals(FabricDescriptor.VERSION, ConnectionDescriptor.VERSION, "one version for both files");
     }
 
     @Test
     void aVersion1FabricIsRefusedAndLeftUntouched() throws Exception {
+        refusedAndLeftUntouched(1, FabricDescriptor.FILE_SIZE);
+    }
+
+    /** A version 2 fabric (1,085,440 bytes: 128-byte endpoint slots, no change logs) is refused. */
+    @Test
+    void aVersion2FabricIsRefusedAndLeftUntouched() throws Exception {
+        refusedAndLeftUntouched(2, 1_085_440L);
+    }
+
+    private void refusedAndLeftUntouched(int version, long size) throws Exception {
         Files.createDirectories(dir);
         Path fabric = dir.resolve("fabric");
-        writeHeader(fabric, FabricDescriptor.FILE_SIZE, 1);
+        writeHeader(fabric, size, version);
         byte[] before = Files.readAllBytes(fabric);
         ScifException e = assertThrows(ScifException.class, () -> Scif.attach("shm:" + name + "?node=0"));
         assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
-        assertTrue(e.getMessage().contains("version is 1") && e.getMessage().contains("version 2"),
+        assertTrue(e.getMessage().contains("version is " + version) && e.getMessage().contains("version 3"),
             "the message names both versions: " + e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(fabric), "a fabric of another version is never written");
     }
@@ -64,14 +74,14 @@ class LayoutVersionTest {
     void aVersion1ConnectionFileIsRefused() throws Exception {
         Files.createDirectories(dir);
         Connection.create(dir, 7, 4096).close();
-        Connection.open(dir, 7).close(); // version 2: opens
+        Connection.open(dir, 7).close(); // version 3: opens
         Path conn = dir.resolve(ConnectionDescriptor.fileName(7));
         try (FileChannel ch = FileChannel.open(conn, StandardOpenOption.WRITE)) {
             ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 1);
             ch.write(v, ConnectionDescriptor.C_VERSION);
         }
         IOException e = assertThrows(IOException.class, () -> Connection.open(dir, 7));
-        assertTrue(e.getMessage().contains("version 1") && e.getMessage().contains("version 2"),
+        assertTrue(e.getMessage().contains("version 1") && e.getMessage().contains("version 3"),
             "the message names both versions: " + e.getMessage());
     }
 
@@ -84,7 +94,7 @@ class LayoutVersionTest {
         h.putLong(FabricDescriptor.H_FILE_SIZE, size);
         h.putInt(FabricDescriptor.H_MAX_PROCESSES, FabricDescriptor.MAX_PROCESSES);
         h.putInt(FabricDescriptor.H_MAX_ENDPOINTS, FabricDescriptor.MAX_ENDPOINTS);
-        h.putInt(FabricDescriptor.H_STATE, FabricDescriptor.STATE_ACTIVE);
+        h.putInt(version < 3 ? 36 : FabricDescriptor.H_STATE, FabricDescriptor.STATE_ACTIVE); // version 2 kept it at 36
         h.putLong(FabricDescriptor.H_PROCESS_TABLE, FabricDescriptor.PROCESS_TABLE_OFFSET);
         h.putLong(FabricDescriptor.H_ENDPOINT_TABLE, FabricDescriptor.ENDPOINT_TABLE_OFFSET);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
