@@ -114,7 +114,7 @@ class StoppedLockHolderTest {
                 }, "open, bind, listen, connect, accept and close must not wait for the stopped lock holder");
                 assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
                 // Progress is what is asserted; which process finished the change (this one's
-                // calls or its watchdog, counted by Fabric.finishes) is not: see the report of issue 9.
+                // calls or its watchdog, counted by Fabric.finishes) is not asserted.
                 new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
                 String line = out.readLine();
                 assertTrue(line != null && line.startsWith("OK "), "the resumed child went on: " + line);
