@@ -807,6 +807,7 @@ public final class Fabric {
 
     private void lockAs(int me) {
         jvmLock.lock();
+        change.clear(); // a new hold prepares a new change
         takeShared(me);
         readsSince = file.getInt(H_CHANGES);
         CrashPoint.at("lock.held");
@@ -875,8 +876,7 @@ public final class Fabric {
         }
         held = mine;
         heldBy = me;
-        direct = writing;
-        change.clear();
+        direct = writing; // the change being prepared is kept: a pre-empted hold that takes the lock again commits it
         return true;
     }
 
