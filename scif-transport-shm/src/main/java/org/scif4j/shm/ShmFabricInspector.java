@@ -179,7 +179,7 @@ public final class ShmFabricInspector {
             }
             int owner = b.getInt(e + E_OWNER) - 1;
             boolean connected = state == CONNECTED || state == DISCONNECTED;
-            ConnectionView c = connected ? connection(fabricDir, b.getLong(e + E_CONNECTION_ID),
+            ConnectionView c = connected ? connection(fabricDir, (b.getInt(e + E_CONNECTION_ID) & 0xffffffffL) | (long) b.getInt(e + E_CONNECTION_ID_HIGH) << 32,
                 (b.getInt(e + E_FLAGS) & FLAG_ACCEPTED) == 0) : ConnectionView.NONE;
             eps.add(new EndpointInfo(s, owner >= 0 && owner < MAX_PROCESSES ? pidOf[owner] : 0,
                 b.getInt(e + E_NODE), b.getInt(e + E_PORT), stateName(state),

@@ -1,9 +1,9 @@
 package org.scif4j.shm.internal;
 
+import static org.scif4j.shm.internal.ConnectionDescriptor.FRAME_HEADER;
 import static org.scif4j.shm.internal.ConnectionDescriptor.LINE;
-import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_BYTES;
-import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_BYTES_AT;
-import static org.scif4j.shm.internal.ConnectionDescriptor.LINE_MARK;
+import static org.scif4j.shm.internal.ConnectionDescriptor.MAX_FRAME;
+import static org.scif4j.shm.internal.ConnectionDescriptor.WRAP;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -13,17 +13,24 @@ import net.openhft.chronicle.core.UnsafeMemory;
 
 /**
  * One direction of a connection: a single-producer single-consumer byte stream in shared
- * memory (layout version 2 of docs/shm-format.md). The data area is a ring of 64-byte lines,
- * each a fill mark and 56 stream bytes; the mark is the stream position just past the last
- * byte written into the line. A reader waits on the mark of its line, which shares the cache
- * line with the bytes it announces: a small message costs one cache-line transfer, where a
- * separate tail counter costs two (the counter, then the data).
+ * memory (layout version 3 of docs/shm-format.md, "The byte rings"). The data area of 2R
+ * bytes holds frames: an 8-byte header word, then up to 16 KiB of contiguous payload, so a
+ * bulk send or recv is one memory copy per frame. The reader waits on the header word of the
+ * frame at its position, which shares a cache line with the first payload bytes: a small
+ * message costs one cache-line transfer.
  *
- * <p>The writer owns the tail counter, the reader the head counter; both only grow, so
- * {@code tail - head} is the number of bytes outstanding, at most {@code size - 1} (SCIF keeps
- * one byte of its 4096-byte queue empty, and so do we). The writer caches the head and
- * re-reads it only when the cached value leaves too little room. Marks only grow, so a mark
- * left from an earlier lap is never greater than a position of the current one.
+ * <p>Invariants the code relies on:
+ * <ul>
+ * <li>The writer stores a frame's payload, then 0 into the header word where the next frame
+ * starts (the zero-ahead word), then the frame's header with release order. So a reader that
+ * acquires a header finds 0 or a newer header at the next frame's position, never a stale
+ * word of an earlier lap (the zero word rule). Only the writer stores into the data area.
+ * <li>The writer stores only below {@code headFrame + 2R} (its frames and the zero-ahead word):
+ * all of that was read in the previous lap, since the reader publishes its head frame after it
+ * has copied the frames below it.
+ * <li>At most {@code R - 1} stream bytes are outstanding ({@code tail - head}), as SCIF keeps
+ * one byte of its queue empty; the area can fill first when frames are small.
+ * </ul>
  *
  * <p>A ring object is used in one role only (writer or reader), by one thread at a time: the
  * endpoint's send or receive lock serialises its users. {@link #readable()} and
@@ -35,58 +42,79 @@ final class ByteRing {
         ByteOrder.nativeOrder());
     private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
     private static final long BYTES_BASE = MEMORY.arrayBaseOffset(byte[].class);
+    /**
+     * Copies up to this many bytes a word at a time: below it a bulk copy's fixed cost is
+     * larger than the copy.
+     */
+    private static final int WORD_COPY_MAX = 64;
+    /**
+     * Room in the area that lets a send move at least one byte wherever the tail is: a 1-byte
+     * frame at a line's last word spans 72 bytes, plus the zero-ahead word.
+     */
+    static final int MIN_ROOM = FRAME_HEADER + LINE + FRAME_HEADER;
 
     private final SharedFile file;
     private final long tailOffset;
+    private final long tailFrameOffset;
     private final long headOffset;
-    /** Offset in the file of line 0's mark. */
-    private final long linesOffset;
-    /** Address in this process of line 0's first stream byte. */
-    private final long bytesAddress;
+    private final long headFrameOffset;
+    private final long headTakenOffset;
+    /** Address in this process of the data area's first byte. */
+    private final long area;
+    /** Bytes of the data area, 2R: a power of two. */
+    private final int areaBytes;
+    private final long areaMask;
     private final int size;
-    private final int lines;
     /**
      * Whether to publish the counters with a fence: only where {@link Futex#fenceEveryProcess()}
      * cannot put the fence into this thread on a sleeper's behalf (see {@link Waiter}).
      */
     private final boolean fence = !Futex.fencesEveryProcess();
-    // Writer: the tail, its line and its offset among the line's bytes; the head last read.
+    // Writer: stream bytes written, the area position of its next frame, the head last read.
     private long tail;
-    private int tailLine;
-    private int tailAt;
+    private long tailFrame;
     private long cachedHead;
-    // Reader: the head, its line and its offset among the line's bytes.
+    private long cachedHeadFrame;
+    // Reader: stream bytes read, the area position of its frame, the payload bytes taken of it.
     private long head;
-    private int headLine;
-    private int headAt;
+    private long headFrame;
+    private int headTaken;
+    /** Reader: what was wrong with the last frame that {@link #read} refused, or null. */
+    private String corruption;
 
     ByteRing(SharedFile file, long headerOffset, long dataOffset, int size) {
         this.file = file;
         this.tailOffset = headerOffset + ConnectionDescriptor.R_TAIL;
+        this.tailFrameOffset = headerOffset + ConnectionDescriptor.R_TAIL_FRAME;
         this.headOffset = headerOffset + ConnectionDescriptor.R_HEAD;
-        this.linesOffset = dataOffset;
-        this.lines = ConnectionDescriptor.ringLines(size);
-        this.bytesAddress = file.address(dataOffset + LINE_BYTES_AT);
+        this.headFrameOffset = headerOffset + ConnectionDescriptor.R_HEAD_FRAME;
+        this.headTakenOffset = headerOffset + ConnectionDescriptor.R_HEAD_TAKEN;
         this.size = size;
+        this.areaBytes = ConnectionDescriptor.ringDataBytes(size);
+        this.areaMask = areaBytes - 1;
+        file.address(dataOffset + areaBytes - FRAME_HEADER); // the whole area is in the mapping
+        this.area = file.address(dataOffset);
+        // A new connection file is all zero; a side taken over starts where the last one left
+        // (docs/shm-format.md): the reader's three words read until head bytes held still.
         this.tail = file.getLong(tailOffset);
-        this.tailLine = lineOf(tail);
-        this.tailAt = (int) (tail % LINE_BYTES);
-        this.head = file.getLong(headOffset);
-        this.headLine = lineOf(head);
-        this.headAt = (int) (head % LINE_BYTES);
+        this.tailFrame = file.getLong(tailFrameOffset) & -FRAME_HEADER;
+        long h;
+        long hf;
+        long ht;
+        do {
+            h = file.getLong(headOffset);
+            hf = file.getLong(headFrameOffset);
+            ht = file.getLong(headTakenOffset);
+        } while (file.getLong(headOffset) != h);
+        this.head = h;
+        this.headFrame = hf & -FRAME_HEADER;
+        this.headTaken = (int) Math.max(0, Math.min(ht, MAX_FRAME - 1));
         this.cachedHead = head;
-    }
-
-    private int lineOf(long position) {
-        return (int) ((position / LINE_BYTES) % lines);
-    }
-
-    private long mark(int line) {
-        return file.getLong(linesOffset + (long) line * LINE + LINE_MARK);
+        this.cachedHeadFrame = headFrame;
     }
 
     /**
-     * Writer: copies as much of {@code src} as fits now and publishes it, line by line.
+     * Writer: copies as much of {@code src} as fits now, in frames, and publishes it.
      *
      * @param src bytes from position to limit; the position advances by the count written
      * @return bytes written, possibly 0
@@ -94,52 +122,95 @@ final class ByteRing {
     int write(ByteBuffer src) {
         int want = src.remaining();
         long t = tail;
-        long free = size - 1 - (t - cachedHead);
-        if (free < want) {
-            cachedHead = file.getLong(headOffset);
-            free = size - 1 - (t - cachedHead);
+        long p = tailFrame;
+        if (bytesFree(t, cachedHead) < want) {
+            refreshHead();
         }
-        int n = (int) Math.min(free, want);
-        if (n <= 0) {
-            return 0;
-        }
-        int pos = src.position();
-        int end = pos + n;
-        int line = tailLine;
-        int at = tailAt;
-        // The bytes of every line first, then the marks of the lines after the first, then
-        // the first line's mark, the one a reader that caught up waits on: so a reader never
-        // chases the writer line by line through a long write (each line would then cross
-        // between the cores several times), and sees the whole write at once.
+        int start = src.position();
+        int pos = start;
+        int end = start + (int) Math.min(want, bytesFree(t, cachedHead));
         Object base = baseOf(src);
         long offset = offsetOf(src, base);
-        while (pos < end) {
-            int k = Math.min(end - pos, LINE_BYTES - at);
-            long to = bytesAddress + (long) line * LINE + at;
-            if (offset < 0) {
-                copyIn(src, pos, to, k);
-            } else {
-                copyIn(base, offset + pos, to, k);
+        boolean refreshed = false;
+        while (true) {
+            if (pos < end) {
+                long at = p & areaMask;
+                long room = roomFrom(p, cachedHeadFrame) - FRAME_HEADER; // less the zero-ahead word
+                if (areaBytes - at == FRAME_HEADER) {
+                    // One word left before the area's end: too little for a frame, so a wrap.
+                    if (room >= FRAME_HEADER) {
+                        MEMORY.writeLong(area, 0L); // zero-ahead: offset 0 of the next lap
+                        MEMORY.writeOrderedLong(area + at, WRAP);
+                        p += FRAME_HEADER;
+                        continue;
+                    }
+                } else {
+                    int k = Math.min(end - pos, maxPayload(at, room));
+                    if (k > 0) {
+                        int span = ConnectionDescriptor.frameSpan(at, k);
+                        long to = area + at + FRAME_HEADER;
+                        if (offset < 0) {
+                            copyIn(src, pos, to, k);
+                        } else {
+                            copyIn(base, offset + pos, to, k);
+                        }
+                        MEMORY.writeLong(area + ((p + span) & areaMask), 0L); // zero-ahead
+                        MEMORY.writeOrderedLong(area + at, k); // release: payload and zero word first
+                        p += span;
+                        pos += k;
+                        continue;
+                    }
+                }
             }
-            pos += k;
-            at += k;
-            if (at == LINE_BYTES && pos < end) {
-                at = 0;
-                line = line + 1 == lines ? 0 : line + 1;
+            // Out of room by the cached counters: read the reader's once more, then stop.
+            if (refreshed || pos - start == want) {
+                break;
             }
+            refreshHead();
+            refreshed = true;
+            end = start + (int) Math.min(want, bytesFree(t, cachedHead));
         }
-        publishMarks(t, t + n);
-        t += n;
-        if (at == LINE_BYTES) {
-            at = 0;
-            line = line + 1 == lines ? 0 : line + 1;
+        int written = pos - start;
+        if (written == 0) {
+            return 0;
         }
-        src.position(end);
+        src.position(pos);
+        t += written;
         tail = t;
-        tailLine = line;
-        tailAt = at;
-        publish(tailOffset, t); // what free() and inspectors read
-        return n;
+        tailFrame = p;
+        file.putLongOrdered(tailFrameOffset, p);
+        publish(tailOffset, t); // what free(), poll and inspectors read
+        return written;
+    }
+
+    /** Writer: re-reads the reader's counters, the only reads of the reader's cache line. */
+    private void refreshHead() {
+        cachedHead = file.getLong(headOffset);
+        cachedHeadFrame = file.getLong(headFrameOffset) & -FRAME_HEADER;
+    }
+
+    /** @return stream bytes the writer may add, from 0 to R - 1 whatever the counters hold */
+    private long bytesFree(long t, long h) {
+        return Math.max(0, Math.min(size - 1, size - 1 - (t - h)));
+    }
+
+    /** @return area bytes the writer may store into from area position {@code p}, 0 to 2R */
+    private long roomFrom(long p, long headFramePosition) {
+        return Math.max(0, Math.min(areaBytes, headFramePosition + areaBytes - p));
+    }
+
+    /**
+     * The largest payload of a frame at area offset {@code at} whose span fits in
+     * {@code room} bytes and ends at or before the area's end.
+     */
+    private int maxPayload(long at, long room) {
+        int inLine = (int) (at & (LINE - 1));
+        long toEnd = areaBytes - at;
+        // A frame that crosses a line ends at a line's end: the last one within room and area.
+        long crossing = Math.min(toEnd, ((inLine + room) & -LINE) - inLine) - FRAME_HEADER;
+        // A frame within this line ends at the 8-byte word within room.
+        long within = Math.min(LINE - inLine, room) - FRAME_HEADER;
+        return (int) Math.min(MAX_FRAME, Math.max(crossing, within));
     }
 
     /**
@@ -159,65 +230,68 @@ final class ByteRing {
      * Reader: copies as much as is there, up to {@code dst}'s remaining space, and frees it.
      *
      * @param dst destination from position to limit; the position advances
-     * @return bytes read, possibly 0
+     * @return bytes read, possibly 0; -1 if the frame at the head is corrupt (see {@link #corruption()})
      */
     int read(ByteBuffer dst) {
         int want = dst.remaining();
         int pos = dst.position();
         int got = 0;
-        long h = head;
-        int line = headLine;
-        int at = headAt;
+        long p = headFrame;
+        int taken = headTaken;
         Object base = baseOf(dst);
         long offset = offsetOf(dst, base);
         while (got < want) {
-            long there = Math.min(mark(line), h - at + LINE_BYTES) - h; // acquire
-            if (there <= 0) {
+            long at = p & areaMask;
+            long header = MEMORY.readVolatileLong(area + at); // acquire: the payload is there
+            if (header == 0) {
                 break;
             }
-            int k = (int) Math.min(there, want - got);
-            long from = bytesAddress + (long) line * LINE + at;
+            if (header == WRAP && at != 0) {
+                p += areaBytes - at;
+                continue;
+            }
+            if (header < 1 || header > MAX_FRAME || at + FRAME_HEADER + header > areaBytes || taken >= header) {
+                corruption = "frame header " + header + " at area offset " + at + " (position " + p
+                    + ", " + taken + " bytes of it read): expected 0, -1 (not at offset 0) or a length of 1 to "
+                    + MAX_FRAME + " ending inside the " + areaBytes + "-byte area";
+                if (got > 0) {
+                    break; // deliver what came before; the next read reports it
+                }
+                return -1;
+            }
+            int n = (int) header; // read once: what the peer stores meanwhile changes nothing here
+            int k = Math.min(n - taken, want - got);
+            long from = area + at + FRAME_HEADER + taken;
             if (offset < 0) {
                 copyOut(from, dst, pos + got, k);
             } else {
                 copyOut(from, base, offset + pos + got, k);
             }
             got += k;
-            h += k;
-            at += k;
-            if (at == LINE_BYTES) {
-                at = 0;
-                line = line + 1 == lines ? 0 : line + 1;
+            taken += k;
+            if (taken == n) {
+                p += ConnectionDescriptor.frameSpan(at, n);
+                taken = 0;
             }
         }
         if (got == 0) {
             return 0;
         }
         dst.position(pos + got);
+        long h = head + got;
         head = h;
-        headLine = line;
-        headAt = at;
+        headFrame = p;
+        headTaken = taken;
+        // Taken and frame before bytes: a side taken over reads them until bytes held still.
+        file.putLongOrdered(headTakenOffset, taken);
+        file.putLongOrdered(headFrameOffset, p);
         publish(headOffset, h); // frees the room
         return got;
     }
 
-    /**
-     * Stores the fill marks of the lines holding stream bytes {@code from} to {@code to - 1},
-     * with release order, the first line's last.
-     */
-    private void publishMarks(long from, long to) {
-        long firstEnd = from - tailAt + LINE_BYTES; // stream position where the first line ends
-        int line = tailLine;
-        for (long start = firstEnd; start < to; start += LINE_BYTES) {
-            line = line + 1 == lines ? 0 : line + 1;
-            putMark(line, Math.min(to, start + LINE_BYTES));
-        }
-        // Release, as every mark: a reader that sees it sees the bytes and marks stored before it.
-        putMark(tailLine, Math.min(to, firstEnd));
-    }
-
-    private void putMark(int line, long mark) {
-        file.putLongOrdered(linesOffset + (long) line * LINE + LINE_MARK, mark);
+    /** @return what was wrong with the frame that made {@link #read} return -1 */
+    String corruption() {
+        return corruption;
     }
 
     /**
@@ -236,8 +310,12 @@ final class ByteRing {
         return b.isDirect() ? MEMORY.address(b) : -1;
     }
 
-    /** Copies {@code k} bytes (at most a line's) from raw memory into the ring, a word at a time. */
+    /** Copies {@code k} bytes from raw memory (an array or direct memory) into the ring. */
     private static void copyIn(Object base, long offset, long address, int k) {
+        if (k > WORD_COPY_MAX) {
+            MEMORY.copyMemory(base, offset, address, k);
+            return;
+        }
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
             MEMORY.writeLong(address + i, MEMORY.readLong(base, offset + i));
@@ -247,8 +325,12 @@ final class ByteRing {
         }
     }
 
-    /** Copies {@code k} bytes (at most a line's) out of the ring into raw memory. */
+    /** Copies {@code k} bytes out of the ring into raw memory (an array or direct memory). */
     private static void copyOut(long address, Object base, long offset, int k) {
+        if (k > WORD_COPY_MAX) {
+            MEMORY.copyMemory(address, base, offset, k);
+            return;
+        }
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
             MEMORY.writeLong(base, offset + i, MEMORY.readLong(address + i));
@@ -258,10 +340,7 @@ final class ByteRing {
         }
     }
 
-    /**
-     * Copies {@code k} bytes (at most a line's 56) from {@code src} into the ring a word at a
-     * time: cheaper than a bulk buffer copy, whose fixed cost is several times that of 56 bytes.
-     */
+    /** Copies {@code k} bytes from a buffer without an accessible array (read-only heap) into the ring. */
     private static void copyIn(ByteBuffer src, int pos, long address, int k) {
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
@@ -272,7 +351,7 @@ final class ByteRing {
         }
     }
 
-    /** Copies {@code k} bytes (at most a line's 56) out of the ring into {@code dst}; see copyIn. */
+    /** Copies {@code k} bytes out of the ring into a buffer without an accessible array; see copyIn. */
     private static void copyOut(long address, ByteBuffer dst, int pos, int k) {
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
@@ -284,21 +363,42 @@ final class ByteRing {
     }
 
     /**
-     * Reader only: whether bytes are waiting, from the mark of the head's line alone: the
-     * cache line that the next bytes arrive on.
+     * Reader only: whether bytes are waiting, from the header word at its own position alone:
+     * the cache line that the next bytes arrive on.
      */
     boolean hasData() {
-        return mark(headLine) > head;
+        return waiting(headFrame);
     }
 
-    /** @return whether bytes are waiting to be read, from the shared head (any thread) */
+    /**
+     * Whether bytes are waiting, from the published head frame (any thread). The reader never
+     * stores into the area, so a head frame read just before the reader moved on still holds
+     * its (non-zero) header: a stale read errs towards "readable", never loses a frame.
+     */
     boolean readable() {
-        long h = file.getLong(headOffset);
-        return mark(lineOf(h)) > h;
+        return waiting(file.getLong(headFrameOffset));
     }
 
-    /** @return bytes that can be written now, from the shared counters (any thread) */
+    /** @return whether the header at area position {@code p}, or after its wrap, is non-zero */
+    private boolean waiting(long p) {
+        long at = p & areaMask & -FRAME_HEADER;
+        long header = MEMORY.readVolatileLong(area + at);
+        if (header == WRAP && at != 0) {
+            header = MEMORY.readVolatileLong(area);
+        }
+        return header != 0;
+    }
+
+    /**
+     * @return bytes that can be written now, from the shared counters (any thread): 0 when
+     *     the area has less than {@link #MIN_ROOM} bytes of room, so a send after a positive
+     *     answer always moves at least one byte
+     */
     long free() {
-        return size - 1 - (file.getLong(tailOffset) - file.getLong(headOffset));
+        long t = file.getLong(tailOffset);
+        long p = file.getLong(tailFrameOffset);
+        long h = file.getLong(headOffset);
+        long hf = file.getLong(headFrameOffset);
+        return roomFrom(p, hf) < MIN_ROOM ? 0 : bytesFree(t, h);
     }
 }

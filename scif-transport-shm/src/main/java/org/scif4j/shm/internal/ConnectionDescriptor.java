@@ -3,8 +3,8 @@ package org.scif4j.shm.internal;
 /**
  * Binary layout of a connection file {@code conn-ID}: a header and two byte rings, one per
  * direction. Ring 0 carries connector-to-acceptor bytes, ring 1 the other way. Each ring's
- * data is a sequence of 64-byte lines, each a fill mark and 56 stream bytes (see
- * {@link ByteRing} and {@code docs/shm-format.md}).
+ * data area holds frames, each an 8-byte header word and its contiguous payload (see
+ * {@link ByteRing} and {@code docs/shm-format.md}, "The byte rings").
  */
 public final class ConnectionDescriptor {
     /** "SCIF4JCN" read as a little-endian long. */
@@ -48,40 +48,48 @@ public final class ConnectionDescriptor {
     public static final int WINDOW_ACTIVE = 1;
     public static final int WINDOW_UNREGISTERED = 2;
 
-    /** Ring header: the writer's counter and the reader's counter on separate cache lines. */
+    /** Ring header, writer's line: stream bytes ever written. */
     public static final int R_TAIL = 0;
+    /** Ring header, writer's line: area position of the next frame the writer writes. */
+    public static final int R_TAIL_FRAME = 8;
+    /** Ring header, reader's line: stream bytes ever read. */
     public static final int R_HEAD = 128;
+    /** Ring header, reader's line: area position of the frame holding the next unread byte. */
+    public static final int R_HEAD_FRAME = 136;
+    /** Ring header, reader's line: payload bytes of the head frame already read. */
+    public static final int R_HEAD_TAKEN = 144;
     public static final int RING_HEADER = FabricDescriptor.PAGE;
 
-    /** Ring data: lines of one cache line each, a fill mark then the stream bytes. */
+    /** A frame's header word: 0 not written, n > 0 a frame of n payload bytes, {@link #WRAP}. */
+    public static final int FRAME_HEADER = 8;
+    /** Header word of a wrap: the rest of the data area is padding, go on at its offset 0. */
+    public static final long WRAP = -1;
+    /** Payload bytes of a frame at most: a larger send is several frames. */
+    public static final int MAX_FRAME = 16384;
+    /** The cache line: a frame that crosses one is padded to the end of its last line. */
     public static final int LINE = 64;
-    /** The fill mark, at the start of each line: the stream position just past its last byte. */
-    public static final int LINE_MARK = 0;
-    /** Where a line's stream bytes start. */
-    public static final int LINE_BYTES_AT = 8;
-    /** Stream bytes per line. */
-    public static final int LINE_BYTES = LINE - LINE_BYTES_AT;
 
     private ConnectionDescriptor() {
     }
 
-    /**
-     * Lines in a ring's data area: enough that {@code ringSize - 1} outstanding bytes touch
-     * fewer lines than there are, so the writer never writes into a line whose previous lap is
-     * still unread; then rounded up to whole pages.
-     *
-     * @param ringSize the ring option R, a power of two of at least 4096
-     * @return the number of 64-byte lines
-     */
-    public static int ringLines(int ringSize) {
-        long lines = (ringSize + (long) LINE_BYTES - 3) / LINE_BYTES + 1;
-        long bytes = (lines * LINE + FabricDescriptor.PAGE - 1) / FabricDescriptor.PAGE * FabricDescriptor.PAGE;
-        return Math.toIntExact(bytes / LINE);
+    /** @param ringSize the ring option R, a power of two of at least 4096 @return bytes of a ring's data area, 2R */
+    public static int ringDataBytes(int ringSize) {
+        return Math.multiplyExact(2, ringSize);
     }
 
-    /** @param ringSize the ring option R @return bytes of a ring's data area, a multiple of the page */
-    public static int ringDataBytes(int ringSize) {
-        return ringLines(ringSize) * LINE;
+    /**
+     * Where the frame after one of {@code n} payload bytes at area position {@code p} starts,
+     * relative to {@code p}: header and payload rounded up to 8 bytes while they fit in
+     * {@code p}'s 64-byte line, else rounded up to the end of their last line.
+     *
+     * @param p the frame's area position (or its offset in the area: only {@code p mod 64} counts)
+     * @param n payload bytes, 1 to {@link #MAX_FRAME}
+     * @return the frame's span in bytes, a multiple of 8
+     */
+    public static int frameSpan(long p, int n) {
+        int inLine = (int) (p & (LINE - 1));
+        int end = inLine + FRAME_HEADER + n;
+        return end <= LINE ? ((end + 7) & ~7) - inLine : ((end + LINE - 1) & -LINE) - inLine;
     }
 
     /** @param ring 0 or 1 @param ringSize bytes per ring @return offset of the ring's header */

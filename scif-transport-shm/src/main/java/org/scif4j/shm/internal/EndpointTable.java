@@ -16,6 +16,9 @@ import org.scif4j.ScifException;
  */
 public final class EndpointTable {
     private static final int MAX_BACKLOG = 1024;
+    private static final int[] CLEARED_WHEN_HANDED_OUT = {E_PORT, E_FLAGS, E_PEER_NODE, E_PEER_PORT, E_PEER_SLOT,
+        E_PEER_GEN, E_CONNECTION_ID, E_CONNECTION_ID_HIGH, E_BACKLOG, E_QUEUE_COUNT, E_QUEUE_HEAD, E_QUEUE_TAIL,
+        E_QUEUE_NEXT, E_CONNECT_RESULT, E_LISTENER};
 
     private final Fabric fabric;
     private final SharedFile f;
@@ -28,26 +31,24 @@ public final class EndpointTable {
 
     // ---------------------------------------------------------------- fields
 
-    /** @param slot slot @param field field offset @return the int field, volatile read */
+    /**
+     * Reads a field (a cell's value, or a futex word): the value the lock holder's pending
+     * change gives it, for the thread that prepares that change.
+     *
+     * @param slot slot @param field field offset @return the int field, volatile read
+     */
     public int get(int slot, int field) {
-        return f.getInt(endpoint(checkSlot(slot)) + field);
-    }
-
-    /** @param slot slot @param field field offset @param value stored volatile */
-    public void set(int slot, int field, int value) {
-        writing();
-        f.putInt(endpoint(checkSlot(slot)) + field, value);
+        return fabric.cellValue(endpoint(checkSlot(slot)) + field);
     }
 
     /**
-     * Under the lock, every write to the table first marks the lock hold as writing (see
-     * {@link Fabric#beginWrite}); outside it (an endpoint's own result field, the futex words)
-     * nothing is needed.
+     * Writes a cell: under the lock, into the hold's change ({@link Fabric#commit} publishes
+     * it); outside it (an endpoint's own result field), by compare-and-swap at once.
+     *
+     * @param slot slot @param field a cell's offset @param value its new value
      */
-    private void writing() {
-        if (fabric.isLockedByMe()) {
-            fabric.beginWrite();
-        }
+    public void set(int slot, int field, int value) {
+        fabric.putCell(endpoint(checkSlot(slot)) + field, value);
     }
 
     /** The last guard (callers validate slot numbers read from shared memory with {@link #link}). */
@@ -157,13 +158,13 @@ public final class EndpointTable {
 
     /** @param slot slot @return its connection id, 0 if none */
     public long connectionId(int slot) {
-        return f.getLong(endpoint(slot) + E_CONNECTION_ID);
+        return (get(slot, E_CONNECTION_ID) & 0xffffffffL) | (long) get(slot, E_CONNECTION_ID_HIGH) << 32;
     }
 
-    /** @param slot slot @param id connection id, 0 for none */
+    /** @param slot slot @param id connection id, 0 for none: two cells */
     public void connectionId(int slot, long id) {
-        writing();
-        f.putLong(endpoint(slot) + E_CONNECTION_ID, id);
+        set(slot, E_CONNECTION_ID, (int) id);
+        set(slot, E_CONNECTION_ID_HIGH, (int) (id >>> 32));
     }
 
     /** @param slot slot @param field a futex word's offset @return its address in this process */
@@ -193,21 +194,16 @@ public final class EndpointTable {
         for (int i = 0; i < MAX_ENDPOINTS; i++) {
             int slot = (nextFree + i) % MAX_ENDPOINTS;
             if (state(slot) == FREE) {
-                writing();
                 nextFree = slot + 1;
-                long e = endpoint(slot);
                 // The futex words and sleeper counts are left as they are: a thread of the
                 // slot's previous user may still be leaving a wait and will undo its own count.
-                for (int field : new int[] {E_PORT, E_FLAGS, E_PEER_NODE, E_PEER_PORT, E_PEER_SLOT,
-                    E_PEER_GEN, E_BACKLOG, E_QUEUE_COUNT, E_QUEUE_HEAD, E_QUEUE_TAIL, E_QUEUE_NEXT,
-                    E_CONNECT_RESULT, E_LISTENER}) {
-                    f.putInt(e + field, 0);
+                for (int field : CLEARED_WHEN_HANDED_OUT) {
+                    set(slot, field, 0);
                 }
-                f.putLong(e + E_CONNECTION_ID, 0);
-                f.putInt(e + E_OWNER, fabric.processSlot() + 1);
-                f.putInt(e + E_NODE, node);
-                f.addInt(e + E_GEN, 1);
-                f.putInt(e + E_STATE, UNBOUND);
+                set(slot, E_OWNER, fabric.processSlot() + 1);
+                set(slot, E_NODE, node);
+                set(slot, E_GEN, get(slot, E_GEN) + 1);
+                set(slot, E_STATE, UNBOUND);
                 return slot;
             }
         }
@@ -449,17 +445,17 @@ public final class EndpointTable {
                 // A handshake with a node that was lost fails with ENODEV (SPEC §2.4, §4.5).
                 boolean nodeLost = !fabric.isOnlineExcept(get(s, E_NODE), processSlot);
                 closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
-                set(s, E_SLEEPERS, 0);
-                set(s, E_SPACE_SLEEPERS, 0);
-                set(s, E_FENCE_SLEEPERS, 0);
-                set(s, E_POLLERS, 0);
+                // Plain counters, not cells: reaping is a direct change (Fabric#beginWrite).
+                for (int counter : new int[] {E_SLEEPERS, E_SPACE_SLEEPERS, E_FENCE_SLEEPERS, E_POLLERS}) {
+                    f.putInt(endpoint(s) + counter, 0);
+                }
             }
         }
     }
 
     /** @param id a connection id whose file no endpoint uses any more */
     public void deleteConnectionFile(long id) {
-        FabricFiles.deleteOwn(fabric.dir().resolve(ConnectionDescriptor.fileName(id)));
+        fabric.removeConnectionFile(id); // under the lock: a remove entry of the change's log
     }
 
     // ---------------------------------------------------------------- waking
@@ -515,16 +511,13 @@ public final class EndpointTable {
     }
 
     private void bump(int slot, int seq) {
-        f.addInt(endpoint(slot) + seq, 1);
-        Futex.wakeAll(address(slot, seq));
+        fabric.wake(endpoint(slot) + seq);
     }
 
     private void ringDoorbell(int slot) {
         int owner = get(slot, E_OWNER) - 1;
         if (owner >= 0 && owner < MAX_PROCESSES) { // another value is corrupt: nobody to ring
-            long bell = Fabric.doorbell(owner);
-            f.addInt(bell, 1);
-            Futex.wakeAll(f.address(bell));
+            fabric.wake(Fabric.doorbell(owner));
         }
     }
 }

@@ -74,8 +74,14 @@ public final class Fabric {
     private long held;
     /** The owner id of the current hold. Guarded by jvmLock. */
     private int heldBy;
-    /** {@code H_CHANGES} when the current hold began to read the tables. Guarded by jvmLock. */
-    private long readsSince;
+    /** The value of the {@code H_CHANGES} cell when the current hold began to read the tables. Guarded by jvmLock. */
+    private int readsSince;
+    /** Whether the current hold writes directly (not through a change log). Guarded by jvmLock. */
+    private boolean direct;
+    /** The change the current hold prepares. Guarded by jvmLock. */
+    private final ChangeLog change = new ChangeLog();
+    /** Guarded by jvmLock. */
+    private int finishes;
     /** Guarded by jvmLock. */
     private int preemptions;
     private volatile boolean detached;
@@ -431,14 +437,14 @@ public final class Fabric {
         throws IOException, ScifException {
         Object key = opened.key();
         try (FileChannel ch = opened.channel()) {
-            ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
+            ByteBuffer h = ByteBuffer.allocate(112).order(ByteOrder.nativeOrder());
             long size = ch.size();
             while (h.hasRemaining() && ch.read(h, h.position()) >= 0) {
                 // read the header
             }
             h.flip();
             String why = null;
-            if (h.remaining() < 64) {
+            if (h.remaining() < 112) {
                 why = "it is " + size + " bytes long, shorter than a header";
             } else if (key != null && size == FILE_SIZE && zeroHeader(h)) {
                 removeOrphan(path, key, ch);
@@ -449,7 +455,8 @@ public final class Fabric {
             } else if (h.getInt(H_VERSION) != VERSION) {
                 why = "its layout version is " + h.getInt(H_VERSION) + "; this scif4j reads version " + VERSION;
             } else if (h.getLong(H_FILE_SIZE) != FILE_SIZE || size != FILE_SIZE
-                || h.getInt(H_MAX_PROCESSES) != MAX_PROCESSES || h.getInt(H_MAX_ENDPOINTS) != MAX_ENDPOINTS) {
+                || h.getInt(H_MAX_PROCESSES) != MAX_PROCESSES || h.getInt(H_MAX_ENDPOINTS) != MAX_ENDPOINTS
+                || h.getLong(H_LOG_AREAS) != LOG_AREA_OFFSET) {
                 why = "its sizes (file " + size + ", header " + h.getLong(H_FILE_SIZE) + ") do not match"
                     + " version " + VERSION + "'s " + FILE_SIZE;
             }
@@ -533,9 +540,12 @@ public final class Fabric {
             file.putInt(H_MAX_PROCESSES, MAX_PROCESSES);
             file.putInt(H_MAX_ENDPOINTS, MAX_ENDPOINTS);
             file.putInt(H_MAX_NODES, ShmOptions.MAX_NODES);
-            file.putInt(H_STATE, STATE_ACTIVE);
-            file.putLong(H_NEXT_CONNECTION_ID, 1);
-            file.putLong(H_CREATED_MILLIS, System.currentTimeMillis());
+            long created = System.currentTimeMillis();
+            file.putLong(H_STATE, STATE_ACTIVE); // a cell: version 0
+            // Ids of a re-created fabric never meet an earlier one's (a late removal of an old id is harmless).
+            file.putLong(H_NEXT_CONNECTION_ID, created << 20);
+            file.putLong(H_CREATED_MILLIS, created);
+            file.putLong(H_LOG_AREAS, LOG_AREA_OFFSET);
             file.putLong(H_PROCESS_TABLE, PROCESS_TABLE_OFFSET);
             file.putLong(H_ENDPOINT_TABLE, ENDPOINT_TABLE_OFFSET);
             file.putLong(H_MAGIC, MAGIC); // last: a reader that sees the magic sees the rest
@@ -633,12 +643,12 @@ public final class Fabric {
             System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: fabric " + dir
                 + " had state " + state + " (header offset " + H_STATE + ") although processes are attached;"
                 + " set it ACTIVE again");
-            file.putInt(H_STATE, STATE_ACTIVE);
+            putCell(H_STATE, STATE_ACTIVE);
             return true;
         }
         System.getLogger("org.scif4j.shm").log(System.Logger.Level.INFO, "scif4j: fabric " + dir
             + " was left in state " + state + " by a process that died while removing it; removing it");
-        file.putInt(H_STATE, STATE_CLOSED);
+        putCell(H_STATE, STATE_CLOSED);
         removeFilesLocked();
         return false;
     }
@@ -687,7 +697,8 @@ public final class Fabric {
             leaveLocked();
             last = liveProcessesLocked() == 0;
             if (last) {
-                file.putInt(H_STATE, STATE_CLOSED);
+                beginWrite();
+                putCell(H_STATE, STATE_CLOSED);
                 CrashPoint.at("detach.closed");
                 removeFilesLocked();
             }
@@ -718,7 +729,7 @@ public final class Fabric {
         // From here on the lock is held as "minus our pid", checked by pid: once our slot
         // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
         long asPid = word(-pid, epochOf(held), true);
-        file.putLong(H_LOCK, asPid); // ours, and writing: nobody else changes it now
+        file.putLong(H_LOCK, asPid); // ours, and writing (direct): nobody else changes it now
         held = asPid;
         heldBy = -pid;
         freeProcessSlotLocked(procSlot);
@@ -797,7 +808,7 @@ public final class Fabric {
     private void lockAs(int me) {
         jvmLock.lock();
         takeShared(me);
-        readsSince = file.getLong(H_CHANGES);
+        readsSince = file.getInt(H_CHANGES);
         CrashPoint.at("lock.held");
     }
 
@@ -832,7 +843,12 @@ public final class Fabric {
             }
             if (now - lastCheck > LOCK_OWNER_CHECK_NANOS) {
                 lastCheck = now;
-                if (!processSlotAlive(owner - 1)) {
+                boolean alive = processSlotAlive(owner - 1);
+                if (isWriting(w) && owner > 0 && owner <= MAX_PROCESSES
+                    && (!alive || now - seenSince > PREEMPT_NANOS && holderStopped(owner)) && finish(w, me, !alive)) {
+                    return;
+                }
+                if (!alive) {
                     if (install(w, me, true)) {
                         reapAllDeadLocked(); // the dead owner's half-done change was its own
                         return;
@@ -859,6 +875,35 @@ public final class Fabric {
         }
         held = mine;
         heldBy = me;
+        direct = writing;
+        change.clear();
+        return true;
+    }
+
+    /**
+     * Finishes the change that a stopped or dead holder committed, and takes the lock: the log
+     * is copied, and used only if the lock word still commits it after the copy (so the copy
+     * is not a log its holder began later); applying is idempotent, so the holder, or other
+     * waiters, applying it too is harmless. A committed word with no valid log of its epoch is
+     * a direct change, which nobody finishes.
+     *
+     * @return whether the lock is now held by {@code me}
+     */
+    private boolean finish(long w, int me, boolean dead) {
+        long area = logArea((int) w - 1);
+        long[] log = ChangeLog.read(file, area, epochOf(w));
+        if (log == null || file.getLong(H_LOCK) != w) {
+            return false;
+        }
+        ChangeLog.apply(file, log, this::removeConnectionFileNow, false);
+        ChangeLog.markFinished(file, area, epochOf(w));
+        if (!install(w, me, dead)) {
+            return false;
+        }
+        finishes++;
+        if (dead) {
+            reapAllDeadLocked(); // the dead owner's change is finished; now free its entries
+        }
         return true;
     }
 
@@ -882,14 +927,120 @@ public final class Fabric {
         if (isWriting(held)) {
             return;
         }
+        if (!change.isEmpty()) {
+            throw new IllegalStateException("a direct write inside a logged change");
+        }
         while (!file.casLong(H_LOCK, held, held | (1L << 32))) {
-            takeShared(heldBy);
-            if (file.getLong(H_CHANGES) != readsSince) {
-                readsSince = file.getLong(H_CHANGES);
-                throw new Preempted();
-            }
+            retakePreempted();
         }
         held |= 1L << 32;
+        direct = true;
+    }
+
+    /** Takes the lock again after a pre-emption; @throws Preempted if the tables changed since the hold began reading */
+    private void retakePreempted() {
+        takeShared(heldBy);
+        if (file.getInt(H_CHANGES) != readsSince) {
+            readsSince = file.getInt(H_CHANGES);
+            change.clear();
+            throw new Preempted();
+        }
+    }
+
+    /**
+     * Publishes and applies the change this hold prepared (docs/shm-format.md, "Change
+     * logs"): writes it as a redo log into this process's log area, commits it by setting the
+     * lock word's committed bit (the word then names the log), applies it, and re-arms the
+     * hold with a new epoch, so that the caller may go on reading and preparing. If the hold
+     * was pre-empted while it prepared, the lock is taken again; if the tables changed
+     * meanwhile, {@link Preempted} is thrown (nothing was stored) and the caller prepares its
+     * change again. A holder stopped after the commit is finished by a waiter; when it runs
+     * again its applying changes nothing and it takes the lock again.
+     *
+     * <p>A process without a slot, or a change too big for a log, writes directly instead,
+     * not pre-emptible, as in layout version 2.
+     *
+     * @throws Preempted if the tables changed while this hold was pre-empted
+     */
+    public void commit() {
+        if (change.isEmpty() || direct) {
+            return;
+        }
+        while (true) {
+            long[] log = change.entries(file.getLong(H_CHANGES));
+            if (heldBy <= 0 || log.length / 3 > ChangeLog.MAX_ENTRIES) {
+                change.clear();
+                beginWrite(); // may throw Preempted: nothing stored yet
+                ChangeLog.apply(file, log, this::removeConnectionFileNow, false);
+                return;
+            }
+            ChangeLog.write(file, logArea(heldBy - 1), epochOf(held), log);
+            long committed = held | (1L << 32);
+            if (file.casLong(H_LOCK, held, committed)) {
+                CrashPoint.at("change.committed");
+                ChangeLog.apply(file, log, this::removeConnectionFileNow, true);
+                change.clear();
+                long next = word(heldBy, epochOf(held) + 1, false);
+                if (file.casLong(H_LOCK, committed, next)) {
+                    held = next;
+                } else {
+                    takeShared(heldBy); // a waiter finished this change and took the lock
+                }
+                readsSince = file.getInt(H_CHANGES);
+                return;
+            }
+            retakePreempted(); // the same change again, with the new epoch, if nothing changed
+        }
+    }
+
+    /** @param offset a cell @return its value, as this hold's pending change has it if it writes it */
+    int cellValue(long offset) {
+        int v = file.getInt(offset);
+        return change.isEmpty() || !jvmLock.isHeldByCurrentThread() ? v : change.valueOr(offset, v);
+    }
+
+    /**
+     * Writes a cell: recorded in this hold's change while it prepares a logged change, else
+     * stored at once by compare-and-swap (a direct hold, or a process's own field outside the
+     * lock).
+     *
+     * @param offset a cell
+     * @param value its new value
+     */
+    void putCell(long offset, int value) {
+        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
+            change.put(offset, file.getLong(offset), value);
+            return;
+        }
+        while (true) {
+            long cell = file.getLong(offset);
+            if (file.casLong(offset, cell, ChangeLog.next(cell, value))) {
+                return;
+            }
+        }
+    }
+
+    /** @param offset a futex word to bump and wake: at once, or when the logged change is applied */
+    void wake(long offset) {
+        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
+            change.wake(offset);
+            return;
+        }
+        file.addInt(offset, 1);
+        Futex.wakeAll(file.address(offset));
+    }
+
+    /** @param id a connection whose file goes: at once, or when the logged change is applied */
+    void removeConnectionFile(long id) {
+        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
+            change.remove(id);
+            return;
+        }
+        removeConnectionFileNow(id);
+    }
+
+    private void removeConnectionFileNow(long id) {
+        FabricFiles.deleteOwn(dir.resolve(ConnectionDescriptor.fileName(id)));
     }
 
     /** {@link #beginWrite} for a write that depends on nothing read (this process's own fields). */
@@ -908,15 +1059,25 @@ public final class Fabric {
     void checkNotPreempted() {
         if (isLockedByMe() && !isWriting(held) && file.getLong(H_LOCK) != held) {
             takeShared(heldBy);
-            readsSince = file.getLong(H_CHANGES);
+            readsSince = file.getInt(H_CHANGES);
+            change.clear();
             throw new Preempted();
         }
     }
 
     private void unlockAs() {
-        if (isWriting(held)) {
-            file.addLong(H_CHANGES, 1);
+        if (!change.isEmpty()) {
+            try {
+                commit(); // a body that left by an exception: what it prepared is stored, as it was read
+            } catch (Preempted e) {
+                System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: a change to fabric "
+                    + dir + " was dropped: the lock was pre-empted and the tables changed before it was committed");
+            }
         }
+        if (direct) {
+            putCellDirect(H_CHANGES);
+        }
+        direct = false;
         // Fails only for a hold pre-empted before it wrote: the lock is someone else's now.
         file.casLong(H_LOCK, held, word(0, epochOf(held), false));
         held = 0;
@@ -938,6 +1099,20 @@ public final class Fabric {
     /** @return how many stopped or idle lock holders this attachment pre-empted (for tests) */
     int preemptions() {
         return preemptions;
+    }
+
+    /** @return how many changes of stopped or dead holders this attachment finished (for tests) */
+    int finishes() {
+        return finishes;
+    }
+
+    private void putCellDirect(long offset) {
+        while (true) {
+            long cell = file.getLong(offset);
+            if (file.casLong(offset, cell, ChangeLog.next(cell, (int) cell + 1))) {
+                return;
+            }
+        }
     }
 
     /** @return whether the current thread holds the JVM half of the lock */
@@ -990,6 +1165,7 @@ public final class Fabric {
     void reapDeadProcessesLocked() {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             if (i != procSlot && file.getInt(process(i) + P_STATE) == P_LIVE && !processSlotAlive(i)) {
+                beginWrite(); // reaping is a direct change: not pre-empted, nobody finishes it
                 endpoints.reapOwnerLocked(i);
                 deleteMemoryFiles(file.getInt(process(i) + P_PID));
                 freeProcessSlotLocked(i);

@@ -12,9 +12,11 @@ public final class FabricDescriptor {
     /**
      * Layout version of the fabric and connection files; a file of another version is
      * refused. Version 2 made the control-plane lock word 64 bits (a pre-emptible lock) and
-     * put a fill mark into every line of the rings (docs/shm-format.md).
+     * put a fill mark into every line of the rings; version 3 made the rings frames of
+     * contiguous payload, made the table fields that changes write versioned cells and added
+     * the change logs (docs/shm-format.md, "Versions").
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = 4096;
 
@@ -26,18 +28,20 @@ public final class FabricDescriptor {
     public static final int H_MAX_PROCESSES = 24;
     public static final int H_MAX_ENDPOINTS = 28;
     public static final int H_MAX_NODES = 32;
-    /** {@link #STATE_ACTIVE} or {@link #STATE_CLOSED}. */
-    public static final int H_STATE = 36;
+    /** A cell: {@link #STATE_ACTIVE} or {@link #STATE_CLOSED}. */
+    public static final int H_STATE = 96;
+    /** The offset of the first change log area. */
+    public static final int H_LOG_AREAS = 104;
     /**
      * Control-plane lock, the low half of the 64-bit lock word: owning process slot + 1, or
      * minus the pid of a process without a slot, or 0 when free. A futex word.
      */
     public static final int H_LOCK = 40;
-    /** The lock word's high half: the hold's epoch (bumped by every taker) * 2, + 1 once the holder writes. */
+    /** The lock word's high half: the hold's epoch (bumped by every taker) * 2, + 1 once the hold has committed. */
     public static final int H_LOCK_EPOCH = 44;
     /** Processes sleeping on the lock's futex. */
     public static final int H_LOCK_WAITERS = 80;
-    /** Bumped by every lock hold that wrote to the tables, before it releases the lock. */
+    /** A cell, bumped by every lock hold that wrote to the tables, as the last step of its change. */
     public static final int H_CHANGES = 88;
     public static final int H_NEXT_CONNECTION_ID = 48;
     public static final int H_CREATED_MILLIS = 56;
@@ -64,46 +68,51 @@ public final class FabricDescriptor {
     public static final int P_FREE = 0;
     public static final int P_LIVE = 1;
 
-    // Endpoint slot: one per open endpoint of any process.
-    public static final int ENDPOINT_SLOT = 128;
+    // Endpoint slot: one per open endpoint of any process. Offsets below E_CELLS_END are
+    // versioned cells (value at +0, version at +4), changed only by compare-and-swap.
+    public static final int ENDPOINT_SLOT = 256;
     public static final int E_STATE = 0;
     /** Owning process slot + 1. */
-    public static final int E_OWNER = 4;
+    public static final int E_OWNER = 8;
     /** Incremented each time the slot is handed out: (slot, gen) names one endpoint. */
-    public static final int E_GEN = 8;
-    public static final int E_NODE = 12;
-    public static final int E_PORT = 16;
-    public static final int E_FLAGS = 20;
-    public static final int E_PEER_NODE = 24;
-    public static final int E_PEER_PORT = 28;
-    public static final int E_PEER_SLOT = 32;
-    public static final int E_PEER_GEN = 36;
-    public static final int E_CONNECTION_ID = 40;
-    public static final int E_BACKLOG = 48;
-    public static final int E_QUEUE_COUNT = 52;
+    public static final int E_GEN = 16;
+    public static final int E_NODE = 24;
+    public static final int E_PORT = 32;
+    public static final int E_FLAGS = 40;
+    public static final int E_PEER_NODE = 48;
+    public static final int E_PEER_PORT = 56;
+    public static final int E_PEER_SLOT = 64;
+    public static final int E_PEER_GEN = 72;
+    /** The connection id's low 32 bits; its high 32 bits are the cell at {@link #E_CONNECTION_ID_HIGH}. */
+    public static final int E_CONNECTION_ID = 80;
+    public static final int E_CONNECTION_ID_HIGH = 88;
+    public static final int E_BACKLOG = 96;
+    public static final int E_QUEUE_COUNT = 104;
     /** Listener: first queued connector's slot + 1. */
-    public static final int E_QUEUE_HEAD = 56;
-    public static final int E_QUEUE_TAIL = 60;
+    public static final int E_QUEUE_HEAD = 112;
+    public static final int E_QUEUE_TAIL = 120;
     /** Queued connector: next connector's slot + 1. */
-    public static final int E_QUEUE_NEXT = 64;
+    public static final int E_QUEUE_NEXT = 128;
     /** Connector: 0 pending, {@link #CONNECT_ACCEPTED}, or minus the errno of the refusal. */
-    public static final int E_CONNECT_RESULT = 68;
-    /** Futex word: bumped on every event a waiter on this endpoint may be waiting for. */
-    public static final int E_EVENT_SEQ = 72;
-    /** Threads that announced they may sleep on {@link #E_EVENT_SEQ}. */
-    public static final int E_SLEEPERS = 76;
-    /** Poll calls watching this endpoint (they sleep on the owner's doorbell). */
-    public static final int E_POLLERS = 80;
+    public static final int E_CONNECT_RESULT = 136;
     /** Queued connector: the listener's slot + 1. */
-    public static final int E_LISTENER = 84;
+    public static final int E_LISTENER = 144;
+    /** The end of the slot's cells. */
+    public static final int E_CELLS_END = 152;
+    /** Futex word: bumped on every event a waiter on this endpoint may be waiting for. */
+    public static final int E_EVENT_SEQ = 192;
+    /** Threads that announced they may sleep on {@link #E_EVENT_SEQ}. */
+    public static final int E_SLEEPERS = 196;
+    /** Poll calls watching this endpoint (they sleep on the owner's doorbell). */
+    public static final int E_POLLERS = 200;
     /** Futex word bumped when send space is freed (and on every state change). */
-    public static final int E_SPACE_SEQ = 88;
+    public static final int E_SPACE_SEQ = 204;
     /** Threads that announced they may sleep on {@link #E_SPACE_SEQ}. */
-    public static final int E_SPACE_SLEEPERS = 92;
+    public static final int E_SPACE_SLEEPERS = 208;
     /** Futex word bumped when a DMA operation of this endpoint or its peer completes (and on state changes). */
-    public static final int E_FENCE_SEQ = 96;
+    public static final int E_FENCE_SEQ = 212;
     /** Threads that announced they may sleep on {@link #E_FENCE_SEQ}. */
-    public static final int E_FENCE_SLEEPERS = 100;
+    public static final int E_FENCE_SLEEPERS = 216;
 
     /** The endpoint holds its port (a listener, a connector, or an accepted endpoint). */
     public static final int FLAG_HOLDS_PORT = 1;
@@ -122,7 +131,10 @@ public final class FabricDescriptor {
 
     public static final long PROCESS_TABLE_OFFSET = PAGE;
     public static final long ENDPOINT_TABLE_OFFSET = PROCESS_TABLE_OFFSET + (long) MAX_PROCESSES * PROCESS_SLOT;
-    public static final long FILE_SIZE = ENDPOINT_TABLE_OFFSET + (long) MAX_ENDPOINTS * ENDPOINT_SLOT;
+    /** The change logs: one area per process slot. */
+    public static final long LOG_AREA_OFFSET = ENDPOINT_TABLE_OFFSET + (long) MAX_ENDPOINTS * ENDPOINT_SLOT;
+    public static final int LOG_AREA = PAGE;
+    public static final long FILE_SIZE = LOG_AREA_OFFSET + (long) MAX_PROCESSES * LOG_AREA;
 
     private FabricDescriptor() {
     }
@@ -130,6 +142,11 @@ public final class FabricDescriptor {
     /** @param slot process slot index @return offset of that slot */
     public static long process(int slot) {
         return PROCESS_TABLE_OFFSET + (long) slot * PROCESS_SLOT;
+    }
+
+    /** @param slot process slot index @return offset of its change log area */
+    public static long logArea(int slot) {
+        return LOG_AREA_OFFSET + (long) slot * LOG_AREA;
     }
 
     /** @param slot endpoint slot index @return offset of that slot */

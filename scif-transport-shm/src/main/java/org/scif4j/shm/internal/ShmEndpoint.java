@@ -70,7 +70,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
             @Override
             public boolean quickReady() {
-                return conn.in.hasData(); // the head line's mark only; recvLock is held
+                return conn.in.hasData(); // the head frame's header only; recvLock is held
             }
         };
         this.writable = () -> closed || table.state(slot) != CONNECTED || conn.out.free() > 0;
@@ -134,6 +134,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     }
                     table.holdPortLocked(slot, p);
                     table.set(slot, E_STATE, BOUND);
+                    fabric.commit();
                     port = p;
                     return p;
                 } catch (Fabric.Preempted e) {
@@ -179,6 +180,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     }
                     table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
                     table.set(slot, E_STATE, LISTENING);
+                    fabric.commit();
                     break;
                 } catch (Fabric.Preempted e) {
                     // the lock is held again, and the tables changed: read them again
@@ -279,6 +281,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                         }
                         table.holdPortLocked(slot, p);
                         table.set(slot, E_STATE, BOUND);
+                        fabric.commit();
                         port = p;
                     }
                     break;
@@ -314,6 +317,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                         table.set(slot, E_STATE, CONNECTING);
                         table.signal(listener);
                     }
+                    fabric.commit();
                     break;
                 } catch (Fabric.Preempted e) {
                     // the lock is held again, and the tables changed: read them again
@@ -380,6 +384,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                         table.set(slot, E_STATE, BOUND);
                     }
                     table.connectionId(slot, 0);
+                    fabric.commit();
                     pending = null; // after the writes, which may throw Fabric.Preempted: the body runs again
                     break;
                 } catch (Fabric.Preempted e) {
@@ -537,6 +542,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                             cn = Connection.open(fabric.dir(), id);
                         } catch (IOException e) {
                             table.answerLocked(c, -Errno.ECONNREFUSED.number());
+                            fabric.commit();
                             continue; // a request whose file is gone or corrupt is refused, never read
                         }
                         int ns = table.allocLocked(node.selfId());
@@ -575,6 +581,13 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         table.set(c, E_PEER_PORT, port);
         table.set(c, E_STATE, CONNECTED);
         table.answerLocked(c, CONNECT_ACCEPTED);
+        try {
+            fabric.commit(); // popped and answered in one change
+        } catch (Fabric.Preempted p) {
+            cn.close(); // opened while preparing: the change is prepared again, and opens it again
+            throw p;
+        }
+        CrashPoint.at("accept.popped");
         ShmEndpoint e = new ShmEndpoint(node, ns, cn, port, new PortId(cNode, cPort), c);
         node.adopt(e);
         return e;
@@ -687,6 +700,13 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                     throw notConnected(recvCall(dst, flags), state);
                 }
                 int n = c.in.read(dst);
+                if (n < 0) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw ScifException.of(recvCall(dst, flags), Errno.ECONNRESET,
+                        "the peer's ring holds a corrupt " + c.in.corruption());
+                }
                 if (n > 0) {
                     total += n;
                     table.wakeSenders(peerSlot);
@@ -996,6 +1016,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                 while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                     try {
                         table.closeSlotLocked(slot); // also wakes every waiter on this endpoint
+                        fabric.commit();
                         break;
                     } catch (Fabric.Preempted e) {
                         // the lock is held again, and the tables changed: read them again

@@ -111,7 +111,15 @@ public final class ShmNode implements ScifNode {
         fabric.enter();
         fabric.lock();
         try {
-            slot = fabric.endpoints().allocLocked(selfId());
+            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.commit)
+                try {
+                    slot = fabric.endpoints().allocLocked(selfId());
+                    fabric.commit();
+                    break;
+                } catch (Fabric.Preempted e) {
+                    // the lock is held again, and the tables changed: read them again
+                }
+            }
         } finally {
             fabric.unlock();
             fabric.exit();

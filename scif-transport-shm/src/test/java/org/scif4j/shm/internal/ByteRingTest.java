@@ -9,70 +9,100 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The version-2 ring on its own, a writer and a reader object over one mapped file (as the two
- * sides of a connection): a byte stream whatever the sizes of writes and reads, across line
- * ends and laps, with at most R - 1 bytes outstanding.
+ * The version-3 ring on its own, a writer and a reader object over one mapped file (as the two
+ * sides of a connection): a byte stream of frames whatever the sizes of writes and reads,
+ * across the area's end at every alignment, with at most R - 1 bytes outstanding and the
+ * zero word rule keeping stale words of earlier laps from being read as headers.
  */
 class ByteRingTest {
     private static final int R = 4096;
+    private static final int D = 2 * R;
     private final Path path = Path.of("/dev/shm", "scif4j-ring-" + ProcessHandle.current().pid() + "-"
         + System.nanoTime());
     private SharedFile file;
+    private int ring = R;
     private ByteRing writer;
     private ByteRing reader;
 
-    @BeforeEach
-    void map() throws IOException {
-        file = SharedFile.map(path, ConnectionDescriptor.fileSize(R));
+    private void map(int ringSize) throws IOException {
+        ring = ringSize;
+        file = SharedFile.map(path, ConnectionDescriptor.fileSize(ringSize));
         writer = ring();
         reader = ring();
     }
 
     private ByteRing ring() {
-        return new ByteRing(file, ConnectionDescriptor.ringHeader(0, R), ConnectionDescriptor.ringData(0, R), R);
+        return new ByteRing(file, header(), data(), ring);
+    }
+
+    private long header() {
+        return ConnectionDescriptor.ringHeader(0, ring);
+    }
+
+    private long data() {
+        return ConnectionDescriptor.ringData(0, ring);
     }
 
     @AfterEach
     void unmap() throws IOException {
-        file.close();
+        if (file != null) {
+            file.close();
+        }
         Files.deleteIfExists(path);
     }
 
     @Test
-    void lineCountCoversTheLimit() {
-        assertEquals(128, ConnectionDescriptor.ringLines(4096), "docs/shm-format.md: R = 4096 gives L = 128");
-        assertEquals(4736, ConnectionDescriptor.ringLines(262144), "docs/shm-format.md: R = 262144 gives L = 4736");
+    void theFileHoldsTwoAreasOf2R() {
+        assertEquals(D, ConnectionDescriptor.ringDataBytes(R));
+        assertEquals(159_744, ConnectionDescriptor.fileSize(4096), "docs/shm-format.md: R = 4096");
         for (int r = 4096; r <= 1 << 24; r <<= 1) {
-            int lines = ConnectionDescriptor.ringLines(r);
-            // R - 1 outstanding bytes starting at the last byte of a line touch this many lines.
-            int touched = (55 + r - 2) / 56 + 1;
-            assertTrue(lines > touched - 1 && lines * 64 % 4096 == 0, "R " + r + ": " + lines + " lines");
+            assertEquals(4096 + 2L * (4096 + 2L * r) + 2 * 65536, ConnectionDescriptor.fileSize(r), "R " + r);
         }
     }
 
     @Test
-    void atMostRMinus1BytesOutstanding() {
+    void spansFollowTheFormat() {
+        assertEquals(16, ConnectionDescriptor.frameSpan(0, 1), "a 1-byte frame: one word of payload");
+        assertEquals(64, ConnectionDescriptor.frameSpan(0, 56), "header and 56 bytes fill a line");
+        assertEquals(128, ConnectionDescriptor.frameSpan(0, 57), "one byte more crosses: padded to the line's end");
+        assertEquals(128, ConnectionDescriptor.frameSpan(0, 64), "a 64-byte message takes two whole lines");
+        assertEquals(72, ConnectionDescriptor.frameSpan(56, 1), "a header in a line's last word");
+        assertEquals(16, ConnectionDescriptor.frameSpan(48, 8), "fits the line's rest");
+        assertEquals(80, ConnectionDescriptor.frameSpan(48, 9), "crosses: to the next line's end");
+        assertEquals(16384 + 64, ConnectionDescriptor.frameSpan(64 * 1000, 16384), "a largest frame");
+        for (int at = 0; at < 64; at += 8) {
+            for (int n = 1; n <= 300; n++) {
+                int span = ConnectionDescriptor.frameSpan(at, n);
+                assertTrue(span >= 8 + n && span % 8 == 0, at + "/" + n);
+                assertTrue(at + 8 + n <= 64 || (at + span) % 64 == 0, "a crossing frame ends a line: " + at + "/" + n);
+            }
+        }
+    }
+
+    @Test
+    void atMostRMinus1BytesOutstanding() throws IOException {
+        map(R);
         ByteBuffer src = ByteBuffer.allocate(10_000);
         assertEquals(R - 1, writer.write(src), "a write to an empty ring takes R - 1 bytes");
         assertEquals(0, writer.write(src), "and no more");
         assertEquals(0, writer.free());
         assertTrue(reader.readable() && reader.hasData());
-        ByteBuffer dst = ByteBuffer.allocate(1);
-        assertEquals(1, reader.read(dst));
+        assertEquals(1, reader.read(ByteBuffer.allocate(1)));
         assertEquals(1, writer.free(), "one byte read frees one");
         assertEquals(1, writer.write(src));
         assertEquals(0, writer.write(src));
     }
 
     @Test
-    void emptyRingHasNothing() {
+    void emptyRingHasNothing() throws IOException {
+        map(R);
         assertFalse(reader.readable());
         assertFalse(reader.hasData());
         assertEquals(0, reader.read(ByteBuffer.allocate(8)));
@@ -80,21 +110,196 @@ class ByteRingTest {
     }
 
     @Test
-    void aReadTakesPartOfAWriteOrSeveralWrites() {
+    void aReadTakesPartOfAFrameOrSeveralFrames() throws IOException {
+        map(R);
         writer.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
         writer.write(ByteBuffer.wrap(new byte[] {4, 5, 6, 7, 8, 9, 10, 11, 12, 13}));
         ByteBuffer two = ByteBuffer.allocate(2);
         assertEquals(2, reader.read(two));
         assertArrayEquals(new byte[] {1, 2}, two.array());
+        assertEquals(2, file.getLong(header() + ConnectionDescriptor.R_HEAD_TAKEN), "the offset in the frame is published");
+        assertEquals(0, file.getLong(header() + ConnectionDescriptor.R_HEAD_FRAME), "still the first frame");
+        assertEquals(2, file.getLong(header() + ConnectionDescriptor.R_HEAD));
+        assertTrue(reader.readable() && reader.hasData(), "a partly read frame still has bytes");
+        // Another reader of the same side starts from the published position.
+        ByteRing takeover = ring();
         ByteBuffer rest = ByteBuffer.allocate(100);
-        assertEquals(11, reader.read(rest), "the rest of the first write and all of the second");
-        assertArrayEquals(new byte[] {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, java.util.Arrays.copyOf(rest.array(), 11));
-        assertFalse(reader.readable());
+        assertEquals(11, takeover.read(rest), "the rest of the first frame and all of the second");
+        assertArrayEquals(new byte[] {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}, Arrays.copyOf(rest.array(), 11));
+        assertFalse(takeover.readable());
+        assertEquals(0, file.getLong(header() + ConnectionDescriptor.R_HEAD_TAKEN));
+        assertEquals(16 + 24, file.getLong(header() + ConnectionDescriptor.R_HEAD_FRAME), "past both frames");
     }
 
-    /** Many laps of random write and read sizes, heap and direct buffers, every line offset. */
+    /**
+     * Every 8-byte alignment of the tail near the area's end, a lap in, with writes of sizes
+     * around a line and a frame: the bytes split into frames at the end (or wrap when one word
+     * is left) and arrive intact, in order, at every read size.
+     */
     @Test
-    void randomSizesKeepTheStreamIntact() {
+    void wrapsAroundAtEveryAlignment() throws IOException {
+        map(R);
+        int[] sizes = {1, 7, 8, 55, 56, 57, 64, 65, 200, 1000, R - 1};
+        Random random = new Random(7);
+        for (int back = 8; back <= 200; back += 8) {
+            for (int n : sizes) {
+                long start = 3L * D - back; // a lap in, so stale words of laps 0 to 2 lie around
+                startAt(start, 12345);
+                byte[] bytes = new byte[n];
+                random.nextBytes(bytes);
+                assertEquals(n, writer.write(ByteBuffer.wrap(bytes)), "back " + back + ", n " + n);
+                long tailFrame = file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME);
+                assertTrue(tailFrame > start && tailFrame % 8 == 0, "tail frame " + tailFrame);
+                if (back == 8) {
+                    assertEquals(ConnectionDescriptor.WRAP, file.getLong(data() + D - 8), "one word left: a wrap");
+                }
+                ByteBuffer out = ByteBuffer.allocate(n);
+                int step = 1 + random.nextInt(n);
+                while (out.position() < n) {
+                    int r = reader.read(out.limit(Math.min(n, out.position() + step)));
+                    assertTrue(r > 0, "back " + back + ", n " + n + ": read " + r + " at " + out.position());
+                }
+                assertArrayEquals(bytes, out.array(), "back " + back + ", n " + n);
+                assertFalse(reader.hasData() || reader.readable(), "nothing after the bytes written");
+                assertEquals(0, reader.read(ByteBuffer.allocate(8)));
+                assertEquals(tailFrame, file.getLong(header() + ConnectionDescriptor.R_HEAD_FRAME),
+                    "the reader ends where the writer did");
+                assertEquals(12345 + n, file.getLong(header() + ConnectionDescriptor.R_HEAD));
+            }
+        }
+    }
+
+    /**
+     * Puts both sides at area position {@code p} and stream byte {@code bytes} (as a side taken
+     * over would find them), over an area full of non-zero garbage but the word at {@code p}:
+     * what the earlier laps of payload leave behind.
+     */
+    private void startAt(long p, long bytes) {
+        ByteBuffer area = file.buffer(data(), D);
+        while (area.hasRemaining()) {
+            area.put((byte) 0x5A);
+        }
+        file.putLong(data() + (p & (D - 1)), 0);
+        file.putLong(header() + ConnectionDescriptor.R_TAIL, bytes);
+        file.putLong(header() + ConnectionDescriptor.R_TAIL_FRAME, p);
+        file.putLong(header() + ConnectionDescriptor.R_HEAD, bytes);
+        file.putLong(header() + ConnectionDescriptor.R_HEAD_FRAME, p);
+        file.putLong(header() + ConnectionDescriptor.R_HEAD_TAKEN, 0);
+        writer = ring();
+        reader = ring();
+    }
+
+    @Test
+    void framesHoldAtMost16KiB() throws IOException {
+        map(65536);
+        byte[] bytes = new byte[3 * 16384 + 5];
+        new Random(3).nextBytes(bytes);
+        assertEquals(bytes.length, writer.write(ByteBuffer.wrap(bytes)));
+        long d = data();
+        int span = 16384 + 64;
+        for (int i = 0; i < 3; i++) {
+            assertEquals(16384, file.getLong(d + (long) i * span), "frame " + i + " is a largest one");
+        }
+        assertEquals(5, file.getLong(d + 3L * span), "the rest");
+        assertEquals(0, file.getLong(d + 3L * span + 16), "then the zero-ahead word");
+        ByteBuffer out = ByteBuffer.allocateDirect(bytes.length + 10);
+        assertEquals(bytes.length, reader.read(out), "one read takes several frames");
+        byte[] got = new byte[bytes.length];
+        out.flip().get(got);
+        assertArrayEquals(bytes, got);
+    }
+
+    /**
+     * The zero word rule: over an area of garbage (earlier laps' payload), the word where the
+     * next frame will start is zero once a frame is published, so a reader that caught up
+     * never takes garbage for a header, at any position and across the area's end.
+     */
+    @Test
+    void theWriterZeroesTheNextHeaderWord() throws IOException {
+        map(R);
+        startAt(5L * D - 3000, 0);
+        Random random = new Random(11);
+        long written = 0;
+        for (int i = 0; i < 2000; i++) {
+            int n = 1 + random.nextInt(random.nextBoolean() ? 80 : 700);
+            byte[] bytes = new byte[n];
+            random.nextBytes(bytes);
+            assertEquals(n, writer.write(ByteBuffer.wrap(bytes)));
+            written += n;
+            long next = file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME);
+            assertEquals(0, file.getLong(data() + (next & (D - 1))), "the next frame's header word, write " + i);
+            ByteBuffer out = ByteBuffer.allocate(n + 100);
+            assertEquals(n, reader.read(out), "exactly what was written, write " + i);
+            assertArrayEquals(bytes, Arrays.copyOf(out.array(), n));
+            assertFalse(reader.hasData(), "caught up, write " + i);
+        }
+        assertTrue(written > 4L * D, "several laps: " + written);
+    }
+
+    /**
+     * Many 1-byte frames fill the area before R - 1 bytes are outstanding: the writer stops
+     * rather than lap an unread frame, POLLOUT says so, and every byte arrives.
+     */
+    @Test
+    void smallFramesFillTheAreaNotMore() throws IOException {
+        map(R);
+        int sent = 0;
+        for (int n; (n = writer.write(ByteBuffer.wrap(new byte[] {(byte) sent}))) > 0; sent += n) {
+            assertTrue(sent < R, "the ring never fills");
+        }
+        assertTrue(sent < R - 1 && sent >= D / 16 - 8, "1-byte frames of 16 bytes fill the area: " + sent);
+        assertEquals(0, writer.free(), "no POLLOUT when a send could not move a byte");
+        long room = file.getLong(header() + ConnectionDescriptor.R_HEAD_FRAME) + D
+            - file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME);
+        assertTrue(room >= 0 && room < ByteRing.MIN_ROOM, "the writer stayed within the area: room " + room);
+        ByteBuffer out = ByteBuffer.allocate(R);
+        assertEquals(sent, reader.read(out));
+        for (int i = 0; i < sent; i++) {
+            assertEquals((byte) i, out.get(i), "byte " + i);
+        }
+        assertTrue(writer.free() > 0, "room again once read");
+    }
+
+    /** The writer reads the reader's counters only when its cached values leave too little room. */
+    @Test
+    void theWriterCachesTheReadersCounters() throws IOException {
+        map(R);
+        assertEquals(100, writer.write(ByteBuffer.allocate(100)));
+        assertEquals(100, reader.read(ByteBuffer.allocate(100)));
+        // A reader that (as far as the counters say) read nothing: 0 room if read.
+        file.putLong(header() + ConnectionDescriptor.R_HEAD, 100 - (R - 1));
+        file.putLong(header() + ConnectionDescriptor.R_HEAD_FRAME, 0);
+        assertEquals(100, writer.write(ByteBuffer.allocate(100)), "cached: room for it, not re-read");
+        assertEquals(0, writer.write(ByteBuffer.allocate(R)), "too little cached room: re-read, and none");
+        file.putLong(header() + ConnectionDescriptor.R_HEAD, 200);
+        file.putLong(header() + ConnectionDescriptor.R_HEAD_FRAME, 128 + 128);
+        assertEquals(R - 1, writer.write(ByteBuffer.allocate(R)), "re-read: all the room");
+    }
+
+    @Test
+    void aCorruptHeaderFailsTheRead() throws IOException {
+        map(R);
+        writer.write(ByteBuffer.allocate(10));
+        reader.read(ByteBuffer.allocate(10));
+        long next = 24; // a 10-byte frame at 0 spans 24 bytes
+        long[] bad = {16385, -2, Long.MIN_VALUE, D};
+        for (long header : bad) {
+            file.putLong(data() + next, header);
+            assertTrue(reader.readable(), "a non-zero header is readable: " + header);
+            assertEquals(-1, reader.read(ByteBuffer.allocate(10)), "header " + header);
+            assertTrue(reader.corruption().contains(Long.toString(header)), reader.corruption());
+        }
+        file.putLong(data() + next, 8);
+        assertEquals(8, reader.read(ByteBuffer.allocate(10)), "a valid header again reads");
+        startAt(D, 0);
+        file.putLong(data(), ConnectionDescriptor.WRAP);
+        assertEquals(-1, reader.read(ByteBuffer.allocate(10)), "a wrap at offset 0 would loop: corrupt");
+    }
+
+    /** Many laps of random write and read sizes, heap, direct and read-only buffers. */
+    @Test
+    void randomSizesKeepTheStreamIntact() throws IOException {
+        map(R);
         Random random = new Random(42);
         CRC32 sent = new CRC32();
         CRC32 received = new CRC32();
@@ -110,7 +315,7 @@ class ByteRingTest {
             random.nextBytes(bytes);
             ByteBuffer src = random.nextBoolean() ? ByteBuffer.wrap(bytes)
                 : ByteBuffer.allocateDirect(n).put(bytes).flip();
-            int w = writer.write(src.asReadOnlyBuffer());
+            int w = writer.write(random.nextBoolean() ? src.asReadOnlyBuffer() : src);
             assertTrue(w >= 0 && w <= n && writer.free() >= 0, "write " + w + " of " + n);
             sent.update(bytes, 0, w);
             total += w;

@@ -21,9 +21,9 @@ import org.scif4j.ScifException;
 import org.scif4j.shm.ShmOptions;
 
 /**
- * Files of another layout version are refused, never read or written: version 2 changed the
- * rings (a fill mark in every line), so a version-1 process and a version-2 process must never
- * share a fabric or a connection.
+ * Files of another layout version are refused, never read or written: version 3 changed the
+ * rings (frames of contiguous payload instead of lines with fill marks), so a version-2 process
+ * and a version-3 process must never share a fabric or a connection.
  */
 class LayoutVersionTest {
     private final String name = "layout" + ProcessHandle.current().pid() + "x" + System.nanoTime();
@@ -42,36 +42,36 @@ class LayoutVersionTest {
     }
 
     @Test
-    void theVersionIsTwo() {
-        assertEquals(2, FabricDescriptor.VERSION, "docs/shm-format.md describes layout version 2");
+    void theVersionIsThree() {
+        assertEquals(3, FabricDescriptor.VERSION, "docs/shm-format.md describes layout version 3");
         assertEquals(FabricDescriptor.VERSION, ConnectionDescriptor.VERSION, "one version for both files");
     }
 
     @Test
-    void aVersion1FabricIsRefusedAndLeftUntouched() throws Exception {
+    void aVersion2FabricIsRefusedAndLeftUntouched() throws Exception {
         Files.createDirectories(dir);
         Path fabric = dir.resolve("fabric");
-        writeHeader(fabric, FabricDescriptor.FILE_SIZE, 1);
+        writeHeader(fabric, FabricDescriptor.FILE_SIZE, 2);
         byte[] before = Files.readAllBytes(fabric);
         ScifException e = assertThrows(ScifException.class, () -> Scif.attach("shm:" + name + "?node=0"));
         assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
-        assertTrue(e.getMessage().contains("version is 1") && e.getMessage().contains("version 2"),
+        assertTrue(e.getMessage().contains("version is 2") && e.getMessage().contains("version 3"),
             "the message names both versions: " + e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(fabric), "a fabric of another version is never written");
     }
 
     @Test
-    void aVersion1ConnectionFileIsRefused() throws Exception {
+    void aVersion2ConnectionFileIsRefused() throws Exception {
         Files.createDirectories(dir);
         Connection.create(dir, 7, 4096).close();
-        Connection.open(dir, 7).close(); // version 2: opens
+        Connection.open(dir, 7).close(); // version 3: opens
         Path conn = dir.resolve(ConnectionDescriptor.fileName(7));
         try (FileChannel ch = FileChannel.open(conn, StandardOpenOption.WRITE)) {
-            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 1);
+            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 2);
             ch.write(v, ConnectionDescriptor.C_VERSION);
         }
         IOException e = assertThrows(IOException.class, () -> Connection.open(dir, 7));
-        assertTrue(e.getMessage().contains("version 1") && e.getMessage().contains("version 2"),
+        assertTrue(e.getMessage().contains("version 2") && e.getMessage().contains("version 3"),
             "the message names both versions: " + e.getMessage());
     }
 

@@ -1,0 +1,40 @@
+/* Endpoints of this process (api.c): each is an eventfd file descriptor (FD_CLOEXEC), the
+   SCIF endpoint descriptor the program holds, mapped to its slot in the endpoint table. */
+#ifndef LIBSCIF_ENDPOINT_H
+#define LIBSCIF_ENDPOINT_H
+#include "fabric.h"
+#include "ring.h"
+#include <scif.h>
+
+struct ep {
+	int fd;
+	int slot;
+	int refs;         /* guarded by the endpoint table's mutex */
+	volatile int closed;
+	int owner_pid;    /* the process whose slot it is; a forked child only borrows it */
+	/* ctl serialises control calls on the endpoint; lock order: ctl, then fab.mu, then the
+	   shared lock. send_mu and recv_mu serialise each direction of the data path. */
+	pthread_mutex_t ctl, send_mu, recv_mu;
+	uint16_t port;
+	struct scif_portID peer;
+	int peer_slot;
+	struct conn *volatile conn; /* set once connected, last (release): then peer is valid */
+	struct conn *pending;       /* a connector's file until it is accepted */
+	int async_pending;
+	int64_t async_deadline;
+	struct rma *rma;            /* registered memory and RMA, once connected (created under ctl) */
+	int watched;                /* scif_get_fd was called: the pump keeps the fd's readiness */
+	uint64_t efd_count;         /* what the pump last left in the eventfd */
+};
+
+/* The endpoint of epd with a reference, or NULL with errno (EBADF, ENOTTY). */
+struct ep *ep_get(scif_epd_t epd);
+void ep_put(struct ep *e);
+void ep_ref(struct ep *e);
+/* Poll events of an endpoint as scif_poll reports them (masked with events|ERR|HUP). */
+short ep_poll_events(struct ep *e, short events);
+/* Starts the thread that keeps get_fd descriptors' readiness (pump.c). */
+void pump_watch(struct ep *e);
+void pump_forget(struct ep *e);
+void pump_stop(void);
+#endif

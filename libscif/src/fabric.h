@@ -1,0 +1,133 @@
+/* This process's attachment to its fabric (fabric.c), the control-plane lock and change
+   logs (lock.c), and the endpoint table (tables.c). */
+#ifndef LIBSCIF_FABRIC_H
+#define LIBSCIF_FABRIC_H
+#include "internal.h"
+#include "layout.h"
+
+struct fabric {
+	struct cfg cfg;
+	uint8_t *base;     /* the mapped fabric file */
+	int slot;          /* our process slot, -1 before registering */
+	int pid;           /* the pid that attached (a forked child is not it) */
+	long long start;   /* its start time */
+	/* The process half of the lock, always taken before the shared word (one global
+	   order). Every control-plane change of this process runs under it. */
+	pthread_mutex_t mu;
+	pthread_t watchdog;
+	int watchdog_started;
+	volatile int detaching;
+	/* The current hold of the shared lock: its word, owner id and the "changes" value seen
+	   when it began. Guarded by mu. */
+	uint64_t held;
+	int32_t held_by;
+	uint32_t reads_since;
+	int port_hint;
+};
+
+extern struct fabric fab;
+
+/* ---- word access in the mapped file (offsets are checked by the callers' constants) ---- */
+static inline volatile uint32_t *w32(uint64_t off)
+{
+	return (volatile uint32_t *)(fab.base + off);
+}
+static inline volatile uint64_t *w64(uint64_t off)
+{
+	return (volatile uint64_t *)(fab.base + off);
+}
+static inline uint32_t get32(uint64_t off)
+{
+	return __atomic_load_n(w32(off), __ATOMIC_ACQUIRE);
+}
+static inline uint64_t get64(uint64_t off)
+{
+	return __atomic_load_n(w64(off), __ATOMIC_ACQUIRE);
+}
+static inline void put32(uint64_t off, uint32_t v)
+{
+	__atomic_store_n(w32(off), v, __ATOMIC_SEQ_CST);
+}
+static inline void put64(uint64_t off, uint64_t v)
+{
+	__atomic_store_n(w64(off), v, __ATOMIC_SEQ_CST);
+}
+static inline uint32_t add32(uint64_t off, int32_t d)
+{
+	return __atomic_add_fetch(w32(off), (uint32_t)d, __ATOMIC_SEQ_CST);
+}
+static inline int cas64(uint64_t off, uint64_t expect, uint64_t val)
+{
+	return __atomic_compare_exchange_n(w64(off), &expect, val, 0, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
+}
+/* The value half of a cell. */
+static inline uint32_t cell(uint64_t off)
+{
+	return get32(off);
+}
+static inline uint32_t ep_field(int slot, int field)
+{
+	return get32(endpoint_off(slot) + (uint64_t)field);
+}
+/* Bumps a futex word and wakes everyone sleeping on it. */
+static inline void bump(uint64_t off)
+{
+	add32(off, 1);
+	futex_wake(w32(off));
+}
+
+/* ---- fabric.c ---- */
+/* Attaches on the first call (config from SCIF_FABRIC); 0, or -1 with errno. */
+int fabric_ensure(void);
+int process_alive_slot(int slot);
+int node_online(int node, int exclude_slot);
+/* Frees every endpoint and slot of dead processes. Caller holds the lock. */
+void reap_dead_locked(void);
+int is_live_slot(int slot);
+void conn_file_path(char *buf, size_t n, uint64_t id);
+void delete_conn_file(uint64_t id);
+/* The process doorbell's offset. */
+static inline uint64_t doorbell_off(int pslot)
+{
+	return process_off(pslot) + P_DOORBELL;
+}
+
+/* ---- lock.c: the control-plane lock and change logs ---- */
+void lock_take(void);
+void lock_release(void);
+/* A change prepared privately, then committed as a redo log (or directly), then applied. */
+uint32_t ch_get(uint64_t off);          /* a cell's value, as the pending change sees it */
+void ch_set(uint64_t off, uint32_t v);  /* the cell's new value */
+void ch_wake(uint64_t off);             /* bump and wake a futex word after the cells */
+void ch_remove(uint64_t conn_id);       /* delete conn-ID after the cells */
+void ch_begin(void);                    /* starts preparing (the lock is held) */
+/* Commits and applies the change: 0 done, 1 pre-empted while preparing and the tables
+   changed (the caller prepares again; the lock is held again). */
+int ch_commit(void);
+/* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
+void lock_direct(void);
+/* For the tests: changes finished on a stopped holder's behalf, and pre-emptions. */
+extern int lock_finished_for_others;
+
+/* ---- tables.c: the endpoint table (callers hold the lock and prepare a change) ---- */
+int tab_alloc(int node);
+int tab_port_busy(int node, int port);
+int tab_lowest_free_port(int node);
+void tab_hold_port(int slot, int port);
+int tab_find_listener(int node, int port);
+int tab_enqueue(int listener, int connector);
+void tab_unlink(int connector);
+/* The checked head of a listener's queue: -1 none, -2 corrupt (ENODEV). */
+int tab_queue_head(int listener);
+void tab_answer(int connector, int result);
+void tab_close_slot(int slot, int refusal);
+void tab_signal(int slot);
+uint64_t tab_conn_id(int slot);
+void tab_set_conn_id(int slot, uint64_t id);
+void tab_reap_owner(int pslot);
+/* Outside the lock: the data path's wakes (only if someone sleeps). */
+void wake_receivers(int slot);
+void wake_senders(int slot);
+void wake_fence(int slot);
+#endif

@@ -1,0 +1,171 @@
+/* The shm fabric's on-disk format, layout version 3 (docs/shm-format.md): every offset and
+   constant of the fabric and connection files. The one place they are written; a correction
+   of the document is an edit here (and in ring.c or lock.c for a protocol change). */
+#ifndef LIBSCIF_LAYOUT_H
+#define LIBSCIF_LAYOUT_H
+#include <stdint.h>
+
+#define LAYOUT_VERSION 3
+#define PAGE 4096
+
+/* ---- fabric: header ---- */
+#define FABRIC_MAGIC 0x4246344A46494353ULL /* "SCIF4JFB" */
+#define H_MAGIC 0
+#define H_VERSION 8
+#define H_PAGE_SIZE 12
+#define H_FILE_SIZE 16
+#define H_MAX_PROCESSES 24
+#define H_MAX_ENDPOINTS 28
+#define H_MAX_NODES 32
+#define H_LOCK 40 /* 64-bit word: owner (low 32), 2 x epoch + committed (high 32) */
+#define H_NEXT_CONNECTION_ID 48
+#define H_CREATED_MILLIS 56
+#define H_PROCESS_TABLE 64
+#define H_ENDPOINT_TABLE 72
+#define H_LOCK_WAITERS 80
+#define H_CHANGES 88 /* cell */
+#define H_STATE 96   /* cell */
+#define H_LOG_AREA 104
+#define STATE_ACTIVE 1
+#define STATE_CLOSED 2
+
+#define MAX_PROCESSES 256
+#define MAX_ENDPOINTS 8192
+#define MAX_NODES 257
+
+/* ---- process table ---- */
+#define PROCESS_TABLE_OFFSET 4096
+#define PROCESS_SLOT 128
+#define P_STATE 0
+#define P_PID 4
+#define P_START_TIME 8
+#define P_HEARTBEAT 16
+#define P_DOORBELL 24
+#define P_NODES 32
+#define P_NODES_LONGS 5
+#define P_FREE 0
+#define P_LIVE 1
+
+/* ---- endpoint table: cells at 0..151, plain words from 192 ---- */
+#define ENDPOINT_TABLE_OFFSET 36864
+#define ENDPOINT_SLOT 256
+#define E_STATE 0
+#define E_OWNER 8
+#define E_GEN 16
+#define E_NODE 24
+#define E_PORT 32
+#define E_FLAGS 40
+#define E_PEER_NODE 48
+#define E_PEER_PORT 56
+#define E_PEER_SLOT 64
+#define E_PEER_GEN 72
+#define E_CONN_LO 80
+#define E_CONN_HI 88
+#define E_BACKLOG 96
+#define E_QUEUE_COUNT 104
+#define E_QUEUE_HEAD 112
+#define E_QUEUE_TAIL 120
+#define E_QUEUE_NEXT 128
+#define E_CONNECT_RESULT 136
+#define E_LISTENER 144
+#define E_CELLS_END 152
+#define E_EVENT_SEQ 192
+#define E_SLEEPERS 196
+#define E_POLLERS 200
+#define E_SPACE_SEQ 204
+#define E_SPACE_SLEEPERS 208
+#define E_FENCE_SEQ 212
+#define E_FENCE_SLEEPERS 216
+
+#define EP_FREE 0
+#define EP_UNBOUND 1
+#define EP_BOUND 2
+#define EP_LISTENING 3
+#define EP_CONNECTING 4
+#define EP_CONNECTED 5
+#define EP_DISCONNECTED 6
+#define FLAG_HOLDS_PORT 1
+#define FLAG_ACCEPTED 2
+#define CONNECT_ACCEPTED 1
+#define MAX_BACKLOG 1024
+
+/* ---- change logs ---- */
+#define LOG_AREA_OFFSET 2134016
+#define LOG_AREA 4096
+#define LOG_EPOCH 0
+#define LOG_STATE 4
+#define LOG_COUNT 8
+#define LOG_CHECKSUM 12
+#define LOG_ENTRIES 16
+#define LOG_ENTRY 24
+#define LOG_MAX_ENTRIES 170
+#define LOG_WRITING 0
+#define LOG_WRITTEN 1
+#define LOG_FINISHED 2
+#define LOGE_CELL 1
+#define LOGE_WAKE 2
+#define LOGE_REMOVE 3
+
+#define FABRIC_FILE_SIZE 3182592ULL
+
+static inline uint64_t process_off(int slot)
+{
+	return PROCESS_TABLE_OFFSET + (uint64_t)slot * PROCESS_SLOT;
+}
+static inline uint64_t endpoint_off(int slot)
+{
+	return ENDPOINT_TABLE_OFFSET + (uint64_t)slot * ENDPOINT_SLOT;
+}
+static inline uint64_t log_off(int slot)
+{
+	return LOG_AREA_OFFSET + (uint64_t)slot * LOG_AREA;
+}
+
+/* ---- conn-ID ---- */
+#define CONN_MAGIC 0x4E43344A46494353ULL /* "SCIF4JCN" */
+#define C_MAGIC 0
+#define C_VERSION 8
+#define C_RING_SIZE 12
+#define C_CONNECTION_ID 16
+#define C_CREATOR_PID 24
+#define C_SIDE_AREA 1024 /* side s at 1024 x (1 + s) */
+#define S_DMA_SUBMITTED 0
+#define S_DMA_COMPLETED 64
+#define S_RAS_VERSION 128
+#define RING_HEADER 4096
+#define R_TAIL_BYTES 0
+#define R_TAIL_FRAME 8
+#define R_HEAD_BYTES 128
+#define R_HEAD_FRAME 136
+#define R_HEAD_TAKEN 144
+#define FRAME_MAX 16384
+#define FRAME_WRAP (-1LL)
+#define WINDOW_TABLE 65536
+#define MAX_WINDOWS 1024
+#define WINDOW_ENTRY 64
+
+static inline uint64_t ring_data_bytes(uint32_t r)
+{
+	return 2ULL * r;
+}
+static inline uint64_t ring_header_off(int ring, uint32_t r)
+{
+	return RING_HEADER + (uint64_t)ring * (RING_HEADER + ring_data_bytes(r));
+}
+static inline uint64_t ring_data_off(int ring, uint32_t r)
+{
+	return ring_header_off(ring, r) + RING_HEADER;
+}
+static inline uint64_t window_table_off(int side, uint32_t r)
+{
+	return 4096 + 2 * (RING_HEADER + ring_data_bytes(r)) + (uint64_t)side * WINDOW_TABLE;
+}
+static inline uint64_t conn_file_size(uint32_t r)
+{
+	return 4096 + 2 * (RING_HEADER + ring_data_bytes(r)) + 2ULL * WINDOW_TABLE;
+}
+static inline uint64_t side_off(int side)
+{
+	return (uint64_t)C_SIDE_AREA * (1 + side);
+}
+#endif

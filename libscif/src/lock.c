@@ -1,0 +1,424 @@
+/* The control-plane lock and its change logs (docs/shm-format.md, "The control-plane lock"
+   and "Change logs").
+
+   Lock word (header offset 40, 64 bits): owner in the low half (process slot + 1, or minus
+   the pid of a process without a slot), 2 x epoch + committed in the high half. A hold
+   prepares its change privately (ch_set/ch_wake/ch_remove), then commits it: it writes the
+   redo log into its process's log area and swaps the lock word to "committed", after which
+   any waiter may apply the log on its behalf if it stops or dies; then it applies the log
+   itself (every entry is idempotent) and releases. A hold that had not committed when it
+   was stopped may be pre-empted; its commit swap then fails and it takes the lock again,
+   going on only if no change was made meanwhile ("changes" unchanged).
+
+   Invariant: callers hold fab.mu around lock_take .. lock_release, so one thread of this
+   process at a time prepares a change, and the static change buffer below is theirs. */
+#include "fabric.h"
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LOCK_CHECK_NS 1000000LL
+#define PREEMPT_NS 2000000LL
+#define PREEMPT_IDLE_NS 500000000LL
+#define COMMITTED (1ULL << 32)
+
+int lock_finished_for_others;
+
+/* Test points (as the Java side's crash points): SCIF4J_TEST_CRASH_AT=NAME ends the process
+   there as kill -9 would, SCIF4J_TEST_STOP_AT=NAME stops it there once (SIGSTOP). Only
+   holds of a registered process count (not the attach's own). */
+static void test_point(const char *name)
+{
+	static int stopped;
+	if (fab.slot < 0)
+		return;
+	const char *crash = getenv("SCIF4J_TEST_CRASH_AT"), *stop = getenv("SCIF4J_TEST_STOP_AT");
+	if (crash && !strcmp(crash, name))
+		raise(SIGKILL);
+	if (stop && !stopped && !strcmp(stop, name)) {
+		stopped = 1;
+		raise(SIGSTOP);
+	}
+}
+
+static inline uint64_t lword(int32_t owner, uint32_t epoch, int committed)
+{
+	return ((uint64_t)(epoch * 2u + (committed ? 1u : 0u)) << 32) | (uint32_t)owner;
+}
+static inline uint32_t epoch_of(uint64_t w)
+{
+	return (uint32_t)(w >> 32) >> 1;
+}
+static inline int committed(uint64_t w)
+{
+	return (w >> 32) & 1;
+}
+
+/* ---- the pending change ---- */
+struct entry {
+	uint32_t kind, off;
+	uint64_t expected, val;
+};
+/* Big enough for reaping a whole table (a direct change); a logged change has at most 170. */
+#define CH_MAX (MAX_ENDPOINTS * 24)
+static struct entry cells[CH_MAX];
+static struct entry others[MAX_ENDPOINTS * 4];
+static int ncells, nothers;
+static int direct; /* this hold is a direct change: apply as we go */
+
+void ch_begin(void)
+{
+	ncells = nothers = 0;
+}
+
+static struct entry *find_cell(uint64_t off)
+{
+	for (int i = ncells - 1; i >= 0; i--)
+		if (cells[i].off == off)
+			return &cells[i];
+	return NULL;
+}
+
+uint32_t ch_get(uint64_t off)
+{
+	struct entry *e = find_cell(off);
+	return e ? (uint32_t)e->val : cell(off);
+}
+
+void ch_set(uint64_t off, uint32_t v)
+{
+	if (direct) { /* apply at once: the hold is committed without a log */
+		uint64_t old = get64(off);
+		while (!cas64(off, old, ((old >> 32) + 1) << 32 | v))
+			old = get64(off);
+		return;
+	}
+	struct entry *e = find_cell(off);
+	if (!e) {
+		if (ncells == CH_MAX) {
+			logmsg("a change of over %d cells: dropped one", CH_MAX);
+			return;
+		}
+		e = &cells[ncells++];
+		e->kind = LOGE_CELL;
+		e->off = (uint32_t)off;
+		e->expected = get64(off);
+	}
+	e->val = (((e->expected >> 32) + 1) & 0xffffffffULL) << 32 | v;
+}
+
+void ch_wake(uint64_t off)
+{
+	if (direct) {
+		bump(off);
+		return;
+	}
+	for (int i = 0; i < nothers; i++)
+		if (others[i].kind == LOGE_WAKE && others[i].off == off)
+			return;
+	if (nothers < (int)(sizeof others / sizeof others[0]))
+		others[nothers++] = (struct entry){LOGE_WAKE, (uint32_t)off, 0, 0};
+}
+
+void ch_remove(uint64_t id)
+{
+	if (direct) {
+		delete_conn_file(id);
+		return;
+	}
+	if (nothers < (int)(sizeof others / sizeof others[0]))
+		others[nothers++] = (struct entry){LOGE_REMOVE, 0, 0, id};
+}
+
+static void apply(const struct entry *e)
+{
+	switch (e->kind) {
+	case LOGE_CELL:
+		cas64(e->off, e->expected, e->val); /* fails: applied already, or changed since */
+		break;
+	case LOGE_WAKE:
+		bump(e->off);
+		break;
+	case LOGE_REMOVE:
+		delete_conn_file(e->val);
+		break;
+	}
+}
+
+static uint32_t fnv(uint32_t h, uint32_t w)
+{
+	return (h ^ w) * 0x01000193u;
+}
+
+static uint32_t checksum(uint32_t epoch, uint32_t count, const uint8_t *entries)
+{
+	uint32_t h = fnv(fnv(0x811C9DC5u, epoch), count);
+	for (uint32_t i = 0; i < count * 6; i++) {
+		uint32_t w;
+		memcpy(&w, entries + 4 * i, 4);
+		h = fnv(h, w);
+	}
+	return h;
+}
+
+/* ---- taking and releasing ---- */
+
+static int holder_alive(int32_t owner)
+{
+	if (owner < 0)
+		return proc_start_time(-owner) >= 0;
+	return process_alive_slot(owner - 1);
+}
+
+static int holder_stopped(int32_t owner)
+{
+	int pid = owner < 0 ? -owner : owner <= MAX_PROCESSES ? (int)get32(process_off(owner - 1) + P_PID) : 0;
+	return pid > 0 && proc_stopped(pid);
+}
+
+static int install(uint64_t w, int32_t me, int commit)
+{
+	uint64_t mine = lword(me, epoch_of(w) + 1, commit);
+	if (!cas64(H_LOCK, w, mine))
+		return 0;
+	fab.held = mine;
+	fab.held_by = me;
+	return 1;
+}
+
+/* Validates a copy of a log area against the lock word; returns its count, or 0 if torn. */
+static uint32_t valid_log(const uint8_t *log, uint64_t w)
+{
+	uint32_t epoch, state, count, sum;
+	memcpy(&epoch, log + LOG_EPOCH, 4);
+	memcpy(&state, log + LOG_STATE, 4);
+	memcpy(&count, log + LOG_COUNT, 4);
+	memcpy(&sum, log + LOG_CHECKSUM, 4);
+	if ((state != LOG_WRITTEN && state != LOG_FINISHED) || epoch != epoch_of(w) || count < 1 ||
+	    count > LOG_MAX_ENTRIES || checksum(epoch, count, log + LOG_ENTRIES) != sum)
+		return 0;
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t kind, off;
+		memcpy(&kind, log + LOG_ENTRIES + LOG_ENTRY * i, 4);
+		memcpy(&off, log + LOG_ENTRIES + LOG_ENTRY * i + 4, 4);
+		if (kind == LOGE_CELL) {
+			int in_table = off >= ENDPOINT_TABLE_OFFSET && off < LOG_AREA_OFFSET &&
+				       (off - ENDPOINT_TABLE_OFFSET) % ENDPOINT_SLOT < E_CELLS_END && off % 8 == 0;
+			if (!in_table && off != H_CHANGES && off != H_STATE)
+				return 0;
+		} else if (kind == LOGE_WAKE) {
+			if (off % 4 || off >= FABRIC_FILE_SIZE)
+				return 0;
+		} else if (kind != LOGE_REMOVE) {
+			return 0;
+		}
+	}
+	return count;
+}
+
+/* A committed word of a stopped or dead process slot: applies its log and takes the lock.
+   Returns 1 if the lock is ours, 0 if there was no valid log (a direct change). */
+static int finish_for(uint64_t w, int32_t me)
+{
+	int32_t owner = (int32_t)(uint32_t)w;
+	if (owner <= 0 || owner > MAX_PROCESSES)
+		return 0;
+	static uint8_t copy[LOG_AREA];
+	memcpy(copy, (const void *)(fab.base + log_off(owner - 1)), LOG_AREA);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint32_t count = valid_log(copy, w);
+	if (!count || get64(H_LOCK) != w)
+		return 0;
+	struct entry e;
+	for (uint32_t i = 0; i < count; i++) {
+		memcpy(&e.kind, copy + LOG_ENTRIES + LOG_ENTRY * i, 4);
+		memcpy(&e.off, copy + LOG_ENTRIES + LOG_ENTRY * i + 4, 4);
+		memcpy(&e.expected, copy + LOG_ENTRIES + LOG_ENTRY * i + 8, 8);
+		memcpy(&e.val, copy + LOG_ENTRIES + LOG_ENTRY * i + 16, 8);
+		apply(&e);
+	}
+	uint64_t lg = log_off(owner - 1);
+	cas64(lg, (uint64_t)LOG_WRITTEN << 32 | epoch_of(w), (uint64_t)LOG_FINISHED << 32 | epoch_of(w));
+	if (!install(w, me, 0))
+		return 1; /* someone else finished and took it: wait again (applied twice is fine) */
+	lock_finished_for_others++;
+	return 2;
+}
+
+/* The shared half: spins briefly, then sleeps on the futex at most 1 ms at a time, looking
+   at the holder every millisecond (dead: take over and reap; stopped: finish its committed
+   change, or pre-empt it if it has not committed). */
+static void take_shared(int32_t me)
+{
+	uint64_t seen = 0;
+	int64_t seen_since = 0, last_check = now_ns();
+	for (int spins = 0;; spins++) {
+		uint64_t w = get64(H_LOCK);
+		int32_t owner = (int32_t)(uint32_t)w;
+		if (owner == 0) {
+			if (install(w, me, 0))
+				return;
+			continue;
+		}
+		if (spins < 200) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		int64_t now = now_ns();
+		if (w != seen) {
+			seen = w;
+			seen_since = now;
+		}
+		if (now - last_check > LOCK_CHECK_NS) {
+			last_check = now;
+			int alive = holder_alive(owner);
+			int stopped = alive && now - seen_since > PREEMPT_NS && holder_stopped(owner);
+			if (committed(w) && (!alive || stopped)) {
+				int r = finish_for(w, me);
+				if (r == 2) {
+					if (!alive) {
+						lock_direct();
+						reap_dead_locked();
+					}
+					return;
+				}
+				if (r == 0 && !alive && install(w, me, 1)) {
+					reap_dead_locked(); /* a dead holder's direct change: its own entries */
+					return;
+				}
+				if (r)
+					continue;
+			} else if (!alive) {
+				if (install(w, me, 1)) {
+					direct = 1;
+					reap_dead_locked();
+					return;
+				}
+				continue;
+			} else if (!committed(w) && now - seen_since > PREEMPT_NS &&
+				   (now - seen_since > PREEMPT_IDLE_NS || stopped) && install(w, me, 0)) {
+				return;
+			}
+		}
+		add32(H_LOCK_WAITERS, 1);
+		futex_wait(w32(H_LOCK), (uint32_t)owner, 1000000);
+		add32(H_LOCK_WAITERS, -1);
+	}
+}
+
+static int32_t me_id(void)
+{
+	return fab.slot >= 0 && getpid() == fab.pid ? fab.slot + 1 : -(int32_t)getpid();
+}
+
+void lock_take(void)
+{
+	direct = 0;
+	take_shared(me_id());
+	fab.reads_since = cell(H_CHANGES);
+	ch_begin();
+	test_point("lock.held");
+}
+
+/* Sets the committed bit of our hold. 0: done; 1: the hold had been pre-empted (before it
+   wrote anything) and the tables changed meanwhile; the lock is ours again, committed. */
+static int commit_bit(void)
+{
+	int changed = 0;
+	while (!committed(fab.held) && !cas64(H_LOCK, fab.held, fab.held | COMMITTED)) {
+		take_shared(fab.held_by);
+		if (cell(H_CHANGES) != fab.reads_since) {
+			fab.reads_since = cell(H_CHANGES);
+			changed = 1;
+		}
+	}
+	fab.held |= COMMITTED;
+	return changed;
+}
+
+void lock_direct(void)
+{
+	commit_bit(); /* a direct change depends on nothing read before this point */
+	direct = 1;
+}
+
+/* Writes the pending change into our log area and commits it. 0: committed; 1: the hold
+   was pre-empted and the tables changed (prepare again); 2: too big or no log area. */
+static int commit_logged(void)
+{
+	int count = ncells + nothers;
+	if (fab.slot < 0 || getpid() != fab.pid || count > LOG_MAX_ENTRIES)
+		return 2;
+	for (;;) {
+		uint64_t lg = log_off(fab.slot);
+		uint32_t epoch = epoch_of(fab.held);
+		put32(lg + LOG_STATE, LOG_WRITING);
+		uint8_t *p = fab.base + lg + LOG_ENTRIES;
+		for (int i = 0; i < count; i++) {
+			const struct entry *e = i < ncells ? &cells[i] : &others[i - ncells];
+			memcpy(p + LOG_ENTRY * i, &e->kind, 4);
+			memcpy(p + LOG_ENTRY * i + 4, &e->off, 4);
+			memcpy(p + LOG_ENTRY * i + 8, &e->expected, 8);
+			memcpy(p + LOG_ENTRY * i + 16, &e->val, 8);
+		}
+		put32(lg + LOG_COUNT, (uint32_t)count);
+		put32(lg + LOG_EPOCH, epoch);
+		put32(lg + LOG_CHECKSUM, checksum(epoch, (uint32_t)count, p));
+		put32(lg + LOG_STATE, LOG_WRITTEN);
+		if (cas64(H_LOCK, fab.held, fab.held | COMMITTED)) {
+			fab.held |= COMMITTED;
+			return 0;
+		}
+		take_shared(fab.held_by); /* pre-empted while preparing */
+		uint32_t changes = cell(H_CHANGES);
+		if (changes != fab.reads_since) {
+			fab.reads_since = changes;
+			return 1;
+		}
+		/* nothing changed meanwhile: what we read still holds; commit with the new epoch */
+	}
+}
+
+int ch_commit(void)
+{
+	if (direct) {
+		return 0;
+	}
+	if (ncells + nothers == 0)
+		return 0;
+	ch_set(H_CHANGES, ch_get(H_CHANGES) + 1); /* the last cell of every change */
+	/* cells first (changes last among them), then the wakes and removals */
+	int r = commit_logged();
+	if (r == 1)
+		return 1;
+	if (r == 2 && commit_bit())
+		return 1; /* pre-empted, and what we read is stale: prepare again */
+	if (r == 0)
+		test_point("change.committed");
+	for (int i = 0; i < ncells; i++) {
+		if (r == 0 && i == ncells / 2)
+			test_point("change.half-applied");
+		apply(&cells[i]);
+	}
+	for (int i = 0; i < nothers; i++)
+		apply(&others[i]);
+	ncells = nothers = 0;
+	return 0;
+}
+
+void lock_release(void)
+{
+	if (direct && committed(fab.held)) {
+		uint64_t c = get64(H_CHANGES);
+		while (!cas64(H_CHANGES, c, (((c >> 32) + 1) << 32) | (uint32_t)(c + 1)))
+			c = get64(H_CHANGES);
+	}
+	direct = 0;
+	/* fails only when a waiter finished our change and took the lock: nothing left to do */
+	cas64(H_LOCK, fab.held, lword(0, epoch_of(fab.held), 0));
+	fab.held = 0;
+	if (get32(H_LOCK_WAITERS) > 0)
+		futex_wake(w32(H_LOCK));
+}

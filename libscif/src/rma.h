@@ -1,0 +1,23 @@
+/* Registered memory, RMA, fences and mappings of a connected endpoint (rma.c). Functions
+   return 0 or an errno. */
+#ifndef LIBSCIF_RMA_H
+#define LIBSCIF_RMA_H
+#include "fabric.h"
+#include "ring.h"
+#include <scif.h>
+
+struct rma;
+struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback);
+void rma_close(struct rma *m);
+int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int prot, int fixed, int *err);
+int rma_unregister(struct rma *m, int64_t off, uint64_t len);
+/* vaddr NULL: a local registered range at loff; else that memory of this process. */
+int rma_copy(struct rma *m, int to_remote, int64_t loff, void *vaddr, uint64_t len, int64_t roff);
+int rma_fence_mark(struct rma *m, int flags, int *mark);
+int rma_fence_wait(struct rma *m, int mark);
+int rma_fence_signal(struct rma *m, int64_t loff, uint64_t lval, int64_t roff, uint64_t rval, int flags);
+void *rma_mmap(struct rma *m, void *addr, size_t len, int prot, int fixed, int64_t off, int *err);
+int rma_munmap(void *addr, size_t len);
+/* How many mappings of this process still use the connection file (it stays mapped). */
+int rma_maps(struct conn *c);
+#endif

@@ -1,0 +1,144 @@
+/* The control-plane lock across processes: a holder stopped (SIGSTOP) or killed anywhere in
+   a change delays the others by milliseconds only; a committed change is finished by a
+   waiter from the holder's redo log; one pre-empted before committing prepares it again. The
+   test reads the fabric file itself (its layout is the documented one) to see the effects. */
+#include "t.h"
+#include <fcntl.h>
+#include <scif.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+/* last: its P_PID is not the one of sys/wait.h */
+#include "../src/layout.h"
+
+static const uint8_t *fabric_map(void)
+{
+	char p[700];
+	snprintf(p, sizeof p, "%s/t/fabric", t_dir());
+	int fd = open(p, O_RDONLY);
+	CHECK(fd >= 0);
+	void *m = mmap(NULL, FABRIC_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	CHECK(m != MAP_FAILED);
+	return m;
+}
+
+static uint32_t u32(const uint8_t *f, uint64_t off)
+{
+	return __atomic_load_n((const uint32_t *)(f + off), __ATOMIC_ACQUIRE);
+}
+
+static int process_slot_of(const uint8_t *f, pid_t pid)
+{
+	for (int i = 0; i < MAX_PROCESSES; i++)
+		if (u32(f, process_off(i) + P_STATE) == P_LIVE && u32(f, process_off(i) + P_PID) == (uint32_t)pid)
+			return i;
+	return -1;
+}
+
+static int endpoints_of(const uint8_t *f, int pslot)
+{
+	int n = 0;
+	for (int i = 0; i < MAX_ENDPOINTS; i++)
+		n += u32(f, endpoint_off(i) + E_STATE) != EP_FREE && u32(f, endpoint_off(i) + E_OWNER) == (uint32_t)pslot + 1;
+	return n;
+}
+
+static struct t_chan go, done;
+
+/* The child: attaches, says so, waits, then opens an endpoint (where it stops or dies) and
+   binds and closes it, proving it goes on correctly after SIGCONT. */
+static void child_opens(void *arg)
+{
+	const char *env = arg;
+	uint16_t self;
+	CHECK_EQ(scif_get_nodeIDs(NULL, 0, &self), 1); /* attached; the test's process is not yet */
+	t_send_int(&done, 1);
+	t_recv_int(&go);
+	putenv((char *)env);
+	scif_epd_t e = scif_open();
+	CHECK(e >= 0);
+	CHECK(scif_bind(e, 0) >= 1089);
+	CHECK_EQ(scif_close(e), 0);
+	t_send_int(&done, 2);
+}
+
+static pid_t start_child(const char *env)
+{
+	t_chan_open(&go);
+	t_chan_open(&done);
+	pid_t child = t_spawn(1, child_opens, (void *)env);
+	close(done.w); /* so that a child that fails ends our reads */
+	CHECK_EQ(t_recv_int(&done), 1);
+	uint16_t self; /* this process attaches now, as node 0 (after the fork: see t_spawn) */
+	CHECK_EQ(scif_get_nodeIDs(NULL, 0, &self), 2);
+	return child;
+}
+
+static void await_stopped(pid_t child)
+{
+	int st;
+	CHECK_EQ(waitpid(child, &st, WUNTRACED), child);
+	CHECK(WIFSTOPPED(st));
+}
+
+TEST(a_change_committed_by_a_stopped_holder_is_finished_by_a_waiter)
+{
+	pid_t child = start_child("SCIF4J_TEST_STOP_AT=change.committed");
+	const uint8_t *f = fabric_map();
+	int cslot = process_slot_of(f, child);
+	CHECK(cslot >= 0);
+	t_send_int(&go, 1);
+	await_stopped(child); /* holding the lock, its open committed but not applied */
+	CHECK_EQ(endpoints_of(f, cslot), 0);
+	scif_epd_t e = scif_open(); /* needs the lock: finishes the child's change first */
+	CHECK(e >= 0);
+	CHECK_EQ(endpoints_of(f, cslot), 1);
+	CHECK_EQ(u32(f, log_off(cslot) + LOG_STATE), LOG_FINISHED);
+	CHECK_EQ(scif_bind(e, 1089), 1089);
+	kill(child, SIGCONT);
+	CHECK_EQ(t_recv_int(&done), 2); /* the child went on, bound and closed */
+	t_join(child);
+	CHECK_EQ(scif_close(e), 0);
+	munmap((void *)f, FABRIC_FILE_SIZE);
+}
+
+TEST(a_holder_stopped_before_committing_is_preempted_and_prepares_again)
+{
+	pid_t child = start_child("SCIF4J_TEST_STOP_AT=lock.held");
+	const uint8_t *f = fabric_map();
+	int cslot = process_slot_of(f, child);
+	t_send_int(&go, 1);
+	await_stopped(child);
+	scif_epd_t e = scif_open(); /* pre-empts the stopped holder after 2 ms */
+	CHECK(e >= 0);
+	CHECK_EQ(endpoints_of(f, cslot), 0);
+	kill(child, SIGCONT);
+	CHECK_EQ(t_recv_int(&done), 2);
+	t_join(child);
+	CHECK_EQ(endpoints_of(f, cslot), 0);
+	CHECK_EQ(scif_close(e), 0);
+	munmap((void *)f, FABRIC_FILE_SIZE);
+}
+
+TEST(a_holder_killed_half_way_through_applying_is_finished_and_reaped)
+{
+	pid_t child = start_child("SCIF4J_TEST_CRASH_AT=change.half-applied");
+	t_send_int(&go, 1);
+	int st;
+	CHECK_EQ(waitpid(child, &st, 0), child);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	scif_epd_t e = scif_open(); /* takes over the dead holder's lock, finishes, reaps */
+	CHECK(e >= 0);
+	uint16_t nodes[4], self;
+	CHECK_EQ(scif_get_nodeIDs(nodes, 4, &self), 1);
+	const uint8_t *f = fabric_map();
+	int used = 0;
+	for (int i = 0; i < MAX_ENDPOINTS; i++)
+		used += u32(f, endpoint_off(i) + E_STATE) != EP_FREE;
+	CHECK_EQ(used, 1); /* ours only: the dead child's endpoint was reaped */
+	CHECK_EQ(scif_close(e), 0);
+	munmap((void *)f, FABRIC_FILE_SIZE);
+}
