@@ -27,6 +27,15 @@ final class LibC {
 
     static native long mmap(long addr, long len, int prot, int flags, int fd, long off);
 
+    static final int MREMAP_MAYMOVE = 1;
+    static final int MREMAP_FIXED = 2;
+
+    static native int munmap(long addr, long len);
+
+    static native long mremap(long oldAddr, long oldLen, long newLen, int flags, long newAddr);
+
+    static native long memcpy(long dst, long src, long len);
+
     static native int setenv(String name, String value, int overwrite);
 
     static native int unsetenv(String name);

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
@@ -43,6 +44,15 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     private volatile boolean blocking = true;
     private volatile int port;
     private volatile PortId peer;
+    /** The peer of a non-blocking connect in progress, until it is collected. */
+    private volatile PortId pendingPeer;
+    /** Set when peerPort() finished a non-blocking connect: the second connect then returns the port. */
+    private volatile boolean collected;
+    /** The errno of a non-blocking connect that peerPort() finished and that failed, for the next connect. */
+    private volatile int pendingErrno;
+    /** One send and one recv at a time, so that one call's bytes are never interleaved with another's. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock recvLock = new ReentrantLock();
     /** Registered regions by offset, so that their memory stays reachable while registered. */
     private final ConcurrentSkipListMap<Long, ByteBuffer> registered = new ConcurrentSkipListMap<>();
     private final Set<NativeMapping> mappings = ConcurrentHashMap.newKeySet();
@@ -164,19 +174,39 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         }
         enter(call.text());
         try {
+            autoBind();
+            if (collected) {
+                collected = false;
+                return port;
+            }
+            int failed = pendingErrno;
+            if (failed != 0) {
+                pendingErrno = 0;
+                throw error(call.text(), failed);
+            }
             Scratch s = Scratch.get();
             while (true) {
-                s.putShort(16, (short) dst.node());
-                s.putShort(18, (short) dst.port());
+                PortId target = pendingPeer != null ? pendingPeer : dst;
+                s.putShort(16, (short) target.node());
+                s.putShort(18, (short) target.port());
                 int r = LibScif.scif_connect(epd, s.small + 16);
+                int errno = r < 0 ? Native.getLastError() : 0;
+                if (r < 0 && errno == Errno.EISCONN.number() && pendingPeer != null) {
+                    r = port; // the library collected the accepted connection already (an RMA call, a poll)
+                }
                 if (r >= 0) {
                     port = r;
-                    peer = dst;
+                    peer = target;
+                    pendingPeer = null;
                     return r;
                 }
-                int errno = Native.getLastError();
-                boolean pending = errno == Errno.EINPROGRESS.number() || errno == 114; // EALREADY: still in progress
-                if (!pending || !blocking) {
+                boolean inProgress = errno == Errno.EINPROGRESS.number() || errno == 114; // EALREADY
+                if (!inProgress) {
+                    pendingPeer = null;
+                    throw error(call.text(), errno);
+                }
+                pendingPeer = target;
+                if (!blocking) {
                     throw error(call.text(), errno);
                 }
                 await((short) Scif.POLLOUT, call);
@@ -184,6 +214,28 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         } finally {
             leave();
         }
+    }
+
+    /**
+     * Binds an unbound endpoint to the lowest free port before connect, as connect would: the
+     * library's connect does not tell which port it bound when it fails, and SCIF keeps it.
+     */
+    private void autoBind() {
+        if (port == 0 && pendingPeer == null && peer == null) {
+            int r = LibScif.scif_bind(epd, (short) 0);
+            if (r > 0) {
+                port = r;
+            } // else: already bound or listening, and connect says what is wrong
+        }
+    }
+
+    /** Whether scif_poll reports the peer gone (POLLHUP or POLLERR), without waiting. */
+    private boolean peerGone() {
+        Scratch s = Scratch.get();
+        s.putInt(0, epd);
+        s.putShort(4, (short) Scif.POLLIN);
+        s.putShort(6, (short) 0);
+        return LibScif.scif_poll(s.small, 1, 0) > 0 && (s.getShort(6) & (Scif.POLLHUP | Scif.POLLERR)) != 0;
     }
 
     @Override
@@ -235,7 +287,44 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public PortId peerPort() {
-        return peer;
+        PortId p = peer;
+        PortId pending = pendingPeer;
+        if (p == null && pending != null && !closed) {
+            p = collect(pending);
+        }
+        return p;
+    }
+
+    /**
+     * A non-blocking connect that the peer has accepted is connected before the second
+     * connect: finish it in the library when scif_poll reports POLLOUT, and keep its result.
+     */
+    private synchronized PortId collect(PortId pending) {
+        if (peer != null || pendingPeer == null) {
+            return peer;
+        }
+        Scratch s = Scratch.get();
+        s.putInt(0, epd);
+        s.putShort(4, (short) Scif.POLLOUT);
+        s.putShort(6, (short) 0);
+        if (LibScif.scif_poll(s.small, 1, 0) <= 0 || (s.getShort(6) & Scif.POLLOUT) == 0) {
+            return null;
+        }
+        s.putShort(16, (short) pending.node());
+        s.putShort(18, (short) pending.port());
+        int r = LibScif.scif_connect(epd, s.small + 16);
+        int errno = r < 0 ? Native.getLastError() : 0;
+        if (r >= 0 || errno == Errno.EISCONN.number()) {
+            peer = pending;
+            pendingPeer = null;
+            collected = true;
+            return pending;
+        }
+        if (errno != Errno.EINPROGRESS.number() && errno != 114) { // 114: EALREADY
+            pendingErrno = errno; // refused: the next connect reports it
+            pendingPeer = null;
+        }
+        return null;
     }
 
     @Override
@@ -244,12 +333,23 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         if (src == null) {
             throw ScifException.of(call.text(), Errno.EFAULT, "src is null");
         }
-        if ((flags & ~Scif.SEND_BLOCK) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only SEND_BLOCK");
+        if (closed) {
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
         }
-        enter(call.text());
+        if (!src.hasRemaining()) {
+            return 0; // before the flags, as SCIF checks them
+        }
+        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
+        }
+        enter(call.text()); // with bit 0 set, the other bits are ignored
         try {
-            return transfer(src, (flags & Scif.SEND_BLOCK) != 0, true, call);
+            lock(sendLock, call);
+            try {
+                return transfer(src, (flags & Scif.SEND_BLOCK) != 0, true, call);
+            } finally {
+                sendLock.unlock();
+            }
         } finally {
             leave();
         }
@@ -261,17 +361,45 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         if (dst == null) {
             throw ScifException.of(call.text(), Errno.EFAULT, "dst is null");
         }
-        if ((flags & ~Scif.RECV_BLOCK) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only RECV_BLOCK");
-        }
         if (dst.isReadOnly()) {
             throw ScifException.of(call.text(), Errno.EFAULT, "dst is read-only");
         }
-        enter(call.text());
+        if (closed) {
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
+        if (!dst.hasRemaining()) {
+            return 0; // before the flags, as SCIF checks them
+        }
+        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
+        }
+        enter(call.text()); // with bit 0 set, the other bits are ignored
         try {
-            return transfer(dst, (flags & Scif.RECV_BLOCK) != 0, false, call);
+            lock(recvLock, call);
+            try {
+                return transfer(dst, (flags & Scif.RECV_BLOCK) != 0, false, call);
+            } finally {
+                recvLock.unlock();
+            }
         } finally {
             leave();
+        }
+    }
+
+    /** Takes a send or recv lock, waiting in slices so that interrupt and close end the wait. */
+    private void lock(ReentrantLock l, Call call) throws ScifException {
+        if (l.tryLock()) { // free: taken whatever the interrupt status
+            return;
+        }
+        try {
+            while (!l.tryLock(SLICE_MS, TimeUnit.MILLISECONDS)) {
+                if (closed) {
+                    throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for another thread's call");
         }
     }
 
@@ -307,6 +435,9 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
             }
             if (n < 0) {
                 int errno = Native.getLastError();
+                if (done > 0 && errno == Errno.ECONNRESET.number()) {
+                    return done; // what moved before the peer went is the result, as SCIF returns it
+                }
                 if (errno != Errno.EAGAIN.number()) {
                     throw error(call.text(), errno);
                 }
@@ -348,8 +479,15 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         Arguments.unregister(offset, length, call);
         enter(call.text());
         try {
-            if (LibScif.scif_unregister(epd, offset, length) < 0) {
-                throw error(call.text(), Native.getLastError());
+            boolean gone = peerGone();
+            int r = LibScif.scif_unregister(epd, offset, length);
+            int errno = r < 0 ? Native.getLastError() : 0;
+            if (r < 0 && !(gone && errno == Errno.ENXIO.number())) {
+                throw error(call.text(), errno);
+            }
+            if (gone) { // the library drops the windows quietly; SCIF reports the lost peer
+                registered.subMap(offset, true, offset + length - 1, true).clear();
+                throw ScifException.of(call.text(), Errno.ECONNRESET, meaning(Errno.ECONNRESET));
             }
             // the library refused a range that is not whole windows, so whole entries go
             registered.subMap(offset, true, offset + length - 1, true).clear();
@@ -400,9 +538,6 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         ByteBuffer b = Arguments.source(src, call);
         Arguments.rma(b.remaining(), flags, call);
         vrma(true, b, remoteOffset, flags, call);
-        if (b != src) {
-            src.position(src.limit());
-        }
     }
 
     /** vreadfrom/vwriteto: a direct buffer by address, a heap buffer in bounce-buffer chunks. */
@@ -418,13 +553,12 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
                 if (r < 0) {
                     throw error(call.text(), Native.getLastError());
                 }
-                b.position(b.position() + len);
-                return;
+                return; // vreadFrom and vwriteTo leave the position where it was
             }
             for (int done = 0; done < len;) {
                 int chunk = Math.min(len - done, Scratch.BOUNCE);
                 if (to) {
-                    s.bounceView.put(0, b, b.position(), chunk);
+                    s.bounceView.put(0, b, b.position() + done, chunk);
                 }
                 int r = to ? LibScif.scif_vwriteto(epd, s.bounce, chunk, roff + done, flags)
                     : LibScif.scif_vreadfrom(epd, s.bounce, chunk, roff + done, flags);
@@ -432,9 +566,8 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
                     throw error(call.text(), Native.getLastError());
                 }
                 if (!to) {
-                    b.put(b.position(), s.bounceView, 0, chunk);
+                    b.put(b.position() + done, s.bounceView, 0, chunk);
                 }
-                b.position(b.position() + chunk);
                 done += chunk;
             }
         } finally {
@@ -541,8 +674,9 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // bounded by one poll slice
         }
         for (NativeMapping m : mappings) {
-            m.close();
+            m.release();
         }
+        mappings.clear();
         LibScif.scif_close(epd);
         registered.clear();
         node.forget(this);

@@ -1,13 +1,12 @@
 package org.scif4j.natives;
 
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import org.scif4j.ScifMemory;
 import org.scif4j.spi.Arguments;
 
 /**
- * Page-aligned native memory from {@code malloc}, registrable with any endpoint. It stays
+ * Page-aligned, zeroed native memory from an anonymous {@code mmap}, registrable with any endpoint. It stays
  * allocated until the buffer is unreachable: freeing it at close would let a later access of
  * the buffer touch freed memory, so close only drops this object's hold (the buffer's cleaner
  * frees it).
@@ -18,14 +17,13 @@ final class NativeMemory implements ScifMemory {
 
     NativeMemory(long size) {
         this.size = size;
-        long raw = Native.malloc(size + Arguments.PAGE);
-        if (raw == 0) {
-            throw new OutOfMemoryError("malloc(" + (size + Arguments.PAGE) + ") failed");
+        long addr = LibC.mmap(0, size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS, -1, 0);
+        if (addr == -1L) {
+            throw new OutOfMemoryError("mmap of " + size + " bytes failed");
         }
-        long aligned = (raw + Arguments.PAGE - 1) & -Arguments.PAGE;
-        ByteBuffer b = new Pointer(aligned).getByteBuffer(0, size);
+        ByteBuffer b = new Pointer(addr).getByteBuffer(0, size);
         this.buffer = b;
-        Cleaner.CLEANER.register(b, () -> Native.free(raw));
+        Cleaner.CLEANER.register(b, () -> LibC.munmap(addr, size));
     }
 
     @Override
