@@ -58,6 +58,25 @@ class NativeTransportTest {
     }
 
     @Test
+    void availabilityNamesWhatIsMissingAndTheEmulatedLibrary() {
+        String why = new NativeTransport().unavailabilityCause();
+        boolean system = Files.exists(Path.of("/dev/scif")) || Files.exists(Path.of("/dev/mic/scif"));
+        if (!system) { // no SCIF driver here: the system library cannot run, and the emulated one can
+            assertNotNull(why);
+            assertTrue(why.contains("libscif.so.0"), why);
+            assertTrue(why.contains("lib=emulated can run here"), why);
+        }
+    }
+
+    @Test
+    void theDriversLibraryRefusesFabricOptions() {
+        // lib=PATH naming scif4j's library takes them; naming a library without scif4j_detach does not
+        ScifException e = assertThrows(ScifException.class, () -> Scif.attach("native:?lib=libc.so.6&node=1"));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("driver"), e.getMessage());
+    }
+
+    @Test
     void unknownOptionIsRefused() {
         ScifException e = assertThrows(ScifException.class, () -> Scif.attach(nativeUri(0) + "&colour=red"));
         assertEquals(Errno.EINVAL, e.errno());
