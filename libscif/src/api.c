@@ -112,7 +112,8 @@ static int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready,
 			return 1;
 		int64_t waited = now - start;
 		if (mode == WAIT_SPIN || (mode == WAIT_ADAPTIVE && waited < 30000)) {
-			for (int k = 0; k < 64; k++)
+			/* check at every pause: a pause is up to ~40 ns, the condition a cache line */
+			for (int k = 0; k < 256 && !ready(e); k++)
 				__builtin_ia32_pause();
 			continue;
 		}

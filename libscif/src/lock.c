@@ -209,9 +209,20 @@ static uint32_t valid_log(const uint8_t *log, uint64_t w)
 			if (!in_table && off != H_CHANGES && off != H_STATE)
 				return 0;
 		} else if (kind == LOGE_WAKE) {
-			if (off % 4 || off >= FABRIC_FILE_SIZE)
+			/* an endpoint's event, space or fence sequence, or a process's doorbell */
+			uint32_t in_ep = (off - ENDPOINT_TABLE_OFFSET) % ENDPOINT_SLOT;
+			int ep_seq = off >= ENDPOINT_TABLE_OFFSET && off < LOG_AREA_OFFSET &&
+				     (in_ep == E_EVENT_SEQ || in_ep == E_SPACE_SEQ || in_ep == E_FENCE_SEQ);
+			int bell = off >= PROCESS_TABLE_OFFSET && off < ENDPOINT_TABLE_OFFSET &&
+				   (off - PROCESS_TABLE_OFFSET) % PROCESS_SLOT == P_DOORBELL;
+			if (!ep_seq && !bell)
 				return 0;
-		} else if (kind != LOGE_REMOVE) {
+		} else if (kind == LOGE_REMOVE) {
+			uint64_t id;
+			memcpy(&id, log + LOG_ENTRIES + LOG_ENTRY * i + 16, 8);
+			if (off != 0 || id == 0)
+				return 0;
+		} else {
 			return 0;
 		}
 	}
@@ -405,6 +416,16 @@ int ch_commit(void)
 	for (int i = 0; i < nothers; i++)
 		apply(&others[i]);
 	ncells = nothers = 0;
+	if (r == 0) {
+		/* Re-arm the hold: it may prepare another change. A failed swap means a waiter
+		   finished our change and took the lock: take it again (what we did is done). */
+		uint64_t armed = lword(fab.held_by, epoch_of(fab.held) + 1, 0);
+		if (cas64(H_LOCK, fab.held, armed))
+			fab.held = armed;
+		else
+			take_shared(fab.held_by);
+		fab.reads_since = cell(H_CHANGES);
+	}
 	return 0;
 }
 

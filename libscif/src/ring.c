@@ -19,30 +19,21 @@ static inline uint64_t ceil8(uint64_t x)
 {
 	return (x + 7) & ~7ULL;
 }
-static inline uint64_t ceil64(uint64_t x)
-{
-	return (x + 63) & ~63ULL;
-}
 
-/* Where the next frame starts after a frame of n bytes at p. */
+/* Where the next frame starts after a frame of n bytes: frames are packed, 8-aligned. */
 static inline uint64_t span(uint64_t p, uint64_t n)
 {
-	return (p % 64 + 8 + n <= 64) ? ceil8(p + 8 + n) - p : ceil64(p + 8 + n) - p;
+	(void)p;
+	return ceil8(8 + n);
 }
 
-/* The largest payload (at most n) of a frame at p that ends at or before lim; 0 if none. */
+/* The largest payload (at most n) of a frame at p (8-aligned) that ends at or before lim. */
 static uint64_t fit(uint64_t p, uint64_t lim, uint64_t n)
 {
 	if (lim < p + 16)
 		return 0;
-	uint64_t cross = (lim & ~63ULL) >= p + 8 ? (lim & ~63ULL) - p - 8 : 0;
-	uint64_t m = n < cross ? n : cross;
-	if (m >= 1)
-		return m;
-	uint64_t in_line = 64 - p % 64 - 8; /* p is 8-aligned, so at least 0 */
-	uint64_t by_lim = (lim & ~7ULL) - p - 8;
-	m = n < in_line ? n : in_line;
-	return m < by_lim ? m : by_lim;
+	uint64_t most = (lim & ~7ULL) - p - 8;
+	return n < most ? n : most;
 }
 
 /* Re-reads the reader's published positions, clamped to what is possible. */
@@ -66,7 +57,6 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 	r->tail_bytes = ld64(r->hdr + R_TAIL_BYTES);
 	r->tail_frame = ld64(r->hdr + R_TAIL_FRAME);
 	int refreshed = 0, wrote = 0;
-	uint64_t first_hdr = UINT64_MAX, first_n = 0;
 	while (total < len) {
 		uint64_t room_bytes = r->R - 1 - (r->tail_bytes - r->c_head_bytes);
 		uint64_t p = r->tail_frame, off = p % r->D, rest = r->D - off;
@@ -103,20 +93,12 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 		memcpy((uint8_t *)r->data + off + 8, src + total, n);
 		uint64_t next = (p + s) % r->D;
 		st64(r->data + next, 0); /* the zero word rule */
-		if (first_hdr == UINT64_MAX) {
-			/* the first frame's header last: a reader waiting there then finds the rest */
-			first_hdr = off;
-			first_n = n;
-		} else {
-			st64(r->data + off, n);
-		}
+		st64(r->data + off, n); /* frames published one by one: the reader copies while we write */
 		r->tail_frame = p + s;
 		r->tail_bytes += n;
 		total += n;
 		wrote = 1;
 	}
-	if (first_hdr != UINT64_MAX)
-		st64(r->data + first_hdr, first_n);
 	if (wrote) {
 		st64(r->hdr + R_TAIL_FRAME, r->tail_frame);
 		st64(r->hdr + R_TAIL_BYTES, r->tail_bytes);
@@ -138,6 +120,8 @@ long ring_read(struct ring *r, void *buf, size_t len)
 		int64_t h = (int64_t)ld64(r->data + off);
 		if (h == 0)
 			break;
+		if (h == FRAME_WRAP && off == 0)
+			return -1; /* a wrap at offset 0 would go round for ever */
 		if (h == FRAME_WRAP) {
 			r->head_frame += r->D - off;
 			r->head_taken = 0;
@@ -183,5 +167,5 @@ int ring_writable(const struct ring *r)
 	uint64_t tb = ld64(r->hdr + R_TAIL_BYTES), hb = ld64(r->hdr + R_HEAD_BYTES);
 	uint64_t tf = ld64(r->hdr + R_TAIL_FRAME), hf = ld64(r->hdr + R_HEAD_FRAME);
 	uint64_t out = tb - hb, used = tf - hf;
-	return out < r->R - 1 && used <= r->D && r->D - used >= 80;
+	return out < r->R - 1 && used <= r->D && r->D - used >= 32;
 }

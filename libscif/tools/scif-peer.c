@@ -11,6 +11,8 @@
                                             send 1 byte; receive 1 byte once the peer wrote into
                                             ours (pattern B at 0, 0xBEEF at 8192, 0x6161 at 12288);
                                             check it, and send 1 byte: 1 if it was all there
+     scif-peer await-reset PORT            accept one connection and wait in a blocking recv until
+                                            the peer is gone: exit 0 on ECONNRESET, printing "reset"
      scif-peer pong PORT                   accept one connection; echo 8-byte messages until
                                             the peer closes
      scif-peer ping NODE PORT COUNT        COUNT / 2 warm-up round trips of 8 bytes, then COUNT
@@ -116,9 +118,10 @@ static scif_epd_t connect_to(int node, int port)
 		die("scif_open");
 	struct scif_portID dst = {(uint16_t)node, (uint16_t)port};
 	for (int tries = 0; scif_connect(e, &dst) < 0; tries++) {
-		if (errno != ECONNREFUSED || tries == 200)
+		/* as SCIF tutorials do: retry while refused (or while the node is not online yet) */
+		if ((errno != ECONNREFUSED && errno != ENODEV) || tries == 200)
 			die("scif_connect");
-		struct timespec ts = {0, 10000000}; /* as SCIF tutorials do: retry while refused */
+		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
 	}
 	return e;
@@ -188,6 +191,17 @@ int main(int argc, char **argv)
 		scif_close(e);
 		free(buf);
 		return ok ? 0 : 1;
+	} else if (argc == 3 && !strcmp(argv[1], "await-reset")) {
+		scif_epd_t e = accept_one(atoi(argv[2]));
+		char b;
+		if (scif_recv(e, &b, 1, SCIF_RECV_BLOCK) != -1 || errno != ECONNRESET)
+			die("expected ECONNRESET when the peer dies");
+		struct scif_pollepd p = {e, SCIF_POLLIN, 0};
+		if (scif_poll(&p, 1, 0) != 1 || !(p.revents & SCIF_POLLHUP))
+			die("expected POLLHUP when the peer died");
+		printf("reset\n");
+		fflush(stdout);
+		scif_close(e);
 	} else if (argc == 3 && !strcmp(argv[1], "pong")) {
 		scif_epd_t e = accept_one(atoi(argv[2]));
 		char m[8];

@@ -91,7 +91,7 @@ public final class ShmChild implements AutoCloseable {
     }
 
     /**
-     * Scenarios: {@code attach URI} prints the attach result; {@code hold URI} attaches,
+     * Scenarios: {@code attach URI} prints the attach result; {@code open URI} attaches, opens, binds and closes an endpoint and prints OK; {@code hold URI} attaches,
      * connects a loopback pair, prints READY and waits to be killed; {@code lifecycle URI DIR}
      * attaches, connects, closes and prints DONE (see {@link #lifecycle}); {@code churn URI}
      * attaches, binds and leaves in a loop until killed; {@code stress URI PAIRS
@@ -108,6 +108,14 @@ public final class ShmChild implements AutoCloseable {
                 break;
             case "attach":
                 attachOnce(args[1]);
+                break;
+            case "open":
+                try (ScifNode n = Scif.attach(args[1])) { // open and bind are logged changes (docs/shm-format.md)
+                    Endpoint e = n.open();
+                    int port = e.bind(0);
+                    e.close();
+                    System.out.println("OK " + port);
+                }
                 break;
             case "hold":
                 hold(args[1]);

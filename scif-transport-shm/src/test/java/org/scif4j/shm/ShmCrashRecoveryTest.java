@@ -75,7 +75,7 @@ class ShmCrashRecoveryTest {
     }
 
     /**
-     * The state a last process killed while leaving left (2, closed, at header offset 36):
+     * The state a last process killed while leaving left (2, closed, in the state cell at header offset 96):
      * every later attach used to fail with ENODEV for ever.
      */
     @Test
@@ -84,10 +84,10 @@ class ShmCrashRecoveryTest {
             assertTrue(child.readLine().startsWith("READY"));
             child.kill9();
         }
-        putInt(dir.resolve("fabric"), 36, 2);
+        putInt(dir.resolve("fabric"), 96, 2);
         try (ScifNode n = Scif.attach(uri(0))) {
             assertArrayEquals(new int[] {0}, n.nodeIds().online());
-            assertEquals(1, getInt(dir.resolve("fabric"), 36), "a fresh, active fabric");
+            assertEquals(1, getInt(dir.resolve("fabric"), 96), "a fresh, active fabric");
         }
         assertFalse(Files.exists(dir));
     }
@@ -96,12 +96,12 @@ class ShmCrashRecoveryTest {
     @Test
     void aClosedStateWithLiveProcessesIsRepaired() throws Exception {
         try (ScifNode n = Scif.attach(uri(0))) {
-            putInt(dir.resolve("fabric"), 36, 2);
+            putInt(dir.resolve("fabric"), 96, 2);
             try (ShmChild child = ShmChild.start(true, List.of(), "attach", uri(1))) {
                 assertEquals("OK 1", child.readLine());
                 assertEquals(0, child.waitFor(30));
             }
-            assertEquals(1, getInt(dir.resolve("fabric"), 36));
+            assertEquals(1, getInt(dir.resolve("fabric"), 96));
             assertEquals(1089, n.open().bind(1089), "this process's node works on");
         }
         assertFalse(Files.exists(dir));

@@ -21,12 +21,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifNode;
+import org.scif4j.tests.process.PeerProcess;
 
 /**
  * A Java node and a C node (a program built against {@code libscif/}, run as a child process)
@@ -34,6 +36,7 @@ import org.scif4j.ScifNode;
  * sees the other die. The C program is {@code libscif/target/bin/scif-peer}; its stream
  * pattern is byte i = (i * 31 + 7) mod 256, followed by the FNV-1a 64 checksum of the stream.
  */
+@Timeout(value = 120, unit = TimeUnit.SECONDS) // a C peer that failed must not leave a Java call waiting
 class LibscifInteropTest {
     private static final Path PEER = Path.of(System.getProperty("libscif.dir", "../libscif/target"))
         .resolve("bin/scif-peer").toAbsolutePath().normalize();
@@ -47,9 +50,9 @@ class LibscifInteropTest {
 
     @BeforeEach
     void scratch() throws IOException {
-        assumeTrue(org.scif4j.shm.internal.FabricDescriptor.VERSION == LIBSCIF_LAYOUT, "the Java shm transport"
-            + " speaks layout version " + org.scif4j.shm.internal.FabricDescriptor.VERSION + ", libscif "
-            + LIBSCIF_LAYOUT + ": they cannot share a fabric until both are at the same version");
+        int java = javaLayout();
+        assumeTrue(java == LIBSCIF_LAYOUT, "the Java shm transport speaks layout version " + java
+            + ", libscif " + LIBSCIF_LAYOUT + ": they cannot share a fabric until both are at the same version");
         assertTrue(Files.isExecutable(PEER), PEER + " is missing: the libscif module builds it");
         root = Files.createTempDirectory(Path.of("/dev/shm"), "libscif-interop-");
     }
@@ -64,6 +67,15 @@ class LibscifInteropTest {
             }
         }
         assertFalse(left, "fabric directory " + fabric + " was left behind");
+    }
+
+    /** The Java side's layout version, read at run time (a compile-time constant would be inlined). */
+    private static int javaLayout() {
+        try {
+            return org.scif4j.shm.internal.FabricDescriptor.class.getField("VERSION").getInt(null);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("FabricDescriptor.VERSION is not readable", e);
+        }
     }
 
     private String uri(int node) {
@@ -226,6 +238,21 @@ class LibscifInteropTest {
             }
             l.close();
         }
+    }
+
+    @Test
+    void aCNodeSeesAKilledJavaNodeWithinASecondAndReapsIt() throws Exception {
+        Process c = peer(1, "await-reset", "2345");
+        awaitListening(c);
+        try (PeerProcess java = PeerProcess.start(uri(2))) {
+            java.ok("connect 1 2345");
+            long t0 = System.nanoTime();
+            java.kill(); // SIGKILL: the C node's watchdog reaps the Java process
+            assertExitsZero(c);
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(ms < 1000, "the C node noticed after " + ms + " ms");
+        }
+        // noLeftovers: the C node, the last process, removed the fabric and the Java node's files
     }
 
     @Test

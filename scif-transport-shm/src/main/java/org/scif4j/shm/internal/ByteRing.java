@@ -1,7 +1,6 @@
 package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.ConnectionDescriptor.FRAME_HEADER;
-import static org.scif4j.shm.internal.ConnectionDescriptor.LINE;
 import static org.scif4j.shm.internal.ConnectionDescriptor.MAX_FRAME;
 import static org.scif4j.shm.internal.ConnectionDescriptor.WRAP;
 
@@ -48,10 +47,10 @@ final class ByteRing {
      */
     private static final int WORD_COPY_MAX = 64;
     /**
-     * Room in the area that lets a send move at least one byte wherever the tail is: a 1-byte
-     * frame at a line's last word spans 72 bytes, plus the zero-ahead word.
+     * Room in the area that lets a send move at least one byte wherever the tail is: a wrap,
+     * a 1-byte frame (16 bytes) and the zero-ahead word.
      */
-    static final int MIN_ROOM = FRAME_HEADER + LINE + FRAME_HEADER;
+    static final int MIN_ROOM = FRAME_HEADER + 2 * FRAME_HEADER + FRAME_HEADER;
 
     private final SharedFile file;
     private final long tailOffset;
@@ -147,7 +146,7 @@ final class ByteRing {
                 } else {
                     int k = Math.min(end - pos, maxPayload(at, room));
                     if (k > 0) {
-                        int span = ConnectionDescriptor.frameSpan(at, k);
+                        int span = ConnectionDescriptor.frameSpan(k);
                         long to = area + at + FRAME_HEADER;
                         if (offset < 0) {
                             copyIn(src, pos, to, k);
@@ -204,13 +203,7 @@ final class ByteRing {
      * {@code room} bytes and ends at or before the area's end.
      */
     private int maxPayload(long at, long room) {
-        int inLine = (int) (at & (LINE - 1));
-        long toEnd = areaBytes - at;
-        // A frame that crosses a line ends at a line's end: the last one within room and area.
-        long crossing = Math.min(toEnd, ((inLine + room) & -LINE) - inLine) - FRAME_HEADER;
-        // A frame within this line ends at the 8-byte word within room.
-        long within = Math.min(LINE - inLine, room) - FRAME_HEADER;
-        return (int) Math.min(MAX_FRAME, Math.max(crossing, within));
+        return (int) Math.min(MAX_FRAME, Math.min(areaBytes - at, room) - FRAME_HEADER);
     }
 
     /**
@@ -270,7 +263,7 @@ final class ByteRing {
             got += k;
             taken += k;
             if (taken == n) {
-                p += ConnectionDescriptor.frameSpan(at, n);
+                p += ConnectionDescriptor.frameSpan(n);
                 taken = 0;
             }
         }

@@ -21,9 +21,9 @@ import org.scif4j.ScifException;
 import org.scif4j.shm.ShmOptions;
 
 /**
- * Files of another layout version are refused, never read or written: version 3 changed the
- * rings (frames of contiguous payload instead of lines with fill marks), so a version-2 process
- * and a version-3 process must never share a fabric or a connection.
+ * Files of another layout version are refused, never read or written: version 2 changed the
+ * rings (a fill mark in every line), so a version-1 process and a version-2 process must never
+ * share a fabric or a connection.
  */
 class LayoutVersionTest {
     private final String name = "layout" + ProcessHandle.current().pid() + "x" + System.nanoTime();
@@ -48,30 +48,40 @@ class LayoutVersionTest {
     }
 
     @Test
+    void aVersion1FabricIsRefusedAndLeftUntouched() throws Exception {
+        refusedAndLeftUntouched(1, FabricDescriptor.FILE_SIZE);
+    }
+
+    /** A version 2 fabric (1,085,440 bytes: 128-byte endpoint slots, no change logs) is refused. */
+    @Test
     void aVersion2FabricIsRefusedAndLeftUntouched() throws Exception {
+        refusedAndLeftUntouched(2, 1_085_440L);
+    }
+
+    private void refusedAndLeftUntouched(int version, long size) throws Exception {
         Files.createDirectories(dir);
         Path fabric = dir.resolve("fabric");
-        writeHeader(fabric, FabricDescriptor.FILE_SIZE, 2);
+        writeHeader(fabric, size, version);
         byte[] before = Files.readAllBytes(fabric);
         ScifException e = assertThrows(ScifException.class, () -> Scif.attach("shm:" + name + "?node=0"));
         assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
-        assertTrue(e.getMessage().contains("version is 2") && e.getMessage().contains("version 3"),
+        assertTrue(e.getMessage().contains("version is " + version) && e.getMessage().contains("version 3"),
             "the message names both versions: " + e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(fabric), "a fabric of another version is never written");
     }
 
     @Test
-    void aVersion2ConnectionFileIsRefused() throws Exception {
+    void aVersion1ConnectionFileIsRefused() throws Exception {
         Files.createDirectories(dir);
         Connection.create(dir, 7, 4096).close();
         Connection.open(dir, 7).close(); // version 3: opens
         Path conn = dir.resolve(ConnectionDescriptor.fileName(7));
         try (FileChannel ch = FileChannel.open(conn, StandardOpenOption.WRITE)) {
-            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 2);
+            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 1);
             ch.write(v, ConnectionDescriptor.C_VERSION);
         }
         IOException e = assertThrows(IOException.class, () -> Connection.open(dir, 7));
-        assertTrue(e.getMessage().contains("version 2") && e.getMessage().contains("version 3"),
+        assertTrue(e.getMessage().contains("version 1") && e.getMessage().contains("version 3"),
             "the message names both versions: " + e.getMessage());
     }
 
@@ -84,7 +94,7 @@ class LayoutVersionTest {
         h.putLong(FabricDescriptor.H_FILE_SIZE, size);
         h.putInt(FabricDescriptor.H_MAX_PROCESSES, FabricDescriptor.MAX_PROCESSES);
         h.putInt(FabricDescriptor.H_MAX_ENDPOINTS, FabricDescriptor.MAX_ENDPOINTS);
-        h.putInt(FabricDescriptor.H_STATE, FabricDescriptor.STATE_ACTIVE);
+        h.putInt(version < 3 ? 36 : FabricDescriptor.H_STATE, FabricDescriptor.STATE_ACTIVE); // version 2 kept it at 36
         h.putLong(FabricDescriptor.H_PROCESS_TABLE, FabricDescriptor.PROCESS_TABLE_OFFSET);
         h.putLong(FabricDescriptor.H_ENDPOINT_TABLE, FabricDescriptor.ENDPOINT_TABLE_OFFSET);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

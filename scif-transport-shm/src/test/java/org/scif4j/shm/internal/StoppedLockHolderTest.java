@@ -16,6 +16,7 @@ import org.scif4j.shm.TestTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
+import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifNode;
 
@@ -63,6 +64,65 @@ class StoppedLockHolderTest {
             try (Stream<Path> files = Files.list(root.resolve("s"))) {
                 assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
             }
+        }
+    }
+
+    @Test
+    void aHolderStoppedAfterCommittingIsFinishedByOthers() throws Exception {
+        stoppedInsideTheWritingPart("change.committed");
+    }
+
+    @Test
+    void aHolderStoppedHalfWayThroughApplyingIsFinishedByOthers() throws Exception {
+        stoppedInsideTheWritingPart("change.half-applied");
+    }
+
+    /**
+     * The child stops inside the writing part of its first logged change (its open): the
+     * lock word is committed, so nobody pre-empts it; instead this process finishes its
+     * change from its log, and its open, bind, listen, connect, accept and close all return
+     * while the child is still stopped. The child, resumed, finds its change done and goes on.
+     */
+    private void stoppedInsideTheWritingPart(String point) throws Exception {
+        String uri = "shm:s?dir=" + root + "&node=";
+        try (ScifNode n = Scif.attach(uri + 0)) {
+            Process child = ChildJvm.start(List.of("-Dscif4j.shm.test.stopAt=" + point),
+                "org.scif4j.shm.ShmChild", "open", uri + 1);
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                assertEquals("STOPPED " + point, out.readLine());
+                waitUntilStopped((int) child.pid());
+                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                    Endpoint l = n.open();
+                    int port = l.bind(0);
+                    l.listen(4);
+                    Endpoint c = n.open();
+                    Endpoint[] accepted = new Endpoint[1];
+                    Thread acceptor = new Thread(() -> {
+                        try {
+                            accepted[0] = l.accept(Scif.ACCEPT_SYNC);
+                        } catch (Exception e) {
+                            throw new AssertionError(e);
+                        }
+                    });
+                    acceptor.start();
+                    c.connect(new PortId(0, port));
+                    acceptor.join();
+                    assertNotNull(accepted[0], "accepted");
+                    accepted[0].close();
+                    c.close();
+                    l.close();
+                }, "open, bind, listen, connect, accept and close must not wait for the stopped lock holder");
+                assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
+                assertTrue(((ShmNode) n).fabric().finishes() > 0, "the stopped holder's change was finished by this process");
+                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                String line = out.readLine();
+                assertTrue(line != null && line.startsWith("OK "), "the resumed child went on: " + line);
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+            }
+            assertEquals(0, child.exitValue());
+            assertArrayEquals(new int[] {0}, n.nodeIds().online(), "the child left cleanly");
         }
     }
 
