@@ -553,3 +553,13 @@ static void *watch(void *arg)
 	pthread_mutex_unlock(&watch_mu);
 	return NULL;
 }
+
+/* scif4j_detach: the Java native transport's node close leaves the fabric now, as exit
+   would (every endpoint closed, the process slot freed); the Java side then loads a fresh
+   copy of the library for its next attach. Returns 0. */
+API int scif4j_detach(void);
+API int scif4j_detach(void)
+{
+	detach();
+	return 0;
+}

@@ -1,0 +1,693 @@
+package org.scif4j.natives;
+
+import com.sun.jna.Native;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.Mapping;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.spi.Arguments;
+import org.scif4j.spi.Call;
+import org.scif4j.spi.PollableEndpoint;
+import org.scif4j.spi.Poller;
+
+/**
+ * An endpoint of libscif. Every call is the libscif call of the same name; the blocking ones
+ * (connect, accept with ACCEPT_SYNC, send and recv with their BLOCK flags) are the library's
+ * non-blocking call between waits in {@code scif_poll} of at most {@value #SLICE_MS} ms, so
+ * that an interrupt or a close from another thread ends them with EINTR within that time (a
+ * thread blocked inside a C call cannot be woken from Java). docs/native.md has the design.
+ */
+final class NativeEndpoint implements Endpoint, PollableEndpoint {
+    /** The longest wait in one scif_poll: the bound on how late an interrupt or close is seen. */
+    static final int SLICE_MS = 50;
+
+    private final NativeNode node;
+    private final int epd;
+    /**
+     * Calls inside the library on this epd. Invariant: a call increments it before it reads
+     * {@code closed}, and close sets {@code closed} before it waits for zero; so scif_close
+     * never runs while a call still uses the descriptor (whose number the OS may reuse).
+     */
+    private final AtomicInteger inside = new AtomicInteger();
+    private volatile boolean closed;
+    private volatile boolean blocking = true;
+    private volatile int port;
+    private volatile PortId peer;
+    /** The peer of a non-blocking connect in progress, until it is collected. */
+    private volatile PortId pendingPeer;
+    /** Set when peerPort() finished a non-blocking connect: the second connect then returns the port. */
+    private volatile boolean collected;
+    /** The errno of a non-blocking connect that peerPort() finished and that failed, for the next connect. */
+    private volatile int pendingErrno;
+    /** One send and one recv at a time, so that one call's bytes are never interleaved with another's. */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock recvLock = new ReentrantLock();
+    /** Registered regions by offset, so that their memory stays reachable while registered. */
+    private final ConcurrentSkipListMap<Long, ByteBuffer> registered = new ConcurrentSkipListMap<>();
+    private final Set<NativeMapping> mappings = ConcurrentHashMap.newKeySet();
+
+    NativeEndpoint(NativeNode node, int epd, PortId peer) throws ScifException {
+        this.node = node;
+        this.epd = epd;
+        this.peer = peer;
+        // Always non-blocking underneath: only connect reads the flag, and the blocking
+        // connect is our loop (see the class comment).
+        int fl = LibC.fcntl(epd, LibC.F_GETFL, 0);
+        if (fl < 0 || LibC.fcntl(epd, LibC.F_SETFL, fl | LibC.O_NONBLOCK) < 0) {
+            int errno = Native.getLastError();
+            LibScif.scif_close(epd);
+            throw error("open()", errno);
+        }
+    }
+
+    /** A ScifException for a failed libscif call: the same errno, and what it means there. */
+    static ScifException error(String call, int errno) {
+        Errno e = Errno.ofNumber(errno);
+        if (e == null) {
+            return new ScifException(Errno.ENODEV, call + ": libscif failed with errno " + errno
+                + ", which SCIF does not define");
+        }
+        return ScifException.of(call, e, meaning(e));
+    }
+
+    private static String meaning(Errno e) {
+        switch (e) {
+            case EBADF: return "the endpoint is closed";
+            case ECONNRESET: return "the peer closed the connection or its process ended";
+            case ENOTCONN: return "the endpoint is not connected; connect or accept first";
+            case ECONNREFUSED: return "no endpoint listens on that port, or its backlog is full";
+            case EISCONN: return "the endpoint is already connected or listening";
+            case EADDRINUSE: return "the port is already bound on this node";
+            case ENXIO: return "there is no registered window at that offset on the peer";
+            case ENODEV: return "the node is not online";
+            case EACCES: return "ports below 1024 need privileged=true";
+            case ENOMEM: return "out of memory or address space";
+            case EINVAL: return "libscif refused the arguments in the endpoint's state";
+            default: return "libscif returned " + e.name();
+        }
+    }
+
+    private void enter(String name) throws ScifException {
+        inside.incrementAndGet();
+        if (closed) {
+            inside.decrementAndGet();
+            throw ScifException.of(name, Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
+    private void leave() {
+        inside.decrementAndGet();
+    }
+
+    /**
+     * Waits in scif_poll for {@code events} up to one slice, then says whether to go on.
+     * @throws ScifException EINTR when interrupted or closed meanwhile
+     */
+    private void await(short events, Call call) throws ScifException {
+        Scratch s = Scratch.get();
+        s.putInt(0, epd);
+        s.putShort(4, events);
+        s.putShort(6, (short) 0);
+        int r = LibScif.scif_poll(s.small, 1, SLICE_MS);
+        int errno = r < 0 ? Native.getLastError() : 0;
+        if (Thread.currentThread().isInterrupted()) {
+            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting");
+        }
+        if (closed) {
+            throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
+        }
+        if (r < 0 && errno != Errno.EINTR.number()) {
+            throw error(call.text(), errno);
+        }
+    }
+
+    @Override
+    public int bind(int port) throws ScifException {
+        Call call = Call.of("bind", "port", port);
+        if (port < 0 || port > 0xffff) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "port must be in [0, 65535]");
+        }
+        enter("bind(port=" + port + ")");
+        try {
+            int r = LibScif.scif_bind(epd, (short) port);
+            if (r < 0) {
+                throw error(call.text(), Native.getLastError());
+            }
+            this.port = r;
+            return r;
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public void listen(int backlog) throws ScifException {
+        enter("listen(backlog=" + backlog + ")");
+        try {
+            if (LibScif.scif_listen(epd, backlog) < 0) {
+                throw error("listen(backlog=" + backlog + ")", Native.getLastError());
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public int connect(PortId dst) throws ScifException {
+        if (dst == null) {
+            throw ScifException.of("connect(peer=null)", Errno.EINVAL, "the peer's PortId is needed");
+        }
+        Call call = Call.of("connect", "node", dst.node(), "port", dst.port());
+        if (dst.node() < 0 || dst.node() > 0xffff || dst.port() < 0 || dst.port() > 0xffff) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "node and port must be in [0, 65535]");
+        }
+        enter(call.text());
+        try {
+            autoBind();
+            if (collected) {
+                collected = false;
+                return port;
+            }
+            int failed = pendingErrno;
+            if (failed != 0) {
+                pendingErrno = 0;
+                throw error(call.text(), failed);
+            }
+            Scratch s = Scratch.get();
+            while (true) {
+                PortId target = pendingPeer != null ? pendingPeer : dst;
+                s.putShort(16, (short) target.node());
+                s.putShort(18, (short) target.port());
+                int r = LibScif.scif_connect(epd, s.small + 16);
+                int errno = r < 0 ? Native.getLastError() : 0;
+                if (r < 0 && errno == Errno.EISCONN.number() && pendingPeer != null) {
+                    r = port; // the library collected the accepted connection already (an RMA call, a poll)
+                }
+                if (r >= 0) {
+                    port = r;
+                    peer = target;
+                    pendingPeer = null;
+                    return r;
+                }
+                boolean inProgress = errno == Errno.EINPROGRESS.number() || errno == 114; // EALREADY
+                if (!inProgress) {
+                    pendingPeer = null;
+                    throw error(call.text(), errno);
+                }
+                pendingPeer = target;
+                if (!blocking) {
+                    throw error(call.text(), errno);
+                }
+                await((short) Scif.POLLOUT, call);
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * Binds an unbound endpoint to the lowest free port before connect, as connect would: the
+     * library's connect does not tell which port it bound when it fails, and SCIF keeps it.
+     */
+    private void autoBind() {
+        if (port == 0 && pendingPeer == null && peer == null) {
+            int r = LibScif.scif_bind(epd, (short) 0);
+            if (r > 0) {
+                port = r;
+            } // else: already bound or listening, and connect says what is wrong
+        }
+    }
+
+    /** Whether scif_poll reports the peer gone (POLLHUP or POLLERR), without waiting. */
+    private boolean peerGone() {
+        Scratch s = Scratch.get();
+        s.putInt(0, epd);
+        s.putShort(4, (short) Scif.POLLIN);
+        s.putShort(6, (short) 0);
+        return LibScif.scif_poll(s.small, 1, 0) > 0 && (s.getShort(6) & (Scif.POLLHUP | Scif.POLLERR)) != 0;
+    }
+
+    @Override
+    public void configureBlocking(boolean block) throws ScifException {
+        if (closed) {
+            throw ScifException.of("configureBlocking(block=" + block + ")", Errno.EBADF, "the endpoint is closed");
+        }
+        blocking = block;
+    }
+
+    @Override
+    public boolean isBlocking() {
+        return blocking;
+    }
+
+    @Override
+    public Endpoint accept(int flags) throws ScifException {
+        Call call = Call.of("accept", "flags", flags);
+        if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only ACCEPT_SYNC");
+        }
+        enter(call.text());
+        try {
+            Scratch s = Scratch.get();
+            while (true) {
+                int r = LibScif.scif_accept(epd, s.small + 16, s.small + 24, 0);
+                if (r == 0) {
+                    PortId from = new PortId(s.getShort(16) & 0xffff, s.getShort(18) & 0xffff);
+                    NativeEndpoint e = new NativeEndpoint(node, s.getInt(24), from);
+                    e.port = port;
+                    node.adopt(e);
+                    return e;
+                }
+                int errno = Native.getLastError();
+                if (errno != Errno.EAGAIN.number() || (flags & Scif.ACCEPT_SYNC) == 0) {
+                    throw error(call.text(), errno);
+                }
+                await((short) Scif.POLLIN, call);
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public PortId localPort() {
+        return new PortId(node.selfId(), port);
+    }
+
+    @Override
+    public PortId peerPort() {
+        PortId p = peer;
+        PortId pending = pendingPeer;
+        if (p == null && pending != null && !closed) {
+            p = collect(pending);
+        }
+        return p;
+    }
+
+    /**
+     * A non-blocking connect that the peer has accepted is connected before the second
+     * connect: finish it in the library when scif_poll reports POLLOUT, and keep its result.
+     */
+    private synchronized PortId collect(PortId pending) {
+        if (peer != null || pendingPeer == null) {
+            return peer;
+        }
+        Scratch s = Scratch.get();
+        s.putInt(0, epd);
+        s.putShort(4, (short) Scif.POLLOUT);
+        s.putShort(6, (short) 0);
+        if (LibScif.scif_poll(s.small, 1, 0) <= 0 || (s.getShort(6) & Scif.POLLOUT) == 0) {
+            return null;
+        }
+        s.putShort(16, (short) pending.node());
+        s.putShort(18, (short) pending.port());
+        int r = LibScif.scif_connect(epd, s.small + 16);
+        int errno = r < 0 ? Native.getLastError() : 0;
+        if (r >= 0 || errno == Errno.EISCONN.number()) {
+            peer = pending;
+            pendingPeer = null;
+            collected = true;
+            return pending;
+        }
+        if (errno != Errno.EINPROGRESS.number() && errno != 114) { // 114: EALREADY
+            pendingErrno = errno; // refused: the next connect reports it
+            pendingPeer = null;
+        }
+        return null;
+    }
+
+    @Override
+    public int send(ByteBuffer src, int flags) throws ScifException {
+        Call call = Call.of("send", "len", src == null ? 0 : src.remaining(), "flags", flags);
+        if (src == null) {
+            throw ScifException.of(call.text(), Errno.EFAULT, "src is null");
+        }
+        if (closed) {
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
+        if (!src.hasRemaining()) {
+            return 0; // before the flags, as SCIF checks them
+        }
+        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
+        }
+        enter(call.text()); // with bit 0 set, the other bits are ignored
+        try {
+            lock(sendLock, call);
+            try {
+                return transfer(src, (flags & Scif.SEND_BLOCK) != 0, true, call);
+            } finally {
+                sendLock.unlock();
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public int recv(ByteBuffer dst, int flags) throws ScifException {
+        Call call = Call.of("recv", "len", dst == null ? 0 : dst.remaining(), "flags", flags);
+        if (dst == null) {
+            throw ScifException.of(call.text(), Errno.EFAULT, "dst is null");
+        }
+        if (dst.isReadOnly()) {
+            throw ScifException.of(call.text(), Errno.EFAULT, "dst is read-only");
+        }
+        if (closed) {
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
+        if (!dst.hasRemaining()) {
+            return 0; // before the flags, as SCIF checks them
+        }
+        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
+        }
+        enter(call.text()); // with bit 0 set, the other bits are ignored
+        try {
+            lock(recvLock, call);
+            try {
+                return transfer(dst, (flags & Scif.RECV_BLOCK) != 0, false, call);
+            } finally {
+                recvLock.unlock();
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    /** Takes a send or recv lock, waiting in slices so that interrupt and close end the wait. */
+    private void lock(ReentrantLock l, Call call) throws ScifException {
+        if (l.tryLock()) { // free: taken whatever the interrupt status
+            return;
+        }
+        try {
+            while (!l.tryLock(SLICE_MS, TimeUnit.MILLISECONDS)) {
+                if (closed) {
+                    throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for another thread's call");
+        }
+    }
+
+    /**
+     * send or recv: the library's non-blocking call (direct buffers by address, heap buffers
+     * through this thread's bounce buffer), and with {@code block} waits in slices until all
+     * of it has moved.
+     */
+    private int transfer(ByteBuffer b, boolean block, boolean out, Call call) throws ScifException {
+        int total = b.remaining();
+        int done = 0;
+        Scratch s = Scratch.get();
+        boolean direct = b.isDirect();
+        while (true) {
+            int want = total - done;
+            int n;
+            if (want == 0) {
+                n = 0;
+            } else if (direct) {
+                long addr = s.address(b);
+                n = out ? LibScif.scif_send(epd, addr, want, 0) : LibScif.scif_recv(epd, addr, want, 0);
+            } else {
+                int chunk = Math.min(want, Scratch.BOUNCE);
+                if (out) {
+                    s.bounceView.put(0, b, b.position(), chunk);
+                    n = LibScif.scif_send(epd, s.bounce, chunk, 0);
+                } else {
+                    n = LibScif.scif_recv(epd, s.bounce, chunk, 0);
+                    if (n > 0) {
+                        b.put(b.position(), s.bounceView, 0, n);
+                    }
+                }
+            }
+            if (n < 0) {
+                int errno = Native.getLastError();
+                if (done > 0 && errno == Errno.ECONNRESET.number()) {
+                    return done; // what moved before the peer went is the result, as SCIF returns it
+                }
+                if (errno != Errno.EAGAIN.number()) {
+                    throw error(call.text(), errno);
+                }
+                n = 0;
+            }
+            b.position(b.position() + n);
+            done += n;
+            if (done == total || !block) {
+                return done;
+            }
+            if (n == 0) {
+                await((short) (out ? Scif.POLLOUT : Scif.POLLIN), call);
+            }
+        }
+    }
+
+    @Override
+    public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
+        Call call = Call.of("register", "len", region == null ? 0 : region.remaining(), "offset", offset,
+            "prot", prot, "flags", flags);
+        long addr = region != null && region.isDirect() ? Scratch.get().address(region) : 0;
+        Arguments.register(region, addr, offset, prot, flags, call);
+        enter(call.text());
+        try {
+            long r = LibScif.scif_register(epd, addr, region.remaining(), offset, prot, flags);
+            if (r < 0) {
+                throw error(call.text(), Native.getLastError());
+            }
+            registered.put(r, region);
+            return r;
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public void unregister(long offset, long length) throws ScifException {
+        Call call = Call.of("unregister", "offset", offset, "len", length);
+        Arguments.unregister(offset, length, call);
+        enter(call.text());
+        try {
+            boolean gone = peerGone();
+            int r = LibScif.scif_unregister(epd, offset, length);
+            int errno = r < 0 ? Native.getLastError() : 0;
+            if (r < 0 && !(gone && errno == Errno.ENXIO.number())) {
+                throw error(call.text(), errno);
+            }
+            if (gone) { // the library drops the windows quietly; SCIF reports the lost peer
+                registered.subMap(offset, true, offset + length - 1, true).clear();
+                throw ScifException.of(call.text(), Errno.ECONNRESET, meaning(Errno.ECONNRESET));
+            }
+            // the library refused a range that is not whole windows, so whole entries go
+            registered.subMap(offset, true, offset + length - 1, true).clear();
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        rma(false, localOffset, length, remoteOffset, flags);
+    }
+
+    @Override
+    public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+        rma(true, localOffset, length, remoteOffset, flags);
+    }
+
+    private void rma(boolean to, long loff, long len, long roff, int flags) throws ScifException {
+        Call call = Call.of(to ? "writeTo" : "readFrom", "localOffset", loff, "len", len, "remoteOffset", roff,
+            "flags", flags);
+        Arguments.rma(len, flags, call);
+        enter(call.text());
+        try {
+            int r = to ? LibScif.scif_writeto(epd, loff, len, roff, flags)
+                : LibScif.scif_readfrom(epd, loff, len, roff, flags);
+            if (r < 0) {
+                throw error(call.text(), Native.getLastError());
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
+        Call call = Call.of("vreadFrom", "len", dst == null ? 0 : dst.remaining(), "remoteOffset", remoteOffset,
+            "flags", flags);
+        Arguments.destination(dst, call);
+        Arguments.rma(dst.remaining(), flags, call);
+        vrma(false, dst, remoteOffset, flags, call);
+    }
+
+    @Override
+    public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
+        Call call = Call.of("vwriteTo", "len", src == null ? 0 : src.remaining(), "remoteOffset", remoteOffset,
+            "flags", flags);
+        ByteBuffer b = Arguments.source(src, call);
+        Arguments.rma(b.remaining(), flags, call);
+        vrma(true, b, remoteOffset, flags, call);
+    }
+
+    /** vreadfrom/vwriteto: a direct buffer by address, a heap buffer in bounce-buffer chunks. */
+    private void vrma(boolean to, ByteBuffer b, long roff, int flags, Call call) throws ScifException {
+        enter(call.text());
+        try {
+            Scratch s = Scratch.get();
+            int len = b.remaining();
+            if (b.isDirect()) {
+                long addr = s.address(b);
+                int r = to ? LibScif.scif_vwriteto(epd, addr, len, roff, flags)
+                    : LibScif.scif_vreadfrom(epd, addr, len, roff, flags);
+                if (r < 0) {
+                    throw error(call.text(), Native.getLastError());
+                }
+                return; // vreadFrom and vwriteTo leave the position where it was
+            }
+            for (int done = 0; done < len;) {
+                int chunk = Math.min(len - done, Scratch.BOUNCE);
+                if (to) {
+                    s.bounceView.put(0, b, b.position() + done, chunk);
+                }
+                int r = to ? LibScif.scif_vwriteto(epd, s.bounce, chunk, roff + done, flags)
+                    : LibScif.scif_vreadfrom(epd, s.bounce, chunk, roff + done, flags);
+                if (r < 0) {
+                    throw error(call.text(), Native.getLastError());
+                }
+                if (!to) {
+                    b.put(b.position() + done, s.bounceView, 0, chunk);
+                }
+                done += chunk;
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public int fenceMark(int flags) throws ScifException {
+        Call call = Call.of("fenceMark", "flags", flags);
+        Arguments.fenceMark(flags, call);
+        enter(call.text());
+        try {
+            Scratch s = Scratch.get();
+            if (LibScif.scif_fence_mark(epd, flags, s.small + 32) < 0) {
+                throw error(call.text(), Native.getLastError());
+            }
+            return s.getInt(32);
+        } finally {
+            leave();
+        }
+    }
+
+    /**
+     * scif_fence_wait, a plain blocking call: the marked RMAs are the library's own copies,
+     * which end on their own (the peer's death ends them with ECONNRESET), so it is not sliced.
+     */
+    @Override
+    public void fenceWait(int mark) throws ScifException {
+        Call call = Call.of("fenceWait", "mark", mark);
+        enter(call.text());
+        try {
+            if (LibScif.scif_fence_wait(epd, mark) < 0) {
+                throw error(call.text(), Native.getLastError());
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for the marked RMAs");
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
+        throws ScifException {
+        Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
+        Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
+        enter(call.text());
+        try {
+            if (LibScif.scif_fence_signal(epd, localOffset, localValue, remoteOffset, remoteValue, flags) < 0) {
+                throw error(call.text(), Native.getLastError());
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
+        Call call = Call.of("mmap", "remoteOffset", remoteOffset, "len", length, "prot", prot);
+        long len = Arguments.mmap(remoteOffset, length, prot, call);
+        enter(call.text());
+        try {
+            long addr = LibScif.scif_mmap(0, len, prot, 0, epd, remoteOffset);
+            if (addr == -1L) {
+                throw error(call.text(), Native.getLastError());
+            }
+            NativeMapping m = new NativeMapping(this, addr, remoteOffset, len, length, prot);
+            mappings.add(m);
+            return m;
+        } finally {
+            leave();
+        }
+    }
+
+    void forget(NativeMapping m) {
+        mappings.remove(m);
+    }
+
+    @Override
+    public Poller poller() {
+        return NativePoller.INSTANCE;
+    }
+
+    int epd() {
+        return epd;
+    }
+
+    /**
+     * Marks the endpoint closed, waits for the calls inside the library to see it (each ends
+     * within one poll slice), then scif_close. Its mappings become anonymous memory first,
+     * so that their buffers never fault.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        while (inside.get() > 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // bounded by one poll slice
+        }
+        for (NativeMapping m : mappings) {
+            m.release();
+        }
+        mappings.clear();
+        LibScif.scif_close(epd);
+        registered.clear();
+        node.forget(this);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** @return the registered regions (for tests of reachability) */
+    Map<Long, ByteBuffer> registeredRegions() {
+        return registered;
+    }
+}

@@ -1,0 +1,153 @@
+package org.scif4j.natives;
+
+import com.sun.jna.Native;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.NodeIds;
+import org.scif4j.ScifException;
+import org.scif4j.ScifMemory;
+import org.scif4j.ScifNode;
+import org.scif4j.spi.Arguments;
+import org.scif4j.spi.Call;
+
+/** A native node: this process's libscif attachment, and the endpoints opened through it. */
+final class NativeNode implements ScifNode {
+    /** The most nodes scif_get_nodeIDs is asked for (SCIF's fabrics have at most this many). */
+    private static final int MAX_NODES = 256;
+
+    private final Library library;
+    private final int self;
+    private final String description;
+    private final AtomicReference<NativeNode> current;
+    private final Set<NativeEndpoint> endpoints = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private NativeNode(Library library, int self, String description, AtomicReference<NativeNode> current) {
+        this.library = library;
+        this.self = self;
+        this.description = description;
+        this.current = current;
+    }
+
+    /**
+     * Binds the library, hands it the fabric (SCIF_FABRIC, read at its first call), and makes
+     * that first call. Called under the transport's attach lock.
+     */
+    static NativeNode attach(Library lib, String fabricUri, String call, AtomicReference<NativeNode> current)
+        throws ScifException {
+        LibScif.bind(lib.lib);
+        String before = System.getenv("SCIF_FABRIC");
+        if (fabricUri != null) {
+            LibC.setenv("SCIF_FABRIC", fabricUri, 1);
+        }
+        Scratch s = Scratch.get();
+        int r;
+        int errno;
+        try {
+            r = LibScif.scif_get_nodeIDs(s.small, 1, s.small + 8);
+            errno = Native.getLastError();
+        } finally {
+            if (fabricUri != null) { // the library has read it; leave the environment as it was
+                if (before == null) {
+                    LibC.unsetenv("SCIF_FABRIC");
+                } else {
+                    LibC.setenv("SCIF_FABRIC", before, 1);
+                }
+            }
+        }
+        String what = lib.origin + (fabricUri == null ? "" : " on " + fabricUri);
+        if (r < 0) {
+            lib.detach();
+            Errno e = Errno.ofNumber(errno);
+            throw ScifException.of(call, e == null ? Errno.ENODEV : e, "libscif could not attach (" + what
+                + ", errno " + errno + "); the library wrote why on standard error");
+        }
+        int self = s.getShort(8) & 0xffff;
+        return new NativeNode(lib, self, what, current);
+    }
+
+    String describe() {
+        return description;
+    }
+
+    @Override
+    public int selfId() {
+        return self;
+    }
+
+    @Override
+    public NodeIds nodeIds() throws ScifException {
+        checkOpen("nodeIds()");
+        Scratch s = Scratch.get();
+        // the node ids (uint16_t) at small+16 onwards, self at small+8
+        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
+        if (n < 0) {
+            throw NativeEndpoint.error("nodeIds()", Native.getLastError());
+        }
+        int[] online = new int[Math.min(n, MAX_NODES)];
+        for (int i = 0; i < online.length; i++) {
+            online[i] = s.getShort(16 + 2L * i) & 0xffff;
+        }
+        java.util.Arrays.sort(online);
+        return new NodeIds(self, online);
+    }
+
+    @Override
+    public Endpoint open() throws ScifException {
+        checkOpen("open()");
+        int epd = LibScif.scif_open();
+        if (epd < 0) {
+            throw NativeEndpoint.error("open()", Native.getLastError());
+        }
+        NativeEndpoint e = new NativeEndpoint(this, epd, null);
+        endpoints.add(e);
+        if (closed) { // closed meanwhile: close() may have missed it (closed is set before it iterates)
+            e.close();
+            throw ScifException.of("open()", Errno.EBADF, "the node was closed while the endpoint was opened");
+        }
+        return e;
+    }
+
+    void adopt(NativeEndpoint e) {
+        endpoints.add(e);
+        if (closed) {
+            e.close();
+        }
+    }
+
+    void forget(NativeEndpoint e) {
+        endpoints.remove(e);
+    }
+
+    @Override
+    public ScifMemory allocate(long bytes) throws ScifException {
+        long size = Arguments.allocate(bytes, Call.of("allocate", "bytes", bytes));
+        checkOpen("allocate(bytes=" + bytes + ")");
+        return new NativeMemory(size);
+    }
+
+    private void checkOpen(String call) throws ScifException {
+        if (closed) {
+            throw ScifException.of(call, Errno.EBADF, "the native node " + self + " is closed");
+        }
+    }
+
+    /** Closes every endpoint, leaves the fabric (scif4j's library), and lets another attach. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        for (NativeEndpoint e : endpoints) {
+            e.close();
+        }
+        library.detach();
+        current.compareAndSet(this, null);
+    }
+}

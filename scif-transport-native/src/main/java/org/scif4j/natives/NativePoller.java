@@ -1,0 +1,56 @@
+package org.scif4j.natives;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import org.scif4j.Endpoint;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+import org.scif4j.spi.Poller;
+
+/**
+ * Scif.poll over native endpoints: scif_poll in slices of at most
+ * {@value NativeEndpoint#SLICE_MS} ms, so that an interrupt ends it with EINTR in time.
+ */
+final class NativePoller implements Poller {
+    static final NativePoller INSTANCE = new NativePoller();
+
+    private NativePoller() {
+    }
+
+    @Override
+    public int poll(Endpoint[] endpoints, int[] events, int[] revents, long timeoutMillis) throws ScifException {
+        int n = endpoints.length;
+        String call = "poll(items=" + n + ", timeout=" + timeoutMillis + ")";
+        Memory m = new Memory(8L * Math.max(1, n));
+        long base = Pointer.nativeValue(m);
+        for (int i = 0; i < n; i++) {
+            NativeEndpoint e = (NativeEndpoint) endpoints[i];
+            m.setInt(8L * i, e.isClosed() ? -1 : e.epd());
+            m.setShort(8L * i + 4, (short) events[i]);
+            m.setShort(8L * i + 6, (short) 0);
+        }
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (true) {
+            long left = timeoutMillis < 0 ? NativeEndpoint.SLICE_MS
+                : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000L);
+            int r = LibScif.scif_poll(base, n, Math.min(left, NativeEndpoint.SLICE_MS));
+            if (r < 0 && Native.getLastError() != Errno.EINTR.number()) {
+                throw NativeEndpoint.error(call, Native.getLastError());
+            }
+            if (r > 0) {
+                for (int i = 0; i < n; i++) {
+                    revents[i] = ((NativeEndpoint) endpoints[i]).isClosed() ? 0x20 : m.getShort(8L * i + 6) & 0xffff;
+                }
+                return r;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw ScifException.of(call, Errno.EINTR, "interrupted while waiting");
+            }
+            if (timeoutMillis >= 0 && System.nanoTime() - deadline >= 0) {
+                java.util.Arrays.fill(revents, 0);
+                return 0;
+            }
+        }
+    }
+}
