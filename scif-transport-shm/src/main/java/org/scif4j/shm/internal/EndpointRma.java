@@ -31,7 +31,7 @@ import org.scif4j.spi.Call;
  *
  * <p><b>Invariant (close):</b> once {@link #close()} has returned, no operation of this endpoint
  * touches memory: not its windows, not a v-variant's buffer, not the peer's windows. Close
- * waits, up to the watchdog period, for the queued operations to complete (SPEC §2.6); after
+ * waits, up to the watchdog period, for the queued operations to complete (scif_close(3)); after
  * that it abandons them: an operation not yet started is skipped (its references are still
  * given back, and its sequence number completed, on the channel), and close waits for the one
  * that is copying to finish. A copy is finite, so close ends; the user may then free or reuse
@@ -554,7 +554,7 @@ final class EndpointRma {
                 signalPool.offer(op);
                 throw e;
             }
-            if (hostLoopback) { // nothing is pending on either side: a CPU store now (SPEC §8.3)
+            if (hostLoopback) { // nothing is pending on either side: a CPU store now (scif_fence_signal(3))
                 store(op.localAddress, op.localValue);
                 store(op.remoteAddress, op.remoteValue);
                 release(op.transfer);

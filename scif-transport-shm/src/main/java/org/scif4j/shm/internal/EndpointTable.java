@@ -442,7 +442,7 @@ public final class EndpointTable {
             // Also an endpoint whose owner names no live process slot: only a corrupt table
             // has one (a slot is owned before it is used and freed before its owner leaves).
             if (state(s) != FREE && (owner == processSlot + 1 || !fabric.isLiveSlot(owner - 1))) {
-                // A handshake with a node that was lost fails with ENODEV (SPEC §2.4, §4.5).
+                // A handshake with a node that was lost fails with ENODEV (scif_connect(3)).
                 boolean nodeLost = !fabric.isOnlineExcept(get(s, E_NODE), processSlot);
                 closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
                 // Plain counters, not cells: reaping is a direct change (Fabric#beginWrite).

@@ -120,7 +120,7 @@ public final class FabricDescriptor {
     public static final int FLAG_ACCEPTED = 2;
     public static final int CONNECT_ACCEPTED = 1;
 
-    // Endpoint states, SCIF's own (SPEC §4.1).
+    // Endpoint states, SCIF's own (those of the Linux SCIF driver).
     public static final int FREE = 0;
     public static final int UNBOUND = 1;
     public static final int BOUND = 2;

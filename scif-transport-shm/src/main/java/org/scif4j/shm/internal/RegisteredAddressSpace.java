@@ -155,7 +155,7 @@ final class RegisteredAddressSpace {
      * is freed unless still referenced.
      *
      * <p><b>Invariant:</b> a window entry is freed (and may be reused by another window) only
-     * when no RMA and no mapping references it (SPEC §6.4: the window lives on, pinned, with
+     * when no RMA and no mapping references it (scif_unregister(3): the window lives on, pinned, with
      * its range reserved, while an in-flight RMA or a peer mapping references it). Freeing it
      * earlier would let a late RMA's reference release land on the entry's next window, whose
      * count would then under-read and let its unregister free it under a running copy.
@@ -294,7 +294,7 @@ final class RegisteredAddressSpace {
     /**
      * Unregisters every window; for close, after this side's own transfers have drained.
      *
-     * <p>SPEC §2.6: RMAs in flight through either endpoint complete before close returns. So
+     * <p>scif_close(3): RMAs in flight through either endpoint complete before close returns. So
      * the peer's RMAs on our windows (queued on its DMA channel, holding RMA references) run to
      * completion first, until {@code deadline} (the watchdog) and as long as the peer endpoint
      * still exists to drop its references. Only then is the memory given back, so that once

@@ -354,7 +354,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         Connection c = pending;
         if (c == null && conn != null) {
             // Accepted, and a send, recv, RMA call or peerPort() already set the connection up
-            // (see collectAccepted): only the result is left to report, as SPEC §2.4 says.
+            // (see collectAccepted): only the result is left to report, as scif_connect(3) says.
             asyncPending = false;
             return port;
         }
@@ -423,7 +423,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     /**
      * Sets up the connection of a request that the acceptor has answered but no connect call
-     * has collected yet. SPEC §2.4: in the driver the handshake ends in a kernel worker and the
+     * has collected yet. scif_connect(3): in the driver the handshake ends in a kernel worker and the
      * endpoint is CONNECTED from then on; the second connect only reports the result. So the
      * first send, recv, RMA call or peerPort() after the accept finishes the connector's side
      * here, and the connect that collects the result later still returns the port
@@ -602,7 +602,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     public PortId peerPort() {
         PortId p = peer;
         if (p == null && !closed && collectAccepted()) {
-            p = peer; // accepted after a non-blocking connect, not collected yet (SPEC §2.4)
+            p = peer; // accepted after a non-blocking connect, not collected yet (scif_connect(3))
         }
         return p;
     }
@@ -883,7 +883,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     /**
      * The RMA half of this endpoint; a state error when it never connected. Once connected,
      * the RMA half checks the state itself (DISCONNECTED gives ECONNRESET). An accepted
-     * non-blocking connect that was not collected yet is set up here (SPEC §2.4).
+     * non-blocking connect that was not collected yet is set up here (scif_connect(3)).
      */
     private EndpointRma rma(Call call) throws ScifException {
         EndpointRma r = rma;
@@ -934,7 +934,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     }
 
     /**
-     * The events of this endpoint now, as {@code scif_poll} reports them (SPEC §11, LNX).
+     * The events of this endpoint now, as {@code scif_poll} reports them (scif_poll(3), as the Linux driver does).
      *
      * @param events events asked for
      * @return revents, masked with {@code events | POLLERR | POLLHUP | POLLNVAL}

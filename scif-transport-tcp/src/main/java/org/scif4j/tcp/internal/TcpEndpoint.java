@@ -19,7 +19,7 @@ import org.scif4j.spi.PollableEndpoint;
 import org.scif4j.spi.Poller;
 
 /**
- * A SCIF endpoint of the tcp transport. Its state machine (SPEC §4) is guarded by this
+ * A SCIF endpoint of the tcp transport. Its state machine (the Linux SCIF driver's) is guarded by this
  * object's monitor, which user threads wait on and the reader of the peer's link changes
  * (briefly, never waiting): Netty's event loop, or a user thread that reads the link while it
  * waits (see {@link Link}; such a thread holds no monitor while it reads). Every change calls
@@ -958,7 +958,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     }
 
     /**
-     * The events of this endpoint now, as {@code scif_poll} reports them (SPEC §11, LNX).
+     * The events of this endpoint now, as {@code scif_poll} reports them (scif_poll(3), as the Linux driver does).
      *
      * @param events events asked for
      * @return revents, masked with {@code events | POLLERR | POLLHUP | POLLNVAL}

@@ -354,7 +354,7 @@ final class TcpRma {
         int last;
         try {
             checkLive(call);
-            // Every check before any byte moves: a failing call transfers nothing (SPEC §7.4).
+            // Every check before any byte moves: a failing call transfers nothing (as in SCIF).
             if (buffer == null) {
                 checkLocal(localOffset, length, write ? Scif.PROT_READ : Scif.PROT_WRITE, call);
             }
@@ -387,7 +387,7 @@ final class TcpRma {
         } finally {
             unlockSubmit();
         }
-        // A CPU copy is complete when the call returns (SPEC §7.2): over tcp that is a round trip.
+        // A CPU copy is complete when the call returns (scif_writeto(3)): over tcp that is a round trip.
         if (hostLoopback || (flags & (Scif.RMA_SYNC | Scif.RMA_USECPU)) != 0) {
             awaitCompleted(last, call);
         }
@@ -688,7 +688,7 @@ final class TcpRma {
         }
     }
 
-    /** A signalled word: 8 bytes inside one writable window (SPEC §8.3). */
+    /** A signalled word: 8 bytes inside one writable window (scif_fence_signal(3)). */
     private void checkSignalTargets(boolean signalLocal, long localOffset, boolean signalRemote, long remoteOffset,
                                     Call call) throws ScifException {
         if (signalLocal) {
