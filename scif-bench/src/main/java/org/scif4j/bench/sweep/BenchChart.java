@@ -76,7 +76,6 @@ public final class BenchChart {
         XYChart chart = base("scif4j: bandwidth by transfer size (" + String.join(", ", r.transports())
             + ", same run)", "bandwidth (GB/s)");
         int subject = 0;
-        int baseline = 0;
         for (Map.Entry<String, Map<Long, Double>> e : r.bandwidth().entrySet()) {
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
@@ -88,7 +87,7 @@ public final class BenchChart {
             }
             XYSeries s = chart.addSeries(e.getKey(), x, y);
             if (isBaseline(e.getKey())) {
-                styleBaseline(s, baseline++);
+                styleBaseline(s, baselineStyle(e.getKey()));
                 if (x.size() == 1) { // a line of one point is invisible: a two-thread copy at 16 MiB only
                     s.setMarker(SeriesMarkers.CIRCLE);
                     s.setMarkerColor(s.getLineColor());
@@ -157,9 +156,17 @@ public final class BenchChart {
         s.setLineStyle(SOLID);
     }
 
+    /** Each baseline its own line: black dashes, grey dots, black dash-dots, grey long dashes. */
+    private static final float[][] DASHES = {{9f, 5f}, {3f, 4f}, {9f, 4f, 2f, 4f}, {14f, 6f}};
+
+    private static int baselineStyle(String series) {
+        List<String> order = List.of(Series.MEMCPY, Series.TWO_THREAD_COPY, Series.AERON_STREAM, Series.NETTY_STREAM);
+        return Math.max(0, order.indexOf(series));
+    }
+
     private static void styleBaseline(XYSeries s, int i) {
         Color c = i % 2 == 0 ? Color.BLACK : new Color(0x60, 0x60, 0x60);
-        float[] dash = i % 2 == 0 ? new float[] {9f, 5f} : new float[] {3f, 4f};
+        float[] dash = DASHES[i % DASHES.length];
         s.setLineStyle(new BasicStroke(2.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, dash, 0f));
         s.setLineColor(c);
         s.setMarker(SeriesMarkers.NONE);
