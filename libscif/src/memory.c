@@ -49,7 +49,12 @@ static int migrate(struct range *r)
 {
 	char p[FILES_PATH_MAX];
 	int fd = -1;
-	for (int skipped = 0; fd < 0 && skipped <= 16; skipped++) {
+	/*
+	 * A Java shm node of this same process names its memory files mem-PID-SEQ with a counter
+	 * of its own: skip every name it holds (it holds at most one per registered window), not
+	 * just a few, before giving up.
+	 */
+	for (int skipped = 0; fd < 0 && skipped <= 1 << 16; skipped++) {
 		r->seq = __atomic_add_fetch(&next_seq, 1, __ATOMIC_SEQ_CST);
 		path_of(p, sizeof p, fab.pid, r->seq);
 		fd = file_create_excl(p, 0);
