@@ -40,9 +40,8 @@ public abstract class PollTest extends ScifTestBase {
         try (ScifNode elsewhere = Scif.attach(otherFabric.fabricUri(0))) {
             Endpoint c = elsewhere.open();
             PollItem[] mixed = {new PollItem(a, Scif.POLLIN), new PollItem(c, Scif.POLLIN)};
-            if (fixture.transportName().startsWith("tcp")) {
-                // One poller serves every tcp endpoint of the process, whatever its fabric.
-                assertEquals(2, Scif.poll(mixed, 0), "tcp polls endpoints of two of its fabrics together");
+            if (fixture.pollsAcrossFabrics()) {
+                assertEquals(2, Scif.poll(mixed, 0), "endpoints of two fabrics of this transport poll together");
             } else {
                 ScifException e = assertErrno(Errno.EINVAL, () -> Scif.poll(mixed, 0), "poll over two fabrics");
                 assertTrue(e.getMessage().contains("items[1]"), "the message names the item: " + e.getMessage());

@@ -59,6 +59,17 @@ public abstract class TransportFixture {
     }
 
     /**
+     * Whether {@code Scif.poll} takes endpoints of two of this transport's fabrics in one call.
+     * shm cannot (each fabric has its own doorbells) and refuses with EINVAL; tcp can (one poller
+     * serves every tcp endpoint of a process).
+     *
+     * @return false by default
+     */
+    public boolean pollsAcrossFabrics() {
+        return false;
+    }
+
+    /**
      * Removes whatever {@link #assertNoLeftovers()} found, so that one failing test does not
      * disturb the next. Never touches anything outside this test's fabric.
      */

@@ -1,24 +1,17 @@
 package org.scif4j.tests.shm;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.scif4j.tests.TransportFixture;
+import org.scif4j.tests.FabricDirectoryFixture;
 
 /**
  * The shared-memory transport's fixture: each test gets the fabric
  * {@code shm:<unique-name>?node=N}, which lives in {@code /dev/shm/scif4j/<unique-name>}; the
  * fabric has left nothing behind when that directory is gone.
  */
-public final class ShmFixture extends TransportFixture {
+public final class ShmFixture extends FabricDirectoryFixture {
     /** The transport's default fabric directory. */
     public static final Path DIR = Path.of("/dev/shm/scif4j");
 
@@ -45,48 +38,8 @@ public final class ShmFixture extends TransportFixture {
         return List.of("scif4j-interrupt-watcher");
     }
 
-    /** @return where this test's fabric lives */
+    @Override
     public Path fabricDir() {
         return DIR.resolve(name);
-    }
-
-    @Override
-    public void assertNoLeftovers() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (Files.exists(fabricDir())) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("fabric directory " + fabricDir()
-                    + " still exists after every node was closed; it holds " + contents());
-            }
-            try {
-                TimeUnit.MILLISECONDS.sleep(10); // polling a condition with a deadline
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while checking " + fabricDir(), e);
-            }
-        }
-    }
-
-    @Override
-    public void removeLeftovers() {
-        Path dir = fabricDir();
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private List<String> contents() {
-        try (Stream<Path> s = Files.walk(fabricDir())) {
-            return s.map(p -> fabricDir().relativize(p).toString()).collect(Collectors.toList());
-        } catch (IOException e) {
-            return List.of("(unreadable: " + e + ")");
-        }
     }
 }

@@ -36,6 +36,11 @@ public final class TcpFixture extends TransportFixture {
     }
 
     @Override
+    public boolean pollsAcrossFabrics() {
+        return true; // one poller serves every tcp endpoint of the process, whatever its fabric
+    }
+
+    @Override
     public String transportName() {
         return "nio".equals(io) ? "tcp" : "tcp, io=" + io;
     }
