@@ -1,20 +1,16 @@
 package org.scif4j.natives;
 
 import com.sun.jna.Native;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
-import org.scif4j.ScifNode;
-import org.scif4j.spi.Arguments;
+import org.scif4j.spi.AbstractNode;
 import org.scif4j.spi.Call;
 
 /** A native node: this process's libscif attachment, and the endpoints opened through it. */
-final class NativeNode implements ScifNode {
+final class NativeNode extends AbstractNode<NativeEndpoint> {
     /** The most nodes scif_get_nodeIDs is asked for (SCIF's fabrics have at most this many). */
     private static final int MAX_NODES = 256;
 
@@ -22,8 +18,6 @@ final class NativeNode implements ScifNode {
     private final int self;
     private final String description;
     private final AtomicReference<NativeNode> current;
-    private final Set<NativeEndpoint> endpoints = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
 
     private NativeNode(Library library, int self, String description, AtomicReference<NativeNode> current) {
         this.library = library;
@@ -96,57 +90,31 @@ final class NativeNode implements ScifNode {
     }
 
     @Override
-    public Endpoint open() throws ScifException {
-        checkOpen("open()");
+    protected NativeEndpoint openEndpoint() throws ScifException {
         int epd = LibScif.scif_open();
         if (epd < 0) {
             throw NativeEndpoint.error("open()", Native.getLastError());
         }
-        NativeEndpoint e = new NativeEndpoint(this, epd, null);
-        endpoints.add(e);
-        if (closed) { // closed meanwhile: close() may have missed it (closed is set before it iterates)
-            e.close();
-            throw ScifException.of("open()", Errno.EBADF, "the node was closed while the endpoint was opened");
-        }
-        return e;
+        return new NativeEndpoint(this, epd, null);
     }
 
-    void adopt(NativeEndpoint e) {
-        endpoints.add(e);
-        if (closed) {
+    /** An accepted endpoint: closed at once if the node closed meanwhile (its close may have missed it). */
+    @Override
+    public void adopt(NativeEndpoint e) {
+        super.adopt(e);
+        if (isClosed()) {
             e.close();
         }
-    }
-
-    void forget(NativeEndpoint e) {
-        endpoints.remove(e);
     }
 
     @Override
-    public ScifMemory allocate(long bytes) throws ScifException {
-        long size = Arguments.allocate(bytes, Call.of("allocate", "bytes", bytes));
-        checkOpen("allocate(bytes=" + bytes + ")");
-        return new NativeMemory(size);
+    protected ScifMemory allocatePages(long bytes, Call call) {
+        return new NativeMemory(bytes);
     }
 
-    private void checkOpen(String call) throws ScifException {
-        if (closed) {
-            throw ScifException.of(call, Errno.EBADF, "the native node " + self + " is closed");
-        }
-    }
-
-    /** Closes every endpoint, leaves the fabric (scif4j's library), and lets another attach. */
+    /** Leaves the fabric (scif4j's library) and lets another node attach. */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        for (NativeEndpoint e : endpoints) {
-            e.close();
-        }
+    protected void detach() {
         library.detach();
         current.compareAndSet(this, null);
     }

@@ -1,20 +1,18 @@
 package org.scif4j.shm.internal;
 
-import org.scif4j.spi.Arguments;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
-import org.scif4j.ScifNode;
 import org.scif4j.shm.ShmOptions;
+import org.scif4j.spi.AbstractNode;
 import org.scif4j.spi.Call;
 
 /** This process attached as one node of an shm fabric; opens endpoints and closes them all on close. */
-public final class ShmNode implements ScifNode {
+public final class ShmNode extends AbstractNode<ShmEndpoint> {
     /** Open attachments of this JVM, closed by a shutdown hook so that a normal exit leaves nothing behind. */
     private static final Set<ShmNode> OPEN = ConcurrentHashMap.newKeySet();
 
@@ -72,8 +70,6 @@ public final class ShmNode implements ScifNode {
     private final Fabric fabric;
     private final Waiter waiter;
     private final DmaEngine dma;
-    private final Set<ShmEndpoint> endpoints = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
 
     /**
      * @param options the URI's options
@@ -105,8 +101,7 @@ public final class ShmNode implements ScifNode {
     }
 
     @Override
-    public Endpoint open() throws ScifException {
-        checkOpen("open()");
+    protected ShmEndpoint openEndpoint() throws ScifException {
         int slot;
         fabric.enter();
         fabric.lock();
@@ -128,56 +123,25 @@ public final class ShmNode implements ScifNode {
             throw ScifException.of("open()", Errno.ENOMEM, "the fabric's endpoint table is full ("
                 + FabricDescriptor.MAX_ENDPOINTS + " endpoints)");
         }
-        ShmEndpoint e = new ShmEndpoint(this, slot);
-        adopt(e);
-        if (closed) { // closed concurrently: do not leak the endpoint
-            e.close();
-            checkOpen("open()");
-        }
-        return e;
+        return new ShmEndpoint(this, slot);
     }
 
     @Override
-    public ScifMemory allocate(long bytes) throws ScifException {
-        Call call = Call.of("allocate", "bytes", bytes);
-        checkOpen(call.text());
-        long rounded = Arguments.allocate(bytes, call);
+    protected ScifMemory allocatePages(long bytes, Call call) throws ScifException {
         fabric.enter();
         try {
-            return new ShmMemory(fabric.memory(), fabric.memory().allocate(rounded, call));
+            return new ShmMemory(fabric.memory(), fabric.memory().allocate(bytes, call));
         } finally {
             fabric.exit();
         }
     }
 
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        for (ShmEndpoint e : endpoints) {
-            e.close();
-        }
+    protected void detach() {
         dma.stop();
         fabric.detachNode(selfId());
         fabric.release();
         OPEN.remove(this);
-    }
-
-    /** @return whether close has begun; an endpoint adopted after it must close itself (see open) */
-    boolean isClosed() {
-        return closed;
-    }
-
-    void adopt(ShmEndpoint e) {
-        endpoints.add(e);
-    }
-
-    void forget(ShmEndpoint e) {
-        endpoints.remove(e);
     }
 
     ShmOptions options() {
@@ -196,15 +160,9 @@ public final class ShmNode implements ScifNode {
         return dma;
     }
 
-    private void checkOpen(String call) throws ScifException {
-        if (closed) {
-            throw ScifException.of(call, Errno.EBADF, "the node attachment is closed");
-        }
-    }
-
     @Override
     public String toString() {
-        return "ShmNode[" + options.name() + " node " + selfId() + ", " + endpoints.size() + " endpoints"
-            + (closed ? ", closed" : "") + "]";
+        return "ShmNode[" + options.name() + " node " + selfId() + ", " + endpoints().size() + " endpoints"
+            + (isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -1,6 +1,6 @@
 package org.scif4j.tcp.internal;
 
-import org.scif4j.spi.Arguments;
+import org.scif4j.spi.AbstractNode;
 import org.scif4j.spi.Call;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -12,23 +12,20 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
-import org.scif4j.ScifNode;
 import org.scif4j.tcp.TcpOptions;
 
 /**
  * This process attached as one node of a tcp fabric: listens on the node's address, owns the
  * node's ports, endpoints and links, and closes them all on close.
  */
-public final class TcpNode implements ScifNode {
+public final class TcpNode extends AbstractNode<TcpEndpoint> {
     private static final long PAGE = 4096;
 
     private final TcpOptions options;
@@ -38,11 +35,9 @@ public final class TcpNode implements ScifNode {
     private final PortTable ports = new PortTable();
     private final FrameDispatcher dispatcher = new FrameDispatcher(this);
     private final Map<Long, TcpEndpoint> endpoints = new ConcurrentHashMap<>();
-    private final Set<TcpEndpoint> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextWireId = new AtomicLong();
     private final SpinPolicy spin;
     private final NettyIo io;
-    private volatile boolean closed;
 
     private TcpNode(TcpOptions options, NettyIo io) {
         this.options = options;
@@ -104,37 +99,24 @@ public final class TcpNode implements ScifNode {
     }
 
     @Override
-    public Endpoint open() throws ScifException {
-        checkOpen("open()");
-        TcpEndpoint e = new TcpEndpoint(this);
-        open.add(e);
-        if (closed) { // closed concurrently: do not leak the endpoint
-            e.close();
-            checkOpen("open()");
-        }
-        return e;
+    protected TcpEndpoint openEndpoint() throws ScifException {
+        return new TcpEndpoint(this);
     }
 
     @Override
-    public ScifMemory allocate(long bytes) throws ScifException {
-        Call call = Call.of("allocate", "bytes", bytes);
-        checkOpen(call.text());
-        long rounded = Arguments.allocate(bytes, call);
-        ByteBuffer b = ByteBuffer.allocateDirect((int) (rounded + PAGE)).alignedSlice((int) PAGE);
-        return new TcpMemory(b.limit((int) rounded).slice());
+    protected ScifMemory allocatePages(long bytes, Call call) {
+        ByteBuffer b = ByteBuffer.allocateDirect((int) (bytes + PAGE)).alignedSlice((int) PAGE);
+        return new TcpMemory(b.limit((int) bytes).slice());
+    }
+
+    /** Each endpoint closes without waiting for its peer's acknowledgement: the links go next. */
+    @Override
+    protected void closeEndpoint(TcpEndpoint e) {
+        e.closeForDetach();
     }
 
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        for (TcpEndpoint e : open) {
-            e.closeForDetach();
-        }
+    protected void detach() {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(1000, options.timeoutMillis()));
         links.close(deadline);
         group.shutdownGracefully(0, options.timeoutMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
@@ -147,7 +129,7 @@ public final class TcpNode implements ScifNode {
      * it learns so. Runs on an event loop or in a closing thread.
      */
     void peerLost(int peer, String reason) {
-        for (TcpEndpoint e : open) {
+        for (TcpEndpoint e : endpoints()) {
             e.onPeerLost(peer, reason);
         }
     }
@@ -192,19 +174,6 @@ public final class TcpNode implements ScifNode {
         return ports.listener(port);
     }
 
-    /** @return whether close has begun; an endpoint adopted after it must close itself (see open) */
-    boolean isClosed() {
-        return closed;
-    }
-
-    void adopt(TcpEndpoint e) {
-        open.add(e);
-    }
-
-    void forget(TcpEndpoint e) {
-        open.remove(e);
-    }
-
     boolean isInFabric(int node) {
         return options.nodes().containsKey(node);
     }
@@ -246,15 +215,9 @@ public final class TcpNode implements ScifNode {
         return incarnation;
     }
 
-    private void checkOpen(String call) throws ScifException {
-        if (closed) {
-            throw ScifException.of(call, Errno.EBADF, "the node attachment is closed");
-        }
-    }
-
     @Override
     public String toString() {
-        return "TcpNode[node " + selfId() + " at " + options.selfAddress() + " (" + io + "), " + open.size() + " endpoints"
-            + (closed ? ", closed" : "") + "]";
+        return "TcpNode[node " + selfId() + " at " + options.selfAddress() + " (" + io + "), " + endpoints().size() + " endpoints"
+            + (isClosed() ? ", closed" : "") + "]";
     }
 }
