@@ -33,6 +33,32 @@ public interface ScifNode extends AutoCloseable {
      */
     ScifMemory allocate(long bytes) throws ScifException;
 
+    /**
+     * Registers a listener told of other nodes going online and offline, within the transport's
+     * liveness bound (README, "Node events"). It first hears ONLINE for each node online now,
+     * then every change, in order, on this attachment's event thread. Closing the subscription
+     * (or this node) stops delivery; with no subscription open no thread runs.
+     *
+     * <pre>{@code
+     * try (ScifNode node = Scif.attach("shm:demo?node=0");
+     *      NodeSubscription s = node.addNodeListener(e -> System.out.println(e))) {
+     *     ... // prints "node 1 ONLINE at ..." when node 1 attaches
+     * }
+     * }</pre>
+     *
+     * <p>The default throws EOPNOTSUPP, for node implementations outside this project; every
+     * scif4j transport overrides it.
+     *
+     * @param listener told of every change
+     * @return the subscription; close it to stop delivery
+     * @throws ScifException EINVAL for a null listener, EBADF after close, EOPNOTSUPP where
+     *                       the implementation has no node events
+     */
+    default NodeSubscription addNodeListener(NodeListener listener) throws ScifException {
+        throw ScifException.of("addNodeListener(" + listener + ")", Errno.EOPNOTSUPP,
+            getClass().getName() + " does not report node events");
+    }
+
     /** Closes every endpoint this attachment opened and detaches; idempotent. */
     @Override
     void close();

@@ -6,13 +6,16 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
+import org.scif4j.NodeListener;
+import org.scif4j.NodeSubscription;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 
 /**
  * The part of a node attachment every transport shares: the set of endpoints it opened, the
- * closed flag, and the order of {@link #open()}, {@link #allocate} and {@link #close()}.
+ * closed flag, the order of {@link #open()}, {@link #allocate} and {@link #close()}, and node
+ * events ({@link NodeEventSource}).
  * A transport implements the few steps that differ — make an endpoint, allocate pages, leave
  * the fabric — the way Netty's {@code AbstractChannel} leaves {@code doBind}/{@code doClose}
  * to each transport.
@@ -27,6 +30,11 @@ import org.scif4j.ScifNode;
 public abstract class AbstractNode<E extends Endpoint> implements ScifNode {
     private final Set<E> endpoints = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Made by the first addNodeListener; guarded by this for writes. */
+    private volatile NodeEventSource events;
+
+    /** The node event period of a transport that does not say (200 ms, shm's watchdog period). */
+    public static final long DEFAULT_NODE_EVENT_PERIOD_MILLIS = 200;
 
     /** For subclasses. */
     protected AbstractNode() {
@@ -67,10 +75,56 @@ public abstract class AbstractNode<E extends Endpoint> implements ScifNode {
     }
 
     /**
-     * A step of {@link #close()} after the closed flag is set and before any endpoint closes;
-     * by default nothing. Stops what must not run against closing endpoints.
+     * How often the node event thread reads the online nodes: the transport's liveness period.
+     *
+     * @return milliseconds; {@value #DEFAULT_NODE_EVENT_PERIOD_MILLIS} by default
      */
-    protected void beforeCloseEndpoints() {
+    protected long nodeEventPeriodMillis() {
+        return DEFAULT_NODE_EVENT_PERIOD_MILLIS;
+    }
+
+    /**
+     * Reads the online nodes for node events (see {@link NodeEventSource.Probe}); by default
+     * {@link #nodeIds()}.
+     *
+     * @param due true once per {@link #nodeEventPeriodMillis()}, false when woken earlier
+     * @return the online node ids, or null when the transport only {@link #reportNode reports}
+     * @throws ScifException when they cannot be read now
+     */
+    protected int[] onlineNodes(boolean due) throws ScifException {
+        return nodeIds().online();
+    }
+
+    /**
+     * {@inheritDoc} Delivered on a daemon thread of this attachment, which runs while a
+     * subscription is open and reads the online nodes every {@link #nodeEventPeriodMillis()}.
+     */
+    @Override
+    public final NodeSubscription addNodeListener(NodeListener listener) throws ScifException {
+        NodeEventSource source;
+        synchronized (this) {
+            checkOpen("addNodeListener(" + listener + ")");
+            if (events == null) {
+                events = new NodeEventSource("scif4j-node-events-" + getClass().getSimpleName() + "-node" + selfId(),
+                    selfId(), this::onlineNodes, nodeEventPeriodMillis());
+            }
+            source = events;
+        }
+        return source.subscribe(listener);
+    }
+
+    /**
+     * A change of a node's state that the transport saw happen (a link opened, a node lost):
+     * listeners hear of it at once, not a period later. Cheap; callable from an I/O thread.
+     *
+     * @param node   the node id
+     * @param online whether it is online now
+     */
+    protected final void reportNode(int node, boolean online) {
+        NodeEventSource source = events;
+        if (source != null) {
+            source.report(node, online);
+        }
     }
 
     @Override
@@ -96,13 +150,17 @@ public abstract class AbstractNode<E extends Endpoint> implements ScifNode {
     /** Closes every endpoint this attachment opened or adopted, then detaches; idempotent. */
     @Override
     public final void close() {
+        NodeEventSource source;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            source = events;
         }
-        beforeCloseEndpoints();
+        if (source != null) { // first: no listener runs, and nothing is probed, while the node closes
+            source.close();
+        }
         for (E e : endpoints) {
             closeEndpoint(e);
         }

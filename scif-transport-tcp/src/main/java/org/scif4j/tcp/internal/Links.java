@@ -234,6 +234,7 @@ final class Links {
             lose(link.peerNode, "node " + link.peerNode + " came back as a new incarnation", link);
         }
         link.markOpen();
+        node.linkOpened(link.peerNode);
         if (!link.outbound) {
             inbound.set(link.peerNode, link);
         }

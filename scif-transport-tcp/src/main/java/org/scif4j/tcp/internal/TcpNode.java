@@ -10,6 +10,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,8 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     private final Map<Long, TcpEndpoint> endpoints = new ConcurrentHashMap<>();
     private final AtomicLong nextWireId = new AtomicLong();
     private final SpinPolicy spin;
+    /** The nodes with an open link, for node events. Guarded by itself. */
+    private final BitSet linked = new BitSet();
     private final NettyIo io;
 
     private TcpNode(TcpOptions options, NettyIo io) {
@@ -129,9 +132,47 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
      * it learns so. Runs on an event loop or in a closing thread.
      */
     void peerLost(int peer, String reason) {
+        synchronized (linked) {
+            linked.clear(peer);
+        }
+        reportNode(peer, false);
         for (TcpEndpoint e : endpoints()) {
             e.onPeerLost(peer, reason);
         }
+    }
+
+    /** A link with node {@code peer} finished its handshake: the node is online. Runs on an event loop. */
+    void linkOpened(int peer) {
+        synchronized (linked) {
+            linked.set(peer);
+        }
+        reportNode(peer, true);
+    }
+
+    /** Node events are as fresh as the links: a lost node is noticed within the liveness period. */
+    @Override
+    protected long nodeEventPeriodMillis() {
+        return options.livenessMillis();
+    }
+
+    /**
+     * {@inheritDoc} The nodes with an open link. Once a period, a link is opened towards each
+     * other node without one, so that a node that attached and never spoke to us is found.
+     */
+    @Override
+    protected int[] onlineNodes(boolean due) {
+        BitSet now;
+        synchronized (linked) {
+            now = (BitSet) linked.clone();
+        }
+        if (due) {
+            for (int peer : options.nodes().keySet()) {
+                if (peer != selfId() && !now.get(peer)) {
+                    links.outbound(peer); // its handshake, if it succeeds, reports the node online
+                }
+            }
+        }
+        return now.stream().toArray();
     }
 
     /** A CONNECT_REQ arrived for {@code port}: queued on its listener, or refused at once. */
