@@ -92,6 +92,21 @@ class ExamplesTest {
     }
 
     @Test
+    void nodeWatchSeesTheCardComeAndGo() throws Exception {
+        String out = runShm("watch", NodeWatch::main);
+        assertContains(out, "host: node 0 watches the fabric");
+        int online = out.indexOf("host: node 1 is online");
+        assertTrue(online >= 0 && out.indexOf("host: node 1 is offline") > online, "online, then offline:\n" + out);
+    }
+
+    @Test
+    void nodeWatchOnTcp() throws Exception {
+        String out = run(TcpFabric.loopbackFabric(), NodeWatch::main);
+        int online = out.indexOf("host: node 1 is online");
+        assertTrue(online >= 0 && out.indexOf("host: node 1 is offline") > online, "online, then offline:\n" + out);
+    }
+
+    @Test
     void tcpFabricOnLoopbackMovesTheWindow() throws Exception {
         CRC32 crc = new CRC32();
         crc.update(TcpFabric.pattern());
