@@ -37,16 +37,20 @@ public final class NodeWatch {
     public static void main(String[] args) throws Exception {
         String[] uris = Fabrics.hostAndCard(args, "nodewatch");
         BlockingQueue<NodeEvent> events = new LinkedBlockingQueue<>();
-        try (ScifNode host = Scif.attach(uris[0]);
-             NodeSubscription watch = host.addNodeListener(events::add)) { // first: the nodes online now
-            System.out.println("host: node " + host.selfId() + " watches the fabric");
-            int card;
-            try (ScifNode cardNode = Scif.attach(uris[1])) {
-                card = cardNode.selfId();
-                report(await(events, card, NodeEvent.Kind.ONLINE));
-            }                                      // the card detaches here
-            report(await(events, card, NodeEvent.Kind.OFFLINE));
-        }                                          // closing the subscription ends the event thread
+        try (ScifNode host = Scif.attach(uris[0])) {
+            NodeSubscription watch = host.addNodeListener(events::add); // first: the nodes online now
+            try {
+                System.out.println("host: node " + host.selfId() + " watches the fabric");
+                int card;
+                try (ScifNode cardNode = Scif.attach(uris[1])) {
+                    card = cardNode.selfId();
+                    report(await(events, card, NodeEvent.Kind.ONLINE));
+                }                                  // the card detaches here
+                report(await(events, card, NodeEvent.Kind.OFFLINE));
+            } finally {
+                watch.close();                     // no event after this; the event thread has ended
+            }
+        }
     }
 
     /** Waits for {@code kind} of node {@code node}, skipping events of other nodes. */
