@@ -1,5 +1,7 @@
 package org.scif4j.tcp.internal;
 
+import static org.scif4j.spi.FenceSequence.reached;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,6 +16,8 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
+import org.scif4j.spi.Pages;
 import org.scif4j.spi.WindowSet;
 
 /**
@@ -47,7 +51,6 @@ import org.scif4j.spi.WindowSet;
  * condition and then reads {@code waiters} (all volatile), so one of them sees the other.
  */
 final class TcpRma {
-    private static final int SEQ_MASK = 0x7FFFFFFF;
     /** Operations in flight at most (a power of two: the ring of pending operations). */
     private static final int MAX_OPS = 4096;
     /** RMA bytes in flight at most per endpoint: bounds what either side buffers for it. */
@@ -565,8 +568,8 @@ final class TcpRma {
      * The caller fills the returned slot and then calls {@link #publish}.
      */
     private Op reserve(int bytes, Call call) throws ScifException {
-        int seq = (submitted + 1) & SEQ_MASK;
-        int mustComplete = (seq - MAX_OPS) & SEQ_MASK; // the slot's previous operation
+        int seq = FenceSequence.next(submitted);
+        int mustComplete = (seq - MAX_OPS) & FenceSequence.MASK; // the slot's previous operation
         long mustCompleteBytes = submittedBytes + bytes - MAX_BYTES;
         long deadline = System.nanoTime() + timeoutNanos;
         while (!(reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
@@ -636,17 +639,17 @@ final class TcpRma {
         if (flags == Scif.FENCE_INIT_SELF) {
             return submittedView;
         }
-        return peerRequest(Wire.MARK_REQ, 0, 0, 0, 0, 0, call) | 0x80000000;
+        return FenceSequence.peerMark(peerRequest(Wire.MARK_REQ, 0, 0, 0, 0, 0, call));
     }
 
     void fenceWait(int mark, Call call) throws ScifException {
         checkLive(call);
         if (hostLoopback) {
             Arguments.hostLoopbackFenceWait(mark, call);
-        } else if (mark >= 0) {
+        } else if (!FenceSequence.isPeerMark(mark)) {
             awaitCompleted(mark, call);
         } else {
-            peerRequest(Wire.WAIT_REQ, mark & SEQ_MASK, 0, 0, 0, 0, call);
+            peerRequest(Wire.WAIT_REQ, FenceSequence.sequenceOf(mark), 0, 0, 0, 0, call);
         }
     }
 
@@ -774,11 +777,6 @@ final class TcpRma {
                 throw failure(r, call, "waiting for the marked RMAs");
             }
         }
-    }
-
-    /** Whether counter {@code value} has reached {@code seq}, in 31-bit wrapping order. */
-    static boolean reached(int value, int seq) {
-        return ((value - seq) << 1) >= 0;
     }
 
     // ---------------------------------------------------------------- waiting
@@ -945,7 +943,7 @@ final class TcpRma {
     }
 
     private String onWindowAdd(int id, long offset, long length, int prot) {
-        if (offset < 0 || length <= 0 || (offset & (WindowSet.PAGE - 1)) != 0 || (length & (WindowSet.PAGE - 1)) != 0
+        if (offset < 0 || length <= 0 || (offset & (Pages.PAGE - 1)) != 0 || (length & (Pages.PAGE - 1)) != 0
             || offset - 1 > Long.MAX_VALUE - length || (prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
             return "WINDOW_ADD of " + length + " bytes at " + offset + " with prot " + prot
                 + "; expected whole pages inside [0, 2^63) and prot READ|WRITE at most";
@@ -991,7 +989,7 @@ final class TcpRma {
 
     /** The next operation the peer may start. */
     private String checkSeq(byte type, int seq) {
-        int expect = (served + 1) & SEQ_MASK;
+        int expect = FenceSequence.next(served);
         return seq == expect ? null : Wire.name(type) + " for operation " + seq + "; expected " + expect;
     }
 
@@ -1130,7 +1128,7 @@ final class TcpRma {
 
     /** The head operation, which the peer's next answer must complete. */
     private Op head(int seq, int kind) {
-        if (seq != ((completed + 1) & SEQ_MASK) || !reached(submittedView, seq)) {
+        if (seq != (FenceSequence.next(completed)) || !reached(submittedView, seq)) {
             return null; // not the next operation, or one never submitted
         }
         Op op = ops[seq & (MAX_OPS - 1)];
@@ -1170,7 +1168,7 @@ final class TcpRma {
         if (!reached(submittedView, seq) || reached(completed, seq)) {
             return "RMA_DONE for operation " + seq + " that is not the write or signal in progress";
         }
-        for (int s = (completed + 1) & SEQ_MASK; ; s = (s + 1) & SEQ_MASK) {
+        for (int s = FenceSequence.next(completed); ; s = FenceSequence.next(s)) {
             if (writeOrSignal(s) == null) {
                 return "RMA_DONE for operation " + seq + " that is not the write or signal in progress"
                     + (s == seq ? "" : " (operation " + s + " before it is not one)");
@@ -1179,7 +1177,7 @@ final class TcpRma {
                 break;
             }
         }
-        for (int s = (completed + 1) & SEQ_MASK; ; s = (s + 1) & SEQ_MASK) {
+        for (int s = FenceSequence.next(completed); ; s = FenceSequence.next(s)) {
             Op op = writeOrSignal(s);
             if (op.kind == Op.SIGNAL && op.signalLocal) {
                 storeLocal(op.localOffset, op.signalValue); // after every earlier operation completed
