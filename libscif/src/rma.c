@@ -156,7 +156,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 		entry++;
 	if (!*err && entry == MAX_WINDOWS)
 		*err = ENOMEM;
-	struct range *r = *err ? NULL : mem_pin(addr, len, err);
+	struct range *r = *err ? NULL : mem_pin(addr, len, (prot & SCIF_PROT_WRITE) != 0, err);
 	if (!r) {
 		pthread_mutex_unlock(&m->mu);
 		return -1;
@@ -169,7 +169,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 	__atomic_store_n(cw64(m->c, e + 16), (uint64_t)len, __ATOMIC_SEQ_CST);
 	cput32(m->c, e + 24, (uint32_t)r->pid);
 	cput32(m->c, e + 28, r->seq);
-	__atomic_store_n(cw64(m->c, e + 32), (uint64_t)((uint8_t *)addr - (uint8_t *)r->addr), __ATOMIC_SEQ_CST);
+	__atomic_store_n(cw64(m->c, e + 32), r->foff + (uint64_t)((uint8_t *)addr - (uint8_t *)r->addr), __ATOMIC_SEQ_CST);
 	cput32(m->c, e + 44, 0);
 	cput32(m->c, e + 0, 1); /* last: the peer reads the fields after seeing it active */
 	int k = m->nw;
