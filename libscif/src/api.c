@@ -18,7 +18,11 @@ void endpoints_close_all(void);
 
 #define MAX_SLEEP_NS 100000000LL
 
+/* Endpoints by descriptor, and descriptors whose scif_close is under way (until their fd is
+   closed: calls on them fail with EBADF, as on a closed fd, not ENOTTY). Guarded by tab_mu,
+   which is taken last (nothing is locked under it). */
 static struct ep *eps[EP_FD_MAX];
+static uint8_t closing[EP_FD_MAX];
 static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int fail(int err)
@@ -32,15 +36,17 @@ struct ep *ep_get(scif_epd_t epd)
 	if (fabric_ensure())
 		return NULL;
 	struct ep *e = NULL;
+	int being_closed = 0;
 	if (epd >= 0 && epd < EP_FD_MAX) {
 		pthread_mutex_lock(&tab_mu);
 		e = eps[epd];
 		if (e)
 			e->refs++;
+		being_closed = closing[epd];
 		pthread_mutex_unlock(&tab_mu);
 	}
 	if (!e)
-		errno = fcntl(epd, F_GETFD) < 0 ? EBADF : ENOTTY;
+		errno = being_closed || fcntl(epd, F_GETFD) < 0 ? EBADF : ENOTTY;
 	return e;
 }
 
@@ -53,6 +59,8 @@ void ep_ref(struct ep *e)
 
 static void ep_free(struct ep *e)
 {
+	if (e->rma)
+		rma_free(e->rma);
 	if (e->conn && rma_maps(e->conn) > 0)
 		e->conn = NULL; /* mappings of the peer's windows still count on it: it stays mapped */
 	conn_close(e->conn);
@@ -195,20 +203,21 @@ static int close_ep(struct ep *e, int close_fd)
 {
 	pthread_mutex_lock(&tab_mu);
 	int ours = eps[e->fd] == e;
-	if (ours)
+	if (ours) {
 		eps[e->fd] = NULL;
+		closing[e->fd] = 1;
+	}
 	pthread_mutex_unlock(&tab_mu);
 	if (!ours)
 		return fail(EBADF);
 	if (e->owner_pid == (int)getpid())
 		pump_forget(e); /* before ctl: the pump takes ctl under its own mutex */
 	pthread_mutex_lock(&e->ctl);
-	e->closed = 1;
+	e->closed = 1; /* rma_of hands e->rma out no more */
 	/* A forked child only drops its reference: the endpoint stays its parent's. */
 	if (e->owner_pid == (int)getpid())
 		close_slot(e); /* also wakes every waiter on the endpoint */
-	struct rma *m = e->rma;
-	e->rma = NULL;
+	struct rma *m = e->rma; /* freed by ep_free: other threads may be inside RMA calls */
 	pthread_mutex_unlock(&e->ctl);
 	if (m && e->owner_pid == (int)getpid())
 		rma_close(m); /* waits for RMAs in flight, unregisters every window */
@@ -217,8 +226,12 @@ static int close_ep(struct ep *e, int close_fd)
 	pthread_mutex_lock(&e->recv_mu);
 	pthread_mutex_unlock(&e->recv_mu);
 	pthread_mutex_unlock(&e->send_mu);
-	if (close_fd)
+	if (close_fd) {
+		pthread_mutex_lock(&tab_mu);
 		close(e->fd);
+		closing[e->fd] = 0; /* the number may be reused from now on */
+		pthread_mutex_unlock(&tab_mu);
+	}
 	ep_put(e);
 	return 0;
 }

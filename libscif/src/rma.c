@@ -38,7 +38,8 @@ struct rwin { /* a peer window mapped into this process for RMA */
 };
 
 struct rma {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu; /* guards what follows; lock order: an endpoint's ctl, then mu, then memory.c's */
+	int closed;         /* set by rma_close: calls that begin later fail with EBADF */
 	struct conn *c;
 	int slot, peer_slot, side, loopback;
 	struct lwin w[MAX_WINDOWS]; /* sorted by offset, nw of them */
@@ -144,7 +145,10 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 	reclaim(m);
 	int64_t at;
 	*err = 0;
-	if (fixed) {
+	if (m->closed) {
+		*err = EBADF;
+		at = -1;
+	} else if (fixed) {
 		if (overlapping(m, off, len))
 			*err = EADDRINUSE;
 		at = off;
@@ -156,7 +160,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 		entry++;
 	if (!*err && entry == MAX_WINDOWS)
 		*err = ENOMEM;
-	struct range *r = *err ? NULL : mem_pin(addr, len, err);
+	struct range *r = *err ? NULL : mem_pin(addr, len, (prot & SCIF_PROT_WRITE) != 0, err);
 	if (!r) {
 		pthread_mutex_unlock(&m->mu);
 		return -1;
@@ -169,7 +173,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 	__atomic_store_n(cw64(m->c, e + 16), (uint64_t)len, __ATOMIC_SEQ_CST);
 	cput32(m->c, e + 24, (uint32_t)r->pid);
 	cput32(m->c, e + 28, r->seq);
-	__atomic_store_n(cw64(m->c, e + 32), (uint64_t)((uint8_t *)addr - (uint8_t *)r->addr), __ATOMIC_SEQ_CST);
+	__atomic_store_n(cw64(m->c, e + 32), r->foff + (uint64_t)((uint8_t *)addr - (uint8_t *)r->addr), __ATOMIC_SEQ_CST);
 	cput32(m->c, e + 44, 0);
 	cput32(m->c, e + 0, 1); /* last: the peer reads the fields after seeing it active */
 	int k = m->nw;
@@ -186,6 +190,10 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 int rma_unregister(struct rma *m, int64_t off, uint64_t len)
 {
 	pthread_mutex_lock(&m->mu);
+	if (m->closed) {
+		pthread_mutex_unlock(&m->mu);
+		return EBADF;
+	}
 	int64_t last = off + (int64_t)len - 1, next = off;
 	int first = -1, count = 0;
 	for (int k = 0; k < m->nw; k++) {
@@ -392,7 +400,9 @@ int rma_copy(struct rma *m, int to_remote, int64_t loff, void *vaddr, uint64_t l
 	int nl = 0, nr = 0, err = 0;
 	x.nrefs = 0;
 	pthread_mutex_lock(&m->mu);
-	if (vaddr) {
+	if (m->closed) {
+		err = EBADF;
+	} else if (vaddr) {
 		la[0] = vaddr;
 		ll[0] = len;
 		nl = 1;
@@ -501,7 +511,9 @@ int rma_fence_signal(struct rma *m, int64_t loff, uint64_t lval, int64_t roff, u
 	int err = 0;
 	x.nrefs = 0;
 	pthread_mutex_lock(&m->mu);
-	if (flags & SCIF_SIGNAL_LOCAL)
+	if (m->closed)
+		err = EBADF;
+	if (!err && (flags & SCIF_SIGNAL_LOCAL))
 		err = signal_target(m, 0, loff, &x, &la);
 	if (!err && (flags & SCIF_SIGNAL_REMOTE))
 		err = signal_target(m, 1, roff, &x, &ra);
@@ -546,7 +558,7 @@ void *rma_mmap(struct rma *m, void *addr, size_t len, int prot, int fixed, int64
 	uint64_t l[MAX_PIECES];
 	int n;
 	int need = (prot & SCIF_PROT_READ ? 1 : 0) | (prot & SCIF_PROT_WRITE ? 2 : 0);
-	*err = resolve_remote(m, off, len, need, &x, a, l, &n);
+	*err = m->closed ? EBADF : resolve_remote(m, off, len, need, &x, a, l, &n);
 	struct mapping *mp = *err ? NULL : calloc(1, sizeof *mp);
 	if (!*err && !mp)
 		*err = ENOMEM;
@@ -628,10 +640,13 @@ int rma_maps(struct conn *c)
 	return n;
 }
 
-/* At close: every window goes (after RMAs in flight end), peer windows are unmapped. */
+/* At close: every window goes (after RMAs in flight on them end). Threads that took the rma
+   before the close may still be inside a call: they find no window (ENXIO), and the peer
+   windows they copy into stay mapped until rma_free. */
 void rma_close(struct rma *m)
 {
 	pthread_mutex_lock(&m->mu);
+	m->closed = 1;
 	for (int k = 0; k < m->nw; k++)
 		if (!m->w[k].unregistered) {
 			m->w[k].unregistered = 1;
@@ -644,10 +659,16 @@ void rma_close(struct rma *m)
 	while (m->nw > 0)
 		free_window(m, m->nw - 1);
 	bump_version(m);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* When the endpoint's last reference goes (no call can be using m any more): the peer's
+   windows are unmapped and m is freed. */
+void rma_free(struct rma *m)
+{
 	for (int i = 0; i < MAX_WINDOWS; i++)
 		if (m->r[i].map)
 			munmap(m->r[i].map, m->r[i].len);
-	pthread_mutex_unlock(&m->mu);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }

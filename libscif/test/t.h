@@ -62,4 +62,6 @@ struct t_chan {
 void t_chan_open(struct t_chan *c);
 void t_send_int(struct t_chan *c, int v);
 int t_recv_int(struct t_chan *c);
+/* A connected pair on this node through a listener on port 1089: a connected, b accepted. */
+void t_pair(int *l, int *a, int *b);
 #endif

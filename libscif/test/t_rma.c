@@ -9,28 +9,6 @@
 
 #define TOP_OFFSET 0x7FFFFFFFFFFFF000LL /* 2^63 - 4096: automatic offsets end just below */
 
-static void *connect_thread(void *arg)
-{
-	scif_epd_t e = *(scif_epd_t *)arg;
-	struct scif_portID dst = {0, 1089};
-	return (void *)(intptr_t)scif_connect(e, &dst);
-}
-
-static void pair(scif_epd_t *l, scif_epd_t *a, scif_epd_t *b)
-{
-	*l = scif_open();
-	CHECK_EQ(scif_bind(*l, 1089), 1089);
-	CHECK_EQ(scif_listen(*l, 1), 0);
-	*a = scif_open();
-	pthread_t t;
-	pthread_create(&t, NULL, connect_thread, a);
-	struct scif_portID peer;
-	CHECK_EQ(scif_accept(*l, &peer, b, SCIF_ACCEPT_SYNC), 0);
-	void *r;
-	pthread_join(t, &r);
-	CHECK((intptr_t)r > 0);
-}
-
 TEST(register_checks_its_arguments)
 {
 	scif_epd_t e = scif_open();
@@ -38,7 +16,7 @@ TEST(register_checks_its_arguments)
 	CHECK(posix_memalign(&buf, 4096, 8192) == 0);
 	CHECK_ERR(scif_register(e, buf, 8192, 0, SCIF_PROT_READ, 0), ENOTCONN);
 	scif_epd_t l, a, b;
-	pair(&l, &a, &b);
+	t_pair(&l, &a, &b);
 	CHECK_ERR(scif_register(a, (char *)buf + 1, 4096, 0, SCIF_PROT_READ, 0), EINVAL);
 	CHECK_ERR(scif_register(a, buf, 0, 0, SCIF_PROT_READ, 0), EINVAL);
 	CHECK_ERR(scif_register(a, buf, 100, 0, SCIF_PROT_READ, 0), EINVAL);
@@ -68,7 +46,7 @@ TEST(register_checks_its_arguments)
 TEST(host_loopback_rma_fences_and_signals)
 {
 	scif_epd_t l, a, b;
-	pair(&l, &a, &b);
+	t_pair(&l, &a, &b);
 	unsigned char *mine, *theirs;
 	CHECK(posix_memalign((void **)&mine, 4096, 65536) == 0);
 	CHECK(posix_memalign((void **)&theirs, 4096, 65536) == 0);

@@ -4,13 +4,15 @@
      scif-peer listen PORT BYTES           accept one connection; receive BYTES of the test
                                             pattern and its checksum, then send them back
      scif-peer connect NODE PORT BYTES     connect; send BYTES and checksum, then receive them
-     scif-peer rma NODE PORT               connect; exchange 64 KiB windows with the peer (offsets
+     scif-peer rma NODE PORT [FILE]        connect; exchange 64 KiB windows with the peer (offsets
                                             as 8-byte messages) and write into the peer's: 4 KiB of
                                             pattern A at 0 (vwriteto, fenced), a fence signal of
                                             0xC0FFEE at 8192, 0x5151 at 12288 through scif_mmap;
                                             send 1 byte; receive 1 byte once the peer wrote into
                                             ours (pattern B at 0, 0xBEEF at 8192, 0x6161 at 12288);
-                                            check it, and send 1 byte: 1 if it was all there
+                                            check it, and send 1 byte: 1 if it was all there. With
+                                            FILE, our window is a shared mapping of FILE at file
+                                            offset 4096 (FILE is made 68 KiB long), not malloc memory
      scif-peer await-reset PORT            accept one connection and wait in a blocking recv until
                                             the peer is gone: exit 0 on ECONNRESET, printing "reset"
      scif-peer pong PORT                   accept one connection; echo 8-byte messages until
@@ -23,8 +25,10 @@
    failed call prints its errno name and exits 1. */
 #include <scif.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static int die(const char *what)
@@ -148,11 +152,20 @@ int main(int argc, char **argv)
 		stream_out(e, atoll(argv[4]));
 		stream_in(e, atoll(argv[4]));
 		scif_close(e);
-	} else if (argc == 4 && !strcmp(argv[1], "rma")) {
+	} else if ((argc == 4 || argc == 5) && !strcmp(argv[1], "rma")) {
 		scif_epd_t e = connect_to(atoi(argv[2]), atoi(argv[3]));
 		unsigned char *buf;
-		if (posix_memalign((void **)&buf, 4096, 65536))
+		if (argc == 5) {
+			int fd = open(argv[4], O_RDWR | O_CREAT, 0600);
+			if (fd < 0 || ftruncate(fd, 4096 + 65536))
+				die(argv[4]);
+			buf = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096);
+			if (buf == MAP_FAILED)
+				die("mmap");
+			close(fd);
+		} else if (posix_memalign((void **)&buf, 4096, 65536)) {
 			die("posix_memalign");
+		}
 		memset(buf, 0, 65536);
 		off_t mine = scif_register(e, buf, 65536, 0, SCIF_PROT_READ | SCIF_PROT_WRITE, 0), theirs;
 		if (mine < 0)
@@ -189,7 +202,10 @@ int main(int argc, char **argv)
 		if (scif_unregister(e, mine, 65536))
 			die("scif_unregister");
 		scif_close(e);
-		free(buf);
+		if (argc == 5)
+			munmap(buf, 65536);
+		else
+			free(buf);
 		return ok ? 0 : 1;
 	} else if (argc == 3 && !strcmp(argv[1], "await-reset")) {
 		scif_epd_t e = accept_one(atoi(argv[2]));
@@ -230,8 +246,8 @@ int main(int argc, char **argv)
 		free(rtt);
 		scif_close(e);
 	} else {
-		fprintf(stderr, "usage: scif-peer listen PORT BYTES | connect NODE PORT BYTES | pong PORT | "
-				"ping NODE PORT COUNT\n");
+		fprintf(stderr, "usage: scif-peer listen PORT BYTES | connect NODE PORT BYTES | rma NODE PORT [FILE] | "
+				"await-reset PORT | pong PORT | ping NODE PORT COUNT\n");
 		return 2;
 	}
 	return 0;

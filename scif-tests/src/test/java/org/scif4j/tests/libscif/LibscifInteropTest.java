@@ -189,11 +189,39 @@ class LibscifInteropTest {
 
     @Test
     void rmaSignalsAndMappingsBothWays() throws Exception {
+        rmaBothWays();
+    }
+
+    /**
+     * The C node's window is a shared mapping of a file (at file offset 4096): libscif links
+     * that file into the fabric instead of copying, so what the Java node writes into the
+     * window is in the file itself after the C node has gone.
+     */
+    @Test
+    void aCNodesWindowOverASharedFileMappingIsTheFileItself() throws Exception {
+        Path file = root.resolve("c-window");
+        rmaBothWays(file.toString());
+        ByteBuffer f = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(4096 + 65536, f.capacity(), "the C node's file");
+        for (int i = 0; i < 4096; i++) {
+            assertEquals((byte) (i * 5 + 2), f.get(4096 + i), "byte " + i + " of our vwriteTo, in the file");
+        }
+        assertEquals(0xBEEFL, f.getLong(4096 + 8192), "our fence signal, in the file");
+        assertEquals(0x6161L, f.getLong(4096 + 12288), "our store through mmap, in the file");
+    }
+
+    /** The rma scenario of scif-peer (extra: its FILE argument). */
+    private void rmaBothWays(String... extra) throws Exception {
         try (ScifNode host = Scif.attach(uri(0))) {
             Endpoint l = host.open();
             int port = l.bind(0);
             l.listen(1);
-            Process c = peer(1, "rma", "0", Integer.toString(port));
+            String[] args = new String[3 + extra.length];
+            args[0] = "rma";
+            args[1] = "0";
+            args[2] = Integer.toString(port);
+            System.arraycopy(extra, 0, args, 3, extra.length);
+            Process c = peer(1, args);
             Endpoint e = l.accept(Scif.ACCEPT_SYNC);
             try (org.scif4j.ScifMemory mem = host.allocate(65536)) {
                 ByteBuffer mine = mem.buffer().order(ByteOrder.LITTLE_ENDIAN);

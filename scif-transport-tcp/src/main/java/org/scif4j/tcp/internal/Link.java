@@ -148,7 +148,7 @@ final class Link {
     /** The event loop's take-back timer while it stands aside, or null. Event-loop confined. */
     private ScheduledFuture<?> takeBack;
     /** Connections owing their peer an RMA_DONE at the end of this read batch. Used under readLock. */
-    private final ArrayList<TcpRma> owingDones = new ArrayList<>();
+    private final ArrayList<RmaServer> owingDones = new ArrayList<>();
 
     /** Guarded by this. */
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
@@ -621,7 +621,7 @@ final class Link {
     }
 
     /** {@code rma} owes its peer an RMA_DONE, sent at the end of this read batch. Under readLock. */
-    void oweDone(TcpRma rma) {
+    void oweDone(RmaServer rma) {
         owingDones.add(rma);
     }
 

@@ -246,9 +246,8 @@ class HostileRmaPeerTest {
      * read-only window it is a write the peer was never granted (node 0 never asks for one
      * there: fenceSignal refuses a local word outside a writable window with EPERM).
      *
-     * <p>Fails as of this writing: TcpRma.onFrame stores any SIGNAL_STORE with storeLocal,
-     * which checks only that the 8 bytes lie in one local window, so the window changes and
-     * the link stays open.
+     * <p>Guards against a SIGNAL_STORE handler that stores whatever it is sent once the 8 bytes
+     * lie in one local window ({@link RmaFences} refuses a store no request of ours asked for).
      */
     @Test
     void signalStoreNobodyAskedForIntoAReadOnlyWindow() throws Exception {

@@ -1,0 +1,376 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+import org.scif4j.Errno;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
+
+/**
+ * This side's RMA operations in flight: a ring of operations numbered in sequence, submitted
+ * by user threads and completed by the peer's answers.
+ *
+ * <p><b>Sequence.</b> Every operation (an RMA of at most {@link Wire#MAX_RMA} bytes, or a
+ * fence signal) takes the next 31-bit sequence number under {@code submitLock}, and its frames
+ * leave under that lock, so they reach the owner in sequence order. The owner serves them in
+ * arrival order and answers (RMA_DONE, or the last RMA_DATA) in that order, so operations
+ * complete in sequence order and "completed" is one counter. A fence mark is a sequence
+ * number.
+ *
+ * <p><b>Threads.</b> {@code submitted}, {@code submittedBytes}, the slots being filled and
+ * {@code submitWalk} belong to the holder of {@code submitLock} (a user thread); a slot is
+ * published to the reader by the volatile {@code submittedView}. {@code completed} and
+ * {@code completedBytes} are written only by the reader of the link the answers come on
+ * (see {@link #onData}, {@link #onDone}), read by all. {@code deferred} is a lock-free queue
+ * that the reader offers to and the lock's holder drains.
+ */
+final class RmaInitiator {
+    /** Operations in flight at most (a power of two: the ring of pending operations). */
+    private static final int MAX_OPS = 4096;
+    /** RMA bytes in flight at most per endpoint: bounds what either side buffers for it. */
+    static final long MAX_BYTES = 16L << 20;
+
+    /** An operation in flight; the ring's slots are reused. */
+    private static final class Op {
+        static final int WRITE = 1;
+        static final int READ = 2;
+        static final int SIGNAL = 3;
+        int kind;
+        int length;
+        int received;
+        long localOffset;
+        /** A v-variant's buffer (null: the local RAS at localOffset) and its position. */
+        ByteBuffer buffer;
+        int bufferPos;
+        boolean signalLocal;
+        long signalValue;
+        /** submittedBytes after this operation. */
+        long endBytes;
+    }
+
+    private final TcpRma rma;
+    private final RmaWindows windows;
+    private final WindowCopy copy;
+    private final ReentrantLock submitLock = new ReentrantLock();
+    /** Guarded by submitLock; mirrored in {@link #submittedView} for readers without it. */
+    private int submitted;
+    private volatile int submittedView;
+    /** Guarded by submitLock. */
+    private long submittedBytes;
+    private final Op[] ops = new Op[MAX_OPS];
+    /** Guarded by submitLock. */
+    private final WindowWalk<LocalWindow> localWalk = new WindowWalk<>();
+    /** Guarded by submitLock. */
+    private final WindowWalk<PeerWindow> peerWalk = new WindowWalk<>();
+    /** The reader's walk, for RMA_DATA into the local RAS. */
+    private final WindowWalk<LocalWindow> readerWalk = new WindowWalk<>();
+    /** Written by the link's reader only. */
+    private volatile int completed;
+    private volatile long completedBytes;
+    /** WINDOW_ACKs waiting for the end of the operation whose sender holds submitLock. */
+    private final Queue<ByteBuf> deferred = new ConcurrentLinkedQueue<>();
+
+    RmaInitiator(TcpRma rma) {
+        this.rma = rma;
+        this.windows = rma.windows;
+        this.copy = new WindowCopy(rma, windows.local);
+    }
+
+    /** @return the last operation completed */
+    int completed() {
+        return completed;
+    }
+
+    /** @return the last operation submitted, lock-free */
+    int submittedView() {
+        return submittedView;
+    }
+
+    /** @return the last operation submitted, after any submission in progress has left */
+    int lastSubmitted() {
+        submitLock.lock();
+        int mark = submitted;
+        unlockSubmit();
+        return mark;
+    }
+
+    void rma(boolean write, long localOffset, ByteBuffer buffer, long length, long remoteOffset, int flags,
+             Call call) throws ScifException {
+        lockSubmit(call);
+        int last;
+        try {
+            rma.checkLive(call);
+            // Every check before any byte moves: a failing call transfers nothing (as in SCIF).
+            if (buffer == null) {
+                windows.checkLocal(localWalk, localOffset, length, write ? Scif.PROT_READ : Scif.PROT_WRITE, call);
+            }
+            windows.checkPeer(peerWalk, remoteOffset, length, write ? Scif.PROT_WRITE : Scif.PROT_READ, call);
+            for (long done = 0; done < length; ) {
+                int n = (int) Math.min(Wire.MAX_RMA, length - done);
+                boolean lastPart = done + n == length;
+                Op op = reserve(n, call);
+                int seq = submitted;
+                int bufferPos = buffer == null ? 0 : buffer.position() + (int) done;
+                op.kind = write ? Op.WRITE : Op.READ;
+                op.length = n;
+                op.received = 0;
+                op.localOffset = localOffset + done;
+                op.buffer = write ? null : buffer; // a v-write's bytes are copied now: the buffer is the caller's again
+                op.bufferPos = bufferPos;
+                publish(seq);
+                if (write && !sendWrite(buffer, bufferPos, localOffset + done, n, seq, remoteOffset + done,
+                    lastPart && (flags & Scif.RMA_ORDERED) != 0)) {
+                    // Only close takes windows away under a call that checked them (unregister
+                    // waits for the calls before it): the connection is ending.
+                    throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
+                        + " being queued");
+                } else if (!write) {
+                    rma.send(Wire.rmaRead(rma.node.alloc(), rma.peerWireId, seq, remoteOffset + done, n));
+                }
+                done += n;
+            }
+            last = submitted;
+        } finally {
+            unlockSubmit();
+        }
+        // A CPU copy is complete when the call returns (scif_writeto(3)): over tcp that is a round trip.
+        if (rma.hostLoopback || (flags & (Scif.RMA_SYNC | Scif.RMA_USECPU)) != 0) {
+            awaitCompleted(last, call);
+        }
+    }
+
+    /**
+     * Ships an RMA_WRITE operation of {@code length} bytes, from {@code buffer} at
+     * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
+     * most {@link Wire#MAX_DATA}, as one buffer: one write (one syscall when the socket takes
+     * it) rather than one per frame. From the local RAS the frames point into the window's
+     * memory (no copy, see {@link WindowCopy#frames}); a v-variant's buffer is the caller's
+     * again when the call returns, so its bytes are copied. Holds submitLock.
+     *
+     * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
+     */
+    private boolean sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
+                              long remoteOffset, boolean ordered) {
+        if (buffer == null) {
+            ByteBuf frames = copy.frames(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
+            if (frames == null) {
+                return false;
+            }
+            rma.send(frames);
+            return true;
+        }
+        ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_WRITE_HEADER));
+        for (int off = 0; off < length; ) {
+            int n = Math.min(Wire.MAX_DATA, length - off);
+            Wire.rmaWriteHeader(frames, rma.peerWireId, seq, remoteOffset + off,
+                WindowCopy.writeFlags(off + n == length, ordered), n);
+            RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
+            off += n;
+        }
+        rma.send(frames);
+        return true;
+    }
+
+    /**
+     * Submits a fence signal (INIT_SELF): the peer stores the remote word after every earlier
+     * operation of ours, and we the local word when it answers. The targets were checked.
+     *
+     * @return its sequence number
+     */
+    int signal(boolean signalLocal, long localOffset, long localValue, long remoteOffset, long remoteValue,
+               int flags, Call call) throws ScifException {
+        lockSubmit(call);
+        try {
+            rma.checkLive(call);
+            windows.checkSignalTargets(signalLocal, localOffset, (flags & Scif.SIGNAL_REMOTE) != 0, remoteOffset,
+                call);
+            Op op = reserve(0, call);
+            op.kind = Op.SIGNAL;
+            op.length = 0;
+            op.buffer = null;
+            op.signalLocal = signalLocal;
+            op.localOffset = localOffset;
+            op.signalValue = localValue;
+            int seq = submitted;
+            publish(seq);
+            rma.send(Wire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
+            return seq;
+        } finally {
+            unlockSubmit();
+        }
+    }
+
+    /**
+     * Makes operation {@code seq} visible to the reader: a volatile write after its slot is
+     * filled, which the reader reads (in {@link #head}) before it reads the slot. Its answer can
+     * only come after its frames leave, which is after this.
+     */
+    private void publish(int seq) {
+        submittedView = seq;
+    }
+
+    /**
+     * Takes the next sequence number for an operation of {@code bytes}, waiting while
+     * {@link #MAX_OPS} operations or {@link #MAX_BYTES} bytes are in flight. Holds submitLock.
+     * The caller fills the returned slot and then calls {@link #publish}.
+     */
+    private Op reserve(int bytes, Call call) throws ScifException {
+        int seq = (submitted + 1) & TcpRma.SEQ_MASK;
+        int mustComplete = (seq - MAX_OPS) & TcpRma.SEQ_MASK; // the slot's previous operation
+        long mustCompleteBytes = submittedBytes + bytes - MAX_BYTES;
+        long deadline = System.nanoTime() + rma.timeoutNanos;
+        while (!(TcpRma.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
+            int r = rma.spinOrBlock(deadline);
+            if (r != 0) {
+                throw rma.failure(r, call, "waiting for room among the RMAs in flight");
+            }
+        }
+        Op op = ops[seq & (MAX_OPS - 1)];
+        if (op == null) {
+            op = new Op();
+            ops[seq & (MAX_OPS - 1)] = op;
+        }
+        submittedBytes += bytes;
+        op.endBytes = submittedBytes;
+        submitted = seq; // the caller fills the slot, then publishes it
+        return op;
+    }
+
+    void awaitCompleted(int seq, Call call) throws ScifException {
+        long deadline = System.nanoTime() + rma.timeoutNanos;
+        while (!TcpRma.reached(completed, seq)) {
+            int r = rma.spinOrBlock(deadline);
+            if (r != 0 && !TcpRma.reached(completed, seq)) {
+                throw rma.failure(r, call, "waiting for the marked RMAs");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the submit lock and deferred acks
+
+    private void lockSubmit(Call call) throws ScifException {
+        TcpRma.lockForCall(submitLock, call, "another RMA of this endpoint was being queued");
+    }
+
+    /**
+     * Sends the acknowledgements left to the holder, then unlocks; see {@link #deferred}. Every
+     * release of submitLock goes through here. Invariant: an ack is never stranded: whoever
+     * offers one then tries the lock, and whoever releases the lock looks at the queue after
+     * releasing it, so of an offer and a release that race, one of them sends the ack.
+     */
+    private void unlockSubmit() {
+        do {
+            for (ByteBuf f; (f = deferred.poll()) != null; ) {
+                rma.send(f);
+            }
+            submitLock.unlock();
+        } while (!deferred.isEmpty() && submitLock.tryLock());
+    }
+
+    /**
+     * Acknowledges the peer's window change {@code id}. The peer takes acks in id order, and a
+     * removal's ack must follow the frames of operations resolved before it (against the old
+     * mirror), so every ack goes the same way: now if submitLock is free, else by its holder
+     * when its operation has left. Runs on the link's reader, which never waits for the lock.
+     */
+    void ackWindowChange(int id) {
+        deferred.add(Wire.endpointInt(rma.node.alloc(), Wire.WINDOW_ACK, rma.peerWireId, id));
+        // A user thread reading the link while it waits may hold submitLock itself (reserve):
+        // its operation has not left yet, so the ack waits for its release like anyone's.
+        if (!submitLock.isHeldByCurrentThread() && submitLock.tryLock()) {
+            unlockSubmit();
+        }
+    }
+
+    /** The connection ended: acks nobody will send are freed. */
+    void end() {
+        for (ByteBuf f; (f = deferred.poll()) != null; ) {
+            f.release();
+        }
+    }
+
+    // ---------------------------------------------------------------- completion (the link's reader)
+
+    /** The head operation, which the peer's next answer must complete. */
+    private Op head(int seq, int kind) {
+        if (seq != ((completed + 1) & TcpRma.SEQ_MASK) || !TcpRma.reached(submittedView, seq)) {
+            return null; // not the next operation, or one never submitted
+        }
+        Op op = ops[seq & (MAX_OPS - 1)];
+        return op != null && op.kind == kind ? op : null;
+    }
+
+    /** RMA_DATA: {@code n} bytes of {@code f} answer our read {@code seq}. */
+    String onData(int seq, int flags, ByteBuf f) {
+        int n = f.readableBytes();
+        Op op = head(seq, Op.READ);
+        if (op == null || op.received + n > op.length) {
+            return "RMA_DATA for operation " + seq + " that is not the read in progress";
+        }
+        if (op.buffer != null) {
+            RmaCopy.toBuffer(f, op.buffer, op.bufferPos + op.received, n);
+        } else {
+            copy.toWindows(readerWalk, f, op.localOffset + op.received, n);
+        }
+        op.received += n;
+        if ((flags & Wire.RMA_LAST) != 0) {
+            if (op.received != op.length) {
+                return "RMA_DATA ends operation " + seq + " after " + op.received + " of " + op.length + " bytes";
+            }
+            op.buffer = null;
+            completedBytes = op.endBytes;
+            completed = seq;
+            completedMoved();
+        }
+        return null;
+    }
+
+    /**
+     * RMA_DONE answers every operation up to {@code seq}, each a write or a signal (reads before
+     * it completed with their RMA_DATA, which came first). All of them are checked before any
+     * completes, so that a lying frame changes nothing.
+     */
+    String onDone(int seq) {
+        if (!TcpRma.reached(submittedView, seq) || TcpRma.reached(completed, seq)) {
+            return "RMA_DONE for operation " + seq + " that is not the write or signal in progress";
+        }
+        for (int s = (completed + 1) & TcpRma.SEQ_MASK; ; s = (s + 1) & TcpRma.SEQ_MASK) {
+            if (writeOrSignal(s) == null) {
+                return "RMA_DONE for operation " + seq + " that is not the write or signal in progress"
+                    + (s == seq ? "" : " (operation " + s + " before it is not one)");
+            }
+            if (s == seq) {
+                break;
+            }
+        }
+        for (int s = (completed + 1) & TcpRma.SEQ_MASK; ; s = (s + 1) & TcpRma.SEQ_MASK) {
+            Op op = writeOrSignal(s);
+            if (op.kind == Op.SIGNAL && op.signalLocal) {
+                copy.store(op.localOffset, op.signalValue); // after every earlier operation completed
+            }
+            completedBytes = op.endBytes;
+            completed = s;
+            if (s == seq) {
+                break;
+            }
+        }
+        completedMoved();
+        return null;
+    }
+
+    /** @return the write or signal {@code seq} in flight, or null */
+    private Op writeOrSignal(int seq) {
+        Op op = ops[seq & (MAX_OPS - 1)];
+        return op != null && (op.kind == Op.WRITE || op.kind == Op.SIGNAL) ? op : null;
+    }
+
+    /** Operations completed: the peer's fences waiting for them are answered, and our waiters woken. */
+    private void completedMoved() {
+        rma.server.servePeerFences();
+        rma.wake();
+    }
+}
