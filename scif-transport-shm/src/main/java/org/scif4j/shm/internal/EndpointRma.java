@@ -3,6 +3,7 @@ package org.scif4j.shm.internal;
 import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 import static org.scif4j.shm.internal.FabricDescriptor.CONNECTED;
 import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SEQ;
+import static org.scif4j.spi.FenceSequence.reached;
 import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SLEEPERS;
 import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
 
@@ -17,6 +18,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * The RMA half of a connected endpoint: its registered address space, its view of the peer's,
@@ -40,7 +42,6 @@ import org.scif4j.spi.Call;
  * was freed (its owner stopped waiting for us at its close) is skipped.
  */
 final class EndpointRma {
-    private static final int SEQ_MASK = 0x7FFFFFFF;
     /**
      * DMA RMAs up to this size are copied by the calling thread when the endpoint has nothing
      * outstanding ({@link #copyInline}). An in-cache copy of 64 KiB takes 1-2 microseconds, no
@@ -344,7 +345,7 @@ final class EndpointRma {
                 return false;
             }
             t.copyAll();
-            int seq = (submitted + 1) & SEQ_MASK;
+            int seq = FenceSequence.next(submitted);
             submitted = seq;
             f.putIntOrdered(submittedField, seq);
             f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads below
@@ -375,7 +376,7 @@ final class EndpointRma {
     /** Queues an operation with the next sequence number; returns that number. */
     private int submit(DmaEngine.Op op, Call call) throws ScifException {
         synchronized (submitLock) {
-            int seq = (submitted + 1) & SEQ_MASK;
+            int seq = FenceSequence.next(submitted);
             if (op instanceof CopyOp) {
                 ((CopyOp) op).seq = seq;
             } else {
@@ -474,7 +475,7 @@ final class EndpointRma {
             if (flags == Scif.FENCE_INIT_SELF) {
                 return submitted; // covers every operation queued or copied before this call
             }
-            return f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) | 0x80000000;
+            return FenceSequence.peerMark(f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)));
         } finally {
             exit();
         }
@@ -487,19 +488,15 @@ final class EndpointRma {
                 Arguments.hostLoopbackFenceWait(mark, call);
                 return;
             }
-            awaitCompletion(mark < 0 ? 1 - conn.side : conn.side, mark & SEQ_MASK, call);
+            boolean peerMark = FenceSequence.isPeerMark(mark);
+            awaitCompletion(peerMark ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
             int peerSignal = lastPeerSignal.get();
-            if (mark < 0 && peerSignal >= 0) {
+            if (peerMark && peerSignal >= 0) {
                 awaitCompletion(conn.side, peerSignal, call);
             }
         } finally {
             exit();
         }
-    }
-
-    /** Whether completion counter {@code completed} has reached {@code seq}, in 31-bit wrapping order. */
-    static boolean reached(int completed, int seq) {
-        return ((completed - seq) << 1) >= 0;
     }
 
     /** Reusable per thread: waiting for a fence allocates nothing. */

@@ -1,6 +1,6 @@
 package org.scif4j.shm.internal;
 
-import org.scif4j.shm.ShmOptions.WaitMode;
+import org.scif4j.spi.WaitMode;
 
 /**
  * Waits for a condition on shared memory with the configured {@link WaitMode}: spinning,

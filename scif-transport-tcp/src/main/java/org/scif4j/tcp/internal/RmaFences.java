@@ -8,6 +8,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * Fences of one tcp connection, as its user threads ask for them (scif_fence_mark(3),
@@ -54,17 +55,17 @@ final class RmaFences {
         if (flags == Scif.FENCE_INIT_SELF) {
             return rma.initiator.submittedView();
         }
-        return peerRequest(Wire.MARK_REQ, 0, 0, 0, 0, 0, call) | 0x80000000;
+        return FenceSequence.peerMark(peerRequest(Wire.MARK_REQ, 0, 0, 0, 0, 0, call));
     }
 
     void await(int mark, Call call) throws ScifException {
         rma.checkLive(call);
         if (rma.hostLoopback) {
             Arguments.hostLoopbackFenceWait(mark, call);
-        } else if (mark >= 0) {
+        } else if (!FenceSequence.isPeerMark(mark)) {
             rma.initiator.awaitCompleted(mark, call);
         } else {
-            peerRequest(Wire.WAIT_REQ, mark & TcpRma.SEQ_MASK, 0, 0, 0, 0, call);
+            peerRequest(Wire.WAIT_REQ, FenceSequence.sequenceOf(mark), 0, 0, 0, 0, call);
         }
     }
 

@@ -9,6 +9,7 @@ import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * This side's RMA operations in flight: a ring of operations numbered in sequence, submitted
@@ -219,11 +220,11 @@ final class RmaInitiator {
      * The caller fills the returned slot and then calls {@link #publish}.
      */
     private Op reserve(int bytes, Call call) throws ScifException {
-        int seq = (submitted + 1) & TcpRma.SEQ_MASK;
-        int mustComplete = (seq - MAX_OPS) & TcpRma.SEQ_MASK; // the slot's previous operation
+        int seq = FenceSequence.next(submitted);
+        int mustComplete = (seq - MAX_OPS) & FenceSequence.MASK; // the slot's previous operation
         long mustCompleteBytes = submittedBytes + bytes - MAX_BYTES;
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!(TcpRma.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
+        while (!(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
             int r = rma.spinOrBlock(deadline);
             if (r != 0) {
                 throw rma.failure(r, call, "waiting for room among the RMAs in flight");
@@ -242,9 +243,9 @@ final class RmaInitiator {
 
     void awaitCompleted(int seq, Call call) throws ScifException {
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!TcpRma.reached(completed, seq)) {
+        while (!FenceSequence.reached(completed, seq)) {
             int r = rma.spinOrBlock(deadline);
-            if (r != 0 && !TcpRma.reached(completed, seq)) {
+            if (r != 0 && !FenceSequence.reached(completed, seq)) {
                 throw rma.failure(r, call, "waiting for the marked RMAs");
             }
         }
@@ -297,7 +298,7 @@ final class RmaInitiator {
 
     /** The head operation, which the peer's next answer must complete. */
     private Op head(int seq, int kind) {
-        if (seq != ((completed + 1) & TcpRma.SEQ_MASK) || !TcpRma.reached(submittedView, seq)) {
+        if (seq != (FenceSequence.next(completed)) || !FenceSequence.reached(submittedView, seq)) {
             return null; // not the next operation, or one never submitted
         }
         Op op = ops[seq & (MAX_OPS - 1)];
@@ -335,10 +336,10 @@ final class RmaInitiator {
      * completes, so that a lying frame changes nothing.
      */
     String onDone(int seq) {
-        if (!TcpRma.reached(submittedView, seq) || TcpRma.reached(completed, seq)) {
+        if (!FenceSequence.reached(submittedView, seq) || FenceSequence.reached(completed, seq)) {
             return "RMA_DONE for operation " + seq + " that is not the write or signal in progress";
         }
-        for (int s = (completed + 1) & TcpRma.SEQ_MASK; ; s = (s + 1) & TcpRma.SEQ_MASK) {
+        for (int s = FenceSequence.next(completed); ; s = FenceSequence.next(s)) {
             if (writeOrSignal(s) == null) {
                 return "RMA_DONE for operation " + seq + " that is not the write or signal in progress"
                     + (s == seq ? "" : " (operation " + s + " before it is not one)");
@@ -347,7 +348,7 @@ final class RmaInitiator {
                 break;
             }
         }
-        for (int s = (completed + 1) & TcpRma.SEQ_MASK; ; s = (s + 1) & TcpRma.SEQ_MASK) {
+        for (int s = FenceSequence.next(completed); ; s = FenceSequence.next(s)) {
             Op op = writeOrSignal(s);
             if (op.kind == Op.SIGNAL && op.signalLocal) {
                 copy.store(op.localOffset, op.signalValue); // after every earlier operation completed

@@ -3,6 +3,7 @@ package org.scif4j.tcp.internal;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import org.scif4j.Scif;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * Serves what the peer of one tcp connection sends: its operations on our windows (RMA_WRITE,
@@ -106,7 +107,7 @@ final class RmaServer {
 
     /** The next operation the peer may start. */
     private String checkSeq(byte type, int seq) {
-        int expect = (served + 1) & TcpRma.SEQ_MASK;
+        int expect = FenceSequence.next(served);
         return seq == expect ? null : Wire.name(type) + " for operation " + seq + "; expected " + expect;
     }
 
@@ -245,7 +246,7 @@ final class RmaServer {
 
     /** Answers the peer's fences whose operations of ours have completed, in order. */
     void servePeerFences() {
-        for (PeerFence p; (p = peerFences.peek()) != null && TcpRma.reached(rma.initiator.completed(), p.seq); ) {
+        for (PeerFence p; (p = peerFences.peek()) != null && FenceSequence.reached(rma.initiator.completed(), p.seq); ) {
             peerFences.poll();
             if (!p.signal) {
                 rma.send(Wire.endpointInt(rma.node.alloc(), Wire.WAIT_ACK, rma.peerWireId, p.request));
