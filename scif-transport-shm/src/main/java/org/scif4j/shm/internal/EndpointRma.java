@@ -3,6 +3,7 @@ package org.scif4j.shm.internal;
 import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 import static org.scif4j.shm.internal.FabricDescriptor.CONNECTED;
 import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SEQ;
+import static org.scif4j.spi.FenceSequence.reached;
 import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SLEEPERS;
 import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
 
@@ -17,6 +18,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * The RMA half of a connected endpoint: its registered address space, its view of the peer's,
@@ -40,7 +42,6 @@ import org.scif4j.spi.Call;
  * was freed (its owner stopped waiting for us at its close) is skipped.
  */
 final class EndpointRma {
-    private static final int SEQ_MASK = 0x7FFFFFFF;
     /**
      * DMA RMAs up to this size are copied by the calling thread when the endpoint has nothing
      * outstanding ({@link #copyInline}). An in-cache copy of 64 KiB takes 1-2 microseconds, no
@@ -81,6 +82,8 @@ final class EndpointRma {
     private final boolean hostLoopback;
     /** Set by close once it stops waiting: operations not yet started are skipped. */
     private volatile boolean abandoned;
+    /** Set once close has done its work: nothing of this half touches the slot any more. */
+    private volatile boolean ended;
     /** Operations between their last look at {@link #abandoned} and the end of their copy or stores. */
     private final AtomicInteger copying = new AtomicInteger();
     /** The last sequence number close abandoned; -1 before. Its completion unmaps the connection. */
@@ -336,7 +339,7 @@ final class EndpointRma {
                 return false;
             }
             t.copyAll();
-            int seq = (submitted + 1) & SEQ_MASK;
+            int seq = FenceSequence.next(submitted);
             submitted = seq;
             f.putIntOrdered(submittedField, seq);
             f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads below
@@ -367,7 +370,7 @@ final class EndpointRma {
     /** Queues an operation with the next sequence number; returns that number. */
     private int submit(DmaEngine.Op op, Call call) throws ScifException {
         synchronized (submitLock) {
-            int seq = (submitted + 1) & SEQ_MASK;
+            int seq = FenceSequence.next(submitted);
             if (op instanceof CopyOp) {
                 ((CopyOp) op).seq = seq;
             } else {
@@ -388,8 +391,12 @@ final class EndpointRma {
     /** Called on the channel thread, in sequence order. */
     private void completed(int seq) {
         f.putInt(completedField, seq);
-        table.wakeFenceWaiters(slot);
-        table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        if (!abandoned) {
+            // Once close has abandoned the rest, it has woken every waiter and the slot is about
+            // to be freed (and maybe taken by another endpoint): a late completion wakes nobody.
+            table.wakeFenceWaiters(slot);
+            table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        }
         if (seq == abandonedLast && connReleased.compareAndSet(false, true)) {
             conn.close(); // the last abandoned operation is done with the connection file: close's reference
         }
@@ -463,7 +470,7 @@ final class EndpointRma {
             if (flags == Scif.FENCE_INIT_SELF) {
                 return submitted; // covers every operation queued or copied before this call
             }
-            return f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) | 0x80000000;
+            return FenceSequence.peerMark(f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)));
         } finally {
             exit();
         }
@@ -476,15 +483,10 @@ final class EndpointRma {
                 Arguments.hostLoopbackFenceWait(mark, call);
                 return;
             }
-            awaitCompletion(mark < 0 ? 1 - conn.side : conn.side, mark & SEQ_MASK, call);
+            awaitCompletion(FenceSequence.isPeerMark(mark) ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
         } finally {
             exit();
         }
-    }
-
-    /** Whether completion counter {@code completed} has reached {@code seq}, in 31-bit wrapping order. */
-    static boolean reached(int completed, int seq) {
-        return ((completed - seq) << 1) >= 0;
     }
 
     /** Reusable per thread: waiting for a fence allocates nothing. */
@@ -658,8 +660,8 @@ final class EndpointRma {
 
     /** EBADF once closed, ECONNRESET or ENOTCONN unless CONNECTED; under the lifecycle lock or the guard. */
     private void checkUsable(Call call) throws ScifException {
-        // The endpoint's own flag too: its close frees the slot before it closes this half, and
-        // the slot, maybe another endpoint's by then, must not be read as this one's state.
+        // The endpoint's own flag too: once its close has begun, the state read from the slot
+        // is no longer this endpoint's to report (close frees the slot after this half ends).
         if (closed || endpoint.isClosed()) {
             throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
         }
@@ -710,9 +712,15 @@ final class EndpointRma {
             }
             local.clear(peerSlot, deadline); // also waits, within the same watchdog, for the peer's RMAs
             peer.clear();
+            ended = true; // before the endpoint frees its slot (ShmEndpoint.close)
         } finally {
             lifecycle.unlockWrite(stamp);
         }
+    }
+
+    /** @return whether {@link #close()} has ended this half (the endpoint frees its slot only after) */
+    boolean isEnded() {
+        return ended;
     }
 
     @Override

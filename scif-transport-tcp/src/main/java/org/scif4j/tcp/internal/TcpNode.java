@@ -2,6 +2,8 @@ package org.scif4j.tcp.internal;
 
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.Errors;
+import org.scif4j.spi.Pages;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
@@ -29,7 +31,6 @@ import org.scif4j.tcp.TcpOptions;
  * node's ports, endpoints and links, and closes them all on close.
  */
 public final class TcpNode implements ScifNode {
-    private static final long PAGE = 4096;
 
     private final TcpOptions options;
     private final long incarnation = new SecureRandom().nextLong();
@@ -60,7 +61,8 @@ public final class TcpNode implements ScifNode {
      * @param call    the attach call, for messages
      * @return the node
      * @throws ScifException EADDRINUSE when the node's address is taken (the node is already
-     *                       attached, or another program listens there), EINTR if interrupted
+     *                       attached, or another program listens there), ENODEV when this host
+     *                       cannot listen on it, EINTR if interrupted
      */
     public static TcpNode attach(TcpOptions options, String call) throws ScifException {
         TcpNode n = new TcpNode(options, NettyIo.of(options.io(), call));
@@ -73,9 +75,10 @@ public final class TcpNode implements ScifNode {
             throw ScifException.of(call, Errno.EINTR, "interrupted while binding " + options.selfAddress());
         } catch (Exception e) {
             n.close();
-            throw new ScifException(Errno.EADDRINUSE, call + ": EADDRINUSE, cannot listen on "
-                + options.selfAddress() + " as node " + options.node() + " (" + e
-                + "); is the node already attached?", e);
+            // Errors' table: a taken address is EADDRINUSE, a refused one EACCES; what else
+            // keeps this host from serving the node (no such address here) is ENODEV.
+            throw Errors.toScif(call, e, Errno.ENODEV, "cannot listen on " + options.selfAddress()
+                + " as node " + options.node() + "; is the node already attached?");
         }
     }
 
@@ -120,7 +123,7 @@ public final class TcpNode implements ScifNode {
         Call call = Call.of("allocate", "bytes", bytes);
         checkOpen(call.text());
         long rounded = Arguments.allocate(bytes, call);
-        ByteBuffer b = ByteBuffer.allocateDirect((int) (rounded + PAGE)).alignedSlice((int) PAGE);
+        ByteBuffer b = ByteBuffer.allocateDirect((int) (rounded + Pages.PAGE)).alignedSlice((int) Pages.PAGE);
         return new TcpMemory(b.limit((int) rounded).slice());
     }
 

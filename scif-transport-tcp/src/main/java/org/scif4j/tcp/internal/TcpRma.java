@@ -33,8 +33,6 @@ import org.scif4j.spi.Call;
  * and then reads {@code waiters} (all volatile), so one of them sees the other.
  */
 final class TcpRma {
-    /** Sequence numbers and request ids are 31-bit; bit 31 of a mark says it is the peer's. */
-    static final int SEQ_MASK = 0x7FFFFFFF;
     /**
      * Unsent bytes one connection may leave for an honest peer: the answers to its RMAs (its
      * reads in flight, at most {@link RmaInitiator#MAX_BYTES}, and an RMA_DONE per operation)
@@ -118,7 +116,7 @@ final class TcpRma {
 
     /**
      * @param type an RMA frame type, its size already checked
-     * @param f    its body after the endpoint id
+     * @param f    its body, from the endpoint id (see {@link RmaWire})
      * @return what is wrong with the frame, or null when it was handled
      */
     String onFrame(Link link, byte type, ByteBuf f) {
@@ -164,11 +162,6 @@ final class TcpRma {
         if (ended) {
             throw ScifException.of(call.text(), Errno.ECONNRESET, "the peer closed the connection or was lost");
         }
-    }
-
-    /** Whether counter {@code value} has reached {@code seq}, in 31-bit wrapping order. */
-    static boolean reached(int value, int seq) {
-        return ((value - seq) << 1) >= 0;
     }
 
     /**
