@@ -990,7 +990,7 @@ static struct rma *rma_of(struct ep *e, int *err, int any_state)
 	else if (st != EP_CONNECTED && !any_state)
 		*err = st == EP_DISCONNECTED ? ECONNRESET : ENOTCONN;
 	else if (!e->rma && !(e->rma = rma_new(e->conn, e->slot, e->peer_slot,
-					      fab.cfg.node == 0 && e->peer.node == 0)))
+					      fab.cfg.node == 0 && e->peer.node == 0, e->owner_pid)))
 		*err = ENOMEM;
 	struct rma *m = *err ? NULL : e->rma;
 	pthread_mutex_unlock(&e->ctl);
