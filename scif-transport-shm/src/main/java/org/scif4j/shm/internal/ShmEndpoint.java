@@ -11,34 +11,35 @@ import org.scif4j.Mapping;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
-import org.scif4j.spi.PollableEndpoint;
-import org.scif4j.spi.Call;
+import org.scif4j.spi.AbstractEndpoint;
 import org.scif4j.spi.Arguments;
+import org.scif4j.spi.Call;
+import org.scif4j.spi.EndpointRules;
+import org.scif4j.spi.EndpointState;
 
 /**
  * A SCIF endpoint of the shm transport. Its SCIF state lives in its slot of the fabric's
  * endpoint table, where peers in other processes change it (to DISCONNECTED, or CONNECTED by
  * an acceptor); its bytes move through the connection file's rings.
  *
+ * <p>{@link AbstractEndpoint} checks the arguments and the closed state, and takes the data
+ * path's locks; this class implements the operations on the fabric's tables and rings.
+ *
  * <p>Locks, always taken in this order: {@code ctl} (this endpoint's control calls and close),
- * then the fabric lock. {@code sendLock} and {@code recvLock} each serialise one direction of
- * the data path for a whole call, so concurrent sends never interleave; close takes them
+ * then the fabric lock. {@code sendLock} and {@code recvLock} (two {@link CallLock}s) each
+ * serialise one direction of the data path for a whole call, so concurrent sends never interleave; close takes them
  * after marking the endpoint closed and waking every waiter, so the connection is unmapped
  * only when no thread can touch it. A data or RMA call may take ctl (and then the fabric lock)
  * while it holds sendLock or recvLock, to set up a connection the acceptor has finished
  * ({@code collectAccepted}); nothing takes sendLock or recvLock while holding ctl.
  */
-public final class ShmEndpoint implements Endpoint, PollableEndpoint {
+public final class ShmEndpoint extends AbstractEndpoint {
     private final ShmNode node;
     private final Fabric fabric;
     private final EndpointTable table;
     private final Waiter waiter;
     private final int slot;
     private final ReentrantLock ctl = new ReentrantLock();
-    private final CallLock sendLock = new CallLock();
-    private final CallLock recvLock = new CallLock();
-    private volatile boolean closed;
-    private volatile boolean blocking = true;
     private volatile Connection conn;
     /** The RMA half, made when the endpoint becomes connected. */
     private volatile EndpointRma rma;
@@ -56,6 +57,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private final Waiter.Condition requested;
 
     ShmEndpoint(ShmNode node, int slot) {
+        super(new CallLock(), new CallLock());
         this.node = node;
         this.fabric = node.fabric();
         this.table = fabric.endpoints();
@@ -65,7 +67,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         this.readable = new Waiter.Condition() {
             @Override
             public boolean ready() {
-                return closed || table.state(slot) != CONNECTED || conn.in.readable();
+                return isClosed() || table.state(slot) != CONNECTED || conn.in.readable();
             }
 
             @Override
@@ -73,9 +75,9 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                 return conn.in.hasData(); // the head frame's header only; recvLock is held
             }
         };
-        this.writable = () -> closed || table.state(slot) != CONNECTED || conn.out.free() > 0;
-        this.answered = () -> closed || table.get(slot, E_CONNECT_RESULT) != 0;
-        this.requested = () -> closed || table.state(slot) != LISTENING || table.get(slot, E_QUEUE_COUNT) > 0;
+        this.writable = () -> isClosed() || table.state(slot) != CONNECTED || conn.out.free() > 0;
+        this.answered = () -> isClosed() || table.get(slot, E_CONNECT_RESULT) != 0;
+        this.requested = () -> isClosed() || table.state(slot) != LISTENING || table.get(slot, E_QUEUE_COUNT) > 0;
     }
 
     private ShmEndpoint(ShmNode node, int slot, Connection conn, int port, PortId peer, int peerSlot) {
@@ -91,46 +93,33 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     // ---------------------------------------------------------------- ports and connections
 
     @Override
-    public int bind(int requested) throws ScifException {
+    protected boolean mayBindAdminPorts() {
+        return node.options().privileged();
+    }
+
+    @Override
+    protected int doBind(int requested, String call) throws ScifException {
         fabric.enter();
         try {
-            return bind0(requested);
+            return bind0(requested, call);
         } finally {
             fabric.exit();
         }
     }
 
-    private int bind0(int requested) throws ScifException {
-        String call = "bind(port=" + requested + ")";
-        checkOpen(call);
-        if (requested < 0 || requested > 65535) {
-            throw ScifException.of(call, Errno.EINVAL, "port must be 0 (any) or 1..65535");
-        }
-        if (requested > 0 && requested < Scif.ADMIN_PORT_END && !node.options().privileged()) {
-            throw ScifException.of(call, Errno.EACCES, "ports 1.." + (Scif.ADMIN_PORT_END - 1)
-                + " need a node attached with privileged=true (as root), as SCIF needs CAP_SYS_ADMIN");
-        }
+    private int bind0(int requested, String call) throws ScifException {
         ctl.lock();
         fabric.lock();
         try {
             while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                 try {
                     checkOpen(call);
-                    int state = table.state(slot);
-                    if (state == BOUND) {
-                        throw ScifException.of(call, Errno.EINVAL, "endpoint is already bound to port " + port);
-                    }
-                    if (state != UNBOUND) {
-                        throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
-                            + "; only an UNBOUND endpoint can be bound");
-                    }
-                    int p = requested == 0 ? table.lowestFreePortLocked(node.selfId()) : requested;
-                    if (p < 0) {
-                        throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
-                    }
+                    EndpointRules.bindState(stateOf(table.state(slot)), port, call);
+                    int p = requested == 0
+                        ? EndpointRules.freePort(table.lowestFreePortLocked(node.selfId()), node.selfId(), call)
+                        : requested;
                     if (requested != 0 && table.portBusyLocked(node.selfId(), p)) {
-                        throw ScifException.of(call, Errno.EINVAL, "port " + p + " of node " + node.selfId()
-                            + " is in use; choose another or bind(0)");
+                        throw EndpointRules.portInUse(p, node.selfId(), call);
                     }
                     table.holdPortLocked(slot, p);
                     table.set(slot, E_STATE, BOUND);
@@ -148,36 +137,23 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void listen(int backlog) throws ScifException {
+    protected void doListen(int backlog, String call) throws ScifException {
         fabric.enter();
         try {
-            listen0(backlog);
+            listen0(backlog, call);
         } finally {
             fabric.exit();
         }
     }
 
-    private void listen0(int backlog) throws ScifException {
-        String call = "listen(backlog=" + backlog + ")";
-        checkOpen(call);
+    private void listen0(int backlog, String call) throws ScifException {
         ctl.lock();
         fabric.lock();
         try {
             while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                 try {
                     checkOpen(call);
-                    int state = table.state(slot);
-                    if (state == UNBOUND || state == DISCONNECTED) {
-                        throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
-                            + "; bind it first");
-                    }
-                    if (state != BOUND) {
-                        throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state)
-                            + "; only a BOUND endpoint can listen");
-                    }
-                    if (backlog <= 0) {
-                        throw ScifException.of(call, Errno.EINVAL, "backlog must be at least 1");
-                    }
+                    EndpointRules.listen(stateOf(table.state(slot)), backlog, call);
                     table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
                     table.set(slot, E_STATE, LISTENING);
                     fabric.commit();
@@ -193,48 +169,30 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void configureBlocking(boolean block) throws ScifException {
-        checkOpen("configureBlocking(" + block + ")");
-        blocking = block;
-    }
-
-    @Override
-    public boolean isBlocking() {
-        return blocking;
-    }
-
-    @Override
-    public int connect(PortId dst) throws ScifException {
+    protected int doConnect(PortId dst, String call) throws ScifException {
         fabric.enter();
         try {
-            return connect0(dst);
+            return connect0(dst, call);
         } finally {
             fabric.exit();
         }
     }
 
-    private int connect0(PortId dst) throws ScifException {
-        String call = "connect(peer=" + dst + ")";
-        checkOpen(call);
-        if (dst == null) {
-            throw ScifException.of(call, Errno.EINVAL, "peer is null; expected a PortId");
-        }
+    private int connect0(PortId dst, String call) throws ScifException {
         ctl.lock();
         try {
             checkOpen(call);
             if (asyncPending) {
                 if (table.get(slot, E_CONNECT_RESULT) == 0 && System.nanoTime() - asyncDeadline < 0) {
-                    throw ScifException.of(call, Errno.EINPROGRESS, "the connection request is still"
-                        + " queued; poll for POLLOUT, then call connect again");
+                    throw EndpointRules.connectInProgress(false, call);
                 }
                 return finishConnect(call, Waiter.TIMED_OUT);
             }
             startConnect(call, dst);
-            if (!blocking) {
+            if (!isBlocking()) {
                 asyncPending = true;
                 asyncDeadline = System.nanoTime() + node.options().timeoutMillis() * 1_000_000L;
-                throw ScifException.of(call, Errno.EINPROGRESS, "non-blocking connect started;"
-                    + " poll for POLLOUT, then call connect again for the result");
+                throw EndpointRules.connectInProgress(true, call);
             }
         } finally {
             ctl.unlock();
@@ -252,33 +210,18 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     /** Validates, binds if needed, and queues the request on the listener. Caller holds ctl. */
     private void startConnect(String call, PortId dst) throws ScifException {
-        if (dst.port() < 0 || dst.port() > 65535) {
-            throw ScifException.of(call, Errno.EINVAL, "port must be 1..65535");
-        }
         fabric.lock();
         try {
             while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                 try {
                     int state = table.state(slot);
-                    if (state == LISTENING) {
-                        throw ScifException.of(call, Errno.EOPNOTSUPP, "endpoint is LISTENING; a listener cannot connect");
-                    }
-                    if (state == CONNECTED || state == CONNECTING) {
-                        throw ScifException.of(call, Errno.EISCONN, "endpoint is " + stateName(state));
-                    }
-                    if (state == DISCONNECTED) {
-                        throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and cannot be"
-                            + " reused; close it and open a new one");
-                    }
+                    EndpointRules.connect(stateOf(state), dst, call);
                     if (!fabric.isOnline(dst.node())) {
                         throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online;"
                             + " online nodes: " + java.util.Arrays.toString(fabric.onlineNodes()));
                     }
                     if (state == UNBOUND) {
-                        int p = table.lowestFreePortLocked(node.selfId());
-                        if (p < 0) {
-                            throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
-                        }
+                        int p = EndpointRules.freePort(table.lowestFreePortLocked(node.selfId()), node.selfId(), call);
                         table.holdPortLocked(slot, p);
                         table.set(slot, E_STATE, BOUND);
                         fabric.commit();
@@ -329,7 +272,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         if (refused != null) {
             c.close();
             table.deleteConnectionFile(id);
-            if (!blocking) {
+            if (!isBlocking()) {
                 // As in Linux, where the handshake runs in a worker: the refusal is the result
                 // that poll announces with POLLOUT and the next connect returns.
                 table.set(slot, E_CONNECT_RESULT, -Errno.ECONNREFUSED.number());
@@ -343,7 +286,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
 
     /** Collects the answer to a queued request. Caller holds ctl. */
     private int finishConnect(String call, int waited) throws ScifException {
-        if (closed) {
+        if (isClosed()) {
             // Another thread closed the endpoint while the connect waited (closing wakes every
             // call blocked on it with EINTR, decisions.md). close() has withdrawn the request,
             // released `pending` and freed the slot, which may belong to another endpoint now:
@@ -445,7 +388,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         try {
             ctl.lock();
             try {
-                if (closed) {
+                if (isClosed()) {
                     return false;
                 }
                 if (conn != null) {
@@ -476,21 +419,16 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public Endpoint accept(int flags) throws ScifException {
+    protected Endpoint doAccept(boolean sync, String call) throws ScifException {
         fabric.enter();
         try {
-            return accept0(flags);
+            return accept0(sync, call);
         } finally {
             fabric.exit();
         }
     }
 
-    private Endpoint accept0(int flags) throws ScifException {
-        String call = "accept(flags=" + flags + ")";
-        checkOpen(call);
-        if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
-            throw ScifException.of(call, Errno.EINVAL, "flags may only hold ACCEPT_SYNC (1)");
-        }
+    private Endpoint accept0(boolean sync, String call) throws ScifException {
         while (true) {
             ShmEndpoint accepted = tryAccept(call);
             if (accepted != null && node.isClosed()) {
@@ -503,12 +441,12 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             if (accepted != null) {
                 return accepted;
             }
-            if ((flags & Scif.ACCEPT_SYNC) == 0) {
-                throw ScifException.of(call, Errno.EAGAIN, "no connection request is queued");
+            if (!sync) {
+                throw EndpointRules.nothingToAccept(call);
             }
             int waited = waiter.await(requested, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
                 Long.MAX_VALUE);
-            if (closed) {
+            if (isClosed()) {
                 throw ScifException.of(call, Errno.EINTR, "the listener was closed while accept waited");
             }
             if (waited == Waiter.INTERRUPTED) {
@@ -526,11 +464,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
                 try {
                     checkOpen(call);
                     while (true) {
-                        int state = table.state(slot);
-                        if (state != LISTENING) {
-                            throw ScifException.of(call, Errno.EINVAL, "endpoint is " + stateName(state)
-                                + "; expected LISTENING");
-                        }
+                        EndpointRules.accept(stateOf(table.state(slot)), call);
                         int c = table.queueHeadLocked(slot); // checked: a corrupt queue fails with ENODEV
                         if (c < 0) {
                             return null;
@@ -601,7 +535,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     @Override
     public PortId peerPort() {
         PortId p = peer;
-        if (p == null && !closed && collectAccepted()) {
+        if (p == null && !isClosed() && collectAccepted()) {
             p = peer; // accepted after a non-blocking connect, not collected yet (scif_connect(3))
         }
         return p;
@@ -610,273 +544,173 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     // ---------------------------------------------------------------- messages
 
     @Override
-    public int send(ByteBuffer src, int flags) throws ScifException {
-        if (src == null) {
-            throw ScifException.of("send(src=null, flags=" + flags + ")", Errno.EFAULT, "src is null");
-        }
-        if (closed) {
-            checkOpen(sendCall(src, flags));
-        }
-        if (!src.hasRemaining()) {
-            return 0;
-        }
-        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
-            throw ScifException.of(sendCall(src, flags), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
-        }
-        boolean block = (flags & Scif.SEND_BLOCK) != 0;
-        lockForCall(sendLock, src, flags, true);
-        try {
-            int total = 0;
-            while (true) {
-                // Holding sendLock and seeing `closed` false, close() cannot finish (it needs
-                // sendLock), so the fabric and the connection stay mapped for this iteration.
-                Connection c = conn;
-                int state = closed ? FREE : table.state(slot);
-                if (closed || c == null || state != CONNECTED) {
-                    // A CONNECTED endpoint without its connection is a non-blocking connect
-                    // that was accepted but not collected: it is connected all the same.
-                    if (c == null && !closed && collectAccepted()) {
-                        continue;
-                    }
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw notConnected(sendCall(src, flags), state);
+    protected int doSend(ByteBuffer src, boolean block, int flags) throws ScifException {
+        int total = 0;
+        while (true) {
+            // Holding sendLock and seeing `closed` false, close() cannot finish (it needs
+            // sendLock), so the fabric and the connection stay mapped for this iteration.
+            Connection c = conn;
+            int state = isClosed() ? FREE : table.state(slot);
+            if (isClosed() || c == null || state != CONNECTED) {
+                // A CONNECTED endpoint without its connection is a non-blocking connect
+                // that was accepted but not collected: it is connected all the same.
+                if (c == null && !isClosed() && collectAccepted()) {
+                    continue;
                 }
-                int n = c.out.write(src);
-                if (n > 0) {
-                    total += n;
-                    table.wakeReceivers(peerSlot);
-                }
-                if (!src.hasRemaining() || !block) {
+                if (total > 0) {
                     return total;
                 }
-                if (n == 0 && waiter.await(writable, endpoint(slot) + E_SPACE_SEQ,
-                    endpoint(slot) + E_SPACE_SLEEPERS, Long.MAX_VALUE) == Waiter.INTERRUPTED) {
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
-                }
+                throw notConnected(sendCall(src, flags), state);
             }
-        } finally {
-            sendLock.unlock();
+            int n = c.out.write(src);
+            if (n > 0) {
+                total += n;
+                table.wakeReceivers(peerSlot);
+            }
+            if (!src.hasRemaining() || !block) {
+                return total;
+            }
+            if (n == 0 && waiter.await(writable, endpoint(slot) + E_SPACE_SEQ,
+                endpoint(slot) + E_SPACE_SLEEPERS, Long.MAX_VALUE) == Waiter.INTERRUPTED) {
+                if (total > 0) {
+                    return total;
+                }
+                throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
+            }
         }
     }
 
     @Override
-    public int recv(ByteBuffer dst, int flags) throws ScifException {
-        if (dst == null) {
-            throw ScifException.of("recv(dst=null, flags=" + flags + ")", Errno.EFAULT, "dst is null");
-        }
-        if (closed) {
-            checkOpen(recvCall(dst, flags));
-        }
-        if (dst.isReadOnly()) {
-            throw ScifException.of(recvCall(dst, flags), Errno.EFAULT, "dst is a read-only buffer");
-        }
-        if (!dst.hasRemaining()) {
-            return 0;
-        }
-        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
-            throw ScifException.of(recvCall(dst, flags), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
-        }
-        boolean block = (flags & Scif.RECV_BLOCK) != 0;
-        lockForCall(recvLock, dst, flags, false);
-        try {
-            int total = 0;
-            while (true) {
-                Connection c = conn;
-                if (closed || c == null) {
-                    // The state is read before collecting, so that a CONNECTED seen here is
-                    // always collected and never reported as "not CONNECTED" (see send).
-                    int state = closed ? FREE : table.state(slot);
-                    if (!closed && collectAccepted()) {
-                        continue;
-                    }
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw notConnected(recvCall(dst, flags), state);
-                }
-                int n = c.in.read(dst);
-                if (n < 0) {
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw ScifException.of(recvCall(dst, flags), Errno.ECONNRESET,
-                        "the peer's ring holds a corrupt " + c.in.corruption());
-                }
-                if (n > 0) {
-                    total += n;
-                    table.wakeSenders(peerSlot);
-                    if (!dst.hasRemaining()) {
-                        return total;
-                    }
+    protected int doRecv(ByteBuffer dst, boolean block, int flags) throws ScifException {
+        int total = 0;
+        while (true) {
+            Connection c = conn;
+            if (isClosed() || c == null) {
+                // The state is read before collecting, so that a CONNECTED seen here is
+                // always collected and never reported as "not CONNECTED" (see send).
+                int state = isClosed() ? FREE : table.state(slot);
+                if (!isClosed() && collectAccepted()) {
                     continue;
                 }
-                int state = table.state(slot);
-                if (state != CONNECTED) {
-                    // The peer's bytes were published before its disconnect: drain them first.
-                    if (c.in.readable()) {
-                        continue;
-                    }
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw notConnected(recvCall(dst, flags), state);
-                }
-                if (!block) {
+                if (total > 0) {
                     return total;
                 }
-                if (waiter.await(readable, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
-                    Long.MAX_VALUE) == Waiter.INTERRUPTED) {
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
-                }
+                throw notConnected(recvCall(dst, flags), state);
             }
-        } finally {
-            recvLock.unlock();
-        }
-    }
-
-    /**
-     * Takes sendLock or recvLock for a call. Only a call that waits ends with EINTR (README, "Semantics"), as
-     * in the driver, which completes a call that does not sleep even with a signal pending, and
-     * as ReentrantLock.lock and NIO's non-blocking reads do: so an uncontended lock is taken
-     * without looking at the interrupt status, and a call that then needs no wait completes
-     * with the status still set. Waiting for another thread's call on this endpoint is a wait,
-     * and stays interruptible.
-     */
-    private void lockForCall(CallLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
-        if (lock.tryLock()) {
-            return;
-        }
-        try {
-            lock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ScifException.of(send ? sendCall(b, flags) : recvCall(b, flags), Errno.EINTR,
-                "interrupted while waiting for another " + (send ? "send" : "recv") + " on this endpoint");
+            int n = c.in.read(dst);
+            if (n < 0) {
+                if (total > 0) {
+                    return total;
+                }
+                throw ScifException.of(recvCall(dst, flags), Errno.ECONNRESET,
+                    "the peer's ring holds a corrupt " + c.in.corruption());
+            }
+            if (n > 0) {
+                total += n;
+                table.wakeSenders(peerSlot);
+                if (!dst.hasRemaining()) {
+                    return total;
+                }
+                continue;
+            }
+            int state = table.state(slot);
+            if (state != CONNECTED) {
+                // The peer's bytes were published before its disconnect: drain them first.
+                if (c.in.readable()) {
+                    continue;
+                }
+                if (total > 0) {
+                    return total;
+                }
+                throw notConnected(recvCall(dst, flags), state);
+            }
+            if (!block) {
+                return total;
+            }
+            if (waiter.await(readable, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
+                Long.MAX_VALUE) == Waiter.INTERRUPTED) {
+                if (total > 0) {
+                    return total;
+                }
+                throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
+            }
         }
     }
 
     private ScifException notConnected(String call, int state) {
-        if (closed) {
-            return ScifException.of(call, Errno.EINTR, "the endpoint was closed during the call");
-        }
-        if (state == DISCONNECTED) {
-            return ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection"
-                + " or was lost");
-        }
-        return ScifException.of(call, Errno.ENOTCONN, "endpoint is " + stateName(state) + "; expected CONNECTED");
+        return EndpointRules.notConnected(isClosed(), stateOf(state), peer, call);
     }
 
     private static String sendCall(ByteBuffer b, int flags) {
-        return "send(len=" + b.remaining() + ", flags=" + flags + ")";
+        return EndpointRules.dataCall(true, b, flags);
     }
 
     private static String recvCall(ByteBuffer b, int flags) {
-        return "recv(len=" + b.remaining() + ", flags=" + flags + ")";
+        return EndpointRules.dataCall(false, b, flags);
+    }
+
+    /** @return the SCIF state of a slot's state field (a FREE slot is a CLOSED endpoint) */
+    static EndpointState stateOf(int state) {
+        switch (state) {
+            case UNBOUND: return EndpointState.UNBOUND;
+            case BOUND: return EndpointState.BOUND;
+            case LISTENING: return EndpointState.LISTENING;
+            case CONNECTING: return EndpointState.CONNECTING;
+            case CONNECTED: return EndpointState.CONNECTED;
+            case DISCONNECTED: return EndpointState.DISCONNECTED;
+            default: return EndpointState.CLOSED;
+        }
     }
 
     // ---------------------------------------------------------------- registered memory and RMA
 
     @Override
-    public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
-        Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
-            "prot", prot, "flags", flags);
-        checkOpen(call);
-        long address = region != null && region.isDirect() ? MemoryRegistry.address(region) : 0;
-        Arguments.register(region, address, offset, prot, flags, call);
+    protected long addressOf(ByteBuffer direct) {
+        return MemoryRegistry.address(direct);
+    }
+
+    @Override
+    protected long doRegister(ByteBuffer region, long address, long offset, int prot, int flags, Call call)
+        throws ScifException {
         return rma(call).register(region, address, region.remaining(), offset, prot, flags, call);
     }
 
     @Override
-    public void unregister(long offset, long length) throws ScifException {
-        Call call = Call.of("unregister", "offset", offset, "length", length);
-        checkOpen(call);
-        Arguments.unregister(offset, length, call);
+    protected void doUnregister(long offset, long length, Call call) throws ScifException {
         rma(call).unregister(offset, length, call);
     }
 
+    /** The common CPU RMA, which cannot fail (else the checked path runs). */
     @Override
-    public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
+    protected boolean tryFastRma(boolean write, long localOffset, long length, long remoteOffset, int flags) {
         EndpointRma r = rma;
-        if (r != null && r.copyWithin(false, localOffset, length, remoteOffset, flags)) {
-            return; // the common CPU RMA, which cannot fail (else the general path below runs)
-        }
-        Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call);
-        Arguments.rma(length, flags, call);
-        rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
+        return r != null && r.copyWithin(write, localOffset, length, remoteOffset, flags);
     }
 
     @Override
-    public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        EndpointRma r = rma;
-        if (r != null && r.copyWithin(true, localOffset, length, remoteOffset, flags)) {
-            return; // the common CPU RMA, which cannot fail (else the general path below runs)
-        }
-        Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call);
-        Arguments.rma(length, flags, call);
-        rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
+    protected void doRma(boolean write, long localOffset, ByteBuffer buffer, long length, long remoteOffset,
+                         int flags, Call call) throws ScifException {
+        rma(call).rma(write, localOffset, buffer, length, remoteOffset, flags, call);
     }
 
     @Override
-    public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call);
-        Arguments.destination(dst, call);
-        Arguments.rma(dst.remaining(), flags, call);
-        rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
-    }
-
-    @Override
-    public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call);
-        ByteBuffer from = Arguments.source(src, call);
-        Arguments.rma(src.remaining(), flags, call);
-        rma(call).rma(true, 0, from, src.remaining(), remoteOffset, flags, call);
-    }
-
-    @Override
-    public int fenceMark(int flags) throws ScifException {
-        Call call = Call.of("fenceMark", "flags", flags);
-        checkOpen(call);
-        Arguments.fenceMark(flags, call);
+    protected int doFenceMark(int flags, Call call) throws ScifException {
         return rma(call).fenceMark(flags, call);
     }
 
     @Override
-    public void fenceWait(int mark) throws ScifException {
-        Call call = Call.of("fenceWait", "mark", mark);
-        checkOpen(call);
+    protected void doFenceWait(int mark, Call call) throws ScifException {
         rma(call).fenceWait(mark, call);
     }
 
     @Override
-    public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
-        throws ScifException {
-        Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
-        checkOpen(call);
-        Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
+    protected void doFenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags,
+                                 Call call) throws ScifException {
         rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
     @Override
-    public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
-        Call call = Call.of("mmap", "remoteOffset", remoteOffset, "length", length, "prot", prot);
-        checkOpen(call);
-        long rounded = Arguments.mmap(remoteOffset, length, prot, call);
+    protected Mapping doMmap(long remoteOffset, long rounded, long length, int prot, Call call) throws ScifException {
         return rma(call).mmap(remoteOffset, rounded, prot, call);
     }
 
@@ -903,12 +737,6 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             + " that the peer accepted");
     }
 
-    private void checkOpen(Call call) throws ScifException {
-        if (closed) {
-            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
-        }
-    }
-
     private void verifyConnected(String call) throws ScifException {
         checkOpen(call);
         int state;
@@ -918,12 +746,7 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         } finally {
             fabric.exit();
         }
-        if (state == DISCONNECTED) {
-            throw ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
-        }
-        if (state != CONNECTED) {
-            throw ScifException.of(call, Errno.ENOTCONN, "endpoint is " + stateName(state) + "; expected CONNECTED");
-        }
+        EndpointRules.connected(stateOf(state), peer, call);
     }
 
     // ---------------------------------------------------------------- poll and close
@@ -933,52 +756,28 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         return fabric.poller();
     }
 
-    /**
-     * The events of this endpoint now, as {@code scif_poll} reports them (scif_poll(3), as the Linux driver does).
-     *
-     * @param events events asked for
-     * @return revents, masked with {@code events | POLLERR | POLLHUP | POLLNVAL}
-     */
-    int pollEvents(int events) {
+    /** {@inheritDoc} Under ctl, which keeps a pending connection mapped while poll looks at it. */
+    @Override
+    protected int readiness() {
         ctl.lock();
         try {
-            if (closed) {
+            if (isClosed()) {
                 return Scif.POLLNVAL;
             }
-            int state = table.state(slot);
-            int r;
-            switch (state) {
-                case LISTENING:
-                    r = table.get(slot, E_QUEUE_COUNT) > 0 ? Scif.POLLIN : 0;
-                    break;
-                case CONNECTED:
-                    // Not collected yet (see collectAccepted): the endpoint is connected all the
-                    // same, so the rings of the pending connection say what is ready. ctl keeps
-                    // it mapped; poll only looks and leaves setting it up to the first use.
-                    Connection c = conn != null ? conn : pending;
-                    if (c == null) {
-                        r = Scif.POLLERR;
-                    } else {
-                        r = (c.in.readable() ? Scif.POLLIN : 0) | (c.out.free() > 0 ? Scif.POLLOUT : 0);
-                    }
-                    break;
-                case DISCONNECTED:
-                    // pending is non-null here only if the request was accepted (CONNECTED
-                    // before DISCONNECTED): the peer's last bytes are readable from its ring.
-                    Connection d = conn != null ? conn : pending;
-                    r = Scif.POLLHUP | (d != null && d.in.readable() ? Scif.POLLIN : 0)
-                        | (asyncPending ? Scif.POLLOUT : 0); // accepted, then closed: finished all the same
-                    break;
-                case CONNECTING:
-                case BOUND:
-                    boolean finished = table.get(slot, E_CONNECT_RESULT) != 0
-                        || System.nanoTime() - asyncDeadline >= 0;
-                    r = asyncPending ? (finished ? Scif.POLLOUT : 0) : Scif.POLLERR;
-                    break;
-                default:
-                    r = Scif.POLLERR;
+            EndpointState state = stateOf(table.state(slot));
+            // Not collected yet (see collectAccepted): a CONNECTED endpoint is connected all the
+            // same, so the rings of the pending connection say what is ready; poll only looks
+            // and leaves setting it up to the first use. Once DISCONNECTED, pending is non-null
+            // only if the request was accepted: the peer's last bytes are readable from its ring.
+            Connection c = conn != null ? conn : pending;
+            if (state == EndpointState.CONNECTED && c == null) {
+                return Scif.POLLERR;
             }
-            return r & (events | Scif.POLLERR | Scif.POLLHUP | Scif.POLLNVAL);
+            boolean readable = state == EndpointState.LISTENING ? table.get(slot, E_QUEUE_COUNT) > 0
+                : c != null && c.in.readable();
+            boolean writable = state == EndpointState.CONNECTED && c.out.free() > 0;
+            boolean answered = table.get(slot, E_CONNECT_RESULT) != 0 || System.nanoTime() - asyncDeadline >= 0;
+            return EndpointRules.readiness(state, readable, writable, asyncPending, answered);
         } finally {
             ctl.unlock();
         }
@@ -994,15 +793,10 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
         return slot;
     }
 
-    /** @return whether {@link #close()} was called */
-    boolean isClosed() {
-        return closed;
-    }
-
     @Override
     public void close() {
         if (!fabric.tryEnter()) {
-            closed = true; // the whole fabric is gone: nothing is left to release
+            markClosed(); // the whole fabric is gone: nothing is left to release
             return;
         }
         try {
@@ -1015,10 +809,9 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
     private void close0() {
         ctl.lock();
         try {
-            if (closed) {
+            if (!markClosed()) {
                 return;
             }
-            closed = true;
             fabric.lock();
             try {
                 while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
@@ -1045,30 +838,24 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             r.close(); // waits for RMAs in progress, unregisters every window
         }
         // Every sender and receiver has been woken and sees `closed`; once they are out, unmap.
-        sendLock.lock();
-        recvLock.lock();
+        sendLock().lock();
+        recvLock().lock();
         try {
             Connection c = conn;
             if (c != null) {
                 c.close();
             }
         } finally {
-            recvLock.unlock();
-            sendLock.unlock();
+            recvLock().unlock();
+            sendLock().unlock();
         }
         node.forget(this);
-    }
-
-    private void checkOpen(String call) throws ScifException {
-        if (closed) {
-            throw ScifException.of(call, Errno.EBADF, "the endpoint is closed");
-        }
     }
 
     @Override
     public String toString() {
         int state = -1;
-        if (!closed && fabric.tryEnter()) {
+        if (!isClosed() && fabric.tryEnter()) {
             try {
                 state = table.state(slot);
             } finally {
@@ -1076,6 +863,6 @@ public final class ShmEndpoint implements Endpoint, PollableEndpoint {
             }
         }
         return "ShmEndpoint[node " + node.selfId() + " port " + port + " "
-            + (closed ? "CLOSED" : stateName(state)) + (peer == null ? "" : " peer " + peer) + "]";
+            + (isClosed() ? "CLOSED" : stateName(state)) + (peer == null ? "" : " peer " + peer) + "]";
     }
 }
