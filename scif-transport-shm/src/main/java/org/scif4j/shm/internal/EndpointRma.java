@@ -82,6 +82,8 @@ final class EndpointRma {
     private final boolean hostLoopback;
     /** Set by close once it stops waiting: operations not yet started are skipped. */
     private volatile boolean abandoned;
+    /** Set once close has done its work: nothing of this half touches the slot any more. */
+    private volatile boolean ended;
     /** Operations between their last look at {@link #abandoned} and the end of their copy or stores. */
     private final AtomicInteger copying = new AtomicInteger();
     /** The last sequence number close abandoned; -1 before. Its completion unmaps the connection. */
@@ -389,8 +391,12 @@ final class EndpointRma {
     /** Called on the channel thread, in sequence order. */
     private void completed(int seq) {
         f.putInt(completedField, seq);
-        table.wakeFenceWaiters(slot);
-        table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        if (!abandoned) {
+            // Once close has abandoned the rest, it has woken every waiter and the slot is about
+            // to be freed (and maybe taken by another endpoint): a late completion wakes nobody.
+            table.wakeFenceWaiters(slot);
+            table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        }
         if (seq == abandonedLast && connReleased.compareAndSet(false, true)) {
             conn.close(); // the last abandoned operation is done with the connection file: close's reference
         }
@@ -654,8 +660,8 @@ final class EndpointRma {
 
     /** EBADF once closed, ECONNRESET or ENOTCONN unless CONNECTED; under the lifecycle lock or the guard. */
     private void checkUsable(Call call) throws ScifException {
-        // The endpoint's own flag too: its close frees the slot before it closes this half, and
-        // the slot, maybe another endpoint's by then, must not be read as this one's state.
+        // The endpoint's own flag too: once its close has begun, the state read from the slot
+        // is no longer this endpoint's to report (close frees the slot after this half ends).
         if (closed || endpoint.isClosed()) {
             throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
         }
@@ -706,9 +712,15 @@ final class EndpointRma {
             }
             local.clear(peerSlot, deadline); // also waits, within the same watchdog, for the peer's RMAs
             peer.clear();
+            ended = true; // before the endpoint frees its slot (ShmEndpoint.close)
         } finally {
             lifecycle.unlockWrite(stamp);
         }
+    }
+
+    /** @return whether {@link #close()} has ended this half (the endpoint frees its slot only after) */
+    boolean isEnded() {
+        return ended;
     }
 
     @Override

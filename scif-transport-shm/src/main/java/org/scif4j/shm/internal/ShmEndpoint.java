@@ -812,6 +812,18 @@ public final class ShmEndpoint extends AbstractEndpoint {
             if (!markClosed()) {
                 return;
             }
+            // marked closed under ctl: from here on no connect or accept sets up rma
+        } finally {
+            ctl.unlock();
+        }
+        // The RMA half first, while the slot is still ours: its RMAs, fence waiters and DMA
+        // completions read and wake this slot, which another endpoint may take once it is FREE.
+        EndpointRma r = rma;
+        if (r != null) {
+            r.close(); // wakes fence waiters (EINTR), waits for RMAs in progress, unregisters every window
+        }
+        ctl.lock();
+        try {
             fabric.lock();
             try {
                 while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
@@ -832,10 +844,6 @@ public final class ShmEndpoint extends AbstractEndpoint {
             }
         } finally {
             ctl.unlock();
-        }
-        EndpointRma r = rma;
-        if (r != null) {
-            r.close(); // waits for RMAs in progress, unregisters every window
         }
         // Every sender and receiver has been woken and sees `closed`; once they are out, unmap.
         sendLock().lock();
