@@ -23,7 +23,8 @@ import org.scif4j.spi.EndpointState;
  * an acceptor); its bytes move through the connection file's rings.
  *
  * <p>{@link AbstractEndpoint} checks the arguments and the closed state, and takes the data
- * path's locks; this class implements the operations on the fabric's tables and rings.
+ * path's locks; this class implements the operations on the fabric's tables and rings, with
+ * {@link ShmConnector} for connect and {@link ShmAcceptor} for accept.
  *
  * <p>Locks, always taken in this order: {@code ctl} (this endpoint's control calls and close),
  * then the fabric lock. {@code sendLock} and {@code recvLock} (two {@link CallLock}s) each
@@ -34,27 +35,24 @@ import org.scif4j.spi.EndpointState;
  * ({@code collectAccepted}); nothing takes sendLock or recvLock while holding ctl.
  */
 public final class ShmEndpoint extends AbstractEndpoint {
-    private final ShmNode node;
-    private final Fabric fabric;
-    private final EndpointTable table;
-    private final Waiter waiter;
-    private final int slot;
-    private final ReentrantLock ctl = new ReentrantLock();
+    final ShmNode node;
+    final Fabric fabric;
+    final EndpointTable table;
+    final Waiter waiter;
+    final int slot;
+    /** This endpoint's control calls and close; see the class comment for the lock order. */
+    final ReentrantLock ctl = new ReentrantLock();
+    private final ShmAcceptor acceptor;
+    private final ShmConnector connector;
     private volatile Connection conn;
     /** The RMA half, made when the endpoint becomes connected. */
     private volatile EndpointRma rma;
     private volatile int port;
     private volatile PortId peer;
     private volatile int peerSlot = -1;
-    /** Connector: the connection file made for a request not yet answered. Guarded by ctl. */
-    private Connection pending;
-    private boolean asyncPending;
-    private long asyncDeadline;
 
     private final Waiter.Condition readable;
     private final Waiter.Condition writable;
-    private final Waiter.Condition answered;
-    private final Waiter.Condition requested;
 
     ShmEndpoint(ShmNode node, int slot) {
         super(new CallLock(), new CallLock());
@@ -63,6 +61,8 @@ public final class ShmEndpoint extends AbstractEndpoint {
         this.table = fabric.endpoints();
         this.waiter = node.waiter();
         this.slot = slot;
+        this.acceptor = new ShmAcceptor(this); // after the fields they read
+        this.connector = new ShmConnector(this);
         // Long-lived conditions, so that waiting allocates nothing.
         this.readable = new Waiter.Condition() {
             @Override
@@ -76,11 +76,10 @@ public final class ShmEndpoint extends AbstractEndpoint {
             }
         };
         this.writable = () -> isClosed() || table.state(slot) != CONNECTED || conn.out.free() > 0;
-        this.answered = () -> isClosed() || table.get(slot, E_CONNECT_RESULT) != 0;
-        this.requested = () -> isClosed() || table.state(slot) != LISTENING || table.get(slot, E_QUEUE_COUNT) > 0;
     }
 
-    private ShmEndpoint(ShmNode node, int slot, Connection conn, int port, PortId peer, int peerSlot) {
+    /** An accepted endpoint, CONNECTED at once, sharing the listener's port (see {@link ShmAcceptor}). */
+    ShmEndpoint(ShmNode node, int slot, Connection conn, int port, PortId peer, int peerSlot) {
         this(node, slot);
         this.conn = conn;
         this.port = port;
@@ -172,183 +171,10 @@ public final class ShmEndpoint extends AbstractEndpoint {
     protected int doConnect(PortId dst, String call) throws ScifException {
         fabric.enter();
         try {
-            return connect0(dst, call);
+            return connector.connect(dst, call);
         } finally {
             fabric.exit();
         }
-    }
-
-    private int connect0(PortId dst, String call) throws ScifException {
-        ctl.lock();
-        try {
-            checkOpen(call);
-            if (asyncPending) {
-                if (table.get(slot, E_CONNECT_RESULT) == 0 && System.nanoTime() - asyncDeadline < 0) {
-                    throw EndpointRules.connectInProgress(false, call);
-                }
-                return finishConnect(call, Waiter.TIMED_OUT);
-            }
-            startConnect(call, dst);
-            if (!isBlocking()) {
-                asyncPending = true;
-                asyncDeadline = System.nanoTime() + node.options().timeoutMillis() * 1_000_000L;
-                throw EndpointRules.connectInProgress(true, call);
-            }
-        } finally {
-            ctl.unlock();
-        }
-        // Wait without ctl, so that close() from another thread can end the wait.
-        long deadline = System.nanoTime() + node.options().timeoutMillis() * 1_000_000L;
-        int waited = waiter.await(answered, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS, deadline);
-        ctl.lock();
-        try {
-            return finishConnect(call, waited);
-        } finally {
-            ctl.unlock();
-        }
-    }
-
-    /** Validates, binds if needed, and queues the request on the listener. Caller holds ctl. */
-    private void startConnect(String call, PortId dst) throws ScifException {
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    int state = table.state(slot);
-                    EndpointRules.connect(stateOf(state), dst, call);
-                    if (!fabric.isOnline(dst.node())) {
-                        throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online;"
-                            + " online nodes: " + java.util.Arrays.toString(fabric.onlineNodes()));
-                    }
-                    if (state == UNBOUND) {
-                        int p = EndpointRules.freePort(table.lowestFreePortLocked(node.selfId()), node.selfId(), call);
-                        table.holdPortLocked(slot, p);
-                        table.set(slot, E_STATE, BOUND);
-                        fabric.commit();
-                        port = p;
-                    }
-                    break;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
-            }
-        } finally {
-            fabric.unlock();
-        }
-        Connection c;
-        try {
-            c = fabric.newConnection(node.options().ringBytes());
-        } catch (IOException e) {
-            throw new ScifException(Errno.ENOMEM, call + ": ENOMEM, cannot create connection file: " + e, e);
-        }
-        long id = c.id;
-        String refused = null;
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    int listener = dst.port() == 0 ? -1 : table.findListenerLocked(dst.node(), dst.port());
-                    if (listener < 0) {
-                        refused = "no endpoint listens on " + dst;
-                    } else if (!table.enqueueLocked(listener, slot)) {
-                        refused = "the backlog of the listener on " + dst + " is full";
-                    } else {
-                        table.connectionId(slot, id);
-                        table.set(slot, E_CONNECT_RESULT, 0);
-                        table.set(slot, E_PEER_NODE, dst.node());
-                        table.set(slot, E_PEER_PORT, dst.port());
-                        table.set(slot, E_STATE, CONNECTING);
-                        table.signal(listener);
-                    }
-                    fabric.commit();
-                    break;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
-            }
-        } finally {
-            fabric.unlock();
-        }
-        if (refused != null) {
-            c.close();
-            table.deleteConnectionFile(id);
-            if (!isBlocking()) {
-                // As in Linux, where the handshake runs in a worker: the refusal is the result
-                // that poll announces with POLLOUT and the next connect returns.
-                table.set(slot, E_CONNECT_RESULT, -Errno.ECONNREFUSED.number());
-                return;
-            }
-            throw ScifException.of(call, Errno.ECONNREFUSED, refused + "; the endpoint stays bound to port "
-                + port + " and may retry");
-        }
-        pending = c;
-    }
-
-    /** Collects the answer to a queued request. Caller holds ctl. */
-    private int finishConnect(String call, int waited) throws ScifException {
-        if (isClosed()) {
-            // Another thread closed the endpoint while the connect waited (closing wakes every
-            // call blocked on it with EINTR, decisions.md). close() has withdrawn the request,
-            // released `pending` and freed the slot, which may belong to another endpoint now:
-            // nothing of it is read or written here. ctl, which close sets `closed` under, is
-            // held, so this one look covers every branch below.
-            throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
-        }
-        Connection c = pending;
-        if (c == null && conn != null) {
-            // Accepted, and a send, recv, RMA call or peerPort() already set the connection up
-            // (see collectAccepted): only the result is left to report, as scif_connect(3) says.
-            asyncPending = false;
-            return port;
-        }
-        if (c == null) { // a non-blocking request refused before it was queued
-            int result = table.get(slot, E_CONNECT_RESULT);
-            asyncPending = false;
-            table.set(slot, E_CONNECT_RESULT, 0);
-            Errno e = Errno.ofNumber(-result);
-            throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, "no endpoint listened on the"
-                + " peer port, or its backlog was full; the endpoint stays bound to port " + port + " and may retry");
-        }
-        long id;
-        int result;
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    result = table.get(slot, E_CONNECT_RESULT);
-                    id = table.connectionId(slot);
-                    asyncPending = false;
-                    if (result == CONNECT_ACCEPTED) {
-                        adoptLocked(c);
-                        return port;
-                    }
-                    if (result == 0) {
-                        table.unlinkLocked(slot); // withdraw: timed out or interrupted
-                        table.set(slot, E_STATE, BOUND);
-                    }
-                    table.connectionId(slot, 0);
-                    fabric.commit();
-                    pending = null; // after the writes, which may throw Fabric.Preempted: the body runs again
-                    break;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
-            }
-        } finally {
-            fabric.unlock();
-        }
-        c.close();
-        table.deleteConnectionFile(id);
-        if (result < 0) {
-            Errno e = Errno.ofNumber(-result);
-            throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, "the listener refused or"
-                + " closed before accepting; the endpoint stays bound to port " + port + " and may retry");
-        }
-        if (waited == Waiter.INTERRUPTED) {
-            throw ScifException.of(call, Errno.EINTR, "interrupted while waiting to be accepted");
-        }
-        throw ScifException.of(call, Errno.ECONNREFUSED, "not accepted within " + node.options().timeoutMillis()
-            + " ms (the watchdog period, option timeout=); the endpoint stays bound and may retry");
     }
 
     /**
@@ -356,175 +182,36 @@ public final class ShmEndpoint extends AbstractEndpoint {
      * non-null and never changes. Caller holds ctl and the fabric lock, and has seen
      * {@code E_CONNECT_RESULT == CONNECT_ACCEPTED}.
      */
-    private void adoptLocked(Connection c) throws ScifException {
+    void adoptLocked(Connection c) throws ScifException {
         peerSlot = table.peerLocked(slot); // checked: ECONNRESET if it names no slot
         peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
         rma = new EndpointRma(this, c, table, slot, peerSlot, node, Arguments.hostLoopback(node.selfId(), peer.node()));
-        pending = null;
         conn = c; // last, volatile: whoever sees conn also sees peer, peerSlot and rma
-    }
-
-    /**
-     * Sets up the connection of a request that the acceptor has answered but no connect call
-     * has collected yet. scif_connect(3): in the driver the handshake ends in a kernel worker and the
-     * endpoint is CONNECTED from then on; the second connect only reports the result. So the
-     * first send, recv, RMA call or peerPort() after the accept finishes the connector's side
-     * here, and the connect that collects the result later still returns the port
-     * ({@code asyncPending} stays set). A refused or unanswered request is left alone: its
-     * error is for the second connect to report, and the data calls see a BOUND or CONNECTING
-     * endpoint (ENOTCONN).
-     *
-     * <p>Cold path: runs only while {@link #conn} is null. It takes ctl, then the fabric lock,
-     * like connect, so that it never races finishConnect or close (close takes ctl before it
-     * releases {@link #pending}, and unmaps {@link #conn} only after it). Callers may hold
-     * sendLock or recvLock: nothing takes one of them while holding ctl.
-     *
-     * @return whether the endpoint has its connection now
-     */
-    private boolean collectAccepted() {
-        if (!fabric.tryEnter()) {
-            return false; // the node is detached: there is nothing left to connect
-        }
-        try {
-            ctl.lock();
-            try {
-                if (isClosed()) {
-                    return false;
-                }
-                if (conn != null) {
-                    return true; // another thread set it up first
-                }
-                Connection c = pending;
-                if (c == null) {
-                    return false; // no request queued: never connected, or refused before queueing
-                }
-                fabric.lock();
-                try {
-                    if (table.get(slot, E_CONNECT_RESULT) != CONNECT_ACCEPTED) {
-                        return false; // still queued, or refused: the second connect reports it
-                    }
-                    adoptLocked(c);
-                    return true;
-                } catch (ScifException e) {
-                    return false; // a corrupt peer slot: the second connect reports it
-                } finally {
-                    fabric.unlock();
-                }
-            } finally {
-                ctl.unlock();
-            }
-        } finally {
-            fabric.exit();
-        }
     }
 
     @Override
     protected Endpoint doAccept(boolean sync, String call) throws ScifException {
         fabric.enter();
         try {
-            return accept0(sync, call);
+            return acceptor.accept(sync, call);
         } finally {
             fabric.exit();
         }
     }
 
-    private Endpoint accept0(boolean sync, String call) throws ScifException {
-        while (true) {
-            ShmEndpoint accepted = tryAccept(call);
-            if (accepted != null && node.isClosed()) {
-                // The node closed while we accepted: its close may have walked its endpoints
-                // before this one joined them (as ShmNode.open guards against), so close it
-                // here, which tells the connector, rather than leak a connected endpoint.
-                accepted.close();
-                throw ScifException.of(call, Errno.EINTR, "the node was closed while accept ran");
-            }
-            if (accepted != null) {
-                return accepted;
-            }
-            if (!sync) {
-                throw EndpointRules.nothingToAccept(call);
-            }
-            int waited = waiter.await(requested, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
-                Long.MAX_VALUE);
-            if (isClosed()) {
-                throw ScifException.of(call, Errno.EINTR, "the listener was closed while accept waited");
-            }
-            if (waited == Waiter.INTERRUPTED) {
-                throw ScifException.of(call, Errno.EINTR, "interrupted while waiting for a request");
-            }
-        }
+    /** @return the port this endpoint holds, 0 before bind */
+    int port() {
+        return port;
     }
 
-    /** Takes the oldest queued request, if any, and makes the connected endpoint for it. */
-    private ShmEndpoint tryAccept(String call) throws ScifException {
-        ctl.lock();
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    checkOpen(call);
-                    while (true) {
-                        EndpointRules.accept(stateOf(table.state(slot)), call);
-                        int c = table.queueHeadLocked(slot); // checked: a corrupt queue fails with ENODEV
-                        if (c < 0) {
-                            return null;
-                        }
-                        long id = table.connectionId(c);
-                        table.unlinkLocked(c);
-                        Connection cn;
-                        try {
-                            cn = Connection.open(fabric.dir(), id);
-                        } catch (IOException e) {
-                            table.answerLocked(c, -Errno.ECONNREFUSED.number());
-                            fabric.commit();
-                            continue; // a request whose file is gone or corrupt is refused, never read
-                        }
-                        int ns = table.allocLocked(node.selfId());
-                        if (ns < 0) {
-                            cn.close();
-                            table.answerLocked(c, -Errno.ENOMEM.number());
-                            throw ScifException.of(call, Errno.ENOMEM, "the fabric's endpoint table is full ("
-                                + MAX_ENDPOINTS + ")");
-                        }
-                        return link(ns, c, id, cn);
-                    }
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
-            }
-        } finally {
-            fabric.unlock();
-            ctl.unlock();
-        }
+    /** Binds to {@code p}, which connect took for an UNBOUND endpoint. Caller holds ctl and the fabric lock. */
+    void autoBound(int p) {
+        port = p;
     }
 
-    private ShmEndpoint link(int ns, int c, long id, Connection cn) {
-        int cNode = table.get(c, E_NODE);
-        int cPort = table.get(c, E_PORT);
-        table.holdPortLocked(ns, port); // accepted endpoints share the listener's port
-        table.set(ns, E_FLAGS, table.get(ns, E_FLAGS) | FLAG_ACCEPTED);
-        table.set(ns, E_PEER_NODE, cNode);
-        table.set(ns, E_PEER_PORT, cPort);
-        table.set(ns, E_PEER_SLOT, c + 1);
-        table.set(ns, E_PEER_GEN, table.get(c, E_GEN));
-        table.connectionId(ns, id);
-        table.set(ns, E_STATE, CONNECTED);
-        table.set(c, E_PEER_SLOT, ns + 1);
-        table.set(c, E_PEER_GEN, table.get(ns, E_GEN));
-        table.set(c, E_PEER_NODE, node.selfId());
-        table.set(c, E_PEER_PORT, port);
-        table.set(c, E_STATE, CONNECTED);
-        table.answerLocked(c, CONNECT_ACCEPTED);
-        try {
-            fabric.commit(); // popped and answered in one change
-        } catch (Fabric.Preempted p) {
-            cn.close(); // opened while preparing: the change is prepared again, and opens it again
-            throw p;
-        }
-        CrashPoint.at("accept.popped");
-        ShmEndpoint e = new ShmEndpoint(node, ns, cn, port, new PortId(cNode, cPort), c);
-        node.adopt(e);
-        return e;
+    /** @return the connection, null until connected and collected */
+    Connection connection() {
+        return conn;
     }
 
     @Override
@@ -535,7 +222,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
     @Override
     public PortId peerPort() {
         PortId p = peer;
-        if (p == null && !isClosed() && collectAccepted()) {
+        if (p == null && !isClosed() && connector.collectAccepted()) {
             p = peer; // accepted after a non-blocking connect, not collected yet (scif_connect(3))
         }
         return p;
@@ -554,7 +241,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
             if (isClosed() || c == null || state != CONNECTED) {
                 // A CONNECTED endpoint without its connection is a non-blocking connect
                 // that was accepted but not collected: it is connected all the same.
-                if (c == null && !isClosed() && collectAccepted()) {
+                if (c == null && !isClosed() && connector.collectAccepted()) {
                     continue;
                 }
                 if (total > 0) {
@@ -589,7 +276,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
                 // The state is read before collecting, so that a CONNECTED seen here is
                 // always collected and never reported as "not CONNECTED" (see send).
                 int state = isClosed() ? FREE : table.state(slot);
-                if (!isClosed() && collectAccepted()) {
+                if (!isClosed() && connector.collectAccepted()) {
                     continue;
                 }
                 if (total > 0) {
@@ -724,12 +411,12 @@ public final class ShmEndpoint extends AbstractEndpoint {
         if (r != null) {
             return r;
         }
-        if (collectAccepted()) {
+        if (connector.collectAccepted()) {
             return rma;
         }
         verifyConnected(call.text());
         // CONNECTED now: the acceptor answered between the two looks.
-        if (collectAccepted()) {
+        if (connector.collectAccepted()) {
             return rma;
         }
         checkOpen(call);
@@ -769,15 +456,14 @@ public final class ShmEndpoint extends AbstractEndpoint {
             // same, so the rings of the pending connection say what is ready; poll only looks
             // and leaves setting it up to the first use. Once DISCONNECTED, pending is non-null
             // only if the request was accepted: the peer's last bytes are readable from its ring.
-            Connection c = conn != null ? conn : pending;
+            Connection c = conn != null ? conn : connector.pending();
             if (state == EndpointState.CONNECTED && c == null) {
                 return Scif.POLLERR;
             }
             boolean readable = state == EndpointState.LISTENING ? table.get(slot, E_QUEUE_COUNT) > 0
                 : c != null && c.in.readable();
             boolean writable = state == EndpointState.CONNECTED && c.out.free() > 0;
-            boolean answered = table.get(slot, E_CONNECT_RESULT) != 0 || System.nanoTime() - asyncDeadline >= 0;
-            return EndpointRules.readiness(state, readable, writable, asyncPending, answered);
+            return EndpointRules.readiness(state, readable, writable, connector.asyncPending(), connector.answered());
         } finally {
             ctl.unlock();
         }
@@ -838,10 +524,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
             } finally {
                 fabric.unlock();
             }
-            if (pending != null) {
-                pending.close();
-                pending = null;
-            }
+            connector.closePending();
         } finally {
             ctl.unlock();
         }
