@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 
 #define EP_FD_MAX 65536
 void endpoints_close_all(void);
@@ -68,6 +67,7 @@ static void ep_free(struct ep *e)
 	pthread_mutex_destroy(&e->ctl);
 	pthread_mutex_destroy(&e->send_mu);
 	pthread_mutex_destroy(&e->recv_mu);
+	close(e->bell);
 	free(e);
 }
 
@@ -80,12 +80,13 @@ void ep_put(struct ep *e)
 		ep_free(e);
 }
 
-static struct ep *ep_new(int fd, int slot)
+static struct ep *ep_new(int fd, int bell, int slot)
 {
 	struct ep *e = calloc(1, sizeof *e);
 	if (!e)
 		return NULL;
 	e->fd = fd;
+	e->bell = bell;
 	e->slot = slot;
 	e->refs = 1; /* the table's */
 	e->peer_slot = -1;
@@ -149,11 +150,12 @@ API scif_epd_t scif_open(void)
 	int se = errno;
 	if (fabric_ensure())
 		return SCIF_OPEN_FAILED;
-	int fd = eventfd(0, EFD_CLOEXEC);
+	int bell, fd = ep_fd_new(&bell);
 	if (fd < 0)
 		return SCIF_OPEN_FAILED;
 	if (fd >= EP_FD_MAX) {
 		close(fd);
+		close(bell);
 		return fail(EMFILE);
 	}
 	pthread_mutex_lock(&fab.mu);
@@ -164,7 +166,7 @@ API scif_epd_t scif_open(void)
 	} while (slot >= 0 && ch_commit());
 	lock_release();
 	pthread_mutex_unlock(&fab.mu);
-	struct ep *e = slot >= 0 ? ep_new(fd, slot) : NULL;
+	struct ep *e = slot >= 0 ? ep_new(fd, bell, slot) : NULL;
 	if (!e) {
 		if (slot >= 0) {
 			pthread_mutex_lock(&fab.mu);
@@ -178,6 +180,7 @@ API scif_epd_t scif_open(void)
 			logmsg("scif_open: the fabric's endpoint table is full (%d endpoints)", MAX_ENDPOINTS);
 		}
 		close(fd);
+		close(bell);
 		return fail(ENOMEM);
 	}
 	pthread_mutex_lock(&tab_mu);
@@ -541,6 +544,7 @@ API int scif_connect(scif_epd_t epd, struct scif_portID *dst)
 out:;
 	int port = e->port;
 	pthread_mutex_unlock(&e->ctl);
+	pump_sync(e); /* a connect started, or its result collected */
 	ep_put(e);
 	return err ? fail(err) : (errno = se, port);
 }
@@ -553,7 +557,7 @@ static int requested(struct ep *e)
 }
 
 /* One attempt: 0 accepted (*out), EAGAIN none queued, else an errno. */
-static int try_accept(struct ep *e, int newfd, struct ep **out, struct scif_portID *peer)
+static int try_accept(struct ep *e, int newfd, int bell, struct ep **out, struct scif_portID *peer)
 {
 	int err = 0;
 	struct conn *cn = NULL;
@@ -628,7 +632,7 @@ static int try_accept(struct ep *e, int newfd, struct ep **out, struct scif_port
 			continue;
 		lock_release();
 		if (!err && ns >= 0) {
-			struct ep *n = ep_new(newfd, ns);
+			struct ep *n = ep_new(newfd, bell, ns);
 			if (!n) {
 				do {
 					lock_take();
@@ -662,11 +666,13 @@ API int scif_accept(scif_epd_t epd, struct scif_portID *peer, scif_epd_t *newepd
 		ep_put(e);
 		return fail(EINVAL);
 	}
-	int newfd = eventfd(0, EFD_CLOEXEC);
+	int bell, newfd = ep_fd_new(&bell);
 	if (newfd < 0 || newfd >= EP_FD_MAX) {
 		int err = newfd < 0 ? errno : EMFILE;
-		if (newfd >= 0)
+		if (newfd >= 0) {
 			close(newfd);
+			close(bell);
+		}
 		ep_put(e);
 		return fail(err);
 	}
@@ -674,7 +680,7 @@ API int scif_accept(scif_epd_t epd, struct scif_portID *peer, scif_epd_t *newepd
 	struct scif_portID p;
 	int err;
 	for (;;) {
-		err = try_accept(e, newfd, &n, &p);
+		err = try_accept(e, newfd, bell, &n, &p);
 		if (err != EAGAIN || !(flags & SCIF_ACCEPT_SYNC))
 			break;
 		await(e, E_EVENT_SEQ, E_SLEEPERS, requested, -1);
@@ -683,9 +689,12 @@ API int scif_accept(scif_epd_t epd, struct scif_portID *peer, scif_epd_t *newepd
 			break;
 		}
 	}
+	if (!err)
+		pump_sync(e); /* one request fewer */
 	ep_put(e);
 	if (err) {
 		close(newfd);
+		close(bell);
 		return fail(err);
 	}
 	pthread_mutex_lock(&tab_mu);
@@ -755,6 +764,7 @@ API int scif_send(scif_epd_t epd, void *msg, int len, int flags)
 			await(e, E_SPACE_SEQ, E_SPACE_SLEEPERS, can_send, -1);
 	}
 	pthread_mutex_unlock(&e->send_mu);
+	pump_sync(e); /* less send space */
 out:
 	ep_put(e);
 	return err ? fail(err) : (errno = se, total);
@@ -816,6 +826,7 @@ API int scif_recv(scif_epd_t epd, void *msg, int len, int flags)
 		await(e, E_EVENT_SEQ, E_SLEEPERS, can_recv, -1);
 	}
 	pthread_mutex_unlock(&e->recv_mu);
+	pump_sync(e); /* fewer bytes waiting */
 out:
 	ep_put(e);
 	return err ? fail(err) : (errno = se, total);
@@ -979,7 +990,7 @@ static struct rma *rma_of(struct ep *e, int *err, int any_state)
 	else if (st != EP_CONNECTED && !any_state)
 		*err = st == EP_DISCONNECTED ? ECONNRESET : ENOTCONN;
 	else if (!e->rma && !(e->rma = rma_new(e->conn, e->slot, e->peer_slot,
-					      fab.cfg.node == 0 && e->peer.node == 0)))
+					      fab.cfg.node == 0 && e->peer.node == 0, e->owner_pid)))
 		*err = ENOMEM;
 	struct rma *m = *err ? NULL : e->rma;
 	pthread_mutex_unlock(&e->ctl);

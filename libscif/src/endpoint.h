@@ -1,5 +1,6 @@
-/* Endpoints of this process (api.c): each is an eventfd file descriptor (FD_CLOEXEC), the
-   SCIF endpoint descriptor the program holds, mapped to its slot in the endpoint table. */
+/* Endpoints of this process (api.c): each is a file descriptor (FD_CLOEXEC; one end of a
+   Unix socket pair, see pump.c), the SCIF endpoint descriptor the program holds, mapped to
+   its slot in the endpoint table. */
 #ifndef LIBSCIF_ENDPOINT_H
 #define LIBSCIF_ENDPOINT_H
 #include "fabric.h"
@@ -23,8 +24,9 @@ struct ep {
 	int async_pending;
 	int64_t async_deadline;
 	struct rma *rma;            /* registered memory and RMA, once connected (created under ctl) */
+	int bell;                   /* the socket pair's other end, kept by the library */
 	int watched;                /* scif_get_fd was called: the pump keeps the fd's readiness */
-	uint64_t efd_count;         /* what the pump last left in the eventfd */
+	int shown;                  /* the events the fd shows (pump.c), guarded by the pump's mutex */
 };
 
 /* The endpoint of epd with a reference, or NULL with errno (EBADF, ENOTTY). */
@@ -33,8 +35,13 @@ void ep_put(struct ep *e);
 void ep_ref(struct ep *e);
 /* Poll events of an endpoint as scif_poll reports them (masked with events|ERR|HUP). */
 short ep_poll_events(struct ep *e, short events);
-/* Starts the thread that keeps get_fd descriptors' readiness (pump.c). */
+/* A new endpoint descriptor (FD_CLOEXEC) and its bell; -1 with errno (pump.c). */
+int ep_fd_new(int *bell);
+/* Keeps the endpoint's descriptor's readiness from now on (starting the pump thread), and
+   makes it exact at once. */
 void pump_watch(struct ep *e);
+/* After a call of this process changed what a watched endpoint reports: makes it exact. */
+void pump_sync(struct ep *e);
 void pump_forget(struct ep *e);
 void pump_stop(void);
 #endif

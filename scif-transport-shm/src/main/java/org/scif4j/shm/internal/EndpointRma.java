@@ -90,6 +90,14 @@ final class EndpointRma {
     private volatile int abandonedLast = -1;
     private final AtomicBoolean connReleased = new AtomicBoolean();
     private final Object submitLock = new Object();
+    /**
+     * The sequence number of our last INIT_PEER signal not yet known complete, or -1. Such a
+     * signal runs on our channel, but SCIF queues it behind the peer's RMAs, so an INIT_PEER
+     * mark taken after it must cover it: {@link #fenceWait} on a peer mark also waits for this
+     * one (and so maybe for a few signals issued after the mark: finite, never early). Set under
+     * {@link #submitLock}, in sequence order; cleared by the signal's completion only if still its.
+     */
+    private final AtomicInteger lastPeerSignal = new AtomicInteger(-1);
     /** The last sequence number given out; written under {@link #submitLock}, read by marks without it. */
     private volatile int submitted;
     /** Offsets of this side's S_DMA_SUBMITTED and S_DMA_COMPLETED in the connection file. */
@@ -375,6 +383,9 @@ final class EndpointRma {
                 ((CopyOp) op).seq = seq;
             } else {
                 ((SignalOp) op).seq = seq;
+                if (((SignalOp) op).peerSeq >= 0) {
+                    lastPeerSignal.set(seq);
+                }
             }
             try {
                 channel.submit(op);
@@ -483,7 +494,12 @@ final class EndpointRma {
                 Arguments.hostLoopbackFenceWait(mark, call);
                 return;
             }
-            awaitCompletion(FenceSequence.isPeerMark(mark) ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
+            boolean peerMark = FenceSequence.isPeerMark(mark);
+            awaitCompletion(peerMark ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
+            int peerSignal = lastPeerSignal.get();
+            if (peerMark && peerSignal >= 0) {
+                awaitCompletion(conn.side, peerSignal, call);
+            }
         } finally {
             exit();
         }
@@ -610,6 +626,7 @@ final class EndpointRma {
             }
             release(transfer);
             completed(seq);
+            lastPeerSignal.compareAndSet(seq, -1);
             signalPool.offer(this);
         }
     }

@@ -56,6 +56,7 @@ public final class ShmNode implements ScifNode {
             if (shuttingDown) {
                 throw ScifException.of(call, Errno.ENODEV, "the JVM is shutting down");
             }
+            Waiter.checkSettings(call);
             Fabric fabric = Fabric.acquire(options, call);
             try {
                 return new ShmNode(options, fabric);

@@ -103,16 +103,16 @@ final class RmaFences {
             ByteBuf f;
             switch (type) {
                 case Wire.MARK_REQ:
-                    f = Wire.endpointInt(rma.node.alloc(), Wire.MARK_REQ, rma.peerWireId, id);
+                    f = RmaWire.endpointInt(rma.node.alloc(), Wire.MARK_REQ, rma.peerWireId, id);
                     break;
                 case Wire.WAIT_REQ:
-                    f = Wire.waitRequest(rma.node.alloc(), rma.peerWireId, id, a);
+                    f = RmaWire.waitRequest(rma.node.alloc(), rma.peerWireId, id, a);
                     break;
                 default:
                     if ((a & Scif.SIGNAL_LOCAL) != 0) {
                         expectedStores.add(new long[] {localOffset, localValue}); // before the peer can answer
                     }
-                    f = Wire.peerSignal(rma.node.alloc(), rma.peerWireId, id, a, localOffset, localValue,
+                    f = RmaWire.peerSignal(rma.node.alloc(), rma.peerWireId, id, a, localOffset, localValue,
                         remoteOffset, remoteValue);
             }
             rma.send(f);

@@ -15,7 +15,7 @@ import org.scif4j.spi.FenceSequence;
  * This side's RMA operations in flight: a ring of operations numbered in sequence, submitted
  * by user threads and completed by the peer's answers.
  *
- * <p><b>Sequence.</b> Every operation (an RMA of at most {@link Wire#MAX_RMA} bytes, or a
+ * <p><b>Sequence.</b> Every operation (an RMA of at most {@link RmaWire#MAX_RMA} bytes, or a
  * fence signal) takes the next 31-bit sequence number under {@code submitLock}, and its frames
  * leave under that lock, so they reach the owner in sequence order. The owner serves them in
  * arrival order and answers (RMA_DONE, or the last RMA_DATA) in that order, so operations
@@ -111,7 +111,7 @@ final class RmaInitiator {
             }
             windows.checkPeer(peerWalk, remoteOffset, length, write ? Scif.PROT_WRITE : Scif.PROT_READ, call);
             for (long done = 0; done < length; ) {
-                int n = (int) Math.min(Wire.MAX_RMA, length - done);
+                int n = (int) Math.min(RmaWire.MAX_RMA, length - done);
                 boolean lastPart = done + n == length;
                 Op op = reserve(n, call);
                 int seq = submitted;
@@ -130,7 +130,7 @@ final class RmaInitiator {
                     throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
                         + " being queued");
                 } else if (!write) {
-                    rma.send(Wire.rmaRead(rma.node.alloc(), rma.peerWireId, seq, remoteOffset + done, n));
+                    rma.send(RmaWire.read(rma.node.alloc(), rma.peerWireId, seq, remoteOffset + done, n));
                 }
                 done += n;
             }
@@ -164,10 +164,10 @@ final class RmaInitiator {
             rma.send(frames);
             return true;
         }
-        ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_WRITE_HEADER));
+        ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, RmaWire.WRITE_HEADER));
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
-            Wire.rmaWriteHeader(frames, rma.peerWireId, seq, remoteOffset + off,
+            RmaWire.writeHeader(frames, rma.peerWireId, seq, remoteOffset + off,
                 WindowCopy.writeFlags(off + n == length, ordered), n);
             RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
             off += n;
@@ -198,7 +198,7 @@ final class RmaInitiator {
             op.signalValue = localValue;
             int seq = submitted;
             publish(seq);
-            rma.send(Wire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
+            rma.send(RmaWire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
             return seq;
         } finally {
             unlockSubmit();
@@ -279,7 +279,7 @@ final class RmaInitiator {
      * when its operation has left. Runs on the link's reader, which never waits for the lock.
      */
     void ackWindowChange(int id) {
-        deferred.add(Wire.endpointInt(rma.node.alloc(), Wire.WINDOW_ACK, rma.peerWireId, id));
+        deferred.add(RmaWire.endpointInt(rma.node.alloc(), Wire.WINDOW_ACK, rma.peerWireId, id));
         // A user thread reading the link while it waits may hold submitLock itself (reserve):
         // its operation has not left yet, so the ack waits for its release like anyone's.
         if (!submitLock.isHeldByCurrentThread() && submitLock.tryLock()) {
@@ -318,7 +318,7 @@ final class RmaInitiator {
             copy.toWindows(readerWalk, f, op.localOffset + op.received, n);
         }
         op.received += n;
-        if ((flags & Wire.RMA_LAST) != 0) {
+        if ((flags & RmaWire.RMA_LAST) != 0) {
             if (op.received != op.length) {
                 return "RMA_DATA ends operation " + seq + " after " + op.received + " of " + op.length + " bytes";
             }

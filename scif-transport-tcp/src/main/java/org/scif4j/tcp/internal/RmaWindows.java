@@ -80,7 +80,7 @@ final class RmaWindows {
             local.add(w);
             // Under the monitor of local: window changes reach the peer in the order of their ids.
             id = ++windowChange;
-            rma.send(Wire.windowAdd(rma.node.alloc(), rma.peerWireId, id, at, length, prot));
+            rma.send(RmaWire.windowAdd(rma.node.alloc(), rma.peerWireId, id, at, length, prot));
         }
         // SCIF tells the peer synchronously: when register returns, the peer can use the window.
         long deadline = System.nanoTime() + rma.timeoutNanos;
@@ -90,7 +90,7 @@ final class RmaWindows {
                 synchronized (local) { // the peer may know it already: take it back there too
                     w.unregistered = true;
                     if (!rma.ended()) {
-                        rma.send(Wire.windowRemove(rma.node.alloc(), rma.peerWireId, ++windowChange, at, length));
+                        rma.send(RmaWire.windowRemove(rma.node.alloc(), rma.peerWireId, ++windowChange, at, length));
                     }
                     local.remove(w);
                 }
@@ -110,7 +110,7 @@ final class RmaWindows {
                 w.unregistered = true;
             }
             id = ++windowChange;
-            rma.send(Wire.windowRemove(rma.node.alloc(), rma.peerWireId, id, offset, length));
+            rma.send(RmaWire.windowRemove(rma.node.alloc(), rma.peerWireId, id, offset, length));
         }
         // Our own operations that resolved these windows before they were marked hold sequence
         // numbers up to `mark` (resolution happens under the submit lock): they finish first.

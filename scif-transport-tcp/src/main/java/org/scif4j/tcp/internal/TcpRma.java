@@ -116,7 +116,7 @@ final class TcpRma {
 
     /**
      * @param type an RMA frame type, its size already checked
-     * @param f    its body after the endpoint id
+     * @param f    its body, from the endpoint id (see {@link RmaWire})
      * @return what is wrong with the frame, or null when it was handled
      */
     String onFrame(Link link, byte type, ByteBuf f) {
