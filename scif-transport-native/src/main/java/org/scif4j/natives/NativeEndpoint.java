@@ -397,7 +397,7 @@ final class NativeEndpoint extends AbstractEndpoint {
                 if (spinUntil == 0) {
                     spinUntil = now + SPIN_NANOS; // once per call: after a poll slice, poll again
                 }
-                if (now - spinUntil < 0 && !closed && !Thread.currentThread().isInterrupted()) {
+                if (now - spinUntil < 0 && !isClosed() && !Thread.currentThread().isInterrupted()) {
                     Thread.onSpinWait();
                     continue;
                 }
