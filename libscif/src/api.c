@@ -848,11 +848,14 @@ short ep_poll_events(struct ep *e, short events)
 	case EP_LISTENING:
 		r = ep_field(e->slot, E_QUEUE_COUNT) > 0 ? POLLIN : 0;
 		break;
+	/* POLLIN from the frame header at the published head frame, not from the byte counters:
+	   the reader may take a frame before its writer published the tail counter, and the
+	   counters then differ with nothing to read (a stale POLLIN on get_fd's descriptor) */
 	case EP_CONNECTED:
-		r = !c ? POLLERR : (short)((ring_readable(&c->in) ? POLLIN : 0) | (ring_writable(&c->out) ? POLLOUT : 0));
+		r = !c ? POLLERR : (short)((ring_has_data(&c->in) ? POLLIN : 0) | (ring_writable(&c->out) ? POLLOUT : 0));
 		break;
 	case EP_DISCONNECTED:
-		r = (short)(POLLHUP | (c && ring_readable(&c->in) ? POLLIN : 0) | (e->async_pending ? POLLOUT : 0));
+		r = (short)(POLLHUP | (c && ring_has_data(&c->in) ? POLLIN : 0) | (e->async_pending ? POLLOUT : 0));
 		break;
 	case EP_CONNECTING:
 	case EP_BOUND:

@@ -128,7 +128,7 @@ static scif_epd_t connect_to(int node, int port)
 	struct scif_portID dst = {(uint16_t)node, (uint16_t)port};
 	for (int tries = 0; scif_connect(e, &dst) < 0; tries++) {
 		/* as SCIF tutorials do: retry while refused (or while the node is not online yet) */
-		if ((errno != ECONNREFUSED && errno != ENODEV) || tries == 200)
+		if ((errno != ECONNREFUSED && errno != ENODEV) || tries == 1000)
 			die("scif_connect");
 		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
