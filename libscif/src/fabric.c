@@ -19,7 +19,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int attach_errno; /* 0 attached; else every call fails with it */
 static int in_detach;
 
-void endpoints_close_all(void); /* api.c */
+void endpoints_close_all(void); /* endpoint.c */
 void pump_stop(void);          /* pump.c */
 
 void conn_file_path(char *buf, size_t n, uint64_t id)

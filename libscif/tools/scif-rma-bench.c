@@ -98,14 +98,23 @@ static double round_of(int kind, size_t size, scif_epd_t e, off_t lo, off_t ro, 
 	return (double)TOTAL / (now() - t0) / 1e9;
 }
 
+static char dir[] = "/dev/shm/scif-rma-bench-XXXXXX";
+
+/* Registered before the first SCIF call, so it runs after libscif left the fabric (atexit
+   runs handlers in reverse), once the fabric's own directory is gone. */
+static void remove_dir(void)
+{
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 5;
 	if (rounds < 1 || rounds > 99)
 		return fprintf(stderr, "usage: scif-rma-bench [ROUNDS 1-99]\n"), 2;
-	char dir[] = "/dev/shm/scif-rma-bench-XXXXXX";
 	if (!mkdtemp(dir))
 		die("mkdtemp");
+	atexit(remove_dir);
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {
@@ -146,6 +155,5 @@ int main(int argc, char **argv)
 	waitpid(c, &st, 0);
 	scif_close(e);
 	scif_close(l);
-	rmdir(dir); /* the fabric's own directory went with its last process */
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }

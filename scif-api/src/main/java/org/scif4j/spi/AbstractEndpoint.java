@@ -237,26 +237,25 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public final void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        if (tryFastRma(false, localOffset, length, remoteOffset, flags)) {
-            return;
-        }
-        Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call);
-        Arguments.rma(length, flags, call);
-        doRma(false, localOffset, null, length, remoteOffset, flags, call);
+        windowRma(false, localOffset, length, remoteOffset, flags);
     }
 
     @Override
     public final void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        if (tryFastRma(true, localOffset, length, remoteOffset, flags)) {
+        windowRma(true, localOffset, length, remoteOffset, flags);
+    }
+
+    /** readFrom or writeTo: between a local window and the peer's. */
+    private void windowRma(boolean write, long localOffset, long length, long remoteOffset, int flags)
+        throws ScifException {
+        if (tryFastRma(write, localOffset, length, remoteOffset, flags)) {
             return;
         }
-        Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-            "flags", flags);
+        Call call = Call.of(write ? "writeTo" : "readFrom", "localOffset", localOffset, "length", length,
+            "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call);
         Arguments.rma(length, flags, call);
-        doRma(true, localOffset, null, length, remoteOffset, flags, call);
+        doRma(write, localOffset, null, length, remoteOffset, flags, call);
     }
 
     @Override
