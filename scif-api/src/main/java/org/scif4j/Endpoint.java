@@ -385,6 +385,35 @@ public interface Endpoint extends AutoCloseable {
                      int flags) throws ScifException;
 
     /**
+     * {@link #fenceSignal} whose completion is a future: the signal is queued now, then marked
+     * with a mark of its own INIT flag (an INIT_PEER signal is queued behind the peer's RMAs,
+     * and so is an INIT_PEER mark); the future completes once the values are stored, so there
+     * is no need to poll the signalled word. It fails with the ScifException of the call (EINVAL
+     * for bad flags, ENXIO, EPERM) at once, with ECONNRESET when the peer is lost while the
+     * signal is pending, and with EBADF (or EINTR) when this endpoint closes. See
+     * {@link #writeToAsync} for the completion thread.
+     *
+     * <pre>{@code
+     * ep.writeTo(local.offset(), len, remoteOffset, 0);
+     * ep.fenceSignalAsync(flag.offset(), 1, peerFlag, 1,
+     *         Scif.FENCE_INIT_SELF | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE)
+     *   .thenRun(() -> System.out.println("the write landed and the peer has been told"));
+     * }</pre>
+     *
+     * @param localOffset  4-byte aligned offset in the local registered address space
+     * @param localValue   value for {@link Scif#SIGNAL_LOCAL}
+     * @param remoteOffset 4-byte aligned offset in the peer's registered address space
+     * @param remoteValue  value for {@link Scif#SIGNAL_REMOTE}
+     * @param flags        one INIT flag and at least one SIGNAL flag
+     * @return completed when the values are stored
+     */
+    default java.util.concurrent.CompletableFuture<Void> fenceSignalAsync(long localOffset, long localValue,
+        long remoteOffset, long remoteValue, int flags) {
+        return RmaCompletions.submit(this, () -> fenceSignal(localOffset, localValue, remoteOffset, remoteValue,
+            flags), (flags & Scif.FENCE_INIT_PEER) != 0 ? Scif.FENCE_INIT_PEER : Scif.FENCE_INIT_SELF);
+    }
+
+    /**
      * {@code scif_mmap}: maps the peer's registered memory into this process.
      *
      * @param remoteOffset page-aligned offset in the peer's registered address space

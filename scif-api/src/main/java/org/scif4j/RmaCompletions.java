@@ -16,6 +16,11 @@ import java.util.concurrent.TimeUnit;
  * fails them with the wait's ScifException (ECONNRESET when the peer is lost, EBADF when the
  * endpoint closed). The thread exists only while futures are pending, plus a parked second of
  * idling so that back-to-back operations do not start a thread each: no core spins.
+ *
+ * <p>An INIT_PEER fence signal is covered by an INIT_PEER mark taken after it (SCIF queues the
+ * signal behind the peer's RMAs, as it does the mark). Such a mark is a round trip to the peer
+ * on some transports, so it is taken outside the lock, may enter the queue out of order, and
+ * is waited for on its own rather than through the newest self mark.
  */
 final class RmaCompletions implements Runnable {
     /** An RMA call of the caller's, issued before its mark. */
@@ -24,7 +29,7 @@ final class RmaCompletions implements Runnable {
         void issue() throws ScifException;
     }
 
-    private record Pending(int mark, CompletableFuture<Void> future) {
+    private record Pending(int mark, boolean peer, CompletableFuture<Void> future) {
     }
 
     private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -44,17 +49,36 @@ final class RmaCompletions implements Runnable {
     }
 
     static CompletableFuture<Void> submit(Endpoint ep, Rma rma) {
+        return submit(ep, rma, Scif.FENCE_INIT_SELF);
+    }
+
+    /**
+     * @param init the INIT flag of the mark that covers the operation: FENCE_INIT_SELF for an
+     *             RMA or a self-initiated signal, FENCE_INIT_PEER for a peer-initiated signal
+     */
+    static CompletableFuture<Void> submit(Endpoint ep, Rma rma, int init) {
         try {
             rma.issue();
         } catch (ScifException e) {
             return CompletableFuture.failedFuture(e);
         }
+        boolean peer = init == Scif.FENCE_INIT_PEER;
+        int peerMark = 0;
+        if (peer) {
+            try {
+                peerMark = ep.fenceMark(Scif.FENCE_INIT_PEER); // maybe a round trip: not under the lock
+            } catch (ScifException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
         CompletableFuture<Void> future = new CompletableFuture<>();
         synchronized (ACTIVE) {
-            int mark;
+            int mark = peerMark;
             try {
-                // Under the lock: marks enter the queue in the order fenceMark made them.
-                mark = ep.fenceMark(Scif.FENCE_INIT_SELF);
+                // Under the lock: self marks enter the queue in the order fenceMark made them.
+                if (!peer) {
+                    mark = ep.fenceMark(Scif.FENCE_INIT_SELF);
+                }
             } catch (ScifException e) {
                 return CompletableFuture.failedFuture(e);
             }
@@ -66,7 +90,7 @@ final class RmaCompletions implements Runnable {
                 t.setDaemon(true);
                 t.start();
             }
-            c.pending.add(new Pending(mark, future));
+            c.pending.add(new Pending(mark, peer, future));
             ACTIVE.notifyAll();
         }
         return future;
@@ -75,35 +99,45 @@ final class RmaCompletions implements Runnable {
     @Override
     public void run() {
         while (true) {
-            int count;
-            int mark;
+            List<Pending> done;
             synchronized (ACTIVE) {
                 if (!awaitWork()) {
                     ACTIVE.remove(endpoint);
                     return;
                 }
-                count = pending.size();
-                mark = pending.peekLast().mark();
+                done = new ArrayList<>(pending);
             }
-            ScifException failure = null;
-            try {
-                endpoint.fenceWait(mark);
-            } catch (ScifException e) {
-                failure = e;
-            }
-            List<Pending> done = new ArrayList<>(count);
-            synchronized (ACTIVE) {
-                for (int i = 0; i < count; i++) {
-                    done.add(pending.poll());
-                }
-            }
+            Pending newestSelf = null;
             for (Pending p : done) {
-                if (failure == null) {
-                    p.future().complete(null);
-                } else {
-                    p.future().completeExceptionally(failure);
+                newestSelf = p.peer() ? newestSelf : p;
+            }
+            ScifException selfFailure = newestSelf == null ? null : await(newestSelf.mark());
+            ScifException[] failures = new ScifException[done.size()];
+            for (int i = 0; i < failures.length; i++) {
+                failures[i] = done.get(i).peer() ? await(done.get(i).mark()) : selfFailure;
+            }
+            synchronized (ACTIVE) {
+                for (int i = 0; i < failures.length; i++) {
+                    pending.poll(); // only this thread removes: the head is still the batch
                 }
             }
+            for (int i = 0; i < failures.length; i++) {
+                if (failures[i] == null) {
+                    done.get(i).future().complete(null);
+                } else {
+                    done.get(i).future().completeExceptionally(failures[i]);
+                }
+            }
+        }
+    }
+
+    /** @return null once the marked operations completed, else why the wait failed */
+    private ScifException await(int mark) {
+        try {
+            endpoint.fenceWait(mark);
+            return null;
+        } catch (ScifException e) {
+            return e;
         }
     }
 

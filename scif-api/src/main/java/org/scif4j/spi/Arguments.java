@@ -1,5 +1,7 @@
 package org.scif4j.spi;
 
+import static org.scif4j.spi.Pages.PAGE;
+
 import java.nio.ByteBuffer;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
@@ -11,8 +13,6 @@ import org.scif4j.ScifException;
  * place, so that every transport refuses the same arguments with the same errno.
  */
 public final class Arguments {
-    /** The page size SCIF assumes on host and card. */
-    public static final long PAGE = 4096;
     private static final int PROT = Scif.PROT_READ | Scif.PROT_WRITE;
     /**
      * The mark every fenceMark returns on a host loopback connection (both ends on node 0, the
@@ -62,18 +62,13 @@ public final class Arguments {
         if (length == 0 || (length & (PAGE - 1)) != 0) {
             throw ScifException.of(call.text(), Errno.EINVAL, "the length must be a non-zero multiple of 4096");
         }
-        if ((flags & Scif.MAP_FIXED) != 0 && !pageRange(offset, length)) {
+        if ((flags & Scif.MAP_FIXED) != 0 && !Pages.isPageRange(offset, length)) {
             throw ScifException.of(call.text(), Errno.EINVAL, "with MAP_FIXED the offset must be page-aligned,"
                 + " with [offset, offset+length) inside [0, 2^63)");
         }
         if (region.isReadOnly() && (prot & Scif.PROT_WRITE) != 0) {
             throw ScifException.of(call.text(), Errno.EFAULT, "PROT_WRITE asked for a read-only buffer");
         }
-    }
-
-    /** Whether [offset, offset+length) is page-aligned inside [0, 2^63) (the end may be 2^63). */
-    private static boolean pageRange(long offset, long length) {
-        return offset >= 0 && (offset & (PAGE - 1)) == 0 && offset - 1 <= Long.MAX_VALUE - length;
     }
 
     /**
@@ -133,7 +128,7 @@ public final class Arguments {
      * @throws ScifException EINVAL
      */
     public static void unregister(long offset, long length, Call call) throws ScifException {
-        if (length <= 0 || (length & (PAGE - 1)) != 0 || !pageRange(offset, length)) {
+        if (length <= 0 || (length & (PAGE - 1)) != 0 || !Pages.isPageRange(offset, length)) {
             throw ScifException.of(call.text(), Errno.EINVAL, "offset must be page-aligned and non-negative,"
                 + " length a non-zero multiple of 4096");
         }

@@ -23,9 +23,6 @@ import org.scif4j.ScifException;
  * @param <W> the transport's window type
  */
 public final class WindowSet<W extends WindowSet.Window> {
-    /** Page size of every SCIF node. */
-    public static final long PAGE = 4096;
-
     /** What a transport's window tells the set. */
     public interface Window {
         /** @return the window's first offset in the RAS */
@@ -74,7 +71,7 @@ public final class WindowSet<W extends WindowSet.Window> {
      *         -1 when none does
      */
     public synchronized long highestFree(long length) {
-        long gapLast = Long.MAX_VALUE - PAGE;
+        long gapLast = Long.MAX_VALUE - Pages.PAGE;
         for (W w : windows.descendingMap().values()) {
             if (gapLast - w.last() >= length) {
                 return gapLast - length + 1;

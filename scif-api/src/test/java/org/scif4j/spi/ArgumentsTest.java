@@ -19,7 +19,7 @@ import org.scif4j.ScifException;
  * scif_fence_mark(3), scif_fence_signal(3), scif_mmap(3)), at the edges of their ranges.
  */
 class ArgumentsTest {
-    private static final long PAGE = Arguments.PAGE;
+    private static final long PAGE = Pages.PAGE;
     private static final long TOP = Long.MAX_VALUE - PAGE + 1; // the last page of [0, 2^63)
     private final Call call = Call.of("test", "x", 0);
 

@@ -17,7 +17,7 @@ import org.scif4j.ScifException;
  * exact run of whole windows (scif_register(3), scif_unregister(3)).
  */
 class WindowSetTest {
-    private static final long PAGE = WindowSet.PAGE;
+    private static final long PAGE = Pages.PAGE;
 
     /** A plain window. */
     record W(long offset, long length, boolean unregistered) implements WindowSet.Window {

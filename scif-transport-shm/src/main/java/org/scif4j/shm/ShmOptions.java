@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import org.scif4j.ScifException;
 import org.scif4j.spi.FabricUri;
+import org.scif4j.spi.WaitMode;
 
 /**
  * The options of an {@code shm:NAME?opt=value&...} fabric URI, each with its default. This is
@@ -11,7 +12,7 @@ import org.scif4j.spi.FabricUri;
  *
  * @param name       the fabric's name: its directory under {@code dir}
  * @param node       the node id to attach as (0 is the host, 1..256 cards)
- * @param waitMode   how blocked calls wait
+ * @param waitMode   how blocked calls wait (BLOCK and the end of ADAPTIVE sleep on a futex in shared memory)
  * @param dmaThreads threads of the node's emulated DMA engine
  * @param dir        the directory holding fabrics
  * @param ringBytes  size of each direction's message ring; {@code ringBytes - 1} may be
@@ -57,18 +58,6 @@ public record ShmOptions(String name, int node, WaitMode waitMode, int dmaThread
 
     private static final Set<String> KNOWN = Set.of(NODE, WAIT, DMA, DIR, RING, PRIVILEGED, TIMEOUT);
 
-    /** How a blocked call waits for the state it needs. */
-    public enum WaitMode {
-        /** Busy-spin: lowest latency, burns a core per waiting thread. */
-        SPIN,
-        /** Spin with {@link Thread#yield()}. */
-        YIELD,
-        /** Sleep on a futex in shared memory at once: no CPU while idle. */
-        BLOCK,
-        /** Spin a few microseconds, then yield briefly, then sleep on the futex. */
-        ADAPTIVE
-    }
-
     /**
      * Reads the options of an {@code shm:} URI.
      *
@@ -84,8 +73,7 @@ public record ShmOptions(String name, int node, WaitMode waitMode, int dmaThread
                 + " expected 1-100 of A-Z a-z 0-9 . _ -");
         }
         int node = (int) uri.longOption(NODE, DEFAULT_NODE, 0, MAX_NODES - 1);
-        WaitMode wait = WaitMode.valueOf(uri.choiceOption(WAIT, "adaptive",
-            Set.of("spin", "yield", "block", "adaptive")).toUpperCase(java.util.Locale.ROOT));
+        WaitMode wait = WaitMode.option(uri, WAIT);
         int dma = (int) uri.longOption(DMA, DEFAULT_DMA, 1, 64);
         String dirText = uri.option(DIR, DEFAULT_DIR);
         if (dirText.isBlank() || !dirText.startsWith("/")) {

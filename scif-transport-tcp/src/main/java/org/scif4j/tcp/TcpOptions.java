@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.scif4j.ScifException;
 import org.scif4j.spi.FabricUri;
+import org.scif4j.spi.WaitMode;
 
 /**
  * The options of a {@code tcp:NODE@HOST:PORT,...?opt=value&...} or {@code tcp:file:PATH?...}
@@ -84,18 +85,6 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
     private static final Set<String> KNOWN = Set.of(NODE, WAIT, RING, TIMEOUT, LIVENESS, KEY, PRIVILEGED, IO);
     private static final String FILE_PREFIX = "file:";
 
-    /** How a blocked call waits; tcp accepts every mode of shm and waits on monitors in all of them. */
-    public enum WaitMode {
-        /** Busy-spin (hint). */
-        SPIN,
-        /** Spin with yields (hint). */
-        YIELD,
-        /** Sleep at once. */
-        BLOCK,
-        /** Spin briefly, then sleep (hint). */
-        ADAPTIVE
-    }
-
     /** Netty's I/O transport for a node's sockets. */
     public enum Io {
         /** Native epoll when Netty's epoll jar for this platform is on the class path and loads, else NIO. */
@@ -158,8 +147,7 @@ public record TcpOptions(int node, Map<Integer, InetSocketAddress> nodes, WaitMo
         if (!nodes.containsKey(node)) {
             throw uri.invalid("node=" + node + " is not in the fabric's node list " + nodes.keySet());
         }
-        WaitMode wait = WaitMode.valueOf(uri.choiceOption(WAIT, "adaptive",
-            Set.of("spin", "yield", "block", "adaptive")).toUpperCase(java.util.Locale.ROOT));
+        WaitMode wait = WaitMode.option(uri, WAIT);
         int ring = (int) uri.longOption(RING, DEFAULT_RING, MIN_RING, MAX_RING);
         if (Integer.bitCount(ring) != 1) {
             throw uri.invalid("option ring=" + ring + " is not a power of two; expected e.g."

@@ -38,7 +38,7 @@ class TcpOptionsTest {
     @Test
     void everyOption() throws ScifException {
         TcpOptions o = parse("tcp:0@127.0.0.1:7000?node=0&wait=block&ring=4096&timeout=100&liveness=500");
-        assertEquals(TcpOptions.WaitMode.BLOCK, o.waitMode());
+        assertEquals(org.scif4j.spi.WaitMode.BLOCK, o.waitMode());
         assertEquals(4096, o.ringBytes());
         assertEquals(100, o.timeoutMillis());
         assertEquals(500, o.livenessMillis());

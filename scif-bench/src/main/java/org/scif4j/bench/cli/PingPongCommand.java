@@ -10,6 +10,7 @@ import org.scif4j.bench.pingpong.PingPongConfig;
 import org.scif4j.bench.pingpong.PingPongReport;
 import org.scif4j.bench.pingpong.PingPongResult;
 import org.scif4j.bench.pingpong.PingPongRun;
+import org.scif4j.spi.WaitMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,7 +42,7 @@ public final class PingPongCommand implements Callable<Integer> {
     String fabricName;
 
     @Option(names = "--wait", paramLabel = "MODE", defaultValue = "adaptive",
-        converter = WaitMode.Converter.class,
+        converter = WaitModeConverter.class,
         description = "How blocked calls wait: spin, yield, block or adaptive"
             + " (default: ${DEFAULT-VALUE}).")
     WaitMode wait;
@@ -147,7 +148,7 @@ public final class PingPongCommand implements Callable<Integer> {
         }
         String name = fabricName != null ? fabricName : "pingpong-" + ProcessHandle.current().pid();
         boolean pinning = pin != null ? pin : Runtime.getRuntime().availableProcessors() >= 2;
-        return new PingPongConfig(name, wait.uriValue(), ring == null ? 0 : ring.intValue(),
+        return new PingPongConfig(name, wait.optionValue(), ring == null ? 0 : ring.intValue(),
             rounds, warmup, roundTrips, streamBytes, messages, pinning, json, timeoutSeconds);
     }
 

@@ -6,6 +6,7 @@ import org.scif4j.bench.Main;
 import org.scif4j.bench.pingpong.PingPongConfig;
 import org.scif4j.bench.pingpong.PingPongPeer;
 import org.scif4j.bench.process.ParentWatch;
+import org.scif4j.spi.WaitMode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,7 +31,7 @@ public final class PingPongPeerCommand implements Callable<Integer> {
     }
 
     @Option(names = "--wait", paramLabel = "MODE", defaultValue = "adaptive",
-        converter = WaitMode.Converter.class)
+        converter = WaitModeConverter.class)
     WaitMode wait;
 
     @Option(names = "--ring", paramLabel = "BYTES", converter = SizeConverter.class)
@@ -46,7 +47,7 @@ public final class PingPongPeerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ParentWatch.exitWhenOrphaned();
         String uri = fabric.fabricUri != null ? fabric.fabricUri
-            : PingPongConfig.fabricUri(fabric.fabricName, 1, wait.uriValue(),
+            : PingPongConfig.fabricUri(fabric.fabricName, 1, wait.optionValue(),
                 ring == null ? 0 : ring.intValue());
         new PingPongPeer(uri, port, floorFile).run(System.out);
         return Main.OK;

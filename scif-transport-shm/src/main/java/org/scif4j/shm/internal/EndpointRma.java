@@ -3,6 +3,7 @@ package org.scif4j.shm.internal;
 import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 import static org.scif4j.shm.internal.FabricDescriptor.CONNECTED;
 import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SEQ;
+import static org.scif4j.spi.FenceSequence.reached;
 import static org.scif4j.shm.internal.FabricDescriptor.E_FENCE_SLEEPERS;
 import static org.scif4j.shm.internal.FabricDescriptor.endpoint;
 
@@ -17,6 +18,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * The RMA half of a connected endpoint: its registered address space, its view of the peer's,
@@ -40,7 +42,6 @@ import org.scif4j.spi.Call;
  * was freed (its owner stopped waiting for us at its close) is skipped.
  */
 final class EndpointRma {
-    private static final int SEQ_MASK = 0x7FFFFFFF;
     /**
      * DMA RMAs up to this size are copied by the calling thread when the endpoint has nothing
      * outstanding ({@link #copyInline}). An in-cache copy of 64 KiB takes 1-2 microseconds, no
@@ -81,12 +82,22 @@ final class EndpointRma {
     private final boolean hostLoopback;
     /** Set by close once it stops waiting: operations not yet started are skipped. */
     private volatile boolean abandoned;
+    /** Set once close has done its work: nothing of this half touches the slot any more. */
+    private volatile boolean ended;
     /** Operations between their last look at {@link #abandoned} and the end of their copy or stores. */
     private final AtomicInteger copying = new AtomicInteger();
     /** The last sequence number close abandoned; -1 before. Its completion unmaps the connection. */
     private volatile int abandonedLast = -1;
     private final AtomicBoolean connReleased = new AtomicBoolean();
     private final Object submitLock = new Object();
+    /**
+     * The sequence number of our last INIT_PEER signal not yet known complete, or -1. Such a
+     * signal runs on our channel, but SCIF queues it behind the peer's RMAs, so an INIT_PEER
+     * mark taken after it must cover it: {@link #fenceWait} on a peer mark also waits for this
+     * one (and so maybe for a few signals issued after the mark: finite, never early). Set under
+     * {@link #submitLock}, in sequence order; cleared by the signal's completion only if still its.
+     */
+    private final AtomicInteger lastPeerSignal = new AtomicInteger(-1);
     /** The last sequence number given out; written under {@link #submitLock}, read by marks without it. */
     private volatile int submitted;
     /** Offsets of this side's S_DMA_SUBMITTED and S_DMA_COMPLETED in the connection file. */
@@ -336,7 +347,7 @@ final class EndpointRma {
                 return false;
             }
             t.copyAll();
-            int seq = (submitted + 1) & SEQ_MASK;
+            int seq = FenceSequence.next(submitted);
             submitted = seq;
             f.putIntOrdered(submittedField, seq);
             f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads below
@@ -367,11 +378,14 @@ final class EndpointRma {
     /** Queues an operation with the next sequence number; returns that number. */
     private int submit(DmaEngine.Op op, Call call) throws ScifException {
         synchronized (submitLock) {
-            int seq = (submitted + 1) & SEQ_MASK;
+            int seq = FenceSequence.next(submitted);
             if (op instanceof CopyOp) {
                 ((CopyOp) op).seq = seq;
             } else {
                 ((SignalOp) op).seq = seq;
+                if (((SignalOp) op).peerSeq >= 0) {
+                    lastPeerSignal.set(seq);
+                }
             }
             try {
                 channel.submit(op);
@@ -388,8 +402,12 @@ final class EndpointRma {
     /** Called on the channel thread, in sequence order. */
     private void completed(int seq) {
         f.putInt(completedField, seq);
-        table.wakeFenceWaiters(slot);
-        table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        if (!abandoned) {
+            // Once close has abandoned the rest, it has woken every waiter and the slot is about
+            // to be freed (and maybe taken by another endpoint): a late completion wakes nobody.
+            table.wakeFenceWaiters(slot);
+            table.wakeFenceWaiters(peerSlot); // its INIT_PEER fences wait on our completions
+        }
         if (seq == abandonedLast && connReleased.compareAndSet(false, true)) {
             conn.close(); // the last abandoned operation is done with the connection file: close's reference
         }
@@ -463,7 +481,7 @@ final class EndpointRma {
             if (flags == Scif.FENCE_INIT_SELF) {
                 return submitted; // covers every operation queued or copied before this call
             }
-            return f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) | 0x80000000;
+            return FenceSequence.peerMark(f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)));
         } finally {
             exit();
         }
@@ -476,15 +494,15 @@ final class EndpointRma {
                 Arguments.hostLoopbackFenceWait(mark, call);
                 return;
             }
-            awaitCompletion(mark < 0 ? 1 - conn.side : conn.side, mark & SEQ_MASK, call);
+            boolean peerMark = FenceSequence.isPeerMark(mark);
+            awaitCompletion(peerMark ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
+            int peerSignal = lastPeerSignal.get();
+            if (peerMark && peerSignal >= 0) {
+                awaitCompletion(conn.side, peerSignal, call);
+            }
         } finally {
             exit();
         }
-    }
-
-    /** Whether completion counter {@code completed} has reached {@code seq}, in 31-bit wrapping order. */
-    static boolean reached(int completed, int seq) {
-        return ((completed - seq) << 1) >= 0;
     }
 
     /** Reusable per thread: waiting for a fence allocates nothing. */
@@ -608,6 +626,7 @@ final class EndpointRma {
             }
             release(transfer);
             completed(seq);
+            lastPeerSignal.compareAndSet(seq, -1);
             signalPool.offer(this);
         }
     }
@@ -658,8 +677,8 @@ final class EndpointRma {
 
     /** EBADF once closed, ECONNRESET or ENOTCONN unless CONNECTED; under the lifecycle lock or the guard. */
     private void checkUsable(Call call) throws ScifException {
-        // The endpoint's own flag too: its close frees the slot before it closes this half, and
-        // the slot, maybe another endpoint's by then, must not be read as this one's state.
+        // The endpoint's own flag too: once its close has begun, the state read from the slot
+        // is no longer this endpoint's to report (close frees the slot after this half ends).
         if (closed || endpoint.isClosed()) {
             throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
         }
@@ -710,9 +729,15 @@ final class EndpointRma {
             }
             local.clear(peerSlot, deadline); // also waits, within the same watchdog, for the peer's RMAs
             peer.clear();
+            ended = true; // before the endpoint frees its slot (ShmEndpoint.close)
         } finally {
             lifecycle.unlockWrite(stamp);
         }
+    }
+
+    /** @return whether {@link #close()} has ended this half (the endpoint frees its slot only after) */
+    boolean isEnded() {
+        return ended;
     }
 
     @Override

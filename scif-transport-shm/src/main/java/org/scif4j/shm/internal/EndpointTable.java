@@ -2,6 +2,7 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
+import java.nio.file.Path;
 import java.util.BitSet;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
@@ -20,13 +21,22 @@ public final class EndpointTable {
         E_PEER_GEN, E_CONNECTION_ID, E_CONNECTION_ID_HIGH, E_BACKLOG, E_QUEUE_COUNT, E_QUEUE_HEAD, E_QUEUE_TAIL,
         E_QUEUE_NEXT, E_CONNECT_RESULT, E_LISTENER};
 
-    private final Fabric fabric;
     private final SharedFile f;
+    private final Path dir;
+    private final int processSlot;
+    /** Stores this table's cells: into the lock hold's change, or at once (see {@link FabricLock#putCell}). */
+    private final FabricLock lock;
+    private final ProcessTable processes;
+    private final NodeTable nodes;
     private int nextFree;
 
     EndpointTable(Fabric fabric) {
-        this.fabric = fabric;
         this.f = fabric.file();
+        this.dir = fabric.dir();
+        this.processSlot = fabric.processSlot();
+        this.lock = fabric.controlLock();
+        this.processes = fabric.processes();
+        this.nodes = fabric.nodes();
     }
 
     // ---------------------------------------------------------------- fields
@@ -38,17 +48,17 @@ public final class EndpointTable {
      * @param slot slot @param field field offset @return the int field, volatile read
      */
     public int get(int slot, int field) {
-        return fabric.cellValue(endpoint(checkSlot(slot)) + field);
+        return lock.cellValue(endpoint(checkSlot(slot)) + field);
     }
 
     /**
-     * Writes a cell: under the lock, into the hold's change ({@link Fabric#commit} publishes
+     * Writes a cell: under the lock, into the hold's change ({@link FabricLock#commit} publishes
      * it); outside it (an endpoint's own result field), by compare-and-swap at once.
      *
      * @param slot slot @param field a cell's offset @param value its new value
      */
     public void set(int slot, int field, int value) {
-        fabric.putCell(endpoint(checkSlot(slot)) + field, value);
+        lock.putCell(endpoint(checkSlot(slot)) + field, value);
     }
 
     /** The last guard (callers validate slot numbers read from shared memory with {@link #link}). */
@@ -75,7 +85,7 @@ public final class EndpointTable {
     public int link(int slot, int field) throws ScifException {
         int v = get(slot, field);
         if (v < 0 || v > MAX_ENDPOINTS) {
-            fabric.checkNotPreempted(); // a pre-empted reader may see a change half made: not corruption
+            lock.checkNotPreempted(); // a pre-empted reader may see a change half made: not corruption
             throw new ScifException(Errno.ENODEV, corruption(slot, field, v));
         }
         return v - 1;
@@ -96,7 +106,7 @@ public final class EndpointTable {
     }
 
     private String corruption(int slot, int field, int value) {
-        return "fabric " + fabric.dir() + " is corrupt: endpoint slot " + slot + "'s " + fieldName(field)
+        return "fabric " + dir + " is corrupt: endpoint slot " + slot + "'s " + fieldName(field)
             + " (offset " + field + ") holds " + value + " (0x" + Integer.toHexString(value)
             + "); expected 0 (none) or a slot number + 1 (1.." + MAX_ENDPOINTS + ")";
     }
@@ -127,8 +137,8 @@ public final class EndpointTable {
             dropCorruptQueue(listener, "counts " + get(listener, E_QUEUE_COUNT) + " requests but has none");
         }
         if (c >= 0 && (state(c) != CONNECTING || get(c, E_LISTENER) != listener + 1)) {
-            fabric.checkNotPreempted();
-            throw new ScifException(Errno.ENODEV, "fabric " + fabric.dir() + " is corrupt: the queue head of"
+            lock.checkNotPreempted();
+            throw new ScifException(Errno.ENODEV, "fabric " + dir + " is corrupt: the queue head of"
                 + " listener slot " + listener + " is slot " + c + ", which is " + stateName(state(c))
                 + " and queued on listener " + (get(c, E_LISTENER) - 1) + "; expected a CONNECTING slot queued on it");
         }
@@ -145,7 +155,7 @@ public final class EndpointTable {
     public int peerLocked(int slot) throws ScifException {
         int peer = get(slot, E_PEER_SLOT);
         if (peer < 1 || peer > MAX_ENDPOINTS) {
-            fabric.checkNotPreempted();
+            lock.checkNotPreempted();
             throw new ScifException(Errno.ECONNRESET, "the connection is broken: " + corruption(slot, E_PEER_SLOT, peer));
         }
         return peer - 1;
@@ -200,7 +210,7 @@ public final class EndpointTable {
                 for (int field : CLEARED_WHEN_HANDED_OUT) {
                     set(slot, field, 0);
                 }
-                set(slot, E_OWNER, fabric.processSlot() + 1);
+                set(slot, E_OWNER, processSlot + 1);
                 set(slot, E_NODE, node);
                 set(slot, E_GEN, get(slot, E_GEN) + 1);
                 set(slot, E_STATE, UNBOUND);
@@ -273,8 +283,8 @@ public final class EndpointTable {
         }
         int tail = link(listener, E_QUEUE_TAIL);
         if (tail >= 0 && (tail == connector || get(tail, E_LISTENER) != listener + 1)) {
-            fabric.checkNotPreempted();
-            throw new ScifException(Errno.ENODEV, "fabric " + fabric.dir() + " is corrupt: the queue tail of"
+            lock.checkNotPreempted();
+            throw new ScifException(Errno.ENODEV, "fabric " + dir + " is corrupt: the queue tail of"
                 + " listener slot " + listener + " is slot " + tail + ", which is not queued on it");
         }
         set(connector, E_QUEUE_NEXT, 0);
@@ -335,7 +345,7 @@ public final class EndpointTable {
     }
 
     private void dropCorruptQueue(int l, String why) {
-        System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: fabric " + fabric.dir()
+        System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING, "scif4j: fabric " + dir
             + " is corrupt: the request queue of listener slot " + l + " " + why + "; emptied it");
         set(l, E_QUEUE_HEAD, 0);
         set(l, E_QUEUE_TAIL, 0);
@@ -406,7 +416,10 @@ public final class EndpointTable {
     /**
      * Answers every connector queued on a closing listener. Only a CONNECTING slot queued on
      * this listener is answered, and the walk is bounded: a corrupt queue never makes it write
-     * to an unrelated endpoint or loop.
+     * to an unrelated endpoint or loop. Each answered connector leaves the queue at once (head
+     * and count), so that after each one the listener is a consistent LISTENING endpoint with
+     * a shorter queue: a long queue is then committed in batches ({@link FabricLock#commitIfLarge}),
+     * each a logged change that a waiter can finish if this process stops.
      */
     private void refuseQueued(int slot, Errno refusal) {
         int c = linkOrNone(slot, E_QUEUE_HEAD);
@@ -418,6 +431,12 @@ public final class EndpointTable {
             set(c, E_LISTENER, 0);
             set(c, E_QUEUE_NEXT, 0);
             answerLocked(c, -refusal.number());
+            set(slot, E_QUEUE_HEAD, next + 1);
+            if (next < 0) {
+                set(slot, E_QUEUE_TAIL, 0);
+            }
+            set(slot, E_QUEUE_COUNT, Math.max(0, get(slot, E_QUEUE_COUNT) - 1));
+            lock.commitIfLarge(); // may throw Fabric.Preempted: the close runs again on the shorter queue
             c = next;
         }
         set(slot, E_QUEUE_HEAD, 0);
@@ -434,18 +453,18 @@ public final class EndpointTable {
      * Closes every slot of a dead process, and every slot whose owner is no live process,
      * and clears the counters their threads left behind.
      *
-     * @param processSlot the dead process's slot
+     * @param deadSlot the dead process's slot
      */
-    void reapOwnerLocked(int processSlot) {
+    void reapOwnerLocked(int deadSlot) {
         for (int s = 0; s < MAX_ENDPOINTS; s++) {
             int owner = get(s, E_OWNER);
             // Also an endpoint whose owner names no live process slot: only a corrupt table
             // has one (a slot is owned before it is used and freed before its owner leaves).
-            if (state(s) != FREE && (owner == processSlot + 1 || !fabric.isLiveSlot(owner - 1))) {
+            if (state(s) != FREE && (owner == deadSlot + 1 || !processes.isLive(owner - 1))) {
                 // A handshake with a node that was lost fails with ENODEV (scif_connect(3)).
-                boolean nodeLost = !fabric.isOnlineExcept(get(s, E_NODE), processSlot);
+                boolean nodeLost = !nodes.isOnlineExcept(get(s, E_NODE), deadSlot);
                 closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
-                // Plain counters, not cells: reaping is a direct change (Fabric#beginWrite).
+                // Plain counters, not cells: reaping is a direct change (FabricLock#beginWrite).
                 for (int counter : new int[] {E_SLEEPERS, E_SPACE_SLEEPERS, E_FENCE_SLEEPERS, E_POLLERS}) {
                     f.putInt(endpoint(s) + counter, 0);
                 }
@@ -455,7 +474,7 @@ public final class EndpointTable {
 
     /** @param id a connection id whose file no endpoint uses any more */
     public void deleteConnectionFile(long id) {
-        fabric.removeConnectionFile(id); // under the lock: a remove entry of the change's log
+        lock.removeConnectionFile(id); // under the lock: a remove entry of the change's log
     }
 
     // ---------------------------------------------------------------- waking
@@ -511,13 +530,13 @@ public final class EndpointTable {
     }
 
     private void bump(int slot, int seq) {
-        fabric.wake(endpoint(slot) + seq);
+        lock.wake(endpoint(slot) + seq);
     }
 
     private void ringDoorbell(int slot) {
         int owner = get(slot, E_OWNER) - 1;
         if (owner >= 0 && owner < MAX_PROCESSES) { // another value is corrupt: nobody to ring
-            fabric.wake(Fabric.doorbell(owner));
+            lock.wake(ProcessTable.doorbell(owner));
         }
     }
 }

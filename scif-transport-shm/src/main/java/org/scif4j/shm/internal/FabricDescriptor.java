@@ -18,7 +18,7 @@ public final class FabricDescriptor {
      */
     public static final int VERSION = 3;
     /** The page size SCIF assumes on host and card. */
-    public static final int PAGE = 4096;
+    public static final int PAGE = (int) org.scif4j.spi.Pages.PAGE;
 
     // Header, in page 0.
     public static final int H_MAGIC = 0;

@@ -34,7 +34,6 @@ final class MemoryRegistry {
     /** How a range came to be backed by a file. */
     enum Kind { ALLOCATED, MIGRATED, LINKED }
 
-    static final long PAGE = FabricDescriptor.PAGE;
     /** The SEQ of the last memory file made (package-private for tests that plant the next names). */
     static final AtomicInteger SEQ = new AtomicInteger();
 

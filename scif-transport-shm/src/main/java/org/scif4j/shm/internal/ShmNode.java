@@ -54,6 +54,7 @@ public final class ShmNode extends AbstractNode<ShmEndpoint> {
             if (shuttingDown) {
                 throw ScifException.of(call, Errno.ENODEV, "the JVM is shutting down");
             }
+            Waiter.checkSettings(call);
             Fabric fabric = Fabric.acquire(options, call);
             try {
                 return new ShmNode(options, fabric);

@@ -1,6 +1,8 @@
 package org.scif4j.shm.internal;
 
-import org.scif4j.shm.ShmOptions.WaitMode;
+import org.scif4j.Errno;
+import org.scif4j.ScifException;
+import org.scif4j.spi.WaitMode;
 
 /**
  * Waits for a condition on shared memory with the configured {@link WaitMode}: spinning,
@@ -23,14 +25,22 @@ import org.scif4j.shm.ShmOptions.WaitMode;
  * {@link InterruptWatcher} waking the word the thread sleeps on.
  */
 public final class Waiter {
+    /** The system property that bounds each futex sleep, in milliseconds (README, "Tunables"). */
+    public static final String MAX_SLEEP_PROPERTY = "scif4j.shm.maxSleepMillis";
+    static final long DEFAULT_MAX_SLEEP_MILLIS = 5_000L;
+    /** The largest bound accepted: an hour (a longer safety net is no safety net). */
+    static final long LIMIT_MAX_SLEEP_MILLIS = 3_600_000L;
+    /** Why {@link #MAX_SLEEP_PROPERTY} was refused, null if it is valid or unset. */
+    private static final String MAX_SLEEP_ERROR = maxSleepError(System.getProperty(MAX_SLEEP_PROPERTY));
     /**
      * Longest single futex sleep, a safety net only: wake-ups come from changers, and
      * interrupts from {@link InterruptWatcher}. The system property
-     * {@code scif4j.shm.maxSleepMillis} changes it; tests raise it so that a lost wake-up
-     * shows as a hang instead of hiding as a delay.
+     * {@value #MAX_SLEEP_PROPERTY} changes it; tests raise it so that a lost wake-up
+     * shows as a hang instead of hiding as a delay. An invalid value leaves the default here
+     * and makes every attach fail ({@link #checkSettings}).
      */
-    public static final long MAX_SLEEP_NANOS =
-        Long.getLong("scif4j.shm.maxSleepMillis", 5_000L) * 1_000_000L;
+    public static final long MAX_SLEEP_NANOS = (MAX_SLEEP_ERROR == null && System.getProperty(MAX_SLEEP_PROPERTY) != null
+        ? Long.parseLong(System.getProperty(MAX_SLEEP_PROPERTY).trim()) : DEFAULT_MAX_SLEEP_MILLIS) * 1_000_000L;
     /**
      * Longest sleep when this process cannot fence every process: a writer of another process
      * that publishes without a fence is then seen within this bound at worst.
@@ -78,6 +88,40 @@ public final class Waiter {
 
     private final WaitMode mode;
     private final SharedFile file;
+
+    /**
+     * @param raw the value of {@value #MAX_SLEEP_PROPERTY}, or null if unset
+     * @return why it is not a valid bound, or null if it is (or is unset)
+     */
+    static String maxSleepError(String raw) {
+        if (raw == null) {
+            return null;
+        }
+        long millis;
+        try {
+            millis = Long.parseLong(raw.trim());
+        } catch (NumberFormatException e) {
+            millis = -1;
+        }
+        if (millis >= 1 && millis <= LIMIT_MAX_SLEEP_MILLIS) {
+            return null;
+        }
+        return "system property " + MAX_SLEEP_PROPERTY + "='" + raw + "' is not a whole number of milliseconds from 1 to "
+            + LIMIT_MAX_SLEEP_MILLIS + " (the longest single futex sleep of a blocked call, default "
+            + DEFAULT_MAX_SLEEP_MILLIS + "): fix or remove it";
+    }
+
+    /**
+     * Refuses to attach with a system property this class could not use.
+     *
+     * @param call the attach call, for the message
+     * @throws ScifException EINVAL naming the property, its value and what it accepts
+     */
+    public static void checkSettings(String call) throws ScifException {
+        if (MAX_SLEEP_ERROR != null) {
+            throw ScifException.of(call, Errno.EINVAL, MAX_SLEEP_ERROR);
+        }
+    }
 
     /**
      * @param mode how to wait

@@ -125,7 +125,7 @@ class CraftedTablesTest {
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                 fabric.lock();
                 try {
-                    fabric.reapDeadProcessesLocked();
+                    fabric.reaper().reapDeadLocked();
                 } finally {
                     fabric.unlock();
                 }

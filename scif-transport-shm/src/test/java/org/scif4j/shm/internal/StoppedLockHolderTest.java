@@ -52,7 +52,7 @@ class StoppedLockHolderTest {
                     l.close();
                 }, "open, bind, listen and close must not wait for the stopped lock holder");
                 assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
-                assertTrue(((ShmNode) n).fabric().preemptions() > 0, "the stopped holder's lock was pre-empted");
+                assertTrue(((ShmNode) n).fabric().controlLock().preemptions() > 0, "the stopped holder's lock was pre-empted");
                 new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
                 assertEquals("OK 1", out.readLine(), "the pre-empted attach redid its change and succeeded");
             } finally {
@@ -114,7 +114,7 @@ class StoppedLockHolderTest {
                 }, "open, bind, listen, connect, accept and close must not wait for the stopped lock holder");
                 assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
                 // Progress is what is asserted; which process finished the change (this one's
-                // calls or its watchdog, counted by Fabric.finishes) is not asserted.
+                // calls or its watchdog, counted by FabricLock.finishes) is not asserted.
                 new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
                 String line = out.readLine();
                 assertTrue(line != null && line.startsWith("OK "), "the resumed child went on: " + line);

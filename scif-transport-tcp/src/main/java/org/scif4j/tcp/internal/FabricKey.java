@@ -20,9 +20,9 @@ final class FabricKey {
         this.key = new SecretKeySpec(key, "HmacSHA256");
     }
 
-    /** @return a fresh random challenge of {@link Wire#NONCE} bytes */
+    /** @return a fresh random challenge of {@link HandshakeWire#NONCE_BYTES} bytes */
     static byte[] nonce() {
-        byte[] n = new byte[Wire.NONCE];
+        byte[] n = new byte[HandshakeWire.NONCE_BYTES];
         RANDOM.nextBytes(n);
         return n;
     }
@@ -40,7 +40,7 @@ final class FabricKey {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
             mac.update(ByteBuffer.allocate(8).putChar(role).putShort((short) opener)
-                .putShort((short) acceptor).putShort(Wire.VERSION).flip());
+                .putShort((short) acceptor).putShort(HandshakeWire.VERSION_VALUE).flip());
             mac.update(openerNonce);
             mac.update(acceptorNonce);
             return mac.doFinal();

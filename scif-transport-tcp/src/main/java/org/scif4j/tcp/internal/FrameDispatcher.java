@@ -26,63 +26,54 @@ final class FrameDispatcher {
         int from = link.peerNode;
         switch (type) {
             case Wire.CONNECT_REQ: {
-                long connector = f.readLong();
-                int connectorPort = f.readUnsignedShort();
-                int listenerPort = f.readUnsignedShort();
-                int ring = f.readInt();
+                int ring = ConnectionWire.requestRing(f);
                 if (Integer.bitCount(ring) != 1 || ring < 4096) {
                     return "CONNECT_REQ with a window of " + ring + " bytes; expected a power of two >= 4096";
                 }
-                node.connectRequest(new ConnectRequest(from, link.peerIncarnation, connector, connectorPort, ring),
-                    listenerPort);
+                node.connectRequest(new ConnectRequest(from, link.peerIncarnation, ConnectionWire.connector(f),
+                    ConnectionWire.requestConnectorPort(f), ring), ConnectionWire.requestListenerPort(f));
                 return null;
             }
             case Wire.CONNECT_ACK: {
-                long connector = f.readLong();
-                long acceptor = f.readLong();
-                int ring = f.readInt();
-                TcpEndpoint ep = node.endpoint(connector);
-                if (ep == null || !ep.onAccepted(link, acceptor, ring)) {
+                long acceptor = ConnectionWire.ackAcceptor(f);
+                TcpEndpoint ep = node.endpoint(ConnectionWire.connector(f));
+                if (ep == null || !ep.onAccepted(link, acceptor, ConnectionWire.ackRing(f))) {
                     // The connector gave up (timed out, interrupted, closed): end the accepted side.
-                    node.links().send(from, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT, acceptor));
+                    node.links().send(from, ConnectionWire.endpointFrame(node.alloc(), Wire.DISCONNECT, acceptor));
                 }
                 return null;
             }
             case Wire.CONNECT_NAK: {
-                TcpEndpoint ep = node.endpoint(f.readLong());
-                int errno = f.readInt();
+                TcpEndpoint ep = node.endpoint(ConnectionWire.connector(f));
                 if (ep != null) {
-                    ep.onRefused(from, errno);
+                    ep.onRefused(from, ConnectionWire.nakErrno(f));
                 }
                 return null;
             }
             case Wire.CONNECT_CANCEL: {
-                long connector = f.readLong();
-                TcpEndpoint listener = node.listener(f.readUnsignedShort());
+                TcpEndpoint listener = node.listener(ConnectionWire.cancelListenerPort(f));
                 if (listener != null) {
-                    listener.onCancel(from, connector);
+                    listener.onCancel(from, ConnectionWire.connector(f));
                 }
                 return null;
             }
             case Wire.DATA: {
-                TcpEndpoint ep = node.endpoint(f.readLong());
-                return ep == null ? null : ep.onData(link, f);
+                TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
+                return ep == null ? null : ep.onData(link, f.skipBytes(ConnectionWire.DATA_HEADER));
             }
             case Wire.CREDIT: {
-                TcpEndpoint ep = node.endpoint(f.readLong());
-                int bytes = f.readInt();
-                return ep == null ? null : ep.onCredit(link, bytes);
+                TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
+                return ep == null ? null : ep.onCredit(link, ConnectionWire.creditBytes(f));
             }
             case Wire.DISCONNECT: {
-                long id = f.readLong();
-                TcpEndpoint ep = node.endpoint(id);
+                TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
                 if (ep != null) {
                     ep.onDisconnect(link);
                 }
                 return null;
             }
             case Wire.DISCONNECT_ACK: {
-                TcpEndpoint ep = node.endpoint(f.readLong());
+                TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
                 if (ep != null) {
                     ep.onDisconnectAck(link);
                 }
@@ -90,7 +81,7 @@ final class FrameDispatcher {
             }
             default:
                 if (type >= Wire.WINDOW_ADD && type <= Wire.SIGNAL_STORE) {
-                    TcpEndpoint ep = node.endpoint(f.readLong());
+                    TcpEndpoint ep = node.endpoint(RmaWire.endpoint(f));
                     TcpRma rma = ep == null ? null : ep.rmaFrom(link);
                     return rma == null ? null : rma.onFrame(link, type, f);
                 }

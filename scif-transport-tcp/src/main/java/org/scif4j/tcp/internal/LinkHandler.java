@@ -81,16 +81,15 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         handshakeDeadline = ctx.executor().schedule(this::handshakeExpired, options.handshakeMillis(),
             TimeUnit.MILLISECONDS);
         if (link.outbound) {
-            ByteBuf hello = Wire.frame(ctx.alloc(), Wire.HELLO, Wire.HELLO_BODY);
-            writeHello(hello, link.peerNode);
-            ctx.writeAndFlush(hello, ctx.voidPromise());
+            ctx.writeAndFlush(hello(ctx, link.peerNode, null), ctx.voidPromise());
         }
         ctx.fireChannelActive();
     }
 
-    private void writeHello(ByteBuf b, int to) {
-        b.writeInt(Wire.MAGIC).writeShort(Wire.VERSION).writeShort(node.selfId()).writeShort(to)
-            .writeShort(key != null ? Wire.FLAG_KEYED : 0).writeLong(node.incarnation()).writeBytes(myNonce);
+    /** @return our HELLO to node {@code to}, or with {@code proof} our HELLO_ACK */
+    private ByteBuf hello(ChannelHandlerContext ctx, int to, byte[] proof) {
+        return HandshakeWire.hello(ctx.alloc(), node.selfId(), to, key != null ? HandshakeWire.FLAG_KEYED : 0,
+            node.incarnation(), myNonce, proof);
     }
 
     /** Bytes from the socket, read by the event loop. */
@@ -251,11 +250,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
 
     /** Acceptor: answers a HELLO we accepted with ours and, keyed, our proof. */
     private void answerHello(ChannelHandlerContext ctx) {
-        ByteBuf ack = Wire.frame(ctx.alloc(), Wire.HELLO_ACK, Wire.HELLO_BODY + Wire.PROOF);
-        writeHello(ack, link.peerNode);
-        ack.writeBytes(key == null ? new byte[Wire.PROOF]
-            : key.proof('S', link.peerNode, node.selfId(), peerNonce, myNonce));
-        ctx.writeAndFlush(ack, ctx.voidPromise());
+        byte[] proof = key == null ? new byte[HandshakeWire.PROOF_BYTES]
+            : key.proof('S', link.peerNode, node.selfId(), peerNonce, myNonce);
+        ctx.writeAndFlush(hello(ctx, link.peerNode, proof), ctx.voidPromise());
         if (key != null) {
             phase = Phase.AWAIT_AUTH;
         } else {
@@ -270,23 +267,20 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             violation(ctx, wrong);
             return;
         }
-        byte[] proof = new byte[Wire.PROOF];
-        f.readBytes(proof);
+        byte[] proof = HandshakeWire.bytes(f, HandshakeWire.ACK_PROOF, HandshakeWire.PROOF_BYTES);
         if (key != null) {
             if (!FabricKey.matches(key.proof('S', node.selfId(), link.peerNode, myNonce, peerNonce), proof)) {
                 violation(ctx, "node " + link.peerNode + " does not prove it holds the fabric key");
                 return;
             }
-            ByteBuf auth = Wire.frame(ctx.alloc(), Wire.AUTH, Wire.PROOF);
-            auth.writeBytes(key.proof('C', node.selfId(), link.peerNode, myNonce, peerNonce));
-            ctx.writeAndFlush(auth, ctx.voidPromise());
+            ctx.writeAndFlush(HandshakeWire.auth(ctx.alloc(), key.proof('C', node.selfId(), link.peerNode, myNonce,
+                peerNonce)), ctx.voidPromise());
         }
         open();
     }
 
     private void onAuth(ChannelHandlerContext ctx, ByteBuf f) {
-        byte[] proof = new byte[Wire.PROOF];
-        f.readBytes(proof);
+        byte[] proof = HandshakeWire.bytes(f, HandshakeWire.AUTH_PROOF, HandshakeWire.PROOF_BYTES);
         if (!FabricKey.matches(key.proof('C', link.peerNode, node.selfId(), peerNonce, myNonce), proof)) {
             violation(ctx, "node " + link.peerNode + " does not prove it holds the fabric key");
             return;
@@ -299,20 +293,19 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * @return what is wrong with the HELLO, or null
      */
     private String checkHello(ByteBuf f, int expectedFrom) {
-        int magic = f.readInt();
-        int version = f.readUnsignedShort();
-        int from = f.readUnsignedShort();
-        int to = f.readUnsignedShort();
-        int flags = f.readUnsignedShort();
-        long incarnation = f.readLong();
-        peerNonce = new byte[Wire.NONCE];
-        f.readBytes(peerNonce);
-        if (magic != Wire.MAGIC) {
+        int magic = HandshakeWire.magic(f);
+        int version = HandshakeWire.version(f);
+        int from = HandshakeWire.from(f);
+        int to = HandshakeWire.to(f);
+        int flags = HandshakeWire.flags(f);
+        long incarnation = HandshakeWire.incarnation(f);
+        peerNonce = HandshakeWire.bytes(f, HandshakeWire.NONCE, HandshakeWire.NONCE_BYTES);
+        if (magic != HandshakeWire.MAGIC_VALUE) {
             return "a handshake with magic 0x" + Integer.toHexString(magic) + "; expected 0x"
-                + Integer.toHexString(Wire.MAGIC) + " (not a scif4j peer)";
+                + Integer.toHexString(HandshakeWire.MAGIC_VALUE) + " (not a scif4j peer)";
         }
-        if (version != Wire.VERSION) {
-            return "protocol version " + version + "; this node speaks " + Wire.VERSION;
+        if (version != HandshakeWire.VERSION_VALUE) {
+            return "protocol version " + version + "; this node speaks " + HandshakeWire.VERSION_VALUE;
         }
         if (to != node.selfId()) {
             return "a handshake for node " + to + "; this is node " + node.selfId();
@@ -321,7 +314,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             return "a handshake from node " + from + "; expected " + (expectedFrom >= 0 ? "node " + expectedFrom
                 : "one of " + options.nodes().keySet());
         }
-        if (((flags & Wire.FLAG_KEYED) != 0) != (key != null)) {
+        if (((flags & HandshakeWire.FLAG_KEYED) != 0) != (key != null)) {
             return key != null ? "a peer without the fabric key" : "a peer that requires a fabric key (option key=)";
         }
         link.peerNode = from;

@@ -8,6 +8,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Arguments;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * Fences of one tcp connection, as its user threads ask for them (scif_fence_mark(3),
@@ -54,17 +55,17 @@ final class RmaFences {
         if (flags == Scif.FENCE_INIT_SELF) {
             return rma.initiator.submittedView();
         }
-        return peerRequest(Wire.MARK_REQ, 0, 0, 0, 0, 0, call) | 0x80000000;
+        return FenceSequence.peerMark(peerRequest(Wire.MARK_REQ, 0, 0, 0, 0, 0, call));
     }
 
     void await(int mark, Call call) throws ScifException {
         rma.checkLive(call);
         if (rma.hostLoopback) {
             Arguments.hostLoopbackFenceWait(mark, call);
-        } else if (mark >= 0) {
+        } else if (!FenceSequence.isPeerMark(mark)) {
             rma.initiator.awaitCompleted(mark, call);
         } else {
-            peerRequest(Wire.WAIT_REQ, mark & TcpRma.SEQ_MASK, 0, 0, 0, 0, call);
+            peerRequest(Wire.WAIT_REQ, FenceSequence.sequenceOf(mark), 0, 0, 0, 0, call);
         }
     }
 
@@ -102,16 +103,16 @@ final class RmaFences {
             ByteBuf f;
             switch (type) {
                 case Wire.MARK_REQ:
-                    f = Wire.endpointInt(rma.node.alloc(), Wire.MARK_REQ, rma.peerWireId, id);
+                    f = RmaWire.endpointInt(rma.node.alloc(), Wire.MARK_REQ, rma.peerWireId, id);
                     break;
                 case Wire.WAIT_REQ:
-                    f = Wire.waitRequest(rma.node.alloc(), rma.peerWireId, id, a);
+                    f = RmaWire.waitRequest(rma.node.alloc(), rma.peerWireId, id, a);
                     break;
                 default:
                     if ((a & Scif.SIGNAL_LOCAL) != 0) {
                         expectedStores.add(new long[] {localOffset, localValue}); // before the peer can answer
                     }
-                    f = Wire.peerSignal(rma.node.alloc(), rma.peerWireId, id, a, localOffset, localValue,
+                    f = RmaWire.peerSignal(rma.node.alloc(), rma.peerWireId, id, a, localOffset, localValue,
                         remoteOffset, remoteValue);
             }
             rma.send(f);

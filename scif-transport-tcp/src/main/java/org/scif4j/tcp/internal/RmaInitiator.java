@@ -9,12 +9,13 @@ import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * This side's RMA operations in flight: a ring of operations numbered in sequence, submitted
  * by user threads and completed by the peer's answers.
  *
- * <p><b>Sequence.</b> Every operation (an RMA of at most {@link Wire#MAX_RMA} bytes, or a
+ * <p><b>Sequence.</b> Every operation (an RMA of at most {@link RmaWire#MAX_RMA} bytes, or a
  * fence signal) takes the next 31-bit sequence number under {@code submitLock}, and its frames
  * leave under that lock, so they reach the owner in sequence order. The owner serves them in
  * arrival order and answers (RMA_DONE, or the last RMA_DATA) in that order, so operations
@@ -110,7 +111,7 @@ final class RmaInitiator {
             }
             windows.checkPeer(peerWalk, remoteOffset, length, write ? Scif.PROT_WRITE : Scif.PROT_READ, call);
             for (long done = 0; done < length; ) {
-                int n = (int) Math.min(Wire.MAX_RMA, length - done);
+                int n = (int) Math.min(RmaWire.MAX_RMA, length - done);
                 boolean lastPart = done + n == length;
                 Op op = reserve(n, call);
                 int seq = submitted;
@@ -129,7 +130,7 @@ final class RmaInitiator {
                     throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
                         + " being queued");
                 } else if (!write) {
-                    rma.send(Wire.rmaRead(rma.node.alloc(), rma.peerWireId, seq, remoteOffset + done, n));
+                    rma.send(RmaWire.read(rma.node.alloc(), rma.peerWireId, seq, remoteOffset + done, n));
                 }
                 done += n;
             }
@@ -163,10 +164,10 @@ final class RmaInitiator {
             rma.send(frames);
             return true;
         }
-        ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, Wire.RMA_WRITE_HEADER));
+        ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, RmaWire.WRITE_HEADER));
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
-            Wire.rmaWriteHeader(frames, rma.peerWireId, seq, remoteOffset + off,
+            RmaWire.writeHeader(frames, rma.peerWireId, seq, remoteOffset + off,
                 WindowCopy.writeFlags(off + n == length, ordered), n);
             RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
             off += n;
@@ -197,7 +198,7 @@ final class RmaInitiator {
             op.signalValue = localValue;
             int seq = submitted;
             publish(seq);
-            rma.send(Wire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
+            rma.send(RmaWire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
             return seq;
         } finally {
             unlockSubmit();
@@ -219,11 +220,11 @@ final class RmaInitiator {
      * The caller fills the returned slot and then calls {@link #publish}.
      */
     private Op reserve(int bytes, Call call) throws ScifException {
-        int seq = (submitted + 1) & TcpRma.SEQ_MASK;
-        int mustComplete = (seq - MAX_OPS) & TcpRma.SEQ_MASK; // the slot's previous operation
+        int seq = FenceSequence.next(submitted);
+        int mustComplete = (seq - MAX_OPS) & FenceSequence.MASK; // the slot's previous operation
         long mustCompleteBytes = submittedBytes + bytes - MAX_BYTES;
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!(TcpRma.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
+        while (!(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
             int r = rma.spinOrBlock(deadline);
             if (r != 0) {
                 throw rma.failure(r, call, "waiting for room among the RMAs in flight");
@@ -242,9 +243,9 @@ final class RmaInitiator {
 
     void awaitCompleted(int seq, Call call) throws ScifException {
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!TcpRma.reached(completed, seq)) {
+        while (!FenceSequence.reached(completed, seq)) {
             int r = rma.spinOrBlock(deadline);
-            if (r != 0 && !TcpRma.reached(completed, seq)) {
+            if (r != 0 && !FenceSequence.reached(completed, seq)) {
                 throw rma.failure(r, call, "waiting for the marked RMAs");
             }
         }
@@ -278,7 +279,7 @@ final class RmaInitiator {
      * when its operation has left. Runs on the link's reader, which never waits for the lock.
      */
     void ackWindowChange(int id) {
-        deferred.add(Wire.endpointInt(rma.node.alloc(), Wire.WINDOW_ACK, rma.peerWireId, id));
+        deferred.add(RmaWire.endpointInt(rma.node.alloc(), Wire.WINDOW_ACK, rma.peerWireId, id));
         // A user thread reading the link while it waits may hold submitLock itself (reserve):
         // its operation has not left yet, so the ack waits for its release like anyone's.
         if (!submitLock.isHeldByCurrentThread() && submitLock.tryLock()) {
@@ -297,7 +298,7 @@ final class RmaInitiator {
 
     /** The head operation, which the peer's next answer must complete. */
     private Op head(int seq, int kind) {
-        if (seq != ((completed + 1) & TcpRma.SEQ_MASK) || !TcpRma.reached(submittedView, seq)) {
+        if (seq != (FenceSequence.next(completed)) || !FenceSequence.reached(submittedView, seq)) {
             return null; // not the next operation, or one never submitted
         }
         Op op = ops[seq & (MAX_OPS - 1)];
@@ -317,7 +318,7 @@ final class RmaInitiator {
             copy.toWindows(readerWalk, f, op.localOffset + op.received, n);
         }
         op.received += n;
-        if ((flags & Wire.RMA_LAST) != 0) {
+        if ((flags & RmaWire.RMA_LAST) != 0) {
             if (op.received != op.length) {
                 return "RMA_DATA ends operation " + seq + " after " + op.received + " of " + op.length + " bytes";
             }
@@ -335,10 +336,10 @@ final class RmaInitiator {
      * completes, so that a lying frame changes nothing.
      */
     String onDone(int seq) {
-        if (!TcpRma.reached(submittedView, seq) || TcpRma.reached(completed, seq)) {
+        if (!FenceSequence.reached(submittedView, seq) || FenceSequence.reached(completed, seq)) {
             return "RMA_DONE for operation " + seq + " that is not the write or signal in progress";
         }
-        for (int s = (completed + 1) & TcpRma.SEQ_MASK; ; s = (s + 1) & TcpRma.SEQ_MASK) {
+        for (int s = FenceSequence.next(completed); ; s = FenceSequence.next(s)) {
             if (writeOrSignal(s) == null) {
                 return "RMA_DONE for operation " + seq + " that is not the write or signal in progress"
                     + (s == seq ? "" : " (operation " + s + " before it is not one)");
@@ -347,7 +348,7 @@ final class RmaInitiator {
                 break;
             }
         }
-        for (int s = (completed + 1) & TcpRma.SEQ_MASK; ; s = (s + 1) & TcpRma.SEQ_MASK) {
+        for (int s = FenceSequence.next(completed); ; s = FenceSequence.next(s)) {
             Op op = writeOrSignal(s);
             if (op.kind == Op.SIGNAL && op.signalLocal) {
                 copy.store(op.localOffset, op.signalValue); // after every earlier operation completed

@@ -3,6 +3,7 @@ package org.scif4j.tcp.internal;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import org.scif4j.Scif;
+import org.scif4j.spi.FenceSequence;
 
 /**
  * Serves what the peer of one tcp connection sends: its operations on our windows (RMA_WRITE,
@@ -70,43 +71,50 @@ final class RmaServer {
 
     /**
      * @param type an RMA frame type, its size already checked
-     * @param f    its body after the endpoint id
+     * @param f    its body, from the endpoint id (see {@link RmaWire})
      * @return what is wrong with the frame, or null when it was handled
      */
     String onFrame(Link link, byte type, ByteBuf f) {
         servingLink = link;
         switch (type) {
-            case Wire.WINDOW_ADD: return windows.onWindowAdd(f.readInt(), f.readLong(), f.readLong(), f.readInt());
-            case Wire.WINDOW_REMOVE: return windows.onWindowRemove(f.readInt(), f.readLong(), f.readLong());
+            case Wire.WINDOW_ADD:
+                return windows.onWindowAdd(RmaWire.windowId(f), RmaWire.windowOffset(f), RmaWire.windowLength(f),
+                    RmaWire.windowProt(f));
+            case Wire.WINDOW_REMOVE:
+                return windows.onWindowRemove(RmaWire.windowId(f), RmaWire.windowOffset(f), RmaWire.windowLength(f));
             case Wire.WINDOW_ACK: {
-                windows.onWindowAck(f.readInt());
+                windows.onWindowAck(RmaWire.windowId(f));
                 return null;
             }
             case Wire.RMA_WRITE: return onWrite(f);
-            case Wire.RMA_READ: return onRead(f.readInt(), f.readLong(), f.readInt());
-            case Wire.RMA_DATA: return rma.initiator.onData(f.readInt(), f.readByte(), f);
-            case Wire.RMA_DONE: return rma.initiator.onDone(f.readInt());
-            case Wire.SIGNAL: return onSignal(f.readInt(), f.readInt(), f.readLong(), f.readLong());
+            case Wire.RMA_READ: return onRead(RmaWire.seq(f), RmaWire.readOffset(f), RmaWire.readLength(f));
+            case Wire.RMA_DATA: {
+                int seq = RmaWire.seq(f);
+                int flags = RmaWire.dataFlags(f);
+                return rma.initiator.onData(seq, flags, f.skipBytes(RmaWire.DATA_HEADER));
+            }
+            case Wire.RMA_DONE: return rma.initiator.onDone(RmaWire.seq(f));
+            case Wire.SIGNAL:
+                return onSignal(RmaWire.seq(f), RmaWire.signalFlags(f), RmaWire.signalOffset(f), RmaWire.signalValue(f));
             case Wire.MARK_REQ: {
-                rma.send(Wire.markAck(rma.node.alloc(), rma.peerWireId, f.readInt(), rma.initiator.submittedView()));
+                rma.send(RmaWire.markAck(rma.node.alloc(), rma.peerWireId, RmaWire.request(f),
+                    rma.initiator.submittedView()));
                 return null;
             }
-            case Wire.MARK_ACK: return rma.fences.onAnswer(f.readInt(), f.readInt());
-            case Wire.WAIT_REQ: {
-                int id = f.readInt();
-                return queuePeerFence(new PeerFence(id, f.readInt(), false, 0, 0, 0, 0, 0));
-            }
+            case Wire.MARK_ACK: return rma.fences.onAnswer(RmaWire.request(f), RmaWire.mark(f));
+            case Wire.WAIT_REQ:
+                return queuePeerFence(new PeerFence(RmaWire.request(f), RmaWire.waitSeq(f), false, 0, 0, 0, 0, 0));
             case Wire.WAIT_ACK:
-            case Wire.PEER_SIGNAL_ACK: return rma.fences.onAnswer(f.readInt(), 0);
+            case Wire.PEER_SIGNAL_ACK: return rma.fences.onAnswer(RmaWire.request(f), 0);
             case Wire.PEER_SIGNAL: return onPeerSignal(f);
-            case Wire.SIGNAL_STORE: return rma.fences.onSignalStore(f.readLong(), f.readLong());
+            case Wire.SIGNAL_STORE: return rma.fences.onSignalStore(RmaWire.storeOffset(f), RmaWire.storeValue(f));
             default: return "a frame of type " + Wire.name(type) + " that no RMA handler knows";
         }
     }
 
     /** The next operation the peer may start. */
     private String checkSeq(byte type, int seq) {
-        int expect = (served + 1) & TcpRma.SEQ_MASK;
+        int expect = FenceSequence.next(served);
         return seq == expect ? null : Wire.name(type) + " for operation " + seq + "; expected " + expect;
     }
 
@@ -129,10 +137,10 @@ final class RmaServer {
     }
 
     private String onWrite(ByteBuf f) {
-        int seq = f.readInt();
-        long offset = f.readLong();
-        int flags = f.readByte();
-        int n = f.readableBytes();
+        int seq = RmaWire.seq(f);
+        long offset = RmaWire.writeOffset(f);
+        int flags = RmaWire.writeFlags(f);
+        int n = f.skipBytes(RmaWire.WRITE_HEADER).readableBytes();
         String wrong = checkSeq(Wire.RMA_WRITE, seq);
         if (wrong == null) {
             wrong = windows.checkServed(walk, offset, n, Scif.PROT_WRITE, "RMA_WRITE");
@@ -140,7 +148,7 @@ final class RmaServer {
         if (wrong != null) {
             return wrong;
         }
-        if ((flags & Wire.RMA_ORDERED) != 0 && n > 64) {
+        if ((flags & RmaWire.RMA_ORDERED) != 0 && n > 64) {
             // RMA_ORDERED: the last cache line becomes visible only after every other byte.
             copy.toWindows(walk, f, offset, n - 64);
             RmaCopy.storeFence();
@@ -148,7 +156,7 @@ final class RmaServer {
         } else {
             copy.toWindows(walk, f, offset, n);
         }
-        if ((flags & Wire.RMA_LAST) != 0) {
+        if ((flags & RmaWire.RMA_LAST) != 0) {
             served = seq;
             owe(seq);
         }
@@ -168,7 +176,7 @@ final class RmaServer {
     void flushDone() {
         if (owing) {
             owing = false;
-            rma.send(Wire.endpointInt(rma.node.alloc(), Wire.RMA_DONE, rma.peerWireId, owedDone));
+            rma.send(RmaWire.endpointInt(rma.node.alloc(), Wire.RMA_DONE, rma.peerWireId, owedDone));
         }
     }
 
@@ -177,8 +185,8 @@ final class RmaServer {
         if (wrong == null) {
             wrong = checkPeerReads();
         }
-        if (wrong == null && (length <= 0 || length > Wire.MAX_RMA)) {
-            wrong = "RMA_READ of " + length + " bytes; expected 1.." + Wire.MAX_RMA;
+        if (wrong == null && (length <= 0 || length > RmaWire.MAX_RMA)) {
+            wrong = "RMA_READ of " + length + " bytes; expected 1.." + RmaWire.MAX_RMA;
         }
         if (wrong == null) {
             wrong = windows.checkServed(walk, offset, length, Scif.PROT_READ, "RMA_READ");
@@ -216,12 +224,12 @@ final class RmaServer {
     }
 
     private String onPeerSignal(ByteBuf f) {
-        int id = f.readInt();
-        int flags = f.readInt();
-        long localOffset = f.readLong();
-        long localValue = f.readLong();
-        long remoteOffset = f.readLong();
-        long remoteValue = f.readLong();
+        int id = RmaWire.request(f);
+        int flags = RmaWire.peerSignalFlags(f);
+        long localOffset = RmaWire.peerSignalLocalOffset(f);
+        long localValue = RmaWire.peerSignalLocalValue(f);
+        long remoteOffset = RmaWire.peerSignalRemoteOffset(f);
+        long remoteValue = RmaWire.peerSignalRemoteValue(f);
         // The peer's remote word is ours; its local word is its own, which it checked.
         if ((flags & Scif.SIGNAL_REMOTE) != 0) {
             String wrong = windows.checkServed(walk, remoteOffset, 8, Scif.PROT_WRITE, "PEER_SIGNAL");
@@ -229,7 +237,7 @@ final class RmaServer {
                 return wrong != null ? wrong : "PEER_SIGNAL at " + remoteOffset + ", across two windows";
             }
         }
-        rma.send(Wire.endpointInt(rma.node.alloc(), Wire.PEER_SIGNAL_ACK, rma.peerWireId, id)); // accepted (queued)
+        rma.send(RmaWire.endpointInt(rma.node.alloc(), Wire.PEER_SIGNAL_ACK, rma.peerWireId, id)); // accepted (queued)
         return queuePeerFence(new PeerFence(-1, rma.initiator.submittedView(), true, flags, localOffset, localValue,
             remoteOffset, remoteValue));
     }
@@ -245,17 +253,17 @@ final class RmaServer {
 
     /** Answers the peer's fences whose operations of ours have completed, in order. */
     void servePeerFences() {
-        for (PeerFence p; (p = peerFences.peek()) != null && TcpRma.reached(rma.initiator.completed(), p.seq); ) {
+        for (PeerFence p; (p = peerFences.peek()) != null && FenceSequence.reached(rma.initiator.completed(), p.seq); ) {
             peerFences.poll();
             if (!p.signal) {
-                rma.send(Wire.endpointInt(rma.node.alloc(), Wire.WAIT_ACK, rma.peerWireId, p.request));
+                rma.send(RmaWire.endpointInt(rma.node.alloc(), Wire.WAIT_ACK, rma.peerWireId, p.request));
                 continue;
             }
             if ((p.flags & Scif.SIGNAL_REMOTE) != 0) {
                 copy.store(p.remoteOffset, p.remoteValue);
             }
             if ((p.flags & Scif.SIGNAL_LOCAL) != 0) {
-                rma.send(Wire.signalStore(rma.node.alloc(), rma.peerWireId, p.localOffset, p.localValue));
+                rma.send(RmaWire.signalStore(rma.node.alloc(), rma.peerWireId, p.localOffset, p.localValue));
             }
         }
     }

@@ -6,6 +6,8 @@ import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.Pages;
+import org.scif4j.spi.FenceSequence;
 import org.scif4j.spi.WindowSet;
 
 /**
@@ -78,17 +80,17 @@ final class RmaWindows {
             local.add(w);
             // Under the monitor of local: window changes reach the peer in the order of their ids.
             id = ++windowChange;
-            rma.send(Wire.windowAdd(rma.node.alloc(), rma.peerWireId, id, at, length, prot));
+            rma.send(RmaWire.windowAdd(rma.node.alloc(), rma.peerWireId, id, at, length, prot));
         }
         // SCIF tells the peer synchronously: when register returns, the peer can use the window.
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!TcpRma.reached(windowAcked, id)) {
+        while (!FenceSequence.reached(windowAcked, id)) {
             int r = rma.spinOrBlock(deadline);
-            if (r != 0 && !TcpRma.reached(windowAcked, id)) {
+            if (r != 0 && !FenceSequence.reached(windowAcked, id)) {
                 synchronized (local) { // the peer may know it already: take it back there too
                     w.unregistered = true;
                     if (!rma.ended()) {
-                        rma.send(Wire.windowRemove(rma.node.alloc(), rma.peerWireId, ++windowChange, at, length));
+                        rma.send(RmaWire.windowRemove(rma.node.alloc(), rma.peerWireId, ++windowChange, at, length));
                     }
                     local.remove(w);
                 }
@@ -108,13 +110,13 @@ final class RmaWindows {
                 w.unregistered = true;
             }
             id = ++windowChange;
-            rma.send(Wire.windowRemove(rma.node.alloc(), rma.peerWireId, id, offset, length));
+            rma.send(RmaWire.windowRemove(rma.node.alloc(), rma.peerWireId, id, offset, length));
         }
         // Our own operations that resolved these windows before they were marked hold sequence
         // numbers up to `mark` (resolution happens under the submit lock): they finish first.
         int mark = rma.initiator.lastSubmitted();
         long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
-        while (!rma.ended() && !(TcpRma.reached(windowAcked, id) && TcpRma.reached(rma.initiator.completed(), mark))) {
+        while (!rma.ended() && !(FenceSequence.reached(windowAcked, id) && FenceSequence.reached(rma.initiator.completed(), mark))) {
             if (rma.block(deadline) != 0) {
                 break; // interrupted or out of time: the windows go now, late frames find none
             }
@@ -127,7 +129,7 @@ final class RmaWindows {
     // ---------------------------------------------------------------- the peer's changes (link reader)
 
     String onWindowAdd(int id, long offset, long length, int prot) {
-        if (offset < 0 || length <= 0 || (offset & (WindowSet.PAGE - 1)) != 0 || (length & (WindowSet.PAGE - 1)) != 0
+        if (offset < 0 || length <= 0 || (offset & (Pages.PAGE - 1)) != 0 || (length & (Pages.PAGE - 1)) != 0
             || offset - 1 > Long.MAX_VALUE - length || (prot & ~(Scif.PROT_READ | Scif.PROT_WRITE)) != 0) {
             return "WINDOW_ADD of " + length + " bytes at " + offset + " with prot " + prot
                 + "; expected whole pages inside [0, 2^63) and prot READ|WRITE at most";

@@ -26,7 +26,7 @@ final class SpinPolicy {
 
     private final long budgetNanos;
 
-    SpinPolicy(TcpOptions.WaitMode mode) {
+    SpinPolicy(org.scif4j.spi.WaitMode mode) {
         switch (mode) {
             case BLOCK:
                 budgetNanos = 0;

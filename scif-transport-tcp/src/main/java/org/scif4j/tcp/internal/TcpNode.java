@@ -2,6 +2,8 @@ package org.scif4j.tcp.internal;
 
 import org.scif4j.spi.AbstractNode;
 import org.scif4j.spi.Call;
+import org.scif4j.spi.Errors;
+import org.scif4j.spi.Pages;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
@@ -12,10 +14,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
 import org.scif4j.ScifException;
@@ -27,7 +26,6 @@ import org.scif4j.tcp.TcpOptions;
  * node's ports, endpoints and links, and closes them all on close.
  */
 public final class TcpNode extends AbstractNode<TcpEndpoint> {
-    private static final long PAGE = 4096;
 
     private final TcpOptions options;
     private final long incarnation = new SecureRandom().nextLong();
@@ -35,8 +33,7 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     private final Links links;
     private final PortTable ports = new PortTable();
     private final FrameDispatcher dispatcher = new FrameDispatcher(this);
-    private final Map<Long, TcpEndpoint> endpoints = new ConcurrentHashMap<>();
-    private final AtomicLong nextWireId = new AtomicLong();
+    private final WireIds<TcpEndpoint> wireIds = new WireIds<>();
     private final SpinPolicy spin;
     /** The nodes with an open link, for node events. Guarded by itself. */
     private final BitSet linked = new BitSet();
@@ -58,7 +55,8 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
      * @param call    the attach call, for messages
      * @return the node
      * @throws ScifException EADDRINUSE when the node's address is taken (the node is already
-     *                       attached, or another program listens there), EINTR if interrupted
+     *                       attached, or another program listens there), ENODEV when this host
+     *                       cannot listen on it, EINTR if interrupted
      */
     public static TcpNode attach(TcpOptions options, String call) throws ScifException {
         TcpNode n = new TcpNode(options, NettyIo.of(options.io(), call));
@@ -71,9 +69,10 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
             throw ScifException.of(call, Errno.EINTR, "interrupted while binding " + options.selfAddress());
         } catch (Exception e) {
             n.close();
-            throw new ScifException(Errno.EADDRINUSE, call + ": EADDRINUSE, cannot listen on "
-                + options.selfAddress() + " as node " + options.node() + " (" + e
-                + "); is the node already attached?", e);
+            // Errors' table: a taken address is EADDRINUSE, a refused one EACCES; what else
+            // keeps this host from serving the node (no such address here) is ENODEV.
+            throw Errors.toScif(call, e, Errno.ENODEV, "cannot listen on " + options.selfAddress()
+                + " as node " + options.node() + "; is the node already attached?");
         }
     }
 
@@ -108,7 +107,7 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
 
     @Override
     protected ScifMemory allocatePages(long bytes, Call call) {
-        ByteBuffer b = ByteBuffer.allocateDirect((int) (bytes + PAGE)).alignedSlice((int) PAGE);
+        ByteBuffer b = ByteBuffer.allocateDirect((int) (bytes + Pages.PAGE)).alignedSlice((int) Pages.PAGE);
         return new TcpMemory(b.limit((int) bytes).slice());
     }
 
@@ -190,25 +189,21 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
      * {@value TcpRma#UNSENT_SLACK} for connections that ended with bytes still queued. Lock-free.
      */
     long unsentAllowance(int peer) {
-        long sum = TcpRma.UNSENT_SLACK;
-        for (TcpEndpoint e : endpoints.values()) {
-            sum += e.unsentAllowance(peer);
-        }
-        return sum;
+        long[] sum = {TcpRma.UNSENT_SLACK};
+        wireIds.forEach(e -> sum[0] += e.unsentAllowance(peer));
+        return sum[0];
     }
 
     long newWireId(TcpEndpoint e) {
-        long id = nextWireId.incrementAndGet();
-        endpoints.put(id, e);
-        return id;
+        return wireIds.add(e);
     }
 
     void dropWireId(long id) {
-        endpoints.remove(id);
+        wireIds.remove(id);
     }
 
     TcpEndpoint endpoint(long wireId) {
-        return endpoints.get(wireId);
+        return wireIds.get(wireId); // lock-free, allocation-free: every SCIF frame asks
     }
 
     TcpEndpoint listener(int port) {

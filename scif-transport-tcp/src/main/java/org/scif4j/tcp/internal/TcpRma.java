@@ -33,8 +33,6 @@ import org.scif4j.spi.Call;
  * and then reads {@code waiters} (all volatile), so one of them sees the other.
  */
 final class TcpRma {
-    /** Sequence numbers and request ids are 31-bit; bit 31 of a mark says it is the peer's. */
-    static final int SEQ_MASK = 0x7FFFFFFF;
     /**
      * Unsent bytes one connection may leave for an honest peer: the answers to its RMAs (its
      * reads in flight, at most {@link RmaInitiator#MAX_BYTES}, and an RMA_DONE per operation)
@@ -67,6 +65,12 @@ final class TcpRma {
     private volatile int waiters;
     private volatile boolean ended;
     private volatile boolean closed;
+    /**
+     * This node's link to the peer, which carries every frame of this connection. Held from
+     * the start: if it fails, the peer is lost and the connection ends with it (a link to the
+     * node's next incarnation is never this connection's).
+     */
+    private final Link out;
     /** The link a waiter reads while it waits, or null; see {@link Link#wakeReader}. */
     private volatile Link parked;
 
@@ -78,6 +82,7 @@ final class TcpRma {
         this.peerWireId = peerWireId;
         this.hostLoopback = Arguments.hostLoopback(node.selfId(), peerNode);
         this.timeoutNanos = node.options().timeoutMillis() * 1_000_000L;
+        this.out = node.links().outbound(peerNode);
         this.windows = new RmaWindows(this);
         this.initiator = new RmaInitiator(this);
         this.fences = new RmaFences(this);
@@ -118,7 +123,7 @@ final class TcpRma {
 
     /**
      * @param type an RMA frame type, its size already checked
-     * @param f    its body after the endpoint id
+     * @param f    its body, from the endpoint id (see {@link RmaWire})
      * @return what is wrong with the frame, or null when it was handled
      */
     String onFrame(Link link, byte type, ByteBuf f) {
@@ -141,8 +146,9 @@ final class TcpRma {
         return ended;
     }
 
+    /** Sends a frame to the peer over this node's link to it: no lookup, no lock of the node. */
     void send(ByteBuf frame) {
-        node.links().send(peerNode, frame);
+        out.write(frame);
     }
 
     /** The connection ended (the peer closed or was lost, or we closed): every waiter leaves. */
@@ -164,11 +170,6 @@ final class TcpRma {
         if (ended) {
             throw ScifException.of(call.text(), Errno.ECONNRESET, "the peer closed the connection or was lost");
         }
-    }
-
-    /** Whether counter {@code value} has reached {@code seq}, in 31-bit wrapping order. */
-    static boolean reached(int value, int seq) {
-        return ((value - seq) << 1) >= 0;
     }
 
     /**

@@ -58,7 +58,7 @@ final class WindowCopy {
     ByteBuf frames(WindowWalk<LocalWindow> walk, boolean write, int seq, long localOffset, int length,
                    long remoteOffset, boolean ordered) {
         int count = (length + Wire.MAX_DATA - 1) / Wire.MAX_DATA;
-        int header = 4 + 1 + (write ? Wire.RMA_WRITE_HEADER : Wire.RMA_DATA_HEADER);
+        int header = Wire.FRAME_HEADER + (write ? RmaWire.WRITE_HEADER : RmaWire.DATA_HEADER);
         ByteBuf headers = rma.node.alloc().directBuffer(count * header);
         CompositeByteBuf frames = rma.node.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
         WindowSet.Snapshot<LocalWindow> s = local.snapshot();
@@ -68,9 +68,9 @@ final class WindowCopy {
                 boolean last = off + n == length;
                 int at = headers.writerIndex();
                 if (write) {
-                    Wire.rmaWriteHeader(headers, rma.peerWireId, seq, remoteOffset + off, writeFlags(last, ordered), n);
+                    RmaWire.writeHeader(headers, rma.peerWireId, seq, remoteOffset + off, writeFlags(last, ordered), n);
                 } else {
-                    Wire.rmaDataHeader(headers, rma.peerWireId, seq, last ? Wire.RMA_LAST : 0, n);
+                    RmaWire.dataHeader(headers, rma.peerWireId, seq, last ? RmaWire.RMA_LAST : 0, n);
                 }
                 frames.addComponent(true, headers.retainedSlice(at, header));
                 if (!addSlices(walk.start(s, localOffset + off, n), frames)) {
@@ -104,6 +104,6 @@ final class WindowCopy {
 
     /** @return the flags of an RMA_WRITE frame */
     static int writeFlags(boolean last, boolean ordered) {
-        return last ? Wire.RMA_LAST | (ordered ? Wire.RMA_ORDERED : 0) : 0;
+        return last ? RmaWire.RMA_LAST | (ordered ? RmaWire.RMA_ORDERED : 0) : 0;
     }
 }

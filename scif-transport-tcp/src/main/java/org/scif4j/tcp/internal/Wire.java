@@ -4,36 +4,22 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
 /**
- * The wire format of a tcp link (docs/tcp-protocol.md): every frame is a 4-byte big-endian
- * length of what follows, a 1-byte type and a body whose size each type fixes (DATA: a header
- * and 1..{@link #MAX_DATA} payload bytes). Holds the constants and the frame builders; frames
- * are pooled direct buffers, released by Netty once written.
+ * The framing of a tcp link (docs/tcp-protocol.md): every frame is a 4-byte big-endian length
+ * of what follows, a 1-byte type and a body whose size each type fixes (DATA, RMA_WRITE and
+ * RMA_DATA: a header and 1..{@link #MAX_DATA} payload bytes). Holds the frame types, the
+ * bounds, and the size of each type's body; the bodies' layouts are {@link HandshakeWire},
+ * {@link ConnectionWire} and {@link RmaWire}. Frames are pooled direct buffers, released by
+ * Netty once written.
  */
 final class Wire {
-    /** "SCIF" in ASCII: the first field of HELLO and HELLO_ACK. */
-    static final int MAGIC = 0x53434946;
-    /** Protocol version; a peer with another one is refused at the handshake. */
-    static final short VERSION = 1;
-    /** Bytes of the random challenge each side sends. */
-    static final int NONCE = 32;
-    /** Bytes of an HMAC-SHA256 proof. */
-    static final int PROOF = 32;
+    /** Bytes before a frame's body: the length prefix and the type. */
+    static final int FRAME_HEADER = 4 + 1;
     /** Largest DATA payload: sends are cut into frames of at most this. */
     static final int MAX_DATA = 64 * 1024;
-    /** Header of a DATA body: endpoint. */
-    static final int DATA_HEADER = 8;
-    /** Header of an RMA_WRITE body: endpoint, sequence, remote offset, flags. */
-    static final int RMA_WRITE_HEADER = 8 + 4 + 8 + 1;
-    /** Header of an RMA_DATA body: endpoint, sequence, flags. */
-    static final int RMA_DATA_HEADER = 8 + 4 + 1;
+    /** Header of a DATA body (kept here for the endpoint's send path; see {@link ConnectionWire}). */
+    static final int DATA_HEADER = ConnectionWire.DATA_HEADER;
     /** Largest frame body (type included); a longer length prefix closes the link. */
-    static final int MAX_FRAME = 1 + RMA_WRITE_HEADER + MAX_DATA;
-    /** Largest RMA operation on the wire: longer transfers are cut into operations of this. */
-    static final int MAX_RMA = 1 << 20;
-    /** RMA_WRITE / RMA_DATA flag: the operation's last frame. */
-    static final int RMA_LAST = 1;
-    /** RMA_WRITE flag: the transfer's last cache line becomes visible after the rest (RMA_ORDERED). */
-    static final int RMA_ORDERED = 2;
+    static final int MAX_FRAME = 1 + RmaWire.WRITE_HEADER + MAX_DATA;
 
     // Link frames: the handshake, liveness and orderly goodbye.
     static final byte HELLO = 1;
@@ -68,11 +54,6 @@ final class Wire {
     static final byte PEER_SIGNAL_ACK = 37;
     static final byte SIGNAL_STORE = 38;
 
-    /** HELLO body after the type: magic, version, from, to, flags, incarnation, nonce. */
-    static final int HELLO_BODY = 4 + 2 + 2 + 2 + 2 + 8 + NONCE;
-    /** HELLO flag: the sender holds a fabric key and expects proof of it. */
-    static final int FLAG_KEYED = 1;
-
     private Wire() {
     }
 
@@ -82,32 +63,32 @@ final class Wire {
      */
     static int bodySize(byte type) {
         switch (type) {
-            case HELLO: return HELLO_BODY;
-            case HELLO_ACK: return HELLO_BODY + PROOF;
-            case AUTH: return PROOF;
+            case HELLO: return HandshakeWire.HELLO_SIZE;
+            case HELLO_ACK: return HandshakeWire.HELLO_ACK_SIZE;
+            case AUTH: return HandshakeWire.AUTH_SIZE;
             case HEARTBEAT:
             case BYE:
             case BYE_ACK: return 0;
-            case CONNECT_REQ: return 8 + 2 + 2 + 4;
-            case CONNECT_ACK: return 8 + 8 + 4;
-            case CONNECT_NAK: return 8 + 4;
-            case CONNECT_CANCEL: return 8 + 2;
-            case CREDIT: return 8 + 4;
+            case CONNECT_REQ: return ConnectionWire.CONNECT_REQ_SIZE;
+            case CONNECT_ACK: return ConnectionWire.CONNECT_ACK_SIZE;
+            case CONNECT_NAK: return ConnectionWire.CONNECT_NAK_SIZE;
+            case CONNECT_CANCEL: return ConnectionWire.CONNECT_CANCEL_SIZE;
+            case CREDIT: return ConnectionWire.CREDIT_SIZE;
             case DISCONNECT:
-            case DISCONNECT_ACK: return 8;
-            case WINDOW_ADD: return 8 + 4 + 8 + 8 + 4;
-            case WINDOW_REMOVE: return 8 + 4 + 8 + 8;
-            case WINDOW_ACK: return 8 + 4;
-            case RMA_READ: return 8 + 4 + 8 + 4;
-            case RMA_DONE: return 8 + 4;
-            case SIGNAL: return 8 + 4 + 4 + 8 + 8;
-            case MARK_REQ: return 8 + 4;
-            case MARK_ACK: return 8 + 4 + 4;
-            case WAIT_REQ: return 8 + 4 + 4;
-            case WAIT_ACK: return 8 + 4;
-            case PEER_SIGNAL: return 8 + 4 + 4 + 8 + 8 + 8 + 8;
-            case PEER_SIGNAL_ACK: return 8 + 4;
-            case SIGNAL_STORE: return 8 + 8 + 8;
+            case DISCONNECT_ACK: return ConnectionWire.DISCONNECT_SIZE;
+            case WINDOW_ADD: return RmaWire.WINDOW_ADD_SIZE;
+            case WINDOW_REMOVE: return RmaWire.WINDOW_REMOVE_SIZE;
+            case WINDOW_ACK: return RmaWire.WINDOW_ACK_SIZE;
+            case RMA_READ: return RmaWire.READ_SIZE;
+            case RMA_DONE: return RmaWire.DONE_SIZE;
+            case SIGNAL: return RmaWire.SIGNAL_SIZE;
+            case MARK_REQ:
+            case WAIT_ACK:
+            case PEER_SIGNAL_ACK: return RmaWire.REQUEST_SIZE;
+            case MARK_ACK: return RmaWire.MARK_ACK_SIZE;
+            case WAIT_REQ: return RmaWire.WAIT_REQ_SIZE;
+            case PEER_SIGNAL: return RmaWire.PEER_SIGNAL_SIZE;
+            case SIGNAL_STORE: return RmaWire.SIGNAL_STORE_SIZE;
             default: return -1;
         }
     }
@@ -119,9 +100,9 @@ final class Wire {
      */
     static int payloadHeader(byte type) {
         switch (type) {
-            case DATA: return 8;
-            case RMA_WRITE: return RMA_WRITE_HEADER;
-            case RMA_DATA: return RMA_DATA_HEADER;
+            case DATA: return ConnectionWire.DATA_HEADER;
+            case RMA_WRITE: return RmaWire.WRITE_HEADER;
+            case RMA_DATA: return RmaWire.DATA_HEADER;
             default: return -1;
         }
     }
@@ -164,110 +145,65 @@ final class Wire {
 
     /** @return a frame of {@code type} with room for {@code body} bytes, length and type written */
     static ByteBuf frame(ByteBufAllocator alloc, byte type, int body) {
-        ByteBuf b = alloc.directBuffer(4 + 1 + body);
+        ByteBuf b = alloc.directBuffer(FRAME_HEADER + body);
         return b.writeInt(1 + body).writeByte(type);
     }
 
+    /**
+     * Appends a frame's length prefix ({@code body} bytes follow the type) and type to
+     * {@code b}, with room for the first {@code header} body bytes.
+     *
+     * @return the index of the body's first byte
+     */
+    static int prefix(ByteBuf b, byte type, int body, int header) {
+        b.ensureWritable(FRAME_HEADER + header);
+        b.writeInt(1 + body).writeByte(type);
+        return b.writerIndex();
+    }
+
+    /** @return a frame without a body (HEARTBEAT, BYE, BYE_ACK) */
     static ByteBuf empty(ByteBufAllocator alloc, byte type) {
         return frame(alloc, type, 0);
     }
 
-    static ByteBuf connectRequest(ByteBufAllocator a, long connector, int connectorPort, int listenerPort, int ring) {
-        return frame(a, CONNECT_REQ, bodySize(CONNECT_REQ)).writeLong(connector).writeShort(connectorPort)
-            .writeShort(listenerPort).writeInt(ring);
-    }
-
-    static ByteBuf connectAck(ByteBufAllocator a, long connector, long acceptor, int ring) {
-        return frame(a, CONNECT_ACK, bodySize(CONNECT_ACK)).writeLong(connector).writeLong(acceptor).writeInt(ring);
-    }
-
-    static ByteBuf connectNak(ByteBufAllocator a, long connector, int errno) {
-        return frame(a, CONNECT_NAK, bodySize(CONNECT_NAK)).writeLong(connector).writeInt(errno);
-    }
-
-    static ByteBuf connectCancel(ByteBufAllocator a, long connector, int listenerPort) {
-        return frame(a, CONNECT_CANCEL, bodySize(CONNECT_CANCEL)).writeLong(connector).writeShort(listenerPort);
-    }
-
-    static ByteBuf credit(ByteBufAllocator a, long endpoint, int bytes) {
-        return frame(a, CREDIT, bodySize(CREDIT)).writeLong(endpoint).writeInt(bytes);
-    }
-
-    static ByteBuf endpointFrame(ByteBufAllocator a, byte type, long endpoint) {
-        return frame(a, type, 8).writeLong(endpoint);
-    }
-
-    /** @return a DATA frame header for {@code payload} bytes; the caller appends them */
-    /** Appends a DATA frame's prefix and header (the endpoint) to {@code b}; its payload follows. */
-    static ByteBuf dataHeader(ByteBuf b, long endpoint, int payload) {
-        return b.writeInt(1 + DATA_HEADER + payload).writeByte(DATA).writeLong(endpoint);
-    }
-
-    static ByteBuf windowAdd(ByteBufAllocator a, long endpoint, int id, long offset, long length, int prot) {
-        return frame(a, WINDOW_ADD, bodySize(WINDOW_ADD)).writeLong(endpoint).writeInt(id).writeLong(offset)
-            .writeLong(length).writeInt(prot);
-    }
-
-    static ByteBuf windowRemove(ByteBufAllocator a, long endpoint, int id, long offset, long length) {
-        return frame(a, WINDOW_REMOVE, bodySize(WINDOW_REMOVE)).writeLong(endpoint).writeInt(id).writeLong(offset)
-            .writeLong(length);
-    }
-
-    /** @return a frame of {@code type} whose body is an endpoint and one number (an id or a sequence) */
-    static ByteBuf endpointInt(ByteBufAllocator a, byte type, long endpoint, int value) {
-        return frame(a, type, 12).writeLong(endpoint).writeInt(value);
-    }
-
-    /** @return an RMA_WRITE frame header for {@code payload} bytes; the caller appends them */
     /**
-     * @param header the body bytes of each frame before its payload ({@link #RMA_WRITE_HEADER},
-     *               {@link #RMA_DATA_HEADER})
+     * @param header the body bytes of each frame before its payload ({@link RmaWire#WRITE_HEADER},
+     *               {@link RmaWire#DATA_HEADER}, {@link ConnectionWire#DATA_HEADER})
      * @return the bytes of an operation's frames when {@code length} payload bytes are cut into
      *         frames of at most {@link #MAX_DATA}: one buffer holds them all, one write sends them
      */
     static int framedSize(int length, int header) {
         int frames = (length + MAX_DATA - 1) / MAX_DATA;
-        return length + frames * (4 + 1 + header);
+        return length + frames * (FRAME_HEADER + header);
     }
 
-    /** Appends an RMA_WRITE frame's prefix and header to {@code b}; its payload follows. */
-    static ByteBuf rmaWriteHeader(ByteBuf b, long endpoint, int seq, long offset, int flags, int payload) {
-        return b.writeInt(1 + RMA_WRITE_HEADER + payload).writeByte(RMA_WRITE).writeLong(endpoint).writeInt(seq)
-            .writeLong(offset).writeByte(flags);
+    // The endpoint's frames, as TcpEndpoint calls them: their layout is ConnectionWire's.
+
+    static ByteBuf connectRequest(ByteBufAllocator a, long connector, int connectorPort, int listenerPort, int ring) {
+        return ConnectionWire.connectRequest(a, connector, connectorPort, listenerPort, ring);
     }
 
-    static ByteBuf rmaRead(ByteBufAllocator a, long endpoint, int seq, long offset, int length) {
-        return frame(a, RMA_READ, bodySize(RMA_READ)).writeLong(endpoint).writeInt(seq).writeLong(offset)
-            .writeInt(length);
+    static ByteBuf connectAck(ByteBufAllocator a, long connector, long acceptor, int ring) {
+        return ConnectionWire.connectAck(a, connector, acceptor, ring);
     }
 
-    /** @return an RMA_DATA frame header for {@code payload} bytes; the caller appends them */
-    /** Appends an RMA_DATA frame's prefix and header to {@code b}; its payload follows. */
-    static ByteBuf rmaDataHeader(ByteBuf b, long endpoint, int seq, int flags, int payload) {
-        return b.writeInt(1 + RMA_DATA_HEADER + payload).writeByte(RMA_DATA).writeLong(endpoint).writeInt(seq)
-            .writeByte(flags);
+    static ByteBuf connectNak(ByteBufAllocator a, long connector, int errno) {
+        return ConnectionWire.connectNak(a, connector, errno);
     }
 
-    static ByteBuf signal(ByteBufAllocator a, long endpoint, int seq, int flags, long offset, long value) {
-        return frame(a, SIGNAL, bodySize(SIGNAL)).writeLong(endpoint).writeInt(seq).writeInt(flags).writeLong(offset)
-            .writeLong(value);
+    static ByteBuf connectCancel(ByteBufAllocator a, long connector, int listenerPort) {
+        return ConnectionWire.connectCancel(a, connector, listenerPort);
     }
 
-    static ByteBuf markAck(ByteBufAllocator a, long endpoint, int request, int mark) {
-        return frame(a, MARK_ACK, bodySize(MARK_ACK)).writeLong(endpoint).writeInt(request).writeInt(mark);
+    static ByteBuf credit(ByteBufAllocator a, long endpoint, int bytes) {
+        return ConnectionWire.credit(a, endpoint, bytes);
     }
 
-    static ByteBuf waitRequest(ByteBufAllocator a, long endpoint, int request, int seq) {
-        return frame(a, WAIT_REQ, bodySize(WAIT_REQ)).writeLong(endpoint).writeInt(request).writeInt(seq);
+    static ByteBuf endpointFrame(ByteBufAllocator a, byte type, long endpoint) {
+        return ConnectionWire.endpointFrame(a, type, endpoint);
     }
 
-    static ByteBuf peerSignal(ByteBufAllocator a, long endpoint, int request, int flags, long localOffset,
-                              long localValue, long remoteOffset, long remoteValue) {
-        return frame(a, PEER_SIGNAL, bodySize(PEER_SIGNAL)).writeLong(endpoint).writeInt(request).writeInt(flags)
-            .writeLong(localOffset).writeLong(localValue).writeLong(remoteOffset).writeLong(remoteValue);
-    }
-
-    static ByteBuf signalStore(ByteBufAllocator a, long endpoint, long offset, long value) {
-        return frame(a, SIGNAL_STORE, bodySize(SIGNAL_STORE)).writeLong(endpoint).writeLong(offset).writeLong(value);
+    static ByteBuf dataHeader(ByteBuf b, long endpoint, int payload) {
+        return ConnectionWire.dataHeader(b, endpoint, payload);
     }
 }

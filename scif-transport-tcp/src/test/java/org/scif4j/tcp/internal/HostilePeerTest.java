@@ -94,7 +94,7 @@ class HostilePeerTest {
     @Test
     void frameCutOffByTheEndOfTheStream() throws Exception {
         try (RawPeer raw = new RawPeer(honest.node0Port)) {
-            ByteBuffer b = ByteBuffer.allocate(4 + 1 + 20).putInt(1 + Wire.HELLO_BODY).put(Wire.HELLO);
+            ByteBuffer b = ByteBuffer.allocate(4 + 1 + 20).putInt(1 + HandshakeWire.HELLO_SIZE).put(Wire.HELLO);
             raw.write(b.array());
             raw.shutdownOutput();
             assertRefused(raw, "the stream ended inside a frame");
@@ -134,9 +134,9 @@ class HostilePeerTest {
             raw.hello(1, 0, true);
             byte[] ack = raw.readFrame();
             assertEquals(Wire.HELLO_ACK, ack[0], "node 0 answers a keyed HELLO with HELLO_ACK");
-            byte[] proof = new byte[Wire.PROOF];
+            byte[] proof = new byte[HandshakeWire.PROOF_BYTES];
             new SecureRandom().nextBytes(proof);
-            ByteBuffer auth = ByteBuffer.allocate(4 + 1 + Wire.PROOF).putInt(1 + Wire.PROOF).put(Wire.AUTH).put(proof);
+            ByteBuffer auth = ByteBuffer.allocate(4 + 1 + HandshakeWire.PROOF_BYTES).putInt(1 + HandshakeWire.PROOF_BYTES).put(Wire.AUTH).put(proof);
             raw.write(auth.array());
             assertRefused(raw, "does not prove it holds the fabric key");
         }

@@ -122,7 +122,7 @@ class HostileRmaPeerTest {
     void rmaWriteOutsideEveryWindow() throws Exception {
         connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
         long past = WINDOW + WINDOW_BYTES; // the first byte after the window: no window there
-        assertRefused(rmaWrite(1, past, Wire.RMA_LAST, payload(16)),
+        assertRefused(rmaWrite(1, past, RmaWire.RMA_LAST, payload(16)),
             "RMA_WRITE of [" + past + ", +16) outside the windows registered with PROT_WRITE");
     }
 
@@ -131,21 +131,21 @@ class HostileRmaPeerTest {
         connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
         // Its first 8 bytes are inside: a node that checked only the start would write them.
         long start = WINDOW + WINDOW_BYTES - 8;
-        assertRefused(rmaWrite(1, start, Wire.RMA_LAST, payload(16)),
+        assertRefused(rmaWrite(1, start, RmaWire.RMA_LAST, payload(16)),
             "RMA_WRITE of [" + start + ", +16) outside the windows registered with PROT_WRITE");
     }
 
     @Test
     void rmaWriteIntoAReadOnlyWindow() throws Exception {
         connectRaw(Scif.PROT_READ);
-        assertRefused(rmaWrite(1, WINDOW, Wire.RMA_LAST, payload(16)),
+        assertRefused(rmaWrite(1, WINDOW, RmaWire.RMA_LAST, payload(16)),
             "RMA_WRITE of [" + WINDOW + ", +16) outside the windows registered with PROT_WRITE");
     }
 
     @Test
     void rmaWriteOutOfSequence() throws Exception {
         connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
-        assertRefused(rmaWrite(2, WINDOW, Wire.RMA_LAST, payload(16)), "RMA_WRITE for operation 2; expected 1");
+        assertRefused(rmaWrite(2, WINDOW, RmaWire.RMA_LAST, payload(16)), "RMA_WRITE for operation 2; expected 1");
     }
 
     @Test
@@ -153,14 +153,14 @@ class HostileRmaPeerTest {
         connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
         honestWrite(1, WINDOW + 64, payload(16));
         // The same operation number again, other bytes: only the first write may be there.
-        assertRefused(rmaWrite(1, WINDOW + 128, Wire.RMA_LAST, payload(16)), "RMA_WRITE for operation 1; expected 2");
+        assertRefused(rmaWrite(1, WINDOW + 128, RmaWire.RMA_LAST, payload(16)), "RMA_WRITE for operation 1; expected 2");
     }
 
     @Test
     void rmaReadLongerThanMaxRma() throws Exception {
         connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
-        int length = Wire.MAX_RMA + 1; // inside the window: only its size is wrong
-        assertRefused(rmaRead(1, WINDOW, length), "RMA_READ of " + length + " bytes; expected 1.." + Wire.MAX_RMA);
+        int length = RmaWire.MAX_RMA + 1; // inside the window: only its size is wrong
+        assertRefused(rmaRead(1, WINDOW, length), "RMA_READ of " + length + " bytes; expected 1.." + RmaWire.MAX_RMA);
     }
 
     @Test
@@ -203,8 +203,8 @@ class HostileRmaPeerTest {
         connectRaw(Scif.PROT_READ | Scif.PROT_WRITE);
         // Node 0 has no read in flight: a node that took the data would write it somewhere.
         byte[] data = payload(64);
-        byte[] body = ByteBuffer.allocate(Wire.RMA_DATA_HEADER + data.length).putLong(acceptor).putInt(1)
-            .put((byte) Wire.RMA_LAST).put(data).array();
+        byte[] body = ByteBuffer.allocate(RmaWire.DATA_HEADER + data.length).putLong(acceptor).putInt(1)
+            .put((byte) RmaWire.RMA_LAST).put(data).array();
         assertRefused(RawPeer.frame(Wire.RMA_DATA, body), "RMA_DATA for operation 1 that is not the read in progress");
     }
 
@@ -271,7 +271,7 @@ class HostileRmaPeerTest {
         int seq = honestRound + 1;
         for (long id = 1; id <= 64; id++) {
             if (id != acceptor) {
-                spray.write(rmaWrite(id, seq, HONEST_WINDOW, Wire.RMA_LAST, payload(16)));
+                spray.write(rmaWrite(id, seq, HONEST_WINDOW, RmaWire.RMA_LAST, payload(16)));
             }
         }
         spray.write(probe());
@@ -302,7 +302,7 @@ class HostileRmaPeerTest {
         int reads = 256; // 256 MiB asked for, against an allowance of about 97 MiB
         ByteArrayOutputStream hostile = new ByteArrayOutputStream();
         for (int seq = 1; seq <= reads; seq++) {
-            hostile.write(rmaRead(seq, WINDOW, Wire.MAX_RMA));
+            hostile.write(rmaRead(seq, WINDOW, RmaWire.MAX_RMA));
         }
         hostile.write(probe());
         front.write(hostile.toByteArray());
@@ -313,8 +313,8 @@ class HostileRmaPeerTest {
             assertEquals(Wire.RMA_DATA, f[0], "node 0 sends only answers to the reads, never the probe's");
             answered += f.length;
         }
-        assertTrue(answered < (long) reads * Wire.MAX_RMA, "node 0 answered " + answered + " bytes of "
-            + (long) reads * Wire.MAX_RMA + " asked for");
+        assertTrue(answered < (long) reads * RmaWire.MAX_RMA, "node 0 answered " + answered + " bytes of "
+            + (long) reads * RmaWire.MAX_RMA + " asked for");
         assertTrue(front.closedByNode(), "node 0 closed the raw peer's link to it");
         assertArrayEquals(expected, bytes(window), "reads change no window");
         honestStillServed();
@@ -343,7 +343,7 @@ class HostileRmaPeerTest {
         front.write(rmaRead(3, WINDOW + 8, length));
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         int flags = 0;
-        while ((flags & Wire.RMA_LAST) == 0) {
+        while ((flags & RmaWire.RMA_LAST) == 0) {
             ByteBuffer d = back.expect(Wire.RMA_DATA);
             assertEquals(CONNECTOR, d.getLong(), "RMA_DATA names the raw peer's endpoint");
             assertEquals(3, d.getInt(), "RMA_DATA carries the read's operation number");
@@ -431,7 +431,7 @@ class HostileRmaPeerTest {
 
     /** A correct RMA_WRITE of one frame: it lands in the window and RMA_DONE answers it. */
     private void honestWrite(int seq, long offset, byte[] data) throws Exception {
-        front.write(rmaWrite(seq, offset, Wire.RMA_LAST, data));
+        front.write(rmaWrite(seq, offset, RmaWire.RMA_LAST, data));
         ByteBuffer done = back.expect(Wire.RMA_DONE);
         assertEquals(CONNECTOR, done.getLong(), "RMA_DONE names the raw peer's endpoint");
         assertEquals(seq, done.getInt(), "RMA_DONE carries the operation number");
@@ -457,7 +457,7 @@ class HostileRmaPeerTest {
     }
 
     private static byte[] rmaWrite(long endpoint, int seq, long offset, int flags, byte[] data) {
-        return RawPeer.frame(Wire.RMA_WRITE, ByteBuffer.allocate(Wire.RMA_WRITE_HEADER + data.length)
+        return RawPeer.frame(Wire.RMA_WRITE, ByteBuffer.allocate(RmaWire.WRITE_HEADER + data.length)
             .putLong(endpoint).putInt(seq).putLong(offset).put((byte) flags).put(data).array());
     }
 

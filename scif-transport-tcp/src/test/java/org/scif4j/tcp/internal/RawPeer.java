@@ -87,15 +87,15 @@ final class RawPeer implements AutoCloseable {
      */
     byte[] hello(int from, int to, boolean keyed, long incarnation) throws IOException {
         byte[] nonce = FabricKey.nonce();
-        byte[] body = Arrays.copyOf(helloBody(from, to, keyed, incarnation, nonce).array(), Wire.HELLO_BODY);
+        byte[] body = Arrays.copyOf(helloBody(from, to, keyed, incarnation, nonce).array(), HandshakeWire.HELLO_SIZE);
         write(frame(Wire.HELLO, body));
         return nonce;
     }
 
     /** @return HELLO's fields, with room after them for HELLO_ACK's proof (left zero) */
     private static ByteBuffer helloBody(int from, int to, boolean keyed, long incarnation, byte[] nonce) {
-        return ByteBuffer.allocate(Wire.HELLO_BODY + Wire.PROOF).putInt(Wire.MAGIC).putShort(Wire.VERSION)
-            .putShort((short) from).putShort((short) to).putShort((short) (keyed ? Wire.FLAG_KEYED : 0))
+        return ByteBuffer.allocate(HandshakeWire.HELLO_SIZE + HandshakeWire.PROOF_BYTES).putInt(HandshakeWire.MAGIC_VALUE).putShort(HandshakeWire.VERSION_VALUE)
+            .putShort((short) from).putShort((short) to).putShort((short) (keyed ? HandshakeWire.FLAG_KEYED : 0))
             .putLong(incarnation).put(nonce);
     }
 
@@ -111,7 +111,7 @@ final class RawPeer implements AutoCloseable {
         int sender = hello.getShort() & 0xffff;
         int to = hello.getShort() & 0xffff;
         int flags = hello.getShort();
-        if (magic != Wire.MAGIC || version != Wire.VERSION || sender != from || to != self || flags != 0) {
+        if (magic != HandshakeWire.MAGIC_VALUE || version != HandshakeWire.VERSION_VALUE || sender != from || to != self || flags != 0) {
             throw new AssertionError("an unexpected HELLO: magic 0x" + Integer.toHexString(magic) + ", version "
                 + version + ", from " + sender + ", to " + to + ", flags " + flags);
         }

@@ -124,8 +124,8 @@ class SlowPeerTest {
     @Test
     void helloTrickledInIsCutOff() throws Exception {
         try (RawPeer raw = new RawPeer(honest.node0Port)) {
-            byte[] hello = RawPeer.frame(Wire.HELLO, ByteBuffer.allocate(Wire.HELLO_BODY).putInt(Wire.MAGIC)
-                .putShort(Wire.VERSION).putShort((short) RAW_NODE).putShort((short) 0).array());
+            byte[] hello = RawPeer.frame(Wire.HELLO, ByteBuffer.allocate(HandshakeWire.HELLO_SIZE).putInt(HandshakeWire.MAGIC_VALUE)
+                .putShort(HandshakeWire.VERSION_VALUE).putShort((short) RAW_NODE).putShort((short) 0).array());
             trickle(raw, hello);
             assertRefused(raw, "a frame of " + hello.length + " bytes not complete within");
         }

@@ -1,0 +1,92 @@
+package org.scif4j.spi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.scif4j.EndpointMetrics;
+import org.scif4j.NodeMetrics;
+
+/**
+ * {@link EndpointCounters} and {@link NodeCounters}: counts add up exactly, concurrent RMA
+ * bumps lose nothing, a closed endpoint's counts stay in the node's totals exactly once, and a
+ * peer loss counts once per endpoint.
+ */
+class CountersTest {
+    @Test
+    void endpointCountsWhatItWasTold() {
+        NodeCounters node = new NodeCounters();
+        EndpointCounters c = node.opened();
+        c.sent(100, true);
+        c.sent(28, false); // the same blocking send, a second chunk
+        c.received(7, true);
+        c.rmaWrite(4096);
+        c.rmaWrite(8192);
+        c.rmaRead(64);
+        c.fenceMark();
+        c.fenceWait();
+        c.fenceSignal();
+        c.fenceSignal();
+        assertEquals(new EndpointMetrics(128, 7, 1, 1, 2, 12288, 1, 64, 1, 1, 2), c.snapshot());
+    }
+
+    @Test
+    void nodeTotalsKeepClosedEndpointsOnce() {
+        NodeCounters node = new NodeCounters();
+        EndpointCounters a = node.opened();
+        EndpointCounters b = node.accepted();
+        a.sent(10, true);
+        b.received(10, true);
+        a.connected();
+        a.closed();
+        a.closed(); // idempotent
+        NodeMetrics m = node.snapshot();
+        assertEquals(2, m.endpointsOpened());
+        assertEquals(1, m.endpointsOpen());
+        assertEquals(1, m.connects());
+        assertEquals(1, m.accepts());
+        assertEquals(new EndpointMetrics(10, 10, 1, 1, 0, 0, 0, 0, 0, 0, 0), m.totals());
+        b.closed();
+        assertEquals(0, node.snapshot().endpointsOpen());
+        assertEquals(m.totals(), node.snapshot().totals(), "totals never go down when endpoints close");
+    }
+
+    @Test
+    void peerLossCountsOncePerEndpointAndNotAfterClose() {
+        NodeCounters node = new NodeCounters();
+        EndpointCounters a = node.opened();
+        EndpointCounters b = node.opened();
+        a.peerLost();
+        a.peerLost();
+        b.closed();
+        b.peerLost(); // a closed endpoint learns nothing more
+        a.connectRefused();
+        assertEquals(1, node.snapshot().peersLost());
+        assertEquals(1, node.snapshot().connectsRefused());
+    }
+
+    @Test
+    void concurrentRmaBumpsLoseNothing() throws InterruptedException {
+        NodeCounters node = new NodeCounters();
+        EndpointCounters c = node.opened();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 100_000; i++) {
+                    c.rmaWrite(3);
+                    c.fenceWait();
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        EndpointMetrics m = c.snapshot();
+        assertEquals(400_000, m.rmaWrites());
+        assertEquals(1_200_000, m.rmaWriteBytes());
+        assertEquals(400_000, m.fenceWaits());
+    }
+}

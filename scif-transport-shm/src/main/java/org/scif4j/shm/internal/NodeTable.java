@@ -1,0 +1,92 @@
+package org.scif4j.shm.internal;
+
+import static org.scif4j.shm.internal.FabricDescriptor.*;
+
+import java.util.BitSet;
+import org.scif4j.shm.ShmOptions;
+
+/**
+ * Which SCIF nodes are online: each process slot holds a bit per node id this process is
+ * attached as, and a node is online while a LIVE process has its bit. This type writes this
+ * process's bits (under the fabric lock) and counts this JVM's attachments per node, so the
+ * bit goes only with the last of them.
+ */
+final class NodeTable {
+    private final SharedFile file;
+    private final FabricLock lock;
+    private final int procSlot;
+    /** This JVM's attachments per node id. Guarded by the fabric lock. */
+    private final int[] refs = new int[ShmOptions.MAX_NODES];
+
+    NodeTable(SharedFile file, FabricLock lock, int procSlot) {
+        this.file = file;
+        this.lock = lock;
+        this.procSlot = procSlot;
+    }
+
+    /** @param node a node id this process attaches as (its bit is set by the first attachment) */
+    void attach(int node) {
+        lock.lock();
+        try {
+            if (refs[node] == 0) {
+                setBitLocked(node, true); // may throw Preempted: retried inside (no reads)
+            }
+            refs[node]++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @param node a node id this process detaches from (its bit is cleared by the last attachment) */
+    void detach(int node) {
+        lock.lock();
+        try {
+            if (refs[node] == 1) {
+                setBitLocked(node, false);
+            }
+            refs[node]--;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void setBitLocked(int node, boolean on) {
+        lock.beginWriteBlind();
+        long off = process(procSlot) + P_NODES + 8L * (node >>> 6);
+        long word = file.getLong(off);
+        file.putLong(off, on ? word | (1L << node) : word & ~(1L << node));
+    }
+
+    /**
+     * @param node    a node id
+     * @param exclude a process slot not to count (a dead one being reaped), or -1
+     * @return whether another LIVE process is attached as that node
+     */
+    boolean isOnlineExcept(int node, int exclude) {
+        if (node < 0 || node >= ShmOptions.MAX_NODES) {
+            return false;
+        }
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long p = process(i);
+            if (i != exclude && file.getInt(p + P_STATE) == P_LIVE
+                && (file.getLong(p + P_NODES + 8L * (node >>> 6)) & (1L << node)) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return the online node ids, ascending */
+    int[] online() {
+        long[] bits = new long[P_NODES_LONGS];
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long p = process(i);
+            if (file.getInt(p + P_STATE) == P_LIVE) {
+                for (int w = 0; w < P_NODES_LONGS; w++) {
+                    bits[w] |= file.getLong(p + P_NODES + 8L * w);
+                }
+            }
+        }
+        return BitSet.valueOf(bits).stream().toArray();
+    }
+}
