@@ -1,5 +1,6 @@
-/* Endpoints of this process (api.c): each is an eventfd file descriptor (FD_CLOEXEC), the
-   SCIF endpoint descriptor the program holds, mapped to its slot in the endpoint table. */
+/* Endpoints of this process (endpoint.c and the API files): each is a file descriptor (FD_CLOEXEC; one end of a
+   Unix socket pair, see pump.c), the SCIF endpoint descriptor the program holds, mapped to
+   its slot in the endpoint table. */
 #ifndef LIBSCIF_ENDPOINT_H
 #define LIBSCIF_ENDPOINT_H
 #include "fabric.h"
@@ -23,18 +24,54 @@ struct ep {
 	int async_pending;
 	int64_t async_deadline;
 	struct rma *rma;            /* registered memory and RMA, once connected (created under ctl) */
+	int bell;                   /* the socket pair's other end, kept by the library */
 	int watched;                /* scif_get_fd was called: the pump keeps the fd's readiness */
-	uint64_t efd_count;         /* what the pump last left in the eventfd */
+	int shown;                  /* the events the fd shows (pump.c), guarded by the pump's mutex */
 };
 
+#define EP_FD_MAX 65536            /* endpoint descriptors are below this */
+#define MAX_SLEEP_NS 100000000LL   /* the longest futex sleep of a wait */
+
+/* The API's failure: errno, and -1. */
+static inline int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* endpoint.c: the descriptor table (tab_mu, taken last: nothing is locked under it). */
 /* The endpoint of epd with a reference, or NULL with errno (EBADF, ENOTTY). */
 struct ep *ep_get(scif_epd_t epd);
 void ep_put(struct ep *e);
 void ep_ref(struct ep *e);
-/* Poll events of an endpoint as scif_poll reports them (masked with events|ERR|HUP). */
+/* A new endpoint of fd over slot, holding the table's reference (not yet in the table). */
+struct ep *ep_new(int fd, int bell, int slot);
+/* Puts e into the table under fd: calls find it from now on. */
+void ep_install(int fd, struct ep *e);
+/* At exit, before leaving the fabric: every endpoint is closed as SCIF closes. */
+void endpoints_close_all(void);
+static inline uint32_t state_of(struct ep *e)
+{
+	return ep_field(e->slot, E_STATE);
+}
+typedef int (*cond_fn)(struct ep *);
+/* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. */
+int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, int64_t deadline);
+
+/* connect.c: a connect's answer arrived; a non-blocking connect accepted meanwhile is taken
+   over (1 if connected). */
+int answered(struct ep *e);
+int collect_accepted(struct ep *e);
+
+/* poll.c: poll events of an endpoint as scif_poll reports them (masked with events|ERR|HUP). */
 short ep_poll_events(struct ep *e, short events);
-/* Starts the thread that keeps get_fd descriptors' readiness (pump.c). */
+/* A new endpoint descriptor (FD_CLOEXEC) and its bell; -1 with errno (pump.c). */
+int ep_fd_new(int *bell);
+/* Keeps the endpoint's descriptor's readiness from now on (starting the pump thread), and
+   makes it exact at once. */
 void pump_watch(struct ep *e);
+/* After a call of this process changed what a watched endpoint reports: makes it exact. */
+void pump_sync(struct ep *e);
 void pump_forget(struct ep *e);
 void pump_stop(void);
 #endif

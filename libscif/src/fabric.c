@@ -19,7 +19,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int attach_errno; /* 0 attached; else every call fails with it */
 static int in_detach;
 
-void endpoints_close_all(void); /* api.c */
+void endpoints_close_all(void); /* endpoint.c */
 void pump_stop(void);          /* pump.c */
 
 void conn_file_path(char *buf, size_t n, uint64_t id)
@@ -328,6 +328,7 @@ static int create(const char *path, char *why, size_t n)
 static int do_register(const char *path, const struct stat *mapped, int created, char *why, size_t n)
 {
 	fab.pid = (int)getpid();
+	fab.self = fab.pid;
 	fab.start = proc_start_time(fab.pid);
 	fab.slot = -1;
 	lock_take(); /* as minus our pid */
@@ -440,6 +441,7 @@ static void atfork_child(void)
 	/* The child keeps the parent's endpoints (until it execs) but not its threads or its
 	   process slot: its lock holds name it by pid, and its exit leaves the fabric alone. */
 	pthread_mutex_init(&fab.mu, NULL);
+	fab.self = (int)getpid();
 	fab.watchdog_started = 0;
 	mem_atfork_child();
 }

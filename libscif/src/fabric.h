@@ -10,6 +10,7 @@ struct fabric {
 	uint8_t *base;     /* the mapped fabric file */
 	int slot;          /* our process slot, -1 before registering */
 	int pid;           /* the pid that attached (a forked child is not it) */
+	int self;          /* this process's pid (getpid() without a system call), set at fork */
 	long long start;   /* its start time */
 	/* The process half of the lock, always taken before the shared word (one global
 	   order). Every control-plane change of this process runs under it. */

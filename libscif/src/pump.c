@@ -1,17 +1,33 @@
-/* scif_get_fd: the endpoint's descriptor is an eventfd whose readiness this thread keeps
-   equal to what scif_poll would report, so programs can put endpoints into their own
-   poll/select/epoll loops. An eventfd is readable while its counter is non-zero and
-   writable while it is below 2^64 - 2: counter 1 means POLLIN|POLLOUT, 0 POLLOUT only,
-   2^64 - 2 POLLIN only. (Neither event cannot be shown: a descriptor with nothing to report
-   then shows POLLOUT, and a send or connect through it reports the truth.) The thread
-   sleeps on this process's doorbell, which changers ring for endpoints with pollers. */
+/* scif_get_fd: an endpoint's descriptor is one end of a Unix socket pair, whose other end
+   ("bell") the library keeps. The pump keeps the descriptor's readiness equal to what
+   scif_poll reports for the endpoint, so programs put endpoints into their own
+   poll/select/epoll loops:
+   - POLLIN: a byte waits in the descriptor (the library wrote it through the bell);
+   - POLLOUT: the descriptor's send buffer has room; the library fills it (writing from the
+     descriptor into the bell, never read) to show "no send space", and drains the bell to
+     show space again;
+   - POLLHUP: once the endpoint is DISCONNECTED, both ends are shut down (for good: SCIF's
+     DISCONNECTED is final); the kernel then reports POLLHUP and POLLIN (a recv reports the
+     remaining bytes or ECONNRESET);
+   - POLLERR (an endpoint that is not connected, listening or connecting without blocking)
+     shows as POLLIN: the call made then reports the error.
+   An endpoint with nothing to report shows nothing. The pump thread sleeps on this
+   process's doorbell, which changers ring for endpoints with pollers (docs/shm-format.md,
+   "Waking without losing a wake-up"); this process's own calls that change what an
+   endpoint reports (send, recv, accept, connect) update its descriptor before they return
+   (pump_sync), so a level-triggered loop never sees a stale event.
+   Lock order: mu (here), then an endpoint's ctl (ep_poll_events). Only the process that
+   opened an endpoint keeps its descriptor: a fork()ed child shares the socket, not the pump. */
 #include "endpoint.h"
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define MAX_WATCHED 4096
+enum { SHOW_IN = 1, SHOW_OUT = 2, SHOW_HUP = 4 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ep *watched[MAX_WATCHED];
@@ -20,22 +36,45 @@ static pthread_t thread;
 static int started;
 static volatile int stopping;
 
-static void set_counter(struct ep *e, uint64_t want)
+int ep_fd_new(int *bell)
 {
-	uint64_t have = e->efd_count, v;
-	if (want == have)
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	int small = 1; /* the kernel's minimum: filling it takes a write or two */
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	*bell = sv[1];
+	return sv[0];
+}
+
+/* Shows the wanted events on the endpoint's descriptor. Caller holds mu. */
+static void show(struct ep *e, int want)
+{
+	static char junk[4096];
+	char sink[4096];
+	int have = e->shown;
+	if (have & SHOW_HUP)
+		return; /* final */
+	if (want & SHOW_HUP) {
+		/* the descriptor's half first (no event on it yet), then the bell's, which makes it
+		   POLLHUP and POLLIN at once: a poller never wakes to POLLIN without POLLHUP */
+		shutdown(e->fd, SHUT_WR);
+		shutdown(e->bell, SHUT_WR);
+		e->shown = want;
 		return;
-	if (want < have) {
-		if (read(e->fd, &v, sizeof v) < 0) /* have > 0: never blocks */
-			return;
-		have = 0;
 	}
-	if (want > have) {
-		v = want - have;
-		if (write(e->fd, &v, sizeof v) < 0)
-			return;
-	}
-	e->efd_count = want;
+	if ((want & SHOW_IN) && !(have & SHOW_IN))
+		send(e->bell, "!", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (!(want & SHOW_IN) && (have & SHOW_IN))
+		while (recv(e->fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+			;
+	if (!(want & SHOW_OUT) && (have & SHOW_OUT))
+		while (send(e->fd, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+			;
+	if ((want & SHOW_OUT) && !(have & SHOW_OUT))
+		while (recv(e->bell, sink, sizeof sink, MSG_DONTWAIT) > 0)
+			;
+	e->shown = want;
 }
 
 static void sync_one(struct ep *e)
@@ -43,8 +82,8 @@ static void sync_one(struct ep *e)
 	short r = ep_poll_events(e, POLLIN | POLLOUT);
 	if (r & POLLNVAL)
 		return;
-	int in = (r & (POLLIN | POLLHUP | POLLERR)) != 0, out = (r & POLLOUT) != 0;
-	set_counter(e, in && out ? 1 : in ? 0xfffffffffffffffeULL : 0);
+	show(e, (r & (POLLIN | POLLERR) ? SHOW_IN : 0) | (r & POLLOUT ? SHOW_OUT : 0) |
+			(r & POLLHUP ? SHOW_HUP | SHOW_IN : 0));
 }
 
 static void *pump(void *arg)
@@ -76,18 +115,37 @@ void pump_stop(void)
 	started = 0;
 }
 
+static int ours(struct ep *e)
+{
+	return e->owner_pid == (int)getpid();
+}
+
 void pump_watch(struct ep *e)
 {
+	if (!ours(e))
+		return;
 	pthread_mutex_lock(&mu);
 	if (!e->watched && nwatched < MAX_WATCHED) {
 		watched[nwatched++] = e;
 		e->watched = 1;
+		e->shown = SHOW_OUT; /* a new socket pair: an empty buffer, nothing to read */
 		ep_ref(e);
 		add32(endpoint_off(e->slot) + E_POLLERS, 1);
 		if (!started && pthread_create(&thread, NULL, pump, NULL) == 0)
 			started = 1;
-		bump(doorbell_off(fab.slot));
 	}
+	if (e->watched)
+		sync_one(e); /* exact when the call returns */
+	pthread_mutex_unlock(&mu);
+}
+
+void pump_sync(struct ep *e)
+{
+	if (!__atomic_load_n(&e->watched, __ATOMIC_ACQUIRE) || !ours(e))
+		return;
+	pthread_mutex_lock(&mu);
+	if (e->watched)
+		sync_one(e);
 	pthread_mutex_unlock(&mu);
 }
 

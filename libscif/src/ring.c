@@ -157,11 +157,6 @@ int ring_has_data(const struct ring *r)
 	return ld64(r->data + ld64(r->hdr + R_HEAD_FRAME) % r->D) != 0;
 }
 
-int ring_readable(const struct ring *r)
-{
-	return ld64(r->hdr + R_TAIL_BYTES) != ld64(r->hdr + R_HEAD_BYTES);
-}
-
 int ring_writable(const struct ring *r)
 {
 	uint64_t tb = ld64(r->hdr + R_TAIL_BYTES), hb = ld64(r->hdr + R_HEAD_BYTES);

@@ -33,9 +33,9 @@ void conn_close(struct conn *c);
 size_t ring_write(struct ring *r, const void *buf, size_t len);
 /* Reads up to len bytes without blocking; returns bytes read, or -1 for a corrupt frame. */
 long ring_read(struct ring *r, void *buf, size_t len);
-/* Whether a frame waits at the reader's head (the reader's own check). */
+/* Whether a frame waits at the published head frame (any thread: the reader's own check,
+   and poll's; exact once the reader has published its head). */
 int ring_has_data(const struct ring *r);
-/* From the counters (any thread): bytes waiting, and send space. */
-int ring_readable(const struct ring *r);
+/* From the counters (any thread): send space. */
 int ring_writable(const struct ring *r);
 #endif

@@ -27,6 +27,7 @@ struct lwin {
 	int entry;
 	uint32_t gen;
 	int unregistered;
+	uint8_t *inherited_map; /* a fork()ed child's mapping of the window's memory file */
 };
 
 struct rwin { /* a peer window mapped into this process for RMA */
@@ -40,6 +41,7 @@ struct rwin { /* a peer window mapped into this process for RMA */
 struct rma {
 	pthread_mutex_t mu; /* guards what follows; lock order: an endpoint's ctl, then mu, then memory.c's */
 	int closed;         /* set by rma_close: calls that begin later fail with EBADF */
+	int owner_pid;      /* the process that opened the endpoint; a fork()ed child inherits m */
 	struct conn *c;
 	int slot, peer_slot, side, loopback;
 	struct lwin w[MAX_WINDOWS]; /* sorted by offset, nw of them */
@@ -73,7 +75,7 @@ static uint64_t entry_off(struct rma *m, int side, int i)
 	return window_table_off(side, m->c->R) + (uint64_t)i * WINDOW_ENTRY;
 }
 
-struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback)
+struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback, int owner_pid)
 {
 	struct rma *m = calloc(1, sizeof *m);
 	if (!m)
@@ -84,6 +86,7 @@ struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback)
 	m->peer_slot = peer_slot;
 	m->side = c->side;
 	m->loopback = loopback;
+	m->owner_pid = owner_pid;
 	return m;
 }
 
@@ -143,11 +146,15 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 {
 	pthread_mutex_lock(&m->mu);
 	reclaim(m);
-	int64_t at;
+	int64_t at = -1;
 	*err = 0;
 	if (m->closed) {
 		*err = EBADF;
-		at = -1;
+	} else if (m->owner_pid != fab.self) {
+		logmsg("scif_register: EFAULT, a fork()ed child cannot register memory into an endpoint it"
+		       " inherited (its registered address space is kept by the process that opened it);"
+		       " open an endpoint of its own");
+		*err = EFAULT;
 	} else if (fixed) {
 		if (overlapping(m, off, len))
 			*err = EADDRINUSE;
@@ -180,7 +187,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 	while (k > 0 && m->w[k - 1].off > at)
 		k--;
 	memmove(&m->w[k + 1], &m->w[k], sizeof m->w[0] * (size_t)(m->nw - k));
-	m->w[k] = (struct lwin){at, len, prot, addr, r, entry, gen, 0};
+	m->w[k] = (struct lwin){at, len, prot, addr, r, entry, gen, 0, NULL};
 	m->nw++;
 	bump_version(m);
 	pthread_mutex_unlock(&m->mu);
@@ -190,9 +197,12 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 int rma_unregister(struct rma *m, int64_t off, uint64_t len)
 {
 	pthread_mutex_lock(&m->mu);
-	if (m->closed) {
+	if (m->closed || m->owner_pid != fab.self) {
+		if (!m->closed)
+			logmsg("scif_unregister: ENXIO, a fork()ed child cannot unregister the windows of an"
+			       " endpoint it inherited: the process that opened it registered them");
 		pthread_mutex_unlock(&m->mu);
-		return EBADF;
+		return m->closed ? EBADF : ENXIO;
 	}
 	int64_t last = off + (int64_t)len - 1, next = off;
 	int first = -1, count = 0;
@@ -251,6 +261,43 @@ static void release_refs(struct rma *m, struct xfer *x)
 	x->nrefs = 0;
 }
 
+/* Maps [foff, foff+len) of mem-PID-SEQ (read-write if the file allows, else read-only) after
+   checking that it is a regular file of this user that holds the range; NULL if not. */
+static uint8_t *map_memory_file(int pid, uint32_t seq, uint64_t foff, uint64_t len)
+{
+	char p[FILES_PATH_MAX];
+	snprintf(p, sizeof p, "%s/mem-%d-%u", fab.cfg.fabric_dir, pid, seq);
+	int fd = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == EACCES)
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || foff + len > (uint64_t)st.st_size) {
+		close(fd);
+		return NULL;
+	}
+	int mprot = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR ? PROT_READ | PROT_WRITE : PROT_READ;
+	void *a = mmap(NULL, len, mprot, MAP_SHARED, fd, (off_t)foff);
+	close(fd);
+	return a == MAP_FAILED ? NULL : a;
+}
+
+/* The memory of one of our windows. The process that registered it reaches it at its address;
+   a fork()ed child, whose memory there is its own copy (or nothing, MADV_DONTFORK), through
+   the window's memory file: the window keeps the parent's pages, as SCIF's pinned pages. */
+static uint8_t *own_window(struct rma *m, struct lwin *w)
+{
+	if (m->owner_pid == fab.self)
+		return w->addr;
+	if (!w->inherited_map) {
+		uint64_t e = entry_off(m, m->side, w->entry);
+		w->inherited_map = map_memory_file((int)cget32(m->c, e + 24), cget32(m->c, e + 28),
+						   __atomic_load_n(cw64(m->c, e + 32), __ATOMIC_ACQUIRE), w->len);
+	}
+	return w->inherited_map;
+}
+
 /* Local windows covering [off, off+len): fills addresses into out[], at most MAX_PIECES. */
 static int resolve_local(struct rma *m, int64_t off, uint64_t len, int need, struct xfer *x,
 			 uint8_t **addrs, uint64_t *lens, int *n)
@@ -279,7 +326,10 @@ static int resolve_local(struct rma *m, int64_t off, uint64_t len, int need, str
 		uint64_t take = (uint64_t)(w->off + (int64_t)w->len - pos);
 		if (take > left)
 			take = left;
-		addrs[*n] = w->addr + (pos - w->off);
+		uint8_t *base = own_window(m, w);
+		if (!base)
+			return ENXIO;
+		addrs[*n] = base + (pos - w->off);
 		lens[(*n)++] = take;
 		pos += (int64_t)take;
 		left -= take;
@@ -312,23 +362,8 @@ static struct rwin *peer_window(struct rma *m, int i)
 		}
 		if (off < 0 || off % PAGE || !len || len % PAGE || foff % PAGE || len > (uint64_t)INT64_MAX)
 			return NULL;
-		char p[FILES_PATH_MAX];
-		snprintf(p, sizeof p, "%s/mem-%d-%u", fab.cfg.fabric_dir, pid, seq);
-		int fd = open(p, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0 && errno == EACCES)
-			fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		struct stat st;
-		if (fd < 0)
-			return NULL;
-		if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-		    foff + len > (uint64_t)st.st_size) {
-			close(fd);
-			return NULL;
-		}
-		int mprot = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR ? PROT_READ | PROT_WRITE : PROT_READ;
-		void *a = mmap(NULL, len, mprot, MAP_SHARED, fd, (off_t)foff);
-		close(fd);
-		if (a == MAP_FAILED)
+		uint8_t *a = map_memory_file(pid, seq, foff, len);
+		if (!a)
 			return NULL;
 		*r = (struct rwin){gen, off, len, prot, a};
 		return r;
@@ -381,13 +416,17 @@ static int resolve_remote(struct rma *m, int64_t off, uint64_t len, int need, st
 	return 0;
 }
 
-/* One operation done: both counters move on, fence waiters on either side wake. */
+/* One operation done: both counters move on, fence waiters on either side wake. The stores
+   are release stores, as a ring's (docs/shm-format.md): the copy's bytes are visible before
+   the counter, and the sleeper's fence of a fence waiter orders our read of its "sleepers"
+   after the counter (a full fence here cost large copies several percent: it waits for
+   every store of the copy to drain). */
 static void complete_one(struct rma *m)
 {
 	uint64_t s = side_off(m->side);
 	uint32_t seq = (cget32(m->c, s + S_DMA_SUBMITTED) + 1) & SEQ_MASK;
-	cput32(m->c, s + S_DMA_SUBMITTED, seq);
-	cput32(m->c, s + S_DMA_COMPLETED, seq);
+	__atomic_store_n(cw32(m->c, s + S_DMA_SUBMITTED), seq, __ATOMIC_RELEASE);
+	__atomic_store_n(cw32(m->c, s + S_DMA_COMPLETED), seq, __ATOMIC_RELEASE);
 	wake_fence(m->slot);
 	wake_fence(m->peer_slot);
 }
@@ -429,7 +468,6 @@ int rma_copy(struct rma *m, int to_remote, int64_t loff, void *vaddr, uint64_t l
 			if (jo == rl[j])
 				j++, jo = 0;
 		}
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		complete_one(m);
 	}
 	release_refs(m, &x);
@@ -666,6 +704,9 @@ void rma_close(struct rma *m)
    windows are unmapped and m is freed. */
 void rma_free(struct rma *m)
 {
+	for (int k = 0; k < m->nw; k++) /* windows left: a child's view of its parent's */
+		if (m->w[k].inherited_map)
+			munmap(m->w[k].inherited_map, m->w[k].len);
 	for (int i = 0; i < MAX_WINDOWS; i++)
 		if (m->r[i].map)
 			munmap(m->r[i].map, m->r[i].len);

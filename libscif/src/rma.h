@@ -7,7 +7,9 @@
 #include <scif.h>
 
 struct rma;
-struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback);
+/* owner_pid: the process that opened the endpoint (a fork()ed child may use m through an
+   inherited endpoint: RMA and fences, not register or unregister). */
+struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback, int owner_pid);
 /* Close unregisters every window; free (at the endpoint's last reference, when no call holds
    the rma) unmaps the peer's windows. The endpoint's references keep m alive: every call
    that uses it holds one (ep_get) from before it takes m until after its last access. */

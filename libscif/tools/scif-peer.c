@@ -15,6 +15,10 @@
                                             offset 4096 (FILE is made 68 KiB long), not malloc memory
      scif-peer await-reset PORT            accept one connection and wait in a blocking recv until
                                             the peer is gone: exit 0 on ECONNRESET, printing "reset"
+     scif-peer poll-fd PORT                accept one connection and wait for it in poll(2) on
+                                            scif_get_fd's descriptor: 3 times, check that it shows
+                                            no POLLIN, send 1 byte, poll until POLLIN, receive 4
+                                            bytes; then poll until the peer's close shows POLLHUP
      scif-peer pong PORT                   accept one connection; echo 8-byte messages until
                                             the peer closes
      scif-peer ping NODE PORT COUNT        COUNT / 2 warm-up round trips of 8 bytes, then COUNT
@@ -26,6 +30,7 @@
 #include <scif.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -123,7 +128,7 @@ static scif_epd_t connect_to(int node, int port)
 	struct scif_portID dst = {(uint16_t)node, (uint16_t)port};
 	for (int tries = 0; scif_connect(e, &dst) < 0; tries++) {
 		/* as SCIF tutorials do: retry while refused (or while the node is not online yet) */
-		if ((errno != ECONNREFUSED && errno != ENODEV) || tries == 200)
+		if ((errno != ECONNREFUSED && errno != ENODEV) || tries == 1000)
 			die("scif_connect");
 		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
@@ -218,6 +223,23 @@ int main(int argc, char **argv)
 		printf("reset\n");
 		fflush(stdout);
 		scif_close(e);
+	} else if (argc == 3 && !strcmp(argv[1], "poll-fd")) {
+		scif_epd_t e = accept_one(atoi(argv[2]));
+		struct pollfd p = {scif_get_fd(e), POLLIN, 0};
+		for (int i = 0; i < 3; i++) {
+			if (poll(&p, 1, 0) != 0)
+				die("expected an idle descriptor before the peer sends");
+			char b = (char)i, m[4];
+			send_all(e, &b, 1);
+			if (poll(&p, 1, 10000) != 1 || p.revents != POLLIN)
+				die("expected POLLIN once the peer sent");
+			recv_all(e, m, 4);
+		}
+		if (poll(&p, 1, 10000) != 1 || !(p.revents & POLLHUP))
+			die("expected POLLHUP once the peer closed");
+		printf("hup\n");
+		fflush(stdout);
+		scif_close(e);
 	} else if (argc == 3 && !strcmp(argv[1], "pong")) {
 		scif_epd_t e = accept_one(atoi(argv[2]));
 		char m[8];
@@ -247,7 +269,7 @@ int main(int argc, char **argv)
 		scif_close(e);
 	} else {
 		fprintf(stderr, "usage: scif-peer listen PORT BYTES | connect NODE PORT BYTES | rma NODE PORT [FILE] | "
-				"await-reset PORT | pong PORT | ping NODE PORT COUNT\n");
+				"await-reset PORT | poll-fd PORT | pong PORT | ping NODE PORT COUNT\n");
 		return 2;
 	}
 	return 0;

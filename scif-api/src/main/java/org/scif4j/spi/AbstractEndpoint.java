@@ -278,26 +278,25 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public final void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        if (!tryFastRma(false, localOffset, length, remoteOffset, flags)) {
-            Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-                "flags", flags);
-            checkOpen(call);
-            Arguments.rma(length, flags, call);
-            rma(false, localOffset, null, length, remoteOffset, flags, call);
-        }
-        counters.rma(false, length);
+        windowRma(false, localOffset, length, remoteOffset, flags);
     }
 
     @Override
     public final void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        if (!tryFastRma(true, localOffset, length, remoteOffset, flags)) {
-            Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-                "flags", flags);
+        windowRma(true, localOffset, length, remoteOffset, flags);
+    }
+
+    /** readFrom or writeTo: between a local window and the peer's. */
+    private void windowRma(boolean write, long localOffset, long length, long remoteOffset, int flags)
+        throws ScifException {
+        if (!tryFastRma(write, localOffset, length, remoteOffset, flags)) {
+            Call call = Call.of(write ? "writeTo" : "readFrom", "localOffset", localOffset, "length", length,
+                "remoteOffset", remoteOffset, "flags", flags);
             checkOpen(call);
             Arguments.rma(length, flags, call);
-            rma(true, localOffset, null, length, remoteOffset, flags, call);
+            rma(write, localOffset, null, length, remoteOffset, flags, call);
         }
-        counters.rma(true, length);
+        counters.rma(write, length);
     }
 
     @Override

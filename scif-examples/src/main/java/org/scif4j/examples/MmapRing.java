@@ -88,7 +88,13 @@ public final class MmapRing {
             while (head < VALUES) {
                 long tail = (long) LONG.getAcquire(mem, TAIL);  // the slots below tail are written
                 if (tail == head) {
-                    awaitPeer(peer, head);                      // empty: a real consumer might back off
+                    // empty: a real consumer might back off. A producer publishes its last value
+                    // before it hangs up, so once the peer is gone one more read of tail is final.
+                    if (peerHungUp(peer) && (long) LONG.getAcquire(mem, TAIL) == head) {
+                        throw new ScifException(Errno.ECONNRESET, "the peer closed its connection at ring index "
+                            + head + " of " + VALUES);
+                    }
+                    Thread.onSpinWait();
                     continue;
                 }
                 for (; head < tail; head++) {
@@ -116,8 +122,12 @@ public final class MmapRing {
             try (Mapping map = mmap(ep, where.getLong(0))) {
                 ByteBuffer mem = map.buffer();
                 for (long tail = 0; tail < VALUES; tail++) {
-                    while (tail - (long) LONG.getAcquire(mem, HEAD) == SLOTS) {
-                        awaitPeer(peer, tail);                   // full: wait for the host
+                    while (tail - (long) LONG.getAcquire(mem, HEAD) == SLOTS) {   // full: wait for the host
+                        if (peerHungUp(peer)) {
+                            throw new ScifException(Errno.ECONNRESET, "the host closed its connection at ring index "
+                                + tail + " of " + VALUES);
+                        }
+                        Thread.onSpinWait();
                     }
                     LONG.set(mem, slot(tail), tail + 1);
                     LONG.setRelease(mem, TAIL, tail + 1);        // publish the slot
@@ -141,15 +151,11 @@ public final class MmapRing {
     }
 
     /**
-     * One turn of waiting on the ring, which also asks SCIF whether the peer hung up: shared
-     * memory alone never tells that the other side is gone (a peer that failed, or died,
-     * would leave us spinning for ever).
+     * Asks SCIF, without waiting, whether the peer hung up: shared memory alone never tells
+     * that the other side is gone (a peer that failed, or died, would leave us spinning for ever).
      */
-    private static void awaitPeer(PollItem[] peer, long index) throws ScifException {
-        if (Scif.poll(peer, 0) > 0 && (peer[0].revents() & (Scif.POLLHUP | Scif.POLLERR)) != 0) {
-            throw new ScifException(Errno.ECONNRESET, "the peer closed its connection at ring index " + index);
-        }
-        Thread.onSpinWait();
+    private static boolean peerHungUp(PollItem[] peer) throws ScifException {
+        return Scif.poll(peer, 0) > 0 && (peer[0].revents() & (Scif.POLLHUP | Scif.POLLERR)) != 0;
     }
 
     private static int slot(long index) {

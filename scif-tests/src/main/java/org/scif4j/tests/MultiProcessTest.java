@@ -15,6 +15,7 @@ import org.scif4j.tests.process.PeerProcess;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * SCIF between separate JVM processes: echo through a child,
@@ -174,30 +175,76 @@ public abstract class MultiProcessTest extends ScifTestBase {
         assertEquals(expected, seen, what + " (waited " + SOON + ")");
     }
 
+    /** @return what each child's call returned or failed with so far, for a failure message */
+    private static String outcomes(java.util.List<Async<String>> calls, java.util.List<PeerProcess> children) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            Async<String> c = calls.get(i);
+            String child = children.get(i).describe();
+            if (!c.isDone()) {
+                out.add(c + ": still running" + child);
+                continue;
+            }
+            try {
+                out.add(c + ": " + c.get(SOON) + child);
+            } catch (Throwable e) {
+                out.add(c + ": " + e + child);
+            }
+        }
+        return String.join("; ", out);
+    }
+
     @Test
     void manyProcessesStreamAtOnce() throws ScifException {
         ScifNode node0 = attach(0);
         int peers = 3;
         int bytes = 8 << 20;
         try (Endpoint listener = listener(node0, 2100, peers)) {
+            // Every child JVM is started before any of them connects: a child's connect must not
+            // wait on the start of the next JVM (seconds under load), which outlasted its
+            // 5 s connect watchdog.
+            java.util.List<PeerProcess> children = new java.util.ArrayList<>();
+            for (int i = 1; i <= peers; i++) {
+                children.add(startPeer(i));
+            }
+            // Then each child connects once, one at a time: that opens its link to node 0 (on tcp,
+            // a cold JVM's first link took over the watchdog under load), which is not what this
+            // test is about; the streams below then connect at once over open links.
+            for (PeerProcess p : children) {
+                Async<Endpoint> first = async("first-accept", () -> listener.accept(Scif.ACCEPT_SYNC));
+                p.ok("connect 0 2100");
+                first.get(SOON).close();
+                p.ok("close");
+            }
             java.util.List<Async<String>> streams = new java.util.ArrayList<>();
             for (int i = 1; i <= peers; i++) {
-                PeerProcess p = startPeer(i);
+                PeerProcess p = children.get(i - 1);
                 long seed = 1000 + i;
                 streams.add(async("child-stream-" + i,
                     () -> p.call("stream 0 2100 " + bytes + " " + seed)));
             }
+            // Every connection is accepted, and its receiver started, before anything slow (the
+            // expected CRCs): a connector must not wait on the parent's CPU work either.
             java.util.List<Async<Long>> receivers = new java.util.ArrayList<>();
-            long[] expected = new long[peers + 1];
             for (int i = 0; i < peers; i++) {
+                // A child whose connect failed never sends a request: say what the children
+                // reported instead of blocking in accept until the test's timeout.
+                PollItem[] request = {new PollItem(listener, Scif.POLLIN)};
+                if (Scif.poll(request, SOON.multipliedBy(3).toMillis()) == 0) {
+                    fail((peers - i) + " of " + peers + " connection requests did not come; the children: "
+                        + outcomes(streams, children));
+                }
                 Endpoint ep = track(listener.accept(Scif.ACCEPT_SYNC));
                 int node = ep.peerPort().node();
-                expected[node] = crc(PeerMain.randomBytes(1000 + node, bytes));
                 receivers.add(async("recv-from-" + node, () -> {
                     try (ep) {
                         return (long) node << 40 | (crc(recvFully(ep, bytes)) & 0xFFFFFFFFL);
                     }
                 }));
+            }
+            long[] expected = new long[peers + 1];
+            for (int node = 1; node <= peers; node++) {
+                expected[node] = crc(PeerMain.randomBytes(1000 + node, bytes));
             }
             for (Async<Long> r : receivers) {
                 long v = r.get(SOON.multipliedBy(3));

@@ -9,16 +9,15 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
-import org.scif4j.spi.Arguments;
+import org.scif4j.spi.AbstractEndpoint;
 import org.scif4j.spi.Call;
-import org.scif4j.spi.PollableEndpoint;
+import org.scif4j.spi.DataPathLock;
 import org.scif4j.spi.Poller;
 
 /**
@@ -27,10 +26,20 @@ import org.scif4j.spi.Poller;
  * non-blocking call between waits in {@code scif_poll} of at most {@value #SLICE_MS} ms, so
  * that an interrupt or a close from another thread ends them with EINTR within that time (a
  * thread blocked inside a C call cannot be woken from Java). docs/native.md has the design.
+ * {@link AbstractEndpoint} checks the arguments before the library sees them, and serialises
+ * each direction of the data path; the library checks the endpoint's state.
  */
-final class NativeEndpoint implements Endpoint, PollableEndpoint {
+final class NativeEndpoint extends AbstractEndpoint {
     /** The longest wait in one scif_poll: the bound on how late an interrupt or close is seen. */
     static final int SLICE_MS = 50;
+    /**
+     * How long a blocking send or recv retries the library's non-blocking call, spinning, before
+     * it waits in scif_poll: a peer that answers within this time is seen at once, without the
+     * poll's yield, futex sleep and wake-up (the 8 B round trip went from about 6x to
+     * {@code docs/native.md}'s figure of the Java shm transport's). libscif's own poll spins
+     * this long before it sleeps, so an idle waiter costs no more than in C.
+     */
+    static final long SPIN_NANOS = 50_000;
 
     private final NativeNode node;
     private final int epd;
@@ -40,8 +49,6 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
      * never runs while a call still uses the descriptor (whose number the OS may reuse).
      */
     private final AtomicInteger inside = new AtomicInteger();
-    private volatile boolean closed;
-    private volatile boolean blocking = true;
     private volatile int port;
     private volatile PortId peer;
     /** The peer of a non-blocking connect in progress, until it is collected. */
@@ -50,14 +57,12 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     private volatile boolean collected;
     /** The errno of a non-blocking connect that peerPort() finished and that failed, for the next connect. */
     private volatile int pendingErrno;
-    /** One send and one recv at a time, so that one call's bytes are never interleaved with another's. */
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private final ReentrantLock recvLock = new ReentrantLock();
     /** Registered regions by offset, so that their memory stays reachable while registered. */
     private final ConcurrentSkipListMap<Long, ByteBuffer> registered = new ConcurrentSkipListMap<>();
     private final Set<NativeMapping> mappings = ConcurrentHashMap.newKeySet();
 
     NativeEndpoint(NativeNode node, int epd, PortId peer) throws ScifException {
+        super(DataPathLock.reentrant(), DataPathLock.reentrant(), node.counters().opened());
         this.node = node;
         this.epd = epd;
         this.peer = peer;
@@ -100,9 +105,18 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
 
     private void enter(String name) throws ScifException {
         inside.incrementAndGet();
-        if (closed) {
+        if (isClosed()) {
             inside.decrementAndGet();
             throw ScifException.of(name, Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
+    /** {@link #enter} for a data call that was open when it began: closed since, it ends with EINTR. */
+    private void enterData(Call call) throws ScifException {
+        inside.incrementAndGet();
+        if (isClosed()) {
+            inside.decrementAndGet();
+            throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
         }
     }
 
@@ -124,7 +138,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         if (Thread.currentThread().isInterrupted()) {
             throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting");
         }
-        if (closed) {
+        if (isClosed()) {
             throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
         }
         if (r < 0 && errno != Errno.EINTR.number()) {
@@ -132,17 +146,19 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         }
     }
 
+    /** The library checks the privilege itself. */
     @Override
-    public int bind(int port) throws ScifException {
-        Call call = Call.of("bind", "port", port);
-        if (port < 0 || port > 0xffff) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "port must be in [0, 65535]");
-        }
-        enter("bind(port=" + port + ")");
+    protected boolean mayBindAdminPorts() {
+        return true;
+    }
+
+    @Override
+    protected int doBind(int port, String call) throws ScifException {
+        enter(call);
         try {
             int r = LibScif.scif_bind(epd, (short) port);
             if (r < 0) {
-                throw error(call.text(), Native.getLastError());
+                throw error(call, Native.getLastError());
             }
             this.port = r;
             return r;
@@ -152,11 +168,11 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void listen(int backlog) throws ScifException {
-        enter("listen(backlog=" + backlog + ")");
+    protected void doListen(int backlog, String call) throws ScifException {
+        enter(call);
         try {
             if (LibScif.scif_listen(epd, backlog) < 0) {
-                throw error("listen(backlog=" + backlog + ")", Native.getLastError());
+                throw error(call, Native.getLastError());
             }
         } finally {
             leave();
@@ -164,10 +180,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public int connect(PortId dst) throws ScifException {
-        if (dst == null) {
-            throw ScifException.of("connect(peer=null)", Errno.EINVAL, "the peer's PortId is needed");
-        }
+    protected int doConnect(PortId dst, String text) throws ScifException {
         Call call = Call.of("connect", "node", dst.node(), "port", dst.port());
         if (dst.node() < 0 || dst.node() > 0xffff || dst.port() < 0 || dst.port() > 0xffff) {
             throw ScifException.of(call.text(), Errno.EINVAL, "node and port must be in [0, 65535]");
@@ -206,7 +219,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
                     throw error(call.text(), errno);
                 }
                 pendingPeer = target;
-                if (!blocking) {
+                if (!isBlocking()) {
                     throw error(call.text(), errno);
                 }
                 await((short) Scif.POLLOUT, call);
@@ -239,24 +252,8 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void configureBlocking(boolean block) throws ScifException {
-        if (closed) {
-            throw ScifException.of("configureBlocking(block=" + block + ")", Errno.EBADF, "the endpoint is closed");
-        }
-        blocking = block;
-    }
-
-    @Override
-    public boolean isBlocking() {
-        return blocking;
-    }
-
-    @Override
-    public Endpoint accept(int flags) throws ScifException {
-        Call call = Call.of("accept", "flags", flags);
-        if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags may hold only ACCEPT_SYNC");
-        }
+    protected Endpoint doAccept(boolean sync, String text) throws ScifException {
+        Call call = Call.of("accept", "flags", sync ? Scif.ACCEPT_SYNC : 0);
         enter(call.text());
         try {
             Scratch s = Scratch.get();
@@ -270,7 +267,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
                     return e;
                 }
                 int errno = Native.getLastError();
-                if (errno != Errno.EAGAIN.number() || (flags & Scif.ACCEPT_SYNC) == 0) {
+                if (errno != Errno.EAGAIN.number() || !sync) {
                     throw error(call.text(), errno);
                 }
                 await((short) Scif.POLLIN, call);
@@ -289,7 +286,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     public PortId peerPort() {
         PortId p = peer;
         PortId pending = pendingPeer;
-        if (p == null && pending != null && !closed) {
+        if (p == null && pending != null && !isClosed()) {
             p = collect(pending);
         }
         return p;
@@ -328,78 +325,24 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public int send(ByteBuffer src, int flags) throws ScifException {
-        Call call = Call.of("send", "len", src == null ? 0 : src.remaining(), "flags", flags);
-        if (src == null) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "src is null");
-        }
-        if (closed) {
-            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
-        }
-        if (!src.hasRemaining()) {
-            return 0; // before the flags, as SCIF checks them
-        }
-        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
-        }
-        enter(call.text()); // with bit 0 set, the other bits are ignored
+    protected int doSend(ByteBuffer src, boolean block, int flags) throws ScifException {
+        Call call = Call.of("send", "len", src.remaining(), "flags", flags);
+        enterData(call); // with bit 0 set, the other bits are ignored
         try {
-            lock(sendLock, call);
-            try {
-                return transfer(src, (flags & Scif.SEND_BLOCK) != 0, true, call);
-            } finally {
-                sendLock.unlock();
-            }
+            return transfer(src, block, true, call);
         } finally {
             leave();
         }
     }
 
     @Override
-    public int recv(ByteBuffer dst, int flags) throws ScifException {
-        Call call = Call.of("recv", "len", dst == null ? 0 : dst.remaining(), "flags", flags);
-        if (dst == null) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "dst is null");
-        }
-        if (dst.isReadOnly()) {
-            throw ScifException.of(call.text(), Errno.EFAULT, "dst is read-only");
-        }
-        if (closed) {
-            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
-        }
-        if (!dst.hasRemaining()) {
-            return 0; // before the flags, as SCIF checks them
-        }
-        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
-        }
-        enter(call.text()); // with bit 0 set, the other bits are ignored
+    protected int doRecv(ByteBuffer dst, boolean block, int flags) throws ScifException {
+        Call call = Call.of("recv", "len", dst.remaining(), "flags", flags);
+        enterData(call);
         try {
-            lock(recvLock, call);
-            try {
-                return transfer(dst, (flags & Scif.RECV_BLOCK) != 0, false, call);
-            } finally {
-                recvLock.unlock();
-            }
+            return transfer(dst, block, false, call);
         } finally {
             leave();
-        }
-    }
-
-    /** Takes a send or recv lock, waiting in slices so that interrupt and close end the wait. */
-    private void lock(ReentrantLock l, Call call) throws ScifException {
-        if (l.tryLock()) { // free: taken whatever the interrupt status
-            return;
-        }
-        try {
-            while (!l.tryLock(SLICE_MS, TimeUnit.MILLISECONDS)) {
-                if (closed) {
-                    throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for another thread's call");
         }
     }
 
@@ -413,6 +356,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         int done = 0;
         Scratch s = Scratch.get();
         boolean direct = b.isDirect();
+        long spinUntil = 0;
         while (true) {
             int want = total - done;
             int n;
@@ -449,17 +393,27 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
                 return done;
             }
             if (n == 0) {
+                long now = System.nanoTime();
+                if (spinUntil == 0) {
+                    spinUntil = now + SPIN_NANOS; // once per call: after a poll slice, poll again
+                }
+                if (now - spinUntil < 0 && !isClosed() && !Thread.currentThread().isInterrupted()) {
+                    Thread.onSpinWait();
+                    continue;
+                }
                 await((short) (out ? Scif.POLLOUT : Scif.POLLIN), call);
             }
         }
     }
 
     @Override
-    public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
-        Call call = Call.of("register", "len", region == null ? 0 : region.remaining(), "offset", offset,
-            "prot", prot, "flags", flags);
-        long addr = region != null && region.isDirect() ? Scratch.get().address(region) : 0;
-        Arguments.register(region, addr, offset, prot, flags, call);
+    protected long addressOf(ByteBuffer direct) {
+        return Scratch.get().address(direct);
+    }
+
+    @Override
+    protected long doRegister(ByteBuffer region, long addr, long offset, int prot, int flags, Call call)
+        throws ScifException {
         enter(call.text());
         try {
             long r = LibScif.scif_register(epd, addr, region.remaining(), offset, prot, flags);
@@ -474,9 +428,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void unregister(long offset, long length) throws ScifException {
-        Call call = Call.of("unregister", "offset", offset, "len", length);
-        Arguments.unregister(offset, length, call);
+    protected void doUnregister(long offset, long length, Call call) throws ScifException {
         enter(call.text());
         try {
             boolean gone = peerGone();
@@ -497,47 +449,22 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        rma(false, localOffset, length, remoteOffset, flags);
-    }
-
-    @Override
-    public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        rma(true, localOffset, length, remoteOffset, flags);
-    }
-
-    private void rma(boolean to, long loff, long len, long roff, int flags) throws ScifException {
-        Call call = Call.of(to ? "writeTo" : "readFrom", "localOffset", loff, "len", len, "remoteOffset", roff,
-            "flags", flags);
-        Arguments.rma(len, flags, call);
+    protected void doRma(boolean write, long localOffset, ByteBuffer buffer, long length, long remoteOffset,
+                         int flags, Call call) throws ScifException {
+        if (buffer != null) {
+            vrma(write, buffer, remoteOffset, flags, call);
+            return;
+        }
         enter(call.text());
         try {
-            int r = to ? LibScif.scif_writeto(epd, loff, len, roff, flags)
-                : LibScif.scif_readfrom(epd, loff, len, roff, flags);
+            int r = write ? LibScif.scif_writeto(epd, localOffset, length, remoteOffset, flags)
+                : LibScif.scif_readfrom(epd, localOffset, length, remoteOffset, flags);
             if (r < 0) {
                 throw error(call.text(), Native.getLastError());
             }
         } finally {
             leave();
         }
-    }
-
-    @Override
-    public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vreadFrom", "len", dst == null ? 0 : dst.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        Arguments.destination(dst, call);
-        Arguments.rma(dst.remaining(), flags, call);
-        vrma(false, dst, remoteOffset, flags, call);
-    }
-
-    @Override
-    public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vwriteTo", "len", src == null ? 0 : src.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        ByteBuffer b = Arguments.source(src, call);
-        Arguments.rma(b.remaining(), flags, call);
-        vrma(true, b, remoteOffset, flags, call);
     }
 
     /** vreadfrom/vwriteto: a direct buffer by address, a heap buffer in bounce-buffer chunks. */
@@ -576,9 +503,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public int fenceMark(int flags) throws ScifException {
-        Call call = Call.of("fenceMark", "flags", flags);
-        Arguments.fenceMark(flags, call);
+    protected int doFenceMark(int flags, Call call) throws ScifException {
         enter(call.text());
         try {
             Scratch s = Scratch.get();
@@ -596,8 +521,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
      * which end on their own (the peer's death ends them with ECONNRESET), so it is not sliced.
      */
     @Override
-    public void fenceWait(int mark) throws ScifException {
-        Call call = Call.of("fenceWait", "mark", mark);
+    protected void doFenceWait(int mark, Call call) throws ScifException {
         enter(call.text());
         try {
             if (LibScif.scif_fence_wait(epd, mark) < 0) {
@@ -612,10 +536,8 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
-        throws ScifException {
-        Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
-        Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
+    protected void doFenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags,
+                                 Call call) throws ScifException {
         enter(call.text());
         try {
             if (LibScif.scif_fence_signal(epd, localOffset, localValue, remoteOffset, remoteValue, flags) < 0) {
@@ -627,9 +549,7 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
-        Call call = Call.of("mmap", "remoteOffset", remoteOffset, "len", length, "prot", prot);
-        long len = Arguments.mmap(remoteOffset, length, prot, call);
+    protected Mapping doMmap(long remoteOffset, long len, long length, int prot, Call call) throws ScifException {
         enter(call.text());
         try {
             long addr = LibScif.scif_mmap(0, len, prot, 0, epd, remoteOffset);
@@ -653,6 +573,24 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         return NativePoller.INSTANCE;
     }
 
+    /** {@inheritDoc} The library's scif_poll, without waiting. */
+    @Override
+    protected int readiness() {
+        inside.incrementAndGet();
+        try {
+            if (isClosed()) {
+                return Scif.POLLNVAL;
+            }
+            Scratch s = Scratch.get();
+            s.putInt(0, epd);
+            s.putShort(4, (short) (Scif.POLLIN | Scif.POLLOUT));
+            s.putShort(6, (short) 0);
+            return LibScif.scif_poll(s.small, 1, 0) < 0 ? Scif.POLLERR : s.getShort(6) & 0xffff;
+        } finally {
+            leave();
+        }
+    }
+
     int epd() {
         return epd;
     }
@@ -665,10 +603,9 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
     @Override
     public void close() {
         synchronized (this) {
-            if (closed) {
+            if (!markClosed()) {
                 return;
             }
-            closed = true;
         }
         while (inside.get() > 0) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // bounded by one poll slice
@@ -680,10 +617,6 @@ final class NativeEndpoint implements Endpoint, PollableEndpoint {
         LibScif.scif_close(epd);
         registered.clear();
         node.forget(this);
-    }
-
-    boolean isClosed() {
-        return closed;
     }
 
     /** @return the registered regions (for tests of reachability) */

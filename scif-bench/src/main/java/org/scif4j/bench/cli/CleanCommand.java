@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.scif4j.bench.Main;
 import org.scif4j.shm.ShmFabrics;
-import org.scif4j.shm.ShmOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,14 +29,15 @@ public final class CleanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Where shm fabrics live (default: ${DEFAULT-VALUE}).")
-    Path dir = Path.of(ShmOptions.DEFAULT_DIR);
+    @Mixin
+    FabricDirOption fabricDir;
 
     @Parameters(arity = "0..*", paramLabel = "NAME", description = "Fabrics to clean (default: all).")
     List<String> names = List.of();
 
     @Override
     public Integer call() {
+        Path dir = fabricDir.dir;
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<ShmFabrics.Cleaned> done;

@@ -16,9 +16,9 @@ import org.scif4j.shm.ShmFabricInspector.EndpointInfo;
 import org.scif4j.shm.ShmFabricInspector.ProcessInfo;
 import org.scif4j.shm.ShmFabricInspector.Snapshot;
 import org.scif4j.shm.ShmFabricInspector.WindowInfo;
-import org.scif4j.shm.ShmOptions;
 import org.scif4j.spi.ScifTransport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -41,8 +41,8 @@ public final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Where shm fabrics live (default: ${DEFAULT-VALUE}).")
-    Path dir = Path.of(ShmOptions.DEFAULT_DIR);
+    @Mixin
+    FabricDirOption fabricDir;
 
     @Parameters(arity = "0..*", paramLabel = "NAME", description = "Fabrics to show (default: all).")
     List<String> names;
@@ -71,6 +71,7 @@ public final class InfoCommand implements Callable<Integer> {
     }
 
     private int once() {
+        Path dir = fabricDir.dir;
         PrintWriter out = spec.commandLine().getOut();
         transports(out);
         List<String> fabrics;

@@ -38,11 +38,13 @@ public final class BenchReport {
             BenchConfig.MIN_BATCH_NANOS / 1e6, Rounds.spreadName(c.rounds()));
         for (String t : r.transports()) {
             bandwidth(r, t, out);
+            if (t.equals("native")) {
+                bandwidth(r, Series.NATIVE_BASELINE, out);
+            }
             ratios(r, t, out);
         }
         latency(r, out);
-        List<Target.Judgement> targets = new ArrayList<>(BenchTargets.shm(r));
-        targets.addAll(BenchTargets.tcp(r));
+        List<Target.Judgement> targets = BenchTargets.all(r);
         if (!targets.isEmpty()) {
             out.printf(Locale.ROOT, "%nscif4j's targets, this run (%s):%n", Verdict.RULE);
             for (Target.Judgement j : targets) {
@@ -79,10 +81,15 @@ public final class BenchReport {
 
     /** Each path's ratio to the baseline it was interleaved with: median, then the spread. */
     private static void ratios(BenchResult r, String t, PrintStream out) {
-        out.printf(Locale.ROOT, "%n%s ratios to the baseline of the same rounds: memcpy (dma from %s: the"
-            + " two-thread copy); send/recv: %s%n", t, Series.human(Series.TWO_THREAD_FROM), t.equals("shm")
-            ? "Aeron IPC copy-out up to " + Series.human(org.scif4j.bench.baseline.AeronIpc.MAX_MESSAGE)
-                + " (memcpy above, or without Aeron)" : "plain Netty streaming (memcpy without it)");
+        if (t.equals("native")) {
+            out.printf(Locale.ROOT, "%nnative ratios to the same path of the Java shm transport (%s), same rounds%n",
+                Series.NATIVE_BASELINE);
+        } else {
+            out.printf(Locale.ROOT, "%n%s ratios to the baseline of the same rounds: memcpy (dma from %s: the"
+                + " two-thread copy); send/recv: %s%n", t, Series.human(Series.TWO_THREAD_FROM), t.equals("shm")
+                ? "Aeron IPC copy-out up to " + Series.human(org.scif4j.bench.baseline.AeronIpc.MAX_MESSAGE)
+                    + " (memcpy above, or without Aeron)" : "plain Netty streaming (memcpy without it)");
+        }
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%8s", "size"));
         for (String s : SHORT) {
             head.append(String.format(Locale.ROOT, " %16s", s));
@@ -113,9 +120,9 @@ public final class BenchReport {
         out.printf(Locale.ROOT, "(each percentile: the median of the %d rounds; count: all rounds)%n",
             r.config().rounds());
         if (!r.latencyRatios().isEmpty()) {
-            out.printf(Locale.ROOT, "%-46s %22s %22s%n", "round trip ratios, same rounds", "p50", "p99");
+            out.printf(Locale.ROOT, "%-50s %22s %22s%n", "round trip ratios, same rounds", "p50", "p99");
             for (BenchResult.LatencyRatio lr : r.latencyRatios()) {
-                out.printf(Locale.ROOT, "  %-44s %22s %22s%n", lr.row() + " / " + lr.vs(), lr.p50().format(),
+                out.printf(Locale.ROOT, "  %-48s %22s %22s%n", lr.row() + " / " + lr.vs(), lr.p50().format(),
                     lr.p99().format());
             }
         }
@@ -177,8 +184,7 @@ public final class BenchReport {
         }
         b.append("\n  ],\n  \"targets\": [");
         sep = "\n";
-        List<Target.Judgement> targets = new ArrayList<>(BenchTargets.shm(r));
-        targets.addAll(BenchTargets.tcp(r));
+        List<Target.Judgement> targets = BenchTargets.all(r);
         for (Target.Judgement j : targets) {
             b.append(sep).append("    {\"target\": ").append(Json.quote(j.target().what())).append(", \"verdict\": ")
                 .append(Json.quote(j.verdict().label())).append(", \"median\": ")

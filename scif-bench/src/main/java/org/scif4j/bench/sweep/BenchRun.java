@@ -33,13 +33,14 @@ public final class BenchRun {
     }
 
     /**
-     * Pinning is for shm, whose node is one thread that spins: two processes on two cores is
+     * Pinning is for shm (and native, over scif4j's libscif on an shm fabric), whose node is one
+     * thread that spins: two processes on two cores is
      * its best case. A tcp node hands every frame between its caller and its event loop, which
      * on one core become context switches (Netty itself goes from 26 to 92 µs pinned on a 2-vCPU VM),
      * and its Netty baseline runs unpinned; so tcp runs unpinned, and the report says so.
      */
     private static CpuPinning pinningFor(String transport, CpuPinning pinning, BenchResult r) {
-        if (transport.equals("shm") || !pinning.pinned()) {
+        if (transport.equals("shm") || transport.equals("native") || !pinning.pinned()) {
             return pinning;
         }
         r.notes().add(transport + ": unpinned, like its Netty baseline (an event loop and the caller share a"
@@ -62,7 +63,7 @@ public final class BenchRun {
             + " rounds interleaved with its baseline, batches of up to " + Series.human(config.bytes())
             + " (at most " + BenchConfig.MAX_OPERATIONS + " transfers)");
         boolean shm = config.fabrics().stream().anyMatch(f -> FabricUris.scheme(f).equals("shm"));
-        boolean tcp = config.fabrics().stream().anyMatch(f -> !FabricUris.scheme(f).equals("shm"));
+        boolean tcp = config.fabrics().stream().anyMatch(f -> FabricUris.scheme(f).equals("tcp"));
         AeronPeer aeron = null;
         NettyLoopback netty = null;
         try {
@@ -95,6 +96,7 @@ public final class BenchRun {
             if (name != null) {
                 left.addAll(PingPongRun.leftBehind(name));
             }
+            // native's baseline fabric, NAME-shm, is found by NAME too
         }
         left.addAll(PingPongRun.leftBehind(aeronDirName()));
         r.leftBehind(left);
@@ -110,7 +112,11 @@ public final class BenchRun {
             return;
         }
         try {
-            new ScifSweep(fabric, config, pinningFor(transport, pinning, r), r, baselines).run();
+            if (transport.equals("native")) {
+                new NativeSweep(fabric, config, pinningFor(transport, pinning, r), r).run();
+            } else {
+                new ScifSweep(fabric, config, pinningFor(transport, pinning, r), r, baselines).run();
+            }
             r.transports().add(transport);
         } catch (IOException | RuntimeException e) {
             progress(transport + ": cannot run: " + e.getMessage());

@@ -60,6 +60,37 @@ final class BenchTargets {
         return out;
     }
 
+    /**
+     * @param r the run
+     * @return the native targets, against the shm transport of the same rounds (empty when
+     *         native was not measured)
+     */
+    static List<Target.Judgement> nativeTargets(BenchResult r) {
+        List<Target.Judgement> out = new ArrayList<>();
+        BenchResult.LatencyRatio shm = r.latencyRatio(Series.roundTrip("native"),
+            Series.roundTrip(Series.NATIVE_BASELINE));
+        if (shm == null) {
+            return out;
+        }
+        out.add(new Target("native round trip p50 <= 1.3x shm", 1.3, false).judge(shm.p50()));
+        for (String path : List.of("writeTo cpu", "readFrom cpu")) {
+            out.add(from(r, "native " + path + " from 64 KiB >= 0.9x shm", Series.of("native", path),
+                K64, Long.MAX_VALUE, 0.9));
+        }
+        return out;
+    }
+
+    /**
+     * @param r the run
+     * @return every target this run judges
+     */
+    static List<Target.Judgement> all(BenchResult r) {
+        List<Target.Judgement> out = new ArrayList<>(shm(r));
+        out.addAll(tcp(r));
+        out.addAll(nativeTargets(r));
+        return out;
+    }
+
     /** A "ratio >= goal at every size from {@code lo} to {@code hi}" target. */
     private static Target.Judgement from(BenchResult r, String what, String series, long lo, long hi, double goal) {
         List<Rounds> ratios = new ArrayList<>();

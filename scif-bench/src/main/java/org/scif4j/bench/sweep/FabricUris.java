@@ -41,14 +41,47 @@ public final class FabricUris {
 
     /**
      * @param uri a fabric URI
-     * @return the shm fabric's name, or null for another scheme
+     * @return the name of the shm fabric it uses (shm, or native's {@code fabric=} with scif4j's
+     *         libscif), or null for another
      */
     public static String shmName(String uri) {
-        if (!uri.startsWith("shm:")) {
-            return null;
-        }
         int q = uri.indexOf('?');
-        return uri.substring(4, q < 0 ? uri.length() : q);
+        if (uri.startsWith("shm:")) {
+            return uri.substring(4, q < 0 ? uri.length() : q);
+        }
+        if (uri.startsWith("native:") && q >= 0) {
+            for (String o : uri.substring(q + 1).split("&")) {
+                if (o.startsWith("fabric=")) {
+                    return o.substring("fabric=".length());
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The shm fabric that judges a native one in {@code scif bench}: the Java transport with the
+     * same shm options ({@code dir}, {@code dma}, {@code ring}, ...), on a fabric of its own.
+     *
+     * @param nativeUri e.g. {@code native:?lib=emulated&fabric=bench-42-native&dma=2}
+     * @return e.g. {@code shm:bench-42-native-shm?dma=2}
+     * @throws IllegalArgumentException when it names no {@code fabric=} (the SCIF driver's library,
+     *                                  whose second node is on a card, not in a second JVM)
+     */
+    public static String nativeBaseline(String nativeUri) {
+        String name = shmName(nativeUri);
+        if (name == null) {
+            throw new IllegalArgumentException(nativeUri + " names no fabric: scif bench measures native: over"
+                + " scif4j's libscif, e.g. native:?lib=emulated&fabric=NAME");
+        }
+        List<String> options = new ArrayList<>();
+        int q = nativeUri.indexOf('?');
+        for (String o : nativeUri.substring(q + 1).split("&")) {
+            if (!o.isEmpty() && !o.startsWith("lib=") && !o.startsWith("fabric=") && !o.startsWith("node=")) {
+                options.add(o);
+            }
+        }
+        return "shm:" + name + "-shm" + (options.isEmpty() ? "" : "?" + String.join("&", options));
     }
 
     /**
@@ -64,7 +97,7 @@ public final class FabricUris {
         return switch (transport) {
             case "shm" -> "shm:" + name + "?dma=" + dma;
             case "tcp" -> "tcp:0@127.0.0.1:" + freePort() + ",1@127.0.0.1:" + freePort();
-            case "native" -> "native:";
+            case "native" -> "native:?lib=emulated&fabric=" + name + "-native&dma=" + dma;
             default -> transport + ":" + name;
         };
     }

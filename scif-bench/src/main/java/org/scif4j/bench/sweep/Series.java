@@ -7,6 +7,9 @@ public final class Series {
     /** RMA and streaming paths of a transport, prefixed by the transport: "shm writeTo cpu". */
     public static final List<String> PATHS = List.of("writeTo cpu", "writeTo dma", "readFrom cpu",
         "readFrom dma", "vwriteTo cpu", "vwriteTo dma", "send/recv");
+    /** The RMA paths, in the order a sweep measures them at each size. */
+    public static final List<String> RMA_PATHS = List.of("writeTo cpu", "readFrom cpu", "vwriteTo cpu",
+        "writeTo dma", "readFrom dma", "vwriteTo dma");
     /** Baseline: a plain single-thread direct ByteBuffer copy of the same size. */
     public static final String MEMCPY = "memcpy";
     /** Baseline: two threads copying halves (sizes of 16 MiB and up). */
@@ -17,6 +20,11 @@ public final class Series {
     public static final String AERON_STREAM = "aeron ipc";
     /** Latency: the raw two-process shared-memory flag ping-pong. */
     public static final String FLOOR = "floor: raw shm ping-pong";
+    /**
+     * The label of the shm transport measured in the same rounds as native, its baseline:
+     * "shm beside native writeTo cpu", "shm beside native send/recv".
+     */
+    public static final String NATIVE_BASELINE = "shm beside native";
     /** Sizes from which DMA rows are judged against the two-thread copy. */
     public static final long TWO_THREAD_FROM = 16L << 20;
 

@@ -65,13 +65,58 @@ class BenchRunTest {
         assertEquals(List.of(), PingPongRun.leftBehind("scif4j-bench-aeron-" + pid));
     }
 
+    /**
+     * {@code --transports native}: native over scif4j's libscif, every figure in rounds with the Java
+     * shm transport of the same fabric options; no Netty (tcp was not asked for); nothing left behind.
+     */
     @Test
-    void fabricUris() {
+    void aTinyNativeBenchMeasuresNativeBesideShm(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("n.json");
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int code;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            code = Main.run("bench", "--transports", "native", "--sizes", "4k,64k", "--bytes", "128k",
+                "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--no-pin", "--no-chart",
+                "--json", json.toString(), "--timeout", "120");
+        } finally {
+            System.setOut(stdout);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(Main.OK, code, text);
+        assertTrue(text.contains("native bandwidth, GB/s"), text);
+        assertTrue(text.contains("shm beside native bandwidth, GB/s"), text);
+        assertTrue(text.matches("(?s).*native send/recv / shm beside native send/recv\\s+\\d+\\.\\d\\dx.*"), text);
+        assertTrue(text.matches("(?s).*native round trip p50 <= 1.3x shm\\s+\\d+\\.\\d\\dx \\(2 rnd\\).*"), text);
+        assertTrue(text.contains("native writeTo cpu from 64 KiB >= 0.9x shm"), text);
+        assertTrue(text.contains("files left under /dev/shm: none"), text);
+        String j = Files.readString(json);
+        for (String path : Series.PATHS) {
+            assertTrue(j.contains("\"native " + path + "\": {\"4096\": {\"vs\": \"shm beside native " + path + "\""),
+                path + ": " + j);
+        }
+        assertTrue(j.contains("\"native send/recv\": {\"count\": 200"), j);
+        assertTrue(j.contains("\"transports\": [\"native\"]"), j);
+        assertTrue(!j.contains("netty"), "no Netty baseline without tcp: " + j);
+        assertTrue(j.contains("\"leftBehind\": []"), j);
+        assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList(),
+            "every child process has ended");
+        assertEquals(List.of(), PingPongRun.leftBehind("bench-" + ProcessHandle.current().pid()));
+    }
+
+    @Test
+    void fabricUris() throws Exception {
         assertEquals("shm:b?node=1&dma=2", FabricUris.withNode("shm:b?dma=2", 1));
         assertEquals("shm:b?node=0&dma=2", FabricUris.withNode("shm:b?node=3&dma=2", 0));
         assertEquals("native:?node=1", FabricUris.withNode("native:", 1));
         assertEquals("tcp", FabricUris.scheme("tcp:0@127.0.0.1:1,1@127.0.0.1:2"));
         assertEquals("b", FabricUris.shmName("shm:b?dma=2"));
+        assertEquals("n", FabricUris.shmName("native:?lib=emulated&fabric=n&dma=2"));
+        assertEquals(null, FabricUris.shmName("native:"));
+        assertEquals("shm:n-shm?dma=2&ring=65536",
+            FabricUris.nativeBaseline("native:?lib=emulated&fabric=n&node=0&dma=2&ring=65536"));
+        assertEquals("native:?lib=emulated&fabric=bench-7-native&dma=2", FabricUris.defaultFabric("native", "bench-7", 2));
         assertEquals("64 KiB", Series.human(65536));
         assertEquals("100 B", Series.human(100));
     }

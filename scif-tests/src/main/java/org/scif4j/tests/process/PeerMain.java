@@ -47,6 +47,10 @@ import org.scif4j.ScifNode;
  * TIMES} (CAS-increments the 64-bit word at INDEX of the mapping); {@code munmap};
  * {@code offload-card NODE PORT} (the card side of
  * {@link org.scif4j.tests.examples.OffloadExample}).
+ *
+ * <p>Partnering libscif's C program {@code scif-peer} ({@link CPeerProtocol}) on the current
+ * connection: {@code c-stream-out BYTES} and {@code c-stream-in BYTES} (its checksummed pattern),
+ * {@code c-rma} (the answering side of {@code scif-peer rma}).
  */
 public final class PeerMain {
     private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
@@ -278,6 +282,15 @@ public final class PeerMain {
                 case "offload-card":
                     org.scif4j.tests.examples.OffloadExample.card(node,
                         new PortId(Integer.parseInt(cmd[1]), Integer.parseInt(cmd[2])));
+                    return "OK";
+                case "c-stream-out":
+                    CPeerProtocol.streamOut(conn, Long.parseLong(cmd[1]));
+                    return "OK";
+                case "c-stream-in":
+                    CPeerProtocol.streamIn(conn, Long.parseLong(cmd[1]));
+                    return "OK";
+                case "c-rma":
+                    CPeerProtocol.answerRma(node, conn);
                     return "OK";
                 case "nodeids": {
                     NodeIds ids = node.nodeIds();

@@ -187,6 +187,32 @@ class LibscifInteropTest {
         }
     }
 
+    /**
+     * A C program waits in poll(2) on scif_get_fd's descriptor: the Java node's sends and its
+     * close wake it (the doorbell of docs/shm-format.md, rung by the Java side), and between
+     * them the descriptor shows nothing.
+     */
+    @Test
+    void javaSendsAndCloseWakeACProgramPollingItsDescriptor() throws Exception {
+        Process c = peer(1, "poll-fd", "2346");
+        awaitListening(c);
+        try (ScifNode host = Scif.attach(uri(0))) {
+            Endpoint e = host.open();
+            e.connect(new PortId(1, 2346));
+            ByteBuffer one = ByteBuffer.allocateDirect(1);
+            ByteBuffer four = ByteBuffer.allocateDirect(4);
+            for (int i = 0; i < 3; i++) {
+                one.clear();
+                e.recv(one, Scif.RECV_BLOCK); // the C node saw an idle descriptor
+                assertEquals(i, one.get(0));
+                four.clear();
+                e.send(four, Scif.SEND_BLOCK);
+            }
+            e.close(); // the C node's poll then reports POLLHUP
+            assertExitsZero(c);
+        }
+    }
+
     @Test
     void rmaSignalsAndMappingsBothWays() throws Exception {
         rmaBothWays();

@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * volatile store. A waiter that leaves without the lock (interrupted) unparks the next one,
  * which may have been passed a wake-up meant for it.
  */
-final class CallLock {
+final class CallLock implements org.scif4j.spi.DataPathLock {
     private static final VarHandle STATE;
     private static final VarHandle WAITERS;
     /** Whether release needs a full fence: see the class comment. */
@@ -46,7 +46,8 @@ final class CallLock {
     private final ConcurrentLinkedQueue<Thread> queue = new ConcurrentLinkedQueue<>();
 
     /** @return whether the lock was free and is now held by the caller */
-    boolean tryLock() {
+    @Override
+    public boolean tryLock() {
         return STATE.compareAndSet(this, 0, 1);
     }
 
@@ -55,14 +56,16 @@ final class CallLock {
      *
      * @throws InterruptedException if interrupted while waiting (the status is cleared)
      */
-    void lockInterruptibly() throws InterruptedException {
+    @Override
+    public void lockInterruptibly() throws InterruptedException {
         if (!tryLock() && !await(true)) {
             throw new InterruptedException();
         }
     }
 
     /** Takes the lock, waiting for it whatever the interrupts, which stay pending. */
-    void lock() {
+    @Override
+    public void lock() {
         if (!tryLock()) {
             await(false);
         }
@@ -103,7 +106,8 @@ final class CallLock {
     }
 
     /** Releases the lock; the caller holds it. */
-    void unlock() {
+    @Override
+    public void unlock() {
         if (FENCE) {
             STATE.setVolatile(this, 0);
         } else {

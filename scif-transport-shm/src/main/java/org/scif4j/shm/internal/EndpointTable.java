@@ -416,7 +416,10 @@ public final class EndpointTable {
     /**
      * Answers every connector queued on a closing listener. Only a CONNECTING slot queued on
      * this listener is answered, and the walk is bounded: a corrupt queue never makes it write
-     * to an unrelated endpoint or loop.
+     * to an unrelated endpoint or loop. Each answered connector leaves the queue at once (head
+     * and count), so that after each one the listener is a consistent LISTENING endpoint with
+     * a shorter queue: a long queue is then committed in batches ({@link FabricLock#commitIfLarge}),
+     * each a logged change that a waiter can finish if this process stops.
      */
     private void refuseQueued(int slot, Errno refusal) {
         int c = linkOrNone(slot, E_QUEUE_HEAD);
@@ -428,6 +431,12 @@ public final class EndpointTable {
             set(c, E_LISTENER, 0);
             set(c, E_QUEUE_NEXT, 0);
             answerLocked(c, -refusal.number());
+            set(slot, E_QUEUE_HEAD, next + 1);
+            if (next < 0) {
+                set(slot, E_QUEUE_TAIL, 0);
+            }
+            set(slot, E_QUEUE_COUNT, Math.max(0, get(slot, E_QUEUE_COUNT) - 1));
+            lock.commitIfLarge(); // may throw Fabric.Preempted: the close runs again on the shorter queue
             c = next;
         }
         set(slot, E_QUEUE_HEAD, 0);

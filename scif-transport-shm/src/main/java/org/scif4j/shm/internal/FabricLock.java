@@ -43,6 +43,8 @@ final class FabricLock {
     private final ChangeLog change = new ChangeLog();
     private int finishes;
     private int preemptions;
+    /** Changes too big for a log, written directly instead (not pre-emptible). */
+    private int oversized;
 
     /**
      * @param file      the mapped fabric file
@@ -262,6 +264,9 @@ final class FabricLock {
         while (true) {
             long[] log = change.entries(file.getLong(H_CHANGES));
             if (heldBy <= 0 || log.length / 3 > ChangeLog.MAX_ENTRIES) {
+                if (heldBy > 0) {
+                    oversized++;
+                }
                 change.clear();
                 beginWrite(); // may throw Preempted: nothing stored yet
                 ChangeLog.apply(file, log, this::removeConnectionFileNow, false);
@@ -284,6 +289,27 @@ final class FabricLock {
             }
             retakePreempted(); // the same change again, with the new epoch, if nothing changed
         }
+    }
+
+    /**
+     * Commits the change prepared so far once it fills half a log, so that a long change (a
+     * listener closing with a long queue) goes out as several logged changes that a waiter can
+     * finish, not as one direct change that nobody can. The caller calls it only where the
+     * tables, with what it prepared, are consistent: each batch is a change of its own. The
+     * hold goes on (re-armed); a no-op for a direct hold.
+     *
+     * @throws Fabric.Preempted as {@link #commit}: the caller prepares the rest again, reading afresh
+     */
+    void commitIfLarge() {
+        if (!direct && held != 0 && heldBy > 0 && jvmLock.isHeldByCurrentThread()
+            && change.size() > ChangeLog.MAX_ENTRIES / 2) {
+            commit();
+        }
+    }
+
+    /** @return how many changes of a process with a slot were too big for a log (for tests) */
+    int oversized() {
+        return oversized;
     }
 
     /** @param offset a cell @return its value, as this hold's pending change has it if it writes it */

@@ -25,7 +25,9 @@ import org.scif4j.tcp.TcpOptions;
 /**
  * The conductor of a node's links: listens for peers, opens one outbound link per peer on
  * demand, and turns any link failure into the loss of that peer node (which
- * {@link TcpNode#peerLost} applies to endpoints). All link bookkeeping is guarded by this.
+ * {@link TcpNode#peerLost} applies to endpoints). All link bookkeeping is guarded by this;
+ * the open links are also in lock-free arrays by peer node ({@code outbound}, {@code inbound}), which
+ * the paths of every frame read without the lock.
  *
  * <p>Invariant: a link is in {@code live} from its creation until it is retired; only the
  * retirement of a live link reports a loss, so the close events of links already retired by a
@@ -47,8 +49,11 @@ final class Links {
     private final NettyIo io;
     private final Bootstrap bootstrap;
     private Channel server;
-    /** Guarded by this. */
-    private final Map<Integer, Link> outbound = new HashMap<>();
+    /**
+     * The link this node sends to each peer node over, or null. Written under this; read
+     * lock-free by every send ({@link #outbound}), so that a frame takes no node-wide lock.
+     */
+    private final AtomicReferenceArray<Link> outbound = new AtomicReferenceArray<>(MAX_NODES);
     /** Guarded by this. */
     private final Set<Link> live = new HashSet<>();
     /** The incarnation of each peer node we hold an open link with. Guarded by this. */
@@ -125,6 +130,10 @@ final class Links {
      * @return the link, possibly still in its handshake
      */
     Link outbound(int peer) {
+        Link open = peer >= 0 && peer < MAX_NODES ? outbound.get(peer) : null;
+        if (open != null) {
+            return open; // the path of every frame: one array read
+        }
         InetSocketAddress address = options.nodes().get(peer);
         synchronized (this) {
             Link l = outbound.get(peer);
@@ -140,7 +149,7 @@ final class Links {
             }
             Channel ch = bootstrap.register().channel();
             l = new Link(ch, true, peer);
-            outbound.put(peer, l);
+            outbound.set(peer, l);
             live.add(l);
             pipeline(ch, l, peer);
             Link link = l;
@@ -163,10 +172,7 @@ final class Links {
 
     /** @return bytes for {@code peer} that have not reached the socket yet (see {@link Link#unsentBytes}) */
     long unsentTo(int peer) {
-        Link l;
-        synchronized (this) {
-            l = outbound.get(peer);
-        }
+        Link l = peer >= 0 && peer < MAX_NODES ? outbound.get(peer) : null;
         return l == null ? 0 : l.unsentBytes();
     }
 
@@ -288,7 +294,7 @@ final class Links {
             live.removeAll(gone);
             Link out = outbound.get(peer);
             if (out != null && out != keep) {
-                outbound.remove(peer);
+                outbound.set(peer, null);
             }
             if (keep == null) {
                 incarnations.remove(peer);
@@ -358,7 +364,9 @@ final class Links {
         synchronized (this) {
             all = new ArrayList<>(live);
             live.clear();
-            outbound.clear();
+            for (int i = 0; i < MAX_NODES; i++) {
+                outbound.set(i, null);
+            }
             incarnations.clear();
             held.clear();
         }

@@ -1,21 +1,22 @@
 package org.scif4j.tcp.internal;
 
-import org.scif4j.spi.Arguments;
-import org.scif4j.spi.Call;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
-import org.scif4j.spi.PollableEndpoint;
+import org.scif4j.spi.AbstractEndpoint;
+import org.scif4j.spi.Call;
+import org.scif4j.spi.DataPathLock;
+import org.scif4j.spi.EndpointRules;
+import org.scif4j.spi.EndpointState;
 import org.scif4j.spi.Poller;
 
 /**
@@ -32,10 +33,11 @@ import org.scif4j.spi.Poller;
  * queue therefore never holds more than {@code ring - 1} bytes, and a peer that sends more has
  * broken the protocol.
  *
- * <p>{@code sendLock} and {@code recvLock} each serialise one direction for a whole call, so
- * concurrent sends never interleave. Lock order: sendLock or recvLock, then the monitor.
+ * <p>{@link AbstractEndpoint} checks the arguments and the closed state; its {@code sendLock}
+ * and {@code recvLock} each serialise one direction for a whole call, so concurrent sends never
+ * interleave. Lock order: sendLock or recvLock, then the monitor.
  */
-final class TcpEndpoint implements Endpoint, PollableEndpoint {
+final class TcpEndpoint extends AbstractEndpoint {
     private static final int ACCEPTED = 1;
     /** A recv of fewer bytes reads the peer's link itself while it waits (see recv). */
     private static final int RECV_READS_BELOW = 64 << 10;
@@ -43,13 +45,9 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private static final int SEND_BATCH = 1 << 20;
 
     private final TcpNode node;
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private final ReentrantLock recvLock = new ReentrantLock();
-    private volatile boolean blocking = true;
 
-    // Guarded by this.
+    // Guarded by this (and the closed flag of AbstractEndpoint, set under it).
     private EndpointState state = EndpointState.UNBOUND;
-    private boolean closed;
     private boolean holdsPort;
     private int port;
     private long wireId;
@@ -81,6 +79,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private volatile int changes;
 
     TcpEndpoint(TcpNode node) {
+        super(DataPathLock.reentrant(), DataPathLock.reentrant(), node.counters().opened());
         this.node = node;
         synchronized (this) {
             this.wireId = node.newWireId(this);
@@ -106,32 +105,18 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     // ---------------------------------------------------------------- ports and connections
 
     @Override
-    public int bind(int requested) throws ScifException {
-        String call = "bind(port=" + requested + ")";
-        if (requested < 0 || requested > 65535) {
-            checkOpen(call);
-            throw ScifException.of(call, Errno.EINVAL, "port must be 0 (any) or 1..65535");
-        }
+    protected boolean mayBindAdminPorts() {
+        return node.options().privileged();
+    }
+
+    @Override
+    protected int doBind(int requested, String call) throws ScifException {
         synchronized (this) {
             checkOpen(call);
-            if (requested > 0 && requested < Scif.ADMIN_PORT_END && !node.options().privileged()) {
-                throw ScifException.of(call, Errno.EACCES, "ports 1.." + (Scif.ADMIN_PORT_END - 1)
-                    + " need a node attached with privileged=true (as root), as SCIF needs CAP_SYS_ADMIN");
-            }
-            if (state == EndpointState.BOUND) {
-                throw ScifException.of(call, Errno.EINVAL, "endpoint is already bound to port " + port);
-            }
-            if (state != EndpointState.UNBOUND) {
-                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state
-                    + "; only an UNBOUND endpoint can be bound");
-            }
-            int p = requested == 0 ? node.ports().holdAny() : requested;
-            if (p < 0) {
-                throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
-            }
+            EndpointRules.bindState(state, port, call);
+            int p = requested == 0 ? EndpointRules.freePort(node.ports().holdAny(), node.selfId(), call) : requested;
             if (requested != 0 && !node.ports().hold(p)) {
-                throw ScifException.of(call, Errno.EINVAL, "port " + p + " of node " + node.selfId()
-                    + " is in use; choose another or bind(0)");
+                throw EndpointRules.portInUse(p, node.selfId(), call);
             }
             holdsPort = true;
             port = p;
@@ -141,21 +126,11 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void listen(int backlog) throws ScifException {
-        String call = "listen(backlog=" + backlog + ")";
+    protected void doListen(int backlog, String call) throws ScifException {
         synchronized (this) {
             checkOpen(call);
-            if (state == EndpointState.UNBOUND || state == EndpointState.DISCONNECTED) {
-                throw ScifException.of(call, Errno.EINVAL, "endpoint is " + state + "; bind it first");
-            }
-            if (state != EndpointState.BOUND) {
-                throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state
-                    + "; only a BOUND endpoint can listen");
-            }
-            if (backlog <= 0) {
-                throw ScifException.of(call, Errno.EINVAL, "backlog must be at least 1");
-            }
-            this.backlog = Math.min(backlog, 1024);
+            EndpointRules.listen(state, backlog, call);
+            this.backlog = EndpointRules.cappedBacklog(backlog);
             state = EndpointState.LISTENING;
             node.ports().listen(port, this);
             changed();
@@ -163,31 +138,14 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public void configureBlocking(boolean block) throws ScifException {
-        synchronized (this) {
-            checkOpen("configureBlocking(" + block + ")");
-        }
-        blocking = block;
-    }
-
-    @Override
-    public boolean isBlocking() {
-        return blocking;
-    }
-
-    @Override
-    public int connect(PortId dst) throws ScifException {
-        String call = "connect(peer=" + dst + ")";
+    protected int doConnect(PortId dst, String call) throws ScifException {
         long request;
+        boolean blocking = isBlocking();
         synchronized (this) {
             checkOpen(call);
-            if (dst == null) {
-                throw ScifException.of(call, Errno.EINVAL, "peer is null; expected a PortId");
-            }
             if (asyncPending) {
                 if (connectResult == 0) {
-                    throw ScifException.of(call, Errno.EINPROGRESS, "the connection request is still"
-                        + " queued; poll for POLLOUT, then call connect again");
+                    throw EndpointRules.connectInProgress(false, call);
                 }
                 return finishConnect(call);
             }
@@ -198,30 +156,28 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
                 }
                 asyncPending = true;
                 changed();
-                throw ScifException.of(call, Errno.EINPROGRESS, "non-blocking connect started;"
-                    + " poll for POLLOUT, then call connect again for the result");
+                throw EndpointRules.connectInProgress(true, call);
             }
             asyncPending = !blocking;
         }
         node.links().send(dst.node(), Wire.connectRequest(node.alloc(), request, port, dst.port(), node.options().ringBytes()));
         if (!blocking) {
-            throw ScifException.of(call, Errno.EINPROGRESS, "non-blocking connect started;"
-                + " poll for POLLOUT, then call connect again for the result");
+            throw EndpointRules.connectInProgress(true, call);
         }
         synchronized (this) {
             try {
-                while (connectResult == 0 && !closed) {
+                while (connectResult == 0 && !isClosed()) {
                     wait();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                if (connectResult == 0 && !closed) {
+                if (connectResult == 0 && !isClosed()) {
                     withdraw();
                     throw ScifException.of(call, Errno.EINTR, "interrupted while waiting to be accepted; the"
                         + " endpoint stays bound to port " + port);
                 }
             }
-            if (closed) {
+            if (isClosed()) {
                 throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
             }
             return finishConnect(call);
@@ -230,29 +186,13 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     /** Validates, binds if needed, and makes the request. Caller holds the monitor. @return its wire id, 0 if refused at once */
     private long startConnect(String call, PortId dst) throws ScifException {
-        if (dst.port() < 0 || dst.port() > 65535) {
-            throw ScifException.of(call, Errno.EINVAL, "port must be 1..65535");
-        }
-        if (state == EndpointState.LISTENING) {
-            throw ScifException.of(call, Errno.EOPNOTSUPP, "endpoint is LISTENING; a listener cannot connect");
-        }
-        if (state == EndpointState.CONNECTED || state == EndpointState.CONNECTING) {
-            throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state);
-        }
-        if (state == EndpointState.DISCONNECTED) {
-            throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and cannot be"
-                + " reused; close it and open a new one");
-        }
+        EndpointRules.connect(state, dst, call);
         if (!node.isInFabric(dst.node())) {
             throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not in the fabric; its nodes are "
                 + node.options().nodes().keySet());
         }
         if (state == EndpointState.UNBOUND) {
-            int p = node.ports().holdAny();
-            if (p < 0) {
-                throw ScifException.of(call, Errno.ENOSPC, "no free port left on node " + node.selfId());
-            }
-            port = p;
+            port = EndpointRules.freePort(node.ports().holdAny(), node.selfId(), call);
             holdsPort = true;
             state = EndpointState.BOUND;
         }
@@ -328,7 +268,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     /** CONNECT_ACK: @return false when this endpoint no longer waits for it */
     synchronized boolean onAccepted(Link link, long acceptor, int ring) {
-        if (closed || state != EndpointState.CONNECTING || link.peerNode != target.node()) {
+        if (isClosed() || state != EndpointState.CONNECTING || link.peerNode != target.node()) {
             return false;
         }
         this.peer = target;
@@ -344,35 +284,29 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     /** CONNECT_NAK from {@code from}. */
     synchronized void onRefused(int from, int errno) {
-        if (!closed && state == EndpointState.CONNECTING && from == target.node()) {
+        if (!isClosed() && state == EndpointState.CONNECTING && from == target.node()) {
             answer(-errno, errno == Errno.ECONNREFUSED.number() ? "nobody listens on " + target
                 + ", its backlog is full, or the listener closed" : "refused by node " + from);
         }
     }
 
     @Override
-    public Endpoint accept(int flags) throws ScifException {
-        String call = "accept(flags=" + flags + ")";
+    protected Endpoint doAccept(boolean sync, String call) throws ScifException {
         ConnectRequest r;
         int ring;
         synchronized (this) {
             checkOpen(call);
-            if ((flags & ~Scif.ACCEPT_SYNC) != 0) {
-                throw ScifException.of(call, Errno.EINVAL, "flags may only hold ACCEPT_SYNC (1)");
-            }
             while (true) {
-                if (closed) {
+                if (isClosed()) {
                     throw ScifException.of(call, Errno.EINTR, "the listener was closed while accept waited");
                 }
-                if (state != EndpointState.LISTENING) {
-                    throw ScifException.of(call, Errno.EINVAL, "endpoint is " + state + "; expected LISTENING");
-                }
+                EndpointRules.accept(state, call);
                 r = queue.poll();
                 if (r != null) {
                     break;
                 }
-                if ((flags & Scif.ACCEPT_SYNC) == 0) {
-                    throw ScifException.of(call, Errno.EAGAIN, "no connection request is queued");
+                if (!sync) {
+                    throw EndpointRules.nothingToAccept(call);
                 }
                 try {
                     wait();
@@ -399,7 +333,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     /** A request for this listener. @return 0 when queued, else the errno to refuse it with */
     synchronized int offer(ConnectRequest r) {
-        if (closed || state != EndpointState.LISTENING) {
+        if (isClosed() || state != EndpointState.LISTENING) {
             return Errno.ECONNREFUSED.number();
         }
         if (queue.size() >= backlog) {
@@ -434,74 +368,56 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     // ---------------------------------------------------------------- messages
 
     @Override
-    public int send(ByteBuffer src, int flags) throws ScifException {
-        if (src == null) {
-            throw ScifException.of("send(src=null, flags=" + flags + ")", Errno.EFAULT, "src is null");
-        }
-        if (isClosed()) {
-            throw ScifException.of(sendCall(src, flags), Errno.EBADF, "the endpoint is closed");
-        }
-        if (!src.hasRemaining()) {
-            return 0;
-        }
-        if (flags != 0 && (flags & Scif.SEND_BLOCK) == 0) {
-            throw ScifException.of(sendCall(src, flags), Errno.EINVAL, "flags may be 0 or SEND_BLOCK (1)");
-        }
-        boolean block = (flags & Scif.SEND_BLOCK) != 0;
-        lockForCall(sendLock, src, flags, true);
-        try {
-            int total = 0;
-            boolean spin = true;
-            while (src.hasRemaining()) {
-                int n;
-                long dst;
-                int to;
-                int seen;
-                Link in = null;
-                synchronized (this) {
-                    if (!closed && state == EndpointState.CONNECTED && credit == 0 && block) {
-                        seen = changes;
-                        in = node.links().inbound(peer.node());
-                        n = 0;
-                        dst = 0;
-                        to = -1;
-                    } else {
-                        if (closed || state != EndpointState.CONNECTED) {
-                            if (total > 0) {
-                                return total;
-                            }
-                            throw notConnected(sendCall(src, flags));
+    protected int doSend(ByteBuffer src, boolean block, int flags) throws ScifException {
+        int total = 0;
+        boolean spin = true;
+        while (src.hasRemaining()) {
+            int n;
+            long dst;
+            int to;
+            int seen;
+            Link in = null;
+            synchronized (this) {
+                if (!isClosed() && state == EndpointState.CONNECTED && credit == 0 && block) {
+                    seen = changes;
+                    in = node.links().inbound(peer.node());
+                    n = 0;
+                    dst = 0;
+                    to = -1;
+                } else {
+                    if (isClosed() || state != EndpointState.CONNECTED) {
+                        if (total > 0) {
+                            return total;
                         }
-                        n = Math.min(Math.min(credit, src.remaining()), SEND_BATCH);
-                        if (n == 0) {
-                            return total; // non-blocking and the window is full
-                        }
-                        credit -= n;
-                        dst = peerWireId;
-                        to = peer.node();
-                        seen = 0;
+                        throw notConnected(sendCall(src, flags));
                     }
-                }
-                if (n == 0) {
-                    // Waiting for credit: spin first, then sleep (or read the link) until it changes.
-                    if (spin) {
-                        spin = spinUntilChanged(seen);
-                    } else if (awaitChange(in, seen)) {
-                        spin = true;
-                    } else if (total > 0) {
-                        return total;
-                    } else {
-                        throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
+                    n = Math.min(Math.min(credit, src.remaining()), SEND_BATCH);
+                    if (n == 0) {
+                        return total; // non-blocking and the window is full
                     }
-                    continue;
+                    credit -= n;
+                    dst = peerWireId;
+                    to = peer.node();
+                    seen = 0;
                 }
-                node.links().send(to, dataFrames(src, dst, n));
-                total += n;
             }
-            return total;
-        } finally {
-            sendLock.unlock();
+            if (n == 0) {
+                // Waiting for credit: spin first, then sleep (or read the link) until it changes.
+                if (spin) {
+                    spin = spinUntilChanged(seen);
+                } else if (awaitChange(in, seen)) {
+                    spin = true;
+                } else if (total > 0) {
+                    return total;
+                } else {
+                    throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
+                }
+                continue;
+            }
+            node.links().send(to, dataFrames(src, dst, n));
+            total += n;
         }
+        return total;
     }
 
     /**
@@ -527,78 +443,57 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     }
 
     @Override
-    public int recv(ByteBuffer dst, int flags) throws ScifException {
-        if (dst == null) {
-            throw ScifException.of("recv(dst=null, flags=" + flags + ")", Errno.EFAULT, "dst is null");
-        }
-        if (isClosed()) {
-            throw ScifException.of(recvCall(dst, flags), Errno.EBADF, "the endpoint is closed");
-        }
-        if (dst.isReadOnly()) {
-            throw ScifException.of(recvCall(dst, flags), Errno.EFAULT, "dst is a read-only buffer");
-        }
-        if (!dst.hasRemaining()) {
-            return 0;
-        }
-        if (flags != 0 && (flags & Scif.RECV_BLOCK) == 0) {
-            throw ScifException.of(recvCall(dst, flags), Errno.EINVAL, "flags may be 0 or RECV_BLOCK (1)");
-        }
-        boolean block = (flags & Scif.RECV_BLOCK) != 0;
+    protected int doRecv(ByteBuffer dst, boolean block, int flags) throws ScifException {
         // A short receive reads the link itself while it waits (one wake-up instead of two); a
         // long one leaves reading to the event loop, which then reads on another core while
         // this thread copies out (measured: 64 KiB streaming 0.3x plain Netty read here, 0.7x not).
         boolean readLink = dst.remaining() < RECV_READS_BELOW;
-        lockForCall(recvLock, dst, flags, false);
-        try {
-            int total = 0;
-            boolean spin = true;
-            while (true) {
-                int seen;
-                Link in;
-                synchronized (this) {
-                    if (closed) {
-                        if (total > 0) {
-                            break;
-                        }
-                        throw notConnected(recvCall(dst, flags));
-                    }
-                    total += drain(dst);
-                    if (!dst.hasRemaining()) {
-                        break;
-                    }
-                    if (state != EndpointState.CONNECTED) {
-                        if (total > 0) {
-                            break;
-                        }
-                        throw notConnected(recvCall(dst, flags));
-                    }
-                    if (!block) {
-                        break;
-                    }
-                    // Before waiting, give back what was consumed: the sender may be waiting on it.
-                    returnCredit();
-                    seen = changes;
-                    in = readLink ? node.links().inbound(peer.node()) : null;
-                }
-                // Outside the monitor, so that the event loop (or this thread) can deliver: spin
-                // first, then sleep or read the link, when the spin saw nothing change.
-                if (spin) {
-                    spin = spinUntilChanged(seen);
-                } else if (awaitChange(in, seen)) {
-                    spin = true;
-                } else if (total > 0) {
-                    break;
-                } else {
-                    throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
-                }
-            }
+        int total = 0;
+        boolean spin = true;
+        while (true) {
+            int seen;
+            Link in;
             synchronized (this) {
+                if (isClosed()) {
+                    if (total > 0) {
+                        break;
+                    }
+                    throw notConnected(recvCall(dst, flags));
+                }
+                total += drain(dst);
+                if (!dst.hasRemaining()) {
+                    break;
+                }
+                if (state != EndpointState.CONNECTED) {
+                    if (total > 0) {
+                        break;
+                    }
+                    throw notConnected(recvCall(dst, flags));
+                }
+                if (!block) {
+                    break;
+                }
+                // Before waiting, give back what was consumed: the sender may be waiting on it.
                 returnCredit();
+                seen = changes;
+                in = readLink ? node.links().inbound(peer.node()) : null;
             }
-            return total;
-        } finally {
-            recvLock.unlock();
+            // Outside the monitor, so that the event loop (or this thread) can deliver: spin
+            // first, then sleep or read the link, when the spin saw nothing change.
+            if (spin) {
+                spin = spinUntilChanged(seen);
+            } else if (awaitChange(in, seen)) {
+                spin = true;
+            } else if (total > 0) {
+                break;
+            } else {
+                throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
+            }
         }
+        synchronized (this) {
+            returnCredit();
+        }
+        return total;
     }
 
     /**
@@ -709,7 +604,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     /** DATA from the peer. @return what is wrong with it, or null */
     String onData(Link link, ByteBuf payload) {
         synchronized (this) {
-            if (closed || state != EndpointState.CONNECTED || !fromPeer(link)) {
+            if (isClosed() || state != EndpointState.CONNECTED || !fromPeer(link)) {
                 return null; // the connection ended while the frame was on its way: drop it
             }
             int n = payload.readableBytes();
@@ -726,7 +621,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     /** CREDIT from the peer. @return what is wrong with it, or null */
     synchronized String onCredit(Link link, int bytes) {
-        if (closed || state != EndpointState.CONNECTED || !fromPeer(link)) {
+        if (isClosed() || state != EndpointState.CONNECTED || !fromPeer(link)) {
             return null;
         }
         if (bytes <= 0 || (long) credit + bytes > ring - 1) {
@@ -741,7 +636,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     void onDisconnect(Link link) {
         long ack;
         synchronized (this) {
-            if (closed && peer != null && fromPeer(link)) {
+            if (isClosed() && peer != null && fromPeer(link)) {
                 // Both sides closed at once: the peer's DISCONNECT answers ours, so our close
                 // need not wait the whole watchdog period for an ACK the peer will not send
                 // (it is CLOSED too); we still acknowledge its DISCONNECT for the same reason.
@@ -772,7 +667,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
             answer(-Errno.ENODEV.number(), "node " + lost + " is not online (" + reason + ")");
         } else if (state == EndpointState.LISTENING && queue.removeIf(r -> r.node() == lost)) {
             changed();
-        } else if (closed && peer != null && peer.node() == lost) {
+        } else if (isClosed() && peer != null && peer.node() == lost) {
             disconnectAcked = true;
             changed();
         }
@@ -797,132 +692,61 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         }
     }
 
-    /**
-     * Takes sendLock or recvLock for a call. Only a call that waits ends with EINTR (README, "Semantics"), as
-     * in the driver, which completes a call that does not sleep even with a signal pending, and
-     * as ReentrantLock.lock and NIO's non-blocking reads do: so an uncontended lock is taken
-     * without looking at the interrupt status, and a call that then needs no wait completes
-     * with the status still set. Waiting for another thread's call on this endpoint is a wait,
-     * and stays interruptible.
-     */
-    private void lockForCall(ReentrantLock lock, ByteBuffer b, int flags, boolean send) throws ScifException {
-        if (lock.tryLock()) {
-            return;
-        }
-        try {
-            lock.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw ScifException.of(send ? sendCall(b, flags) : recvCall(b, flags), Errno.EINTR,
-                "interrupted while waiting for another " + (send ? "send" : "recv") + " on this endpoint");
-        }
-    }
-
     /** Caller holds the monitor. */
     private ScifException notConnected(String call) {
-        if (closed) {
-            return ScifException.of(call, Errno.EINTR, "the endpoint was closed during the call");
-        }
-        if (state == EndpointState.DISCONNECTED) {
-            return ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
-        }
-        return ScifException.of(call, Errno.ENOTCONN, "endpoint is " + state + "; expected CONNECTED");
+        return EndpointRules.notConnected(isClosed(), state, peer, call);
     }
 
     private static String sendCall(ByteBuffer b, int flags) {
-        return "send(len=" + b.remaining() + ", flags=" + flags + ")";
+        return EndpointRules.dataCall(true, b, flags);
     }
 
     private static String recvCall(ByteBuffer b, int flags) {
-        return "recv(len=" + b.remaining() + ", flags=" + flags + ")";
+        return EndpointRules.dataCall(false, b, flags);
     }
 
     // ---------------------------------------------------------------- registered memory and RMA
 
     @Override
-    public long register(ByteBuffer region, long offset, int prot, int flags) throws ScifException {
-        Call call = Call.of("register", "len", region == null ? -1 : region.remaining(), "offset", offset,
-            "prot", prot, "flags", flags);
-        checkOpen(call.text());
-        Arguments.register(region, RmaCopy.address(region), offset, prot, flags, call);
+    protected long addressOf(ByteBuffer direct) {
+        return RmaCopy.address(direct);
+    }
+
+    @Override
+    protected long doRegister(ByteBuffer region, long address, long offset, int prot, int flags, Call call)
+        throws ScifException {
         return rma(call).register(region, offset, prot, flags, call);
     }
 
     @Override
-    public void unregister(long offset, long length) throws ScifException {
-        Call call = Call.of("unregister", "offset", offset, "length", length);
-        checkOpen(call.text());
-        Arguments.unregister(offset, length, call);
+    protected void doUnregister(long offset, long length, Call call) throws ScifException {
         rma(call).unregister(offset, length, call);
     }
 
     @Override
-    public void readFrom(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("readFrom", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call.text());
-        Arguments.rma(length, flags, call);
-        rma(call).rma(false, localOffset, null, length, remoteOffset, flags, call);
+    protected void doRma(boolean write, long localOffset, ByteBuffer buffer, long length, long remoteOffset,
+                         int flags, Call call) throws ScifException {
+        rma(call).rma(write, localOffset, buffer, length, remoteOffset, flags, call);
     }
 
     @Override
-    public void writeTo(long localOffset, long length, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("writeTo", "localOffset", localOffset, "length", length, "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call.text());
-        Arguments.rma(length, flags, call);
-        rma(call).rma(true, localOffset, null, length, remoteOffset, flags, call);
-    }
-
-    @Override
-    public void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call.text());
-        Arguments.destination(dst, call);
-        Arguments.rma(dst.remaining(), flags, call);
-        rma(call).rma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
-    }
-
-    @Override
-    public void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call.text());
-        ByteBuffer source = Arguments.source(src, call);
-        Arguments.rma(source.remaining(), flags, call);
-        rma(call).rma(true, 0, source, source.remaining(), remoteOffset, flags, call);
-    }
-
-    @Override
-    public int fenceMark(int flags) throws ScifException {
-        Call call = Call.of("fenceMark", "flags", flags);
-        checkOpen(call.text());
-        Arguments.fenceMark(flags, call);
+    protected int doFenceMark(int flags, Call call) throws ScifException {
         return rma(call).fenceMark(flags, call);
     }
 
     @Override
-    public void fenceWait(int mark) throws ScifException {
-        Call call = Call.of("fenceWait", "mark", mark);
-        checkOpen(call.text());
+    protected void doFenceWait(int mark, Call call) throws ScifException {
         rma(call).fenceWait(mark, call);
     }
 
     @Override
-    public void fenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags)
-        throws ScifException {
-        Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
-        checkOpen(call.text());
-        Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
+    protected void doFenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags,
+                                 Call call) throws ScifException {
         rma(call).fenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
     }
 
     @Override
-    public Mapping mmap(long remoteOffset, long length, int prot) throws ScifException {
-        Call call = Call.of("mmap", "remoteOffset", remoteOffset, "length", length, "prot", prot);
-        checkOpen(call.text());
-        Arguments.mmap(remoteOffset, length, prot, call);
+    protected Mapping doMmap(long remoteOffset, long rounded, long length, int prot, Call call) throws ScifException {
         verifyConnected(call.text());
         throw ScifException.of(call.text(), Errno.EOPNOTSUPP, "the tcp transport cannot map a peer's memory"
             + " (no shared memory between hosts); use readFrom/writeTo");
@@ -942,12 +766,7 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
 
     private synchronized void verifyConnected(String call) throws ScifException {
         checkOpen(call);
-        if (state == EndpointState.DISCONNECTED) {
-            throw ScifException.of(call, Errno.ECONNRESET, "the peer " + peer + " closed the connection or was lost");
-        }
-        if (state != EndpointState.CONNECTED) {
-            throw ScifException.of(call, Errno.ENOTCONN, "endpoint is " + state + "; expected CONNECTED");
-        }
+        EndpointRules.connected(state, peer, call);
     }
 
     // ---------------------------------------------------------------- poll and close
@@ -957,35 +776,13 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         return TcpPoller.INSTANCE;
     }
 
-    /**
-     * The events of this endpoint now, as {@code scif_poll} reports them (scif_poll(3), as the Linux driver does).
-     *
-     * @param events events asked for
-     * @return revents, masked with {@code events | POLLERR | POLLHUP | POLLNVAL}
-     */
-    synchronized int pollEvents(int events) {
-        if (closed) {
+    @Override
+    protected synchronized int readiness() {
+        if (isClosed()) {
             return Scif.POLLNVAL;
         }
-        int r;
-        switch (state) {
-            case LISTENING:
-                r = queue.isEmpty() ? 0 : Scif.POLLIN;
-                break;
-            case CONNECTED:
-                r = (queued > 0 ? Scif.POLLIN : 0) | (credit > 0 ? Scif.POLLOUT : 0);
-                break;
-            case DISCONNECTED:
-                r = Scif.POLLHUP | (queued > 0 ? Scif.POLLIN : 0) | (asyncPending ? Scif.POLLOUT : 0);
-                break;
-            case CONNECTING:
-            case BOUND:
-                r = asyncPending ? (connectResult != 0 ? Scif.POLLOUT : 0) : Scif.POLLERR;
-                break;
-            default:
-                r = Scif.POLLERR;
-        }
-        return r & (events | Scif.POLLERR | Scif.POLLHUP | Scif.POLLNVAL);
+        boolean readable = state == EndpointState.LISTENING ? !queue.isEmpty() : queued > 0;
+        return EndpointRules.readiness(state, readable, credit > 0, asyncPending, connectResult != 0);
     }
 
     @Override
@@ -1001,10 +798,9 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
     private void close(boolean awaitAck) {
         Runnable notify = null;
         synchronized (this) {
-            if (closed) {
+            if (!markClosed()) {
                 return;
             }
-            closed = true;
             EndpointState before = state;
             state = EndpointState.CLOSED;
             if (watchdog != null) {
@@ -1079,16 +875,6 @@ final class TcpEndpoint implements Endpoint, PollableEndpoint {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private synchronized boolean isClosed() {
-        return closed;
-    }
-
-    private void checkOpen(String call) throws ScifException {
-        if (isClosed()) {
-            throw ScifException.of(call, Errno.EBADF, "the endpoint is closed");
         }
     }
 

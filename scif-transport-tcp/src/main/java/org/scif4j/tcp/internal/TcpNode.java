@@ -13,11 +13,9 @@ import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
@@ -31,6 +29,9 @@ import org.scif4j.tcp.TcpOptions;
  * node's ports, endpoints and links, and closes them all on close.
  */
 public final class TcpNode implements ScifNode {
+    /** Counts for {@link #metrics()}; each endpoint takes its own from it. */
+    private final org.scif4j.spi.NodeCounters counters = new org.scif4j.spi.NodeCounters();
+
 
     private final TcpOptions options;
     private final long incarnation = new SecureRandom().nextLong();
@@ -38,9 +39,8 @@ public final class TcpNode implements ScifNode {
     private final Links links;
     private final PortTable ports = new PortTable();
     private final FrameDispatcher dispatcher = new FrameDispatcher(this);
-    private final Map<Long, TcpEndpoint> endpoints = new ConcurrentHashMap<>();
+    private final WireIds<TcpEndpoint> endpoints = new WireIds<>();
     private final Set<TcpEndpoint> open = ConcurrentHashMap.newKeySet();
-    private final AtomicLong nextWireId = new AtomicLong();
     private final SpinPolicy spin;
     private final NettyIo io;
     private volatile boolean closed;
@@ -170,17 +170,13 @@ public final class TcpNode implements ScifNode {
      * {@value TcpRma#UNSENT_SLACK} for connections that ended with bytes still queued. Lock-free.
      */
     long unsentAllowance(int peer) {
-        long sum = TcpRma.UNSENT_SLACK;
-        for (TcpEndpoint e : endpoints.values()) {
-            sum += e.unsentAllowance(peer);
-        }
-        return sum;
+        long[] sum = {TcpRma.UNSENT_SLACK};
+        endpoints.forEach(e -> sum[0] += e.unsentAllowance(peer));
+        return sum[0];
     }
 
     long newWireId(TcpEndpoint e) {
-        long id = nextWireId.incrementAndGet();
-        endpoints.put(id, e);
-        return id;
+        return endpoints.add(e);
     }
 
     void dropWireId(long id) {
@@ -188,7 +184,7 @@ public final class TcpNode implements ScifNode {
     }
 
     TcpEndpoint endpoint(long wireId) {
-        return endpoints.get(wireId);
+        return endpoints.get(wireId); // lock-free, allocation-free: every SCIF frame asks
     }
 
     TcpEndpoint listener(int port) {
@@ -259,5 +255,15 @@ public final class TcpNode implements ScifNode {
     public String toString() {
         return "TcpNode[node " + selfId() + " at " + options.selfAddress() + " (" + io + "), " + open.size() + " endpoints"
             + (closed ? ", closed" : "") + "]";
+    }
+
+    @Override
+    public org.scif4j.NodeMetrics metrics() {
+        return counters.snapshot();
+    }
+
+    /** @return the counters a new endpoint of this node takes its own from */
+    org.scif4j.spi.NodeCounters counters() {
+        return counters;
     }
 }

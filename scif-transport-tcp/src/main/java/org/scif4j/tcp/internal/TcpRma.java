@@ -65,6 +65,12 @@ final class TcpRma {
     private volatile int waiters;
     private volatile boolean ended;
     private volatile boolean closed;
+    /**
+     * This node's link to the peer, which carries every frame of this connection. Held from
+     * the start: if it fails, the peer is lost and the connection ends with it (a link to the
+     * node's next incarnation is never this connection's).
+     */
+    private final Link out;
     /** The link a waiter reads while it waits, or null; see {@link Link#wakeReader}. */
     private volatile Link parked;
 
@@ -76,6 +82,7 @@ final class TcpRma {
         this.peerWireId = peerWireId;
         this.hostLoopback = Arguments.hostLoopback(node.selfId(), peerNode);
         this.timeoutNanos = node.options().timeoutMillis() * 1_000_000L;
+        this.out = node.links().outbound(peerNode);
         this.windows = new RmaWindows(this);
         this.initiator = new RmaInitiator(this);
         this.fences = new RmaFences(this);
@@ -139,8 +146,9 @@ final class TcpRma {
         return ended;
     }
 
+    /** Sends a frame to the peer over this node's link to it: no lookup, no lock of the node. */
     void send(ByteBuf frame) {
-        node.links().send(peerNode, frame);
+        out.write(frame);
     }
 
     /** The connection ended (the peer closed or was lost, or we closed): every waiter leaves. */

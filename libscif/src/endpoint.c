@@ -1,0 +1,252 @@
+/* Endpoints: the table of this process's endpoint descriptors, their references, opening
+   and closing, and the wait every blocking call uses (the sleeper protocol of
+   docs/shm-format.md). Every call validates its arguments and fails with -1 (or the _FAILED
+   sentinel) and errno as Intel's libscif does; errno is set only when a call fails. */
+#include "endpoint.h"
+#include "rma.h"
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+
+/* Endpoints by descriptor, and descriptors whose scif_close is under way (until their fd is
+   closed: calls on them fail with EBADF, as on a closed fd, not ENOTTY). Guarded by tab_mu,
+   which is taken last (nothing is locked under it). */
+static struct ep *eps[EP_FD_MAX];
+static uint8_t closing[EP_FD_MAX];
+static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
+
+struct ep *ep_get(scif_epd_t epd)
+{
+	if (fabric_ensure())
+		return NULL;
+	struct ep *e = NULL;
+	int being_closed = 0;
+	if (epd >= 0 && epd < EP_FD_MAX) {
+		pthread_mutex_lock(&tab_mu);
+		e = eps[epd];
+		if (e)
+			e->refs++;
+		being_closed = closing[epd];
+		pthread_mutex_unlock(&tab_mu);
+	}
+	if (!e)
+		errno = being_closed || fcntl(epd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	return e;
+}
+
+void ep_ref(struct ep *e)
+{
+	pthread_mutex_lock(&tab_mu);
+	e->refs++;
+	pthread_mutex_unlock(&tab_mu);
+}
+
+static void ep_free(struct ep *e)
+{
+	if (e->rma)
+		rma_free(e->rma);
+	if (e->conn && rma_maps(e->conn) > 0)
+		e->conn = NULL; /* mappings of the peer's windows still count on it: it stays mapped */
+	conn_close(e->conn);
+	conn_close(e->pending);
+	pthread_mutex_destroy(&e->ctl);
+	pthread_mutex_destroy(&e->send_mu);
+	pthread_mutex_destroy(&e->recv_mu);
+	close(e->bell);
+	free(e);
+}
+
+void ep_put(struct ep *e)
+{
+	pthread_mutex_lock(&tab_mu);
+	int last = --e->refs == 0;
+	pthread_mutex_unlock(&tab_mu);
+	if (last)
+		ep_free(e);
+}
+
+struct ep *ep_new(int fd, int bell, int slot)
+{
+	struct ep *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->fd = fd;
+	e->bell = bell;
+	e->slot = slot;
+	e->refs = 1; /* the table's */
+	e->peer_slot = -1;
+	e->owner_pid = (int)getpid();
+	pthread_mutex_init(&e->ctl, NULL);
+	pthread_mutex_init(&e->send_mu, NULL);
+	pthread_mutex_init(&e->recv_mu, NULL);
+	return e;
+}
+
+/* ---- waiting (the sleeper protocol of docs/shm-format.md) ---- */
+
+/* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. */
+int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, int64_t deadline)
+{
+	int64_t start = now_ns();
+	uint64_t seq = endpoint_off(e->slot) + (uint64_t)seq_field;
+	uint64_t sleepers = endpoint_off(e->slot) + (uint64_t)sleepers_field;
+	enum wait_mode mode = fab.cfg.wait;
+	for (unsigned i = 0;; i++) {
+		if (ready(e) || e->closed)
+			return 0;
+		int64_t now = now_ns();
+		if (deadline >= 0 && now >= deadline)
+			return 1;
+		int64_t waited = now - start;
+		if (mode == WAIT_SPIN || (mode == WAIT_ADAPTIVE && waited < 30000)) {
+			/* check at every pause: a pause is up to ~40 ns, the condition a cache line */
+			for (int k = 0; k < 256 && !ready(e); k++)
+				__builtin_ia32_pause();
+			continue;
+		}
+		if (mode == WAIT_YIELD || (mode == WAIT_ADAPTIVE && waited < 200000)) {
+			sched_yield();
+			continue;
+		}
+		add32(sleepers, 1);
+		uint32_t seen = get32(seq);
+		sleeper_fence(); /* after announcing, before re-checking */
+		if (!ready(e) && !e->closed) {
+			int64_t nanos = MAX_SLEEP_NS;
+			if (deadline >= 0 && deadline - now < nanos)
+				nanos = deadline - now > 0 ? deadline - now : 1;
+			futex_wait(w32(seq), seen, nanos);
+		}
+		add32(sleepers, -1);
+	}
+}
+
+void ep_install(int fd, struct ep *e)
+{
+	pthread_mutex_lock(&tab_mu);
+	eps[fd] = e;
+	pthread_mutex_unlock(&tab_mu);
+}
+
+/* ---- open, close ---- */
+
+API scif_epd_t scif_open(void)
+{
+	int se = errno;
+	if (fabric_ensure())
+		return SCIF_OPEN_FAILED;
+	int bell, fd = ep_fd_new(&bell);
+	if (fd < 0)
+		return SCIF_OPEN_FAILED;
+	if (fd >= EP_FD_MAX) {
+		close(fd);
+		close(bell);
+		return fail(EMFILE);
+	}
+	pthread_mutex_lock(&fab.mu);
+	int slot;
+	do {
+		lock_take();
+		slot = tab_alloc(fab.cfg.node);
+	} while (slot >= 0 && ch_commit());
+	lock_release();
+	pthread_mutex_unlock(&fab.mu);
+	struct ep *e = slot >= 0 ? ep_new(fd, bell, slot) : NULL;
+	if (!e) {
+		if (slot >= 0) {
+			pthread_mutex_lock(&fab.mu);
+			do {
+				lock_take();
+				tab_close_slot(slot, ECONNREFUSED);
+			} while (ch_commit());
+			lock_release();
+			pthread_mutex_unlock(&fab.mu);
+		} else {
+			logmsg("scif_open: the fabric's endpoint table is full (%d endpoints)", MAX_ENDPOINTS);
+		}
+		close(fd);
+		close(bell);
+		return fail(ENOMEM);
+	}
+	ep_install(fd, e);
+	errno = se;
+	return fd;
+}
+
+/* Frees the endpoint's slot as SCIF closes (peers see the disconnect). */
+static void close_slot(struct ep *e)
+{
+	pthread_mutex_lock(&fab.mu);
+	do {
+		lock_take();
+		tab_close_slot(e->slot, ECONNREFUSED);
+	} while (ch_commit());
+	lock_release();
+	pthread_mutex_unlock(&fab.mu);
+}
+
+static int close_ep(struct ep *e, int close_fd)
+{
+	pthread_mutex_lock(&tab_mu);
+	int ours = eps[e->fd] == e;
+	if (ours) {
+		eps[e->fd] = NULL;
+		closing[e->fd] = 1;
+	}
+	pthread_mutex_unlock(&tab_mu);
+	if (!ours)
+		return fail(EBADF);
+	if (e->owner_pid == (int)getpid())
+		pump_forget(e); /* before ctl: the pump takes ctl under its own mutex */
+	pthread_mutex_lock(&e->ctl);
+	e->closed = 1; /* rma_of hands e->rma out no more */
+	/* A forked child only drops its reference: the endpoint stays its parent's. */
+	if (e->owner_pid == (int)getpid())
+		close_slot(e); /* also wakes every waiter on the endpoint */
+	struct rma *m = e->rma; /* freed by ep_free: other threads may be inside RMA calls */
+	pthread_mutex_unlock(&e->ctl);
+	if (m && e->owner_pid == (int)getpid())
+		rma_close(m); /* waits for RMAs in flight, unregisters every window */
+	/* in-flight sends and receives end (they see closed) before the rings are unmapped */
+	pthread_mutex_lock(&e->send_mu);
+	pthread_mutex_lock(&e->recv_mu);
+	pthread_mutex_unlock(&e->recv_mu);
+	pthread_mutex_unlock(&e->send_mu);
+	if (close_fd) {
+		pthread_mutex_lock(&tab_mu);
+		close(e->fd);
+		closing[e->fd] = 0; /* the number may be reused from now on */
+		pthread_mutex_unlock(&tab_mu);
+	}
+	ep_put(e);
+	return 0;
+}
+
+API int scif_close(scif_epd_t epd)
+{
+	int se = errno;
+	struct ep *e = ep_get(epd);
+	if (!e)
+		return -1;
+	int r = close_ep(e, 1);
+	int err = errno;
+	ep_put(e);
+	errno = r ? err : se;
+	return r;
+}
+
+/* At exit, before leaving the fabric: every endpoint is closed as SCIF closes. */
+void endpoints_close_all(void)
+{
+	for (int fd = 0; fd < EP_FD_MAX; fd++) {
+		pthread_mutex_lock(&tab_mu);
+		struct ep *e = eps[fd];
+		if (e)
+			e->refs++;
+		pthread_mutex_unlock(&tab_mu);
+		if (e) {
+			close_ep(e, 0);
+			ep_put(e);
+		}
+	}
+}
