@@ -75,6 +75,7 @@ public abstract class MetricsTest extends RmaTestBase {
         assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(1, 3333)), "no listener on the port");
         assertEquals(1, node0.metrics().connectsRefused());
         assertEquals(1, node0.metrics().connects(), "only the fixture's connect connected");
+        ep.close();
     }
 
     @Test
