@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 /**
  * One thread's native scratch memory: the bounce buffer for heap buffers, the small structs
  * libscif fills in (scif_portID, a new epd, a fence mark, the node ids, scif_pollepd), and the
- * address of the direct buffer it used last. Allocated once per thread, so that no data-path
+ * addresses of the direct buffers it used last. Allocated once per thread, so that no data-path
  * call allocates.
  */
 final class Scratch {
@@ -24,10 +24,16 @@ final class Scratch {
     final long small = bounce + BOUNCE;
     /** The bounce buffer as a ByteBuffer, for the copies. */
     final ByteBuffer bounceView = memory.getByteBuffer(0, BOUNCE);
-    /** The last direct buffer whose address was asked for, and its base address: a data path
-     *  that reuses its buffers (as they all do) finds its address without allocating. */
-    private ByteBuffer lastBuffer;
-    private long lastBase;
+    /** How many direct buffers' addresses are remembered: a round trip alternates two (what it
+     *  sends, what it receives), a protocol adds a command buffer or two. */
+    private static final int REMEMBERED = 4;
+    /** The direct buffers whose addresses were asked for last, and their base addresses: a data
+     *  path that reuses its buffers (as they all do) finds their addresses without a JNI call or
+     *  an allocation ({@link Native#getDirectBufferPointer} makes a Pointer). */
+    private final ByteBuffer[] buffers = new ByteBuffer[REMEMBERED];
+    private final long[] bases = new long[REMEMBERED];
+    /** The slot the next miss replaces, round robin. */
+    private int next;
 
     private Scratch() {
     }
@@ -38,11 +44,16 @@ final class Scratch {
 
     /** @return the address of {@code direct}'s byte at its position */
     long address(ByteBuffer direct) {
-        if (direct != lastBuffer) {
-            lastBase = Pointer.nativeValue(Native.getDirectBufferPointer(direct));
-            lastBuffer = direct;
+        for (int i = 0; i < REMEMBERED; i++) {
+            if (buffers[i] == direct) {
+                return bases[i] + direct.position();
+            }
         }
-        return lastBase + direct.position();
+        int i = next;
+        next = (next + 1) % REMEMBERED;
+        bases[i] = Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+        buffers[i] = direct;
+        return bases[i] + direct.position();
     }
 
     int getInt(long offset) {

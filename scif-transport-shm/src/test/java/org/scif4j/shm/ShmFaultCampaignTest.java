@@ -82,7 +82,7 @@ class ShmFaultCampaignTest {
         long[] blocked = new long[rounds];
         try {
             for (int r = 0; r < rounds; r++) {
-                blocked[r] = openWhileHolderStopped("shm:stop?dir=" + root + "&node=", stopMillis);
+                blocked[r] = openWhileStoppedAt(root, "lock.held", "attach", stopMillis);
             }
         } finally {
             TestTrees.delete(root);
@@ -91,31 +91,6 @@ class ShmFaultCampaignTest {
         System.out.printf("CAMPAIGN stopped lock holder: %d rounds, open() took median %.2f ms, max %.2f ms"
             + " while the holder was stopped for %d ms%n", rounds, blocked[rounds / 2] / 1e6, blocked[rounds - 1] / 1e6,
             stopMillis);
-    }
-
-    /** @return nanoseconds this process's open() took while the child held the lock, stopped */
-    private static long openWhileHolderStopped(String uri, long stopMillis) throws Exception {
-        try (ScifNode n = Scif.attach(uri + 0);
-             ShmChild child = ShmChild.start(true, List.of("-Dscif4j.shm.test.stopAt=lock.held"), "attach", uri + 1)) {
-            assertEquals("STOPPED lock.held", child.readLine());
-            waitUntilStopped(child.pid());
-            Thread resume = new Thread(() -> {
-                try {
-                    Thread.sleep(stopMillis);
-                    new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            resume.start();
-            long t0 = System.nanoTime();
-            n.open().close();
-            long blocked = System.nanoTime() - t0;
-            resume.join();
-            assertEquals("OK 1", child.readLine());
-            assertEquals(0, child.waitFor(30));
-            return blocked;
-        }
     }
 
     /**

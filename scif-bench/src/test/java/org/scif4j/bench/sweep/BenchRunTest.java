@@ -23,19 +23,9 @@ class BenchRunTest {
     @Test
     void aTinyBenchCompletesWritesItsFilesAndCleansUp(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("r.json");
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int code;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            code = Main.run("bench", "--transports", "shm,tcp", "--sizes", "4k,32k", "--bytes", "64k",
-                "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
-                "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
-        } finally {
-            System.setOut(stdout);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(Main.OK, code, text);
+        String text = bench("--transports", "shm,tcp", "--sizes", "4k,32k", "--bytes", "64k",
+            "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
+            "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
         assertTrue(text.contains("shm bandwidth, GB/s"), text);
         assertTrue(text.matches("(?s).*\\n\\s+4 KiB\\s+\\d.*"), text);
         assertTrue(text.contains("floor: raw shm ping-pong"), text);
@@ -72,19 +62,9 @@ class BenchRunTest {
     @Test
     void aTinyNativeBenchMeasuresNativeBesideShm(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("n.json");
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int code;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            code = Main.run("bench", "--transports", "native", "--sizes", "4k,64k", "--bytes", "128k",
-                "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--no-pin", "--no-chart",
-                "--json", json.toString(), "--timeout", "120");
-        } finally {
-            System.setOut(stdout);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(Main.OK, code, text);
+        String text = bench("--transports", "native", "--sizes", "4k,64k", "--bytes", "128k",
+            "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--no-pin", "--no-chart",
+            "--json", json.toString(), "--timeout", "120");
         assertTrue(text.contains("native bandwidth, GB/s"), text);
         assertTrue(text.contains("shm beside native bandwidth, GB/s"), text);
         assertTrue(text.matches("(?s).*native send/recv / shm beside native send/recv\\s+\\d+\\.\\d\\dx.*"), text);
@@ -103,6 +83,25 @@ class BenchRunTest {
         assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList(),
             "every child process has ended");
         assertEquals(List.of(), PingPongRun.leftBehind("bench-" + ProcessHandle.current().pid()));
+    }
+
+    /** Runs {@code scif bench} with these options, checks that it succeeded, and returns its stdout. */
+    private static String bench(String... options) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        String[] args = new String[options.length + 1];
+        args[0] = "bench";
+        System.arraycopy(options, 0, args, 1, options.length);
+        int code;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            code = Main.run(args);
+        } finally {
+            System.setOut(stdout);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(Main.OK, code, text);
+        return text;
     }
 
     @Test
