@@ -474,6 +474,20 @@ public interface Endpoint extends AutoCloseable {
         return java.nio.channels.Channels.newOutputStream(asChannel());
     }
 
+    /**
+     * A snapshot of this endpoint's counters: bytes and calls of send and recv, RMA operations
+     * and bytes by direction, fence calls. Cheap (no lock is taken; the data path is not
+     * disturbed) and valid after close, when it holds the final counts.
+     *
+     * <pre>{@code
+     * EndpointMetrics m = ep.metrics();
+     * log.info("sent {} B, wrote {} B by RMA", m.bytesSent(), m.rmaWriteBytes());
+     * }</pre>
+     *
+     * @return the counts now
+     */
+    EndpointMetrics metrics();
+
     /** {@code scif_close}: idempotent; wakes every call blocked on this endpoint. */
     @Override
     void close();

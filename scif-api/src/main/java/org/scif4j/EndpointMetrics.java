@@ -1,7 +1,7 @@
 package org.scif4j;
 
 /**
- * A snapshot of one endpoint's counters, from {@code Endpoint.metrics()}: what it moved by
+ * A snapshot of one endpoint's counters, from {@link Endpoint#metrics()}: what it moved by
  * messages and by RMA, and how often it fenced. Every count starts at zero when the endpoint
  * is opened and only grows; an accepted endpoint has its own counters. Counts are of calls
  * that succeeded: a call that threw counts nothing, a non-blocking send or recv counts the

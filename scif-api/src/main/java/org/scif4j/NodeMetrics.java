@@ -1,7 +1,7 @@
 package org.scif4j;
 
 /**
- * A snapshot of one node attachment's counters, from {@code ScifNode.metrics()}: its endpoints'
+ * A snapshot of one node attachment's counters, from {@link ScifNode#metrics()}: its endpoints'
  * lives and connections, and the sum of every endpoint's {@link EndpointMetrics} it ever opened
  * or accepted (closed ones included, so the totals never go down).
  *

@@ -59,6 +59,20 @@ public interface ScifNode extends AutoCloseable {
             getClass().getName() + " does not report node events");
     }
 
+    /**
+     * A snapshot of this attachment's counters: endpoints opened and open, connects, accepts,
+     * refused connects, lost peers, and the totals of every endpoint it opened or accepted
+     * (closed ones included). Valid after close.
+     *
+     * <pre>{@code
+     * NodeMetrics m = node.metrics();
+     * System.out.println(m.peersLost() + " peers lost, " + m.totals().bytesReceived() + " B received");
+     * }</pre>
+     *
+     * @return the counts now
+     */
+    NodeMetrics metrics();
+
     /** Closes every endpoint this attachment opened and detaches; idempotent. */
     @Override
     void close();

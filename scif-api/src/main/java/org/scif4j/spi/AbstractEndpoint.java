@@ -2,6 +2,7 @@ package org.scif4j.spi;
 
 import java.nio.ByteBuffer;
 import org.scif4j.Endpoint;
+import org.scif4j.EndpointMetrics;
 import org.scif4j.Errno;
 import org.scif4j.Mapping;
 import org.scif4j.PortId;
@@ -21,20 +22,43 @@ import org.scif4j.ScifException;
  * wakes its waiters, and may then take {@link #sendLock()} and {@link #recvLock()} to know
  * every data call has left before it frees what they use (a call holding one of them sees
  * {@link #isClosed()} on its next look).
+ *
+ * <p>Counters ({@link #metrics()}): the public calls here bump the endpoint's
+ * {@link EndpointCounters} once they have succeeded, so no transport counts anything itself; a
+ * call that ends with ECONNRESET counts the peer as lost (once), one with ECONNREFUSED a refused
+ * connect.
  */
 public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
     private final DataPathLock sendLock;
     private final DataPathLock recvLock;
+    private final EndpointCounters counters;
     private volatile boolean closed;
     private volatile boolean blocking = true;
 
     /**
      * @param sendLock serialises sends for a whole call
      * @param recvLock serialises receives for a whole call
+     * @param counters this endpoint's counters, from its node's {@link NodeCounters#opened()}
      */
-    protected AbstractEndpoint(DataPathLock sendLock, DataPathLock recvLock) {
+    protected AbstractEndpoint(DataPathLock sendLock, DataPathLock recvLock, EndpointCounters counters) {
         this.sendLock = sendLock;
         this.recvLock = recvLock;
+        this.counters = counters;
+    }
+
+    @Override
+    public final EndpointMetrics metrics() {
+        return counters.snapshot();
+    }
+
+    /** Counts what an error says about the peer; returns it to be thrown. */
+    private ScifException counted(ScifException e) {
+        if (e.errno() == Errno.ECONNRESET) {
+            counters.peerLost();
+        } else if (e.errno() == Errno.ECONNREFUSED) {
+            counters.connectRefused();
+        }
+        return e;
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -55,6 +79,7 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
             return false;
         }
         closed = true;
+        counters.closed();
         return true;
     }
 
@@ -113,7 +138,13 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         String call = "connect(peer=" + dst + ")";
         checkOpen(call);
         EndpointRules.connectPeer(dst, call);
-        return doConnect(dst, call);
+        try {
+            int port = doConnect(dst, call);
+            counters.connected();
+            return port;
+        } catch (ScifException e) {
+            throw counted(e);
+        }
     }
 
     @Override
@@ -121,7 +152,9 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         String call = "accept(flags=" + flags + ")";
         checkOpen(call);
         EndpointRules.acceptFlags(flags, call);
-        return doAccept((flags & Scif.ACCEPT_SYNC) != 0, call);
+        Endpoint accepted = doAccept((flags & Scif.ACCEPT_SYNC) != 0, call);
+        counters.accepted();
+        return accepted;
     }
 
     /** @return whether this node may bind ports below {@link Scif#ADMIN_PORT_END} (checked before {@link #doBind}) */
@@ -168,7 +201,11 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         EndpointRules.dataFlags(true, src, flags);
         sendLock.lockForCall(true, src, flags);
         try {
-            return doSend(src, (flags & Scif.SEND_BLOCK) != 0, flags);
+            int n = doSend(src, (flags & Scif.SEND_BLOCK) != 0, flags);
+            counters.sent(n); // under sendLock: the counter's one writer
+            return n;
+        } catch (ScifException e) {
+            throw counted(e);
         } finally {
             sendLock.unlock();
         }
@@ -191,7 +228,11 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         EndpointRules.dataFlags(false, dst, flags);
         recvLock.lockForCall(false, dst, flags);
         try {
-            return doRecv(dst, (flags & Scif.RECV_BLOCK) != 0, flags);
+            int n = doRecv(dst, (flags & Scif.RECV_BLOCK) != 0, flags);
+            counters.received(n); // under recvLock: the counter's one writer
+            return n;
+        } catch (ScifException e) {
+            throw counted(e);
         } finally {
             recvLock.unlock();
         }
@@ -248,14 +289,14 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
     /** readFrom or writeTo: between a local window and the peer's. */
     private void windowRma(boolean write, long localOffset, long length, long remoteOffset, int flags)
         throws ScifException {
-        if (tryFastRma(write, localOffset, length, remoteOffset, flags)) {
-            return;
+        if (!tryFastRma(write, localOffset, length, remoteOffset, flags)) {
+            Call call = Call.of(write ? "writeTo" : "readFrom", "localOffset", localOffset, "length", length,
+                "remoteOffset", remoteOffset, "flags", flags);
+            checkOpen(call);
+            Arguments.rma(length, flags, call);
+            rma(write, localOffset, null, length, remoteOffset, flags, call);
         }
-        Call call = Call.of(write ? "writeTo" : "readFrom", "localOffset", localOffset, "length", length,
-            "remoteOffset", remoteOffset, "flags", flags);
-        checkOpen(call);
-        Arguments.rma(length, flags, call);
-        doRma(write, localOffset, null, length, remoteOffset, flags, call);
+        counters.rma(write, length);
     }
 
     @Override
@@ -265,7 +306,9 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         checkOpen(call);
         Arguments.destination(dst, call);
         Arguments.rma(dst.remaining(), flags, call);
-        doRma(false, 0, dst, dst.remaining(), remoteOffset, flags, call);
+        long length = dst.remaining();
+        rma(false, 0, dst, length, remoteOffset, flags, call);
+        counters.rma(false, length);
     }
 
     @Override
@@ -275,7 +318,9 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         checkOpen(call);
         ByteBuffer from = Arguments.source(src, call);
         Arguments.rma(from.remaining(), flags, call);
-        doRma(true, 0, from, from.remaining(), remoteOffset, flags, call);
+        long length = from.remaining();
+        rma(true, 0, from, length, remoteOffset, flags, call);
+        counters.rma(true, length);
     }
 
     @Override
@@ -283,14 +328,25 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("fenceMark", "flags", flags);
         checkOpen(call);
         Arguments.fenceMark(flags, call);
-        return doFenceMark(flags, call);
+        try {
+            int mark = doFenceMark(flags, call);
+            counters.fenceMark();
+            return mark;
+        } catch (ScifException e) {
+            throw counted(e);
+        }
     }
 
     @Override
     public final void fenceWait(int mark) throws ScifException {
         Call call = Call.of("fenceWait", "mark", mark);
         checkOpen(call);
-        doFenceWait(mark, call);
+        try {
+            doFenceWait(mark, call);
+        } catch (ScifException e) {
+            throw counted(e);
+        }
+        counters.fenceWait();
     }
 
     @Override
@@ -299,7 +355,12 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         Call call = Call.of("fenceSignal", "localOffset", localOffset, "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call);
         Arguments.fenceSignal(localOffset, remoteOffset, flags, call);
-        doFenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
+        try {
+            doFenceSignal(localOffset, localValue, remoteOffset, remoteValue, flags, call);
+        } catch (ScifException e) {
+            throw counted(e);
+        }
+        counters.fenceSignal();
     }
 
     @Override
@@ -308,6 +369,16 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         checkOpen(call);
         long rounded = Arguments.mmap(remoteOffset, length, prot, call);
         return doMmap(remoteOffset, rounded, length, prot, call);
+    }
+
+    /** {@link #doRma}, counting what its error says about the peer. */
+    private void rma(boolean write, long localOffset, ByteBuffer buffer, long length, long remoteOffset, int flags,
+                     Call call) throws ScifException {
+        try {
+            doRma(write, localOffset, buffer, length, remoteOffset, flags, call);
+        } catch (ScifException e) {
+            throw counted(e);
+        }
     }
 
     /** @return the address of a direct buffer's first remaining byte, which registration checks for alignment */

@@ -11,10 +11,10 @@ import org.scif4j.EndpointMetrics;
  * {@link NodeCounters#opened()}, so that the node's totals include it.
  *
  * <pre>{@code
- * // in a transport's send, with its send serialisation held:
- * int n = ring.write(src);
- * if (n > 0) { total += n; counters.sent(n, total == n); }
- * // in its close:
+ * // in the endpoint skeleton's send, with the send serialisation held:
+ * int n = doSend(src, block, flags);
+ * counters.sent(n);
+ * // at its first close:
  * counters.closed();
  * }</pre>
  *
@@ -71,28 +71,40 @@ public final class EndpointCounters {
     }
 
     /**
-     * Bytes a send moved; call with the send serialisation held.
+     * A send call returned; call with the send serialisation held.
      *
-     * @param bytes     bytes moved now, positive
-     * @param firstMove whether this is the call's first move of bytes (it then counts as a send)
+     * @param bytes the bytes it sent (0 counts nothing)
      */
-    public void sent(long bytes, boolean firstMove) {
-        BYTES_SENT.setOpaque(this, bytesSent + bytes);
-        if (firstMove) {
+    public void sent(int bytes) {
+        if (bytes > 0) {
+            BYTES_SENT.setOpaque(this, bytesSent + bytes);
             SENDS.setOpaque(this, sends + 1);
         }
     }
 
     /**
-     * Bytes a recv moved; call with the recv serialisation held.
+     * A recv call returned; call with the recv serialisation held.
      *
-     * @param bytes     bytes moved now, positive
-     * @param firstMove whether this is the call's first move of bytes (it then counts as a receive)
+     * @param bytes the bytes it received (0 counts nothing)
      */
-    public void received(long bytes, boolean firstMove) {
-        BYTES_RECEIVED.setOpaque(this, bytesReceived + bytes);
-        if (firstMove) {
+    public void received(int bytes) {
+        if (bytes > 0) {
+            BYTES_RECEIVED.setOpaque(this, bytesReceived + bytes);
             RECEIVES.setOpaque(this, receives + 1);
+        }
+    }
+
+    /**
+     * An RMA call was issued.
+     *
+     * @param write writeTo or vwriteTo, else readFrom or vreadFrom
+     * @param bytes its length
+     */
+    public void rma(boolean write, long bytes) {
+        if (write) {
+            rmaWrite(bytes);
+        } else {
+            rmaRead(bytes);
         }
     }
 
@@ -134,6 +146,11 @@ public final class EndpointCounters {
     /** A connect of this endpoint connected. */
     public void connected() {
         node.connects.increment();
+    }
+
+    /** An accept of this listener returned a connected endpoint (which has counters of its own). */
+    public void accepted() {
+        node.accepts.increment();
     }
 
     /** A connect of this endpoint was refused (ECONNREFUSED). */

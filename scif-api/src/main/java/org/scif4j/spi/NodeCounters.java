@@ -9,7 +9,7 @@ import org.scif4j.NodeMetrics;
 /**
  * The counters behind one node attachment's {@link NodeMetrics}: a transport's node keeps one,
  * and gives each endpoint it opens or accepts its own {@link EndpointCounters} from
- * {@link #opened()}. The node's totals are the closed endpoints' counts, folded in when each
+ * {@link #opened()} (an accept is counted by the listener's {@link EndpointCounters#accepted()}). The node's totals are the closed endpoints' counts, folded in when each
  * closes, plus the open ones' counts read at the snapshot.
  *
  * <pre>{@code
@@ -42,12 +42,6 @@ public final class NodeCounters {
         open.add(c);
         opened++;
         return c;
-    }
-
-    /** @return the counters of an endpoint accept returned: opened, and counted as an accept */
-    public EndpointCounters accepted() {
-        accepts.increment();
-        return opened();
     }
 
     synchronized void fold(EndpointCounters c) {

@@ -36,7 +36,7 @@ class AbstractEndpointTest {
         volatile CountDownLatch release;
 
         FakeEndpoint() {
-            super(DataPathLock.reentrant(), DataPathLock.reentrant());
+            super(DataPathLock.reentrant(), DataPathLock.reentrant(), new NodeCounters().opened());
         }
 
         @Override

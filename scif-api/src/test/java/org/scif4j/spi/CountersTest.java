@@ -18,9 +18,10 @@ class CountersTest {
     void endpointCountsWhatItWasTold() {
         NodeCounters node = new NodeCounters();
         EndpointCounters c = node.opened();
-        c.sent(100, true);
-        c.sent(28, false); // the same blocking send, a second chunk
-        c.received(7, true);
+        c.sent(100);
+        c.sent(28);
+        c.sent(0); // a non-blocking send that moved nothing
+        c.received(7);
         c.rmaWrite(4096);
         c.rmaWrite(8192);
         c.rmaRead(64);
@@ -28,16 +29,17 @@ class CountersTest {
         c.fenceWait();
         c.fenceSignal();
         c.fenceSignal();
-        assertEquals(new EndpointMetrics(128, 7, 1, 1, 2, 12288, 1, 64, 1, 1, 2), c.snapshot());
+        assertEquals(new EndpointMetrics(128, 7, 2, 1, 2, 12288, 1, 64, 1, 1, 2), c.snapshot());
     }
 
     @Test
     void nodeTotalsKeepClosedEndpointsOnce() {
         NodeCounters node = new NodeCounters();
         EndpointCounters a = node.opened();
-        EndpointCounters b = node.accepted();
-        a.sent(10, true);
-        b.received(10, true);
+        EndpointCounters b = node.opened();
+        a.accepted();
+        a.sent(10);
+        b.received(10);
         a.connected();
         a.closed();
         a.closed(); // idempotent

@@ -116,6 +116,29 @@ class ExamplesTest {
     }
 
     @Test
+    void asyncSignalCompletesEveryFutureAndTheCardHasEveryBlock() throws Exception {
+        CRC32 crc = new CRC32();
+        for (int i = 0; i < AsyncSignal.BLOCKS * AsyncSignal.BLOCK; i++) {
+            crc.update(AsyncSignal.data(i));
+        }
+        String out = runShm("asyncsignal", AsyncSignal::main);
+        assertContains(out, "host: all " + AsyncSignal.BLOCKS + " signals completed");
+        assertContains(out, String.format("card: word = %d, crc32 %08x (expected %08x)", AsyncSignal.BLOCKS,
+            crc.getValue(), crc.getValue()));
+    }
+
+    @Test
+    void metricsPrintsTheExactCounts() throws Exception {
+        String out = runShm("metrics", Metrics::main);
+        long bytes = (long) Metrics.MESSAGES * Metrics.MESSAGE;
+        assertContains(out, "card endpoint: sent " + bytes + " bytes in " + Metrics.MESSAGES + " sends, wrote "
+            + Metrics.RMA + " bytes in 1 RMAs, 1 fence waits");
+        assertContains(out, "host endpoint: received " + bytes + " bytes in 1 receives");
+        assertContains(out, "card node: 1 endpoints opened, 1 connects, 1 refused");
+        assertContains(out, "micrometer: scif.node.bytes.sent = " + bytes + ", scif.node.connects.refused = 1");
+    }
+
+    @Test
     void wrongArgumentsAreRefusedWithAUsage() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> Messaging.main(new String[] {"shm:x?node=0"}));

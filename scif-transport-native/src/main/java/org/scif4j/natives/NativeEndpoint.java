@@ -62,7 +62,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     private final Set<NativeMapping> mappings = ConcurrentHashMap.newKeySet();
 
     NativeEndpoint(NativeNode node, int epd, PortId peer) throws ScifException {
-        super(DataPathLock.reentrant(), DataPathLock.reentrant());
+        super(DataPathLock.reentrant(), DataPathLock.reentrant(), node.counters().opened());
         this.node = node;
         this.epd = epd;
         this.peer = peer;

@@ -27,7 +27,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code scif info}: the transports and whether each can run here, then the shm fabrics on
  * this host as a live view from outside (in the spirit of AeronStat): nodes, processes, and
- * each node's endpoints with port, state, peer and bytes moved.
+ * each node's endpoints with port, state, peer and bytes moved, and a total row per node. The
+ * bytes are the ring positions in the connection files, which are the counts the endpoints'
+ * own {@code EndpointMetrics} show in their process (bytesSent, bytesReceived).
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Shows the transports, whether each can run here (and why not), and the shm"
@@ -122,8 +124,14 @@ public final class InfoCommand implements Callable<Integer> {
             out.printf("  node %d%n", node);
             out.printf("    %-6s %-13s %-9s %-8s %14s %14s %9s%n", "port", "state", "peer", "pid", "bytes sent",
                 "bytes recv", "dma ops");
+            long sent = 0;
+            long received = 0;
+            long dma = 0;
             for (EndpointInfo e : s.endpoints()) {
                 if (e.node() == node) {
+                    sent += e.bytesSent();
+                    received += e.bytesReceived();
+                    dma += e.dmaCompleted();
                     String peer = e.peerNode() < 0 ? "-" : e.peerNode() + ":" + e.peerPort();
                     String state = e.state() + (e.queued() > 0 ? " (" + e.queued() + " queued)" : "");
                     int inFlight = e.dmaSubmitted() - e.dmaCompleted();
@@ -138,6 +146,8 @@ public final class InfoCommand implements Callable<Integer> {
                     }
                 }
             }
+            // The same counts as NodeMetrics.totals() of the node's attachment (its open endpoints).
+            out.printf("    %-6s %-13s %-9s %-8s %,14d %,14d %,9d%n", "total", "", "", "", sent, received, dma);
         }
     }
 

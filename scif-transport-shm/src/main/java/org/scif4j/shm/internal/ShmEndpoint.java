@@ -55,7 +55,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
     private final Waiter.Condition writable;
 
     ShmEndpoint(ShmNode node, int slot) {
-        super(new CallLock(), new CallLock());
+        super(new CallLock(), new CallLock(), node.counters().opened());
         this.node = node;
         this.fabric = node.fabric();
         this.table = fabric.endpoints();

@@ -79,7 +79,7 @@ final class TcpEndpoint extends AbstractEndpoint {
     private volatile int changes;
 
     TcpEndpoint(TcpNode node) {
-        super(DataPathLock.reentrant(), DataPathLock.reentrant());
+        super(DataPathLock.reentrant(), DataPathLock.reentrant(), node.counters().opened());
         this.node = node;
         synchronized (this) {
             this.wireId = node.newWireId(this);

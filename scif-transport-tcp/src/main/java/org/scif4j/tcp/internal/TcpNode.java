@@ -26,6 +26,9 @@ import org.scif4j.tcp.TcpOptions;
  * node's ports, endpoints and links, and closes them all on close.
  */
 public final class TcpNode extends AbstractNode<TcpEndpoint> {
+    /** Counts for {@link #metrics()}; each endpoint takes its own from it. */
+    private final org.scif4j.spi.NodeCounters counters = new org.scif4j.spi.NodeCounters();
+
 
     private final TcpOptions options;
     private final long incarnation = new SecureRandom().nextLong();
@@ -255,5 +258,15 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     public String toString() {
         return "TcpNode[node " + selfId() + " at " + options.selfAddress() + " (" + io + "), " + endpoints().size() + " endpoints"
             + (isClosed() ? ", closed" : "") + "]";
+    }
+
+    @Override
+    public org.scif4j.NodeMetrics metrics() {
+        return counters.snapshot();
+    }
+
+    /** @return the counters a new endpoint of this node takes its own from */
+    org.scif4j.spi.NodeCounters counters() {
+        return counters;
     }
 }
