@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
  * {@code scif info}: the transports and whether each can run here, then the shm fabrics on
  * this host as a live view from outside (in the spirit of AeronStat): nodes, processes, and
  * each node's endpoints with port, state, peer and bytes moved, and a total row per node. The
- * bytes are the ring positions in the connection files, which are the counts the endpoints'
- * own {@code EndpointMetrics} show in their process (bytesSent, bytesReceived).
+ * bytes are the ring positions in the connection files: bytes sent is the count the endpoint's
+ * own {@code EndpointMetrics.bytesSent()} shows in its process; bytes received is what the peer
+ * sent, so it runs ahead of {@code bytesReceived()} by the bytes not yet read.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Shows the transports, whether each can run here (and why not), and the shm"
@@ -146,7 +147,7 @@ public final class InfoCommand implements Callable<Integer> {
                     }
                 }
             }
-            // The same counts as NodeMetrics.totals() of the node's attachment (its open endpoints).
+            // bytes sent: NodeMetrics.totals().bytesSent() of the node's open endpoints (see the class comment)
             out.printf("    %-6s %-13s %-9s %-8s %,14d %,14d %,9d%n", "total", "", "", "", sent, received, dma);
         }
     }

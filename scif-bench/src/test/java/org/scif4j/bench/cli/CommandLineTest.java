@@ -215,6 +215,39 @@ class CommandLineTest {
     }
 
     @Test
+    void infoTotalsEachNodeWithTheCountsOfItsEndpointsMetrics() throws Exception {
+        String name = "infot" + ProcessHandle.current().pid() + "x" + System.nanoTime();
+        try (ScifNode host = Scif.attach("shm:" + name + "?node=0");
+             ScifNode card = Scif.attach("shm:" + name + "?node=1")) {
+            org.scif4j.Endpoint listener = host.open();
+            int port = listener.bind(0);
+            listener.listen(4);
+            org.scif4j.Endpoint client = card.open();
+            client.configureBlocking(false);
+            try {
+                client.connect(new org.scif4j.PortId(0, port));
+            } catch (org.scif4j.ScifException e) {
+                assertEquals(org.scif4j.Errno.EINPROGRESS, e.errno());
+            }
+            org.scif4j.Endpoint server = listener.accept(Scif.ACCEPT_SYNC);
+            client.connect(new org.scif4j.PortId(0, port));
+            client.send(java.nio.ByteBuffer.allocate(12_345), Scif.SEND_BLOCK);
+            server.recv(java.nio.ByteBuffer.allocate(345), Scif.RECV_BLOCK);
+            assertEquals(0, run("info", name));
+            String text = out.toString();
+            org.scif4j.EndpointMetrics c = card.metrics().totals();
+            org.scif4j.EndpointMetrics h = host.metrics().totals();
+            assertEquals(12_345, c.bytesSent());
+            // node 1's total row: bytes sent by its endpoints, and received (the ring's read position)
+            assertTrue(text.matches(String.format("(?s).*node 1\\n.*total\\s+%,d\\s+%,d\\s.*",
+                c.bytesSent(), c.bytesReceived())), text);
+            assertTrue(text.matches(String.format("(?s).*node 0\\n.*total\\s+%,d\\s+%,d\\s.*",
+                h.bytesSent(), 12_345L)), "node 0 shows what its peer sent to it: " + text);
+            server.close();
+        }
+    }
+
+    @Test
     void versionExitsZero() {
         assertEquals(0, run("--version"));
         assertTrue(out.toString().startsWith("scif4j "), out.toString());
