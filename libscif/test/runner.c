@@ -3,6 +3,7 @@
    select tests by name substring. */
 #include "t.h"
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -82,8 +83,31 @@ static int selected(const char *name, int argc, char **argv)
 	return 0;
 }
 
+/* A runner that was killed (a build cancelled mid-test) could not remove its root: remove the
+   roots of runners that are no longer alive, so that a killed run leaves nothing for good. */
+static void reclaim_dead_roots(void)
+{
+	DIR *d = opendir("/dev/shm");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid;
+		char rest;
+		if (sscanf(e->d_name, "libscif-test-%d%c", &pid, &rest) != 1 || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[300];
+		snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
+		remove_tree(path);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
+	reclaim_dead_roots();
 	int passed = 0, failed = 0;
 	char root[256];
 	snprintf(root, sizeof root, "/dev/shm/libscif-test-%d", (int)getpid());
