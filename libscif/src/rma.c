@@ -27,6 +27,7 @@ struct lwin {
 	int entry;
 	uint32_t gen;
 	int unregistered;
+	int drained; /* unregister saw its RMA references at zero: any taken since are transient */
 	uint8_t *inherited_map; /* a fork()ed child's mapping of the window's memory file */
 };
 
@@ -132,10 +133,16 @@ static void free_window(struct rma *m, int k)
 	m->nw--;
 }
 
+/* No mapping references the window, nor any RMA that may copy. A drained window's RMA
+   references are transient: every holder takes its reference before it re-reads the state,
+   so one taken after the state became unregistered fails at once and copies nothing. Reading
+   the count again for a drained window would let such a holder, descheduled for a moment,
+   keep the window's range reserved (EADDRINUSE for a MAP_FIXED register of it). The count is
+   never reset (rma_register), so those late releases cannot skew the entry's next window. */
 static int unreferenced(struct rma *m, struct lwin *w)
 {
 	uint64_t e = entry_off(m, m->side, w->entry);
-	return cget32(m->c, e + 44) == 0 && cget32(m->c, e + 40) == 0; /* map refs, RMA refs */
+	return cget32(m->c, e + 44) == 0 && (w->drained || cget32(m->c, e + 40) == 0); /* map refs, RMA refs */
 }
 
 /* Frees unregistered windows nobody references any more. */
@@ -214,7 +221,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 	while (k > 0 && m->w[k - 1].off > at)
 		k--;
 	memmove(&m->w[k + 1], &m->w[k], sizeof m->w[0] * (size_t)(m->nw - k));
-	m->w[k] = (struct lwin){at, len, prot, addr, r, entry, gen, 0, NULL};
+	m->w[k] = (struct lwin){at, len, prot, addr, r, entry, gen, 0, 0, NULL};
 	m->nw++;
 	bump_version(m);
 	pthread_mutex_unlock(&m->mu);
@@ -261,7 +268,9 @@ int rma_unregister(struct rma *m, int64_t off, uint64_t len)
 		uint64_t e = entry_off(m, m->side, w->entry);
 		cput32(m->c, e + 0, 2); /* unregistered: still mapped by the peer, maybe */
 		int64_t deadline = now_ns() + 10000000000LL;
-		while (cget32(m->c, e + 40) > 0 && ep_field(m->slot, E_STATE) == EP_CONNECTED && now_ns() < deadline)
+		/* One zero reading decides (see unreferenced): never read the count twice. */
+		while (!(w->drained = cget32(m->c, e + 40) == 0) && ep_field(m->slot, E_STATE) == EP_CONNECTED
+		       && now_ns() < deadline)
 			sched_yield();
 	}
 	reclaim(m);
