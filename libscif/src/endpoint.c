@@ -198,15 +198,23 @@ static int close_ep(struct ep *e, int close_fd)
 		return fail(EBADF);
 	if (e->owner_pid == (int)getpid())
 		pump_forget(e); /* before ctl: the pump takes ctl under its own mutex */
+	/* The RMA half ends first, while the slot is still this endpoint's: RMA calls and fence
+	   waiters read and wake e->slot, and once close_slot frees it another endpoint (of any
+	   process) may take it. Invariant: after rma_close returns no thread uses e->slot through
+	   e->rma; only then is the slot freed. A forked child only drops its reference: the
+	   endpoint (its slot and windows) stays its parent's. */
+	int owner = e->owner_pid == (int)getpid();
 	pthread_mutex_lock(&e->ctl);
-	e->closed = 1; /* rma_of hands e->rma out no more */
-	/* A forked child only drops its reference: the endpoint stays its parent's. */
-	if (e->owner_pid == (int)getpid())
-		close_slot(e); /* also wakes every waiter on the endpoint */
-	struct rma *m = e->rma; /* freed by ep_free: other threads may be inside RMA calls */
+	e->closed = 1; /* rma_of hands e->rma out no more, and creates none */
+	struct rma *m = e->rma; /* freed by ep_free: other threads may still hold it */
 	pthread_mutex_unlock(&e->ctl);
-	if (m && e->owner_pid == (int)getpid())
-		rma_close(m); /* waits for RMAs in flight, unregisters every window */
+	if (m && owner)
+		rma_close(m); /* fence waiters end, RMAs in flight end, every window is unregistered */
+	if (owner) {
+		pthread_mutex_lock(&e->ctl);
+		close_slot(e); /* also wakes every waiter on the endpoint */
+		pthread_mutex_unlock(&e->ctl);
+	}
 	/* in-flight sends and receives end (they see closed) before the rings are unmapped */
 	pthread_mutex_lock(&e->send_mu);
 	pthread_mutex_lock(&e->recv_mu);
