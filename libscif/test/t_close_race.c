@@ -103,7 +103,9 @@ static void *lookup_loop(void *arg)
 		for (scif_epd_t epd = 3; epd < 40; epd++) {
 			errno = 0;
 			int r = scif_recv(epd, &b, 1, 0);
-			if (r != -1 || (errno != ENOTCONN && errno != EBADF && errno != ENOTTY)) {
+			/* ENOTCONN: found, unconnected; EINTR: found, closed during the call; EBADF,
+			   ENOTTY: not (or no longer) an endpoint */
+			if (r != -1 || (errno != ENOTCONN && errno != EINTR && errno != EBADF && errno != ENOTTY)) {
 				fprintf(stderr, "  scif_recv(%d) returned %d errno %d\n", epd, r, errno);
 				__atomic_store_n(&c->stop, 2, __ATOMIC_SEQ_CST);
 				return NULL;
