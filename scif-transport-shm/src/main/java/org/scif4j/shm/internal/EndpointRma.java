@@ -227,8 +227,9 @@ final class EndpointRma {
 
     /**
      * readFrom/writeTo's fast path, tried before anything else (no {@link Call} is made): a CPU
-     * RMA whose local range lies inside the local window and whose remote range lies inside the
-     * peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
+     * RMA, or a DMA one of at most {@link #INLINE_BYTES} while nothing is outstanding
+     * ({@link #copyInlineWithin}), whose local range lies inside the local window and whose
+     * remote range lies inside the peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
      * copier of the {@link #guard}, holding the one peer reference the peer's unregister waits
      * for, in one piece. It decides nothing on failure: when it returns false it touched
      * nothing, and the caller takes the general path, which validates everything and says what
@@ -237,8 +238,12 @@ final class EndpointRma {
      * @return whether the RMA is done
      */
     boolean copyWithin(boolean toRemote, long localOffset, long length, long remoteOffset, int flags) {
-        if (length <= 0 || (flags & Scif.RMA_USECPU) == 0 && !(hostLoopback && flags == 0)) {
-            return false; // with RMA_USECPU the flags are valid whatever else they hold
+        // With RMA_USECPU the flags are valid whatever else they hold; without it, a DMA RMA
+        // small enough to copy inline (SYNC and ORDERED are kept by an inline copy too).
+        boolean cpu = (flags & Scif.RMA_USECPU) != 0 || hostLoopback && flags == 0;
+        if (length <= 0 || !cpu && (hostLoopback || (flags & ~(Scif.RMA_SYNC | Scif.RMA_ORDERED)) != 0
+            || length > INLINE_BYTES)) {
+            return false;
         }
         CopyGuard.Record copier = guard.enter();
         try {
@@ -248,10 +253,35 @@ final class EndpointRma {
                 return false;
             }
             long here = local.within(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE);
-            return here != 0 && copyWithPeer(toRemote, null, here, length, remoteOffset, flags);
+            if (here == 0) {
+                return false;
+            }
+            return cpu ? copyWithPeer(toRemote, null, here, length, remoteOffset, flags)
+                : copyInlineWithin(toRemote, here, length, remoteOffset, flags);
         } finally {
             guard.exit(copier);
         }
+    }
+
+    /**
+     * The DMA fast path: {@link #copyInline} without a {@link Transfer}, for a copier of the
+     * guard (which stands in for the lifecycle lock and the local reference, as for a CPU RMA:
+     * the copy ends before the call returns). Taken only while nothing is outstanding, so the
+     * sequence numbers still complete in order.
+     *
+     * @return whether the RMA is done; false having touched nothing
+     */
+    private boolean copyInlineWithin(boolean toRemote, long here, long length, long remoteOffset, int flags) {
+        synchronized (submitLock) {
+            if (!reached(f.getInt(completedField), submitted)
+                || !copyWithPeer(toRemote, null, here, length, remoteOffset, flags)) {
+                return false;
+            }
+            completeInline();
+        }
+        table.wakeFenceWaiters(slot);
+        table.wakeFenceWaiters(peerSlot);
+        return true;
     }
 
     /**
@@ -372,20 +402,29 @@ final class EndpointRma {
      */
     private boolean copyInline(Transfer t) {
         synchronized (submitLock) {
-            // Nothing outstanding: the channel thread has stored its last completion and will not
-            // store another of ours until we queue one, so this thread owns both counters now.
+            // Nothing outstanding (see completeInline), or the copy must queue after them.
             if (!reached(f.getInt(completedField), submitted)) {
                 return false;
             }
             t.copyAll();
-            int seq = FenceSequence.next(submitted);
-            submitted = seq;
-            f.putIntOrdered(submittedField, seq);
-            f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads below
+            completeInline();
         }
         table.wakeFenceWaiters(slot);
         table.wakeFenceWaiters(peerSlot);
         return true;
+    }
+
+    /**
+     * Gives the copy just made inline the next sequence number, submitted and completed at
+     * once. Under {@link #submitLock}, with nothing outstanding: the channel thread has stored
+     * its last completion and will not store another of ours until we queue one, so this
+     * thread owns both counters. The caller then wakes the fence waiters.
+     */
+    private void completeInline() {
+        int seq = FenceSequence.next(submitted);
+        submitted = seq;
+        f.putIntOrdered(submittedField, seq);
+        f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads that follow
     }
 
     private CopyOp takeOp() {
