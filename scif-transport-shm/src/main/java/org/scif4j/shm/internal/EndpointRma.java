@@ -212,6 +212,10 @@ final class EndpointRma {
         CopyGuard.Record copier = guard.enter();
         try {
             checkUsable(call);
+            if (buffer != null && length > 0 && copyWithPeer(toRemote, bufferBase(buffer), bufferIndex(buffer), length,
+                remoteOffset, flags)) {
+                return; // a v-variant within the peer window of the last resolve: no Transfer
+            }
             Transfer t = threadTransfer();
             resolve(t, toRemote, localOffset, buffer, length, remoteOffset, flags, false, call);
             t.copyAll();
@@ -223,8 +227,9 @@ final class EndpointRma {
 
     /**
      * readFrom/writeTo's fast path, tried before anything else (no {@link Call} is made): a CPU
-     * RMA whose local range lies inside the local window and whose remote range lies inside the
-     * peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
+     * RMA, or a DMA one of at most {@link #INLINE_BYTES} while nothing is outstanding
+     * ({@link #copyInlineWithin}), whose local range lies inside the local window and whose
+     * remote range lies inside the peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
      * copier of the {@link #guard}, holding the one peer reference the peer's unregister waits
      * for, in one piece. It decides nothing on failure: when it returns false it touched
      * nothing, and the caller takes the general path, which validates everything and says what
@@ -233,11 +238,13 @@ final class EndpointRma {
      * @return whether the RMA is done
      */
     boolean copyWithin(boolean toRemote, long localOffset, long length, long remoteOffset, int flags) {
-        if (length <= 0 || (flags & Scif.RMA_USECPU) == 0 && !(hostLoopback && flags == 0)) {
-            return false; // with RMA_USECPU the flags are valid whatever else they hold
+        // With RMA_USECPU the flags are valid whatever else they hold; without it, a DMA RMA
+        // small enough to copy inline (SYNC and ORDERED are kept by an inline copy too).
+        boolean cpu = (flags & Scif.RMA_USECPU) != 0 || hostLoopback && flags == 0;
+        if (length <= 0 || !cpu && (hostLoopback || (flags & ~(Scif.RMA_SYNC | Scif.RMA_ORDERED)) != 0
+            || length > INLINE_BYTES)) {
+            return false;
         }
-        long here = 0;
-        PeerAddressSpace.RemoteWindow w = null;
         CopyGuard.Record copier = guard.enter();
         try {
             // After entering, as the guard asks: the endpoint open and connected, the local
@@ -245,41 +252,87 @@ final class EndpointRma {
             if (closed || endpoint.isClosed() || Memory.getIntVolatile(stateAddress) != CONNECTED) {
                 return false;
             }
-            here = local.within(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE);
-            w = here == 0 ? null : peer.within(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ);
-            if (w == null) {
+            long here = local.within(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE);
+            if (here == 0) {
                 return false;
             }
-            long e = w.entryAddress;
-            Memory.addInt(e + W_RMA_REFS, 1);
-            try {
-                // Under the reference, as PeerAddressSpace.acquire: an unregister that raced us
-                // shows here, one that did not waits for the reference (docs/shm-format.md).
-                long base = w.address;
-                if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
-                    || base == 0) {
-                    return false;
-                }
-                long there = base + (remoteOffset - w.offset);
-                copy(toRemote ? here : there, toRemote ? there : here, length, flags);
-                return true;
-            } finally {
-                Memory.addInt(e + W_RMA_REFS, -1);
-            }
+            return cpu ? copyWithPeer(toRemote, null, here, length, remoteOffset, flags)
+                : copyInlineWithin(toRemote, here, length, remoteOffset, flags);
         } finally {
             guard.exit(copier);
         }
     }
 
-    /** One contiguous copy; with RMA_ORDERED the destination's last cache line is written last (see Transfer#copyAll). */
-    private static void copy(long from, long to, long length, int flags) {
+    /**
+     * The DMA fast path: {@link #copyInline} without a {@link Transfer}, for a copier of the
+     * guard (which stands in for the lifecycle lock and the local reference, as for a CPU RMA:
+     * the copy ends before the call returns). Taken only while nothing is outstanding, so the
+     * sequence numbers still complete in order.
+     *
+     * @return whether the RMA is done; false having touched nothing
+     */
+    private boolean copyInlineWithin(boolean toRemote, long here, long length, long remoteOffset, int flags) {
+        synchronized (submitLock) {
+            if (!reached(f.getInt(completedField), submitted)
+                || !copyWithPeer(toRemote, null, here, length, remoteOffset, flags)) {
+                return false;
+            }
+            completeInline();
+        }
+        table.wakeFenceWaiters(slot);
+        table.wakeFenceWaiters(peerSlot);
+        return true;
+    }
+
+    /**
+     * The copy of a fast path, once the caller is a copier of the {@link #guard} and has found
+     * the endpoint usable and its local side ({@code base}, {@code here}: an array and an index
+     * in it, or null and an address): done if the remote range lies inside the peer window of
+     * the last resolve, holding the one peer reference the peer's unregister waits for.
+     *
+     * @return whether the RMA is done; false having touched nothing
+     */
+    private boolean copyWithPeer(boolean toRemote, Object base, long here, long length, long remoteOffset, int flags) {
+        PeerAddressSpace.RemoteWindow w = peer.within(remoteOffset, length,
+            toRemote ? Scif.PROT_WRITE : Scif.PROT_READ);
+        if (w == null) {
+            return false;
+        }
+        long e = w.entryAddress;
+        Memory.addInt(e + W_RMA_REFS, 1);
+        try {
+            // Under the reference, as PeerAddressSpace.acquire: an unregister that raced us
+            // shows here, one that did not waits for the reference (docs/shm-format.md).
+            long mapped = w.address;
+            if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
+                || mapped == 0) {
+                return false;
+            }
+            long there = mapped + (remoteOffset - w.offset);
+            if (toRemote) {
+                copy(base, here, null, there, length, flags);
+            } else {
+                copy(null, there, base, here, length, flags);
+            }
+            return true;
+        } finally {
+            Memory.addInt(e + W_RMA_REFS, -1);
+        }
+    }
+
+    /**
+     * One contiguous copy; with RMA_ORDERED the destination's last cache line is written last
+     * (see Transfer#copyAll, which also counts a heap destination's lines from its index 0).
+     */
+    private static void copy(Object fromBase, long from, Object toBase, long to, long length, int flags) {
         if ((flags & Scif.RMA_ORDERED) != 0 && length > 64) {
-            long head = Math.max(0, length - 1 - ((to + length - 1) & 63));
-            Memory.copy(null, from, null, to, head);
+            long lastByte = (toBase == null ? to : 0) + length - 1;
+            long head = Math.max(0, length - 1 - (lastByte & 63));
+            Memory.copy(fromBase, from, toBase, to, head);
             Memory.storeFence();
-            Memory.copy(null, from + head, null, to + head, length - head);
+            Memory.copy(fromBase, from + head, toBase, to + head, length - head);
         } else {
-            Memory.copy(null, from, null, to, length);
+            Memory.copy(fromBase, from, toBase, to, length);
         }
     }
 
@@ -294,16 +347,24 @@ final class EndpointRma {
         try {
             if (buffer == null) {
                 local.resolve(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE, holdLocal, t, call);
-            } else if (buffer.isDirect()) {
-                t.addLocal(null, MemoryRegistry.address(buffer), length);
             } else {
-                t.addLocal(buffer.array(), (long) buffer.arrayOffset() + buffer.position(), length);
+                t.addLocal(bufferBase(buffer), bufferIndex(buffer), length);
             }
             peer.resolve(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ, t, call);
         } catch (ScifException e) {
             release(t);
             throw e;
         }
+    }
+
+    /** @return the array behind a v-variant's buffer, or null for direct memory (see {@link Memory#copy}) */
+    private static Object bufferBase(ByteBuffer buffer) {
+        return buffer.isDirect() ? null : buffer.array();
+    }
+
+    /** @return where a v-variant's buffer's first remaining byte is: an address, or an index in its array */
+    private static long bufferIndex(ByteBuffer buffer) {
+        return buffer.isDirect() ? Memory.address(buffer) : (long) buffer.arrayOffset() + buffer.position();
     }
 
     /** Queues a resolved copy on the DMA channel; with RMA_SYNC, waits for it. */
@@ -341,20 +402,29 @@ final class EndpointRma {
      */
     private boolean copyInline(Transfer t) {
         synchronized (submitLock) {
-            // Nothing outstanding: the channel thread has stored its last completion and will not
-            // store another of ours until we queue one, so this thread owns both counters now.
+            // Nothing outstanding (see completeInline), or the copy must queue after them.
             if (!reached(f.getInt(completedField), submitted)) {
                 return false;
             }
             t.copyAll();
-            int seq = FenceSequence.next(submitted);
-            submitted = seq;
-            f.putIntOrdered(submittedField, seq);
-            f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads below
+            completeInline();
         }
         table.wakeFenceWaiters(slot);
         table.wakeFenceWaiters(peerSlot);
         return true;
+    }
+
+    /**
+     * Gives the copy just made inline the next sequence number, submitted and completed at
+     * once. Under {@link #submitLock}, with nothing outstanding: the channel thread has stored
+     * its last completion and will not store another of ours until we queue one, so this
+     * thread owns both counters. The caller then wakes the fence waiters.
+     */
+    private void completeInline() {
+        int seq = FenceSequence.next(submitted);
+        submitted = seq;
+        f.putIntOrdered(submittedField, seq);
+        f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads that follow
     }
 
     private CopyOp takeOp() {

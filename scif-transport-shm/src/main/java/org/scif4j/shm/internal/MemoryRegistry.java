@@ -1,6 +1,5 @@
 package org.scif4j.shm.internal;
 
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -70,7 +69,7 @@ final class MemoryRegistry {
 
     /** @param direct a direct buffer @return the address of its byte at its position */
     static long address(ByteBuffer direct) {
-        return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+        return Memory.address(direct);
     }
 
     /**
