@@ -25,7 +25,9 @@ import org.scif4j.spi.Poller;
  * (connect, accept with ACCEPT_SYNC, send and recv with their BLOCK flags) are the library's
  * non-blocking call between waits in {@code scif_poll} of at most {@value #SLICE_MS} ms, so
  * that an interrupt or a close from another thread ends them with EINTR within that time (a
- * thread blocked inside a C call cannot be woken from Java). docs/native.md has the design.
+ * thread blocked inside a C call cannot be woken from Java). With scif4j's own library, a
+ * blocking send or recv is instead its timed call ({@link LibScifTimed}), which waits the
+ * library's own way for at most one slice. docs/native.md has the design.
  * {@link AbstractEndpoint} checks the arguments before the library sees them, and serialises
  * each direction of the data path; the library checks the endpoint's state.
  */
@@ -135,14 +137,19 @@ final class NativeEndpoint extends AbstractEndpoint {
         s.putShort(6, (short) 0);
         int r = LibScif.scif_poll(s.small, 1, SLICE_MS);
         int errno = r < 0 ? Native.getLastError() : 0;
+        checkWaitEnds(call);
+        if (r < 0 && errno != Errno.EINTR.number()) {
+            throw error(call.text(), errno);
+        }
+    }
+
+    /** @throws ScifException EINTR when the thread was interrupted or the endpoint closed */
+    private void checkWaitEnds(Call call) throws ScifException {
         if (Thread.currentThread().isInterrupted()) {
             throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting");
         }
         if (isClosed()) {
             throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
-        }
-        if (r < 0 && errno != Errno.EINTR.number()) {
-            throw error(call.text(), errno);
         }
     }
 
@@ -356,6 +363,7 @@ final class NativeEndpoint extends AbstractEndpoint {
         int done = 0;
         Scratch s = Scratch.get();
         boolean direct = b.isDirect();
+        boolean timed = block && node.timedData();
         long spinUntil = 0;
         while (true) {
             int want = total - done;
@@ -363,15 +371,14 @@ final class NativeEndpoint extends AbstractEndpoint {
             if (want == 0) {
                 n = 0;
             } else if (direct) {
-                long addr = s.address(b);
-                n = out ? LibScif.scif_send(epd, addr, want, 0) : LibScif.scif_recv(epd, addr, want, 0);
+                n = move(out, s.address(b), want, timed);
             } else {
                 int chunk = Math.min(want, Scratch.BOUNCE);
                 if (out) {
                     s.bounceView.put(0, b, b.position(), chunk);
-                    n = LibScif.scif_send(epd, s.bounce, chunk, 0);
+                    n = move(true, s.bounce, chunk, timed);
                 } else {
-                    n = LibScif.scif_recv(epd, s.bounce, chunk, 0);
+                    n = move(false, s.bounce, chunk, timed);
                     if (n > 0) {
                         b.put(b.position(), s.bounceView, 0, n);
                     }
@@ -392,7 +399,9 @@ final class NativeEndpoint extends AbstractEndpoint {
             if (done == total || !block) {
                 return done;
             }
-            if (n == 0) {
+            if (timed) { // a slice of the library's own wait passed (or a bounce chunk moved)
+                checkWaitEnds(call);
+            } else if (n == 0) {
                 long now = System.nanoTime();
                 if (spinUntil == 0) {
                     spinUntil = now + SPIN_NANOS; // once per call: after a poll slice, poll again
@@ -404,6 +413,18 @@ final class NativeEndpoint extends AbstractEndpoint {
                 await((short) (out ? Scif.POLLOUT : Scif.POLLIN), call);
             }
         }
+    }
+
+    /**
+     * One library call moving bytes: the non-blocking scif_send/scif_recv, or with {@code timed}
+     * the library's blocking one limited to one slice.
+     */
+    private int move(boolean out, long addr, int len, boolean timed) {
+        if (timed) {
+            return out ? LibScifTimed.scif4j_send(epd, addr, len, SLICE_MS)
+                : LibScifTimed.scif4j_recv(epd, addr, len, SLICE_MS);
+        }
+        return out ? LibScif.scif_send(epd, addr, len, 0) : LibScif.scif_recv(epd, addr, len, 0);
     }
 
     @Override
