@@ -542,9 +542,14 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- fences
 
+    /**
+     * A mark reads counters and waits for nothing, so it runs as a copier of the {@link #guard}
+     * (which keeps the connection mapped as the lifecycle lock does, without its two CASes).
+     */
     int fenceMark(int flags, Call call) throws ScifException {
-        enter(call);
+        CopyGuard.Record caller = guard.enter();
         try {
+            checkUsable(call); // after entering, as the guard asks
             if (hostLoopback) {
                 return Arguments.HOST_LOOPBACK_MARK;
             }
@@ -553,17 +558,16 @@ final class EndpointRma {
             }
             return FenceSequence.peerMark(f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)));
         } finally {
-            exit();
+            guard.exit(caller);
         }
     }
 
     void fenceWait(int mark, Call call) throws ScifException {
-        enter(call);
+        if (fenceReached(mark, call)) {
+            return;
+        }
+        enter(call); // a wait that may sleep holds the lifecycle lock, which close wakes and waits for
         try {
-            if (hostLoopback) {
-                Arguments.hostLoopbackFenceWait(mark, call);
-                return;
-            }
             boolean peerMark = FenceSequence.isPeerMark(mark);
             awaitCompletion(peerMark ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
             int peerSignal = lastPeerSignal.get();
@@ -572,6 +576,32 @@ final class EndpointRma {
             }
         } finally {
             exit();
+        }
+    }
+
+    /**
+     * fenceWait's common case, as a copier of the {@link #guard} (see {@link #fenceMark}): the
+     * marked operations, and for a peer mark our INIT_PEER signal before it, have completed.
+     *
+     * @return whether the wait is over; false when it has to wait
+     */
+    private boolean fenceReached(int mark, Call call) throws ScifException {
+        CopyGuard.Record caller = guard.enter();
+        try {
+            checkUsable(call);
+            if (hostLoopback) {
+                Arguments.hostLoopbackFenceWait(mark, call);
+                return true;
+            }
+            boolean peerMark = FenceSequence.isPeerMark(mark);
+            long counter = peerMark ? conn.sideField(1 - conn.side, S_DMA_COMPLETED) : completedField;
+            if (!reached(f.getInt(counter), FenceSequence.sequenceOf(mark))) {
+                return false;
+            }
+            int peerSignal = lastPeerSignal.get();
+            return !peerMark || peerSignal < 0 || reached(f.getInt(completedField), peerSignal);
+        } finally {
+            guard.exit(caller);
         }
     }
 
