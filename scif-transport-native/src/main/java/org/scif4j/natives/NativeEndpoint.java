@@ -113,6 +113,15 @@ final class NativeEndpoint extends AbstractEndpoint {
         }
     }
 
+    /** {@link #enter(String)} for a described call: its text is made only when it fails (no allocation per call). */
+    private void enter(Call call) throws ScifException {
+        inside.incrementAndGet();
+        if (isClosed()) {
+            inside.decrementAndGet();
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
     /** {@link #enter} for a data call that was open when it began: closed since, it ends with EINTR. */
     private void enterData(Call call) throws ScifException {
         inside.incrementAndGet();
@@ -192,7 +201,7 @@ final class NativeEndpoint extends AbstractEndpoint {
         if (dst.node() < 0 || dst.node() > 0xffff || dst.port() < 0 || dst.port() > 0xffff) {
             throw ScifException.of(call.text(), Errno.EINVAL, "node and port must be in [0, 65535]");
         }
-        enter(call.text());
+        enter(call);
         try {
             autoBind();
             if (collected) {
@@ -261,7 +270,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected Endpoint doAccept(boolean sync, String text) throws ScifException {
         Call call = Call.of("accept", "flags", sync ? Scif.ACCEPT_SYNC : 0);
-        enter(call.text());
+        enter(call);
         try {
             Scratch s = Scratch.get();
             while (true) {
@@ -435,7 +444,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected long doRegister(ByteBuffer region, long addr, long offset, int prot, int flags, Call call)
         throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             long r = LibScif.scif_register(epd, addr, region.remaining(), offset, prot, flags);
             if (r < 0) {
@@ -450,7 +459,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected void doUnregister(long offset, long length, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             boolean gone = peerGone();
             int r = LibScif.scif_unregister(epd, offset, length);
@@ -476,7 +485,7 @@ final class NativeEndpoint extends AbstractEndpoint {
             vrma(write, buffer, remoteOffset, flags, call);
             return;
         }
-        enter(call.text());
+        enter(call);
         try {
             int r = write ? LibScif.scif_writeto(epd, localOffset, length, remoteOffset, flags)
                 : LibScif.scif_readfrom(epd, localOffset, length, remoteOffset, flags);
@@ -490,7 +499,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     /** vreadfrom/vwriteto: a direct buffer by address, a heap buffer in bounce-buffer chunks. */
     private void vrma(boolean to, ByteBuffer b, long roff, int flags, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             Scratch s = Scratch.get();
             int len = b.remaining();
@@ -525,7 +534,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected int doFenceMark(int flags, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             Scratch s = Scratch.get();
             if (LibScif.scif_fence_mark(epd, flags, s.small + 32) < 0) {
@@ -543,7 +552,7 @@ final class NativeEndpoint extends AbstractEndpoint {
      */
     @Override
     protected void doFenceWait(int mark, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             if (LibScif.scif_fence_wait(epd, mark) < 0) {
                 throw error(call.text(), Native.getLastError());
@@ -559,7 +568,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected void doFenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags,
                                  Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             if (LibScif.scif_fence_signal(epd, localOffset, localValue, remoteOffset, remoteValue, flags) < 0) {
                 throw error(call.text(), Native.getLastError());
@@ -571,7 +580,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected Mapping doMmap(long remoteOffset, long len, long length, int prot, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             long addr = LibScif.scif_mmap(0, len, prot, 0, epd, remoteOffset);
             if (addr == -1L) {
