@@ -50,6 +50,8 @@ final class EndpointRma {
      * its RMA done no later; larger ones go to the channel, which can split them.
      */
     static final long INLINE_BYTES = 64 << 10;
+    /** Whether completions are stored with a full fence: only where the sleeper's fence is missing. */
+    private static final boolean FENCE_COMPLETIONS = !Futex.fencesEveryProcess();
     private static final ThreadLocal<Transfer> CPU_TRANSFER =
         ThreadLocal.withInitial(() -> new Transfer(Thread.currentThread()));
     private static final ThreadLocal<long[]> SCRATCH = ThreadLocal.withInitial(() -> new long[1]);
@@ -424,7 +426,22 @@ final class EndpointRma {
         int seq = FenceSequence.next(submitted);
         submitted = seq;
         f.putIntOrdered(submittedField, seq);
-        f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads that follow
+        publishCompleted(seq);
+    }
+
+    /**
+     * Stores this side's completed counter, ordered after the operation's copy and stores, and
+     * before the caller's read of the fence sleepers. Release order suffices where the fence
+     * waiters' sleeper's fence reaches this thread ({@link Futex#fenceEveryProcess()}, the
+     * protocol of docs/shm-format.md, "Waking without losing a wake-up"), as for the rings: a
+     * full fence here would wait for a just-made copy's stores to drain. Elsewhere a volatile store.
+     */
+    private void publishCompleted(int seq) {
+        if (FENCE_COMPLETIONS) {
+            f.putInt(completedField, seq);
+        } else {
+            f.putIntOrdered(completedField, seq);
+        }
     }
 
     private CopyOp takeOp() {
@@ -471,7 +488,7 @@ final class EndpointRma {
 
     /** Called on the channel thread, in sequence order. */
     private void completed(int seq) {
-        f.putInt(completedField, seq);
+        publishCompleted(seq);
         if (!abandoned) {
             // Once close has abandoned the rest, it has woken every waiter and the slot is about
             // to be freed (and maybe taken by another endpoint): a late completion wakes nobody.
