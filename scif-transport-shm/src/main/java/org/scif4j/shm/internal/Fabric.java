@@ -180,17 +180,39 @@ public final class Fabric {
         mapping.readLock().unlock();
     }
 
-    /** Leaves the fabric (docs/shm-format.md, "Lifecycle", steps 9-13); the last process removes every file of it. */
+    /**
+     * Leaves the fabric (docs/shm-format.md, "Lifecycle", steps 9-13); the last process removes
+     * every file of it. The lock is held as minus this process's pid from the start, so that
+     * once the slot is free waiters judge the holder by its pid; freeing the slot (and, for the
+     * last process, closing the fabric) is one logged change, which a waiter finishes if this
+     * process stops or dies after committing it.
+     */
     private void detach() {
-        lock.lock();
+        lock.lockAs(-pid);
         boolean last;
+        boolean removeFiles;
         try {
             CrashPoint.at("detach.locked");
-            leaveLocked();
-            last = processes.liveCount() == 0;
-            if (last) {
-                lock.beginWrite();
-                lock.putCell(H_STATE, STATE_CLOSED);
+            while (true) {
+                try {
+                    reaper.reapDeadLocked();
+                    last = processes.liveCountExcept(procSlot) == 0;
+                    processes.freeLocked(lock, procSlot);
+                    if (last) {
+                        lock.putCell(H_STATE, STATE_CLOSED);
+                        // false: a waiter finished the change and took the lock, and removes the files itself (step 5)
+                        removeFiles = lock.commitThenHoldDirect("detach.committed", "detach.half-applied");
+                    } else {
+                        lock.commit("detach.committed", "detach.half-applied");
+                        removeFiles = false;
+                    }
+                    break;
+                } catch (Preempted e) {
+                    // stopped while reading, and the tables changed: look again
+                }
+            }
+            CrashPoint.at("detach.slot-freed");
+            if (removeFiles) {
                 CrashPoint.at("detach.closed");
                 FabricDirectory.removeFiles(dir);
             }
@@ -204,27 +226,6 @@ public final class Fabric {
         if (last) {
             FabricDirectory.removeDirectories(dir);
         }
-    }
-
-    /**
-     * Reaps the dead and frees this process's slot, from the start again if the hold was
-     * pre-empted while it read (then the lock is held again). On return the hold is writing.
-     */
-    private void leaveLocked() {
-        while (true) {
-            try {
-                reaper.reapDeadLocked();
-                lock.beginWrite();
-                break;
-            } catch (Preempted e) {
-                // stopped while reading, and the tables changed: look again
-            }
-        }
-        // From here on the lock is held as "minus our pid", checked by pid: once our slot
-        // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
-        lock.holdAsPid(pid);
-        processes.freeLocked(procSlot);
-        CrashPoint.at("detach.slot-freed");
     }
 
     private void reapAllDeadLocked() {
