@@ -7,38 +7,80 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Endpoints by descriptor, and descriptors whose scif_close is under way (until their fd is
-   closed: calls on them fail with EBADF, as on a closed fd, not ENOTTY). Guarded by tab_mu,
-   which is taken last (nothing is locked under it). */
+   closed: calls on them fail with EBADF, as on a closed fd, not ENOTTY).
+
+   Lookups (every call's ep_get) take no lock: a reader loads eps[fd], takes a reference only
+   on a live endpoint (refs > 0, compare-and-swap: a dead one is never revived), and loads
+   eps[fd] again: unchanged, the endpoint is the descriptor's; changed, it drops the reference
+   and looks again. This is safe because a struct ep is never given back to malloc: at its
+   last reference it goes to a free list and a later scif_open reuses it (type-stable memory),
+   so a reader's stale pointer reaches a refs word that is 0 (the CAS fails) or belongs to a
+   live endpoint (an ordinary reference, dropped again: whoever drops the last frees). The
+   table holds one reference to each endpoint in it and drops it only after taking it out.
+   tab_mu serialises the writers (install, take out, closing[]) and the free list; it is taken
+   last: nothing is locked under it. */
 static struct ep *eps[EP_FD_MAX];
 static uint8_t closing[EP_FD_MAX];
 static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ep *free_eps; /* through free_next */
+
+/* What a recycled ep resets and, under ASan, poisons while it is free: every field from fd on
+   (not refs, which stale readers may still load, nor the free list's link). */
+#define BODY(e) ((char *)&(e)->fd)
+#define BODY_LEN (sizeof(struct ep) - offsetof(struct ep, fd))
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(e) ASAN_POISON_MEMORY_REGION(BODY(e), BODY_LEN)
+#define UNPOISON(e) ASAN_UNPOISON_MEMORY_REGION(BODY(e), BODY_LEN)
+#else
+#define POISON(e) ((void)(e))
+#define UNPOISON(e) ((void)(e))
+#endif
+
+/* A reference on e if it is still live (refs > 0). */
+static int ref_if_live(struct ep *e)
+{
+	int n = __atomic_load_n(&e->refs, __ATOMIC_RELAXED);
+	while (n > 0)
+		if (__atomic_compare_exchange_n(&e->refs, &n, n + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
+/* The endpoint in the table under fd, with a reference, or NULL. */
+static struct ep *lookup(int fd)
+{
+	for (;;) {
+		struct ep *e = __atomic_load_n(&eps[fd], __ATOMIC_SEQ_CST);
+		if (!e)
+			return NULL;
+		if (!ref_if_live(e))
+			continue; /* taken out meanwhile: the next load sees it */
+		if (__atomic_load_n(&eps[fd], __ATOMIC_SEQ_CST) == e)
+			return e;
+		ep_put(e);
+	}
+}
 
 struct ep *ep_get(scif_epd_t epd)
 {
 	if (fabric_ensure())
 		return NULL;
-	struct ep *e = NULL;
-	int being_closed = 0;
-	if (epd >= 0 && epd < EP_FD_MAX) {
-		pthread_mutex_lock(&tab_mu);
-		e = eps[epd];
-		if (e)
-			e->refs++;
-		being_closed = closing[epd];
-		pthread_mutex_unlock(&tab_mu);
-	}
-	if (!e)
+	struct ep *e = epd >= 0 && epd < EP_FD_MAX ? lookup(epd) : NULL;
+	if (!e) {
+		int being_closed = epd >= 0 && epd < EP_FD_MAX && __atomic_load_n(&closing[epd], __ATOMIC_SEQ_CST);
 		errno = being_closed || fcntl(epd, F_GETFD) < 0 ? EBADF : ENOTTY;
+	}
 	return e;
 }
 
+/* Another reference; the caller holds one. */
 void ep_ref(struct ep *e)
 {
-	pthread_mutex_lock(&tab_mu);
-	e->refs++;
-	pthread_mutex_unlock(&tab_mu);
+	__atomic_add_fetch(&e->refs, 1, __ATOMIC_SEQ_CST);
 }
 
 static void ep_free(struct ep *e)
@@ -53,32 +95,41 @@ static void ep_free(struct ep *e)
 	pthread_mutex_destroy(&e->send_mu);
 	pthread_mutex_destroy(&e->recv_mu);
 	close(e->bell);
-	free(e);
+	pthread_mutex_lock(&tab_mu);
+	e->free_next = free_eps;
+	free_eps = e;
+	POISON(e);
+	pthread_mutex_unlock(&tab_mu);
 }
 
 void ep_put(struct ep *e)
 {
-	pthread_mutex_lock(&tab_mu);
-	int last = --e->refs == 0;
-	pthread_mutex_unlock(&tab_mu);
-	if (last)
+	if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_SEQ_CST) == 0)
 		ep_free(e);
 }
 
 struct ep *ep_new(int fd, int bell, int slot)
 {
-	struct ep *e = calloc(1, sizeof *e);
-	if (!e)
+	pthread_mutex_lock(&tab_mu);
+	struct ep *e = free_eps;
+	if (e) {
+		UNPOISON(e);
+		free_eps = e->free_next;
+	}
+	pthread_mutex_unlock(&tab_mu);
+	if (!e && !(e = calloc(1, sizeof *e)))
 		return NULL;
+	/* refs stays 0 until the end: a stale reader's CAS fails on it */
+	memset(BODY(e), 0, BODY_LEN);
 	e->fd = fd;
 	e->bell = bell;
 	e->slot = slot;
-	e->refs = 1; /* the table's */
 	e->peer_slot = -1;
 	e->owner_pid = (int)getpid();
 	pthread_mutex_init(&e->ctl, NULL);
 	pthread_mutex_init(&e->send_mu, NULL);
 	pthread_mutex_init(&e->recv_mu, NULL);
+	__atomic_store_n(&e->refs, 1, __ATOMIC_SEQ_CST); /* the table's */
 	return e;
 }
 
@@ -124,7 +175,7 @@ int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, int64_
 void ep_install(int fd, struct ep *e)
 {
 	pthread_mutex_lock(&tab_mu);
-	eps[fd] = e;
+	__atomic_store_n(&eps[fd], e, __ATOMIC_SEQ_CST); /* after e's fields: lookups read them after */
 	pthread_mutex_unlock(&tab_mu);
 }
 
@@ -190,23 +241,31 @@ static int close_ep(struct ep *e, int close_fd)
 	pthread_mutex_lock(&tab_mu);
 	int ours = eps[e->fd] == e;
 	if (ours) {
-		eps[e->fd] = NULL;
-		closing[e->fd] = 1;
+		__atomic_store_n(&closing[e->fd], 1, __ATOMIC_SEQ_CST); /* first: a failed lookup says EBADF */
+		__atomic_store_n(&eps[e->fd], NULL, __ATOMIC_SEQ_CST);
 	}
 	pthread_mutex_unlock(&tab_mu);
 	if (!ours)
 		return fail(EBADF);
 	if (e->owner_pid == (int)getpid())
 		pump_forget(e); /* before ctl: the pump takes ctl under its own mutex */
+	/* The RMA half ends first, while the slot is still this endpoint's: RMA calls and fence
+	   waiters read and wake e->slot, and once close_slot frees it another endpoint (of any
+	   process) may take it. Invariant: after rma_close returns no thread uses e->slot through
+	   e->rma; only then is the slot freed. A forked child only drops its reference: the
+	   endpoint (its slot and windows) stays its parent's. */
+	int owner = e->owner_pid == (int)getpid();
 	pthread_mutex_lock(&e->ctl);
-	e->closed = 1; /* rma_of hands e->rma out no more */
-	/* A forked child only drops its reference: the endpoint stays its parent's. */
-	if (e->owner_pid == (int)getpid())
-		close_slot(e); /* also wakes every waiter on the endpoint */
-	struct rma *m = e->rma; /* freed by ep_free: other threads may be inside RMA calls */
+	e->closed = 1; /* rma_of hands e->rma out no more, and creates none */
+	struct rma *m = e->rma; /* freed by ep_free: other threads may still hold it */
 	pthread_mutex_unlock(&e->ctl);
-	if (m && e->owner_pid == (int)getpid())
-		rma_close(m); /* waits for RMAs in flight, unregisters every window */
+	if (m && owner)
+		rma_close(m); /* fence waiters end, RMAs in flight end, every window is unregistered */
+	if (owner) {
+		pthread_mutex_lock(&e->ctl);
+		close_slot(e); /* also wakes every waiter on the endpoint */
+		pthread_mutex_unlock(&e->ctl);
+	}
 	/* in-flight sends and receives end (they see closed) before the rings are unmapped */
 	pthread_mutex_lock(&e->send_mu);
 	pthread_mutex_lock(&e->recv_mu);
@@ -215,7 +274,7 @@ static int close_ep(struct ep *e, int close_fd)
 	if (close_fd) {
 		pthread_mutex_lock(&tab_mu);
 		close(e->fd);
-		closing[e->fd] = 0; /* the number may be reused from now on */
+		__atomic_store_n(&closing[e->fd], 0, __ATOMIC_SEQ_CST); /* the number may be reused from now on */
 		pthread_mutex_unlock(&tab_mu);
 	}
 	ep_put(e);
@@ -239,11 +298,7 @@ API int scif_close(scif_epd_t epd)
 void endpoints_close_all(void)
 {
 	for (int fd = 0; fd < EP_FD_MAX; fd++) {
-		pthread_mutex_lock(&tab_mu);
-		struct ep *e = eps[fd];
-		if (e)
-			e->refs++;
-		pthread_mutex_unlock(&tab_mu);
+		struct ep *e = lookup(fd);
 		if (e) {
 			close_ep(e, 0);
 			ep_put(e);

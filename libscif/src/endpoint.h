@@ -8,9 +8,10 @@
 #include <scif.h>
 
 struct ep {
+	int refs;         /* atomic; a recycled ep is reset from fd on (endpoint.c) */
+	struct ep *free_next; /* the free list's link, while the ep is on it (endpoint.c) */
 	int fd;
 	int slot;
-	int refs;         /* guarded by the endpoint table's mutex */
 	volatile int closed;
 	int owner_pid;    /* the process whose slot it is; a forked child only borrows it */
 	/* ctl serialises control calls on the endpoint; lock order: ctl, then fab.mu, then the
@@ -39,7 +40,8 @@ static inline int fail(int err)
 	return -1;
 }
 
-/* endpoint.c: the descriptor table (tab_mu, taken last: nothing is locked under it). */
+/* endpoint.c: the descriptor table (lock-free for lookups; tab_mu serialises its writers and
+   is taken last: nothing is locked under it). */
 /* The endpoint of epd with a reference, or NULL with errno (EBADF, ENOTTY). */
 struct ep *ep_get(scif_epd_t epd);
 void ep_put(struct ep *e);

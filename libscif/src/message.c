@@ -1,4 +1,6 @@
-/* scif_send and scif_recv: the data path over the connection's byte rings. */
+/* scif_send and scif_recv: the data path over the connection's byte rings, one loop for both
+   directions; and scif4j_send/scif4j_recv, the same calls with a time limit, for the Java
+   native transport. */
 #include "endpoint.h"
 
 static int not_connected(struct ep *e, uint32_t st)
@@ -18,8 +20,14 @@ static int can_recv(struct ep *e)
 	return state_of(e) != EP_CONNECTED || ring_has_data(&e->conn->in);
 }
 
-API int scif_send(scif_epd_t epd, void *msg, int len, int flags)
+/* One direction of the data path. Moves up to len bytes: once (flags without the BLOCK bit),
+   or until all moved, timeout_ms passed (< 0: no limit; counted from the first wait, so a call
+   that never waits reads no clock), or the endpoint closed. A send
+   writes only while connected; a receive also drains what a peer that left had sent. Returns
+   the bytes moved (0 at the deadline) or -1 with errno, errno untouched on success. */
+static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, int timeout_ms)
 {
+	static const char *const name[] = {"scif_recv", "scif_send"};
 	int se = errno;
 	struct ep *e = ep_get(epd);
 	if (!e)
@@ -27,7 +35,7 @@ API int scif_send(scif_epd_t epd, void *msg, int len, int flags)
 	int err = 0, total = 0;
 	if (len == 0)
 		goto out;
-	if (len < 0 || (flags != 0 && !(flags & SCIF_SEND_BLOCK))) {
+	if (len < 0 || (flags != 0 && !(flags & (out ? SCIF_SEND_BLOCK : SCIF_RECV_BLOCK)))) {
 		err = EINVAL;
 		goto out;
 	}
@@ -35,92 +43,85 @@ API int scif_send(scif_epd_t epd, void *msg, int len, int flags)
 		err = EFAULT;
 		goto out;
 	}
-	pthread_mutex_lock(&e->send_mu);
+	int block = flags != 0;
+	int64_t deadline = -2; /* not yet read from the clock */
+	pthread_mutex_t *mu = out ? &e->send_mu : &e->recv_mu;
+	pthread_mutex_lock(mu);
 	for (;;) {
 		struct conn *c = __atomic_load_n(&e->conn, __ATOMIC_ACQUIRE);
 		uint32_t st = e->closed ? EP_FREE : state_of(e);
-		if (e->closed || !c || st != EP_CONNECTED) {
+		if (e->closed || !c || (out && st != EP_CONNECTED)) {
 			if (!c && !e->closed && collect_accepted(e))
 				continue;
 			if (!total)
 				err = not_connected(e, st);
 			break;
 		}
-		size_t n = ring_write(&c->out, (const uint8_t *)msg + total, (size_t)(len - total));
-		if (n > 0) {
-			total += (int)n;
-			wake_receivers(e->peer_slot);
-		}
-		if (total == len || !(flags & SCIF_SEND_BLOCK))
-			break;
-		if (n == 0)
-			await(e, E_SPACE_SEQ, E_SPACE_SLEEPERS, can_send, -1);
-	}
-	pthread_mutex_unlock(&e->send_mu);
-	pump_sync(e); /* less send space */
-out:
-	ep_put(e);
-	return err ? fail(err) : (errno = se, total);
-}
-
-API int scif_recv(scif_epd_t epd, void *msg, int len, int flags)
-{
-	int se = errno;
-	struct ep *e = ep_get(epd);
-	if (!e)
-		return -1;
-	int err = 0, total = 0;
-	if (len == 0)
-		goto out;
-	if (len < 0 || (flags != 0 && !(flags & SCIF_RECV_BLOCK))) {
-		err = EINVAL;
-		goto out;
-	}
-	if (!msg) {
-		err = EFAULT;
-		goto out;
-	}
-	pthread_mutex_lock(&e->recv_mu);
-	for (;;) {
-		struct conn *c = __atomic_load_n(&e->conn, __ATOMIC_ACQUIRE);
-		if (e->closed || !c) {
-			uint32_t st = e->closed ? EP_FREE : state_of(e);
-			if (!e->closed && collect_accepted(e))
-				continue;
-			if (!total)
-				err = not_connected(e, st);
-			break;
-		}
-		long n = ring_read(&c->in, (uint8_t *)msg + total, (size_t)(len - total));
-		if (n < 0) {
-			logmsg("scif_recv: the connection's ring %llu holds a corrupt frame; connection reset",
+		long n;
+		if (out) {
+			n = (long)ring_write(&c->out, msg + total, (size_t)(len - total));
+			if (n > 0)
+				wake_receivers(e->peer_slot);
+		} else if ((n = ring_read(&c->in, msg + total, (size_t)(len - total))) > 0) {
+			wake_senders(e->peer_slot);
+		} else if (n < 0) {
+			logmsg("%s: the connection's ring %llu holds a corrupt frame; connection reset", name[out],
 			       (unsigned long long)c->id);
 			if (!total)
 				err = ECONNRESET;
 			break;
 		}
-		if (n > 0) {
-			total += (int)n;
-			wake_senders(e->peer_slot);
-			if (total == len)
-				break;
+		total += (int)n;
+		if (total == len)
+			break;
+		if (n > 0)
 			continue;
-		}
-		uint32_t st = state_of(e);
-		if (st != EP_CONNECTED) {
+		if (!out && (st = state_of(e)) != EP_CONNECTED) {
 			if (ring_has_data(&c->in))
 				continue;
 			if (!total)
 				err = not_connected(e, st);
 			break;
 		}
-		if (!(flags & SCIF_RECV_BLOCK))
+		if (!block)
 			break;
-		await(e, E_EVENT_SEQ, E_SLEEPERS, can_recv, -1);
+		if (deadline == -2)
+			deadline = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
+		if (await(e, out ? E_SPACE_SEQ : E_EVENT_SEQ, out ? E_SPACE_SLEEPERS : E_SLEEPERS,
+			  out ? can_send : can_recv, deadline))
+			break; /* the deadline passed: what moved so far */
 	}
-	pthread_mutex_unlock(&e->recv_mu);
-	pump_sync(e); /* fewer bytes waiting */
+	pthread_mutex_unlock(mu);
+	pump_sync(e); /* less send space, or fewer bytes waiting */
 out:
 	ep_put(e);
 	return err ? fail(err) : (errno = se, total);
+}
+
+API int scif_send(scif_epd_t epd, void *msg, int len, int flags)
+{
+	return transfer(epd, msg, len, flags, 1, -1);
+}
+
+API int scif_recv(scif_epd_t epd, void *msg, int len, int flags)
+{
+	return transfer(epd, msg, len, flags, 0, -1);
+}
+
+/* scif4j_send/scif4j_recv: scif_send/scif_recv with the BLOCK flag that also return once
+   timeout_ms has passed, with the bytes moved so far (0 if none; errno untouched). The Java
+   native transport waits in one call, with this library's own wait (a spin on the ring, then
+   a futex sleep), instead of retrying across JNA, and still sees an interrupt or a close of
+   its own between two calls (timeout_ms bounds how late). */
+API int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms);
+API int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms);
+
+API int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms)
+{
+	return transfer(epd, msg, len, SCIF_SEND_BLOCK, 1, timeout_ms);
+}
+
+API int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms)
+{
+	return transfer(epd, msg, len, SCIF_RECV_BLOCK, 0, timeout_ms);
 }

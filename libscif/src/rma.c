@@ -27,6 +27,7 @@ struct lwin {
 	int entry;
 	uint32_t gen;
 	int unregistered;
+	int drained; /* unregister saw its RMA references at zero: any taken since are transient */
 	uint8_t *inherited_map; /* a fork()ed child's mapping of the window's memory file */
 };
 
@@ -40,7 +41,12 @@ struct rwin { /* a peer window mapped into this process for RMA */
 
 struct rma {
 	pthread_mutex_t mu; /* guards what follows; lock order: an endpoint's ctl, then mu, then memory.c's */
-	int closed;         /* set by rma_close: calls that begin later fail with EBADF */
+	int closed;         /* set by rma_close (atomic): calls that begin later fail with EBADF */
+	/* Calls that use m outside mu (copies, fence waits and signals: they read and wake the
+	   endpoint's slot): counted in under mu while not closed, counted out atomically; rma_close
+	   waits on idle until none is left, so that no call touches the slot once it is freed. */
+	int active;
+	pthread_cond_t idle;
 	int owner_pid;      /* the process that opened the endpoint; a fork()ed child inherits m */
 	struct conn *c;
 	int slot, peer_slot, side, loopback;
@@ -81,6 +87,7 @@ struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback, int o
 	if (!m)
 		return NULL;
 	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->idle, NULL);
 	m->c = c;
 	m->slot = slot;
 	m->peer_slot = peer_slot;
@@ -88,6 +95,27 @@ struct rma *rma_new(struct conn *c, int slot, int peer_slot, int loopback, int o
 	m->loopback = loopback;
 	m->owner_pid = owner_pid;
 	return m;
+}
+
+/* Under mu: EBADF once closed, else the call is counted in (leave() counts it out). */
+static int enter(struct rma *m)
+{
+	if (__atomic_load_n(&m->closed, __ATOMIC_SEQ_CST))
+		return EBADF;
+	__atomic_add_fetch(&m->active, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Counts a call out; the last one out after rma_close began wakes it. The decrement and the
+   closer's store of closed are both sequentially consistent: either the closer sees the call
+   still in (and waits for this wake-up), or this sees closed (and wakes it). */
+static void leave(struct rma *m)
+{
+	if (__atomic_sub_fetch(&m->active, 1, __ATOMIC_SEQ_CST) == 0 && __atomic_load_n(&m->closed, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&m->mu);
+		pthread_cond_broadcast(&m->idle);
+		pthread_mutex_unlock(&m->mu);
+	}
 }
 
 static void bump_version(struct rma *m)
@@ -105,10 +133,16 @@ static void free_window(struct rma *m, int k)
 	m->nw--;
 }
 
+/* No mapping references the window, nor any RMA that may copy. A drained window's RMA
+   references are transient: every holder takes its reference before it re-reads the state,
+   so one taken after the state became unregistered fails at once and copies nothing. Reading
+   the count again for a drained window would let such a holder, descheduled for a moment,
+   keep the window's range reserved (EADDRINUSE for a MAP_FIXED register of it). The count is
+   never reset (rma_register), so those late releases cannot skew the entry's next window. */
 static int unreferenced(struct rma *m, struct lwin *w)
 {
 	uint64_t e = entry_off(m, m->side, w->entry);
-	return cget32(m->c, e + 44) == 0 && cget32(m->c, e + 40) == 0; /* map refs, RMA refs */
+	return cget32(m->c, e + 44) == 0 && (w->drained || cget32(m->c, e + 40) == 0); /* map refs, RMA refs */
 }
 
 /* Frees unregistered windows nobody references any more. */
@@ -187,7 +221,7 @@ int64_t rma_register(struct rma *m, void *addr, size_t len, int64_t off, int pro
 	while (k > 0 && m->w[k - 1].off > at)
 		k--;
 	memmove(&m->w[k + 1], &m->w[k], sizeof m->w[0] * (size_t)(m->nw - k));
-	m->w[k] = (struct lwin){at, len, prot, addr, r, entry, gen, 0, NULL};
+	m->w[k] = (struct lwin){at, len, prot, addr, r, entry, gen, 0, 0, NULL};
 	m->nw++;
 	bump_version(m);
 	pthread_mutex_unlock(&m->mu);
@@ -234,7 +268,9 @@ int rma_unregister(struct rma *m, int64_t off, uint64_t len)
 		uint64_t e = entry_off(m, m->side, w->entry);
 		cput32(m->c, e + 0, 2); /* unregistered: still mapped by the peer, maybe */
 		int64_t deadline = now_ns() + 10000000000LL;
-		while (cget32(m->c, e + 40) > 0 && ep_field(m->slot, E_STATE) == EP_CONNECTED && now_ns() < deadline)
+		/* One zero reading decides (see unreferenced): never read the count twice. */
+		while (!(w->drained = cget32(m->c, e + 40) == 0) && ep_field(m->slot, E_STATE) == EP_CONNECTED
+		       && now_ns() < deadline)
 			sched_yield();
 	}
 	reclaim(m);
@@ -439,8 +475,9 @@ int rma_copy(struct rma *m, int to_remote, int64_t loff, void *vaddr, uint64_t l
 	int nl = 0, nr = 0, err = 0;
 	x.nrefs = 0;
 	pthread_mutex_lock(&m->mu);
-	if (m->closed) {
-		err = EBADF;
+	if ((err = enter(m)) != 0) {
+		pthread_mutex_unlock(&m->mu);
+		return err;
 	} else if (vaddr) {
 		la[0] = vaddr;
 		ll[0] = len;
@@ -471,6 +508,7 @@ int rma_copy(struct rma *m, int to_remote, int64_t loff, void *vaddr, uint64_t l
 		complete_one(m);
 	}
 	release_refs(m, &x);
+	leave(m);
 	return err;
 }
 
@@ -502,6 +540,8 @@ static int await_completion(struct rma *m, int side, uint32_t seq, int64_t timeo
 	for (unsigned i = 0;; i++) {
 		if (reached(cget32(m->c, counter), seq))
 			return 0;
+		if (__atomic_load_n(&m->closed, __ATOMIC_SEQ_CST))
+			return EINTR; /* the endpoint is being closed: rma_close waits for us to leave */
 		if (ep_field(m->slot, E_STATE) != EP_CONNECTED)
 			return ECONNRESET;
 		if (now_ns() >= deadline)
@@ -513,7 +553,8 @@ static int await_completion(struct rma *m, int side, uint32_t seq, int64_t timeo
 		add32(sleepers, 1);
 		uint32_t seen = get32(fseq);
 		sleeper_fence();
-		if (!reached(cget32(m->c, counter), seq) && ep_field(m->slot, E_STATE) == EP_CONNECTED)
+		if (!reached(cget32(m->c, counter), seq) && ep_field(m->slot, E_STATE) == EP_CONNECTED &&
+		    !__atomic_load_n(&m->closed, __ATOMIC_SEQ_CST))
 			futex_wait(w32(fseq), seen, 100000000);
 		add32(sleepers, -1);
 	}
@@ -524,7 +565,14 @@ int rma_fence_wait(struct rma *m, int mark)
 	if (m->loopback)
 		return mark == HOST_LOOPBACK_MARK ? 0 : EINVAL;
 	int side = mark < 0 ? 1 - m->side : m->side;
-	return await_completion(m, side, (uint32_t)mark & SEQ_MASK, fab.cfg.timeout_ms * 1000000LL);
+	pthread_mutex_lock(&m->mu);
+	int err = enter(m);
+	pthread_mutex_unlock(&m->mu);
+	if (err)
+		return err;
+	err = await_completion(m, side, (uint32_t)mark & SEQ_MASK, fab.cfg.timeout_ms * 1000000LL);
+	leave(m);
+	return err;
 }
 
 /* The address of 8 writable bytes at off, in one local (or peer) window, with a reference. */
@@ -549,9 +597,11 @@ int rma_fence_signal(struct rma *m, int64_t loff, uint64_t lval, int64_t roff, u
 	int err = 0;
 	x.nrefs = 0;
 	pthread_mutex_lock(&m->mu);
-	if (m->closed)
-		err = EBADF;
-	if (!err && (flags & SCIF_SIGNAL_LOCAL))
+	if ((err = enter(m)) != 0) {
+		pthread_mutex_unlock(&m->mu);
+		return err;
+	}
+	if (flags & SCIF_SIGNAL_LOCAL)
 		err = signal_target(m, 0, loff, &x, &la);
 	if (!err && (flags & SCIF_SIGNAL_REMOTE))
 		err = signal_target(m, 1, roff, &x, &ra);
@@ -572,6 +622,7 @@ int rma_fence_signal(struct rma *m, int64_t loff, uint64_t lval, int64_t roff, u
 			complete_one(m);
 	}
 	release_refs(m, &x);
+	leave(m);
 	return err;
 }
 
@@ -678,13 +729,18 @@ int rma_maps(struct conn *c)
 	return n;
 }
 
-/* At close: every window goes (after RMAs in flight on them end). Threads that took the rma
-   before the close may still be inside a call: they find no window (ENXIO), and the peer
-   windows they copy into stay mapped until rma_free. */
+/* At close, while the endpoint's slot is still its own (endpoint.c frees it only after):
+   fence waiters wake and end with EINTR, copies and signals in progress end, and later calls
+   fail with EBADF; then every window goes (after the peer's RMAs in flight on them end). Once
+   this returns, no thread reads or wakes m->slot; the peer windows copied into stay mapped
+   until rma_free. */
 void rma_close(struct rma *m)
 {
 	pthread_mutex_lock(&m->mu);
-	m->closed = 1;
+	__atomic_store_n(&m->closed, 1, __ATOMIC_SEQ_CST);
+	wake_fence(m->slot); /* a fence waiter announced itself, or sees closed before it sleeps */
+	while (__atomic_load_n(&m->active, __ATOMIC_SEQ_CST) > 0)
+		pthread_cond_wait(&m->idle, &m->mu);
 	for (int k = 0; k < m->nw; k++)
 		if (!m->w[k].unregistered) {
 			m->w[k].unregistered = 1;
@@ -710,6 +766,7 @@ void rma_free(struct rma *m)
 	for (int i = 0; i < MAX_WINDOWS; i++)
 		if (m->r[i].map)
 			munmap(m->r[i].map, m->r[i].len);
+	pthread_cond_destroy(&m->idle);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }

@@ -8,6 +8,13 @@
 /* The endpoint's RMA state, once it is connected; NULL with *err (ENOTCONN, ECONNRESET). */
 static struct rma *rma_of(struct ep *e, int *err, int any_state)
 {
+	/* The data path's way, without ctl: e->rma, once set, stays until the endpoint is freed
+	   (a close racing this call is seen by rma.c, which fails the call with EBADF). */
+	struct rma *fast = __atomic_load_n(&e->rma, __ATOMIC_ACQUIRE);
+	if (fast && !e->closed && (any_state || state_of(e) == EP_CONNECTED)) {
+		*err = 0;
+		return fast;
+	}
 	if (!e->conn)
 		collect_accepted(e);
 	pthread_mutex_lock(&e->ctl);
@@ -19,9 +26,14 @@ static struct rma *rma_of(struct ep *e, int *err, int any_state)
 		*err = st == EP_DISCONNECTED ? ECONNRESET : ENOTCONN;
 	else if (st != EP_CONNECTED && !any_state)
 		*err = st == EP_DISCONNECTED ? ECONNRESET : ENOTCONN;
-	else if (!e->rma && !(e->rma = rma_new(e->conn, e->slot, e->peer_slot,
-					      fab.cfg.node == 0 && e->peer.node == 0, e->owner_pid)))
-		*err = ENOMEM;
+	else if (!e->rma) {
+		struct rma *m = rma_new(e->conn, e->slot, e->peer_slot, fab.cfg.node == 0 && e->peer.node == 0,
+					e->owner_pid);
+		if (m)
+			__atomic_store_n(&e->rma, m, __ATOMIC_RELEASE); /* after its fields: the fast path reads them */
+		else
+			*err = ENOMEM;
+	}
 	struct rma *m = *err ? NULL : e->rma;
 	pthread_mutex_unlock(&e->ctl);
 	return m;

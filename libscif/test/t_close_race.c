@@ -86,3 +86,56 @@ TEST(closing_an_endpoint_while_threads_do_rma_on_it_touches_no_freed_memory)
 	free(mine); /* the heap is as it was */
 	free(theirs);
 }
+
+/* Lookups race opens and closes that reuse descriptor numbers (and, inside the library, the
+   endpoints' memory): a call on a descriptor either finds the endpoint it names or fails as
+   on a closed descriptor, and nothing touches an endpoint after it is freed (ASan). */
+struct churn {
+	int stop;
+	long calls;
+};
+
+static void *lookup_loop(void *arg)
+{
+	struct churn *c = arg;
+	char b;
+	while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+		for (scif_epd_t epd = 3; epd < 40; epd++) {
+			errno = 0;
+			int r = scif_recv(epd, &b, 1, 0);
+			/* ENOTCONN: found, unconnected; EINTR: found, closed during the call; EBADF,
+			   ENOTTY: not (or no longer) an endpoint */
+			if (r != -1 || (errno != ENOTCONN && errno != EINTR && errno != EBADF && errno != ENOTTY)) {
+				fprintf(stderr, "  scif_recv(%d) returned %d errno %d\n", epd, r, errno);
+				__atomic_store_n(&c->stop, 2, __ATOMIC_SEQ_CST);
+				return NULL;
+			}
+			__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+TEST(lookups_racing_opens_and_closes_find_the_endpoint_or_ebadf)
+{
+	struct churn c = {0, 0};
+	pthread_t t[4];
+	scif_epd_t keep = scif_open(); /* attaches before the readers start */
+	CHECK(keep >= 0);
+	for (int i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, lookup_loop, &c) == 0);
+	for (int round = 0; round < 2000 && !__atomic_load_n(&c.stop, __ATOMIC_SEQ_CST); round++) {
+		scif_epd_t e[4];
+		for (int i = 0; i < 4; i++)
+			CHECK((e[i] = scif_open()) >= 0);
+		for (int i = 0; i < 4; i++)
+			CHECK_EQ(scif_close(e[(i + round) % 4]), 0);
+	}
+	int running = 0; /* stop the readers, unless one stopped on a wrong answer */
+	__atomic_compare_exchange_n(&c.stop, &running, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	CHECK_EQ(__atomic_load_n(&c.stop, __ATOMIC_SEQ_CST), 1);
+	CHECK(c.calls > 0);
+	CHECK_EQ(scif_close(keep), 0);
+}

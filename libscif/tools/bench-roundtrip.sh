@@ -7,10 +7,11 @@
 # prints each median and the ratios to Java<->Java. Needs the packaged build (it never builds:
 # `mvn -B -o -q -DskipTests package` first). Run from the repository root, under the machine lock:
 #   flock -x /tmp/scif4j-machine.lock libscif/tools/bench-roundtrip.sh [ROUNDS] [ROUND_TRIPS]
+# SCIF_PEER=path/to/scif-peer measures another build of the C side (e.g. a before/after pair).
 set -eu
 rounds=${1:-3}
 trips=${2:-100000}
-peer=libscif/target/bin/scif-peer
+peer=${SCIF_PEER:-libscif/target/bin/scif-peer}
 jar=$(ls scif-bench/target/scif-bench-*-all.jar | head -1)
 java=${JAVA:-java}
 opens="--add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED"

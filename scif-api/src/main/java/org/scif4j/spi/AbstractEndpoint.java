@@ -301,26 +301,29 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
 
     @Override
     public final void vreadFrom(ByteBuffer dst, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vreadFrom", "len", dst == null ? -1 : dst.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
-        checkOpen(call);
-        Arguments.destination(dst, call);
-        Arguments.rma(dst.remaining(), flags, call);
-        long length = dst.remaining();
-        rma(false, 0, dst, length, remoteOffset, flags, call);
-        counters.rma(false, length);
+        bufferRma(false, dst, remoteOffset, flags);
     }
 
     @Override
     public final void vwriteTo(ByteBuffer src, long remoteOffset, int flags) throws ScifException {
-        Call call = Call.of("vwriteTo", "len", src == null ? -1 : src.remaining(), "remoteOffset", remoteOffset,
-            "flags", flags);
+        bufferRma(true, src, remoteOffset, flags);
+    }
+
+    /** vreadFrom or vwriteTo: between a user buffer and the peer's window. */
+    private void bufferRma(boolean write, ByteBuffer buffer, long remoteOffset, int flags) throws ScifException {
+        Call call = Call.of(write ? "vwriteTo" : "vreadFrom", "len", buffer == null ? -1 : buffer.remaining(),
+            "remoteOffset", remoteOffset, "flags", flags);
         checkOpen(call);
-        ByteBuffer from = Arguments.source(src, call);
-        Arguments.rma(from.remaining(), flags, call);
-        long length = from.remaining();
-        rma(true, 0, from, length, remoteOffset, flags, call);
-        counters.rma(true, length);
+        ByteBuffer checked = buffer;
+        if (write) {
+            checked = Arguments.source(buffer, call);
+        } else {
+            Arguments.destination(buffer, call);
+        }
+        long length = checked.remaining();
+        Arguments.rma(length, flags, call);
+        rma(write, 0, checked, length, remoteOffset, flags, call);
+        counters.rma(write, length);
     }
 
     @Override

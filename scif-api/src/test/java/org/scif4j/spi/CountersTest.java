@@ -91,4 +91,25 @@ class CountersTest {
         assertEquals(1_200_000, m.rmaWriteBytes());
         assertEquals(400_000, m.fenceWaits());
     }
+
+    @Test
+    void countsOfThreadsThatEndedAreKept() throws InterruptedException {
+        EndpointCounters c = new NodeCounters().opened();
+        for (int t = 0; t < 50; t++) { // each new thread's first bump folds the ended ones' cells
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 1_000; i++) {
+                    c.rmaRead(5);
+                    c.fenceMark();
+                }
+            });
+            th.start();
+            th.join();
+            assertEquals((t + 1) * 1_000L, c.snapshot().rmaReads());
+        }
+        c.rmaRead(1); // this thread's own cell, beside the folded ones
+        EndpointMetrics m = c.snapshot();
+        assertEquals(50_001, m.rmaReads());
+        assertEquals(250_001, m.rmaReadBytes());
+        assertEquals(50_000, m.fenceMarks());
+    }
 }

@@ -26,6 +26,14 @@ public abstract class RmaConcurrencyTest extends RmaTestBase {
     private static final long OURS = 1L << 30;
     private static final long THEIRS = 1L << 31;
     private static final long SCRATCH = 1L << 32;
+    /**
+     * More RMA threads than cores: a thread descheduled between taking a reference on the
+     * scratch window and dropping it (a refused RMA holds one for a few instructions) is what
+     * unregister must not mistake for a transfer still in flight.
+     */
+    private static final int RACING_RMA_THREADS = 4;
+    /** Register/unregister cycles of the scratch window, at least. */
+    private static final int REGISTRATION_CYCLES = 2_000;
 
     /** A pattern no two (thread, round) pairs share, so a misplaced byte shows. */
     private static byte pattern(int thread, int round, int i) {
@@ -94,16 +102,17 @@ public abstract class RmaConcurrencyTest extends RmaTestBase {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong completed = new AtomicLong();
         AtomicLong refused = new AtomicLong();
-        // Two threads alternate writeTo and readFrom of one page at the scratch window while the
-        // peer registers and unregisters it as fast as it can, between two guard windows.
+        // Threads alternate writeTo and readFrom of one page at the scratch window while the
+        // peer registers and unregisters it as fast as it can, between two guard windows; each
+        // MAP_FIXED register right after an unregister finds the range free again.
         List<Async<Integer>> rmas = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
+        for (int t = 0; t < RACING_RMA_THREADS; t++) {
             int thread = t;
             rmas.add(async("rma-" + t, () -> {
                 int n = 0;
                 while (!stop.get()) {
                     try {
-                        if ((n++ & 1) == thread) {
+                        if ((n++ & 1) == (thread & 1)) {
                             local.writeTo(OURS, PAGE, SCRATCH, Scif.RMA_SYNC);
                         } else {
                             local.readFrom(OURS, PAGE, SCRATCH, Scif.RMA_SYNC);
@@ -121,7 +130,7 @@ public abstract class RmaConcurrencyTest extends RmaTestBase {
         }
         ByteBuffer scratch = guard.slice(PAGE, PAGE);
         scratch.put(0, randomBytes(7, PAGE)); // both directions move the same bytes: any other byte is misplaced
-        for (int i = 0; i < 200 || completed.get() == 0 || refused.get() == 0; i++) {
+        for (int i = 0; i < REGISTRATION_CYCLES || completed.get() == 0 || refused.get() == 0; i++) {
             check(i < 20_000, "both outcomes seen within 20,000 register/unregister cycles");
             assertEquals(SCRATCH, remote.register(scratch, SCRATCH, Scif.PROT_READ | Scif.PROT_WRITE,
                 Scif.MAP_FIXED), "the scratch range is free again after unregister");

@@ -25,7 +25,9 @@ import org.scif4j.spi.Poller;
  * (connect, accept with ACCEPT_SYNC, send and recv with their BLOCK flags) are the library's
  * non-blocking call between waits in {@code scif_poll} of at most {@value #SLICE_MS} ms, so
  * that an interrupt or a close from another thread ends them with EINTR within that time (a
- * thread blocked inside a C call cannot be woken from Java). docs/native.md has the design.
+ * thread blocked inside a C call cannot be woken from Java). With scif4j's own library, a
+ * blocking send or recv is instead its timed call ({@link LibScifTimed}), which waits the
+ * library's own way for at most one slice. docs/native.md has the design.
  * {@link AbstractEndpoint} checks the arguments before the library sees them, and serialises
  * each direction of the data path; the library checks the endpoint's state.
  */
@@ -111,6 +113,15 @@ final class NativeEndpoint extends AbstractEndpoint {
         }
     }
 
+    /** {@link #enter(String)} for a described call: its text is made only when it fails (no allocation per call). */
+    private void enter(Call call) throws ScifException {
+        inside.incrementAndGet();
+        if (isClosed()) {
+            inside.decrementAndGet();
+            throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
+        }
+    }
+
     /** {@link #enter} for a data call that was open when it began: closed since, it ends with EINTR. */
     private void enterData(Call call) throws ScifException {
         inside.incrementAndGet();
@@ -135,14 +146,19 @@ final class NativeEndpoint extends AbstractEndpoint {
         s.putShort(6, (short) 0);
         int r = LibScif.scif_poll(s.small, 1, SLICE_MS);
         int errno = r < 0 ? Native.getLastError() : 0;
+        checkWaitEnds(call);
+        if (r < 0 && errno != Errno.EINTR.number()) {
+            throw error(call.text(), errno);
+        }
+    }
+
+    /** @throws ScifException EINTR when the thread was interrupted or the endpoint closed */
+    private void checkWaitEnds(Call call) throws ScifException {
         if (Thread.currentThread().isInterrupted()) {
             throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting");
         }
         if (isClosed()) {
             throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
-        }
-        if (r < 0 && errno != Errno.EINTR.number()) {
-            throw error(call.text(), errno);
         }
     }
 
@@ -185,7 +201,7 @@ final class NativeEndpoint extends AbstractEndpoint {
         if (dst.node() < 0 || dst.node() > 0xffff || dst.port() < 0 || dst.port() > 0xffff) {
             throw ScifException.of(call.text(), Errno.EINVAL, "node and port must be in [0, 65535]");
         }
-        enter(call.text());
+        enter(call);
         try {
             autoBind();
             if (collected) {
@@ -254,7 +270,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected Endpoint doAccept(boolean sync, String text) throws ScifException {
         Call call = Call.of("accept", "flags", sync ? Scif.ACCEPT_SYNC : 0);
-        enter(call.text());
+        enter(call);
         try {
             Scratch s = Scratch.get();
             while (true) {
@@ -356,6 +372,7 @@ final class NativeEndpoint extends AbstractEndpoint {
         int done = 0;
         Scratch s = Scratch.get();
         boolean direct = b.isDirect();
+        boolean timed = block && node.timedData();
         long spinUntil = 0;
         while (true) {
             int want = total - done;
@@ -363,15 +380,14 @@ final class NativeEndpoint extends AbstractEndpoint {
             if (want == 0) {
                 n = 0;
             } else if (direct) {
-                long addr = s.address(b);
-                n = out ? LibScif.scif_send(epd, addr, want, 0) : LibScif.scif_recv(epd, addr, want, 0);
+                n = move(out, s.address(b), want, timed);
             } else {
                 int chunk = Math.min(want, Scratch.BOUNCE);
                 if (out) {
                     s.bounceView.put(0, b, b.position(), chunk);
-                    n = LibScif.scif_send(epd, s.bounce, chunk, 0);
+                    n = move(true, s.bounce, chunk, timed);
                 } else {
-                    n = LibScif.scif_recv(epd, s.bounce, chunk, 0);
+                    n = move(false, s.bounce, chunk, timed);
                     if (n > 0) {
                         b.put(b.position(), s.bounceView, 0, n);
                     }
@@ -392,7 +408,9 @@ final class NativeEndpoint extends AbstractEndpoint {
             if (done == total || !block) {
                 return done;
             }
-            if (n == 0) {
+            if (timed) { // a slice of the library's own wait passed (or a bounce chunk moved)
+                checkWaitEnds(call);
+            } else if (n == 0) {
                 long now = System.nanoTime();
                 if (spinUntil == 0) {
                     spinUntil = now + SPIN_NANOS; // once per call: after a poll slice, poll again
@@ -406,6 +424,18 @@ final class NativeEndpoint extends AbstractEndpoint {
         }
     }
 
+    /**
+     * One library call moving bytes: the non-blocking scif_send/scif_recv, or with {@code timed}
+     * the library's blocking one limited to one slice.
+     */
+    private int move(boolean out, long addr, int len, boolean timed) {
+        if (timed) {
+            return out ? LibScifTimed.scif4j_send(epd, addr, len, SLICE_MS)
+                : LibScifTimed.scif4j_recv(epd, addr, len, SLICE_MS);
+        }
+        return out ? LibScif.scif_send(epd, addr, len, 0) : LibScif.scif_recv(epd, addr, len, 0);
+    }
+
     @Override
     protected long addressOf(ByteBuffer direct) {
         return Scratch.get().address(direct);
@@ -414,7 +444,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected long doRegister(ByteBuffer region, long addr, long offset, int prot, int flags, Call call)
         throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             long r = LibScif.scif_register(epd, addr, region.remaining(), offset, prot, flags);
             if (r < 0) {
@@ -429,7 +459,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected void doUnregister(long offset, long length, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             boolean gone = peerGone();
             int r = LibScif.scif_unregister(epd, offset, length);
@@ -455,7 +485,7 @@ final class NativeEndpoint extends AbstractEndpoint {
             vrma(write, buffer, remoteOffset, flags, call);
             return;
         }
-        enter(call.text());
+        enter(call);
         try {
             int r = write ? LibScif.scif_writeto(epd, localOffset, length, remoteOffset, flags)
                 : LibScif.scif_readfrom(epd, localOffset, length, remoteOffset, flags);
@@ -469,7 +499,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     /** vreadfrom/vwriteto: a direct buffer by address, a heap buffer in bounce-buffer chunks. */
     private void vrma(boolean to, ByteBuffer b, long roff, int flags, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             Scratch s = Scratch.get();
             int len = b.remaining();
@@ -504,7 +534,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected int doFenceMark(int flags, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             Scratch s = Scratch.get();
             if (LibScif.scif_fence_mark(epd, flags, s.small + 32) < 0) {
@@ -522,7 +552,7 @@ final class NativeEndpoint extends AbstractEndpoint {
      */
     @Override
     protected void doFenceWait(int mark, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             if (LibScif.scif_fence_wait(epd, mark) < 0) {
                 throw error(call.text(), Native.getLastError());
@@ -538,7 +568,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected void doFenceSignal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags,
                                  Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             if (LibScif.scif_fence_signal(epd, localOffset, localValue, remoteOffset, remoteValue, flags) < 0) {
                 throw error(call.text(), Native.getLastError());
@@ -550,7 +580,7 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected Mapping doMmap(long remoteOffset, long len, long length, int prot, Call call) throws ScifException {
-        enter(call.text());
+        enter(call);
         try {
             long addr = LibScif.scif_mmap(0, len, prot, 0, epd, remoteOffset);
             if (addr == -1L) {

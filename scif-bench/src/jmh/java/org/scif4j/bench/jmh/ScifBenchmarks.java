@@ -142,6 +142,20 @@ public class ScifBenchmarks {
         f.a.readFrom(f.localOffset, s.size, f.remoteOffset, Scif.RMA_USECPU);
     }
 
+    /** vwriteTo from a direct buffer with the CPU (RMA_USECPU): synchronous. */
+    @Benchmark
+    public void vwriteToCpu(Fabric f, Size s) throws ScifException {
+        s.src.clear();
+        f.a.vwriteTo(s.src, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /** vreadFrom into a direct buffer with the CPU (RMA_USECPU): synchronous. */
+    @Benchmark
+    public void vreadFromCpu(Fabric f, Size s) throws ScifException {
+        s.dst.clear();
+        f.a.vreadFrom(s.dst, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
     /** writeTo through the DMA engine with RMA_SYNC: returns once the copy is complete. */
     @Benchmark
     public void writeToDmaSync(Fabric f, Size s) throws ScifException {

@@ -50,6 +50,8 @@ final class EndpointRma {
      * its RMA done no later; larger ones go to the channel, which can split them.
      */
     static final long INLINE_BYTES = 64 << 10;
+    /** Whether completions are stored with a full fence: only where the sleeper's fence is missing. */
+    private static final boolean FENCE_COMPLETIONS = !Futex.fencesEveryProcess();
     private static final ThreadLocal<Transfer> CPU_TRANSFER =
         ThreadLocal.withInitial(() -> new Transfer(Thread.currentThread()));
     private static final ThreadLocal<long[]> SCRATCH = ThreadLocal.withInitial(() -> new long[1]);
@@ -212,6 +214,10 @@ final class EndpointRma {
         CopyGuard.Record copier = guard.enter();
         try {
             checkUsable(call);
+            if (buffer != null && length > 0 && copyWithPeer(toRemote, bufferBase(buffer), bufferIndex(buffer), length,
+                remoteOffset, flags)) {
+                return; // a v-variant within the peer window of the last resolve: no Transfer
+            }
             Transfer t = threadTransfer();
             resolve(t, toRemote, localOffset, buffer, length, remoteOffset, flags, false, call);
             t.copyAll();
@@ -223,8 +229,9 @@ final class EndpointRma {
 
     /**
      * readFrom/writeTo's fast path, tried before anything else (no {@link Call} is made): a CPU
-     * RMA whose local range lies inside the local window and whose remote range lies inside the
-     * peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
+     * RMA, or a DMA one of at most {@link #INLINE_BYTES} while nothing is outstanding
+     * ({@link #copyInlineWithin}), whose local range lies inside the local window and whose
+     * remote range lies inside the peer window of the last resolve, on a usable endpoint. Copied by the calling thread as a
      * copier of the {@link #guard}, holding the one peer reference the peer's unregister waits
      * for, in one piece. It decides nothing on failure: when it returns false it touched
      * nothing, and the caller takes the general path, which validates everything and says what
@@ -233,11 +240,13 @@ final class EndpointRma {
      * @return whether the RMA is done
      */
     boolean copyWithin(boolean toRemote, long localOffset, long length, long remoteOffset, int flags) {
-        if (length <= 0 || (flags & Scif.RMA_USECPU) == 0 && !(hostLoopback && flags == 0)) {
-            return false; // with RMA_USECPU the flags are valid whatever else they hold
+        // With RMA_USECPU the flags are valid whatever else they hold; without it, a DMA RMA
+        // small enough to copy inline (SYNC and ORDERED are kept by an inline copy too).
+        boolean cpu = (flags & Scif.RMA_USECPU) != 0 || hostLoopback && flags == 0;
+        if (length <= 0 || !cpu && (hostLoopback || (flags & ~(Scif.RMA_SYNC | Scif.RMA_ORDERED)) != 0
+            || length > INLINE_BYTES)) {
+            return false;
         }
-        long here = 0;
-        PeerAddressSpace.RemoteWindow w = null;
         CopyGuard.Record copier = guard.enter();
         try {
             // After entering, as the guard asks: the endpoint open and connected, the local
@@ -245,41 +254,87 @@ final class EndpointRma {
             if (closed || endpoint.isClosed() || Memory.getIntVolatile(stateAddress) != CONNECTED) {
                 return false;
             }
-            here = local.within(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE);
-            w = here == 0 ? null : peer.within(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ);
-            if (w == null) {
+            long here = local.within(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE);
+            if (here == 0) {
                 return false;
             }
-            long e = w.entryAddress;
-            Memory.addInt(e + W_RMA_REFS, 1);
-            try {
-                // Under the reference, as PeerAddressSpace.acquire: an unregister that raced us
-                // shows here, one that did not waits for the reference (docs/shm-format.md).
-                long base = w.address;
-                if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
-                    || base == 0) {
-                    return false;
-                }
-                long there = base + (remoteOffset - w.offset);
-                copy(toRemote ? here : there, toRemote ? there : here, length, flags);
-                return true;
-            } finally {
-                Memory.addInt(e + W_RMA_REFS, -1);
-            }
+            return cpu ? copyWithPeer(toRemote, null, here, length, remoteOffset, flags)
+                : copyInlineWithin(toRemote, here, length, remoteOffset, flags);
         } finally {
             guard.exit(copier);
         }
     }
 
-    /** One contiguous copy; with RMA_ORDERED the destination's last cache line is written last (see Transfer#copyAll). */
-    private static void copy(long from, long to, long length, int flags) {
+    /**
+     * The DMA fast path: {@link #copyInline} without a {@link Transfer}, for a copier of the
+     * guard (which stands in for the lifecycle lock and the local reference, as for a CPU RMA:
+     * the copy ends before the call returns). Taken only while nothing is outstanding, so the
+     * sequence numbers still complete in order.
+     *
+     * @return whether the RMA is done; false having touched nothing
+     */
+    private boolean copyInlineWithin(boolean toRemote, long here, long length, long remoteOffset, int flags) {
+        synchronized (submitLock) {
+            if (!reached(f.getInt(completedField), submitted)
+                || !copyWithPeer(toRemote, null, here, length, remoteOffset, flags)) {
+                return false;
+            }
+            completeInline();
+        }
+        table.wakeFenceWaiters(slot);
+        table.wakeFenceWaiters(peerSlot);
+        return true;
+    }
+
+    /**
+     * The copy of a fast path, once the caller is a copier of the {@link #guard} and has found
+     * the endpoint usable and its local side ({@code base}, {@code here}: an array and an index
+     * in it, or null and an address): done if the remote range lies inside the peer window of
+     * the last resolve, holding the one peer reference the peer's unregister waits for.
+     *
+     * @return whether the RMA is done; false having touched nothing
+     */
+    private boolean copyWithPeer(boolean toRemote, Object base, long here, long length, long remoteOffset, int flags) {
+        PeerAddressSpace.RemoteWindow w = peer.within(remoteOffset, length,
+            toRemote ? Scif.PROT_WRITE : Scif.PROT_READ);
+        if (w == null) {
+            return false;
+        }
+        long e = w.entryAddress;
+        Memory.addInt(e + W_RMA_REFS, 1);
+        try {
+            // Under the reference, as PeerAddressSpace.acquire: an unregister that raced us
+            // shows here, one that did not waits for the reference (docs/shm-format.md).
+            long mapped = w.address;
+            if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
+                || mapped == 0) {
+                return false;
+            }
+            long there = mapped + (remoteOffset - w.offset);
+            if (toRemote) {
+                copy(base, here, null, there, length, flags);
+            } else {
+                copy(null, there, base, here, length, flags);
+            }
+            return true;
+        } finally {
+            Memory.addInt(e + W_RMA_REFS, -1);
+        }
+    }
+
+    /**
+     * One contiguous copy; with RMA_ORDERED the destination's last cache line is written last
+     * (see Transfer#copyAll, which also counts a heap destination's lines from its index 0).
+     */
+    private static void copy(Object fromBase, long from, Object toBase, long to, long length, int flags) {
         if ((flags & Scif.RMA_ORDERED) != 0 && length > 64) {
-            long head = Math.max(0, length - 1 - ((to + length - 1) & 63));
-            Memory.copy(null, from, null, to, head);
+            long lastByte = (toBase == null ? to : 0) + length - 1;
+            long head = Math.max(0, length - 1 - (lastByte & 63));
+            Memory.copy(fromBase, from, toBase, to, head);
             Memory.storeFence();
-            Memory.copy(null, from + head, null, to + head, length - head);
+            Memory.copy(fromBase, from + head, toBase, to + head, length - head);
         } else {
-            Memory.copy(null, from, null, to, length);
+            Memory.copy(fromBase, from, toBase, to, length);
         }
     }
 
@@ -294,16 +349,24 @@ final class EndpointRma {
         try {
             if (buffer == null) {
                 local.resolve(localOffset, length, toRemote ? Scif.PROT_READ : Scif.PROT_WRITE, holdLocal, t, call);
-            } else if (buffer.isDirect()) {
-                t.addLocal(null, MemoryRegistry.address(buffer), length);
             } else {
-                t.addLocal(buffer.array(), (long) buffer.arrayOffset() + buffer.position(), length);
+                t.addLocal(bufferBase(buffer), bufferIndex(buffer), length);
             }
             peer.resolve(remoteOffset, length, toRemote ? Scif.PROT_WRITE : Scif.PROT_READ, t, call);
         } catch (ScifException e) {
             release(t);
             throw e;
         }
+    }
+
+    /** @return the array behind a v-variant's buffer, or null for direct memory (see {@link Memory#copy}) */
+    private static Object bufferBase(ByteBuffer buffer) {
+        return buffer.isDirect() ? null : buffer.array();
+    }
+
+    /** @return where a v-variant's buffer's first remaining byte is: an address, or an index in its array */
+    private static long bufferIndex(ByteBuffer buffer) {
+        return buffer.isDirect() ? Memory.address(buffer) : (long) buffer.arrayOffset() + buffer.position();
     }
 
     /** Queues a resolved copy on the DMA channel; with RMA_SYNC, waits for it. */
@@ -341,20 +404,44 @@ final class EndpointRma {
      */
     private boolean copyInline(Transfer t) {
         synchronized (submitLock) {
-            // Nothing outstanding: the channel thread has stored its last completion and will not
-            // store another of ours until we queue one, so this thread owns both counters now.
+            // Nothing outstanding (see completeInline), or the copy must queue after them.
             if (!reached(f.getInt(completedField), submitted)) {
                 return false;
             }
             t.copyAll();
-            int seq = FenceSequence.next(submitted);
-            submitted = seq;
-            f.putIntOrdered(submittedField, seq);
-            f.putInt(completedField, seq); // volatile: ordered after the copy, and before the sleeper reads below
+            completeInline();
         }
         table.wakeFenceWaiters(slot);
         table.wakeFenceWaiters(peerSlot);
         return true;
+    }
+
+    /**
+     * Gives the copy just made inline the next sequence number, submitted and completed at
+     * once. Under {@link #submitLock}, with nothing outstanding: the channel thread has stored
+     * its last completion and will not store another of ours until we queue one, so this
+     * thread owns both counters. The caller then wakes the fence waiters.
+     */
+    private void completeInline() {
+        int seq = FenceSequence.next(submitted);
+        submitted = seq;
+        f.putIntOrdered(submittedField, seq);
+        publishCompleted(seq);
+    }
+
+    /**
+     * Stores this side's completed counter, ordered after the operation's copy and stores, and
+     * before the caller's read of the fence sleepers. Release order suffices where the fence
+     * waiters' sleeper's fence reaches this thread ({@link Futex#fenceEveryProcess()}, the
+     * protocol of docs/shm-format.md, "Waking without losing a wake-up"), as for the rings: a
+     * full fence here would wait for a just-made copy's stores to drain. Elsewhere a volatile store.
+     */
+    private void publishCompleted(int seq) {
+        if (FENCE_COMPLETIONS) {
+            f.putInt(completedField, seq);
+        } else {
+            f.putIntOrdered(completedField, seq);
+        }
     }
 
     private CopyOp takeOp() {
@@ -401,7 +488,7 @@ final class EndpointRma {
 
     /** Called on the channel thread, in sequence order. */
     private void completed(int seq) {
-        f.putInt(completedField, seq);
+        publishCompleted(seq);
         if (!abandoned) {
             // Once close has abandoned the rest, it has woken every waiter and the slot is about
             // to be freed (and maybe taken by another endpoint): a late completion wakes nobody.
@@ -472,9 +559,14 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- fences
 
+    /**
+     * A mark reads counters and waits for nothing, so it runs as a copier of the {@link #guard}
+     * (which keeps the connection mapped as the lifecycle lock does, without its two CASes).
+     */
     int fenceMark(int flags, Call call) throws ScifException {
-        enter(call);
+        CopyGuard.Record caller = guard.enter();
         try {
+            checkUsable(call); // after entering, as the guard asks
             if (hostLoopback) {
                 return Arguments.HOST_LOOPBACK_MARK;
             }
@@ -483,17 +575,16 @@ final class EndpointRma {
             }
             return FenceSequence.peerMark(f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)));
         } finally {
-            exit();
+            guard.exit(caller);
         }
     }
 
     void fenceWait(int mark, Call call) throws ScifException {
-        enter(call);
+        if (fenceReached(mark, call)) {
+            return;
+        }
+        enter(call); // a wait that may sleep holds the lifecycle lock, which close wakes and waits for
         try {
-            if (hostLoopback) {
-                Arguments.hostLoopbackFenceWait(mark, call);
-                return;
-            }
             boolean peerMark = FenceSequence.isPeerMark(mark);
             awaitCompletion(peerMark ? 1 - conn.side : conn.side, FenceSequence.sequenceOf(mark), call);
             int peerSignal = lastPeerSignal.get();
@@ -502,6 +593,32 @@ final class EndpointRma {
             }
         } finally {
             exit();
+        }
+    }
+
+    /**
+     * fenceWait's common case, as a copier of the {@link #guard} (see {@link #fenceMark}): the
+     * marked operations, and for a peer mark our INIT_PEER signal before it, have completed.
+     *
+     * @return whether the wait is over; false when it has to wait
+     */
+    private boolean fenceReached(int mark, Call call) throws ScifException {
+        CopyGuard.Record caller = guard.enter();
+        try {
+            checkUsable(call);
+            if (hostLoopback) {
+                Arguments.hostLoopbackFenceWait(mark, call);
+                return true;
+            }
+            boolean peerMark = FenceSequence.isPeerMark(mark);
+            long counter = peerMark ? conn.sideField(1 - conn.side, S_DMA_COMPLETED) : completedField;
+            if (!reached(f.getInt(counter), FenceSequence.sequenceOf(mark))) {
+                return false;
+            }
+            int peerSignal = lastPeerSignal.get();
+            return !peerMark || peerSignal < 0 || reached(f.getInt(completedField), peerSignal);
+        } finally {
+            guard.exit(caller);
         }
     }
 

@@ -27,6 +27,11 @@ final class Memory {
         }
     }
 
+    /** @return the address of a direct buffer's first remaining byte (no allocation, no native call) */
+    static long address(java.nio.ByteBuffer direct) {
+        return MEMORY.address(direct) + direct.position();
+    }
+
     static void storeFence() {
         MEMORY.storeFence();
     }

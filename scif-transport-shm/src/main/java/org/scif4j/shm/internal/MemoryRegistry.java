@@ -1,6 +1,5 @@
 package org.scif4j.shm.internal;
 
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -70,7 +69,7 @@ final class MemoryRegistry {
 
     /** @param direct a direct buffer @return the address of its byte at its position */
     static long address(ByteBuffer direct) {
-        return Pointer.nativeValue(Native.getDirectBufferPointer(direct)) + direct.position();
+        return Memory.address(direct);
     }
 
     /**
@@ -98,30 +97,46 @@ final class MemoryRegistry {
         return r;
     }
 
+    /** Makes a memory file at a given name; FileAlreadyExistsException when the name is taken. */
+    private interface FileMaker {
+        void make(Path path) throws IOException;
+    }
+
     /**
-     * Creates {@code mem-PID-SEQ} of {@code length} zero bytes under a fresh SEQ, exclusively:
-     * a name already taken (a link planted to some other file, garbage left by a crash) is
-     * never truncated or written; its SEQ is skipped.
+     * Makes {@code mem-PID-SEQ} under a fresh SEQ, exclusively: a name already taken (a file of
+     * libscif in this same process, which names its files from its own counter; a link planted
+     * to some other file; garbage left by a crash) is never truncated or written; its SEQ is
+     * skipped.
      *
+     * @param what what failed, for the message
      * @return the SEQ of the new file
      */
-    private int newFile(long length, Call call) throws ScifException {
+    private int claim(FileMaker maker, String what, Call call) throws ScifException {
         for (int skipped = 0;; skipped++) {
             int seq = SEQ.incrementAndGet();
             Path path = dir.resolve("mem-" + pid + "-" + seq);
-            try (FileChannel ch = FabricFiles.createNew(path)) {
-                ch.write(ByteBuffer.allocate(1), length - 1); // the rest reads as zero
+            try {
+                maker.make(path);
                 return seq;
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 if (skipped == 16) {
-                    throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path
-                        + ": 16 names in a row were taken");
+                    throw ScifException.of(call.text(), Errno.ENOMEM, what + ": 16 names in a row were taken,"
+                        + " the last " + path);
                 }
             } catch (IOException e) {
                 deleteQuietly(path);
-                throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path + ": " + e);
+                throw ScifException.of(call.text(), Errno.ENOMEM, what + " (" + path + "): " + e);
             }
         }
+    }
+
+    /** Creates {@code mem-PID-SEQ} of {@code length} zero bytes (see {@link #claim}). */
+    private int newFile(long length, Call call) throws ScifException {
+        return claim(path -> {
+            try (FileChannel ch = FabricFiles.createNew(path)) {
+                ch.write(ByteBuffer.allocate(1), length - 1); // the rest reads as zero
+            }
+        }, "cannot create a memory file", call);
     }
 
     /**
@@ -162,13 +177,9 @@ final class MemoryRegistry {
             throw ScifException.of(call.text(), Errno.EFAULT, "the region is mapped read-only; PROT_WRITE needs writable memory");
         }
         Path target = Path.of(entry.path());
-        int seq = SEQ.incrementAndGet();
+        int seq = claim(path -> Files.createSymbolicLink(path, target), "cannot link " + target + " into the fabric",
+            call);
         Path link = dir.resolve("mem-" + pid + "-" + seq);
-        try {
-            Files.createSymbolicLink(link, target);
-        } catch (IOException e) {
-            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot link " + target + " into the fabric: " + e);
-        }
         return new Range(Kind.LINKED, address, length, pid, seq, entry.offset() + (address - entry.start()), link);
     }
 
@@ -179,19 +190,17 @@ final class MemoryRegistry {
                     + " (a direct ByteBuffer), memory from ScifNode.allocate, or a shared file mapping");
             }
         }
-        int seq = SEQ.incrementAndGet();
-        Path path = dir.resolve("mem-" + pid + "-" + seq);
         // Copy the pages into the new file, then map the file over the same addresses.
-        ByteBuffer view = new Pointer(address).getByteBuffer(0, length);
-        try (FileChannel ch = FabricFiles.createNew(path)) {
-            long pos = 0;
-            while (view.hasRemaining()) {
-                pos += ch.write(view, pos);
+        int seq = claim(file -> {
+            ByteBuffer view = new Pointer(address).getByteBuffer(0, length);
+            try (FileChannel ch = FabricFiles.createNew(file)) {
+                long pos = 0;
+                while (view.hasRemaining()) {
+                    pos += ch.write(view, pos);
+                }
             }
-        } catch (IOException e) {
-            deleteQuietly(path);
-            throw ScifException.of(call.text(), Errno.ENOMEM, "cannot create " + path + ": " + e.getMessage());
-        }
+        }, "cannot create a memory file", call);
+        Path path = dir.resolve("mem-" + pid + "-" + seq);
         int err = Posix.mapFileAt(address, length, Posix.PROT_READ | Posix.PROT_WRITE, path.toString(), 0);
         if (err != 0) {
             deleteQuietly(path);

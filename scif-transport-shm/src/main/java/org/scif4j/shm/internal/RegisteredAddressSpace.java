@@ -4,6 +4,7 @@ import static org.scif4j.shm.internal.ConnectionDescriptor.*;
 
 import java.nio.ByteBuffer;
 import java.util.BitSet;
+import java.util.concurrent.locks.LockSupport;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
@@ -20,6 +21,10 @@ import org.scif4j.spi.WindowSet;
  */
 final class RegisteredAddressSpace {
     private static final long UNREGISTER_WAIT_NANOS = 10_000_000_000L;
+    /** How long a wait for RMA references yields before it sleeps between readings. */
+    private static final long YIELD_NANOS = 50_000L;
+    /** The sleep between readings after that: the most it adds to an unregister or close. */
+    private static final long SLEEP_STEP_NANOS = 100_000L;
 
     /** One window. */
     static final class Window implements WindowSet.Window {
@@ -104,7 +109,7 @@ final class RegisteredAddressSpace {
             if (w != null) {
                 throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + (offset + length)
                     + ") overlaps the window at " + w.offset + " (" + w.length + " bytes"
-                    + (w.unregistered ? ", unregistered but still mapped by the peer" : "") + ")");
+                    + (w.unregistered ? ", unregistered but still mapped by the peer or in use by its RMAs" : "") + ")");
             }
             at = offset;
         } else {
@@ -166,15 +171,48 @@ final class RegisteredAddressSpace {
         w.unregistered = true;
         f.putInt(e + W_STATE, WINDOW_UNREGISTERED);
         guard.await(); // our CPU copies that saw the window registered are done; later ones fail
-        long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
-        while (f.getInt(e + W_RMA_REFS) > 0 && table.state(slot) == FabricDescriptor.CONNECTED
-            && System.nanoTime() - deadline < 0) {
-            Thread.yield();
-        }
-        w.drained = f.getInt(e + W_RMA_REFS) == 0;
+        w.drained = awaitNoRmaReferences(e, -1, System.nanoTime() + UNREGISTER_WAIT_NANOS);
         if (unreferenced(w)) {
             free(w);
         }
+    }
+
+    /**
+     * Waits until the entry's RMA references are seen at zero once, after its state was marked
+     * unregistered: as long as the peer can still drop them and until {@code deadline}.
+     *
+     * <p><b>Invariant:</b> one zero reading suffices. Every reference holder (the peer's
+     * transfers, its fast path, our own holds) takes its reference first and then re-reads the
+     * state; a reference taken after the state changed is transient (its holder fails at once
+     * and copies nothing). So the count must not be read a second time to decide: a transient
+     * reference may lift it above zero again, and a window judged undrained for it would keep
+     * its range reserved ({@code EADDRINUSE} on the next {@code MAP_FIXED} register of that
+     * range) for as long as the transient holder is descheduled.
+     *
+     * <p>The holders live in other processes and signal nothing when they drop a reference, so
+     * this polls: yielding first (a transfer in flight is usually microseconds from its end),
+     * then sleeping in short steps, which bounds both the CPU burnt and the delay added.
+     *
+     * @param peerSlot the peer endpoint's slot, whose connection must stay ours; -1 to ask
+     *                 instead that our own slot stays connected
+     * @return whether the references were seen at zero
+     */
+    private boolean awaitNoRmaReferences(long e, int peerSlot, long deadline) {
+        long start = System.nanoTime();
+        while (f.getInt(e + W_RMA_REFS) > 0) {
+            boolean peerCanRelease = peerSlot < 0 ? table.state(slot) == FabricDescriptor.CONNECTED
+                : table.connectionId(peerSlot) == conn.id;
+            long now = System.nanoTime();
+            if (!peerCanRelease || now - deadline >= 0) {
+                return false;
+            }
+            if (now - start < YIELD_NANOS) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(this, SLEEP_STEP_NANOS);
+            }
+        }
+        return true;
     }
 
     /**
@@ -315,11 +353,7 @@ final class RegisteredAddressSpace {
         // Unregistered first, references read after: an RMA resolving concurrently either sees
         // the state and fails, or its reference (taken before it looks) is seen here.
         for (Window w : windows.all()) {
-            long e = conn.window(conn.side, w.entry);
-            while (f.getInt(e + W_RMA_REFS) > 0 && table.connectionId(peerSlot) == conn.id
-                && System.nanoTime() - deadline < 0) {
-                Thread.yield();
-            }
+            awaitNoRmaReferences(conn.window(conn.side, w.entry), peerSlot, deadline);
         }
         // Windows the peer still maps stay pinned by its mapping of their files; ours go.
         for (Window w : windows.all()) {

@@ -367,7 +367,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
         rma(call).unregister(offset, length, call);
     }
 
-    /** The common CPU RMA, which cannot fail (else the checked path runs). */
+    /** The common CPU RMA, and a small DMA one with nothing outstanding, which cannot fail (else the checked path runs). */
     @Override
     protected boolean tryFastRma(boolean write, long localOffset, long length, long remoteOffset, int flags) {
         EndpointRma r = rma;
