@@ -21,10 +21,11 @@ static int can_recv(struct ep *e)
 }
 
 /* One direction of the data path. Moves up to len bytes: once (flags without the BLOCK bit),
-   or until all moved, the deadline (ns, < 0: none) passed, or the endpoint closed. A send
+   or until all moved, timeout_ms passed (< 0: no limit; counted from the first wait, so a call
+   that never waits reads no clock), or the endpoint closed. A send
    writes only while connected; a receive also drains what a peer that left had sent. Returns
    the bytes moved (0 at the deadline) or -1 with errno, errno untouched on success. */
-static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, int64_t deadline)
+static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, int timeout_ms)
 {
 	static const char *const name[] = {"scif_recv", "scif_send"};
 	int se = errno;
@@ -43,6 +44,7 @@ static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, i
 		goto out;
 	}
 	int block = flags != 0;
+	int64_t deadline = -2; /* not yet read from the clock */
 	pthread_mutex_t *mu = out ? &e->send_mu : &e->recv_mu;
 	pthread_mutex_lock(mu);
 	for (;;) {
@@ -83,6 +85,8 @@ static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, i
 		}
 		if (!block)
 			break;
+		if (deadline == -2)
+			deadline = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
 		if (await(e, out ? E_SPACE_SEQ : E_EVENT_SEQ, out ? E_SPACE_SLEEPERS : E_SLEEPERS,
 			  out ? can_send : can_recv, deadline))
 			break; /* the deadline passed: what moved so far */
@@ -112,17 +116,12 @@ API int scif_recv(scif_epd_t epd, void *msg, int len, int flags)
 API int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms);
 API int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms);
 
-static int64_t deadline_of(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
-}
-
 API int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms)
 {
-	return transfer(epd, msg, len, SCIF_SEND_BLOCK, 1, deadline_of(timeout_ms));
+	return transfer(epd, msg, len, SCIF_SEND_BLOCK, 1, timeout_ms);
 }
 
 API int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms)
 {
-	return transfer(epd, msg, len, SCIF_RECV_BLOCK, 0, deadline_of(timeout_ms));
+	return transfer(epd, msg, len, SCIF_RECV_BLOCK, 0, timeout_ms);
 }

@@ -160,7 +160,7 @@ final class TcpEndpoint extends AbstractEndpoint {
             }
             asyncPending = !blocking;
         }
-        node.links().send(dst.node(), Wire.connectRequest(node.alloc(), request, port, dst.port(), node.options().ringBytes()));
+        node.links().send(dst.node(), ConnectionWire.connectRequest(node.alloc(), request, port, dst.port(), node.options().ringBytes()));
         if (!blocking) {
             throw EndpointRules.connectInProgress(true, call);
         }
@@ -240,7 +240,7 @@ final class TcpEndpoint extends AbstractEndpoint {
 
     /** Gives up a request in flight, telling the listener. Caller holds the monitor. */
     private void withdraw() {
-        node.links().send(target.node(), Wire.connectCancel(node.alloc(), wireId, target.port()));
+        node.links().send(target.node(), ConnectionWire.connectCancel(node.alloc(), wireId, target.port()));
         answer(-Errno.ECONNREFUSED.number(), "withdrawn");
         connectResult = 0;
         asyncPending = false;
@@ -249,7 +249,7 @@ final class TcpEndpoint extends AbstractEndpoint {
     private synchronized void onWatchdog(long id) {
         if (state == EndpointState.CONNECTING && wireId == id && connectResult == 0) {
             watchdog = null;
-            node.links().send(target.node(), Wire.connectCancel(node.alloc(), wireId, target.port()));
+            node.links().send(target.node(), ConnectionWire.connectCancel(node.alloc(), wireId, target.port()));
             answer(-Errno.ECONNREFUSED.number(), "not accepted within " + node.options().timeoutMillis()
                 + " ms (the watchdog period, option timeout=)");
         }
@@ -321,7 +321,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
         TcpEndpoint e = new TcpEndpoint(node, port, r, ring);
         node.adopt(e);
-        node.links().send(r.node(), Wire.connectAck(node.alloc(), r.connector(), e.wireId(), ring));
+        node.links().send(r.node(), ConnectionWire.connectAck(node.alloc(), r.connector(), e.wireId(), ring));
         if (node.isClosed()) {
             // The node closed while we accepted: its close may have walked its endpoints before
             // this one joined them (as open guards against); close it rather than leak it.
@@ -426,12 +426,12 @@ final class TcpEndpoint extends AbstractEndpoint {
      * socket takes it, rather than one per frame.
      */
     private ByteBuf dataFrames(ByteBuffer src, long dst, int n) {
-        ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(n, Wire.DATA_HEADER));
+        ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(n, ConnectionWire.DATA_HEADER));
         int limit = src.limit();
         try {
             for (int off = 0; off < n; ) {
                 int c = Math.min(Wire.MAX_DATA, n - off);
-                Wire.dataHeader(frames, dst, c);
+                ConnectionWire.dataHeader(frames, dst, c);
                 src.limit(src.position() + c);
                 frames.writeBytes(src);
                 off += c;
@@ -596,7 +596,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
         if (uncredited >= ring / 4 || queued + uncredited >= ring / 2) {
             // Writing under the monitor is safe: Link.write never blocks and takes no endpoint lock.
-            node.links().send(peer.node(), Wire.credit(node.alloc(), peerWireId, uncredited));
+            node.links().send(peer.node(), ConnectionWire.credit(node.alloc(), peerWireId, uncredited));
             uncredited = 0;
         }
     }
@@ -649,7 +649,7 @@ final class TcpEndpoint extends AbstractEndpoint {
             }
             ack = peerWireId;
         }
-        node.links().send(link.peerNode, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT_ACK, ack));
+        node.links().send(link.peerNode, ConnectionWire.endpointFrame(node.alloc(), Wire.DISCONNECT_ACK, ack));
     }
 
     synchronized void onDisconnectAck(Link link) {
@@ -813,7 +813,7 @@ final class TcpEndpoint extends AbstractEndpoint {
                     queue.clear();
                     notify = () -> {
                         for (ConnectRequest r : refused) {
-                            node.links().send(r.node(), Wire.connectNak(node.alloc(), r.connector(),
+                            node.links().send(r.node(), ConnectionWire.connectNak(node.alloc(), r.connector(),
                                 Errno.ECONNREFUSED.number()));
                         }
                     };
@@ -821,12 +821,12 @@ final class TcpEndpoint extends AbstractEndpoint {
                 case CONNECTING:
                     PortId t = target;
                     long id = wireId;
-                    notify = () -> node.links().send(t.node(), Wire.connectCancel(node.alloc(), id, t.port()));
+                    notify = () -> node.links().send(t.node(), ConnectionWire.connectCancel(node.alloc(), id, t.port()));
                     break;
                 case CONNECTED:
                     int to = peer.node();
                     long dst = peerWireId;
-                    notify = () -> node.links().send(to, Wire.endpointFrame(node.alloc(), Wire.DISCONNECT, dst));
+                    notify = () -> node.links().send(to, ConnectionWire.endpointFrame(node.alloc(), Wire.DISCONNECT, dst));
                     break;
                 default:
                     awaitAck = false;

@@ -182,7 +182,7 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
         TcpEndpoint l = port == 0 ? null : ports.listener(port);
         int refusal = l == null ? Errno.ECONNREFUSED.number() : l.offer(r);
         if (refusal != 0) {
-            links.send(r.node(), Wire.connectNak(alloc(), r.connector(), refusal));
+            links.send(r.node(), ConnectionWire.connectNak(alloc(), r.connector(), refusal));
         }
     }
 

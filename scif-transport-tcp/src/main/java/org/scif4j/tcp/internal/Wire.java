@@ -16,8 +16,6 @@ final class Wire {
     static final int FRAME_HEADER = 4 + 1;
     /** Largest DATA payload: sends are cut into frames of at most this. */
     static final int MAX_DATA = 64 * 1024;
-    /** Header of a DATA body (kept here for the endpoint's send path; see {@link ConnectionWire}). */
-    static final int DATA_HEADER = ConnectionWire.DATA_HEADER;
     /** Largest frame body (type included); a longer length prefix closes the link. */
     static final int MAX_FRAME = 1 + RmaWire.WRITE_HEADER + MAX_DATA;
 
@@ -175,35 +173,5 @@ final class Wire {
     static int framedSize(int length, int header) {
         int frames = (length + MAX_DATA - 1) / MAX_DATA;
         return length + frames * (FRAME_HEADER + header);
-    }
-
-    // The endpoint's frames, as TcpEndpoint calls them: their layout is ConnectionWire's.
-
-    static ByteBuf connectRequest(ByteBufAllocator a, long connector, int connectorPort, int listenerPort, int ring) {
-        return ConnectionWire.connectRequest(a, connector, connectorPort, listenerPort, ring);
-    }
-
-    static ByteBuf connectAck(ByteBufAllocator a, long connector, long acceptor, int ring) {
-        return ConnectionWire.connectAck(a, connector, acceptor, ring);
-    }
-
-    static ByteBuf connectNak(ByteBufAllocator a, long connector, int errno) {
-        return ConnectionWire.connectNak(a, connector, errno);
-    }
-
-    static ByteBuf connectCancel(ByteBufAllocator a, long connector, int listenerPort) {
-        return ConnectionWire.connectCancel(a, connector, listenerPort);
-    }
-
-    static ByteBuf credit(ByteBufAllocator a, long endpoint, int bytes) {
-        return ConnectionWire.credit(a, endpoint, bytes);
-    }
-
-    static ByteBuf endpointFrame(ByteBufAllocator a, byte type, long endpoint) {
-        return ConnectionWire.endpointFrame(a, type, endpoint);
-    }
-
-    static ByteBuf dataHeader(ByteBuf b, long endpoint, int payload) {
-        return ConnectionWire.dataHeader(b, endpoint, payload);
     }
 }
