@@ -106,21 +106,42 @@ public final class Fabric {
      * @return whether it was abandoned and its {@code fabric} file is now gone
      */
     public static boolean reclaimIfAbandoned(Path d) {
+        return reclaim(d) == null;
+    }
+
+    /**
+     * {@link #reclaimIfAbandoned}, saying why a fabric was left.
+     *
+     * @param d a fabric directory of this user (never a link)
+     * @return null if its {@code fabric} file is now gone; else why it is left as it is
+     */
+    public static String reclaim(Path d) {
         Path fabric = d.resolve("fabric");
         synchronized (OPEN) {
-            if (OPEN.containsKey(d.toAbsolutePath().normalize()) || !FabricDirectory.isOurDirectory(d)
-                || !FabricDirectory.abandoned(fabric)) {
-                return false;
+            if (OPEN.containsKey(d.toAbsolutePath().normalize())) {
+                return "this JVM has it attached";
             }
+            if (!FabricDirectory.isOurDirectory(d)) {
+                return "not a fabric directory of this user";
+            }
+            if (!FabricDirectory.abandoned(fabric)) {
+                return "a process attached meanwhile";
+            }
+            String failure = null;
             try {
                 Fabric reclaimed = FabricAttach.open(d, "reclaim(" + d + ")", false);
                 if (reclaimed != null) {
                     reclaimed.detach();
                 }
             } catch (ScifException | RuntimeException e) {
+                failure = e.getMessage();
                 LOG.log(System.Logger.Level.DEBUG, "scif4j: left fabric " + d + " as it is: " + e);
             }
-            return !FabricDirectory.exists(fabric);
+            if (!FabricDirectory.exists(fabric)) {
+                return null;
+            }
+            return failure != null ? "reclaiming it failed: " + failure
+                : "a process attached while it was being reclaimed";
         }
     }
 

@@ -137,6 +137,12 @@ final class Link {
     private final boolean userCapable;
     /** Whether user threads may read this link: an open NIO inbound link. */
     private volatile boolean userReadable;
+    /**
+     * Whether the last read took everything the socket had (it did not fill its buffer), so a
+     * user reader sleeps in its selector before it reads again. False after a read by the event
+     * loop, whose last read is unknown here. Used under readLock.
+     */
+    private boolean drained;
     /** The user readers' read buffer, or null; see {@link #readOnce}. Used under readLock. */
     private ByteBuf readBuffer;
     /** Frames of this link and the stream position between them; used under readLock. */
@@ -450,31 +456,37 @@ final class Link {
     private int readUntilChanged(Waiter w, int seen, long deadline, Selector s) throws IOException {
         long heard = System.nanoTime();
         while (w.changeCount() == seen) {
+            if (drained) {
+                // The last read left the socket empty: sleep until it is readable rather than
+                // pay a read that finds nothing (a round trip's answer is never there yet).
+                long now = System.nanoTime();
+                if (Thread.currentThread().isInterrupted()) {
+                    return INTERRUPTED;
+                }
+                if (deadline != 0 && now - deadline >= 0) {
+                    return TIMED_OUT;
+                }
+                long left = IDLE_NANOS - (now - heard);
+                if (left <= 0 || !userReadable) {
+                    handBack();
+                    return UNAVAILABLE;
+                }
+                if (deadline != 0) {
+                    left = Math.min(left, deadline - now);
+                }
+                s.select(IGNORE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
             int n = readOnce();
             if (n < 0) {
                 handBack(); // the peer closed: the event loop reads the end of the stream too
                 return UNAVAILABLE;
             }
-            long now = System.nanoTime();
+            // A read that did not fill the buffer took all the socket had (a full one may have
+            // left more: read again at once).
+            drained = n < READ_BYTES;
             if (n > 0) {
-                heard = now;
-                continue;
+                heard = System.nanoTime();
             }
-            if (Thread.currentThread().isInterrupted()) {
-                return INTERRUPTED;
-            }
-            if (deadline != 0 && now - deadline >= 0) {
-                return TIMED_OUT;
-            }
-            long left = IDLE_NANOS - (now - heard);
-            if (left <= 0 || !userReadable) {
-                handBack();
-                return UNAVAILABLE;
-            }
-            if (deadline != 0) {
-                left = Math.min(left, deadline - now);
-            }
-            s.select(IGNORE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
         }
         return CHANGED;
     }
@@ -558,6 +570,7 @@ final class Link {
         }
         if (!userMode && readLock.tryLock()) {
             if (!userMode) {
+                drained = false;
                 return true;
             }
             readLock.unlock();
