@@ -41,8 +41,8 @@ int process_alive_slot(int slot)
 	if (slot < 0 || slot >= MAX_PROCESSES)
 		return 0;
 	uint64_t p = process_off(slot);
-	return get32(p + P_STATE) == P_LIVE &&
-	       proc_alive((int)get32(p + P_PID), (long long)get64(p + P_START_TIME));
+	long long start = (long long)((uint64_t)get32(p + P_START_TIME_HIGH) << 32 | get32(p + P_START_TIME));
+	return get32(p + P_STATE) == P_LIVE && proc_alive((int)get32(p + P_PID), start);
 }
 
 int is_live_slot(int slot)
@@ -63,8 +63,7 @@ int node_online(int node, int exclude)
 	if (node < 0 || node >= MAX_NODES)
 		return 0;
 	for (int i = 0; i < MAX_PROCESSES; i++)
-		if (i != exclude && is_live_slot(i) &&
-		    (get64(process_off(i) + P_NODES + 8 * (uint64_t)(node >> 6)) >> (node & 63) & 1))
+		if (i != exclude && is_live_slot(i) && (get32(node_cell_off(i, node)) >> (node & 31) & 1))
 			return 1;
 	return 0;
 }
@@ -81,35 +80,54 @@ static int delete_mem_of(const char *dir, const char *name, void *arg)
 	return 0;
 }
 
+static void clear_nodes(uint64_t p)
+{
+	for (int c = 0; c < P_NODE_CELLS; c++)
+		if (ch_get(p + P_NODES + 8 * (uint64_t)c))
+			ch_set(p + P_NODES + 8 * (uint64_t)c, 0);
+}
+
+/* Frees a process slot, as part of the change being prepared (or at once in a direct
+   change): state free first, then pid, start time and nodes. */
 static void free_process_slot(int slot)
 {
 	uint64_t p = process_off(slot);
-	for (int i = 0; i < P_NODES_LONGS; i++)
-		put64(p + P_NODES + 8 * (uint64_t)i, 0);
-	put32(p + P_PID, 0);
-	put32(p + P_STATE, P_FREE);
+	ch_set(p + P_STATE, P_FREE);
+	ch_set(p + P_PID, 0);
+	ch_set(p + P_START_TIME, 0);
+	ch_set(p + P_START_TIME_HIGH, 0);
+	clear_nodes(p);
 }
 
+static int is_dead_slot(int i)
+{
+	return i != fab.slot && is_live_slot(i) && !process_alive_slot(i);
+}
+
+/* Reaping is a direct change (layout 4 still has it so): taken only when a dead process is
+   found, and ended once done, so that what the hold does next is logged again. */
 void reap_dead_locked(void)
 {
-	lock_direct();
 	for (int i = 0; i < MAX_PROCESSES; i++) {
-		if (i == fab.slot || !is_live_slot(i) || process_alive_slot(i))
+		if (!is_dead_slot(i))
 			continue;
+		lock_direct();
+		if (!is_dead_slot(i))
+			continue; /* reaped while this hold was pre-empted */
 		int pid = (int)get32(process_off(i) + P_PID);
 		/* its nodes go offline first, so a peer woken by the reset sees the node gone */
-		for (int w = 0; w < P_NODES_LONGS; w++)
-			put64(process_off(i) + P_NODES + 8 * (uint64_t)w, 0);
+		clear_nodes(process_off(i));
 		tab_reap_owner(i);
 		dir_each(fab.cfg.fabric_dir, delete_mem_of, &pid);
 		free_process_slot(i);
 	}
+	lock_end_direct();
 }
 
 static int any_dead(void)
 {
 	for (int i = 0; i < MAX_PROCESSES; i++)
-		if (i != fab.slot && is_live_slot(i) && !process_alive_slot(i))
+		if (is_dead_slot(i))
 			return 1;
 	/* an endpoint whose owner is no live process (only a corrupt table has one) */
 	return 0;
@@ -324,7 +342,9 @@ static int create(const char *path, char *why, size_t n)
 	return 1;
 }
 
-/* Steps 4-7: registers in the process table. 1 registered, 0 start over, -1 error. */
+/* Steps 4-7: registers in the process table, as one logged change written into the log area
+   of the slot it picks (the lock is held as minus our pid). 1 registered, 0 start over, -1
+   error. */
 static int do_register(const char *path, const struct stat *mapped, int created, char *why, size_t n)
 {
 	fab.pid = (int)getpid();
@@ -332,47 +352,57 @@ static int do_register(const char *path, const struct stat *mapped, int created,
 	fab.start = proc_start_time(fab.pid);
 	fab.slot = -1;
 	lock_take(); /* as minus our pid */
-	reap_dead_locked();
-	if (cell(H_STATE) != STATE_ACTIVE) {
-		if (created || !same_file(path, mapped)) {
-			lock_release();
-			return 0; /* closed and renamed away, as it should: start over */
+	test_point("attach.locked");
+	int slot;
+	do {
+		ch_begin(); /* again after a pre-emption: prepare afresh */
+		reap_dead_locked();
+		if (cell(H_STATE) != STATE_ACTIVE) {
+			if (created || !same_file(path, mapped)) {
+				lock_release();
+				return 0; /* closed and renamed away, as it should: start over */
+			}
+			lock_direct();
+			if (live_processes() > 0) {
+				logmsg("fabric %s had state %u although processes are attached; set it ACTIVE again",
+				       fab.cfg.fabric_dir, cell(H_STATE));
+				ch_set(H_STATE, STATE_ACTIVE);
+			} else {
+				ch_set(H_STATE, STATE_CLOSED);
+				remove_files_locked();
+				lock_release();
+				return 0;
+			}
 		}
-		if (live_processes() > 0) {
-			logmsg("fabric %s had state %u although processes are attached; set it ACTIVE again",
-			       fab.cfg.fabric_dir, cell(H_STATE));
-			ch_set(H_STATE, STATE_ACTIVE);
-		} else {
-			ch_set(H_STATE, STATE_CLOSED);
-			remove_files_locked();
+		int first = live_processes() == 0;
+		slot = -1;
+		for (int i = 0; i < MAX_PROCESSES && slot < 0; i++)
+			if (!is_live_slot(i))
+				slot = i;
+		if (slot < 0) {
 			lock_release();
-			return 0;
+			snprintf(why, n, "the fabric's process table is full (%d processes)", MAX_PROCESSES);
+			errno = ENOMEM;
+			return -1;
 		}
-	}
-	int first = live_processes() == 0;
-	int slot = -1;
-	for (int i = 0; i < MAX_PROCESSES && slot < 0; i++)
-		if (!is_live_slot(i))
-			slot = i;
-	if (slot < 0) {
-		lock_release();
-		snprintf(why, n, "the fabric's process table is full (%d processes)", MAX_PROCESSES);
-		errno = ENOMEM;
-		return -1;
-	}
-	if (first)
-		dir_each(fab.cfg.fabric_dir, remove_stale, NULL);
-	uint64_t p = process_off(slot);
-	put32(p + P_STATE, P_FREE);
-	for (int i = 0; i < P_NODES_LONGS; i++)
-		put64(p + P_NODES + 8 * (uint64_t)i, 0);
-	put32(p + P_PID, (uint32_t)fab.pid);
-	put64(p + P_START_TIME, (uint64_t)fab.start);
-	put64(p + P_HEARTBEAT, (uint64_t)now_ms());
-	/* step 8 folded in: this process is one node */
-	int node = fab.cfg.node;
-	put64(p + P_NODES + 8 * (uint64_t)(node >> 6), 1ULL << (node & 63));
-	put32(p + P_STATE, P_LIVE);
+		if (first) { /* removing files is not pre-empted: a late removal would hit newer files */
+			lock_direct();
+			dir_each(fab.cfg.fabric_dir, remove_stale, NULL);
+			lock_end_direct();
+		}
+		lock_log_into(slot);
+		uint64_t p = process_off(slot);
+		ch_set(p + P_PID, (uint32_t)fab.pid);
+		ch_set(p + P_START_TIME, (uint32_t)fab.start);
+		ch_set(p + P_START_TIME_HIGH, (uint32_t)((uint64_t)fab.start >> 32));
+		clear_nodes(p);
+		/* step 8 folded in: this process is one node */
+		int node = fab.cfg.node;
+		ch_set(node_cell_off(slot, node), 1u << (node & 31));
+		ch_set(p + P_STATE, P_LIVE); /* last */
+	} while (ch_commit_as("attach.committed", "attach.slot-half-written", 0) == 1);
+	test_point("attach.registered");
+	put64(process_off(slot) + P_HEARTBEAT, (uint64_t)now_ms());
 	lock_release();
 	fab.slot = slot;
 	return 1;
@@ -406,18 +436,25 @@ static void detach(void)
 	if (fab.watchdog_started)
 		pthread_join(fab.watchdog, NULL);
 	pthread_mutex_lock(&fab.mu);
-	lock_take();
-	reap_dead_locked(); /* a direct change from here on */
-	/* held as minus our pid from now: once our slot is free, waiters judge us by pid */
-	uint64_t as_pid = (fab.held & 0xffffffff00000000ULL) | (uint32_t)(-(int32_t)fab.pid);
-	put64(H_LOCK, as_pid);
-	fab.held = as_pid;
-	fab.held_by = -(int32_t)fab.pid;
-	free_process_slot(fab.slot);
+	/* Held as minus our pid from the start: once our slot is free, waiters judge us by pid.
+	   Freeing the slot (and, for the last process, closing the fabric) is one logged change,
+	   in our slot's log area, that a waiter finishes if we stop or die after committing it. */
+	lock_take_as(-(int32_t)fab.pid);
+	test_point("detach.locked");
+	int last, r;
+	do {
+		ch_begin();
+		reap_dead_locked();
+		last = live_processes() - is_live_slot(fab.slot) == 0;
+		free_process_slot(fab.slot);
+		if (last)
+			ch_set(H_STATE, STATE_CLOSED);
+		r = ch_commit_as("detach.committed", "detach.half-applied", last);
+	} while (r == 1);
+	test_point("detach.slot-freed");
 	fab.slot = -1;
-	int last = live_processes() == 0;
-	if (last) {
-		ch_set(H_STATE, STATE_CLOSED);
+	if (last && r == 0) { /* r == 2: a waiter finished our change, and removes the files (step 5) */
+		test_point("detach.closed");
 		remove_files_locked();
 	}
 	lock_release();

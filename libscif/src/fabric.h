@@ -96,7 +96,15 @@ static inline uint64_t doorbell_off(int pslot)
 
 /* ---- lock.c: the control-plane lock and change logs ---- */
 void lock_take(void);
+/* Takes the lock as owner id (a process slot + 1, or minus our pid). */
+void lock_take_as(int32_t id);
 void lock_release(void);
+/* While registering: our logged changes go to the log area of the free slot we picked. */
+void lock_log_into(int slot);
+/* Ends a direct change within a hold: bumps "changes" and re-arms, so what follows is logged. */
+void lock_end_direct(void);
+/* Crash and stop points for the tests (SCIF4J_TEST_CRASH_AT, SCIF4J_TEST_STOP_AT). */
+void test_point(const char *name);
 /* A change prepared privately, then committed as a redo log (or directly), then applied. */
 uint32_t ch_get(uint64_t off);          /* a cell's value, as the pending change sees it */
 void ch_set(uint64_t off, uint32_t v);  /* the cell's new value */
@@ -106,6 +114,10 @@ void ch_begin(void);                    /* starts preparing (the lock is held) *
 /* Commits and applies the change: 0 done, 1 pre-empted while preparing and the tables
    changed (the caller prepares again; the lock is held again). */
 int ch_commit(void);
+/* ch_commit with the names of its crash points; then_direct: hold on as a direct change.
+   0 done; 1 pre-empted (prepare again); 2 done, but a waiter finished the change and took
+   the lock meanwhile (the lock is held again, not direct). */
+int ch_commit_as(const char *committed_point, const char *half_point, int then_direct);
 /* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
 void lock_direct(void);
 /* For the tests: changes finished on a stopped holder's behalf, and pre-emptions. */

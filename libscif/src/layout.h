@@ -1,11 +1,11 @@
-/* The shm fabric's on-disk format, layout version 3 (docs/shm-format.md): every offset and
+/* The shm fabric's on-disk format, layout version 4 (docs/shm-format.md): every offset and
    constant of the fabric and connection files. The one place they are written; a correction
    of the document is an edit here (and in ring.c or lock.c for a protocol change). */
 #ifndef LIBSCIF_LAYOUT_H
 #define LIBSCIF_LAYOUT_H
 #include <stdint.h>
 
-#define LAYOUT_VERSION 3
+#define LAYOUT_VERSION 4
 #define PAGE 4096
 
 /* ---- fabric: header ---- */
@@ -33,16 +33,18 @@
 #define MAX_ENDPOINTS 8192
 #define MAX_NODES 257
 
-/* ---- process table ---- */
+/* ---- process table: cells at 0..103, plain words from 104 ---- */
 #define PROCESS_TABLE_OFFSET 4096
 #define PROCESS_SLOT 128
 #define P_STATE 0
-#define P_PID 4
-#define P_START_TIME 8
-#define P_HEARTBEAT 16
-#define P_DOORBELL 24
-#define P_NODES 32
-#define P_NODES_LONGS 5
+#define P_PID 8
+#define P_START_TIME 16 /* low 32 bits */
+#define P_START_TIME_HIGH 24
+#define P_NODES 32 /* nine cells: node n is bit n % 32 of the cell at P_NODES + 8 x (n / 32) */
+#define P_NODE_CELLS 9
+#define P_CELLS_END 104
+#define P_HEARTBEAT 104
+#define P_DOORBELL 112
 #define P_FREE 0
 #define P_LIVE 1
 
@@ -96,9 +98,10 @@
 #define LOG_STATE 4
 #define LOG_COUNT 8
 #define LOG_CHECKSUM 12
-#define LOG_ENTRIES 16
+#define LOG_PID 16 /* the writer's pid: names the log of an owner without a slot (minus its pid) */
+#define LOG_ENTRIES 24
 #define LOG_ENTRY 24
-#define LOG_MAX_ENTRIES 170
+#define LOG_MAX_ENTRIES 169
 #define LOG_WRITING 0
 #define LOG_WRITTEN 1
 #define LOG_FINISHED 2
@@ -111,6 +114,10 @@
 static inline uint64_t process_off(int slot)
 {
 	return PROCESS_TABLE_OFFSET + (uint64_t)slot * PROCESS_SLOT;
+}
+static inline uint64_t node_cell_off(int pslot, int node)
+{
+	return process_off(pslot) + P_NODES + 8 * (uint64_t)(node >> 5);
 }
 static inline uint64_t endpoint_off(int slot)
 {

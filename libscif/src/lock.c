@@ -25,14 +25,18 @@
 #define COMMITTED (1ULL << 32)
 
 int lock_finished_for_others;
+/* The process slot whose log area this hold's logged changes go to, -1 for none (a direct
+   change): our own slot, or, while registering, the free slot we picked (lock_log_into). */
+static int log_slot = -1;
 
 /* Test points (as the Java side's crash points): SCIF4J_TEST_CRASH_AT=NAME ends the process
    there as kill -9 would, SCIF4J_TEST_STOP_AT=NAME stops it there once (SIGSTOP). Only
-   holds of a registered process count (not the attach's own). */
-static void test_point(const char *name)
+   holds of a registered process count (not the attach's own), but for the attach's named
+   points ("attach.*"). */
+void test_point(const char *name)
 {
 	static int stopped;
-	if (fab.slot < 0)
+	if (fab.slot < 0 && strncmp(name, "attach.", 7))
 		return;
 	const char *crash = getenv("SCIF4J_TEST_CRASH_AT"), *stop = getenv("SCIF4J_TEST_STOP_AT");
 	if (crash && !strcmp(crash, name))
@@ -152,9 +156,9 @@ static uint32_t fnv(uint32_t h, uint32_t w)
 	return (h ^ w) * 0x01000193u;
 }
 
-static uint32_t checksum(uint32_t epoch, uint32_t count, const uint8_t *entries)
+static uint32_t checksum(uint32_t epoch, uint32_t count, uint32_t pid, const uint8_t *entries)
 {
-	uint32_t h = fnv(fnv(0x811C9DC5u, epoch), count);
+	uint32_t h = fnv(fnv(fnv(0x811C9DC5u, epoch), count), pid);
 	for (uint32_t i = 0; i < count * 6; i++) {
 		uint32_t w;
 		memcpy(&w, entries + 4 * i, 4);
@@ -191,13 +195,14 @@ static int install(uint64_t w, int32_t me, int commit)
 /* Validates a copy of a log area against the lock word; returns its count, or 0 if torn. */
 static uint32_t valid_log(const uint8_t *log, uint64_t w)
 {
-	uint32_t epoch, state, count, sum;
+	uint32_t epoch, state, count, sum, pid;
 	memcpy(&epoch, log + LOG_EPOCH, 4);
 	memcpy(&state, log + LOG_STATE, 4);
 	memcpy(&count, log + LOG_COUNT, 4);
 	memcpy(&sum, log + LOG_CHECKSUM, 4);
+	memcpy(&pid, log + LOG_PID, 4);
 	if ((state != LOG_WRITTEN && state != LOG_FINISHED) || epoch != epoch_of(w) || count < 1 ||
-	    count > LOG_MAX_ENTRIES || checksum(epoch, count, log + LOG_ENTRIES) != sum)
+	    count > LOG_MAX_ENTRIES || checksum(epoch, count, pid, log + LOG_ENTRIES) != sum)
 		return 0;
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t kind, off;
@@ -206,7 +211,9 @@ static uint32_t valid_log(const uint8_t *log, uint64_t w)
 		if (kind == LOGE_CELL) {
 			int in_table = off >= ENDPOINT_TABLE_OFFSET && off < LOG_AREA_OFFSET &&
 				       (off - ENDPOINT_TABLE_OFFSET) % ENDPOINT_SLOT < E_CELLS_END && off % 8 == 0;
-			if (!in_table && off != H_CHANGES && off != H_STATE)
+			int in_procs = off >= PROCESS_TABLE_OFFSET && off < ENDPOINT_TABLE_OFFSET &&
+				       (off - PROCESS_TABLE_OFFSET) % PROCESS_SLOT < P_CELLS_END && off % 8 == 0;
+			if (!in_table && !in_procs && off != H_CHANGES && off != H_STATE)
 				return 0;
 		} else if (kind == LOGE_WAKE) {
 			/* an endpoint's event, space or fence sequence, or a process's doorbell */
@@ -229,15 +236,29 @@ static uint32_t valid_log(const uint8_t *log, uint64_t w)
 	return count;
 }
 
-/* A committed word of a stopped or dead process slot: applies its log and takes the lock.
-   Returns 1 if the lock is ours, 0 if there was no valid log (a direct change). */
-static int finish_for(uint64_t w, int32_t me)
+/* The log area a committed word names: its owner slot's, or for an owner minus P (a process
+   registering or leaving) the one whose header holds P and the word's epoch; -1 if none. */
+static int64_t log_area_of(uint64_t w)
 {
 	int32_t owner = (int32_t)(uint32_t)w;
-	if (owner <= 0 || owner > MAX_PROCESSES)
+	if (owner > 0)
+		return owner <= MAX_PROCESSES ? (int64_t)log_off(owner - 1) : -1;
+	for (int i = 0; i < MAX_PROCESSES; i++)
+		if (get32(log_off(i) + LOG_PID) == (uint32_t)-owner && get32(log_off(i) + LOG_EPOCH) == epoch_of(w))
+			return (int64_t)log_off(i);
+	return -1;
+}
+
+/* A committed word of a stopped or dead holder: applies its log and takes the lock.
+   Returns 2 if the lock is ours, 1 if someone else finished first, 0 if there was no valid
+   log (a direct change). */
+static int finish_for(uint64_t w, int32_t me)
+{
+	int64_t area = log_area_of(w);
+	if (area < 0)
 		return 0;
 	static uint8_t copy[LOG_AREA];
-	memcpy(copy, (const void *)(fab.base + log_off(owner - 1)), LOG_AREA);
+	memcpy(copy, (const void *)(fab.base + area), LOG_AREA);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	uint32_t count = valid_log(copy, w);
 	if (!count || get64(H_LOCK) != w)
@@ -250,8 +271,7 @@ static int finish_for(uint64_t w, int32_t me)
 		memcpy(&e.val, copy + LOG_ENTRIES + LOG_ENTRY * i + 16, 8);
 		apply(&e);
 	}
-	uint64_t lg = log_off(owner - 1);
-	cas64(lg, (uint64_t)LOG_WRITTEN << 32 | epoch_of(w), (uint64_t)LOG_FINISHED << 32 | epoch_of(w));
+	cas64((uint64_t)area, (uint64_t)LOG_WRITTEN << 32 | epoch_of(w), (uint64_t)LOG_FINISHED << 32 | epoch_of(w));
 	if (!install(w, me, 0))
 		return 1; /* someone else finished and took it: wait again (applied twice is fine) */
 	lock_finished_for_others++;
@@ -289,10 +309,8 @@ static void take_shared(int32_t me)
 			if (committed(w) && (!alive || stopped)) {
 				int r = finish_for(w, me);
 				if (r == 2) {
-					if (!alive) {
-						lock_direct();
-						reap_dead_locked();
-					}
+					if (!alive)
+						reap_dead_locked(); /* the dead holder's change is finished: now its entries */
 					return;
 				}
 				if (r == 0 && !alive && install(w, me, 1)) {
@@ -326,8 +344,17 @@ static int32_t me_id(void)
 
 void lock_take(void)
 {
+	lock_take_as(me_id());
+}
+
+void lock_take_as(int32_t id)
+{
 	direct = 0;
-	take_shared(me_id());
+	log_slot = fab.slot >= 0 && getpid() == fab.pid ? fab.slot : -1;
+	/* A caller that prepares again after ch_commit returned 1 (pre-empted) calls lock_take
+	   again: ch_commit took the lock again already, so only the change starts afresh. */
+	if (!(fab.held && fab.held_by == id && get64(H_LOCK) == fab.held))
+		take_shared(id);
 	fab.reads_since = cell(H_CHANGES);
 	ch_begin();
 	test_point("lock.held");
@@ -355,16 +382,42 @@ void lock_direct(void)
 	direct = 1;
 }
 
+void lock_log_into(int slot)
+{
+	log_slot = slot;
+}
+
+void lock_end_direct(void)
+{
+	if (!fab.held || !committed(fab.held))
+		return;
+	uint64_t c = get64(H_CHANGES);
+	while (!cas64(H_CHANGES, c, (((c >> 32) + 1) << 32) | (uint32_t)(c + 1)))
+		c = get64(H_CHANGES);
+	uint64_t next = lword(fab.held_by, epoch_of(fab.held) + 1, 0);
+	if (cas64(H_LOCK, fab.held, next))
+		fab.held = next;
+	else
+		take_shared(fab.held_by); /* a direct hold is neither pre-empted nor finished: a corrupt word */
+	direct = 0;
+	fab.reads_since = cell(H_CHANGES);
+}
+
 /* Writes the pending change into our log area and commits it. 0: committed; 1: the hold
    was pre-empted and the tables changed (prepare again); 2: too big or no log area. */
 static int commit_logged(void)
 {
 	int count = ncells + nothers;
-	if (fab.slot < 0 || getpid() != fab.pid || count > LOG_MAX_ENTRIES)
+	if (log_slot < 0 || count > LOG_MAX_ENTRIES)
 		return 2;
 	for (;;) {
-		uint64_t lg = log_off(fab.slot);
+		/* A registrant writes into a free slot's area: once pre-empted, that slot may be
+		   another process's now, whose log it must not overwrite. */
+		if (fab.held_by < 0 && get64(H_LOCK) != fab.held)
+			goto preempted;
+		uint64_t lg = log_off(log_slot);
 		uint32_t epoch = epoch_of(fab.held);
+		uint32_t pid = (uint32_t)getpid();
 		put32(lg + LOG_STATE, LOG_WRITING);
 		uint8_t *p = fab.base + lg + LOG_ENTRIES;
 		for (int i = 0; i < count; i++) {
@@ -376,12 +429,14 @@ static int commit_logged(void)
 		}
 		put32(lg + LOG_COUNT, (uint32_t)count);
 		put32(lg + LOG_EPOCH, epoch);
-		put32(lg + LOG_CHECKSUM, checksum(epoch, (uint32_t)count, p));
+		put32(lg + LOG_PID, pid);
+		put32(lg + LOG_CHECKSUM, checksum(epoch, (uint32_t)count, pid, p));
 		put32(lg + LOG_STATE, LOG_WRITTEN);
 		if (cas64(H_LOCK, fab.held, fab.held | COMMITTED)) {
 			fab.held |= COMMITTED;
 			return 0;
 		}
+	preempted:
 		take_shared(fab.held_by); /* pre-empted while preparing */
 		uint32_t changes = cell(H_CHANGES);
 		if (changes != fab.reads_since) {
@@ -394,11 +449,17 @@ static int commit_logged(void)
 
 int ch_commit(void)
 {
-	if (direct) {
+	return ch_commit_as("change.committed", "change.half-applied", 0) == 1;
+}
+
+int ch_commit_as(const char *committed_point, const char *half_point, int then_direct)
+{
+	if (direct || ncells + nothers == 0) {
+		if (then_direct && commit_bit())
+			return 1;
+		direct |= then_direct;
 		return 0;
 	}
-	if (ncells + nothers == 0)
-		return 0;
 	ch_set(H_CHANGES, ch_get(H_CHANGES) + 1); /* the last cell of every change */
 	/* cells first (changes last among them), then the wakes and removals */
 	int r = commit_logged();
@@ -407,25 +468,31 @@ int ch_commit(void)
 	if (r == 2 && commit_bit())
 		return 1; /* pre-empted, and what we read is stale: prepare again */
 	if (r == 0)
-		test_point("change.committed");
+		test_point(committed_point);
 	for (int i = 0; i < ncells; i++) {
 		if (r == 0 && i == ncells / 2)
-			test_point("change.half-applied");
+			test_point(half_point);
 		apply(&cells[i]);
 	}
 	for (int i = 0; i < nothers; i++)
 		apply(&others[i]);
 	ncells = nothers = 0;
 	if (r == 0) {
-		/* Re-arm the hold: it may prepare another change. A failed swap means a waiter
-		   finished our change and took the lock: take it again (what we did is done). */
-		uint64_t armed = lword(fab.held_by, epoch_of(fab.held) + 1, 0);
-		if (cas64(H_LOCK, fab.held, armed))
+		/* Re-arm the hold: it may prepare another change (or, then_direct, go on as a
+		   direct change: committed with no log of the new epoch). A failed swap means a
+		   waiter finished our change and took the lock: take it again (what we did is done). */
+		uint64_t armed = lword(fab.held_by, epoch_of(fab.held) + 1, then_direct);
+		int mine = cas64(H_LOCK, fab.held, armed);
+		if (mine) {
 			fab.held = armed;
-		else
+			direct = then_direct;
+		} else {
 			take_shared(fab.held_by);
+		}
 		fab.reads_since = cell(H_CHANGES);
+		return mine ? 0 : 2;
 	}
+	direct |= then_direct; /* r == 2: committed without a log, direct already */
 	return 0;
 }
 

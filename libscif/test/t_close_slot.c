@@ -65,6 +65,7 @@ struct waiter {
 	scif_epd_t epd;
 	int signal; /* 0: fence_mark and fence_wait, 1: fence_signal */
 	int r, err;
+	int done; /* atomic */
 };
 
 static void *fence_thread(void *arg)
@@ -80,6 +81,7 @@ static void *fence_thread(void *arg)
 			w->r = scif_fence_wait(w->epd, mark);
 	}
 	w->err = errno;
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -105,7 +107,11 @@ TEST(closing_an_endpoint_ends_its_fence_waiters_before_its_slot_can_be_taken_aga
 	t_chan_open(&go);
 	t_chan_open(&done);
 	pid_t child = t_spawn(2, child_takes_the_slot, NULL); /* before this process attaches */
-	t_fabric(NODE);
+	/* the runner's fabric with a fence timeout longer than the test may take to see both
+	   waiters asleep on a loaded machine (a fence wait ends with ETIMEDOUT after it) */
+	char uri[700];
+	snprintf(uri, sizeof uri, "shm:t?node=%d&dir=%s&timeout=25000", NODE, t_dir());
+	setenv("SCIF_FABRIC", uri, 1);
 	scif_epd_t l = scif_open(), a = scif_open(), b;
 	CHECK_EQ(scif_bind(l, PORT), PORT);
 	CHECK_EQ(scif_listen(l, 2), 0);
@@ -129,13 +135,17 @@ TEST(closing_an_endpoint_ends_its_fence_waiters_before_its_slot_can_be_taken_aga
 		__atomic_add_fetch((uint32_t *)(c + side_off(side) + S_DMA_SUBMITTED), 1, __ATOMIC_SEQ_CST);
 	uint8_t *f = map_file("fabric", &flen);
 
-	struct waiter w[2] = {{a, 0, 0, 0}, {a, 1, 0, 0}};
+	struct waiter w[2] = {{a, 0, 0, 0, 0}, {a, 1, 0, 0, 0}};
 	pthread_t wt[2];
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&wt[i], NULL, fence_thread, &w[i]) == 0);
 	/* both are asleep in their fence: the slot with two fence sleepers is a's */
 	int slot = -1;
 	while (slot < 0) {
+		for (int i = 0; i < 2; i++)
+			if (__atomic_load_n(&w[i].done, __ATOMIC_SEQ_CST))
+				t_fail(__FILE__, __LINE__, "fence waiter %d ended before the close: %d errno %d", i, w[i].r,
+				       w[i].err);
 		for (int i = 0; i < MAX_ENDPOINTS && slot < 0; i++)
 			if (u32(f, endpoint_off(i) + E_FENCE_SLEEPERS) == 2)
 				slot = i;

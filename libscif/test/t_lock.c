@@ -142,3 +142,147 @@ TEST(a_holder_killed_half_way_through_applying_is_finished_and_reaped)
 	CHECK_EQ(scif_close(e), 0);
 	munmap((void *)f, FABRIC_FILE_SIZE);
 }
+
+/* ---- layout 4: attaching and leaving are logged changes ---- */
+
+/* The child for the attach and detach points: an attach point's variable is set before its
+   first SCIF call (which attaches); a detach point's fires at exit, once the test's process
+   has attached too. */
+static void child_attaches(void *arg)
+{
+	const char *env = arg;
+	int detaching = strstr(env, "detach.") != NULL;
+	if (!detaching) {
+		t_recv_int(&go);
+		putenv((char *)env);
+	}
+	scif_epd_t e = scif_open();
+	CHECK(e >= 0);
+	CHECK(scif_bind(e, 0) >= 1089);
+	CHECK_EQ(scif_close(e), 0);
+	t_send_int(&done, 1);
+	if (detaching) {
+		putenv((char *)env);
+		t_recv_int(&go); /* then exit: the detach stops or dies at the point */
+	}
+}
+
+static pid_t start_attaching_child(const char *env)
+{
+	t_chan_open(&go);
+	t_chan_open(&done);
+	pid_t child = t_spawn(1, child_attaches, (void *)env);
+	close(done.w);
+	int detaching = strstr(env, "detach.") != NULL;
+	if (detaching)
+		CHECK_EQ(t_recv_int(&done), 1); /* the child attached first (see t_spawn) */
+	uint16_t self;
+	CHECK(scif_get_nodeIDs(NULL, 0, &self) >= 1); /* this process attaches now */
+	t_send_int(&go, 1);
+	return child;
+}
+
+static char proc_state(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	CHECK(f != NULL);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *close_paren = strrchr(buf, ')');
+	CHECK(close_paren && close_paren[1] == ' ');
+	return close_paren[2];
+}
+
+/* This process's control plane while the child is stopped at a point of its attach or detach. */
+static void open_bind_close_while_stopped(pid_t child)
+{
+	scif_epd_t l = scif_open();
+	CHECK(l >= 0);
+	CHECK_EQ(scif_bind(l, 2000), 2000);
+	CHECK_EQ(scif_listen(l, 4), 0);
+	scif_epd_t e = scif_open();
+	CHECK(e >= 0);
+	CHECK_EQ(scif_close(e), 0);
+	CHECK_EQ(scif_close(l), 0);
+	CHECK_EQ(proc_state(child), 'T'); /* all of it ran while the child was stopped */
+}
+
+static void stopped_at(const char *env)
+{
+	pid_t child = start_attaching_child(env);
+	await_stopped(child);
+	open_bind_close_while_stopped(child);
+	kill(child, SIGCONT);
+	if (!strstr(env, "detach."))
+		CHECK_EQ(t_recv_int(&done), 1); /* the resumed attach went on */
+	t_join(child);
+	uint16_t nodes[4], self;
+	CHECK_EQ(scif_get_nodeIDs(nodes, 4, &self), 1); /* the child left cleanly */
+	const uint8_t *f = fabric_map();
+	CHECK_EQ(process_slot_of(f, child), -1);
+	munmap((void *)f, FABRIC_FILE_SIZE);
+}
+
+TEST(a_process_stopped_with_its_attach_committed_holds_nobody)
+{
+	stopped_at("SCIF4J_TEST_STOP_AT=attach.committed");
+}
+
+TEST(a_process_stopped_half_way_through_its_attach_holds_nobody)
+{
+	stopped_at("SCIF4J_TEST_STOP_AT=attach.slot-half-written");
+}
+
+TEST(a_process_stopped_once_registered_holds_nobody)
+{
+	stopped_at("SCIF4J_TEST_STOP_AT=attach.registered");
+}
+
+TEST(a_process_stopped_with_its_detach_committed_holds_nobody)
+{
+	stopped_at("SCIF4J_TEST_STOP_AT=detach.committed");
+}
+
+TEST(a_process_stopped_with_its_slot_freed_holds_nobody)
+{
+	stopped_at("SCIF4J_TEST_STOP_AT=detach.slot-freed");
+}
+
+/* kill -9 at every step of the logged changes of attach and detach: this process's next
+   call finishes or takes over the dead one's change and reaps it. One test per step: a
+   child must fork before this process attaches (see t_spawn). */
+static void killed_at(const char *env)
+{
+	pid_t child = start_attaching_child(env);
+	int st;
+	CHECK_EQ(waitpid(child, &st, 0), child);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+		t_fail(__FILE__, __LINE__, "the child did not die at %s (status 0x%x)", env, st);
+	scif_epd_t e = scif_open(); /* takes over or finishes the dead child's change, reaps it */
+	CHECK(e >= 0);
+	CHECK_EQ(scif_bind(e, 1089), 1089);
+	CHECK_EQ(scif_close(e), 0);
+	uint16_t nodes[4], self;
+	if (scif_get_nodeIDs(nodes, 4, &self) != 1)
+		t_fail(__FILE__, __LINE__, "the child killed at %s is still online", env);
+	const uint8_t *f = fabric_map();
+	CHECK_EQ(process_slot_of(f, child), -1);
+	munmap((void *)f, FABRIC_FILE_SIZE);
+}
+
+#define KILLED_AT(name, point)                                                             \
+	TEST(a_process_killed_at_##name##_is_recovered)                                    \
+	{                                                                                  \
+		killed_at("SCIF4J_TEST_CRASH_AT=" point);                                  \
+	}
+KILLED_AT(attach_locked, "attach.locked")
+KILLED_AT(attach_committed, "attach.committed")
+KILLED_AT(attach_slot_half_written, "attach.slot-half-written")
+KILLED_AT(attach_registered, "attach.registered")
+KILLED_AT(detach_locked, "detach.locked")
+KILLED_AT(detach_committed, "detach.committed")
+KILLED_AT(detach_half_applied, "detach.half-applied")
+KILLED_AT(detach_slot_freed, "detach.slot-freed")

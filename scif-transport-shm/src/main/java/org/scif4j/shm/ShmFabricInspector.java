@@ -162,12 +162,16 @@ public final class ShmFabricInspector {
             if (b.getInt(p + P_STATE) == P_LIVE) {
                 int pid = b.getInt(p + P_PID);
                 pidOf[i] = pid;
-                long[] words = new long[P_NODES_LONGS];
-                for (int w = 0; w < P_NODES_LONGS; w++) {
-                    words[w] = b.getLong(p + P_NODES + 8 * w);
+                BitSet nodes = new BitSet();
+                for (int c = 0; c < P_NODE_CELLS; c++) {
+                    int bits = b.getInt(p + P_NODES + 8 * c);
+                    for (int bit = 0; bit < 32; bit++) {
+                        nodes.set(32 * c + bit, (bits >>> bit & 1) != 0);
+                    }
                 }
-                procs.add(new ProcessInfo(i, pid, ProcessIdentity.isAlive(pid, b.getLong(p + P_START_TIME)),
-                    b.getLong(p + P_HEARTBEAT_MILLIS), BitSet.valueOf(words).stream().toArray()));
+                long start = startTime(b.getInt(p + P_START_TIME), b.getInt(p + P_START_TIME_HIGH));
+                procs.add(new ProcessInfo(i, pid, ProcessIdentity.isAlive(pid, start),
+                    b.getLong(p + P_HEARTBEAT_MILLIS), nodes.stream().toArray()));
             }
         }
         List<EndpointInfo> eps = new ArrayList<>();

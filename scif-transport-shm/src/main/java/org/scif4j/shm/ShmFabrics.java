@@ -27,6 +27,8 @@ public final class ShmFabrics {
         NOT_A_FABRIC,
         /** No such directory. */
         MISSING,
+        /** Every process had died, but reclaiming the fabric failed (the detail says why): left. */
+        FAILED,
     }
 
     /**
@@ -34,7 +36,7 @@ public final class ShmFabrics {
      *
      * @param name    the fabric's name (its directory's name)
      * @param outcome what was done
-     * @param detail  the live pids, or why it is not a fabric; empty otherwise
+     * @param detail  the live pids, or why it is not a fabric or was not reclaimed; empty otherwise
      */
     public record Cleaned(String name, Outcome outcome, String detail) {
     }
@@ -102,7 +104,10 @@ public final class ShmFabrics {
         }
         // A process may attach between the snapshot and here: reclaiming re-checks under the
         // fabric's lock, and leaves a fabric that gained a live process alone.
-        return Fabric.reclaimIfAbandoned(d) ? new Cleaned(name, Outcome.REMOVED, "")
-            : new Cleaned(name, Outcome.LIVE, "a process attached meanwhile");
+        String left = Fabric.reclaim(d);
+        if (left == null) {
+            return new Cleaned(name, Outcome.REMOVED, "");
+        }
+        return new Cleaned(name, left.startsWith("reclaiming it failed") ? Outcome.FAILED : Outcome.LIVE, left);
     }
 }

@@ -15,6 +15,8 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.scif4j.Scif;
 import org.scif4j.ScifNode;
 
@@ -28,8 +30,12 @@ import org.scif4j.ScifNode;
 class ShmCrashRecoveryTest {
     /** Every crash point of attach and detach, in the order a process passes them. */
     static final List<String> STEPS = List.of("attach.directory", "attach.new-file", "attach.initialised",
-        "attach.linked", "attach.locked", "attach.slot-half-written", "attach.registered", "detach.locked",
-        "detach.slot-freed", "detach.closed", "detach.file-removed", "detach.renamed", "detach.unlocked");
+        "attach.linked", "attach.locked", "attach.committed", "attach.slot-half-written", "attach.registered",
+        "detach.locked", "detach.committed", "detach.half-applied", "detach.slot-freed", "detach.closed",
+        "detach.file-removed", "detach.renamed", "detach.unlocked");
+    /** The steps of the logged changes of attach and detach (layout 4), all taken with the lock held. */
+    static final List<String> LOGGED_STEPS = List.of("attach.committed", "attach.slot-half-written",
+        "attach.registered", "detach.committed", "detach.half-applied", "detach.slot-freed");
 
     private final Path root = Path.of("/dev/shm", "scif4j-crash-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
     private final String name = "crash";
@@ -72,6 +78,32 @@ class ShmCrashRecoveryTest {
             }
         }
         assertFalse(Files.exists(dir), "the last process removed the fabric after " + where);
+    }
+
+    /**
+     * A process killed inside the logged change of its attach or of its detach, with another
+     * process attached: the other's next call finishes the change from the dead one's log (or
+     * takes its uncommitted hold over) and reaps it, so its node goes offline, its slot is free,
+     * and the fabric works on.
+     */
+    @ParameterizedTest
+    @MethodSource("loggedSteps")
+    void aProcessKilledInsideItsAttachOrDetachChangeIsRecoveredByItsNeighbour(String step) throws Exception {
+        try (ScifNode n = Scif.attach(uri(0))) {
+            try (ShmChild child = ShmChild.start(true, List.of("-Dscif4j.shm.test.crashAt=" + step), "attach", uri(1))) {
+                assertEquals(137, child.waitFor(60), "the child must end at the crash point " + step);
+            }
+            assertEquals(1089, n.open().bind(1089), "the fabric works on after a crash at " + step);
+            assertArrayEquals(new int[] {0}, n.nodeIds().online(), "the dead child's node is offline after " + step);
+            try (Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
+            }
+        }
+        assertFalse(Files.exists(dir), "the last process removed the fabric");
+    }
+
+    static List<String> loggedSteps() {
+        return LOGGED_STEPS;
     }
 
     /**

@@ -83,29 +83,37 @@ class ShmFabricLifecycleTest {
 
     @Test
     void cleanRemovesAFabricWhoseEveryProcessDiedAndNeverTouchesALiveOne() throws Exception {
+        // A root of its own: under the shared default root, any other JVM attaching a fabric
+        // would reclaim the dead fabrics here first (and be seen attached while doing so).
+        Path root = Path.of("/dev/shm", "scif4j-clean-" + name);
+        String at = "&dir=" + root;
+        Path liveDir = root.resolve(name);
         String dead = name + "-dead";
-        Path deadDir = Path.of(ShmOptions.DEFAULT_DIR, dead);
-        Path root = Path.of(ShmOptions.DEFAULT_DIR);
-        // The live fabric first: attaching the second would reclaim an abandoned first.
-        try (ShmChild live = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=1")) {
-            assertTrue(live.readLine().startsWith("READY"));
-            try (ShmChild victim = ShmChild.start(true, List.of(), "hold", "shm:" + dead + "?node=2")) {
-                assertTrue(victim.readLine().startsWith("READY"));
-                victim.kill9();
-            }
-            assertTrue(Files.exists(deadDir.resolve("fabric")), "a kill -9 of the last process leaves the files");
+        Path deadDir = root.resolve(dead);
+        try {
+            // The live fabric first: attaching the second would reclaim an abandoned first.
+            try (ShmChild live = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=1" + at)) {
+                assertTrue(live.readLine().startsWith("READY"));
+                try (ShmChild victim = ShmChild.start(true, List.of(), "hold", "shm:" + dead + "?node=2" + at)) {
+                    assertTrue(victim.readLine().startsWith("READY"));
+                    victim.kill9();
+                }
+                assertTrue(Files.exists(deadDir.resolve("fabric")), "a kill -9 of the last process leaves the files");
 
-            List<ShmFabrics.Cleaned> done = ShmFabrics.clean(root, List.of(name, dead, name + "-missing"));
+                List<ShmFabrics.Cleaned> done = ShmFabrics.clean(root, List.of(name, dead, name + "-missing"));
 
-            assertEquals(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.LIVE, "pid " + live.pid()), done.get(0));
-            assertEquals(new ShmFabrics.Cleaned(dead, ShmFabrics.Outcome.REMOVED, ""), done.get(1));
-            assertEquals(ShmFabrics.Outcome.MISSING, done.get(2).outcome());
-            assertFalse(Files.exists(deadDir), "the abandoned fabric's files and directory are gone");
-            assertTrue(Files.exists(dir.resolve("fabric")), "the live one is untouched");
-        } // kills the live child too
-        assertEquals(List.of(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.REMOVED, "")),
-            ShmFabrics.clean(root, List.of(name)), "once its process is dead, it goes too");
-        assertFalse(Files.exists(dir));
+                assertEquals(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.LIVE, "pid " + live.pid()), done.get(0));
+                assertEquals(new ShmFabrics.Cleaned(dead, ShmFabrics.Outcome.REMOVED, ""), done.get(1));
+                assertEquals(ShmFabrics.Outcome.MISSING, done.get(2).outcome());
+                assertFalse(Files.exists(deadDir), "the abandoned fabric's files and directory are gone");
+                assertTrue(Files.exists(liveDir.resolve("fabric")), "the live one is untouched");
+            } // kills the live child too
+            assertEquals(List.of(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.REMOVED, "")),
+                ShmFabrics.clean(root, List.of(name)), "once its process is dead, it goes too");
+            assertFalse(Files.exists(liveDir));
+        } finally {
+            Files.deleteIfExists(root); // empty unless a check above failed
+        }
     }
 
     @Test

@@ -96,17 +96,18 @@ class ShmFaultCampaignTest {
     /**
      * A child stopped at a named step of each kind of control-plane change, for 300 ms, while
      * this process's open() is timed: before it writes (pre-empted), inside a logged change
-     * (finished by a waiter), and inside the direct changes of attaching and leaving (not
-     * pre-emptible in layout version 3: they hold the others until the child runs again, see
-     * docs/shm-format.md, "Direct changes"). Rounds/4 rounds per step (at least 3); prints
-     * the median and the maximum of each.
+     * (finished by a waiter), and at each step of the logged changes of attaching and leaving
+     * (layout 4; in layout 3 they were direct changes that held the others until the child ran
+     * again, see docs/shm-format.md, "Direct changes"). Rounds/4 rounds per step (at least 3);
+     * prints the median and the maximum of each.
      */
     @Test
     void aHolderStoppedAtEachKindOfChangeMeasured() throws Exception {
         int rounds = Math.max(3, ROUNDS / 4);
         long stopMillis = 300;
         String[][] steps = {{"lock.held", "attach"}, {"change.committed", "open"},
-            {"attach.slot-half-written", "attach"}, {"detach.slot-freed", "attach"}};
+            {"attach.committed", "attach"}, {"attach.slot-half-written", "attach"}, {"attach.registered", "attach"},
+            {"detach.committed", "attach"}, {"detach.slot-freed", "attach"}};
         try {
             for (String[] step : steps) {
                 long[] blocked = new long[rounds];

@@ -70,6 +70,10 @@ public final class CleanCommand implements Callable<Integer> {
                         + ": not an shm fabric of this version (" + c.detail() + ")");
                     failed += named ? 1 : 0;
                 }
+                case FAILED -> {
+                    err.println("clean: left fabric " + c.name() + ": " + c.detail());
+                    failed++;
+                }
                 case MISSING -> {
                     err.println("clean: no such fabric: " + c.name() + " (no directory " + dir.resolve(c.name()) + ")");
                     failed++;

@@ -22,12 +22,14 @@ final class ChangeLog {
     static final int KIND_CELL = 1;
     static final int KIND_WAKE = 2;
     static final int KIND_REMOVE = 3;
-    /** Log header: the hold's epoch, the state, the entry count, the checksum. */
+    /** Log header: the hold's epoch, the state, the entry count, the checksum, the writer's pid. */
     static final int L_EPOCH = 0;
     static final int L_STATE = 4;
     static final int L_COUNT = 8;
     static final int L_CHECKSUM = 12;
-    static final int L_ENTRIES = 16;
+    /** The pid of the process that wrote the log: how a finisher finds the log of a lock owner without a slot. */
+    static final int L_PID = 16;
+    static final int L_ENTRIES = 24;
     static final int ENTRY = 24;
     static final int MAX_ENTRIES = (LOG_AREA - L_ENTRIES) / ENTRY;
     static final int WRITING = 0;
@@ -148,15 +150,16 @@ final class ChangeLog {
     // ---------------------------------------------------------------- the log area
 
     /**
-     * Writes a log into an area: state "being written" first, then the entries, count, epoch
-     * and checksum, then state "written" with release order.
+     * Writes a log into an area: state "being written" first, then the entries, count, epoch,
+     * pid and checksum, then state "written" with release order.
      *
      * @param f the fabric file
      * @param area the log area's offset
      * @param epoch the lock epoch of the hold that will commit it
+     * @param pid the writer's pid
      * @param entries from {@link #entries}, at most {@link #MAX_ENTRIES}
      */
-    static void write(SharedFile f, long area, int epoch, long[] entries) {
+    static void write(SharedFile f, long area, int epoch, int pid, long[] entries) {
         int count = entries.length / 3;
         f.putInt(area + L_STATE, WRITING);
         for (int i = 0; i < entries.length; i++) {
@@ -164,8 +167,26 @@ final class ChangeLog {
         }
         f.putIntOrdered(area + L_COUNT, count);
         f.putIntOrdered(area + L_EPOCH, epoch);
-        f.putIntOrdered(area + L_CHECKSUM, checksum(epoch, count, entries));
+        f.putIntOrdered(area + L_PID, pid);
+        f.putIntOrdered(area + L_CHECKSUM, checksum(epoch, count, pid, entries));
         f.putInt(area + L_STATE, WRITTEN);
+    }
+
+    /**
+     * Finds the log area that the committed lock word of an owner without a slot (minus its
+     * pid) names: the one whose header holds that pid and epoch. A scan of every header, on a
+     * waiter's slow path only.
+     *
+     * @return the area's offset, or -1 if none (a direct change, or a torn log)
+     */
+    static long findByPid(SharedFile f, int pid, int epoch) {
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            long area = logArea(i);
+            if (f.getInt(area + L_PID) == pid && f.getInt(area + L_EPOCH) == epoch) {
+                return area;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -188,7 +209,8 @@ final class ChangeLog {
         for (int i = 0; i < e.length; i++) {
             e[i] = f.getLong(area + L_ENTRIES + 8L * i);
         }
-        if (f.getInt(area + L_CHECKSUM) != checksum(epoch, count, e) || f.getInt(area + L_EPOCH) != epoch) {
+        int pid = f.getInt(area + L_PID);
+        if (f.getInt(area + L_CHECKSUM) != checksum(epoch, count, pid, e) || f.getInt(area + L_EPOCH) != epoch) {
             return null;
         }
         for (int i = 0; i < count; i++) {
@@ -205,15 +227,15 @@ final class ChangeLog {
         long off = head >>> 32;
         switch (kind) {
             case KIND_CELL:
-                return off == H_CHANGES || off == H_STATE || inSlot(off) && (off - ENDPOINT_TABLE_OFFSET) % 8 == 0
-                    && (off - ENDPOINT_TABLE_OFFSET) % ENDPOINT_SLOT < E_CELLS_END;
+                return off == H_CHANGES || off == H_STATE || off % 8 == 0 && (inSlot(off)
+                    && (off - ENDPOINT_TABLE_OFFSET) % ENDPOINT_SLOT < E_CELLS_END
+                    || inProcessTable(off) && (off - PROCESS_TABLE_OFFSET) % PROCESS_SLOT < P_CELLS_END);
             case KIND_WAKE:
                 if (inSlot(off)) {
                     long field = (off - ENDPOINT_TABLE_OFFSET) % ENDPOINT_SLOT;
                     return field == E_EVENT_SEQ || field == E_SPACE_SEQ || field == E_FENCE_SEQ;
                 }
-                return off >= PROCESS_TABLE_OFFSET && off < ENDPOINT_TABLE_OFFSET
-                    && (off - PROCESS_TABLE_OFFSET) % PROCESS_SLOT == P_DOORBELL;
+                return inProcessTable(off) && (off - PROCESS_TABLE_OFFSET) % PROCESS_SLOT == P_DOORBELL;
             case KIND_REMOVE:
                 return off == 0 && update > 0;
             default:
@@ -225,11 +247,16 @@ final class ChangeLog {
         return off >= ENDPOINT_TABLE_OFFSET && off < LOG_AREA_OFFSET;
     }
 
-    /** FNV-1a over the 32-bit words of (epoch, count, entries). */
-    static int checksum(int epoch, int count, long[] entries) {
+    private static boolean inProcessTable(long off) {
+        return off >= PROCESS_TABLE_OFFSET && off < ENDPOINT_TABLE_OFFSET;
+    }
+
+    /** FNV-1a over the 32-bit words of (epoch, count, pid, entries). */
+    static int checksum(int epoch, int count, int pid, long[] entries) {
         int h = 0x811C9DC5;
         h = (h ^ epoch) * 0x01000193;
         h = (h ^ count) * 0x01000193;
+        h = (h ^ pid) * 0x01000193;
         for (long v : entries) {
             h = (h ^ (int) v) * 0x01000193;
             h = (h ^ (int) (v >>> 32)) * 0x01000193;
@@ -259,10 +286,20 @@ final class ChangeLog {
      * @param holder whether the caller is the log's own holder (the crash point is its)
      */
     static void apply(SharedFile f, long[] entries, LongConsumer removeFile, boolean holder) {
+        apply(f, entries, removeFile, holder ? "change.half-applied" : null);
+    }
+
+    /**
+     * {@link #apply(SharedFile, long[], LongConsumer, boolean)} by the log's holder, which names
+     * the crash point half-way through.
+     *
+     * @param halfApplied the crash point half-way, null for a waiter that finishes the log
+     */
+    static void apply(SharedFile f, long[] entries, LongConsumer removeFile, String halfApplied) {
         int count = entries.length / 3;
         for (int i = 0; i < count; i++) {
-            if (holder && i == count / 2) {
-                CrashPoint.at("change.half-applied");
+            if (halfApplied != null && i == count / 2) {
+                CrashPoint.at(halfApplied);
             }
             long head = entries[3 * i];
             long off = head >>> 32;

@@ -1,5 +1,8 @@
 package org.scif4j.shm.internal;
 
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+
 /**
  * Named steps of the multi-step changes of shared state (attach, detach), where a test can
  * make this JVM end at once, as a {@code kill -9} there would: no shutdown hook, no unmapping,
@@ -29,6 +32,15 @@ final class CrashPoint {
         }
     }
 
+    /**
+     * Stops this process here. The signal goes to the calling thread itself ({@code raise}),
+     * which stops on its way back from the system call: it runs no further. A {@code kill
+     * -STOP} from another process (as this used to do) is delivered to whichever thread the
+     * kernel picks, usually the idle main thread of the launcher; until that thread is
+     * scheduled and stops the whole process, this thread runs on, and on a loaded machine it
+     * got past the step and released the lock before it stopped (StoppedLockHolderTest then
+     * found the lock free: the "preemptions() == 0" failures).
+     */
     private static synchronized void stopHere() {
         if (stopped) {
             return;
@@ -36,11 +48,20 @@ final class CrashPoint {
         stopped = true;
         System.out.println("STOPPED " + step());
         System.out.flush();
-        try {
-            new ProcessBuilder("kill", "-STOP", Long.toString(ProcessHandle.current().pid())).start().waitFor();
-        } catch (java.io.IOException | InterruptedException e) {
-            throw new IllegalStateException("cannot stop at " + STOP, e);
+        if (Libc.raise(SIGSTOP) != 0) {
+            throw new IllegalStateException("cannot stop at " + STOP);
         }
+    }
+
+    private static final int SIGSTOP = 19;
+
+    /** libc's raise: the signal to the calling thread. */
+    private static final class Libc {
+        static {
+            Native.register(Libc.class, Platform.C_LIBRARY_NAME);
+        }
+
+        static native int raise(int sig);
     }
 
     private static String step() {

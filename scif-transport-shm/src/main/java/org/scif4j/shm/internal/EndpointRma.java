@@ -176,6 +176,10 @@ final class EndpointRma {
             cpuRma(toRemote, localOffset, buffer, length, remoteOffset, flags, call);
             return;
         }
+        if (buffer != null && length <= INLINE_BYTES && copyBufferInline(toRemote, buffer, length, remoteOffset, flags,
+            call)) {
+            return;
+        }
         enter(call);
         try {
             if (length <= INLINE_BYTES) {
@@ -259,7 +263,24 @@ final class EndpointRma {
                 return false;
             }
             return cpu ? copyWithPeer(toRemote, null, here, length, remoteOffset, flags)
-                : copyInlineWithin(toRemote, here, length, remoteOffset, flags);
+                : copyInlineWithin(toRemote, null, here, length, remoteOffset, flags);
+        } finally {
+            guard.exit(copier);
+        }
+    }
+
+    /**
+     * A DMA v-variant's fast path: its buffer copied inline ({@link #copyInlineWithin}) when
+     * the remote range lies inside the last peer window and nothing is outstanding.
+     *
+     * @return whether the RMA is done; false having touched nothing
+     */
+    private boolean copyBufferInline(boolean toRemote, ByteBuffer buffer, long length, long remoteOffset, int flags,
+                                     Call call) throws ScifException {
+        CopyGuard.Record copier = guard.enter();
+        try {
+            checkUsable(call); // after entering, as the guard asks
+            return copyInlineWithin(toRemote, bufferBase(buffer), bufferIndex(buffer), length, remoteOffset, flags);
         } finally {
             guard.exit(copier);
         }
@@ -273,10 +294,11 @@ final class EndpointRma {
      *
      * @return whether the RMA is done; false having touched nothing
      */
-    private boolean copyInlineWithin(boolean toRemote, long here, long length, long remoteOffset, int flags) {
+    private boolean copyInlineWithin(boolean toRemote, Object base, long here, long length, long remoteOffset,
+                                     int flags) {
         synchronized (submitLock) {
             if (!reached(f.getInt(completedField), submitted)
-                || !copyWithPeer(toRemote, null, here, length, remoteOffset, flags)) {
+                || !copyWithPeer(toRemote, base, here, length, remoteOffset, flags)) {
                 return false;
             }
             completeInline();

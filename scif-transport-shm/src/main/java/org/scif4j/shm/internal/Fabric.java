@@ -106,21 +106,42 @@ public final class Fabric {
      * @return whether it was abandoned and its {@code fabric} file is now gone
      */
     public static boolean reclaimIfAbandoned(Path d) {
+        return reclaim(d) == null;
+    }
+
+    /**
+     * {@link #reclaimIfAbandoned}, saying why a fabric was left.
+     *
+     * @param d a fabric directory of this user (never a link)
+     * @return null if its {@code fabric} file is now gone; else why it is left as it is
+     */
+    public static String reclaim(Path d) {
         Path fabric = d.resolve("fabric");
         synchronized (OPEN) {
-            if (OPEN.containsKey(d.toAbsolutePath().normalize()) || !FabricDirectory.isOurDirectory(d)
-                || !FabricDirectory.abandoned(fabric)) {
-                return false;
+            if (OPEN.containsKey(d.toAbsolutePath().normalize())) {
+                return "this JVM has it attached";
             }
+            if (!FabricDirectory.isOurDirectory(d)) {
+                return "not a fabric directory of this user";
+            }
+            if (!FabricDirectory.abandoned(fabric)) {
+                return "a process attached meanwhile";
+            }
+            String failure = null;
             try {
                 Fabric reclaimed = FabricAttach.open(d, "reclaim(" + d + ")", false);
                 if (reclaimed != null) {
                     reclaimed.detach();
                 }
             } catch (ScifException | RuntimeException e) {
+                failure = e.getMessage();
                 LOG.log(System.Logger.Level.DEBUG, "scif4j: left fabric " + d + " as it is: " + e);
             }
-            return !FabricDirectory.exists(fabric);
+            if (!FabricDirectory.exists(fabric)) {
+                return null;
+            }
+            return failure != null ? "reclaiming it failed: " + failure
+                : "a process attached while it was being reclaimed";
         }
     }
 
@@ -180,17 +201,39 @@ public final class Fabric {
         mapping.readLock().unlock();
     }
 
-    /** Leaves the fabric (docs/shm-format.md, "Lifecycle", steps 9-13); the last process removes every file of it. */
+    /**
+     * Leaves the fabric (docs/shm-format.md, "Lifecycle", steps 9-13); the last process removes
+     * every file of it. The lock is held as minus this process's pid from the start, so that
+     * once the slot is free waiters judge the holder by its pid; freeing the slot (and, for the
+     * last process, closing the fabric) is one logged change, which a waiter finishes if this
+     * process stops or dies after committing it.
+     */
     private void detach() {
-        lock.lock();
+        lock.lockAs(-pid);
         boolean last;
+        boolean removeFiles;
         try {
             CrashPoint.at("detach.locked");
-            leaveLocked();
-            last = processes.liveCount() == 0;
-            if (last) {
-                lock.beginWrite();
-                lock.putCell(H_STATE, STATE_CLOSED);
+            while (true) {
+                try {
+                    reaper.reapDeadLocked();
+                    last = processes.liveCountExcept(procSlot) == 0;
+                    processes.freeLocked(lock, procSlot);
+                    if (last) {
+                        lock.putCell(H_STATE, STATE_CLOSED);
+                        // false: a waiter finished the change and took the lock, and removes the files itself (step 5)
+                        removeFiles = lock.commitThenHoldDirect("detach.committed", "detach.half-applied");
+                    } else {
+                        lock.commit("detach.committed", "detach.half-applied");
+                        removeFiles = false;
+                    }
+                    break;
+                } catch (Preempted e) {
+                    // stopped while reading, and the tables changed: look again
+                }
+            }
+            CrashPoint.at("detach.slot-freed");
+            if (removeFiles) {
                 CrashPoint.at("detach.closed");
                 FabricDirectory.removeFiles(dir);
             }
@@ -204,27 +247,6 @@ public final class Fabric {
         if (last) {
             FabricDirectory.removeDirectories(dir);
         }
-    }
-
-    /**
-     * Reaps the dead and frees this process's slot, from the start again if the hold was
-     * pre-empted while it read (then the lock is held again). On return the hold is writing.
-     */
-    private void leaveLocked() {
-        while (true) {
-            try {
-                reaper.reapDeadLocked();
-                lock.beginWrite();
-                break;
-            } catch (Preempted e) {
-                // stopped while reading, and the tables changed: look again
-            }
-        }
-        // From here on the lock is held as "minus our pid", checked by pid: once our slot
-        // is free, waiters would otherwise take a slot-numbered lock for a dead owner's.
-        lock.holdAsPid(pid);
-        processes.freeLocked(procSlot);
-        CrashPoint.at("detach.slot-freed");
     }
 
     private void reapAllDeadLocked() {

@@ -267,11 +267,16 @@ final class FabricAttach {
                 throw ScifException.of(call, Errno.ENOMEM, "the fabric's process table is full ("
                     + MAX_PROCESSES + " processes)");
             }
-            lock.beginWrite(); // from here on the hold writes: nobody pre-empts it
             if (first) {
+                lock.beginWrite(); // removing files is not pre-empted: a late removal would hit newer files
                 FabricDirectory.removeStaleFiles(dir); // nothing here is in use
+                lock.endDirect();
             }
-            probe.processes().claimLocked(slot, self, selfStart);
+            // One logged change, in the picked slot's log area (docs/shm-format.md, step 7): a
+            // waiter finishes it if this process stops or dies after committing it.
+            lock.logInto(slot);
+            probe.processes().claimLocked(lock, slot, self, selfStart);
+            lock.commit("attach.committed", "attach.slot-half-written");
             CrashPoint.at("attach.registered");
             registered = true;
         } finally {

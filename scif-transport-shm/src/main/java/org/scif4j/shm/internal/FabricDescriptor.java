@@ -14,9 +14,11 @@ public final class FabricDescriptor {
      * refused. Version 2 made the control-plane lock word 64 bits (a pre-emptible lock) and
      * put a fill mark into every line of the rings; version 3 made the rings frames of
      * contiguous payload, made the table fields that changes write versioned cells and added
-     * the change logs (docs/shm-format.md, "Versions").
+     * the change logs; version 4 made the process slots cells and put the writer's pid into
+     * the log header, so that attaching and leaving are logged changes (docs/shm-format.md,
+     * "Versions").
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = (int) org.scif4j.spi.Pages.PAGE;
 
@@ -54,17 +56,23 @@ public final class FabricDescriptor {
     public static final int MAX_PROCESSES = 256;
     public static final int MAX_ENDPOINTS = 8192;
 
-    // Process slot: one per JVM attached to the fabric.
+    // Process slot: one per JVM attached to the fabric. Offsets below P_CELLS_END are
+    // versioned cells (value at +0, version at +4), changed only by compare-and-swap.
     public static final int PROCESS_SLOT = 128;
     public static final int P_STATE = 0;
-    public static final int P_PID = 4;
-    public static final int P_START_TIME = 8;
-    public static final int P_HEARTBEAT_MILLIS = 16;
-    /** Futex word bumped to wake this process's pollers. */
-    public static final int P_DOORBELL = 24;
-    /** Bit set of the node ids this process is attached as: 5 longs, 320 bits. */
+    public static final int P_PID = 8;
+    /** The start time's low 32 bits; its high 32 bits are the cell at {@link #P_START_TIME_HIGH}. */
+    public static final int P_START_TIME = 16;
+    public static final int P_START_TIME_HIGH = 24;
+    /** Node bits: nine cells of 32 bits; node n is bit n % 32 of the cell at P_NODES + 8 * (n / 32). */
     public static final int P_NODES = 32;
-    public static final int P_NODES_LONGS = 5;
+    public static final int P_NODE_CELLS = 9;
+    /** The end of the slot's cells. */
+    public static final int P_CELLS_END = P_NODES + 8 * P_NODE_CELLS;
+    /** Plain word: epoch milliseconds, written by the slot's own process. */
+    public static final int P_HEARTBEAT_MILLIS = 104;
+    /** Futex word bumped to wake this process's pollers. */
+    public static final int P_DOORBELL = 112;
     public static final int P_FREE = 0;
     public static final int P_LIVE = 1;
 
@@ -147,6 +155,16 @@ public final class FabricDescriptor {
     /** @param slot process slot index @return offset of its change log area */
     public static long logArea(int slot) {
         return LOG_AREA_OFFSET + (long) slot * LOG_AREA;
+    }
+
+    /** @return the start time a process slot's two cells hold */
+    public static long startTime(int low, int high) {
+        return (long) high << 32 | (low & 0xffffffffL);
+    }
+
+    /** @param node a node id (0..256) @return the offset, in a process slot, of the cell holding its bit */
+    public static int nodeCell(int node) {
+        return P_NODES + 8 * (node >>> 5);
     }
 
     /** @param slot endpoint slot index @return offset of that slot */

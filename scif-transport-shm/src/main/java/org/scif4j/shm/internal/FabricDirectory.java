@@ -181,7 +181,8 @@ final class FabricDirectory {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             int p = (int) process(i);
             if (b.getInt(p + P_STATE) == P_LIVE
-                && ProcessIdentity.isAlive(b.getInt(p + P_PID), b.getLong(p + P_START_TIME))) {
+                && ProcessIdentity.isAlive(b.getInt(p + P_PID),
+                    startTime(b.getInt(p + P_START_TIME), b.getInt(p + P_START_TIME_HIGH)))) {
                 return false;
             }
         }

@@ -27,6 +27,9 @@ final class FabricLock {
     private final SharedFile file;
     private final Path dir;
     private final int procSlot;
+    private final int pid = ProcessIdentity.selfPid();
+    /** The slot whose log area this process's logged changes are written into, -1 for none (a direct change). */
+    private int logSlot;
     private final ProcessTable processes;
     /** Reaps every dead process; run with the lock held, after taking a dead holder's lock over. */
     private final Runnable reapDead;
@@ -57,6 +60,7 @@ final class FabricLock {
         this.file = file;
         this.dir = dir;
         this.procSlot = procSlot;
+        this.logSlot = procSlot < MAX_PROCESSES ? procSlot : -1;
         this.processes = processes;
         this.reapDead = reapDead;
     }
@@ -78,14 +82,14 @@ final class FabricLock {
     }
 
     /**
-     * Switches the current writing hold's owner to minus {@code pid}: once this process's slot
-     * is free, waiters judge the holder by its pid instead of a slot that names nobody.
+     * Makes a registering process (which holds the lock as minus its pid and has no slot yet)
+     * write its logged changes into the log area of the free slot it picked (docs/shm-format.md,
+     * "A log area for processes without a slot"). Caller holds the lock.
+     *
+     * @param slot the process slot this hold's change claims
      */
-    void holdAsPid(int pid) {
-        long asPid = word(-pid, epochOf(held), true);
-        file.putLong(H_LOCK, asPid); // ours, and writing (direct): nobody else changes it now
-        held = asPid;
-        heldBy = -pid;
+    void logInto(int slot) {
+        logSlot = slot;
     }
 
     private static long word(int owner, int epoch, boolean writing) {
@@ -141,7 +145,8 @@ final class FabricLock {
             if (now - lastCheck > LOCK_OWNER_CHECK_NANOS) {
                 lastCheck = now;
                 boolean alive = processes.isAlive(owner - 1);
-                if (isWriting(w) && owner > 0 && owner <= MAX_PROCESSES
+                boolean hasLog = owner > 0 && owner <= MAX_PROCESSES || owner < 0; // a slot's area, or the one naming the pid
+                if (isWriting(w) && hasLog
                     && (!alive || now - seenSince > PREEMPT_NANOS && holderStopped(owner)) && finish(w, me, !alive)) {
                     return;
                 }
@@ -181,12 +186,18 @@ final class FabricLock {
      * is copied, and used only if the lock word still commits it after the copy (so the copy
      * is not a log its holder began later); applying is idempotent, so the holder, or other
      * waiters, applying it too is harmless. A committed word with no valid log of its epoch is
-     * a direct change, which nobody finishes.
+     * a direct change, which nobody finishes. The log of an owner that is a process slot is in
+     * that slot's area; that of an owner without a slot (minus its pid: registering, or
+     * leaving) in the area whose header names its pid and the word's epoch.
      *
      * @return whether the lock is now held by {@code me}
      */
     private boolean finish(long w, int me, boolean dead) {
-        long area = logArea((int) w - 1);
+        int owner = (int) w;
+        long area = owner > 0 ? logArea(owner - 1) : ChangeLog.findByPid(file, -owner, epochOf(w));
+        if (area < 0) {
+            return false;
+        }
         long[] log = ChangeLog.read(file, area, epochOf(w));
         if (log == null || file.getLong(H_LOCK) != w) {
             return false;
@@ -252,43 +263,103 @@ final class FabricLock {
      * change again. A holder stopped after the commit is finished by a waiter; when it runs
      * again its applying changes nothing and it takes the lock again.
      *
-     * <p>A process without a slot, or a change too big for a log, writes directly instead,
+     * <p>A process without a log area, or a change too big for a log, writes directly instead,
      * not pre-emptible, as in layout version 2.
      *
      * @throws Fabric.Preempted if the tables changed while this hold was pre-empted
      */
     void commit() {
-        if (change.isEmpty() || direct) {
-            return;
+        commit("change.committed", "change.half-applied");
+    }
+
+    /**
+     * {@link #commit()}, with the names of its crash points.
+     *
+     * @param committedPoint the crash point once the log is committed
+     * @param halfAppliedPoint the crash point half-way through applying it
+     */
+    void commit(String committedPoint, String halfAppliedPoint) {
+        commit(committedPoint, halfAppliedPoint, false);
+    }
+
+    /**
+     * {@link #commit(String, String)}, then holds the lock as a direct change (committed, with
+     * no log of its epoch: nobody pre-empts it, nobody finishes it), for steps outside the
+     * tables that must not be pre-empted: the last process's removal of the fabric's files.
+     *
+     * @return true if this process holds the lock, direct; false if a waiter finished the
+     *         change meanwhile (this process was stopped or slow after committing), took the
+     *         lock and did what follows; the lock is held again then, not direct
+     * @throws Fabric.Preempted as {@link #commit()}
+     */
+    boolean commitThenHoldDirect(String committedPoint, String halfAppliedPoint) {
+        return commit(committedPoint, halfAppliedPoint, true);
+    }
+
+    private boolean commit(String committedPoint, String halfAppliedPoint, boolean thenDirect) {
+        if (direct || change.isEmpty()) {
+            if (thenDirect) {
+                beginWrite(); // may throw Preempted: nothing stored yet
+            }
+            return true; // a direct hold stored its cells as it went
         }
         while (true) {
             long[] log = change.entries(file.getLong(H_CHANGES));
-            if (heldBy <= 0 || log.length / 3 > ChangeLog.MAX_ENTRIES) {
-                if (heldBy > 0) {
+            if (logSlot < 0 || log.length / 3 > ChangeLog.MAX_ENTRIES) {
+                if (logSlot >= 0) {
                     oversized++;
                 }
                 change.clear();
                 beginWrite(); // may throw Preempted: nothing stored yet
                 ChangeLog.apply(file, log, this::removeConnectionFileNow, false);
-                return;
+                return true;
             }
-            ChangeLog.write(file, logArea(heldBy - 1), epochOf(held), log);
+            if (heldBy < 0 && file.getLong(H_LOCK) != held) {
+                // A registrant writes into a free slot's area: once pre-empted, that slot may
+                // be another process's now, whose log it must not overwrite.
+                retakePreempted();
+                continue;
+            }
+            ChangeLog.write(file, logArea(logSlot), epochOf(held), pid, log);
             long committed = held | (1L << 32);
             if (file.casLong(H_LOCK, held, committed)) {
-                CrashPoint.at("change.committed");
-                ChangeLog.apply(file, log, this::removeConnectionFileNow, true);
+                CrashPoint.at(committedPoint);
+                ChangeLog.apply(file, log, this::removeConnectionFileNow, halfAppliedPoint);
                 change.clear();
-                long next = word(heldBy, epochOf(held) + 1, false);
-                if (file.casLong(H_LOCK, committed, next)) {
+                long next = word(heldBy, epochOf(held) + 1, thenDirect);
+                boolean stillMine = file.casLong(H_LOCK, committed, next);
+                if (stillMine) {
                     held = next;
+                    direct = thenDirect;
                 } else {
                     takeShared(heldBy); // a waiter finished this change and took the lock
                 }
                 readsSince = file.getInt(H_CHANGES);
-                return;
+                return stillMine;
             }
             retakePreempted(); // the same change again, with the new epoch, if nothing changed
         }
+    }
+
+    /**
+     * Ends a direct change inside a hold (reaping, removing stale files): bumps "changes" and
+     * re-arms the hold with a new epoch, not committed, so that what the hold does next is
+     * logged again (pre-emptible before its commit, finishable after). A no-op for a hold that
+     * is not direct.
+     */
+    void endDirect() {
+        if (!direct || held == 0) {
+            return;
+        }
+        putCellDirect(H_CHANGES);
+        long next = word(heldBy, epochOf(held) + 1, false);
+        if (file.casLong(H_LOCK, held, next)) {
+            held = next;
+        } else {
+            takeShared(heldBy); // a direct hold is neither pre-empted nor finished: only a corrupt word gets here
+        }
+        direct = false;
+        readsSince = file.getInt(H_CHANGES);
     }
 
     /**
@@ -301,13 +372,13 @@ final class FabricLock {
      * @throws Fabric.Preempted as {@link #commit}: the caller prepares the rest again, reading afresh
      */
     void commitIfLarge() {
-        if (!direct && held != 0 && heldBy > 0 && jvmLock.isHeldByCurrentThread()
+        if (!direct && held != 0 && logSlot >= 0 && jvmLock.isHeldByCurrentThread()
             && change.size() > ChangeLog.MAX_ENTRIES / 2) {
             commit();
         }
     }
 
-    /** @return how many changes of a process with a slot were too big for a log (for tests) */
+    /** @return how many changes of a process with a log area were too big for a log (for tests) */
     int oversized() {
         return oversized;
     }

@@ -29,7 +29,7 @@ final class NodeTable {
         lock.lock();
         try {
             if (refs[node] == 0) {
-                setBitLocked(node, true); // may throw Preempted: retried inside (no reads)
+                setBitLocked(node, true); // Preempted is retried inside
             }
             refs[node]++;
         } finally {
@@ -50,11 +50,19 @@ final class NodeTable {
         }
     }
 
+    /** One logged change of one cell (a waiter finishes it if this process stops after committing it). */
     private void setBitLocked(int node, boolean on) {
-        lock.beginWriteBlind();
-        long off = process(procSlot) + P_NODES + 8L * (node >>> 6);
-        long word = file.getLong(off);
-        file.putLong(off, on ? word | (1L << node) : word & ~(1L << node));
+        long off = process(procSlot) + nodeCell(node);
+        while (true) {
+            try {
+                int bits = lock.cellValue(off);
+                lock.putCell(off, on ? bits | (1 << node) : bits & ~(1 << node));
+                lock.commit("node.committed", "node.half-applied");
+                return;
+            } catch (Fabric.Preempted e) {
+                // the lock is held again and the tables changed: read the cell again
+            }
+        }
     }
 
     /**
@@ -69,7 +77,7 @@ final class NodeTable {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             long p = process(i);
             if (i != exclude && file.getInt(p + P_STATE) == P_LIVE
-                && (file.getLong(p + P_NODES + 8L * (node >>> 6)) & (1L << node)) != 0) {
+                && (file.getInt(p + nodeCell(node)) & (1 << node)) != 0) {
                 return true;
             }
         }
@@ -78,15 +86,20 @@ final class NodeTable {
 
     /** @return the online node ids, ascending */
     int[] online() {
-        long[] bits = new long[P_NODES_LONGS];
+        BitSet online = new BitSet();
         for (int i = 0; i < MAX_PROCESSES; i++) {
             long p = process(i);
             if (file.getInt(p + P_STATE) == P_LIVE) {
-                for (int w = 0; w < P_NODES_LONGS; w++) {
-                    bits[w] |= file.getLong(p + P_NODES + 8L * w);
+                for (int c = 0; c < P_NODE_CELLS; c++) {
+                    int bits = file.getInt(p + P_NODES + 8L * c);
+                    for (int b = 0; bits != 0; b++, bits >>>= 1) {
+                        if ((bits & 1) != 0) {
+                            online.set(32 * c + b);
+                        }
+                    }
                 }
             }
         }
-        return BitSet.valueOf(bits).stream().toArray();
+        return online.stream().toArray();
     }
 }

@@ -1,9 +1,8 @@
 package org.scif4j.shm.internal;
 
+import java.io.FileInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Who a process is and whether it still runs, from {@code /proc/PID/stat}: a pid together
@@ -24,12 +23,8 @@ public final class ProcessIdentity {
      * @return its start time in clock ticks after boot, or -1 if it does not exist or is dead
      */
     public static long startTime(int pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-        } catch (NoSuchFileException e) {
-            return -1;
-        } catch (IOException e) {
+        String stat = stat(pid);
+        if (stat == null) {
             return -1;
         }
         // The command name (field 2) is in parentheses and may hold spaces: parse after it.
@@ -55,13 +50,25 @@ public final class ProcessIdentity {
      * @return whether it exists and is stopped (SIGSTOP, Ctrl-Z, a debugger): state T or t
      */
     public static boolean isStopped(int pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-            int close = stat.lastIndexOf(')');
-            char state = close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
-            return state == 'T' || state == 't';
+        String stat = stat(pid);
+        int close = stat == null ? -1 : stat.lastIndexOf(')');
+        char state = close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
+        return state == 'T' || state == 't';
+    }
+
+    /**
+     * Reads {@code /proc/PID/stat} with a stream, which a pending interrupt does not close
+     * (a FileChannel, as {@code Files.readString} uses, throws ClosedByInterruptException: an
+     * interrupted thread, such as the watchdog being stopped, then judged every lock holder
+     * dead and took a live holder's lock over).
+     *
+     * @return its text, or null if there is no such process
+     */
+    private static String stat(int pid) {
+        try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
-            return false;
+            return null;
         }
     }
 

@@ -5,9 +5,9 @@ import static org.scif4j.shm.internal.FabricDescriptor.*;
 /**
  * The fabric's process table: one slot per JVM attached to the fabric, with its pid, start
  * time, heartbeat, state and poll doorbell. Every write to a process slot's identity is made
- * here (the node bits are {@link NodeTable}'s). Methods ending in {@code Locked} need the
- * fabric lock in its writing part ({@link FabricLock#beginWrite}): the process table is
- * written directly, never through a change log.
+ * here (the node bits are {@link NodeTable}'s). Its fields are versioned cells (layout 4):
+ * methods ending in {@code Locked} need the fabric lock and store their cells through it, so
+ * that registering and leaving are logged changes a waiter can finish for a stopped process.
  */
 final class ProcessTable {
     private final SharedFile file;
@@ -28,8 +28,13 @@ final class ProcessTable {
             return false; // a lock word naming no process (corrupt): nobody holds it
         }
         long p = process(slot);
-        return file.getInt(p + P_STATE) == P_LIVE
-            && ProcessIdentity.isAlive(file.getInt(p + P_PID), file.getLong(p + P_START_TIME));
+        return file.getInt(p + P_STATE) == P_LIVE && ProcessIdentity.isAlive(file.getInt(p + P_PID), startTime(slot));
+    }
+
+    /** @param slot a process slot in range @return the start time it holds */
+    long startTime(int slot) {
+        long p = process(slot);
+        return FabricDescriptor.startTime(file.getInt(p + P_START_TIME), file.getInt(p + P_START_TIME_HIGH));
     }
 
     /** @param slot a process slot read from shared memory @return whether it is in range and LIVE */
@@ -51,6 +56,11 @@ final class ProcessTable {
             }
         }
         return n;
+    }
+
+    /** @param except a slot not to count @return how many other slots are LIVE */
+    int liveCountExcept(int except) {
+        return liveCount() - (isLive(except) ? 1 : 0);
     }
 
     /** @param except a slot not to look at (this process's) @return whether a LIVE slot's process is dead */
@@ -79,31 +89,35 @@ final class ProcessTable {
     }
 
     /**
-     * Registers this process in a free slot: state, nodes, pid, start time and heartbeat,
-     * state LIVE last, so that a slot is LIVE only once it is complete (docs/shm-format.md,
-     * attaching, step 7).
+     * Registers a process in a free slot, as one change prepared through the lock: its pid,
+     * start time and nodes (none), then state LIVE, last in the log, so that a slot is LIVE
+     * only once it is complete (docs/shm-format.md, attaching, step 7). The caller commits.
      */
-    void claimLocked(int slot, int pid, long startTime) {
+    void claimLocked(FabricLock lock, int slot, int pid, long startTime) {
         long p = process(slot);
-        file.putInt(p + P_STATE, P_FREE);
-        for (int i = 0; i < P_NODES_LONGS; i++) {
-            file.putLong(p + P_NODES + 8L * i, 0);
-        }
-        file.putInt(p + P_PID, pid);
-        CrashPoint.at("attach.slot-half-written");
-        file.putLong(p + P_START_TIME, startTime);
-        file.putLong(p + P_HEARTBEAT_MILLIS, System.currentTimeMillis());
-        file.putInt(p + P_STATE, P_LIVE);
+        lock.putCell(p + P_PID, pid);
+        lock.putCell(p + P_START_TIME, (int) startTime);
+        lock.putCell(p + P_START_TIME_HIGH, (int) (startTime >>> 32));
+        clearNodesLocked(lock, p);
+        lock.putCell(p + P_STATE, P_LIVE);
     }
 
-    /** Frees a slot: its nodes, pid, then state FREE. */
-    void freeLocked(int slot) {
+    /** Frees a slot, as part of the change the lock prepares: state FREE first, then pid, start time and nodes. */
+    void freeLocked(FabricLock lock, int slot) {
         long p = process(slot);
-        for (int i = 0; i < P_NODES_LONGS; i++) {
-            file.putLong(p + P_NODES + 8L * i, 0);
+        lock.putCell(p + P_STATE, P_FREE);
+        lock.putCell(p + P_PID, 0);
+        lock.putCell(p + P_START_TIME, 0);
+        lock.putCell(p + P_START_TIME_HIGH, 0);
+        clearNodesLocked(lock, p);
+    }
+
+    private static void clearNodesLocked(FabricLock lock, long p) {
+        for (int c = 0; c < P_NODE_CELLS; c++) {
+            if (lock.cellValue(p + P_NODES + 8L * c) != 0) {
+                lock.putCell(p + P_NODES + 8L * c, 0);
+            }
         }
-        file.putInt(p + P_PID, 0);
-        file.putInt(p + P_STATE, P_FREE);
     }
 
     /** Refreshes the heartbeat of this process's own slot (no lock: only its process writes it). */

@@ -11,7 +11,9 @@ import java.nio.file.Path;
  * them, so their peers see ECONNRESET), their memory files and their process slots. A
  * watchdog thread looks for dead processes every {@value #PERIOD_MILLIS} ms, and refreshes
  * this process's heartbeat; every taker of the lock also reaps (see {@link FabricLock}).
- * Reaping is a direct change: it is never pre-empted, and nobody finishes it for the reaper.
+ * Reaping is a direct change (layout 4 still has it so, docs/shm-format.md item 3): it is
+ * never pre-empted, and nobody finishes it for the reaper; the hold goes back to logged
+ * changes once it is done.
  */
 final class Reaper {
     static final long PERIOD_MILLIS = 200;
@@ -63,11 +65,12 @@ final class Reaper {
                 int deadPid = processes.pid(i);
                 endpoints.reapOwnerLocked(i);
                 deleteMemoryFiles(deadPid);
-                processes.freeLocked(i);
+                processes.freeLocked(lock, i);
                 LOG.log(Level.INFO, "scif4j: reaped dead process {0} (process slot {1}) of fabric {2}",
                     deadPid, i, dir);
             }
         }
+        lock.endDirect(); // what the hold does next is a logged change again
     }
 
     /** {@link #reapDeadLocked}, again from the start if it was pre-empted (the lock is held again then). */

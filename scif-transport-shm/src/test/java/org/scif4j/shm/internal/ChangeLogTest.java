@@ -77,7 +77,7 @@ class ChangeLogTest {
     @Test
     void theHolderAndAWaiterApplyingAtOnceGiveTheSameTables() throws Exception {
         long[] log = sample();
-        ChangeLog.write(f, logArea(2), 41, log);
+        ChangeLog.write(f, logArea(2), 41, 4242, log);
         Thread waiter = new Thread(() -> {
             long[] copy = ChangeLog.read(f, logArea(2), 41);
             ChangeLog.apply(f, copy, id -> { }, false);
@@ -95,17 +95,17 @@ class ChangeLogTest {
     void aTornOrForeignLogIsIgnored() {
         long[] log = sample();
         long area = logArea(5);
-        ChangeLog.write(f, area, 7, log);
+        ChangeLog.write(f, area, 7, 4242, log);
         assertArrayEquals(log, ChangeLog.read(f, area, 7));
         assertNull(ChangeLog.read(f, area, 8), "another epoch's log");
         f.putLong(area + ChangeLog.L_ENTRIES + 8, log[1] + 1); // one torn entry
         assertNull(ChangeLog.read(f, area, 7), "checksum");
-        ChangeLog.write(f, area, 7, log);
+        ChangeLog.write(f, area, 7, 4242, log);
         f.putInt(area + ChangeLog.L_STATE, ChangeLog.WRITING);
         assertNull(ChangeLog.read(f, area, 7), "still being written");
         long[] foreign = log.clone();
         foreign[0] = (LOG_AREA_OFFSET + 8) << 32 | ChangeLog.KIND_CELL; // a "cell" inside the log areas
-        ChangeLog.write(f, area, 7, foreign);
+        ChangeLog.write(f, area, 7, 4242, foreign);
         assertNull(ChangeLog.read(f, area, 7), "an offset that is no cell, though the checksum matches");
         f.putInt(area + ChangeLog.L_COUNT, ChangeLog.MAX_ENTRIES + 1);
         assertNull(ChangeLog.read(f, area, 7), "a count past the area");

@@ -49,8 +49,8 @@ class CraftedTablesTest {
         int slot = MAX_PROCESSES - 1;
         long p = process(slot);
         f.putInt(p + P_PID, (int) gone.pid());
-        f.putLong(p + P_START_TIME, 12345);
-        f.putLong(p + P_NODES, 1L << 9);
+        f.putInt(p + P_START_TIME, 12345);
+        f.putInt(p + nodeCell(9), 1 << 9);
         f.putInt(p + P_STATE, P_LIVE);
         return slot;
     }

@@ -15,6 +15,8 @@ import java.util.stream.Stream;
 import org.scif4j.shm.TestTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.scif4j.Endpoint;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
@@ -61,6 +63,60 @@ class StoppedLockHolderTest {
             }
             assertEquals(0, child.exitValue());
             assertArrayEquals(new int[] {0}, n.nodeIds().online(), "the child left cleanly");
+            try (Stream<Path> files = Files.list(root.resolve("s"))) {
+                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
+            }
+        }
+    }
+
+    /**
+     * Layout 4: attaching and leaving are logged changes. A child stopped at each step of its
+     * registration or departure (its change committed but not applied, half applied, or
+     * applied with the lock still held) no longer holds this process's control plane: open,
+     * bind and close return while the child is still stopped, since a waiter finishes its
+     * change from its log (found by the child's pid: it holds the lock as minus its pid) or
+     * pre-empts a hold that has not committed. The child, resumed, goes on and leaves cleanly.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"attach.committed", "attach.slot-half-written", "attach.registered",
+        "detach.committed", "detach.half-applied", "detach.slot-freed"})
+    void aProcessStoppedWhileAttachingOrLeavingHoldsNobody(String point) throws Exception {
+        String uri = "shm:s?dir=" + root + "&node=";
+        try (ScifNode n = Scif.attach(uri + 0)) {
+            Process child = ChildJvm.start(List.of("-Dscif4j.shm.test.stopAt=" + point),
+                "org.scif4j.shm.ShmChild", "attach", uri + 1);
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                String line = out.readLine();
+                boolean leaving = point.startsWith("detach.");
+                if (leaving) {
+                    assertEquals("OK 1", line, "the child attached; it stops while it leaves");
+                    line = out.readLine();
+                }
+                assertEquals("STOPPED " + point, line);
+                waitUntilStopped((int) child.pid());
+                FabricLock lock = ((ShmNode) n).fabric().controlLock();
+                int before = lock.preemptions() + lock.finishes();
+                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                    Endpoint l = n.open();
+                    l.bind(2000);
+                    l.listen(4);
+                    n.open().close();
+                    l.close();
+                }, "open, bind, listen and close must not wait for the process stopped at " + point);
+                assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the child was stopped at " + point);
+                assertTrue(lock.preemptions() + lock.finishes() > before,
+                    "the stopped holder's change was finished, or its hold pre-empted, by this process");
+                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                if (!leaving) {
+                    assertEquals("OK 1", out.readLine(), "the resumed child's attach succeeded");
+                }
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+            }
+            assertEquals(0, child.exitValue());
+            assertArrayEquals(new int[] {0}, n.nodeIds().online(), "the child left cleanly");
+            assertEquals(1, ((ShmNode) n).fabric().processes().liveCount(), "the child's process slot is free");
             try (Stream<Path> files = Files.list(root.resolve("s"))) {
                 assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
             }
