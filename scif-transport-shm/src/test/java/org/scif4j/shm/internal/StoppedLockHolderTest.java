@@ -46,19 +46,13 @@ class StoppedLockHolderTest {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 assertEquals("STOPPED lock.held", out.readLine());
                 waitUntilStopped((int) child.pid());
-                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-                    Endpoint l = n.open();
-                    l.bind(2000);
-                    l.listen(4);
-                    n.open().close();
-                    l.close();
-                }, "open, bind, listen and close must not wait for the stopped lock holder");
+                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> controlPlaneCalls(n), "open, bind, listen and close must not wait for the stopped lock holder");
                 assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
                 assertTrue(((ShmNode) n).fabric().controlLock().preemptions() > 0, "the stopped holder's lock was pre-empted");
-                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                resume(child);
                 assertEquals("OK 1", out.readLine(), "the pre-empted attach redid its change and succeeded");
             } finally {
-                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                resume(child);
                 assertTrue(child.waitFor(60, TimeUnit.SECONDS));
             }
             assertEquals(0, child.exitValue());
@@ -96,22 +90,16 @@ class StoppedLockHolderTest {
                 waitUntilStopped((int) child.pid());
                 FabricLock lock = ((ShmNode) n).fabric().controlLock();
                 int before = lock.preemptions() + lock.finishes();
-                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-                    Endpoint l = n.open();
-                    l.bind(2000);
-                    l.listen(4);
-                    n.open().close();
-                    l.close();
-                }, "open, bind, listen and close must not wait for the process stopped at " + point);
+                assertTimeoutPreemptively(Duration.ofSeconds(20), () -> controlPlaneCalls(n), "open, bind, listen and close must not wait for the process stopped at " + point);
                 assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the child was stopped at " + point);
                 assertTrue(lock.preemptions() + lock.finishes() > before,
                     "the stopped holder's change was finished, or its hold pre-empted, by this process");
-                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                resume(child);
                 if (!leaving) {
                     assertEquals("OK 1", out.readLine(), "the resumed child's attach succeeded");
                 }
             } finally {
-                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                resume(child);
                 assertTrue(child.waitFor(60, TimeUnit.SECONDS));
             }
             assertEquals(0, child.exitValue());
@@ -171,11 +159,11 @@ class StoppedLockHolderTest {
                 assertTrue(ProcessIdentity.isStopped((int) child.pid()), "all of it ran while the holder was stopped");
                 // Progress is what is asserted; which process finished the change (this one's
                 // calls or its watchdog, counted by FabricLock.finishes) is not asserted.
-                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                resume(child);
                 String line = out.readLine();
                 assertTrue(line != null && line.startsWith("OK "), "the resumed child went on: " + line);
             } finally {
-                new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+                resume(child);
                 assertTrue(child.waitFor(60, TimeUnit.SECONDS));
             }
             assertEquals(0, child.exitValue());
@@ -188,5 +176,19 @@ class StoppedLockHolderTest {
             TimeUnit.MILLISECONDS.sleep(1); // polling the child's state, bounded: no ordering relies on it
         }
         assertTrue(ProcessIdentity.isStopped(pid), "the child stopped itself");
+    }
+
+    /** Open, bind, listen and close: control-plane calls that each take the fabric's lock. */
+    private static void controlPlaneCalls(ScifNode n) throws Exception {
+        Endpoint l = n.open();
+        l.bind(2000);
+        l.listen(4);
+        n.open().close();
+        l.close();
+    }
+
+    /** Sends SIGCONT to a child this test started (and stopped), by pid. */
+    private static void resume(Process child) throws Exception {
+        new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
     }
 }
