@@ -261,16 +261,29 @@ public abstract class RmaCloseTest extends RmaTestBase {
      * Connects nodes whose connect watchdog is 100 ms. That watchdog refuses a connect that the
      * accepting thread did not take within 100 ms (ECONNREFUSED), which a loaded machine can
      * cause; it is shortened here for the close path, not tested, so a refused connect is
-     * tried again, at most five times.
+     * tried again, at most five times, after closing what the refused one left: the connector
+     * (still bound), the listener, and the endpoint a late accept may have made of the request.
      */
     private Connection connectDespiteShortWatchdog(ScifNode from, ScifNode to) throws Exception {
         for (int attempt = 1; ; attempt++) {
+            Endpoint listener = listener(to, 0, 4);
+            Endpoint connector = open(from);
+            Async<Endpoint> accept = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
             try {
-                return connect(from, to);
+                connector.connect(listener.localPort());
+                return new Connection(connector, accept.get(SOON));
             } catch (ScifException e) {
                 if (e.errno() != Errno.ECONNREFUSED || attempt == 5) {
                     throw e;
                 }
+                connector.close();
+                listener.close(); // ends the accept, unless it took the refused request first
+                Endpoint late = accept.resultOrNull(SOON);
+                if (late != null) {
+                    late.close();
+                }
+            } finally {
+                listener.close();
             }
         }
     }
