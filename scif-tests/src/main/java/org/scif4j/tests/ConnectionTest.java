@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
@@ -29,16 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code nodeIds()}.
  */
 @SuppressWarnings("try") // tests close resources mid-test on purpose
-public abstract class ConnectionTest extends ScifTestBase {
-    private ScifNode node0;
-    private ScifNode node1;
-
-    @BeforeEach
-    final void attachNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
-    }
-
+public abstract class ConnectionTest extends TwoNodeTestBase {
     @Test
     void backlogFullRefusesFurtherRequests() throws ScifException {
         try (Endpoint listener = listener(node1, 3000, 1);
