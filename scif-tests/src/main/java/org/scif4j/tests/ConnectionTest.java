@@ -266,6 +266,22 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
     }
 
     @Test
+    void aConnectNobodyAcceptsIsRefusedByTheWatchdogAndStaysBound() throws ScifException {
+        // A listener that never accepts: the request waits in its queue until the connecting
+        // side's watchdog (option timeout=, shortened here) gives up with ECONNREFUSED.
+        ScifNode n2 = attach(2, "timeout=300");
+        ScifNode n3 = attach(3, "timeout=300");
+        try (Endpoint listener = listener(n3, 3010, 1); Endpoint ep = open(n2)) {
+            ep.bind(3011);
+            assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(3, 3010)),
+                "a connect the listener never accepts, at the watchdog period");
+            assertEquals(port(2, 3011), ep.localPort(), "the refused endpoint keeps its port");
+            ep.listen(1); // legal only in BOUND: the failed connect left it there
+            assertEquals(port(2, 3011), ep.localPort(), "and listens on it");
+        }
+    }
+
+    @Test
     void connectToNodeThatIsNotOnline() throws ScifException {
         try (Endpoint ep = open(node0)) {
             assertErrno(Errno.ENODEV, () -> ep.connect(port(5, 3000)), "node 5 is not attached");
