@@ -95,7 +95,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /** Bytes from the socket, read by the event loop. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        link.lastRead = System.nanoTime();
+        link.reader.lastRead = System.nanoTime();
         feed((ByteBuf) msg);
     }
 
@@ -112,7 +112,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             bytes.release();
             return;
         }
-        String wrong = link.frames.feed(ctx.alloc(), bytes, sink);
+        String wrong = link.reader.frames.feed(ctx.alloc(), bytes, sink);
         if (wrong != null && phase != Phase.CLOSED) {
             violation(ctx, wrong);
         }
@@ -194,7 +194,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 phase = Phase.CLOSED;
                 // Forget the peer first, so that when its close() returns we no longer list it.
                 links.retire(link, "node " + link.peerNode + " detached");
-                link.stopDirect();
+                link.writer.stopDirect();
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.BYE_ACK)).addListener(ChannelFutureListener.CLOSE);
                 return;
             case Wire.BYE_ACK:
@@ -327,8 +327,8 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         handshakeDeadline.cancel(false);
         // Liveness counts from now, not from the HELLO: a newcomer held for a while (see hold)
         // said nothing on purpose and must not be lost for it the moment it is answered.
-        link.lastRead = System.nanoTime();
-        link.allowUserReads(this);
+        link.reader.lastRead = System.nanoTime();
+        link.reader.allowUserReads(this);
         links.opened(link);
     }
 
@@ -341,7 +341,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      */
     private void tick() {
         if (phase == Phase.OPEN) {
-            if (System.nanoTime() - link.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
+            if (System.nanoTime() - link.reader.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
                 silent();
                 return;
             }
@@ -366,7 +366,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * the whole of its wait); the clock's fields are volatile for that.
      */
     private void checkFrameDeadline() {
-        FrameReader frames = link.frames;
+        FrameReader frames = link.reader.frames;
         long since = frames.partialSince();
         if (since == FrameReader.NONE || phase == Phase.CLOSED) {
             return;
@@ -415,13 +415,13 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /** The end of a read batch: the RMA_DONEs owed for what it served go out, one per connection. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        link.eventLoopReadDone();
+        link.reader.eventLoopReadDone();
         ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        int cut = link.endOfStream();
+        int cut = link.reader.endOfStream();
         if (cut > 0 && phase != Phase.CLOSED) {
             violation(ctx, "the stream ended inside a frame (" + cut + " bytes of it arrived)");
         }

@@ -528,9 +528,9 @@ final class TcpEndpoint extends AbstractEndpoint {
      */
     private boolean awaitChange(Link in, int seen) {
         if (in != null) {
-            int r = in.awaitReading(waiter, seen, 0);
-            if (r != Link.UNAVAILABLE) {
-                return r != Link.INTERRUPTED;
+            int r = in.reader.awaitReading(waiter, seen, 0);
+            if (r != LinkReader.UNAVAILABLE) {
+                return r != LinkReader.INTERRUPTED;
             }
         }
         synchronized (this) {
@@ -547,20 +547,20 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
     }
 
-    /** What {@link Link#awaitReading} waits for on this endpoint's behalf. */
-    private final Link.Waiter waiter = new Link.Waiter() {
+    /** What {@link LinkReader#awaitReading} waits for on this endpoint's behalf. */
+    private final LinkReader.Waiter waiter = new LinkReader.Waiter() {
         @Override
         public int changeCount() {
             return changes;
         }
 
         @Override
-        public void parkedOn(Link link) {
-            parked = link;
+        public void parkedOn(LinkReader reader) {
+            parked = reader;
         }
     };
-    /** The link a waiter of this endpoint reads while it waits, or null; see {@link Link#wakeReader}. */
-    private volatile Link parked;
+    /** The link a waiter of this endpoint reads while it waits, or null; see {@link LinkReader#wakeReader}. */
+    private volatile LinkReader parked;
 
     /** Copies queued bytes into {@code dst}. Caller holds the monitor. @return how many */
     private int drain(ByteBuffer dst) {
@@ -881,7 +881,7 @@ final class TcpEndpoint extends AbstractEndpoint {
     /** Wakes this endpoint's waiters and every poll. Caller holds the monitor. */
     private void changed() {
         changes++;
-        Link in = parked;
+        LinkReader in = parked;
         if (in != null) {
             in.wakeReader(); // a waiter reading the link sleeps in its selector, not on the monitor
         }
