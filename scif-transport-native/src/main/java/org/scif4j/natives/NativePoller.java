@@ -36,7 +36,7 @@ final class NativePoller implements Poller {
                 : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000L);
             int r = LibScif.scif_poll(base, n, Math.min(left, NativeEndpoint.SLICE_MS));
             if (r < 0 && Native.getLastError() != Errno.EINTR.number()) {
-                throw NativeEndpoint.error(call, Native.getLastError());
+                throw NativeErrors.error(call, Native.getLastError());
             }
             if (r > 0) {
                 for (int i = 0; i < n; i++) {
