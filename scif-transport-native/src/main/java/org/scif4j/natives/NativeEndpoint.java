@@ -36,7 +36,10 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     private final NativeNode node;
     private final int epd;
-    /** With scif4j's library, its handle of the endpoint for scif4j_io ({@link LibScif4j#scif4j_ep}), put at close; else 0. */
+    /**
+     * With scif4j's library, its handle of the endpoint for scif4j_io and scif4j_rma
+     * ({@link LibScif4j#scif4j_ep}), put at close; else 0.
+     */
     private final long handle;
     /**
      * Calls inside the library on this epd, but for send and recv (see {@link #close()}).
@@ -73,7 +76,7 @@ final class NativeEndpoint extends AbstractEndpoint {
         this.handle = h;
         this.messages = new NativeMessages(this, epd, h);
         this.windows = new NativeWindows(this, epd);
-        this.rma = new NativeRma(this, epd, node.helpers());
+        this.rma = new NativeRma(this, epd, h);
     }
 
     int epd() {

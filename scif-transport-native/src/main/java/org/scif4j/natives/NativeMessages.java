@@ -21,7 +21,7 @@ final class NativeMessages {
      * once, without the poll's yield, futex sleep and wake-up. libscif's own poll spins this
      * long before it sleeps, so an idle waiter costs no more than in C.
      */
-    static final long SPIN_NANOS = 50_000;
+    private static final long SPIN_NANOS = 50_000;
 
     private final NativeEndpoint endpoint;
     private final int epd;

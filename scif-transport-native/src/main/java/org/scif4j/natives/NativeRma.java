@@ -15,13 +15,13 @@ import org.scif4j.spi.Call;
 final class NativeRma {
     private final NativeEndpoint endpoint;
     private final int epd;
-    /** Whether the library has scif4j's helpers ({@link LibScif4j}). */
-    private final boolean helpers;
+    /** scif4j_rma's handle of the endpoint ({@link LibScif4j#scif4j_ep}), or 0 without scif4j's helpers. */
+    private final long handle;
 
-    NativeRma(NativeEndpoint endpoint, int epd, boolean helpers) {
+    NativeRma(NativeEndpoint endpoint, int epd, long handle) {
         this.endpoint = endpoint;
         this.epd = epd;
-        this.helpers = helpers;
+        this.handle = handle;
     }
 
     /** readFrom or writeTo between windows, or with a {@code buffer} vreadFrom or vwriteTo. */
@@ -34,8 +34,8 @@ final class NativeRma {
         endpoint.enter(call);
         try {
             int r;
-            if (helpers) {
-                r = Scratch.get().rma(epd, write ? LibScif4j.WRITETO : LibScif4j.READFROM, localOffset, length,
+            if (handle != 0) {
+                r = Scratch.get().rma(handle, write ? LibScif4j.WRITETO : LibScif4j.READFROM, localOffset, length,
                     remoteOffset, flags);
             } else {
                 r = write ? LibScif.scif_writeto(epd, localOffset, length, remoteOffset, flags)
@@ -84,8 +84,8 @@ final class NativeRma {
 
     /** @return 0, or -errno of scif_vwriteto or scif_vreadfrom */
     private int vcall(Scratch s, boolean to, long addr, int len, long roff, int flags) {
-        if (helpers) {
-            return s.rma(epd, to ? LibScif4j.VWRITETO : LibScif4j.VREADFROM, addr, len, roff, flags);
+        if (handle != 0) {
+            return s.rma(handle, to ? LibScif4j.VWRITETO : LibScif4j.VREADFROM, addr, len, roff, flags);
         }
         int r = to ? LibScif.scif_vwriteto(epd, addr, len, roff, flags)
             : LibScif.scif_vreadfrom(epd, addr, len, roff, flags);
