@@ -124,10 +124,11 @@ static int first_dead(void)
 }
 
 /* One dead process in logged changes (docs/shm-format.md, "Reaping a dead process"): its
-   nodes offline and its endpoints closed, committed whenever the change holds half a log;
-   its memory files (a kind 4 entry) and its process slot in the last change. A hold with no
-   log area of its own (registering) writes into the dead process's. 0 done; 1 pre-empted
-   before a commit and the tables changed (the lock is held again: look again). */
+   endpoints closed, committed whenever the change holds half a log, its memory files (a kind
+   4 entry) with the last of them; then its process slot and nodes in a change of their own,
+   so that once its nodes are offline everything else of it is gone. A hold with no log area
+   of its own (registering) writes into the dead process's. 0 done; 1 pre-empted before a
+   commit and the tables changed (the lock is held again: look again). */
 static int reap_one(int i)
 {
 	uint64_t p = process_off(i);
@@ -137,12 +138,14 @@ static int reap_one(int i)
 	if (own < 0)
 		lock_log_into(i); /* the dead process writes there no more, and nobody picks a live slot */
 	ch_begin();
-	/* its nodes go offline first, so a peer woken by a close sees the node gone */
-	clear_nodes(p);
 	int r = tab_reap_owner(i);
 	if (!r) {
 		ch_remove_mem(pid, start);
-		free_process_slot(i);
+		int c = ch_commit_as("reap.committed", "reap.half-applied", 0);
+		r = c == 1 || c == 3; /* overtaken: the slot may be another process's now */
+	}
+	if (!r) {
+		free_process_slot(i); /* state free first, then pid, start time and nodes */
 		r = ch_commit_as("reap.committed", "reap.half-applied", 0) == 1;
 	}
 	lock_log_into(own);

@@ -123,8 +123,8 @@ void ch_remove_mem(int pid, long long start); /* delete a dead pid's mem files a
    allocated (plain words, which a log cannot hold). */
 void ch_after_reset(int slot);
 /* Commits the change prepared so far if it holds half a log (a long change in batches, each
-   leaving the tables consistent). 0: go on; 1: pre-empted, the tables changed and the change
-   was dropped: the caller prepares again (the lock is held again). */
+   leaving the tables consistent). 0: go on; 1: pre-empted (the change dropped) or overtaken
+   after its commit (3 above): the caller prepares the rest again (the lock is held again). */
 int ch_commit_if_large(void);
 void ch_begin(void);                    /* starts preparing (the lock is held) */
 /* Commits and applies the change: 0 done, 1 pre-empted while preparing and the tables
@@ -132,7 +132,8 @@ void ch_begin(void);                    /* starts preparing (the lock is held) *
 int ch_commit(void);
 /* ch_commit with the names of its crash points; then_direct: hold on as a direct change.
    0 done; 1 pre-empted (prepare again); 2 done, but a waiter finished the change and took
-   the lock meanwhile (the lock is held again, not direct). */
+   the lock meanwhile (the lock is held again, not direct); 3 as 2, and other changes were
+   made before the lock was ours again: what was read before the commit is stale. */
 int ch_commit_as(const char *committed_point, const char *half_point, int then_direct);
 /* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
 void lock_direct(void);

@@ -476,9 +476,10 @@ int ch_commit_if_large(void)
 {
 	if (direct || log_slot < 0 || ncells + nothers + 1 <= LOG_MAX_ENTRIES / 2)
 		return 0;
-	if (ch_commit_as("change.committed", "change.half-applied", 0) != 1)
+	int r = ch_commit_as("change.committed", "change.half-applied", 0);
+	if (r != 1 && r != 3)
 		return 0;
-	ch_begin(); /* pre-empted, and the tables changed: what was prepared is stale */
+	ch_begin(); /* pre-empted, or overtaken after the commit: what was read is stale */
 	return 1;
 }
 
@@ -556,7 +557,8 @@ int ch_commit_as(const char *committed_point, const char *half_point, int then_d
 		direct |= then_direct;
 		return 0;
 	}
-	ch_set(H_CHANGES, ch_get(H_CHANGES) + 1); /* the last cell of every change */
+	uint32_t changes_after = ch_get(H_CHANGES) + 1;
+	ch_set(H_CHANGES, changes_after); /* the last cell of every change */
 	/* cells first (changes last among them), then the wakes and removals */
 	int r = commit_logged();
 	if (r == 1)
@@ -580,14 +582,16 @@ int ch_commit_as(const char *committed_point, const char *half_point, int then_d
 		   waiter finished our change and took the lock: take it again (what we did is done). */
 		uint64_t armed = lword(fab.held_by, epoch_of(fab.held) + 1, then_direct);
 		int mine = cas64(H_LOCK, fab.held, armed);
+		int overtaken = 0;
 		if (mine) {
 			fab.held = armed;
 			direct = then_direct;
 		} else {
 			take_shared(fab.held_by);
+			overtaken = cell(H_CHANGES) != changes_after; /* others changed the tables since */
 		}
 		fab.reads_since = cell(H_CHANGES);
-		return mine ? 0 : 2;
+		return mine ? 0 : overtaken ? 3 : 2;
 	}
 	direct |= then_direct; /* r == 2: committed without a log, direct already */
 	return 0;

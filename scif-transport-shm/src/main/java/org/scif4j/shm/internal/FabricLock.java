@@ -47,6 +47,12 @@ final class FabricLock {
     private int readsSince;
     /** Whether the current hold writes directly (not through a change log). */
     private boolean direct;
+    /**
+     * Whether the last logged change committed was finished by a waiter (this process was
+     * stopped or slow after committing it) and other changes were made before this process
+     * took the lock again: what it read before the commit is stale.
+     */
+    private boolean overtaken;
     /** The change the current hold prepares (another one while a lock take-over reaps, see {@link #reapAside}). */
     private ChangeLog change = new ChangeLog();
     /** Removes the files a log's removal entries name. */
@@ -367,6 +373,7 @@ final class FabricLock {
                 continue;
             }
             ChangeLog.write(file, logArea(logSlot), epochOf(held), pid, log);
+            int changesAfter = (int) file.getLong(H_CHANGES) + 1; // what this change makes "changes"
             long committed = held | (1L << 32);
             if (file.casLong(H_LOCK, held, committed)) {
                 CrashPoint.at(committedPoint);
@@ -376,11 +383,13 @@ final class FabricLock {
                 after.forEach(Runnable::run); // the change is applied: what only its holder does after it
                 long next = word(heldBy, epochOf(held) + 1, thenDirect);
                 boolean stillMine = file.casLong(H_LOCK, committed, next);
+                overtaken = false;
                 if (stillMine) {
                     held = next;
                     direct = thenDirect;
                 } else {
                     takeShared(heldBy); // a waiter finished this change and took the lock
+                    overtaken = file.getInt(H_CHANGES) != changesAfter; // and others changed the tables since
                 }
                 readsSince = file.getInt(H_CHANGES);
                 return stillMine;
@@ -422,7 +431,26 @@ final class FabricLock {
     void commitIfLarge() {
         if (!direct && held != 0 && logSlot >= 0 && jvmLock.isHeldByCurrentThread()
             && change.size() > ChangeLog.MAX_ENTRIES / 2) {
-            commit();
+            commitAndGoOn("change.committed", "change.half-applied");
+        }
+    }
+
+    /**
+     * Commits one change of several that a hold makes in a row (batches, reaping), for a
+     * caller that goes on from what it read: if a waiter finished this change meanwhile and
+     * the tables changed before this process took the lock again, what it read is stale, so
+     * this throws {@link Fabric.Preempted} (the change itself is done) and the caller prepares
+     * the rest afresh.
+     *
+     * @param committedPoint the crash point once the log is committed
+     * @param halfAppliedPoint the crash point half-way through applying it
+     * @throws Fabric.Preempted if the hold was pre-empted before the commit and the tables changed, or overtaken after it
+     */
+    void commitAndGoOn(String committedPoint, String halfAppliedPoint) {
+        commit(committedPoint, halfAppliedPoint);
+        if (overtaken) {
+            overtaken = false;
+            throw new Fabric.Preempted();
         }
     }
 

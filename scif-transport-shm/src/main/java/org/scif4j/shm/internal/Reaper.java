@@ -73,10 +73,11 @@ final class Reaper {
     }
 
     /**
-     * Reaps one dead process in logged changes: its nodes go offline and its endpoints are
-     * closed, committed whenever the change holds half a log, then its memory files (a kind 4
-     * entry) and its process slot go in the last change. A hold without a log area of its own
-     * (a registering process) writes into the dead process's.
+     * Reaps one dead process in logged changes: its endpoints are closed, committed whenever
+     * the change holds half a log, its memory files removed (a kind 4 entry) with the last of
+     * them; then its process slot and nodes are freed in a change of their own, so that once
+     * its nodes are offline everything else of it is gone. A hold without a log area of its
+     * own (a registering process) writes into the dead process's.
      */
     private void reapLocked(int dead) {
         int deadPid = processes.pid(dead);
@@ -86,10 +87,10 @@ final class Reaper {
             lock.logInto(dead); // the dead process writes there no more, and nobody picks a live slot
         }
         try {
-            processes.clearNodesLocked(lock, dead); // its nodes go offline first
             endpoints.reapOwnerLocked(dead);
             lock.removeMemoryFiles(deadPid, deadStart);
-            processes.freeLocked(lock, dead);
+            lock.commitAndGoOn("reap.committed", "reap.half-applied"); // overtaken: the slot may be another's now
+            processes.freeLocked(lock, dead); // state free first, then pid, start time and nodes
             lock.commit("reap.committed", "reap.half-applied");
         } finally {
             lock.logInto(ownLogSlot);

@@ -154,6 +154,12 @@ class StoppedLockHolderTest {
             }
             resume(reaper);
             assertEquals("OK 1", out.readLine(), "the resumed child found its reaping done and attached");
+            assertTrue(reaper.waitFor(60, TimeUnit.SECONDS));
+            // The resumed reaper went on from what it read before it stopped only if nobody
+            // changed the tables meanwhile: else the dead's process slot, which this process
+            // took since, would have been freed under it.
+            assertArrayEquals(new int[] {0}, n[0].nodeIds().online(), "this process is still attached");
+            assertEquals(1, ((ShmNode) n[0]).fabric().processes().liveCount(), "and holds its process slot");
         } finally {
             resume(reaper);
             assertTrue(reaper.waitFor(60, TimeUnit.SECONDS));
