@@ -1,5 +1,5 @@
-/* Registered memory, RMA, fences and mappings of a connected endpoint (rma.c). Functions
-   return 0 or an errno. */
+/* Registered memory, RMA, fences and mappings of a connected endpoint (rma.c, rma_copy.c,
+   rma_fence.c, rma_map.c). Functions return 0 or an errno. */
 #ifndef LIBSCIF_RMA_H
 #define LIBSCIF_RMA_H
 #include "fabric.h"

@@ -1,5 +1,5 @@
 /* The registered-memory calls of the API (register, unregister, RMA, fences, mmap): argument
-   checks and errno; the work is rma.c's. */
+   checks and errno; the work is rma*.c's. */
 #include "endpoint.h"
 #include "rma.h"
 

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.NodeListener;
+import org.scif4j.NodeMetrics;
 import org.scif4j.NodeSubscription;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
@@ -32,6 +33,8 @@ public abstract class AbstractNode<E extends Endpoint> implements ScifNode {
     private volatile boolean closed;
     /** Made by the first addNodeListener; guarded by this for writes. */
     private volatile NodeEventSource events;
+    /** This node's totals; every endpoint adds to it when it closes (see {@link EndpointCounters}). */
+    private final NodeCounters counters = new NodeCounters();
 
     /** The node event period of a transport that does not say (200 ms, shm's watchdog period). */
     public static final long DEFAULT_NODE_EVENT_PERIOD_MILLIS = 200;
@@ -184,6 +187,16 @@ public abstract class AbstractNode<E extends Endpoint> implements ScifNode {
      */
     public final void forget(E endpoint) {
         endpoints.remove(endpoint);
+    }
+
+    @Override
+    public final NodeMetrics metrics() {
+        return counters.snapshot();
+    }
+
+    /** @return the counters a new endpoint of this node takes its own from */
+    public final NodeCounters counters() {
+        return counters;
     }
 
     /** @return whether close has begun; an endpoint adopted after it must close itself */

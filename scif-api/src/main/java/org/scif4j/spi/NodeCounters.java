@@ -7,15 +7,14 @@ import org.scif4j.EndpointMetrics;
 import org.scif4j.NodeMetrics;
 
 /**
- * The counters behind one node attachment's {@link NodeMetrics}: a transport's node keeps one,
- * and gives each endpoint it opens or accepts its own {@link EndpointCounters} from
- * {@link #opened()} (an accept is counted by the listener's {@link EndpointCounters#accepted()}). The node's totals are the closed endpoints' counts, folded in when each
- * closes, plus the open ones' counts read at the snapshot.
+ * The counters behind one node attachment's {@link NodeMetrics}: {@link AbstractNode} keeps one
+ * and answers {@code metrics()} from it; a transport gives each endpoint it opens or accepts its
+ * own {@link EndpointCounters} from {@link #opened()} (an accept is counted by the listener's
+ * {@link EndpointCounters#accepted()}). The node's totals are the closed endpoints' counts,
+ * folded in when each closes, plus the open ones' counts read at the snapshot.
  *
  * <pre>{@code
- * private final NodeCounters counters = new NodeCounters();
- * public Endpoint open() { return new MyEndpoint(this, counters.opened()); }
- * public NodeMetrics metrics() { return counters.snapshot(); }
+ * MyEndpoint openEndpoint() { return new MyEndpoint(this, counters().opened()); }
  * }</pre>
  *
  * <p>Counters that several endpoints' threads bump at once are {@link LongAdder}s (one CAS

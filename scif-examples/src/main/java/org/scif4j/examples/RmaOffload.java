@@ -22,7 +22,9 @@ import org.scif4j.ScifNode;
  * {@code writeTo}, and queues a {@code fenceSignal} that stores the batch number into the
  * host's completion word once every byte of that {@code writeTo} has landed. The host never
  * asks: it watches the word. The card, before it reuses its own buffer for the next batch,
- * waits with {@code fenceMark}/{@code fenceWait} until its {@code writeTo} has read it.
+ * waits with {@code fenceMark}/{@code fenceWait} until its {@code writeTo} has read it, and
+ * does so before it signals: the host may close the connection as soon as it sees the last
+ * signal, and after that only a {@code recv} of what is already queued succeeds.
  *
  * <p>Run: {@code java ... org.scif4j.examples.RmaOffload [HOST-URI CARD-URI]}, by default two
  * nodes of a fresh shm fabric. Works on tcp too (there the window's owner serves the RMA).
@@ -149,10 +151,12 @@ public final class RmaOffload {
                     numbers.put(i, numbers.get(i) * numbers.get(i));
                 }
                 ep.writeTo(local, BYTES, results, 0);             // asynchronous: returns at once
+                // before the next readFrom overwrites `work`, the writeTo must have read it; and
+                // it is waited for before the signal: once the host sees the last signal it may
+                // close the connection, after which only recv (which drains the queue) succeeds
+                ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
                 // after every RMA issued so far: store `batch` into the host's word (SIGNAL_REMOTE)
                 ep.fenceSignal(0, 0, word, batch, Scif.FENCE_INIT_SELF | Scif.SIGNAL_REMOTE);
-                // before the next readFrom overwrites `work`, the writeTo must have read it
-                ep.fenceWait(ep.fenceMark(Scif.FENCE_INIT_SELF));
             }
         }
     }

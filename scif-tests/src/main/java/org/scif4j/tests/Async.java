@@ -131,6 +131,25 @@ public final class Async<T> {
     }
 
     /**
+     * Waits for the call to end, whichever way.
+     *
+     * @param timeout the upper bound
+     * @return the result, or null if the call threw
+     */
+    public T resultOrNull(Duration timeout) {
+        try {
+            return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            return null;
+        } catch (TimeoutException e) {
+            throw new AssertionError(name + " still running after " + timeout + "; stack:" + stack());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for " + name, e);
+        }
+    }
+
+    /**
      * Waits for the call to fail and checks its errno.
      *
      * @param expected the errno it must fail with

@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -29,16 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * {@code ScifNode} closes its endpoints.
  */
 @SuppressWarnings("try") // tests close resources mid-test on purpose
-public abstract class CloseTest extends ScifTestBase {
-    private ScifNode node0;
-    private ScifNode node1;
-
-    @BeforeEach
-    final void attachNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
-    }
-
+public abstract class CloseTest extends TwoNodeTestBase {
     @ParameterizedTest(name = "closing side: {0}")
     @ValueSource(strings = {"connector", "acceptor"})
     void survivorDrainsQueuedBytesThenGetsEconnreset(String closer) throws ScifException {

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
@@ -29,16 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code nodeIds()}.
  */
 @SuppressWarnings("try") // tests close resources mid-test on purpose
-public abstract class ConnectionTest extends ScifTestBase {
-    private ScifNode node0;
-    private ScifNode node1;
-
-    @BeforeEach
-    final void attachNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
-    }
-
+public abstract class ConnectionTest extends TwoNodeTestBase {
     @Test
     void backlogFullRefusesFurtherRequests() throws ScifException {
         try (Endpoint listener = listener(node1, 3000, 1);
@@ -272,6 +262,22 @@ public abstract class ConnectionTest extends ScifTestBase {
             Async<Endpoint> acc = async("accept", () -> track(bound.accept(Scif.ACCEPT_SYNC)));
             assertEquals(port, ep.connect(port(1, 3004)), "the retry after listen connects");
             acc.get(SOON).close();
+        }
+    }
+
+    @Test
+    void aConnectNobodyAcceptsIsRefusedByTheWatchdogAndStaysBound() throws ScifException {
+        // A listener that never accepts: the request waits in its queue until the connecting
+        // side's watchdog (option timeout=, shortened here) gives up with ECONNREFUSED.
+        ScifNode n2 = attach(2, "timeout=300");
+        ScifNode n3 = attach(3, "timeout=300");
+        try (Endpoint listener = listener(n3, 3010, 1); Endpoint ep = open(n2)) {
+            ep.bind(3011);
+            assertErrno(Errno.ECONNREFUSED, () -> ep.connect(port(3, 3010)),
+                "a connect the listener never accepts, at the watchdog period");
+            assertEquals(port(2, 3011), ep.localPort(), "the refused endpoint keeps its port");
+            ep.listen(1); // legal only in BOUND: the failed connect left it there
+            assertEquals(port(2, 3011), ep.localPort(), "and listens on it");
         }
     }
 

@@ -14,7 +14,6 @@ import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
-import org.scif4j.ScifNode;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,18 +28,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * endpoint are tested elsewhere; here only that they give no state error.
  */
 @SuppressWarnings("try") // tests close resources mid-test on purpose
-public abstract class EndpointStateTest extends ScifTestBase {
+public abstract class EndpointStateTest extends TwoNodeTestBase {
     private static final Set<Errno> STATE_ERRORS =
         EnumSet.of(Errno.ENOTCONN, Errno.ECONNRESET, Errno.EBADF, Errno.EISCONN);
 
-    private ScifNode node0;
-    private ScifNode node1;
     private ByteBuffer page;
 
     @BeforeEach
-    final void attachNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
+    final void allocatePage() {
         page = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096).limit(4096).slice();
     }
 

@@ -6,17 +6,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
  * A fixture whose fabric lives in one directory (the shm format, whichever implementation
- * writes it): the fabric has left nothing behind when that directory is gone.
+ * writes it): each test gets a fabric of its own name in the default directory
+ * {@code /dev/shm/scif4j}, and the fabric has left nothing behind when its directory is gone.
  */
 public abstract class FabricDirectoryFixture extends TransportFixture {
+    /** The default fabric directory of the shm format, where a fabric named without dir= lives. */
+    public static final Path DIR = Path.of("/dev/shm/scif4j");
+
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    /** This test's fabric name: unique in this JVM, and across the JVMs of a run by the pid. */
+    protected final String fabricName = "t" + ProcessHandle.current().pid() + "x"
+        + COUNTER.incrementAndGet() + "r" + Integer.toHexString(ThreadLocalRandom.current()
+        .nextInt(0x1000, 0x10000));
+
     /** @return where this test's fabric lives */
-    public abstract Path fabricDir();
+    public Path fabricDir() {
+        return DIR.resolve(fabricName);
+    }
 
     @Override
     public void assertNoLeftovers() {

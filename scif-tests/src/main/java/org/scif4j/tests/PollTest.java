@@ -3,7 +3,6 @@ package org.scif4j.tests;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
@@ -20,16 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * over many endpoints at once, the count it returns, timeouts of 0 and of a finite time that
  * expires, a blocked poll woken by another thread, and a listener's POLLIN for a queued request.
  */
-public abstract class PollTest extends ScifTestBase {
-    private ScifNode node0;
-    private ScifNode node1;
-
-    @BeforeEach
-    final void attachNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
-    }
-
+public abstract class PollTest extends TwoNodeTestBase {
     @Test
     void endpointsOfTwoNodesOfOneFabricPollTogetherButTwoFabricsAreRefused() throws ScifException {
         Endpoint a = open(node0);

@@ -1,12 +1,10 @@
 package org.scif4j.tests;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
-import org.scif4j.ScifNode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -17,16 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * accepted; the automatic bind of connect.
  */
 @SuppressWarnings("try") // tests close resources mid-test on purpose
-public abstract class PortTest extends ScifTestBase {
-    private ScifNode node0;
-    private ScifNode node1;
-
-    @BeforeEach
-    final void attachNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
-    }
-
+public abstract class PortTest extends TwoNodeTestBase {
     @Test
     void bindZeroHandsOutLowestFreePortFrom1089() throws ScifException {
         try (Endpoint a = open(node0); Endpoint b = open(node0); Endpoint c = open(node0)) {

@@ -224,7 +224,7 @@ public abstract class RmaCloseTest extends RmaTestBase {
         ScifNode n3 = attach(3, "timeout=100");
         ByteBuffer aMem = memory(n2, WINDOW);
         for (int race = 0; race < 4; race++) {
-            Connection c = connect(n2, n3);
+            Connection c = connectDespiteShortWatchdog(n2, n3);
             Endpoint a = c.connector();
             Endpoint b = c.acceptor();
             assertEquals(A_WINDOW, a.register(aMem, A_WINDOW, RW, Scif.MAP_FIXED));
@@ -254,6 +254,37 @@ public abstract class RmaCloseTest extends RmaTestBase {
             // it lets the JVM free it (and unmap it, at this size) while nothing may use it any more.
             bMem = null;
             System.gc();
+        }
+    }
+
+    /**
+     * Connects nodes whose connect watchdog is 100 ms. That watchdog refuses a connect that the
+     * accepting thread did not take within 100 ms (ECONNREFUSED), which a loaded machine can
+     * cause; it is shortened here for the close path, not tested, so a refused connect is
+     * tried again, at most five times, after closing what the refused one left: the connector
+     * (still bound), the listener, and the endpoint a late accept may have made of the request.
+     */
+    private Connection connectDespiteShortWatchdog(ScifNode from, ScifNode to) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Endpoint listener = listener(to, 0, 4);
+            Endpoint connector = open(from);
+            Async<Endpoint> accept = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
+            try {
+                connector.connect(listener.localPort());
+                return new Connection(connector, accept.get(SOON));
+            } catch (ScifException e) {
+                if (e.errno() != Errno.ECONNREFUSED || attempt == 5) {
+                    throw e;
+                }
+                connector.close();
+                listener.close(); // ends the accept, unless it took the refused request first
+                Endpoint late = accept.resultOrNull(SOON);
+                if (late != null) {
+                    late.close();
+                }
+            } finally {
+                listener.close();
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Helpers build chains of adjacent windows ({@link Windows}) whose contents the test models
  * byte by byte, so that every check can also assert what did <em>not</em> change.
  */
-public abstract class RmaTestBase extends ScifTestBase {
+public abstract class RmaTestBase extends TwoNodeTestBase {
     /** The page size of SCIF. */
     protected static final int PAGE = 4096;
     /** 2^63, the end of the registered address space. */
@@ -45,10 +45,6 @@ public abstract class RmaTestBase extends ScifTestBase {
         Scif.RMA_USECPU | Scif.RMA_SYNC | Scif.RMA_ORDERED, Scif.RMA_USECACHE | Scif.RMA_SYNC,
         Scif.RMA_USECACHE | Scif.RMA_USECPU, 0xF, 0x101};
 
-    /** Node 0. */
-    protected ScifNode node0;
-    /** Node 1. */
-    protected ScifNode node1;
     /** The connection between them. */
     protected Connection connection;
     /** The end on node 0 (the connector): "this side". */
@@ -61,8 +57,6 @@ public abstract class RmaTestBase extends ScifTestBase {
 
     @BeforeEach
     final void connectNodes() throws ScifException {
-        node0 = attach(0);
-        node1 = attach(1);
         connection = connect(node0, node1);
         local = connection.connector();
         remote = connection.acceptor();

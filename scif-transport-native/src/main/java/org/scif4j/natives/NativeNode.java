@@ -12,7 +12,6 @@ import org.scif4j.spi.Call;
 /** A native node: this process's libscif attachment, and the endpoints opened through it. */
 final class NativeNode extends AbstractNode<NativeEndpoint> {
     /** Counts for {@link #metrics()}; each endpoint takes its own from it. */
-    private final org.scif4j.spi.NodeCounters counters = new org.scif4j.spi.NodeCounters();
 
     /** The most nodes scif_get_nodeIDs is asked for (SCIF's fabrics have at most this many). */
     private static final int MAX_NODES = 256;
@@ -130,15 +129,5 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     protected void detach() {
         library.detach();
         current.compareAndSet(this, null);
-    }
-
-    @Override
-    public org.scif4j.NodeMetrics metrics() {
-        return counters.snapshot();
-    }
-
-    /** @return the counters a new endpoint of this node takes its own from */
-    org.scif4j.spi.NodeCounters counters() {
-        return counters;
     }
 }

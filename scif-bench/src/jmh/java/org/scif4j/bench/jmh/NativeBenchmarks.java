@@ -17,8 +17,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.scif4j.Endpoint;
-import org.scif4j.Errno;
-import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
@@ -57,22 +55,9 @@ public class NativeBenchmarks {
         public void setUp() throws ScifException {
             String name = "jmh-native-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
             node = Scif.attach("native:?lib=emulated&fabric=" + name + "&node=1&wait=spin");
-            Endpoint listener = node.open();
-            int port = listener.bind(0);
-            listener.listen(1);
-            a = node.open();
-            a.configureBlocking(false);
-            try {
-                a.connect(new PortId(1, port));
-            } catch (ScifException e) {
-                if (e.errno() != Errno.EINPROGRESS) {
-                    throw e;
-                }
-            }
-            b = listener.accept(Scif.ACCEPT_SYNC);
-            a.configureBlocking(true);
-            a.connect(new PortId(1, port));
-            listener.close();
+            ConnectedPair pair = ConnectedPair.open(node, node);
+            a = pair.connected;
+            b = pair.accepted;
             local = node.allocate(1 << 20);
             remote = node.allocate(1 << 20);
             localOffset = a.register(local.buffer(), 0, RW, 0);

@@ -19,8 +19,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.scif4j.Endpoint;
-import org.scif4j.Errno;
-import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
@@ -66,21 +64,9 @@ public class ScifBenchmarks {
             String name = "jmh-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
             host = Scif.attach("shm:" + name + "?node=0&dma=2&wait=spin");
             card = Scif.attach("shm:" + name + "?node=1&dma=2&wait=spin");
-            Endpoint listener = host.open();
-            int port = listener.bind(0);
-            listener.listen(1);
-            a = card.open();
-            a.configureBlocking(false);
-            try {
-                a.connect(new PortId(0, port));
-            } catch (ScifException e) {
-                if (e.errno() != Errno.EINPROGRESS) {
-                    throw e;
-                }
-            }
-            b = listener.accept(Scif.ACCEPT_SYNC);
-            a.connect(new PortId(0, port));
-            listener.close();
+            ConnectedPair pair = ConnectedPair.open(host, card);
+            a = pair.connected;
+            b = pair.accepted;
             local = card.allocate(1 << 20);
             remote = host.allocate(1 << 20);
             spare = card.allocate(64 << 10);

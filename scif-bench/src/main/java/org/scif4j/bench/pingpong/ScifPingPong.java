@@ -157,26 +157,7 @@ final class ScifPingPong {
         Histogram h = LatencyStats.newHistogram();
         PeerProtocol.put(command, PeerProtocol.OP_ECHO, out.capacity(), total);
         ep.send(command, Scif.SEND_BLOCK);
-        long before = 0;
-        for (long i = 0; i < total; i++) {
-            if (i == warmup) {
-                before = Allocation.currentThreadBytes();
-            }
-            out.clear();
-            out.putLong(0, i);
-            in.clear();
-            long start = System.nanoTime();
-            ep.send(out, Scif.SEND_BLOCK);
-            ep.recv(in, Scif.RECV_BLOCK);
-            long end = System.nanoTime();
-            if (in.getLong(0) != i) {
-                throw new IllegalStateException("round trip " + i + " came back as "
-                    + in.getLong(0) + ": send/recv lost or reordered bytes");
-            }
-            if (i >= warmup) {
-                LatencyStats.record(h, end - start);
-            }
-        }
+        long before = EchoLoop.run(ep, out, in, warmup, count, h);
         allocation[0] = Allocation.perOperation(before, count);
         return LatencyStats.of(h);
     }

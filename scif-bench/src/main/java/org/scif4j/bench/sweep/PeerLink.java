@@ -14,6 +14,7 @@ import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
 import org.scif4j.bench.Main;
 import org.scif4j.bench.baseline.RawShmPingPong;
+import org.scif4j.bench.pingpong.EchoLoop;
 import org.scif4j.bench.pingpong.PeerProtocol;
 import org.scif4j.bench.process.ChildJvm;
 import org.scif4j.bench.process.CpuPinning;
@@ -130,22 +131,7 @@ final class PeerLink implements AutoCloseable {
         long total = warmup + count;
         Histogram h = LatencyStats.newHistogram();
         command(PeerProtocol.OP_ECHO, 8, total);
-        for (long i = 0; i < total; i++) {
-            out.clear();
-            out.putLong(0, i);
-            in.clear();
-            long start = System.nanoTime();
-            ep.send(out, Scif.SEND_BLOCK);
-            ep.recv(in, Scif.RECV_BLOCK);
-            long end = System.nanoTime();
-            if (in.getLong(0) != i) {
-                throw new IllegalStateException("round trip " + i + " came back as " + in.getLong(0)
-                    + ": send/recv lost or reordered bytes");
-            }
-            if (i >= warmup) {
-                LatencyStats.record(h, end - start);
-            }
-        }
+        EchoLoop.run(ep, out, in, warmup, count, h);
         return LatencyStats.of(h);
     }
 

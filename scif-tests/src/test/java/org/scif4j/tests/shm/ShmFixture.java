@@ -1,9 +1,6 @@
 package org.scif4j.tests.shm;
 
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.scif4j.tests.FabricDirectoryFixture;
 
 /**
@@ -12,15 +9,6 @@ import org.scif4j.tests.FabricDirectoryFixture;
  * fabric has left nothing behind when that directory is gone.
  */
 public final class ShmFixture extends FabricDirectoryFixture {
-    /** The transport's default fabric directory. */
-    public static final Path DIR = Path.of("/dev/shm/scif4j");
-
-    private static final AtomicInteger COUNTER = new AtomicInteger();
-
-    private final String name = "t" + ProcessHandle.current().pid() + "x"
-        + COUNTER.incrementAndGet() + "r" + Integer.toHexString(ThreadLocalRandom.current()
-        .nextInt(0x1000, 0x10000));
-
     @Override
     public String transportName() {
         return "shm";
@@ -28,7 +16,7 @@ public final class ShmFixture extends FabricDirectoryFixture {
 
     @Override
     public String fabricUri(int node, String extraOptions) {
-        return "shm:" + name + "?node=" + node
+        return "shm:" + fabricName + "?node=" + node
             + (extraOptions == null || extraOptions.isEmpty() ? "" : "&" + extraOptions);
     }
 
@@ -36,10 +24,5 @@ public final class ShmFixture extends FabricDirectoryFixture {
     @Override
     public List<String> jvmWideThreadPrefixes() {
         return List.of("scif4j-interrupt-watcher");
-    }
-
-    @Override
-    public Path fabricDir() {
-        return DIR.resolve(name);
     }
 }

@@ -1,9 +1,6 @@
 package org.scif4j.natives.conformance;
 
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.scif4j.tests.FabricDirectoryFixture;
 
 /**
@@ -14,15 +11,6 @@ import org.scif4j.tests.FabricDirectoryFixture;
  * {@code /dev/shm/scif4j/<unique-name>} and has left nothing behind when that directory is gone.
  */
 public final class NativeFixture extends FabricDirectoryFixture {
-    /** The transport's default fabric directory. */
-    public static final Path DIR = Path.of("/dev/shm/scif4j");
-
-    private static final AtomicInteger COUNTER = new AtomicInteger();
-
-    private final String name = "t" + ProcessHandle.current().pid() + "x"
-        + COUNTER.incrementAndGet() + "r" + Integer.toHexString(ThreadLocalRandom.current()
-        .nextInt(0x1000, 0x10000));
-
     @Override
     public String transportName() {
         return "native";
@@ -31,18 +19,13 @@ public final class NativeFixture extends FabricDirectoryFixture {
     @Override
     public String fabricUri(int node, String extraOptions) {
         String extra = extraOptions == null || extraOptions.isEmpty() ? "" : "&" + extraOptions;
-        return node == 0 ? "native:?lib=emulated&fabric=" + name + "&node=0" + extra
-            : "shm:" + name + "?node=" + node + extra;
+        return node == 0 ? "native:?lib=emulated&fabric=" + fabricName + "&node=0" + extra
+            : "shm:" + fabricName + "?node=" + node + extra;
     }
 
     /** The shm transport's futex interrupt watcher and the native memory's cleaner: one each per JVM. */
     @Override
     public List<String> jvmWideThreadPrefixes() {
         return List.of("scif4j-interrupt-watcher", "Cleaner-");
-    }
-
-    @Override
-    public Path fabricDir() {
-        return DIR.resolve(name);
     }
 }

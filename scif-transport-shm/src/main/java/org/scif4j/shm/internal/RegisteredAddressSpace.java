@@ -8,6 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.scif4j.Errno;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
+import org.scif4j.spi.AbstractWindow;
 import org.scif4j.spi.Call;
 import org.scif4j.spi.WindowSet;
 
@@ -27,10 +28,7 @@ final class RegisteredAddressSpace {
     private static final long SLEEP_STEP_NANOS = 100_000L;
 
     /** One window. */
-    static final class Window implements WindowSet.Window {
-        final long offset;
-        final long length;
-        final int prot;
+    static final class Window extends AbstractWindow {
         /** Address of the window's first byte in this process. */
         final long address;
         final MemoryRegistry.Range range;
@@ -48,24 +46,12 @@ final class RegisteredAddressSpace {
 
         Window(long offset, long length, int prot, long address, MemoryRegistry.Range range, int entry, int gen,
                ByteBuffer keep) {
-            this.offset = offset;
-            this.length = length;
-            this.prot = prot;
+            super(offset, length, prot);
             this.address = address;
             this.range = range;
             this.entry = entry;
             this.gen = gen;
             this.keep = keep;
-        }
-
-        @Override
-        public long offset() {
-            return offset;
-        }
-
-        @Override
-        public long length() {
-            return length;
         }
 
         @Override

@@ -14,7 +14,6 @@ import org.scif4j.spi.Call;
 /** This process attached as one node of an shm fabric; opens endpoints and closes them all on close. */
 public final class ShmNode extends AbstractNode<ShmEndpoint> {
     /** Counts for {@link #metrics()}; each endpoint takes its own from it. */
-    private final org.scif4j.spi.NodeCounters counters = new org.scif4j.spi.NodeCounters();
 
     /** Open attachments of this JVM, closed by a shutdown hook so that a normal exit leaves nothing behind. */
     private static final Set<ShmNode> OPEN = ConcurrentHashMap.newKeySet();
@@ -168,15 +167,5 @@ public final class ShmNode extends AbstractNode<ShmEndpoint> {
     public String toString() {
         return "ShmNode[" + options.name() + " node " + selfId() + ", " + endpoints().size() + " endpoints"
             + (isClosed() ? ", closed" : "") + "]";
-    }
-
-    @Override
-    public org.scif4j.NodeMetrics metrics() {
-        return counters.snapshot();
-    }
-
-    /** @return the counters a new endpoint of this node takes its own from */
-    org.scif4j.spi.NodeCounters counters() {
-        return counters;
     }
 }

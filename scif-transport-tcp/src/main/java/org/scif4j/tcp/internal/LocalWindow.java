@@ -3,17 +3,14 @@ package org.scif4j.tcp.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
-import org.scif4j.spi.WindowSet;
+import org.scif4j.spi.AbstractWindow;
 
 /**
  * One window this side registered: its place in the registered address space and its memory.
  * Immutable but for {@link #unregistered}, which the user thread that unregisters it sets and
  * every thread reads.
  */
-final class LocalWindow implements WindowSet.Window {
-    final long offset;
-    final long length;
-    final int prot;
+final class LocalWindow extends AbstractWindow {
     /** The registered bytes; also keeps the memory alive while the window is referenced. */
     final ByteBuffer memory;
     /**
@@ -25,21 +22,9 @@ final class LocalWindow implements WindowSet.Window {
     volatile boolean unregistered;
 
     LocalWindow(long offset, long length, int prot, ByteBuffer memory) {
-        this.offset = offset;
-        this.length = length;
-        this.prot = prot;
+        super(offset, length, prot);
         this.memory = memory;
         this.wrapped = Unpooled.wrappedBuffer(memory);
-    }
-
-    @Override
-    public long offset() {
-        return offset;
-    }
-
-    @Override
-    public long length() {
-        return length;
     }
 
     @Override

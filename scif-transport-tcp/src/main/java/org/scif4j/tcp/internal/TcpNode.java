@@ -27,7 +27,6 @@ import org.scif4j.tcp.TcpOptions;
  */
 public final class TcpNode extends AbstractNode<TcpEndpoint> {
     /** Counts for {@link #metrics()}; each endpoint takes its own from it. */
-    private final org.scif4j.spi.NodeCounters counters = new org.scif4j.spi.NodeCounters();
 
 
     private final TcpOptions options;
@@ -258,15 +257,5 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     public String toString() {
         return "TcpNode[node " + selfId() + " at " + options.selfAddress() + " (" + io + "), " + endpoints().size() + " endpoints"
             + (isClosed() ? ", closed" : "") + "]";
-    }
-
-    @Override
-    public org.scif4j.NodeMetrics metrics() {
-        return counters.snapshot();
-    }
-
-    /** @return the counters a new endpoint of this node takes its own from */
-    org.scif4j.spi.NodeCounters counters() {
-        return counters;
     }
 }
