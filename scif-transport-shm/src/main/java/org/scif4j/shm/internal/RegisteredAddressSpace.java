@@ -324,7 +324,7 @@ final class RegisteredAddressSpace {
      * still exists to drop its references. Only then is the memory given back, so that once
      * close returns the user's memory no longer changes. Past the deadline the windows go all
      * the same: the peer reaches them only through its own mapping of their files, which stays
-     * valid while it copies, and it skips operations whose window was freed (EndpointRma).
+     * valid while it copies, and it skips operations whose window was freed (DmaSequence).
      *
      * @param peerSlot the peer endpoint's slot
      * @param deadline System.nanoTime() value ending the wait

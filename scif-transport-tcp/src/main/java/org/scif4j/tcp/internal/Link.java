@@ -59,9 +59,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * for the whole of its wait; so frames are dispatched in stream order, by one thread at a time,
  * and the {@link FrameReader} keeps the stream's position across them. While {@code userMode}
  * is set the event loop stands aside: it refuses to read and takes the socket out of its
- * selector. It takes the link back (on a timer, {@value #TAKE_BACK_NANOS} ns) once no user
- * thread has read for that long, so that frames nobody waits for (a peer's RMA_READ, its
- * heartbeats, a connection request) are served within a millisecond or two; a user thread
+ * selector. It takes the link back once no user thread has read for {@value #TAKE_BACK_NANOS}
+ * ns, so that frames nobody waits for (a peer's RMA_READ, its heartbeats, a connection request)
+ * are served within a millisecond or two: the node's {@link TakeBackTimer} checks every
+ * millisecond while the event loop stands aside, on its own thread, and wakes the event loop
+ * only when a take-back is due (a task of the event loop's own made it poll its selector for
+ * half of each millisecond, docs/decisions.md); a user thread
  * that hears nothing for {@value #IDLE_NANOS} ns hands the link back at once and sleeps on
  * its monitor as before (idle endpoints cost the event loop nothing).
  *
@@ -151,8 +154,12 @@ final class Link {
     volatile long lastRead = System.nanoTime();
     /** Dispatches what a user reader reads; set when the link opens. */
     private volatile LinkHandler handler;
-    /** The event loop's take-back timer while it stands aside, or null. Event-loop confined. */
+    /** The node's timer that takes the link back; null on an outbound link. */
+    private final TakeBackTimer timer;
+    /** The take-back check on {@code timer} while the event loop stands aside, or null. Event-loop confined. */
     private ScheduledFuture<?> takeBack;
+    /** {@link #takeBackCheck}, for the event loop. */
+    private final Runnable takeBackTask = this::takeBackCheck;
     /** Connections owing their peer an RMA_DONE at the end of this read batch. Used under readLock. */
     private final ArrayList<RmaServer> owingDones = new ArrayList<>();
 
@@ -163,11 +170,16 @@ final class Link {
     /** Guarded by this. */
     private boolean dead;
 
-    Link(Channel channel, boolean outbound, int peerNode) {
+    /**
+     * @param timer the node's take-back timer; used (and required) only by an inbound NIO link,
+     *              the kind user threads may read
+     */
+    Link(Channel channel, boolean outbound, int peerNode, TakeBackTimer timer) {
         this.channel = channel;
         this.outbound = outbound;
         this.peerNode = peerNode;
-        this.userCapable = !outbound && channel instanceof LinkChannel;
+        this.timer = timer;
+        this.userCapable = !outbound && channel instanceof LinkChannel && timer != null;
         if (userCapable) {
             ((LinkChannel) channel).link = this;
         }
@@ -576,8 +588,7 @@ final class Link {
             readLock.unlock();
         }
         if (takeBack == null) {
-            takeBack = channel.eventLoop().scheduleAtFixedRate(this::takeBackCheck, TAKE_BACK_NANOS, TAKE_BACK_NANOS,
-                TimeUnit.NANOSECONDS);
+            takeBack = timer.every(this::watchReaders, TAKE_BACK_NANOS); // null once the node closed
         }
         return false;
     }
@@ -603,14 +614,40 @@ final class Link {
     }
 
     /**
-     * The event loop's timer while it stands aside: takes the link back once user readers left.
-     * Invariant: while {@code userMode} is set, the event loop either keeps the socket in its
-     * selector (its next read is refused and starts this timer) or runs this timer; so a link
-     * whose readers left is always read again. The timer stops only after it put the socket
-     * back, under readLock, so that no reader can set {@code userMode} in between (it once
-     * could, and a link nobody read went silent).
+     * The take-back timer's check, every {@value #TAKE_BACK_NANOS} ns on the {@link TakeBackTimer}'s
+     * thread while the event loop stands aside: hands {@link #takeBackCheck} to the event loop
+     * once the user readers left (or a reader handed the link back). It only reads volatile
+     * state; the take-back itself happens on the event loop under readLock.
+     */
+    private void watchReaders() {
+        if (userMode) {
+            long away = awaySince;
+            if (away == 0 || System.nanoTime() - away < TAKE_BACK_NANOS) {
+                return; // a reader reads, or left only just now
+            }
+        }
+        try {
+            channel.eventLoop().execute(takeBackTask);
+        } catch (RejectedExecutionException e) {
+            // The node's event loop stopped: the link is gone with it.
+        }
+    }
+
+    /**
+     * Takes the link back from user readers that left. Runs on the event loop, handed there by
+     * {@link #watchReaders}.
+     *
+     * <p>Invariant: this runs under readLock (a tryLock: a reader that holds it is back and
+     * reads for everyone), so no reader can set {@code userMode} between the check and the
+     * socket's return to the selector (one once could, and a link nobody read went silent).
+     * While {@code userMode} is set, the event loop either keeps the socket in its selector (its
+     * next read is refused and starts the timer) or the timer runs; the timer is cancelled only
+     * here, after the socket went back. So a link whose readers left is always read again.
      */
     private void takeBackCheck() {
+        if (takeBack == null) {
+            return; // taken back already (the timer may hand over more than one check)
+        }
         if (userMode) {
             long away = awaySince;
             if (away == 0 || System.nanoTime() - away < TAKE_BACK_NANOS) {

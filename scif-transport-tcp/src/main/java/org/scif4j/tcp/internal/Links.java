@@ -47,6 +47,8 @@ final class Links {
     private final TcpOptions options;
     private final EventLoopGroup group;
     private final NettyIo io;
+    /** Takes inbound links back from user readers that left; stopped by the node after its event loop. */
+    private final TakeBackTimer takeBack;
     private final Bootstrap bootstrap;
     private Channel server;
     /**
@@ -70,8 +72,9 @@ final class Links {
     /** Node ids are 0..256. */
     private static final int MAX_NODES = 257;
 
-    Links(TcpNode node, TcpOptions options, EventLoopGroup group, NettyIo io) {
+    Links(TcpNode node, TcpOptions options, EventLoopGroup group, NettyIo io, TakeBackTimer takeBack) {
         this.node = node;
+        this.takeBack = takeBack;
         this.options = options;
         this.group = group;
         this.io = io;
@@ -101,7 +104,7 @@ final class Links {
             .childHandler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    Link link = new Link(ch, false, -1);
+                    Link link = new Link(ch, false, -1, takeBack);
                     synchronized (Links.this) {
                         if (closing) {
                             ch.close();
@@ -143,12 +146,12 @@ final class Links {
             if (closing) {
                 // No channel: the event loop may have stopped, and registering one with it then
                 // fails (and Netty logs a force-close). A dead link drops what it is given.
-                l = new Link(null, true, peer);
+                l = new Link(null, true, peer, null);
                 l.markDead("node " + node.selfId() + " is closing");
                 return l;
             }
             Channel ch = bootstrap.register().channel();
-            l = new Link(ch, true, peer);
+            l = new Link(ch, true, peer, null);
             outbound.set(peer, l);
             live.add(l);
             pipeline(ch, l, peer);

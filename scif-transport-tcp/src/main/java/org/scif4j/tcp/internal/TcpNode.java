@@ -33,6 +33,7 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     private final long incarnation = new SecureRandom().nextLong();
     private final EventLoopGroup group;
     private final Links links;
+    private final TakeBackTimer takeBack;
     private final PortTable ports = new PortTable();
     private final FrameDispatcher dispatcher = new FrameDispatcher(this);
     private final WireIds<TcpEndpoint> wireIds = new WireIds<>();
@@ -46,7 +47,8 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
         this.io = io;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("scif4j-tcp-node" + options.node(),
             true), io.handlers());
-        this.links = new Links(this, options, group, io);
+        this.takeBack = new TakeBackTimer(options.node());
+        this.links = new Links(this, options, group, io, takeBack);
         this.spin = new SpinPolicy(options.waitMode());
     }
 
@@ -124,6 +126,7 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(1000, options.timeoutMillis()));
         links.close(deadline);
         group.shutdownGracefully(0, options.timeoutMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        takeBack.close(); // after the event loop: nothing starts a check any more
     }
 
     // ---------------------------------------------------------------- for endpoints and frames
