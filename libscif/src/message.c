@@ -1,7 +1,7 @@
 /* scif_send and scif_recv: the data path over the connection's byte rings, one loop for both
-   directions; and scif4j_send/scif4j_recv, the same calls with a time limit, for the Java
-   native transport. */
+   directions; and scif4j_io, the same calls with a time limit, for the Java native transport. */
 #include "endpoint.h"
+#include "scif4j.h"
 
 static int not_connected(struct ep *e, uint32_t st)
 {
@@ -20,28 +20,25 @@ static int can_recv(struct ep *e)
 	return state_of(e) != EP_CONNECTED || ring_has_data(&e->conn->in);
 }
 
-/* One direction of the data path. Moves up to len bytes: once (flags without the BLOCK bit),
-   or until all moved, timeout_ms passed (< 0: no limit; counted from the first wait, so a call
-   that never waits reads no clock), or the endpoint closed. A send
-   writes only while connected; a receive also drains what a peer that left had sent. Returns
-   the bytes moved (0 at the deadline) or -1 with errno, errno untouched on success. */
-static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, int timeout_ms)
+/* One direction of the data path on e, which the caller holds a reference on. Moves up to len
+   bytes: once (flags without the BLOCK bit), or until all moved, timeout_ms passed (< 0: no
+   limit; counted from the first wait, so a call that never waits reads no clock), or the
+   endpoint closed. A send writes only while connected; a receive also drains what a peer that
+   left had sent. Returns the bytes moved (0 at the deadline) and sets *err (0, or the errno). */
+static int move(struct ep *e, uint8_t *msg, int len, int flags, int out, int timeout_ms, int *err)
 {
 	static const char *const name[] = {"scif_recv", "scif_send"};
-	int se = errno;
-	struct ep *e = ep_get(epd);
-	if (!e)
-		return -1;
-	int err = 0, total = 0;
+	int total = 0;
+	*err = 0;
 	if (len == 0)
-		goto out;
+		return 0;
 	if (len < 0 || (flags != 0 && !(flags & (out ? SCIF_SEND_BLOCK : SCIF_RECV_BLOCK)))) {
-		err = EINVAL;
-		goto out;
+		*err = EINVAL;
+		return 0;
 	}
 	if (!msg) {
-		err = EFAULT;
-		goto out;
+		*err = EFAULT;
+		return 0;
 	}
 	int block = flags != 0;
 	int64_t deadline = -2; /* not yet read from the clock */
@@ -54,7 +51,7 @@ static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, i
 			if (!c && !e->closed && collect_accepted(e))
 				continue;
 			if (!total)
-				err = not_connected(e, st);
+				*err = not_connected(e, st);
 			break;
 		}
 		long n;
@@ -68,7 +65,7 @@ static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, i
 			logmsg("%s: the connection's ring %llu holds a corrupt frame; connection reset", name[out],
 			       (unsigned long long)c->id);
 			if (!total)
-				err = ECONNRESET;
+				*err = ECONNRESET;
 			break;
 		}
 		total += (int)n;
@@ -80,7 +77,7 @@ static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, i
 			if (ring_has_data(&c->in))
 				continue;
 			if (!total)
-				err = not_connected(e, st);
+				*err = not_connected(e, st);
 			break;
 		}
 		if (!block)
@@ -93,35 +90,61 @@ static int transfer(scif_epd_t epd, uint8_t *msg, int len, int flags, int out, i
 	}
 	pthread_mutex_unlock(mu);
 	pump_sync(e); /* less send space, or fewer bytes waiting */
-out:
+	return total;
+}
+
+/* scif_send or scif_recv: the bytes moved, or -1 with errno (errno untouched on success). */
+static int transfer(scif_epd_t epd, void *msg, int len, int flags, int out)
+{
+	int se = errno;
+	struct ep *e = ep_get(epd);
+	if (!e)
+		return -1;
+	int err, total = move(e, msg, len, flags, out, -1, &err);
 	ep_put(e);
 	return err ? fail(err) : (errno = se, total);
 }
 
 API int scif_send(scif_epd_t epd, void *msg, int len, int flags)
 {
-	return transfer(epd, msg, len, flags, 1, -1);
+	return transfer(epd, msg, len, flags, 1);
 }
 
 API int scif_recv(scif_epd_t epd, void *msg, int len, int flags)
 {
-	return transfer(epd, msg, len, flags, 0, -1);
+	return transfer(epd, msg, len, flags, 0);
 }
 
-/* scif4j_send/scif4j_recv: scif_send/scif_recv with the BLOCK flag that also return once
-   timeout_ms has passed, with the bytes moved so far (0 if none; errno untouched). The Java
-   native transport waits in one call, with this library's own wait (a spin on the ring, then
-   a futex sleep), instead of retrying across JNA, and still sees an interrupt or a close of
-   its own between two calls (timeout_ms bounds how late). */
-API int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms);
-API int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms);
-
-API int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms)
+/* scif4j_ep: a reference on epd's endpoint, as the endpoint's handle for scif4j_io: the data
+   call then neither looks the descriptor up nor counts a reference of its own (two atomic
+   read-modify-writes of a shared line per call). The endpoint's memory stays valid until
+   scif4j_ep_put; once it is closed, scif4j_io fails with EINTR. Returns the handle or -errno. */
+API int64_t scif4j_ep(scif_epd_t epd)
 {
-	return transfer(epd, msg, len, SCIF_SEND_BLOCK, 1, timeout_ms);
+	int se = errno;
+	struct ep *e = ep_get(epd);
+	int64_t r = e ? (int64_t)(uintptr_t)e : -(int64_t)errno;
+	errno = se;
+	return r;
 }
 
-API int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms)
+API int scif4j_ep_put(int64_t ep)
 {
-	return transfer(epd, msg, len, SCIF_RECV_BLOCK, 0, timeout_ms);
+	ep_put((struct ep *)(uintptr_t)ep);
+	return 0;
+}
+
+/* scif4j_io: scif_send or scif_recv for the Java native transport, in one JNA crossing (the
+   block's layout and why: scif4j.h). With SCIF4J_BLOCK it waits this library's own way (a
+   spin on the ring, then a futex sleep) but returns after timeout_ms with what moved so far,
+   so that the Java side sees an interrupt or a close of its own between two calls. */
+API int scif4j_io(struct scif4j_io *io)
+{
+	int out = io->op & SCIF4J_SEND;
+	int flags = io->op & SCIF4J_BLOCK ? (out ? SCIF_SEND_BLOCK : SCIF_RECV_BLOCK) : 0;
+	struct ep *e = (struct ep *)(uintptr_t)io->ep;
+	int se = errno; /* a wait may set it */
+	int err, total = move(e, (uint8_t *)(uintptr_t)io->addr, io->len, flags, out, io->timeout_ms, &err);
+	errno = se;
+	return err ? -err : total;
 }

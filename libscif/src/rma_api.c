@@ -2,6 +2,7 @@
    checks and errno; the work is rma*.c's. */
 #include "endpoint.h"
 #include "rma.h"
+#include "scif4j.h"
 
 #define PAGE_MASK ((uint64_t)PAGE - 1)
 
@@ -115,6 +116,25 @@ API int scif_vreadfrom(scif_epd_t epd, void *a, size_t len, off_t o, int f)
 API int scif_vwriteto(scif_epd_t epd, void *a, size_t len, off_t o, int f)
 {
 	return rma_call(epd, 1, 0, a, 1, len, o, f);
+}
+
+/* scif4j_rma (scif4j.h): the four RMA calls for the Java native transport in one JNA crossing,
+   with the errno in the result. It calls rma_call, not the exported scif_* functions: the
+   Java transport may load several copies of this library into one process (a fresh one per
+   attach, with RTLD_GLOBAL), and a call through an exported name could reach another copy. */
+API int scif4j_rma(struct scif4j_rma *rma)
+{
+	if (rma->op < SCIF4J_READFROM || rma->op > SCIF4J_VWRITETO)
+		return -EINVAL;
+	int se = errno;
+	int virt = rma->op >= SCIF4J_VREADFROM, to_remote = rma->op & 1;
+	int r = rma_call(rma->epd, to_remote, virt ? 0 : (off_t)rma->local,
+			 virt ? (void *)(uintptr_t)rma->local : NULL, virt, (size_t)rma->len, (off_t)rma->remote,
+			 rma->flags);
+	if (r < 0)
+		r = -errno;
+	errno = se;
+	return r;
 }
 
 API int scif_fence_mark(scif_epd_t epd, int flags, int *mark)

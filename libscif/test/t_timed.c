@@ -1,13 +1,36 @@
-/* scif4j_send and scif4j_recv, the Java native transport's blocking calls with a time limit:
-   they move what they can, wait as scif_send/scif_recv with the BLOCK flag do, and return
-   what moved once the time is up (0 and errno untouched if nothing), or fail as those do. */
+/* The scif4j_* helpers of the Java native transport: scif4j_io, the data call with a time
+   limit (it moves what it can, waits as scif_send/scif_recv with the BLOCK flag do, returns
+   what moved once the time is up, 0 if nothing), and scif4j_rma, the RMA calls; both return
+   -errno on failure and leave errno untouched. */
 #include "t.h"
+#include "../src/scif4j.h"
 #include <pthread.h>
 #include <scif.h>
 #include <stdint.h>
+#include <stdlib.h>
 
-int scif4j_send(scif_epd_t epd, void *msg, int len, int timeout_ms);
-int scif4j_recv(scif_epd_t epd, void *msg, int len, int timeout_ms);
+/* scif4j_io on epd, with a handle of its own (scif4j_ep) held for the one call. */
+static int io(scif_epd_t epd, int op, void *msg, int len, int timeout_ms)
+{
+	int64_t ep = scif4j_ep(epd);
+	if (ep < 0)
+		return (int)ep;
+	struct scif4j_io b = {(uint64_t)ep, (uint64_t)(uintptr_t)msg, len, op, timeout_ms, 0};
+	int r = scif4j_io(&b);
+	scif4j_ep_put(ep);
+	return r;
+}
+
+/* The timed blocking calls, as the Java side makes them. */
+static int timed_send(scif_epd_t epd, void *msg, int len, int timeout_ms)
+{
+	return io(epd, SCIF4J_SEND | SCIF4J_BLOCK, msg, len, timeout_ms);
+}
+
+static int timed_recv(scif_epd_t epd, void *msg, int len, int timeout_ms)
+{
+	return io(epd, SCIF4J_RECV | SCIF4J_BLOCK, msg, len, timeout_ms);
+}
 
 struct later {
 	scif_epd_t epd;
@@ -30,30 +53,97 @@ TEST(timed_recv_and_send_move_what_they_can_and_return_at_the_time_limit)
 	t_pair(&l, &a, &b);
 	char buf[8] = {0};
 	errno = 0;
-	CHECK_EQ(scif4j_recv(a, buf, 4, 20), 0); /* nothing came: 0 after the limit */
+	CHECK_EQ(timed_recv(a, buf, 4, 20), 0); /* nothing came: 0 after the limit */
+	CHECK_EQ(io(a, SCIF4J_RECV, buf, 4, -1), 0); /* without BLOCK: at once */
 	CHECK_EQ(errno, 0);
-	CHECK_EQ(scif_send(b, "xy", 2, 0), 2);
-	CHECK_EQ(scif4j_recv(a, buf, 4, 20), 2); /* part came: that part */
+	CHECK_EQ(io(b, SCIF4J_SEND, "xy", 2, -1), 2);
+	CHECK_EQ(timed_recv(a, buf, 4, 20), 2); /* part came: that part */
 	CHECK(!memcmp(buf, "xy", 2));
 	/* a waiting receiver gets a byte sent meanwhile */
 	struct later s = {b, 'z'};
 	pthread_t t;
 	CHECK(pthread_create(&t, NULL, send_one_later, &s) == 0);
 	CHECK_EQ(scif_send(a, "!", 1, SCIF_SEND_BLOCK), 1);
-	CHECK_EQ(scif4j_recv(a, buf, 1, -1), 1);
+	CHECK_EQ(timed_recv(a, buf, 1, -1), 1);
 	CHECK_EQ(buf[0], 'z');
 	pthread_join(t, NULL);
 	/* a full ring: send moves what fits and returns at the limit */
 	static char big[1 << 20];
-	int n = scif4j_send(a, big, sizeof big, 20);
+	int n = timed_send(a, big, sizeof big, 20);
 	CHECK(n > 0 && n < (int)sizeof big);
-	CHECK_EQ(scif4j_send(a, big, 1, 20), 0);
-	CHECK_ERR(scif4j_recv(a, NULL, 1, 20), EFAULT);
-	CHECK_ERR(scif4j_recv(a, buf, -1, 20), EINVAL);
+	CHECK_EQ(timed_send(a, big, 1, 20), 0);
+	errno = 0;
+	CHECK_EQ(timed_recv(a, NULL, 1, 20), -EFAULT);
+	CHECK_EQ(timed_recv(a, buf, -1, 20), -EINVAL);
+	CHECK_EQ(errno, 0); /* failures return -errno and leave errno alone */
 	CHECK_EQ(scif_close(b), 0);
-	CHECK_ERR(scif4j_recv(a, buf, 1, 20), ECONNRESET);
-	CHECK_ERR(scif4j_send(a, buf, 1, 20), ECONNRESET);
+	CHECK_EQ(timed_recv(a, buf, 1, 20), -ECONNRESET);
+	CHECK_EQ(timed_send(a, buf, 1, 20), -ECONNRESET);
 	CHECK_EQ(scif_close(a), 0);
-	CHECK_ERR(scif4j_recv(a, buf, 1, 20), EBADF);
+	CHECK_EQ(timed_recv(a, buf, 1, 20), -EBADF); /* no handle for a closed descriptor */
 	CHECK_EQ(scif_close(l), 0);
+}
+
+TEST(a_handle_outlives_its_endpoints_close_and_then_fails_with_eintr)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	int64_t ep = scif4j_ep(a);
+	CHECK(ep > 0);
+	char buf[4] = "abc";
+	struct scif4j_io send = {(uint64_t)ep, (uint64_t)(uintptr_t)buf, 3, SCIF4J_SEND, -1, 0};
+	CHECK_EQ(scif4j_io(&send), 3);
+	CHECK_EQ(scif_recv(b, buf, 3, SCIF_RECV_BLOCK), 3);
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif4j_io(&send), -EINTR); /* closed while the handle was held */
+	CHECK_EQ(scif4j_ep_put(ep), 0);
+	CHECK_EQ(scif4j_ep(a), -EBADF);
+	CHECK_EQ(scif4j_ep(-1), -EBADF);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+}
+
+static int rma(scif_epd_t epd, int op, uint64_t local, uint64_t len, uint64_t remote, int flags)
+{
+	struct scif4j_rma b = {epd, op, flags, 0, local, len, remote};
+	return scif4j_rma(&b);
+}
+
+TEST(scif4j_rma_is_each_rma_call_with_minus_errno)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	unsigned char *mine, *theirs, *plain;
+	CHECK(posix_memalign((void **)&mine, 4096, 8192) == 0);
+	CHECK(posix_memalign((void **)&theirs, 4096, 8192) == 0);
+	CHECK(posix_memalign((void **)&plain, 4096, 8192) == 0);
+	memset(mine, 1, 8192);
+	memset(theirs, 0, 8192);
+	off_t lo = scif_register(a, mine, 8192, 0, SCIF_PROT_READ | SCIF_PROT_WRITE, 0);
+	off_t ro = scif_register(b, theirs, 8192, 0, SCIF_PROT_READ | SCIF_PROT_WRITE, 0);
+	CHECK(lo >= 0 && ro >= 0);
+	uint64_t ulo = (uint64_t)lo, uro = (uint64_t)ro;
+	CHECK_EQ(rma(a, SCIF4J_WRITETO, ulo, 4096, uro, SCIF_RMA_USECPU), 0);
+	CHECK(theirs[0] == 1 && theirs[4095] == 1 && theirs[4096] == 0);
+	theirs[4096] = 7;
+	CHECK_EQ(rma(a, SCIF4J_READFROM, ulo + 4096, 4096, uro + 4096, SCIF_RMA_USECPU), 0);
+	CHECK(mine[4096] == 7);
+	memset(plain, 9, 8192);
+	CHECK_EQ(rma(a, SCIF4J_VWRITETO, (uint64_t)(uintptr_t)plain, 8192, uro, SCIF_RMA_USECPU), 0);
+	CHECK(theirs[0] == 9 && theirs[8191] == 9);
+	theirs[5] = 3;
+	CHECK_EQ(rma(a, SCIF4J_VREADFROM, (uint64_t)(uintptr_t)plain, 4096, uro, SCIF_RMA_USECPU), 0);
+	CHECK(plain[5] == 3);
+	errno = 0;
+	CHECK_EQ(rma(a, SCIF4J_WRITETO, ulo, 4096, uro + 65536, 0), -ENXIO); /* no window there */
+	CHECK_EQ(rma(a, SCIF4J_WRITETO, ulo, 4096, uro, 1 << 20), -EINVAL); /* unknown flag */
+	CHECK_EQ(rma(a, 4, ulo, 4096, uro, 0), -EINVAL); /* unknown call */
+	CHECK_EQ(errno, 0);
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(rma(a, SCIF4J_READFROM, ulo, 4096, uro, 0), -EBADF);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+	free(mine);
+	free(theirs);
+	free(plain);
 }

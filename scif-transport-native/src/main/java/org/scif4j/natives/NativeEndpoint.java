@@ -26,7 +26,7 @@ import org.scif4j.spi.Poller;
  * non-blocking call between waits in {@code scif_poll} of at most {@value #SLICE_MS} ms, so
  * that an interrupt or a close from another thread ends them with EINTR within that time (a
  * thread blocked inside a C call cannot be woken from Java). With scif4j's own library, a
- * blocking send or recv is instead its timed call ({@link LibScifTimed}), which waits the
+ * blocking send or recv is instead its timed call ({@link LibScif4j}), which waits the
  * library's own way for at most one slice. docs/native.md has the design.
  * {@link AbstractEndpoint} checks the arguments before the library sees them, and serialises
  * each direction of the data path; the library checks the endpoint's state.
@@ -45,6 +45,8 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     private final NativeNode node;
     private final int epd;
+    /** With scif4j's library, its handle of the endpoint for scif4j_io ({@link LibScif4j#scif4j_ep}), put at close; else 0. */
+    private final long handle;
     /**
      * Calls inside the library on this epd. Invariant: a call increments it before it reads
      * {@code closed}, and close sets {@code closed} before it waits for zero; so scif_close
@@ -76,6 +78,12 @@ final class NativeEndpoint extends AbstractEndpoint {
             LibScif.scif_close(epd);
             throw error("open()", errno);
         }
+        long h = node.helpers() ? LibScif4j.scif4j_ep(epd) : 0;
+        if (h < 0) {
+            LibScif.scif_close(epd);
+            throw error("open()", (int) -h);
+        }
+        this.handle = h;
     }
 
     /** A ScifException for a failed libscif call: the same errno, and what it means there. */
@@ -119,15 +127,6 @@ final class NativeEndpoint extends AbstractEndpoint {
         if (isClosed()) {
             inside.decrementAndGet();
             throw ScifException.of(call.text(), Errno.EBADF, "the endpoint is closed");
-        }
-    }
-
-    /** {@link #enter} for a data call that was open when it began: closed since, it ends with EINTR. */
-    private void enterData(Call call) throws ScifException {
-        inside.incrementAndGet();
-        if (isClosed()) {
-            inside.decrementAndGet();
-            throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
         }
     }
 
@@ -342,64 +341,62 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     @Override
     protected int doSend(ByteBuffer src, boolean block, int flags) throws ScifException {
-        Call call = Call.of("send", "len", src.remaining(), "flags", flags);
-        enterData(call); // with bit 0 set, the other bits are ignored
-        try {
-            return transfer(src, block, true, call);
-        } finally {
-            leave();
-        }
+        return transfer(src, block, true, flags);
     }
 
     @Override
     protected int doRecv(ByteBuffer dst, boolean block, int flags) throws ScifException {
-        Call call = Call.of("recv", "len", dst.remaining(), "flags", flags);
-        enterData(call);
-        try {
-            return transfer(dst, block, false, call);
-        } finally {
-            leave();
-        }
+        return transfer(dst, block, false, flags);
+    }
+
+    /** The description of a send or recv, for its exception only (no allocation per call). */
+    private static Call dataCall(boolean out, int len, int flags) {
+        return Call.of(out ? "send" : "recv", "len", len, "flags", flags);
     }
 
     /**
-     * send or recv: the library's non-blocking call (direct buffers by address, heap buffers
-     * through this thread's bounce buffer), and with {@code block} waits in slices until all
-     * of it has moved.
+     * send or recv: the library's call (direct buffers by address, heap buffers through this
+     * thread's bounce buffer), and with {@code block} waits in slices until all of it has
+     * moved. It runs under the direction's data path lock, which close takes after it marked
+     * the endpoint closed: so the descriptor stays open while it runs, without the count of
+     * {@link #enter}.
      */
-    private int transfer(ByteBuffer b, boolean block, boolean out, Call call) throws ScifException {
+    private int transfer(ByteBuffer b, boolean block, boolean out, int flags) throws ScifException {
         int total = b.remaining();
+        if (isClosed()) { // closed since the call began: it was waiting for the lock
+            throw ScifException.of(dataCall(out, total, flags).text(), Errno.EINTR,
+                "the endpoint was closed while waiting");
+        }
         int done = 0;
         Scratch s = Scratch.get();
         boolean direct = b.isDirect();
-        boolean timed = block && node.timedData();
+        boolean helpers = node.helpers();
+        boolean timed = block && helpers;
         long spinUntil = 0;
         while (true) {
             int want = total - done;
             int n;
-            if (want == 0) {
-                n = 0;
-            } else if (direct) {
-                n = move(out, s.address(b), want, timed);
+            if (direct) {
+                n = move(s, helpers, out, s.address(b), want, timed);
             } else {
                 int chunk = Math.min(want, Scratch.BOUNCE);
                 if (out) {
                     s.bounceView.put(0, b, b.position(), chunk);
-                    n = move(true, s.bounce, chunk, timed);
+                    n = move(s, helpers, true, s.bounce, chunk, timed);
                 } else {
-                    n = move(false, s.bounce, chunk, timed);
+                    n = move(s, helpers, false, s.bounce, chunk, timed);
                     if (n > 0) {
                         b.put(b.position(), s.bounceView, 0, n);
                     }
                 }
             }
             if (n < 0) {
-                int errno = Native.getLastError();
+                int errno = -n;
                 if (done > 0 && errno == Errno.ECONNRESET.number()) {
                     return done; // what moved before the peer went is the result, as SCIF returns it
                 }
                 if (errno != Errno.EAGAIN.number()) {
-                    throw error(call.text(), errno);
+                    throw error(dataCall(out, total, flags).text(), errno);
                 }
                 n = 0;
             }
@@ -409,7 +406,7 @@ final class NativeEndpoint extends AbstractEndpoint {
                 return done;
             }
             if (timed) { // a slice of the library's own wait passed (or a bounce chunk moved)
-                checkWaitEnds(call);
+                checkWaitEnds(out, total, flags);
             } else if (n == 0) {
                 long now = System.nanoTime();
                 if (spinUntil == 0) {
@@ -419,21 +416,30 @@ final class NativeEndpoint extends AbstractEndpoint {
                     Thread.onSpinWait();
                     continue;
                 }
-                await((short) (out ? Scif.POLLOUT : Scif.POLLIN), call);
+                await((short) (out ? Scif.POLLOUT : Scif.POLLIN), dataCall(out, total, flags));
             }
         }
     }
 
-    /**
-     * One library call moving bytes: the non-blocking scif_send/scif_recv, or with {@code timed}
-     * the library's blocking one limited to one slice.
-     */
-    private int move(boolean out, long addr, int len, boolean timed) {
-        if (timed) {
-            return out ? LibScifTimed.scif4j_send(epd, addr, len, SLICE_MS)
-                : LibScifTimed.scif4j_recv(epd, addr, len, SLICE_MS);
+    /** {@link #checkWaitEnds(Call)} of a send or recv, describing it only when it ends. */
+    private void checkWaitEnds(boolean out, int len, int flags) throws ScifException {
+        if (Thread.currentThread().isInterrupted() || isClosed()) {
+            checkWaitEnds(dataCall(out, len, flags));
         }
-        return out ? LibScif.scif_send(epd, addr, len, 0) : LibScif.scif_recv(epd, addr, len, 0);
+    }
+
+    /**
+     * One library call moving bytes: with scif4j's library its scif4j_io (waiting at most one
+     * slice with {@code timed}), else the non-blocking scif_send/scif_recv.
+     *
+     * @return the bytes moved, or -errno
+     */
+    private int move(Scratch s, boolean helpers, boolean out, long addr, int len, boolean timed) {
+        if (helpers) {
+            return s.io(handle, (out ? LibScif4j.SEND : 0) | (timed ? LibScif4j.BLOCK : 0), addr, len, SLICE_MS);
+        }
+        int r = out ? LibScif.scif_send(epd, addr, len, 0) : LibScif.scif_recv(epd, addr, len, 0);
+        return r < 0 ? -Native.getLastError() : r;
     }
 
     @Override
@@ -487,10 +493,17 @@ final class NativeEndpoint extends AbstractEndpoint {
         }
         enter(call);
         try {
-            int r = write ? LibScif.scif_writeto(epd, localOffset, length, remoteOffset, flags)
-                : LibScif.scif_readfrom(epd, localOffset, length, remoteOffset, flags);
+            int r;
+            if (node.helpers()) {
+                r = Scratch.get().rma(epd, write ? LibScif4j.WRITETO : LibScif4j.READFROM, localOffset, length,
+                    remoteOffset, flags);
+            } else {
+                r = write ? LibScif.scif_writeto(epd, localOffset, length, remoteOffset, flags)
+                    : LibScif.scif_readfrom(epd, localOffset, length, remoteOffset, flags);
+                r = r < 0 ? -Native.getLastError() : r;
+            }
             if (r < 0) {
-                throw error(call.text(), Native.getLastError());
+                throw error(call.text(), -r);
             }
         } finally {
             leave();
@@ -504,11 +517,9 @@ final class NativeEndpoint extends AbstractEndpoint {
             Scratch s = Scratch.get();
             int len = b.remaining();
             if (b.isDirect()) {
-                long addr = s.address(b);
-                int r = to ? LibScif.scif_vwriteto(epd, addr, len, roff, flags)
-                    : LibScif.scif_vreadfrom(epd, addr, len, roff, flags);
+                int r = vcall(s, to, s.address(b), len, roff, flags);
                 if (r < 0) {
-                    throw error(call.text(), Native.getLastError());
+                    throw error(call.text(), -r);
                 }
                 return; // vreadFrom and vwriteTo leave the position where it was
             }
@@ -517,10 +528,9 @@ final class NativeEndpoint extends AbstractEndpoint {
                 if (to) {
                     s.bounceView.put(0, b, b.position() + done, chunk);
                 }
-                int r = to ? LibScif.scif_vwriteto(epd, s.bounce, chunk, roff + done, flags)
-                    : LibScif.scif_vreadfrom(epd, s.bounce, chunk, roff + done, flags);
+                int r = vcall(s, to, s.bounce, chunk, roff + done, flags);
                 if (r < 0) {
-                    throw error(call.text(), Native.getLastError());
+                    throw error(call.text(), -r);
                 }
                 if (!to) {
                     b.put(b.position() + done, s.bounceView, 0, chunk);
@@ -530,6 +540,16 @@ final class NativeEndpoint extends AbstractEndpoint {
         } finally {
             leave();
         }
+    }
+
+    /** @return 0, or -errno of scif_vwriteto or scif_vreadfrom */
+    private int vcall(Scratch s, boolean to, long addr, int len, long roff, int flags) {
+        if (node.helpers()) {
+            return s.rma(epd, to ? LibScif4j.VWRITETO : LibScif4j.VREADFROM, addr, len, roff, flags);
+        }
+        int r = to ? LibScif.scif_vwriteto(epd, addr, len, roff, flags)
+            : LibScif.scif_vreadfrom(epd, addr, len, roff, flags);
+        return r < 0 ? -Native.getLastError() : r;
     }
 
     @Override
@@ -640,11 +660,19 @@ final class NativeEndpoint extends AbstractEndpoint {
         while (inside.get() > 0) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // bounded by one poll slice
         }
+        // a send or recv runs under its direction's lock (see transfer): each ends within a slice
+        sendLock().lock();
+        sendLock().unlock();
+        recvLock().lock();
+        recvLock().unlock();
         for (NativeMapping m : mappings) {
             m.release();
         }
         mappings.clear();
         LibScif.scif_close(epd);
+        if (handle != 0) {
+            LibScif4j.scif4j_ep_put(handle); // after the data path's locks: no call uses it any more
+        }
         registered.clear();
         node.forget(this);
     }

@@ -17,16 +17,16 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     private static final int MAX_NODES = 256;
 
     private final Library library;
-    /** Whether the library has the timed data calls ({@link LibScifTimed}). */
-    private final boolean timed;
+    /** Whether the library has scif4j's helpers for the data path ({@link LibScif4j}). */
+    private final boolean helpers;
     private final int self;
     private final String description;
     private final AtomicReference<NativeNode> current;
 
-    private NativeNode(Library library, boolean timed, int self, String description,
+    private NativeNode(Library library, boolean helpers, int self, String description,
                        AtomicReference<NativeNode> current) {
         this.library = library;
-        this.timed = timed;
+        this.helpers = helpers;
         this.self = self;
         this.description = description;
         this.current = current;
@@ -39,7 +39,7 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     static NativeNode attach(Library lib, String fabricUri, String call, AtomicReference<NativeNode> current)
         throws ScifException {
         LibScif.bind(lib.lib);
-        boolean timed = LibScifTimed.bind(lib.lib);
+        boolean helpers = LibScif4j.bind(lib.lib);
         String before = System.getenv("SCIF_FABRIC");
         if (fabricUri != null) {
             LibC.setenv("SCIF_FABRIC", fabricUri, 1);
@@ -67,12 +67,15 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
                 + ", errno " + errno + "); the library wrote why on standard error");
         }
         int self = s.getShort(8) & 0xffff;
-        return new NativeNode(lib, timed, self, what, current);
+        return new NativeNode(lib, helpers, self, what, current);
     }
 
-    /** @return whether blocking send and recv wait in the library's timed calls ({@link LibScifTimed}) */
-    boolean timedData() {
-        return timed;
+    /**
+     * @return whether the data path (send, recv, RMA) calls scif4j's helpers ({@link LibScif4j}):
+     *         one argument per call, and a blocking send or recv waits inside the library
+     */
+    boolean helpers() {
+        return helpers;
     }
 
     String describe() {

@@ -4,17 +4,24 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * One thread's native scratch memory: the bounce buffer for heap buffers, the small structs
- * libscif fills in (scif_portID, a new epd, a fence mark, the node ids, scif_pollepd), and the
- * addresses of the direct buffers it used last. Allocated once per thread, so that no data-path
- * call allocates.
+ * libscif fills in (scif_portID, a new epd, a fence mark, the node ids, scif_pollepd), the
+ * argument blocks of the {@link LibScif4j} helpers, and the addresses of the direct buffers it
+ * used last. Allocated once per thread, so that no data-path call allocates; its fields are
+ * written through a {@link ByteBuffer} view (a plain store, where JNA's {@code Memory.setInt}
+ * is a JNI call).
  */
 final class Scratch {
     /** The bounce buffer's size: a heap buffer moves through it in chunks of this many bytes. */
     static final int BOUNCE = 64 * 1024;
     private static final int SMALL = 1024;
+    /** scif4j_io's block in the small structs (past the node ids at 16-528): 32 bytes (libscif's struct scif4j_io). */
+    private static final int IO = 768;
+    /** scif4j_rma's block: 40 bytes (struct scif4j_rma). */
+    private static final int RMA = 832;
     private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
 
     private final Memory memory = new Memory(BOUNCE + SMALL);
@@ -24,6 +31,8 @@ final class Scratch {
     final long small = bounce + BOUNCE;
     /** The bounce buffer as a ByteBuffer, for the copies. */
     final ByteBuffer bounceView = memory.getByteBuffer(0, BOUNCE);
+    /** The small structs as a ByteBuffer in the machine's byte order. */
+    private final ByteBuffer smallView = memory.getByteBuffer(BOUNCE, SMALL).order(ByteOrder.nativeOrder());
     /** How many direct buffers' addresses are remembered: a round trip alternates two (what it
      *  sends, what it receives), a protocol adds a command buffer or two. */
     private static final int REMEMBERED = 4;
@@ -56,19 +65,53 @@ final class Scratch {
         return bases[i] + direct.position();
     }
 
+    /**
+     * {@link LibScif4j#scif4j_io}: one send or recv in one crossing.
+     *
+     * @param ep the endpoint's handle ({@link LibScif4j#scif4j_ep})
+     * @param op {@link LibScif4j#SEND} or 0, with {@link LibScif4j#BLOCK} to wait
+     * @return the bytes moved, or -errno
+     */
+    int io(long ep, int op, long addr, int len, int timeoutMs) {
+        smallView.putLong(IO, ep);
+        smallView.putLong(IO + 8, addr);
+        smallView.putInt(IO + 16, len);
+        smallView.putInt(IO + 20, op);
+        smallView.putInt(IO + 24, timeoutMs);
+        smallView.putInt(IO + 28, 0);
+        return LibScif4j.scif4j_io(small + IO);
+    }
+
+    /**
+     * {@link LibScif4j#scif4j_rma}: one RMA call in one crossing.
+     *
+     * @param local the local offset, or the address for the v* calls
+     * @return 0, or -errno
+     */
+    int rma(int epd, int op, long local, long len, long remote, int flags) {
+        smallView.putInt(RMA, epd);
+        smallView.putInt(RMA + 4, op);
+        smallView.putInt(RMA + 8, flags);
+        smallView.putInt(RMA + 12, 0);
+        smallView.putLong(RMA + 16, local);
+        smallView.putLong(RMA + 24, len);
+        smallView.putLong(RMA + 32, remote);
+        return LibScif4j.scif4j_rma(small + RMA);
+    }
+
     int getInt(long offset) {
-        return memory.getInt(small - bounce + offset);
+        return smallView.getInt((int) offset);
     }
 
     void putInt(long offset, int value) {
-        memory.setInt(small - bounce + offset, value);
+        smallView.putInt((int) offset, value);
     }
 
     short getShort(long offset) {
-        return memory.getShort(small - bounce + offset);
+        return smallView.getShort((int) offset);
     }
 
     void putShort(long offset, short value) {
-        memory.setShort(small - bounce + offset, value);
+        smallView.putShort((int) offset, value);
     }
 }

@@ -203,7 +203,7 @@ class NativeTransportTest {
     /** Whether t waits inside the library: in scif_poll, or in the timed recv of scif4j's library. */
     private static boolean inPoll(Thread t) {
         for (StackTraceElement f : t.getStackTrace()) {
-            if (f.getMethodName().equals("scif_poll") || f.getMethodName().equals("scif4j_recv")) {
+            if (f.getMethodName().equals("scif_poll") || f.getMethodName().equals("scif4j_io")) {
                 return true;
             }
         }

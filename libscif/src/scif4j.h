@@ -1,0 +1,57 @@
+/* The scif4j_* helpers this library exports for scif4j's Java native transport (JNA, direct
+   mapping): not SCIF calls, so not in scif.h. JNA's dispatch costs time per argument, and
+   reading errno after a call is one more crossing; so each data call takes one pointer to a
+   block the caller filled in (the Java side keeps one per thread) and returns a negative
+   errno instead of setting errno, which it leaves untouched. The blocks' layouts are fixed:
+   the Java side writes them by offset (scif-transport-native's Scratch). */
+#ifndef LIBSCIF_SCIF4J_H
+#define LIBSCIF_SCIF4J_H
+#include <stdint.h>
+
+#define SCIF4J_API __attribute__((visibility("default")))
+
+/* A reference on the endpoint of epd, as a handle for scif4j_io (message.c), or -errno; its
+   memory stays valid until scif4j_ep_put, and once the endpoint is closed scif4j_io fails
+   with EINTR. */
+SCIF4J_API int64_t scif4j_ep(int epd);
+SCIF4J_API int scif4j_ep_put(int64_t ep);
+
+/* scif4j_io's block: 32 bytes. */
+struct scif4j_io {
+	uint64_t ep;        /* scif4j_ep's handle */
+	uint64_t addr;      /* the bytes */
+	int32_t len;        /* bytes to move, >= 0 */
+	int32_t op;         /* SCIF4J_SEND or SCIF4J_RECV, | SCIF4J_BLOCK to wait */
+	int32_t timeout_ms; /* with SCIF4J_BLOCK: return after this long with what moved (< 0: never) */
+	int32_t unused;     /* 0 */
+};
+#define SCIF4J_RECV 0
+#define SCIF4J_SEND 1
+#define SCIF4J_BLOCK 2
+
+/* scif_send or scif_recv (message.c), waiting as the BLOCK flag does but at most timeout_ms
+   (counted from the first wait: a call that never waits reads no clock). Returns the bytes
+   moved (0: none before the time limit) or -errno. */
+SCIF4J_API int scif4j_io(struct scif4j_io *io);
+
+/* scif4j_rma's block: 40 bytes. */
+struct scif4j_rma {
+	int32_t epd;
+	int32_t op;     /* SCIF4J_READFROM .. SCIF4J_VWRITETO */
+	int32_t flags;  /* the call's flags */
+	int32_t unused; /* 0 */
+	uint64_t local; /* the local registered offset, or for the v* calls the address */
+	uint64_t len;
+	uint64_t remote; /* the peer's registered offset */
+};
+#define SCIF4J_READFROM 0
+#define SCIF4J_WRITETO 1
+#define SCIF4J_VREADFROM 2
+#define SCIF4J_VWRITETO 3
+
+/* scif_readfrom, scif_writeto, scif_vreadfrom or scif_vwriteto (rma_api.c): 0 or -errno. */
+SCIF4J_API int scif4j_rma(struct scif4j_rma *rma);
+
+/* Leaves the fabric now, as exit would (fabric.c): the Java node's close. */
+SCIF4J_API int scif4j_detach(void);
+#endif

@@ -1,0 +1,84 @@
+package org.scif4j.natives;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+
+/**
+ * scif4j's libscif's helpers for this transport's data path, {@code scif4j_io} (send and recv,
+ * with the library's own wait limited to a time) and {@code scif4j_rma} (the four RMA calls),
+ * bound by JNA's direct mapping when the library has them (Intel's has not: {@link
+ * NativeEndpoint} then makes the SCIF calls and waits in scif_poll). JNA's dispatch costs time
+ * for every argument, and reading errno is another crossing: so each helper takes a single
+ * argument, the address of a block of this thread's {@link Scratch} that the caller filled in,
+ * and returns a negative errno on failure. Their layouts are libscif's {@code src/scif4j.h}.
+ */
+final class LibScif4j {
+    /** scif4j_io's op: send (else recv). */
+    static final int SEND = 1;
+    /** scif4j_io's op: wait, at most the block's time limit, until all moved. */
+    static final int BLOCK = 2;
+    /** scif4j_rma's ops. */
+    static final int READFROM = 0;
+    static final int WRITETO = 1;
+    static final int VREADFROM = 2;
+    static final int VWRITETO = 3;
+
+    private static NativeLibrary bound;
+
+    private LibScif4j() {
+    }
+
+    /**
+     * Binds this class's natives to {@code lib} if it exports them. Callers hold the
+     * transport's attach lock and no endpoint of the previous library is open.
+     *
+     * @return whether they are bound to {@code lib}
+     */
+    static synchronized boolean bind(NativeLibrary lib) {
+        if (bound == lib) {
+            return true;
+        }
+        try {
+            lib.getFunction("scif4j_ep");
+            lib.getFunction("scif4j_ep_put");
+            lib.getFunction("scif4j_io");
+            lib.getFunction("scif4j_rma");
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+        if (bound != null) {
+            Native.unregister(LibScif4j.class);
+        }
+        Native.register(LibScif4j.class, lib);
+        bound = lib;
+        return true;
+    }
+
+    /**
+     * A reference on the endpoint of {@code epd}, its handle for {@link #scif4j_io}: the data
+     * call then neither looks the descriptor up nor counts a reference of its own. Valid until
+     * {@link #scif4j_ep_put}; once the endpoint is closed, scif4j_io fails with EINTR.
+     *
+     * @return the handle, or -errno
+     */
+    static native long scif4j_ep(int epd);
+
+    /** Drops {@link #scif4j_ep}'s reference: the handle is not used again. */
+    static native int scif4j_ep_put(long ep);
+
+    /**
+     * scif_send or scif_recv as the block at {@code io} says (handle, address, len, op, time
+     * limit in ms); with {@link #BLOCK} it returns at the time limit with what moved so far.
+     *
+     * @return the bytes moved, or -errno
+     */
+    static native int scif4j_io(long io);
+
+    /**
+     * scif_readfrom, scif_writeto, scif_vreadfrom or scif_vwriteto as the block at {@code rma}
+     * says (epd, op, flags, local offset or address, length, remote offset).
+     *
+     * @return 0, or -errno
+     */
+    static native int scif4j_rma(long rma);
+}
