@@ -124,10 +124,10 @@ static int first_dead(void)
 }
 
 /* One dead process in logged changes (docs/shm-format.md, "Reaping a dead process"): its
-   endpoints closed, committed whenever the change holds half a log, its memory files (a kind
-   4 entry) with the last of them; then its process slot and nodes in a change of their own,
-   so that once its nodes are offline everything else of it is gone. A hold with no log area
-   of its own (registering) writes into the dead process's. 0 done; 1 pre-empted before a
+   nodes offline first, then its endpoints closed, committed whenever the change holds half a
+   log, its memory files (a kind 4 entry) with the last of them; then its process slot in a
+   change of its own. A hold with no log area of its own (registering) writes into the dead
+   process's. 0 done; 1 pre-empted before a
    commit and the tables changed (the lock is held again: look again). */
 static int reap_one(int i)
 {
@@ -138,6 +138,8 @@ static int reap_one(int i)
 	if (own < 0)
 		lock_log_into(i); /* the dead process writes there no more, and nobody picks a live slot */
 	ch_begin();
+	/* its nodes go offline first, so a peer woken by a close sees the node gone */
+	clear_nodes(p);
 	int r = tab_reap_owner(i);
 	if (!r) {
 		ch_remove_mem(pid, start);

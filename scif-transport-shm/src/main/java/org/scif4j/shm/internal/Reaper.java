@@ -73,11 +73,11 @@ final class Reaper {
     }
 
     /**
-     * Reaps one dead process in logged changes: its endpoints are closed, committed whenever
+     * Reaps one dead process in logged changes: its nodes go offline first (so that a peer
+     * woken by a close sees the node gone), then its endpoints are closed, committed whenever
      * the change holds half a log, its memory files removed (a kind 4 entry) with the last of
-     * them; then its process slot and nodes are freed in a change of their own, so that once
-     * its nodes are offline everything else of it is gone. A hold without a log area of its
-     * own (a registering process) writes into the dead process's.
+     * them; then its process slot is freed in a change of its own. A hold without a log area
+     * of its own (a registering process) writes into the dead process's.
      */
     private void reapLocked(int dead) {
         int deadPid = processes.pid(dead);
@@ -87,6 +87,7 @@ final class Reaper {
             lock.logInto(dead); // the dead process writes there no more, and nobody picks a live slot
         }
         try {
+            processes.clearNodesLocked(lock, dead); // its nodes go offline first
             endpoints.reapOwnerLocked(dead);
             lock.removeMemoryFiles(deadPid, deadStart);
             lock.commitAndGoOn("reap.committed", "reap.half-applied"); // overtaken: the slot may be another's now
