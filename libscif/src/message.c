@@ -115,7 +115,7 @@ API int scif_recv(scif_epd_t epd, void *msg, int len, int flags)
 	return transfer(epd, msg, len, flags, 0);
 }
 
-/* scif4j_ep: a reference on epd's endpoint, as the endpoint's handle for scif4j_io: the data
+/* scif4j_ep: a reference on epd's endpoint, as its handle for scif4j_io and scif4j_rma: a data
    call then neither looks the descriptor up nor counts a reference of its own (two atomic
    read-modify-writes of a shared line per call). The endpoint's memory stays valid until
    scif4j_ep_put; once it is closed, scif4j_io fails with EINTR. Returns the handle or -errno. */

@@ -81,13 +81,9 @@ API int scif_unregister(scif_epd_t epd, off_t offset, size_t len)
 	return err ? fail(err) : (errno = se, 0);
 }
 
-static int rma_call(scif_epd_t epd, int to_remote, off_t loff, void *addr, int virt, size_t len, off_t roff,
-		    int flags)
+/* An RMA transfer on e, which the caller holds a reference on: 0 or the errno. */
+static int rma_on(struct ep *e, int to_remote, off_t loff, void *addr, int virt, size_t len, off_t roff, int flags)
 {
-	int se = errno;
-	struct ep *e = ep_get(epd);
-	if (!e)
-		return -1;
 	int err = 0;
 	const int valid = SCIF_RMA_USECPU | SCIF_RMA_USECACHE | SCIF_RMA_SYNC | SCIF_RMA_ORDERED;
 	if (len == 0 || (flags != 0 && !(flags & valid)) || len > (size_t)INT64_MAX)
@@ -97,6 +93,17 @@ static int rma_call(scif_epd_t epd, int to_remote, off_t loff, void *addr, int v
 	struct rma *m = err ? NULL : rma_of(e, &err, 0);
 	if (m)
 		err = rma_copy(m, to_remote, loff, virt ? addr : NULL, len, roff);
+	return err;
+}
+
+static int rma_call(scif_epd_t epd, int to_remote, off_t loff, void *addr, int virt, size_t len, off_t roff,
+		    int flags)
+{
+	int se = errno;
+	struct ep *e = ep_get(epd);
+	if (!e)
+		return -1;
+	int err = rma_on(e, to_remote, loff, addr, virt, len, roff, flags);
 	ep_put(e);
 	return err ? fail(err) : (errno = se, 0);
 }
@@ -119,8 +126,9 @@ API int scif_vwriteto(scif_epd_t epd, void *a, size_t len, off_t o, int f)
 }
 
 /* scif4j_rma (scif4j.h): the four RMA calls for the Java native transport in one JNA crossing,
-   with the errno in the result. It calls rma_call, not the exported scif_* functions: the
-   Java transport may load several copies of this library into one process (a fresh one per
+   on the endpoint's handle (scif4j_ep: no descriptor lookup, no reference of its own), with
+   the errno in the result. It calls rma_on, not the exported scif_* functions: the Java
+   transport may load several copies of this library into one process (a fresh one per
    attach, with RTLD_GLOBAL), and a call through an exported name could reach another copy. */
 API int scif4j_rma(struct scif4j_rma *rma)
 {
@@ -128,13 +136,11 @@ API int scif4j_rma(struct scif4j_rma *rma)
 		return -EINVAL;
 	int se = errno;
 	int virt = rma->op >= SCIF4J_VREADFROM, to_remote = rma->op & 1;
-	int r = rma_call(rma->epd, to_remote, virt ? 0 : (off_t)rma->local,
+	int err = rma_on((struct ep *)(uintptr_t)rma->ep, to_remote, virt ? 0 : (off_t)rma->local,
 			 virt ? (void *)(uintptr_t)rma->local : NULL, virt, (size_t)rma->len, (off_t)rma->remote,
 			 rma->flags);
-	if (r < 0)
-		r = -errno;
 	errno = se;
-	return r;
+	return -err;
 }
 
 API int scif_fence_mark(scif_epd_t epd, int flags, int *mark)

@@ -10,7 +10,7 @@
 
 #define SCIF4J_API __attribute__((visibility("default")))
 
-/* A reference on the endpoint of epd, as a handle for scif4j_io (message.c), or -errno; its
+/* A reference on the endpoint of epd, as a handle for scif4j_io and scif4j_rma (message.c), or -errno; its
    memory stays valid until scif4j_ep_put, and once the endpoint is closed scif4j_io fails
    with EINTR. */
 SCIF4J_API int64_t scif4j_ep(int epd);
@@ -36,11 +36,10 @@ SCIF4J_API int scif4j_io(struct scif4j_io *io);
 
 /* scif4j_rma's block: 40 bytes. */
 struct scif4j_rma {
-	int32_t epd;
-	int32_t op;     /* SCIF4J_READFROM .. SCIF4J_VWRITETO */
-	int32_t flags;  /* the call's flags */
-	int32_t unused; /* 0 */
-	uint64_t local; /* the local registered offset, or for the v* calls the address */
+	uint64_t ep;     /* scif4j_ep's handle */
+	int32_t op;      /* SCIF4J_READFROM .. SCIF4J_VWRITETO */
+	int32_t flags;   /* the call's flags */
+	uint64_t local;  /* the local registered offset, or for the v* calls the address */
 	uint64_t len;
 	uint64_t remote; /* the peer's registered offset */
 };
@@ -49,7 +48,8 @@ struct scif4j_rma {
 #define SCIF4J_VREADFROM 2
 #define SCIF4J_VWRITETO 3
 
-/* scif_readfrom, scif_writeto, scif_vreadfrom or scif_vwriteto (rma_api.c): 0 or -errno. */
+/* scif_readfrom, scif_writeto, scif_vreadfrom or scif_vwriteto on the endpoint of a handle
+   (rma_api.c): 0 or -errno (EBADF once the endpoint is closed). */
 SCIF4J_API int scif4j_rma(struct scif4j_rma *rma);
 
 /* Leaves the fabric now, as exit would (fabric.c): the Java node's close. */

@@ -103,10 +103,16 @@ TEST(a_handle_outlives_its_endpoints_close_and_then_fails_with_eintr)
 	CHECK_EQ(scif_close(l), 0);
 }
 
+/* scif4j_rma on epd, with a handle of its own held for the one call. */
 static int rma(scif_epd_t epd, int op, uint64_t local, uint64_t len, uint64_t remote, int flags)
 {
-	struct scif4j_rma b = {epd, op, flags, 0, local, len, remote};
-	return scif4j_rma(&b);
+	int64_t ep = scif4j_ep(epd);
+	if (ep < 0)
+		return (int)ep;
+	struct scif4j_rma b = {(uint64_t)ep, op, flags, local, len, remote};
+	int r = scif4j_rma(&b);
+	scif4j_ep_put(ep);
+	return r;
 }
 
 TEST(scif4j_rma_is_each_rma_call_with_minus_errno)
@@ -139,8 +145,13 @@ TEST(scif4j_rma_is_each_rma_call_with_minus_errno)
 	CHECK_EQ(rma(a, SCIF4J_WRITETO, ulo, 4096, uro, 1 << 20), -EINVAL); /* unknown flag */
 	CHECK_EQ(rma(a, 4, ulo, 4096, uro, 0), -EINVAL); /* unknown call */
 	CHECK_EQ(errno, 0);
+	int64_t held = scif4j_ep(a);
+	CHECK(held > 0);
 	CHECK_EQ(scif_close(a), 0);
-	CHECK_EQ(rma(a, SCIF4J_READFROM, ulo, 4096, uro, 0), -EBADF);
+	CHECK_EQ(rma(a, SCIF4J_READFROM, ulo, 4096, uro, 0), -EBADF); /* no handle for a closed descriptor */
+	struct scif4j_rma late = {(uint64_t)held, SCIF4J_READFROM, 0, ulo, 4096, uro};
+	CHECK_EQ(scif4j_rma(&late), -EBADF); /* closed while the handle was held */
+	CHECK_EQ(scif4j_ep_put(held), 0);
 	CHECK_EQ(scif_close(b), 0);
 	CHECK_EQ(scif_close(l), 0);
 	free(mine);

@@ -55,7 +55,7 @@ final class LibScif4j {
     }
 
     /**
-     * A reference on the endpoint of {@code epd}, its handle for {@link #scif4j_io}: the data
+     * A reference on the endpoint of {@code epd}, its handle for {@link #scif4j_io} and {@link #scif4j_rma}: the data
      * call then neither looks the descriptor up nor counts a reference of its own. Valid until
      * {@link #scif4j_ep_put}; once the endpoint is closed, scif4j_io fails with EINTR.
      *
@@ -76,7 +76,8 @@ final class LibScif4j {
 
     /**
      * scif_readfrom, scif_writeto, scif_vreadfrom or scif_vwriteto as the block at {@code rma}
-     * says (epd, op, flags, local offset or address, length, remote offset).
+     * says (handle, op, flags, local offset or address, length, remote offset); EBADF once the
+     * endpoint is closed.
      *
      * @return 0, or -errno
      */

@@ -15,7 +15,7 @@ import org.scif4j.Mapping;
  * unmapped page; after close has returned the buffer never faults.
  */
 final class NativeMapping implements Mapping {
-    private final NativeEndpoint endpoint;
+    private final NativeWindows windows;
     private final long address;
     private final long remoteOffset;
     private final long mappedLength;
@@ -24,8 +24,8 @@ final class NativeMapping implements Mapping {
     /** Set once the library has forgotten the mapping (the endpoint closed): the range is private memory. */
     private boolean released;
 
-    NativeMapping(NativeEndpoint endpoint, long address, long remoteOffset, long mappedLength, long length, int prot) {
-        this.endpoint = endpoint;
+    NativeMapping(NativeWindows windows, long address, long remoteOffset, long mappedLength, long length, int prot) {
+        this.windows = windows;
         this.address = address;
         this.remoteOffset = remoteOffset;
         this.mappedLength = mappedLength;
@@ -63,7 +63,7 @@ final class NativeMapping implements Mapping {
         }
         LibC.mmap(address, mappedLength, rw, anon | LibC.MAP_FIXED, -1, 0);
         forget(false);
-        endpoint.forget(this);
+        windows.forget(this);
     }
 
     /** At the endpoint's close: the library forgets the mapping, the buffer keeps its contents. */

@@ -94,7 +94,7 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
         // the node ids (uint16_t) at small+16 onwards, self at small+8
         int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
         if (n < 0) {
-            throw NativeEndpoint.error("nodeIds()", Native.getLastError());
+            throw NativeErrors.error("nodeIds()", Native.getLastError());
         }
         int[] online = new int[Math.min(n, MAX_NODES)];
         for (int i = 0; i < online.length; i++) {
@@ -108,7 +108,7 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     protected NativeEndpoint openEndpoint() throws ScifException {
         int epd = LibScif.scif_open();
         if (epd < 0) {
-            throw NativeEndpoint.error("open()", Native.getLastError());
+            throw NativeErrors.error("open()", Native.getLastError());
         }
         return new NativeEndpoint(this, epd, null);
     }

@@ -14,6 +14,8 @@ import org.scif4j.spi.Poller;
  */
 final class NativePoller implements Poller {
     static final NativePoller INSTANCE = new NativePoller();
+    /** Each thread's array of struct scif_pollepd (8 bytes each), grown to the largest poll it made. */
+    private static final ThreadLocal<Memory[]> ITEMS = ThreadLocal.withInitial(() -> new Memory[1]);
 
     private NativePoller() {
     }
@@ -21,8 +23,7 @@ final class NativePoller implements Poller {
     @Override
     public int poll(Endpoint[] endpoints, int[] events, int[] revents, long timeoutMillis) throws ScifException {
         int n = endpoints.length;
-        String call = "poll(items=" + n + ", timeout=" + timeoutMillis + ")";
-        Memory m = new Memory(8L * Math.max(1, n));
+        Memory m = items(n);
         long base = Pointer.nativeValue(m);
         for (int i = 0; i < n; i++) {
             NativeEndpoint e = (NativeEndpoint) endpoints[i];
@@ -36,7 +37,7 @@ final class NativePoller implements Poller {
                 : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000L);
             int r = LibScif.scif_poll(base, n, Math.min(left, NativeEndpoint.SLICE_MS));
             if (r < 0 && Native.getLastError() != Errno.EINTR.number()) {
-                throw NativeEndpoint.error(call, Native.getLastError());
+                throw NativeErrors.error(call(n, timeoutMillis), Native.getLastError());
             }
             if (r > 0) {
                 for (int i = 0; i < n; i++) {
@@ -45,12 +46,27 @@ final class NativePoller implements Poller {
                 return r;
             }
             if (Thread.currentThread().isInterrupted()) {
-                throw ScifException.of(call, Errno.EINTR, "interrupted while waiting");
+                throw ScifException.of(call(n, timeoutMillis), Errno.EINTR, "interrupted while waiting");
             }
             if (timeoutMillis >= 0 && System.nanoTime() - deadline >= 0) {
                 java.util.Arrays.fill(revents, 0);
                 return 0;
             }
         }
+    }
+
+    /** @return this thread's item array, at least {@code n} entries long (a poll allocates nothing once warm) */
+    private static Memory items(int n) {
+        Memory[] held = ITEMS.get();
+        long bytes = 8L * Math.max(1, n);
+        if (held[0] == null || held[0].size() < bytes) {
+            held[0] = new Memory(Math.max(bytes, 64));
+        }
+        return held[0];
+    }
+
+    /** The call's text, for an error only. */
+    private static String call(int n, long timeoutMillis) {
+        return "poll(items=" + n + ", timeout=" + timeoutMillis + ")";
     }
 }

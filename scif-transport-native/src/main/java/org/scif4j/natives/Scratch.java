@@ -85,14 +85,14 @@ final class Scratch {
     /**
      * {@link LibScif4j#scif4j_rma}: one RMA call in one crossing.
      *
+     * @param ep the endpoint's handle ({@link LibScif4j#scif4j_ep})
      * @param local the local offset, or the address for the v* calls
      * @return 0, or -errno
      */
-    int rma(int epd, int op, long local, long len, long remote, int flags) {
-        smallView.putInt(RMA, epd);
-        smallView.putInt(RMA + 4, op);
-        smallView.putInt(RMA + 8, flags);
-        smallView.putInt(RMA + 12, 0);
+    int rma(long ep, int op, long local, long len, long remote, int flags) {
+        smallView.putLong(RMA, ep);
+        smallView.putInt(RMA + 8, op);
+        smallView.putInt(RMA + 12, flags);
         smallView.putLong(RMA + 16, local);
         smallView.putLong(RMA + 24, len);
         smallView.putLong(RMA + 32, remote);

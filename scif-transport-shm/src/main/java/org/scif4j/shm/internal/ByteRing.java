@@ -52,12 +52,17 @@ final class ByteRing {
      */
     static final int MIN_ROOM = FRAME_HEADER + 2 * FRAME_HEADER + FRAME_HEADER;
 
-    private final SharedFile file;
-    private final long tailOffset;
-    private final long tailFrameOffset;
-    private final long headOffset;
-    private final long headFrameOffset;
-    private final long headTakenOffset;
+    /**
+     * Addresses in this process of the ring's counters, checked against the mapping once here
+     * (as {@link #area} is): the connection file stays mapped while a ring is used (the
+     * endpoint unmaps it only after taking both data-path locks, and poll looks under its
+     * control lock), so the calls skip {@link SharedFile}'s per-access bounds check.
+     */
+    private final long tailAddress;
+    private final long tailFrameAddress;
+    private final long headAddress;
+    private final long headFrameAddress;
+    private final long headTakenAddress;
     /** Address in this process of the data area's first byte. */
     private final long area;
     /** Bytes of the data area, 2R: a power of two. */
@@ -82,12 +87,11 @@ final class ByteRing {
     private String corruption;
 
     ByteRing(SharedFile file, long headerOffset, long dataOffset, int size) {
-        this.file = file;
-        this.tailOffset = headerOffset + ConnectionDescriptor.R_TAIL;
-        this.tailFrameOffset = headerOffset + ConnectionDescriptor.R_TAIL_FRAME;
-        this.headOffset = headerOffset + ConnectionDescriptor.R_HEAD;
-        this.headFrameOffset = headerOffset + ConnectionDescriptor.R_HEAD_FRAME;
-        this.headTakenOffset = headerOffset + ConnectionDescriptor.R_HEAD_TAKEN;
+        this.tailAddress = longAddress(file, headerOffset + ConnectionDescriptor.R_TAIL);
+        this.tailFrameAddress = longAddress(file, headerOffset + ConnectionDescriptor.R_TAIL_FRAME);
+        this.headAddress = longAddress(file, headerOffset + ConnectionDescriptor.R_HEAD);
+        this.headFrameAddress = longAddress(file, headerOffset + ConnectionDescriptor.R_HEAD_FRAME);
+        this.headTakenAddress = longAddress(file, headerOffset + ConnectionDescriptor.R_HEAD_TAKEN);
         this.size = size;
         this.areaBytes = ConnectionDescriptor.ringDataBytes(size);
         this.areaMask = areaBytes - 1;
@@ -95,16 +99,16 @@ final class ByteRing {
         this.area = file.address(dataOffset);
         // A new connection file is all zero; a side taken over starts where the last one left
         // (docs/shm-format.md): the reader's three words read until head bytes held still.
-        this.tail = file.getLong(tailOffset);
-        this.tailFrame = file.getLong(tailFrameOffset) & -FRAME_HEADER;
+        this.tail = MEMORY.readVolatileLong(tailAddress);
+        this.tailFrame = MEMORY.readVolatileLong(tailFrameAddress) & -FRAME_HEADER;
         long h;
         long hf;
         long ht;
         do {
-            h = file.getLong(headOffset);
-            hf = file.getLong(headFrameOffset);
-            ht = file.getLong(headTakenOffset);
-        } while (file.getLong(headOffset) != h);
+            h = MEMORY.readVolatileLong(headAddress);
+            hf = MEMORY.readVolatileLong(headFrameAddress);
+            ht = MEMORY.readVolatileLong(headTakenAddress);
+        } while (MEMORY.readVolatileLong(headAddress) != h);
         this.head = h;
         this.headFrame = hf & -FRAME_HEADER;
         this.headTaken = (int) Math.max(0, Math.min(ht, MAX_FRAME - 1));
@@ -177,15 +181,21 @@ final class ByteRing {
         t += written;
         tail = t;
         tailFrame = p;
-        file.putLongOrdered(tailFrameOffset, p);
-        publish(tailOffset, t); // what free(), poll and inspectors read
+        MEMORY.writeOrderedLong(tailFrameAddress, p);
+        publish(tailAddress, t); // what free(), poll and inspectors read
         return written;
+    }
+
+    /** @return the address of the 8-byte field at {@code offset}, checked to lie inside the mapping */
+    private static long longAddress(SharedFile file, long offset) {
+        file.address(offset + Long.BYTES - 4); // its last 4 bytes are in the mapping
+        return file.address(offset);
     }
 
     /** Writer: re-reads the reader's counters, the only reads of the reader's cache line. */
     private void refreshHead() {
-        cachedHead = file.getLong(headOffset);
-        cachedHeadFrame = file.getLong(headFrameOffset) & -FRAME_HEADER;
+        cachedHead = MEMORY.readVolatileLong(headAddress);
+        cachedHeadFrame = MEMORY.readVolatileLong(headFrameAddress) & -FRAME_HEADER;
     }
 
     /** @return stream bytes the writer may add, from 0 to R - 1 whatever the counters hold */
@@ -211,11 +221,11 @@ final class ByteRing {
      * the peer's sleeper count. No fence between the two: a sleeper puts one into this thread
      * (Futex.fenceEveryProcess, Waiter's protocol), where it can.
      */
-    private void publish(long offset, long value) {
+    private void publish(long address, long value) {
         if (fence) {
-            file.putLong(offset, value);
+            MEMORY.writeVolatileLong(address, value);
         } else {
-            file.putLongOrdered(offset, value);
+            MEMORY.writeOrderedLong(address, value);
         }
     }
 
@@ -276,9 +286,9 @@ final class ByteRing {
         headFrame = p;
         headTaken = taken;
         // Taken and frame before bytes: a side taken over reads them until bytes held still.
-        file.putLongOrdered(headTakenOffset, taken);
-        file.putLongOrdered(headFrameOffset, p);
-        publish(headOffset, h); // frees the room
+        MEMORY.writeOrderedLong(headTakenAddress, taken);
+        MEMORY.writeOrderedLong(headFrameAddress, p);
+        publish(headAddress, h); // frees the room
         return got;
     }
 
@@ -369,7 +379,7 @@ final class ByteRing {
      * its (non-zero) header: a stale read errs towards "readable", never loses a frame.
      */
     boolean readable() {
-        return waiting(file.getLong(headFrameOffset));
+        return waiting(MEMORY.readVolatileLong(headFrameAddress));
     }
 
     /** @return whether the header at area position {@code p}, or after its wrap, is non-zero */
@@ -388,10 +398,10 @@ final class ByteRing {
      *     answer always moves at least one byte
      */
     long free() {
-        long t = file.getLong(tailOffset);
-        long p = file.getLong(tailFrameOffset);
-        long h = file.getLong(headOffset);
-        long hf = file.getLong(headFrameOffset);
+        long t = MEMORY.readVolatileLong(tailAddress);
+        long p = MEMORY.readVolatileLong(tailFrameAddress);
+        long h = MEMORY.readVolatileLong(headAddress);
+        long hf = MEMORY.readVolatileLong(headFrameAddress);
         return roomFrom(p, hf) < MIN_ROOM ? 0 : bytesFree(t, h);
     }
 }

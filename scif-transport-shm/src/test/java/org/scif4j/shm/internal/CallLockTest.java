@@ -75,4 +75,34 @@ class CallLockTest {
         assertTrue(next.get(SOON.toMillis(), TimeUnit.MILLISECONDS), "the other waiter got the lock");
         assertTrue(lock.tryLock(), "and gave it back");
     }
+
+    @Test
+    void anotherThreadWaitsForTheBiasOwnerThenTheOwnerWaitsForIt() throws Exception {
+        assertTrue(lock.tryLock(), "the first taker: held by its bias");
+        CompletableFuture<Boolean> tried = new CompletableFuture<>();
+        new Thread(() -> tried.complete(lock.tryLock())).start();
+        assertFalse(tried.get(SOON.toMillis(), TimeUnit.MILLISECONDS), "held by the owner's bias");
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread other = new Thread(() -> {
+            try {
+                lock.lockInterruptibly();
+                holding.countDown();
+                release.await();
+                lock.unlock();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        other.start();
+        lock.unlock(); // wakes the other thread
+        assertTrue(holding.await(SOON.toMillis(), TimeUnit.MILLISECONDS), "the other thread got the lock");
+        assertFalse(lock.tryLock(), "the bias is revoked: the owner cannot take the held lock");
+        release.countDown();
+        other.join(SOON.toMillis());
+        assertFalse(other.isAlive());
+        assertTrue(lock.tryLock(), "free again: the owner takes it like anyone");
+        assertFalse(lock.tryLock(), "not reentrant");
+        lock.unlock();
+    }
 }

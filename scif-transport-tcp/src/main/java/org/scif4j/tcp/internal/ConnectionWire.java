@@ -2,6 +2,7 @@ package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.nio.ByteBuffer;
 
 /**
  * The layout of the SCIF connection frames (docs/tcp-protocol.md, "SCIF frames"): connecting,
@@ -133,5 +134,27 @@ final class ConnectionWire {
         int at = Wire.prefix(b, Wire.DATA, DATA_HEADER + payload, DATA_HEADER);
         b.setLong(at + ENDPOINT, endpoint);
         return b.writerIndex(at + DATA_HEADER);
+    }
+
+    /**
+     * The next {@code n} bytes of {@code src} in DATA frames of at most {@link Wire#MAX_DATA}
+     * for the peer's endpoint {@code dst}, all in one buffer: one write, one syscall when the
+     * socket takes it, rather than one per frame.
+     */
+    static ByteBuf dataFrames(ByteBufAllocator a, ByteBuffer src, long dst, int n) {
+        ByteBuf frames = a.directBuffer(Wire.framedSize(n, ConnectionWire.DATA_HEADER));
+        int limit = src.limit();
+        try {
+            for (int off = 0; off < n; ) {
+                int c = Math.min(Wire.MAX_DATA, n - off);
+                dataHeader(frames, dst, c);
+                src.limit(src.position() + c);
+                frames.writeBytes(src);
+                off += c;
+            }
+        } finally {
+            src.limit(limit);
+        }
+        return frames;
     }
 }

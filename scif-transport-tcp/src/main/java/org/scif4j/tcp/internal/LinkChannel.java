@@ -9,15 +9,15 @@ import java.util.List;
 
 /**
  * The channel of a link on the NIO transport: Netty's NIO socket channel, with its socket
- * reachable so that {@link Link} can write a frame from the sending thread when nothing else is
+ * reachable so that {@link LinkWriter} can write a frame from the sending thread when nothing else is
  * queued (an outbound link), and read frames from a waiting thread (an inbound link), saving a
  * hand-off to or from the event loop (a thread wake-up) each time. On an inbound link the
- * event loop reads only when {@link Link#eventLoopRead} lets it, and keeps the socket out of its
+ * event loop reads only when {@link LinkReader#eventLoopRead} lets it, and keeps the socket out of its
  * selector while user threads read it.
  */
 final class LinkChannel extends NioSocketChannel {
-    /** The inbound link of this channel, or null (an outbound link: only the event loop reads it). */
-    volatile Link link;
+    /** The reader of this channel's inbound link, or null (an outbound link: only the event loop reads it). */
+    volatile LinkReader reader;
 
     /** An outbound link's channel. */
     LinkChannel() {
@@ -35,9 +35,9 @@ final class LinkChannel extends NioSocketChannel {
 
     @Override
     protected int doReadBytes(ByteBuf buf) throws Exception {
-        Link l = link;
+        LinkReader l = reader;
         if (l != null && !l.eventLoopRead()) {
-            // A user thread reads: stand aside, out of the selector, until Link's take-back
+            // A user thread reads: stand aside, out of the selector, until LinkReader's take-back
             // timer calls read() (doBeginRead below keeps it out meanwhile).
             removeAndSubmit(readOps);
             return 0;
@@ -47,7 +47,7 @@ final class LinkChannel extends NioSocketChannel {
 
     @Override
     protected void doBeginRead() throws Exception {
-        Link l = link;
+        LinkReader l = reader;
         if (l != null && l.userMode()) {
             return; // user threads read; Netty's automatic read after each batch must not undo that
         }

@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
 import org.scif4j.tcp.TcpOptions;
 
 /**
- * The inbound side of one link: runs the handshake (HELLO, HELLO_ACK and, with a fabric key,
- * AUTH), validates every frame's type and size, answers heartbeats and goodbyes, and hands
+ * The inbound side of one link: runs the handshake's phases (HELLO, HELLO_ACK and, with a
+ * fabric key, AUTH; their checks and answers are {@link LinkHandshake}'s), validates every
+ * frame's type and size, answers heartbeats and goodbyes, and hands
  * SCIF frames to the {@link FrameDispatcher}. A frame that breaks the protocol closes the link
  * with a logged reason before anything acts on it. It cuts frames itself ({@link FrameReader}),
  * from the bytes the event loop reads and, once the link is open, from those a waiting user
@@ -30,16 +31,15 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");
 
     /** AWAIT_ADMISSION: an acceptor holding a HELLO unanswered, see {@link Links#admit}. */
-    private enum Phase { AWAIT_HELLO, AWAIT_ADMISSION, AWAIT_HELLO_ACK, AWAIT_AUTH, OPEN, CLOSED }
+    enum Phase { AWAIT_HELLO, AWAIT_ADMISSION, AWAIT_HELLO_ACK, AWAIT_AUTH, OPEN, CLOSED }
 
     private final TcpNode node;
     private final Links links;
     private final Link link;
     private final TcpOptions options;
-    private final FabricKey key;
     private final FrameDispatcher dispatcher;
-    private final byte[] myNonce = FabricKey.nonce();
-    private byte[] peerNonce;
+    /** The HELLO, HELLO_ACK and AUTH exchange, until the link opens. */
+    private final LinkHandshake handshake;
     /** Written by whoever holds the link's read lock, and by the event loop (its timers, the close). */
     private volatile Phase phase;
     private final FrameReader.Sink sink = this::frame;
@@ -61,7 +61,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         this.link = link;
         this.options = options;
         byte[] k = options.key();
-        this.key = k == null ? null : new FabricKey(k);
+        this.handshake = new LinkHandshake(this, node, links, link, options, k == null ? null : new FabricKey(k));
         this.dispatcher = node.dispatcher();
         this.phase = target >= 0 ? Phase.AWAIT_HELLO_ACK : Phase.AWAIT_HELLO;
     }
@@ -81,21 +81,15 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         handshakeDeadline = ctx.executor().schedule(this::handshakeExpired, options.handshakeMillis(),
             TimeUnit.MILLISECONDS);
         if (link.outbound) {
-            ctx.writeAndFlush(hello(ctx, link.peerNode, null), ctx.voidPromise());
+            handshake.sendHello(ctx);
         }
         ctx.fireChannelActive();
-    }
-
-    /** @return our HELLO to node {@code to}, or with {@code proof} our HELLO_ACK */
-    private ByteBuf hello(ChannelHandlerContext ctx, int to, byte[] proof) {
-        return HandshakeWire.hello(ctx.alloc(), node.selfId(), to, key != null ? HandshakeWire.FLAG_KEYED : 0,
-            node.incarnation(), myNonce, proof);
     }
 
     /** Bytes from the socket, read by the event loop. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        link.lastRead = System.nanoTime();
+        link.reader.lastRead = System.nanoTime();
         feed((ByteBuf) msg);
     }
 
@@ -112,7 +106,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             bytes.release();
             return;
         }
-        String wrong = link.frames.feed(ctx.alloc(), bytes, sink);
+        String wrong = link.reader.frames.feed(ctx.alloc(), bytes, sink);
         if (wrong != null && phase != Phase.CLOSED) {
             violation(ctx, wrong);
         }
@@ -158,7 +152,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 if (type != Wire.HELLO) {
                     violation(ctx, Wire.name(type) + " before HELLO");
                 } else {
-                    onHello(ctx, f);
+                    handshake.onHello(ctx, f);
                 }
                 return;
             case AWAIT_ADMISSION:
@@ -169,14 +163,14 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 if (type != Wire.HELLO_ACK) {
                     violation(ctx, Wire.name(type) + " before HELLO_ACK");
                 } else {
-                    onHelloAck(ctx, f);
+                    handshake.onHelloAck(ctx, f);
                 }
                 return;
             case AWAIT_AUTH:
                 if (type != Wire.AUTH) {
                     violation(ctx, Wire.name(type) + " before AUTH");
                 } else {
-                    onAuth(ctx, f);
+                    handshake.onAuth(ctx, f);
                 }
                 return;
             default:
@@ -194,7 +188,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
                 phase = Phase.CLOSED;
                 // Forget the peer first, so that when its close() returns we no longer list it.
                 links.retire(link, "node " + link.peerNode + " detached");
-                link.stopDirect();
+                link.writer.stopDirect();
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.BYE_ACK)).addListener(ChannelFutureListener.CLOSE);
                 return;
             case Wire.BYE_ACK:
@@ -213,122 +207,29 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Acceptor: checks the opener's HELLO and answers with ours and, keyed, our proof. */
-    private void onHello(ChannelHandlerContext ctx, ByteBuf f) {
-        String wrong = checkHello(f, -1);
-        if (wrong != null) {
-            violation(ctx, wrong);
-            return;
-        }
-        if (key == null && !links.admit(link, this::admissionChanged)) {
-            hold();
-            return;
-        }
-        answerHello(ctx);
+    /** The handshake's phase moves on (to AWAIT_ADMISSION or AWAIT_AUTH). */
+    void phase(Phase next) {
+        phase = next;
     }
 
-    /**
-     * Unkeyed, the node claimed is connected as another incarnation: nothing proves this
-     * newcomer is that node come back rather than an impostor, so it waits, unanswered, for the
-     * links of the one we know to close (a node that really died: its sockets closed or it went
-     * silent for {@code liveness}); the handshake deadline refuses it otherwise.
-     */
-    private void hold() {
-        phase = Phase.AWAIT_ADMISSION;
-        LOG.log(System.Logger.Level.INFO, "scif4j tcp node {0}: holding {1}: it claims to be node {2} (incarnation"
-            + " {3}), which is connected as another incarnation; answered once those links close, refused after"
-            + " {4} ms", node.selfId(), link, link.peerNode, Long.toHexString(link.peerIncarnation),
-            String.valueOf(options.handshakeMillis()));
+    /** @return the phase: whether a held newcomer still waits for admission */
+    Phase phase() {
+        return phase;
     }
 
-    /** Links learned that the node a held newcomer claims lost its links: answer it if it may open now. */
-    private void admissionChanged() {
-        if (phase == Phase.AWAIT_ADMISSION && links.admit(link, this::admissionChanged)) {
-            answerHello(ctx);
-        }
+    /** @return this handler's context (the handshake answers a held newcomer outside a read) */
+    ChannelHandlerContext ctx() {
+        return ctx;
     }
 
-    /** Acceptor: answers a HELLO we accepted with ours and, keyed, our proof. */
-    private void answerHello(ChannelHandlerContext ctx) {
-        byte[] proof = key == null ? new byte[HandshakeWire.PROOF_BYTES]
-            : key.proof('S', link.peerNode, node.selfId(), peerNonce, myNonce);
-        ctx.writeAndFlush(hello(ctx, link.peerNode, proof), ctx.voidPromise());
-        if (key != null) {
-            phase = Phase.AWAIT_AUTH;
-        } else {
-            open();
-        }
-    }
-
-    /** Opener: checks the acceptor's HELLO_ACK and proof, proves the key in turn. */
-    private void onHelloAck(ChannelHandlerContext ctx, ByteBuf f) {
-        String wrong = checkHello(f, link.peerNode);
-        if (wrong != null) {
-            violation(ctx, wrong);
-            return;
-        }
-        byte[] proof = HandshakeWire.bytes(f, HandshakeWire.ACK_PROOF, HandshakeWire.PROOF_BYTES);
-        if (key != null) {
-            if (!FabricKey.matches(key.proof('S', node.selfId(), link.peerNode, myNonce, peerNonce), proof)) {
-                violation(ctx, "node " + link.peerNode + " does not prove it holds the fabric key");
-                return;
-            }
-            ctx.writeAndFlush(HandshakeWire.auth(ctx.alloc(), key.proof('C', node.selfId(), link.peerNode, myNonce,
-                peerNonce)), ctx.voidPromise());
-        }
-        open();
-    }
-
-    private void onAuth(ChannelHandlerContext ctx, ByteBuf f) {
-        byte[] proof = HandshakeWire.bytes(f, HandshakeWire.AUTH_PROOF, HandshakeWire.PROOF_BYTES);
-        if (!FabricKey.matches(key.proof('C', link.peerNode, node.selfId(), peerNonce, myNonce), proof)) {
-            violation(ctx, "node " + link.peerNode + " does not prove it holds the fabric key");
-            return;
-        }
-        open();
-    }
-
-    /**
-     * @param expectedFrom the node an outbound link was opened to, -1 when any fabric node may say hello
-     * @return what is wrong with the HELLO, or null
-     */
-    private String checkHello(ByteBuf f, int expectedFrom) {
-        int magic = HandshakeWire.magic(f);
-        int version = HandshakeWire.version(f);
-        int from = HandshakeWire.from(f);
-        int to = HandshakeWire.to(f);
-        int flags = HandshakeWire.flags(f);
-        long incarnation = HandshakeWire.incarnation(f);
-        peerNonce = HandshakeWire.bytes(f, HandshakeWire.NONCE, HandshakeWire.NONCE_BYTES);
-        if (magic != HandshakeWire.MAGIC_VALUE) {
-            return "a handshake with magic 0x" + Integer.toHexString(magic) + "; expected 0x"
-                + Integer.toHexString(HandshakeWire.MAGIC_VALUE) + " (not a scif4j peer)";
-        }
-        if (version != HandshakeWire.VERSION_VALUE) {
-            return "protocol version " + version + "; this node speaks " + HandshakeWire.VERSION_VALUE;
-        }
-        if (to != node.selfId()) {
-            return "a handshake for node " + to + "; this is node " + node.selfId();
-        }
-        if (!options.nodes().containsKey(from) || (expectedFrom >= 0 && from != expectedFrom)) {
-            return "a handshake from node " + from + "; expected " + (expectedFrom >= 0 ? "node " + expectedFrom
-                : "one of " + options.nodes().keySet());
-        }
-        if (((flags & HandshakeWire.FLAG_KEYED) != 0) != (key != null)) {
-            return key != null ? "a peer without the fabric key" : "a peer that requires a fabric key (option key=)";
-        }
-        link.peerNode = from;
-        link.peerIncarnation = incarnation;
-        return null;
-    }
-
-    private void open() {
+    /** The handshake succeeded: the link opens. */
+    void open() {
         phase = Phase.OPEN;
         handshakeDeadline.cancel(false);
         // Liveness counts from now, not from the HELLO: a newcomer held for a while (see hold)
         // said nothing on purpose and must not be lost for it the moment it is answered.
-        link.lastRead = System.nanoTime();
-        link.allowUserReads(this);
+        link.reader.lastRead = System.nanoTime();
+        link.reader.allowUserReads(this);
         links.opened(link);
     }
 
@@ -341,7 +242,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      */
     private void tick() {
         if (phase == Phase.OPEN) {
-            if (System.nanoTime() - link.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
+            if (System.nanoTime() - link.reader.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
                 silent();
                 return;
             }
@@ -366,7 +267,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * the whole of its wait); the clock's fields are volatile for that.
      */
     private void checkFrameDeadline() {
-        FrameReader frames = link.frames;
+        FrameReader frames = link.reader.frames;
         long since = frames.partialSince();
         if (since == FrameReader.NONE || phase == Phase.CLOSED) {
             return;
@@ -404,7 +305,8 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void violation(ChannelHandlerContext ctx, String what) {
+    /** The peer broke the protocol: closes the link, with {@code what} logged. */
+    void violation(ChannelHandlerContext ctx, String what) {
         LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: protocol violation: {2}",
             node.selfId(), link, what);
         phase = Phase.CLOSED;
@@ -415,13 +317,13 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     /** The end of a read batch: the RMA_DONEs owed for what it served go out, one per connection. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        link.eventLoopReadDone();
+        link.reader.eventLoopReadDone();
         ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        int cut = link.endOfStream();
+        int cut = link.reader.endOfStream();
         if (cut > 0 && phase != Phase.CLOSED) {
             violation(ctx, "the stream ended inside a frame (" + cut + " bytes of it arrived)");
         }

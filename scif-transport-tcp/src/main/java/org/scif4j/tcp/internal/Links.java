@@ -167,16 +167,16 @@ final class Links {
 
     /**
      * @return the open link peer node {@code peer} sends its SCIF frames on, or null; lock-free,
-     *         for a waiter that reads it (see {@link Link#awaitReading})
+     *         for a waiter that reads it (see {@link LinkReader#awaitReading})
      */
     Link inbound(int peer) {
         return peer >= 0 && peer < MAX_NODES ? inbound.get(peer) : null;
     }
 
-    /** @return bytes for {@code peer} that have not reached the socket yet (see {@link Link#unsentBytes}) */
+    /** @return bytes for {@code peer} that have not reached the socket yet (see {@link LinkWriter#unsentBytes}) */
     long unsentTo(int peer) {
         Link l = peer >= 0 && peer < MAX_NODES ? outbound.get(peer) : null;
-        return l == null ? 0 : l.unsentBytes();
+        return l == null ? 0 : l.writer.unsentBytes();
     }
 
     /** Sends a SCIF frame to {@code peer} over this node's outbound link to it. */
@@ -351,7 +351,7 @@ final class Links {
         }
         open = openLinks();
         for (Link l : open) {
-            l.stopDirect();
+            l.writer.stopDirect();
             l.channel.writeAndFlush(Wire.empty(l.channel.alloc(), Wire.BYE), l.channel.voidPromise());
         }
         for (Link l : open) {

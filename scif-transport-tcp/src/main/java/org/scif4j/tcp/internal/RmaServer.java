@@ -54,7 +54,7 @@ final class RmaServer {
     /**
      * The last write or signal served whose RMA_DONE is owed (when {@code owing}). One RMA_DONE
      * answers every operation up to it: owed ones go out when the link's read batch ends
-     * ({@link Link#oweDone}), or before any other answer to the peer, so that answers keep the
+     * ({@link LinkReader#oweDone}), or before any other answer to the peer, so that answers keep the
      * order of the operations.
      */
     private int owedDone;
@@ -167,7 +167,7 @@ final class RmaServer {
     private void owe(int seq) {
         if (!owing) {
             owing = true;
-            servingLink.oweDone(this);
+            servingLink.reader.oweDone(this);
         }
         owedDone = seq;
     }

@@ -3,7 +3,6 @@ package org.scif4j.tcp.internal;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.Endpoint;
@@ -27,11 +26,8 @@ import org.scif4j.spi.Poller;
  * {@link #changed()}, which wakes the monitor's waiters, the thread reading the link for this
  * endpoint, and every poll.
  *
- * <p>Flow control: a connection's window is {@code ring} bytes per direction, of which
- * {@code ring - 1} may be outstanding, as in SCIF. {@code credit} is what this side may still
- * send; the receiver returns credit in CREDIT frames as its user consumes bytes. The receive
- * queue therefore never holds more than {@code ring - 1} bytes, and a peer that sends more has
- * broken the protocol.
+ * <p>Flow control, and the bytes received that the user has not taken yet, are the
+ * connection's {@link FlowControl}, used under this monitor.
  *
  * <p>{@link AbstractEndpoint} checks the arguments and the closed state; its {@code sendLock}
  * and {@code recvLock} each serialise one direction for a whole call, so concurrent sends never
@@ -54,7 +50,6 @@ final class TcpEndpoint extends AbstractEndpoint {
     private PortId peer;
     private long peerWireId;
     private long peerIncarnation;
-    private int ring;
     // listening
     private int backlog;
     private final ArrayDeque<ConnectRequest> queue = new ArrayDeque<>();
@@ -65,22 +60,18 @@ final class TcpEndpoint extends AbstractEndpoint {
     private PortId target;
     private ScheduledFuture<?> watchdog;
     // connected
-    private int credit;
-    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
-    private int queued;
-    private int uncredited;
+    /** Credit and received bytes; set, before {@code rma}, when the endpoint becomes CONNECTED. */
+    private volatile FlowControl flow;
     private boolean disconnectAcked;
     /** Registered memory and RMA; set when the endpoint becomes CONNECTED. */
     private volatile TcpRma rma;
-    /**
-     * Bumped by every {@link #changed()}, always under the monitor; volatile so that a waiter
-     * can spin on it without the monitor, and see every change made before the bump.
-     */
-    private volatile int changes;
+    /** The change count {@link #changed()} bumps, and how user threads wait for it to move. */
+    private final EndpointChanges changes;
 
     TcpEndpoint(TcpNode node) {
         super(DataPathLock.reentrant(), DataPathLock.reentrant(), node.counters().opened());
         this.node = node;
+        this.changes = new EndpointChanges(this, node.spin());
         synchronized (this) {
             this.wireId = node.newWireId(this);
         }
@@ -96,8 +87,7 @@ final class TcpEndpoint extends AbstractEndpoint {
             this.peer = new PortId(r.node(), r.connectorPort());
             this.peerWireId = r.connector();
             this.peerIncarnation = r.incarnation();
-            this.ring = ring;
-            this.credit = ring - 1;
+            this.flow = new FlowControl(ring);
             this.rma = new TcpRma(this, node, r.node(), r.incarnation(), r.connector());
         }
     }
@@ -263,7 +253,7 @@ final class TcpEndpoint extends AbstractEndpoint {
      */
     long unsentAllowance(int peerNode) {
         TcpRma r = rma;
-        return r != null && r.connectedTo(peerNode) ? TcpRma.UNSENT_PER_CONNECTION + ring : 0;
+        return r != null && r.connectedTo(peerNode) ? TcpRma.UNSENT_PER_CONNECTION + flow.ring() : 0;
     }
 
     /** CONNECT_ACK: @return false when this endpoint no longer waits for it */
@@ -274,8 +264,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         this.peer = target;
         this.peerWireId = acceptor;
         this.peerIncarnation = link.peerIncarnation;
-        this.ring = ring;
-        this.credit = ring - 1;
+        this.flow = new FlowControl(ring);
         this.rma = new TcpRma(this, node, link.peerNode, link.peerIncarnation, acceptor);
         state = EndpointState.CONNECTED;
         answer(ACCEPTED, null);
@@ -378,8 +367,8 @@ final class TcpEndpoint extends AbstractEndpoint {
             int seen;
             Link in = null;
             synchronized (this) {
-                if (!isClosed() && state == EndpointState.CONNECTED && credit == 0 && block) {
-                    seen = changes;
+                if (!isClosed() && state == EndpointState.CONNECTED && flow.credit() == 0 && block) {
+                    seen = changes.count();
                     in = node.links().inbound(peer.node());
                     n = 0;
                     dst = 0;
@@ -391,11 +380,10 @@ final class TcpEndpoint extends AbstractEndpoint {
                         }
                         throw notConnected(sendCall(src, flags));
                     }
-                    n = Math.min(Math.min(credit, src.remaining()), SEND_BATCH);
+                    n = flow.spend(Math.min(src.remaining(), SEND_BATCH));
                     if (n == 0) {
                         return total; // non-blocking and the window is full
                     }
-                    credit -= n;
                     dst = peerWireId;
                     to = peer.node();
                     seen = 0;
@@ -404,8 +392,8 @@ final class TcpEndpoint extends AbstractEndpoint {
             if (n == 0) {
                 // Waiting for credit: spin first, then sleep (or read the link) until it changes.
                 if (spin) {
-                    spin = spinUntilChanged(seen);
-                } else if (awaitChange(in, seen)) {
+                    spin = changes.spinUntilChanged(seen);
+                } else if (changes.awaitChange(in, seen)) {
                     spin = true;
                 } else if (total > 0) {
                     return total;
@@ -414,32 +402,10 @@ final class TcpEndpoint extends AbstractEndpoint {
                 }
                 continue;
             }
-            node.links().send(to, dataFrames(src, dst, n));
+            node.links().send(to, ConnectionWire.dataFrames(node.alloc(), src, dst, n));
             total += n;
         }
         return total;
-    }
-
-    /**
-     * The next {@code n} bytes of {@code src} in DATA frames of at most {@link Wire#MAX_DATA}
-     * for the peer's endpoint {@code dst}, all in one buffer: one write, one syscall when the
-     * socket takes it, rather than one per frame.
-     */
-    private ByteBuf dataFrames(ByteBuffer src, long dst, int n) {
-        ByteBuf frames = node.alloc().directBuffer(Wire.framedSize(n, ConnectionWire.DATA_HEADER));
-        int limit = src.limit();
-        try {
-            for (int off = 0; off < n; ) {
-                int c = Math.min(Wire.MAX_DATA, n - off);
-                ConnectionWire.dataHeader(frames, dst, c);
-                src.limit(src.position() + c);
-                frames.writeBytes(src);
-                off += c;
-            }
-        } finally {
-            src.limit(limit);
-        }
-        return frames;
     }
 
     @Override
@@ -475,14 +441,14 @@ final class TcpEndpoint extends AbstractEndpoint {
                 }
                 // Before waiting, give back what was consumed: the sender may be waiting on it.
                 returnCredit();
-                seen = changes;
+                seen = changes.count();
                 in = readLink ? node.links().inbound(peer.node()) : null;
             }
             // Outside the monitor, so that the event loop (or this thread) can deliver: spin
             // first, then sleep or read the link, when the spin saw nothing change.
             if (spin) {
-                spin = spinUntilChanged(seen);
-            } else if (awaitChange(in, seen)) {
+                spin = changes.spinUntilChanged(seen);
+            } else if (changes.awaitChange(in, seen)) {
                 spin = true;
             } else if (total > 0) {
                 break;
@@ -496,108 +462,24 @@ final class TcpEndpoint extends AbstractEndpoint {
         return total;
     }
 
-    /**
-     * Spins, yielding, until this endpoint changes after {@code seen} or the node's spin budget
-     * is spent. Called without the monitor.
-     *
-     * @param seen {@link #changes} when the caller found nothing to do
-     * @return whether it changed (the caller looks again); false when the caller should sleep
-     */
-    private boolean spinUntilChanged(int seen) {
-        long budget = node.spin().budgetNanos();
-        if (budget <= 0) {
-            return false;
-        }
-        long deadline = System.nanoTime() + budget;
-        do {
-            if (changes != seen) {
-                return true;
-            }
-            Thread.yield();
-        } while (System.nanoTime() - deadline < 0);
-        return changes != seen;
-    }
-
-    /**
-     * Waits until {@link #changes} moves past {@code seen}: reads {@code in}, the link the peer's
-     * frames come on, when no other thread does (see {@link Link}), else sleeps on the monitor.
-     * Called without the monitor: reading dispatches frames, which take endpoints' monitors.
-     *
-     * @param in the peer's inbound link, or null
-     * @return false when interrupted (the status kept)
-     */
-    private boolean awaitChange(Link in, int seen) {
-        if (in != null) {
-            int r = in.awaitReading(waiter, seen, 0);
-            if (r != Link.UNAVAILABLE) {
-                return r != Link.INTERRUPTED;
-            }
-        }
-        synchronized (this) {
-            if (changes != seen) {
-                return true;
-            }
-            try {
-                wait();
-                return true;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-    }
-
-    /** What {@link Link#awaitReading} waits for on this endpoint's behalf. */
-    private final Link.Waiter waiter = new Link.Waiter() {
-        @Override
-        public int changeCount() {
-            return changes;
-        }
-
-        @Override
-        public void parkedOn(Link link) {
-            parked = link;
-        }
-    };
-    /** The link a waiter of this endpoint reads while it waits, or null; see {@link Link#wakeReader}. */
-    private volatile Link parked;
-
     /** Copies queued bytes into {@code dst}. Caller holds the monitor. @return how many */
     private int drain(ByteBuffer dst) {
-        int total = 0;
-        while (dst.hasRemaining() && !received.isEmpty()) {
-            ByteBuf b = received.peek();
-            int n = Math.min(b.readableBytes(), dst.remaining());
-            int limit = dst.limit();
-            dst.limit(dst.position() + n);
-            b.readBytes(dst);
-            dst.limit(limit);
-            if (!b.isReadable()) {
-                received.poll().release();
-            }
-            total += n;
-        }
-        queued -= total;
-        uncredited += total;
+        int total = flow == null ? 0 : flow.drain(dst);
         if (total > 0) {
             changed();
         }
         return total;
     }
 
-    /**
-     * Gives credit back. Small amounts are saved up, unless the
-     * sender may be short of window (half of it outstanding), so that a sender never waits on
-     * credit the receiver keeps. Caller holds the monitor.
-     */
+    /** Gives credit back when {@link FlowControl#creditToReturn} says so. Caller holds the monitor. */
     private void returnCredit() {
-        if (state != EndpointState.CONNECTED || uncredited == 0) {
+        if (state != EndpointState.CONNECTED) {
             return;
         }
-        if (uncredited >= ring / 4 || queued + uncredited >= ring / 2) {
+        int n = flow.creditToReturn();
+        if (n > 0) {
             // Writing under the monitor is safe: Link.write never blocks and takes no endpoint lock.
-            node.links().send(peer.node(), ConnectionWire.credit(node.alloc(), peerWireId, uncredited));
-            uncredited = 0;
+            node.links().send(peer.node(), ConnectionWire.credit(node.alloc(), peerWireId, n));
         }
     }
 
@@ -607,15 +489,11 @@ final class TcpEndpoint extends AbstractEndpoint {
             if (isClosed() || state != EndpointState.CONNECTED || !fromPeer(link)) {
                 return null; // the connection ended while the frame was on its way: drop it
             }
-            int n = payload.readableBytes();
-            if (queued + uncredited + n > ring - 1) {
-                return "DATA beyond the window: " + (queued + uncredited + n) + " bytes outstanding, window "
-                    + (ring - 1);
+            String wrong = flow.onData(payload);
+            if (wrong == null) {
+                changed();
             }
-            received.add(payload.retainedSlice());
-            queued += n;
-            changed();
-            return null;
+            return wrong;
         }
     }
 
@@ -624,12 +502,11 @@ final class TcpEndpoint extends AbstractEndpoint {
         if (isClosed() || state != EndpointState.CONNECTED || !fromPeer(link)) {
             return null;
         }
-        if (bytes <= 0 || (long) credit + bytes > ring - 1) {
-            return "CREDIT of " + bytes + " bytes with " + credit + " of " + (ring - 1) + " available";
+        String wrong = flow.onCredit(bytes);
+        if (wrong == null) {
+            changed();
         }
-        credit += bytes;
-        changed();
-        return null;
+        return wrong;
     }
 
     /** DISCONNECT: the peer closed. The endpoint gives up its port at once (LNX rule). */
@@ -781,8 +658,9 @@ final class TcpEndpoint extends AbstractEndpoint {
         if (isClosed()) {
             return Scif.POLLNVAL;
         }
-        boolean readable = state == EndpointState.LISTENING ? !queue.isEmpty() : queued > 0;
-        return EndpointRules.readiness(state, readable, credit > 0, asyncPending, connectResult != 0);
+        FlowControl f = flow;
+        boolean readable = state == EndpointState.LISTENING ? !queue.isEmpty() : f != null && f.readable();
+        return EndpointRules.readiness(state, readable, f != null && f.credit() > 0, asyncPending, connectResult != 0);
     }
 
     @Override
@@ -838,11 +716,9 @@ final class TcpEndpoint extends AbstractEndpoint {
             if (rma != null) {
                 rma.end(true); // every RMA and fence waiter leaves; the windows go
             }
-            for (Iterator<ByteBuf> i = received.iterator(); i.hasNext(); ) {
-                i.next().release();
-                i.remove();
+            if (flow != null) {
+                flow.release();
             }
-            queued = 0;
             changed();
         }
         if (notify != null) {
@@ -880,12 +756,7 @@ final class TcpEndpoint extends AbstractEndpoint {
 
     /** Wakes this endpoint's waiters and every poll. Caller holds the monitor. */
     private void changed() {
-        changes++;
-        Link in = parked;
-        if (in != null) {
-            in.wakeReader(); // a waiter reading the link sleeps in its selector, not on the monitor
-        }
-        notifyAll();
+        changes.changed();
         TcpPoller.INSTANCE.signal();
     }
 

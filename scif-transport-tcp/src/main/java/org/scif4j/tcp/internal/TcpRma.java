@@ -71,8 +71,8 @@ final class TcpRma {
      * node's next incarnation is never this connection's).
      */
     private final Link out;
-    /** The link a waiter reads while it waits, or null; see {@link Link#wakeReader}. */
-    private volatile Link parked;
+    /** The link a waiter reads while it waits, or null; see {@link LinkReader#wakeReader}. */
+    private volatile LinkReader parked;
 
     TcpRma(TcpEndpoint endpoint, TcpNode node, int peerNode, long peerIncarnation, long peerWireId) {
         this.endpoint = endpoint;
@@ -221,9 +221,9 @@ final class TcpRma {
         // Read the link the answers come on while waiting, if no other thread does (Link).
         Link in = ended ? null : node.links().inbound(peerNode);
         if (in != null) {
-            int r = in.awaitReading(waiter, seen, deadline);
-            if (r != Link.UNAVAILABLE) {
-                return r == Link.INTERRUPTED ? 1 : 0; // out of time: the next look says so
+            int r = in.reader.awaitReading(waiter, seen, deadline);
+            if (r != LinkReader.UNAVAILABLE) {
+                return r == LinkReader.INTERRUPTED ? 1 : 0; // out of time: the next look says so
             }
         }
         synchronized (this) {
@@ -244,7 +244,7 @@ final class TcpRma {
 
     /** Wakes the waiters after a counter moved. */
     void wake() {
-        Link in = parked;
+        LinkReader in = parked;
         if (in != null) {
             in.wakeReader();
         }
@@ -260,16 +260,16 @@ final class TcpRma {
         return initiator.completed() + fences.answered() + windows.acked() + (ended ? 1 << 30 : 0);
     }
 
-    /** What {@link Link#awaitReading} waits for on this connection's behalf. */
-    private final Link.Waiter waiter = new Link.Waiter() {
+    /** What {@link LinkReader#awaitReading} waits for on this connection's behalf. */
+    private final LinkReader.Waiter waiter = new LinkReader.Waiter() {
         @Override
         public int changeCount() {
             return TcpRma.this.changeCount();
         }
 
         @Override
-        public void parkedOn(Link link) {
-            parked = link;
+        public void parkedOn(LinkReader reader) {
+            parked = reader;
         }
     };
 

@@ -71,7 +71,7 @@ class ReadTakeoverTest {
             }
             return in.getLong(0);
         });
-        awaitState(() -> link.hasReader() || got.isDone(), "the recv reads the link");
+        awaitState(() -> link.reader.hasReader() || got.isDone(), "the recv reads the link");
         return got;
     }
 
@@ -121,7 +121,7 @@ class ReadTakeoverTest {
             long lo = a.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
             a.readFrom(lo, 4096, remote, Scif.RMA_SYNC); // node 0 must answer its RMA_READ unasked
             assertEquals(0x5343494646454E43L, local.buffer().getLong(0));
-            awaitState(() -> !link.userMode(), "the event loop reads the link again");
+            awaitState(() -> !link.reader.userMode(), "the event loop reads the link again");
         }
     }
 
@@ -130,7 +130,7 @@ class ReadTakeoverTest {
         Endpoint[] pair = connect();
         try (Endpoint a = pair[0]; Endpoint b = pair[1]) {
             CompletableFuture<Long> reader = recvAsReader(b);
-            awaitState(() -> !link.userMode(), "the silent reader hands the link back");
+            awaitState(() -> !link.reader.userMode(), "the silent reader hands the link back");
             assertTrue(!reader.isDone(), "the recv still waits, on its monitor");
             send(a, 5);
             assertEquals(5, reader.get(10, TimeUnit.SECONDS));
@@ -153,7 +153,7 @@ class ReadTakeoverTest {
                     return (long) e.errno().number();
                 }
             });
-            awaitState(() -> link.hasReader() && thread[0] != null, "the recv reads the link");
+            awaitState(() -> link.reader.hasReader() && thread[0] != null, "the recv reads the link");
             thread[0].interrupt();
             assertEquals(Errno.EINTR.number(), interrupted.get(10, TimeUnit.SECONDS));
             CompletableFuture<Long> closed = recvAsReader(b);

@@ -90,23 +90,23 @@ class SlowPeerTest {
                 Thread.yield(); // the class's timeout bounds this
             }
             Link in = links.inbound(RAW_NODE);
-            AtomicReference<Link> readBy = new AtomicReference<>();
-            Link.Waiter never = new Link.Waiter() {
+            AtomicReference<LinkReader> readBy = new AtomicReference<>();
+            LinkReader.Waiter never = new LinkReader.Waiter() {
                 @Override
                 public int changeCount() {
                     return 0; // nothing the reader waits for happens: it reads until the link goes
                 }
 
                 @Override
-                public void parkedOn(Link link) {
-                    if (link != null) {
-                        readBy.set(link);
+                public void parkedOn(LinkReader parkedOn) {
+                    if (parkedOn != null) {
+                        readBy.set(parkedOn);
                     }
                 }
             };
             Future<?> reader = trickler.submit(() -> {
                 while (in.isOpen()) {
-                    if (in.awaitReading(never, 0, 0) == Link.UNAVAILABLE) {
+                    if (in.reader.awaitReading(never, 0, 0) == LinkReader.UNAVAILABLE) {
                         LockSupport.parkNanos(1_000_000); // the event loop reads now: pace the retries
                     }
                 }
@@ -117,7 +117,7 @@ class SlowPeerTest {
             trickle(raw, new byte[size - 1], 2);
             assertRefused(raw, "a frame of " + (4 + size) + " bytes not complete within");
             reader.get(10, TimeUnit.SECONDS);
-            assertTrue(readBy.get() == in, "a user thread read the link");
+            assertTrue(readBy.get() == in.reader, "a user thread read the link");
         }
     }
 

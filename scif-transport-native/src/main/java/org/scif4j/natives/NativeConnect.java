@@ -1,0 +1,127 @@
+package org.scif4j.natives;
+
+import com.sun.jna.Native;
+import org.scif4j.Errno;
+import org.scif4j.PortId;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+import org.scif4j.spi.Call;
+
+/**
+ * connect on a native endpoint: the library's non-blocking scif_connect, retried between waits
+ * of one slice in scif_poll when the endpoint blocks, and the state of a non-blocking connect
+ * in progress (its peer, and its result once {@link NativeEndpoint#peerPort()} has finished it).
+ */
+final class NativeConnect {
+    /** EALREADY: a connect is already in progress (not in SCIF's errno list, but Linux's). */
+    private static final int EALREADY = 114;
+
+    private final NativeEndpoint endpoint;
+    /** The peer of a non-blocking connect in progress, until it is collected. */
+    private volatile PortId pendingPeer;
+    /** Set when peerPort() finished a non-blocking connect: the second connect then returns the port. */
+    private volatile boolean collected;
+    /** The errno of a non-blocking connect that peerPort() finished and that failed, for the next connect. */
+    private volatile int pendingErrno;
+
+    NativeConnect(NativeEndpoint endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    /** @return the peer of a connect in progress, or null */
+    PortId pending() {
+        return pendingPeer;
+    }
+
+    /**
+     * scif_connect to {@code dst}, or to the peer of the connect in progress; with a blocking
+     * endpoint, until it is connected. The caller has entered the endpoint.
+     *
+     * @return the local port
+     */
+    int connect(PortId dst, Call call) throws ScifException {
+        autoBind();
+        if (collected) {
+            collected = false;
+            return endpoint.port();
+        }
+        int failed = pendingErrno;
+        if (failed != 0) {
+            pendingErrno = 0;
+            throw NativeErrors.error(call.text(), failed);
+        }
+        int epd = endpoint.epd();
+        Scratch s = Scratch.get();
+        while (true) {
+            PortId target = pendingPeer != null ? pendingPeer : dst;
+            s.putShort(16, (short) target.node());
+            s.putShort(18, (short) target.port());
+            int r = LibScif.scif_connect(epd, s.small + 16);
+            int errno = r < 0 ? Native.getLastError() : 0;
+            if (r < 0 && errno == Errno.EISCONN.number() && pendingPeer != null) {
+                r = endpoint.port(); // the library collected the accepted connection already (an RMA call, a poll)
+            }
+            if (r >= 0) {
+                endpoint.connected(r, target);
+                pendingPeer = null;
+                return r;
+            }
+            boolean inProgress = errno == Errno.EINPROGRESS.number() || errno == EALREADY;
+            if (!inProgress) {
+                pendingPeer = null;
+                throw NativeErrors.error(call.text(), errno);
+            }
+            pendingPeer = target;
+            if (!endpoint.isBlocking()) {
+                throw NativeErrors.error(call.text(), errno);
+            }
+            endpoint.await((short) Scif.POLLOUT, call);
+        }
+    }
+
+    /**
+     * Binds an unbound endpoint to the lowest free port before connect, as connect would: the
+     * library's connect does not tell which port it bound when it fails, and SCIF keeps it.
+     */
+    private void autoBind() {
+        if (endpoint.port() == 0 && pendingPeer == null && endpoint.peerOrNull() == null) {
+            int r = LibScif.scif_bind(endpoint.epd(), (short) 0);
+            if (r > 0) {
+                endpoint.bound(r);
+            } // else: already bound or listening, and connect says what is wrong
+        }
+    }
+
+    /**
+     * A non-blocking connect that the peer has accepted is connected before the second
+     * connect: finish it in the library when scif_poll reports POLLOUT, and keep its result.
+     * The caller has entered the endpoint.
+     *
+     * @return the peer, or null while the connect is still in progress
+     */
+    synchronized PortId collect() {
+        PortId pending = pendingPeer;
+        if (endpoint.peerOrNull() != null || pending == null) {
+            return endpoint.peerOrNull();
+        }
+        if ((endpoint.pollNow((short) Scif.POLLOUT) & Scif.POLLOUT) == 0) {
+            return null;
+        }
+        Scratch s = Scratch.get();
+        s.putShort(16, (short) pending.node());
+        s.putShort(18, (short) pending.port());
+        int r = LibScif.scif_connect(endpoint.epd(), s.small + 16);
+        int errno = r < 0 ? Native.getLastError() : 0;
+        if (r >= 0 || errno == Errno.EISCONN.number()) {
+            endpoint.connected(endpoint.port(), pending);
+            pendingPeer = null;
+            collected = true;
+            return pending;
+        }
+        if (errno != Errno.EINPROGRESS.number() && errno != EALREADY) {
+            pendingErrno = errno; // refused: the next connect reports it
+            pendingPeer = null;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,124 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * The flow control of one connection's messages, both directions, and the bytes received that
+ * the user has not taken yet.
+ *
+ * <p>A connection's window is {@code ring} bytes per direction, of which {@code ring - 1} may be
+ * outstanding, as in SCIF. {@code credit} is what this side may still send; the receiver
+ * returns credit in CREDIT frames as its user consumes bytes. The receive queue therefore never
+ * holds more than {@code ring - 1} bytes, and a peer that sends more has broken the protocol.
+ *
+ * <p>Not thread-safe: every method is called under the endpoint's monitor.
+ */
+final class FlowControl {
+    private final int ring;
+    /** Bytes this side may still send. */
+    private int credit;
+    /** Received bytes, in order, not taken by the user yet. */
+    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
+    /** Readable bytes in {@code received}. */
+    private int queued;
+    /** Bytes the user took and whose credit the peer has not been given back yet. */
+    private int uncredited;
+
+    /** @param ring the connection's window, agreed in its handshake */
+    FlowControl(int ring) {
+        this.ring = ring;
+        this.credit = ring - 1;
+    }
+
+    /** @return the connection's window in bytes */
+    int ring() {
+        return ring;
+    }
+
+    /** @return bytes this side may send now */
+    int credit() {
+        return credit;
+    }
+
+    /** Spends up to {@code max} bytes of credit. @return how many (0 when the window is full) */
+    int spend(int max) {
+        int n = Math.min(credit, max);
+        credit -= n;
+        return n;
+    }
+
+    /** CREDIT from the peer. @return what is wrong with it, or null */
+    String onCredit(int bytes) {
+        if (bytes <= 0 || (long) credit + bytes > ring - 1) {
+            return "CREDIT of " + bytes + " bytes with " + credit + " of " + (ring - 1) + " available";
+        }
+        credit += bytes;
+        return null;
+    }
+
+    /** DATA from the peer: queued (a slice of it, retained). @return what is wrong with it, or null */
+    String onData(ByteBuf payload) {
+        int n = payload.readableBytes();
+        if (queued + uncredited + n > ring - 1) {
+            return "DATA beyond the window: " + (queued + uncredited + n) + " bytes outstanding, window "
+                + (ring - 1);
+        }
+        received.add(payload.retainedSlice());
+        queued += n;
+        return null;
+    }
+
+    /** @return whether received bytes wait for the user */
+    boolean readable() {
+        return queued > 0;
+    }
+
+    /** Copies queued bytes into {@code dst}. @return how many */
+    int drain(ByteBuffer dst) {
+        int total = 0;
+        while (dst.hasRemaining() && !received.isEmpty()) {
+            ByteBuf b = received.peek();
+            int n = Math.min(b.readableBytes(), dst.remaining());
+            int limit = dst.limit();
+            dst.limit(dst.position() + n);
+            b.readBytes(dst);
+            dst.limit(limit);
+            if (!b.isReadable()) {
+                received.poll().release();
+            }
+            total += n;
+        }
+        queued -= total;
+        uncredited += total;
+        return total;
+    }
+
+    /**
+     * The credit to give back now, counted as given. Small amounts are saved up, unless the
+     * sender may be short of window (half of it outstanding), so that a sender never waits on
+     * credit the receiver keeps.
+     *
+     * @return bytes of credit for a CREDIT frame, or 0 for none now
+     */
+    int creditToReturn() {
+        if (uncredited == 0) {
+            return 0;
+        }
+        if (uncredited >= ring / 4 || queued + uncredited >= ring / 2) {
+            int n = uncredited;
+            uncredited = 0;
+            return n;
+        }
+        return 0;
+    }
+
+    /** The endpoint closed: drops what was received. */
+    void release() {
+        for (ByteBuf b; (b = received.poll()) != null; ) {
+            b.release();
+        }
+        queued = 0;
+    }
+}

@@ -1,0 +1,261 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * How frames go out on a {@link Link}: held until the handshake finished, then batched for the
+ * event loop, or written by the sending thread itself.
+ *
+ * <p>Writes are batched: a frame joins {@code outgoing} (a lock-free queue, so a sender never
+ * waits for the event loop), and one drain task on the link's event loop writes everything
+ * queued and flushes once. A stream of sends therefore costs one event-loop wake-up and one
+ * flush (one syscall) per batch rather than per frame. Invariant: whenever {@code outgoing} is
+ * non-empty, {@code draining} is true and a drain task is scheduled or running; the drain
+ * clears the flag before it looks at the queue a last time, so no frame is stranded.
+ *
+ * <p>Direct writes: on an open outbound link, a sender that finds nothing queued anywhere (no
+ * drain pending, nothing left in Netty's outbound buffer) writes its frame to the socket
+ * itself, without waking the event loop. Invariant: every write to the socket of an open
+ * outbound link, direct or through Netty, happens under {@code writeLock}, and a direct write
+ * starts only when {@code backlog} is false, i.e. Netty's outbound buffer was empty when the
+ * last Netty write under the lock ended; so frames never interleave and keep their order. A
+ * direct write the socket takes only in part leaves its rest in {@code partial}, which the next
+ * drain writes before anything in {@code outgoing}: a frame another sender queued while the
+ * direct write held the lock must not cut into it (on the wire: the rest, then that frame).
+ * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
+ * before {@link #startDirect} or after {@link #stopDirect}.
+ *
+ * <p>{@link #unsentBytes} counts what waits here and in Netty's outbound buffer: a node that
+ * answers a peer's requests checks it, so that a peer that asks and never reads cannot make this
+ * node buffer without bound (see RmaServer's read answers).
+ */
+final class LinkWriter {
+    private final Channel channel;
+    /** Frames written before the handshake finished, in order. Guarded by the Link's monitor. */
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    /** Frames for the event loop to write, in order; multi-producer, the event loop consumes. */
+    private final Queue<ByteBuf> outgoing = PlatformDependent.newMpscQueue();
+    /** Readable bytes of the frames in {@code outgoing} and {@code pending}, and of {@code partial}. */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    /** Whether a drain task is scheduled or running. */
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final Runnable drain = this::drain;
+    /** Serialises every write to the socket once direct writes are on; see the class comment. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Whether senders may write to the socket themselves. Written under writeLock. */
+    private volatile boolean direct;
+    /** Netty's outbound buffer may hold bytes: no direct write until a drain finds it empty. Guarded by writeLock. */
+    private boolean backlog;
+    /** The rest of a frame a direct write put only in part on the socket, or null. Guarded by writeLock. */
+    private ByteBuf partial;
+
+    /** @param channel the link's channel, or null for a link that never opened */
+    LinkWriter(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Keeps {@code frame} until the handshake finished. The caller holds the Link's monitor. */
+    void hold(ByteBuf frame) {
+        queuedBytes.addAndGet(frame.readableBytes());
+        pending.add(frame);
+    }
+
+    /** The handshake finished: hands the held frames to Netty, in order (unflushed). The caller holds the Link's monitor. */
+    void writeHeld() {
+        for (ByteBuf f; (f = dequeue(pending)) != null; ) {
+            channel.write(f, channel.voidPromise());
+        }
+    }
+
+    /** The link died: drops the held frames. The caller holds the Link's monitor. */
+    void releaseHeld() {
+        for (ByteBuf f; (f = dequeue(pending)) != null; ) {
+            f.release();
+        }
+    }
+
+    /** Writes a frame of an open link: directly when nothing is queued before it, else through a drain. */
+    void send(ByteBuf frame) {
+        if (direct && writeDirect(frame)) {
+            return;
+        }
+        queue(frame);
+        if (draining.compareAndSet(false, true)) {
+            try {
+                channel.eventLoop().execute(drain);
+            } catch (RejectedExecutionException e) {
+                // The node's event loop has shut down: nothing will ever write these.
+                releaseOutgoing();
+            }
+        }
+    }
+
+    /**
+     * Writes {@code frame} to the socket from this thread when nothing is queued before it.
+     *
+     * @return true when the frame is taken care of (written, or its rest handed to Netty)
+     */
+    private boolean writeDirect(ByteBuf frame) {
+        if (!writeLock.tryLock()) {
+            return false; // another writer is busy: queue behind it
+        }
+        try {
+            if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
+                return false;
+            }
+            long written;
+            try {
+                written = writeToSocket(frame);
+            } catch (IOException e) {
+                // The link broke: Netty's read side notices and retires it; the frame is moot.
+                frame.release();
+                channel.close();
+                return true;
+            }
+            if (written == frame.readableBytes()) {
+                frame.release();
+                return true;
+            }
+            // The socket is full: the rest goes through Netty, which waits for it to drain. Not
+            // onto `outgoing`: frames queued there while we held the lock must come after it.
+            frame.skipBytes((int) written);
+            backlog = true;
+            partial = frame;
+            queuedBytes.addAndGet(frame.readableBytes());
+            if (draining.compareAndSet(false, true)) {
+                try {
+                    channel.eventLoop().execute(drain);
+                } catch (RejectedExecutionException e) {
+                    releaseOutgoing(); // the event loop has shut down: the rest will never go
+                }
+            }
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Writes what the socket takes of {@code frame}: frames that point into registered windows
+     * (a composite of headers and window slices) go in one gathering write.
+     *
+     * @return the bytes written
+     */
+    private long writeToSocket(ByteBuf frame) throws IOException {
+        int r = frame.readerIndex();
+        int n = frame.readableBytes();
+        SocketChannel socket = ((LinkChannel) channel).socket();
+        if (frame.nioBufferCount() == 1) {
+            return socket.write(frame.internalNioBuffer(r, n));
+        }
+        return socket.write(frame.nioBuffers(r, n));
+    }
+
+    private void queue(ByteBuf frame) {
+        queuedBytes.addAndGet(frame.readableBytes());
+        outgoing.offer(frame);
+    }
+
+    /** @return the polled frame, no longer counted as queued, or null */
+    private ByteBuf dequeue(Queue<ByteBuf> q) {
+        ByteBuf f = q.poll();
+        if (f != null) {
+            queuedBytes.addAndGet(-f.readableBytes());
+        }
+        return f;
+    }
+
+    /**
+     * @return bytes given to this link that have not reached the socket yet: queued here, or in
+     *         Netty's outbound buffer. Any thread; a moment's view.
+     */
+    long unsentBytes() {
+        ChannelOutboundBuffer b = channel == null ? null : channel.unsafe().outboundBuffer();
+        return queuedBytes.get() + (b == null ? 0 : b.totalPendingWriteBytes());
+    }
+
+    /** No more direct writes: the link is saying goodbye with frames written around Link. */
+    void stopDirect() {
+        writeLock.lock();
+        try {
+            direct = false;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Writes every queued frame and flushes once. Runs on the link's event loop. */
+    private void drain() {
+        writeLock.lock();
+        try {
+            boolean wrote = false;
+            if (partial != null) {
+                queuedBytes.addAndGet(-partial.readableBytes());
+                channel.write(partial, channel.voidPromise());
+                partial = null;
+                wrote = true;
+            }
+            for (ByteBuf f; (f = dequeue(outgoing)) != null; ) {
+                channel.write(f, channel.voidPromise());
+                wrote = true;
+            }
+            if (wrote) {
+                channel.flush();
+            }
+            backlog = !nettyBufferEmpty();
+        } finally {
+            writeLock.unlock();
+        }
+        draining.set(false);
+        // A frame offered after the last poll but before the flag cleared would be stranded:
+        // whoever sees it first schedules the next drain (the writer's CAS, or this one).
+        if (!outgoing.isEmpty() && draining.compareAndSet(false, true)) {
+            channel.eventLoop().execute(drain);
+        }
+    }
+
+    /** @return whether Netty has written everything given to it. Call on the event loop. */
+    private boolean nettyBufferEmpty() {
+        ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        return b == null || b.isEmpty();
+    }
+
+    private void releaseOutgoing() {
+        writeLock.lock(); // reentrant: writeDirect may hold it
+        try {
+            if (partial != null) {
+                queuedBytes.addAndGet(-partial.readableBytes());
+                partial.release();
+                partial = null;
+            }
+        } finally {
+            writeLock.unlock();
+        }
+        for (ByteBuf f; (f = dequeue(outgoing)) != null; ) {
+            f.release();
+        }
+        draining.set(false);
+    }
+
+    /** Senders may write to the socket themselves from now on: an open outbound NIO link. Runs on the event loop. */
+    void startDirect() {
+        writeLock.lock();
+        try {
+            backlog = !nettyBufferEmpty();
+            direct = true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+}
