@@ -206,10 +206,9 @@ API scif_epd_t scif_open(void)
 	if (!e) {
 		if (slot >= 0) {
 			pthread_mutex_lock(&fab.mu);
-			do {
+			do
 				lock_take();
-				tab_close_slot(slot, ECONNREFUSED);
-			} while (ch_commit());
+			while (tab_close_slot(slot, ECONNREFUSED) || ch_commit());
 			lock_release();
 			pthread_mutex_unlock(&fab.mu);
 		} else {
@@ -228,10 +227,9 @@ API scif_epd_t scif_open(void)
 static void close_slot(struct ep *e)
 {
 	pthread_mutex_lock(&fab.mu);
-	do {
+	do
 		lock_take();
-		tab_close_slot(e->slot, ECONNREFUSED);
-	} while (ch_commit());
+	while (tab_close_slot(e->slot, ECONNREFUSED) || ch_commit());
 	lock_release();
 	pthread_mutex_unlock(&fab.mu);
 }

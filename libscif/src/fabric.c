@@ -80,6 +80,17 @@ static int delete_mem_of(const char *dir, const char *name, void *arg)
 	return 0;
 }
 
+void delete_mem_files(int pid, long long start)
+{
+	for (int i = 0; i < MAX_PROCESSES; i++) {
+		uint64_t p = process_off(i);
+		long long t = (long long)((uint64_t)get32(p + P_START_TIME_HIGH) << 32 | get32(p + P_START_TIME));
+		if (is_live_slot(i) && get32(p + P_PID) == (uint32_t)pid && t != start)
+			return; /* a newer process has the pid now: the files are its own */
+	}
+	dir_each(fab.cfg.fabric_dir, delete_mem_of, &pid);
+}
+
 static void clear_nodes(uint64_t p)
 {
 	for (int c = 0; c < P_NODE_CELLS; c++)
@@ -104,24 +115,52 @@ static int is_dead_slot(int i)
 	return i != fab.slot && is_live_slot(i) && !process_alive_slot(i);
 }
 
-/* Reaping is a direct change (layout 4 still has it so): taken only when a dead process is
-   found, and ended once done, so that what the hold does next is logged again. */
+static int first_dead(void)
+{
+	for (int i = 0; i < MAX_PROCESSES; i++)
+		if (is_dead_slot(i))
+			return i;
+	return -1;
+}
+
+/* One dead process in logged changes (docs/shm-format.md, "Reaping a dead process"): its
+   nodes offline first, then its endpoints closed, committed whenever the change holds half a
+   log, its memory files (a kind 4 entry) with the last of them; then its process slot in a
+   change of its own. A hold with no log area of its own (registering) writes into the dead
+   process's. 0 done; 1 pre-empted before a
+   commit and the tables changed (the lock is held again: look again). */
+static int reap_one(int i)
+{
+	uint64_t p = process_off(i);
+	int pid = (int)get32(p + P_PID);
+	long long start = (long long)((uint64_t)get32(p + P_START_TIME_HIGH) << 32 | get32(p + P_START_TIME));
+	int own = lock_log_slot();
+	if (own < 0)
+		lock_log_into(i); /* the dead process writes there no more, and nobody picks a live slot */
+	ch_begin();
+	/* its nodes go offline first, so a peer woken by a close sees the node gone */
+	clear_nodes(p);
+	int r = tab_reap_owner(i);
+	if (!r) {
+		ch_remove_mem(pid, start);
+		int c = ch_commit_as("reap.committed", "reap.half-applied", 0);
+		r = c == 1 || c == 3; /* overtaken: the slot may be another process's now */
+	}
+	if (!r) {
+		free_process_slot(i); /* state free first, then pid, start time and nodes */
+		r = ch_commit_as("reap.committed", "reap.half-applied", 0) == 1;
+	}
+	lock_log_into(own);
+	return r;
+}
+
 void reap_dead_locked(void)
 {
-	for (int i = 0; i < MAX_PROCESSES; i++) {
-		if (!is_dead_slot(i))
-			continue;
-		lock_direct();
-		if (!is_dead_slot(i))
-			continue; /* reaped while this hold was pre-empted */
-		int pid = (int)get32(process_off(i) + P_PID);
-		/* its nodes go offline first, so a peer woken by the reset sees the node gone */
-		clear_nodes(process_off(i));
-		tab_reap_owner(i);
-		dir_each(fab.cfg.fabric_dir, delete_mem_of, &pid);
-		free_process_slot(i);
-	}
-	lock_end_direct();
+	int was = reaping_now;
+	reaping_now = 1;
+	for (int i = first_dead(); i >= 0; i = first_dead())
+		reap_one(i); /* pre-empted: the tables changed, look again */
+	reaping_now = was;
 }
 
 static int any_dead(void)

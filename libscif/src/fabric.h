@@ -83,8 +83,14 @@ static inline void bump(uint64_t off)
 int fabric_ensure(void);
 int process_alive_slot(int slot);
 int node_online(int node, int exclude_slot);
-/* Frees every endpoint and slot of dead processes. Caller holds the lock. */
+/* Frees every endpoint and slot of dead processes, in logged changes (layout 5). Caller
+   holds the lock and has no change pending. */
 void reap_dead_locked(void);
+/* Set while reap_dead_locked runs: a lock take-over inside it does not reap again. */
+extern int reaping_now;
+/* Applies a kind 4 log entry: removes the mem-PID-* files of a dead pid, unless a live process
+   slot holds that pid with another start time (a newer process). Idempotent. */
+void delete_mem_files(int pid, long long start);
 int is_live_slot(int slot);
 void conn_file_path(char *buf, size_t n, uint64_t id);
 void delete_conn_file(uint64_t id);
@@ -101,6 +107,8 @@ void lock_take_as(int32_t id);
 void lock_release(void);
 /* While registering: our logged changes go to the log area of the free slot we picked. */
 void lock_log_into(int slot);
+/* The slot whose log area this hold's logged changes go to, -1 for none. */
+int lock_log_slot(void);
 /* Ends a direct change within a hold: bumps "changes" and re-arms, so what follows is logged. */
 void lock_end_direct(void);
 /* Crash and stop points for the tests (SCIF4J_TEST_CRASH_AT, SCIF4J_TEST_STOP_AT). */
@@ -110,13 +118,22 @@ uint32_t ch_get(uint64_t off);          /* a cell's value, as the pending change
 void ch_set(uint64_t off, uint32_t v);  /* the cell's new value */
 void ch_wake(uint64_t off);             /* bump and wake a futex word after the cells */
 void ch_remove(uint64_t conn_id);       /* delete conn-ID after the cells */
+void ch_remove_mem(int pid, long long start); /* delete a dead pid's mem files after the cells */
+/* Once the change is applied, by this process only: zero the counters of a reaped slot it
+   allocated (plain words, which a log cannot hold). */
+void ch_after_reset(int slot);
+/* Commits the change prepared so far if it holds half a log (a long change in batches, each
+   leaving the tables consistent). 0: go on; 1: pre-empted (the change dropped) or overtaken
+   after its commit (3 above): the caller prepares the rest again (the lock is held again). */
+int ch_commit_if_large(void);
 void ch_begin(void);                    /* starts preparing (the lock is held) */
 /* Commits and applies the change: 0 done, 1 pre-empted while preparing and the tables
    changed (the caller prepares again; the lock is held again). */
 int ch_commit(void);
 /* ch_commit with the names of its crash points; then_direct: hold on as a direct change.
    0 done; 1 pre-empted (prepare again); 2 done, but a waiter finished the change and took
-   the lock meanwhile (the lock is held again, not direct). */
+   the lock meanwhile (the lock is held again, not direct); 3 as 2, and other changes were
+   made before the lock was ours again: what was read before the commit is stale. */
 int ch_commit_as(const char *committed_point, const char *half_point, int then_direct);
 /* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
 void lock_direct(void);
@@ -134,11 +151,14 @@ void tab_unlink(int connector);
 /* The checked head of a listener's queue: -1 none, -2 corrupt (ENODEV). */
 int tab_queue_head(int listener);
 void tab_answer(int connector, int result);
-void tab_close_slot(int slot, int refusal);
+/* 0 done; 1 pre-empted between two batches of a long queue: the change was dropped, prepare
+   again (the lock is held again). */
+int tab_close_slot(int slot, int refusal);
 void tab_signal(int slot);
 uint64_t tab_conn_id(int slot);
 void tab_set_conn_id(int slot, uint64_t id);
-void tab_reap_owner(int pslot);
+/* Closes a dead process's endpoints in batches: 0 done (the last batch pending), 1 pre-empted. */
+int tab_reap_owner(int pslot);
 /* Outside the lock: the data path's wakes (only if someone sleeps). */
 void wake_receivers(int slot);
 void wake_senders(int slot);

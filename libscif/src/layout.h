@@ -1,11 +1,11 @@
-/* The shm fabric's on-disk format, layout version 4 (docs/shm-format.md): every offset and
+/* The shm fabric's on-disk format, layout version 5 (docs/shm-format.md): every offset and
    constant of the fabric and connection files. The one place they are written; a correction
    of the document is an edit here (and in ring.c or lock.c for a protocol change). */
 #ifndef LIBSCIF_LAYOUT_H
 #define LIBSCIF_LAYOUT_H
 #include <stdint.h>
 
-#define LAYOUT_VERSION 4
+#define LAYOUT_VERSION 5
 #define PAGE 4096
 
 /* ---- fabric: header ---- */
@@ -88,6 +88,7 @@
 #define EP_DISCONNECTED 6
 #define FLAG_HOLDS_PORT 1
 #define FLAG_ACCEPTED 2
+#define FLAG_REAPED 4 /* on a free slot: reaped, its counters stale until its next allocation */
 #define CONNECT_ACCEPTED 1
 #define MAX_BACKLOG 1024
 
@@ -108,6 +109,7 @@
 #define LOGE_CELL 1
 #define LOGE_WAKE 2
 #define LOGE_REMOVE 3
+#define LOGE_REMOVE_MEM 4 /* layout 5: remove mem-P-* of a dead pid P (expected: start time, val: P) */
 
 #define FABRIC_FILE_SIZE 3182592ULL
 

@@ -32,11 +32,11 @@ static int log_slot = -1;
 /* Test points (as the Java side's crash points): SCIF4J_TEST_CRASH_AT=NAME ends the process
    there as kill -9 would, SCIF4J_TEST_STOP_AT=NAME stops it there once (SIGSTOP). Only
    holds of a registered process count (not the attach's own), but for the attach's named
-   points ("attach.*"). */
+   points ("attach.*") and the reaping's ("reap.*", which an attach does too). */
 void test_point(const char *name)
 {
 	static int stopped;
-	if (fab.slot < 0 && strncmp(name, "attach.", 7))
+	if (fab.slot < 0 && strncmp(name, "attach.", 7) && strncmp(name, "reap.", 5))
 		return;
 	const char *crash = getenv("SCIF4J_TEST_CRASH_AT"), *stop = getenv("SCIF4J_TEST_STOP_AT");
 	if (crash && !strcmp(crash, name))
@@ -65,16 +65,55 @@ struct entry {
 	uint32_t kind, off;
 	uint64_t expected, val;
 };
-/* Big enough for reaping a whole table (a direct change); a logged change has at most 170. */
+/* Big enough for a change too big for a log (written directly); a logged one has at most 169. */
 #define CH_MAX (MAX_ENDPOINTS * 24)
-static struct entry cells[CH_MAX];
-static struct entry others[MAX_ENDPOINTS * 4];
-static int ncells, nothers;
+#define RESETS_MAX 64
+struct change {
+	int ncells, nothers, nresets;
+	struct entry cells[CH_MAX];
+	struct entry others[MAX_ENDPOINTS * 4];
+	int resets[RESETS_MAX]; /* endpoint slots whose counters to zero once applied */
+};
+/* The change being prepared, and a second one for the reaping that a lock take-over does
+   while the first may be pending (reap_aside). */
+static struct change buffers[2];
+static struct change *ch = &buffers[0];
+#define ncells (ch->ncells)
+#define nothers (ch->nothers)
+#define cells (ch->cells)
+#define others (ch->others)
 static int direct; /* this hold is a direct change: apply as we go */
+int reaping_now;
 
 void ch_begin(void)
 {
-	ncells = nothers = 0;
+	ncells = nothers = ch->nresets = 0;
+}
+
+static void reset_counters(int slot)
+{
+	uint64_t e = endpoint_off(slot);
+	put32(e + E_SLEEPERS, 0);
+	put32(e + E_SPACE_SLEEPERS, 0);
+	put32(e + E_FENCE_SLEEPERS, 0);
+	put32(e + E_POLLERS, 0);
+}
+
+void ch_after_reset(int slot)
+{
+	if (direct) {
+		reset_counters(slot);
+		return;
+	}
+	if (ch->nresets < RESETS_MAX)
+		ch->resets[ch->nresets++] = slot;
+}
+
+static void run_resets(void)
+{
+	for (int i = 0; i < ch->nresets; i++)
+		reset_counters(ch->resets[i]);
+	ch->nresets = 0;
 }
 
 static struct entry *find_cell(uint64_t off)
@@ -136,6 +175,16 @@ void ch_remove(uint64_t id)
 		others[nothers++] = (struct entry){LOGE_REMOVE, 0, 0, id};
 }
 
+void ch_remove_mem(int pid, long long start)
+{
+	if (direct) {
+		delete_mem_files(pid, start);
+		return;
+	}
+	if (nothers < (int)(sizeof others / sizeof others[0]))
+		others[nothers++] = (struct entry){LOGE_REMOVE_MEM, 0, (uint64_t)start, (uint32_t)pid};
+}
+
 static void apply(const struct entry *e)
 {
 	switch (e->kind) {
@@ -147,6 +196,9 @@ static void apply(const struct entry *e)
 		break;
 	case LOGE_REMOVE:
 		delete_conn_file(e->val);
+		break;
+	case LOGE_REMOVE_MEM:
+		delete_mem_files((int)e->val, (long long)e->expected);
 		break;
 	}
 }
@@ -229,6 +281,11 @@ static uint32_t valid_log(const uint8_t *log, uint64_t w)
 			memcpy(&id, log + LOG_ENTRIES + LOG_ENTRY * i + 16, 8);
 			if (off != 0 || id == 0)
 				return 0;
+		} else if (kind == LOGE_REMOVE_MEM) {
+			uint64_t dead;
+			memcpy(&dead, log + LOG_ENTRIES + LOG_ENTRY * i + 16, 8);
+			if (off != 0 || dead == 0 || dead > INT32_MAX)
+				return 0;
 		} else {
 			return 0;
 		}
@@ -278,6 +335,29 @@ static int finish_for(uint64_t w, int32_t me)
 	return 2;
 }
 
+/* After taking a dead holder's lock over (not committed): reaps the dead in logged changes
+   of their own (layout 5). The change the caller may have pending (a hold taking the lock
+   again after a pre-emption) is set aside meanwhile and given back, with what it had read
+   since, so that it finds out from "changes" that the tables changed and prepares again.
+   Inside a reaping, nothing is done: that reaping looks for the dead again after its commit. */
+static void reap_aside(void)
+{
+	if (reaping_now)
+		return;
+	struct change *pending = ch;
+	int pending_log = log_slot, pending_direct = direct;
+	uint32_t pending_reads = fab.reads_since;
+	ch = ch == &buffers[0] ? &buffers[1] : &buffers[0];
+	ch_begin();
+	direct = 0;
+	fab.reads_since = cell(H_CHANGES);
+	reap_dead_locked();
+	ch = pending;
+	log_slot = pending_log;
+	direct = pending_direct;
+	fab.reads_since = pending_reads;
+}
+
 /* The shared half: spins briefly, then sleeps on the futex at most 1 ms at a time, looking
    at the holder every millisecond (dead: take over and reap; stopped: finish its committed
    change, or pre-empt it if it has not committed). */
@@ -310,19 +390,19 @@ static void take_shared(int32_t me)
 				int r = finish_for(w, me);
 				if (r == 2) {
 					if (!alive)
-						reap_dead_locked(); /* the dead holder's change is finished: now its entries */
+						reap_aside(); /* the dead holder's change is finished: now its entries */
 					return;
 				}
-				if (r == 0 && !alive && install(w, me, 1)) {
-					reap_dead_locked(); /* a dead holder's direct change: its own entries */
+				if (r == 0 && !alive && install(w, me, 0)) {
+					reap_aside(); /* a dead holder's direct change: its own entries */
 					return;
 				}
 				if (r)
 					continue;
 			} else if (!alive) {
-				if (install(w, me, 1)) {
-					direct = 1;
-					reap_dead_locked();
+				/* not committed: the reaping that follows is logged changes (layout 5) */
+				if (install(w, me, 0)) {
+					reap_aside();
 					return;
 				}
 				continue;
@@ -385,6 +465,22 @@ void lock_direct(void)
 void lock_log_into(int slot)
 {
 	log_slot = slot;
+}
+
+int lock_log_slot(void)
+{
+	return log_slot;
+}
+
+int ch_commit_if_large(void)
+{
+	if (direct || log_slot < 0 || ncells + nothers + 1 <= LOG_MAX_ENTRIES / 2)
+		return 0;
+	int r = ch_commit_as("change.committed", "change.half-applied", 0);
+	if (r != 1 && r != 3)
+		return 0;
+	ch_begin(); /* pre-empted, or overtaken after the commit: what was read is stale */
+	return 1;
 }
 
 void lock_end_direct(void)
@@ -455,12 +551,14 @@ int ch_commit(void)
 int ch_commit_as(const char *committed_point, const char *half_point, int then_direct)
 {
 	if (direct || ncells + nothers == 0) {
+		run_resets();
 		if (then_direct && commit_bit())
 			return 1;
 		direct |= then_direct;
 		return 0;
 	}
-	ch_set(H_CHANGES, ch_get(H_CHANGES) + 1); /* the last cell of every change */
+	uint32_t changes_after = ch_get(H_CHANGES) + 1;
+	ch_set(H_CHANGES, changes_after); /* the last cell of every change */
 	/* cells first (changes last among them), then the wakes and removals */
 	int r = commit_logged();
 	if (r == 1)
@@ -477,20 +575,23 @@ int ch_commit_as(const char *committed_point, const char *half_point, int then_d
 	for (int i = 0; i < nothers; i++)
 		apply(&others[i]);
 	ncells = nothers = 0;
+	run_resets(); /* applied: what only its holder does after it */
 	if (r == 0) {
 		/* Re-arm the hold: it may prepare another change (or, then_direct, go on as a
 		   direct change: committed with no log of the new epoch). A failed swap means a
 		   waiter finished our change and took the lock: take it again (what we did is done). */
 		uint64_t armed = lword(fab.held_by, epoch_of(fab.held) + 1, then_direct);
 		int mine = cas64(H_LOCK, fab.held, armed);
+		int overtaken = 0;
 		if (mine) {
 			fab.held = armed;
 			direct = then_direct;
 		} else {
 			take_shared(fab.held_by);
+			overtaken = cell(H_CHANGES) != changes_after; /* others changed the tables since */
 		}
 		fab.reads_since = cell(H_CHANGES);
-		return mine ? 0 : 2;
+		return mine ? 0 : overtaken ? 3 : 2;
 	}
 	direct |= then_direct; /* r == 2: committed without a log, direct already */
 	return 0;

@@ -49,6 +49,10 @@ int tab_alloc(int node)
 		if (g(slot, E_STATE) != EP_FREE)
 			continue;
 		next_free = slot + 1;
+		/* A reaped slot's previous owner is dead: its counters are zeroed once this change
+		   is applied (the slot is then ours, and none of our threads waits on it yet). */
+		if (g(slot, E_FLAGS) & FLAG_REAPED)
+			ch_after_reset(slot);
 		static const int zero[] = {E_PORT, E_FLAGS, E_PEER_NODE, E_PEER_PORT, E_PEER_SLOT,
 					   E_PEER_GEN, E_CONN_LO, E_CONN_HI, E_BACKLOG, E_QUEUE_COUNT,
 					   E_QUEUE_HEAD, E_QUEUE_TAIL, E_QUEUE_NEXT, E_CONNECT_RESULT,
@@ -198,7 +202,11 @@ void tab_answer(int c, int result)
 	tab_signal(c);
 }
 
-static void refuse_queued(int l, int refusal)
+/* Answers every connector queued on a closing listener, each taken off the queue at once
+   (head, count), so that after each one the listener is a consistent LISTENING endpoint with
+   a shorter queue: a long queue is committed in batches (ch_commit_if_large), each a logged
+   change. 0 done; 1 pre-empted between batches (prepare again). */
+static int refuse_queued(int l, int refusal)
 {
 	int c = link_or_none(l, E_QUEUE_HEAD);
 	for (int steps = 0; c >= 0 && steps < MAX_ENDPOINTS; steps++) {
@@ -208,11 +216,19 @@ static void refuse_queued(int l, int refusal)
 		s(c, E_LISTENER, 0);
 		s(c, E_QUEUE_NEXT, 0);
 		tab_answer(c, -refusal);
+		s(l, E_QUEUE_HEAD, (uint32_t)(next + 1));
+		if (next < 0)
+			s(l, E_QUEUE_TAIL, 0);
+		uint32_t n = g(l, E_QUEUE_COUNT);
+		s(l, E_QUEUE_COUNT, n > 0 ? n - 1 : 0);
+		if (ch_commit_if_large())
+			return 1;
 		c = next;
 	}
 	s(l, E_QUEUE_HEAD, 0);
 	s(l, E_QUEUE_TAIL, 0);
 	s(l, E_QUEUE_COUNT, 0);
+	return 0;
 }
 
 static int is_peer_of(int peer, int slot)
@@ -221,13 +237,14 @@ static int is_peer_of(int peer, int slot)
 	       g(peer, E_PEER_GEN) == g(slot, E_GEN);
 }
 
-void tab_close_slot(int slot, int refusal)
+static int close_slot(int slot, int refusal, uint32_t free_flags)
 {
 	uint32_t state = g(slot, E_STATE);
 	uint64_t conn = tab_conn_id(slot);
 	int peer_keeps = 0;
 	if (state == EP_LISTENING) {
-		refuse_queued(slot, refusal);
+		if (refuse_queued(slot, refusal))
+			return 1;
 	} else if (state == EP_CONNECTING) {
 		tab_unlink(slot);
 	} else if (state == EP_CONNECTED) {
@@ -239,30 +256,36 @@ void tab_close_slot(int slot, int refusal)
 			peer_keeps = 1;
 		}
 	}
-	s(slot, E_FLAGS, 0);
+	s(slot, E_FLAGS, free_flags);
 	s(slot, E_STATE, EP_FREE);
 	tab_set_conn_id(slot, 0);
 	tab_signal(slot); /* reads the owner before it is cleared, so the owner's pollers hear it */
 	s(slot, E_OWNER, 0);
 	if (conn != 0 && !peer_keeps)
 		ch_remove(conn);
+	return 0;
 }
 
-/* Reaping is a direct change (the caller committed the hold): plain words are reset too. */
-void tab_reap_owner(int pslot)
+int tab_close_slot(int slot, int refusal)
+{
+	return close_slot(slot, refusal, 0);
+}
+
+/* Reaping is logged changes (layout 5): each closed slot whole, committed once the change
+   holds half a log; the slots keep FLAG_REAPED, so that their next allocation zeroes the
+   counters the dead owner's threads left (plain words, which a log cannot hold). */
+int tab_reap_owner(int pslot)
 {
 	for (int i = 0; i < MAX_ENDPOINTS; i++) {
 		uint32_t owner = g(i, E_OWNER);
 		if (g(i, E_STATE) != EP_FREE &&
 		    (owner == (uint32_t)pslot + 1 || !is_live_slot((int)owner - 1))) {
 			int lost = !node_online((int)g(i, E_NODE), pslot);
-			tab_close_slot(i, lost ? ENODEV : ECONNREFUSED);
-			put32(EP(i, E_SLEEPERS), 0);
-			put32(EP(i, E_SPACE_SLEEPERS), 0);
-			put32(EP(i, E_FENCE_SLEEPERS), 0);
-			put32(EP(i, E_POLLERS), 0);
+			if (close_slot(i, lost ? ENODEV : ECONNREFUSED, FLAG_REAPED) || ch_commit_if_large())
+				return 1;
 		}
 	}
+	return 0;
 }
 
 /* The changer's half of the sleeper protocol: wake only if someone said it sleeps. */

@@ -4,6 +4,7 @@
    test reads the fabric file itself (its layout is the documented one) to see the effects. */
 #include "t.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <scif.h>
 #include <signal.h>
 #include <stdint.h>
@@ -286,3 +287,187 @@ KILLED_AT(detach_locked, "detach.locked")
 KILLED_AT(detach_committed, "detach.committed")
 KILLED_AT(detach_half_applied, "detach.half-applied")
 KILLED_AT(detach_slot_freed, "detach.slot-freed")
+
+/* ---- layout 5: reaping is logged changes ---- */
+
+static struct t_chan reaper_go, reaper_done;
+
+static void *connect_to_node_2(void *arg)
+{
+	struct scif_portID dst = {2, 1089};
+	return (void *)(intptr_t)scif_connect(*(scif_epd_t *)arg, &dst);
+}
+
+/* The process that dies: a connected pair on its node (2), then it waits to be killed. */
+static void child_holds(void *arg)
+{
+	(void)arg;
+	scif_epd_t l = scif_open(), a = scif_open(), b;
+	CHECK_EQ(scif_bind(l, 1089), 1089);
+	CHECK_EQ(scif_listen(l, 1), 0);
+	pthread_t t;
+	pthread_create(&t, NULL, connect_to_node_2, &a);
+	struct scif_portID peer;
+	CHECK_EQ(scif_accept(l, &peer, &b, SCIF_ACCEPT_SYNC), 0);
+	void *r;
+	pthread_join(t, &r);
+	CHECK((intptr_t)r > 0);
+	t_send_int(&done, 1);
+	t_recv_int(&go); /* never: it is killed */
+}
+
+/* The reaper: its attach (its first call, once told) reaps the dead process and stops or dies
+   at the point its variable names; resumed, it goes on. */
+static void child_reaps(void *arg)
+{
+	t_recv_int(&reaper_go);
+	putenv((char *)arg);
+	scif_epd_t e = scif_open();
+	CHECK(e >= 0);
+	CHECK_EQ(scif_close(e), 0);
+	t_send_int(&reaper_done, 2);
+}
+
+static uint8_t *fabric_map_rw(void)
+{
+	char p[700];
+	snprintf(p, sizeof p, "%s/t/fabric", t_dir());
+	int fd = open(p, O_RDWR);
+	CHECK(fd >= 0);
+	void *m = mmap(NULL, FABRIC_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	CHECK(m != MAP_FAILED);
+	return m;
+}
+
+static int exists_in_fabric(const char *name)
+{
+	char p[700];
+	snprintf(p, sizeof p, "%s/t/%s", t_dir(), name);
+	return access(p, F_OK) == 0;
+}
+
+/* A process died holding a connected pair (and a memory file); the next to attach reaps it
+   and stops (or dies) inside its reaping change. Returns the dead process's slot, with the
+   reaper stopped (or dead) there and the dead's endpoints' sleeper and poller counters set
+   as threads that died asleep leave them; *dead_pid is set. */
+static int reaper_at(const char *env, pid_t *dead_pid, pid_t *reaper, uint8_t **fabric)
+{
+	t_chan_open(&go);
+	t_chan_open(&done);
+	t_chan_open(&reaper_go);
+	t_chan_open(&reaper_done);
+	pid_t dead = t_spawn(2, child_holds, NULL);
+	pid_t r = t_spawn(1, child_reaps, (void *)env); /* both forked before this process attaches */
+	close(done.w);
+	close(reaper_done.w);
+	CHECK_EQ(t_recv_int(&done), 1);
+	kill(dead, SIGKILL);
+	int st;
+	CHECK_EQ(waitpid(dead, &st, 0), dead);
+	uint8_t *f = fabric_map_rw();
+	int dslot = process_slot_of(f, dead);
+	CHECK(dslot >= 0);
+	CHECK_EQ(endpoints_of(f, dslot), 3);
+	for (int i = 0; i < MAX_ENDPOINTS; i++)
+		if (u32(f, endpoint_off(i) + E_OWNER) == (uint32_t)dslot + 1 && u32(f, endpoint_off(i) + E_STATE) != EP_FREE) {
+			__atomic_store_n((uint32_t *)(f + endpoint_off(i) + E_SLEEPERS), 5, __ATOMIC_SEQ_CST);
+			__atomic_store_n((uint32_t *)(f + endpoint_off(i) + E_POLLERS), 3, __ATOMIC_SEQ_CST);
+		}
+	char mem[700];
+	snprintf(mem, sizeof mem, "%s/t/mem-%d-1", t_dir(), (int)dead);
+	int fd = open(mem, O_CREAT | O_EXCL | O_WRONLY, 0600); /* what a window of the dead leaves */
+	CHECK(fd >= 0);
+	close(fd);
+	t_send_int(&reaper_go, 1);
+	*dead_pid = dead;
+	*reaper = r;
+	*fabric = f;
+	return dslot;
+}
+
+/* This process's attach and control plane while the reaper is stopped inside its change: a
+   waiter finishes the reaping change from its log (in the dead's log area, naming the
+   reaper's pid); then everything of the dead process is gone, and a reaped slot's stale
+   counters are zeroed by its next allocation, and only by it. */
+static void reaper_stopped_at(const char *env)
+{
+	pid_t dead, r;
+	uint8_t *f;
+	int dslot = reaper_at(env, &dead, &r, &f);
+	await_stopped(r);
+	char mem[64];
+	snprintf(mem, sizeof mem, "mem-%d-1", (int)dead);
+	CHECK(exists_in_fabric(mem)); /* the reaping change is not applied (whole) yet */
+	/* the registering reaper (no slot of its own) committed its log into the dead's area */
+	CHECK_EQ(u32(f, log_off(dslot) + LOG_PID), (uint32_t)r);
+	CHECK_EQ(u32(f, log_off(dslot) + LOG_STATE), LOG_WRITTEN);
+	CHECK_EQ((int32_t)u32(f, H_LOCK), -(int32_t)r);
+	scif_epd_t e = scif_open(); /* attaches: finishes the stopped reaper's change first */
+	CHECK(e >= 0);
+	int ours = process_slot_of(f, getpid()), reaped = 0, mine = 0;
+	for (int i = 0; i < MAX_ENDPOINTS; i++) {
+		uint64_t ep = endpoint_off(i);
+		if (u32(f, ep + E_STATE) == EP_FREE && (u32(f, ep + E_FLAGS) & FLAG_REAPED)) {
+			reaped++;
+			CHECK_EQ(u32(f, ep + E_SLEEPERS), 5); /* stale until its next allocation */
+		} else if (u32(f, ep + E_STATE) != EP_FREE && u32(f, ep + E_OWNER) == (uint32_t)ours + 1) {
+			mine++;
+			CHECK_EQ(u32(f, ep + E_FLAGS) & FLAG_REAPED, 0);
+			CHECK_EQ(u32(f, ep + E_SLEEPERS), 0);
+			CHECK_EQ(u32(f, ep + E_POLLERS), 0);
+		}
+	}
+	CHECK_EQ(mine, 1);
+	/* three reaped (the first slots: the dead process made the fabric); ours, allocated from
+	   the first free slot, is one of them, its counters zeroed: the other two keep theirs */
+	CHECK_EQ(reaped, 2);
+	open_bind_close_while_stopped(r);
+	CHECK_EQ(process_slot_of(f, dead), -1);
+	CHECK(!exists_in_fabric(mem));
+	uint16_t nodes[4], self;
+	CHECK_EQ(scif_get_nodeIDs(nodes, 4, &self), 1); /* node 2 went offline; the reaper is not attached yet */
+	kill(r, SIGCONT);
+	CHECK_EQ(t_recv_int(&reaper_done), 2); /* the resumed reaper found its change done, attached */
+	t_join(r);
+	CHECK_EQ(scif_close(e), 0);
+	CHECK_EQ(scif_get_nodeIDs(nodes, 4, &self), 1);
+	munmap(f, FABRIC_FILE_SIZE);
+}
+
+TEST(a_reaper_stopped_with_its_reaping_committed_holds_nobody)
+{
+	reaper_stopped_at("SCIF4J_TEST_STOP_AT=reap.committed");
+}
+
+TEST(a_reaper_stopped_half_way_through_its_reaping_holds_nobody)
+{
+	reaper_stopped_at("SCIF4J_TEST_STOP_AT=reap.half-applied");
+}
+
+/* A reaper killed inside its reaping change: this process finishes the change, reaps the
+   dead reaper in turn, and every trace of both is gone. */
+TEST(a_reaper_killed_half_way_through_its_reaping_is_finished_and_reaped)
+{
+	pid_t dead, r;
+	uint8_t *f;
+	reaper_at("SCIF4J_TEST_CRASH_AT=reap.half-applied", &dead, &r, &f);
+	int st;
+	CHECK_EQ(waitpid(r, &st, 0), r);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	scif_epd_t e = scif_open(); /* takes over the dead reaper's lock, finishes its change */
+	CHECK(e >= 0);
+	CHECK_EQ(process_slot_of(f, dead), -1);
+	CHECK_EQ(process_slot_of(f, r), -1);
+	int used = 0;
+	for (int i = 0; i < MAX_ENDPOINTS; i++)
+		used += u32(f, endpoint_off(i) + E_STATE) != EP_FREE;
+	CHECK_EQ(used, 1); /* ours only */
+	char mem[64];
+	snprintf(mem, sizeof mem, "mem-%d-1", (int)dead);
+	CHECK(!exists_in_fabric(mem));
+	uint16_t nodes[4], self;
+	CHECK_EQ(scif_get_nodeIDs(nodes, 4, &self), 1);
+	CHECK_EQ(scif_close(e), 0);
+	munmap(f, FABRIC_FILE_SIZE);
+}

@@ -116,6 +116,40 @@ class ShmFabricLifecycleTest {
         }
     }
 
+    /**
+     * An abandoned fabric that cannot be reclaimed (a foreign file in its directory makes
+     * every attach fail with EINVAL) is reported FAILED by {@link ShmFabrics#clean}, with the
+     * attach's reason, and left as it is; once the foreign file is gone it is removed.
+     */
+    @Test
+    void cleanReportsAnAbandonedFabricItCannotReclaimAsFailedWithTheReason() throws Exception {
+        Path root = Path.of("/dev/shm", "scif4j-failed-" + name);
+        Path deadDir = root.resolve(name);
+        try {
+            try (ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=1&dir=" + root)) {
+                assertTrue(child.readLine().startsWith("READY"));
+                child.kill9();
+            }
+            Path foreign = deadDir.resolve("notes.txt");
+            Files.writeString(foreign, "not a scif4j file");
+
+            List<ShmFabrics.Cleaned> done = ShmFabrics.clean(root, List.of(name));
+
+            assertEquals(1, done.size());
+            assertEquals(ShmFabrics.Outcome.FAILED, done.get(0).outcome(), done.get(0).toString());
+            assertTrue(done.get(0).detail().startsWith("reclaiming it failed: ")
+                && done.get(0).detail().contains("notes.txt"), "the reason names the foreign file: " + done.get(0).detail());
+            assertTrue(Files.exists(deadDir.resolve("fabric")), "a fabric that failed to be reclaimed is left as it is");
+            assertTrue(Files.exists(foreign), "and so is the foreign file");
+            Files.delete(foreign);
+            assertEquals(List.of(new ShmFabrics.Cleaned(name, ShmFabrics.Outcome.REMOVED, "")),
+                ShmFabrics.clean(root, List.of(name)), "without the foreign file it goes");
+            assertFalse(Files.exists(deadDir));
+        } finally {
+            TestTrees.delete(root); // empty unless a check above failed
+        }
+    }
+
     @Test
     void peerKilledWhileAttachedIsNoticedByTheWatchdog() throws Exception {
         try (ScifNode n = Scif.attach("shm:" + name + "?node=0");
@@ -127,12 +161,20 @@ class ShmFabricLifecycleTest {
                 while (n.nodeIds().online().length != 1) {
                     Thread.onSpinWait();
                 }
-            });
-            try (Stream<Path> files = Files.list(dir)) {
-                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList());
-            }
+                // Its nodes go offline in the first of its reaping changes (layout 5), its
+                // connection file with a later one, or with the same one applied a moment later.
+                while (!fileNames().equals(List.of("fabric"))) {
+                    Thread.onSpinWait();
+                }
+            }, "the dead process's node and files are reclaimed by the watchdog");
         }
         assertFalse(Files.exists(dir));
+    }
+
+    private List<String> fileNames() throws java.io.IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test

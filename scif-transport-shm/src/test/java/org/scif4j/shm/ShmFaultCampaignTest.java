@@ -98,8 +98,9 @@ class ShmFaultCampaignTest {
      * this process's open() is timed: before it writes (pre-empted), inside a logged change
      * (finished by a waiter), and at each step of the logged changes of attaching and leaving
      * (layout 4; in layout 3 they were direct changes that held the others until the child ran
-     * again, see docs/shm-format.md, "Direct changes"). Rounds/4 rounds per step (at least 3);
-     * prints the median and the maximum of each.
+     * again, see docs/shm-format.md, "Direct changes"), and inside a reaping change (layout
+     * 5; a direct change before). Rounds/4 rounds per step (at least 3); prints the median and
+     * the maximum of each.
      */
     @Test
     void aHolderStoppedAtEachKindOfChangeMeasured() throws Exception {
@@ -119,8 +120,61 @@ class ShmFaultCampaignTest {
                     + " max %.2f ms while it was stopped for %d ms%n", step[0], step[1], rounds, blocked[rounds / 2] / 1e6,
                     blocked[rounds - 1] / 1e6, stopMillis);
             }
+            for (String step : new String[] {"reap.committed", "reap.half-applied"}) {
+                long[][] took = new long[2][rounds];
+                for (int r = 0; r < rounds; r++) {
+                    long[] t = attachAndOpenWhileReaperStoppedAt(root, step, stopMillis);
+                    took[0][r] = t[0];
+                    took[1][r] = t[1];
+                }
+                java.util.Arrays.sort(took[0]);
+                java.util.Arrays.sort(took[1]);
+                System.out.printf("CAMPAIGN reaper stopped at %s: %d rounds, attach took median %.2f ms, max %.2f ms;"
+                    + " open() then median %.2f ms, max %.2f ms; while it was stopped for %d ms%n", step, rounds,
+                    took[0][rounds / 2] / 1e6, took[0][rounds - 1] / 1e6, took[1][rounds / 2] / 1e6,
+                    took[1][rounds - 1] / 1e6, stopMillis);
+            }
         } finally {
             TestTrees.delete(root);
+        }
+    }
+
+    /**
+     * A child dies holding a connected pair; the next child to attach reaps it and stops at
+     * {@code step} inside its reaping change, for {@code stopMillis}. This process attaches
+     * meanwhile (it cannot be attached before: its own watchdog would reap the dead first),
+     * which takes the lock, so finishes the stopped reaper's change; then it opens.
+     *
+     * @return nanoseconds this process's attach took, and its open() after it
+     */
+    private static long[] attachAndOpenWhileReaperStoppedAt(Path root, String step, long stopMillis) throws Exception {
+        String uri = "shm:reapat?dir=" + root + "&node=";
+        try (ShmChild dead = ShmChild.start(true, List.of(), "hold", uri + 2)) {
+            assertTrue(dead.readLine().startsWith("READY "));
+            dead.kill9();
+        }
+        try (ShmChild reaper = ShmChild.start(true, List.of("-Dscif4j.shm.test.stopAt=" + step), "attach", uri + 1)) {
+            assertEquals("STOPPED " + step, reaper.readLine());
+            waitUntilStopped(reaper.pid());
+            Thread resume = new Thread(() -> {
+                try {
+                    Thread.sleep(stopMillis); // how long the child stays stopped: what is measured against
+                    signal("-CONT", reaper.pid());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            resume.start();
+            long t0 = System.nanoTime();
+            try (ScifNode n = Scif.attach(uri + 0)) {
+                long t1 = System.nanoTime();
+                n.open().close();
+                long t2 = System.nanoTime();
+                resume.join();
+                assertEquals("OK 1", reaper.readLine(), "the resumed reaper attached");
+                assertEquals(0, reaper.waitFor(30));
+                return new long[] {t1 - t0, t2 - t1};
+            }
         }
     }
 

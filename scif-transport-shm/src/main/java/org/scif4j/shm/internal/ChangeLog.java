@@ -2,8 +2,9 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.function.LongConsumer;
+import java.util.List;
 
 /**
  * One change to the fabric's tables, prepared under the control-plane lock, and the redo log
@@ -22,6 +23,8 @@ final class ChangeLog {
     static final int KIND_CELL = 1;
     static final int KIND_WAKE = 2;
     static final int KIND_REMOVE = 3;
+    /** Layout 5: remove the memory files of a dead pid (expected: its start time; new: the pid). */
+    static final int KIND_REMOVE_MEMORY = 4;
     /** Log header: the hold's epoch, the state, the entry count, the checksum, the writer's pid. */
     static final int L_EPOCH = 0;
     static final int L_STATE = 4;
@@ -41,6 +44,22 @@ final class ChangeLog {
     private int cellCount;
     private long[] others = new long[3 * 16];
     private int otherCount;
+    /** What the holder does once the change is applied, outside the log (see {@link #afterApplied}). */
+    private final List<Runnable> after = new ArrayList<>();
+
+    /**
+     * The files a log's removal entries name, removed by whoever applies it (kinds 3 and 4).
+     */
+    interface Removals {
+        /** @param connectionId a connection whose {@code conn-ID} file goes */
+        void connectionFile(long connectionId);
+
+        /**
+         * @param pid a dead process whose {@code mem-PID-*} files go
+         * @param startTime its start time: a live process slot holding the pid with another one is a newer process
+         */
+        void memoryFiles(int pid, long startTime);
+    }
 
     /** @return whether nothing has been recorded */
     boolean isEmpty() {
@@ -51,6 +70,25 @@ final class ChangeLog {
     void clear() {
         cellCount = 0;
         otherCount = 0;
+        after.clear();
+    }
+
+    /**
+     * Records what the holder does once this change is applied, in this process, outside the
+     * log (a finisher does not do it): resetting the plain counters of a reaped slot it
+     * allocates, which only the slot's owner may do.
+     *
+     * @param action run by the holder once the change is applied
+     */
+    void afterApplied(Runnable action) {
+        after.add(action);
+    }
+
+    /** @return the actions {@link #afterApplied} recorded, now forgotten here */
+    List<Runnable> takeAfterApplied() {
+        List<Runnable> actions = new ArrayList<>(after);
+        after.clear();
+        return actions;
     }
 
     /** @return the entries the log will hold, the "changes" cell included */
@@ -111,6 +149,14 @@ final class ChangeLog {
     /** @param connectionId a connection whose file is to be removed once the change is applied */
     void remove(long connectionId) {
         add(KIND_REMOVE, 0, connectionId);
+    }
+
+    /**
+     * @param pid a dead process whose memory files are to be removed once the change is applied
+     * @param startTime its start time
+     */
+    void removeMemory(int pid, long startTime) {
+        add(KIND_REMOVE_MEMORY, startTime, pid & 0xffffffffL);
     }
 
     private void add(long head, long expected, long update) {
@@ -238,6 +284,8 @@ final class ChangeLog {
                 return inProcessTable(off) && (off - PROCESS_TABLE_OFFSET) % PROCESS_SLOT == P_DOORBELL;
             case KIND_REMOVE:
                 return off == 0 && update > 0;
+            case KIND_REMOVE_MEMORY:
+                return off == 0 && update > 0 && update <= Integer.MAX_VALUE;
             default:
                 return false;
         }
@@ -282,20 +330,20 @@ final class ChangeLog {
      *
      * @param f the fabric file
      * @param entries from {@link #entries} or {@link #read}
-     * @param removeFile removes the file of a connection id
+     * @param removals removes the files that removal entries name
      * @param holder whether the caller is the log's own holder (the crash point is its)
      */
-    static void apply(SharedFile f, long[] entries, LongConsumer removeFile, boolean holder) {
-        apply(f, entries, removeFile, holder ? "change.half-applied" : null);
+    static void apply(SharedFile f, long[] entries, Removals removals, boolean holder) {
+        apply(f, entries, removals, holder ? "change.half-applied" : null);
     }
 
     /**
-     * {@link #apply(SharedFile, long[], LongConsumer, boolean)} by the log's holder, which names
+     * {@link #apply(SharedFile, long[], Removals, boolean)} by the log's holder, which names
      * the crash point half-way through.
      *
      * @param halfApplied the crash point half-way, null for a waiter that finishes the log
      */
-    static void apply(SharedFile f, long[] entries, LongConsumer removeFile, String halfApplied) {
+    static void apply(SharedFile f, long[] entries, Removals removals, String halfApplied) {
         int count = entries.length / 3;
         for (int i = 0; i < count; i++) {
             if (halfApplied != null && i == count / 2) {
@@ -312,8 +360,11 @@ final class ChangeLog {
                     f.addInt(off, 1);
                     Futex.wakeAll(f.address(off));
                     break;
+                case KIND_REMOVE_MEMORY:
+                    removals.memoryFiles((int) entries[3 * i + 2], entries[3 * i + 1]);
+                    break;
                 default:
-                    removeFile.accept(entries[3 * i + 2]);
+                    removals.connectionFile(entries[3 * i + 2]);
                     break;
             }
         }

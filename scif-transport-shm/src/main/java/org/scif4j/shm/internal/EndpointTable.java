@@ -207,6 +207,11 @@ public final class EndpointTable {
                 nextFree = slot + 1;
                 // The futex words and sleeper counts are left as they are: a thread of the
                 // slot's previous user may still be leaving a wait and will undo its own count.
+                // A reaped slot's previous user is dead: its counts are reset once this change
+                // is applied, when the slot is ours and none of our threads waits on it yet.
+                if ((get(slot, E_FLAGS) & FLAG_REAPED) != 0) {
+                    lock.afterApplied(() -> resetCounters(slot));
+                }
                 for (int field : CLEARED_WHEN_HANDED_OUT) {
                     set(slot, field, 0);
                 }
@@ -218,6 +223,13 @@ public final class EndpointTable {
             }
         }
         return -1;
+    }
+
+    /** Stores 0 into the sleeper and poller counters of a slot whose previous owner died (plain words). */
+    private void resetCounters(int slot) {
+        for (int counter : new int[] {E_SLEEPERS, E_SPACE_SLEEPERS, E_FENCE_SLEEPERS, E_POLLERS}) {
+            f.putInt(endpoint(slot) + counter, 0);
+        }
     }
 
     /** @param node node @param port port @return whether an endpoint of that node holds the port */
@@ -386,6 +398,11 @@ public final class EndpointTable {
      * @param refusal ECONNREFUSED for a close, ENODEV when the listener's node was lost
      */
     private void closeSlotLocked(int slot, Errno refusal) {
+        closeSlotLocked(slot, refusal, 0);
+    }
+
+    /** @param freeFlags the flags the freed slot keeps: 0, or {@link FabricDescriptor#FLAG_REAPED} */
+    private void closeSlotLocked(int slot, Errno refusal, int freeFlags) {
         int state = state(slot);
         long conn = connectionId(slot);
         boolean peerKeepsConnection = false;
@@ -403,7 +420,7 @@ public final class EndpointTable {
                 peerKeepsConnection = true;
             }
         }
-        set(slot, E_FLAGS, 0);
+        set(slot, E_FLAGS, freeFlags);
         set(slot, E_STATE, FREE);
         connectionId(slot, 0);
         signal(slot); // before the owner is cleared, so that the owner's pollers hear it
@@ -450,10 +467,14 @@ public final class EndpointTable {
     }
 
     /**
-     * Closes every slot of a dead process, and every slot whose owner is no live process,
-     * and clears the counters their threads left behind.
+     * Closes every slot of a dead process, and every slot whose owner is no live process, as
+     * part of the changes the lock prepares: committed whenever a change holds half a log
+     * (after a whole slot, or inside a long listen queue), so that each is a logged change
+     * leaving the tables consistent. The freed slots keep {@link FabricDescriptor#FLAG_REAPED}:
+     * the counters their dead owner's threads left are reset by their next allocation.
      *
      * @param deadSlot the dead process's slot
+     * @throws Fabric.Preempted if the hold was pre-empted before a commit and the tables changed
      */
     void reapOwnerLocked(int deadSlot) {
         for (int s = 0; s < MAX_ENDPOINTS; s++) {
@@ -463,11 +484,8 @@ public final class EndpointTable {
             if (state(s) != FREE && (owner == deadSlot + 1 || !processes.isLive(owner - 1))) {
                 // A handshake with a node that was lost fails with ENODEV (scif_connect(3)).
                 boolean nodeLost = !nodes.isOnlineExcept(get(s, E_NODE), deadSlot);
-                closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED);
-                // Plain counters, not cells: reaping is a direct change (FabricLock#beginWrite).
-                for (int counter : new int[] {E_SLEEPERS, E_SPACE_SLEEPERS, E_FENCE_SLEEPERS, E_POLLERS}) {
-                    f.putInt(endpoint(s) + counter, 0);
-                }
+                closeSlotLocked(s, nodeLost ? Errno.ENODEV : Errno.ECONNREFUSED, FLAG_REAPED);
+                lock.commitIfLarge();
             }
         }
     }

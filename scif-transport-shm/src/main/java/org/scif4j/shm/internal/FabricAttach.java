@@ -256,7 +256,7 @@ final class FabricAttach {
         lock.lockAs(-self);
         try {
             CrashPoint.at("attach.locked");
-            probe.reaper().reapDeadLocked();
+            probe.reaper().reapAllDeadLocked();
             int state = file.getInt(H_STATE);
             if (state != STATE_ACTIVE && !recoverStateLocked(probe, state, key)) {
                 return null;

@@ -15,10 +15,11 @@ public final class FabricDescriptor {
      * put a fill mark into every line of the rings; version 3 made the rings frames of
      * contiguous payload, made the table fields that changes write versioned cells and added
      * the change logs; version 4 made the process slots cells and put the writer's pid into
-     * the log header, so that attaching and leaving are logged changes (docs/shm-format.md,
-     * "Versions").
+     * the log header, so that attaching and leaving are logged changes; version 5 made
+     * reaping logged changes too (log entry kind 4, flag {@link #FLAG_REAPED})
+     * (docs/shm-format.md, "Versions").
      */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = (int) org.scif4j.spi.Pages.PAGE;
 
@@ -126,6 +127,12 @@ public final class FabricDescriptor {
     public static final int FLAG_HOLDS_PORT = 1;
     /** The endpoint was made by accept: it receives on ring 0 of the connection file. */
     public static final int FLAG_ACCEPTED = 2;
+    /**
+     * On a free slot only: it was closed by reaping its dead owner, whose sleeper and poller
+     * counters are stale; the slot's next allocation resets them (docs/shm-format.md, "Reaping
+     * a dead process").
+     */
+    public static final int FLAG_REAPED = 4;
     public static final int CONNECT_ACCEPTED = 1;
 
     // Endpoint states, SCIF's own (those of the Linux SCIF driver).

@@ -2,7 +2,11 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -13,9 +17,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * every table writer stores its cells through {@link #putCell}, so a change is either
  * logged and committed at once, or written directly by a hold nobody pre-empts.
  *
- * <p>A dead holder's lock is taken over (and the dead reaped); a holder stopped before it
- * commits is pre-empted; a holder stopped or dead after it committed is finished by a
- * waiter from its log. Fields other than the final ones are guarded by {@link #jvmLock}.
+ * <p>A dead holder's lock is taken over (and the dead reaped, in logged changes of its own,
+ * layout 5); a holder stopped before it commits is pre-empted; a holder stopped or dead after
+ * it committed is finished by a waiter from its log. Fields other than the final ones are
+ * guarded by {@link #jvmLock}.
  */
 final class FabricLock {
     private static final long LOCK_OWNER_CHECK_NANOS = 1_000_000L;
@@ -42,8 +47,26 @@ final class FabricLock {
     private int readsSince;
     /** Whether the current hold writes directly (not through a change log). */
     private boolean direct;
-    /** The change the current hold prepares. */
-    private final ChangeLog change = new ChangeLog();
+    /**
+     * Whether the last logged change committed was finished by a waiter (this process was
+     * stopped or slow after committing it) and other changes were made before this process
+     * took the lock again: what it read before the commit is stale.
+     */
+    private boolean overtaken;
+    /** The change the current hold prepares (another one while a lock take-over reaps, see {@link #reapAside}). */
+    private ChangeLog change = new ChangeLog();
+    /** Removes the files a log's removal entries name. */
+    private final ChangeLog.Removals removals = new ChangeLog.Removals() {
+        @Override
+        public void connectionFile(long connectionId) {
+            removeConnectionFileNow(connectionId);
+        }
+
+        @Override
+        public void memoryFiles(int pid, long startTime) {
+            removeMemoryFilesNow(pid, startTime);
+        }
+    };
     private int finishes;
     private int preemptions;
     /** Changes too big for a log, written directly instead (not pre-emptible). */
@@ -90,6 +113,11 @@ final class FabricLock {
      */
     void logInto(int slot) {
         logSlot = slot;
+    }
+
+    /** @return the slot whose log area this hold's logged changes go to, -1 for none */
+    int logSlot() {
+        return logSlot;
     }
 
     private static long word(int owner, int epoch, boolean writing) {
@@ -151,8 +179,9 @@ final class FabricLock {
                     return;
                 }
                 if (!alive) {
-                    if (install(w, me, true)) {
-                        reapDead.run(); // the dead owner's half-done change was its own
+                    // Not committed: the reaping that follows is logged changes (layout 5).
+                    if (install(w, me, false)) {
+                        reapAside(); // the dead owner's half-done direct change was its own
                         return;
                     }
                     continue;
@@ -202,16 +231,37 @@ final class FabricLock {
         if (log == null || file.getLong(H_LOCK) != w) {
             return false;
         }
-        ChangeLog.apply(file, log, this::removeConnectionFileNow, false);
+        ChangeLog.apply(file, log, removals, false);
         ChangeLog.markFinished(file, area, epochOf(w));
-        if (!install(w, me, dead)) {
+        if (!install(w, me, false)) {
             return false;
         }
         finishes++;
         if (dead) {
-            reapDead.run(); // the dead owner's change is finished; now free its entries
+            reapAside(); // the dead owner's change is finished; now free its entries
         }
         return true;
+    }
+
+    /**
+     * Reaps the dead, after taking a dead holder's lock over, in logged changes of its own:
+     * the change the caller may have been preparing (a hold taking the lock again after a
+     * pre-emption) is set aside meanwhile and given back, with what the caller had read since,
+     * so that the caller finds out from "changes" that the tables changed and prepares again.
+     */
+    private void reapAside() {
+        ChangeLog pending = change;
+        int pendingLogSlot = logSlot;
+        int pendingReads = readsSince;
+        change = new ChangeLog();
+        readsSince = file.getInt(H_CHANGES);
+        try {
+            reapDead.run();
+        } finally {
+            change = pending;
+            logSlot = pendingLogSlot;
+            readsSince = pendingReads;
+        }
     }
 
     /** @return whether the process the lock word names is stopped */
@@ -309,9 +359,11 @@ final class FabricLock {
                 if (logSlot >= 0) {
                     oversized++;
                 }
+                List<Runnable> after = change.takeAfterApplied();
                 change.clear();
                 beginWrite(); // may throw Preempted: nothing stored yet
-                ChangeLog.apply(file, log, this::removeConnectionFileNow, false);
+                ChangeLog.apply(file, log, removals, false);
+                after.forEach(Runnable::run);
                 return true;
             }
             if (heldBy < 0 && file.getLong(H_LOCK) != held) {
@@ -321,18 +373,23 @@ final class FabricLock {
                 continue;
             }
             ChangeLog.write(file, logArea(logSlot), epochOf(held), pid, log);
+            int changesAfter = (int) file.getLong(H_CHANGES) + 1; // what this change makes "changes"
             long committed = held | (1L << 32);
             if (file.casLong(H_LOCK, held, committed)) {
                 CrashPoint.at(committedPoint);
-                ChangeLog.apply(file, log, this::removeConnectionFileNow, halfAppliedPoint);
+                ChangeLog.apply(file, log, removals, halfAppliedPoint);
+                List<Runnable> after = change.takeAfterApplied();
                 change.clear();
+                after.forEach(Runnable::run); // the change is applied: what only its holder does after it
                 long next = word(heldBy, epochOf(held) + 1, thenDirect);
                 boolean stillMine = file.casLong(H_LOCK, committed, next);
+                overtaken = false;
                 if (stillMine) {
                     held = next;
                     direct = thenDirect;
                 } else {
                     takeShared(heldBy); // a waiter finished this change and took the lock
+                    overtaken = file.getInt(H_CHANGES) != changesAfter; // and others changed the tables since
                 }
                 readsSince = file.getInt(H_CHANGES);
                 return stillMine;
@@ -374,7 +431,26 @@ final class FabricLock {
     void commitIfLarge() {
         if (!direct && held != 0 && logSlot >= 0 && jvmLock.isHeldByCurrentThread()
             && change.size() > ChangeLog.MAX_ENTRIES / 2) {
-            commit();
+            commitAndGoOn("change.committed", "change.half-applied");
+        }
+    }
+
+    /**
+     * Commits one change of several that a hold makes in a row (batches, reaping), for a
+     * caller that goes on from what it read: if a waiter finished this change meanwhile and
+     * the tables changed before this process took the lock again, what it read is stale, so
+     * this throws {@link Fabric.Preempted} (the change itself is done) and the caller prepares
+     * the rest afresh.
+     *
+     * @param committedPoint the crash point once the log is committed
+     * @param halfAppliedPoint the crash point half-way through applying it
+     * @throws Fabric.Preempted if the hold was pre-empted before the commit and the tables changed, or overtaken after it
+     */
+    void commitAndGoOn(String committedPoint, String halfAppliedPoint) {
+        commit(committedPoint, halfAppliedPoint);
+        if (overtaken) {
+            overtaken = false;
+            throw new Fabric.Preempted();
         }
     }
 
@@ -431,6 +507,56 @@ final class FabricLock {
 
     private void removeConnectionFileNow(long id) {
         FabricFiles.deleteOwn(dir.resolve(ConnectionDescriptor.fileName(id)));
+    }
+
+    /**
+     * Removes a dead process's memory files: at once, or when the logged change is applied (a
+     * log entry of kind 4, layout 5).
+     *
+     * @param deadPid   the dead process's pid
+     * @param startTime its start time, as its process slot held it
+     */
+    void removeMemoryFiles(int deadPid, long startTime) {
+        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
+            change.removeMemory(deadPid, startTime);
+            return;
+        }
+        removeMemoryFilesNow(deadPid, startTime);
+    }
+
+    /**
+     * Applies a kind 4 entry: removes the {@code mem-PID-*} files of a dead pid, unless a live
+     * process slot holds that pid with another start time (a newer process has the pid now:
+     * the files are its own). Idempotent. Peers that map the files keep their mappings.
+     */
+    private void removeMemoryFilesNow(int deadPid, long startTime) {
+        for (int i = 0; i < MAX_PROCESSES; i++) {
+            if (processes.isLive(i) && processes.pid(i) == deadPid && processes.startTime(i) != startTime) {
+                return;
+            }
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mem-" + deadPid + "-*")) {
+            for (Path p : ds) {
+                FabricFiles.deleteOwn(p);
+            }
+        } catch (IOException e) {
+            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
+                "scif4j: cannot remove memory files of dead process " + deadPid + ": " + e);
+        }
+    }
+
+    /**
+     * Runs {@code action} once the change this hold prepares is applied, by this process (not
+     * by a finisher); at once outside a logged change.
+     *
+     * @param action what only the holder does after its change: the reset of a reaped slot's counters
+     */
+    void afterApplied(Runnable action) {
+        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
+            change.afterApplied(action);
+            return;
+        }
+        action.run();
     }
 
     /** {@link #beginWrite} for a write that depends on nothing read (this process's own fields). */

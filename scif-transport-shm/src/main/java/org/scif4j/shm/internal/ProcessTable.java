@@ -112,6 +112,11 @@ final class ProcessTable {
         clearNodesLocked(lock, p);
     }
 
+    /** Takes a process's nodes offline, as part of the change the lock prepares (the first step of reaping it). */
+    void clearNodesLocked(FabricLock lock, int slot) {
+        clearNodesLocked(lock, process(slot));
+    }
+
     private static void clearNodesLocked(FabricLock lock, long p) {
         for (int c = 0; c < P_NODE_CELLS; c++) {
             if (lock.cellValue(p + P_NODES + 8L * c) != 0) {

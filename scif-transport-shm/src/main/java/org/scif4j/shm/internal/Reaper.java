@@ -1,19 +1,17 @@
 package org.scif4j.shm.internal;
 
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * Frees what dead processes left in the fabric: their endpoint slots (closed as SCIF closes
  * them, so their peers see ECONNRESET), their memory files and their process slots. A
  * watchdog thread looks for dead processes every {@value #PERIOD_MILLIS} ms, and refreshes
- * this process's heartbeat; every taker of the lock also reaps (see {@link FabricLock}).
- * Reaping is a direct change (layout 4 still has it so, docs/shm-format.md item 3): it is
- * never pre-empted, and nobody finishes it for the reaper; the hold goes back to logged
- * changes once it is done.
+ * this process's heartbeat; attach, detach and a lock take-over also reap (see {@link FabricLock}).
+ * Reaping is logged changes (layout 5, docs/shm-format.md, "Reaping a dead process"): of at
+ * most a log each, each leaving the tables consistent, the process slot freed by the last; so
+ * a reaper stopped inside one is finished by a waiter, one stopped before its commit
+ * pre-empted, like any other holder.
  */
 final class Reaper {
     static final long PERIOD_MILLIS = 200;
@@ -54,23 +52,51 @@ final class Reaper {
     }
 
     /**
-     * Frees the entries of every process that has died. Caller holds the lock.
+     * Frees the entries of every process that has died. Caller holds the lock. The changes
+     * already committed stand if this throws: what is left is reaped by the next call.
      *
-     * @throws Fabric.Preempted if the hold was pre-empted while it looked and the tables changed
+     * @throws Fabric.Preempted if the hold was pre-empted while it prepared a change and the tables changed
      */
     void reapDeadLocked() {
+        for (int i = firstDead(); i >= 0; i = firstDead()) {
+            reapLocked(i);
+        }
+    }
+
+    private int firstDead() {
         for (int i = 0; i < FabricDescriptor.MAX_PROCESSES; i++) {
             if (processes.isDead(i, procSlot)) {
-                lock.beginWrite(); // reaping is a direct change: not pre-empted, nobody finishes it
-                int deadPid = processes.pid(i);
-                endpoints.reapOwnerLocked(i);
-                deleteMemoryFiles(deadPid);
-                processes.freeLocked(lock, i);
-                LOG.log(Level.INFO, "scif4j: reaped dead process {0} (process slot {1}) of fabric {2}",
-                    deadPid, i, dir);
+                return i;
             }
         }
-        lock.endDirect(); // what the hold does next is a logged change again
+        return -1;
+    }
+
+    /**
+     * Reaps one dead process in logged changes: its nodes go offline first (so that a peer
+     * woken by a close sees the node gone), then its endpoints are closed, committed whenever
+     * the change holds half a log, its memory files removed (a kind 4 entry) with the last of
+     * them; then its process slot is freed in a change of its own. A hold without a log area
+     * of its own (a registering process) writes into the dead process's.
+     */
+    private void reapLocked(int dead) {
+        int deadPid = processes.pid(dead);
+        long deadStart = processes.startTime(dead);
+        int ownLogSlot = lock.logSlot();
+        if (ownLogSlot < 0) {
+            lock.logInto(dead); // the dead process writes there no more, and nobody picks a live slot
+        }
+        try {
+            processes.clearNodesLocked(lock, dead); // its nodes go offline first
+            endpoints.reapOwnerLocked(dead);
+            lock.removeMemoryFiles(deadPid, deadStart);
+            lock.commitAndGoOn("reap.committed", "reap.half-applied"); // overtaken: the slot may be another's now
+            processes.freeLocked(lock, dead); // state free first, then pid, start time and nodes
+            lock.commit("reap.committed", "reap.half-applied");
+        } finally {
+            lock.logInto(ownLogSlot);
+        }
+        LOG.log(Level.INFO, "scif4j: reaped dead process {0} (process slot {1}) of fabric {2}", deadPid, dead, dir);
     }
 
     /** {@link #reapDeadLocked}, again from the start if it was pre-empted (the lock is held again then). */
@@ -80,19 +106,8 @@ final class Reaper {
                 reapDeadLocked();
                 return;
             } catch (Fabric.Preempted e) {
-                // stopped while looking, and the tables changed: look again
+                // stopped while preparing, and the tables changed: look again
             }
-        }
-    }
-
-    /** Removes a dead process's memory files; peers that map them keep their mappings. */
-    private void deleteMemoryFiles(int deadPid) {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mem-" + deadPid + "-*")) {
-            for (Path p : ds) {
-                FabricFiles.deleteOwn(p);
-            }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "scif4j: cannot remove memory files of dead process " + deadPid + ": " + e);
         }
     }
 

@@ -20,7 +20,7 @@ import org.scif4j.shm.TestTrees;
 class ChangeLogTest {
     private Path dir;
     private SharedFile f;
-    private final List<Long> removed = new ArrayList<>();
+    private final List<Object> removed = new ArrayList<>();
 
     @BeforeEach
     void map() throws IOException {
@@ -63,15 +63,54 @@ class ChangeLogTest {
     void applyingTwiceOrLateChangesNothingMore() {
         long[] log = sample();
         assertEquals(5, log.length / 3, "state, port, changes, one wake, one removal");
-        ChangeLog.apply(f, log, removed::add, false);
+        ChangeLog.apply(f, log, removals(removed), false);
         assertApplied();
-        ChangeLog.apply(f, log, removed::add, false);
+        ChangeLog.apply(f, log, removals(removed), false);
         assertApplied();
         f.casLong(cell(3, E_STATE), 1L << 32 | BOUND, ChangeLog.next(1L << 32 | BOUND, LISTENING)); // a later change
-        ChangeLog.apply(f, log, removed::add, false);
+        ChangeLog.apply(f, log, removals(removed), false);
         assertEquals(2L << 32 | LISTENING, f.getLong(cell(3, E_STATE)), "a late apply never undoes a later change");
         assertEquals(3, f.getInt(cell(3, E_EVENT_SEQ)), "each apply wakes (a spurious wake is harmless)");
         assertEquals(List.of(77L, 77L, 77L), removed);
+    }
+
+    /** Removals into a list: a connection file as its id, a process's memory files as "mem PID START". */
+    private static ChangeLog.Removals removals(List<Object> into) {
+        return new ChangeLog.Removals() {
+            @Override
+            public void connectionFile(long connectionId) {
+                into.add(connectionId);
+            }
+
+            @Override
+            public void memoryFiles(int pid, long startTime) {
+                into.add("mem " + pid + " " + startTime);
+            }
+        };
+    }
+
+    /** Layout 5: a kind 4 entry (a dead pid's memory files) goes through the log area and is applied after the cells. */
+    @Test
+    void aMemoryFilesRemovalIsLoggedAndApplied() {
+        ChangeLog c = new ChangeLog();
+        c.put(cell(3, E_STATE), f.getLong(cell(3, E_STATE)), FREE);
+        c.removeMemory(4321, 0x1_2345_6789L);
+        long[] log = c.entries(f.getLong(H_CHANGES));
+        ChangeLog.write(f, logArea(1), 3, 99, log);
+        long[] copy = ChangeLog.read(f, logArea(1), 3);
+        assertArrayEquals(log, copy);
+        List<Object> got = new ArrayList<>();
+        ChangeLog.apply(f, copy, removals(got), false);
+        ChangeLog.apply(f, copy, removals(got), false);
+        assertEquals(List.of("mem 4321 4886718345", "mem 4321 4886718345"), got, "pid and start time; applied again, asked again");
+        long[] noPid = log.clone();
+        noPid[noPid.length - 1] = 0;
+        ChangeLog.write(f, logArea(1), 3, 99, noPid);
+        assertNull(ChangeLog.read(f, logArea(1), 3), "a kind 4 entry without a pid");
+        long[] withOffset = log.clone();
+        withOffset[withOffset.length - 3] = (long) H_STATE << 32 | ChangeLog.KIND_REMOVE_MEMORY;
+        ChangeLog.write(f, logArea(1), 3, 99, withOffset);
+        assertNull(ChangeLog.read(f, logArea(1), 3), "a kind 4 entry with an offset");
     }
 
     @Test
@@ -80,11 +119,11 @@ class ChangeLogTest {
         ChangeLog.write(f, logArea(2), 41, 4242, log);
         Thread waiter = new Thread(() -> {
             long[] copy = ChangeLog.read(f, logArea(2), 41);
-            ChangeLog.apply(f, copy, id -> { }, false);
+            ChangeLog.apply(f, copy, removals(new ArrayList<>()), false);
             ChangeLog.markFinished(f, logArea(2), 41);
         });
         waiter.start();
-        ChangeLog.apply(f, log, id -> { }, false);
+        ChangeLog.apply(f, log, removals(new ArrayList<>()), false);
         waiter.join();
         assertApplied();
         assertEquals(ChangeLog.FINISHED, f.getInt(logArea(2) + ChangeLog.L_STATE));

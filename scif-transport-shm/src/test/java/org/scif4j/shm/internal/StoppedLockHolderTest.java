@@ -111,6 +111,66 @@ class StoppedLockHolderTest {
         }
     }
 
+    /**
+     * Layout 5: reaping is logged changes. A process that died holding a connected pair and a
+     * memory file is reaped by the next process to attach; that process stops inside its
+     * reaping change (committed, or half applied). Another process's attach, open, bind,
+     * listen and close return while it is still stopped, since a waiter finishes the reaping
+     * change from its log (written into the dead process's log area, its header naming the
+     * stopped registrant's pid): the dead process's node, endpoints, connection file and
+     * memory file are gone meanwhile. The resumed process finds its change done and attaches.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reap.committed", "reap.half-applied"})
+    void aReaperStoppedInsideAReapingChangeHoldsNobody(String point) throws Exception {
+        String uri = "shm:s?dir=" + root + "&node=";
+        Path fabricDir = root.resolve("s");
+        Process dead = ChildJvm.start(List.of(), "org.scif4j.shm.ShmChild", "hold", uri + 2);
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(dead.getInputStream(), StandardCharsets.UTF_8))) {
+            String line = out.readLine();
+            assertTrue(line != null && line.startsWith("READY "), "the child that dies attached and connected: " + line);
+        } finally {
+            dead.destroyForcibly();
+            assertTrue(dead.waitFor(60, TimeUnit.SECONDS));
+        }
+        Path memory = fabricDir.resolve("mem-" + dead.pid() + "-1"); // what a window of the dead process leaves
+        Files.write(memory, new byte[4096]);
+        Process reaper = ChildJvm.start(List.of("-Dscif4j.shm.test.stopAt=" + point),
+            "org.scif4j.shm.ShmChild", "attach", uri + 1);
+        ScifNode[] n = new ScifNode[1];
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(reaper.getInputStream(), StandardCharsets.UTF_8))) {
+            assertEquals("STOPPED " + point, out.readLine(), "the attaching child reaps the dead one, and stops inside");
+            waitUntilStopped((int) reaper.pid());
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                n[0] = Scif.attach(uri + 0);
+                controlPlaneCalls(n[0]);
+            }, "attach, open, bind, listen and close must not wait for the reaper stopped at " + point);
+            assertTrue(ProcessIdentity.isStopped((int) reaper.pid()), "all of it ran while the reaper was stopped at " + point);
+            assertArrayEquals(new int[] {0}, n[0].nodeIds().online(), "the dead process's node is offline");
+            assertEquals(1, ((ShmNode) n[0]).fabric().processes().liveCount(), "the dead process's slot is free");
+            try (Stream<Path> files = Files.list(fabricDir)) {
+                assertEquals(List.of("fabric"), files.map(p -> p.getFileName().toString()).toList(),
+                    "the dead process's connection file and memory file were removed");
+            }
+            resume(reaper);
+            assertEquals("OK 1", out.readLine(), "the resumed child found its reaping done and attached");
+            assertTrue(reaper.waitFor(60, TimeUnit.SECONDS));
+            // The resumed reaper went on from what it read before it stopped only if nobody
+            // changed the tables meanwhile: else the dead's process slot, which this process
+            // took since, would have been freed under it.
+            assertArrayEquals(new int[] {0}, n[0].nodeIds().online(), "this process is still attached");
+            assertEquals(1, ((ShmNode) n[0]).fabric().processes().liveCount(), "and holds its process slot");
+        } finally {
+            resume(reaper);
+            assertTrue(reaper.waitFor(60, TimeUnit.SECONDS));
+            if (n[0] != null) {
+                n[0].close();
+            }
+        }
+        assertEquals(0, reaper.exitValue());
+        assertFalse(Files.exists(fabricDir), "the last process removed the fabric");
+    }
+
     @Test
     void aHolderStoppedAfterCommittingIsFinishedByOthers() throws Exception {
         stoppedInsideTheWritingPart("change.committed");
