@@ -21,6 +21,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
+import org.scif4j.bench.cli.LocalPair;
 
 /**
  * Single-call costs of the native transport's data path over scif4j's libscif (JNA and the
@@ -55,9 +56,12 @@ public class NativeBenchmarks {
         public void setUp() throws ScifException {
             String name = "jmh-native-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
             node = Scif.attach("native:?lib=emulated&fabric=" + name + "&node=1&wait=spin");
-            ConnectedPair pair = ConnectedPair.open(node, node);
-            a = pair.connected;
-            b = pair.accepted;
+            try (Endpoint listener = node.open()) {
+                listener.bind(0);
+                listener.listen(1);
+                a = node.open();
+                b = LocalPair.connect(a, listener);
+            }
             local = node.allocate(1 << 20);
             remote = node.allocate(1 << 20);
             localOffset = a.register(local.buffer(), 0, RW, 0);

@@ -23,6 +23,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
 import org.scif4j.ScifNode;
+import org.scif4j.bench.cli.LocalPair;
 
 /**
  * Single-call costs of the shm transport's hot paths, each beside its baseline ({@code baseline*}
@@ -64,9 +65,12 @@ public class ScifBenchmarks {
             String name = "jmh-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
             host = Scif.attach("shm:" + name + "?node=0&dma=2&wait=spin");
             card = Scif.attach("shm:" + name + "?node=1&dma=2&wait=spin");
-            ConnectedPair pair = ConnectedPair.open(host, card);
-            a = pair.connected;
-            b = pair.accepted;
+            try (Endpoint listener = host.open()) {
+                listener.bind(0);
+                listener.listen(1);
+                a = card.open();
+                b = LocalPair.connect(a, listener);
+            }
             local = card.allocate(1 << 20);
             remote = host.allocate(1 << 20);
             spare = card.allocate(64 << 10);

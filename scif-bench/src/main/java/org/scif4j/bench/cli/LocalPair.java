@@ -7,8 +7,11 @@ import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 
-/** Connects two endpoints of two nodes attached in this JVM, from one thread (non-blocking connect, accept, collect). */
-final class LocalPair {
+/**
+ * Connects two endpoints of two nodes attached in this JVM, from one thread (non-blocking connect,
+ * accept, collect): for the commands and the JMH benchmarks.
+ */
+public final class LocalPair {
     /** How long the connector's side of an accepted handshake may take to arrive. */
     private static final long HANDSHAKE_MILLIS = 10_000;
 
@@ -19,8 +22,9 @@ final class LocalPair {
      * @param connector an unbound endpoint of one node
      * @param listener  a listening endpoint of another node (or the same)
      * @return the endpoint {@code listener} accepted; {@code connector} is then connected to it
+     * @throws ScifException if a SCIF call fails
      */
-    static Endpoint connect(Endpoint connector, Endpoint listener) throws ScifException {
+    public static Endpoint connect(Endpoint connector, Endpoint listener) throws ScifException {
         PortId to = listener.localPort();
         connector.configureBlocking(false);
         try {
