@@ -154,6 +154,8 @@ static int reap_one(int i)
 	return r;
 }
 
+int reaping_now;
+
 void reap_dead_locked(void)
 {
 	int was = reaping_now;

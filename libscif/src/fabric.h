@@ -1,5 +1,5 @@
-/* This process's attachment to its fabric (fabric.c), the control-plane lock and change
-   logs (lock.c), and the endpoint table (tables.c). */
+/* This process's attachment to its fabric (fabric.c), the control-plane lock (lock.c,
+   lock_recovery.c) and its change logs (change_log.c), and the endpoint table (tables.c). */
 #ifndef LIBSCIF_FABRIC_H
 #define LIBSCIF_FABRIC_H
 #include "internal.h"
@@ -100,7 +100,7 @@ static inline uint64_t doorbell_off(int pslot)
 	return process_off(pslot) + P_DOORBELL;
 }
 
-/* ---- lock.c: the control-plane lock and change logs ---- */
+/* ---- lock.c, lock_recovery.c: the control-plane lock ---- */
 void lock_take(void);
 /* Takes the lock as owner id (a process slot + 1, or minus our pid). */
 void lock_take_as(int32_t id);
@@ -111,9 +111,12 @@ void lock_log_into(int slot);
 int lock_log_slot(void);
 /* Ends a direct change within a hold: bumps "changes" and re-arms, so what follows is logged. */
 void lock_end_direct(void);
-/* Crash and stop points for the tests (SCIF4J_TEST_CRASH_AT, SCIF4J_TEST_STOP_AT). */
+/* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
+void lock_direct(void);
+/* crash_point.c: crash and stop points for the tests (SCIF4J_TEST_CRASH_AT, SCIF4J_TEST_STOP_AT). */
 void test_point(const char *name);
-/* A change prepared privately, then committed as a redo log (or directly), then applied. */
+/* ---- change_log.c: a change prepared privately, then committed as a redo log (or
+   directly), then applied ---- */
 uint32_t ch_get(uint64_t off);          /* a cell's value, as the pending change sees it */
 void ch_set(uint64_t off, uint32_t v);  /* the cell's new value */
 void ch_wake(uint64_t off);             /* bump and wake a futex word after the cells */
@@ -135,9 +138,7 @@ int ch_commit(void);
    the lock meanwhile (the lock is held again, not direct); 3 as 2, and other changes were
    made before the lock was ours again: what was read before the commit is stale. */
 int ch_commit_as(const char *committed_point, const char *half_point, int then_direct);
-/* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
-void lock_direct(void);
-/* For the tests: changes finished on a stopped holder's behalf, and pre-emptions. */
+/* lock_recovery.c, for the tests: changes finished on a stopped holder's behalf. */
 extern int lock_finished_for_others;
 
 /* ---- tables.c: the endpoint table (callers hold the lock and prepare a change) ---- */
