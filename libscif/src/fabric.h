@@ -1,5 +1,6 @@
-/* This process's attachment to its fabric (fabric.c), the control-plane lock (lock.c,
-   lock_recovery.c) and its change logs (change_log.c), and the endpoint table (tables.c). */
+/* This process's attachment to its fabric (fabric.c and fabric_internal.h's files), the
+   control-plane lock (lock.c, lock_recovery.c) and its change logs (change_log.c), and the
+   endpoint table (tables.c). */
 #ifndef LIBSCIF_FABRIC_H
 #define LIBSCIF_FABRIC_H
 #include "internal.h"
@@ -78,20 +79,28 @@ static inline void bump(uint64_t off)
 	futex_wake(w32(off));
 }
 
-/* ---- fabric.c ---- */
+/* ---- fabric.c: attaching and leaving ---- */
 /* Attaches on the first call (config from SCIF_FABRIC); 0, or -1 with errno. */
 int fabric_ensure(void);
+
+/* ---- process_table.c ---- */
+/* Whether the slot is LIVE and its process (pid and start time) runs. */
 int process_alive_slot(int slot);
+int is_live_slot(int slot);
+/* Whether a LIVE process slot but exclude_slot has the node's bit. */
 int node_online(int node, int exclude_slot);
+
+/* ---- reaper.c ---- */
 /* Frees every endpoint and slot of dead processes, in logged changes (layout 5). Caller
    holds the lock and has no change pending. */
 void reap_dead_locked(void);
 /* Set while reap_dead_locked runs: a lock take-over inside it does not reap again. */
 extern int reaping_now;
+
+/* ---- fabric_directory.c ---- */
 /* Applies a kind 4 log entry: removes the mem-PID-* files of a dead pid, unless a live process
    slot holds that pid with another start time (a newer process). Idempotent. */
 void delete_mem_files(int pid, long long start);
-int is_live_slot(int slot);
 void conn_file_path(char *buf, size_t n, uint64_t id);
 void delete_conn_file(uint64_t id);
 /* The process doorbell's offset. */
