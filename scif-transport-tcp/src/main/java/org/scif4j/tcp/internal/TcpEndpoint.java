@@ -455,7 +455,12 @@ final class TcpEndpoint extends AbstractEndpoint {
         node.forget(this);
     }
 
-    /** SCIF's close waits, bounded by the watchdog, for the peer to acknowledge the disconnect. */
+    /**
+     * SCIF's close waits, bounded by the watchdog, for the peer to acknowledge the disconnect.
+     * {@code disconnectAcked} is set under this monitor by the link's reader (DISCONNECT_ACK, a
+     * crossing DISCONNECT) or the node (peer lost), each followed by {@link #changed()}, which
+     * wakes this wait.
+     */
     private synchronized void awaitDisconnectAck() {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(node.options().timeoutMillis());
         boolean interrupted = false;
