@@ -1,6 +1,7 @@
 package org.scif4j.tcp.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -33,6 +34,8 @@ class ReadTakeoverTest {
     private Endpoint listener;
     /** Node 0's inbound link from node 1, the one node 0's readers read. */
     private Link link;
+    /** Sent to end a recv that left the link before the test saw it read (see {@link #recvAsReader}). */
+    private static final long SKIPPED = -1;
 
     @BeforeEach
     void attach() throws Exception {
@@ -60,28 +63,73 @@ class ReadTakeoverTest {
         return pair;
     }
 
-    /** Starts a blocking 8-byte recv on {@code ep} and returns once it reads the link. */
-    private CompletableFuture<Long> recvAsReader(Endpoint ep) {
-        CompletableFuture<Long> got = CompletableFuture.supplyAsync(() -> {
-            ByteBuffer in = ByteBuffer.allocate(8);
-            try {
-                ep.recv(in, Scif.RECV_BLOCK);
-            } catch (ScifException e) {
-                throw new IllegalStateException(e);
-            }
-            return in.getLong(0);
-        });
-        awaitState(() -> link.reader.hasReader() || got.isDone(), "the recv reads the link");
-        return got;
+    /** A blocking 8-byte recv on a thread of its own: its value, or what it threw. */
+    private static final class Recv {
+        final CompletableFuture<Long> value = new CompletableFuture<>();
+        final Thread thread;
+
+        Recv(Endpoint ep) {
+            thread = new Thread(() -> {
+                ByteBuffer in = ByteBuffer.allocate(8);
+                try {
+                    ep.recv(in, Scif.RECV_BLOCK);
+                    value.complete(in.getLong(0));
+                } catch (Throwable e) {
+                    value.completeExceptionally(e);
+                }
+            }, "ReadTakeoverTest-recv");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** @return the value, within 10 s */
+        long get() throws Exception {
+            return value.get(10, TimeUnit.SECONDS);
+        }
+
+        /** @return whether it sleeps on its endpoint's monitor (Object.wait: WAITING, untimed) */
+        boolean onMonitor() {
+            return thread.getState() == Thread.State.WAITING;
+        }
     }
 
-    /** Polls a state of the link that a test cannot be told of otherwise, up to 10 s. */
+    /**
+     * Starts a blocking 8-byte recv on {@code ep} and returns once it reads the link (or
+     * ended). A recv that reads the link and hears nothing for {@link LinkReader#IDLE_NANOS}
+     * hands it back and sleeps on its monitor, as it does when another thread reads: on a
+     * loaded machine that can happen before this thread looks. Such a recv is given a value
+     * from {@code peer} and the recv is started again, so that the test goes on only with a
+     * recv that reads the link.
+     */
+    private Recv recvAsReader(Endpoint ep, Endpoint peer) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Recv r = new Recv(ep);
+            awaitState(() -> link.reader.hasReader() || r.value.isDone() || r.onMonitor(),
+                "the recv reads the link (attempt " + attempt + ")");
+            if (link.reader.hasReader() || r.value.isDone()) {
+                return r;
+            }
+            // It sleeps on its monitor and nobody reads: it left the link before we looked.
+            send(peer, SKIPPED);
+            assertEquals(SKIPPED, r.get(), "the recv that left the link gets the value sent to end it");
+            assertTrue(attempt < 100, "a recv read the link long enough to be seen, in 100 attempts");
+        }
+    }
+
+    /** Polls a state of the link that a test cannot be told of otherwise, up to 20 s (a hang guard). */
     private static void awaitState(BooleanSupplier state, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!state.getAsBoolean()) {
             assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
-            Thread.onSpinWait();
+            Thread.yield(); // on 2 busy cores, let the threads watched run
         }
+    }
+
+    /** @return the ScifException {@code r} ended with, within 10 s */
+    private static ScifException endedWith(Recv r) {
+        ExecutionException e = assertThrows(ExecutionException.class, r::get);
+        assertTrue(e.getCause() instanceof ScifException, "the recv threw " + e.getCause());
+        return (ScifException) e.getCause();
     }
 
     private static void send(Endpoint ep, long value) throws ScifException {
@@ -93,13 +141,13 @@ class ReadTakeoverTest {
         Endpoint[] first = connect();
         Endpoint[] second = Honest.connect(node1, listener);
         try {
-            CompletableFuture<Long> reader = recvAsReader(first[1]);
+            Recv reader = recvAsReader(first[1], first[0]);
             send(second[0], 42);
             ByteBuffer in = ByteBuffer.allocate(8);
             assertEquals(8, second[1].recv(in, Scif.RECV_BLOCK), "delivered by the other endpoint's reader");
             assertEquals(42, in.getLong(0));
             send(first[0], 7);
-            assertEquals(7, reader.get(10, TimeUnit.SECONDS));
+            assertEquals(7, reader.get());
         } finally {
             for (Endpoint e : new Endpoint[] {first[0], first[1], second[0], second[1]}) {
                 e.close();
@@ -112,9 +160,9 @@ class ReadTakeoverTest {
         Endpoint[] pair = connect();
         try (Endpoint a = pair[0]; Endpoint b = pair[1];
              ScifMemory window = node0.allocate(4096); ScifMemory local = node1.allocate(4096)) {
-            CompletableFuture<Long> reader = recvAsReader(b);
+            Recv reader = recvAsReader(b, a);
             send(a, 1);
-            assertEquals(1, reader.get(10, TimeUnit.SECONDS));
+            assertEquals(1, reader.get());
             // Node 0's reader has left; nobody on node 0 waits for anything now.
             window.buffer().putLong(0, 0x5343494646454E43L);
             long remote = b.register(window.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
@@ -129,11 +177,11 @@ class ReadTakeoverTest {
     void aReaderThatHearsNothingHandsTheLinkBack() throws Exception {
         Endpoint[] pair = connect();
         try (Endpoint a = pair[0]; Endpoint b = pair[1]) {
-            CompletableFuture<Long> reader = recvAsReader(b);
+            Recv reader = recvAsReader(b, a);
             awaitState(() -> !link.reader.userMode(), "the silent reader hands the link back");
-            assertTrue(!reader.isDone(), "the recv still waits, on its monitor");
+            assertTrue(!reader.value.isDone(), "the recv still waits, on its monitor");
             send(a, 5);
-            assertEquals(5, reader.get(10, TimeUnit.SECONDS));
+            assertEquals(5, reader.get());
         }
     }
 
@@ -141,26 +189,12 @@ class ReadTakeoverTest {
     void closeAndInterruptEndAReadersWait() throws Exception {
         Endpoint[] pair = connect();
         try (Endpoint a = pair[0]; Endpoint b = pair[1]) {
-            Thread[] thread = new Thread[1];
-            CompletableFuture<Long> interrupted = CompletableFuture.supplyAsync(() -> {
-                thread[0] = Thread.currentThread();
-                ByteBuffer in = ByteBuffer.allocate(8);
-                try {
-                    b.recv(in, Scif.RECV_BLOCK);
-                    return 0L;
-                } catch (ScifException e) {
-                    Thread.interrupted(); // the pool's thread goes back clean
-                    return (long) e.errno().number();
-                }
-            });
-            awaitState(() -> link.reader.hasReader() && thread[0] != null, "the recv reads the link");
-            thread[0].interrupt();
-            assertEquals(Errno.EINTR.number(), interrupted.get(10, TimeUnit.SECONDS));
-            CompletableFuture<Long> closed = recvAsReader(b);
+            Recv interrupted = recvAsReader(b, a);
+            interrupted.thread.interrupt();
+            assertEquals(Errno.EINTR, endedWith(interrupted).errno(), "the interrupted recv");
+            Recv closed = recvAsReader(b, a);
             b.close();
-            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> closed.get(10, TimeUnit.SECONDS));
-            assertEquals(Errno.EINTR, ((ScifException) e.getCause().getCause()).errno());
+            assertEquals(Errno.EINTR, endedWith(closed).errno(), "the recv that close woke");
         }
     }
 }
