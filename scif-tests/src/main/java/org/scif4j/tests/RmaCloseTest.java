@@ -247,6 +247,10 @@ public abstract class RmaCloseTest extends RmaTestBase {
                 checkOutcome(w, closer == b ? new Errno[] {Errno.EBADF, Errno.EINTR, Errno.ETIMEDOUT}
                     : new Errno[] {Errno.ECONNRESET, Errno.ENXIO, Errno.ETIMEDOUT});
             }
+            // Close waits for the peer's acknowledgement only as long as the watchdog, 100 ms
+            // here, and the DISCONNECT goes out behind the copies still queued: the other end
+            // may learn of the close after it returned. Once it did, its calls fail.
+            awaitEvents(other, Scif.POLLIN, Scif.POLLHUP, "race " + race + ": the other end sees the close");
             assertErrno(Errno.ECONNRESET, () -> other.fenceMark(Scif.FENCE_INIT_SELF),
                 "race " + race + ": fenceMark after the peer closed");
             other.close();
