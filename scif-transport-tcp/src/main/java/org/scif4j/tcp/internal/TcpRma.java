@@ -127,7 +127,11 @@ final class TcpRma {
      * @return what is wrong with the frame, or null when it was handled
      */
     String onFrame(Link link, byte type, ByteBuf f) {
-        return server.onFrame(link, type, f);
+        String wrong = server.onFrame(link, type, f);
+        // Our close (another thread) may end the connection and drop our windows while the
+        // frame is served: it raced with the close, like one the dispatcher drops once the
+        // connection ended, and is no lie of the peer's.
+        return wrong != null && ended ? null : wrong;
     }
 
     // ---------------------------------------------------------------- the connection
