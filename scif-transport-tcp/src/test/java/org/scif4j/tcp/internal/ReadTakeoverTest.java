@@ -34,14 +34,19 @@ class ReadTakeoverTest {
     private Endpoint listener;
     /** Node 0's inbound link from node 1, the one node 0's readers read. */
     private Link link;
+    /**
+     * The nodes' watchdog, a hang guard here: the first connect of a fresh JVM on a loaded
+     * 2-core machine was not accepted within the default 5 s.
+     */
+    private static final String WATCHDOG = "timeout=30000";
     /** Sent to end a recv that left the link before the test saw it read (see {@link #recvAsReader}). */
     private static final long SKIPPED = -1;
 
     @BeforeEach
     void attach() throws Exception {
         fabric = new TcpFixture();
-        node0 = Scif.attach(fabric.fabricUri(0, ""));
-        node1 = Scif.attach(fabric.fabricUri(1, ""));
+        node0 = Scif.attach(fabric.fabricUri(0, WATCHDOG));
+        node1 = Scif.attach(fabric.fabricUri(1, WATCHDOG));
         listener = Honest.listener(node0, 3003);
     }
 

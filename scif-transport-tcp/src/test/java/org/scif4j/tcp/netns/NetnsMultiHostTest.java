@@ -88,8 +88,9 @@ class NetnsMultiHostTest {
      * so 0.75-1.25 liveness after the cut), later on a loaded machine. The times are printed.
      */
     private static final Duration LOSS_GUARD = Duration.ofMillis(3 * LIVENESS_MILLIS + 20_000);
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(20);
+    /** A hang guard: three JVMs starting at once on a loaded 2-core machine took 22 s. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration NETWORK_TIMEOUT = Duration.ofSeconds(30);
     /** Large enough to take many DATA frames (at most 64 KiB each) per message. */
     private static final int STREAM_BYTES = 256 * 1024;
