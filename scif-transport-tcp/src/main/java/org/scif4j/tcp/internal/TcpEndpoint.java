@@ -367,7 +367,7 @@ final class TcpEndpoint extends AbstractEndpoint {
             int seen;
             Link in = null;
             synchronized (this) {
-                if (!isClosed() && state == EndpointState.CONNECTED && flow.credit() == 0 && block) {
+                if (!isClosed() && state == EndpointState.CONNECTED && block && !flow.mayStopWaiting(src.remaining())) {
                     seen = changes.count();
                     in = node.links().inbound(peer.node());
                     n = 0;
@@ -402,7 +402,7 @@ final class TcpEndpoint extends AbstractEndpoint {
                 }
                 continue;
             }
-            node.links().send(to, ConnectionWire.dataFrames(node.alloc(), src, dst, n));
+            node.links().sendData(to, src, dst, n);
             total += n;
         }
         return total;
