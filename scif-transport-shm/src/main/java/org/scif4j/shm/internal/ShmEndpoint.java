@@ -115,12 +115,12 @@ public final class ShmEndpoint extends AbstractEndpoint {
                     checkOpen(call);
                     EndpointRules.bindState(stateOf(table.state(slot)), port, call);
                     int p = requested == 0
-                        ? EndpointRules.freePort(table.lowestFreePortLocked(node.selfId()), node.selfId(), call)
+                        ? EndpointRules.freePort(table.slots().lowestFreePortLocked(node.selfId()), node.selfId(), call)
                         : requested;
-                    if (requested != 0 && table.portBusyLocked(node.selfId(), p)) {
+                    if (requested != 0 && table.slots().portBusyLocked(node.selfId(), p)) {
                         throw EndpointRules.portInUse(p, node.selfId(), call);
                     }
-                    table.holdPortLocked(slot, p);
+                    table.slots().holdPortLocked(slot, p);
                     table.set(slot, E_STATE, BOUND);
                     fabric.commit();
                     port = p;
@@ -153,7 +153,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
                 try {
                     checkOpen(call);
                     EndpointRules.listen(stateOf(table.state(slot)), backlog, call);
-                    table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
+                    table.set(slot, E_BACKLOG, ListenQueues.cappedBacklog(backlog));
                     table.set(slot, E_STATE, LISTENING);
                     fabric.commit();
                     break;
@@ -514,7 +514,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
             try {
                 while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                     try {
-                        table.closeSlotLocked(slot); // also wakes every waiter on this endpoint
+                        table.slots().closeLocked(slot); // also wakes every waiter on this endpoint
                         fabric.commit();
                         break;
                     } catch (Fabric.Preempted e) {
