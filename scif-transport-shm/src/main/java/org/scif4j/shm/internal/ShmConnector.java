@@ -117,7 +117,7 @@ final class ShmConnector {
                         table.slots().holdPortLocked(slot, p);
                         table.set(slot, E_STATE, BOUND);
                         fabric.commit();
-                        endpoint.autoBound(p);
+                        endpoint.bound(p);
                     }
                     break;
                 } catch (Fabric.Preempted e) {
