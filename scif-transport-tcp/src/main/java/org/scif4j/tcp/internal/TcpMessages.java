@@ -50,7 +50,7 @@ final class TcpMessages {
             synchronized (endpoint) {
                 FlowControl flow = endpoint.flow();
                 boolean connected = !endpoint.isClosed() && endpoint.stateLocked() == EndpointState.CONNECTED;
-                if (connected && flow.credit() == 0 && block) {
+                if (connected && block && !flow.mayStopWaiting(src.remaining())) {
                     seen = changes.count();
                     in = node.links().inbound(endpoint.peerLocked().node());
                     n = 0;
@@ -85,7 +85,7 @@ final class TcpMessages {
                 }
                 continue;
             }
-            node.links().send(to, ConnectionWire.dataFrames(node.alloc(), src, dst, n));
+            node.links().sendData(to, src, dst, n);
             total += n;
         }
         return total;
