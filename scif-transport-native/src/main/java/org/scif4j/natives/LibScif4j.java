@@ -17,6 +17,12 @@ final class LibScif4j {
     static final int SEND = 1;
     /** scif4j_io's op: wait, at most the block's time limit, until all moved. */
     static final int BLOCK = 2;
+    /**
+     * scif4j_io's op: the caller serialises this direction of the endpoint (the data path lock,
+     * held for the whole send or recv, and taken by close before scif_close), so the library
+     * takes no mutex of its own.
+     */
+    static final int SERIAL = 4;
     /** scif4j_rma's ops. */
     static final int READFROM = 0;
     static final int WRITETO = 1;

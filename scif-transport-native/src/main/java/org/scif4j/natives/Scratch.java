@@ -69,7 +69,7 @@ final class Scratch {
      * {@link LibScif4j#scif4j_io}: one send or recv in one crossing.
      *
      * @param ep the endpoint's handle ({@link LibScif4j#scif4j_ep})
-     * @param op {@link LibScif4j#SEND} or 0, with {@link LibScif4j#BLOCK} to wait
+     * @param op {@link LibScif4j#SEND} or 0, with {@link LibScif4j#BLOCK} to wait and {@link LibScif4j#SERIAL}
      * @return the bytes moved, or -errno
      */
     int io(long ep, int op, long addr, int len, int timeoutMs) {
