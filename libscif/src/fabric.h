@@ -1,5 +1,6 @@
-/* This process's attachment to its fabric (fabric.c), the control-plane lock and change
-   logs (lock.c), and the endpoint table (tables.c). */
+/* This process's attachment to its fabric (fabric.c and fabric_internal.h's files), the
+   control-plane lock (lock.c, lock_recovery.c) and its change logs (change_log.c), and the
+   endpoint table (tables.c). */
 #ifndef LIBSCIF_FABRIC_H
 #define LIBSCIF_FABRIC_H
 #include "internal.h"
@@ -78,20 +79,28 @@ static inline void bump(uint64_t off)
 	futex_wake(w32(off));
 }
 
-/* ---- fabric.c ---- */
+/* ---- fabric.c: attaching and leaving ---- */
 /* Attaches on the first call (config from SCIF_FABRIC); 0, or -1 with errno. */
 int fabric_ensure(void);
+
+/* ---- process_table.c ---- */
+/* Whether the slot is LIVE and its process (pid and start time) runs. */
 int process_alive_slot(int slot);
+int is_live_slot(int slot);
+/* Whether a LIVE process slot but exclude_slot has the node's bit. */
 int node_online(int node, int exclude_slot);
+
+/* ---- reaper.c ---- */
 /* Frees every endpoint and slot of dead processes, in logged changes (layout 5). Caller
    holds the lock and has no change pending. */
 void reap_dead_locked(void);
 /* Set while reap_dead_locked runs: a lock take-over inside it does not reap again. */
 extern int reaping_now;
+
+/* ---- fabric_directory.c ---- */
 /* Applies a kind 4 log entry: removes the mem-PID-* files of a dead pid, unless a live process
    slot holds that pid with another start time (a newer process). Idempotent. */
 void delete_mem_files(int pid, long long start);
-int is_live_slot(int slot);
 void conn_file_path(char *buf, size_t n, uint64_t id);
 void delete_conn_file(uint64_t id);
 /* The process doorbell's offset. */
@@ -100,7 +109,7 @@ static inline uint64_t doorbell_off(int pslot)
 	return process_off(pslot) + P_DOORBELL;
 }
 
-/* ---- lock.c: the control-plane lock and change logs ---- */
+/* ---- lock.c, lock_recovery.c: the control-plane lock ---- */
 void lock_take(void);
 /* Takes the lock as owner id (a process slot + 1, or minus our pid). */
 void lock_take_as(int32_t id);
@@ -111,9 +120,12 @@ void lock_log_into(int slot);
 int lock_log_slot(void);
 /* Ends a direct change within a hold: bumps "changes" and re-arms, so what follows is logged. */
 void lock_end_direct(void);
-/* Crash and stop points for the tests (SCIF4J_TEST_CRASH_AT, SCIF4J_TEST_STOP_AT). */
+/* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
+void lock_direct(void);
+/* crash_point.c: crash and stop points for the tests (SCIF4J_TEST_CRASH_AT, SCIF4J_TEST_STOP_AT). */
 void test_point(const char *name);
-/* A change prepared privately, then committed as a redo log (or directly), then applied. */
+/* ---- change_log.c: a change prepared privately, then committed as a redo log (or
+   directly), then applied ---- */
 uint32_t ch_get(uint64_t off);          /* a cell's value, as the pending change sees it */
 void ch_set(uint64_t off, uint32_t v);  /* the cell's new value */
 void ch_wake(uint64_t off);             /* bump and wake a futex word after the cells */
@@ -135,9 +147,7 @@ int ch_commit(void);
    the lock meanwhile (the lock is held again, not direct); 3 as 2, and other changes were
    made before the lock was ours again: what was read before the commit is stale. */
 int ch_commit_as(const char *committed_point, const char *half_point, int then_direct);
-/* Marks the hold committed for a direct change (process table, reaping): never pre-empted. */
-void lock_direct(void);
-/* For the tests: changes finished on a stopped holder's behalf, and pre-emptions. */
+/* lock_recovery.c, for the tests: changes finished on a stopped holder's behalf. */
 extern int lock_finished_for_others;
 
 /* ---- tables.c: the endpoint table (callers hold the lock and prepare a change) ---- */

@@ -1,6 +1,7 @@
 /* The shm fabric's on-disk format, layout version 5 (docs/shm-format.md): every offset and
    constant of the fabric and connection files. The one place they are written; a correction
-   of the document is an edit here (and in ring.c or lock.c for a protocol change). */
+   of the document is an edit here (and in ring.c, lock*.c or change_log.c for a
+   protocol change). */
 #ifndef LIBSCIF_LAYOUT_H
 #define LIBSCIF_LAYOUT_H
 #include <stdint.h>

@@ -27,6 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("slow")
 public abstract class ProcessFaultTest extends ScifTestBase {
     private static final Duration NOTICE = Duration.ofSeconds(10);
+    /** More connections than one logged change of the shm fabric closes (a log holds 169 entries). */
+    private static final int MANY_CONNECTIONS = 120;
 
     @Test
     void killedPeerWakesBlockedRecvSendAndPoll() throws ScifException {
@@ -125,6 +127,40 @@ public abstract class ProcessFaultTest extends ScifTestBase {
         PeerProcess next = startPeer(1);
         assertEquals("OK port=5000", next.call("bind 5000"),
             "a new process binds the killed process's port");
+    }
+
+    /**
+     * A process holding more connections than one logged change can close (on shm, reaping
+     * them takes several changes of the control-plane lock): every one of them is reset.
+     */
+    @Test
+    void killedPeerWithManyConnectionsResetsEveryOne() throws ScifException {
+        ScifNode node0 = attach(0);
+        PeerProcess peer = startPeer(1);
+        int port = Integer.parseInt(peer.ok("sink 0").get("port"));
+        Endpoint[] conns = new Endpoint[MANY_CONNECTIONS];
+        try {
+            for (int i = 0; i < conns.length; i++) {
+                conns[i] = open(node0);
+                conns[i].connect(port(1, port));
+                assertEquals("ACCEPTED peer=" + conns[i].localPort(), peer.awaitEvent(SOON),
+                    "the child accepted connection " + i);
+            }
+            peer.kill();
+            assertTimeoutPreemptively(NOTICE, () -> {
+                for (int i = 0; i < conns.length; i++) {
+                    Endpoint ep = conns[i];
+                    assertErrno(Errno.ECONNRESET, () -> ep.recv(ByteBuffer.allocate(1), Scif.RECV_BLOCK),
+                        "recv on connection " + i + " of " + conns.length + " to the killed child");
+                }
+            }, "notice of the killed peer on every connection");
+        } finally {
+            for (Endpoint ep : conns) {
+                if (ep != null) {
+                    ep.close();
+                }
+            }
+        }
     }
 
     @Test

@@ -91,8 +91,8 @@ public final class ShmChild implements AutoCloseable {
     }
 
     /**
-     * Scenarios: {@code attach URI} prints the attach result; {@code open URI} attaches, opens, binds and closes an endpoint and prints OK; {@code hold URI} attaches,
-     * connects a loopback pair, prints READY and waits to be killed; {@code lifecycle URI DIR}
+     * Scenarios: {@code attach URI} prints the attach result; {@code open URI} attaches, opens, binds and closes an endpoint and prints OK; {@code hold URI [PAIRS]} attaches,
+     * connects PAIRS loopback pairs (default 1), prints READY and waits to be killed; {@code lifecycle URI DIR}
      * attaches, connects, closes and prints DONE (see {@link #lifecycle}); {@code churn URI}
      * attaches, binds and leaves in a loop until killed; {@code stress URI PAIRS
      * ROUNDS} runs blocking ping-pongs between two nodes in this JVM.
@@ -118,7 +118,7 @@ public final class ShmChild implements AutoCloseable {
                 }
                 break;
             case "hold":
-                hold(args[1]);
+                hold(args[1], args.length > 2 ? Integer.parseInt(args[2]) : 1);
                 break;
             case "churn":
                 System.out.println("READY");
@@ -157,14 +157,16 @@ public final class ShmChild implements AutoCloseable {
         return a;
     }
 
-    private static void hold(String uri) throws Exception {
+    private static void hold(String uri, int pairs) throws Exception {
         ScifNode n = Scif.attach(uri);
         Endpoint l = n.open();
         int port = l.bind(0);
         l.listen(8);
-        Endpoint c = n.open();
-        Endpoint a = connectPair(c, l, new PortId(n.selfId(), port));
-        a.send(ByteBuffer.wrap(new byte[100]), Scif.SEND_BLOCK);
+        for (int i = 0; i < pairs; i++) {
+            Endpoint c = n.open();
+            Endpoint a = connectPair(c, l, new PortId(n.selfId(), port));
+            a.send(ByteBuffer.wrap(new byte[100]), Scif.SEND_BLOCK);
+        }
         System.out.println("READY " + port);
         System.out.flush();
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();

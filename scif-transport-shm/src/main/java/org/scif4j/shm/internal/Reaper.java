@@ -88,7 +88,7 @@ final class Reaper {
         }
         try {
             processes.clearNodesLocked(lock, dead); // its nodes go offline first
-            endpoints.reapOwnerLocked(dead);
+            endpoints.slots().reapOwnerLocked(dead);
             lock.removeMemoryFiles(deadPid, deadStart);
             lock.commitAndGoOn("reap.committed", "reap.half-applied"); // overtaken: the slot may be another's now
             processes.freeLocked(lock, dead); // state free first, then pid, start time and nodes

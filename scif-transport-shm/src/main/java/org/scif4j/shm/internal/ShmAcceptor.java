@@ -80,24 +80,24 @@ final class ShmAcceptor {
                     EndpointRules.checkOpen(listener.isClosed(), call);
                     while (true) {
                         EndpointRules.accept(ShmEndpoint.stateOf(table.state(slot)), call);
-                        int c = table.queueHeadLocked(slot); // checked: a corrupt queue fails with ENODEV
+                        int c = table.queues().headLocked(slot); // checked: a corrupt queue fails with ENODEV
                         if (c < 0) {
                             return null;
                         }
                         long id = table.connectionId(c);
-                        table.unlinkLocked(c);
+                        table.queues().unlinkLocked(c);
                         Connection cn;
                         try {
                             cn = Connection.open(fabric.dir(), id);
                         } catch (IOException e) {
-                            table.answerLocked(c, -Errno.ECONNREFUSED.number());
+                            table.queues().answerLocked(c, -Errno.ECONNREFUSED.number());
                             fabric.commit();
                             continue; // a request whose file is gone or corrupt is refused, never read
                         }
-                        int ns = table.allocLocked(node.selfId());
+                        int ns = table.slots().allocLocked(node.selfId());
                         if (ns < 0) {
                             cn.close();
-                            table.answerLocked(c, -Errno.ENOMEM.number());
+                            table.queues().answerLocked(c, -Errno.ENOMEM.number());
                             throw ScifException.of(call, Errno.ENOMEM, "the fabric's endpoint table is full ("
                                 + MAX_ENDPOINTS + ")");
                         }
@@ -116,7 +116,7 @@ final class ShmAcceptor {
     private ShmEndpoint link(int ns, int c, long id, Connection cn) {
         int cNode = table.get(c, E_NODE);
         int cPort = table.get(c, E_PORT);
-        table.holdPortLocked(ns, listener.port()); // accepted endpoints share the listener's port
+        table.slots().holdPortLocked(ns, listener.port()); // accepted endpoints share the listener's port
         table.set(ns, E_FLAGS, table.get(ns, E_FLAGS) | FLAG_ACCEPTED);
         table.set(ns, E_PEER_NODE, cNode);
         table.set(ns, E_PEER_PORT, cPort);
@@ -129,7 +129,7 @@ final class ShmAcceptor {
         table.set(c, E_PEER_NODE, node.selfId());
         table.set(c, E_PEER_PORT, listener.port());
         table.set(c, E_STATE, CONNECTED);
-        table.answerLocked(c, CONNECT_ACCEPTED);
+        table.queues().answerLocked(c, CONNECT_ACCEPTED);
         try {
             fabric.commit(); // popped and answered in one change
         } catch (Fabric.Preempted p) {

@@ -112,11 +112,12 @@ final class ShmConnector {
                             + " online nodes: " + java.util.Arrays.toString(fabric.onlineNodes()));
                     }
                     if (state == UNBOUND) {
-                        int p = EndpointRules.freePort(table.lowestFreePortLocked(node.selfId()), node.selfId(), call);
-                        table.holdPortLocked(slot, p);
+                        int p = EndpointRules.freePort(table.slots().lowestFreePortLocked(node.selfId()),
+                            node.selfId(), call);
+                        table.slots().holdPortLocked(slot, p);
                         table.set(slot, E_STATE, BOUND);
                         fabric.commit();
-                        endpoint.autoBound(p);
+                        endpoint.bound(p);
                     }
                     break;
                 } catch (Fabric.Preempted e) {
@@ -138,10 +139,10 @@ final class ShmConnector {
         try {
             while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
                 try {
-                    int listener = dst.port() == 0 ? -1 : table.findListenerLocked(dst.node(), dst.port());
+                    int listener = dst.port() == 0 ? -1 : table.slots().findListenerLocked(dst.node(), dst.port());
                     if (listener < 0) {
                         refused = "no endpoint listens on " + dst;
-                    } else if (!table.enqueueLocked(listener, slot)) {
+                    } else if (!table.queues().enqueueLocked(listener, slot)) {
                         refused = "the backlog of the listener on " + dst + " is full";
                     } else {
                         table.connectionId(slot, id);
@@ -162,7 +163,7 @@ final class ShmConnector {
         }
         if (refused != null) {
             c.close();
-            table.deleteConnectionFile(id);
+            table.slots().deleteConnectionFile(id);
             if (!endpoint.isBlocking()) {
                 // As in Linux, where the handshake runs in a worker: the refusal is the result
                 // that poll announces with POLLOUT and the next connect returns.
@@ -215,7 +216,7 @@ final class ShmConnector {
                         return endpoint.port();
                     }
                     if (result == 0) {
-                        table.unlinkLocked(slot); // withdraw: timed out or interrupted
+                        table.queues().unlinkLocked(slot); // withdraw: timed out or interrupted
                         table.set(slot, E_STATE, BOUND);
                     }
                     table.connectionId(slot, 0);
@@ -230,7 +231,7 @@ final class ShmConnector {
             fabric.unlock();
         }
         c.close();
-        table.deleteConnectionFile(id);
+        table.slots().deleteConnectionFile(id);
         if (result < 0) {
             Errno e = Errno.ofNumber(-result);
             throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, "the listener refused or"

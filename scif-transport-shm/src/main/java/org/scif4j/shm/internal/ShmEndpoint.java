@@ -2,7 +2,6 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 import org.scif4j.Endpoint;
@@ -23,8 +22,11 @@ import org.scif4j.spi.EndpointState;
  * an acceptor); its bytes move through the connection file's rings.
  *
  * <p>{@link AbstractEndpoint} checks the arguments and the closed state, and takes the data
- * path's locks; this class implements the operations on the fabric's tables and rings, with
- * {@link ShmConnector} for connect and {@link ShmAcceptor} for accept.
+ * path's locks; this class holds the endpoint's state and routes each operation to the type
+ * that does it: {@link ShmLifecycle} for bind, listen and close, {@link ShmConnector} for
+ * connect, {@link ShmAcceptor} for accept, {@link ShmMessages} for send and recv (static, on
+ * the per-message path), and the RMA half ({@link EndpointRma}) for registration, RMA,
+ * fences and mmap, through the RMA facade below.
  *
  * <p>Locks, always taken in this order: {@code ctl} (this endpoint's control calls and close),
  * then the fabric lock. {@code sendLock} and {@code recvLock} (two {@link CallLock}s) each
@@ -43,16 +45,29 @@ public final class ShmEndpoint extends AbstractEndpoint {
     /** This endpoint's control calls and close; see the class comment for the lock order. */
     final ReentrantLock ctl = new ReentrantLock();
     private final ShmAcceptor acceptor;
-    private final ShmConnector connector;
-    private volatile Connection conn;
+    /** Collects an accepted non-blocking connect; the data path calls it too. */
+    final ShmConnector connector;
+    private final ShmLifecycle lifecycle;
+    /*
+     * The connection state below is written under ctl by adoptLocked (or by the accepted
+     * endpoint's constructor, before anyone sees the endpoint) and read without a lock by the
+     * data path (ShmMessages), poll and the RMA facade: adoptLocked writes conn last, so whoever
+     * sees it non-null also sees peer, peerSlot and rma (volatile store, then volatile load);
+     * once non-null it never changes.
+     */
+    /** The connection, null until connected and collected. */
+    volatile Connection conn;
     /** The RMA half, made when the endpoint becomes connected. */
     private volatile EndpointRma rma;
     private volatile int port;
-    private volatile PortId peer;
-    private volatile int peerSlot = -1;
+    /** The peer's port id, null until connected. */
+    volatile PortId peer;
+    /** The peer's slot in the endpoint table, -1 until connected. */
+    volatile int peerSlot = -1;
 
-    private final Waiter.Condition readable;
-    private final Waiter.Condition writable;
+    /** What a blocked receiver and a blocked sender wait for: long-lived, so that waiting allocates nothing. */
+    final Waiter.Condition readable;
+    final Waiter.Condition writable;
 
     ShmEndpoint(ShmNode node, int slot) {
         super(new CallLock(), new CallLock(), node.counters().opened());
@@ -63,19 +78,9 @@ public final class ShmEndpoint extends AbstractEndpoint {
         this.slot = slot;
         this.acceptor = new ShmAcceptor(this); // after the fields they read
         this.connector = new ShmConnector(this);
-        // Long-lived conditions, so that waiting allocates nothing.
-        this.readable = new Waiter.Condition() {
-            @Override
-            public boolean ready() {
-                return isClosed() || table.state(slot) != CONNECTED || conn.in.readable();
-            }
-
-            @Override
-            public boolean quickReady() {
-                return conn.in.hasData(); // the head frame's header only; recvLock is held
-            }
-        };
-        this.writable = () -> isClosed() || table.state(slot) != CONNECTED || conn.out.free() > 0;
+        this.lifecycle = new ShmLifecycle(this, connector, sendLock(), recvLock());
+        this.readable = ShmMessages.readable(this);
+        this.writable = ShmMessages.writable(this);
     }
 
     /** An accepted endpoint, CONNECTED at once, sharing the listener's port (see {@link ShmAcceptor}). */
@@ -98,73 +103,12 @@ public final class ShmEndpoint extends AbstractEndpoint {
 
     @Override
     protected int doBind(int requested, String call) throws ScifException {
-        fabric.enter();
-        try {
-            return bind0(requested, call);
-        } finally {
-            fabric.exit();
-        }
-    }
-
-    private int bind0(int requested, String call) throws ScifException {
-        ctl.lock();
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    checkOpen(call);
-                    EndpointRules.bindState(stateOf(table.state(slot)), port, call);
-                    int p = requested == 0
-                        ? EndpointRules.freePort(table.lowestFreePortLocked(node.selfId()), node.selfId(), call)
-                        : requested;
-                    if (requested != 0 && table.portBusyLocked(node.selfId(), p)) {
-                        throw EndpointRules.portInUse(p, node.selfId(), call);
-                    }
-                    table.holdPortLocked(slot, p);
-                    table.set(slot, E_STATE, BOUND);
-                    fabric.commit();
-                    port = p;
-                    return p;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
-            }
-        } finally {
-            fabric.unlock();
-            ctl.unlock();
-        }
+        return lifecycle.bind(requested, call);
     }
 
     @Override
     protected void doListen(int backlog, String call) throws ScifException {
-        fabric.enter();
-        try {
-            listen0(backlog, call);
-        } finally {
-            fabric.exit();
-        }
-    }
-
-    private void listen0(int backlog, String call) throws ScifException {
-        ctl.lock();
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    checkOpen(call);
-                    EndpointRules.listen(stateOf(table.state(slot)), backlog, call);
-                    table.set(slot, E_BACKLOG, EndpointTable.cappedBacklog(backlog));
-                    table.set(slot, E_STATE, LISTENING);
-                    fabric.commit();
-                    break;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
-            }
-        } finally {
-            fabric.unlock();
-            ctl.unlock();
-        }
+        lifecycle.listen(backlog, call);
     }
 
     @Override
@@ -204,8 +148,8 @@ public final class ShmEndpoint extends AbstractEndpoint {
         return port;
     }
 
-    /** Binds to {@code p}, which connect took for an UNBOUND endpoint. Caller holds ctl and the fabric lock. */
-    void autoBound(int p) {
+    /** Records the port that bind, or connect for an UNBOUND endpoint, took. Caller holds ctl and the fabric lock. */
+    void bound(int p) {
         port = p;
     }
 
@@ -228,112 +172,18 @@ public final class ShmEndpoint extends AbstractEndpoint {
         return p;
     }
 
-    // ---------------------------------------------------------------- messages
+    // ---------------------------------------------------------------- messages and states
 
+    /** {@inheritDoc} The per-message path, in {@link ShmMessages} (a static call the JIT inlines). */
     @Override
     protected int doSend(ByteBuffer src, boolean block, int flags) throws ScifException {
-        int total = 0;
-        while (true) {
-            // Holding sendLock and seeing `closed` false, close() cannot finish (it needs
-            // sendLock), so the fabric and the connection stay mapped for this iteration.
-            Connection c = conn;
-            int state = isClosed() ? FREE : table.state(slot);
-            if (isClosed() || c == null || state != CONNECTED) {
-                // A CONNECTED endpoint without its connection is a non-blocking connect
-                // that was accepted but not collected: it is connected all the same.
-                if (c == null && !isClosed() && connector.collectAccepted()) {
-                    continue;
-                }
-                if (total > 0) {
-                    return total;
-                }
-                throw notConnected(sendCall(src, flags), state);
-            }
-            int n = c.out.write(src);
-            if (n > 0) {
-                total += n;
-                table.wakeReceivers(peerSlot);
-            }
-            if (!src.hasRemaining() || !block) {
-                return total;
-            }
-            if (n == 0 && waiter.await(writable, endpoint(slot) + E_SPACE_SEQ,
-                endpoint(slot) + E_SPACE_SLEEPERS, Long.MAX_VALUE) == Waiter.INTERRUPTED) {
-                if (total > 0) {
-                    return total;
-                }
-                throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
-            }
-        }
+        return ShmMessages.send(this, src, block, flags);
     }
 
+    /** {@inheritDoc} The per-message path, in {@link ShmMessages} (a static call the JIT inlines). */
     @Override
     protected int doRecv(ByteBuffer dst, boolean block, int flags) throws ScifException {
-        int total = 0;
-        while (true) {
-            Connection c = conn;
-            if (isClosed() || c == null) {
-                // The state is read before collecting, so that a CONNECTED seen here is
-                // always collected and never reported as "not CONNECTED" (see send).
-                int state = isClosed() ? FREE : table.state(slot);
-                if (!isClosed() && connector.collectAccepted()) {
-                    continue;
-                }
-                if (total > 0) {
-                    return total;
-                }
-                throw notConnected(recvCall(dst, flags), state);
-            }
-            int n = c.in.read(dst);
-            if (n < 0) {
-                if (total > 0) {
-                    return total;
-                }
-                throw ScifException.of(recvCall(dst, flags), Errno.ECONNRESET,
-                    "the peer's ring holds a corrupt " + c.in.corruption());
-            }
-            if (n > 0) {
-                total += n;
-                table.wakeSenders(peerSlot);
-                if (!dst.hasRemaining()) {
-                    return total;
-                }
-                continue;
-            }
-            int state = table.state(slot);
-            if (state != CONNECTED) {
-                // The peer's bytes were published before its disconnect: drain them first.
-                if (c.in.readable()) {
-                    continue;
-                }
-                if (total > 0) {
-                    return total;
-                }
-                throw notConnected(recvCall(dst, flags), state);
-            }
-            if (!block) {
-                return total;
-            }
-            if (waiter.await(readable, endpoint(slot) + E_EVENT_SEQ, endpoint(slot) + E_SLEEPERS,
-                Long.MAX_VALUE) == Waiter.INTERRUPTED) {
-                if (total > 0) {
-                    return total;
-                }
-                throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
-            }
-        }
-    }
-
-    private ScifException notConnected(String call, int state) {
-        return EndpointRules.notConnected(isClosed(), stateOf(state), peer, call);
-    }
-
-    private static String sendCall(ByteBuffer b, int flags) {
-        return EndpointRules.dataCall(true, b, flags);
-    }
-
-    private static String recvCall(ByteBuffer b, int flags) {
-        return EndpointRules.dataCall(false, b, flags);
+        return ShmMessages.recv(this, dst, block, flags);
     }
 
     /** @return the SCIF state of a slot's state field (a FREE slot is a CLOSED endpoint) */
@@ -502,45 +352,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
         } finally {
             ctl.unlock();
         }
-        // The RMA half first, while the slot is still ours: its RMAs, fence waiters and DMA
-        // completions read and wake this slot, which another endpoint may take once it is FREE.
-        EndpointRma r = rma;
-        if (r != null) {
-            r.close(); // wakes fence waiters (EINTR), waits for RMAs in progress, unregisters every window
-        }
-        ctl.lock();
-        try {
-            fabric.lock();
-            try {
-                while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                    try {
-                        table.closeSlotLocked(slot); // also wakes every waiter on this endpoint
-                        fabric.commit();
-                        break;
-                    } catch (Fabric.Preempted e) {
-                        // the lock is held again, and the tables changed: read them again
-                    }
-                }
-            } finally {
-                fabric.unlock();
-            }
-            connector.closePending();
-        } finally {
-            ctl.unlock();
-        }
-        // Every sender and receiver has been woken and sees `closed`; once they are out, unmap.
-        sendLock().lock();
-        recvLock().lock();
-        try {
-            Connection c = conn;
-            if (c != null) {
-                c.close();
-            }
-        } finally {
-            recvLock().unlock();
-            sendLock().unlock();
-        }
-        node.forget(this);
+        lifecycle.close(rma);
     }
 
     @Override

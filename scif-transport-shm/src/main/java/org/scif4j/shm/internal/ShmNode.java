@@ -111,7 +111,7 @@ public final class ShmNode extends AbstractNode<ShmEndpoint> {
         try {
             while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.commit)
                 try {
-                    slot = fabric.endpoints().allocLocked(selfId());
+                    slot = fabric.endpoints().slots().allocLocked(selfId());
                     fabric.commit();
                     break;
                 } catch (Fabric.Preempted e) {

@@ -37,7 +37,7 @@ final class FrameDispatcher {
             case Wire.CONNECT_ACK: {
                 long acceptor = ConnectionWire.ackAcceptor(f);
                 TcpEndpoint ep = node.endpoint(ConnectionWire.connector(f));
-                if (ep == null || !ep.onAccepted(link, acceptor, ConnectionWire.ackRing(f))) {
+                if (ep == null || !ep.connector().onAccepted(link, acceptor, ConnectionWire.ackRing(f))) {
                     // The connector gave up (timed out, interrupted, closed): end the accepted side.
                     node.links().send(from, ConnectionWire.endpointFrame(node.alloc(), Wire.DISCONNECT, acceptor));
                 }
@@ -46,14 +46,14 @@ final class FrameDispatcher {
             case Wire.CONNECT_NAK: {
                 TcpEndpoint ep = node.endpoint(ConnectionWire.connector(f));
                 if (ep != null) {
-                    ep.onRefused(from, ConnectionWire.nakErrno(f));
+                    ep.connector().onRefused(from, ConnectionWire.nakErrno(f));
                 }
                 return null;
             }
             case Wire.CONNECT_CANCEL: {
                 TcpEndpoint listener = node.listener(ConnectionWire.cancelListenerPort(f));
                 if (listener != null) {
-                    listener.onCancel(from, ConnectionWire.connector(f));
+                    listener.acceptor().onCancel(from, ConnectionWire.connector(f));
                 }
                 return null;
             }

@@ -2,8 +2,6 @@ package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
@@ -26,6 +24,11 @@ import org.scif4j.spi.Poller;
  * {@link #changed()}, which wakes the monitor's waiters, the thread reading the link for this
  * endpoint, and every poll.
  *
+ * <p>This class holds the lifecycle (bind, listen, close), the state shared by every phase,
+ * the messages and the wiring; connect is {@link TcpConnector}'s, accept and the listener's
+ * backlog {@link TcpAcceptor}'s, RMA {@link TcpRma}'s. The connector's and the acceptor's
+ * fields are guarded by this monitor too, and their waiters wait on it.
+ *
  * <p>Flow control, and the bytes received that the user has not taken yet, are the
  * connection's {@link FlowControl}, used under this monitor.
  *
@@ -34,13 +37,17 @@ import org.scif4j.spi.Poller;
  * interleave. Lock order: sendLock or recvLock, then the monitor.
  */
 final class TcpEndpoint extends AbstractEndpoint {
-    private static final int ACCEPTED = 1;
     /** A recv of fewer bytes reads the peer's link itself while it waits (see recv). */
     private static final int RECV_READS_BELOW = 64 << 10;
     /** Bytes a send takes from the window at most at a time: the frames of one write. */
     private static final int SEND_BATCH = 1 << 20;
 
     private final TcpNode node;
+
+    /** The connect side; its fields are guarded by this monitor. */
+    private final TcpConnector connector;
+    /** The accept side (the listener's backlog); its fields are guarded by this monitor. */
+    private final TcpAcceptor acceptor;
 
     // Guarded by this (and the closed flag of AbstractEndpoint, set under it).
     private EndpointState state = EndpointState.UNBOUND;
@@ -50,15 +57,6 @@ final class TcpEndpoint extends AbstractEndpoint {
     private PortId peer;
     private long peerWireId;
     private long peerIncarnation;
-    // listening
-    private int backlog;
-    private final ArrayDeque<ConnectRequest> queue = new ArrayDeque<>();
-    // connecting
-    private boolean asyncPending;
-    private int connectResult;
-    private String refusal;
-    private PortId target;
-    private ScheduledFuture<?> watchdog;
     // connected
     /** Credit and received bytes; set, before {@code rma}, when the endpoint becomes CONNECTED. */
     private volatile FlowControl flow;
@@ -72,24 +70,69 @@ final class TcpEndpoint extends AbstractEndpoint {
         super(DataPathLock.reentrant(), DataPathLock.reentrant(), node.counters().opened());
         this.node = node;
         this.changes = new EndpointChanges(this, node.spin());
+        this.connector = new TcpConnector(this, node);
+        this.acceptor = new TcpAcceptor(this, node);
         synchronized (this) {
             this.wireId = node.newWireId(this);
         }
     }
 
-    /** An endpoint accepted from {@code r}: CONNECTED at once, sharing the listener's port. */
-    private TcpEndpoint(TcpNode node, int port, ConnectRequest r, int ring) {
-        this(node);
-        synchronized (this) {
-            this.state = EndpointState.CONNECTED;
-            this.port = port;
-            this.holdsPort = true;
-            this.peer = new PortId(r.node(), r.connectorPort());
-            this.peerWireId = r.connector();
-            this.peerIncarnation = r.incarnation();
-            this.flow = new FlowControl(ring);
-            this.rma = new TcpRma(this, node, r.node(), r.incarnation(), r.connector());
+    /** @return an endpoint accepted from {@code r}: CONNECTED at once, sharing the listener's port */
+    static TcpEndpoint accepted(TcpNode node, int port, ConnectRequest r, int ring) {
+        TcpEndpoint e = new TcpEndpoint(node);
+        synchronized (e) {
+            e.port = port;
+            e.holdsPort = true;
+            e.connectedLocked(new PortId(r.node(), r.connectorPort()), r.connector(), r.incarnation(), ring);
         }
+        return e;
+    }
+
+    /**
+     * Becomes CONNECTED to {@code peer}: the accepted side at once, the connector on
+     * CONNECT_ACK. Caller holds the monitor.
+     */
+    void connectedLocked(PortId peer, long peerWireId, long peerIncarnation, int ring) {
+        this.peer = peer;
+        this.peerWireId = peerWireId;
+        this.peerIncarnation = peerIncarnation;
+        this.flow = new FlowControl(ring); // before rma: unsentAllowance reads rma, then flow, lock-free
+        this.rma = new TcpRma(this, node, peer.node(), peerIncarnation, peerWireId);
+        this.state = EndpointState.CONNECTED;
+    }
+
+    /** @return the SCIF state. Caller holds the monitor. */
+    EndpointState stateLocked() {
+        return state;
+    }
+
+    /** Moves to {@code s}. Caller holds the monitor, and calls {@link #changed()} when it is done. */
+    void stateLocked(EndpointState s) {
+        state = s;
+    }
+
+    /** @return the bound port, 0 while UNBOUND. Caller holds the monitor. */
+    int portLocked() {
+        return port;
+    }
+
+    /** Binds an UNBOUND endpoint to a free port, as connect does. Caller holds the monitor. */
+    void bindAnyLocked(String call) throws ScifException {
+        port = EndpointRules.freePort(node.ports().holdAny(), node.selfId(), call);
+        holdsPort = true;
+        state = EndpointState.BOUND;
+    }
+
+    /** @return this endpoint's wire id (what frames for it name). Caller holds the monitor. */
+    long wireIdLocked() {
+        return wireId;
+    }
+
+    /** Replaces the wire id with a fresh one, so that answers to an earlier attempt find nobody. Caller holds the monitor. */
+    long renewWireIdLocked() {
+        node.dropWireId(wireId);
+        wireId = node.newWireId(this);
+        return wireId;
     }
 
     // ---------------------------------------------------------------- ports and connections
@@ -120,7 +163,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         synchronized (this) {
             checkOpen(call);
             EndpointRules.listen(state, backlog, call);
-            this.backlog = EndpointRules.cappedBacklog(backlog);
+            acceptor.backlogLocked(EndpointRules.cappedBacklog(backlog));
             state = EndpointState.LISTENING;
             node.ports().listen(port, this);
             changed();
@@ -129,120 +172,22 @@ final class TcpEndpoint extends AbstractEndpoint {
 
     @Override
     protected int doConnect(PortId dst, String call) throws ScifException {
-        long request;
-        boolean blocking = isBlocking();
-        synchronized (this) {
-            checkOpen(call);
-            if (asyncPending) {
-                if (connectResult == 0) {
-                    throw EndpointRules.connectInProgress(false, call);
-                }
-                return finishConnect(call);
-            }
-            request = startConnect(call, dst);
-            if (request == 0) { // refused before it was sent: the result is known already
-                if (blocking) {
-                    return finishConnect(call);
-                }
-                asyncPending = true;
-                changed();
-                throw EndpointRules.connectInProgress(true, call);
-            }
-            asyncPending = !blocking;
-        }
-        node.links().send(dst.node(), ConnectionWire.connectRequest(node.alloc(), request, port, dst.port(), node.options().ringBytes()));
-        if (!blocking) {
-            throw EndpointRules.connectInProgress(true, call);
-        }
-        synchronized (this) {
-            try {
-                while (connectResult == 0 && !isClosed()) {
-                    wait();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (connectResult == 0 && !isClosed()) {
-                    withdraw();
-                    throw ScifException.of(call, Errno.EINTR, "interrupted while waiting to be accepted; the"
-                        + " endpoint stays bound to port " + port);
-                }
-            }
-            if (isClosed()) {
-                throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
-            }
-            return finishConnect(call);
-        }
+        return connector.connect(dst, call);
     }
 
-    /** Validates, binds if needed, and makes the request. Caller holds the monitor. @return its wire id, 0 if refused at once */
-    private long startConnect(String call, PortId dst) throws ScifException {
-        EndpointRules.connect(state, dst, call);
-        if (!node.isInFabric(dst.node())) {
-            throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not in the fabric; its nodes are "
-                + node.options().nodes().keySet());
-        }
-        if (state == EndpointState.UNBOUND) {
-            port = EndpointRules.freePort(node.ports().holdAny(), node.selfId(), call);
-            holdsPort = true;
-            state = EndpointState.BOUND;
-        }
-        target = dst;
-        if (dst.port() == 0) {
-            answer(-Errno.ECONNREFUSED.number(), "nobody listens on port 0");
-            return 0;
-        }
-        // A fresh wire id per attempt: a late answer to an abandoned attempt finds nobody.
-        node.dropWireId(wireId);
-        wireId = node.newWireId(this);
-        connectResult = 0;
-        state = EndpointState.CONNECTING;
-        long id = wireId;
-        watchdog = node.group().schedule(() -> onWatchdog(id), node.options().timeoutMillis(), TimeUnit.MILLISECONDS);
-        return wireId;
+    @Override
+    protected Endpoint doAccept(boolean sync, String call) throws ScifException {
+        return acceptor.accept(sync, call);
     }
 
-    /** Collects the answer. Caller holds the monitor. */
-    private int finishConnect(String call) throws ScifException {
-        int r = connectResult;
-        asyncPending = false;
-        connectResult = 0;
-        if (r == ACCEPTED) {
-            return port;
-        }
-        Errno e = Errno.ofNumber(-r);
-        throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, refusal + "; the endpoint stays bound to port "
-            + port + " and may retry");
+    /** @return the connect side, for the answers to this endpoint's request (CONNECT_ACK, CONNECT_NAK) */
+    TcpConnector connector() {
+        return connector;
     }
 
-    /** The request ends unanswered: back to BOUND, keeping the port. Caller holds the monitor. */
-    private void answer(int result, String why) {
-        if (watchdog != null) {
-            watchdog.cancel(false);
-            watchdog = null;
-        }
-        if (result != ACCEPTED) {
-            state = EndpointState.BOUND;
-        }
-        connectResult = result;
-        refusal = why;
-        changed();
-    }
-
-    /** Gives up a request in flight, telling the listener. Caller holds the monitor. */
-    private void withdraw() {
-        node.links().send(target.node(), ConnectionWire.connectCancel(node.alloc(), wireId, target.port()));
-        answer(-Errno.ECONNREFUSED.number(), "withdrawn");
-        connectResult = 0;
-        asyncPending = false;
-    }
-
-    private synchronized void onWatchdog(long id) {
-        if (state == EndpointState.CONNECTING && wireId == id && connectResult == 0) {
-            watchdog = null;
-            node.links().send(target.node(), ConnectionWire.connectCancel(node.alloc(), wireId, target.port()));
-            answer(-Errno.ECONNREFUSED.number(), "not accepted within " + node.options().timeoutMillis()
-                + " ms (the watchdog period, option timeout=)");
-        }
+    /** @return the accept side, for the requests to this listener (CONNECT_REQ, CONNECT_CANCEL) */
+    TcpAcceptor acceptor() {
+        return acceptor;
     }
 
     /**
@@ -256,91 +201,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         return r != null && r.connectedTo(peerNode) ? TcpRma.UNSENT_PER_CONNECTION + flow.ring() : 0;
     }
 
-    /** CONNECT_ACK: @return false when this endpoint no longer waits for it */
-    synchronized boolean onAccepted(Link link, long acceptor, int ring) {
-        if (isClosed() || state != EndpointState.CONNECTING || link.peerNode != target.node()) {
-            return false;
-        }
-        this.peer = target;
-        this.peerWireId = acceptor;
-        this.peerIncarnation = link.peerIncarnation;
-        this.flow = new FlowControl(ring);
-        this.rma = new TcpRma(this, node, link.peerNode, link.peerIncarnation, acceptor);
-        state = EndpointState.CONNECTED;
-        answer(ACCEPTED, null);
-        return true;
-    }
-
-    /** CONNECT_NAK from {@code from}. */
-    synchronized void onRefused(int from, int errno) {
-        if (!isClosed() && state == EndpointState.CONNECTING && from == target.node()) {
-            answer(-errno, errno == Errno.ECONNREFUSED.number() ? "nobody listens on " + target
-                + ", its backlog is full, or the listener closed" : "refused by node " + from);
-        }
-    }
-
-    @Override
-    protected Endpoint doAccept(boolean sync, String call) throws ScifException {
-        ConnectRequest r;
-        int ring;
-        synchronized (this) {
-            checkOpen(call);
-            while (true) {
-                if (isClosed()) {
-                    throw ScifException.of(call, Errno.EINTR, "the listener was closed while accept waited");
-                }
-                EndpointRules.accept(state, call);
-                r = queue.poll();
-                if (r != null) {
-                    break;
-                }
-                if (!sync) {
-                    throw EndpointRules.nothingToAccept(call);
-                }
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw ScifException.of(call, Errno.EINTR, "interrupted while waiting for a request");
-                }
-            }
-            node.ports().share(port); // accepted endpoints share the listener's port
-            ring = Math.min(r.ring(), node.options().ringBytes());
-            changed();
-        }
-        TcpEndpoint e = new TcpEndpoint(node, port, r, ring);
-        node.adopt(e);
-        node.links().send(r.node(), ConnectionWire.connectAck(node.alloc(), r.connector(), e.wireId(), ring));
-        if (node.isClosed()) {
-            // The node closed while we accepted: its close may have walked its endpoints before
-            // this one joined them (as open guards against); close it rather than leak it.
-            e.close();
-            throw ScifException.of(call, Errno.EINTR, "the node was closed while accept ran");
-        }
-        return e;
-    }
-
-    /** A request for this listener. @return 0 when queued, else the errno to refuse it with */
-    synchronized int offer(ConnectRequest r) {
-        if (isClosed() || state != EndpointState.LISTENING) {
-            return Errno.ECONNREFUSED.number();
-        }
-        if (queue.size() >= backlog) {
-            return Errno.ECONNREFUSED.number();
-        }
-        queue.add(r);
-        changed();
-        return 0;
-    }
-
-    /** CONNECT_CANCEL: the connector gave up; its request leaves the queue. */
-    synchronized void onCancel(int from, long connector) {
-        if (queue.removeIf(r -> r.node() == from && r.connector() == connector)) {
-            changed();
-        }
-    }
-
-    private synchronized long wireId() {
+    synchronized long wireId() {
         return wireId;
     }
 
@@ -540,10 +401,8 @@ final class TcpEndpoint extends AbstractEndpoint {
     synchronized void onPeerLost(int lost, String reason) {
         if (state == EndpointState.CONNECTED && peer.node() == lost) {
             disconnected();
-        } else if (state == EndpointState.CONNECTING && target.node() == lost && connectResult == 0) {
-            answer(-Errno.ENODEV.number(), "node " + lost + " is not online (" + reason + ")");
-        } else if (state == EndpointState.LISTENING && queue.removeIf(r -> r.node() == lost)) {
-            changed();
+        } else if (connector.onPeerLostLocked(lost, reason) || acceptor.onPeerLostLocked(lost)) {
+            return; // a request to it failed, or its requests left the backlog
         } else if (isClosed() && peer != null && peer.node() == lost) {
             disconnectAcked = true;
             changed();
@@ -659,8 +518,9 @@ final class TcpEndpoint extends AbstractEndpoint {
             return Scif.POLLNVAL;
         }
         FlowControl f = flow;
-        boolean readable = state == EndpointState.LISTENING ? !queue.isEmpty() : f != null && f.readable();
-        return EndpointRules.readiness(state, readable, f != null && f.credit() > 0, asyncPending, connectResult != 0);
+        boolean readable = state == EndpointState.LISTENING ? acceptor.hasRequestLocked() : f != null && f.readable();
+        return EndpointRules.readiness(state, readable, f != null && f.credit() > 0, connector.asyncPendingLocked(),
+            connector.answeredLocked());
     }
 
     @Override
@@ -681,25 +541,14 @@ final class TcpEndpoint extends AbstractEndpoint {
             }
             EndpointState before = state;
             state = EndpointState.CLOSED;
-            if (watchdog != null) {
-                watchdog.cancel(false);
-            }
+            connector.stopWatchdogLocked();
             switch (before) {
                 case LISTENING:
                     node.ports().unlisten(port, this);
-                    ConnectRequest[] refused = queue.toArray(new ConnectRequest[0]);
-                    queue.clear();
-                    notify = () -> {
-                        for (ConnectRequest r : refused) {
-                            node.links().send(r.node(), ConnectionWire.connectNak(node.alloc(), r.connector(),
-                                Errno.ECONNREFUSED.number()));
-                        }
-                    };
+                    notify = acceptor.refuseAllLocked();
                     break;
                 case CONNECTING:
-                    PortId t = target;
-                    long id = wireId;
-                    notify = () -> node.links().send(t.node(), ConnectionWire.connectCancel(node.alloc(), id, t.port()));
+                    notify = connector.withdrawalLocked();
                     break;
                 case CONNECTED:
                     int to = peer.node();
@@ -754,8 +603,13 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
     }
 
-    /** Wakes this endpoint's waiters and every poll. Caller holds the monitor. */
-    private void changed() {
+    /**
+     * Wakes this endpoint's waiters (those on the monitor: connect, accept, close, a send or
+     * recv that sleeps; and the thread reading the link for it) and every poll. Every change of
+     * the state, the backlog, the answer to a connect, the credit or the received bytes calls
+     * it. Caller holds the monitor.
+     */
+    void changed() {
         changes.changed();
         TcpPoller.INSTANCE.signal();
     }

@@ -182,7 +182,7 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     /** A CONNECT_REQ arrived for {@code port}: queued on its listener, or refused at once. */
     void connectRequest(ConnectRequest r, int port) {
         TcpEndpoint l = port == 0 ? null : ports.listener(port);
-        int refusal = l == null ? Errno.ECONNREFUSED.number() : l.offer(r);
+        int refusal = l == null ? Errno.ECONNREFUSED.number() : l.acceptor().offer(r);
         if (refusal != 0) {
             links.send(r.node(), ConnectionWire.connectNak(alloc(), r.connector(), refusal));
         }
