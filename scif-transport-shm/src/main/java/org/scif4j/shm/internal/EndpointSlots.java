@@ -68,7 +68,7 @@ final class EndpointSlots {
                 // A reaped slot's previous user is dead: its counts are reset once this change
                 // is applied, when the slot is ours and none of our threads waits on it yet.
                 if ((table.get(slot, E_FLAGS) & FLAG_REAPED) != 0) {
-                    lock.afterApplied(() -> resetCounters(slot));
+                    lock.pending().afterApplied(() -> resetCounters(slot));
                 }
                 for (int field : CLEARED_WHEN_HANDED_OUT) {
                     table.set(slot, field, 0);
@@ -210,6 +210,6 @@ final class EndpointSlots {
 
     /** @param id a connection id whose file no endpoint uses any more */
     void deleteConnectionFile(long id) {
-        lock.removeConnectionFile(id); // under the lock: a remove entry of the change's log
+        lock.pending().removeConnectionFile(id); // under the lock: a remove entry of the change's log
     }
 }

@@ -21,8 +21,9 @@ import org.scif4j.ScifException;
 public final class EndpointTable {
     private final SharedFile f;
     private final Path dir;
-    /** Stores this table's cells: into the lock hold's change, or at once (see {@link FabricLock#putCell}). */
     private final FabricLock lock;
+    /** Stores this table's cells: into the lock hold's change, or at once (see {@link PendingChange#putCell}). */
+    private final PendingChange cells;
     private final ListenQueues queues;
     private final EndpointSlots slots;
 
@@ -30,6 +31,7 @@ public final class EndpointTable {
         this.f = fabric.file();
         this.dir = fabric.dir();
         this.lock = fabric.controlLock();
+        this.cells = lock.pending();
         this.queues = new ListenQueues(this, lock, dir);
         this.slots = new EndpointSlots(this, queues, fabric); // they keep `this` and read nothing yet
     }
@@ -53,7 +55,7 @@ public final class EndpointTable {
      * @param slot slot @param field field offset @return the int field, volatile read
      */
     public int get(int slot, int field) {
-        return lock.cellValue(endpoint(checkSlot(slot)) + field);
+        return cells.cellValue(endpoint(checkSlot(slot)) + field);
     }
 
     /**
@@ -63,7 +65,7 @@ public final class EndpointTable {
      * @param slot slot @param field a cell's offset @param value its new value
      */
     public void set(int slot, int field, int value) {
-        lock.putCell(endpoint(checkSlot(slot)) + field, value);
+        cells.putCell(endpoint(checkSlot(slot)) + field, value);
     }
 
     /** The last guard (callers validate slot numbers read from shared memory with {@link #link}). */
@@ -218,13 +220,13 @@ public final class EndpointTable {
     }
 
     private void bump(int slot, int seq) {
-        lock.wake(endpoint(slot) + seq);
+        cells.wake(endpoint(slot) + seq);
     }
 
     private void ringDoorbell(int slot) {
         int owner = get(slot, E_OWNER) - 1;
         if (owner >= 0 && owner < MAX_PROCESSES) { // another value is corrupt: nobody to ring
-            lock.wake(ProcessTable.doorbell(owner));
+            cells.wake(ProcessTable.doorbell(owner));
         }
     }
 }

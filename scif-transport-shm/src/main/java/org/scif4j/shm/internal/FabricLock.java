@@ -2,73 +2,46 @@ package org.scif4j.shm.internal;
 
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The fabric-wide control-plane lock, shared by every process attached to one fabric: this
- * JVM's half (a {@link ReentrantLock}) and the shared half (the 64-bit lock word at header
- * offset {@code H_LOCK}, see docs/shm-format.md, "The control-plane lock"), always taken in
- * that order. It also holds the change a hold prepares ({@link ChangeLog}) and publishes it:
- * every table writer stores its cells through {@link #putCell}, so a change is either
- * logged and committed at once, or written directly by a hold nobody pre-empts.
+ * JVM's half (a {@link ReentrantLock}) and the shared half (the lock word, {@link LockWord}),
+ * always taken in that order. It also publishes the change a hold prepares ({@link
+ * PendingChange}): every table writer stores its cells through {@link #putCell}, so a change
+ * is either logged and committed at once, or written directly by a hold nobody pre-empts.
  *
- * <p>A dead holder's lock is taken over (and the dead reaped, in logged changes of its own,
- * layout 5); a holder stopped before it commits is pre-empted; a holder stopped or dead after
- * it committed is finished by a waiter from its log. Fields other than the final ones are
- * guarded by {@link #jvmLock}.
+ * <p>A dead holder's lock is taken over, and the dead reaped here in logged changes of its
+ * own (layout 5); a holder stopped before it commits is pre-empted; a holder stopped or dead
+ * after it committed is finished by a waiter from its log ({@link HolderRecovery}). Fields
+ * other than the final ones, and the {@link LockWord}'s, are guarded by {@link #jvmLock}.
  */
 final class FabricLock {
-    private static final long LOCK_OWNER_CHECK_NANOS = 1_000_000L;
-    /** How long a stopped holder that has not begun to write may keep the lock. */
-    private static final long PREEMPT_NANOS = 2_000_000L;
-    /** How long any holder that has not begun to write may keep the lock (descheduled, swapped out). */
-    private static final long PREEMPT_IDLE_NANOS = 500_000_000L;
-
     private final SharedFile file;
     private final Path dir;
     private final int procSlot;
     private final int pid = ProcessIdentity.selfPid();
     /** The slot whose log area this process's logged changes are written into, -1 for none (a direct change). */
     private int logSlot;
-    private final ProcessTable processes;
     /** Reaps every dead process; run with the lock held, after taking a dead holder's lock over. */
     private final Runnable reapDead;
     private final ReentrantLock jvmLock = new ReentrantLock();
-    /** The lock word of this JVM's current hold, 0 if none. */
-    private long held;
-    /** The owner id of the current hold. */
-    private int heldBy;
+    /** This JVM's hold of the shared word; guarded by {@link #jvmLock}. */
+    private final LockWord word;
+    /** Removes the files a log's removal entries name. */
+    private final FileRemovals removals;
     /** The value of the {@code H_CHANGES} cell when the current hold began to read the tables. */
     private int readsSince;
-    /** Whether the current hold writes directly (not through a change log). */
-    private boolean direct;
     /**
      * Whether the last logged change committed was finished by a waiter (this process was
      * stopped or slow after committing it) and other changes were made before this process
      * took the lock again: what it read before the commit is stale.
      */
     private boolean overtaken;
-    /** The change the current hold prepares (another one while a lock take-over reaps, see {@link #reapAside}). */
-    private ChangeLog change = new ChangeLog();
-    /** Removes the files a log's removal entries name. */
-    private final ChangeLog.Removals removals = new ChangeLog.Removals() {
-        @Override
-        public void connectionFile(long connectionId) {
-            removeConnectionFileNow(connectionId);
-        }
-
-        @Override
-        public void memoryFiles(int pid, long startTime) {
-            removeMemoryFilesNow(pid, startTime);
-        }
-    };
-    private int finishes;
-    private int preemptions;
+    /** The change the current hold prepares, and the writes that go into it. */
+    private final PendingChange pending;
     /** Changes too big for a log, written directly instead (not pre-emptible). */
     private int oversized;
 
@@ -84,8 +57,10 @@ final class FabricLock {
         this.dir = dir;
         this.procSlot = procSlot;
         this.logSlot = procSlot < MAX_PROCESSES ? procSlot : -1;
-        this.processes = processes;
         this.reapDead = reapDead;
+        this.removals = new FileRemovals(dir, processes);
+        this.word = new LockWord(file, new HolderRecovery(file, processes, removals));
+        this.pending = new PendingChange(file, jvmLock, word, removals);
     }
 
     /**
@@ -120,127 +95,23 @@ final class FabricLock {
         return logSlot;
     }
 
-    private static long word(int owner, int epoch, boolean writing) {
-        return ((long) (epoch * 2 + (writing ? 1 : 0)) << 32) | (owner & 0xffffffffL);
-    }
-
-    private static int epochOf(long word) {
-        return (int) (word >>> 32) >>> 1;
-    }
-
-    private static boolean isWriting(long word) {
-        return ((word >>> 32) & 1) != 0;
-    }
-
     /** @param me the owner id to hold the lock as: a process slot + 1, or minus the pid of a process without a slot */
     void lockAs(int me) {
         jvmLock.lock();
-        change.clear(); // a new hold prepares a new change
+        pending.log().clear(); // a new hold prepares a new change
         takeShared(me);
         readsSince = file.getInt(H_CHANGES);
         CrashPoint.at("lock.held");
     }
 
     /**
-     * The shared half of the lock. Caller holds {@link #jvmLock}. Waits on the futex with
-     * a bounded sleep, looking at the owner every {@link #LOCK_OWNER_CHECK_NANOS}: a dead one's
-     * lock is taken over (and the dead reaped first); one that has not begun to write and is
-     * stopped, or has held the lock without writing for {@link #PREEMPT_IDLE_NANOS}, is
-     * pre-empted after {@link #PREEMPT_NANOS}: it wrote nothing, so nothing is half-done.
+     * The shared half of the lock ({@link LockWord#take}). Caller holds {@link #jvmLock}. When
+     * the word was taken from a dead owner, the dead are reaped before the caller goes on.
      */
     private void takeShared(int me) {
-        long seen = 0;
-        long seenSince = 0;
-        long lastCheck = System.nanoTime();
-        for (int spins = 0;; spins++) {
-            long w = file.getLong(H_LOCK);
-            int owner = (int) w;
-            if (owner == 0) {
-                if (install(w, me, false)) {
-                    return;
-                }
-                continue;
-            }
-            if (spins < 200) {
-                Thread.onSpinWait();
-                continue;
-            }
-            long now = System.nanoTime();
-            if (w != seen) {
-                seen = w;
-                seenSince = now;
-            }
-            if (now - lastCheck > LOCK_OWNER_CHECK_NANOS) {
-                lastCheck = now;
-                boolean alive = processes.isAlive(owner - 1);
-                boolean hasLog = owner > 0 && owner <= MAX_PROCESSES || owner < 0; // a slot's area, or the one naming the pid
-                if (isWriting(w) && hasLog
-                    && (!alive || now - seenSince > PREEMPT_NANOS && holderStopped(owner)) && finish(w, me, !alive)) {
-                    return;
-                }
-                if (!alive) {
-                    // Not committed: the reaping that follows is logged changes (layout 5).
-                    if (install(w, me, false)) {
-                        reapAside(); // the dead owner's half-done direct change was its own
-                        return;
-                    }
-                    continue;
-                }
-                if (!isWriting(w) && now - seenSince > PREEMPT_NANOS
-                    && (now - seenSince > PREEMPT_IDLE_NANOS || holderStopped(owner)) && install(w, me, false)) {
-                    preemptions++;
-                    return;
-                }
-            }
-            file.addInt(H_LOCK_WAITERS, 1);
-            Futex.await(file.address(H_LOCK), owner, 1_000_000L);
-            file.addInt(H_LOCK_WAITERS, -1);
+        if (word.take(me)) {
+            reapAside();
         }
-    }
-
-    /** Replaces lock word {@code w} by a new hold of {@code me}; @return whether it was still {@code w} */
-    private boolean install(long w, int me, boolean writing) {
-        long mine = word(me, epochOf(w) + 1, writing);
-        if (!file.casLong(H_LOCK, w, mine)) {
-            return false;
-        }
-        held = mine;
-        heldBy = me;
-        direct = writing; // the change being prepared is kept: a pre-empted hold that takes the lock again commits it
-        return true;
-    }
-
-    /**
-     * Finishes the change that a stopped or dead holder committed, and takes the lock: the log
-     * is copied, and used only if the lock word still commits it after the copy (so the copy
-     * is not a log its holder began later); applying is idempotent, so the holder, or other
-     * waiters, applying it too is harmless. A committed word with no valid log of its epoch is
-     * a direct change, which nobody finishes. The log of an owner that is a process slot is in
-     * that slot's area; that of an owner without a slot (minus its pid: registering, or
-     * leaving) in the area whose header names its pid and the word's epoch.
-     *
-     * @return whether the lock is now held by {@code me}
-     */
-    private boolean finish(long w, int me, boolean dead) {
-        int owner = (int) w;
-        long area = owner > 0 ? logArea(owner - 1) : ChangeLog.findByPid(file, -owner, epochOf(w));
-        if (area < 0) {
-            return false;
-        }
-        long[] log = ChangeLog.read(file, area, epochOf(w));
-        if (log == null || file.getLong(H_LOCK) != w) {
-            return false;
-        }
-        ChangeLog.apply(file, log, removals, false);
-        ChangeLog.markFinished(file, area, epochOf(w));
-        if (!install(w, me, false)) {
-            return false;
-        }
-        finishes++;
-        if (dead) {
-            reapAside(); // the dead owner's change is finished; now free its entries
-        }
-        return true;
     }
 
     /**
@@ -250,24 +121,17 @@ final class FabricLock {
      * so that the caller finds out from "changes" that the tables changed and prepares again.
      */
     private void reapAside() {
-        ChangeLog pending = change;
+        ChangeLog aside = pending.setAside();
         int pendingLogSlot = logSlot;
         int pendingReads = readsSince;
-        change = new ChangeLog();
         readsSince = file.getInt(H_CHANGES);
         try {
             reapDead.run();
         } finally {
-            change = pending;
+            pending.restore(aside);
             logSlot = pendingLogSlot;
             readsSince = pendingReads;
         }
-    }
-
-    /** @return whether the process the lock word names is stopped */
-    private boolean holderStopped(int owner) {
-        int holderPid = owner < 0 ? -owner : owner <= MAX_PROCESSES ? processes.pid(owner - 1) : 0;
-        return holderPid > 0 && ProcessIdentity.isStopped(holderPid);
     }
 
     /**
@@ -280,25 +144,23 @@ final class FabricLock {
      * @throws Fabric.Preempted if the tables changed since this hold began reading them
      */
     void beginWrite() {
-        if (isWriting(held)) {
+        if (word.isWriting()) {
             return;
         }
-        if (!change.isEmpty()) {
+        if (!pending.log().isEmpty()) {
             throw new IllegalStateException("a direct write inside a logged change");
         }
-        while (!file.casLong(H_LOCK, held, held | (1L << 32))) {
+        while (!word.tryMarkWriting()) {
             retakePreempted();
         }
-        held |= 1L << 32;
-        direct = true;
     }
 
     /** Takes the lock again after a pre-emption; @throws Fabric.Preempted if the tables changed since the hold began reading */
     private void retakePreempted() {
-        takeShared(heldBy);
+        takeShared(word.heldBy());
         if (file.getInt(H_CHANGES) != readsSince) {
             readsSince = file.getInt(H_CHANGES);
-            change.clear();
+            pending.log().clear();
             throw new Fabric.Preempted();
         }
     }
@@ -347,48 +209,43 @@ final class FabricLock {
     }
 
     private boolean commit(String committedPoint, String halfAppliedPoint, boolean thenDirect) {
-        if (direct || change.isEmpty()) {
+        if (word.isDirect() || pending.log().isEmpty()) {
             if (thenDirect) {
                 beginWrite(); // may throw Preempted: nothing stored yet
             }
             return true; // a direct hold stored its cells as it went
         }
         while (true) {
-            long[] log = change.entries(file.getLong(H_CHANGES));
+            long[] log = pending.log().entries(file.getLong(H_CHANGES));
             if (logSlot < 0 || log.length / 3 > ChangeLog.MAX_ENTRIES) {
                 if (logSlot >= 0) {
                     oversized++;
                 }
-                List<Runnable> after = change.takeAfterApplied();
-                change.clear();
+                List<Runnable> after = pending.log().takeAfterApplied();
+                pending.log().clear();
                 beginWrite(); // may throw Preempted: nothing stored yet
                 ChangeLog.apply(file, log, removals, false);
                 after.forEach(Runnable::run);
                 return true;
             }
-            if (heldBy < 0 && file.getLong(H_LOCK) != held) {
+            if (word.heldBy() < 0 && word.lost()) {
                 // A registrant writes into a free slot's area: once pre-empted, that slot may
                 // be another process's now, whose log it must not overwrite.
                 retakePreempted();
                 continue;
             }
-            ChangeLog.write(file, logArea(logSlot), epochOf(held), pid, log);
+            ChangeLog.write(file, logArea(logSlot), word.epoch(), pid, log);
             int changesAfter = (int) file.getLong(H_CHANGES) + 1; // what this change makes "changes"
-            long committed = held | (1L << 32);
-            if (file.casLong(H_LOCK, held, committed)) {
+            if (word.tryCommit()) {
                 CrashPoint.at(committedPoint);
                 ChangeLog.apply(file, log, removals, halfAppliedPoint);
-                List<Runnable> after = change.takeAfterApplied();
-                change.clear();
+                List<Runnable> after = pending.log().takeAfterApplied();
+                pending.log().clear();
                 after.forEach(Runnable::run); // the change is applied: what only its holder does after it
-                long next = word(heldBy, epochOf(held) + 1, thenDirect);
-                boolean stillMine = file.casLong(H_LOCK, committed, next);
+                boolean stillMine = word.tryRearmCommitted(thenDirect);
                 overtaken = false;
-                if (stillMine) {
-                    held = next;
-                    direct = thenDirect;
-                } else {
-                    takeShared(heldBy); // a waiter finished this change and took the lock
+                if (!stillMine) {
+                    takeShared(word.heldBy()); // a waiter finished this change and took the lock
                     overtaken = file.getInt(H_CHANGES) != changesAfter; // and others changed the tables since
                 }
                 readsSince = file.getInt(H_CHANGES);
@@ -405,17 +262,13 @@ final class FabricLock {
      * is not direct.
      */
     void endDirect() {
-        if (!direct || held == 0) {
+        if (!word.isDirect() || !word.isHeld()) {
             return;
         }
         putCellDirect(H_CHANGES);
-        long next = word(heldBy, epochOf(held) + 1, false);
-        if (file.casLong(H_LOCK, held, next)) {
-            held = next;
-        } else {
-            takeShared(heldBy); // a direct hold is neither pre-empted nor finished: only a corrupt word gets here
+        if (!word.tryRearmDirect()) {
+            takeShared(word.heldBy()); // a direct hold is neither pre-empted nor finished: only a corrupt word gets here
         }
-        direct = false;
         readsSince = file.getInt(H_CHANGES);
     }
 
@@ -429,8 +282,8 @@ final class FabricLock {
      * @throws Fabric.Preempted as {@link #commit}: the caller prepares the rest again, reading afresh
      */
     void commitIfLarge() {
-        if (!direct && held != 0 && logSlot >= 0 && jvmLock.isHeldByCurrentThread()
-            && change.size() > ChangeLog.MAX_ENTRIES / 2) {
+        if (word.isLogging() && logSlot >= 0 && jvmLock.isHeldByCurrentThread()
+            && pending.log().size() > ChangeLog.MAX_ENTRIES / 2) {
             commitAndGoOn("change.committed", "change.half-applied");
         }
     }
@@ -459,104 +312,24 @@ final class FabricLock {
         return oversized;
     }
 
-    /** @param offset a cell @return its value, as this hold's pending change has it if it writes it */
+    /** @return the change the current hold prepares, and the writes that go into it */
+    PendingChange pending() {
+        return pending;
+    }
+
+    /** {@link PendingChange#cellValue}. */
     int cellValue(long offset) {
-        int v = file.getInt(offset);
-        return change.isEmpty() || !jvmLock.isHeldByCurrentThread() ? v : change.valueOr(offset, v);
+        return pending.cellValue(offset);
     }
 
-    /**
-     * Writes a cell: recorded in this hold's change while it prepares a logged change, else
-     * stored at once by compare-and-swap (a direct hold, or a process's own field outside the
-     * lock).
-     *
-     * @param offset a cell
-     * @param value its new value
-     */
+    /** {@link PendingChange#putCell}: recorded in a logged change, else stored at once. */
     void putCell(long offset, int value) {
-        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
-            change.put(offset, file.getLong(offset), value);
-            return;
-        }
-        while (true) {
-            long cell = file.getLong(offset);
-            if (file.casLong(offset, cell, ChangeLog.next(cell, value))) {
-                return;
-            }
-        }
+        pending.putCell(offset, value);
     }
 
-    /** @param offset a futex word to bump and wake: at once, or when the logged change is applied */
-    void wake(long offset) {
-        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
-            change.wake(offset);
-            return;
-        }
-        file.addInt(offset, 1);
-        Futex.wakeAll(file.address(offset));
-    }
-
-    /** @param id a connection whose file goes: at once, or when the logged change is applied */
-    void removeConnectionFile(long id) {
-        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
-            change.remove(id);
-            return;
-        }
-        removeConnectionFileNow(id);
-    }
-
-    private void removeConnectionFileNow(long id) {
-        FabricFiles.deleteOwn(dir.resolve(ConnectionDescriptor.fileName(id)));
-    }
-
-    /**
-     * Removes a dead process's memory files: at once, or when the logged change is applied (a
-     * log entry of kind 4, layout 5).
-     *
-     * @param deadPid   the dead process's pid
-     * @param startTime its start time, as its process slot held it
-     */
+    /** {@link PendingChange#removeMemoryFiles}: at once, or when the logged change is applied. */
     void removeMemoryFiles(int deadPid, long startTime) {
-        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
-            change.removeMemory(deadPid, startTime);
-            return;
-        }
-        removeMemoryFilesNow(deadPid, startTime);
-    }
-
-    /**
-     * Applies a kind 4 entry: removes the {@code mem-PID-*} files of a dead pid, unless a live
-     * process slot holds that pid with another start time (a newer process has the pid now:
-     * the files are its own). Idempotent. Peers that map the files keep their mappings.
-     */
-    private void removeMemoryFilesNow(int deadPid, long startTime) {
-        for (int i = 0; i < MAX_PROCESSES; i++) {
-            if (processes.isLive(i) && processes.pid(i) == deadPid && processes.startTime(i) != startTime) {
-                return;
-            }
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "mem-" + deadPid + "-*")) {
-            for (Path p : ds) {
-                FabricFiles.deleteOwn(p);
-            }
-        } catch (IOException e) {
-            System.getLogger("org.scif4j.shm").log(System.Logger.Level.WARNING,
-                "scif4j: cannot remove memory files of dead process " + deadPid + ": " + e);
-        }
-    }
-
-    /**
-     * Runs {@code action} once the change this hold prepares is applied, by this process (not
-     * by a finisher); at once outside a logged change.
-     *
-     * @param action what only the holder does after its change: the reset of a reaped slot's counters
-     */
-    void afterApplied(Runnable action) {
-        if (jvmLock.isHeldByCurrentThread() && held != 0 && !direct) {
-            change.afterApplied(action);
-            return;
-        }
-        action.run();
+        pending.removeMemoryFiles(deadPid, startTime);
     }
 
     /** {@link #beginWrite} for a write that depends on nothing read (this process's own fields). */
@@ -573,16 +346,17 @@ final class FabricLock {
 
     /** @throws Fabric.Preempted if this hold has been pre-empted (a caller about to report what it read as corrupt) */
     void checkNotPreempted() {
-        if (isLockedByMe() && !isWriting(held) && file.getLong(H_LOCK) != held) {
-            takeShared(heldBy);
+        if (isLockedByMe() && !word.isWriting() && word.lost()) {
+            takeShared(word.heldBy());
             readsSince = file.getInt(H_CHANGES);
-            change.clear();
+            pending.log().clear();
             throw new Fabric.Preempted();
         }
     }
 
+    /** Releases a hold taken by {@link #lockAs}: commits what it prepared, frees the word, then this JVM's half. */
     void unlockAs() {
-        if (!change.isEmpty()) {
+        if (!pending.log().isEmpty()) {
             try {
                 commit(); // a body that left by an exception: what it prepared is stored, as it was read
             } catch (Fabric.Preempted e) {
@@ -590,27 +364,21 @@ final class FabricLock {
                     + dir + " was dropped: the lock was pre-empted and the tables changed before it was committed");
             }
         }
-        if (direct) {
+        if (word.isDirect()) {
             putCellDirect(H_CHANGES);
         }
-        direct = false;
-        // Fails only for a hold pre-empted before it wrote: the lock is someone else's now.
-        file.casLong(H_LOCK, held, word(0, epochOf(held), false));
-        held = 0;
-        if (file.getInt(H_LOCK_WAITERS) > 0) {
-            Futex.wakeAll(file.address(H_LOCK));
-        }
+        word.release();
         jvmLock.unlock();
     }
 
     /** @return how many stopped or idle lock holders this attachment pre-empted (for tests) */
     int preemptions() {
-        return preemptions;
+        return word.preemptions();
     }
 
     /** @return how many changes of stopped or dead holders this attachment finished (for tests) */
     int finishes() {
-        return finishes;
+        return word.finishes();
     }
 
     private void putCellDirect(long offset) {
