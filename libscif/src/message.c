@@ -150,7 +150,7 @@ API int scif4j_ep_put(int64_t ep)
    spin on the ring, then a futex sleep) but returns after timeout_ms with what moved so far,
    so that the Java side sees an interrupt or a close of its own between two calls. With
    SCIF4J_SERIAL (and the barrier registered) it takes no mutex. */
-API int scif4j_io(struct scif4j_io *io)
+static int io_call(struct scif4j_io *io)
 {
 	int out = io->op & SCIF4J_SEND;
 	int flags = io->op & SCIF4J_BLOCK ? (out ? SCIF_SEND_BLOCK : SCIF_RECV_BLOCK) : 0;
@@ -160,4 +160,28 @@ API int scif4j_io(struct scif4j_io *io)
 	int err, total = move(e, (uint8_t *)(uintptr_t)io->addr, io->len, flags, out, io->timeout_ms, serial, &err);
 	errno = se;
 	return err ? -err : total;
+}
+
+API int scif4j_io(struct scif4j_io *io)
+{
+	return io_call(io);
+}
+
+/* The block scif4j_io_bound moves: this thread's, as scif4j_io_bind set it. A thread-local of
+   this library, so a copy of the library loaded later starts unbound, and a thread binds its
+   block once per copy (the Java side's Scratch counts the copies). Both call io_call, never
+   the exported scif4j_io: an earlier copy of the library loaded with RTLD_GLOBAL (as JNA
+   loads them) would provide that name, with its own fabric. */
+static __thread struct scif4j_io *bound_io;
+
+API int scif4j_io_bind(struct scif4j_io *io)
+{
+	bound_io = io;
+	return 0;
+}
+
+API int scif4j_io_bound(void)
+{
+	struct scif4j_io *io = bound_io;
+	return io ? io_call(io) : -EINVAL;
 }

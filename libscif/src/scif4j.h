@@ -40,6 +40,11 @@ struct scif4j_io {
    (counted from the first wait: a call that never waits reads no clock). Returns the bytes
    moved (0: none before the time limit) or -errno. */
 SCIF4J_API int scif4j_io(struct scif4j_io *io);
+/* scif4j_io of the calling thread's block, set once per thread by scif4j_io_bind: a call with
+   no argument, which JNA dispatches faster than one with an argument (it decodes and encodes
+   every argument again). -EINVAL before the thread's first scif4j_io_bind. */
+SCIF4J_API int scif4j_io_bind(struct scif4j_io *io);
+SCIF4J_API int scif4j_io_bound(void);
 
 /* scif4j_rma's block: 40 bytes. */
 struct scif4j_rma {
