@@ -1,4 +1,4 @@
-/* The shm fabric's on-disk format, layout version 5 (docs/shm-format.md): every offset and
+/* The shm fabric's on-disk format, layout version 6 (docs/shm-format.md): every offset and
    constant of the fabric and connection files. The one place they are written; a correction
    of the document is an edit here (and in ring.c, lock*.c or change_log.c for a
    protocol change). */
@@ -6,7 +6,7 @@
 #define LIBSCIF_LAYOUT_H
 #include <stdint.h>
 
-#define LAYOUT_VERSION 5
+#define LAYOUT_VERSION 6
 #define PAGE 4096
 
 /* ---- fabric: header ---- */
@@ -153,6 +153,15 @@ static inline uint64_t log_off(int slot)
 #define WINDOW_TABLE 65536
 #define MAX_WINDOWS 1024
 #define WINDOW_ENTRY 64
+#define W_STATE 0
+#define W_RMA_REFS 40
+#define W_MAP_REFS 44
+#define W_GEN 48
+/* Copier records (layout 6): 64 lines per side after the window tables; the word at +0 holds
+   the peer entry being copied + 1 (low 32 bits, 0 between copies) and the copies ended (high
+   32 bits). Record i belongs to thread number i of the side's process. */
+#define COPIERS 64
+#define COPIER_RECORD 64
 
 static inline uint64_t ring_data_bytes(uint32_t r)
 {
@@ -170,9 +179,13 @@ static inline uint64_t window_table_off(int side, uint32_t r)
 {
 	return 4096 + 2 * (RING_HEADER + ring_data_bytes(r)) + (uint64_t)side * WINDOW_TABLE;
 }
+static inline uint64_t copiers_off(int side, uint32_t r)
+{
+	return window_table_off(2, r) + (uint64_t)side * COPIERS * COPIER_RECORD;
+}
 static inline uint64_t conn_file_size(uint32_t r)
 {
-	return 4096 + 2 * (RING_HEADER + ring_data_bytes(r)) + 2ULL * WINDOW_TABLE;
+	return copiers_off(2, r);
 }
 static inline uint64_t side_off(int side)
 {

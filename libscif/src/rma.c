@@ -59,8 +59,58 @@ static void free_window(struct rma *m, int k)
 	m->nw--;
 }
 
+/* Whether a copier record of the peer's side names our entry (docs/shm-format.md, "Copier
+   records": the peer's threads that copy during their call announce the entry there instead
+   of taking an RMA reference). */
+static int copying(struct rma *m, int entry)
+{
+	uint64_t records = copiers_off(1 - m->side, m->c->R);
+	for (int i = 0; i < COPIERS; i++)
+		if ((uint32_t)__atomic_load_n(cw64(m->c, records + (uint64_t)i * COPIER_RECORD), __ATOMIC_ACQUIRE)
+		    == (uint32_t)entry + 1)
+			return 1;
+	return 0;
+}
+
+/* Whether the peer can still end its copies: at unregister (peer_slot -1) while our endpoint is
+   connected, at close while the peer's slot still uses our connection (reaping a dead peer
+   disconnects us, or frees its slot). */
+static int peer_can_release(struct rma *m, int peer_slot)
+{
+	if (peer_slot < 0)
+		return ep_field(m->slot, E_STATE) == EP_CONNECTED;
+	return ((uint64_t)ep_field(peer_slot, E_CONN_HI) << 32 | ep_field(peer_slot, E_CONN_LO)) == m->c->id;
+}
+
+/* Waits until no copier record of the peer's side names our entry: each one seen naming it
+   until its word changes (that copy ended; a new copy counts too, so a copier looping on the
+   entry cannot starve us), while the peer can end its copies and until deadline. The caller
+   marked the entry unregistered (state 2), then ran sleeper_fence (membarrier).
+   Invariant: a copier stores its record, then reads the state, and copies only if active.
+   The membarrier makes each of the peer's threads pass a full barrier at some point: a record
+   stored before it is visible to this scan, which waits for it; a record stored after it is
+   followed by a read of the state that sees our mark (stored before the membarrier), so that
+   copier copies nothing. A copier that died mid-copy leaves its record; its death disconnects
+   us (reaping), which ends the wait. Returns whether every such record was seen to change. */
+static int await_no_copiers(struct rma *m, int entry, int peer_slot, int64_t deadline)
+{
+	uint64_t records = copiers_off(1 - m->side, m->c->R);
+	for (int i = 0; i < COPIERS; i++) {
+		volatile uint64_t *rec = cw64(m->c, records + (uint64_t)i * COPIER_RECORD);
+		uint64_t word = __atomic_load_n(rec, __ATOMIC_ACQUIRE);
+		if ((uint32_t)word != (uint32_t)entry + 1)
+			continue;
+		while (__atomic_load_n(rec, __ATOMIC_ACQUIRE) == word) {
+			if (!peer_can_release(m, peer_slot) || now_ns() >= deadline)
+				return 0;
+			sched_yield();
+		}
+	}
+	return 1;
+}
+
 /* No mapping references the window, nor any RMA that may copy. A drained window's RMA
-   references are transient: every holder takes its reference before it re-reads the state,
+   references (and copier records) are transient: every holder takes its reference before it re-reads the state,
    so one taken after the state became unregistered fails at once and copies nothing. Reading
    the count again for a drained window would let such a holder, descheduled for a moment,
    keep the window's range reserved (EADDRINUSE for a MAP_FIXED register of it). The count is
@@ -68,7 +118,8 @@ static void free_window(struct rma *m, int k)
 static int unreferenced(struct rma *m, struct lwin *w)
 {
 	uint64_t e = entry_off(m, m->side, w->entry);
-	return cget32(m->c, e + 44) == 0 && (w->drained || cget32(m->c, e + 40) == 0); /* map refs, RMA refs */
+	return cget32(m->c, e + W_MAP_REFS) == 0
+	       && (w->drained || (cget32(m->c, e + W_RMA_REFS) == 0 && !copying(m, w->entry)));
 }
 
 /* Frees unregistered windows nobody references any more. */
@@ -194,8 +245,10 @@ int rma_unregister(struct rma *m, int64_t off, uint64_t len)
 		uint64_t e = entry_off(m, m->side, w->entry);
 		cput32(m->c, e + 0, 2); /* unregistered: still mapped by the peer, maybe */
 		int64_t deadline = now_ns() + 10000000000LL;
+		sleeper_fence(); /* the peer's copier records: see await_no_copiers */
+		w->drained = await_no_copiers(m, w->entry, -1, deadline);
 		/* One zero reading decides (see unreferenced): never read the count twice. */
-		while (!(w->drained = cget32(m->c, e + 40) == 0) && ep_field(m->slot, E_STATE) == EP_CONNECTED
+		while (w->drained && !(w->drained = cget32(m->c, e + W_RMA_REFS) == 0) && peer_can_release(m, -1)
 		       && now_ns() < deadline)
 			sched_yield();
 	}
@@ -223,9 +276,12 @@ void rma_close(struct rma *m)
 			cput32(m->c, entry_off(m, m->side, m->w[k].entry) + 0, 2);
 		}
 	int64_t deadline = now_ns() + fab.cfg.timeout_ms * 1000000LL;
-	for (int k = 0; k < m->nw; k++)
-		while (cget32(m->c, entry_off(m, m->side, m->w[k].entry) + 40) > 0 && now_ns() < deadline)
+	sleeper_fence(); /* unregistered first, copier records read after the barrier */
+	for (int k = 0; k < m->nw; k++) {
+		await_no_copiers(m, m->w[k].entry, m->peer_slot, deadline);
+		while (cget32(m->c, entry_off(m, m->side, m->w[k].entry) + W_RMA_REFS) > 0 && now_ns() < deadline)
 			sched_yield();
+	}
 	while (m->nw > 0)
 		free_window(m, m->nw - 1);
 	bump_version(m);

@@ -13,7 +13,7 @@ static void make_fabric_dir(char *dir, size_t n)
 	CHECK(mkdir(dir, 0700) == 0);
 }
 
-TEST(a_fabric_file_of_another_layout_version_is_refused_with_einval)
+static void refused(uint32_t version, off_t size)
 {
 	char dir[600], path[700];
 	make_fabric_dir(dir, sizeof dir);
@@ -21,13 +21,23 @@ TEST(a_fabric_file_of_another_layout_version_is_refused_with_einval)
 	int fd = open(path, O_CREAT | O_RDWR, 0600);
 	CHECK(fd >= 0);
 	uint64_t magic = 0x4246344A46494353ULL;
-	uint32_t version = 2;
 	CHECK(pwrite(fd, &magic, 8, 0) == 8 && pwrite(fd, &version, 4, 8) == 4);
-	CHECK(ftruncate(fd, 1085440) == 0);
+	CHECK(ftruncate(fd, size) == 0);
 	close(fd);
 	CHECK_ERR(scif_open(), EINVAL);
 	CHECK(unlink(path) == 0);
 	CHECK(rmdir(dir) == 0);
+}
+
+TEST(a_fabric_file_of_another_layout_version_is_refused_with_einval)
+{
+	refused(2, 1085440);
+}
+
+/* Layout 5: the same fabric file, but connection files without copier records. */
+TEST(a_layout_5_fabric_file_is_refused_with_einval)
+{
+	refused(5, 3182592);
 }
 
 TEST(a_foreign_file_in_the_fabric_directory_is_refused_with_einval)

@@ -3,9 +3,14 @@
 #include <pthread.h>
 #include <scif.h>
 #include <stdint.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "../src/layout.h"
 
 #define TOP_OFFSET 0x7FFFFFFFFFFFF000LL /* 2^63 - 4096: automatic offsets end just below */
 
@@ -149,4 +154,116 @@ TEST(rma_signal_and_mmap_across_processes)
 	t_join(c);
 	CHECK_EQ(scif_close(n), 0);
 	CHECK_EQ(scif_close(l), 0);
+}
+
+/* ---- layout 6: copier records (docs/shm-format.md, "Copier records") ----
+   The copier here is a child that writes its record in the connection file as the Java
+   transport's fast path does (libscif's own copies take RMA references); the owner is this
+   library's unregister, which must wait for the record. */
+
+static struct t_chan to_copier, to_owner;
+
+/* The connection file of the test's one connection, mapped. */
+static uint8_t *map_conn(uint32_t *ring)
+{
+	char dir[700], path[1000];
+	snprintf(dir, sizeof dir, "%s/t", t_dir());
+	DIR *d = opendir(dir);
+	CHECK(d != NULL);
+	struct dirent *e;
+	path[0] = 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "conn-", 5))
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+	closedir(d);
+	CHECK(path[0] != 0);
+	int fd = open(path, O_RDWR);
+	CHECK(fd >= 0);
+	struct stat st;
+	CHECK(fstat(fd, &st) == 0);
+	uint8_t *base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	CHECK(base != MAP_FAILED);
+	*ring = *(uint32_t *)(base + C_RING_SIZE);
+	CHECK_EQ((uint64_t)st.st_size, conn_file_size(*ring));
+	return base;
+}
+
+/* The copier (side 0, the connector): maps the owner's window, announces a copy of the
+   owner's entry 0 in its record 5, checks that the entry is active, and tells the owner. Then
+   it waits until the owner has marked the entry unregistered (the owner is in its wait, or
+   past it if the protocol were broken), "copies" through its mapping, and clears its record
+   (or, with die set, exits with the record still set: a copier killed mid-copy). */
+static void copier(void *arg)
+{
+	int die = arg != NULL;
+	t_recv_int(&to_copier);
+	scif_epd_t e = scif_open();
+	struct scif_portID dst = {0, 1089};
+	CHECK(scif_connect(e, &dst) > 0);
+	off_t o;
+	CHECK_EQ(scif_recv(e, &o, sizeof o, SCIF_RECV_BLOCK), sizeof o);
+	uint8_t *win = scif_mmap(NULL, 16384, SCIF_PROT_READ | SCIF_PROT_WRITE, 0, e, o);
+	CHECK(win != SCIF_MMAP_FAILED);
+	uint32_t ring;
+	uint8_t *c = map_conn(&ring);
+	volatile uint64_t *rec = (volatile uint64_t *)(c + copiers_off(0, ring) + 5 * COPIER_RECORD);
+	volatile uint32_t *state = (volatile uint32_t *)(c + window_table_off(1, ring) + W_STATE);
+	__atomic_store_n(rec, 7ULL << 32 | 1, __ATOMIC_RELEASE); /* copies ended 7, entry 0 + 1 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	CHECK_EQ(__atomic_load_n(state, __ATOMIC_ACQUIRE), 1);
+	t_send_int(&to_owner, 1);
+	while (__atomic_load_n(state, __ATOMIC_ACQUIRE) == 1)
+		sched_yield();
+	if (die)
+		_exit(0); /* record left set, no close: the owner's watchdog reaps us */
+	memset(win, 0x5a, 16384);
+	__atomic_store_n(rec, 8ULL << 32, __ATOMIC_RELEASE);
+	CHECK_EQ(t_recv_int(&to_copier), 2);
+	CHECK_EQ(scif_munmap(win, 16384), 0);
+	CHECK_EQ(scif_close(e), 0);
+}
+
+static void unregister_with_a_copier(int die)
+{
+	t_chan_open(&to_copier);
+	t_chan_open(&to_owner);
+	pid_t c = t_spawn(1, copier, die ? (void *)1 : NULL);
+	scif_epd_t l = scif_open(), n;
+	CHECK_EQ(scif_bind(l, 1089), 1089);
+	CHECK_EQ(scif_listen(l, 1), 0);
+	t_send_int(&to_copier, 1);
+	struct scif_portID peer;
+	CHECK_EQ(scif_accept(l, &peer, &n, SCIF_ACCEPT_SYNC), 0);
+	uint8_t *buf;
+	CHECK(posix_memalign((void **)&buf, 4096, 16384) == 0);
+	memset(buf, 0, 16384);
+	off_t o = scif_register(n, buf, 16384, 0, SCIF_PROT_READ | SCIF_PROT_WRITE, 0);
+	CHECK(o > 0);
+	CHECK_EQ(scif_send(n, &o, sizeof o, SCIF_SEND_BLOCK), sizeof o);
+	CHECK_EQ(t_recv_int(&to_owner), 1); /* its record names our entry, which it saw active */
+	CHECK_EQ(scif_unregister(n, o, 16384), 0);
+	if (die) {
+		t_join(c); /* the unregister ended although the dead copier's record names the entry */
+	} else {
+		/* The copy that saw the window active landed before unregister returned. */
+		for (int i = 0; i < 16384; i++)
+			if (buf[i] != 0x5a)
+				t_fail(__FILE__, __LINE__, "byte %d is %d: unregister returned before the copy ended", i, buf[i]);
+		t_send_int(&to_copier, 2);
+		t_join(c);
+	}
+	CHECK_EQ(scif_close(n), 0);
+	CHECK_EQ(scif_close(l), 0);
+	free(buf);
+}
+
+TEST(unregister_waits_for_a_copier_record_of_another_process)
+{
+	unregister_with_a_copier(0);
+}
+
+TEST(unregister_ends_when_the_copier_dies_mid_copy)
+{
+	unregister_with_a_copier(1);
 }

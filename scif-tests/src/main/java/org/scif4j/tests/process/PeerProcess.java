@@ -68,10 +68,23 @@ public final class PeerProcess implements AutoCloseable {
      * @throws IOException if the JVM cannot be started
      */
     public static PeerProcess start(String fabricUri) throws IOException {
+        return start(fabricUri, List.of());
+    }
+
+    /**
+     * Starts a peer as {@link #start(String)} does, with more JVM flags (e.g. a crash point).
+     *
+     * @param fabricUri the node to attach
+     * @param jvmFlags  flags added after the inherited ones, e.g. {@code -Dscif4j.shm.test.stopAt=STEP}
+     * @return the running peer
+     * @throws IOException if the JVM cannot be started
+     */
+    public static PeerProcess start(String fabricUri, List<String> jvmFlags) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(inheritedJvmFlags());
+        command.addAll(jvmFlags);
         command.add("-XX:+UseSerialGC");
         command.add("-Xshare:auto");
         command.add("-cp");

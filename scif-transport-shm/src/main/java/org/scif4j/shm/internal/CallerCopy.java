@@ -19,10 +19,17 @@ import org.scif4j.spi.Call;
  * RMA small enough is copied here too while nothing of the endpoint is outstanding, as the
  * channel's next operation ({@link DmaSequence#copyInline}).
  *
- * <p>Peer windows still get their RMA reference (two atomic adds in the connection file),
- * which the peer's unregister waits for (docs/shm-format.md).
+ * <p>On the fast paths ({@link #copyWithPeer}) the peer window is announced by the thread's
+ * copier record in the connection file, two release stores, which the peer's unregister waits
+ * for after a {@code membarrier} (docs/shm-format.md, "Copier records"); the general path
+ * takes an RMA reference on each peer window (two atomic adds), as a thread without a copier
+ * number does.
  */
 final class CallerCopy {
+    /** Whether another process's membarrier covers our threads, so a record needs no fence of ours. */
+    private static final boolean ASYMMETRIC = Futex.fencedByEveryProcess();
+    private static final long COUNT = 1L << 32;
+
     private static final ThreadLocal<Transfer> CPU_TRANSFER =
         ThreadLocal.withInitial(() -> new Transfer(Thread.currentThread()));
 
@@ -60,7 +67,7 @@ final class CallerCopy {
         CopyGuard.Record copier = guard.enter();
         try {
             rma.checkUsable(call);
-            if (buffer != null && length > 0 && copyWithPeer(toRemote, EndpointRma.bufferBase(buffer),
+            if (buffer != null && length > 0 && copyWithPeer(copier, toRemote, EndpointRma.bufferBase(buffer),
                 EndpointRma.bufferIndex(buffer), length, remoteOffset, flags)) {
                 return; // a v-variant within the peer window of the last resolve: no Transfer
             }
@@ -104,8 +111,8 @@ final class CallerCopy {
             if (here == 0) {
                 return false;
             }
-            return cpu ? copyWithPeer(toRemote, null, here, length, remoteOffset, flags)
-                : copyInlineWithin(toRemote, null, here, length, remoteOffset, flags);
+            return cpu ? copyWithPeer(copier, toRemote, null, here, length, remoteOffset, flags)
+                : copyInlineWithin(copier, toRemote, null, here, length, remoteOffset, flags);
         } finally {
             guard.exit(copier);
         }
@@ -122,8 +129,8 @@ final class CallerCopy {
         CopyGuard.Record copier = guard.enter();
         try {
             rma.checkUsable(call); // after entering, as the guard asks
-            return copyInlineWithin(toRemote, EndpointRma.bufferBase(buffer), EndpointRma.bufferIndex(buffer), length,
-                remoteOffset, flags);
+            return copyInlineWithin(copier, toRemote, EndpointRma.bufferBase(buffer), EndpointRma.bufferIndex(buffer),
+                length, remoteOffset, flags);
         } finally {
             guard.exit(copier);
         }
@@ -137,10 +144,10 @@ final class CallerCopy {
      *
      * @return whether the RMA is done; false having touched nothing
      */
-    private boolean copyInlineWithin(boolean toRemote, Object base, long here, long length, long remoteOffset,
-                                     int flags) {
+    private boolean copyInlineWithin(CopyGuard.Record copier, boolean toRemote, Object base, long here, long length,
+                                     long remoteOffset, int flags) {
         synchronized (sequence.submitLock) {
-            if (!sequence.idleLocked() || !copyWithPeer(toRemote, base, here, length, remoteOffset, flags)) {
+            if (!sequence.idleLocked() || !copyWithPeer(copier, toRemote, base, here, length, remoteOffset, flags)) {
                 return false;
             }
             sequence.completeInlineLocked();
@@ -153,36 +160,75 @@ final class CallerCopy {
      * The copy of a fast path, once the caller is a copier of the {@link #guard} and has found
      * the endpoint usable and its local side ({@code base}, {@code here}: an array and an index
      * in it, or null and an address): done if the remote range lies inside the peer window of
-     * the last resolve, holding the one peer reference the peer's unregister waits for.
+     * the last resolve, announced by the thread's copier record (or, for a thread without a
+     * copier number, an RMA reference), which the peer's unregister waits for.
+     *
+     * <p><b>Invariant</b> (docs/shm-format.md, "Copier records"): the record is stored before
+     * the entry's state and generation are read, and cleared after the copy. The peer's
+     * unregister stores the state first, then runs a {@code membarrier}, then waits for every
+     * record naming the entry. If our store came before the barrier's point on this thread, the
+     * peer sees the record and waits for the copy; if after, so did our reads (the off-heap
+     * accesses are ordered for the compiler: the JIT surrounds each with a CPU-order barrier),
+     * which see the unregistered state or another generation, and nothing is copied. A process
+     * that is not covered by the expedited barrier fences after the store instead.
      *
      * @return whether the RMA is done; false having touched nothing
      */
-    private boolean copyWithPeer(boolean toRemote, Object base, long here, long length, long remoteOffset, int flags) {
+    private boolean copyWithPeer(CopyGuard.Record copier, boolean toRemote, Object base, long here, long length,
+                                 long remoteOffset, int flags) {
         PeerAddressSpace.RemoteWindow w = peer.within(remoteOffset, length,
             toRemote ? Scif.PROT_WRITE : Scif.PROT_READ);
         if (w == null) {
             return false;
         }
+        if (copier.copier < 0) {
+            return copyReferenced(w, toRemote, base, here, length, remoteOffset, flags);
+        }
+        long record = peer.copierRecord(copier.copier);
+        long ended = Memory.getLongVolatile(record) & -COUNT; // our own line: only this thread writes it
+        Memory.putLongOrdered(record, ended | (w.entry + 1));
+        if (!ASYMMETRIC) {
+            Memory.fullFence();
+        }
+        try {
+            return copyChecked(w, toRemote, base, here, length, remoteOffset, flags);
+        } finally {
+            Memory.putLongOrdered(record, ended + COUNT); // after the copy's accesses
+        }
+    }
+
+    /** {@link #copyWithPeer} for a thread without a copier number: under an RMA reference on the entry. */
+    private boolean copyReferenced(PeerAddressSpace.RemoteWindow w, boolean toRemote, Object base, long here,
+                                   long length, long remoteOffset, int flags) {
         long e = w.entryAddress;
         Memory.addInt(e + W_RMA_REFS, 1);
         try {
-            // Under the reference, as PeerAddressSpace.acquire: an unregister that raced us
-            // shows here, one that did not waits for the reference (docs/shm-format.md).
-            long mapped = w.address;
-            if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
-                || mapped == 0) {
-                return false;
-            }
-            long there = mapped + (remoteOffset - w.offset);
-            if (toRemote) {
-                copy(base, here, null, there, length, flags);
-            } else {
-                copy(null, there, base, here, length, flags);
-            }
-            return true;
+            return copyChecked(w, toRemote, base, here, length, remoteOffset, flags);
         } finally {
             Memory.addInt(e + W_RMA_REFS, -1);
         }
+    }
+
+    /**
+     * The copy, once announced: only if the entry is still the active window it was (an
+     * unregister that raced us shows here, one that did not waits for our announcement).
+     */
+    private static boolean copyChecked(PeerAddressSpace.RemoteWindow w, boolean toRemote, Object base, long here,
+                                       long length, long remoteOffset, int flags) {
+        long e = w.entryAddress;
+        long mapped = w.address;
+        if (Memory.getIntVolatile(e + W_STATE) != WINDOW_ACTIVE || Memory.getIntVolatile(e + W_GEN) != w.gen
+            || mapped == 0) {
+            return false;
+        }
+        CrashPoint.at("rma.copy-checked");
+        long there = mapped + (remoteOffset - w.offset);
+        if (toRemote) {
+            copy(base, here, null, there, length, flags);
+        } else {
+            copy(null, there, base, here, length, flags);
+        }
+        return true;
     }
 
     /**

@@ -48,6 +48,15 @@ public final class ConnectionDescriptor {
     public static final int WINDOW_ACTIVE = 1;
     public static final int WINDOW_UNREGISTERED = 2;
 
+    /**
+     * Copier records (layout 6): one side's, after the window tables; record i is its
+     * process's copying thread number i (docs/shm-format.md, "Copier records").
+     */
+    public static final int COPIERS = 64;
+    public static final int COPIER_RECORD = 64;
+    /** Bytes of one side's copier records. */
+    public static final int COPIER_AREA = COPIERS * COPIER_RECORD;
+
     /** Ring header, writer's line: stream bytes ever written. */
     public static final int R_TAIL = 0;
     /** Ring header, writer's line: area position of the next frame the writer writes. */
@@ -99,7 +108,12 @@ public final class ConnectionDescriptor {
 
     /** @param ringSize bytes per ring @return the file's size */
     public static long fileSize(int ringSize) {
-        return windowTable(2, ringSize);
+        return copiers(2, ringSize);
+    }
+
+    /** @param side 0 or 1 @param ringSize bytes per ring @return offset of that side's copier records */
+    public static long copiers(int side, int ringSize) {
+        return windowTable(2, ringSize) + (long) side * COPIER_AREA;
     }
 
     /** @param side 0 connector, 1 acceptor @return offset of the side's area in the header */

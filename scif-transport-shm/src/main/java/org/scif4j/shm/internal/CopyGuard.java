@@ -62,6 +62,13 @@ final class CopyGuard {
     /** One thread's announcement of the copy it makes: the guard it copies under, and how many it made. */
     static final class Record extends Pad {
         final Thread owner;
+        /**
+         * The thread's copier number in this process, 0 to {@link ConnectionDescriptor#COPIERS}
+         * - 1: its copier record in every connection file (docs/shm-format.md, "Copier
+         * records"), or -1 when every number is taken by a live thread (it then holds RMA
+         * references on peer windows instead).
+         */
+        final int copier;
         /** The guard of the copy in progress, null between copies; written by the owner only. */
         CopyGuard guard;
         /** Copies ended; written by the owner only. */
@@ -69,19 +76,29 @@ final class CopyGuard {
         @SuppressWarnings("unused")
         long q0, q1, q2, q3, q4, q5, q6, q7;
 
-        Record(Thread owner) {
+        Record(Thread owner, int copier) {
             this.owner = owner;
+            this.copier = copier;
         }
     }
 
+    /**
+     * The calling thread's record, with the lowest copier number no live thread holds. A dead
+     * thread's number is free: it ended between copies, so its copier records are clear.
+     */
     private static synchronized Record newRecord() {
-        Record r = new Record(Thread.currentThread());
         List<Record> live = new ArrayList<>();
+        java.util.BitSet taken = new java.util.BitSet(ConnectionDescriptor.COPIERS);
         for (Record old : records) {
             if (old.owner.isAlive()) {
                 live.add(old);
+                if (old.copier >= 0) {
+                    taken.set(old.copier);
+                }
             }
         }
+        int copier = taken.nextClearBit(0);
+        Record r = new Record(Thread.currentThread(), copier < ConnectionDescriptor.COPIERS ? copier : -1);
         live.add(r);
         records = live.toArray(new Record[0]); // volatile: published before the thread's first copy
         return r;

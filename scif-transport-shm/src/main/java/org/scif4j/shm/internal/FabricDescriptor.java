@@ -19,7 +19,7 @@ public final class FabricDescriptor {
      * reaping logged changes too (log entry kind 4, flag {@link #FLAG_REAPED})
      * (docs/shm-format.md, "Versions").
      */
-    public static final int VERSION = 5;
+    public static final int VERSION = 6;
     /** The page size SCIF assumes on host and card. */
     public static final int PAGE = (int) org.scif4j.spi.Pages.PAGE;
 

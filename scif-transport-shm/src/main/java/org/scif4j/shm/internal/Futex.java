@@ -145,6 +145,17 @@ public final class Futex {
         return FENCE_COMMAND >= 0 && syscall(SYS_MEMBARRIER, FENCE_COMMAND, 0, 0, 0, 0, 0) == 0;
     }
 
+    /**
+     * Whether this process is registered for {@code MEMBARRIER_CMD_GLOBAL_EXPEDITED}, so that
+     * another process's {@link #fenceEveryProcess()} makes its threads pass a barrier: then a
+     * copier record may be written without a fence (docs/shm-format.md, "Copier records").
+     *
+     * @return whether this process's threads are covered by the expedited global barrier
+     */
+    public static boolean fencedByEveryProcess() {
+        return FENCE_COMMAND == MEMBARRIER_CMD_GLOBAL_EXPEDITED;
+    }
+
     /** @return whether {@link #fenceThisProcess()} works here */
     public static boolean fencesThisProcess() {
         return PRIVATE_FENCE;

@@ -40,6 +40,19 @@ final class Memory {
         MEMORY.writeVolatileLong(address, value);
     }
 
+    /** A release store: after every access before it. */
+    static void putLongOrdered(long address, long value) {
+        MEMORY.writeOrderedLong(address, value);
+    }
+
+    static long getLongVolatile(long address) {
+        return MEMORY.readVolatileLong(address);
+    }
+
+    static void fullFence() {
+        java.lang.invoke.VarHandle.fullFence();
+    }
+
     static void putLong(long address, long value) {
         MEMORY.writeLong(address, value);
     }

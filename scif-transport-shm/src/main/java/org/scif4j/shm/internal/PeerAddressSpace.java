@@ -21,13 +21,18 @@ import org.scif4j.spi.WindowSet;
  * process of each peer window used, made on first use.
  *
  * <p><b>Invariant (mappings):</b> a window's mapping is unmapped only once the window has
- * left the index and its entry's RMA reference count reads zero. A transfer uses a mapping
- * only between taking a reference on the entry (and seeing it still active, same
- * generation) and dropping it, so no copy outlives the mapping it uses. This costs an RMA no
- * use count of its own: the entry's reference it must take anyway guards the mapping too.
- * The proof: a window leaves the index only after this side read its entry not active; if a
- * transfer saw it active after taking its reference, that reference came first (all these
- * accesses are sequentially consistent), so the later look at the count sees it.
+ * left the index, its entry's RMA reference count reads zero, and, after a barrier on every
+ * thread ({@code membarrier}), none of this side's copier records names the entry. A transfer
+ * uses a mapping only between announcing itself on the entry (an RMA reference, or the
+ * thread's copier record: docs/shm-format.md, "Copier records") and seeing it still active,
+ * same generation, and withdrawing that announcement, so no copy outlives the mapping it uses.
+ * This costs an RMA no use count of its own: the announcement the peer's unregister needs
+ * anyway guards the mapping too. The proof: a window leaves the index only after this side
+ * read its entry not active (or of another generation). A reference taken before a transfer
+ * saw the entry active came first (all these accesses are sequentially consistent), so the
+ * later look at the count sees it. A record stored before the barrier's point on the
+ * copier's thread is seen by the scan after it; one stored after it is followed by the
+ * copier's look at the entry, which then sees what this side saw, and the copy is not made.
  */
 final class PeerAddressSpace {
     /** A peer window and this process's mapping of it. */
@@ -84,6 +89,8 @@ final class PeerAddressSpace {
     /** Offset of the peer's RAS version in the connection file, and its address in this process. */
     private final long versionField;
     private final long versionAddress;
+    /** Address in this process of this side's copier records (our threads' announcements). */
+    private final long copierRecords;
 
     PeerAddressSpace(Connection conn, Path dir) {
         this.conn = conn;
@@ -92,6 +99,12 @@ final class PeerAddressSpace {
         this.dir = dir;
         this.versionField = conn.sideField(peerSide, S_RAS_VERSION);
         this.versionAddress = f.address(versionField);
+        this.copierRecords = f.address(ConnectionDescriptor.copiers(conn.side, conn.ringSize));
+    }
+
+    /** @param copier a thread's copier number @return the address of its record on this side */
+    long copierRecord(int copier) {
+        return copierRecords + (long) copier * COPIER_RECORD;
     }
 
     /** Offset in the connection file of the peer's window entry. */
@@ -114,14 +127,25 @@ final class PeerAddressSpace {
 
     /** Unmaps the retired windows whose entries no transfer references (see the class comment). */
     private synchronized void sweep() {
+        Futex.fenceEveryProcess(); // without membarrier, copiers fence after storing their record
         retired.removeIf(w -> {
-            if (f.getInt(entryOffset(w.entry) + W_RMA_REFS) != 0) {
+            if (f.getInt(entryOffset(w.entry) + W_RMA_REFS) != 0 || copying(w.entry)) {
                 return false;
             }
             w.unmap();
             return true;
         });
         retiring = !retired.isEmpty();
+    }
+
+    /** Whether one of this side's copier records names the peer's entry {@code entry}. */
+    private boolean copying(int entry) {
+        for (int i = 0; i < COPIERS; i++) {
+            if ((int) Memory.getLongVolatile(copierRecord(i)) == entry + 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private synchronized void reread() {

@@ -157,10 +157,78 @@ final class RegisteredAddressSpace {
         w.unregistered = true;
         f.putInt(e + W_STATE, WINDOW_UNREGISTERED);
         guard.await(); // our CPU copies that saw the window registered are done; later ones fail
-        w.drained = awaitNoRmaReferences(e, -1, System.nanoTime() + UNREGISTER_WAIT_NANOS);
+        long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
+        Futex.fenceEveryProcess(); // the peer's copier records: see awaitNoCopiers
+        w.drained = awaitNoCopiers(w.entry, -1, deadline) && awaitNoRmaReferences(e, -1, deadline);
         if (unreferenced(w)) {
             free(w);
         }
+    }
+
+    /**
+     * Waits until no copier record of the peer's side names our entry {@code entry}: each
+     * record seen naming it is waited for until its word changes (the copy ended; a new copy
+     * counts as a change, so copies on and on cannot starve this), as long as the peer can
+     * still clear it and until {@code deadline}. The caller has marked the entry unregistered
+     * and then run {@link Futex#fenceEveryProcess()}.
+     *
+     * <p><b>Invariant</b> (docs/shm-format.md, "Copier records"): a copier stores its record,
+     * then reads the entry's state, and copies only if it is still active. Our barrier makes
+     * each of the peer's threads pass a full barrier at some point: a record stored before that
+     * point is visible to the scan below, which waits for it; one stored after it is followed
+     * by a read of the state that sees our mark (stored before the barrier), so that copier
+     * copies nothing. A copier that dies mid-copy leaves its record; its death disconnects our
+     * endpoint (reaping), which ends the wait.
+     *
+     * @param peerSlot as for {@link #awaitNoRmaReferences}
+     * @return whether every record naming the entry was seen to change
+     */
+    private boolean awaitNoCopiers(int entry, int peerSlot, long deadline) {
+        long records = ConnectionDescriptor.copiers(1 - conn.side, conn.ringSize);
+        for (int i = 0; i < COPIERS; i++) {
+            long at = records + (long) i * COPIER_RECORD;
+            long word = f.getLong(at);
+            if ((int) word != entry + 1) {
+                continue;
+            }
+            long start = System.nanoTime();
+            while (f.getLong(at) == word) {
+                if (!waitMore(peerSlot, deadline, start)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Whether one of the peer's copier records names our entry {@code entry}. */
+    private boolean copying(int entry) {
+        long records = ConnectionDescriptor.copiers(1 - conn.side, conn.ringSize);
+        for (int i = 0; i < COPIERS; i++) {
+            if ((int) f.getLong(records + (long) i * COPIER_RECORD) == entry + 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * One step of a wait for the peer's copies: false when the peer can no longer end them
+     * (our connection gone) or the deadline passed, else yields or sleeps a little and true.
+     */
+    private boolean waitMore(int peerSlot, long deadline, long start) {
+        boolean peerCanRelease = peerSlot < 0 ? table.state(slot) == FabricDescriptor.CONNECTED
+            : table.connectionId(peerSlot) == conn.id;
+        long now = System.nanoTime();
+        if (!peerCanRelease || now - deadline >= 0) {
+            return false;
+        }
+        if (now - start < YIELD_NANOS) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(this, SLEEP_STEP_NANOS);
+        }
+        return true;
     }
 
     /**
@@ -186,16 +254,8 @@ final class RegisteredAddressSpace {
     private boolean awaitNoRmaReferences(long e, int peerSlot, long deadline) {
         long start = System.nanoTime();
         while (f.getInt(e + W_RMA_REFS) > 0) {
-            boolean peerCanRelease = peerSlot < 0 ? table.state(slot) == FabricDescriptor.CONNECTED
-                : table.connectionId(peerSlot) == conn.id;
-            long now = System.nanoTime();
-            if (!peerCanRelease || now - deadline >= 0) {
+            if (!waitMore(peerSlot, deadline, start)) {
                 return false;
-            }
-            if (now - start < YIELD_NANOS) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(this, SLEEP_STEP_NANOS);
             }
         }
         return true;
@@ -203,12 +263,15 @@ final class RegisteredAddressSpace {
 
     /**
      * No mapping references the window, nor any RMA that may copy: a drained window's RMA
-     * references are transient ones that touch no memory, and since an entry's count is never
-     * reset (see register) their release cannot skew the entry's next window.
+     * references and copier records are transient ones that touch no memory, and since an
+     * entry's count is never reset (see register) their release cannot skew the entry's next
+     * window. (An undrained window's records are read without another barrier: the one retire
+     * ran after marking it already makes every copier that starts later see the mark.)
      */
     private boolean unreferenced(Window w) {
         long e = conn.window(conn.side, w.entry);
-        return f.getInt(e + W_MAP_REFS) == 0 && (w.drained || f.getInt(e + W_RMA_REFS) == 0);
+        return f.getInt(e + W_MAP_REFS) == 0
+            && (w.drained || f.getInt(e + W_RMA_REFS) == 0 && !copying(w.entry));
     }
 
     private void free(Window w) {
@@ -336,9 +399,12 @@ final class RegisteredAddressSpace {
                 f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_UNREGISTERED);
             }
         }
-        // Unregistered first, references read after: an RMA resolving concurrently either sees
-        // the state and fails, or its reference (taken before it looks) is seen here.
+        // Unregistered first, references and copier records read after (the records after a
+        // barrier): an RMA resolving concurrently either sees the state and fails, or its
+        // reference or record (stored before it looks) is seen here.
+        Futex.fenceEveryProcess();
         for (Window w : windows.all()) {
+            awaitNoCopiers(w.entry, peerSlot, deadline);
             awaitNoRmaReferences(conn.window(conn.side, w.entry), peerSlot, deadline);
         }
         // Windows the peer still maps stay pinned by its mapping of their files; ours go.

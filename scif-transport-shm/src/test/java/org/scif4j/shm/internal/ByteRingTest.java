@@ -61,9 +61,9 @@ class ByteRingTest {
     @Test
     void theFileHoldsTwoAreasOf2R() {
         assertEquals(D, ConnectionDescriptor.ringDataBytes(R));
-        assertEquals(159_744, ConnectionDescriptor.fileSize(4096), "docs/shm-format.md: R = 4096");
+        assertEquals(167_936, ConnectionDescriptor.fileSize(4096), "docs/shm-format.md: R = 4096");
         for (int r = 4096; r <= 1 << 24; r <<= 1) {
-            assertEquals(4096 + 2L * (4096 + 2L * r) + 2 * 65536, ConnectionDescriptor.fileSize(r), "R " + r);
+            assertEquals(4096 + 2L * (4096 + 2L * r) + 2 * 65536 + 2 * 4096, ConnectionDescriptor.fileSize(r), "R " + r);
         }
     }
 

@@ -42,14 +42,23 @@ class LayoutVersionTest {
     }
 
     @Test
-    void theVersionIsFive() {
-        assertEquals(5, FabricDescriptor.VERSION, "docs/shm-format.md describes layout version 5");
+    void theVersionIsSix() {
+        assertEquals(6, FabricDescriptor.VERSION, "docs/shm-format.md describes layout version 6");
         assertEquals(FabricDescriptor.VERSION, ConnectionDescriptor.VERSION, "one version for both files");
     }
 
     @Test
     void aVersion1FabricIsRefusedAndLeftUntouched() throws Exception {
         refusedAndLeftUntouched(1, FabricDescriptor.FILE_SIZE);
+    }
+
+    /**
+     * A version 5 fabric (the same file: only its connection files differ, they have no copier
+     * records) is refused, with a message naming both versions.
+     */
+    @Test
+    void aVersion5FabricIsRefusedAndLeftUntouched() throws Exception {
+        refusedAndLeftUntouched(5, FabricDescriptor.FILE_SIZE);
     }
 
     /**
@@ -80,23 +89,33 @@ class LayoutVersionTest {
         byte[] before = Files.readAllBytes(fabric);
         ScifException e = assertThrows(ScifException.class, () -> Scif.attach("shm:" + name + "?node=0"));
         assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
-        assertTrue(e.getMessage().contains("version is " + version) && e.getMessage().contains("version 5"),
+        assertTrue(e.getMessage().contains("version is " + version) && e.getMessage().contains("version 6"),
             "the message names both versions: " + e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(fabric), "a fabric of another version is never written");
     }
 
     @Test
     void aVersion1ConnectionFileIsRefused() throws Exception {
+        connectionFileRefused(1);
+    }
+
+    /** A version 5 connection file (no copier records: its peers take RMA references) is refused. */
+    @Test
+    void aVersion5ConnectionFileIsRefused() throws Exception {
+        connectionFileRefused(5);
+    }
+
+    private void connectionFileRefused(int version) throws Exception {
         Files.createDirectories(dir);
         Connection.create(dir, 7, 4096).close();
-        Connection.open(dir, 7).close(); // version 5: opens
+        Connection.open(dir, 7).close(); // version 6: opens
         Path conn = dir.resolve(ConnectionDescriptor.fileName(7));
         try (FileChannel ch = FileChannel.open(conn, StandardOpenOption.WRITE)) {
-            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, 1);
+            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, version);
             ch.write(v, ConnectionDescriptor.C_VERSION);
         }
         IOException e = assertThrows(IOException.class, () -> Connection.open(dir, 7));
-        assertTrue(e.getMessage().contains("version 1") && e.getMessage().contains("version 5"),
+        assertTrue(e.getMessage().contains("version " + version) && e.getMessage().contains("version 6"),
             "the message names both versions: " + e.getMessage());
     }
 

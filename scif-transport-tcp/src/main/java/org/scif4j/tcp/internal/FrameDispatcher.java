@@ -59,11 +59,11 @@ final class FrameDispatcher {
             }
             case Wire.DATA: {
                 TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
-                return ep == null ? null : ep.onData(link, f.skipBytes(ConnectionWire.DATA_HEADER));
+                return ep == null ? null : ep.messages().onData(link, f.skipBytes(ConnectionWire.DATA_HEADER));
             }
             case Wire.CREDIT: {
                 TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
-                return ep == null ? null : ep.onCredit(link, ConnectionWire.creditBytes(f));
+                return ep == null ? null : ep.messages().onCredit(link, ConnectionWire.creditBytes(f));
             }
             case Wire.DISCONNECT: {
                 TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));

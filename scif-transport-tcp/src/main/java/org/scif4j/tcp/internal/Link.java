@@ -1,7 +1,9 @@
 package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -63,6 +65,23 @@ final class Link {
             }
         }
         writer.send(frame);
+    }
+
+    /**
+     * Sends the next {@code n} bytes of {@code src} (its position moves past them) as DATA
+     * frames for the peer's endpoint {@code dst}: straight from {@code src} when the sender may
+     * write to the socket itself and nothing is queued before them, else copied into frames
+     * (see {@link LinkWriter#writeDataDirect}); either way {@code src} is free again on return.
+     */
+    void writeData(ByteBufAllocator alloc, ByteBuffer src, long dst, int n) {
+        if (src.isDirect() && isOpen()) {
+            // Racing with the link's death is harmless: a write to a closed socket is dropped.
+            n -= writer.writeDataDirect(src, dst, n);
+            if (n == 0) {
+                return;
+            }
+        }
+        write(ConnectionWire.dataFrames(alloc, src, dst, n));
     }
 
     /** The handshake succeeded: flushes held frames in order. Runs on the link's event loop. */

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Queue;
@@ -36,6 +37,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
  * before {@link #startDirect} or after {@link #stopDirect}.
  *
+ * <p>A send's DATA frames written directly ({@link #writeDataDirect}) go to the socket from
+ * the caller's own buffer, each frame's header from {@code dataHeader}, in one gathering write
+ * per frame: the bytes are copied once (into the kernel), not twice. Only what the socket does
+ * not take is copied into a buffer, as {@code partial} and frames queued behind it, before the
+ * call returns, so the caller may reuse its buffer at once as before.
+ *
  * <p>{@link #unsentBytes} counts what waits here and in Netty's outbound buffer: a node that
  * answers a peer's requests checks it, so that a peer that asks and never reads cannot make this
  * node buffer without bound (see RmaServer's read answers).
@@ -59,6 +66,10 @@ final class LinkWriter {
     private boolean backlog;
     /** The rest of a frame a direct write put only in part on the socket, or null. Guarded by writeLock. */
     private ByteBuf partial;
+    /** A DATA frame's length prefix, type and header for {@link #writeDataDirect}. Guarded by writeLock. */
+    private final ByteBuffer dataHeader = ByteBuffer.allocateDirect(Wire.FRAME_HEADER + ConnectionWire.DATA_HEADER);
+    /** The header and the payload of one gathering write of {@link #writeDataDirect}. Guarded by writeLock. */
+    private final ByteBuffer[] dataFrame = new ByteBuffer[2];
 
     /** @param channel the link's channel, or null for a link that never opened */
     LinkWriter(Channel channel) {
@@ -143,6 +154,89 @@ final class LinkWriter {
             return true;
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /**
+     * Writes DATA frames of the next bytes of {@code src} for the peer's endpoint {@code dst}
+     * to the socket from this thread, straight from {@code src}, when nothing is queued before
+     * them: a frame at a time, while the socket takes them whole. A frame the socket takes in
+     * part has its rest copied into {@code partial} (see the class comment), and ends the call.
+     * Allocates nothing unless the socket fills.
+     *
+     * @param src a direct buffer; its position moves past the bytes taken care of
+     * @param n   bytes of {@code src} to send, at most its remaining bytes
+     * @return bytes of {@code src} taken care of (on the socket, or in {@code partial}); the
+     *         caller frames and sends the rest, which then queues behind them
+     */
+    int writeDataDirect(ByteBuffer src, long dst, int n) {
+        if (!direct || !writeLock.tryLock()) {
+            return 0;
+        }
+        int start = src.position();
+        int limit = src.limit();
+        try {
+            if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
+                return 0;
+            }
+            SocketChannel socket = ((LinkChannel) channel).socket();
+            ByteBuffer header = dataHeader;
+            ByteBuffer[] gather = dataFrame;
+            for (int off = 0; off < n; ) {
+                int c = Math.min(Wire.MAX_DATA, n - off);
+                header.clear();
+                header.putInt(1 + ConnectionWire.DATA_HEADER + c).put(Wire.DATA).putLong(dst).flip(); // ConnectionWire.dataHeader's layout
+                src.limit(src.position() + c);
+                gather[0] = header;
+                gather[1] = src;
+                long written;
+                try {
+                    written = socket.write(gather);
+                } catch (IOException e) {
+                    // The link broke: Netty's read side notices and retires it; the bytes are moot.
+                    channel.close();
+                    src.limit(limit).position(start + n);
+                    return n;
+                }
+                if (written < header.capacity() + c) {
+                    keepRest(header, src, c - (src.position() - (start + off)));
+                    return off + c;
+                }
+                off += c;
+            }
+            return n;
+        } finally {
+            clearGather();
+            src.limit(limit);
+            writeLock.unlock();
+        }
+    }
+
+    /** Clears the gathering array (it must not keep the caller's buffer). Under writeLock. */
+    private void clearGather() {
+        dataFrame[0] = null;
+        dataFrame[1] = null;
+    }
+
+    /**
+     * The socket took a DATA frame in part: the rest of its header and the rest of its payload
+     * ({@code left} bytes at {@code src}'s position, which moves past them) become
+     * {@code partial}, for the drain to write first. Under writeLock.
+     */
+    private void keepRest(ByteBuffer header, ByteBuffer src, int left) {
+        ByteBuf rest = channel.alloc().directBuffer(header.remaining() + left);
+        rest.writeBytes(header);
+        src.limit(src.position() + left);
+        rest.writeBytes(src);
+        backlog = true;
+        partial = rest;
+        queuedBytes.addAndGet(rest.readableBytes());
+        if (draining.compareAndSet(false, true)) {
+            try {
+                channel.eventLoop().execute(drain);
+            } catch (RejectedExecutionException e) {
+                releaseOutgoing(); // the event loop has shut down: the rest will never go
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package org.scif4j.tcp.internal;
 
-import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.Endpoint;
@@ -24,30 +23,28 @@ import org.scif4j.spi.Poller;
  * {@link #changed()}, which wakes the monitor's waiters, the thread reading the link for this
  * endpoint, and every poll.
  *
- * <p>This class holds the lifecycle (bind, listen, close), the state shared by every phase,
- * the messages and the wiring; connect is {@link TcpConnector}'s, accept and the listener's
- * backlog {@link TcpAcceptor}'s, RMA {@link TcpRma}'s. The connector's and the acceptor's
- * fields are guarded by this monitor too, and their waiters wait on it.
+ * <p>This class holds the lifecycle (bind, listen, disconnection, close), the state shared by
+ * every phase, and the wiring; connect is {@link TcpConnector}'s, accept and the listener's
+ * backlog {@link TcpAcceptor}'s, send and recv {@link TcpMessages}'s, RMA {@link TcpRma}'s.
+ * The connector's and the acceptor's fields are guarded by this monitor too, and every waiter
+ * of theirs and of the messages waits on it (or on the change count it bumps).
  *
  * <p>Flow control, and the bytes received that the user has not taken yet, are the
- * connection's {@link FlowControl}, used under this monitor.
+ * connection's {@link FlowControl}, used under this monitor by {@link TcpMessages}.
  *
  * <p>{@link AbstractEndpoint} checks the arguments and the closed state; its {@code sendLock}
  * and {@code recvLock} each serialise one direction for a whole call, so concurrent sends never
  * interleave. Lock order: sendLock or recvLock, then the monitor.
  */
 final class TcpEndpoint extends AbstractEndpoint {
-    /** A recv of fewer bytes reads the peer's link itself while it waits (see recv). */
-    private static final int RECV_READS_BELOW = 64 << 10;
-    /** Bytes a send takes from the window at most at a time: the frames of one write. */
-    private static final int SEND_BATCH = 1 << 20;
-
     private final TcpNode node;
 
     /** The connect side; its fields are guarded by this monitor. */
     private final TcpConnector connector;
     /** The accept side (the listener's backlog); its fields are guarded by this monitor. */
     private final TcpAcceptor acceptor;
+    /** send and recv, and the peer's DATA and CREDIT; they run under this monitor. */
+    private final TcpMessages messages;
 
     // Guarded by this (and the closed flag of AbstractEndpoint, set under it).
     private EndpointState state = EndpointState.UNBOUND;
@@ -72,6 +69,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         this.changes = new EndpointChanges(this, node.spin());
         this.connector = new TcpConnector(this, node);
         this.acceptor = new TcpAcceptor(this, node);
+        this.messages = new TcpMessages(this, node, changes);
         synchronized (this) {
             this.wireId = node.newWireId(this);
         }
@@ -87,6 +85,8 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
         return e;
     }
+
+    // ---------------------------------------------------------------- state, for the connector, acceptor and messages
 
     /**
      * Becomes CONNECTED to {@code peer}: the accepted side at once, the connector on
@@ -109,6 +109,21 @@ final class TcpEndpoint extends AbstractEndpoint {
     /** Moves to {@code s}. Caller holds the monitor, and calls {@link #changed()} when it is done. */
     void stateLocked(EndpointState s) {
         state = s;
+    }
+
+    /** @return the peer's port once CONNECTED, else null. Caller holds the monitor. */
+    PortId peerLocked() {
+        return peer;
+    }
+
+    /** @return the peer endpoint's wire id (what our frames for it name). Caller holds the monitor. */
+    long peerWireIdLocked() {
+        return peerWireId;
+    }
+
+    /** @return the connection's credit and received bytes; null until CONNECTED. Volatile. */
+    FlowControl flow() {
+        return flow;
     }
 
     /** @return the bound port, 0 while UNBOUND. Caller holds the monitor. */
@@ -201,6 +216,7 @@ final class TcpEndpoint extends AbstractEndpoint {
         return r != null && r.connectedTo(peerNode) ? TcpRma.UNSENT_PER_CONNECTION + flow.ring() : 0;
     }
 
+    /** @return this endpoint's wire id, for the CONNECT_ACK that names it */
     synchronized long wireId() {
         return wireId;
     }
@@ -219,168 +235,32 @@ final class TcpEndpoint extends AbstractEndpoint {
 
     @Override
     protected int doSend(ByteBuffer src, boolean block, int flags) throws ScifException {
-        int total = 0;
-        boolean spin = true;
-        while (src.hasRemaining()) {
-            int n;
-            long dst;
-            int to;
-            int seen;
-            Link in = null;
-            synchronized (this) {
-                if (!isClosed() && state == EndpointState.CONNECTED && flow.credit() == 0 && block) {
-                    seen = changes.count();
-                    in = node.links().inbound(peer.node());
-                    n = 0;
-                    dst = 0;
-                    to = -1;
-                } else {
-                    if (isClosed() || state != EndpointState.CONNECTED) {
-                        if (total > 0) {
-                            return total;
-                        }
-                        throw notConnected(sendCall(src, flags));
-                    }
-                    n = flow.spend(Math.min(src.remaining(), SEND_BATCH));
-                    if (n == 0) {
-                        return total; // non-blocking and the window is full
-                    }
-                    dst = peerWireId;
-                    to = peer.node();
-                    seen = 0;
-                }
-            }
-            if (n == 0) {
-                // Waiting for credit: spin first, then sleep (or read the link) until it changes.
-                if (spin) {
-                    spin = changes.spinUntilChanged(seen);
-                } else if (changes.awaitChange(in, seen)) {
-                    spin = true;
-                } else if (total > 0) {
-                    return total;
-                } else {
-                    throw ScifException.of(sendCall(src, flags), Errno.EINTR, "interrupted before any byte was sent");
-                }
-                continue;
-            }
-            node.links().send(to, ConnectionWire.dataFrames(node.alloc(), src, dst, n));
-            total += n;
-        }
-        return total;
+        return messages.send(src, block, flags);
     }
 
     @Override
     protected int doRecv(ByteBuffer dst, boolean block, int flags) throws ScifException {
-        // A short receive reads the link itself while it waits (one wake-up instead of two); a
-        // long one leaves reading to the event loop, which then reads on another core while
-        // this thread copies out (measured: 64 KiB streaming 0.3x plain Netty read here, 0.7x not).
-        boolean readLink = dst.remaining() < RECV_READS_BELOW;
-        int total = 0;
-        boolean spin = true;
-        while (true) {
-            int seen;
-            Link in;
-            synchronized (this) {
-                if (isClosed()) {
-                    if (total > 0) {
-                        break;
-                    }
-                    throw notConnected(recvCall(dst, flags));
-                }
-                total += drain(dst);
-                if (!dst.hasRemaining()) {
-                    break;
-                }
-                if (state != EndpointState.CONNECTED) {
-                    if (total > 0) {
-                        break;
-                    }
-                    throw notConnected(recvCall(dst, flags));
-                }
-                if (!block) {
-                    break;
-                }
-                // Before waiting, give back what was consumed: the sender may be waiting on it.
-                returnCredit();
-                seen = changes.count();
-                in = readLink ? node.links().inbound(peer.node()) : null;
-            }
-            // Outside the monitor, so that the event loop (or this thread) can deliver: spin
-            // first, then sleep or read the link, when the spin saw nothing change.
-            if (spin) {
-                spin = changes.spinUntilChanged(seen);
-            } else if (changes.awaitChange(in, seen)) {
-                spin = true;
-            } else if (total > 0) {
-                break;
-            } else {
-                throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
-            }
-        }
-        synchronized (this) {
-            returnCredit();
-        }
-        return total;
+        return messages.recv(dst, block, flags);
     }
 
-    /** Copies queued bytes into {@code dst}. Caller holds the monitor. @return how many */
-    private int drain(ByteBuffer dst) {
-        int total = flow == null ? 0 : flow.drain(dst);
-        if (total > 0) {
-            changed();
-        }
-        return total;
+    /** @return the messages side, for the peer's DATA and CREDIT frames */
+    TcpMessages messages() {
+        return messages;
     }
 
-    /** Gives credit back when {@link FlowControl#creditToReturn} says so. Caller holds the monitor. */
-    private void returnCredit() {
-        if (state != EndpointState.CONNECTED) {
-            return;
-        }
-        int n = flow.creditToReturn();
-        if (n > 0) {
-            // Writing under the monitor is safe: Link.write never blocks and takes no endpoint lock.
-            node.links().send(peer.node(), ConnectionWire.credit(node.alloc(), peerWireId, n));
-        }
-    }
-
-    /** DATA from the peer. @return what is wrong with it, or null */
-    String onData(Link link, ByteBuf payload) {
-        synchronized (this) {
-            if (isClosed() || state != EndpointState.CONNECTED || !fromPeer(link)) {
-                return null; // the connection ended while the frame was on its way: drop it
-            }
-            String wrong = flow.onData(payload);
-            if (wrong == null) {
-                changed();
-            }
-            return wrong;
-        }
-    }
-
-    /** CREDIT from the peer. @return what is wrong with it, or null */
-    synchronized String onCredit(Link link, int bytes) {
-        if (isClosed() || state != EndpointState.CONNECTED || !fromPeer(link)) {
-            return null;
-        }
-        String wrong = flow.onCredit(bytes);
-        if (wrong == null) {
-            changed();
-        }
-        return wrong;
-    }
+    // ---------------------------------------------------------------- disconnection
 
     /** DISCONNECT: the peer closed. The endpoint gives up its port at once (LNX rule). */
     void onDisconnect(Link link) {
         long ack;
         synchronized (this) {
-            if (isClosed() && peer != null && fromPeer(link)) {
+            if (isClosed() && peer != null && fromPeerLocked(link)) {
                 // Both sides closed at once: the peer's DISCONNECT answers ours, so our close
                 // need not wait the whole watchdog period for an ACK the peer will not send
                 // (it is CLOSED too); we still acknowledge its DISCONNECT for the same reason.
                 disconnectAcked = true;
                 changed();
-            } else if (state != EndpointState.CONNECTED || !fromPeer(link)) {
+            } else if (state != EndpointState.CONNECTED || !fromPeerLocked(link)) {
                 return;
             } else {
                 disconnected();
@@ -409,7 +289,8 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
     }
 
-    private boolean fromPeer(Link link) {
+    /** @return whether a frame on {@code link} comes from this connection's peer. Caller holds the monitor. */
+    boolean fromPeerLocked(Link link) {
         return link.peerNode == peer.node() && link.peerIncarnation == peerIncarnation;
     }
 
@@ -428,17 +309,9 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
     }
 
-    /** Caller holds the monitor. */
-    private ScifException notConnected(String call) {
+    /** @return the error of a data call on an endpoint that is not CONNECTED. Caller holds the monitor. */
+    ScifException notConnectedLocked(String call) {
         return EndpointRules.notConnected(isClosed(), state, peer, call);
-    }
-
-    private static String sendCall(ByteBuffer b, int flags) {
-        return EndpointRules.dataCall(true, b, flags);
-    }
-
-    private static String recvCall(ByteBuffer b, int flags) {
-        return EndpointRules.dataCall(false, b, flags);
     }
 
     // ---------------------------------------------------------------- registered memory and RMA
@@ -582,7 +455,12 @@ final class TcpEndpoint extends AbstractEndpoint {
         node.forget(this);
     }
 
-    /** SCIF's close waits, bounded by the watchdog, for the peer to acknowledge the disconnect. */
+    /**
+     * SCIF's close waits, bounded by the watchdog, for the peer to acknowledge the disconnect.
+     * {@code disconnectAcked} is set under this monitor by the link's reader (DISCONNECT_ACK, a
+     * crossing DISCONNECT) or the node (peer lost), each followed by {@link #changed()}, which
+     * wakes this wait.
+     */
     private synchronized void awaitDisconnectAck() {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(node.options().timeoutMillis());
         boolean interrupted = false;
