@@ -77,7 +77,7 @@ public final class BenchCommand implements Callable<Integer> {
     long bytes;
 
     @Option(names = {"--rounds", "--batches"}, paramLabel = "N", defaultValue = "9",
-        description = "Interleaved rounds (baseline, subject) per figure, after one warm-up round;"
+        description = "Interleaved rounds (baseline, subject) per figure, after a warm-up of each (at least one run and 250 ms);"
             + " a verdict needs at least 5 (default: ${DEFAULT-VALUE}).")
     int rounds;
 

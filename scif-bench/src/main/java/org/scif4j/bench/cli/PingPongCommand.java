@@ -53,8 +53,8 @@ public final class PingPongCommand implements Callable<Integer> {
     Long ring;
 
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "9",
-        description = "Interleaved rounds (baseline, subject) of every figure, after one warm-up"
-            + " round; a verdict needs at least 5 (default: ${DEFAULT-VALUE}).")
+        description = "Interleaved rounds (baseline, subject) of every figure, after a warm-up"
+            + " of each (at least one run and 250 ms); a verdict needs at least 5 (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--round-trips", paramLabel = "N", converter = CountConverter.class,

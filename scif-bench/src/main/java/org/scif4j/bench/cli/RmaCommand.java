@@ -90,7 +90,7 @@ public final class RmaCommand implements Callable<Integer> {
     Long bytes;
 
     @Option(names = "--rounds", paramLabel = "N",
-        description = "Interleaved rounds (baseline, RMA) per figure, after one warm-up round; a verdict"
+        description = "Interleaved rounds (baseline, RMA) per figure, after a warm-up of each (at least one run and 250 ms); a verdict"
             + " needs at least 5 (default: ${DEFAULT-VALUE}).")
     int rounds = 9;
 

@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * @param fabricName         name of the shm fabric, unique per run
  * @param waitMode           the transport's wait strategy: spin, yield, block or adaptive
  * @param ring               the per-direction ring in bytes, or 0 for the transport's default
- * @param rounds             interleaved rounds (baseline, subject) of every figure, after one
- *                           warm-up round
+ * @param rounds             interleaved rounds (baseline, subject) of every figure, after a
+ *                           warm-up of each (at least one run and 250 ms)
  * @param warmupRoundTrips   8 B round trips before recording, in every round
  * @param roundTrips         recorded 8 B round trips, all rounds together
  * @param streamBytes        bytes streamed in 64 KiB messages, all rounds together

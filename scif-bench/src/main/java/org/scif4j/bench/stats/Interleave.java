@@ -3,6 +3,7 @@ package org.scif4j.bench.stats;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Runs a baseline and the subjects it judges in turn, round after round (baseline, subject,
@@ -28,8 +29,18 @@ public final class Interleave {
     }
 
     /**
-     * Runs every trial once as a warm-up (not recorded), then {@code rounds} rounds of every
-     * trial in the given order.
+     * How long each trial warms up at least, unrecorded: a batch of a fast figure takes a few
+     * milliseconds, too short for the JIT to compile its path, and a subject whose other end
+     * is a fresh child JVM would be measured while it compiles against a baseline that runs
+     * in this already-warm JVM.
+     */
+    public static final long WARM_UP_NANOS = 250_000_000L;
+    /** At most this many warm-up runs of one trial, however short each is. */
+    static final int MAX_WARM_UP_RUNS = 1000;
+
+    /**
+     * Warms every trial up (runs it, unrecorded, at least once and for at least
+     * {@link #WARM_UP_NANOS}), then runs {@code rounds} rounds of every trial in the given order.
      *
      * @param rounds rounds, at least 1
      * @param trials the trials, baseline first
@@ -38,12 +49,28 @@ public final class Interleave {
      * @throws IOException when a trial fails
      */
     public static <T> List<List<T>> run(int rounds, List<? extends Trial<T>> trials) throws IOException {
+        return run(rounds, trials, WARM_UP_NANOS, System::nanoTime);
+    }
+
+    /**
+     * {@link #run(int, List)} with a given warm-up time and clock.
+     *
+     * @param warmUpNanos how long each trial warms up at least
+     * @param clock       nanoseconds, as {@link System#nanoTime()}
+     */
+    static <T> List<List<T>> run(int rounds, List<? extends Trial<T>> trials, long warmUpNanos, LongSupplier clock)
+        throws IOException {
         if (rounds < 1) {
             throw new IllegalArgumentException("rounds must be at least 1, not " + rounds);
         }
         List<List<T>> out = new ArrayList<>();
         for (Trial<T> t : trials) {
-            t.run();
+            long start = clock.getAsLong();
+            int runs = 0;
+            do {
+                t.run();
+                runs++;
+            } while (runs < MAX_WARM_UP_RUNS && clock.getAsLong() - start < warmUpNanos);
             out.add(new ArrayList<>(rounds));
         }
         for (int r = 0; r < rounds; r++) {

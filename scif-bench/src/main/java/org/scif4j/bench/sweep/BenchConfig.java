@@ -11,8 +11,8 @@ import java.util.List;
  * @param skipped          transports asked for that cannot be measured, with the reason
  * @param sizes            transfer sizes, ascending
  * @param bytes            bytes moved per batch (at least two transfers)
- * @param rounds           interleaved rounds (baseline, subject) per figure, after one warm-up
- *                         round; ratios are the median of the rounds
+ * @param rounds           interleaved rounds (baseline, subject) per figure, after a warm-up
+ *                         of each (Interleave); ratios are the median of the rounds
  * @param warmupRoundTrips 8 B round trips before recording, in every round
  * @param roundTrips       recorded 8 B round trips (SCIF, the raw floor, Aeron), all rounds together
  * @param nettyRoundTrips  recorded 8 B round trips of plain Netty and of tcp (tens of µs each),

@@ -1,0 +1,55 @@
+package org.scif4j.bench.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The order of interleaved rounds and the length of their warm-up, on a clock the test moves. */
+class InterleaveTest {
+    private long now;
+
+    /** A trial that takes {@code millis} of the test's clock and logs its name. */
+    private Interleave.Trial<Integer> trial(String name, long millis, List<String> log) {
+        int[] runs = {0};
+        return () -> {
+            now += millis * 1_000_000L;
+            log.add(name);
+            return ++runs[0];
+        };
+    }
+
+    @Test
+    void eachTrialWarmsUpForTheWarmUpTimeThenTheRoundsAlternate() throws Exception {
+        List<String> log = new ArrayList<>();
+        List<List<Integer>> figures = Interleave.run(3,
+            List.of(trial("base", 100, log), trial("subject", 30, log)), 250_000_000L, () -> now);
+        // base: 3 warm-up runs reach 300 ms >= 250 ms; subject: 9 runs reach 270 ms
+        List<String> expected = new ArrayList<>();
+        expected.addAll(java.util.Collections.nCopies(3, "base"));
+        expected.addAll(java.util.Collections.nCopies(9, "subject"));
+        for (int r = 0; r < 3; r++) {
+            expected.add("base");
+            expected.add("subject");
+        }
+        assertEquals(expected, log, "warm-up of each trial, then baseline and subject in turn");
+        assertEquals(List.of(4, 5, 6), figures.get(0), "the baseline's recorded figures leave out its warm-up");
+        assertEquals(List.of(10, 11, 12), figures.get(1), "the subject's recorded figures leave out its warm-up");
+    }
+
+    @Test
+    void aSlowTrialWarmsUpOnceAndAnInstantOneAtMostTheCap() throws Exception {
+        List<String> log = new ArrayList<>();
+        Interleave.run(1, List.of(trial("slow", 5_000, log), trial("instant", 0, log)), 250_000_000L, () -> now);
+        assertEquals(1 + 1, log.stream().filter("slow"::equals).count(), "one warm-up run, one round");
+        assertEquals(Interleave.MAX_WARM_UP_RUNS + 1, log.stream().filter("instant"::equals).count(),
+            "warm-up runs are capped, then one round");
+    }
+
+    @Test
+    void noRoundsIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Interleave.run(0, List.of(() -> 1.0)));
+    }
+}
