@@ -5,9 +5,11 @@
 #include "endpoint.h"
 #include "rma.h"
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 /* Endpoints by descriptor, and descriptors whose scif_close is under way (until their fd is
    closed: calls on them fail with EBADF, as on a closed fd, not ENOTTY).
@@ -223,6 +225,60 @@ API scif_epd_t scif_open(void)
 	return fd;
 }
 
+/* ---- serial calls ----
+
+   A serial call (scif4j_io with SCIF4J_SERIAL: its caller serialises each direction of the
+   endpoint itself) takes no mutex, which would cost two atomic instructions on every send and
+   receive; close still has to know when the calls in flight are gone, before the exit's
+   detach unmaps the fabric they read. The handshake is an asymmetric Dekker:
+
+   Invariant: a serial call stores serial_in[direction] = 1 before its first read of closed
+   and 0 after its last access to the endpoint's slot, rings or the fabric (message.c, move);
+   close stores closed = 1, runs the process-wide barrier (membarrier, private expedited), then
+   waits until both are 0. The barrier makes every thread of the process that runs meanwhile
+   execute a full fence: a call whose read of closed came after that fence reads 1 and leaves
+   without touching shared memory (move's loop tests closed first); a call whose read came
+   before it had stored its 1 before it, and close sees that 1 and waits. So once
+   ep_serial_drain returns, no serial call uses the endpoint's shared memory again. Without the
+   barrier (an old kernel, a seccomp filter) serial calls take the mutex like any other. */
+static int serial_mode; /* 0 not yet known, 1 serial calls skip the mutex, -1 they take it */
+
+static void serial_init(void)
+{
+	int have = (int)syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0);
+	int ok = have > 0 && (have & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+		 syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
+	__atomic_store_n(&serial_mode, ok ? 1 : -1, __ATOMIC_RELEASE);
+}
+
+int ep_serial_ok(void)
+{
+	int m = __atomic_load_n(&serial_mode, __ATOMIC_ACQUIRE);
+	if (!m) {
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		int se = errno;
+		pthread_once(&once, serial_init);
+		errno = se;
+		m = __atomic_load_n(&serial_mode, __ATOMIC_ACQUIRE);
+	}
+	return m > 0;
+}
+
+/* Waits for the serial calls in flight on e to see closed (set by the caller) and leave. */
+static void ep_serial_drain(struct ep *e)
+{
+	if (__atomic_load_n(&serial_mode, __ATOMIC_ACQUIRE) <= 0)
+		return; /* every call took the mutex, which close takes next */
+	int se = errno;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) != 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* registered (fork keeps it): not expected */
+	errno = se;
+	/* each leaves within one turn of its wait's loop: close_slot has woken sleepers */
+	while (__atomic_load_n(&e->serial_in[0], __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&e->serial_in[1], __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
 /* Frees the endpoint's slot as SCIF closes (peers see the disconnect). */
 static void close_slot(struct ep *e)
 {
@@ -265,6 +321,7 @@ static int close_ep(struct ep *e, int close_fd)
 		pthread_mutex_unlock(&e->ctl);
 	}
 	/* in-flight sends and receives end (they see closed) before the rings are unmapped */
+	ep_serial_drain(e);
 	pthread_mutex_lock(&e->send_mu);
 	pthread_mutex_lock(&e->recv_mu);
 	pthread_mutex_unlock(&e->recv_mu);

@@ -15,8 +15,14 @@ struct ep {
 	volatile int closed;
 	int owner_pid;    /* the process whose slot it is; a forked child only borrows it */
 	/* ctl serialises control calls on the endpoint; lock order: ctl, then fab.mu, then the
-	   shared lock. send_mu and recv_mu serialise each direction of the data path. */
+	   shared lock. send_mu and recv_mu serialise each direction of the data path (but for
+	   serial calls, below). */
 	pthread_mutex_t ctl, send_mu, recv_mu;
+	/* Serial calls (scif4j_io with SCIF4J_SERIAL, message.c) inside the data path, by
+	   direction (0 recv, 1 send): 1 from before the call's first look at closed until after
+	   its last access to the endpoint's shared memory. Plain stores: close_ep reads them
+	   after a process-wide barrier (ep_serial_drain). */
+	int serial_in[2];
 	uint16_t port;
 	struct scif_portID peer;
 	int peer_slot;
@@ -55,6 +61,21 @@ void endpoints_close_all(void);
 static inline uint32_t state_of(struct ep *e)
 {
 	return ep_field(e->slot, E_STATE);
+}
+/* Whether serial calls can skip the direction's mutex here: the process-wide barrier
+   (membarrier, private expedited) that ep_serial_drain needs is registered. Else they take
+   the mutex like every call. */
+int ep_serial_ok(void);
+/* The serial call's half of the handshake with close (the invariant: endpoint.c,
+   ep_serial_drain): marks direction out busy before the call's first read of closed. */
+static inline void serial_enter(struct ep *e, int out)
+{
+	__atomic_store_n(&e->serial_in[out], 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler keeps the store before the load of closed */
+}
+static inline void serial_leave(struct ep *e, int out)
+{
+	__atomic_store_n(&e->serial_in[out], 0, __ATOMIC_RELEASE);
 }
 typedef int (*cond_fn)(struct ep *);
 /* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. */

@@ -24,8 +24,11 @@ static int can_recv(struct ep *e)
    bytes: once (flags without the BLOCK bit), or until all moved, timeout_ms passed (< 0: no
    limit; counted from the first wait, so a call that never waits reads no clock), or the
    endpoint closed. A send writes only while connected; a receive also drains what a peer that
-   left had sent. Returns the bytes moved (0 at the deadline) and sets *err (0, or the errno). */
-static int move(struct ep *e, uint8_t *msg, int len, int flags, int out, int timeout_ms, int *err)
+   left had sent. Returns the bytes moved (0 at the deadline) and sets *err (0, or the errno).
+   A serial call (the caller serialises this direction of e itself, scif4j.h's SCIF4J_SERIAL)
+   takes no mutex: it marks itself in e->serial_in instead, which close waits for
+   (endpoint.c, ep_serial_drain). */
+static int move(struct ep *e, uint8_t *msg, int len, int flags, int out, int timeout_ms, int serial, int *err)
 {
 	static const char *const name[] = {"scif_recv", "scif_send"};
 	int total = 0;
@@ -43,7 +46,10 @@ static int move(struct ep *e, uint8_t *msg, int len, int flags, int out, int tim
 	int block = flags != 0;
 	int64_t deadline = -2; /* not yet read from the clock */
 	pthread_mutex_t *mu = out ? &e->send_mu : &e->recv_mu;
-	pthread_mutex_lock(mu);
+	if (serial)
+		serial_enter(e, out); /* before the loop's first read of closed */
+	else
+		pthread_mutex_lock(mu);
 	for (;;) {
 		struct conn *c = __atomic_load_n(&e->conn, __ATOMIC_ACQUIRE);
 		uint32_t st = e->closed ? EP_FREE : state_of(e);
@@ -88,7 +94,10 @@ static int move(struct ep *e, uint8_t *msg, int len, int flags, int out, int tim
 			  out ? can_send : can_recv, deadline))
 			break; /* the deadline passed: what moved so far */
 	}
-	pthread_mutex_unlock(mu);
+	if (serial)
+		serial_leave(e, out); /* after the last access to the rings and the fabric */
+	else
+		pthread_mutex_unlock(mu);
 	pump_sync(e); /* less send space, or fewer bytes waiting */
 	return total;
 }
@@ -100,7 +109,7 @@ static int transfer(scif_epd_t epd, void *msg, int len, int flags, int out)
 	struct ep *e = ep_get(epd);
 	if (!e)
 		return -1;
-	int err, total = move(e, msg, len, flags, out, -1, &err);
+	int err, total = move(e, msg, len, flags, out, -1, 0, &err);
 	ep_put(e);
 	return err ? fail(err) : (errno = se, total);
 }
@@ -124,6 +133,8 @@ API int64_t scif4j_ep(scif_epd_t epd)
 	int se = errno;
 	struct ep *e = ep_get(epd);
 	int64_t r = e ? (int64_t)(uintptr_t)e : -(int64_t)errno;
+	if (e)
+		ep_serial_ok(); /* registers the barrier serial calls need, once, before the first */
 	errno = se;
 	return r;
 }
@@ -137,14 +148,40 @@ API int scif4j_ep_put(int64_t ep)
 /* scif4j_io: scif_send or scif_recv for the Java native transport, in one JNA crossing (the
    block's layout and why: scif4j.h). With SCIF4J_BLOCK it waits this library's own way (a
    spin on the ring, then a futex sleep) but returns after timeout_ms with what moved so far,
-   so that the Java side sees an interrupt or a close of its own between two calls. */
-API int scif4j_io(struct scif4j_io *io)
+   so that the Java side sees an interrupt or a close of its own between two calls. With
+   SCIF4J_SERIAL (and the barrier registered) it takes no mutex. */
+static int io_call(struct scif4j_io *io)
 {
 	int out = io->op & SCIF4J_SEND;
 	int flags = io->op & SCIF4J_BLOCK ? (out ? SCIF_SEND_BLOCK : SCIF_RECV_BLOCK) : 0;
+	int serial = (io->op & SCIF4J_SERIAL) && ep_serial_ok();
 	struct ep *e = (struct ep *)(uintptr_t)io->ep;
 	int se = errno; /* a wait may set it */
-	int err, total = move(e, (uint8_t *)(uintptr_t)io->addr, io->len, flags, out, io->timeout_ms, &err);
+	int err, total = move(e, (uint8_t *)(uintptr_t)io->addr, io->len, flags, out, io->timeout_ms, serial, &err);
 	errno = se;
 	return err ? -err : total;
+}
+
+API int scif4j_io(struct scif4j_io *io)
+{
+	return io_call(io);
+}
+
+/* The block scif4j_io_bound moves: this thread's, as scif4j_io_bind set it. A thread-local of
+   this library, so a copy of the library loaded later starts unbound, and a thread binds its
+   block once per copy (the Java side's Scratch counts the copies). Both call io_call, never
+   the exported scif4j_io: an earlier copy of the library loaded with RTLD_GLOBAL (as JNA
+   loads them) would provide that name, with its own fabric. */
+static __thread struct scif4j_io *bound_io;
+
+API int scif4j_io_bind(struct scif4j_io *io)
+{
+	bound_io = io;
+	return 0;
+}
+
+API int scif4j_io_bound(void)
+{
+	struct scif4j_io *io = bound_io;
+	return io ? io_call(io) : -EINVAL;
 }

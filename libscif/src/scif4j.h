@@ -21,18 +21,30 @@ struct scif4j_io {
 	uint64_t ep;        /* scif4j_ep's handle */
 	uint64_t addr;      /* the bytes */
 	int32_t len;        /* bytes to move, >= 0 */
-	int32_t op;         /* SCIF4J_SEND or SCIF4J_RECV, | SCIF4J_BLOCK to wait */
+	int32_t op;         /* SCIF4J_SEND or SCIF4J_RECV, | SCIF4J_BLOCK to wait, | SCIF4J_SERIAL */
 	int32_t timeout_ms; /* with SCIF4J_BLOCK: return after this long with what moved (< 0: never) */
 	int32_t unused;     /* 0 */
 };
 #define SCIF4J_RECV 0
 #define SCIF4J_SEND 1
 #define SCIF4J_BLOCK 2
+/* The caller serialises this direction of the endpoint itself: no other send (recv) on it
+   runs while this one does, every one of them passes this flag, and the endpoint is closed
+   only after they returned (the Java side holds the direction's lock for the whole call, and
+   takes both before scif_close). The call then takes no mutex of its own, where the
+   process-wide barrier close needs is available (endpoint.c, ep_serial_drain); calls without
+   the flag, scif_send and scif_recv, always take it. */
+#define SCIF4J_SERIAL 4
 
 /* scif_send or scif_recv (message.c), waiting as the BLOCK flag does but at most timeout_ms
    (counted from the first wait: a call that never waits reads no clock). Returns the bytes
    moved (0: none before the time limit) or -errno. */
 SCIF4J_API int scif4j_io(struct scif4j_io *io);
+/* scif4j_io of the calling thread's block, set once per thread by scif4j_io_bind: a call with
+   no argument, which JNA dispatches faster than one with an argument (it decodes and encodes
+   every argument again). -EINVAL before the thread's first scif4j_io_bind. */
+SCIF4J_API int scif4j_io_bind(struct scif4j_io *io);
+SCIF4J_API int scif4j_io_bound(void);
 
 /* scif4j_rma's block: 40 bytes. */
 struct scif4j_rma {

@@ -158,3 +158,92 @@ TEST(scif4j_rma_is_each_rma_call_with_minus_errno)
 	free(theirs);
 	free(plain);
 }
+
+/* A serial call (SCIF4J_SERIAL: the caller serialises each direction, so the library takes no
+   mutex) on a handle of its own, with no time limit. */
+struct serial_recv {
+	int64_t ep;
+	struct t_chan started;
+	int result;
+};
+
+static void *serial_recv_forever(void *arg)
+{
+	struct serial_recv *s = arg;
+	char buf[2];
+	struct scif4j_io b = {(uint64_t)s->ep, (uint64_t)(uintptr_t)buf, 2, SCIF4J_RECV | SCIF4J_BLOCK | SCIF4J_SERIAL,
+			      -1, 0};
+	t_send_int(&s->started, 1);
+	s->result = scif4j_io(&b);
+	return NULL;
+}
+
+TEST(serial_calls_move_data_and_end_with_eintr_when_their_endpoint_closes)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	int64_t ea = scif4j_ep(a), eb = scif4j_ep(b);
+	CHECK(ea > 0 && eb > 0);
+	char buf[8] = {0};
+	struct scif4j_io send = {(uint64_t)eb, (uint64_t)(uintptr_t)"serial", 6, SCIF4J_SEND | SCIF4J_BLOCK | SCIF4J_SERIAL,
+				 -1, 0};
+	struct scif4j_io recv = {(uint64_t)ea, (uint64_t)(uintptr_t)buf, 6, SCIF4J_RECV | SCIF4J_BLOCK | SCIF4J_SERIAL,
+				 -1, 0};
+	CHECK_EQ(scif4j_io(&send), 6);
+	CHECK_EQ(scif4j_io(&recv), 6);
+	CHECK(!memcmp(buf, "serial", 6));
+	/* a receiver waiting without a time limit leaves when another thread closes its endpoint
+	   (whether it was already waiting or called after the close) */
+	struct serial_recv s = {ea, {0, 0}, 0};
+	t_chan_open(&s.started);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, serial_recv_forever, &s) == 0);
+	CHECK_EQ(t_recv_int(&s.started), 1);
+	CHECK_EQ(scif_close(a), 0);
+	pthread_join(t, NULL);
+	CHECK_EQ(s.result, -EINTR);
+	CHECK_EQ(scif4j_ep_put(ea), 0);
+	CHECK_EQ(scif4j_ep_put(eb), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+}
+
+/* scif4j_io_bound: the calling thread's block, bound once (scif4j_io_bind) and read again at
+   every call, moved by a call without argument; a thread that bound none gets -EINVAL. */
+static void *bound_in_another_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)scif4j_io_bound();
+}
+
+TEST(scif4j_io_bound_moves_the_block_its_thread_bound)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	int64_t ea = scif4j_ep(a), eb = scif4j_ep(b);
+	CHECK(ea > 0 && eb > 0);
+	CHECK_EQ(scif4j_io_bound(), -EINVAL); /* nothing bound yet */
+	char buf[8] = {0};
+	struct scif4j_io send = {(uint64_t)eb, (uint64_t)(uintptr_t)"bound", 5, SCIF4J_SEND | SCIF4J_BLOCK | SCIF4J_SERIAL,
+				 -1, 0};
+	struct scif4j_io recv = {(uint64_t)ea, (uint64_t)(uintptr_t)buf, 5, SCIF4J_RECV | SCIF4J_BLOCK | SCIF4J_SERIAL,
+				 -1, 0};
+	CHECK_EQ(scif4j_io_bind(&send), 0);
+	CHECK_EQ(scif4j_io_bound(), 5);
+	send.len = 2; /* the block is read at each call */
+	CHECK_EQ(scif4j_io_bound(), 2);
+	CHECK_EQ(scif4j_io_bind(&recv), 0);
+	recv.len = 7;
+	CHECK_EQ(scif4j_io_bound(), 7);
+	CHECK(!memcmp(buf, "boundbo", 7));
+	pthread_t t;
+	void *r;
+	CHECK(pthread_create(&t, NULL, bound_in_another_thread, NULL) == 0);
+	pthread_join(t, &r);
+	CHECK_EQ((intptr_t)r, -EINVAL); /* the binding is the thread's */
+	CHECK_EQ(scif4j_ep_put(ea), 0);
+	CHECK_EQ(scif4j_ep_put(eb), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif_close(l), 0);
+}

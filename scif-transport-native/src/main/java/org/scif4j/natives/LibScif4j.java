@@ -17,6 +17,12 @@ final class LibScif4j {
     static final int SEND = 1;
     /** scif4j_io's op: wait, at most the block's time limit, until all moved. */
     static final int BLOCK = 2;
+    /**
+     * scif4j_io's op: the caller serialises this direction of the endpoint (the data path lock,
+     * held for the whole send or recv, and taken by close before scif_close), so the library
+     * takes no mutex of its own.
+     */
+    static final int SERIAL = 4;
     /** scif4j_rma's ops. */
     static final int READFROM = 0;
     static final int WRITETO = 1;
@@ -24,6 +30,11 @@ final class LibScif4j {
     static final int VWRITETO = 3;
 
     private static NativeLibrary bound;
+    /**
+     * Counts the libraries this class was bound to: a thread's {@link Scratch} binds its block
+     * ({@link #scif4j_io_bind}) again when it differs from the count it bound at.
+     */
+    private static volatile int generation;
 
     private LibScif4j() {
     }
@@ -42,6 +53,8 @@ final class LibScif4j {
             lib.getFunction("scif4j_ep");
             lib.getFunction("scif4j_ep_put");
             lib.getFunction("scif4j_io");
+            lib.getFunction("scif4j_io_bind");
+            lib.getFunction("scif4j_io_bound");
             lib.getFunction("scif4j_rma");
         } catch (UnsatisfiedLinkError e) {
             return false;
@@ -51,7 +64,13 @@ final class LibScif4j {
         }
         Native.register(LibScif4j.class, lib);
         bound = lib;
+        generation++;
         return true;
+    }
+
+    /** @return the count of bindings so far: it changes whenever the library does */
+    static int generation() {
+        return generation;
     }
 
     /**
@@ -73,6 +92,21 @@ final class LibScif4j {
      * @return the bytes moved, or -errno
      */
     static native int scif4j_io(long io);
+
+    /**
+     * Makes {@code io} the calling thread's block for {@link #scif4j_io_bound}, in this library.
+     *
+     * @return 0
+     */
+    static native int scif4j_io_bind(long io);
+
+    /**
+     * {@link #scif4j_io} of the calling thread's block ({@link #scif4j_io_bind}): no argument,
+     * which JNA dispatches faster.
+     *
+     * @return the bytes moved, or -errno (EINVAL before the thread bound a block)
+     */
+    static native int scif4j_io_bound();
 
     /**
      * scif_readfrom, scif_writeto, scif_vreadfrom or scif_vwriteto as the block at {@code rma}

@@ -116,8 +116,8 @@ final class NativeMessages {
      */
     private int move(Scratch s, boolean out, long addr, int len, boolean timed) {
         if (handle != 0) {
-            return s.io(handle, (out ? LibScif4j.SEND : 0) | (timed ? LibScif4j.BLOCK : 0), addr, len,
-                NativeEndpoint.SLICE_MS);
+            return s.io(handle, (out ? LibScif4j.SEND : 0) | (timed ? LibScif4j.BLOCK : 0) | LibScif4j.SERIAL, addr,
+                len, NativeEndpoint.SLICE_MS);
         }
         int r = out ? LibScif.scif_send(epd, addr, len, 0) : LibScif.scif_recv(epd, addr, len, 0);
         return r < 0 ? -Native.getLastError() : r;

@@ -3,6 +3,9 @@ package org.scif4j.natives;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -43,6 +46,10 @@ final class Scratch {
     private final long[] bases = new long[REMEMBERED];
     /** The slot the next miss replaces, round robin. */
     private int next;
+    /** The {@link LibScif4j#generation()} this thread bound its block at, or -1. */
+    private int boundAt = -1;
+    /** {@code Thread.isVirtual} where it exists (Java 19+), else null. */
+    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
     private Scratch() {
     }
@@ -69,7 +76,7 @@ final class Scratch {
      * {@link LibScif4j#scif4j_io}: one send or recv in one crossing.
      *
      * @param ep the endpoint's handle ({@link LibScif4j#scif4j_ep})
-     * @param op {@link LibScif4j#SEND} or 0, with {@link LibScif4j#BLOCK} to wait
+     * @param op {@link LibScif4j#SEND} or 0, with {@link LibScif4j#BLOCK} to wait and {@link LibScif4j#SERIAL}
      * @return the bytes moved, or -errno
      */
     int io(long ep, int op, long addr, int len, int timeoutMs) {
@@ -79,7 +86,35 @@ final class Scratch {
         smallView.putInt(IO + 20, op);
         smallView.putInt(IO + 24, timeoutMs);
         smallView.putInt(IO + 28, 0);
-        return LibScif4j.scif4j_io(small + IO);
+        if (onVirtualThread()) {
+            return LibScif4j.scif4j_io(small + IO); // its carrier, and so the library's thread-local, may change
+        }
+        int g = LibScif4j.generation();
+        if (boundAt != g) {
+            LibScif4j.scif4j_io_bind(small + IO);
+            boundAt = g;
+        }
+        return LibScif4j.scif4j_io_bound();
+    }
+
+    /** @return whether this thread is a virtual thread (never before Java 19) */
+    private static boolean onVirtualThread() {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static MethodHandle isVirtualHandle() {
+        try {
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            return null;
+        }
     }
 
     /**

@@ -57,6 +57,42 @@ class NativeTransportTest {
         }
     }
 
+    /**
+     * One thread's send and recv on two nodes one after the other: each node loads its own copy
+     * of the library, whose per-thread block binding (Scratch, scif4j_io_bind) starts empty, so
+     * the thread binds again.
+     */
+    @Test
+    void aThreadMovesMessagesOnANodeThatReplacedItsFirst() throws Exception {
+        for (int node = 0; node < 2; node++) {
+            try (ScifNode n = Scif.attach(nativeUri(node))) {
+                Endpoint listener = n.open();
+                int port = listener.bind(0);
+                listener.listen(1);
+                Endpoint c = n.open();
+                CompletableFuture<Endpoint> accepted = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return listener.accept(Scif.ACCEPT_SYNC);
+                    } catch (ScifException x) {
+                        throw new RuntimeException(x);
+                    }
+                });
+                c.connect(new PortId(node, port));
+                Endpoint a = accepted.get(30, TimeUnit.SECONDS);
+                ByteBuffer out = ByteBuffer.allocateDirect(8).putLong(0, 42L + node);
+                ByteBuffer in = ByteBuffer.allocateDirect(8);
+                assertEquals(8, c.send(out, Scif.SEND_BLOCK));
+                assertEquals(8, a.recv(in, Scif.RECV_BLOCK));
+                assertEquals(42L + node, in.getLong(0));
+                in.clear();
+                assertEquals(8, a.send(ByteBuffer.wrap(new byte[8]).putLong(0, 7L), Scif.SEND_BLOCK));
+                assertEquals(8, c.recv(in, Scif.RECV_BLOCK));
+                assertEquals(7L, in.getLong(0));
+                listener.close();
+            }
+        }
+    }
+
     @Test
     void availabilityNamesWhatIsMissingAndTheEmulatedLibrary() {
         String why = new NativeTransport().unavailabilityCause();
@@ -203,7 +239,8 @@ class NativeTransportTest {
     /** Whether t waits inside the library: in scif_poll, or in the timed recv of scif4j's library. */
     private static boolean inPoll(Thread t) {
         for (StackTraceElement f : t.getStackTrace()) {
-            if (f.getMethodName().equals("scif_poll") || f.getMethodName().equals("scif4j_io")) {
+            String m = f.getMethodName();
+            if (m.equals("scif_poll") || m.equals("scif4j_io") || m.equals("scif4j_io_bound")) {
                 return true;
             }
         }
