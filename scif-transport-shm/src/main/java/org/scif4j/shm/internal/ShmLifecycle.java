@@ -50,72 +50,66 @@ final class ShmLifecycle {
      * @return the port bound
      */
     int bind(int requested, String call) throws ScifException {
-        fabric.enter();
-        try {
-            return bindInside(requested, call);
-        } finally {
-            fabric.exit();
-        }
-    }
-
-    private int bindInside(int requested, String call) throws ScifException {
-        endpoint.ctl.lock();
-        fabric.lock();
-        try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    EndpointRules.checkOpen(endpoint.isClosed(), call);
-                    EndpointRules.bindState(ShmEndpoint.stateOf(table.state(slot)), endpoint.port(), call);
-                    int p = requested == 0
-                        ? EndpointRules.freePort(table.slots().lowestFreePortLocked(node.selfId()), node.selfId(), call)
-                        : requested;
-                    if (requested != 0 && table.slots().portBusyLocked(node.selfId(), p)) {
-                        throw EndpointRules.portInUse(p, node.selfId(), call);
-                    }
-                    table.slots().holdPortLocked(slot, p);
-                    table.set(slot, E_STATE, BOUND);
-                    fabric.commit();
-                    endpoint.bound(p);
-                    return p;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
-                }
+        return changeTables(() -> {
+            EndpointRules.checkOpen(endpoint.isClosed(), call);
+            EndpointRules.bindState(ShmEndpoint.stateOf(table.state(slot)), endpoint.port(), call);
+            int p = requested == 0
+                ? EndpointRules.freePort(table.slots().lowestFreePortLocked(node.selfId()), node.selfId(), call)
+                : requested;
+            if (requested != 0 && table.slots().portBusyLocked(node.selfId(), p)) {
+                throw EndpointRules.portInUse(p, node.selfId(), call);
             }
-        } finally {
-            fabric.unlock();
-            endpoint.ctl.unlock();
-        }
+            table.slots().holdPortLocked(slot, p);
+            table.set(slot, E_STATE, BOUND);
+            fabric.commit();
+            endpoint.bound(p);
+            return p;
+        });
     }
 
     /** scif_listen. */
     void listen(int backlog, String call) throws ScifException {
-        fabric.enter();
-        try {
-            listenInside(backlog, call);
-        } finally {
-            fabric.exit();
-        }
+        changeTables(() -> {
+            EndpointRules.checkOpen(endpoint.isClosed(), call);
+            EndpointRules.listen(ShmEndpoint.stateOf(table.state(slot)), backlog, call);
+            table.set(slot, E_BACKLOG, ListenQueues.cappedBacklog(backlog));
+            table.set(slot, E_STATE, LISTENING);
+            fabric.commit();
+            return 0;
+        });
     }
 
-    private void listenInside(int backlog, String call) throws ScifException {
-        endpoint.ctl.lock();
-        fabric.lock();
+    /** One change of the endpoint's slot, prepared and committed by {@link #changeTables}. */
+    @FunctionalInterface
+    private interface SlotChange {
+        int prepareAndCommit() throws ScifException;
+    }
+
+    /**
+     * Runs {@code change} inside the fabric, under the endpoint's {@code ctl} then the fabric
+     * lock (in that order, docs/concurrency.md), again from the start whenever the hold was
+     * pre-empted while this process was stopped ({@link Fabric.Preempted}: the lock is held
+     * again and the tables changed, so what the change read is stale).
+     */
+    private int changeTables(SlotChange change) throws ScifException {
+        fabric.enter();
         try {
-            while (true) { // again if the lock was pre-empted while this process was stopped (Fabric.beginWrite)
-                try {
-                    EndpointRules.checkOpen(endpoint.isClosed(), call);
-                    EndpointRules.listen(ShmEndpoint.stateOf(table.state(slot)), backlog, call);
-                    table.set(slot, E_BACKLOG, ListenQueues.cappedBacklog(backlog));
-                    table.set(slot, E_STATE, LISTENING);
-                    fabric.commit();
-                    break;
-                } catch (Fabric.Preempted e) {
-                    // the lock is held again, and the tables changed: read them again
+            endpoint.ctl.lock();
+            fabric.lock();
+            try {
+                while (true) {
+                    try {
+                        return change.prepareAndCommit();
+                    } catch (Fabric.Preempted e) {
+                        // read the tables again
+                    }
                 }
+            } finally {
+                fabric.unlock();
+                endpoint.ctl.unlock();
             }
         } finally {
-            fabric.unlock();
-            endpoint.ctl.unlock();
+            fabric.exit();
         }
     }
 
