@@ -104,4 +104,19 @@ public class NativeBenchmarks {
     public void readFromCpu(Fabric f, Size s) throws ScifException {
         f.a.readFrom(f.localOffset, s.size, f.remoteOffset, Scif.RMA_USECPU);
     }
+
+    /** writeTo with flags 0 (the library's DMA path), then a fence mark and wait over it. */
+    @Benchmark
+    public void writeToFenced(Fabric f, Size s) throws ScifException {
+        f.a.writeTo(f.localOffset, s.size, f.remoteOffset, 0);
+        f.a.fenceWait(f.a.fenceMark(Scif.FENCE_INIT_SELF));
+    }
+
+    /** fenceMark and fenceWait with nothing outstanding. */
+    @Benchmark
+    public int fenceMarkWait(Fabric f) throws ScifException {
+        int mark = f.a.fenceMark(Scif.FENCE_INIT_SELF);
+        f.a.fenceWait(mark);
+        return mark;
+    }
 }

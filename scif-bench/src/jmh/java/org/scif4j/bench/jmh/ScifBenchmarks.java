@@ -54,8 +54,16 @@ public class ScifBenchmarks {
         ScifMemory local;
         ScifMemory remote;
         ScifMemory spare;
+        ByteBuffer spare64k;
+        ByteBuffer local64k;
+        ScifMemory localSignal;
+        ByteBuffer localFlag;
+        ScifMemory remoteSignal;
         long localOffset;
         long remoteOffset;
+        long localSignalOffset;
+        long remoteSignalOffset;
+        long signals;
         final ByteBuffer out8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
         final ByteBuffer in8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
         final ByteBuffer flag = ByteBuffer.allocateDirect(128).order(ByteOrder.nativeOrder());
@@ -74,13 +82,22 @@ public class ScifBenchmarks {
             local = card.allocate(1 << 20);
             remote = host.allocate(1 << 20);
             spare = card.allocate(64 << 10);
+            spare64k = spare.buffer().duplicate();
+            local64k = local.buffer().duplicate();
             localOffset = a.register(local.buffer(), 0, RW, 0);
             remoteOffset = b.register(remote.buffer(), 0, RW, 0);
+            localSignal = card.allocate(4096);
+            localFlag = localSignal.buffer().order(ByteOrder.nativeOrder());
+            remoteSignal = host.allocate(4096);
+            localSignalOffset = a.register(localSignal.buffer(), 0, RW, 0);
+            remoteSignalOffset = b.register(remoteSignal.buffer(), 0, RW, 0);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             spare.close();
+            localSignal.close();
+            remoteSignal.close();
             local.close();
             remote.close();
             card.close();
@@ -159,6 +176,26 @@ public class ScifBenchmarks {
         f.a.fenceWait(f.a.fenceMark(Scif.FENCE_INIT_SELF));
     }
 
+    /**
+     * writeTo through the DMA engine, then a fenceSignal over it that stores a new value on both
+     * sides, and a spin until the local one has landed: the completion a poller sees.
+     */
+    @Benchmark
+    public long writeToDmaSignalled(Fabric f, Size s) throws ScifException {
+        f.a.writeTo(f.localOffset, s.size, f.remoteOffset, 0);
+        return signalAndAwait(f);
+    }
+
+    private static long signalAndAwait(Fabric f) throws ScifException {
+        long value = ++f.signals;
+        f.a.fenceSignal(f.localSignalOffset, value, f.remoteSignalOffset, value,
+            Scif.FENCE_INIT_SELF | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
+        while ((long) LONGS.getAcquire(f.localFlag, 0) != value) {
+            Thread.onSpinWait();
+        }
+        return value;
+    }
+
     /** Baseline of writeTo: a plain copy between direct buffers of the same size. */
     @Benchmark
     public ByteBuffer baselineMemcpy(Size s) {
@@ -175,7 +212,16 @@ public class ScifBenchmarks {
         return mark;
     }
 
-    /** Baseline of fenceMarkWait: a volatile read of a completion counter. */
+    /**
+     * fenceSignal (local and remote value) with nothing outstanding, and a spin until the local
+     * value has landed.
+     */
+    @Benchmark
+    public long fenceSignal(Fabric f) throws ScifException {
+        return signalAndAwait(f);
+    }
+
+    /** Baseline of fenceMarkWait and fenceSignal: a volatile read of a completion counter. */
     @Benchmark
     public long baselineVolatileRead(Fabric f) {
         return (long) LONGS.getVolatile(f.flag, 64);
@@ -192,7 +238,7 @@ public class ScifBenchmarks {
     /** Baseline of registerUnregister: a 64 KiB copy, the price scif4j's 10 µs register/unregister goal is set against. */
     @Benchmark
     public ByteBuffer baselineCopy64k(Fabric f) {
-        ByteBuffer src = f.spare.buffer().duplicate().clear();
-        return f.local.buffer().duplicate().clear().put(src);
+        ByteBuffer src = f.spare64k.clear();
+        return f.local64k.clear().put(src);
     }
 }

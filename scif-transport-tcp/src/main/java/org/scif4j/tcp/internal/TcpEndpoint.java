@@ -363,7 +363,7 @@ final class TcpEndpoint extends AbstractEndpoint {
 
     /** @return the RMA half, once the endpoint is open and CONNECTED (verify_epd's errors otherwise) */
     private TcpRma rma(Call call) throws ScifException {
-        verifyConnected(call.text());
+        verifyConnected(call);
         return rma;
     }
 
@@ -376,6 +376,13 @@ final class TcpEndpoint extends AbstractEndpoint {
     private synchronized void verifyConnected(String call) throws ScifException {
         checkOpen(call);
         EndpointRules.connected(state, peer, call);
+    }
+
+    /** {@link #verifyConnected(String)} that makes the call's text only for an error (no allocation on the RMA path). */
+    private synchronized void verifyConnected(Call call) throws ScifException {
+        if (isClosed() || state != EndpointState.CONNECTED) {
+            verifyConnected(call.text());
+        }
     }
 
     // ---------------------------------------------------------------- poll and close
