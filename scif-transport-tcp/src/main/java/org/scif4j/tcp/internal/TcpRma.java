@@ -195,11 +195,17 @@ final class TcpRma {
 
     // ---------------------------------------------------------------- waiting
 
-    /** Spins for the node's budget, then blocks. @return 0 to look again, else why not (see {@link #failure}) */
+    /**
+     * Spins for the node's budget, then blocks; read requests held back leave first (whatever
+     * this thread waits for may need them, see {@link RmaInitiator}).
+     *
+     * @return 0 to look again, else why not (see {@link #failure})
+     */
     int spinOrBlock(long deadline) {
         if (ended) {
             return -1;
         }
+        initiator.flushBeforeWait();
         int seen = changeCount();
         long budget = node.spin().budgetNanos();
         long end = System.nanoTime() + budget;
