@@ -195,8 +195,8 @@ final class RmaInitiator {
      * Ships an RMA_WRITE operation of {@code length} bytes, from {@code buffer} at
      * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
      * most {@link Wire#MAX_DATA}, as one buffer: one write (one syscall when the socket takes
-     * it) rather than one per frame. From the local RAS the frames point into the window's
-     * memory (no copy, see {@link WindowCopy#frames}); a v-variant's buffer is the caller's
+     * it) rather than one per frame. From the local RAS the frames go straight from the window's
+     * memory (no copy, see {@link WindowCopy#send}); a v-variant's buffer is the caller's
      * again when the call returns, so its bytes are copied. Holds submitLock.
      *
      * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
@@ -204,12 +204,7 @@ final class RmaInitiator {
     private boolean sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
                               long remoteOffset, boolean ordered) {
         if (buffer == null) {
-            ByteBuf frames = copy.frames(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
-            if (frames == null) {
-                return false;
-            }
-            rma.send(frames);
-            return true;
+            return copy.send(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
         }
         ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, RmaWire.WRITE_HEADER));
         for (int off = 0; off < length; ) {

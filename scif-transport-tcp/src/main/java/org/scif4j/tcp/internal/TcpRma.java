@@ -155,6 +155,16 @@ final class TcpRma {
         out.write(frame);
     }
 
+    /**
+     * Writes one frame gathered from {@code parts[0..count)} to the peer straight from them, when
+     * the link's writer may (see {@link Link#writeFrameDirect}).
+     *
+     * @return false when it did not: the caller sends the frame with {@link #send}
+     */
+    boolean sendDirect(java.nio.ByteBuffer[] parts, int count) {
+        return out.writeFrameDirect(parts, count);
+    }
+
     /** The connection ended (the peer closed or was lost, or we closed): every waiter leaves. */
     void end(boolean closing) {
         closed |= closing;
