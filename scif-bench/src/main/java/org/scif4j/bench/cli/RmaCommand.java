@@ -133,8 +133,8 @@ public final class RmaCommand implements Callable<Integer> {
                 long ro = pair[0].register(remote.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
                 out.printf(Locale.ROOT, "RMA on shm (dma=%d): GB/s, then the ratio to a memcpy of the same size"
                     + " (dma from %s: a two-thread copy) between page-aligned /dev/shm mappings, interleaved with it"
-                    + " in %d rounds: the median of the per-round ratios and their spread (%s)%n",
-                    dma, human(TWO_THREAD_FROM), rounds, Rounds.spreadName(rounds));
+                    + " (%s): the median of the per-round ratios and their spread (%s)%n",
+                    dma, human(TWO_THREAD_FROM), Interleave.describe(rounds), Rounds.spreadName(rounds));
                 out.printf(Locale.ROOT, "%10s %8s %8s %25s %25s %25s %25s%n", "size", "memcpy", "2-thr", "wr cpu",
                     "wr dma", "rd cpu", "rd dma");
                 progress.show("rma: warming up");
@@ -307,10 +307,10 @@ public final class RmaCommand implements Callable<Integer> {
                     unsupported = e; // still measure the baseline, the half of the table we can
                 }
                 out.printf(Locale.ROOT, "RMA on tcp (two nodes of this JVM over 127.0.0.1), GB/s; netty = plain Netty"
-                    + " doing the same over the same loopback, batch for batch in turn with the RMA in %d rounds; then"
+                    + " doing the same over the same loopback, batch for batch in turn with the RMA (%s); then"
                     + " RMA / netty: the median of the per-round ratios and their spread (%s)%n"
                     + "async: flags 0, one fenceMark(INIT_SELF)+fenceWait per batch; sync: RMA_SYNC, batches of at"
-                    + " most %d calls%n", rounds, Rounds.spreadName(rounds), SYNC_CALLS);
+                    + " most %d calls%n", Interleave.describe(rounds), Rounds.spreadName(rounds), SYNC_CALLS);
                 String[] columns = {"writeTo", "wr sync", "readFrom", "rd sync"};
                 StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%10s", "size"));
                 for (String c : columns) {

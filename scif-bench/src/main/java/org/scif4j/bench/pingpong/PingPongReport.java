@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.scif4j.bench.stats.Interleave;
 import org.scif4j.bench.stats.LatencyStats;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
@@ -30,9 +31,9 @@ public final class PingPongReport {
         PingPongConfig c = r.config();
         out.println("scif pingpong: fabric " + c.fabricUri(0) + " and node 1 in a second JVM, "
             + r.pinning());
-        out.printf(Locale.ROOT, "every figure: 1 warm-up + %d rounds, each round its baseline then itself;"
+        out.printf(Locale.ROOT, "every figure and its baseline: %s, each round the baseline then the figure;"
             + " a figure is the median of its rounds, a ratio the median of the per-round ratios, then its"
-            + " spread: %s%n%n", c.rounds(), Rounds.spreadName(c.rounds()));
+            + " spread: %s%n%n", Interleave.describe(c.rounds()), Rounds.spreadName(c.rounds()));
         out.printf(Locale.ROOT, "%-40s %9s %9s %9s %9s %9s%n", "8 B round trip (ns)", "median",
             "p90", "p99", "p99.9", "max");
         latencyRow(out, "scif send/recv (" + c.waitMode() + ")", r.scifLatency());

@@ -29,6 +29,17 @@ public final class Interleave {
     }
 
     /**
+     * What {@link #run(int, List)} does, for the headers of the commands' output.
+     *
+     * @param rounds the rounds
+     * @return e.g. {@code a warm-up of each (>= 250 ms and >= 1 run), then 9 rounds}
+     */
+    public static String describe(int rounds) {
+        return "a warm-up of each (>= " + WARM_UP_NANOS / 1_000_000 + " ms and >= 1 run), then " + rounds
+            + (rounds == 1 ? " round" : " rounds");
+    }
+
+    /**
      * How long each trial warms up at least, unrecorded: a batch of a fast figure takes a few
      * milliseconds, too short for the JIT to compile its path, and a subject whose other end
      * is a fresh child JVM would be measured while it compiles against a baseline that runs

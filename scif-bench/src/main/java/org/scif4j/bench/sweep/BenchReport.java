@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.scif4j.bench.stats.Interleave;
 import org.scif4j.bench.stats.LatencyStats;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
@@ -31,11 +32,11 @@ public final class BenchReport {
         BenchConfig c = r.config();
         out.printf(Locale.ROOT, "scif bench: %s; node 0 here, node 1 in a second JVM; %s%n",
             String.join(", ", c.fabrics()), r.pinning());
-        out.printf(Locale.ROOT, "every figure: 1 warm-up + %d rounds, each round its baseline then itself;"
+        out.printf(Locale.ROOT, "every figure and its baseline: %s, each round the baseline then the figure;"
             + " bandwidth batches of min(%s, %,d transfers), at least 2 and at least %.0f ms (the same bytes for"
             + " both);%nGB/s = 10^9 B/s, the median of the rounds; a ratio is the median of the per-round ratios,"
-            + " then its spread: %s%n", c.rounds(), Series.human(c.bytes()), BenchConfig.MAX_OPERATIONS,
-            BenchConfig.MIN_BATCH_NANOS / 1e6, Rounds.spreadName(c.rounds()));
+            + " then its spread: %s%n", Interleave.describe(c.rounds()), Series.human(c.bytes()),
+            BenchConfig.MAX_OPERATIONS, BenchConfig.MIN_BATCH_NANOS / 1e6, Rounds.spreadName(c.rounds()));
         for (String t : r.transports()) {
             bandwidth(r, t, out);
             if (t.equals("native")) {

@@ -59,8 +59,8 @@ public final class BenchRun {
         BenchResult r = new BenchResult(config);
         CpuPinning pinning = CpuPinning.plan(config.pin());
         r.pinning(pinning.note());
-        progress(pinning.note() + " for the round trips; every figure: 1 warm-up + " + config.rounds()
-            + " rounds interleaved with its baseline, batches of up to " + Series.human(config.bytes())
+        progress(pinning.note() + " for the round trips; every figure and its baseline: "
+            + Interleave.describe(config.rounds()) + " interleaved, batches of up to " + Series.human(config.bytes())
             + " (at most " + BenchConfig.MAX_OPERATIONS + " transfers)");
         boolean shm = config.fabrics().stream().anyMatch(f -> FabricUris.scheme(f).equals("shm"));
         boolean tcp = config.fabrics().stream().anyMatch(f -> FabricUris.scheme(f).equals("tcp"));

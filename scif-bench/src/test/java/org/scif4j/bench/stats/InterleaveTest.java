@@ -49,6 +49,12 @@ class InterleaveTest {
     }
 
     @Test
+    void theHeadersSayWhatRunDoes() {
+        assertEquals("a warm-up of each (>= 250 ms and >= 1 run), then 9 rounds", Interleave.describe(9));
+        assertEquals("a warm-up of each (>= 250 ms and >= 1 run), then 1 round", Interleave.describe(1));
+    }
+
+    @Test
     void noRoundsIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> Interleave.run(0, List.of(() -> 1.0)));
     }

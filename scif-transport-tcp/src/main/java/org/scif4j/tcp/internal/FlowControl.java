@@ -25,6 +25,13 @@ final class FlowControl {
     private int queued;
     /** Bytes the user took and whose credit the peer has not been given back yet. */
     private int uncredited;
+    /**
+     * The buffer of a blocked recv that waits with nothing queued, which DATA fills directly
+     * ({@link #fillWhileWaiting}), or null.
+     */
+    private ByteBuffer waiting;
+    /** Bytes DATA put into {@code waiting} since it was set. */
+    private int filled;
 
     /** @param ring the connection's window, agreed in its handshake */
     FlowControl(int ring) {
@@ -71,16 +78,67 @@ final class FlowControl {
         return null;
     }
 
-    /** DATA from the peer: queued (a slice of it, retained). @return what is wrong with it, or null */
+    /**
+     * DATA from the peer: copied into the buffer of a recv that waits for it
+     * ({@link #fillWhileWaiting}) as far as it fits, the rest queued (a slice of it, retained).
+     * Moves {@code payload}'s reader index.
+     *
+     * @return what is wrong with it, or null
+     */
     String onData(ByteBuf payload) {
         int n = payload.readableBytes();
         if (queued + uncredited + n > ring - 1) {
             return "DATA beyond the window: " + (queued + uncredited + n) + " bytes outstanding, window "
                 + (ring - 1);
         }
+        ByteBuffer dst = waiting;
+        if (dst != null && queued == 0) {
+            // Stream order: bytes go to the waiting buffer only while nothing is queued before them.
+            int k = copy(payload, dst, n);
+            filled += k;
+            uncredited += k;
+            n -= k;
+            if (n == 0) {
+                return null;
+            }
+        }
         received.add(payload.retainedSlice());
         queued += n;
         return null;
+    }
+
+    /**
+     * A blocked recv waits for bytes into {@code dst}: DATA goes straight into it from now on,
+     * until {@link #stopFilling}, one copy on the thread that reads the link instead of one into
+     * the queue's buffers there and one out of them on the recv's thread after a wake-up.
+     *
+     * <p>Invariant (relied on by the recv and by {@link #onData}): it is called only with
+     * nothing queued (the recv drained the queue into {@code dst} first and {@code dst} still has
+     * room), and the recv touches {@code dst} again only after {@link #stopFilling}; both run
+     * under the endpoint's monitor, as {@link #onData} does, so {@code dst} has one writer at a
+     * time and none once the recv went on (it returns, throws or drains).
+     */
+    void fillWhileWaiting(ByteBuffer dst) {
+        waiting = dst;
+        filled = 0;
+    }
+
+    /** The recv stops waiting: DATA is queued again. @return bytes DATA put into its buffer meanwhile */
+    int stopFilling() {
+        waiting = null;
+        int n = filled;
+        filled = 0;
+        return n;
+    }
+
+    /**
+     * Whether the waiting recv (if any) should wake for what arrived: unless DATA went into its
+     * buffer, leaving room and nothing queued, so that a recv sleeps until its buffer is full
+     * (or something else happens: the connection ends, the endpoint closes) rather than wake
+     * for every frame.
+     */
+    boolean wakesReceiver() {
+        return waiting == null || queued > 0 || !waiting.hasRemaining();
     }
 
     /** @return whether received bytes wait for the user */
@@ -88,16 +146,22 @@ final class FlowControl {
         return queued > 0;
     }
 
+    /** Copies up to {@code max} bytes of {@code b} into {@code dst}. @return how many */
+    private static int copy(ByteBuf b, ByteBuffer dst, int max) {
+        int n = Math.min(max, dst.remaining());
+        int limit = dst.limit();
+        dst.limit(dst.position() + n);
+        b.readBytes(dst);
+        dst.limit(limit);
+        return n;
+    }
+
     /** Copies queued bytes into {@code dst}. @return how many */
     int drain(ByteBuffer dst) {
         int total = 0;
         while (dst.hasRemaining() && !received.isEmpty()) {
             ByteBuf b = received.peek();
-            int n = Math.min(b.readableBytes(), dst.remaining());
-            int limit = dst.limit();
-            dst.limit(dst.position() + n);
-            b.readBytes(dst);
-            dst.limit(limit);
+            int n = copy(b, dst, b.readableBytes());
             if (!b.isReadable()) {
                 received.poll().release();
             }
@@ -135,8 +199,9 @@ final class FlowControl {
         return 0;
     }
 
-    /** The endpoint closed: drops what was received. */
+    /** The endpoint closed: drops what was received; a waiting recv's buffer is filled no more. */
     void release() {
+        waiting = null; // what was filled stays counted for the recv's stopFilling
         for (ByteBuf b; (b = received.poll()) != null; ) {
             b.release();
         }

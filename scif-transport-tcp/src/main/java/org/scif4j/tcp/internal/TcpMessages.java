@@ -17,7 +17,9 @@ import org.scif4j.spi.EndpointState;
  * nothing to do notes the endpoint's change count, leaves the monitor and waits for the count
  * to move ({@link EndpointChanges}). The link's reader moves it: {@link #onData} and
  * {@link #onCredit} call {@link TcpEndpoint#changed} under the monitor, which wakes a waiter
- * sleeping on the monitor or reading the link; closing and losing the peer do the same. The
+ * sleeping on the monitor or reading the link; closing and losing the peer do the same. A recv
+ * that waits lends its buffer to the link's reader meanwhile ({@link FlowControl#fillWhileWaiting}):
+ * DATA is copied straight into it, and wakes it only once it is full. The
  * caller holds the endpoint's send lock (send) or receive lock (recv), so one call at a time
  * moves each direction.
  */
@@ -94,8 +96,9 @@ final class TcpMessages {
     /** scif_recv: @return the bytes received; see {@code AbstractEndpoint.doRecv} */
     int recv(ByteBuffer dst, boolean block, int flags) throws ScifException {
         // A short receive reads the link itself while it waits (one wake-up instead of two); a
-        // long one leaves reading to the event loop, which then reads on another core while
-        // this thread copies out (measured: 64 KiB streaming 0.3x plain Netty read here, 0.7x not).
+        // long one leaves reading to the event loop, which then reads on another core, and
+        // copies into dst while this thread waits (measured: 64 KiB streaming 0.3x plain Netty
+        // read here, 0.7x not; docs/decisions.md, the tcp receive path).
         boolean readLink = dst.remaining() < RECV_READS_BELOW;
         int total = 0;
         boolean spin = true;
@@ -103,6 +106,7 @@ final class TcpMessages {
             int seen;
             Link in;
             synchronized (endpoint) {
+                total += stopFilling(); // from here on this thread alone writes dst again
                 if (endpoint.isClosed()) {
                     if (total > 0) {
                         break;
@@ -126,16 +130,34 @@ final class TcpMessages {
                 returnCredit();
                 seen = changes.count();
                 in = readLink ? node.links().inbound(endpoint.peerLocked().node()) : null;
+                // While it waits, DATA goes straight into dst, and wakes it only once dst is full
+                // (see FlowControl.fillWhileWaiting: the queue is empty now, dst has room, and
+                // dst is not touched below until stopFilling under the monitor).
+                endpoint.flow().fillWhileWaiting(dst);
             }
             // Outside the monitor, so that the event loop (or this thread) can deliver: spin
             // first, then sleep or read the link, when the spin saw nothing change.
-            if (spin) {
-                spin = changes.spinUntilChanged(seen);
-            } else if (changes.awaitChange(in, seen)) {
-                spin = true;
-            } else if (total > 0) {
-                break;
-            } else {
+            boolean interrupted = false;
+            try {
+                if (spin) {
+                    spin = changes.spinUntilChanged(seen);
+                } else {
+                    interrupted = !changes.awaitChange(in, seen);
+                    spin = true;
+                }
+            } catch (RuntimeException | Error e) {
+                synchronized (endpoint) {
+                    stopFilling(); // the caller must have its buffer back, whatever ends the call
+                }
+                throw e;
+            }
+            if (interrupted) {
+                synchronized (endpoint) {
+                    total += stopFilling();
+                }
+                if (total > 0) {
+                    break;
+                }
                 throw ScifException.of(recvCall(dst, flags), Errno.EINTR, "interrupted before any byte arrived");
             }
         }
@@ -143,6 +165,16 @@ final class TcpMessages {
             returnCredit();
         }
         return total;
+    }
+
+    /**
+     * Ends the filling of a waiting recv's buffer by DATA. Caller holds the monitor.
+     *
+     * @return bytes DATA put into it while the recv waited
+     */
+    private int stopFilling() {
+        FlowControl flow = endpoint.flow();
+        return flow == null ? 0 : flow.stopFilling();
     }
 
     /** Copies queued bytes into {@code dst}. Caller holds the monitor. @return how many */
@@ -175,9 +207,16 @@ final class TcpMessages {
                 || !endpoint.fromPeerLocked(link)) {
                 return null; // the connection ended while the frame was on its way: drop it
             }
-            String wrong = endpoint.flow().onData(payload);
+            FlowControl flow = endpoint.flow();
+            String wrong = flow.onData(payload);
             if (wrong == null) {
-                endpoint.changed();
+                if (flow.wakesReceiver()) {
+                    endpoint.changed();
+                } else {
+                    // The bytes went into a waiting recv's buffer, which still has room: it sleeps
+                    // on, so the credit they free goes back from here (it may exceed ring/4).
+                    returnCredit();
+                }
             }
             return wrong;
         }
