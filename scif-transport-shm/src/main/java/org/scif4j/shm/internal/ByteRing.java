@@ -51,6 +51,8 @@ final class ByteRing {
      * a 1-byte frame (16 bytes) and the zero-ahead word.
      */
     static final int MIN_ROOM = FRAME_HEADER + 2 * FRAME_HEADER + FRAME_HEADER;
+    /** A cache line: the writer zeroes the first word of the next one ahead ({@link #zeroNextLine}). */
+    private static final int LINE = 64;
 
     /**
      * Addresses in this process of the ring's counters, checked against the mapping once here
@@ -79,6 +81,12 @@ final class ByteRing {
     private long tailFrame;
     private long cachedHead;
     private long cachedHeadFrame;
+    /**
+     * Writer: the area position of the word it zeroed ahead ({@link #zeroNextLine}), or -1.
+     * While it lies above the tail frame it holds 0, so a zero-ahead word there is not stored
+     * again.
+     */
+    private long zeroedAhead = -1;
     // Reader: stream bytes read, the area position of its frame, the payload bytes taken of it.
     private long head;
     private long headFrame;
@@ -142,7 +150,7 @@ final class ByteRing {
                 if (areaBytes - at == FRAME_HEADER) {
                     // One word left before the area's end: too little for a frame, so a wrap.
                     if (room >= FRAME_HEADER) {
-                        MEMORY.writeLong(area, 0L); // zero-ahead: offset 0 of the next lap
+                        zeroAhead(p + FRAME_HEADER); // offset 0 of the next lap
                         MEMORY.writeOrderedLong(area + at, WRAP);
                         p += FRAME_HEADER;
                         continue;
@@ -157,7 +165,7 @@ final class ByteRing {
                         } else {
                             copyIn(base, offset + pos, to, k);
                         }
-                        MEMORY.writeLong(area + ((p + span) & areaMask), 0L); // zero-ahead
+                        zeroAhead(p + span);
                         MEMORY.writeOrderedLong(area + at, k); // release: payload and zero word first
                         p += span;
                         pos += k;
@@ -183,7 +191,39 @@ final class ByteRing {
         tailFrame = p;
         MEMORY.writeOrderedLong(tailFrameAddress, p);
         publish(tailAddress, t); // what free(), poll and inspectors read
+        zeroNextLine(p);
         return written;
+    }
+
+    /** Writer: stores 0 into the zero-ahead word at area position {@code z}, unless it was zeroed ahead. */
+    private void zeroAhead(long z) {
+        if (z != zeroedAhead) {
+            MEMORY.writeLong(area + (z & areaMask), 0L);
+        }
+    }
+
+    /**
+     * Writer, after publishing: zeroes the first word of the cache line after the one its next
+     * frame starts in, if the room allows. A frame that ends where a line ends has its
+     * zero-ahead word there, in a line that nothing of the frame itself stores into and that
+     * the reader holds a copy of from the previous lap: stored then, before the header (as the
+     * zero word rule wants), the word would make the header wait for that line's transfer
+     * (measured: such frames took 60 to 80 ns longer at the 90th percentile of an 8-byte
+     * round trip). Stored here, after the header is out, the transfer overlaps the wait for
+     * the peer, and the frame finds its word zero already.
+     *
+     * <p>Invariant: while {@link #zeroedAhead} lies above the tail frame, the word there holds
+     * 0. The word may be stored into (its line ends at or below {@code headFrame + 2R}, so it
+     * was read in the previous lap, as for any frame), and only the writer's later frames store
+     * into it, each leaving its tail frame above every word it stored (a zero-ahead word, which
+     * lies at or above the next tail frame, is only ever stored 0).
+     */
+    private void zeroNextLine(long p) {
+        long line = (p & -LINE) + LINE;
+        if (line != zeroedAhead && line + FRAME_HEADER <= cachedHeadFrame + areaBytes) {
+            MEMORY.writeLong(area + (line & areaMask), 0L);
+            zeroedAhead = line;
+        }
     }
 
     /** @return the address of the 8-byte field at {@code offset}, checked to lie inside the mapping */

@@ -84,6 +84,17 @@ final class Link {
         write(ConnectionWire.dataFrames(alloc, src, dst, n));
     }
 
+    /**
+     * Writes one frame gathered from {@code parts[0..count)} straight to the socket when the
+     * sender may (see {@link LinkWriter#writeFrameDirect}); the parts are free again on return.
+     *
+     * @return false when it did not: the caller sends the frame with {@link #write}
+     */
+    boolean writeFrameDirect(ByteBuffer[] parts, int count) {
+        // Racing with the link's death is harmless: a write to a closed socket is dropped.
+        return isOpen() && writer.writeFrameDirect(parts, count);
+    }
+
     /** The handshake succeeded: flushes held frames in order. Runs on the link's event loop. */
     void markOpen() {
         synchronized (this) {

@@ -212,6 +212,48 @@ final class LinkWriter {
         }
     }
 
+    /**
+     * Writes one frame, gathered from {@code parts[0..count)} (its prefix and header, then the
+     * pieces of its payload), to the socket from this thread when nothing is queued before it, as
+     * {@link #writeDataDirect} does for DATA: straight from the parts while the socket takes the
+     * frame whole; a frame it takes in part has its rest copied into {@code partial}. The parts'
+     * positions move. Allocates nothing unless the socket fills.
+     *
+     * @return whether the frame is taken care of (on the socket, or its rest in {@code partial});
+     *         if not, the caller sends it, and the frames after it, with {@link #send}
+     */
+    boolean writeFrameDirect(ByteBuffer[] parts, int count) {
+        if (!direct || !writeLock.tryLock()) {
+            return false;
+        }
+        try {
+            if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
+                return false;
+            }
+            long total = 0;
+            for (int i = 0; i < count; i++) {
+                total += parts[i].remaining();
+            }
+            long written;
+            try {
+                written = ((LinkChannel) channel).socket().write(parts, 0, count);
+            } catch (IOException e) {
+                channel.close(); // the link broke: Netty's read side notices and retires it
+                return true;
+            }
+            if (written < total) {
+                ByteBuf rest = channel.alloc().directBuffer((int) (total - written));
+                for (int i = 0; i < count; i++) {
+                    rest.writeBytes(parts[i]);
+                }
+                keep(rest);
+            }
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     /** Clears the gathering array (it must not keep the caller's buffer). Under writeLock. */
     private void clearGather() {
         dataFrame[0] = null;
@@ -228,6 +270,11 @@ final class LinkWriter {
         rest.writeBytes(header);
         src.limit(src.position() + left);
         rest.writeBytes(src);
+        keep(rest);
+    }
+
+    /** The rest of a frame the socket took in part: the drain writes it first. Under writeLock. */
+    private void keep(ByteBuf rest) {
         backlog = true;
         partial = rest;
         queuedBytes.addAndGet(rest.readableBytes());

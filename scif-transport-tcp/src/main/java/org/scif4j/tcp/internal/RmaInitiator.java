@@ -28,12 +28,39 @@ import org.scif4j.spi.FenceSequence;
  * {@code completedBytes} are written only by the reader of the link the answers come on
  * (see {@link #onData}, {@link #onDone}), read by all. {@code deferred} is a lock-free queue
  * that the reader offers to and the lock's holder drains.
+ *
+ * <p><b>Read requests held back.</b> A read's RMA_READ frame joins {@code held} (one buffer,
+ * guarded by submitLock) rather than going out alone: while an earlier read whose request left
+ * is still unanswered, the owner is busy with it, so the requests of a stream of asynchronous
+ * reads go out together, one write for many (as a Netty client flushes once per batch) rather
+ * than a syscall and a wake-up of the owner's event loop each. Held frames leave, in order, at
+ * the latest: before any other frame sent under submitLock (writes, signals, window acks, so the
+ * sequence order and the acks' order hold), when {@link #MAX_HELD} are held, before any thread
+ * of this connection waits ({@link TcpRma#spinOrBlock}), before a call that waits for its own
+ * completion returns its lock, and when the answer to that earlier read completes it.
+ * Invariant (no request stranded): requests are held only while a read whose request left is
+ * unanswered. The holder raises {@code heldCount} (volatile) and then, as it releases the lock,
+ * reads {@code completed}; the reader writes {@code completed} and then reads {@code heldCount}:
+ * one of them sees the other. A holder that sees the read answered flushes itself; a reader
+ * that sees requests held raises {@code flushWanted} and tries the lock, and whoever releases
+ * the lock looks at {@code flushWanted} after releasing it (as for the deferred acks).
  */
 final class RmaInitiator {
     /** Operations in flight at most (a power of two: the ring of pending operations). */
     private static final int MAX_OPS = 4096;
     /** RMA bytes in flight at most per endpoint: bounds what either side buffers for it. */
     static final long MAX_BYTES = 16L << 20;
+    /**
+     * A submitter that must wait for room waits for this much more than its operation needs, so
+     * that the calls after it find room and submit (and send their requests) together rather
+     * than one wait, one wake-up and one write per operation; the {@code MAX_BYTES - REFILL}
+     * still in flight keep the owner busy meanwhile.
+     */
+    private static final long REFILL_BYTES = MAX_BYTES / 4;
+    /** As {@link #REFILL_BYTES}, in operations. */
+    private static final int REFILL_OPS = MAX_OPS / 4;
+    /** Read requests held back at most; see the class comment. */
+    static final int MAX_HELD = 64;
 
     /** An operation in flight; the ring's slots are reused. */
     private static final class Op {
@@ -74,6 +101,16 @@ final class RmaInitiator {
     private volatile long completedBytes;
     /** WINDOW_ACKs waiting for the end of the operation whose sender holds submitLock. */
     private final Queue<ByteBuf> deferred = new ConcurrentLinkedQueue<>();
+    /** RMA_READ frames held back, or null. Guarded by submitLock; see the class comment. */
+    private ByteBuf held;
+    /** How many frames {@code held} has; written under submitLock, read by the reader. */
+    private volatile int heldCount;
+    /** The last read held. Guarded by submitLock. */
+    private int lastHeld;
+    /** The last read whose request left. Guarded by submitLock. */
+    private int lastSentRead;
+    /** The reader saw requests held as a read completed: the lock's next holder flushes them. */
+    private volatile boolean flushWanted;
 
     RmaInitiator(TcpRma rma) {
         this.rma = rma;
@@ -91,10 +128,14 @@ final class RmaInitiator {
         return submittedView;
     }
 
-    /** @return the last operation submitted, after any submission in progress has left */
+    /**
+     * @return the last operation submitted, after any submission in progress has left; held
+     *         requests leave too, as the caller is about to wait for them
+     */
     int lastSubmitted() {
         submitLock.lock();
         int mark = submitted;
+        flushWanted = true;
         unlockSubmit();
         return mark;
     }
@@ -123,6 +164,9 @@ final class RmaInitiator {
                 op.buffer = write ? null : buffer; // a v-write's bytes are copied now: the buffer is the caller's again
                 op.bufferPos = bufferPos;
                 publish(seq);
+                if (write) {
+                    flushHeld(); // the reads before it go first
+                }
                 if (write && !sendWrite(buffer, bufferPos, localOffset + done, n, seq, remoteOffset + done,
                     lastPart && (flags & Scif.RMA_ORDERED) != 0)) {
                     // Only close takes windows away under a call that checked them (unregister
@@ -130,12 +174,15 @@ final class RmaInitiator {
                     throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
                         + " being queued");
                 } else if (!write) {
-                    rma.send(RmaWire.read(rma.node.alloc(), rma.peerWireId, seq, remoteOffset + done, n));
+                    hold(seq, remoteOffset + done, n);
                 }
                 done += n;
             }
             last = submitted;
         } finally {
+            if (rma.hostLoopback || (flags & (Scif.RMA_SYNC | Scif.RMA_USECPU)) != 0) {
+                flushWanted = true; // this call waits for its answer: nothing to batch it with
+            }
             unlockSubmit();
         }
         // A CPU copy is complete when the call returns (scif_writeto(3)): over tcp that is a round trip.
@@ -148,8 +195,8 @@ final class RmaInitiator {
      * Ships an RMA_WRITE operation of {@code length} bytes, from {@code buffer} at
      * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
      * most {@link Wire#MAX_DATA}, as one buffer: one write (one syscall when the socket takes
-     * it) rather than one per frame. From the local RAS the frames point into the window's
-     * memory (no copy, see {@link WindowCopy#frames}); a v-variant's buffer is the caller's
+     * it) rather than one per frame. From the local RAS the frames go straight from the window's
+     * memory (no copy, see {@link WindowCopy#send}); a v-variant's buffer is the caller's
      * again when the call returns, so its bytes are copied. Holds submitLock.
      *
      * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
@@ -157,12 +204,7 @@ final class RmaInitiator {
     private boolean sendWrite(ByteBuffer buffer, int bufferPos, long localOffset, int length, int seq,
                               long remoteOffset, boolean ordered) {
         if (buffer == null) {
-            ByteBuf frames = copy.frames(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
-            if (frames == null) {
-                return false;
-            }
-            rma.send(frames);
-            return true;
+            return copy.send(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
         }
         ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, RmaWire.WRITE_HEADER));
         for (int off = 0; off < length; ) {
@@ -198,6 +240,7 @@ final class RmaInitiator {
             op.signalValue = localValue;
             int seq = submitted;
             publish(seq);
+            flushHeld(); // the reads before it go first
             rma.send(RmaWire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
             return seq;
         } finally {
@@ -223,11 +266,18 @@ final class RmaInitiator {
         int seq = FenceSequence.next(submitted);
         int mustComplete = (seq - MAX_OPS) & FenceSequence.MASK; // the slot's previous operation
         long mustCompleteBytes = submittedBytes + bytes - MAX_BYTES;
-        long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
-            int r = rma.spinOrBlock(deadline);
-            if (r != 0) {
-                throw rma.failure(r, call, "waiting for room among the RMAs in flight");
+        if (!(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
+            // Wait for room for the calls after this one too (REFILL_BYTES), at most until
+            // everything submitted completed.
+            mustCompleteBytes = Math.min(mustCompleteBytes + REFILL_BYTES, submittedBytes);
+            int more = (mustComplete + REFILL_OPS) & FenceSequence.MASK;
+            mustComplete = FenceSequence.reached(submitted, more) ? more : submitted;
+            long deadline = System.nanoTime() + rma.timeoutNanos;
+            while (!(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
+                int r = rma.spinOrBlock(deadline); // which sends the held requests first
+                if (r != 0) {
+                    throw rma.failure(r, call, "waiting for room among the RMAs in flight");
+                }
             }
         }
         Op op = ops[seq & (MAX_OPS - 1)];
@@ -258,18 +308,74 @@ final class RmaInitiator {
     }
 
     /**
-     * Sends the acknowledgements left to the holder, then unlocks; see {@link #deferred}. Every
-     * release of submitLock goes through here. Invariant: an ack is never stranded: whoever
-     * offers one then tries the lock, and whoever releases the lock looks at the queue after
-     * releasing it, so of an offer and a release that race, one of them sends the ack.
+     * Sends the held requests that must go (see the class comment) and the acknowledgements left
+     * to the holder (after the requests: they were resolved against the old mirror), then
+     * unlocks; see {@link #deferred}. Every release of submitLock goes through here. Invariant:
+     * an ack is never stranded: whoever offers one then tries the lock, and whoever releases the
+     * lock looks at the queue after releasing it, so of an offer and a release that race, one of
+     * them sends the ack; {@code flushWanted} the same way.
      */
     private void unlockSubmit() {
         do {
+            // heldCount was written before this read of completed (the Dekker pair of the class comment).
+            if (heldCount > 0 && (flushWanted || !deferred.isEmpty() || rma.ended()
+                || FenceSequence.reached(completed, lastSentRead))) {
+                flushHeld();
+            }
             for (ByteBuf f; (f = deferred.poll()) != null; ) {
                 rma.send(f);
             }
             submitLock.unlock();
-        } while (!deferred.isEmpty() && submitLock.tryLock());
+        } while ((!deferred.isEmpty() || flushWanted && heldCount > 0) && submitLock.tryLock());
+    }
+
+    /** Holds read {@code seq}'s RMA_READ frame back; see the class comment. Holds submitLock. */
+    private void hold(int seq, long remoteOffset, int n) {
+        if (held == null) {
+            held = rma.node.alloc().directBuffer(MAX_HELD * (Wire.FRAME_HEADER + RmaWire.READ_SIZE));
+        }
+        RmaWire.appendRead(held, rma.peerWireId, seq, remoteOffset, n);
+        lastHeld = seq;
+        heldCount = heldCount + 1;
+        if (heldCount >= MAX_HELD) {
+            flushHeld();
+        }
+    }
+
+    /** Sends the held requests, if any, in one write. Holds submitLock. */
+    private void flushHeld() {
+        if (heldCount == 0) {
+            return;
+        }
+        flushWanted = false;
+        ByteBuf f = held;
+        held = null;
+        lastSentRead = lastHeld;
+        heldCount = 0;
+        if (rma.ended()) {
+            f.release(); // the connection is gone: nobody answers them
+        } else {
+            rma.send(f);
+        }
+    }
+
+    /**
+     * A thread of this connection is about to wait: the held requests leave first, by this
+     * thread if it holds submitLock or can take it (else its holder sends them when it waits
+     * or releases it).
+     */
+    void flushBeforeWait() {
+        if (heldCount == 0) {
+            return;
+        }
+        if (submitLock.isHeldByCurrentThread()) {
+            flushHeld();
+        } else {
+            flushWanted = true;
+            if (submitLock.tryLock()) {
+                unlockSubmit();
+            }
+        }
     }
 
     /**
@@ -287,10 +393,16 @@ final class RmaInitiator {
         }
     }
 
-    /** The connection ended: acks nobody will send are freed. */
+    /**
+     * The connection ended: acks nobody will send are freed, and the held requests (by the lock's
+     * holder, at its release, if another thread holds it: it sees the end).
+     */
     void end() {
         for (ByteBuf f; (f = deferred.poll()) != null; ) {
             f.release();
+        }
+        if (!submitLock.isHeldByCurrentThread() && submitLock.tryLock()) {
+            unlockSubmit();
         }
     }
 
@@ -369,8 +481,17 @@ final class RmaInitiator {
         return op != null && (op.kind == Op.WRITE || op.kind == Op.SIGNAL) ? op : null;
     }
 
-    /** Operations completed: the peer's fences waiting for them are answered, and our waiters woken. */
+    /**
+     * Operations completed: the held requests are sent (see the class comment), the peer's
+     * fences waiting for them are answered, and our waiters woken.
+     */
     private void completedMoved() {
+        if (heldCount > 0) { // read after completed was written (the Dekker pair of the class comment)
+            flushWanted = true;
+            if (!submitLock.isHeldByCurrentThread() && submitLock.tryLock()) {
+                unlockSubmit();
+            }
+        }
         rma.server.servePeerFences();
         rma.wake();
     }

@@ -195,11 +195,9 @@ final class RmaServer {
             return wrong;
         }
         flushDone(); // the operations before this read are answered before it
-        ByteBuf frames = copy.frames(walk, false, seq, offset, length, 0, false);
-        if (frames == null) {
+        if (!copy.send(walk, false, seq, offset, length, 0, false)) { // no copy: see WindowCopy.send
             return null; // this endpoint closed meanwhile: the peer learns it from the close
         }
-        rma.send(frames); // one buffer, one write, no copy: see WindowCopy.frames
         served = seq;
         return null;
     }

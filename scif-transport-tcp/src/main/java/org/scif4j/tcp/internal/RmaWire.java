@@ -221,8 +221,12 @@ final class RmaWire {
     }
 
     static ByteBuf read(ByteBufAllocator a, long endpoint, int seq, long offset, int length) {
-        ByteBuf b = Wire.frame(a, Wire.RMA_READ, READ_SIZE);
-        int at = b.writerIndex();
+        return appendRead(a.directBuffer(Wire.FRAME_HEADER + READ_SIZE), endpoint, seq, offset, length);
+    }
+
+    /** Appends a whole RMA_READ frame to {@code b} (requests sent together share one buffer). */
+    static ByteBuf appendRead(ByteBuf b, long endpoint, int seq, long offset, int length) {
+        int at = Wire.prefix(b, Wire.RMA_READ, READ_SIZE, READ_SIZE);
         b.setLong(at + ENDPOINT, endpoint).setInt(at + SEQ, seq).setLong(at + READ_OFFSET, offset)
             .setInt(at + READ_LENGTH, length);
         return b.writerIndex(at + READ_SIZE);

@@ -361,9 +361,15 @@ final class TcpEndpoint extends AbstractEndpoint {
             + " (no shared memory between hosts); use readFrom/writeTo");
     }
 
-    /** @return the RMA half, once the endpoint is open and CONNECTED (verify_epd's errors otherwise) */
-    private TcpRma rma(Call call) throws ScifException {
-        verifyConnected(call.text());
+    /**
+     * @return the RMA half, once the endpoint is open and CONNECTED (verify_epd's errors
+     *         otherwise; the call's text made only then: every RMA call comes through here)
+     */
+    private synchronized TcpRma rma(Call call) throws ScifException {
+        checkOpen(call);
+        if (state != EndpointState.CONNECTED) {
+            verifyConnected(call.text());
+        }
         return rma;
     }
 

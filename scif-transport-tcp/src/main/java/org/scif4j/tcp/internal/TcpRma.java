@@ -155,6 +155,16 @@ final class TcpRma {
         out.write(frame);
     }
 
+    /**
+     * Writes one frame gathered from {@code parts[0..count)} to the peer straight from them, when
+     * the link's writer may (see {@link Link#writeFrameDirect}).
+     *
+     * @return false when it did not: the caller sends the frame with {@link #send}
+     */
+    boolean sendDirect(java.nio.ByteBuffer[] parts, int count) {
+        return out.writeFrameDirect(parts, count);
+    }
+
     /** The connection ended (the peer closed or was lost, or we closed): every waiter leaves. */
     void end(boolean closing) {
         closed |= closing;
@@ -195,11 +205,17 @@ final class TcpRma {
 
     // ---------------------------------------------------------------- waiting
 
-    /** Spins for the node's budget, then blocks. @return 0 to look again, else why not (see {@link #failure}) */
+    /**
+     * Spins for the node's budget, then blocks; read requests held back leave first (whatever
+     * this thread waits for may need them, see {@link RmaInitiator}).
+     *
+     * @return 0 to look again, else why not (see {@link #failure})
+     */
     int spinOrBlock(long deadline) {
         if (ended) {
             return -1;
         }
+        initiator.flushBeforeWait();
         int seen = changeCount();
         long budget = node.spin().budgetNanos();
         long end = System.nanoTime() + budget;

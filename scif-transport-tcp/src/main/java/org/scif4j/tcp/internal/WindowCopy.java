@@ -2,18 +2,37 @@ package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
 import org.scif4j.spi.WindowSet;
 
 /**
  * Moves bytes between frames and this side's windows: an arriving payload into the windows it
  * names, window memory out as the payload of RMA_WRITE or RMA_DATA frames (without a copy),
- * and signalled words. Holds no state of its own: each caller brings its own
- * {@link WindowWalk} (the submit lock's holder one, the link's reader another), and the
- * windows are read through their lock-free snapshot.
+ * and signalled words. Each caller brings its own {@link WindowWalk} (the submit lock's holder
+ * one, the link's reader another), and the windows are read through their lock-free snapshot.
+ * {@link #send} keeps buffers of its own, so an instance sends for one thread at a time.
  */
 final class WindowCopy {
+    /** Buffers one gathering write of {@link #send} takes at most: a header and the windows of a frame. */
+    private static final int PARTS = 8;
+
     private final TcpRma rma;
     private final WindowSet<LocalWindow> local;
+    /**
+     * A frame's prefix and header, as {@link #send} writes it, and the same memory as a Netty
+     * buffer for {@link RmaWire}'s builders. This and the fields after it are used by
+     * {@link #send} only, which one thread at a time calls per instance: the holder of the
+     * submit lock (RmaInitiator's) or the reader of the peer's link (RmaServer's).
+     */
+    private final ByteBuffer header = ByteBuffer.allocateDirect(Wire.FRAME_HEADER
+        + Math.max(RmaWire.WRITE_HEADER, RmaWire.DATA_HEADER));
+    private final ByteBuf headerBuf = Unpooled.wrappedBuffer(header);
+    /** The buffers of one gathering write. */
+    private final ByteBuffer[] parts = new ByteBuffer[PARTS];
+    /** Per part of a gathering write, the window of its view in {@code views}, or null. */
+    private final LocalWindow[] viewOf = new LocalWindow[PARTS];
+    private final ByteBuffer[] views = new ByteBuffer[PARTS];
 
     WindowCopy(TcpRma rma, WindowSet<LocalWindow> local) {
         this.rma = rma;
@@ -31,7 +50,9 @@ final class WindowCopy {
                 f.skipBytes((int) walk.length());
                 return;
             }
-            RmaCopy.toBuffer(f, w.memory, (int) walk.offsetInWindow(), (int) walk.length());
+            // Into the window's Netty view: a straight memory copy from each buffer the frame
+            // spans (it usually spans two socket reads), with no view of the window to allocate.
+            f.readBytes(w.wrapped, (int) walk.offsetInWindow(), (int) walk.length());
         }
     }
 
@@ -44,34 +65,102 @@ final class WindowCopy {
     }
 
     /**
-     * The RMA_WRITE (write) or RMA_DATA frames of operation {@code seq} carrying {@code length}
-     * bytes of the local RAS at {@code localOffset}, composed without copying: each frame is its
-     * header (all headers share one small buffer) followed by slices of the windows' memory, and
-     * the socket takes them in one gathering write. The bytes leave when the socket takes them,
-     * not when this returns: a writeTo's source must stay unchanged until the operation
-     * completes (RMA_SYNC, or a fence), as SCIF asks of a DMA's source; an answered read sends
-     * what the window holds as the socket takes it.
+     * Sends the RMA_WRITE (write) or RMA_DATA frames of operation {@code seq}, carrying
+     * {@code length} bytes of the local RAS at {@code localOffset}, to the peer: each frame
+     * straight from the windows' memory to the socket while the link's writer takes it
+     * ({@link Link#writeFrameDirect}: a gathering write of its header and the windows' bytes, no
+     * copy and no allocation), the rest as frames composed without a copy ({@link #frames}),
+     * which go out as the socket takes them. A writeTo's source must therefore stay unchanged
+     * until the operation completes (RMA_SYNC, or a fence), as SCIF asks of a DMA's source; an
+     * answered read sends what the window holds as the socket takes it. Called by one thread at
+     * a time (see the class comment).
      *
-     * @return the frames, or null when a window went away since the range was checked (only
-     *         close does that)
+     * @return false when a window went away since the range was checked (only close does that):
+     *         nothing sent
      */
-    ByteBuf frames(WindowWalk<LocalWindow> walk, boolean write, int seq, long localOffset, int length,
-                   long remoteOffset, boolean ordered) {
-        int count = (length + Wire.MAX_DATA - 1) / Wire.MAX_DATA;
+    boolean send(WindowWalk<LocalWindow> walk, boolean write, int seq, long localOffset, int length,
+                 long remoteOffset, boolean ordered) {
+        WindowSet.Snapshot<LocalWindow> s = local.snapshot();
+        for (walk.start(s, localOffset, length); walk.next(); ) {
+            if (walk.window() == null) {
+                return false; // closed since the range was checked: its windows are gone
+            }
+        }
+        int off = 0;
+        while (off < length) {
+            int n = Math.min(Wire.MAX_DATA, length - off);
+            headerBuf.clear();
+            frameHeader(headerBuf, write, seq, off, n, off + n == length, remoteOffset, ordered);
+            header.clear().limit(headerBuf.writerIndex());
+            parts[0] = header;
+            int count = 1;
+            for (walk.start(s, localOffset + off, n); walk.next() && count >= 0; ) {
+                if (count == parts.length) {
+                    count = -1; // more windows than one gathering write takes: composed below
+                } else {
+                    parts[count] = view(count, walk.window(), (int) walk.offsetInWindow(), (int) walk.length());
+                    count++;
+                }
+            }
+            if (count < 0 || !rma.sendDirect(parts, count)) {
+                break;
+            }
+            off += n;
+        }
+        if (off < length) {
+            ByteBuf rest = frames(s, walk, write, seq, localOffset, off, length, remoteOffset, ordered);
+            if (rest == null) {
+                return false; // not reached: the snapshot's windows were checked above
+            }
+            rma.send(rest);
+        }
+        return true;
+    }
+
+    /** Appends the prefix and header of the frame at {@code off} of the operation to {@code b}. */
+    private void frameHeader(ByteBuf b, boolean write, int seq, int off, int n, boolean last, long remoteOffset,
+                             boolean ordered) {
+        if (write) {
+            RmaWire.writeHeader(b, rma.peerWireId, seq, remoteOffset + off, writeFlags(last, ordered), n);
+        } else {
+            RmaWire.dataHeader(b, rma.peerWireId, seq, last ? RmaWire.RMA_LAST : 0, n);
+        }
+    }
+
+    /**
+     * @return a view of {@code w}'s memory from {@code index}, {@code n} bytes, for part
+     *         {@code part} of a gathering write: each part keeps its view while it is of the same
+     *         window, so that sending from the same windows allocates nothing
+     */
+    private ByteBuffer view(int part, LocalWindow w, int index, int n) {
+        if (viewOf[part] != w) {
+            viewOf[part] = w;
+            views[part] = w.memory.duplicate();
+        }
+        ByteBuffer v = views[part];
+        v.clear();
+        v.position(index).limit(index + n);
+        return v;
+    }
+
+    /**
+     * The frames of the operation from its byte {@code from} on (see {@link #send}), composed
+     * without copying: each frame is its header (all headers share one small buffer) followed
+     * by slices of the windows' memory, and the socket takes them in one gathering write.
+     *
+     * @return the frames, or null when a window of {@code s} is missing
+     */
+    private ByteBuf frames(WindowSet.Snapshot<LocalWindow> s, WindowWalk<LocalWindow> walk, boolean write, int seq,
+                           long localOffset, int from, int length, long remoteOffset, boolean ordered) {
+        int count = (length - from + Wire.MAX_DATA - 1) / Wire.MAX_DATA;
         int header = Wire.FRAME_HEADER + (write ? RmaWire.WRITE_HEADER : RmaWire.DATA_HEADER);
         ByteBuf headers = rma.node.alloc().directBuffer(count * header);
         CompositeByteBuf frames = rma.node.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
-        WindowSet.Snapshot<LocalWindow> s = local.snapshot();
         try {
-            for (int off = 0; off < length; ) {
+            for (int off = from; off < length; ) {
                 int n = Math.min(Wire.MAX_DATA, length - off);
-                boolean last = off + n == length;
                 int at = headers.writerIndex();
-                if (write) {
-                    RmaWire.writeHeader(headers, rma.peerWireId, seq, remoteOffset + off, writeFlags(last, ordered), n);
-                } else {
-                    RmaWire.dataHeader(headers, rma.peerWireId, seq, last ? RmaWire.RMA_LAST : 0, n);
-                }
+                frameHeader(headers, write, seq, off, n, off + n == length, remoteOffset, ordered);
                 frames.addComponent(true, headers.retainedSlice(at, header));
                 if (!addSlices(walk.start(s, localOffset + off, n), frames)) {
                     frames.release();

@@ -75,6 +75,41 @@ class ZeroCopyRmaTest {
         }
     }
 
+    @Test
+    void framesAcrossMoreWindowsThanOneGatheringWriteTakes() throws Exception {
+        // 20 one-page windows in a row on each side: a 64 KiB frame spans 16 of them, more
+        // than one gathering write of WindowCopy.send takes (the rest is composed instead).
+        int page = 4096;
+        int pages = 20;
+        long at = 4L << 20;
+        int prot = Scif.PROT_READ | Scif.PROT_WRITE;
+        ScifMemory[] mine = new ScifMemory[pages];
+        ScifMemory[] theirs = new ScifMemory[pages];
+        for (int i = 0; i < pages; i++) {
+            mine[i] = pair.node1.allocate(page);
+            theirs[i] = pair.node0.allocate(page);
+            pair.client.register(mine[i].buffer(), at + (long) i * page, prot, Scif.MAP_FIXED);
+            pair.server.register(theirs[i].buffer(), at + (long) i * page, prot, Scif.MAP_FIXED);
+            for (int j = 0; j < page; j++) {
+                mine[i].buffer().put(j, pattern(4, i * page + j));
+                theirs[i].buffer().put(j, pattern(5, i * page + j));
+            }
+        }
+        int length = (pages - 2) * page - 100;
+        // The owner answers from its 20 windows into our large window; we write from ours into its big one.
+        pair.client.readFrom(SMALL, length, at + 50, Scif.RMA_SYNC);
+        pair.client.writeTo(at + 50, length, 0, Scif.RMA_SYNC);
+        ByteBuffer r = remote.buffer();
+        for (int i = 0; i < length; i++) {
+            if (large.buffer().get(i) != pattern(5, 50 + i)) {
+                assertEquals(pattern(5, 50 + i), large.buffer().get(i), "byte " + i + " of the read");
+            }
+            if (r.get(i) != pattern(4, 50 + i)) {
+                assertEquals(pattern(4, 50 + i), r.get(i), "byte " + i + " of the write");
+            }
+        }
+    }
+
     /** Fills both initiator windows with pattern {@code p} of their RAS offsets. */
     private void fill(int p) {
         for (int i = 0; i < SMALL + LARGE; i++) {
