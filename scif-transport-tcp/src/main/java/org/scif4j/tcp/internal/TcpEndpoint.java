@@ -361,9 +361,15 @@ final class TcpEndpoint extends AbstractEndpoint {
             + " (no shared memory between hosts); use readFrom/writeTo");
     }
 
-    /** @return the RMA half, once the endpoint is open and CONNECTED (verify_epd's errors otherwise) */
-    private TcpRma rma(Call call) throws ScifException {
-        verifyConnected(call);
+    /**
+     * @return the RMA half, once the endpoint is open and CONNECTED (verify_epd's errors
+     *         otherwise; the call's text made only then: every RMA call comes through here)
+     */
+    private synchronized TcpRma rma(Call call) throws ScifException {
+        checkOpen(call);
+        if (state != EndpointState.CONNECTED) {
+            verifyConnected(call.text());
+        }
         return rma;
     }
 
@@ -376,13 +382,6 @@ final class TcpEndpoint extends AbstractEndpoint {
     private synchronized void verifyConnected(String call) throws ScifException {
         checkOpen(call);
         EndpointRules.connected(state, peer, call);
-    }
-
-    /** {@link #verifyConnected(String)} that makes the call's text only for an error (no allocation on the RMA path). */
-    private synchronized void verifyConnected(Call call) throws ScifException {
-        if (isClosed() || state != EndpointState.CONNECTED) {
-            verifyConnected(call.text());
-        }
     }
 
     // ---------------------------------------------------------------- poll and close

@@ -75,4 +75,72 @@ class FrameReaderTest {
         assertEquals(since + 1_000_000_000L, reader.partialSince());
         reader.release();
     }
+
+    /** Feeds {@code b} (released by the reader); the frames' bodies go to {@code kept}, retained. */
+    private void feedKeeping(ByteBuf b, List<ByteBuf> kept) {
+        assertNull(reader.feed(ByteBufAllocator.DEFAULT, b, f -> {
+            kept.add(f);
+            return true;
+        }));
+    }
+
+    private static ByteBuf bytes(int... bytes) {
+        ByteBuf b = Unpooled.buffer(bytes.length);
+        for (int x : bytes) {
+            b.writeByte(x);
+        }
+        return b;
+    }
+
+    @Test
+    void aFrameInProgressHoldsOnlyTheReadsItLiesIn() {
+        // As when a receive queue keeps frames: every read completes a frame the queue takes
+        // and begins the next, and the queue is emptied between reads.
+        List<ByteBuf> kept = new ArrayList<>();
+        ByteBuf first = bytes(0, 0, 0, 1, 9, 0, 0).retain();
+        feedKeeping(first, kept);
+        ByteBuf second = bytes(0, 1, 7, 0, 0).retain();
+        feedKeeping(second, kept);
+        assertEquals(2, kept.size());
+        kept.forEach(ByteBuf::release);
+        kept.clear();
+        ByteBuf third = bytes(0, 1, 8, 0, 0).retain();
+        feedKeeping(third, kept);
+        assertEquals(1, kept.size());
+        assertEquals(8, kept.get(0).getByte(kept.get(0).readerIndex()));
+        assertEquals(1, first.refCnt(), "the first read, wholly consumed, is held by the reader no more");
+        kept.forEach(ByteBuf::release);
+        kept.clear();
+        feedKeeping(bytes(0, 1, 6), kept);
+        assertEquals(1, kept.size());
+        assertEquals(6, kept.get(0).getByte(kept.get(0).readerIndex()));
+        kept.forEach(ByteBuf::release);
+        assertEquals(1, second.refCnt(), "every read consumed and released");
+        assertEquals(1, third.refCnt(), "every read consumed and released");
+        assertEquals(0, reader.pending());
+        first.release();
+        second.release();
+        third.release();
+    }
+
+    @Test
+    void readsThatAdjoinInOneBufferMakeOneSlice() {
+        // As a user reader reads on into its buffer's tail: frames spanning reads.
+        ByteBuf root = Unpooled.directBuffer(64);
+        root.writeBytes(new byte[] {0, 0, 0, 3, 1, 2, 3, 0, 0, 0, 2, 4, 5});
+        List<ByteBuf> kept = new ArrayList<>();
+        int[] cuts = {0, 2, 5, 9, 12, 13};
+        for (int i = 1; i < cuts.length; i++) {
+            feedKeeping(root.retainedSlice(cuts[i - 1], cuts[i] - cuts[i - 1]), kept);
+        }
+        assertEquals(2, kept.size());
+        assertEquals(3, kept.get(0).readableBytes());
+        assertEquals(1, kept.get(0).getByte(kept.get(0).readerIndex()));
+        assertEquals(2, kept.get(1).readableBytes());
+        assertEquals(5, kept.get(1).getByte(kept.get(1).readerIndex() + 1));
+        kept.forEach(ByteBuf::release);
+        assertEquals(0, reader.pending());
+        assertEquals(1, root.refCnt(), "every slice of the buffer was released");
+        root.release();
+    }
 }
