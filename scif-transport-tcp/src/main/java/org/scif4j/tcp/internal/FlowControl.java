@@ -2,7 +2,6 @@ package org.scif4j.tcp.internal;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 
 /**
  * The flow control of one connection's messages, both directions, and the bytes received that
@@ -19,8 +18,20 @@ final class FlowControl {
     private final int ring;
     /** Bytes this side may still send. */
     private int credit;
-    /** Received bytes, in order, not taken by the user yet. */
-    private final ArrayDeque<ByteBuf> received = new ArrayDeque<>();
+    /**
+     * Received bytes, in order, not taken by the user yet: a ring of payloads, each as the buffer
+     * it came in (one reference on it kept) and the indexes of its bytes left, in
+     * {@code buffers[i]} from {@code starts[i]} to {@code ends[i]}, at {@code head}, {@code count}
+     * entries. Indexes, not the buffer's own: a frame a user reader read comes in a view that is
+     * reused for the next frame (FrameReader.feedUser), and slicing it would make a buffer per
+     * payload. The arrays grow (doubling) and never shrink, so a warm connection queues without
+     * allocating.
+     */
+    private ByteBuf[] buffers = new ByteBuf[16];
+    private int[] starts = new int[16];
+    private int[] ends = new int[16];
+    private int head;
+    private int count;
     /** Readable bytes in {@code received}. */
     private int queued;
     /** Bytes the user took and whose credit the peer has not been given back yet. */
@@ -80,7 +91,7 @@ final class FlowControl {
 
     /**
      * DATA from the peer: copied into the buffer of a recv that waits for it
-     * ({@link #fillWhileWaiting}) as far as it fits, the rest queued (a slice of it, retained).
+     * ({@link #fillWhileWaiting}) as far as it fits, the rest queued (its buffer retained, with the indexes of its bytes).
      * Moves {@code payload}'s reader index.
      *
      * @return what is wrong with it, or null
@@ -102,9 +113,47 @@ final class FlowControl {
                 return null;
             }
         }
-        received.add(payload.retainedSlice());
+        enqueue(payload.retain(), payload.readerIndex(), payload.writerIndex());
         queued += n;
         return null;
+    }
+
+    /** Appends a payload's bytes [{@code start}, {@code end}) of {@code b}, whose reference it takes. */
+    private void enqueue(ByteBuf b, int start, int end) {
+        if (count == buffers.length) {
+            grow();
+        }
+        int i = (head + count) & (buffers.length - 1);
+        buffers[i] = b;
+        starts[i] = start;
+        ends[i] = end;
+        count++;
+    }
+
+    /** Doubles the ring, its entries moved to the front in order. */
+    private void grow() {
+        int n = buffers.length;
+        ByteBuf[] b = new ByteBuf[2 * n];
+        int[] s = new int[2 * n];
+        int[] e = new int[2 * n];
+        for (int k = 0; k < count; k++) {
+            int i = (head + k) & (n - 1);
+            b[k] = buffers[i];
+            s[k] = starts[i];
+            e[k] = ends[i];
+        }
+        buffers = b;
+        starts = s;
+        ends = e;
+        head = 0;
+    }
+
+    /** Drops the head entry, released. */
+    private void dequeue() {
+        buffers[head].release();
+        buffers[head] = null;
+        head = (head + 1) & (buffers.length - 1);
+        count--;
     }
 
     /**
@@ -159,11 +208,16 @@ final class FlowControl {
     /** Copies queued bytes into {@code dst}. @return how many */
     int drain(ByteBuffer dst) {
         int total = 0;
-        while (dst.hasRemaining() && !received.isEmpty()) {
-            ByteBuf b = received.peek();
-            int n = copy(b, dst, b.readableBytes());
-            if (!b.isReadable()) {
-                received.poll().release();
+        while (dst.hasRemaining() && count > 0) {
+            int start = starts[head];
+            int n = Math.min(ends[head] - start, dst.remaining());
+            int limit = dst.limit();
+            dst.limit(dst.position() + n);
+            buffers[head].getBytes(start, dst); // by index: the buffer's own indexes may be another frame's
+            dst.limit(limit);
+            starts[head] = start + n;
+            if (start + n == ends[head]) {
+                dequeue();
             }
             total += n;
         }
@@ -202,8 +256,8 @@ final class FlowControl {
     /** The endpoint closed: drops what was received; a waiting recv's buffer is filled no more. */
     void release() {
         waiting = null; // what was filled stays counted for the recv's stopFilling
-        for (ByteBuf b; (b = received.poll()) != null; ) {
-            b.release();
+        while (count > 0) {
+            dequeue();
         }
         queued = 0;
     }

@@ -41,8 +41,20 @@ final class FrameReader {
         }
     }
 
-    /** The bytes of a frame not complete yet, or null. */
+    /**
+     * The bytes of a frame not complete yet as Netty buffers (a slice or a composite of the event
+     * loop's reads), or null. At most one of this and {@code heldRoot} holds bytes.
+     */
     private ByteBuf cumulation;
+    /**
+     * Or the bytes of a frame not complete yet where a user reader read them: bytes
+     * [{@code heldFrom}, {@code heldEnd}) of its read buffer, on which this reader holds one
+     * reference; null when not. The user reader reads on right after them
+     * ({@link #prepareUserRead}), so that the frame, once whole, lies in one buffer.
+     */
+    private ByteBuf heldRoot;
+    private int heldFrom;
+    private int heldEnd;
     /**
      * When the first byte of the frame in progress arrived (System.nanoTime), or {@link #NONE}.
      * Written last when a frame's clock starts, so that a reader that sees it sees its size too.
@@ -59,6 +71,12 @@ final class FrameReader {
      * @return what is wrong with the stream, or null
      */
     String feed(ByteBufAllocator alloc, ByteBuf in, Sink sink) {
+        if (heldRoot != null) {
+            // A user reader held the start of this frame: as a slice, to join the event loop's read.
+            cumulation = heldRoot.retainedSlice(heldFrom, heldEnd - heldFrom);
+            heldRoot.release();
+            heldRoot = null;
+        }
         // A 64 KiB payload frame nearly always spans two socket reads; merging would copy every
         // byte once more into one buffer, composing does not (a frame is a slice of the reads).
         // Bytes that continue the held ones in the same buffer (a user reader reads on into its
@@ -100,6 +118,86 @@ final class FrameReader {
                 b.release();
             }
         }
+    }
+
+    /**
+     * A user reader is about to read into {@code root} at its writer index: the bytes held of a
+     * frame in progress, if they do not end right there, are copied there first (they are few:
+     * at most a frame), so that what it reads continues them in one buffer. The caller made
+     * room for {@link #pending} bytes more than it reads.
+     */
+    void prepareUserRead(ByteBuf root) {
+        if (heldRoot != null) {
+            if (endsAt(root)) {
+                return; // the next read continues them
+            }
+            int from = root.writerIndex();
+            root.writeBytes(heldRoot, heldFrom, heldEnd - heldFrom);
+            heldRoot.release();
+            heldRoot = root.retain();
+            heldFrom = from;
+            heldEnd = root.writerIndex();
+        } else if (cumulation != null) {
+            int from = root.writerIndex();
+            root.writeBytes(cumulation, cumulation.readerIndex(), cumulation.readableBytes());
+            cumulation.release();
+            cumulation = null;
+            heldRoot = root.retain();
+            heldFrom = from;
+            heldEnd = root.writerIndex();
+        }
+    }
+
+    /** @return whether bytes of a frame in progress are held and end at {@code root}'s writer index */
+    boolean endsAt(ByteBuf root) {
+        return heldRoot == root && heldEnd == root.writerIndex();
+    }
+
+    /**
+     * A user reader's read: bytes [{@code from}, {@code from + n}) of its read buffer
+     * {@code root}, which {@link #prepareUserRead} made continue any bytes held. Every frame it
+     * completes goes to {@code sink} as {@code view} (a duplicate of {@code root}, reused for
+     * each frame: no buffer is made per frame) with its indexes around the frame's body and one
+     * reference more on {@code root}, which the sink releases; a sink that keeps the bytes keeps
+     * that reference and their indexes, not the view's (see FlowControl). The rest of a frame
+     * stays where it is, held ({@code heldRoot}).
+     *
+     * @return what is wrong with the stream, or null
+     */
+    String feedUser(ByteBuf root, ByteBuf view, int from, int n, Sink sink) {
+        int at = from;
+        int end = from + n;
+        if (heldRoot != null) {
+            at = heldFrom; // prepareUserRead put them right before the read
+            heldRoot.release();
+            heldRoot = null;
+        }
+        boolean cut = false;
+        while (end - at >= 4) {
+            long length = root.getUnsignedInt(at);
+            if (length > Wire.MAX_FRAME) {
+                return "a frame length of " + length + " exceeds the largest frame, " + Wire.MAX_FRAME + " bytes";
+            }
+            if (end - at < 4 + length) {
+                break;
+            }
+            view.setIndex(at + 4, at + 4 + (int) length);
+            root.retain(); // the sink's reference, as a slice's would be
+            at += 4 + (int) length;
+            cut = true;
+            if (!sink.frame(view)) {
+                return null;
+            }
+        }
+        if (at < end) {
+            heldRoot = root.retain();
+            heldFrom = at;
+            heldEnd = end;
+            notePartial(root, at, end, cut);
+        } else if (partialSince != NONE) {
+            partialSince = NONE;
+        }
+        return null;
     }
 
     /**
@@ -155,18 +253,23 @@ final class FrameReader {
      * begins a new frame, whose clock starts now.
      */
     private void notePartial(ByteBuf b, boolean fresh) {
-        partialArrived = b.readableBytes();
+        notePartial(b, b.readerIndex(), b.writerIndex(), fresh);
+    }
+
+    /** As {@link #notePartial(ByteBuf, boolean)}, for bytes [{@code from}, {@code end}) of {@code b}. */
+    private void notePartial(ByteBuf b, int from, int end, boolean fresh) {
+        partialArrived = end - from;
         if (fresh || partialSince == NONE) {
-            partialBytes = frameBytes(b);
+            partialBytes = frameBytes(b, from, end);
             partialSince = System.nanoTime(); // last: publishes partialBytes
-        } else if (partialBytes == 4 && b.readableBytes() >= 4) {
-            partialBytes = frameBytes(b); // the prefix is complete now
+        } else if (partialBytes == 4 && end - from >= 4) {
+            partialBytes = frameBytes(b, from, end); // the prefix is complete now
         }
     }
 
-    /** @return the size of the frame at {@code b}'s reader index, prefix included; 4 while the prefix is incomplete */
-    private static long frameBytes(ByteBuf b) {
-        return b.readableBytes() < 4 ? 4 : 4 + b.getUnsignedInt(b.readerIndex());
+    /** @return the size of the frame at {@code from}, prefix included; 4 while the prefix is incomplete */
+    private static long frameBytes(ByteBuf b, int from, int end) {
+        return end - from < 4 ? 4 : 4 + b.getUnsignedInt(from);
     }
 
     /** @return when the first byte of the frame held in part arrived (System.nanoTime), or {@link #NONE} */
@@ -196,12 +299,16 @@ final class FrameReader {
 
     /** @return bytes of an incomplete frame held */
     int pending() {
-        return cumulation == null ? 0 : cumulation.readableBytes();
+        return heldRoot != null ? heldEnd - heldFrom : cumulation == null ? 0 : cumulation.readableBytes();
     }
 
     /** Drops what is held: the link is gone. */
     void release() {
         partialSince = NONE;
+        if (heldRoot != null) {
+            heldRoot.release();
+            heldRoot = null;
+        }
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;

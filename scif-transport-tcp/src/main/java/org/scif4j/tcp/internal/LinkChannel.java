@@ -42,6 +42,9 @@ final class LinkChannel extends NioSocketChannel {
             removeAndSubmit(readOps);
             return 0;
         }
+        if (l != null && l.eventLoopReadsOwnBuffers()) {
+            return l.readByEventLoop(); // dispatched there; Netty's buffer stays unused
+        }
         return super.doReadBytes(buf);
     }
 

@@ -94,15 +94,23 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Bytes a user thread read from this open link while it waited (see {@link Link}); it holds
-     * the link's read lock, as the event loop does when it reads.
+     * Bytes [{@code from}, {@code from + n}) of {@code buffer}, which a user thread read from
+     * this open link while it waited (see {@link Link}), {@code view} a duplicate of it to show
+     * each frame through (see FrameReader#feedUser); it holds the link's read lock, as the event
+     * loop does when it reads.
      */
-    void readByUser(ByteBuf bytes) {
-        feed(bytes);
+    void readByUser(ByteBuf buffer, ByteBuf view, int from, int n) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        String wrong = link.reader.frames.feedUser(buffer, view, from, n, sink);
+        if (wrong != null && phase != Phase.CLOSED) {
+            violation(ctx, wrong);
+        }
     }
 
     private void feed(ByteBuf bytes) {
-        if (phase == Phase.CLOSED) {
+        if (phase == Phase.CLOSED || !bytes.isReadable()) {
             bytes.release();
             return;
         }

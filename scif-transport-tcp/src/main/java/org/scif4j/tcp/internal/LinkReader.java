@@ -8,7 +8,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.concurrent.locks.ReentrantLock;
@@ -73,6 +72,8 @@ final class LinkReader {
      * compaction; 1.7-2.4 GB/s before, 2.9-3.1 after).
      */
     private static final int READ_BUFFERS = 4;
+    /** Reads the event loop makes at most per turn on an open link, as Netty's read loop (16). */
+    private static final int EVENT_LOOP_READS = 16;
     private static final Consumer<SelectionKey> IGNORE = k -> { };
 
     /** See the class comment: whoever reads the socket and dispatches its frames holds it. */
@@ -92,11 +93,18 @@ final class LinkReader {
     /**
      * Whether the last read took everything the socket had (it did not fill its buffer), so a
      * user reader sleeps in its selector before it reads again. False after a read by the event
-     * loop, whose last read is unknown here. Used under readLock.
+     * loop through the pipeline (before the link opened), whose last read is unknown here. Used
+     * under readLock.
      */
     private boolean drained;
     /** The user readers' read buffers, null until first used; see {@link #readOnce}. Used under readLock. */
     private final ByteBuf[] readBuffers = new ByteBuf[READ_BUFFERS];
+    /**
+     * Per read buffer, a duplicate of it (made with it): the view through which each frame read
+     * into it goes to the dispatcher, its indexes set around the frame (FrameReader.feedUser),
+     * so that no buffer is made per frame. Used under readLock.
+     */
+    private final ByteBuf[] views = new ByteBuf[READ_BUFFERS];
     /** The slot of {@code readBuffers} read into now. Used under readLock. */
     private int current;
     /** Frames of this link and the stream position between them; used under readLock. */
@@ -108,9 +116,11 @@ final class LinkReader {
     /** The node's timer that takes the link back; null on an outbound link. */
     private final TakeBackTimer timer;
     /** The take-back check on {@code timer} while the event loop stands aside, or null. Event-loop confined. */
-    private ScheduledFuture<?> takeBack;
+    private TakeBackTimer.Check takeBack;
     /** {@link #takeBackCheck}, for the event loop. */
     private final Runnable takeBackTask = this::takeBackCheck;
+    /** {@link #watchReaders}, for the timer. */
+    private final Runnable watchTask = this::watchReaders;
     /** Connections owing their peer an RMA_DONE at the end of this read batch. Used under readLock. */
     private final ArrayList<RmaServer> owingDones = new ArrayList<>();
     private final Channel channel;
@@ -230,10 +240,43 @@ final class LinkReader {
     }
 
     /**
-     * Reads what the socket has into the current read buffer's free tail and dispatches it (a
-     * slice of the buffer, retained). The bytes before the tail may still be held by frames
-     * (a receive queue, a frame in progress): only the tail is written, which nothing refers
-     * to. Sets {@code drained} when the read took everything the socket had.
+     * Whether the event loop reads this link into the user readers' buffers
+     * ({@link #readByEventLoop}) rather than into buffers from Netty's allocator: once it is
+     * open, as user threads may read it.
+     */
+    boolean eventLoopReadsOwnBuffers() {
+        return userReadable;
+    }
+
+    /**
+     * The event loop's read of an open link, from LinkChannel while it holds readLock: as a
+     * user reader's ({@link #readOnce}), into these buffers, with the frames dispatched here and
+     * not through the pipeline, until the socket is drained or {@value #EVENT_LOOP_READS} reads
+     * were made. So that a frame is never a buffer made for it, whoever reads, and a payload
+     * queued for the user ({@link FlowControl}) holds one of these buffers, which this reader
+     * keeps: the user thread that takes it and lets it go never frees a buffer of the event
+     * loop's (Netty's pool then makes an object on the freeing thread, one per payload).
+     *
+     * @return -1 at the end of the stream, else 0: nothing for the pipeline, whose buffer is unused
+     */
+    int readByEventLoop() throws IOException {
+        drained = false;
+        for (int i = 0; i < EVENT_LOOP_READS && userReadable && !drained; i++) {
+            if (readOnce() < 0) {
+                // The end of the stream; or the link died meanwhile (another thread), and the
+                // pipeline's own read finds the end next time.
+                return userReadable ? -1 : 0;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Reads what the socket has into the current read buffer's free tail and dispatches it
+     * (FrameReader.feedUser: each frame through the buffer's view, no buffer made per frame).
+     * The bytes before the tail may still be held by frames (a receive queue, a frame in
+     * progress): only the tail is written, which nothing refers to. Sets {@code drained} when
+     * the read took everything the socket had.
      *
      * @return bytes read, -1 at the end (or once the link stopped being readable)
      */
@@ -242,6 +285,7 @@ final class LinkReader {
             return -1; // endOfStream released the buffers: nothing may take a new one
         }
         ByteBuf buf = readTarget();
+        frames.prepareUserRead(buf); // the bytes of a frame in progress go right before the read
         int start = buf.writerIndex();
         int room = buf.writableBytes();
         int n = buf.writeBytes(((LinkChannel) channel).socket(), room);
@@ -252,24 +296,29 @@ final class LinkReader {
             return n;
         }
         lastRead = System.nanoTime();
-        handler.readByUser(buf.retainedSlice(start, n)); // the reader releases that share
+        handler.readByUser(buf, views[current], start, n);
         flushDones();
         return n;
     }
 
     /**
-     * @return the buffer to read into: the current one, cleared first when nothing else holds
-     *         part of it (its count back at 1), while it has {@value #MIN_ROOM} bytes of room;
-     *         else another nothing holds; else, when every one is still held, a fresh one in
-     *         the place of one left to whoever holds it. Under readLock.
+     * @return the buffer to read into, with {@value #MIN_ROOM} bytes of room after the bytes
+     *         of a frame in progress (FrameReader.prepareUserRead puts them there unless they
+     *         end at its tail already): the current one, cleared first when nothing else holds
+     *         part of it (its count back at 1), while it has the room; else another nothing
+     *         holds; else, when every one is still held, a fresh one in the place of one left
+     *         to whoever holds it. Under readLock.
      */
     private ByteBuf readTarget() {
+        int pending = frames.pending();
         ByteBuf cur = readBuffers[current];
         if (cur != null) {
             if (cur.refCnt() == 1) {
                 cur.clear();
             }
-            if (cur.writableBytes() >= MIN_ROOM) {
+            // Bytes held that continue at cur's tail need no room of their own.
+            int move = frames.endsAt(cur) ? 0 : pending;
+            if (cur.writableBytes() >= MIN_ROOM + move) {
                 return cur;
             }
         }
@@ -278,7 +327,7 @@ final class LinkReader {
             ByteBuf b = readBuffers[i];
             if (b == null || b.refCnt() == 1) {
                 if (b == null) {
-                    readBuffers[i] = b = channel.alloc().directBuffer(READ_BYTES, READ_BYTES);
+                    b = newReadBuffer(i);
                 }
                 current = i;
                 return b.clear();
@@ -286,9 +335,15 @@ final class LinkReader {
         }
         int i = (current + 1) % READ_BUFFERS;
         readBuffers[i].release(); // our share: frames of it are still held elsewhere
+        current = i;
+        return newReadBuffer(i);
+    }
+
+    /** @return a new read buffer in slot {@code i}, with its view. Under readLock. */
+    private ByteBuf newReadBuffer(int i) {
         ByteBuf b = channel.alloc().directBuffer(READ_BYTES, READ_BYTES);
         readBuffers[i] = b;
-        current = i;
+        views[i] = b.duplicate(); // shares b's count: whoever keeps a frame retains b through it
         return b;
     }
 
@@ -345,7 +400,7 @@ final class LinkReader {
             readLock.unlock();
         }
         if (takeBack == null) {
-            takeBack = timer.every(this::watchReaders, TAKE_BACK_NANOS); // null once the node closed
+            takeBack = timer.every(watchTask, TAKE_BACK_NANOS); // null once the node closed
         }
         return false;
     }
@@ -420,7 +475,7 @@ final class LinkReader {
             }
             userMode = false;
             channel.read(); // on this event loop, now: the socket goes back into its selector
-            takeBack.cancel(false);
+            takeBack.cancel();
             takeBack = null;
         } finally {
             readLock.unlock();
@@ -456,6 +511,7 @@ final class LinkReader {
                 if (readBuffers[i] != null) {
                     readBuffers[i].release();
                     readBuffers[i] = null;
+                    views[i] = null;
                 }
             }
             return cut;

@@ -101,8 +101,11 @@ final class RmaInitiator {
     private volatile long completedBytes;
     /** WINDOW_ACKs waiting for the end of the operation whose sender holds submitLock. */
     private final Queue<ByteBuf> deferred = new ConcurrentLinkedQueue<>();
-    /** RMA_READ frames held back, or null. Guarded by submitLock; see the class comment. */
-    private ByteBuf held;
+    /**
+     * RMA_READ frames held back, sent from this buffer of their own (no buffer from the
+     * allocator per read). Guarded by submitLock; see the class comment.
+     */
+    private final FrameScratch held = new FrameScratch(MAX_HELD * (Wire.FRAME_HEADER + RmaWire.READ_SIZE));
     /** How many frames {@code held} has; written under submitLock, read by the reader. */
     private volatile int heldCount;
     /** The last read held. Guarded by submitLock. */
@@ -331,10 +334,7 @@ final class RmaInitiator {
 
     /** Holds read {@code seq}'s RMA_READ frame back; see the class comment. Holds submitLock. */
     private void hold(int seq, long remoteOffset, int n) {
-        if (held == null) {
-            held = rma.node.alloc().directBuffer(MAX_HELD * (Wire.FRAME_HEADER + RmaWire.READ_SIZE));
-        }
-        RmaWire.appendRead(held, rma.peerWireId, seq, remoteOffset, n);
+        RmaWire.appendRead(held.buffer(), rma.peerWireId, seq, remoteOffset, n);
         lastHeld = seq;
         heldCount = heldCount + 1;
         if (heldCount >= MAX_HELD) {
@@ -348,14 +348,12 @@ final class RmaInitiator {
             return;
         }
         flushWanted = false;
-        ByteBuf f = held;
-        held = null;
         lastSentRead = lastHeld;
         heldCount = 0;
         if (rma.ended()) {
-            f.release(); // the connection is gone: nobody answers them
+            held.start(); // the connection is gone: nobody answers them
         } else {
-            rma.send(f);
+            rma.send(held);
         }
     }
 

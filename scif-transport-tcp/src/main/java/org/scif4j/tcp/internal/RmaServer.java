@@ -62,6 +62,8 @@ final class RmaServer {
     private final ArrayDeque<PeerFence> peerFences = new ArrayDeque<>();
     /** The link the frame being served came on; its reader sends the RMA_DONE owed. */
     private Link servingLink;
+    /** The RMA_DONE frame, built and sent without a buffer from the allocator. */
+    private final FrameScratch done = new FrameScratch(Wire.FRAME_HEADER + 12);
 
     RmaServer(TcpRma rma) {
         this.rma = rma;
@@ -176,7 +178,8 @@ final class RmaServer {
     void flushDone() {
         if (owing) {
             owing = false;
-            rma.send(RmaWire.endpointInt(rma.node.alloc(), Wire.RMA_DONE, rma.peerWireId, owedDone));
+            RmaWire.appendEndpointInt(done.start(), Wire.RMA_DONE, rma.peerWireId, owedDone);
+            rma.send(done);
         }
     }
 

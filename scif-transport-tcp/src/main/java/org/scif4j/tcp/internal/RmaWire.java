@@ -206,8 +206,12 @@ final class RmaWire {
      *             endpoint and one u32 at 8 (a window change's id, a sequence number, a request)
      */
     static ByteBuf endpointInt(ByteBufAllocator a, byte type, long endpoint, int value) {
-        ByteBuf b = Wire.frame(a, type, 12);
-        int at = b.writerIndex();
+        return appendEndpointInt(a.directBuffer(Wire.FRAME_HEADER + 12), type, endpoint, value);
+    }
+
+    /** Appends a whole frame of {@link #endpointInt}'s kinds to {@code b}. */
+    static ByteBuf appendEndpointInt(ByteBuf b, byte type, long endpoint, int value) {
+        int at = Wire.prefix(b, type, 12, 12);
         b.setLong(at + ENDPOINT, endpoint).setInt(at + 8, value);
         return b.writerIndex(at + 12);
     }

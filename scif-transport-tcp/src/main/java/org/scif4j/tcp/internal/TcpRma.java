@@ -155,6 +155,11 @@ final class TcpRma {
         out.write(frame);
     }
 
+    /** Sends the frames appended to {@code scratch} to the peer (see {@link FrameScratch}). */
+    void send(FrameScratch scratch) {
+        scratch.send(out);
+    }
+
     /**
      * Writes one frame gathered from {@code parts[0..count)} to the peer straight from them, when
      * the link's writer may (see {@link Link#writeFrameDirect}).
