@@ -148,6 +148,9 @@ final class LinkReader {
         if (userCapable) {
             handler = h;
             userReadable = true;
+            if (channel.unsafe().recvBufAllocHandle() instanceof LinkReadSizes.Sizes sizes) {
+                sizes.attach(this); // no pooled buffer per read of the event loop's from now on
+            }
         }
     }
 

@@ -4,7 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -122,17 +121,10 @@ final class Links {
         server = sb.bind(options.selfAddress()).sync().channel();
     }
 
-    /**
-     * How much the event loop asks the socket for per read: Netty's adaptive sizes, up to
-     * {@value #MAX_READ} rather than its 64 KiB, so a stream of 64 KiB frames (each 64 KiB and
-     * a header, so spanning two 64 KiB reads) costs fewer reads and fewer composed frames.
-     */
-    private static AdaptiveRecvByteBufAllocator readSizes() {
-        return new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ);
+    /** How much the event loop asks the socket for per read: see {@link LinkReadSizes}. */
+    private static LinkReadSizes readSizes() {
+        return new LinkReadSizes();
     }
-
-    /** Largest read of the event loop, see {@link #readSizes}. */
-    private static final int MAX_READ = 256 << 10;
 
     private void pipeline(Channel ch, Link link, int target) {
         // No flush consolidation handler: Link batches its own writes, one flush per batch. No

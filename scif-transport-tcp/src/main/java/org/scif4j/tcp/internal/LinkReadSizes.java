@@ -1,0 +1,59 @@
+package org.scif4j.tcp.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
+
+/**
+ * How much the event loop asks the socket for per read: Netty's adaptive sizes, up to
+ * {@value #MAX_READ} rather than its 64 KiB, so a stream of 64 KiB frames (each 64 KiB and a
+ * header, so spanning two 64 KiB reads) costs fewer reads and fewer composed frames.
+ *
+ * <p>Except on an open inbound link of the NIO transport, whose {@link LinkReader} reads the
+ * event loop's turns into its own buffers ({@link LinkReader#readByEventLoop}): there Netty's
+ * read loop gets an empty buffer, which it does not use, rather than one from the pool per read
+ * (at its default level Netty's leak detector also follows one pooled buffer in 128 with a
+ * recorded stack trace: bytes allocated per read). {@link LinkReader#allowUserReads} attaches
+ * itself to the channel's {@link Sizes}.
+ */
+final class LinkReadSizes extends AdaptiveRecvByteBufAllocator {
+    /** Largest read of the event loop. */
+    static final int MAX_READ = 256 << 10;
+
+    LinkReadSizes() {
+        super(64, 2048, MAX_READ);
+    }
+
+    @Override
+    public Sizes newHandle() {
+        return new Sizes((ExtendedHandle) super.newHandle());
+    }
+
+    /** A channel's read sizes: Netty's, but no buffer while its reader reads into its own. */
+    static final class Sizes extends DelegatingHandle implements ExtendedHandle {
+        /** The reader of the channel's open inbound link, once attached; event-loop confined. */
+        private LinkReader reader;
+
+        Sizes(ExtendedHandle delegate) {
+            super(delegate);
+        }
+
+        /** {@code reader} reads the channel's bytes into its own buffers whenever it says so. Event loop. */
+        void attach(LinkReader reader) {
+            this.reader = reader;
+        }
+
+        @Override
+        public ByteBuf allocate(ByteBufAllocator alloc) {
+            LinkReader r = reader;
+            return r != null && r.eventLoopReadsOwnBuffers() ? Unpooled.EMPTY_BUFFER : super.allocate(alloc);
+        }
+
+        @Override
+        public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+            return ((ExtendedHandle) delegate()).continueReading(maybeMoreDataSupplier);
+        }
+    }
+}
