@@ -26,7 +26,8 @@ import org.scif4j.spi.FenceSequence;
  * <p>Every DMA operation gets the next 31-bit sequence number when it is queued and runs on the
  * endpoint's one channel, so operations complete in sequence order and "completed" is a single
  * counter. A copy the caller makes itself while nothing is outstanding takes the next number
- * too, submitted and completed at once under {@link #submitLock} ({@link #copyInline}).
+ * too, submitted and completed at once under {@link #submitLock} ({@link #copyInline}), and so
+ * does a fence signal the caller stores itself ({@code EndpointFences.signal}).
  *
  * <p><b>Invariant (close):</b> see {@link EndpointRma}. Once {@link #drain} gives up waiting,
  * an operation not yet started is skipped (its references are still given back, and its
@@ -128,10 +129,10 @@ final class DmaSequence {
     }
 
     /**
-     * Gives the copy just made inline the next sequence number, submitted and completed at
-     * once. Under {@link #submitLock}, with nothing outstanding: the channel thread has stored
-     * its last completion and will not store another of ours until we queue one, so this
-     * thread owns both counters. The caller then calls {@link #wakeFenceWaiters()}.
+     * Gives the copy (or signal) just made inline the next sequence number, submitted and
+     * completed at once. Under {@link #submitLock}, with nothing outstanding: the channel thread
+     * has stored its last completion and will not store another of ours until we queue one, so
+     * this thread owns both counters. The caller then calls {@link #wakeFenceWaiters()}.
      */
     void completeInlineLocked() {
         int seq = FenceSequence.next(submitted);
