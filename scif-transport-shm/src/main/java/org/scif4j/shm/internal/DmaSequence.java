@@ -206,12 +206,17 @@ final class DmaSequence {
         synchronized (submitLock) {
             int seq = FenceSequence.next(submitted);
             op.seq = seq;
-            if (peerSignal) {
-                lastPeerSignal.set(seq);
-            }
+            int lastBefore = peerSignal ? lastPeerSignal.getAndSet(seq) : -1;
             try {
                 channel.submit(op);
             } catch (InterruptedException e) {
+                // Never queued: the number is not taken (submitted is unchanged), and what the
+                // operation holds goes back now, or the windows it references could never be
+                // unregistered (the channel, which gives them back, will never run it).
+                if (peerSignal) {
+                    lastPeerSignal.compareAndSet(seq, lastBefore);
+                }
+                op.notQueued();
                 Thread.currentThread().interrupt();
                 throw ScifException.of(call.text(), Errno.EINTR, "interrupted while the DMA channel was full");
             }
@@ -305,6 +310,9 @@ final class DmaSequence {
     /** An operation of the sequence: run by the channel, which completes its number. */
     abstract static class Op implements DmaEngine.Op {
         int seq;
+
+        /** The channel refused it (the caller was interrupted): gives back what it holds, as {@link #run} would. */
+        abstract void notQueued();
     }
 
     /** A copy on the DMA channel. */
@@ -324,6 +332,13 @@ final class DmaSequence {
             release(transfer);
             keep = null;
             completedOnChannel(seq);
+            pool.offer(this);
+        }
+
+        @Override
+        void notQueued() {
+            release(transfer);
+            keep = null;
             pool.offer(this);
         }
     }

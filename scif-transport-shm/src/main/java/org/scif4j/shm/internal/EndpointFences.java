@@ -267,6 +267,12 @@ final class EndpointFences {
             signalPool.offer(this);
         }
 
+        @Override
+        void notQueued() {
+            sequence.release(transfer);
+            signalPool.offer(this);
+        }
+
         /** The stores, unless close abandoned the endpoint's operations or the peer freed the target's window. */
         void storeValues() {
             if (sequence.beginCopy(transfer)) {
