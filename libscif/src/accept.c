@@ -134,7 +134,7 @@ API int scif_accept(scif_epd_t epd, struct scif_portID *peer, scif_epd_t *newepd
 		err = try_accept(e, newfd, bell, &n, &p);
 		if (err != EAGAIN || !(flags & SCIF_ACCEPT_SYNC))
 			break;
-		await(e, E_EVENT_SEQ, E_SLEEPERS, requested, -1);
+		await(e, E_EVENT_SEQ, E_SLEEPERS, requested, NULL, -1);
 		if (e->closed) {
 			err = EINTR;
 			break;

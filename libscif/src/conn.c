@@ -18,6 +18,7 @@ static void ring_init(struct ring *r, uint8_t *base, int which, uint32_t R)
 	r->data = base + ring_data_off(which, R);
 	r->D = ring_data_bytes(R);
 	r->R = R;
+	r->zeroed_ahead = UINT64_MAX; /* none yet */
 }
 
 /* A side takes over its rings where they stand: it writes one and reads the other. */

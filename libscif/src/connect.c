@@ -199,7 +199,7 @@ API int scif_connect(scif_epd_t epd, struct scif_portID *dst)
 		goto out;
 	}
 	pthread_mutex_unlock(&e->ctl);
-	await(e, E_EVENT_SEQ, E_SLEEPERS, answered, now_ns() + fab.cfg.timeout_ms * 1000000LL);
+	await(e, E_EVENT_SEQ, E_SLEEPERS, answered, NULL, now_ns() + fab.cfg.timeout_ms * 1000000LL);
 	pthread_mutex_lock(&e->ctl);
 	err = finish_connect(e);
 out:;

@@ -137,14 +137,26 @@ struct ep *ep_new(int fd, int bell, int slot)
 
 /* ---- waiting (the sleeper protocol of docs/shm-format.md) ---- */
 
-/* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. */
-int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, int64_t deadline)
+/* Spinning waits check without a pause instruction for this long, as the Java Waiter does: a
+   pause takes tens to a hundred and more cycles, and an arrival that falls into one waits for its
+   end (two arrivals per round trip). After this, every check pauses, which spares the power and
+   a hyperthread sibling in longer waits. */
+#define PAUSE_AFTER_NS 10000
+/* Checks of quick(e) between two full checks (and clock reads) of a spin. */
+#define SPINS_PER_CHECK 256
+
+/* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. While it
+   spins it mostly checks quick(e) (NULL: ready), the cheap part of ready that touches the line
+   the awaited change arrives on, and ready and closed every SPINS_PER_CHECK checks. */
+int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, cond_fn quick, int64_t deadline)
 {
 	int64_t start = now_ns();
 	uint64_t seq = endpoint_off(e->slot) + (uint64_t)seq_field;
 	uint64_t sleepers = endpoint_off(e->slot) + (uint64_t)sleepers_field;
 	enum wait_mode mode = fab.cfg.wait;
-	for (unsigned i = 0;; i++) {
+	if (!quick)
+		quick = ready;
+	for (;;) {
 		if (ready(e) || e->closed)
 			return 0;
 		int64_t now = now_ns();
@@ -152,9 +164,15 @@ int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, int64_
 			return 1;
 		int64_t waited = now - start;
 		if (mode == WAIT_SPIN || (mode == WAIT_ADAPTIVE && waited < 30000)) {
-			/* check at every pause: a pause is up to ~40 ns, the condition a cache line */
-			for (int k = 0; k < 256 && !ready(e); k++)
-				__builtin_ia32_pause();
+			if (waited < PAUSE_AFTER_NS) {
+				for (int k = 0; k < SPINS_PER_CHECK; k++)
+					if (quick(e))
+						return 0;
+			} else {
+				/* a pause is up to ~40 ns, the condition a cache line */
+				for (int k = 0; k < SPINS_PER_CHECK && !quick(e); k++)
+					__builtin_ia32_pause();
+			}
 			continue;
 		}
 		if (mode == WAIT_YIELD || (mode == WAIT_ADAPTIVE && waited < 200000)) {
@@ -241,33 +259,29 @@ API scif_epd_t scif_open(void)
    before it had stored its 1 before it, and close sees that 1 and waits. So once
    ep_serial_drain returns, no serial call uses the endpoint's shared memory again. Without the
    barrier (an old kernel, a seccomp filter) serial calls take the mutex like any other. */
-static int serial_mode; /* 0 not yet known, 1 serial calls skip the mutex, -1 they take it */
+int ep_serial_mode; /* 0 not yet known, 1 serial calls skip the mutex, -1 they take it */
 
 static void serial_init(void)
 {
 	int have = (int)syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0);
 	int ok = have > 0 && (have & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
 		 syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
-	__atomic_store_n(&serial_mode, ok ? 1 : -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&ep_serial_mode, ok ? 1 : -1, __ATOMIC_RELEASE);
 }
 
-int ep_serial_ok(void)
+int ep_serial_probe(void)
 {
-	int m = __atomic_load_n(&serial_mode, __ATOMIC_ACQUIRE);
-	if (!m) {
-		static pthread_once_t once = PTHREAD_ONCE_INIT;
-		int se = errno;
-		pthread_once(&once, serial_init);
-		errno = se;
-		m = __atomic_load_n(&serial_mode, __ATOMIC_ACQUIRE);
-	}
-	return m > 0;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int se = errno;
+	pthread_once(&once, serial_init);
+	errno = se;
+	return __atomic_load_n(&ep_serial_mode, __ATOMIC_ACQUIRE) > 0;
 }
 
 /* Waits for the serial calls in flight on e to see closed (set by the caller) and leave. */
 static void ep_serial_drain(struct ep *e)
 {
-	if (__atomic_load_n(&serial_mode, __ATOMIC_ACQUIRE) <= 0)
+	if (__atomic_load_n(&ep_serial_mode, __ATOMIC_ACQUIRE) <= 0)
 		return; /* every call took the mutex, which close takes next */
 	int se = errno;
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) != 0)

@@ -65,7 +65,13 @@ static inline uint32_t state_of(struct ep *e)
 /* Whether serial calls can skip the direction's mutex here: the process-wide barrier
    (membarrier, private expedited) that ep_serial_drain needs is registered. Else they take
    the mutex like every call. */
-int ep_serial_ok(void);
+extern int ep_serial_mode; /* endpoint.c: 0 not yet known, 1 serial calls skip the mutex, -1 not */
+int ep_serial_probe(void);
+static inline int ep_serial_ok(void)
+{
+	int m = __atomic_load_n(&ep_serial_mode, __ATOMIC_ACQUIRE);
+	return m ? m > 0 : ep_serial_probe();
+}
 /* The serial call's half of the handshake with close (the invariant: endpoint.c,
    ep_serial_drain): marks direction out busy before the call's first read of closed. */
 static inline void serial_enter(struct ep *e, int out)
@@ -78,8 +84,9 @@ static inline void serial_leave(struct ep *e, int out)
 	__atomic_store_n(&e->serial_in[out], 0, __ATOMIC_RELEASE);
 }
 typedef int (*cond_fn)(struct ep *);
-/* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. */
-int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, int64_t deadline);
+/* Waits until ready(e), the deadline (ns, <0: none) or close; 0 ready, 1 timed out. A spin
+   checks quick(e) (NULL: ready), a cheap sufficient part of ready, between full checks. */
+int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, cond_fn quick, int64_t deadline);
 
 /* connect.c: a connect's answer arrived; a non-blocking connect accepted meanwhile is taken
    over (1 if connected). */
@@ -93,8 +100,14 @@ int ep_fd_new(int *bell);
 /* Keeps the endpoint's descriptor's readiness from now on (starting the pump thread), and
    makes it exact at once. */
 void pump_watch(struct ep *e);
-/* After a call of this process changed what a watched endpoint reports: makes it exact. */
-void pump_sync(struct ep *e);
+/* After a call of this process changed what a watched endpoint reports: makes it exact. Inline
+   for the data path: an endpoint nobody called scif_get_fd on costs one load. */
+void pump_sync_watched(struct ep *e);
+static inline void pump_sync(struct ep *e)
+{
+	if (__atomic_load_n(&e->watched, __ATOMIC_ACQUIRE))
+		pump_sync_watched(e);
+}
 void pump_forget(struct ep *e);
 void pump_stop(void);
 #endif

@@ -170,7 +170,19 @@ void tab_set_conn_id(int slot, uint64_t id);
 /* Closes a dead process's endpoints in batches: 0 done (the last batch pending), 1 pre-empted. */
 int tab_reap_owner(int pslot);
 /* Outside the lock: the data path's wakes (only if someone sleeps). */
-void wake_receivers(int slot);
-void wake_senders(int slot);
+void wake_sleepers(int slot, int sleepers, int seq, int pollers);
+/* Inline, as every send and receive calls them: the two counts share the peer slot's line. */
+static inline void wake_receivers(int slot)
+{
+	uint64_t ep = endpoint_off(slot);
+	if (get32(ep + E_SLEEPERS) > 0 || get32(ep + E_POLLERS) > 0)
+		wake_sleepers(slot, E_SLEEPERS, E_EVENT_SEQ, 1);
+}
+static inline void wake_senders(int slot)
+{
+	uint64_t ep = endpoint_off(slot);
+	if (get32(ep + E_SPACE_SLEEPERS) > 0 || get32(ep + E_POLLERS) > 0)
+		wake_sleepers(slot, E_SPACE_SLEEPERS, E_SPACE_SEQ, 1);
+}
 void wake_fence(int slot);
 #endif

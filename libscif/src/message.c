@@ -20,6 +20,37 @@ static int can_recv(struct ep *e)
 	return state_of(e) != EP_CONNECTED || ring_has_data(&e->conn->in);
 }
 
+/* The cheap parts of can_send and can_recv that a spin checks most of the time (the full check
+   also reads the endpoint's state in the endpoint table): the caller is the direction's only
+   thread (its mutex, or a serial call), so the receiver's own head frame is current. */
+static int quick_send(struct ep *e)
+{
+	return ring_writable(&e->conn->out);
+}
+
+static int quick_recv(struct ep *e)
+{
+	return ring_readable_own(&e->conn->in);
+}
+
+/* Checks of the first spin of a blocking call, before it reads the clock. */
+#define FIRST_SPINS 1024
+
+/* The first spin of a blocking call that can make no progress (adaptive and spin waits, as the
+   Java Waiter spins first): quick checks without a pause or a clock read, so an answer that
+   comes within a round trip's time is met at once; 1 if it came. closed and the state are
+   checked by move's loop after it, and by await's full checks. */
+static int first_spin(struct ep *e, int out)
+{
+	if (fab.cfg.wait != WAIT_ADAPTIVE && fab.cfg.wait != WAIT_SPIN)
+		return 0;
+	cond_fn quick = out ? quick_send : quick_recv;
+	for (int k = 0; k < FIRST_SPINS; k++)
+		if (quick(e))
+			return 1;
+	return 0;
+}
+
 /* One direction of the data path on e, which the caller holds a reference on. Moves up to len
    bytes: once (flags without the BLOCK bit), or until all moved, timeout_ms passed (< 0: no
    limit; counted from the first wait, so a call that never waits reads no clock), or the
@@ -88,10 +119,13 @@ static int move(struct ep *e, uint8_t *msg, int len, int flags, int out, int tim
 		}
 		if (!block)
 			break;
-		if (deadline == -2)
+		if (deadline == -2) {
+			if (first_spin(e, out))
+				continue;
 			deadline = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
+		}
 		if (await(e, out ? E_SPACE_SEQ : E_EVENT_SEQ, out ? E_SPACE_SLEEPERS : E_SLEEPERS,
-			  out ? can_send : can_recv, deadline))
+			  out ? can_send : can_recv, out ? quick_send : quick_recv, deadline))
 			break; /* the deadline passed: what moved so far */
 	}
 	if (serial)

@@ -117,7 +117,7 @@ void pump_stop(void)
 
 static int ours(struct ep *e)
 {
-	return e->owner_pid == (int)getpid();
+	return e->owner_pid == fab.self; /* this process's pid, without a system call */
 }
 
 void pump_watch(struct ep *e)
@@ -139,9 +139,9 @@ void pump_watch(struct ep *e)
 	pthread_mutex_unlock(&mu);
 }
 
-void pump_sync(struct ep *e)
+void pump_sync_watched(struct ep *e)
 {
-	if (!__atomic_load_n(&e->watched, __ATOMIC_ACQUIRE) || !ours(e))
+	if (!ours(e))
 		return;
 	pthread_mutex_lock(&mu);
 	if (e->watched)

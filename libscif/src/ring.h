@@ -10,6 +10,9 @@ struct ring {
 	uint32_t R;  /* ring size: at most R - 1 stream bytes outstanding */
 	/* writer's own positions, and its cache of the reader's */
 	uint64_t tail_bytes, tail_frame, c_head_bytes, c_head_frame;
+	/* the area position of the word the writer zeroed ahead (ring.c, zero_next_line), or
+	   UINT64_MAX: while it lies above the tail frame, that word holds 0 */
+	uint64_t zeroed_ahead;
 	/* reader's own positions */
 	uint64_t head_bytes, head_frame, head_taken;
 };
@@ -36,6 +39,13 @@ long ring_read(struct ring *r, void *buf, size_t len);
 /* Whether a frame waits at the published head frame (any thread: the reader's own check,
    and poll's; exact once the reader has published its head). */
 int ring_has_data(const struct ring *r);
+/* The reader's own check, by the thread that reads the ring (after its ring_read): whether a
+   frame waits at its head frame. One load, of the line the frame arrives on. */
+static inline int ring_readable_own(const struct ring *r)
+{
+	return __atomic_load_n((const volatile uint64_t *)(r->data + (r->head_frame & (r->D - 1))),
+			       __ATOMIC_ACQUIRE) != 0;
+}
 /* From the counters (any thread): send space. */
 int ring_writable(const struct ring *r);
 #endif

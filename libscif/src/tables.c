@@ -288,8 +288,10 @@ int tab_reap_owner(int pslot)
 	return 0;
 }
 
-/* The changer's half of the sleeper protocol: wake only if someone said it sleeps. */
-static void wake_sleepers(int slot, int sleepers, int seq, int pollers)
+/* The changer's half of the sleeper protocol: wake only if someone said it sleeps. The data
+   path's wake_receivers and wake_senders (fabric.h) read the two counts inline first and call
+   this only when one is non-zero. */
+void wake_sleepers(int slot, int sleepers, int seq, int pollers)
 {
 	if (get32(EP(slot, sleepers)) > 0)
 		bump(EP(slot, seq));
@@ -298,16 +300,6 @@ static void wake_sleepers(int slot, int sleepers, int seq, int pollers)
 		if (owner >= 1 && owner <= MAX_PROCESSES)
 			bump(doorbell_off((int)owner - 1));
 	}
-}
-
-void wake_receivers(int slot)
-{
-	wake_sleepers(slot, E_SLEEPERS, E_EVENT_SEQ, 1);
-}
-
-void wake_senders(int slot)
-{
-	wake_sleepers(slot, E_SPACE_SLEEPERS, E_SPACE_SEQ, 1);
 }
 
 void wake_fence(int slot)

@@ -26,7 +26,8 @@ import org.scif4j.spi.FenceSequence;
  * <p>Every DMA operation gets the next 31-bit sequence number when it is queued and runs on the
  * endpoint's one channel, so operations complete in sequence order and "completed" is a single
  * counter. A copy the caller makes itself while nothing is outstanding takes the next number
- * too, submitted and completed at once under {@link #submitLock} ({@link #copyInline}).
+ * too, submitted and completed at once under {@link #submitLock} ({@link #copyInline}), and so
+ * does a fence signal the caller stores itself ({@code EndpointFences.signal}).
  *
  * <p><b>Invariant (close):</b> see {@link EndpointRma}. Once {@link #drain} gives up waiting,
  * an operation not yet started is skipped (its references are still given back, and its
@@ -128,10 +129,10 @@ final class DmaSequence {
     }
 
     /**
-     * Gives the copy just made inline the next sequence number, submitted and completed at
-     * once. Under {@link #submitLock}, with nothing outstanding: the channel thread has stored
-     * its last completion and will not store another of ours until we queue one, so this
-     * thread owns both counters. The caller then calls {@link #wakeFenceWaiters()}.
+     * Gives the copy (or signal) just made inline the next sequence number, submitted and
+     * completed at once. Under {@link #submitLock}, with nothing outstanding: the channel thread
+     * has stored its last completion and will not store another of ours until we queue one, so
+     * this thread owns both counters. The caller then calls {@link #wakeFenceWaiters()}.
      */
     void completeInlineLocked() {
         int seq = FenceSequence.next(submitted);
@@ -205,12 +206,17 @@ final class DmaSequence {
         synchronized (submitLock) {
             int seq = FenceSequence.next(submitted);
             op.seq = seq;
-            if (peerSignal) {
-                lastPeerSignal.set(seq);
-            }
+            int lastBefore = peerSignal ? lastPeerSignal.getAndSet(seq) : -1;
             try {
                 channel.submit(op);
             } catch (InterruptedException e) {
+                // Never queued: the number is not taken (submitted is unchanged), and what the
+                // operation holds goes back now, or the windows it references could never be
+                // unregistered (the channel, which gives them back, will never run it).
+                if (peerSignal) {
+                    lastPeerSignal.compareAndSet(seq, lastBefore);
+                }
+                op.notQueued();
                 Thread.currentThread().interrupt();
                 throw ScifException.of(call.text(), Errno.EINTR, "interrupted while the DMA channel was full");
             }
@@ -304,6 +310,9 @@ final class DmaSequence {
     /** An operation of the sequence: run by the channel, which completes its number. */
     abstract static class Op implements DmaEngine.Op {
         int seq;
+
+        /** The channel refused it (the caller was interrupted): gives back what it holds, as {@link #run} would. */
+        abstract void notQueued();
     }
 
     /** A copy on the DMA channel. */
@@ -323,6 +332,13 @@ final class DmaSequence {
             release(transfer);
             keep = null;
             completedOnChannel(seq);
+            pool.offer(this);
+        }
+
+        @Override
+        void notQueued() {
+            release(transfer);
+            keep = null;
             pool.offer(this);
         }
     }

@@ -39,6 +39,9 @@ final class EndpointFences {
     private final CopyGuard guard;
     private final boolean hostLoopback;
     private final ManyToManyConcurrentArrayQueue<SignalOp> signalPool = new ManyToManyConcurrentArrayQueue<>(64);
+    /** Offsets of the peer's S_DMA_SUBMITTED and S_DMA_COMPLETED in the connection file. */
+    private final long peerSubmittedField;
+    private final long peerCompletedField;
 
     EndpointFences(EndpointRma rma, DmaSequence sequence) {
         this.rma = rma;
@@ -51,6 +54,8 @@ final class EndpointFences {
         this.sequence = sequence;
         this.guard = rma.guard;
         this.hostLoopback = rma.hostLoopback;
+        this.peerSubmittedField = conn.sideField(1 - conn.side, S_DMA_SUBMITTED);
+        this.peerCompletedField = conn.sideField(1 - conn.side, S_DMA_COMPLETED);
     }
 
     /** A mark reads counters and waits for nothing, so it runs as a copier of the {@link #guard}. */
@@ -152,7 +157,32 @@ final class EndpointFences {
             + " period (" + timeoutNanos / 1_000_000 + " ms, option timeout=)");
     }
 
-    /** fenceSignal; the caller holds the lifecycle lock. */
+    /**
+     * fenceSignal; the caller holds the lifecycle lock.
+     *
+     * <p>When nothing the fence covers is outstanding (none of our operations, and for
+     * INIT_PEER none of the peer's submitted before this call) the calling thread stores the
+     * values itself, as the channel's next operation: handing the signal to the channel's
+     * thread costs a wake-up, and on a loaded machine a wait for a core, of microseconds to
+     * milliseconds, for two stores (docs/decisions.md, "fenceSignal with nothing outstanding").
+     *
+     * <p><b>Invariant (inline signal):</b> the values are stored only after every RMA the fence
+     * covers has completed, and fences see the signal as one more operation in sequence order.
+     * Every operation of this endpoint that takes a sequence number (a queued DMA RMA, an inline
+     * copy, a signal) takes it under {@link DmaSequence#submitLock}, and we hold that lock from
+     * the idle check through the stores and the completion of our own number. So every
+     * operation numbered before us has completed: its copy or stores come before the channel's
+     * (or inline copier's) store of the completed counter, which our volatile read of the
+     * counter sees, so they are visible before our stores (release/acquire, then our volatile or
+     * fenced store). An RMA submitted concurrently by another thread of the endpoint either got
+     * its number before we took the lock (then it is complete, or we queue behind it) or gets
+     * it after our number is completed (then the signal did not cover it, as SCIF allows for
+     * an RMA not issued before the signal). A CPU RMA is complete when its call returns and
+     * takes no number. INIT_PEER reads the peer's submitted counter and stores inline only if
+     * the peer's completed counter has reached it, the exact condition the queued signal waits
+     * for on the channel ({@link SignalOp#run}). Fence waiters are woken after the completion
+     * is published, as for an inline copy ({@link DmaSequence#copyInline}): no lost wake-up.
+     */
     void signal(long localOffset, long localValue, long remoteOffset, long remoteValue, int flags, Call call)
         throws ScifException {
         SignalOp op = signalPool.poll();
@@ -183,9 +213,21 @@ final class EndpointFences {
             signalPool.offer(op);
             return;
         }
-        op.peerSeq = (flags & Scif.FENCE_INIT_PEER) != 0
-            ? f.getInt(conn.sideField(1 - conn.side, S_DMA_SUBMITTED)) : -1;
-        sequence.submit(op, op.peerSeq >= 0, call);
+        boolean initPeer = (flags & Scif.FENCE_INIT_PEER) != 0;
+        synchronized (sequence.submitLock) { // see the invariant above
+            int peerSeq = initPeer ? f.getInt(peerSubmittedField) : -1;
+            if (!sequence.idleLocked()
+                || peerSeq >= 0 && !FenceSequence.reached(f.getInt(peerCompletedField), peerSeq)) {
+                op.peerSeq = peerSeq;
+                sequence.submit(op, peerSeq >= 0, call); // behind what is outstanding; the op is the channel's now
+                return;
+            }
+            op.storeValues();
+            sequence.completeInlineLocked();
+        }
+        sequence.release(op.transfer);
+        signalPool.offer(op);
+        sequence.wakeFenceWaiters();
     }
 
     /**
@@ -216,7 +258,24 @@ final class EndpointFences {
                 c.fences = null;
                 write = FenceSequence.reached(f.getInt(c.counter), peerSeq); // a lost peer's RMAs never complete
             }
-            if (write && sequence.beginCopy(transfer)) {
+            if (write) {
+                storeValues();
+            }
+            sequence.release(transfer);
+            sequence.completedOnChannel(seq);
+            sequence.peerSignalDone(seq);
+            signalPool.offer(this);
+        }
+
+        @Override
+        void notQueued() {
+            sequence.release(transfer);
+            signalPool.offer(this);
+        }
+
+        /** The stores, unless close abandoned the endpoint's operations or the peer freed the target's window. */
+        void storeValues() {
+            if (sequence.beginCopy(transfer)) {
                 try {
                     store(localAddress, localValue);
                     store(remoteAddress, remoteValue);
@@ -224,10 +283,6 @@ final class EndpointFences {
                     sequence.endCopy();
                 }
             }
-            sequence.release(transfer);
-            sequence.completedOnChannel(seq);
-            sequence.peerSignalDone(seq);
-            signalPool.offer(this);
         }
     }
 

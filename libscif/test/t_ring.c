@@ -1,0 +1,90 @@
+/* The byte rings as the connection file shows them (docs/shm-format.md, "The byte rings"). */
+#include "t.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <scif.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../src/layout.h"
+
+static void *connect_thread(void *arg)
+{
+	struct scif_portID dst = {0, 1089};
+	return (void *)(intptr_t)scif_connect(*(scif_epd_t *)arg, &dst);
+}
+
+/* Fabric t's only connection file, mapped read-only. */
+static const uint8_t *map_conn_file(uint32_t ring)
+{
+	char dir[1000], path[1300] = "";
+	snprintf(dir, sizeof dir, "%s/t", t_dir());
+	DIR *d = opendir(dir);
+	CHECK(d != NULL);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (!strncmp(de->d_name, "conn-", 5))
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+	closedir(d);
+	CHECK(path[0] != 0);
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	void *p = mmap(NULL, conn_file_size(ring), PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	close(fd);
+	return p;
+}
+
+static uint64_t word(const uint8_t *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+}
+
+/* Zeroing ahead: 8-byte messages (16-byte frames, so every fourth one ends where a cache line
+   ends), lap after lap over the words of the laps before. After each send the next frame's
+   header word is 0 (the zero word rule), and so is the first word of the cache line after the
+   next frame's line: the writer zeroed it after publishing (where not, that word still holds a
+   frame header of the lap before), but within the room its cached counters give, so not in
+   the last line before it re-reads them (at most 4 frames a lap: R - 1 bytes and the area both
+   last about 512 of these frames). */
+TEST(the_writer_zeroes_the_next_lines_first_word_ahead)
+{
+	const uint32_t R = 4096;
+	const uint64_t D = 2 * R;
+	char uri[700];
+	snprintf(uri, sizeof uri, "shm:t?node=0&dir=%s&ring=%u", t_dir(), R);
+	setenv("SCIF_FABRIC", uri, 1);
+	scif_epd_t l = scif_open(), a = scif_open(), b;
+	CHECK_EQ(scif_bind(l, 1089), 1089);
+	CHECK_EQ(scif_listen(l, 1), 0);
+	pthread_t t;
+	pthread_create(&t, NULL, connect_thread, &a);
+	struct scif_portID peer;
+	CHECK_EQ(scif_accept(l, &peer, &b, SCIF_ACCEPT_SYNC), 0);
+	void *r;
+	pthread_join(t, &r);
+	CHECK((intptr_t)r > 0);
+	const uint8_t *file = map_conn_file(R);
+	const uint8_t *hdr = file + ring_header_off(0, R), *data = file + ring_data_off(0, R); /* a's */
+	int laps = 4, per_lap = (int)(D / 16), not_ahead = 0;
+	for (int i = 0; i < laps * per_lap; i++) {
+		uint64_t m = (uint64_t)i * 0x9E3779B97F4A7C15ULL, got = 0;
+		CHECK_EQ(scif_send(a, &m, 8, 0), 8);
+		uint64_t next = word(hdr + R_TAIL_FRAME);
+		CHECK_EQ(word(data + (next & (D - 1))), 0);
+		uint64_t line = (next & ~63ULL) + 64;
+		if (i >= per_lap && word(data + (line & (D - 1))) != 0)
+			not_ahead++; /* from the second lap on, the word held a header of the lap before */
+		CHECK_EQ(scif_recv(b, &got, 8, 0), 8);
+		CHECK(got == m);
+	}
+	if (not_ahead > 4 * laps)
+		t_fail(__FILE__, __LINE__, "the next line's first word was not zeroed ahead after %d of %d sends",
+		       not_ahead, (laps - 1) * per_lap);
+	munmap((void *)file, conn_file_size(R));
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+}
