@@ -95,6 +95,18 @@ final class Link {
         return isOpen() && writer.writeFrameDirect(parts, count);
     }
 
+    /**
+     * Writes frames gathered from {@code parts} in one gathering write when the sender may (see
+     * {@link LinkWriter#writeFramesDirect}); the parts are free again on return.
+     *
+     * @return how many frames, from the first, are taken care of; the caller sends the rest
+     *         with {@link #write}
+     */
+    int writeFramesDirect(ByteBuffer[] parts, int[] frameEnds, int frames) {
+        // Racing with the link's death is harmless: a write to a closed socket is dropped.
+        return isOpen() ? writer.writeFramesDirect(parts, frameEnds, frames) : 0;
+    }
+
     /** The handshake succeeded: flushes held frames in order. Runs on the link's event loop. */
     void markOpen() {
         synchronized (this) {

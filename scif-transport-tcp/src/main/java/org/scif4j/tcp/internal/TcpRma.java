@@ -161,13 +161,15 @@ final class TcpRma {
     }
 
     /**
-     * Writes one frame gathered from {@code parts[0..count)} to the peer straight from them, when
-     * the link's writer may (see {@link Link#writeFrameDirect}).
+     * Writes frames gathered from {@code parts} (frame {@code k} ends before part
+     * {@code frameEnds[k]}) to the peer straight from them, in one gathering write, when the
+     * link's writer may (see {@link Link#writeFramesDirect}).
      *
-     * @return false when it did not: the caller sends the frame with {@link #send}
+     * @return how many frames, from the first, it took care of: the caller sends the rest with
+     *         {@link #send}
      */
-    boolean sendDirect(java.nio.ByteBuffer[] parts, int count) {
-        return out.writeFrameDirect(parts, count);
+    int sendFramesDirect(java.nio.ByteBuffer[] parts, int[] frameEnds, int frames) {
+        return out.writeFramesDirect(parts, frameEnds, frames);
     }
 
     /** The connection ended (the peer closed or was lost, or we closed): every waiter leaves. */

@@ -14,20 +14,30 @@ import org.scif4j.spi.WindowSet;
  * {@link #send} keeps buffers of its own, so an instance sends for one thread at a time.
  */
 final class WindowCopy {
-    /** Buffers one gathering write of {@link #send} takes at most: a header and the windows of a frame. */
-    private static final int PARTS = 8;
+    /**
+     * Frames one gathering write of {@link #send} takes at most: a whole RMA of
+     * {@link RmaWire#MAX_RMA} bytes.
+     */
+    private static final int FRAMES = RmaWire.MAX_RMA / Wire.MAX_DATA;
+    /** Buffers one gathering write of {@link #send} takes at most: per frame its header and its windows. */
+    private static final int PARTS = 4 * FRAMES;
+    /** Room for one frame's prefix and header. */
+    private static final int HEADER_ROOM = Wire.FRAME_HEADER + Math.max(RmaWire.WRITE_HEADER, RmaWire.DATA_HEADER);
 
     private final TcpRma rma;
     private final WindowSet<LocalWindow> local;
     /**
-     * A frame's prefix and header, as {@link #send} writes it, and the same memory as a Netty
-     * buffer for {@link RmaWire}'s builders. This and the fields after it are used by
-     * {@link #send} only, which one thread at a time calls per instance: the holder of the
-     * submit lock (RmaInitiator's) or the reader of the peer's link (RmaServer's).
+     * The prefixes and headers of the frames of one gathering write, {@link #HEADER_ROOM} bytes
+     * each, as {@link #send} writes them ({@code headers}: a view per frame, made once), and the
+     * same memory as a Netty buffer for {@link RmaWire}'s builders. This and the fields after it
+     * are used by {@link #send} only, which one thread at a time calls per instance: the holder
+     * of the submit lock (RmaInitiator's) or the reader of the peer's link (RmaServer's).
      */
-    private final ByteBuffer header = ByteBuffer.allocateDirect(Wire.FRAME_HEADER
-        + Math.max(RmaWire.WRITE_HEADER, RmaWire.DATA_HEADER));
-    private final ByteBuf headerBuf = Unpooled.wrappedBuffer(header);
+    private final ByteBuffer headerMemory = ByteBuffer.allocateDirect(FRAMES * HEADER_ROOM);
+    private final ByteBuf headerBuf = Unpooled.wrappedBuffer(headerMemory);
+    private final ByteBuffer[] headers = new ByteBuffer[FRAMES];
+    /** Per frame of one gathering write, the index in {@code parts} after its last part. */
+    private final int[] frameEnds = new int[FRAMES];
     /** The buffers of one gathering write. */
     private final ByteBuffer[] parts = new ByteBuffer[PARTS];
     /** Per part of a gathering write, the window of its view in {@code views}, or null. */
@@ -37,6 +47,9 @@ final class WindowCopy {
     WindowCopy(TcpRma rma, WindowSet<LocalWindow> local) {
         this.rma = rma;
         this.local = local;
+        for (int k = 0; k < FRAMES; k++) {
+            headers[k] = headerMemory.duplicate();
+        }
     }
 
     /**
@@ -66,10 +79,11 @@ final class WindowCopy {
 
     /**
      * Sends the RMA_WRITE (write) or RMA_DATA frames of operation {@code seq}, carrying
-     * {@code length} bytes of the local RAS at {@code localOffset}, to the peer: each frame
-     * straight from the windows' memory to the socket while the link's writer takes it
-     * ({@link Link#writeFrameDirect}: a gathering write of its header and the windows' bytes, no
-     * copy and no allocation), the rest as frames composed without a copy ({@link #frames}),
+     * {@code length} bytes of the local RAS at {@code localOffset}, to the peer: the frames
+     * straight from the windows' memory to the socket while the link's writer takes them
+     * ({@link Link#writeFramesDirect}: one gathering write of every frame's header and windows'
+     * bytes, no copy and no allocation; a frame per write made a 1 MiB RMA_SYNC 16 syscalls, each
+     * waking the receiver, docs/decisions.md), the rest as frames composed without a copy ({@link #frames}),
      * which go out as the socket takes them. A writeTo's source must therefore stay unchanged
      * until the operation completes (RMA_SYNC, or a fence), as SCIF asks of a DMA's source; an
      * answered read sends what the window holds as the socket takes it. Called by one thread at
@@ -88,24 +102,46 @@ final class WindowCopy {
         }
         int off = 0;
         while (off < length) {
-            int n = Math.min(Wire.MAX_DATA, length - off);
-            headerBuf.clear();
-            frameHeader(headerBuf, write, seq, off, n, off + n == length, remoteOffset, ordered);
-            header.clear().limit(headerBuf.writerIndex());
-            parts[0] = header;
-            int count = 1;
-            for (walk.start(s, localOffset + off, n); walk.next() && count >= 0; ) {
-                if (count == parts.length) {
-                    count = -1; // more windows than one gathering write takes: composed below
-                } else {
-                    parts[count] = view(count, walk.window(), (int) walk.offsetInWindow(), (int) walk.length());
-                    count++;
+            // As many whole frames as one gathering write takes: one syscall for the lot.
+            int from = off;
+            int frames = 0;
+            int count = 0;
+            while (off < length && frames < FRAMES) {
+                int n = Math.min(Wire.MAX_DATA, length - off);
+                int at = frames * HEADER_ROOM;
+                headerBuf.setIndex(at, at);
+                frameHeader(headerBuf, write, seq, off, n, off + n == length, remoteOffset, ordered);
+                ByteBuffer h = headers[frames];
+                h.clear();
+                h.position(at).limit(headerBuf.writerIndex());
+                int c = count;
+                boolean fits = c < PARTS;
+                if (fits) {
+                    parts[c++] = h;
+                    for (walk.start(s, localOffset + off, n); walk.next(); ) {
+                        if (c == PARTS) {
+                            fits = false; // the frame's windows do not fit in this write
+                            break;
+                        }
+                        parts[c] = view(c, walk.window(), (int) walk.offsetInWindow(), (int) walk.length());
+                        c++;
+                    }
                 }
+                if (!fits) {
+                    break;
+                }
+                count = c;
+                frameEnds[frames++] = count;
+                off += n;
             }
-            if (count < 0 || !rma.sendDirect(parts, count)) {
+            if (frames == 0) {
+                break; // one frame of more windows than a gathering write takes: composed below
+            }
+            int took = rma.sendFramesDirect(parts, frameEnds, frames);
+            if (took < frames) {
+                off = from + took * Wire.MAX_DATA; // every frame but an operation's last is MAX_DATA
                 break;
             }
-            off += n;
         }
         if (off < length) {
             ByteBuf rest = frames(s, walk, write, seq, localOffset, off, length, remoteOffset, ordered);

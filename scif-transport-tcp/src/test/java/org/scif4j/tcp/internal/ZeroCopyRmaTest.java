@@ -77,10 +77,11 @@ class ZeroCopyRmaTest {
 
     @Test
     void framesAcrossMoreWindowsThanOneGatheringWriteTakes() throws Exception {
-        // 20 one-page windows in a row on each side: a 64 KiB frame spans 16 of them, more
-        // than one gathering write of WindowCopy.send takes (the rest is composed instead).
+        // 80 one-page windows in a row on each side: a 64 KiB frame spans 16 or 17 of them,
+        // so the 5 frames of an operation are more parts than one gathering write of
+        // WindowCopy.send takes (64): it sends them in more than one.
         int page = 4096;
-        int pages = 20;
+        int pages = 80;
         long at = 4L << 20;
         int prot = Scif.PROT_READ | Scif.PROT_WRITE;
         ScifMemory[] mine = new ScifMemory[pages];
@@ -96,7 +97,7 @@ class ZeroCopyRmaTest {
             }
         }
         int length = (pages - 2) * page - 100;
-        // The owner answers from its 20 windows into our large window; we write from ours into its big one.
+        // The owner answers from its 80 windows into our large window; we write from ours into its big one.
         pair.client.readFrom(SMALL, length, at + 50, Scif.RMA_SYNC);
         pair.client.writeTo(at + 50, length, 0, Scif.RMA_SYNC);
         ByteBuffer r = remote.buffer();
