@@ -67,18 +67,27 @@ class ShmFabricLifecycleTest {
 
     @Test
     void aFabricWhoseLastProcessWasKilledIsReclaimedWhenAnotherFabricIsAttached() throws Exception {
+        // A root of its own: under the shared default root, any other JVM attaching a fabric
+        // (another test run, a benchmark) would reclaim the abandoned fabric before we look.
+        Path root = Path.of("/dev/shm", "scif4j-reclaim-" + name);
+        String at = "&dir=" + root;
         String other = name + "-other";
-        Path otherDir = Path.of(ShmOptions.DEFAULT_DIR, other);
-        try (ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + other + "?node=1")) {
-            assertTrue(child.readLine().startsWith("READY"));
-            child.kill9();
+        Path otherDir = root.resolve(other);
+        Path ownDir = root.resolve(name);
+        try {
+            try (ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + other + "?node=1" + at)) {
+                assertTrue(child.readLine().startsWith("READY"));
+                child.kill9();
+            }
+            assertTrue(Files.exists(otherDir.resolve("fabric")), "a kill -9 of the last process leaves the files");
+            try (ScifNode n = Scif.attach("shm:" + name + "?node=0" + at)) {
+                assertFalse(Files.exists(otherDir), "attaching any fabric under the same root reclaims the abandoned one");
+                assertTrue(Files.exists(ownDir.resolve("fabric")), "and leaves its own alone");
+            }
+            assertFalse(Files.exists(ownDir));
+        } finally {
+            Files.deleteIfExists(root); // empty unless a check above failed
         }
-        assertTrue(Files.exists(otherDir.resolve("fabric")), "a kill -9 of the last process leaves the files");
-        try (ScifNode n = Scif.attach("shm:" + name + "?node=0")) {
-            assertFalse(Files.exists(otherDir), "attaching any fabric under the same root reclaims the abandoned one");
-            assertTrue(Files.exists(dir.resolve("fabric")), "and leaves its own alone");
-        }
-        assertFalse(Files.exists(dir));
     }
 
     @Test

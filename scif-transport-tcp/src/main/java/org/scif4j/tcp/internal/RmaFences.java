@@ -33,6 +33,12 @@ final class RmaFences {
     private final Queue<long[]> expectedStores = new ConcurrentLinkedQueue<>();
     /** Serialises this side's INIT_PEER requests: one is in flight at a time. */
     private final ReentrantLock requestLock = new ReentrantLock();
+    /**
+     * The request frame, built and sent without a buffer from the allocator (on a user thread
+     * that would be a new object per request: see FrameScratch), as large as the largest
+     * request, PEER_SIGNAL. Guarded by requestLock.
+     */
+    private final FrameScratch requestFrame = new FrameScratch(Wire.FRAME_HEADER + RmaWire.PEER_SIGNAL_SIZE);
     /** Written under requestLock; volatile: the reader matches answers against it. */
     private volatile int request;
     private volatile int answered;
@@ -100,22 +106,22 @@ final class RmaFences {
         TcpRma.lockForCall(requestLock, call, "waiting for another fence request");
         try {
             int id = ++request;
-            ByteBuf f;
+            ByteBuf f = requestFrame.start();
             switch (type) {
                 case Wire.MARK_REQ:
-                    f = RmaWire.endpointInt(rma.node.alloc(), Wire.MARK_REQ, rma.peerWireId, id);
+                    RmaWire.appendEndpointInt(f, Wire.MARK_REQ, rma.peerWireId, id);
                     break;
                 case Wire.WAIT_REQ:
-                    f = RmaWire.waitRequest(rma.node.alloc(), rma.peerWireId, id, a);
+                    RmaWire.appendWaitRequest(f, rma.peerWireId, id, a);
                     break;
                 default:
                     if ((a & Scif.SIGNAL_LOCAL) != 0) {
                         expectedStores.add(new long[] {localOffset, localValue}); // before the peer can answer
                     }
-                    f = RmaWire.peerSignal(rma.node.alloc(), rma.peerWireId, id, a, localOffset, localValue,
-                        remoteOffset, remoteValue);
+                    RmaWire.appendPeerSignal(f, rma.peerWireId, id, a, localOffset, localValue, remoteOffset,
+                        remoteValue);
             }
-            rma.send(f);
+            rma.send(requestFrame);
             long deadline = System.nanoTime() + rma.timeoutNanos;
             while (answered != id) {
                 int r = rma.spinOrBlock(deadline);

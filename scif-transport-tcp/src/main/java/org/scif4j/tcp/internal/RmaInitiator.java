@@ -106,6 +106,14 @@ final class RmaInitiator {
      * allocator per read). Guarded by submitLock; see the class comment.
      */
     private final FrameScratch held = new FrameScratch(MAX_HELD * (Wire.FRAME_HEADER + RmaWire.READ_SIZE));
+    /** A SIGNAL frame, built and sent without a buffer from the allocator. Guarded by submitLock. */
+    private final FrameScratch signalFrame = new FrameScratch(Wire.FRAME_HEADER + RmaWire.SIGNAL_SIZE);
+    /**
+     * One RMA_WRITE frame of a v-variant's bytes, copied from the caller's buffer (which is the
+     * caller's again when the call returns) and sent without a buffer from the allocator; made
+     * on the first vwriteTo. Guarded by submitLock.
+     */
+    private FrameScratch vwriteFrame;
     /** How many frames {@code held} has; written under submitLock, read by the reader. */
     private volatile int heldCount;
     /** The last read held. Guarded by submitLock. */
@@ -197,10 +205,11 @@ final class RmaInitiator {
     /**
      * Ships an RMA_WRITE operation of {@code length} bytes, from {@code buffer} at
      * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
-     * most {@link Wire#MAX_DATA}, as one buffer: one write (one syscall when the socket takes
-     * it) rather than one per frame. From the local RAS the frames go straight from the window's
+     * most {@link Wire#MAX_DATA}. From the local RAS the frames go straight from the window's
      * memory (no copy, see {@link WindowCopy#send}); a v-variant's buffer is the caller's
-     * again when the call returns, so its bytes are copied. Holds submitLock.
+     * again when the call returns, so its bytes are copied, a frame at a time, into
+     * {@code vwriteFrame} and written from there (one write per 64 KiB frame; a buffer from the
+     * allocator would be a new object per call on a user thread). Holds submitLock.
      *
      * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
      */
@@ -209,15 +218,18 @@ final class RmaInitiator {
         if (buffer == null) {
             return copy.send(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
         }
-        ByteBuf frames = rma.node.alloc().directBuffer(Wire.framedSize(length, RmaWire.WRITE_HEADER));
+        if (vwriteFrame == null) {
+            vwriteFrame = new FrameScratch(Wire.FRAME_HEADER + RmaWire.WRITE_HEADER + Wire.MAX_DATA);
+        }
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
-            RmaWire.writeHeader(frames, rma.peerWireId, seq, remoteOffset + off,
+            ByteBuf frame = vwriteFrame.start();
+            RmaWire.writeHeader(frame, rma.peerWireId, seq, remoteOffset + off,
                 WindowCopy.writeFlags(off + n == length, ordered), n);
-            RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
+            RmaCopy.fromBuffer(buffer, bufferPos + off, frame, n);
+            rma.send(vwriteFrame);
             off += n;
         }
-        rma.send(frames);
         return true;
     }
 
@@ -244,7 +256,8 @@ final class RmaInitiator {
             int seq = submitted;
             publish(seq);
             flushHeld(); // the reads before it go first
-            rma.send(RmaWire.signal(rma.node.alloc(), rma.peerWireId, seq, flags, remoteOffset, remoteValue));
+            RmaWire.appendSignal(signalFrame.start(), rma.peerWireId, seq, flags, remoteOffset, remoteValue);
+            rma.send(signalFrame);
             return seq;
         } finally {
             unlockSubmit();

@@ -21,28 +21,19 @@ final class RmaServer {
     /** Peer fence requests an owner keeps waiting at most; an honest peer has one at a time. */
     private static final int MAX_PEER_FENCES = 64;
 
-    /** A peer's INIT_PEER fence waiting for our operations. */
+    /**
+     * A peer's INIT_PEER fence waiting for our operations; reused (see {@code spareFences}), as
+     * the peer may ask for one per call.
+     */
     private static final class PeerFence {
-        final int request;
-        final int seq;
-        final boolean signal;
-        final int flags;
-        final long localOffset;
-        final long localValue;
-        final long remoteOffset;
-        final long remoteValue;
-
-        PeerFence(int request, int seq, boolean signal, int flags, long localOffset, long localValue,
-                  long remoteOffset, long remoteValue) {
-            this.request = request;
-            this.seq = seq;
-            this.signal = signal;
-            this.flags = flags;
-            this.localOffset = localOffset;
-            this.localValue = localValue;
-            this.remoteOffset = remoteOffset;
-            this.remoteValue = remoteValue;
-        }
+        int request;
+        int seq;
+        boolean signal;
+        int flags;
+        long localOffset;
+        long localValue;
+        long remoteOffset;
+        long remoteValue;
     }
 
     private final TcpRma rma;
@@ -60,6 +51,8 @@ final class RmaServer {
     private int owedDone;
     private boolean owing;
     private final ArrayDeque<PeerFence> peerFences = new ArrayDeque<>();
+    /** Answered fences, for the next requests: a warm connection makes no object per fence. */
+    private final ArrayDeque<PeerFence> spareFences = new ArrayDeque<>();
     /** The link the frame being served came on; its reader sends the RMA_DONE owed. */
     private Link servingLink;
     /** The RMA_DONE frame, built and sent without a buffer from the allocator. */
@@ -105,7 +98,7 @@ final class RmaServer {
             }
             case Wire.MARK_ACK: return rma.fences.onAnswer(RmaWire.request(f), RmaWire.mark(f));
             case Wire.WAIT_REQ:
-                return queuePeerFence(new PeerFence(RmaWire.request(f), RmaWire.waitSeq(f), false, 0, 0, 0, 0, 0));
+                return queuePeerFence(RmaWire.request(f), RmaWire.waitSeq(f), false, 0, 0, 0, 0, 0);
             case Wire.WAIT_ACK:
             case Wire.PEER_SIGNAL_ACK: return rma.fences.onAnswer(RmaWire.request(f), 0);
             case Wire.PEER_SIGNAL: return onPeerSignal(f);
@@ -239,14 +232,25 @@ final class RmaServer {
             }
         }
         rma.send(RmaWire.endpointInt(rma.node.alloc(), Wire.PEER_SIGNAL_ACK, rma.peerWireId, id)); // accepted (queued)
-        return queuePeerFence(new PeerFence(-1, rma.initiator.submittedView(), true, flags, localOffset, localValue,
-            remoteOffset, remoteValue));
+        return queuePeerFence(-1, rma.initiator.submittedView(), true, flags, localOffset, localValue,
+            remoteOffset, remoteValue);
     }
 
-    private String queuePeerFence(PeerFence p) {
+    private String queuePeerFence(int request, int seq, boolean signal, int flags, long localOffset,
+                                  long localValue, long remoteOffset, long remoteValue) {
         if (peerFences.size() >= MAX_PEER_FENCES) {
             return "more than " + MAX_PEER_FENCES + " fence requests waiting";
         }
+        PeerFence p = spareFences.poll();
+        p = p != null ? p : new PeerFence();
+        p.request = request;
+        p.seq = seq;
+        p.signal = signal;
+        p.flags = flags;
+        p.localOffset = localOffset;
+        p.localValue = localValue;
+        p.remoteOffset = remoteOffset;
+        p.remoteValue = remoteValue;
         peerFences.add(p);
         servePeerFences();
         return null;
@@ -258,14 +262,15 @@ final class RmaServer {
             peerFences.poll();
             if (!p.signal) {
                 rma.send(RmaWire.endpointInt(rma.node.alloc(), Wire.WAIT_ACK, rma.peerWireId, p.request));
-                continue;
+            } else {
+                if ((p.flags & Scif.SIGNAL_REMOTE) != 0) {
+                    copy.store(p.remoteOffset, p.remoteValue);
+                }
+                if ((p.flags & Scif.SIGNAL_LOCAL) != 0) {
+                    rma.send(RmaWire.signalStore(rma.node.alloc(), rma.peerWireId, p.localOffset, p.localValue));
+                }
             }
-            if ((p.flags & Scif.SIGNAL_REMOTE) != 0) {
-                copy.store(p.remoteOffset, p.remoteValue);
-            }
-            if ((p.flags & Scif.SIGNAL_LOCAL) != 0) {
-                rma.send(RmaWire.signalStore(rma.node.alloc(), rma.peerWireId, p.localOffset, p.localValue));
-            }
+            spareFences.add(p);
         }
     }
 }

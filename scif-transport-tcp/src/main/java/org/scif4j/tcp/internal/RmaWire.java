@@ -244,8 +244,12 @@ final class RmaWire {
     }
 
     static ByteBuf signal(ByteBufAllocator a, long endpoint, int seq, int flags, long offset, long value) {
-        ByteBuf b = Wire.frame(a, Wire.SIGNAL, SIGNAL_SIZE);
-        int at = b.writerIndex();
+        return appendSignal(a.directBuffer(Wire.FRAME_HEADER + SIGNAL_SIZE), endpoint, seq, flags, offset, value);
+    }
+
+    /** Appends a whole SIGNAL frame to {@code b}. */
+    static ByteBuf appendSignal(ByteBuf b, long endpoint, int seq, int flags, long offset, long value) {
+        int at = Wire.prefix(b, Wire.SIGNAL, SIGNAL_SIZE, SIGNAL_SIZE);
         b.setLong(at + ENDPOINT, endpoint).setInt(at + SEQ, seq).setInt(at + SIGNAL_FLAGS, flags)
             .setLong(at + SIGNAL_OFFSET, offset).setLong(at + SIGNAL_VALUE, value);
         return b.writerIndex(at + SIGNAL_SIZE);
@@ -259,16 +263,26 @@ final class RmaWire {
     }
 
     static ByteBuf waitRequest(ByteBufAllocator a, long endpoint, int request, int seq) {
-        ByteBuf b = Wire.frame(a, Wire.WAIT_REQ, WAIT_REQ_SIZE);
-        int at = b.writerIndex();
+        return appendWaitRequest(a.directBuffer(Wire.FRAME_HEADER + WAIT_REQ_SIZE), endpoint, request, seq);
+    }
+
+    /** Appends a whole WAIT_REQ frame to {@code b}. */
+    static ByteBuf appendWaitRequest(ByteBuf b, long endpoint, int request, int seq) {
+        int at = Wire.prefix(b, Wire.WAIT_REQ, WAIT_REQ_SIZE, WAIT_REQ_SIZE);
         b.setLong(at + ENDPOINT, endpoint).setInt(at + REQUEST, request).setInt(at + WAIT_SEQ, seq);
         return b.writerIndex(at + WAIT_REQ_SIZE);
     }
 
     static ByteBuf peerSignal(ByteBufAllocator a, long endpoint, int request, int flags, long localOffset,
                               long localValue, long remoteOffset, long remoteValue) {
-        ByteBuf b = Wire.frame(a, Wire.PEER_SIGNAL, PEER_SIGNAL_SIZE);
-        int at = b.writerIndex();
+        return appendPeerSignal(a.directBuffer(Wire.FRAME_HEADER + PEER_SIGNAL_SIZE), endpoint, request, flags,
+            localOffset, localValue, remoteOffset, remoteValue);
+    }
+
+    /** Appends a whole PEER_SIGNAL frame to {@code b}. */
+    static ByteBuf appendPeerSignal(ByteBuf b, long endpoint, int request, int flags, long localOffset,
+                                    long localValue, long remoteOffset, long remoteValue) {
+        int at = Wire.prefix(b, Wire.PEER_SIGNAL, PEER_SIGNAL_SIZE, PEER_SIGNAL_SIZE);
         b.setLong(at + ENDPOINT, endpoint).setInt(at + REQUEST, request).setInt(at + PEER_SIGNAL_FLAGS, flags)
             .setLong(at + PEER_SIGNAL_LOCAL_OFFSET, localOffset).setLong(at + PEER_SIGNAL_LOCAL_VALUE, localValue)
             .setLong(at + PEER_SIGNAL_REMOTE_OFFSET, remoteOffset)

@@ -1,0 +1,193 @@
+package org.scif4j.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.scif4j.Scif;
+import org.scif4j.ScifException;
+
+/**
+ * A transport's hot paths allocate nothing once warm: send and recv, writeTo and readFrom (with
+ * the CPU, with the DMA engine and a fence mark and wait, with RMA_SYNC), vwriteTo and
+ * vreadFrom, a fence mark and wait on the peer's RMAs, and fenceSignal. Measured with the JVM's
+ * per-thread allocation counters over the calling thread and the transports' own threads
+ * ({@code scif4j-*}: DMA engines, event loops, watchdogs), N calls in a row: one allocation per
+ * call would add at least 16 B x N, far above the bound, which does not grow with N (the figure
+ * {@code ./scif jmh -prof gc} shows as {@code gc.alloc.rate.norm}). Of a few rounds of N calls
+ * one must stay under it: a round now and then takes a few tens of KB at once that no
+ * allocation profile of the calls shows (the JVM re-materialising the objects of a method it
+ * deoptimises counts on the thread, as does a pool starting a new chunk); an allocation per
+ * call shows in every round.
+ */
+public abstract class HotPathAllocationTest extends RmaTestBase {
+    private static final int RW = Scif.PROT_READ | Scif.PROT_WRITE;
+    private static final int SIZE = 4096;
+    private static final int WARM_UP = 20_000;
+    private static final int CALLS = 20_000;
+    /** Bytes one round of calls may allocate (the counters' own reads, a stray lazy init). */
+    private static final long BOUND = 4096;
+    /** Rounds of {@link #CALLS} calls tried; see the class comment. */
+    private static final int ROUNDS = 5;
+
+    private final com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private final ByteBuffer out8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+    private final ByteBuffer in8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+    private final ByteBuffer direct = ByteBuffer.allocateDirect(SIZE);
+    private ByteBuffer localFlags;
+    private long localOffset;
+    private long remoteOffset;
+    private long localFlag;
+    private long remoteFlag;
+    private long signals;
+
+    /** What one measured call does. */
+    protected interface Call {
+        void run(int i) throws ScifException;
+    }
+
+    @BeforeEach
+    final void registerWindows() throws ScifException {
+        localOffset = local.register(memory(node0, SIZE), 0, RW, 0);
+        remoteOffset = remote.register(memory(node1, SIZE), 0, RW, 0);
+        localFlags = memory(node0, PAGE);
+        localFlag = local.register(localFlags, 0, RW, 0);
+        remoteFlag = remote.register(memory(node1, PAGE), 0, RW, 0);
+    }
+
+    @Test
+    void sendAndRecv() throws ScifException {
+        assertAllocatesNothing("send + recv of 8 B", i -> {
+            out8.clear().putLong(0, i);
+            local.send(out8, Scif.SEND_BLOCK);
+            in8.clear();
+            remote.recv(in8, Scif.RECV_BLOCK);
+            if (in8.getLong(0) != i) {
+                throw new AssertionError("received " + in8.getLong(0) + ", sent " + i);
+            }
+        });
+    }
+
+    @Test
+    void cpuWriteToAndReadFrom() throws ScifException {
+        assertAllocatesNothing("writeTo + readFrom with RMA_USECPU", i -> {
+            local.writeTo(localOffset, SIZE, remoteOffset, Scif.RMA_USECPU);
+            local.readFrom(localOffset, SIZE, remoteOffset, Scif.RMA_USECPU);
+        });
+    }
+
+    @Test
+    void syncWriteToAndReadFrom() throws ScifException {
+        assertAllocatesNothing("writeTo + readFrom with RMA_SYNC", i -> {
+            local.writeTo(localOffset, SIZE, remoteOffset, Scif.RMA_SYNC);
+            local.readFrom(localOffset, SIZE, remoteOffset, Scif.RMA_SYNC);
+        });
+    }
+
+    @Test
+    void vwriteToAndVreadFrom() throws ScifException {
+        assertAllocatesNothing("vwriteTo + vreadFrom with RMA_USECPU", i -> {
+            local.vwriteTo(direct.clear(), remoteOffset, Scif.RMA_USECPU);
+            local.vreadFrom(direct.clear(), remoteOffset, Scif.RMA_USECPU);
+        });
+    }
+
+    @Test
+    void writeToThenFenceMarkAndWait() throws ScifException {
+        assertAllocatesNothing("writeTo (DMA) + fenceMark + fenceWait", i -> {
+            local.writeTo(localOffset, SIZE, remoteOffset, 0);
+            local.fenceWait(local.fenceMark(Scif.FENCE_INIT_SELF));
+        });
+    }
+
+    @Test
+    void peerFenceMarkAndWait() throws ScifException {
+        assertAllocatesNothing("fenceMark(INIT_PEER) + fenceWait",
+            i -> local.fenceWait(local.fenceMark(Scif.FENCE_INIT_PEER)));
+    }
+
+    @Test
+    void writeToThenFenceSignal() throws ScifException {
+        assertAllocatesNothing("writeTo (DMA) + fenceSignal, until the local value lands", i -> {
+            local.writeTo(localOffset, SIZE, remoteOffset, 0);
+            long value = ++signals;
+            local.fenceSignal(localFlag, value, remoteFlag, value,
+                Scif.FENCE_INIT_SELF | Scif.SIGNAL_LOCAL | Scif.SIGNAL_REMOTE);
+            while ((long) LONGS.getAcquire(localFlags, 0) != value) {
+                Thread.onSpinWait();
+            }
+        });
+    }
+
+    /** Runs {@code call} {@value #WARM_UP} times, then rounds of {@value #CALLS}: one must stay under the bound. */
+    protected final void assertAllocatesNothing(String what, Call call) throws ScifException {
+        for (int i = 0; i < WARM_UP; i++) {
+            call.run(i);
+        }
+        List<Thread> measured = measuredThreads();
+        long[] ids = measured.stream().mapToLong(Thread::getId).toArray();
+        StringBuilder rounds = new StringBuilder();
+        for (int round = 0; round < ROUNDS; round++) {
+            long[] before = threads.getThreadAllocatedBytes(ids);
+            for (int i = 0; i < CALLS; i++) {
+                call.run(i);
+            }
+            long[] after = threads.getThreadAllocatedBytes(ids);
+            long bytes = 0;
+            StringBuilder each = new StringBuilder();
+            for (int k = 0; k < ids.length; k++) {
+                long b = before[k] < 0 || after[k] < 0 ? 0 : after[k] - before[k]; // -1: the thread ended
+                bytes += b;
+                each.append(k == 0 ? "" : ", ").append(measured.get(k).getName()).append(' ').append(b);
+            }
+            if (bytes < BOUND) {
+                return;
+            }
+            rounds.append("\n  ").append(bytes).append(" bytes (").append((double) bytes / CALLS)
+                .append(" B per call): ").append(each);
+        }
+        fail(fixture.transportName() + ", " + what + ": every round of " + CALLS + " calls allocated " + BOUND
+            + " bytes or more on this thread and the transports':" + rounds);
+    }
+
+    /** This thread and the transports' threads. */
+    private static List<Thread> measuredThreads() {
+        List<Thread> measured = new ArrayList<>();
+        measured.add(Thread.currentThread());
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("scif4j-")) {
+                measured.add(t);
+            }
+        }
+        return measured;
+    }
+
+    private long allocated(long[] ids) {
+        long sum = 0;
+        for (long b : threads.getThreadAllocatedBytes(ids)) {
+            sum += Math.max(0, b); // -1 for a thread that has ended
+        }
+        return sum;
+    }
+
+    @Test
+    void theCounterSeesAnAllocationPerCall() {
+        // the measurement itself: a call that allocates is caught
+        List<byte[]> kept = new ArrayList<>();
+        long[] ids = measuredThreads().stream().mapToLong(Thread::getId).toArray();
+        long before = allocated(ids);
+        for (int i = 0; i < CALLS; i++) {
+            kept.add(new byte[16]);
+        }
+        assertEquals(CALLS, kept.size());
+        assertTrue(allocated(ids) - before >= 16L * CALLS, "the per-thread counter missed allocations");
+    }
+}
