@@ -2,19 +2,12 @@
 #include "t.h"
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <scif.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "../src/layout.h"
-
-static void *connect_thread(void *arg)
-{
-	struct scif_portID dst = {0, 1089};
-	return (void *)(intptr_t)scif_connect(*(scif_epd_t *)arg, &dst);
-}
 
 /* Fabric t's only connection file, mapped read-only. */
 static const uint8_t *map_conn_file(uint32_t ring)
@@ -56,16 +49,8 @@ TEST(the_writer_zeroes_the_next_lines_first_word_ahead)
 	char uri[700];
 	snprintf(uri, sizeof uri, "shm:t?node=0&dir=%s&ring=%u", t_dir(), R);
 	setenv("SCIF_FABRIC", uri, 1);
-	scif_epd_t l = scif_open(), a = scif_open(), b;
-	CHECK_EQ(scif_bind(l, 1089), 1089);
-	CHECK_EQ(scif_listen(l, 1), 0);
-	pthread_t t;
-	pthread_create(&t, NULL, connect_thread, &a);
-	struct scif_portID peer;
-	CHECK_EQ(scif_accept(l, &peer, &b, SCIF_ACCEPT_SYNC), 0);
-	void *r;
-	pthread_join(t, &r);
-	CHECK((intptr_t)r > 0);
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
 	const uint8_t *file = map_conn_file(R);
 	const uint8_t *hdr = file + ring_header_off(0, R), *data = file + ring_data_off(0, R); /* a's */
 	int laps = 4, per_lap = (int)(D / 16), not_ahead = 0;
