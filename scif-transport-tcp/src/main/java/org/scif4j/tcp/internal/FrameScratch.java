@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 
 /**
  * One small frame (or a few) built in a buffer of its own and written straight to a link's
- * socket by the sending thread ({@link Link#writeFrameDirect}), so that a frame sent per
+ * socket by the sending thread ({@link Link#writeFramesDirect}), so that a frame sent per
  * operation (an RMA_DONE, a batch of RMA_READs) takes no buffer from the allocator: on a user
  * thread Netty's pool gives no buffer object back (its recycler serves its own threads only), so
  * each would be a new object. Only when the link's writer cannot take the bytes directly (others
@@ -18,6 +18,8 @@ final class FrameScratch {
     /** The same memory as a Netty buffer, for the Wire builders. */
     private final ByteBuf buf;
     private final ByteBuffer[] parts = new ByteBuffer[1];
+    /** What was appended, written as one unit of one part (see {@link Link#writeFramesDirect}). */
+    private static final int[] ONE_FRAME = {1};
 
     FrameScratch(int capacity) {
         bytes = ByteBuffer.allocateDirect(capacity);
@@ -43,7 +45,7 @@ final class FrameScratch {
     /** Sends what was appended since {@link #start} over {@code link}, and empties the buffer. */
     void send(Link link) {
         bytes.clear().limit(buf.writerIndex());
-        if (!link.writeFrameDirect(parts, 1)) {
+        if (link.writeFramesDirect(parts, ONE_FRAME, 1) == 0) {
             ByteBuf f = link.channel.alloc().directBuffer(buf.readableBytes());
             f.writeBytes(buf, buf.readerIndex(), buf.readableBytes());
             link.write(f);

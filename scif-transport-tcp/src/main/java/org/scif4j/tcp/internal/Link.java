@@ -85,17 +85,6 @@ final class Link {
     }
 
     /**
-     * Writes one frame gathered from {@code parts[0..count)} straight to the socket when the
-     * sender may (see {@link LinkWriter#writeFrameDirect}); the parts are free again on return.
-     *
-     * @return false when it did not: the caller sends the frame with {@link #write}
-     */
-    boolean writeFrameDirect(ByteBuffer[] parts, int count) {
-        // Racing with the link's death is harmless: a write to a closed socket is dropped.
-        return isOpen() && writer.writeFrameDirect(parts, count);
-    }
-
-    /**
      * Writes frames gathered from {@code parts} in one gathering write when the sender may (see
      * {@link LinkWriter#writeFramesDirect}); the parts are free again on return.
      *

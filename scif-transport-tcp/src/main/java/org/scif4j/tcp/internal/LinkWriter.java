@@ -215,55 +215,14 @@ final class LinkWriter {
     }
 
     /**
-     * Writes one frame, gathered from {@code parts[0..count)} (its prefix and header, then the
-     * pieces of its payload), to the socket from this thread when nothing is queued before it, as
-     * {@link #writeDataDirect} does for DATA: straight from the parts while the socket takes the
-     * frame whole; a frame it takes in part has its rest copied into {@code partial}. The parts'
-     * positions move. Allocates nothing unless the socket fills.
-     *
-     * @return whether the frame is taken care of (on the socket, or its rest in {@code partial});
-     *         if not, the caller sends it, and the frames after it, with {@link #send}
-     */
-    boolean writeFrameDirect(ByteBuffer[] parts, int count) {
-        if (!direct || !writeLock.tryLock()) {
-            return false;
-        }
-        try {
-            if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
-                return false;
-            }
-            long total = 0;
-            for (int i = 0; i < count; i++) {
-                total += parts[i].remaining();
-            }
-            long written;
-            try {
-                written = ((LinkChannel) channel).socket().write(parts, 0, count);
-            } catch (IOException e) {
-                channel.close(); // the link broke: Netty's read side notices and retires it
-                return true;
-            }
-            if (written < total) {
-                ByteBuf rest = channel.alloc().directBuffer((int) (total - written));
-                for (int i = 0; i < count; i++) {
-                    rest.writeBytes(parts[i]);
-                }
-                keep(rest);
-            }
-            return true;
-        } finally {
-            writeLock.unlock();
-        }
-    }
-
-    /**
      * Writes frames gathered from {@code parts}, frame {@code k} being the parts before
-     * {@code frameEnds[k]} and after the previous frame's, to the socket from this thread in one
-     * gathering write when nothing is queued before them, as {@link #writeFrameDirect} does for
-     * one frame: a whole RMA of many frames costs one syscall rather than one per frame (which
-     * on loopback also woke the receiver once per frame). The frame the socket takes in part has
-     * its rest copied into {@code partial}; the frames after it are the caller's to send. The
-     * parts' positions move. Allocates nothing unless the socket fills.
+     * {@code frameEnds[k]} and after the previous frame's (a frame: its prefix and header, then
+     * the pieces of its payload), to the socket from this thread in one gathering write when
+     * nothing is queued before them, as {@link #writeDataDirect} does for DATA: a whole RMA of
+     * many frames costs one syscall rather than one per frame (which on loopback also woke the
+     * receiver once per frame). The frame the socket takes in part has its rest copied into
+     * {@code partial}; the frames after it are the caller's to send. The parts' positions move.
+     * Allocates nothing unless the socket fills.
      *
      * @return how many frames, from the first, are taken care of (on the socket, or the last
      *         one's rest in {@code partial}): 0 when nothing was written; the caller sends the
