@@ -37,6 +37,11 @@ final class FrameScratch {
         return buf;
     }
 
+    /** @return how many bytes of frames it holds at most */
+    int capacity() {
+        return bytes.capacity();
+    }
+
     /** @return whether nothing was appended since {@link #start} */
     boolean isEmpty() {
         return !buf.isReadable();

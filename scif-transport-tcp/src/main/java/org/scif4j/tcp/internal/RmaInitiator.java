@@ -109,11 +109,12 @@ final class RmaInitiator {
     /** A SIGNAL frame, built and sent without a buffer from the allocator. Guarded by submitLock. */
     private final FrameScratch signalFrame = new FrameScratch(Wire.FRAME_HEADER + RmaWire.SIGNAL_SIZE);
     /**
-     * One RMA_WRITE frame of a v-variant's bytes, copied from the caller's buffer (which is the
-     * caller's again when the call returns) and sent without a buffer from the allocator; made
-     * on the first vwriteTo. Guarded by submitLock.
+     * The RMA_WRITE frames of a v-variant's operation, its bytes copied from the caller's buffer
+     * (which is the caller's again when the call returns) and sent in one write, without a buffer
+     * from the allocator; made on the first vwriteTo and grown to the largest operation since
+     * (at most {@link RmaWire#MAX_RMA} framed). Guarded by submitLock.
      */
-    private FrameScratch vwriteFrame;
+    private FrameScratch vwriteFrames;
     /** How many frames {@code held} has; written under submitLock, read by the reader. */
     private volatile int heldCount;
     /** The last read held. Guarded by submitLock. */
@@ -207,9 +208,10 @@ final class RmaInitiator {
      * {@code bufferPos} or (buffer null) the local RAS at {@code localOffset}, in frames of at
      * most {@link Wire#MAX_DATA}. From the local RAS the frames go straight from the window's
      * memory (no copy, see {@link WindowCopy#send}); a v-variant's buffer is the caller's
-     * again when the call returns, so its bytes are copied, a frame at a time, into
-     * {@code vwriteFrame} and written from there (one write per 64 KiB frame; a buffer from the
-     * allocator would be a new object per call on a user thread). Holds submitLock.
+     * again when the call returns, so its bytes are copied into {@code vwriteFrames} and all its
+     * frames written from there at once (a buffer from the allocator would be a new object per
+     * call on a user thread; a write per frame would wake the receiver per frame, see
+     * {@link WindowCopy#send}). Holds submitLock.
      *
      * @return false when a local window went away meanwhile (the endpoint closed): nothing sent
      */
@@ -218,18 +220,19 @@ final class RmaInitiator {
         if (buffer == null) {
             return copy.send(localWalk, true, seq, localOffset, length, remoteOffset, ordered);
         }
-        if (vwriteFrame == null) {
-            vwriteFrame = new FrameScratch(Wire.FRAME_HEADER + RmaWire.WRITE_HEADER + Wire.MAX_DATA);
+        int size = Wire.framedSize(length, RmaWire.WRITE_HEADER);
+        if (vwriteFrames == null || vwriteFrames.capacity() < size) {
+            vwriteFrames = new FrameScratch(size);
         }
+        ByteBuf frames = vwriteFrames.start();
         for (int off = 0; off < length; ) {
             int n = Math.min(Wire.MAX_DATA, length - off);
-            ByteBuf frame = vwriteFrame.start();
-            RmaWire.writeHeader(frame, rma.peerWireId, seq, remoteOffset + off,
+            RmaWire.writeHeader(frames, rma.peerWireId, seq, remoteOffset + off,
                 WindowCopy.writeFlags(off + n == length, ordered), n);
-            RmaCopy.fromBuffer(buffer, bufferPos + off, frame, n);
-            rma.send(vwriteFrame);
+            RmaCopy.fromBuffer(buffer, bufferPos + off, frames, n);
             off += n;
         }
+        rma.send(vwriteFrames);
         return true;
     }
 
