@@ -3,6 +3,7 @@ package org.scif4j.shm.internal;
 import static org.scif4j.shm.internal.FabricDescriptor.*;
 
 import java.nio.file.Path;
+import net.openhft.chronicle.core.UnsafeMemory;
 import org.scif4j.Errno;
 import org.scif4j.ScifException;
 
@@ -14,11 +15,12 @@ import org.scif4j.ScifException;
  * slots out and frees them, {@link ListenQueues} keeps the connect/accept handshake's fields.
  *
  * <p>Methods ending in {@code Locked} need the fabric lock. The reads and the wake methods do
- * not: the data path calls {@link #state} and {@link #wakeReceivers}/{@link #wakeSenders} on
- * every message, so they stay here, final and direct (one volatile load, or a load and a
- * compare before a wake), and follow the sleeper protocol described at {@link Waiter}.
+ * not: the data path reads a slot's state and wakes its peer's sleepers on every message,
+ * through the slot's {@link SlotWords} (addresses checked once), one volatile load, or a load
+ * and a compare before a wake, following the sleeper protocol described at {@link Waiter}.
  */
 public final class EndpointTable {
+    private static final UnsafeMemory MEMORY = UnsafeMemory.MEMORY;
     private final SharedFile f;
     private final Path dir;
     private final FabricLock lock;
@@ -216,6 +218,64 @@ public final class EndpointTable {
         }
         if (pollers && f.getInt(endpoint(slot) + E_POLLERS) > 0) {
             ringDoorbell(slot);
+        }
+    }
+
+    /**
+     * The words of one slot that the data path reads on every message, through addresses
+     * checked against the mapping once, here: {@link #state}, {@link #wakeReceivers} and
+     * {@link #wakeSenders} without {@link SharedFile}'s per-access bounds check and the pending
+     * change's lookup (a data-path call never holds the fabric lock, so there is no change of
+     * its own to see). Made once per endpoint and once per connection, so a message allocates
+     * nothing. Valid while the fabric stays mapped: the data path reads them holding its send
+     * or receive lock on an open endpoint, which close waits for before it unmaps anything.
+     *
+     * @param slot slot
+     * @return its data-path words
+     */
+    SlotWords words(int slot) {
+        return new SlotWords(checkSlot(slot));
+    }
+
+    /** See {@link #words}. */
+    final class SlotWords {
+        private final int slot;
+        private final long stateAddress;
+        private final long sleepersAddress;
+        private final long spaceSleepersAddress;
+        private final long pollersAddress;
+
+        private SlotWords(int slot) {
+            this.slot = slot;
+            this.stateAddress = f.address(endpoint(slot) + E_STATE);
+            this.sleepersAddress = f.address(endpoint(slot) + E_SLEEPERS);
+            this.spaceSleepersAddress = f.address(endpoint(slot) + E_SPACE_SLEEPERS);
+            this.pollersAddress = f.address(endpoint(slot) + E_POLLERS);
+        }
+
+        /** @return the slot's SCIF state, as {@link EndpointTable#state} reads it outside the lock */
+        int state() {
+            return MEMORY.readVolatileInt(stateAddress);
+        }
+
+        /** {@link EndpointTable#wakeReceivers} of this slot: the same loads, the same protocol. */
+        void wakeReceivers() {
+            if (MEMORY.readVolatileInt(sleepersAddress) > 0) {
+                bump(slot, E_EVENT_SEQ);
+            }
+            if (MEMORY.readVolatileInt(pollersAddress) > 0) {
+                ringDoorbell(slot);
+            }
+        }
+
+        /** {@link EndpointTable#wakeSenders} of this slot: the same loads, the same protocol. */
+        void wakeSenders() {
+            if (MEMORY.readVolatileInt(spaceSleepersAddress) > 0) {
+                bump(slot, E_SPACE_SEQ);
+            }
+            if (MEMORY.readVolatileInt(pollersAddress) > 0) {
+                ringDoorbell(slot);
+            }
         }
     }
 

@@ -42,6 +42,8 @@ public final class ShmEndpoint extends AbstractEndpoint {
     final EndpointTable table;
     final Waiter waiter;
     final int slot;
+    /** This endpoint's slot as the data path reads it (its state, per message). */
+    final EndpointTable.SlotWords words;
     /** This endpoint's control calls and close; see the class comment for the lock order. */
     final ReentrantLock ctl = new ReentrantLock();
     private final ShmAcceptor acceptor;
@@ -52,7 +54,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
      * The connection state below is written under ctl by adoptLocked (or by the accepted
      * endpoint's constructor, before anyone sees the endpoint) and read without a lock by the
      * data path (ShmMessages), poll and the RMA facade: adoptLocked writes conn last, so whoever
-     * sees it non-null also sees peer, peerSlot and rma (volatile store, then volatile load);
+     * sees it non-null also sees peer, peerSlot, peerWords and rma (volatile store, then volatile load);
      * once non-null it never changes.
      */
     /** The connection, null until connected and collected. */
@@ -64,6 +66,8 @@ public final class ShmEndpoint extends AbstractEndpoint {
     volatile PortId peer;
     /** The peer's slot in the endpoint table, -1 until connected. */
     volatile int peerSlot = -1;
+    /** The peer's slot as the data path reads it (its sleeper counts, per message), null until connected. */
+    volatile EndpointTable.SlotWords peerWords;
 
     /** What a blocked receiver and a blocked sender wait for: long-lived, so that waiting allocates nothing. */
     final Waiter.Condition readable;
@@ -76,6 +80,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
         this.table = fabric.endpoints();
         this.waiter = node.waiter();
         this.slot = slot;
+        this.words = table.words(slot);
         this.acceptor = new ShmAcceptor(this); // after the fields they read
         this.connector = new ShmConnector(this);
         this.lifecycle = new ShmLifecycle(this, connector, sendLock(), recvLock());
@@ -90,6 +95,7 @@ public final class ShmEndpoint extends AbstractEndpoint {
         this.port = port;
         this.peer = peer;
         this.peerSlot = peerSlot;
+        this.peerWords = table.words(peerSlot);
         this.rma = new EndpointRma(this, conn, table, slot, peerSlot, node,
             Arguments.hostLoopback(node.selfId(), peer.node()));
     }
@@ -128,9 +134,10 @@ public final class ShmEndpoint extends AbstractEndpoint {
      */
     void adoptLocked(Connection c) throws ScifException {
         peerSlot = table.peerLocked(slot); // checked: ECONNRESET if it names no slot
+        peerWords = table.words(peerSlot);
         peer = new PortId(table.get(slot, E_PEER_NODE), table.get(slot, E_PEER_PORT));
         rma = new EndpointRma(this, c, table, slot, peerSlot, node, Arguments.hostLoopback(node.selfId(), peer.node()));
-        conn = c; // last, volatile: whoever sees conn also sees peer, peerSlot and rma
+        conn = c; // last, volatile: whoever sees conn also sees peer, peerSlot, peerWords and rma
     }
 
     @Override

@@ -25,14 +25,13 @@ final class ShmMessages {
 
     /** scif_send; the caller holds the endpoint's send lock. */
     static int send(ShmEndpoint e, ByteBuffer src, boolean block, int flags) throws ScifException {
-        EndpointTable table = e.table;
         int slot = e.slot;
         int total = 0;
         while (true) {
             // Holding sendLock and seeing `closed` false, close() cannot finish (it needs
             // sendLock), so the fabric and the connection stay mapped for this iteration.
             Connection c = e.conn;
-            int state = e.isClosed() ? FREE : table.state(slot);
+            int state = e.isClosed() ? FREE : e.words.state();
             if (e.isClosed() || c == null || state != CONNECTED) {
                 // A CONNECTED endpoint without its connection is a non-blocking connect
                 // that was accepted but not collected: it is connected all the same.
@@ -47,7 +46,7 @@ final class ShmMessages {
             int n = c.out.write(src);
             if (n > 0) {
                 total += n;
-                table.wakeReceivers(e.peerSlot);
+                e.peerWords.wakeReceivers(); // set before conn, which is non-null here
             }
             if (!src.hasRemaining() || !block) {
                 return total;
@@ -64,7 +63,6 @@ final class ShmMessages {
 
     /** scif_recv; the caller holds the endpoint's receive lock. */
     static int recv(ShmEndpoint e, ByteBuffer dst, boolean block, int flags) throws ScifException {
-        EndpointTable table = e.table;
         int slot = e.slot;
         int total = 0;
         while (true) {
@@ -72,7 +70,7 @@ final class ShmMessages {
             if (e.isClosed() || c == null) {
                 // The state is read before collecting, so that a CONNECTED seen here is
                 // always collected and never reported as "not CONNECTED" (see send).
-                int state = e.isClosed() ? FREE : table.state(slot);
+                int state = e.isClosed() ? FREE : e.table.state(slot);
                 if (!e.isClosed() && e.connector.collectAccepted()) {
                     continue;
                 }
@@ -91,13 +89,13 @@ final class ShmMessages {
             }
             if (n > 0) {
                 total += n;
-                table.wakeSenders(e.peerSlot);
+                e.peerWords.wakeSenders(); // set before conn, which is non-null here
                 if (!dst.hasRemaining()) {
                     return total;
                 }
                 continue;
             }
-            int state = table.state(slot);
+            int state = e.words.state();
             if (state != CONNECTED) {
                 // The peer's bytes were published before its disconnect: drain them first.
                 if (c.in.readable()) {
