@@ -406,6 +406,30 @@ final class ByteRing {
     }
 
     /**
+     * Reader only: spins on the header word at its position, the word the next bytes arrive
+     * on, until a frame is there or {@code spins} loads were made: plain loads of one word, as
+     * the raw two-process floor spins. A wrap word moves the spin to the area's start, as
+     * {@link #hasData} looks past it, so that a true answer always has {@link #read} return
+     * bytes (or -1 for a corrupt header), never 0.
+     *
+     * @param spins how many loads at most
+     * @return whether a frame (or a corrupt header) is there
+     */
+    boolean spinForData(int spins) {
+        long address = area + (headFrame & areaMask);
+        for (int i = 0; i < spins; i++) {
+            long header = MEMORY.readVolatileLong(address);
+            if (header != 0) {
+                if (header != WRAP || address == area) {
+                    return true;
+                }
+                address = area; // the next frame starts the next lap
+            }
+        }
+        return false;
+    }
+
+    /**
      * Reader only: whether bytes are waiting, from the header word at its own position alone:
      * the cache line that the next bytes arrive on.
      */

@@ -133,6 +133,14 @@ public final class Waiter {
     }
 
     /**
+     * @return whether this wait mode spins before anything else (spin, adaptive), so that a
+     *     caller may spin on its own data word first ({@link ShmMessages#recv})
+     */
+    public boolean spinsFirst() {
+        return mode == WaitMode.SPIN || mode == WaitMode.ADAPTIVE;
+    }
+
+    /**
      * Waits until {@code condition} holds.
      *
      * @param condition      what to wait for

@@ -102,6 +102,43 @@ class ByteRingTest {
         assertEquals(R - 1, writer.free());
     }
 
+    /**
+     * A blocking recv's first wait ({@code ShmMessages.recv}): a spin on the reader's next
+     * header word that answers true only when read will return bytes, so the recv never
+     * spins again without progress. A wrap word with no frame after it yet is not data: the
+     * spin looks past it to the area's start, as hasData does.
+     */
+    @Test
+    void theSpinEndsOnDataOnlyAndLooksPastAWrap() throws IOException {
+        map(R);
+        assertFalse(reader.spinForData(1000), "nothing written");
+        writer.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        assertTrue(reader.spinForData(1), "a frame: seen on the first load");
+        assertEquals(3, reader.read(ByteBuffer.allocate(8)));
+        assertFalse(reader.spinForData(1000), "caught up");
+
+        startAt(3L * D - 8, 40); // one word before the area's end: the writer's next word is a wrap
+        file.putLong(data() + D - 8, ConnectionDescriptor.WRAP);
+        file.putLong(data(), 0);
+        assertFalse(reader.hasData() || reader.readable(), "a wrap word with no frame after it is no data");
+        assertFalse(reader.spinForData(1000), "so the spin goes on and ends without data");
+        assertEquals(0, reader.read(ByteBuffer.allocate(8)), "as read finds none");
+
+        startAt(3L * D - 8, 40);
+        byte[] bytes = {4, 5, 6, 7, 8, 9, 10, 11};
+        assertEquals(8, writer.write(ByteBuffer.wrap(bytes)));
+        assertEquals(ConnectionDescriptor.WRAP, file.getLong(data() + D - 8), "a wrap, then the frame at offset 0");
+        assertTrue(reader.spinForData(2), "the wrap, then the frame after it");
+        ByteBuffer out = ByteBuffer.allocate(8);
+        assertEquals(8, reader.read(out));
+        assertArrayEquals(bytes, out.array());
+
+        startAt(3L * D, 40);
+        file.putLong(data(), ConnectionDescriptor.WRAP);
+        assertTrue(reader.spinForData(1), "a wrap word at offset 0 is corrupt: read reports it");
+        assertEquals(-1, reader.read(ByteBuffer.allocate(8)));
+    }
+
     @Test
     void aReadTakesPartOfAFrameOrSeveralFrames() throws IOException {
         map(R);
