@@ -132,6 +132,31 @@ final class ByteRing {
      */
     int write(ByteBuffer src) {
         int want = src.remaining();
+        long p = tailFrame;
+        long at = p & areaMask;
+        // A small message that fits where the tail is by the cached counters, from an array
+        // or direct memory: one frame, the first turn of writeFrames' loop without the loop.
+        if (want <= WORD_COPY_MAX && want <= bytesFree(tail, cachedHead) && areaBytes - at != FRAME_HEADER
+            && want <= maxPayload(at, roomFrom(p, cachedHeadFrame) - FRAME_HEADER)) {
+            Object base = baseOf(src);
+            long offset = offsetOf(src, base);
+            if (offset >= 0) {
+                int pos = src.position();
+                copyWords(base, offset + pos, area + at + FRAME_HEADER, want);
+                long next = p + ConnectionDescriptor.frameSpan(want);
+                zeroAhead(next);
+                MEMORY.writeOrderedLong(area + at, want); // release: payload and zero word first
+                src.position(pos + want);
+                published(next, want);
+                return want;
+            }
+        }
+        return writeFrames(src);
+    }
+
+    /** {@link #write}'s general case: any size, any buffer, frames until the bytes or the room run out. */
+    private int writeFrames(ByteBuffer src) {
+        int want = src.remaining();
         long t = tail;
         long p = tailFrame;
         if (bytesFree(t, cachedHead) < want) {
@@ -186,13 +211,18 @@ final class ByteRing {
             return 0;
         }
         src.position(pos);
-        t += written;
+        published(p, written);
+        return written;
+    }
+
+    /** Writer, after storing the last header of a write: the counters, then the next line's word. */
+    private void published(long p, int written) {
+        long t = tail + written;
         tail = t;
         tailFrame = p;
         MEMORY.writeOrderedLong(tailFrameAddress, p);
         publish(tailAddress, t); // what free(), poll and inspectors read
         zeroNextLine(p);
-        return written;
     }
 
     /** Writer: stores 0 into the zero-ahead word at area position {@code z}, unless it was zeroed ahead. */
@@ -277,6 +307,33 @@ final class ByteRing {
      */
     int read(ByteBuffer dst) {
         int want = dst.remaining();
+        long p = headFrame;
+        long at = p & areaMask;
+        long header = MEMORY.readVolatileLong(area + at); // acquire: the payload is there
+        // A small read that the frame at the head fills alone, from its start, into an array
+        // or direct memory: readFrames' first turn without the loop (its checks the same).
+        if (headTaken == 0 && header > 0 && want <= header && header <= MAX_FRAME && want <= WORD_COPY_MAX
+            && at + FRAME_HEADER + header <= areaBytes) {
+            Object base = baseOf(dst);
+            long offset = offsetOf(dst, base);
+            if (offset >= 0) {
+                int pos = dst.position();
+                copyWords(area + at + FRAME_HEADER, base, offset + pos, want);
+                dst.position(pos + want);
+                if (want == header) {
+                    consumed(p + ConnectionDescriptor.frameSpan(want), 0, want);
+                } else {
+                    consumed(p, want, want);
+                }
+                return want;
+            }
+        }
+        return readFrames(dst);
+    }
+
+    /** {@link #read}'s general case: any size, any buffer, frame after frame, wraps and corruption. */
+    private int readFrames(ByteBuffer dst) {
+        int want = dst.remaining();
         int pos = dst.position();
         int got = 0;
         long p = headFrame;
@@ -321,6 +378,12 @@ final class ByteRing {
             return 0;
         }
         dst.position(pos + got);
+        consumed(p, taken, got);
+        return got;
+    }
+
+    /** Reader, after copying: its position is frame {@code p}, {@code taken} bytes in; publishes it. */
+    private void consumed(long p, int taken, int got) {
         long h = head + got;
         head = h;
         headFrame = p;
@@ -329,7 +392,6 @@ final class ByteRing {
         MEMORY.writeOrderedLong(headTakenAddress, taken);
         MEMORY.writeOrderedLong(headFrameAddress, p);
         publish(headAddress, h); // frees the room
-        return got;
     }
 
     /** @return what was wrong with the frame that made {@link #read} return -1 */
@@ -359,6 +421,11 @@ final class ByteRing {
             MEMORY.copyMemory(base, offset, address, k);
             return;
         }
+        copyWords(base, offset, address, k);
+    }
+
+    /** Copies {@code k <= WORD_COPY_MAX} bytes into the ring a word at a time. */
+    private static void copyWords(Object base, long offset, long address, int k) {
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
             MEMORY.writeLong(address + i, MEMORY.readLong(base, offset + i));
@@ -374,6 +441,11 @@ final class ByteRing {
             MEMORY.copyMemory(address, base, offset, k);
             return;
         }
+        copyWords(address, base, offset, k);
+    }
+
+    /** Copies {@code k <= WORD_COPY_MAX} bytes out of the ring a word at a time. */
+    private static void copyWords(long address, Object base, long offset, int k) {
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
             MEMORY.writeLong(base, offset + i, MEMORY.readLong(address + i));
