@@ -87,6 +87,13 @@ final class ByteRing {
      * again.
      */
     private long zeroedAhead = -1;
+    /**
+     * Writer: the most bytes {@link #write} may put into one frame at the tail frame by the
+     * one-frame fast path (at most {@link #WORD_COPY_MAX}; 0 or less for none), worked out
+     * after each write, off the path to the next header. It errs low only: the cached
+     * counters it comes from only grow between writes, and the tail moves only in a write.
+     */
+    private long fastRoom;
     // Reader: stream bytes read, the area position of its frame, the payload bytes taken of it.
     private long head;
     private long headFrame;
@@ -122,6 +129,7 @@ final class ByteRing {
         this.headTaken = (int) Math.max(0, Math.min(ht, MAX_FRAME - 1));
         this.cachedHead = head;
         this.cachedHeadFrame = headFrame;
+        this.fastRoom = fastRoom(tailFrame);
     }
 
     /**
@@ -132,12 +140,11 @@ final class ByteRing {
      */
     int write(ByteBuffer src) {
         int want = src.remaining();
-        long p = tailFrame;
-        long at = p & areaMask;
         // A small message that fits where the tail is by the cached counters, from an array
         // or direct memory: one frame, the first turn of writeFrames' loop without the loop.
-        if (want <= WORD_COPY_MAX && want <= bytesFree(tail, cachedHead) && areaBytes - at != FRAME_HEADER
-            && want <= maxPayload(at, roomFrom(p, cachedHeadFrame) - FRAME_HEADER)) {
+        if (want <= fastRoom) {
+            long p = tailFrame;
+            long at = p & areaMask;
             Object base = baseOf(src);
             long offset = offsetOf(src, base);
             if (offset >= 0) {
@@ -223,6 +230,20 @@ final class ByteRing {
         MEMORY.writeOrderedLong(tailFrameAddress, p);
         publish(tailAddress, t); // what free(), poll and inspectors read
         zeroNextLine(p);
+        fastRoom = fastRoom(p);
+    }
+
+    /**
+     * @return what writeFrames' first turn would put into one frame at area position {@code p}
+     *     (not a wrap: one word left), by the cached counters, at most {@link #WORD_COPY_MAX}
+     */
+    private long fastRoom(long p) {
+        long at = p & areaMask;
+        if (areaBytes - at == FRAME_HEADER) {
+            return 0;
+        }
+        return Math.min(WORD_COPY_MAX, Math.min(bytesFree(tail, cachedHead),
+            maxPayload(at, roomFrom(p, cachedHeadFrame) - FRAME_HEADER)));
     }
 
     /** Writer: stores 0 into the zero-ahead word at area position {@code z}, unless it was zeroed ahead. */
