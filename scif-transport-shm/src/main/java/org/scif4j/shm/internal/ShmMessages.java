@@ -72,13 +72,14 @@ final class ShmMessages {
     static int recv(ShmEndpoint e, ByteBuffer dst, boolean block, int flags) throws ScifException {
         int slot = e.slot;
         int total = 0;
+        Connection c = e.conn; // once non-null it never changes
         while (true) {
-            Connection c = e.conn;
             if (e.isClosed() || c == null) {
                 // The state is read before collecting, so that a CONNECTED seen here is
                 // always collected and never reported as "not CONNECTED" (see send).
                 int state = e.isClosed() ? FREE : e.table.state(slot);
                 if (!e.isClosed() && e.connector.collectAccepted()) {
+                    c = e.conn;
                     continue;
                 }
                 if (total > 0) {
