@@ -90,7 +90,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         link.reader.lastRead = System.nanoTime();
-        feed((ByteBuf) msg);
+        if (!link.reader.pipelineRead((ByteBuf) msg)) {
+            feed((ByteBuf) msg);
+        }
     }
 
     /**

@@ -84,7 +84,6 @@ final class Links {
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.timeoutMillis()))
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-            .option(ChannelOption.RECVBUF_ALLOCATOR, readSizes())
             .handler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
@@ -103,7 +102,6 @@ final class Links {
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .childOption(ChannelOption.RECVBUF_ALLOCATOR, readSizes())
             .childHandler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
@@ -121,12 +119,10 @@ final class Links {
         server = sb.bind(options.selfAddress()).sync().channel();
     }
 
-    /** How much the event loop asks the socket for per read: see {@link LinkReadSizes}. */
-    private static LinkReadSizes readSizes() {
-        return new LinkReadSizes();
-    }
-
     private void pipeline(Channel ch, Link link, int target) {
+        // How much the event loop asks the socket for per read, and into which buffers: see
+        // LinkReadSizes, one per channel (its link's reader attaches to it).
+        ch.config().setRecvByteBufAllocator(new LinkReadSizes());
         // No flush consolidation handler: Link batches its own writes, one flush per batch. No
         // frame decoder: LinkHandler cuts frames (FrameReader), as user readers do. No
         // IdleStateHandler: LinkHandler's timer watches liveness from the end of the handshake,
