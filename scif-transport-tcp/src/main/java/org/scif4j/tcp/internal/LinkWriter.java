@@ -46,7 +46,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Netty closes such a channel on its own only through events it fires first (its options
  * ALLOW_HALF_CLOSURE on and AUTO_CLOSE off turn the end of the input and a failed write into
  * events, and a read error comes as exceptionCaught), on which {@link LinkHandler} closes
- * through the pipeline.
+ * through the pipeline; and the node's event loops shut down (closing what is left without
+ * the pipeline) only after {@link Links#close} closed every link through it.
  *
  * <p>A send's DATA frames written directly ({@link #writeDataDirect}) go to the socket from
  * the caller's own buffer, each frame's header from {@code dataHeader}, in one gathering write
