@@ -104,8 +104,8 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> peers = List.of("aeron");
 
     @Option(names = "--pin", negatable = true,
-        description = "Pin the two processes to different cores for the round trips (default: on"
-            + " with 2+ cores).")
+        description = "Pin the two processes to different cores for the round trips and shm streaming,"
+            + " and Aeron's two threads likewise (default: on with 2+ cores).")
     Boolean pin;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = ".",
