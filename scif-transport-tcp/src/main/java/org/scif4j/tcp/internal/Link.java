@@ -106,8 +106,8 @@ final class Link {
             open = true;
         }
         channel.flush();
-        if (outbound && channel instanceof LinkChannel) {
-            writer.startDirect();
+        if (outbound) {
+            writer.startDirect(); // on NIO and epoll; see LinkWriter
         }
         opened.complete(this);
     }

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.scif4j.tcp.TcpOptions;
@@ -90,7 +92,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         link.reader.lastRead = System.nanoTime();
-        feed((ByteBuf) msg);
+        if (!link.reader.pipelineRead((ByteBuf) msg)) {
+            feed((ByteBuf) msg);
+        }
     }
 
     /**
@@ -342,6 +346,20 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         }
         links.retire(link, "the link to node " + link.peerNode + " closed");
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * On an epoll outbound link Netty turns the end of the input and a failed write into events
+     * rather than close the channel itself (see LinkWriter's invariant on closing): the link
+     * closes here, through the pipeline, as Netty would have closed it.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelOutputShutdownEvent) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

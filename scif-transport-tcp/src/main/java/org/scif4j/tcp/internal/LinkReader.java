@@ -91,6 +91,20 @@ final class LinkReader {
     /** Whether user threads may read this link: an open NIO inbound link. */
     private volatile boolean userReadable;
     /**
+     * Whether this is an inbound link that only its event loop reads, through the pipeline
+     * (Netty's epoll, whose channel lets no one else read its socket): once it is open, Netty's
+     * read loop reads into these buffers ({@link #pipelineReadBuffer}) and the frames are cut
+     * as a user reader's ({@link #pipelineRead}).
+     */
+    private final boolean pipelineCapable;
+    /** Whether the event loop reads this open link into these buffers through the pipeline. Event-loop confined. */
+    private boolean pipelineOwnReads;
+    /**
+     * Where Netty's read into the buffer handed out by {@link #pipelineReadBuffer} began, or -1
+     * when none is out. Event-loop confined.
+     */
+    private int pipelineStart = -1;
+    /**
      * Whether the last read took everything the socket had (it did not fill its buffer), so a
      * user reader sleeps in its selector before it reads again. False after a read by the event
      * loop through the pipeline (before the link opened), whose last read is unknown here. Used
@@ -135,6 +149,7 @@ final class LinkReader {
         this.channel = channel;
         this.timer = timer;
         this.userCapable = !outbound && channel instanceof LinkChannel && timer != null;
+        this.pipelineCapable = !outbound && channel != null && !(channel instanceof LinkChannel);
         if (userCapable) {
             ((LinkChannel) channel).reader = this;
         }
@@ -145,10 +160,14 @@ final class LinkReader {
      * {@code h} dispatching what they read. Called on the event loop, before any SCIF frame.
      */
     void allowUserReads(LinkHandler h) {
-        if (userCapable) {
+        if (userCapable || pipelineCapable) {
             handler = h;
-            userReadable = true;
-            if (channel.unsafe().recvBufAllocHandle() instanceof LinkReadSizes.Sizes sizes) {
+            if (userCapable) {
+                userReadable = true;
+            } else {
+                pipelineOwnReads = true;
+            }
+            if (channel.config().getRecvByteBufAllocator() instanceof LinkReadSizes sizes) {
                 sizes.attach(this); // no pooled buffer per read of the event loop's from now on
             }
         }
@@ -272,6 +291,53 @@ final class LinkReader {
             }
         }
         return 0;
+    }
+
+    /**
+     * Whether the event loop reads this open link into these buffers through Netty's pipeline:
+     * its read loop then asks {@link #pipelineReadBuffer} for each buffer (LinkReadSizes), and
+     * {@link LinkHandler#channelRead} hands each read back to {@link #pipelineRead}. Event loop.
+     */
+    boolean pipelineReadsOwnBuffers() {
+        return pipelineOwnReads;
+    }
+
+    /**
+     * The buffer Netty's read loop reads into next (at its writer index, up to its capacity),
+     * with one reference more for Netty, which releases it (after a read of nothing) or hands
+     * it to the pipeline: the current read buffer's free tail, after the bytes of a frame in
+     * progress (as {@link #readOnce} does). Event loop; only it reads this link.
+     */
+    ByteBuf pipelineReadBuffer() {
+        ByteBuf buf = readTarget();
+        frames.prepareUserRead(buf);
+        pipelineStart = buf.writerIndex();
+        return buf.retain();
+    }
+
+    /**
+     * Bytes the event loop's read loop read into the buffer from {@link #pipelineReadBuffer}:
+     * the frames go to the dispatcher through its view (no buffer made per frame), and Netty's
+     * reference is released.
+     *
+     * @return false when {@code read} is not that buffer (a read before the link opened): the
+     *         caller feeds it as any other
+     */
+    boolean pipelineRead(ByteBuf read) {
+        int start = pipelineStart;
+        if (start < 0 || read != readBuffers[current]) {
+            return false;
+        }
+        pipelineStart = -1;
+        int n = read.writerIndex() - start;
+        try {
+            if (n > 0 && pipelineOwnReads) {
+                handler.readByUser(read, views[current], start, n);
+            }
+        } finally {
+            read.release();
+        }
+        return true;
     }
 
     /**
@@ -505,6 +571,7 @@ final class LinkReader {
      */
     int endOfStream() {
         userReadable = false;
+        pipelineOwnReads = false;
         wakeReader();
         readLock.lock(); // a user reader leaves at once: woken, it finds the link unreadable
         try {

@@ -6,7 +6,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
@@ -27,7 +26,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Direct writes: on an open outbound link, a sender that finds nothing queued anywhere (no
  * drain pending, nothing left in Netty's outbound buffer) writes its frame to the socket
- * itself, without waking the event loop. Invariant: every write to the socket of an open
+ * itself ({@link DirectSocket}: NIO's socket channel, or epoll's file descriptor), without
+ * waking the event loop. Invariant: every write to the socket of an open
  * outbound link, direct or through Netty, happens under {@code writeLock}, and a direct write
  * starts only when {@code backlog} is false, i.e. Netty's outbound buffer was empty when the
  * last Netty write under the lock ended; so frames never interleave and keep their order. A
@@ -36,6 +36,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * direct write held the lock must not cut into it (on the wire: the rest, then that frame).
  * Links frames that bypass Link (HELLO, HELLO_ACK, AUTH, BYE, BYE_ACK) are written only
  * before {@link #startDirect} or after {@link #stopDirect}.
+ *
+ * <p>On epoll the socket is a bare file descriptor, whose number the kernel hands to the next
+ * file opened once Netty closed it: a direct write racing with the close could land in another
+ * file. NIO's channel guards its own close; here the link does. Invariant: an epoll outbound
+ * link's channel closes only after {@link #stopDirect}, which waits for a direct write in
+ * progress (writeLock) and ends them: every close of ours goes through the pipeline, whose
+ * first handler ({@link Links}' close guard) stops direct writes before passing the close on;
+ * Netty closes such a channel on its own only through events it fires first (its options
+ * ALLOW_HALF_CLOSURE on and AUTO_CLOSE off turn the end of the input and a failed write into
+ * events, and a read error comes as exceptionCaught), on which {@link LinkHandler} closes
+ * through the pipeline; and the node's event loops shut down (closing what is left without
+ * the pipeline) only after {@link Links#close} closed every link through it.
  *
  * <p>A send's DATA frames written directly ({@link #writeDataDirect}) go to the socket from
  * the caller's own buffer, each frame's header from {@code dataHeader}, in one gathering write
@@ -62,6 +74,8 @@ final class LinkWriter {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Whether senders may write to the socket themselves. Written under writeLock. */
     private volatile boolean direct;
+    /** The socket senders write, set when direct writes start. Guarded by writeLock. */
+    private DirectSocket socket;
     /** Netty's outbound buffer may hold bytes: no direct write until a drain finds it empty. Guarded by writeLock. */
     private boolean backlog;
     /** The rest of a frame a direct write put only in part on the socket, or null. Guarded by writeLock. */
@@ -124,7 +138,7 @@ final class LinkWriter {
             return false; // another writer is busy: queue behind it
         }
         try {
-            if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
+            if (!direct || backlog || draining.get() || !outgoing.isEmpty() || !takes(frame)) {
                 return false;
             }
             long written;
@@ -181,7 +195,7 @@ final class LinkWriter {
             if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
                 return 0;
             }
-            SocketChannel socket = ((LinkChannel) channel).socket();
+            DirectSocket socket = this.socket;
             ByteBuffer header = dataHeader;
             ByteBuffer[] gather = dataFrame;
             for (int off = 0; off < n; ) {
@@ -193,7 +207,7 @@ final class LinkWriter {
                 gather[1] = src;
                 long written;
                 try {
-                    written = socket.write(gather);
+                    written = socket.write(gather, 0, gather.length);
                 } catch (IOException e) {
                     // The link broke: Netty's read side notices and retires it; the bytes are moot.
                     channel.close();
@@ -236,6 +250,11 @@ final class LinkWriter {
             if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
                 return 0;
             }
+            for (int i = 0; !socket.writesHeap() && i < frameEnds[frames - 1]; i++) {
+                if (!parts[i].isDirect()) {
+                    return 0;
+                }
+            }
             if (frameSizes.length < frames) {
                 frameSizes = new long[frames];
             }
@@ -250,7 +269,7 @@ final class LinkWriter {
             }
             long written;
             try {
-                written = ((LinkChannel) channel).socket().write(parts, 0, frameEnds[frames - 1]);
+                written = socket.write(parts, 0, frameEnds[frames - 1]);
             } catch (IOException e) {
                 channel.close(); // the link broke: Netty's read side notices and retires it
                 return frames;
@@ -319,11 +338,16 @@ final class LinkWriter {
     private long writeToSocket(ByteBuf frame) throws IOException {
         int r = frame.readerIndex();
         int n = frame.readableBytes();
-        SocketChannel socket = ((LinkChannel) channel).socket();
         if (frame.nioBufferCount() == 1) {
             return socket.write(frame.internalNioBuffer(r, n));
         }
-        return socket.write(frame.nioBuffers(r, n));
+        ByteBuffer[] parts = frame.nioBuffers(r, n);
+        return socket.write(parts, 0, parts.length);
+    }
+
+    /** @return whether the socket takes {@code frame}'s memory as it is (epoll: direct buffers only). Under writeLock. */
+    private boolean takes(ByteBuf frame) {
+        return socket.writesHeap() || frame.isDirect();
     }
 
     private void queue(ByteBuf frame) {
@@ -349,7 +373,11 @@ final class LinkWriter {
         return queuedBytes.get() + (b == null ? 0 : b.totalPendingWriteBytes());
     }
 
-    /** No more direct writes: the link is saying goodbye with frames written around Link. */
+    /**
+     * No more direct writes, and none in progress once this returns: the link is saying goodbye
+     * with frames written around Link, or its channel is about to close (on epoll, before its
+     * descriptor closes; see the class comment).
+     */
     void stopDirect() {
         writeLock.lock();
         try {
@@ -412,10 +440,21 @@ final class LinkWriter {
         draining.set(false);
     }
 
-    /** Senders may write to the socket themselves from now on: an open outbound NIO link. Runs on the event loop. */
+    /**
+     * Senders may write to the socket themselves from now on: an open outbound link, on NIO or
+     * epoll (another kind of channel keeps every write on the event loop). Runs on the event loop.
+     */
     void startDirect() {
+        DirectSocket s = DirectSocket.of(channel);
+        if (s == null) {
+            return;
+        }
         writeLock.lock();
         try {
+            if (!channel.isOpen()) {
+                return; // closed meanwhile: stopDirect may have run already
+            }
+            socket = s;
             backlog = !nettyBufferEmpty();
             direct = true;
         } finally {

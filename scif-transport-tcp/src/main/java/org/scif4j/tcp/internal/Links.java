@@ -5,7 +5,10 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -84,7 +87,11 @@ final class Links {
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, options.timeoutMillis()))
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
-            .option(ChannelOption.RECVBUF_ALLOCATOR, readSizes())
+            // On epoll, senders write an open outbound link's descriptor themselves: Netty must
+            // not close it without an event first (LinkWriter's invariant), so the end of the
+            // input and a failed write become events, on which LinkHandler closes the link.
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, io.epoll())
+            .option(ChannelOption.AUTO_CLOSE, !io.epoll())
             .handler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
@@ -103,7 +110,6 @@ final class Links {
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .childOption(ChannelOption.RECVBUF_ALLOCATOR, readSizes())
             .childHandler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
@@ -121,17 +127,44 @@ final class Links {
         server = sb.bind(options.selfAddress()).sync().channel();
     }
 
-    /** How much the event loop asks the socket for per read: see {@link LinkReadSizes}. */
-    private static LinkReadSizes readSizes() {
-        return new LinkReadSizes();
-    }
-
     private void pipeline(Channel ch, Link link, int target) {
+        // How much the event loop asks the socket for per read, and into which buffers: see
+        // LinkReadSizes, one per channel (its link's reader attaches to it).
+        ch.config().setRecvByteBufAllocator(new LinkReadSizes());
         // No flush consolidation handler: Link batches its own writes, one flush per batch. No
         // frame decoder: LinkHandler cuts frames (FrameReader), as user readers do. No
         // IdleStateHandler: LinkHandler's timer watches liveness from the end of the handshake,
         // counting reads by user threads too, which bypass the pipeline.
+        if (link.outbound && io.epoll()) {
+            ch.pipeline().addLast(new CloseGuard(link)); // first: every close of ours passes it
+        }
         ch.pipeline().addLast(new LinkHandler(node, this, link, options, target));
+    }
+
+    /**
+     * The first handler of an epoll outbound link: a close (or disconnect, which closes) stops
+     * the senders' direct writes before the descriptor closes, waiting for one in progress
+     * (LinkWriter's invariant). Closes made through the pipeline, from any handler or the
+     * channel, pass it on their way to Netty.
+     */
+    private static final class CloseGuard extends ChannelOutboundHandlerAdapter {
+        private final Link link;
+
+        CloseGuard(Link link) {
+            this.link = link;
+        }
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            link.writer.stopDirect();
+            ctx.close(promise);
+        }
+
+        @Override
+        public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+            link.writer.stopDirect();
+            ctx.disconnect(promise);
+        }
     }
 
     /**

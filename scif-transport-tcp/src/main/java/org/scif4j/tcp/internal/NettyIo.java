@@ -16,8 +16,11 @@ import org.scif4j.tcp.TcpOptions;
 /**
  * The Netty I/O transport of a node: native epoll when Netty's epoll jar for this platform is on
  * the class path and loads (option {@code io=auto}, the default, or {@code io=epoll}), else Java
- * NIO. On NIO an outbound link's channel is a {@link LinkChannel}, whose socket a sender may
- * write itself; on epoll every write goes through the event loop.
+ * NIO. A sender may write an open outbound link's socket itself on both ({@link DirectSocket}:
+ * a {@link LinkChannel}'s socket on NIO, the channel's descriptor on epoll); only on NIO may a
+ * waiting user thread read an inbound link itself (its channel is a {@link LinkChannel}), while
+ * on epoll the event loop reads every link, into the link's own buffers once it is open
+ * ({@link LinkReader#pipelineReadBuffer}).
  *
  * @param epoll whether this node uses epoll
  */

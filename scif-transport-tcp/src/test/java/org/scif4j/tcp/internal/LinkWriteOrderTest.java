@@ -2,13 +2,16 @@ package org.scif4j.tcp.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.netty.channel.epoll.Epoll;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.scif4j.Endpoint;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
@@ -18,7 +21,8 @@ import org.scif4j.tcp.conformance.TcpFixture;
 /**
  * Several connections between the same two nodes share one link, so their senders race between
  * writing to the socket themselves and queueing for the event loop (see {@link Link}). Every
- * stream must still arrive whole and in order, in both directions at once.
+ * stream must still arrive whole and in order, in both directions at once. On Java NIO and on
+ * Netty's native epoll, where senders write the link's descriptor (see {@link DirectSocket}).
  */
 @Timeout(60)
 class LinkWriteOrderTest {
@@ -28,9 +32,10 @@ class LinkWriteOrderTest {
     private static final int LARGE = 16 << 20;
     private static final int LARGE_SENDS = 4;
 
-    @Test
-    void concurrentStreamsOverOneLinkArriveInOrder() throws Exception {
-        TcpFixture fabric = new TcpFixture();
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "epoll"})
+    void concurrentStreamsOverOneLinkArriveInOrder(String io) throws Exception {
+        TcpFixture fabric = fixture(io);
         try (ScifNode node0 = Scif.attach(fabric.fabricUri(0, "ring=65536"));
              ScifNode node1 = Scif.attach(fabric.fabricUri(1, "ring=65536"));
              Endpoint listener = Honest.listener(node0, 3002)) {
@@ -63,9 +68,10 @@ class LinkWriteOrderTest {
      * rest of the partial frame must still go out before them (it once did not, and the streams
      * were corrupted or the link closed for a nonsense frame length, in about 1 round of 10).
      */
-    @Test
-    void largeSendsOverALoopbackLinkArriveInOrder() throws Exception {
-        TcpFixture fabric = new TcpFixture();
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "epoll"})
+    void largeSendsOverALoopbackLinkArriveInOrder(String io) throws Exception {
+        TcpFixture fabric = fixture(io);
         try (ScifNode node0 = Scif.attach(fabric.fabricUri(0, ""));
              Endpoint listener = Honest.listener(node0, 3002)) {
             for (int round = 0; round < 8; round++) {
@@ -80,6 +86,15 @@ class LinkWriteOrderTest {
             }
         }
         fabric.assertNoLeftovers();
+    }
+
+    /** @return a fabric on {@code io}; epoll only where Netty's epoll loads (the test is skipped elsewhere) */
+    private static TcpFixture fixture(String io) {
+        if ("epoll".equals(io)) {
+            Assumptions.assumeTrue(Epoll.isAvailable(), () -> "Netty's native epoll does not load here ("
+                + Epoll.unavailabilityCause() + "): io=epoll cannot run");
+        }
+        return new TcpFixture(io);
     }
 
     /** Sends {@link #LARGE_SENDS} sends of {@link #LARGE} bytes of the pattern {@code seed} names. */

@@ -1,0 +1,40 @@
+package org.scif4j.tcp.conformance;
+
+import io.netty.channel.epoll.Epoll;
+import io.netty.util.ResourceLeakDetector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.scif4j.tests.HotPathAllocationTest;
+import org.scif4j.tests.TransportFixture;
+
+/**
+ * {@link HotPathAllocationTest} on the tcp transport with Netty's native epoll (io=epoll): the
+ * event loop reads every link and the senders write the socket through its file descriptor,
+ * so neither may make a buffer per frame. Skipped only where Netty's epoll does not load (not
+ * Linux, or no native jar for the platform), as io=epoll itself then fails; the leak detector
+ * is off meanwhile, as in {@link TcpHotPathAllocationTest}.
+ */
+class TcpEpollHotPathAllocationTest extends HotPathAllocationTest {
+    private static ResourceLeakDetector.Level leakLevel;
+
+    @Override
+    protected TransportFixture newFixture() {
+        return new TcpFixture("epoll");
+    }
+
+    @BeforeAll
+    static void epollAndLeakDetectorOff() {
+        Assumptions.assumeTrue(Epoll.isAvailable(), () -> "Netty's native epoll does not load here ("
+            + Epoll.unavailabilityCause() + "): io=epoll cannot run");
+        leakLevel = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
+
+    @AfterAll
+    static void leakDetectorBack() {
+        if (leakLevel != null) {
+            ResourceLeakDetector.setLevel(leakLevel);
+        }
+    }
+}
