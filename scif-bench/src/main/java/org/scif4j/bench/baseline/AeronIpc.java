@@ -19,6 +19,7 @@ import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.scif4j.bench.process.ChildJvm;
+import org.scif4j.bench.process.ThreadPinning;
 import org.scif4j.bench.stats.LatencyStats;
 
 /**
@@ -30,7 +31,9 @@ import org.scif4j.bench.stats.LatencyStats;
  * <p>Prints {@code READY}, then answers each command with one line: {@code rtt WARMUP COUNT}
  * (an 8-byte ping-pong between two threads, HdrHistogram) with
  * {@code rtt COUNT P50 P90 P99 P999 MAX}; {@code stream SIZE MESSAGES} (one-way, the receiver
- * copying each message out) with {@code gbps SIZE GBPS MSG_PER_S}. Exits at the end of stdin
+ * copying each message out) with {@code gbps SIZE GBPS MSG_PER_S}; {@code pin NEAR FAR} (the
+ * pinging or receiving thread to cpu NEAR, the echoing or sending one to FAR, from then on, as
+ * scif4j's two processes are pinned) with {@code pinned NEAR FAR}. Exits at the end of stdin
  * (which is also what happens when the parent dies).
  */
 public final class AeronIpc {
@@ -53,6 +56,8 @@ public final class AeronIpc {
     private final UnsafeBuffer src = new UnsafeBuffer(ByteBuffer.allocateDirect((int) MAX_MESSAGE));
     private final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect((int) MAX_MESSAGE));
     private long sequence;
+    /** The cpu of the echoing or sending thread; -1: not pinned (the main thread pings and receives). */
+    private int farCpu = -1;
 
     private AeronIpc(Aeron aeron) {
         ping = aeron.addPublication(CHANNEL, PING);
@@ -102,6 +107,19 @@ public final class AeronIpc {
                 return String.format(Locale.ROOT, "rtt %d %d %d %d %d %d", s.count(), s.median(), s.p90(), s.p99(),
                     s.p999(), s.max());
             }
+            case "pin" -> {
+                int near = Integer.parseInt(c[1]);
+                int far = Integer.parseInt(c[2]);
+                try {
+                    // far first: a cpu the kernel refuses fails this command, not a measuring thread
+                    ThreadPinning.pinCurrentThread(far);
+                    ThreadPinning.pinCurrentThread(near); // this thread pings and receives
+                } catch (IllegalStateException e) {
+                    return "error " + e.getMessage();
+                }
+                farCpu = far;
+                return "pinned " + near + " " + far;
+            }
             case "stream" -> {
                 int size = Integer.parseInt(c[1]);
                 long messages = Long.parseLong(c[2]);
@@ -126,6 +144,7 @@ public final class AeronIpc {
             }
         };
         Thread echoer = new Thread(() -> {
+            ThreadPinning.pinCurrentThread(farCpu);
             long n = 0;
             while (n < total) {
                 n += pingIn.poll(echo, 16);
@@ -164,6 +183,7 @@ public final class AeronIpc {
         });
         AtomicBoolean failed = new AtomicBoolean();
         Thread sender = new Thread(() -> {
+            ThreadPinning.pinCurrentThread(farCpu);
             for (long i = 0; i < messages; i++) {
                 long result;
                 while ((result = data.offer(src, 0, size)) < 0) {

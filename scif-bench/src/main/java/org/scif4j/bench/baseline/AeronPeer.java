@@ -65,6 +65,19 @@ public final class AeronPeer implements AutoCloseable {
     }
 
     /**
+     * Pins the child's two measuring threads from now on, as scif4j's two processes are
+     * pinned: the pinging and receiving thread to {@code near}, the echoing and sending one to
+     * {@code far}.
+     *
+     * @param near the cpu of the side that pings and receives
+     * @param far  the cpu of the side that echoes and sends
+     * @throws IOException when the child fails
+     */
+    public void pin(int near, int far) throws IOException {
+        ask("pin " + near + " " + far, "pinned");
+    }
+
+    /**
      * One batch of one-way streaming.
      *
      * @param size     bytes per message, at most {@link AeronIpc#MAX_MESSAGE}

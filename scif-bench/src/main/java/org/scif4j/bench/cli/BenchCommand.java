@@ -55,7 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--fabric", paramLabel = "URI",
         description = "Measure this fabric (node= is set per process: 0 here, 1 in the second"
-            + " JVM); repeatable. Default: one per --transports, e.g. shm:bench-<pid>?dma=2.")
+            + " JVM); repeatable, one per transport. Default: one per --transports, e.g. shm:bench-<pid>?dma=2.")
     List<String> fabrics;
 
     @Option(names = "--transports", split = ",", paramLabel = "NAME",
@@ -104,8 +104,8 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> peers = List.of("aeron");
 
     @Option(names = "--pin", negatable = true,
-        description = "Pin the two processes to different cores for the round trips (default: on"
-            + " with 2+ cores).")
+        description = "Pin the two processes to different cores for the round trips and shm streaming,"
+            + " and Aeron's two threads likewise (default: on with 2+ cores).")
     Boolean pin;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = ".",
@@ -197,6 +197,14 @@ public final class BenchCommand implements Callable<Integer> {
             for (String f : fabrics) {
                 if (!f.matches("[a-z][a-z0-9+.-]*:.*")) {
                     throw usage("--fabric takes a fabric URI such as shm:NAME?dma=2, not '" + f + "'");
+                }
+                String scheme = f.substring(0, f.indexOf(':'));
+                for (String earlier : uris) {
+                    if (earlier.startsWith(scheme + ":")) {
+                        // the report's rows are named by transport: a second one would overwrite the first's
+                        throw usage("--fabric " + f + " and --fabric " + earlier + " are both " + scheme
+                            + ": one fabric per transport in a run (compare two fabrics in two runs)");
+                    }
                 }
                 uris.add(f);
             }

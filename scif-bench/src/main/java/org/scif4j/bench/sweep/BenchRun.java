@@ -59,7 +59,7 @@ public final class BenchRun {
         BenchResult r = new BenchResult(config);
         CpuPinning pinning = CpuPinning.plan(config.pin());
         r.pinning(pinning.note());
-        progress(pinning.note() + " for the round trips; every figure and its baseline: "
+        progress(pinning.note() + " for the round trips and streaming; every figure and its baseline: "
             + Interleave.describe(config.rounds()) + " interleaved, batches of up to " + Series.human(config.bytes())
             + " (at most " + BenchConfig.MAX_OPERATIONS + " transfers)");
         boolean shm = config.fabrics().stream().anyMatch(f -> FabricUris.scheme(f).equals("shm"));
@@ -69,7 +69,7 @@ public final class BenchRun {
         try {
             CopyBuffers copy = CopyBuffers.map(SHM, config.maxSize());
             if (shm && config.peers().contains("aeron")) {
-                aeron = startAeron(r);
+                aeron = startAeron(r, pinning);
             }
             netty = tcp ? new NettyLoopback() : null;
             Baselines baselines = new Baselines(copy, aeron, netty);
@@ -125,14 +125,24 @@ public final class BenchRun {
         }
     }
 
-    private static AeronPeer startAeron(BenchResult r) {
+    private static AeronPeer startAeron(BenchResult r, CpuPinning pinning) {
         progress("peer: Aeron IPC (embedded media driver, a JVM of its own), driven round by round");
+        AeronPeer aeron;
         try {
-            return new AeronPeer(SHM.resolve(aeronDirName()));
+            aeron = new AeronPeer(SHM.resolve(aeronDirName()));
         } catch (IOException e) {
             r.notes().add("aeron: skipped, cannot run: " + e.getMessage());
             return null;
         }
+        if (pinning.pinned()) {
+            try {
+                // its pinging (receiving) thread where node 0 runs, its echoing (sending) one where node 1 does
+                aeron.pin(pinning.parentCpu(), pinning.childCpu());
+            } catch (IOException e) {
+                r.notes().add("aeron: its threads run unpinned: " + e.getMessage());
+            }
+        }
+        return aeron;
     }
 
     /** Aeron's 64 B message rate: the median of the rounds, for reference (no target judges it here). */

@@ -56,7 +56,6 @@ final class NativeSweep {
     private void measure(PeerLink shm, PeerLink own) throws IOException {
         pinning.pinSelf();
         latency(shm, own);
-        pinning.unpinSelf(); // the DMA engine's threads may use every core
         ByteBuffer message = ByteBuffer.allocateDirect((int) config.maxSize());
         for (long size : config.sizes()) {
             BenchRun.progress("native: send/recv streaming, " + Series.human(size) + " messages, each round"
@@ -64,6 +63,7 @@ final class NativeSweep {
             paired.measure(Series.of("native", "send/recv"), Series.of(Series.NATIVE_BASELINE, "send/recv"), size,
                 n -> () -> shm.stream(message, size, n), n -> () -> own.stream(message, size, n));
         }
+        pinning.unpinSelf(); // the DMA engine's threads may use every core
         if (!shm.openWindows(config.maxSize()) || !own.openWindows(config.maxSize())) {
             throw new IOException("native: no RMA (EOPNOTSUPP) on " + fabric + " or " + shm.transport());
         }

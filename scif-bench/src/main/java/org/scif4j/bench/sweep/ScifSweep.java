@@ -58,12 +58,12 @@ final class ScifSweep {
     private void measure(PeerLink link) throws IOException {
         pinning.pinSelf();
         latency(link);
-        pinning.unpinSelf(); // the DMA engine's threads may use every core
         ByteBuffer message = ByteBuffer.allocateDirect((int) config.maxSize());
         for (long size : config.sizes()) {
             BenchRun.progress(transport + ": send/recv streaming, " + Series.human(size) + " messages");
             streaming(link, message, size);
         }
+        pinning.unpinSelf(); // the DMA engine's threads may use every core
         if (link.openWindows(config.maxSize())) {
             for (long size : config.sizes()) {
                 BenchRun.progress(transport + ": writeTo, readFrom, vwriteTo (cpu, dma), " + Series.human(size)

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.scif4j.bench.process.CpuPinning;
 import org.scif4j.bench.stats.LatencyStats;
 
 /**
@@ -141,6 +142,21 @@ class BaselineTest {
     }
 
     /** {@code dst} starts with {@code src}'s bytes and holds nothing after them. */
+    @Test
+    void aeronPeerPinsItsThreadsRefusesACpuThatDoesNotExistAndGoesOnMeasuring(@TempDir Path dir) throws IOException {
+        CpuPinning plan = CpuPinning.plan(true); // plans only: this JVM stays as it is
+        try (AeronPeer aeron = new AeronPeer(dir.resolve("aeron"))) {
+            IOException e = assertThrows(IOException.class, () -> aeron.pin(0, 4095));
+            assertTrue(e.getMessage().contains("cpu 4095 does not exist"), e.getMessage());
+            if (plan.pinned()) {
+                aeron.pin(plan.parentCpu(), plan.childCpu());
+            }
+            assertEquals(50, aeron.roundTrips(10, 50).count(), "round trips after pinning");
+            assertTrue(aeron.stream(4096, 200)[0] > 0, "streaming after pinning");
+        }
+        assertFalse(Files.exists(dir.resolve("aeron")), "the Aeron directory is removed");
+    }
+
     private static void assertCopied(ByteBuffer src, ByteBuffer dst, String what) {
         int size = src.remaining();
         assertEquals(src, dst.slice(0, size), what);

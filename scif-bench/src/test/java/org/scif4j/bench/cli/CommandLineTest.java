@@ -127,6 +127,8 @@ class CommandLineTest {
         assertEquals(Main.USAGE, run("bench", "--peers", "zeromq"));
         assertEquals(Main.USAGE, run("bench", "--transports", "udp"));
         assertEquals(Main.USAGE, run("bench", "--fabric", "no-scheme"));
+        assertEquals(Main.USAGE, run("bench", "--fabric", "shm:a", "--fabric", "shm:b?ring=65536"));
+        assertTrue(err.toString().contains("are both shm: one fabric per transport"), err.toString());
         assertEquals(Main.USAGE, run("bench", "--round-trips", "0"));
         assertEquals(Main.USAGE, run("info", "--watch", "0"));
         assertTrue(err.toString().contains("Try 'scif bench --help'"), err.toString());
