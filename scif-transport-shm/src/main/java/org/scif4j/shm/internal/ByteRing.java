@@ -53,6 +53,15 @@ final class ByteRing {
     static final int MIN_ROOM = FRAME_HEADER + 2 * FRAME_HEADER + FRAME_HEADER;
     /** A cache line: the writer zeroes the first word of the next one ahead ({@link #zeroNextLine}). */
     private static final int LINE = 64;
+    /**
+     * Area offset from which a send of at most {@link #EARLY_WRAP_SEND_MAX} bytes wraps early
+     * (docs/shm-format.md, "Wrapping early"): small messages circle in the area's first 256 KiB,
+     * whose lines stay in the two cores' caches, while bulk sends use the whole area, whose
+     * lines the reader's cache has let go of by the time the writer comes round again.
+     */
+    static final int EARLY_WRAP_AT = 256 * 1024;
+    /** The largest send that wraps early: a page. */
+    static final int EARLY_WRAP_SEND_MAX = 4096;
 
     /**
      * Addresses in this process of the ring's counters, checked against the mapping once here
@@ -179,12 +188,22 @@ final class ByteRing {
             if (pos < end) {
                 long at = p & areaMask;
                 long room = roomFrom(p, cachedHeadFrame) - FRAME_HEADER; // less the zero-ahead word
-                if (areaBytes - at == FRAME_HEADER) {
-                    // One word left before the area's end: too little for a frame, so a wrap.
-                    if (room >= FRAME_HEADER) {
-                        zeroAhead(p + FRAME_HEADER); // offset 0 of the next lap
+                long rest = areaBytes - at;
+                boolean early = want <= EARLY_WRAP_SEND_MAX && at >= EARLY_WRAP_AT && rest > FRAME_HEADER;
+                if (early && room < rest && !refreshed) {
+                    // The cached head frame is usually far behind: the reader's own is not.
+                    refreshHead();
+                    refreshed = true;
+                    room = roomFrom(p, cachedHeadFrame) - FRAME_HEADER;
+                }
+                if (rest == FRAME_HEADER || (early && room >= rest)) {
+                    // A wrap: one word left before the area's end (too little for a frame), or a
+                    // small send past EARLY_WRAP_AT. Without the room for an early one (the
+                    // reader is more than EARLY_WRAP_AT behind) the frame goes here instead.
+                    if (room >= rest) {
+                        zeroAhead(p + rest); // offset 0 of the next lap
                         MEMORY.writeOrderedLong(area + at, WRAP);
-                        p += FRAME_HEADER;
+                        p += rest;
                         continue;
                     }
                 } else {
@@ -239,8 +258,8 @@ final class ByteRing {
      */
     private long fastRoom(long p) {
         long at = p & areaMask;
-        if (areaBytes - at == FRAME_HEADER) {
-            return 0;
+        if (areaBytes - at == FRAME_HEADER || at >= EARLY_WRAP_AT) {
+            return 0; // a wrap first: writeFrames writes it (the fast path's sends all wrap early)
         }
         return Math.min(WORD_COPY_MAX, Math.min(bytesFree(tail, cachedHead),
             maxPayload(at, roomFrom(p, cachedHeadFrame) - FRAME_HEADER)));

@@ -199,6 +199,40 @@ class ByteRingTest {
         }
     }
 
+    @Test
+    void sendsOfAPageAtMostWrapEarlyAndLargerOnesUseTheWholeArea() throws IOException {
+        map(1 << 20); // a 2 MiB area
+        int d = 2 << 20;
+        for (int size : new int[] {8, 64, ByteRing.EARLY_WRAP_SEND_MAX, ByteRing.EARLY_WRAP_SEND_MAX + 1, 65536}) {
+            byte[] bytes = new byte[size];
+            ByteBuffer out = ByteBuffer.allocate(size);
+            long farthest = 0;
+            long first = file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME);
+            long sends = 3L * d / ConnectionDescriptor.frameSpan(Math.min(size, ConnectionDescriptor.MAX_FRAME))
+                * Math.min(size, ConnectionDescriptor.MAX_FRAME) / size; // three whole areas' worth
+            for (long i = 0; i < sends; i++) {
+                Arrays.fill(bytes, (byte) i);
+                assertEquals(size, writer.write(ByteBuffer.wrap(bytes)), "size " + size + ", send " + i);
+                long tailFrame = file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME);
+                farthest = Math.max(farthest, (tailFrame - 1) & (d - 1)); // the last byte the send used
+                out.clear();
+                while (out.hasRemaining()) {
+                    assertTrue(reader.read(out) > 0, "size " + size + ", send " + i);
+                }
+                assertArrayEquals(bytes, out.array(), "size " + size + ", send " + i);
+            }
+            long laps = file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME) / d - first / d;
+            if (size <= ByteRing.EARLY_WRAP_SEND_MAX) {
+                assertTrue(farthest < ByteRing.EARLY_WRAP_AT + ConnectionDescriptor.frameSpan(size),
+                    "a send of " + size + " bytes starts no frame past " + ByteRing.EARLY_WRAP_AT + ": " + farthest);
+                assertTrue(laps >= 3 * (d / ByteRing.EARLY_WRAP_AT) - 1, "and laps " + laps + " times");
+            } else {
+                assertTrue(farthest >= d - ConnectionDescriptor.frameSpan(ConnectionDescriptor.MAX_FRAME),
+                    "a send of " + size + " bytes goes to the area's end: " + farthest);
+            }
+        }
+    }
+
     /**
      * Puts both sides at area position {@code p} and stream byte {@code bytes} (as a side taken
      * over would find them), over an area full of non-zero garbage but the word at {@code p}:
