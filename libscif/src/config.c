@@ -158,7 +158,7 @@ int cfg_parse(const char *uri, struct cfg *c, char *err, size_t n)
 				return -1;
 			if (x & (x - 1))
 				return bad(err, n, "option ring=%s is not a power of two; expected e.g. 4096 or "
-						   "262144", val);
+						   "4194304", val);
 			c->ring = (uint32_t)x;
 			break;
 		case 5:

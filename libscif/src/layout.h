@@ -149,6 +149,11 @@ static inline uint64_t log_off(int slot)
 #define R_HEAD_FRAME 136
 #define R_HEAD_TAKEN 144
 #define FRAME_MAX 16384
+/* A send of at most EARLY_WRAP_SEND_MAX bytes whose frame would start EARLY_WRAP_AT bytes or
+   more into the area wraps instead (docs/shm-format.md, "Wrapping early"; a writer's choice,
+   the same as the Java writer's). */
+#define EARLY_WRAP_AT (256u * 1024u)
+#define EARLY_WRAP_SEND_MAX 4096u
 #define FRAME_WRAP (-1LL)
 #define WINDOW_TABLE 65536
 #define MAX_WINDOWS 1024

@@ -3,7 +3,8 @@
    payload in a data area of D = 2R bytes. The writer zeroes the next frame's header word
    before it publishes a frame, so the reader never meets a word of an earlier lap, and after
    publishing zeroes the first word of the next cache line ahead (docs/shm-format.md,
-   "Zeroing ahead": a writer's choice, as the Java writer makes it). One writer and one reader
+   "Zeroing ahead": a writer's choice, as the Java writer makes it), and a send of at most a
+   page wraps early past 256 KiB ("Wrapping early", the same). One writer and one reader
    per ring (callers serialise each side: a mutex, or the caller's own lock for serial calls). */
 #include "ring.h"
 #include "layout.h"
@@ -138,16 +139,26 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 			want = FRAME_MAX;
 		if (want > room_bytes)
 			want = room_bytes;
-		if (rest == 8) { /* too short for a frame: wrap */
-			if (p + 8 + 8 > r->c_head_frame + r->D) {
+		/* A small send wraps early past EARLY_WRAP_AT (docs/shm-format.md, "Wrapping
+		   early"), as the Java writer does: unless the reader is that far behind, when the
+		   frame goes here instead. */
+		int early = len <= EARLY_WRAP_SEND_MAX && off >= EARLY_WRAP_AT && rest > 8;
+		if (early && p + rest + 8 > r->c_head_frame + r->D && !refreshed) {
+			refreshed = 1;
+			refresh_head(r);
+			continue;
+		}
+		if (rest == 8 || (early && p + rest + 8 <= r->c_head_frame + r->D)) {
+			/* one word left, too short for a frame, or an early wrap: a wrap */
+			if (p + rest + 8 > r->c_head_frame + r->D) {
 				if (refreshed++)
 					break;
 				refresh_head(r);
 				continue;
 			}
-			zero_ahead(r, p + 8); /* offset 0 of the next lap */
+			zero_ahead(r, p + rest); /* offset 0 of the next lap */
 			st64(r->data + off, (uint64_t)FRAME_WRAP);
-			r->tail_frame = p + 8;
+			r->tail_frame = p + rest;
 			wrote = 1;
 			continue;
 		}

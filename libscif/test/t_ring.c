@@ -73,3 +73,48 @@ TEST(the_writer_zeroes_the_next_lines_first_word_ahead)
 	CHECK_EQ(scif_close(b), 0);
 	CHECK_EQ(scif_close(l), 0);
 }
+
+/* Wrapping early: sends of at most a page circle in the area's first EARLY_WRAP_AT bytes (no
+   frame starts past it), larger ones go to the area's end, and every byte arrives in order. */
+TEST(sends_of_a_page_at_most_wrap_early_and_larger_ones_use_the_whole_area)
+{
+	const uint32_t R = 1u << 20;
+	const uint64_t D = 2 * (uint64_t)R;
+	char uri[700];
+	snprintf(uri, sizeof uri, "shm:t?node=0&dir=%s&ring=%u", t_dir(), R);
+	setenv("SCIF_FABRIC", uri, 1);
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	const uint8_t *file = map_conn_file(R);
+	const uint8_t *hdr = file + ring_header_off(0, R); /* a's */
+	static uint8_t out[65536], in[65536];
+	const int sizes[] = {8, 64, EARLY_WRAP_SEND_MAX, EARLY_WRAP_SEND_MAX + 1, 65536};
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		int size = sizes[s];
+		uint64_t first = word(hdr + R_TAIL_FRAME), farthest = 0;
+		long sends = (long)(3 * D / (uint64_t)(size < FRAME_MAX ? size + 16 : size));
+		for (long i = 0; i < sends; i++) {
+			memset(out, (int)(i & 0xff), (size_t)size);
+			CHECK_EQ(scif_send(a, out, size, SCIF_SEND_BLOCK), size);
+			uint64_t last = (word(hdr + R_TAIL_FRAME) - 1) & (D - 1); /* the last byte the send used */
+			if (last > farthest)
+				farthest = last;
+			CHECK_EQ(scif_recv(b, in, size, SCIF_RECV_BLOCK), size);
+			CHECK(memcmp(in, out, (size_t)size) == 0);
+		}
+		uint64_t laps = word(hdr + R_TAIL_FRAME) / D - first / D;
+		if (size <= (int)EARLY_WRAP_SEND_MAX) {
+			if (farthest >= EARLY_WRAP_AT + 8 + (uint64_t)size + 8)
+				t_fail(__FILE__, __LINE__, "a send of %d bytes used the area up to %llu, past %u", size,
+				       (unsigned long long)farthest, EARLY_WRAP_AT);
+			CHECK(laps >= 3 * (D / EARLY_WRAP_AT) / 2);
+		} else if (farthest < D - 8 - FRAME_MAX) {
+			t_fail(__FILE__, __LINE__, "a send of %d bytes never reached the area's end: %llu", size,
+			       (unsigned long long)farthest);
+		}
+	}
+	munmap((void *)file, conn_file_size(R));
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+}

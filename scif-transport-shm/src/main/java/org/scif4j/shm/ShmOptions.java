@@ -45,8 +45,12 @@ public record ShmOptions(String name, int node, WaitMode waitMode, int dmaThread
     public static final int DEFAULT_DMA = 1;
     /** Default fabric directory. */
     public static final String DEFAULT_DIR = "/dev/shm/scif4j";
-    /** Default ring size per direction: large enough to stream 64 KiB messages. */
-    public static final int DEFAULT_RING = 256 * 1024;
+    /**
+     * Default ring size per direction, as tcp's: bulk sends stream through an area (2R) larger
+     * than a core's cache, while sends of up to a page keep to its first 256 KiB
+     * (docs/shm-format.md, "Wrapping early"; docs/decisions.md, "A 4 MiB ring").
+     */
+    public static final int DEFAULT_RING = 4 * 1024 * 1024;
     /** Smallest ring: SCIF's own 4096-byte queue, 4095 bytes usable. */
     public static final int MIN_RING = 4096;
     /** Largest ring. */
