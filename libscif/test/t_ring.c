@@ -30,6 +30,17 @@ static const uint8_t *map_conn_file(uint32_t ring)
 	return p;
 }
 
+/* A connected pair (listener l, a, b) on fabric t with rings of R bytes; returns the
+   connection file, mapped read-only. */
+static const uint8_t *ring_pair(uint32_t R, scif_epd_t *l, scif_epd_t *a, scif_epd_t *b)
+{
+	char uri[700];
+	snprintf(uri, sizeof uri, "shm:t?node=0&dir=%s&ring=%u", t_dir(), R);
+	setenv("SCIF_FABRIC", uri, 1);
+	t_pair(l, a, b);
+	return map_conn_file(R);
+}
+
 static uint64_t word(const uint8_t *p)
 {
 	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
@@ -46,12 +57,8 @@ TEST(the_writer_zeroes_the_next_lines_first_word_ahead)
 {
 	const uint32_t R = 4096;
 	const uint64_t D = 2 * R;
-	char uri[700];
-	snprintf(uri, sizeof uri, "shm:t?node=0&dir=%s&ring=%u", t_dir(), R);
-	setenv("SCIF_FABRIC", uri, 1);
 	scif_epd_t l, a, b;
-	t_pair(&l, &a, &b);
-	const uint8_t *file = map_conn_file(R);
+	const uint8_t *file = ring_pair(R, &l, &a, &b);
 	const uint8_t *hdr = file + ring_header_off(0, R), *data = file + ring_data_off(0, R); /* a's */
 	int laps = 4, per_lap = (int)(D / 16), not_ahead = 0;
 	for (int i = 0; i < laps * per_lap; i++) {
@@ -80,12 +87,8 @@ TEST(sends_of_a_page_at_most_wrap_early_and_larger_ones_use_the_whole_area)
 {
 	const uint32_t R = 1u << 20;
 	const uint64_t D = 2 * (uint64_t)R;
-	char uri[700];
-	snprintf(uri, sizeof uri, "shm:t?node=0&dir=%s&ring=%u", t_dir(), R);
-	setenv("SCIF_FABRIC", uri, 1);
 	scif_epd_t l, a, b;
-	t_pair(&l, &a, &b);
-	const uint8_t *file = map_conn_file(R);
+	const uint8_t *file = ring_pair(R, &l, &a, &b);
 	const uint8_t *hdr = file + ring_header_off(0, R); /* a's */
 	static uint8_t out[65536], in[65536];
 	const int sizes[] = {8, 64, EARLY_WRAP_SEND_MAX, EARLY_WRAP_SEND_MAX + 1, 65536};
