@@ -151,7 +151,8 @@ final class ByteRing {
         int want = src.remaining();
         // A small message that fits where the tail is by the cached counters, from an array
         // or direct memory: one frame, the first turn of writeFrames' loop without the loop.
-        if (want <= fastRoom) {
+        // Never an empty one: a header of 0 is "not written", the reader would wait there.
+        if (want <= fastRoom && want > 0) {
             long p = tailFrame;
             long at = p & areaMask;
             Object base = baseOf(src);

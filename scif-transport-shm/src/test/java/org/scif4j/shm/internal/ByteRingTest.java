@@ -200,6 +200,17 @@ class ByteRingTest {
     }
 
     @Test
+    void anEmptyWriteWritesNoFrame() throws IOException {
+        map(R);
+        assertEquals(0, writer.write(ByteBuffer.allocate(0)));
+        assertEquals(0, file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME), "no frame, no header of 0");
+        assertEquals(8, writer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})));
+        ByteBuffer out = ByteBuffer.allocate(8);
+        assertEquals(8, reader.read(out), "the next write's bytes are where the reader looks");
+        assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, out.array());
+    }
+
+    @Test
     void sendsOfAPageAtMostWrapEarlyAndLargerOnesUseTheWholeArea() throws IOException {
         map(1 << 20); // a 2 MiB area
         int d = 2 << 20;
