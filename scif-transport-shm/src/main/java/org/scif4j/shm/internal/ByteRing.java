@@ -153,22 +153,35 @@ final class ByteRing {
         // or direct memory: one frame, the first turn of writeFrames' loop without the loop.
         // Never an empty one: a header of 0 is "not written", the reader would wait there.
         if (want <= fastRoom && want > 0) {
-            long p = tailFrame;
-            long at = p & areaMask;
+            int pos = src.position();
             Object base = baseOf(src);
-            long offset = offsetOf(src, base);
-            if (offset >= 0) {
-                int pos = src.position();
-                copyWords(base, offset + pos, area + at + FRAME_HEADER, want);
-                long next = p + ConnectionDescriptor.frameSpan(want);
-                zeroAhead(next);
-                MEMORY.writeOrderedLong(area + at, want); // release: payload and zero word first
-                src.position(pos + want);
-                published(next, want);
-                return want;
-            }
+            long next = storeFrame(tailFrame, src, pos, base, offsetOf(src, base), want);
+            src.position(pos + want);
+            published(next, want);
+            return want;
         }
         return writeFrames(src);
+    }
+
+    /**
+     * Writer: stores one frame of {@code k} bytes of {@code src} from {@code pos} at area
+     * position {@code p}, by the zero word rule: the payload, 0 into the next frame's header
+     * word, then the header with release order.
+     *
+     * @return the area position of the next frame
+     */
+    private long storeFrame(long p, ByteBuffer src, int pos, Object base, long offset, int k) {
+        long at = p & areaMask;
+        long to = area + at + FRAME_HEADER;
+        if (offset < 0) {
+            copyIn(src, pos, to, k);
+        } else {
+            copyIn(base, offset + pos, to, k);
+        }
+        long next = p + ConnectionDescriptor.frameSpan(k);
+        zeroAhead(next);
+        MEMORY.writeOrderedLong(area + at, k); // release: payload and zero word first
+        return next;
     }
 
     /** {@link #write}'s general case: any size, any buffer, frames until the bytes or the room run out. */
@@ -210,16 +223,7 @@ final class ByteRing {
                 } else {
                     int k = Math.min(end - pos, maxPayload(at, room));
                     if (k > 0) {
-                        int span = ConnectionDescriptor.frameSpan(k);
-                        long to = area + at + FRAME_HEADER;
-                        if (offset < 0) {
-                            copyIn(src, pos, to, k);
-                        } else {
-                            copyIn(base, offset + pos, to, k);
-                        }
-                        zeroAhead(p + span);
-                        MEMORY.writeOrderedLong(area + at, k); // release: payload and zero word first
-                        p += span;
+                        p = storeFrame(p, src, pos, base, offset, k);
                         pos += k;
                         continue;
                     }
@@ -351,23 +355,19 @@ final class ByteRing {
         long p = headFrame;
         long at = p & areaMask;
         long header = MEMORY.readVolatileLong(area + at); // acquire: the payload is there
-        // A small read that the frame at the head fills alone, from its start, into an array
-        // or direct memory: readFrames' first turn without the loop (its checks the same).
-        if (headTaken == 0 && header > 0 && want <= header && header <= MAX_FRAME && want <= WORD_COPY_MAX
-            && at + FRAME_HEADER + header <= areaBytes) {
+        // A small read that the frame at the head fills alone, from its start: readFrames'
+        // first turn without the loop.
+        if (headTaken == 0 && want <= header && want <= WORD_COPY_MAX && validFrame(header, at) && want > 0) {
+            int pos = dst.position();
             Object base = baseOf(dst);
-            long offset = offsetOf(dst, base);
-            if (offset >= 0) {
-                int pos = dst.position();
-                copyWords(area + at + FRAME_HEADER, base, offset + pos, want);
-                dst.position(pos + want);
-                if (want == header) {
-                    consumed(p + ConnectionDescriptor.frameSpan(want), 0, want);
-                } else {
-                    consumed(p, want, want);
-                }
-                return want;
+            takeOut(area + at + FRAME_HEADER, dst, pos, base, offsetOf(dst, base), want);
+            dst.position(pos + want);
+            if (want == header) {
+                consumed(p + ConnectionDescriptor.frameSpan(want), 0, want);
+            } else {
+                consumed(p, want, want);
             }
+            return want;
         }
         return readFrames(dst);
     }
@@ -391,7 +391,7 @@ final class ByteRing {
                 p += areaBytes - at;
                 continue;
             }
-            if (header < 1 || header > MAX_FRAME || at + FRAME_HEADER + header > areaBytes || taken >= header) {
+            if (!validFrame(header, at) || taken >= header) {
                 corruption = "frame header " + header + " at area offset " + at + " (position " + p
                     + ", " + taken + " bytes of it read): expected 0, -1 (not at offset 0) or a length of 1 to "
                     + MAX_FRAME + " ending inside the " + areaBytes + "-byte area";
@@ -402,12 +402,7 @@ final class ByteRing {
             }
             int n = (int) header; // read once: what the peer stores meanwhile changes nothing here
             int k = Math.min(n - taken, want - got);
-            long from = area + at + FRAME_HEADER + taken;
-            if (offset < 0) {
-                copyOut(from, dst, pos + got, k);
-            } else {
-                copyOut(from, base, offset + pos + got, k);
-            }
+            takeOut(area + at + FRAME_HEADER + taken, dst, pos + got, base, offset, k);
             got += k;
             taken += k;
             if (taken == n) {
@@ -421,6 +416,20 @@ final class ByteRing {
         dst.position(pos + got);
         consumed(p, taken, got);
         return got;
+    }
+
+    /** @return whether {@code header} at area offset {@code at} is a frame: 1 to MAX_FRAME bytes ending inside the area */
+    private boolean validFrame(long header, long at) {
+        return header >= 1 && header <= MAX_FRAME && at + FRAME_HEADER + header <= areaBytes;
+    }
+
+    /** Reader: copies {@code k} payload bytes from {@code from} into {@code dst} at {@code pos}. */
+    private static void takeOut(long from, ByteBuffer dst, int pos, Object base, long offset, int k) {
+        if (offset < 0) {
+            copyOut(from, dst, pos, k);
+        } else {
+            copyOut(from, base, offset + pos, k);
+        }
     }
 
     /** Reader, after copying: its position is frame {@code p}, {@code taken} bytes in; publishes it. */
@@ -462,11 +471,6 @@ final class ByteRing {
             MEMORY.copyMemory(base, offset, address, k);
             return;
         }
-        copyWords(base, offset, address, k);
-    }
-
-    /** Copies {@code k <= WORD_COPY_MAX} bytes into the ring a word at a time. */
-    private static void copyWords(Object base, long offset, long address, int k) {
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
             MEMORY.writeLong(address + i, MEMORY.readLong(base, offset + i));
@@ -482,11 +486,6 @@ final class ByteRing {
             MEMORY.copyMemory(address, base, offset, k);
             return;
         }
-        copyWords(address, base, offset, k);
-    }
-
-    /** Copies {@code k <= WORD_COPY_MAX} bytes out of the ring a word at a time. */
-    private static void copyWords(long address, Object base, long offset, int k) {
         int i = 0;
         for (; i + Long.BYTES <= k; i += Long.BYTES) {
             MEMORY.writeLong(base, offset + i, MEMORY.readLong(address + i));

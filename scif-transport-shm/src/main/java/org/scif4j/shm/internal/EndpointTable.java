@@ -184,48 +184,22 @@ public final class EndpointTable {
     }
 
     /**
-     * Data arrived for {@code slot}: wakes its receivers and pollers if any said they sleep.
-     * The caller published the data with a volatile store before this volatile load.
-     *
-     * @param slot receiving slot
-     */
-    public void wakeReceivers(int slot) {
-        wakeSleepers(slot, E_SLEEPERS, E_EVENT_SEQ, true);
-    }
-
-    /**
-     * Send space was freed for {@code slot}: wakes its blocked senders and pollers.
-     *
-     * @param slot sending slot
-     */
-    public void wakeSenders(int slot) {
-        wakeSleepers(slot, E_SPACE_SLEEPERS, E_SPACE_SEQ, true);
-    }
-
-    /**
      * A DMA operation completed: wakes fence waiters of {@code slot} if any said they sleep.
      *
      * @param slot an endpoint whose own or peer's RMAs a waiter may be fencing
      */
     public void wakeFenceWaiters(int slot) {
-        wakeSleepers(slot, E_FENCE_SLEEPERS, E_FENCE_SEQ, false);
-    }
-
-    /** The changer's half of the sleeper protocol (see {@link Waiter}): wake only if someone sleeps. */
-    private void wakeSleepers(int slot, int sleepers, int seq, boolean pollers) {
-        if (f.getInt(endpoint(slot) + sleepers) > 0) {
-            bump(slot, seq);
-        }
-        if (pollers && f.getInt(endpoint(slot) + E_POLLERS) > 0) {
-            ringDoorbell(slot);
+        // the changer's half of the sleeper protocol (see Waiter): wake only if someone sleeps
+        if (f.getInt(endpoint(slot) + E_FENCE_SLEEPERS) > 0) {
+            bump(slot, E_FENCE_SEQ);
         }
     }
 
     /**
      * The words of one slot that the data path reads on every message, through addresses
-     * checked against the mapping once, here: {@link #state}, {@link #wakeReceivers} and
-     * {@link #wakeSenders} without {@link SharedFile}'s per-access bounds check and the pending
-     * change's lookup (a data-path call never holds the fabric lock, so there is no change of
+     * checked against the mapping once, here: its state as {@link #state} reads it, and its
+     * sleeper counts as {@link #wakeFenceWaiters} reads its own, without {@link SharedFile}'s per-access
+     * bounds check and the pending change's lookup (a data-path call never holds the fabric lock, so there is no change of
      * its own to see). Made once per endpoint and once per connection, so a message allocates
      * nothing. Valid while the fabric stays mapped: the data path reads them holding its send
      * or receive lock on an open endpoint, which close waits for before it unmaps anything.
@@ -258,20 +232,23 @@ public final class EndpointTable {
             return MEMORY.readVolatileInt(stateAddress);
         }
 
-        /** {@link EndpointTable#wakeReceivers} of this slot: the same loads, the same protocol. */
+        /**
+         * Data arrived for the slot: wakes its receivers and pollers if any said they sleep.
+         * The caller published the data with a release store before these loads (Waiter).
+         */
         void wakeReceivers() {
-            if (MEMORY.readVolatileInt(sleepersAddress) > 0) {
-                bump(slot, E_EVENT_SEQ);
-            }
-            if (MEMORY.readVolatileInt(pollersAddress) > 0) {
-                ringDoorbell(slot);
-            }
+            wake(sleepersAddress, E_EVENT_SEQ);
         }
 
-        /** {@link EndpointTable#wakeSenders} of this slot: the same loads, the same protocol. */
+        /** Send space was freed for the slot: wakes its blocked senders and pollers. */
         void wakeSenders() {
-            if (MEMORY.readVolatileInt(spaceSleepersAddress) > 0) {
-                bump(slot, E_SPACE_SEQ);
+            wake(spaceSleepersAddress, E_SPACE_SEQ);
+        }
+
+        /** The changer's half of the sleeper protocol (see {@link Waiter}): wake only if someone sleeps. */
+        private void wake(long sleepers, int seq) {
+            if (MEMORY.readVolatileInt(sleepers) > 0) {
+                bump(slot, seq);
             }
             if (MEMORY.readVolatileInt(pollersAddress) > 0) {
                 ringDoorbell(slot);

@@ -54,7 +54,7 @@ public final class Waiter {
      */
     private static final long PAUSE_AFTER_NANOS = 10_000L;
     /** Spins between full checks (and clock reads) while not pausing: a power of two. */
-    private static final int FAST_SPINS_PER_CHECK = 1024;
+    static final int FAST_SPINS_PER_CHECK = 1024;
     /** Spins between full checks once pausing: a power of two. */
     private static final int PAUSED_SPINS_PER_CHECK = 64;
     /** Adaptive mode spins this long before yielding. */
