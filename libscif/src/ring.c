@@ -143,19 +143,18 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 		   early"), as the Java writer does: unless the reader is that far behind, when the
 		   frame goes here instead. */
 		int early = len <= EARLY_WRAP_SEND_MAX && off >= EARLY_WRAP_AT && rest > 8;
-		if (early && p + rest + 8 > r->c_head_frame + r->D && !refreshed) {
-			refreshed = 1;
-			refresh_head(r);
-			continue;
-		}
-		if (rest == 8 || (early && p + rest + 8 <= r->c_head_frame + r->D)) {
-			/* one word left, too short for a frame, or an early wrap: a wrap */
-			if (p + rest + 8 > r->c_head_frame + r->D) {
-				if (refreshed++)
-					break;
+		if ((rest == 8 || early) && p + rest + 8 > r->c_head_frame + r->D) {
+			/* no room for the wrap by the cached counters: read the reader's once */
+			if (!refreshed++) {
 				refresh_head(r);
 				continue;
 			}
+			if (rest == 8)
+				break;
+			early = 0;
+		}
+		if (rest == 8 || early) {
+			/* one word left, too short for a frame, or an early wrap: a wrap */
 			zero_ahead(r, p + rest); /* offset 0 of the next lap */
 			st64(r->data + off, (uint64_t)FRAME_WRAP);
 			r->tail_frame = p + rest;
