@@ -98,6 +98,12 @@ public final class BenchCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).")
     long nettyRoundTrips;
 
+    @Option(names = "--messages", paramLabel = "N", converter = CountConverter.class,
+        defaultValue = "4500000",
+        description = "64 B messages of shm's send/recv and of Aeron IPC, each, all rounds together (shm with"
+            + " Aeron only; default: ${DEFAULT-VALUE}).")
+    long messages;
+
     @Option(names = "--peers", split = ",", paramLabel = "NAME",
         description = "Peer libraries to measure in the same run: aeron, or none"
             + " (default: aeron).")
@@ -172,8 +178,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (rounds < 1 || rounds > 1000) {
             throw usage("--rounds must be from 1 to 1000, not " + rounds);
         }
-        if (roundTrips < 1 || nettyRoundTrips < 1) {
-            throw usage("--round-trips and --netty-round-trips must be at least 1");
+        if (roundTrips < 1 || nettyRoundTrips < 1 || messages < 1) {
+            throw usage("--round-trips, --netty-round-trips and --messages must be at least 1");
         }
         if (warmup < 0) {
             throw usage("--warmup must not be negative, not " + warmup);
@@ -220,7 +226,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         boolean pinning = pin != null ? pin : Runtime.getRuntime().availableProcessors() >= 2;
         return new BenchConfig(uris, skipped, List.copyOf(sorted), bytes, rounds, warmup, roundTrips,
-            nettyRoundTrips, peerList, pinning, noChart ? null : out, json, timeoutSeconds);
+            nettyRoundTrips, messages, peerList, pinning, noChart ? null : out, json, timeoutSeconds);
     }
 
     private ParameterException usage(String message) {

@@ -17,6 +17,8 @@ import java.util.List;
  * @param roundTrips       recorded 8 B round trips (SCIF, the raw floor, Aeron), all rounds together
  * @param nettyRoundTrips  recorded 8 B round trips of plain Netty and of tcp (tens of µs each),
  *                         all rounds together
+ * @param messages         64 B messages of shm's send/recv and of Aeron IPC, each, all rounds
+ *                         together (shm with Aeron only)
  * @param peers            peer libraries to measure in the same run ({@code aeron})
  * @param pin              pin node 0 and node 1 to different cores for the latency phases
  * @param out              where the chart goes, or null for no chart
@@ -25,7 +27,7 @@ import java.util.List;
  */
 public record BenchConfig(List<String> fabrics, List<String> skipped, List<Long> sizes, long bytes,
                           int rounds, long warmupRoundTrips, long roundTrips, long nettyRoundTrips,
-                          List<String> peers, boolean pin, Path out, Path json,
+                          long messages, List<String> peers, boolean pin, Path out, Path json,
                           long timeoutSeconds) {
     /** Operations per batch are capped at this many, so small sizes do not take long. */
     public static final long MAX_OPERATIONS = 100_000;

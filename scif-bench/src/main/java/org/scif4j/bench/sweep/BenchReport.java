@@ -37,6 +37,10 @@ public final class BenchReport {
             + " both);%nGB/s = 10^9 B/s, the median of the rounds; a ratio is the median of the per-round ratios,"
             + " then its spread: %s%n", Interleave.describe(c.rounds()), Series.human(c.bytes()),
             BenchConfig.MAX_OPERATIONS, BenchConfig.MIN_BATCH_NANOS / 1e6, Rounds.spreadName(c.rounds()));
+        if (!r.rateRatios().isEmpty()) {
+            out.printf(Locale.ROOT, "%s messages: %,d per round for shm send/recv and for Aeron IPC alike, messages per"
+                + " second on the receiver%n", Series.human(Series.MESSAGE), c.perRound(c.messages()));
+        }
         for (String t : r.transports()) {
             bandwidth(r, t, out);
             if (t.equals("native")) {
@@ -127,8 +131,25 @@ public final class BenchReport {
                     lr.p99().format());
             }
         }
+        messageRates(r, out);
+    }
+
+    /** Message rates (median of the rounds), then each subject's ratio to the rate of the same rounds. */
+    private static void messageRates(BenchResult r, PrintStream out) {
+        if (r.rates().isEmpty()) {
+            return;
+        }
+        out.printf(Locale.ROOT, "%n%-28s %9s (on the receiver, the median of the rounds)%n",
+            Series.human(Series.MESSAGE) + " messages", "M msg/s");
         for (Map.Entry<String, Double> e : r.rates().entrySet()) {
-            out.printf(Locale.ROOT, "%-28s %9.2f M msg/s (median of the rounds)%n", e.getKey(), e.getValue() / 1e6);
+            out.printf(Locale.ROOT, "%-28s %9.2f%n", e.getKey(), e.getValue() / 1e6);
+        }
+        if (!r.rateRatios().isEmpty()) {
+            out.printf(Locale.ROOT, "%-50s %22s%n", "message rate ratios, same rounds", "msg/s");
+            for (Map.Entry<String, BenchResult.Ratio> e : r.rateRatios().entrySet()) {
+                out.printf(Locale.ROOT, "  %-48s %22s%n", e.getKey() + " / " + e.getValue().vs(),
+                    e.getValue().rounds().format());
+            }
         }
     }
 
@@ -150,6 +171,7 @@ public final class BenchReport {
         b.append("  \"rounds\": ").append(c.rounds()).append(",\n");
         b.append("  \"roundTrips\": ").append(c.roundTrips()).append(",\n");
         b.append("  \"warmupRoundTrips\": ").append(c.warmupRoundTrips()).append(",\n");
+        b.append("  \"messages\": ").append(c.messages()).append(",\n");
         b.append("  \"gbps\": {");
         String sep = "\n";
         for (Map.Entry<String, Map<Long, Double>> e : r.bandwidth().entrySet()) {
@@ -205,6 +227,13 @@ public final class BenchReport {
         sep = "\n";
         for (Map.Entry<String, Double> e : r.rates().entrySet()) {
             b.append(sep).append("    ").append(Json.quote(e.getKey())).append(": ").append(Json.number(e.getValue()));
+            sep = ",\n";
+        }
+        b.append("\n  },\n  \"messageRateRatios\": {");
+        sep = "\n";
+        for (Map.Entry<String, BenchResult.Ratio> e : r.rateRatios().entrySet()) {
+            b.append(sep).append("    ").append(Json.quote(e.getKey())).append(": ")
+                .append(ratioJson(e.getValue().vs(), e.getValue().rounds()));
             sep = ",\n";
         }
         b.append("\n  },\n  \"notes\": ").append(strings(r.notes())).append(",\n");

@@ -37,7 +37,8 @@ public final class BenchResult {
     private final Map<String, Map<Long, Ratio>> ratios = new LinkedHashMap<>();
     private final Map<String, List<LatencyStats>> latency = new LinkedHashMap<>();
     private final List<LatencyRatio> latencyRatios = new ArrayList<>();
-    private final Map<String, Double> rates = new LinkedHashMap<>();
+    private final Map<String, List<Double>> rates = new LinkedHashMap<>();
+    private final Map<String, Ratio> rateRatios = new LinkedHashMap<>();
     private final List<String> transports = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private String pinning = "";
@@ -115,9 +116,34 @@ public final class BenchResult {
         return null;
     }
 
-    /** @return message rates, e.g. "aeron ipc 64 B" to messages per second */
+    /**
+     * @return message rate rows, e.g. "shm send/recv 64 B messages", to the median messages per
+     *         second (on the receiver) of their rounds, in the order measured
+     */
     public Map<String, Double> rates() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Double>> e : rates.entrySet()) {
+            m.put(e.getKey(), Rounds.median(Interleave.doubles(e.getValue())));
+        }
+        return m;
+    }
+
+    /** @return message rate rows to their messages per second, round by round */
+    public Map<String, List<Double>> rateRounds() {
         return rates;
+    }
+
+    /** @return subject message rate rows to their ratio to the baseline's rate, in the order measured */
+    public Map<String, Ratio> rateRatios() {
+        return rateRatios;
+    }
+
+    /**
+     * @param row a subject message rate row
+     * @return its ratio to its baseline's rate, or null if not measured
+     */
+    public Ratio rateRatio(String row) {
+        return rateRatios.get(row);
     }
 
     /** @return the transports measured */
@@ -169,6 +195,14 @@ public final class BenchResult {
         ratios.computeIfAbsent(subject, k -> new TreeMap<>()).put(size, new Ratio(baseline,
             Rounds.ratios(Interleave.doubles(subjectGbps),
                 Interleave.doubles(baselineGbps))));
+    }
+
+    /** Records a subject's message rates with the baseline's rates of the same rounds. */
+    void pairRates(String subject, String baseline, List<Double> subjectRates, List<Double> baselineRates) {
+        rates.put(subject, List.copyOf(subjectRates));
+        rates.put(baseline, List.copyOf(baselineRates));
+        rateRatios.put(subject, new Ratio(baseline, Rounds.ratios(Interleave.doubles(subjectRates),
+            Interleave.doubles(baselineRates))));
     }
 
     void latency(String row, List<LatencyStats> rounds) {

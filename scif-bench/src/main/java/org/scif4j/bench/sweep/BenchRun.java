@@ -11,7 +11,6 @@ import org.scif4j.bench.baseline.NettyLoopback;
 import org.scif4j.bench.pingpong.PingPongRun;
 import org.scif4j.bench.process.CpuPinning;
 import org.scif4j.bench.stats.Interleave;
-import org.scif4j.bench.stats.Rounds;
 
 /**
  * One {@code scif bench}: each transport's sweep, every figure in rounds interleaved with the
@@ -21,9 +20,6 @@ import org.scif4j.bench.stats.Rounds;
 public final class BenchRun {
     /** Where the shared-memory files live. */
     static final Path SHM = Path.of("/dev/shm");
-
-    /** 64 B messages per round of Aeron's message rate. */
-    private static final long AERON_RATE_MESSAGES = 500_000;
 
     private final BenchConfig config;
 
@@ -78,9 +74,6 @@ public final class BenchRun {
             }
             if (r.transports().isEmpty()) {
                 throw new IOException("no transport could be measured: " + String.join("; ", r.notes()));
-            }
-            if (aeron != null) {
-                aeronRate(aeron, r);
             }
         } finally {
             if (aeron != null) {
@@ -143,13 +136,6 @@ public final class BenchRun {
             }
         }
         return aeron;
-    }
-
-    /** Aeron's 64 B message rate: the median of the rounds, for reference (no target judges it here). */
-    private void aeronRate(AeronPeer aeron, BenchResult r) throws IOException {
-        List<List<Double>> rates = Interleave.run(config.rounds(),
-            List.of(() -> aeron.stream(64, AERON_RATE_MESSAGES)[1]));
-        r.rates().put(Series.AERON_STREAM + " 64 B messages", Rounds.median(Interleave.doubles(rates.get(0))));
     }
 
     private static String aeronDirName() {

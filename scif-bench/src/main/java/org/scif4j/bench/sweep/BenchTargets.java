@@ -40,6 +40,9 @@ final class BenchTargets {
         BenchResult.Ratio stream = r.ratio(Series.of("shm", "send/recv"), K64);
         out.add(new Target("shm send/recv 64 KiB >= 1.5x Aeron IPC copy-out", 1.5, true)
             .judge(stream != null && stream.vs().equals(Series.AERON_STREAM) ? stream.rounds() : null));
+        BenchResult.Ratio messages = r.rateRatio(Series.messages(Series.of("shm", "send/recv")));
+        out.add(new Target("shm 64 B messages >= Aeron IPC's rate", 1.0, true)
+            .judge(messages == null ? null : messages.rounds()));
         return out;
     }
 

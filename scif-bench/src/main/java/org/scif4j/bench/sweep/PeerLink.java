@@ -156,13 +156,30 @@ final class PeerLink implements AutoCloseable {
      * @throws ScifException when a call fails
      */
     double stream(ByteBuffer message, long size, long count) throws ScifException {
+        return (double) size * count / receive(message, size, count);
+    }
+
+    /**
+     * Asks node 1 for {@code count} messages of {@code size} bytes and receives them, as
+     * {@link #stream} does.
+     *
+     * @param message a buffer of at least {@code size} bytes
+     * @return messages per second, on this side (the receiver)
+     * @throws ScifException when a call fails
+     */
+    double messages(ByteBuffer message, long size, long count) throws ScifException {
+        return count * 1e9 / receive(message, size, count);
+    }
+
+    /** @return nanoseconds from asking node 1 for the messages to the last one received */
+    private long receive(ByteBuffer message, long size, long count) throws ScifException {
         long t = System.nanoTime();
         command(PeerProtocol.OP_STREAM, size, count);
         for (long i = 0; i < count; i++) {
             message.clear().limit((int) size);
             ep.recv(message, Scif.RECV_BLOCK);
         }
-        return (double) size * count / (System.nanoTime() - t);
+        return System.nanoTime() - t;
     }
 
     /**

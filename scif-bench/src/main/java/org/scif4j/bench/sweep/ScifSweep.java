@@ -19,7 +19,7 @@ import org.scif4j.bench.stats.LatencyStats;
  * ({@link PeerLink}). Node 0 drives everything over one connection, each figure in rounds
  * interleaved with its baseline's: 8 B round trips (pinned) with the raw floor (shm, in these
  * very two processes) and Aeron IPC, or plain Netty (tcp); streaming by size with Aeron IPC (shm)
- * or plain Netty (tcp); then writeTo / readFrom / vwriteTo into node 1's window, with the CPU and
+ * or plain Netty (tcp); 64 B messages per second with Aeron IPC's (shm); then writeTo / readFrom / vwriteTo into node 1's window, with the CPU and
  * with the DMA engine, each with a memcpy (DMA from 16 MiB: a two-thread copy).
  */
 final class ScifSweep {
@@ -62,6 +62,9 @@ final class ScifSweep {
         for (long size : config.sizes()) {
             BenchRun.progress(transport + ": send/recv streaming, " + Series.human(size) + " messages");
             streaming(link, message, size);
+        }
+        if (shm() && baselines.aeron() != null) {
+            messageRate(link, message);
         }
         pinning.unpinSelf(); // the DMA engine's threads may use every core
         if (link.openWindows(config.maxSize())) {
@@ -132,6 +135,22 @@ final class ScifSweep {
         }
         paired.measure(Series.of(transport, "send/recv"), vs, size, base,
             n -> () -> link.stream(message, size, n));
+    }
+
+    /**
+     * 64 B messages, node 1 sending and node 0 receiving, in rounds with Aeron IPC's (its sending
+     * thread beside node 1, its receiving one, which copies each message out, beside node 0):
+     * messages per second on the receiver.
+     */
+    private void messageRate(PeerLink link, ByteBuffer message) throws IOException {
+        long n = config.perRound(config.messages());
+        BenchRun.progress(String.format(Locale.ROOT, "%s: send/recv %s messages, %d rounds of %,d, each with"
+            + " Aeron IPC's", transport, Series.human(Series.MESSAGE), config.rounds(), n));
+        List<List<Double>> r = Interleave.run(config.rounds(), List.of(
+            () -> baselines.aeron().stream(Series.MESSAGE, n)[1],
+            () -> link.messages(message, Series.MESSAGE, n)));
+        result.pairRates(Series.messages(Series.of(transport, "send/recv")), Series.messages(Series.AERON_STREAM),
+            r.get(1), r.get(0));
     }
 
     private Interleave.Trial<Double> memcpy(long size, long n) {

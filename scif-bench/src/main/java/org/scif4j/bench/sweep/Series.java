@@ -25,6 +25,8 @@ public final class Series {
      * "shm beside native writeTo cpu", "shm beside native send/recv".
      */
     public static final String NATIVE_BASELINE = "shm beside native";
+    /** Bytes of the messages whose rate shm's send/recv and Aeron IPC are measured at. */
+    public static final int MESSAGE = 64;
     /** Sizes from which DMA rows are judged against the two-thread copy. */
     public static final long TWO_THREAD_FROM = 16L << 20;
 
@@ -46,6 +48,14 @@ public final class Series {
      */
     public static String roundTrip(String transport) {
         return transport + " send/recv";
+    }
+
+    /**
+     * @param series e.g. {@code shm send/recv} or {@link #AERON_STREAM}
+     * @return its message rate row: {@code shm send/recv 64 B messages}, {@code aeron ipc 64 B messages}
+     */
+    public static String messages(String series) {
+        return series + " " + human(MESSAGE) + " messages";
     }
 
     /**
