@@ -109,7 +109,7 @@ class CommandLineTest {
     void benchHelpExitsZeroAndListsItsOptions() {
         assertEquals(0, run("bench", "--help"));
         for (String option : new String[] {"--fabric", "--transports", "--sizes", "--dma", "--bytes",
-                "--rounds", "--round-trips", "--peers", "--[no-]pin", "--out", "--json", "--timeout"}) {
+                "--rounds", "--round-trips", "--messages", "--peers", "--[no-]pin", "--out", "--json", "--timeout"}) {
             assertTrue(out.toString().contains(option), option + " in " + out);
         }
         assertEquals(0, run("info", "--help"));
@@ -130,6 +130,7 @@ class CommandLineTest {
         assertEquals(Main.USAGE, run("bench", "--fabric", "shm:a", "--fabric", "shm:b?ring=65536"));
         assertTrue(err.toString().contains("are both shm: one fabric per transport"), err.toString());
         assertEquals(Main.USAGE, run("bench", "--round-trips", "0"));
+        assertEquals(Main.USAGE, run("bench", "--messages", "0"));
         assertEquals(Main.USAGE, run("info", "--watch", "0"));
         assertTrue(err.toString().contains("Try 'scif bench --help'"), err.toString());
     }
@@ -147,6 +148,7 @@ class CommandLineTest {
         assertEquals(Path.of("."), c.out());
         assertTrue(c.roundTrips() >= 100_000, "at least 100,000 round trips");
         assertTrue(c.rounds() >= 5, "a verdict needs at least 5 rounds");
+        assertEquals(500_000, c.perRound(c.messages()), "64 B messages per round, shm and Aeron each");
 
         cl = Main.commandLine();
         cl.parseArgs("bench", "--fabric", "shm:x?wait=spin", "--sizes", "64k,4k", "--peers", "none",

@@ -25,7 +25,7 @@ class BenchRunTest {
         Path json = tmp.resolve("r.json");
         String text = bench("--transports", "shm,tcp", "--sizes", "4k,32k", "--bytes", "64k",
             "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
-            "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
+            "--messages", "2000", "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
         assertTrue(text.contains("shm bandwidth, GB/s"), text);
         assertTrue(text.matches("(?s).*\\n\\s+4 KiB\\s+\\d.*"), text);
         assertTrue(text.contains("floor: raw shm ping-pong"), text);
@@ -47,6 +47,13 @@ class BenchRunTest {
         assertTrue(j.contains("\"tcp send/recv\": {\"4096\": "), j);
         assertTrue(j.contains("\"aeron ipc\": {\"count\": 200"), "the Aeron peer ran: " + j);
         assertTrue(j.contains("\"shm send/recv\": {\"4096\": {\"vs\": \"aeron ipc\""), "streaming against Aeron: " + j);
+        assertTrue(text.contains("64 B messages: 1,000 per round for shm send/recv and for Aeron IPC alike"), text);
+        assertTrue(text.matches("(?s).*\\n  shm send/recv 64 B messages / aeron ipc 64 B messages\\s+\\d+\\.\\d\\dx"
+            + " \\(2 rnd\\)\\n.*"), "shm's 64 B rate in rounds with Aeron's: " + text);
+        assertTrue(text.matches("(?s).*shm 64 B messages >= Aeron IPC's rate\\s+\\d+\\.\\d\\dx \\(2 rnd\\)"
+            + "\\s+within noise.*"), text);
+        assertTrue(j.contains("\"messageRateRatios\": {\n    \"shm send/recv 64 B messages\": {\"vs\":"
+            + " \"aeron ipc 64 B messages\", \"median\": "), j);
 
         assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList(),
             "every child process has ended");
