@@ -55,7 +55,8 @@ public final class PingPongReport {
         out.println(P99_TARGET.judge(r.p99Ratio()).line());
         out.printf(Locale.ROOT, "  %-58s %s%n", "64 KiB streaming / memcpy (no target; scif bench judges"
             + " streaming against Aeron IPC)", r.streamRatio().format());
-        out.printf(Locale.ROOT, "  %-58s%n", "64 B messages: no target here; scif bench judges their rate against Aeron IPC's");
+        out.printf(Locale.ROOT, "  %-58s%n",
+            "64 B messages: no target here; scif bench judges their rate against Aeron IPC's");
         out.printf(Locale.ROOT, "  heap allocated by node 0 per operation: %.2f B per round trip,"
             + " %.2f B per 64 KiB, %.2f B per 64 B message (goal: 0)%n", r.allocation()[0],
             r.allocation()[1], r.allocation()[2]);

@@ -19,8 +19,9 @@ import org.scif4j.bench.stats.LatencyStats;
  * ({@link PeerLink}). Node 0 drives everything over one connection, each figure in rounds
  * interleaved with its baseline's: 8 B round trips (pinned) with the raw floor (shm, in these
  * very two processes) and Aeron IPC, or plain Netty (tcp); streaming by size with Aeron IPC (shm)
- * or plain Netty (tcp); 64 B messages per second with Aeron IPC's (shm); then writeTo / readFrom / vwriteTo into node 1's window, with the CPU and
- * with the DMA engine, each with a memcpy (DMA from 16 MiB: a two-thread copy).
+ * or plain Netty (tcp); 64 B messages per second with Aeron IPC's (shm); then writeTo / readFrom /
+ * vwriteTo into node 1's window, with the CPU and with the DMA engine, each with a memcpy (DMA from
+ * 16 MiB: a two-thread copy).
  */
 final class ScifSweep {
     private final String transport;
@@ -58,7 +59,7 @@ final class ScifSweep {
     private void measure(PeerLink link) throws IOException {
         pinning.pinSelf();
         latency(link);
-        ByteBuffer message = ByteBuffer.allocateDirect((int) config.maxSize());
+        ByteBuffer message = ByteBuffer.allocateDirect((int) Math.max(config.maxSize(), Series.MESSAGE));
         for (long size : config.sizes()) {
             BenchRun.progress(transport + ": send/recv streaming, " + Series.human(size) + " messages");
             streaming(link, message, size);
