@@ -183,15 +183,17 @@ final class PeerLink implements AutoCloseable {
     }
 
     /**
-     * Registers a window of {@code max} bytes on both sides.
+     * Registers a window of {@code max} bytes, rounded up to whole pages, on both sides.
      *
      * @return false when the transport has no RMA (EOPNOTSUPP)
      * @throws ScifException when a call fails otherwise
      */
     boolean openWindows(long max) throws ScifException {
+        // windows are whole pages (SCIF registers and unregisters page multiples); RMAs use the first max bytes
+        long pages = (max + 4095) & ~4095L;
         try {
-            window = node.allocate(max);
-            windowBytes = max;
+            window = node.allocate(pages);
+            windowBytes = pages;
             localOffset = ep.register(window.buffer(), 0, RW, 0);
         } catch (ScifException e) {
             if (e.errno() == Errno.EOPNOTSUPP) {
@@ -199,12 +201,13 @@ final class PeerLink implements AutoCloseable {
             }
             throw e;
         }
-        command(PeerProtocol.OP_WINDOW, max, 0);
+        command(PeerProtocol.OP_WINDOW, pages, 0);
         ByteBuffer answer = ByteBuffer.allocateDirect(PeerProtocol.OFFSET_BYTES).order(ByteOrder.nativeOrder());
         ep.recv(answer, Scif.RECV_BLOCK);
         remoteOffset = answer.getLong(0);
         // page-aligned like the windows, so vwriteTo copies from memory placed like writeTo's
-        vector = ByteBuffer.allocateDirect((int) max + 4096).alignedSlice(4096).limit((int) max);
+        // (alignedSlice rounds both ends to pages: the window's pages, and one more to align)
+        vector = ByteBuffer.allocateDirect((int) pages + 4096).alignedSlice(4096).limit((int) max);
         return true;
     }
 
