@@ -183,12 +183,13 @@ public final class BenchChart {
 
     /**
      * @param log2size a tick's position on the axis
-     * @return the size it stands for in B/KiB/MiB/GiB when it is a whole power of two, else nothing
+     * @return the size it stands for in B/KiB/MiB/GiB when it is a whole power of two, else a blank
+     *         (XChart cannot lay out an empty label: sizes such as 4k,6000 put ticks between powers)
      */
     static String sizeLabel(double log2size) {
         double rounded = Math.rint(log2size);
         if (Math.abs(log2size - rounded) > 1e-9 || rounded < 0 || rounded > 62) {
-            return "";
+            return " ";
         }
         return Series.human(1L << (long) rounded);
     }

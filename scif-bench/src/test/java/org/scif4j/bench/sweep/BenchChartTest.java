@@ -17,8 +17,8 @@ class BenchChartTest {
 
     @Test
     void ticksBetweenPowersOfTwoCarryNoLabel() {
-        assertEquals("", BenchChart.sizeLabel(12.5));
-        assertEquals("", BenchChart.sizeLabel(-1));
-        assertEquals("", BenchChart.sizeLabel(63));
+        assertEquals(" ", BenchChart.sizeLabel(12.5));
+        assertEquals(" ", BenchChart.sizeLabel(-1));
+        assertEquals(" ", BenchChart.sizeLabel(63));
     }
 }

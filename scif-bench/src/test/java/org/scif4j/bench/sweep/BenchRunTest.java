@@ -23,7 +23,7 @@ class BenchRunTest {
     @Test
     void aTinyBenchCompletesWritesItsFilesAndCleansUp(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("r.json");
-        String text = bench("--transports", "shm,tcp", "--sizes", "4k,32k", "--bytes", "64k",
+        String text = bench("--transports", "shm,tcp", "--sizes", "4k,6000", "--bytes", "64k",
             "--rounds", "2", "--round-trips", "200", "--warmup", "20", "--netty-round-trips", "20",
             "--messages", "2000", "--no-pin", "--out", tmp.toString(), "--json", json.toString(), "--timeout", "120");
         assertTrue(text.contains("shm bandwidth, GB/s"), text);
@@ -38,6 +38,9 @@ class BenchRunTest {
         assertTrue(Files.readString(tmp.resolve("scif-bench-ratios.svg")).contains("<svg"));
         String j = Files.readString(json);
         assertTrue(j.contains("\"shm writeTo dma\": {\"4096\": "), j);
+        // 6000 B is no page multiple: the windows are whole pages, the RMAs 6000 bytes
+        assertTrue(j.contains("\"shm vwriteTo cpu\": {\"4096\": {\"vs\": \"memcpy\", \"median\": "), j);
+        assertTrue(j.matches("(?s).*\"shm vwriteTo dma\": \\{\"4096\": [0-9.e+-]+, \"6000\": [0-9.e+-]+}.*"), j);
         assertTrue(j.contains("\"shm send/recv\": {\"count\": 200"), "2 rounds of 100: " + j);
         assertTrue(j.contains("\"shm writeTo cpu\": {\"4096\": {\"vs\": \"memcpy\", \"median\": "), j);
         assertTrue(j.contains("\"tcp send/recv\": {\"4096\": {\"vs\": \"netty nio loopback\""), j);
