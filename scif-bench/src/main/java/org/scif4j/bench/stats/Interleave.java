@@ -1,6 +1,8 @@
 package org.scif4j.bench.stats;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -32,10 +34,12 @@ public final class Interleave {
      * What {@link #run(int, List)} does, for the headers of the commands' output.
      *
      * @param rounds the rounds
-     * @return e.g. {@code a warm-up of each (>= 250 ms and >= 1 run), then 9 rounds}
+     * @return e.g. {@code a warm-up of each (>= 250 ms and >= 1 run, and until the JIT compiled nothing for 100 ms,
+     *     at most 3 s), then 9 rounds}
      */
     public static String describe(int rounds) {
-        return "a warm-up of each (>= " + WARM_UP_NANOS / 1_000_000 + " ms and >= 1 run), then " + rounds
+        return "a warm-up of each (>= " + WARM_UP_NANOS / 1_000_000 + " ms and >= 1 run, and until the JIT compiled nothing for "
+            + JIT_QUIET_NANOS / 1_000_000 + " ms, at most " + MAX_WARM_UP_NANOS / 1_000_000_000 + " s), then " + rounds
             + (rounds == 1 ? " round" : " rounds");
     }
 
@@ -48,6 +52,17 @@ public final class Interleave {
     public static final long WARM_UP_NANOS = 250_000_000L;
     /** At most this many warm-up runs of one trial, however short each is. */
     static final int MAX_WARM_UP_RUNS = 1000;
+    /**
+     * The warm-up also lasts until this JVM's JIT compiled nothing for this long. On two vCPUs
+     * that the measured threads keep busy, the compiler threads get little time: C2 compiled
+     * shm's send and recv 150-250 ms into the 8-byte round trips' warm-up, and an unstable-if trap
+     * (a branch, such as the ring's wrap, that the short profile had not seen) sent them back
+     * to the interpreter in the first recorded rounds, which ran 1.3-1.9x the later ones
+     * (docs/decisions.md, "The bench's warm-up waits for the JIT").
+     */
+    static final long JIT_QUIET_NANOS = 100_000_000L;
+    /** However long the JIT keeps compiling, a trial warms up at most this long. */
+    static final long MAX_WARM_UP_NANOS = 3_000_000_000L;
 
     /**
      * Warms every trial up (runs it, unrecorded, at least once and for at least
@@ -60,28 +75,24 @@ public final class Interleave {
      * @throws IOException when a trial fails
      */
     public static <T> List<List<T>> run(int rounds, List<? extends Trial<T>> trials) throws IOException {
-        return run(rounds, trials, WARM_UP_NANOS, System::nanoTime);
+        return run(rounds, trials, WARM_UP_NANOS, System::nanoTime, Interleave::jitMillis);
     }
 
     /**
-     * {@link #run(int, List)} with a given warm-up time and clock.
+     * {@link #run(int, List)} with a given warm-up time and clocks.
      *
      * @param warmUpNanos how long each trial warms up at least
      * @param clock       nanoseconds, as {@link System#nanoTime()}
+     * @param jit         a count that moves while the JIT compiles, as {@link #jitMillis()}
      */
-    static <T> List<List<T>> run(int rounds, List<? extends Trial<T>> trials, long warmUpNanos, LongSupplier clock)
-        throws IOException {
+    static <T> List<List<T>> run(int rounds, List<? extends Trial<T>> trials, long warmUpNanos, LongSupplier clock,
+                                 LongSupplier jit) throws IOException {
         if (rounds < 1) {
             throw new IllegalArgumentException("rounds must be at least 1, not " + rounds);
         }
         List<List<T>> out = new ArrayList<>();
         for (Trial<T> t : trials) {
-            long start = clock.getAsLong();
-            int runs = 0;
-            do {
-                t.run();
-                runs++;
-            } while (runs < MAX_WARM_UP_RUNS && clock.getAsLong() - start < warmUpNanos);
+            warmUp(t, warmUpNanos, clock, jit);
             out.add(new ArrayList<>(rounds));
         }
         for (int r = 0; r < rounds; r++) {
@@ -90,6 +101,39 @@ public final class Interleave {
             }
         }
         return out;
+    }
+
+    /**
+     * Runs {@code t} unrecorded: at least once and for at least {@code warmUpNanos}, then on
+     * until the JIT was quiet for {@link #JIT_QUIET_NANOS}; never more than
+     * {@link #MAX_WARM_UP_RUNS} runs or (once past the first run) {@link #MAX_WARM_UP_NANOS}.
+     */
+    private static void warmUp(Trial<?> t, long warmUpNanos, LongSupplier clock, LongSupplier jit) throws IOException {
+        long start = clock.getAsLong();
+        long compiled = jit.getAsLong();
+        long quietSince = start;
+        int runs = 0;
+        long now;
+        do {
+            t.run();
+            runs++;
+            now = clock.getAsLong();
+            long c = jit.getAsLong();
+            if (c != compiled) {
+                compiled = c;
+                quietSince = now;
+            }
+        } while (runs < MAX_WARM_UP_RUNS && now - start < MAX_WARM_UP_NANOS
+            && (now - start < warmUpNanos || now - quietSince < JIT_QUIET_NANOS));
+    }
+
+    /**
+     * @return the milliseconds this JVM's JIT spent compiling so far, or 0 where the JVM does
+     *     not tell (the warm-up is then time alone)
+     */
+    static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     /**
