@@ -20,7 +20,8 @@ import org.scif4j.spi.WaitMode;
  *
  * @param node           the node id to attach as; it must be in {@code nodes}
  * @param nodes          every node of the fabric and the address it listens on, by id
- * @param waitMode       how blocked calls wait (a hint: tcp waits on monitors woken by Netty)
+ * @param waitMode       how long blocked calls spin before they sleep on a monitor or in a
+ *                       selector (tcp cannot spin on the state itself; block never spins)
  * @param ringBytes      each connection's flow-control window per direction; {@code ringBytes - 1}
  *                       may be outstanding, as in SCIF
  * @param timeoutMillis  the watchdog period: how long connect waits for an accept, and close

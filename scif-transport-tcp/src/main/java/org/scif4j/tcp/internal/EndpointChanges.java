@@ -68,7 +68,7 @@ final class EndpointChanges implements LinkReader.Waiter {
      */
     boolean awaitChange(Link in, int seen) {
         if (in != null) {
-            int r = in.reader.awaitReading(this, seen, 0);
+            int r = in.reader.awaitReading(this, seen, 0, spin.readSpinNanos());
             if (r != LinkReader.UNAVAILABLE) {
                 return r != LinkReader.INTERRUPTED;
             }

@@ -32,7 +32,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * its own thread, and wakes the event loop only when a take-back is due (a task of the event
  * loop's own made it poll its selector for half of each millisecond, docs/decisions.md); a user
  * thread that hears nothing for {@value #IDLE_NANOS} ns hands the link back at once and sleeps
- * on its monitor as before (idle endpoints cost the event loop nothing).
+ * on its monitor as before (idle endpoints cost the event loop nothing). A user thread whose
+ * read drained the socket right after it had work (its wait began, or a read brought bytes)
+ * reads it again for its wait mode's {@link SpinPolicy#readSpinNanos} before it sleeps in its
+ * own selector; an idle wait therefore costs one such spin, then nothing.
  */
 final class LinkReader {
     /** What a waiter waits for: {@link #awaitReading} returns when its count moves. */
@@ -196,9 +199,11 @@ final class LinkReader {
      * moves from {@code seen}. The caller holds no monitor (dispatching takes endpoints' monitors).
      *
      * @param deadline System.nanoTime to give up at, or 0 for none
+     * @param spinNanos how long a drained socket is read again before the thread sleeps in its
+     *                  selector ({@link SpinPolicy#readSpinNanos}); 0 never to spin
      * @return {@link #CHANGED}, {@link #INTERRUPTED}, {@link #TIMED_OUT} or {@link #UNAVAILABLE}
      */
-    int awaitReading(Waiter w, int seen, long deadline) {
+    int awaitReading(Waiter w, int seen, long deadline, long spinNanos) {
         if (!userReadable || !readLock.tryLock()) {
             return UNAVAILABLE; // another thread reads: it dispatches our frame too
         }
@@ -211,7 +216,7 @@ final class LinkReader {
             awaySince = 0;
             readerThread = Thread.currentThread();
             w.parkedOn(this);
-            return readUntilChanged(w, seen, deadline, s);
+            return readUntilChanged(w, seen, deadline, spinNanos, s);
         } catch (IOException | ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
             handBack(); // the link is going: the event loop reads its end and retires it
             return UNAVAILABLE;
@@ -226,12 +231,18 @@ final class LinkReader {
     }
 
     /** The loop of {@link #awaitReading}; holds readLock. */
-    private int readUntilChanged(Waiter w, int seen, long deadline, Selector s) throws IOException {
+    private int readUntilChanged(Waiter w, int seen, long deadline, long spinNanos, Selector s) throws IOException {
         long heard = System.nanoTime();
+        // Whether the thread just had work (the call began, or its last read brought bytes): a
+        // drained socket is then read again for spinNanos before the thread sleeps in its selector.
+        boolean spin = spinNanos > 0;
         while (w.changeCount() == seen) {
+            int n;
             if (drained) {
-                // The last read left the socket empty: sleep until it is readable rather than
-                // pay a read that finds nothing (a round trip's answer is never there yet).
+                // The last read left the socket empty (a round trip's answer is never there
+                // yet): right after work, read it again for spinNanos (a wake-up from the
+                // selector costs more than a loopback round trip on a VM), else sleep until it is
+                // readable rather than pay reads that find nothing.
                 long now = System.nanoTime();
                 if (Thread.currentThread().isInterrupted()) {
                     return INTERRUPTED;
@@ -247,18 +258,43 @@ final class LinkReader {
                 if (deadline != 0) {
                     left = Math.min(left, deadline - now);
                 }
-                s.select(IGNORE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                if (spin) {
+                    spin = false;
+                    n = spinRead(w, seen, now + Math.min(spinNanos, left));
+                } else {
+                    s.select(IGNORE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    n = readOnce();
+                }
+            } else {
+                n = readOnce();
             }
-            int n = readOnce();
             if (n < 0) {
                 handBack(); // the peer closed: the event loop reads the end of the stream too
                 return UNAVAILABLE;
             }
             if (n > 0) {
                 heard = System.nanoTime();
+                spin = spinNanos > 0;
             }
         }
         return CHANGED;
+    }
+
+    /**
+     * Reads the drained socket again and again until bytes come, {@code w}'s count moves, the
+     * thread is interrupted or {@code end} (System.nanoTime) passes. Holds readLock.
+     *
+     * @return bytes read, 0 for none, -1 at the end (see {@link #readOnce})
+     */
+    private int spinRead(Waiter w, int seen, long end) throws IOException {
+        while (true) {
+            int n = readOnce();
+            if (n != 0 || w.changeCount() != seen || Thread.currentThread().isInterrupted()
+                    || System.nanoTime() - end >= 0) {
+                return n;
+            }
+            Thread.yield(); // a thread the answer needs may share this core (2 vCPUs: measured alike)
+        }
     }
 
     /**

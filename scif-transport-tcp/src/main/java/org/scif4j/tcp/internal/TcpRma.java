@@ -248,7 +248,7 @@ final class TcpRma {
         // Read the link the answers come on while waiting, if no other thread does (Link).
         Link in = ended ? null : node.links().inbound(peerNode);
         if (in != null) {
-            int r = in.reader.awaitReading(waiter, seen, deadline);
+            int r = in.reader.awaitReading(waiter, seen, deadline, node.spin().readSpinNanos());
             if (r != LinkReader.UNAVAILABLE) {
                 return r == LinkReader.INTERRUPTED ? 1 : 0; // out of time: the next look says so
             }

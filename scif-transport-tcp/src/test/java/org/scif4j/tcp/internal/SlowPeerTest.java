@@ -106,7 +106,7 @@ class SlowPeerTest {
             };
             Future<?> reader = trickler.submit(() -> {
                 while (in.isOpen()) {
-                    if (in.reader.awaitReading(never, 0, 0) == LinkReader.UNAVAILABLE) {
+                    if (in.reader.awaitReading(never, 0, 0, 0) == LinkReader.UNAVAILABLE) {
                         LockSupport.parkNanos(1_000_000); // the event loop reads now: pace the retries
                     }
                 }
