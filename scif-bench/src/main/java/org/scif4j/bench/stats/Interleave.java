@@ -57,7 +57,7 @@ public final class Interleave {
      * that the measured threads keep busy, the compiler threads get little time: C2 compiled
      * shm's send and recv 150-250 ms into the 8-byte round trips' warm-up, and an unstable-if trap
      * (a branch, such as the ring's wrap, that the short profile had not seen) sent them back
-     * to the interpreter in the first recorded rounds, which ran 1.3-1.9x the later ones
+     * to the interpreter in the first recorded rounds, which ran 1.2-1.7x the later ones
      * (docs/decisions.md, "The bench's warm-up waits for the JIT").
      */
     static final long JIT_QUIET_NANOS = 100_000_000L;
@@ -66,7 +66,8 @@ public final class Interleave {
 
     /**
      * Warms every trial up (runs it, unrecorded, at least once and for at least
-     * {@link #WARM_UP_NANOS}), then runs {@code rounds} rounds of every trial in the given order.
+     * {@link #WARM_UP_NANOS}, then until the JIT is quiet: {@link #JIT_QUIET_NANOS}), then runs
+     * {@code rounds} rounds of every trial in the given order.
      *
      * @param rounds rounds, at least 1
      * @param trials the trials, baseline first
