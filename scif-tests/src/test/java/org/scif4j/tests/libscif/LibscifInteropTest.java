@@ -320,6 +320,38 @@ class LibscifInteropTest {
         // noLeftovers: the C node, the last process, removed the fabric and the Java node's files
     }
 
+    /**
+     * docs/shm-format.md, "Wrapping early": both writers wrap a small send past the area's first
+     * 256 KiB, and each reader must follow the other's wrap words at that offset. 40,000 8-byte
+     * round trips with the C peer's echo are 625 KiB of 16-byte frames each way, so both rings
+     * (of the default 4 MiB, where no wrap at the area's end is near) wrap early twice: the Java
+     * writer's wraps read by libscif, libscif's by the Java reader; each echo must come back
+     * as sent, in order.
+     */
+    @Test
+    void smallMessagesWrapEarlyInBothRingsAndEachSideFollowsTheOthersWraps() throws Exception {
+        Process c = peer(1, "pong", "2346");
+        awaitListening(c);
+        try (ScifNode host = Scif.attach(uri(0))) {
+            Endpoint e = host.open();
+            e.connect(new PortId(1, 2346));
+            ByteBuffer out = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer in = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+            for (long i = 0; i < 40_000; i++) {
+                out.clear();
+                out.putLong(0, i * 0x9E3779B97F4A7C15L);
+                assertEquals(8, e.send(out, Scif.SEND_BLOCK));
+                in.clear();
+                assertEquals(8, e.recv(in, Scif.RECV_BLOCK));
+                assertEquals(i * 0x9E3779B97F4A7C15L, in.getLong(0), "echo " + i + " came back as sent");
+            }
+            e.close(); // the C peer's recv then fails and it ends
+            assertExitsZero(c);
+        } finally {
+            c.destroyForcibly();
+        }
+    }
+
     @Test
     void javaSeesAKilledCNodeWithinASecond() throws Exception {
         Process c = peer(1, "pong", "2345");
