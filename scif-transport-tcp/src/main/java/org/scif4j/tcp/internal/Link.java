@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * One TCP connection between this node and a peer node: its identity, its handshake and its
@@ -43,13 +44,14 @@ final class Link {
     /**
      * @param timer the node's take-back timer; used (and required) only by an inbound NIO link,
      *              the kind user threads may read
+     * @param clock the node's clock for liveness (System.nanoTime but in tests)
      */
-    Link(Channel channel, boolean outbound, int peerNode, TakeBackTimer timer) {
+    Link(Channel channel, boolean outbound, int peerNode, TakeBackTimer timer, LongSupplier clock) {
         this.channel = channel;
         this.outbound = outbound;
         this.peerNode = peerNode;
         this.writer = new LinkWriter(channel);
-        this.reader = new LinkReader(channel, outbound, timer);
+        this.reader = new LinkReader(channel, outbound, timer, clock);
     }
 
     /** Writes a frame, or holds it until the handshake is done; drops it once the link is dead. */

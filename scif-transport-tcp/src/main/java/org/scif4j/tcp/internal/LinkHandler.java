@@ -8,6 +8,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelOutputShutdownEvent;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.scif4j.tcp.TcpOptions;
 
 /**
@@ -25,7 +26,8 @@ import org.scif4j.tcp.TcpOptions;
  * {@link TcpOptions#frameMillis} of them, whoever read them (the {@link FrameReader} keeps the
  * clock), so that a peer trickling bytes in (which keeps the link from ever being idle) cannot
  * hold a link open; and an open link must hear something every {@code liveness} ms, counted
- * from the end of its handshake. An unkeyed newcomer claiming a node that is connected as
+ * from the end of its handshake, over the time this side could hear it ({@link LivenessWatch}:
+ * not while its event loop stood still, nor while reading was paused). An unkeyed newcomer claiming a node that is connected as
  * another incarnation is held unanswered until that node's links close (see
  * {@link Links#admit}), and refused at the handshake deadline if they do not.
  */
@@ -53,6 +55,10 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> tick;
     /** Closes the link if its handshake has not ended in time; cancelled when it opens or closes. */
     private ScheduledFuture<?> handshakeDeadline;
+    /** The node's clock for liveness (System.nanoTime but in tests), as the link's reader stamps reads. */
+    private final LongSupplier clock;
+    /** Judges the peer's silence at each tick; event-loop confined. */
+    private final LivenessWatch liveness;
 
     /**
      * @param target the node an outbound link was opened to, or -1 for an inbound link
@@ -65,6 +71,9 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         byte[] k = options.key();
         this.handshake = new LinkHandshake(this, node, links, link, options, k == null ? null : new FabricKey(k));
         this.dispatcher = node.dispatcher();
+        this.clock = node.clock();
+        this.liveness = new LivenessWatch(TimeUnit.MILLISECONDS.toNanos(options.livenessMillis()),
+            TimeUnit.MILLISECONDS.toNanos(period(options)));
         this.phase = target >= 0 ? Phase.AWAIT_HELLO_ACK : Phase.AWAIT_HELLO;
     }
 
@@ -78,7 +87,8 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         // A fixed-rate beat rather than one after each idle spell: it costs a 5-byte frame per
         // period and nothing per frame written. Its frame check needs no finer grain: every
         // frame's bound is at least liveness, four periods.
-        long period = Math.max(1, options.livenessMillis() / 4);
+        long period = period(options);
+        liveness.start(clock.getAsLong());
         tick = ctx.executor().scheduleAtFixedRate(this::tick, period, period, TimeUnit.MILLISECONDS);
         handshakeDeadline = ctx.executor().schedule(this::handshakeExpired, options.handshakeMillis(),
             TimeUnit.MILLISECONDS);
@@ -88,10 +98,15 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
+    /** @return the period of the link's timer (its heartbeats and checks), in ms */
+    private static long period(TcpOptions options) {
+        return Math.max(1, options.livenessMillis() / 4);
+    }
+
     /** Bytes from the socket, read by the event loop. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        link.reader.lastRead = System.nanoTime();
+        link.reader.lastRead = clock.getAsLong();
         if (!link.reader.pipelineRead((ByteBuf) msg)) {
             feed((ByteBuf) msg);
         }
@@ -240,7 +255,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         handshakeDeadline.cancel(false);
         // Liveness counts from now, not from the HELLO: a newcomer held for a while (see hold)
         // said nothing on purpose and must not be lost for it the moment it is answered.
-        link.reader.lastRead = System.nanoTime();
+        link.reader.lastRead = clock.getAsLong();
         link.reader.allowUserReads(this);
         links.opened(link);
     }
@@ -250,23 +265,28 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * each idle spell: it costs a 5-byte frame per period and nothing per frame written. It
      * also watches an open link for silence from the time of its last read, whoever read it
      * (user reads bypass the pipeline, so no IdleStateHandler could see them), and every link
-     * for a frame that takes too long.
+     * for a frame that takes too long. Neither counts time this side could not read (see
+     * {@link LivenessWatch}): after this side stood still, this tick runs before the event
+     * loop's next read takes what the peer sent meanwhile.
      */
     private void tick() {
+        boolean lost = liveness.tick(clock.getAsLong(), link.reader.lastRead, ctx.channel().config().isAutoRead());
         if (phase == Phase.OPEN) {
-            if (System.nanoTime() - link.reader.lastRead > TimeUnit.MILLISECONDS.toNanos(options.livenessMillis())) {
+            if (lost) {
                 silent();
                 return;
             }
             link.write(Wire.empty(ctx.alloc(), Wire.HEARTBEAT)); // through Link: it may be writing directly
         }
-        checkFrameDeadline();
+        checkFrameDeadline(liveness.blind());
     }
 
-    /** Nothing came in for the liveness period: the peer is lost. */
+    /** Nothing came in for the liveness period of the time this side could hear: the peer is lost. */
     private void silent() {
         LOG.log(System.Logger.Level.WARNING, "scif4j tcp node {0}: closing {1}: nothing heard within"
-            + " {2} ms (option liveness=)", node.selfId(), link, String.valueOf(options.livenessMillis()));
+            + " {2} ms (option liveness=; {3} ms since the last read)", node.selfId(), link,
+            String.valueOf(options.livenessMillis()),
+            String.valueOf(TimeUnit.NANOSECONDS.toMillis(clock.getAsLong() - link.reader.lastRead)));
         phase = Phase.CLOSED;
         links.retire(link, "nothing heard from node " + link.peerNode + " within "
             + options.livenessMillis() + " ms");
@@ -277,16 +297,20 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * Closes the link when the frame held in part has taken longer than its bound to arrive.
      * Reads the {@link FrameReader}'s clock without the read lock (a user thread may hold it for
      * the whole of its wait); the clock's fields are volatile for that.
+     *
+     * @param blind whether this side could not read since the last tick (it stood still, or
+     *              reading was paused): the rest of the frame may lie unread in the socket
      */
-    private void checkFrameDeadline() {
+    private void checkFrameDeadline(boolean blind) {
         FrameReader frames = link.reader.frames;
         long since = frames.partialSince();
         if (since == FrameReader.NONE || phase == Phase.CLOSED) {
             return;
         }
         long now = System.nanoTime();
-        if (!ctx.channel().config().isAutoRead()) {
-            // Reading is paused on our side: the peer cannot be blamed for bytes we do not read.
+        if (blind || !ctx.channel().config().isAutoRead()) {
+            // Reading is paused on our side, or we stood still: the peer cannot be blamed for
+            // bytes we did not read.
             frames.restartClock(since, now);
             return;
         }

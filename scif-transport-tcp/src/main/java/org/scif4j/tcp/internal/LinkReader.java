@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -126,8 +127,10 @@ final class LinkReader {
     private int current;
     /** Frames of this link and the stream position between them; used under readLock. */
     final FrameReader frames = new FrameReader();
-    /** When a byte last came in (System.nanoTime): liveness, read by the heartbeat timer. */
-    volatile long lastRead = System.nanoTime();
+    /** The node's clock for liveness: System.nanoTime but in tests. */
+    private final LongSupplier clock;
+    /** When a byte last came in ({@code clock}): liveness, read by the heartbeat timer. */
+    volatile long lastRead;
     /** Dispatches what a user reader reads; set when the link opens. */
     private volatile LinkHandler handler;
     /** The node's timer that takes the link back; null on an outbound link. */
@@ -147,10 +150,13 @@ final class LinkReader {
     /**
      * @param timer the node's take-back timer; used (and required) only by an inbound NIO link,
      *              the kind user threads may read
+     * @param clock the node's clock for liveness ({@link #lastRead})
      */
-    LinkReader(Channel channel, boolean outbound, TakeBackTimer timer) {
+    LinkReader(Channel channel, boolean outbound, TakeBackTimer timer, LongSupplier clock) {
         this.channel = channel;
         this.timer = timer;
+        this.clock = clock;
+        this.lastRead = clock.getAsLong();
         this.userCapable = !outbound && channel instanceof LinkChannel && timer != null;
         this.pipelineCapable = !outbound && channel != null && !(channel instanceof LinkChannel);
         if (userCapable) {
@@ -400,7 +406,7 @@ final class LinkReader {
         if (n <= 0) {
             return n;
         }
-        lastRead = System.nanoTime();
+        lastRead = clock.getAsLong();
         handler.readByUser(buf, views[current], start, n);
         flushDones();
         return n;

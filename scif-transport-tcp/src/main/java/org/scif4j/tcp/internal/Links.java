@@ -113,7 +113,7 @@ final class Links {
             .childHandler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    Link link = new Link(ch, false, -1, takeBack);
+                    Link link = new Link(ch, false, -1, takeBack, node.clock());
                     synchronized (Links.this) {
                         if (closing) {
                             ch.close();
@@ -187,12 +187,12 @@ final class Links {
             if (closing) {
                 // No channel: the event loop may have stopped, and registering one with it then
                 // fails (and Netty logs a force-close). A dead link drops what it is given.
-                l = new Link(null, true, peer, null);
+                l = new Link(null, true, peer, null, node.clock());
                 l.markDead("node " + node.selfId() + " is closing");
                 return l;
             }
             Channel ch = bootstrap.register().channel();
-            l = new Link(ch, true, peer, null);
+            l = new Link(ch, true, peer, null, node.clock());
             outbound.set(peer, l);
             live.add(l);
             pipeline(ch, l, peer);

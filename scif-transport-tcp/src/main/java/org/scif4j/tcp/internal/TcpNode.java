@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
 import org.scif4j.ScifException;
@@ -41,6 +42,8 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     /** The nodes with an open link, for node events. Guarded by itself. */
     private final BitSet linked = new BitSet();
     private final NettyIo io;
+    /** The clock links count liveness by: System.nanoTime, or a test's (see {@link #useClock}). */
+    private volatile LongSupplier clock = System::nanoTime;
 
     private TcpNode(TcpOptions options, NettyIo io) {
         this.options = options;
@@ -242,6 +245,19 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
 
     EventLoopGroup group() {
         return group;
+    }
+
+    /** @return the clock links count liveness by (System.nanoTime but in tests) */
+    LongSupplier clock() {
+        return clock;
+    }
+
+    /**
+     * Tests: links made from now on count liveness by {@code c} (nanoseconds) rather than
+     * System.nanoTime, so that a test can make time pass, or stand still, for the liveness rule.
+     */
+    void useClock(LongSupplier c) {
+        clock = c;
     }
 
     SpinPolicy spin() {
