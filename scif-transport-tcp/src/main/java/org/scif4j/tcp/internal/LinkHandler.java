@@ -27,9 +27,9 @@ import org.scif4j.tcp.TcpOptions;
  * clock), so that a peer trickling bytes in (which keeps the link from ever being idle) cannot
  * hold a link open; and an open link must hear something every {@code liveness} ms, counted
  * from the end of its handshake, over the time this side could hear it ({@link LivenessWatch}:
- * not while its event loop stood still, nor while reading was paused). An unkeyed newcomer claiming a node that is connected as
- * another incarnation is held unanswered until that node's links close (see
- * {@link Links#admit}), and refused at the handshake deadline if they do not.
+ * not while its event loop stood still, nor while reading was paused). An unkeyed newcomer
+ * claiming a node that is connected as another incarnation is held unanswered until that node's
+ * links close (see {@link Links#admit}), and refused at the handshake deadline if they do not.
  */
 final class LinkHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger("org.scif4j.tcp");
@@ -270,7 +270,8 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * loop's next read takes what the peer sent meanwhile.
      */
     private void tick() {
-        boolean lost = liveness.tick(clock.getAsLong(), link.reader.lastRead, ctx.channel().config().isAutoRead());
+        boolean reading = ctx.channel().config().isAutoRead();
+        boolean lost = liveness.tick(clock.getAsLong(), link.reader.lastRead, reading);
         if (phase == Phase.OPEN) {
             if (lost) {
                 silent();
@@ -299,7 +300,8 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
      * the whole of its wait); the clock's fields are volatile for that.
      *
      * @param blind whether this side could not read since the last tick (it stood still, or
-     *              reading was paused): the rest of the frame may lie unread in the socket
+     *              reading is paused: auto-read off): the rest of the frame may lie unread in
+     *              the socket
      */
     private void checkFrameDeadline(boolean blind) {
         FrameReader frames = link.reader.frames;
@@ -308,7 +310,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long now = System.nanoTime();
-        if (blind || !ctx.channel().config().isAutoRead()) {
+        if (blind) {
             // Reading is paused on our side, or we stood still: the peer cannot be blamed for
             // bytes we did not read.
             frames.restartClock(since, now);

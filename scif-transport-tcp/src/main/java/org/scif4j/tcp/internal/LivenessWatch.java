@@ -17,7 +17,7 @@ package org.scif4j.tcp.internal;
  * read: at the first on-time tick with more than that since its last byte, whatever this side's
  * own stalls in between. Without the first rule a pause of this side of {@code liveness} minus a
  * period (1.5 s with the defaults) was enough for a live peer to be declared lost (see
- * docs/decisions.md, "Liveness counts only time this side could hear").
+ * docs/decisions.md, "tcp liveness counts only the time a node could hear").
  *
  * <p>Confined to the link's event loop (its timer); {@code lastRead} comes from whoever read.
  */
@@ -60,7 +60,7 @@ final class LivenessWatch {
         long gap = now - lastTick;
         lastTick = now;
         long missed = !reading ? gap : gap >= 2 * periodNanos ? gap - periodNanos : 0;
-        blind = missed > 0;
+        blind = !reading || missed > 0;
         if (lastRead != seenRead) {
             seenRead = lastRead;
             unobserved = 0;
