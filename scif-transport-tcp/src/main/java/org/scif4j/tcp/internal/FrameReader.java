@@ -6,6 +6,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.LongSupplier;
 
 /**
  * Cuts a link's byte stream into frames at their 4-byte length prefixes (stripped). Whoever
@@ -56,7 +57,7 @@ final class FrameReader {
     private int heldFrom;
     private int heldEnd;
     /**
-     * When the first byte of the frame in progress arrived (System.nanoTime), or {@link #NONE}.
+     * When the first byte of the frame in progress arrived ({@code clock}), or {@link #NONE}.
      * Written last when a frame's clock starts, so that a reader that sees it sees its size too.
      */
     private volatile long partialSince = NONE;
@@ -64,6 +65,13 @@ final class FrameReader {
     private volatile long partialBytes;
     /** How many bytes of the frame in progress arrived (for the log). */
     private volatile int partialArrived;
+    /** The node's clock (System.nanoTime but in tests), which the link's timer reads too. */
+    private final LongSupplier clock;
+
+    /** @param clock the clock of {@link #partialSince}: the node's, which the link's timer reads too */
+    FrameReader(LongSupplier clock) {
+        this.clock = clock;
+    }
 
     /**
      * Takes {@code in} (released here) and hands every frame it completes to {@code sink}.
@@ -261,7 +269,7 @@ final class FrameReader {
         partialArrived = end - from;
         if (fresh || partialSince == NONE) {
             partialBytes = frameBytes(b, from, end);
-            partialSince = System.nanoTime(); // last: publishes partialBytes
+            partialSince = clock.getAsLong(); // last: publishes partialBytes
         } else if (partialBytes == 4 && end - from >= 4) {
             partialBytes = frameBytes(b, from, end); // the prefix is complete now
         }
@@ -272,7 +280,7 @@ final class FrameReader {
         return end - from < 4 ? 4 : 4 + b.getUnsignedInt(from);
     }
 
-    /** @return when the first byte of the frame held in part arrived (System.nanoTime), or {@link #NONE} */
+    /** @return when the first byte of the frame held in part arrived ({@code clock}), or {@link #NONE} */
     long partialSince() {
         return partialSince;
     }

@@ -309,7 +309,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
         if (since == FrameReader.NONE || phase == Phase.CLOSED) {
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (blind) {
             // Reading is paused on our side, or we stood still: the peer cannot be blamed for
             // bytes we did not read.

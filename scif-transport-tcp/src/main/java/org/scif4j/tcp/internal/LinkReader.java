@@ -126,7 +126,7 @@ final class LinkReader {
     /** The slot of {@code readBuffers} read into now. Used under readLock. */
     private int current;
     /** Frames of this link and the stream position between them; used under readLock. */
-    final FrameReader frames = new FrameReader();
+    final FrameReader frames;
     /** The node's clock for liveness: System.nanoTime but in tests. */
     private final LongSupplier clock;
     /** When a byte last came in ({@code clock}): liveness, read by the heartbeat timer. */
@@ -157,6 +157,7 @@ final class LinkReader {
         this.timer = timer;
         this.clock = clock;
         this.lastRead = clock.getAsLong();
+        this.frames = new FrameReader(clock);
         this.userCapable = !outbound && channel instanceof LinkChannel && timer != null;
         this.pipelineCapable = !outbound && channel != null && !(channel instanceof LinkChannel);
         if (userCapable) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * that begins after a completed one, and only moves on a restart if nothing changed it.
  */
 class FrameReaderTest {
-    private final FrameReader reader = new FrameReader();
+    private final FrameReader reader = new FrameReader(System::nanoTime);
     private final List<Integer> frames = new ArrayList<>();
 
     private void feed(int... bytes) {

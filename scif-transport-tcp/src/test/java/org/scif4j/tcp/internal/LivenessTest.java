@@ -3,9 +3,13 @@ package org.scif4j.tcp.internal;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.EventLoop;
+import java.io.EOFException;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,6 +33,12 @@ class LivenessTest {
     private static final long LIVENESS = TimeUnit.MILLISECONDS.toNanos(LIVENESS_MILLIS);
     /** The timer's period: liveness/4. */
     private static final long PERIOD = LIVENESS / 4;
+    /**
+     * How far the clock moves at each read once a test lets time pass: half a period, so that
+     * ticks with a read of bytes between them (which reads it too) stay less than two periods
+     * apart on the clock, as on time (two periods or more would be a tick that ran late).
+     */
+    private static final long STEP = PERIOD / 2;
     /** Ticks that make sure a tick after the event of interest ran to its end (see {@link #ticks}). */
     private static final int TICKS = 3;
 
@@ -69,24 +79,14 @@ class LivenessTest {
 
     @Test
     void timeThisNodeStoodStillIsNotThePeersSilence() throws Exception {
-        CountDownLatch stalled = new CountDownLatch(1);
-        CountDownLatch resume = new CountDownLatch(1);
-        loop.execute(() -> {
-            stalled.countDown();
-            awaitQuietly(resume);
-        });
-        stalled.await();
         // Node 0's event loop stands still for ten liveness periods (a GC pause, a stopped
         // process, a starved VM), the peer's link unread meanwhile: the first tick after it
         // runs before any read, and used to find the peer silent for all that time.
-        clock.advance(10 * LIVENESS);
-        long before = clock.reads();
-        resume.countDown();
-        ticks(before);
+        standStill(10 * LIVENESS);
         assertTrue(link.isOpen(), "node 0 kept the link of a peer it could not hear while it stood still");
 
         // A peer that stays silent while node 0 runs on is lost all the same.
-        clock.stepPerRead(PERIOD);
+        clock.stepPerRead(STEP);
         log.await("nothing heard within " + LIVENESS_MILLIS + " ms");
         assertTrue(peer.closedByNode());
     }
@@ -94,14 +94,60 @@ class LivenessTest {
     @Test
     void silenceWhileThisNodeDoesNotReadIsNotThePeers() throws Exception {
         loop.submit(() -> link.channel.config().setAutoRead(false)).get();
-        clock.stepPerRead(PERIOD);
+        clock.stepPerRead(STEP);
         // Twice the liveness period of ticks while node 0 does not read (backpressure).
-        ticks(clock.reads() + 2 * LIVENESS / PERIOD);
+        ticks(clock.reads() + 2 * LIVENESS / STEP);
         assertTrue(link.isOpen(), "node 0 kept the link of a peer it did not read");
 
         loop.submit(() -> link.channel.config().setAutoRead(true)).get();
         log.await("nothing heard within " + LIVENESS_MILLIS + " ms");
         assertTrue(peer.closedByNode());
+    }
+
+    @Test
+    void aFrameThisNodeCouldNotReadWhileItStoodStillIsNotLate() throws Exception {
+        // A frame's first bytes (its length prefix and type), the rest not sent yet.
+        int body = Wire.bodySize(Wire.CONNECT_REQ);
+        peer.write(ByteBuffer.allocate(5).putInt(1 + body).put(Wire.CONNECT_REQ).array());
+        awaitState(() -> link.reader.frames.partialSince() != FrameReader.NONE, "node 0 read the frame's first bytes");
+        // The rest would have come while node 0 stood still: its frame deadline (liveness plus
+        // the frame at 16 KiB/s) used to run out on the first tick after it.
+        standStill(10 * LIVENESS);
+        assertTrue(link.isOpen(), "node 0 kept a link whose frame it could not read while it stood still");
+
+        // A frame trickled in while node 0 reads on (a byte per heartbeat of node 0: the link
+        // is never silent) is cut off all the same.
+        clock.stepPerRead(STEP);
+        try {
+            for (int sent = 0; ; ) {
+                peer.readFrame(); // a heartbeat: one more tick of node 0's timer
+                if (sent < body - 1) {
+                    peer.write(new byte[1]);
+                    sent++;
+                }
+            }
+        } catch (EOFException | SocketException closed) {
+            // node 0 closed the link
+        }
+        log.await("not complete within");
+    }
+
+    /**
+     * Stops node 0's event loop until {@code nanos} passed on the clock, then waits for ticks
+     * after it (see {@link #ticks}).
+     */
+    private void standStill(long nanos) throws Exception {
+        CountDownLatch stalled = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        loop.execute(() -> {
+            stalled.countDown();
+            awaitQuietly(resume);
+        });
+        stalled.await();
+        clock.advance(nanos);
+        long before = clock.reads();
+        resume.countDown();
+        ticks(before);
     }
 
     /**
@@ -111,6 +157,14 @@ class LivenessTest {
      */
     private void ticks(long from) throws Exception {
         CompletableFuture.anyOf(clock.afterReads(from + TICKS), link.goodbye).get(30, TimeUnit.SECONDS);
+    }
+
+    private static void awaitState(BooleanSupplier state, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!state.getAsBoolean()) {
+            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
+            Thread.yield(); // on 2 busy cores, let the event loop run
+        }
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
