@@ -19,11 +19,12 @@ import org.scif4j.ScifNode;
 import org.scif4j.tcp.conformance.TcpFixture;
 
 /**
- * The liveness rule on a real link, node 0's clock a {@link TestClock}: time in which node 0
- * itself could not read the link (its event loop stood still, or its reading was paused) is
- * not counted against the peer, and a peer that stays silent once node 0 reads again is lost
- * all the same. Each tick of the link's timer reads the clock once; the test waits for ticks
- * through the clock's reads, never by sleeping.
+ * The liveness rule and the frame deadline on a real link, node 0's clock a {@link TestClock}:
+ * time in which node 0 itself could not read the link (its event loop stood still, or its
+ * reading was paused) is not counted against the peer, and a peer that stays silent, or
+ * trickles a frame in, once node 0 reads again is cut off all the same. Each tick of the link's
+ * timer reads the clock once; the test waits for ticks through the clock's reads, never by
+ * sleeping.
  */
 @Timeout(60)
 class LivenessTest {
