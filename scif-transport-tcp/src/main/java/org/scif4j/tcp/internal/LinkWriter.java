@@ -52,9 +52,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A send's DATA frames written directly ({@link #writeDataDirect}) go to the socket from
  * the caller's own buffer, the frames' headers from {@code dataHeaders}, up to 16 frames (1 MiB)
  * in one gathering write: the bytes are copied once (into the kernel), not twice, and a 1 MiB
- * send costs one system call (and on loopback one wake-up of the receiver), not 16. Only what the socket does
- * not take is copied into a buffer, as {@code partial} and frames queued behind it, before the
- * call returns, so the caller may reuse its buffer at once as before.
+ * send costs one system call (on loopback one wake-up of the receiver), not 16. Only what the
+ * socket does not take is copied into a buffer, as {@code partial} and frames queued behind
+ * it, before the call returns, so the caller may reuse its buffer at once as before.
  *
  * <p>{@link #unsentBytes} counts what waits here and in Netty's outbound buffer: a node that
  * answers a peer's requests checks it, so that a peer that asks and never reads cannot make this
