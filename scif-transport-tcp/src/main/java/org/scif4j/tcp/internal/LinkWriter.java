@@ -518,7 +518,10 @@ final class LinkWriter {
         }
     }
 
-    /** Senders may write {@code s}, the socket of this link's channel, themselves from now on (see {@link #startDirect()}). */
+    /**
+     * Senders may write {@code s}, the socket of this link's channel, themselves from now on
+     * (see {@link #startDirect()}; tests give their own socket).
+     */
     void startDirect(DirectSocket s) {
         writeLock.lock();
         try {
