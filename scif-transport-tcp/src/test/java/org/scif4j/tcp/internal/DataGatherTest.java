@@ -94,7 +94,7 @@ class DataGatherTest {
         assertArrayEquals(expected, w.wire());
     }
 
-    /** @return the frames {@link ConnectionWire#dataFrames} makes of the next {@code n} bytes of {@code src} (left as it was) */
+    /** @return the frames {@link ConnectionWire#dataFrames} makes of {@code src}'s next {@code n} bytes (src unmoved) */
     private static byte[] frames(ByteBuffer src, int n) {
         ByteBuf f = ConnectionWire.dataFrames(UnpooledByteBufAllocator.DEFAULT, src.duplicate(), DST, n);
         try {
