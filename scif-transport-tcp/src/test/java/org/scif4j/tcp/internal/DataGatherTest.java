@@ -94,7 +94,7 @@ class DataGatherTest {
         assertArrayEquals(expected, w.wire());
     }
 
-    /** @return the frames {@link ConnectionWire#dataFrames} makes of {@code src}'s next {@code n} bytes (src unmoved) */
+    /** @return the frames {@link ConnectionWire#dataFrames} makes of src's next {@code n} bytes (src unmoved) */
     private static byte[] frames(ByteBuffer src, int n) {
         ByteBuf f = ConnectionWire.dataFrames(UnpooledByteBufAllocator.DEFAULT, src.duplicate(), DST, n);
         try {
