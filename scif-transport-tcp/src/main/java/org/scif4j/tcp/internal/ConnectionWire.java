@@ -115,10 +115,16 @@ final class ConnectionWire {
     }
 
     static ByteBuf credit(ByteBufAllocator a, long endpoint, int bytes) {
-        ByteBuf b = Wire.frame(a, Wire.CREDIT, CREDIT_SIZE);
-        int at = b.writerIndex();
+        ByteBuf b = a.directBuffer(Wire.FRAME_HEADER + CREDIT_SIZE);
+        credit(b, endpoint, bytes);
+        return b;
+    }
+
+    /** Appends a CREDIT frame to {@code b} (e.g. a {@link FrameScratch}'s buffer). */
+    static void credit(ByteBuf b, long endpoint, int bytes) {
+        int at = Wire.prefix(b, Wire.CREDIT, CREDIT_SIZE, CREDIT_SIZE);
         b.setLong(at + ENDPOINT, endpoint).setInt(at + CREDIT_BYTES, bytes);
-        return b.writerIndex(at + CREDIT_SIZE);
+        b.writerIndex(at + CREDIT_SIZE);
     }
 
     /** @param type DISCONNECT or DISCONNECT_ACK: a body of the endpoint alone */

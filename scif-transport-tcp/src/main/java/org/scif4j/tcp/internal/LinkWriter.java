@@ -50,16 +50,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * the pipeline) only after {@link Links#close} closed every link through it.
  *
  * <p>A send's DATA frames written directly ({@link #writeDataDirect}) go to the socket from
- * the caller's own buffer, each frame's header from {@code dataHeader}, in one gathering write
- * per frame: the bytes are copied once (into the kernel), not twice. Only what the socket does
- * not take is copied into a buffer, as {@code partial} and frames queued behind it, before the
- * call returns, so the caller may reuse its buffer at once as before.
+ * the caller's own buffer, the frames' headers from {@code dataHeaders}, up to 16 frames (1 MiB)
+ * in one gathering write: the bytes are copied once (into the kernel), not twice, and a 1 MiB
+ * send costs one system call (on loopback one wake-up of the receiver), not 16. Only what the
+ * socket does not take is copied into a buffer, as {@code partial} and frames queued behind
+ * it, before the call returns, so the caller may reuse its buffer at once as before.
  *
  * <p>{@link #unsentBytes} counts what waits here and in Netty's outbound buffer: a node that
  * answers a peer's requests checks it, so that a peer that asks and never reads cannot make this
  * node buffer without bound (see RmaServer's read answers).
  */
 final class LinkWriter {
+    /** DATA frames one gathering write of {@link #writeDataDirect} takes at most: 1 MiB of payload. */
+    static final int DATA_FRAMES = 16;
+    /** A DATA frame's length prefix, type and header. */
+    private static final int DATA_FRAME_HEADER = Wire.FRAME_HEADER + ConnectionWire.DATA_HEADER;
     private final Channel channel;
     /** Frames written before the handshake finished, in order. Guarded by the Link's monitor. */
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
@@ -80,16 +85,33 @@ final class LinkWriter {
     private boolean backlog;
     /** The rest of a frame a direct write put only in part on the socket, or null. Guarded by writeLock. */
     private ByteBuf partial;
-    /** A DATA frame's length prefix, type and header for {@link #writeDataDirect}. Guarded by writeLock. */
-    private final ByteBuffer dataHeader = ByteBuffer.allocateDirect(Wire.FRAME_HEADER + ConnectionWire.DATA_HEADER);
+    /**
+     * The length prefix, type and header of each DATA frame of one gathering write of
+     * {@link #writeDataDirect}, {@value #DATA_FRAME_HEADER} bytes each, and a view of each
+     * (made once). Guarded by writeLock, as are the fields after it.
+     */
+    private final ByteBuffer dataHeaders = ByteBuffer.allocateDirect(DATA_FRAMES * DATA_FRAME_HEADER);
+    private final ByteBuffer[] headerViews = new ByteBuffer[DATA_FRAMES];
+    /**
+     * Views of the buffer of the last send of more than one frame ({@code payloadViewsOf}),
+     * through which frames 1 and later of a gathering write point into it (frame 0 uses the
+     * buffer itself): made again only when a send comes from another buffer, so that a sender
+     * reusing its buffer allocates nothing. They keep that one buffer reachable until the next
+     * such send or the link's end; they are used only while a send of that very buffer runs.
+     */
+    private final ByteBuffer[] payloadViews = new ByteBuffer[DATA_FRAMES];
+    private ByteBuffer payloadViewsOf;
+    /** The headers and payloads of one gathering write of {@link #writeDataDirect}; cleared after it. */
+    private final ByteBuffer[] dataGather = new ByteBuffer[2 * DATA_FRAMES];
     /** The byte size of each frame of one {@link #writeFramesDirect}. Guarded by writeLock. */
     private long[] frameSizes = new long[16];
-    /** The header and the payload of one gathering write of {@link #writeDataDirect}. Guarded by writeLock. */
-    private final ByteBuffer[] dataFrame = new ByteBuffer[2];
 
     /** @param channel the link's channel, or null for a link that never opened */
     LinkWriter(Channel channel) {
         this.channel = channel;
+        for (int k = 0; k < DATA_FRAMES; k++) {
+            headerViews[k] = dataHeaders.duplicate();
+        }
     }
 
     /** Keeps {@code frame} until the handshake finished. The caller holds the Link's monitor. */
@@ -176,9 +198,11 @@ final class LinkWriter {
     /**
      * Writes DATA frames of the next bytes of {@code src} for the peer's endpoint {@code dst}
      * to the socket from this thread, straight from {@code src}, when nothing is queued before
-     * them: a frame at a time, while the socket takes them whole. A frame the socket takes in
-     * part has its rest copied into {@code partial} (see the class comment), and ends the call.
-     * Allocates nothing unless the socket fills.
+     * them: up to {@value #DATA_FRAMES} frames (a send's batch of 1 MiB) in one gathering write,
+     * as {@link #writeFramesDirect} does for an RMA. A frame the socket takes in part has its rest
+     * copied into {@code partial} (see the class comment), and ends the call. Allocates nothing
+     * unless the socket fills, or a send of more than one frame comes from another buffer than
+     * the last one did (see {@code payloadViewsOf}).
      *
      * @param src a direct buffer; its position moves past the bytes taken care of
      * @param n   bytes of {@code src} to send, at most its remaining bytes
@@ -191,41 +215,90 @@ final class LinkWriter {
         }
         int start = src.position();
         int limit = src.limit();
+        int taken = 0;
         try {
             if (!direct || backlog || draining.get() || !outgoing.isEmpty()) {
                 return 0;
             }
-            DirectSocket socket = this.socket;
-            ByteBuffer header = dataHeader;
-            ByteBuffer[] gather = dataFrame;
-            for (int off = 0; off < n; ) {
-                int c = Math.min(Wire.MAX_DATA, n - off);
-                header.clear();
-                header.putInt(1 + ConnectionWire.DATA_HEADER + c).put(Wire.DATA).putLong(dst).flip(); // ConnectionWire.dataHeader's layout
-                src.limit(src.position() + c);
-                gather[0] = header;
-                gather[1] = src;
-                long written;
-                try {
-                    written = socket.write(gather, 0, gather.length);
-                } catch (IOException e) {
-                    // The link broke: Netty's read side notices and retires it; the bytes are moot.
-                    channel.close();
-                    src.limit(limit).position(start + n);
-                    return n;
+            while (taken < n) {
+                int batch = writeDataBatch(src, start + taken, dst, n - taken);
+                if (batch < 0) {
+                    taken += -batch - 1; // the socket filled: the batch's bytes taken care of
+                    return taken;
                 }
-                if (written < header.capacity() + c) {
-                    keepRest(header, src, c - (src.position() - (start + off)));
-                    return off + c;
-                }
-                off += c;
+                taken += batch;
             }
             return n;
+        } catch (IOException e) {
+            // The link broke: Netty's read side notices and retires it; the bytes are moot.
+            channel.close();
+            taken = n;
+            return n;
         } finally {
-            clearGather();
+            for (int i = 0; i < dataGather.length; i++) {
+                dataGather[i] = null; // it must not keep the caller's buffer
+            }
             src.limit(limit);
+            src.position(start + taken);
             writeLock.unlock();
         }
+    }
+
+    /**
+     * One gathering write of the DATA frames of {@code src}'s bytes from {@code from}, at most
+     * {@code n} and {@value #DATA_FRAMES} frames: frame 0's payload is {@code src} itself, the
+     * others' are views of it. Under writeLock; moves {@code src}'s limit (the caller restores
+     * it and sets its position).
+     *
+     * @return the bytes sent when the socket took every frame; else {@code -taken - 1}, where
+     *         {@code taken} counts the bytes of the frames taken whole and of the frame taken in
+     *         part, whose rest is then in {@code partial}
+     */
+    private int writeDataBatch(ByteBuffer src, int from, long dst, int n) throws IOException {
+        int frames = Math.min(DATA_FRAMES, (n + Wire.MAX_DATA - 1) / Wire.MAX_DATA);
+        if (frames > 1 && payloadViewsOf != src) {
+            for (int k = 1; k < DATA_FRAMES; k++) {
+                payloadViews[k] = src.duplicate();
+            }
+            payloadViewsOf = src;
+        }
+        int at = from;
+        long total = 0;
+        for (int k = 0; k < frames; k++) {
+            int c = Math.min(Wire.MAX_DATA, from + n - at);
+            int h = k * DATA_FRAME_HEADER;
+            // ConnectionWire.dataHeader's layout: length prefix, type, the peer endpoint's wire id
+            dataHeaders.putInt(h, 1 + ConnectionWire.DATA_HEADER + c).put(h + 4, Wire.DATA).putLong(h + 5, dst);
+            ByteBuffer header = headerViews[k];
+            header.limit(h + DATA_FRAME_HEADER).position(h);
+            ByteBuffer payload = k == 0 ? src : payloadViews[k];
+            payload.limit(at + c).position(at); // in this order: the limit may be below at (a previous batch's)
+            dataGather[2 * k] = header;
+            dataGather[2 * k + 1] = payload;
+            total += DATA_FRAME_HEADER + c;
+            at += c;
+        }
+        long written = socket.write(dataGather, 0, 2 * frames);
+        if (written == total) {
+            return at - from;
+        }
+        int taken = 0;
+        for (int k = 0; k < frames; k++) {
+            ByteBuffer payload = dataGather[2 * k + 1];
+            int c = payload.limit() - (from + taken); // this frame's payload bytes
+            long size = DATA_FRAME_HEADER + c;
+            if (written >= size) {
+                written -= size;
+                taken += c;
+                continue;
+            }
+            if (written > 0) {
+                keepRest(dataGather[2 * k], payload, payload.remaining());
+                taken += c;
+            }
+            break;
+        }
+        return -taken - 1;
     }
 
     /**
@@ -294,12 +367,6 @@ final class LinkWriter {
         } finally {
             writeLock.unlock();
         }
-    }
-
-    /** Clears the gathering array (it must not keep the caller's buffer). Under writeLock. */
-    private void clearGather() {
-        dataFrame[0] = null;
-        dataFrame[1] = null;
     }
 
     /**
@@ -446,9 +513,16 @@ final class LinkWriter {
      */
     void startDirect() {
         DirectSocket s = DirectSocket.of(channel);
-        if (s == null) {
-            return;
+        if (s != null) {
+            startDirect(s);
         }
+    }
+
+    /**
+     * Senders may write {@code s}, the socket of this link's channel, themselves from now on
+     * (see {@link #startDirect()}; tests give their own socket).
+     */
+    void startDirect(DirectSocket s) {
         writeLock.lock();
         try {
             if (!channel.isOpen()) {

@@ -32,6 +32,13 @@ final class TcpMessages {
     private final TcpEndpoint endpoint;
     private final TcpNode node;
     private final EndpointChanges changes;
+    /**
+     * The CREDIT frame, built here and written straight to the link when its writer takes it
+     * (FrameScratch): a buffer from Netty's pool would be a new object each time on a user
+     * thread (one CREDIT per ring/4 received). Guarded by the endpoint's monitor, under which
+     * every CREDIT is sent (returnCredit).
+     */
+    private final FrameScratch creditFrame = new FrameScratch(Wire.FRAME_HEADER + ConnectionWire.CREDIT_SIZE);
 
     TcpMessages(TcpEndpoint endpoint, TcpNode node, EndpointChanges changes) {
         this.endpoint = endpoint;
@@ -194,9 +201,9 @@ final class TcpMessages {
         }
         int n = endpoint.flow().creditToReturn();
         if (n > 0) {
-            // Writing under the monitor is safe: Link.write never blocks and takes no endpoint lock.
-            node.links().send(endpoint.peerLocked().node(), ConnectionWire.credit(node.alloc(),
-                endpoint.peerWireIdLocked(), n));
+            // Writing under the monitor is safe: a link's writes never block and take no endpoint lock.
+            ConnectionWire.credit(creditFrame.start(), endpoint.peerWireIdLocked(), n);
+            creditFrame.send(node.links().outbound(endpoint.peerLocked().node()));
         }
     }
 
