@@ -34,6 +34,11 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
     private static final int CALLS = 20_000;
     /** Bytes one round of calls may allocate (the counters' own reads, a stray lazy init). */
     private static final long BOUND = 4096;
+    /**
+     * A message larger than one unit of a transport's framing (tcp's DATA frames carry 64 KiB),
+     * so that a send goes out in several pieces and a recv takes several in.
+     */
+    private static final int LARGE_MESSAGE = 128 << 10;
     /** Rounds of {@link #CALLS} calls tried; see the class comment. */
     private static final int ROUNDS = 5;
 
@@ -42,6 +47,8 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
     private final ByteBuffer out8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private final ByteBuffer in8 = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private final ByteBuffer direct = ByteBuffer.allocateDirect(SIZE);
+    private final ByteBuffer outLarge = ByteBuffer.allocateDirect(LARGE_MESSAGE);
+    private final ByteBuffer inLarge = ByteBuffer.allocateDirect(LARGE_MESSAGE);
     private ByteBuffer localFlags;
     private long localOffset;
     private long remoteOffset;
@@ -72,6 +79,23 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
             remote.recv(in8, Scif.RECV_BLOCK);
             if (in8.getLong(0) != i) {
                 throw new AssertionError("received " + in8.getLong(0) + ", sent " + i);
+            }
+        });
+    }
+
+    /**
+     * A message of several frames: tcp writes them in one gathering write through views of the
+     * caller's buffer, made once per buffer, and returns credit for them; neither may allocate.
+     */
+    @Test
+    void sendAndRecvOfALargeMessage() throws ScifException {
+        assertAllocatesNothing("send + recv of 128 KiB", i -> {
+            outLarge.clear().putInt(0, i);
+            local.send(outLarge, Scif.SEND_BLOCK);
+            inLarge.clear();
+            remote.recv(inLarge, Scif.RECV_BLOCK);
+            if (inLarge.getInt(0) != i) {
+                throw new AssertionError("received " + inLarge.getInt(0) + ", sent " + i);
             }
         });
     }

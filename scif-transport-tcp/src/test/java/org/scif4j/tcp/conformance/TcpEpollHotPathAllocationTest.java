@@ -2,14 +2,10 @@ package org.scif4j.tcp.conformance;
 
 import io.netty.channel.epoll.Epoll;
 import io.netty.util.ResourceLeakDetector;
-import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.scif4j.Scif;
-import org.scif4j.ScifException;
 import org.scif4j.tests.HotPathAllocationTest;
 import org.scif4j.tests.TransportFixture;
 
@@ -28,22 +24,6 @@ import org.scif4j.tests.TransportFixture;
 @Timeout(value = 300, unit = java.util.concurrent.TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TcpEpollHotPathAllocationTest extends HotPathAllocationTest {
     private static ResourceLeakDetector.Level leakLevel;
-    private final ByteBuffer out = ByteBuffer.allocateDirect(128 << 10);
-    private final ByteBuffer in = ByteBuffer.allocateDirect(128 << 10);
-
-    /** As {@link TcpHotPathAllocationTest#sendAndRecvOfTwoFrames}, the sender writing the descriptor. */
-    @Test
-    void sendAndRecvOfTwoFrames() throws ScifException {
-        assertAllocatesNothing("send + recv of 128 KiB (two DATA frames)", i -> {
-            out.clear().putInt(0, i);
-            local.send(out, Scif.SEND_BLOCK);
-            in.clear();
-            remote.recv(in, Scif.RECV_BLOCK);
-            if (in.getInt(0) != i) {
-                throw new AssertionError("received " + in.getInt(0) + ", sent " + i);
-            }
-        });
-    }
 
     @Override
     protected TransportFixture newFixture() {

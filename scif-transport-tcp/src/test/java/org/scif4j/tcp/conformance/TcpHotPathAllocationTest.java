@@ -1,12 +1,8 @@
 package org.scif4j.tcp.conformance;
 
 import io.netty.util.ResourceLeakDetector;
-import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.scif4j.Scif;
-import org.scif4j.ScifException;
 import org.scif4j.tests.HotPathAllocationTest;
 import org.scif4j.tests.TransportFixture;
 
@@ -20,29 +16,7 @@ import org.scif4j.tests.TransportFixture;
  * trace, a debugging aid of Netty's that would count here as allocation per call.
  */
 class TcpHotPathAllocationTest extends HotPathAllocationTest {
-    /** Two DATA frames per send: the sender writes them in one gathering write (LinkWriter). */
-    private static final int TWO_FRAMES = 128 << 10;
-
     private static ResourceLeakDetector.Level leakLevel;
-    private final ByteBuffer out = ByteBuffer.allocateDirect(TWO_FRAMES);
-    private final ByteBuffer in = ByteBuffer.allocateDirect(TWO_FRAMES);
-
-    /**
-     * A send of more than one frame goes out through views of the caller's buffer, which the
-     * link's writer makes once per buffer, not per call.
-     */
-    @Test
-    void sendAndRecvOfTwoFrames() throws ScifException {
-        assertAllocatesNothing("send + recv of 128 KiB (two DATA frames)", i -> {
-            out.clear().putInt(0, i);
-            local.send(out, Scif.SEND_BLOCK);
-            in.clear();
-            remote.recv(in, Scif.RECV_BLOCK);
-            if (in.getInt(0) != i) {
-                throw new AssertionError("received " + in.getInt(0) + ", sent " + i);
-            }
-        });
-    }
 
     @Override
     protected TransportFixture newFixture() {
