@@ -72,15 +72,7 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
 
     @Test
     void sendAndRecv() throws ScifException {
-        assertAllocatesNothing("send + recv of 8 B", i -> {
-            out8.clear().putLong(0, i);
-            local.send(out8, Scif.SEND_BLOCK);
-            in8.clear();
-            remote.recv(in8, Scif.RECV_BLOCK);
-            if (in8.getLong(0) != i) {
-                throw new AssertionError("received " + in8.getLong(0) + ", sent " + i);
-            }
-        });
+        assertAllocatesNothing("send + recv of 8 B", i -> sendAndReceive(out8, in8, i));
     }
 
     /**
@@ -89,15 +81,18 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
      */
     @Test
     void sendAndRecvOfALargeMessage() throws ScifException {
-        assertAllocatesNothing("send + recv of 128 KiB", i -> {
-            outLarge.clear().putInt(0, i);
-            local.send(outLarge, Scif.SEND_BLOCK);
-            inLarge.clear();
-            remote.recv(inLarge, Scif.RECV_BLOCK);
-            if (inLarge.getInt(0) != i) {
-                throw new AssertionError("received " + inLarge.getInt(0) + ", sent " + i);
-            }
-        });
+        assertAllocatesNothing("send + recv of 128 KiB", i -> sendAndReceive(outLarge, inLarge, i));
+    }
+
+    /** Sends all of {@code out} stamped with {@code i}, receives as much into {@code in}, checks the stamp. */
+    private void sendAndReceive(ByteBuffer out, ByteBuffer in, int i) throws ScifException {
+        out.clear().putInt(0, i);
+        local.send(out, Scif.SEND_BLOCK);
+        in.clear();
+        remote.recv(in, Scif.RECV_BLOCK);
+        if (in.getInt(0) != i) {
+            throw new AssertionError("received " + in.getInt(0) + ", sent " + i);
+        }
     }
 
     @Test

@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -110,7 +109,7 @@ class LivenessTest {
         // A frame's first bytes (its length prefix and type), the rest not sent yet.
         int body = Wire.bodySize(Wire.CONNECT_REQ);
         peer.write(ByteBuffer.allocate(5).putInt(1 + body).put(Wire.CONNECT_REQ).array());
-        awaitState(() -> link.reader.frames.partialSince() != FrameReader.NONE, "node 0 read the frame's first bytes");
+        Polling.until(() -> link.reader.frames.partialSince() != FrameReader.NONE, "node 0 read the frame's first bytes");
         // The rest would have come while node 0 stood still: its frame deadline (liveness plus
         // the frame at 16 KiB/s) used to run out on the first tick after it.
         standStill(10 * LIVENESS);
@@ -158,14 +157,6 @@ class LivenessTest {
      */
     private void ticks(long from) throws Exception {
         CompletableFuture.anyOf(clock.afterReads(from + TICKS), link.goodbye).get(30, TimeUnit.SECONDS);
-    }
-
-    private static void awaitState(BooleanSupplier state, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!state.getAsBoolean()) {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
-            Thread.yield(); // on 2 busy cores, let the event loop run
-        }
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,7 +108,7 @@ class ReadTakeoverTest {
     private Recv recvAsReader(Endpoint ep, Endpoint peer) throws Exception {
         for (int attempt = 1; ; attempt++) {
             Recv r = new Recv(ep);
-            awaitState(() -> link.reader.hasReader() || r.value.isDone() || r.onMonitor(),
+            Polling.until(() -> link.reader.hasReader() || r.value.isDone() || r.onMonitor(),
                 "the recv reads the link (attempt " + attempt + ")");
             if (link.reader.hasReader() || r.value.isDone()) {
                 return r;
@@ -118,15 +117,6 @@ class ReadTakeoverTest {
             send(peer, SKIPPED);
             assertEquals(SKIPPED, r.get(), "the recv that left the link gets the value sent to end it");
             assertTrue(attempt < 100, "a recv read the link long enough to be seen, in 100 attempts");
-        }
-    }
-
-    /** Polls a state of the link that a test cannot be told of otherwise, up to 20 s (a hang guard). */
-    private static void awaitState(BooleanSupplier state, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!state.getAsBoolean()) {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
-            Thread.yield(); // on 2 busy cores, let the threads watched run
         }
     }
 
@@ -174,7 +164,7 @@ class ReadTakeoverTest {
             long lo = a.register(local.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
             a.readFrom(lo, 4096, remote, Scif.RMA_SYNC); // node 0 must answer its RMA_READ unasked
             assertEquals(0x5343494646454E43L, local.buffer().getLong(0));
-            awaitState(() -> !link.reader.userMode(), "the event loop reads the link again");
+            Polling.until(() -> !link.reader.userMode(), "the event loop reads the link again");
         }
     }
 
@@ -183,7 +173,7 @@ class ReadTakeoverTest {
         Endpoint[] pair = connect();
         try (Endpoint a = pair[0]; Endpoint b = pair[1]) {
             Recv reader = recvAsReader(b, a);
-            awaitState(() -> !link.reader.userMode(), "the silent reader hands the link back");
+            Polling.until(() -> !link.reader.userMode(), "the silent reader hands the link back");
             assertTrue(!reader.value.isDone(), "the recv still waits, on its monitor");
             send(a, 5);
             assertEquals(5, reader.get());
