@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.scif4j.bench.stats.Interleave;
+import org.scif4j.bench.stats.LatencyRounds;
 import org.scif4j.bench.stats.LatencyStats;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
@@ -15,6 +16,8 @@ import org.scif4j.bench.stats.Verdict;
 
 /** Prints a {@link PingPongResult} for people (text) and for scripts (JSON). */
 public final class PingPongReport {
+    /** The floor's row. */
+    private static final String FLOOR = "floor: raw shm flag ping-pong";
     /** scif4j's target: the round trip's p50 at most this many times the raw floor's. */
     static final Target P50_TARGET = new Target("round trip p50 <= 1.25x the raw floor", 1.25, false);
     /** scif4j's target: the round trip's p99 at most this many times the raw floor's. */
@@ -37,9 +40,13 @@ public final class PingPongReport {
         out.printf(Locale.ROOT, "%-40s %9s %9s %9s %9s %9s%n", "8 B round trip (ns)", "median",
             "p90", "p99", "p99.9", "max");
         latencyRow(out, "scif send/recv (" + c.waitMode() + ")", r.scifLatency());
-        latencyRow(out, "floor: raw shm flag ping-pong", r.floorLatency());
+        latencyRow(out, FLOOR, r.floorLatency());
         out.printf(Locale.ROOT, "  (%,d recorded round trips per round each, after %,d warm-up)%n",
             c.roundTripsPerRound(), c.warmupRoundTrips());
+        String placement = LatencyRounds.placementNote(FLOOR, r.floorRounds());
+        if (placement != null) {
+            out.println("  " + placement);
+        }
         out.println();
         out.printf(Locale.ROOT, "%-40s %9.2f GB/s  (%,d bytes per round, on the receiver)%n",
             "64 KiB streaming, scif send/recv", r.streamGbps(), c.streamMessages() * PingPongConfig.STREAM_MESSAGE);

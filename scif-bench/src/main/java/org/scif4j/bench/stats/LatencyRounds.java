@@ -1,11 +1,43 @@
 package org.scif4j.bench.stats;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.function.ToLongFunction;
 
 /** Latency percentiles measured in interleaved rounds: per-round figures and their medians. */
 public final class LatencyRounds {
+    /**
+     * A floor whose p50 differs by this factor or more between rounds of one run ran on two
+     * placements of the cpus: on a VM the floor of this machine is 70-80, 130-140 or 480-510 ns
+     * by whether and how the two vCPUs share a core's caches, and a run can see that change.
+     */
+    public static final double PLACEMENT_CHANGE = 1.5;
+
     private LatencyRounds() {
+    }
+
+    /**
+     * Says when a floor's rounds show that the machine moved the two cpus during the run, so
+     * that a reader does not take the wide spread (or verdicts that differ from another run's)
+     * for the code's.
+     *
+     * @param row    the floor's name, as printed
+     * @param rounds its per-round figures
+     * @return a one-line note, or null when its p50 held within {@link #PLACEMENT_CHANGE}
+     */
+    public static String placementNote(String row, List<LatencyStats> rounds) {
+        long low = Long.MAX_VALUE;
+        long high = 0;
+        for (LatencyStats s : rounds) {
+            low = Math.min(low, s.median());
+            high = Math.max(high, s.median());
+        }
+        if (rounds.isEmpty() || low <= 0 || high < PLACEMENT_CHANGE * low) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "note: %s: p50 %d to %d ns from round to round: the two cpus were"
+            + " placed differently during the run (a VM may move them onto or off one core's caches);"
+            + " each ratio is taken within its round, but the two placements give different ratios", row, low, high);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.scif4j.bench.stats.Interleave;
+import org.scif4j.bench.stats.LatencyRounds;
 import org.scif4j.bench.stats.LatencyStats;
 import org.scif4j.bench.stats.Rounds;
 import org.scif4j.bench.stats.Target;
@@ -124,6 +125,12 @@ public final class BenchReport {
         }
         out.printf(Locale.ROOT, "(each percentile: the median of the %d rounds; count: all rounds)%n",
             r.config().rounds());
+        for (Map.Entry<String, List<LatencyStats>> e : r.latencyRounds().entrySet()) {
+            String note = Series.isFloor(e.getKey()) ? LatencyRounds.placementNote(e.getKey(), e.getValue()) : null;
+            if (note != null) {
+                out.println(note);
+            }
+        }
         if (!r.latencyRatios().isEmpty()) {
             out.printf(Locale.ROOT, "%-50s %22s %22s%n", "round trip ratios, same rounds", "p50", "p99");
             for (BenchResult.LatencyRatio lr : r.latencyRatios()) {

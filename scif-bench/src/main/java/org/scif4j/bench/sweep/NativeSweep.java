@@ -85,7 +85,7 @@ final class NativeSweep {
         long n = config.perRound(config.roundTrips());
         BenchRun.progress(String.format(Locale.ROOT, "native: 8 B round trips, %d rounds of %,d (+%,d warm-up),"
             + " each with the raw floor and shm", config.rounds(), n, warm));
-        String floor = "floor beside native";
+        String floor = Series.FLOOR_BESIDE_NATIVE;
         String base = Series.roundTrip(Series.NATIVE_BASELINE);
         String row = Series.roundTrip("native");
         List<Interleave.Trial<LatencyStats>> trials = List.of(() -> shm.floorRound(warm, n),

@@ -20,6 +20,8 @@ public final class Series {
     public static final String AERON_STREAM = "aeron ipc";
     /** Latency: the raw two-process shared-memory flag ping-pong. */
     public static final String FLOOR = "floor: raw shm ping-pong";
+    /** Latency: the same floor measured in the native sweep's rounds. */
+    public static final String FLOOR_BESIDE_NATIVE = "floor beside native";
     /**
      * The label of the shm transport measured in the same rounds as native, its baseline:
      * "shm beside native writeTo cpu", "shm beside native send/recv".
@@ -73,5 +75,10 @@ public final class Series {
             return (size >> 10) + " KiB";
         }
         return size + " B";
+    }
+
+    /** @return whether a latency row is a raw floor ({@link #FLOOR}, {@link #FLOOR_BESIDE_NATIVE}) */
+    public static boolean isFloor(String row) {
+        return FLOOR.equals(row) || FLOOR_BESIDE_NATIVE.equals(row);
     }
 }
