@@ -8,8 +8,9 @@ import java.util.function.ToLongFunction;
 public final class LatencyRounds {
     /**
      * A floor whose p50 differs by this factor or more between rounds of one run ran on two
-     * placements of the cpus: on a VM the floor of this machine is 70-80, 130-140 or 480-510 ns
-     * by whether and how the two vCPUs share a core's caches, and a run can see that change.
+     * placements of the cpus: on the 2-vCPU VM this project is measured on the floor is 70-80,
+     * 130-140 or 480-510 ns by where the hypervisor runs the two vCPUs, and a run can see that
+     * change.
      */
     public static final double PLACEMENT_CHANGE = 1.5;
 
@@ -36,7 +37,7 @@ public final class LatencyRounds {
             return null;
         }
         return String.format(Locale.ROOT, "note: %s: p50 %d to %d ns from round to round: the two cpus were"
-            + " placed differently during the run (a VM may move them onto or off one core's caches);"
+            + " placed differently during the run (a VM's hypervisor may move them);"
             + " each ratio is taken within its round, but the two placements give different ratios", row, low, high);
     }
 
