@@ -27,16 +27,13 @@ public final class LatencyRounds {
      * @return a one-line note, or null when its p50 held within {@link #PLACEMENT_CHANGE}
      */
     public static String placementNote(String row, List<LatencyStats> rounds) {
-        long low = Long.MAX_VALUE;
-        long high = 0;
-        for (LatencyStats s : rounds) {
-            low = Math.min(low, s.median());
-            high = Math.max(high, s.median());
-        }
+        Rounds p50s = new Rounds(figures(rounds, LatencyStats::median));
+        double low = p50s.min();
+        double high = p50s.max();
         if (rounds.isEmpty() || low <= 0 || high < PLACEMENT_CHANGE * low) {
             return null;
         }
-        return String.format(Locale.ROOT, "note: %s: p50 %d to %d ns from round to round: the two cpus were"
+        return String.format(Locale.ROOT, "note: %s: p50 %.0f to %.0f ns from round to round: the two cpus were"
             + " placed differently during the run (a VM's hypervisor may move them);"
             + " each ratio is taken within its round, but the two placements give different ratios", row, low, high);
     }

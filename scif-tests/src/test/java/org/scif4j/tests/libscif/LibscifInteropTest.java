@@ -103,6 +103,13 @@ class LibscifInteropTest {
     }
 
     /** Reads the C peer's "listening PORT" line: it is then ready to accept. */
+    /** @return an endpoint of {@code host} connected to the C peer's (node 1) {@code port} */
+    private static Endpoint connectedToC(ScifNode host, int port) throws ScifException {
+        Endpoint e = host.open();
+        e.connect(new PortId(1, port));
+        return e;
+    }
+
     private static void awaitListening(Process p) throws IOException {
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
         String line = r.readLine();
@@ -189,8 +196,7 @@ class LibscifInteropTest {
         Process c = peer(1, "listen", "2345", Integer.toString(BYTES));
         awaitListening(c);
         try (ScifNode host = Scif.attach(uri(0))) {
-            Endpoint e = host.open();
-            e.connect(new PortId(1, 2345));
+            Endpoint e = connectedToC(host, 2345);
             streamOut(e);
             streamIn(e);
             e.close(); // the C peer checks that it then sees ECONNRESET
@@ -208,8 +214,7 @@ class LibscifInteropTest {
         Process c = peer(1, "poll-fd", "2346");
         awaitListening(c);
         try (ScifNode host = Scif.attach(uri(0))) {
-            Endpoint e = host.open();
-            e.connect(new PortId(1, 2346));
+            Endpoint e = connectedToC(host, 2346);
             ByteBuffer one = ByteBuffer.allocateDirect(1);
             ByteBuffer four = ByteBuffer.allocateDirect(4);
             for (int i = 0; i < 3; i++) {
@@ -333,8 +338,7 @@ class LibscifInteropTest {
         Process c = peer(1, "pong", "2346");
         awaitListening(c);
         try (ScifNode host = Scif.attach(uri(0))) {
-            Endpoint e = host.open();
-            e.connect(new PortId(1, 2346));
+            Endpoint e = connectedToC(host, 2346);
             ByteBuffer out = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
             ByteBuffer in = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
             for (long i = 0; i < 40_000; i++) {
@@ -357,8 +361,7 @@ class LibscifInteropTest {
         Process c = peer(1, "pong", "2345");
         awaitListening(c);
         try (ScifNode host = Scif.attach(uri(0))) {
-            Endpoint e = host.open();
-            e.connect(new PortId(1, 2345));
+            Endpoint e = connectedToC(host, 2345);
             ByteBuffer m = ByteBuffer.allocateDirect(8);
             e.send(m, Scif.SEND_BLOCK);
             m.clear();
