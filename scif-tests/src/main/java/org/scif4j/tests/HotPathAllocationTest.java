@@ -41,11 +41,12 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
     private static final int LARGE_MESSAGE = 128 << 10;
     /**
      * Calls per round of {@link #LARGE_MESSAGE}s: few, so that a round takes milliseconds, as a
-     * round of small calls does. A transport's timer threads allocate now and then whatever the
-     * calls do (the shm watchdog looks for dead processes every 200 ms, ~13 KB a time, and is
-     * counted with the transport's threads): rounds of 20,000 such messages (2.6 GB) took long
-     * enough for one look in every round, with native on a loaded machine. One allocation per
-     * call still shows: 16 B x 500 is twice the bound.
+     * round of small calls does. A transport's timer threads may allocate now and then whatever
+     * the calls do, and are counted with the transport's threads: the shm watchdog's look for
+     * dead processes every 200 ms took ~13 KB a time until it read /proc without allocating
+     * (WatchdogAllocationTest in scif-transport-shm), and rounds of 20,000 such messages (2.6 GB)
+     * took long enough for one look in every round, with native on a loaded machine. One
+     * allocation per call still shows: 16 B x 500 is twice the bound.
      */
     private static final int LARGE_CALLS = 500;
     /** Rounds of {@link #CALLS} calls tried; see the class comment. */

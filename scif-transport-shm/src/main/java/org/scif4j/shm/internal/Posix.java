@@ -6,7 +6,8 @@ import com.sun.jna.Platform;
 /**
  * The few POSIX calls the JDK does not offer, through JNA direct mapping: placing file
  * mappings at chosen addresses, which {@code mmap} of a peer's windows and the sharing of
- * registered memory need.
+ * registered memory need; and reading a file into a caller's array without a stream or
+ * channel object per read ({@link ProcessIdentity}'s look at /proc).
  */
 final class Posix {
     static final int PROT_NONE = 0;
@@ -36,6 +37,12 @@ final class Posix {
     static native int munmap(long addr, long length);
 
     static native int open(String path, int flags, int mode);
+
+    /** @param path the name's bytes, NUL-terminated */
+    static native int open(byte[] path, int flags, int mode);
+
+    /** @return bytes read into the start of {@code buf}, 0 at the end, -1 on error */
+    static native long read(int fd, byte[] buf, long count);
 
     static native int close(int fd);
 

@@ -1,7 +1,5 @@
 package org.scif4j.shm.internal;
 
-import java.io.FileInputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -10,6 +8,11 @@ import java.nio.charset.StandardCharsets;
  * A zombie counts as dead: it will never touch shared memory again.
  */
 public final class ProcessIdentity {
+    private static final byte[] PROC = "/proc/".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] STAT_NUL = "/stat\0".getBytes(StandardCharsets.US_ASCII);
+    /** Each thread's buffer for a stat file's path and text (1 KiB, libscif's too): a look allocates nothing. */
+    private static final ThreadLocal<byte[]> STAT = ThreadLocal.withInitial(() -> new byte[1024]);
+
     private ProcessIdentity() {
     }
 
@@ -23,26 +26,35 @@ public final class ProcessIdentity {
      * @return its start time in clock ticks after boot, or -1 if it does not exist or is dead
      */
     public static long startTime(int pid) {
-        String stat = stat(pid);
-        if (stat == null) {
-            return -1;
-        }
+        byte[] stat = STAT.get();
+        int n = stat(pid, stat);
         // The command name (field 2) is in parentheses and may hold spaces: parse after it.
-        int close = stat.lastIndexOf(')');
-        if (close < 0 || close + 2 >= stat.length()) {
+        int close = lastIndexOf(stat, n, ')');
+        if (close < 0 || close + 2 >= n) {
             return -1;
         }
-        String[] fields = stat.substring(close + 2).split(" ");
-        // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-        char state = fields[0].isEmpty() ? '?' : fields[0].charAt(0);
-        if (state == 'Z' || state == 'X' || state == 'x' || fields.length < 20) {
+        byte state = stat[close + 2]; // field 3
+        if (state == 'Z' || state == 'X' || state == 'x') {
             return -1;
         }
-        try {
-            return Long.parseLong(fields[19]);
-        } catch (NumberFormatException e) {
-            return -1;
+        int i = close + 2;
+        for (int field = 3; field < 22; field++) { // field 22 is the start time
+            while (i < n && stat[i] != ' ') {
+                i++;
+            }
+            if (++i >= n) {
+                return -1;
+            }
         }
+        long start = 0;
+        int digits = 0;
+        for (; i < n && stat[i] != ' '; i++, digits++) {
+            if (stat[i] < '0' || stat[i] > '9' || digits == 18) {
+                return -1;
+            }
+            start = start * 10 + (stat[i] - '0');
+        }
+        return digits == 0 ? -1 : start;
     }
 
     /**
@@ -50,26 +62,52 @@ public final class ProcessIdentity {
      * @return whether it exists and is stopped (SIGSTOP, Ctrl-Z, a debugger): state T or t
      */
     public static boolean isStopped(int pid) {
-        String stat = stat(pid);
-        int close = stat == null ? -1 : stat.lastIndexOf(')');
-        char state = close < 0 || close + 2 >= stat.length() ? '?' : stat.charAt(close + 2);
+        byte[] stat = STAT.get();
+        int n = stat(pid, stat);
+        int close = lastIndexOf(stat, n, ')');
+        byte state = close < 0 || close + 2 >= n ? (byte) '?' : stat[close + 2];
         return state == 'T' || state == 't';
     }
 
     /**
-     * Reads {@code /proc/PID/stat} with a stream, which a pending interrupt does not close
+     * Reads {@code /proc/PID/stat} into {@code buf} (its path first written there), as libscif
+     * does: with open and read, which allocate nothing (the watchdog looks at every other
+     * process of the fabric five times a second), and which a pending interrupt does not stop
      * (a FileChannel, as {@code Files.readString} uses, throws ClosedByInterruptException: an
      * interrupted thread, such as the watchdog being stopped, then judged every lock holder
      * dead and took a live holder's lock over).
      *
-     * @return its text, or null if there is no such process
+     * @return how many bytes of its text are in {@code buf}, or -1 if there is no such process
      */
-    private static String stat(int pid) {
-        try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {
-            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-        } catch (IOException e) {
-            return null;
+    private static int stat(int pid, byte[] buf) {
+        if (pid <= 0) {
+            return -1; // no /proc/PID/stat
         }
+        int digits = 1;
+        for (int p = pid; p >= 10; p /= 10) {
+            digits++;
+        }
+        System.arraycopy(PROC, 0, buf, 0, PROC.length);
+        for (int p = pid, i = PROC.length + digits - 1; i >= PROC.length; p /= 10, i--) {
+            buf[i] = (byte) ('0' + p % 10);
+        }
+        System.arraycopy(STAT_NUL, 0, buf, PROC.length + digits, STAT_NUL.length);
+        int fd = Posix.open(buf, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        if (fd < 0) {
+            return -1;
+        }
+        long n = Posix.read(fd, buf, buf.length); // one read: a proc file gives its whole text at once
+        Posix.close(fd);
+        return (int) n;
+    }
+
+    /** @return the last index of {@code c} in the first {@code n} bytes of {@code b}, negative if none */
+    private static int lastIndexOf(byte[] b, int n, char c) {
+        int i = n - 1;
+        while (i >= 0 && b[i] != c) {
+            i--;
+        }
+        return i;
     }
 
     /**
