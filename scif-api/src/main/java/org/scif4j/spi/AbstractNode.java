@@ -1,5 +1,6 @@
 package org.scif4j.spi;
 
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Set;
@@ -88,14 +89,21 @@ public abstract class AbstractNode<E extends Endpoint> implements ScifNode {
 
     /**
      * Reads the online nodes for node events (see {@link NodeEventSource.Probe}); by default
-     * {@link #nodeIds()}.
+     * {@link #nodeIds()}, which allocates: a transport overrides it to read them without
+     * allocating, since it runs every {@link #nodeEventPeriodMillis()} while anyone listens.
      *
-     * @param due true once per {@link #nodeEventPeriodMillis()}, false when woken earlier
-     * @return the online node ids, or null when the transport only {@link #reportNode reports}
+     * @param due  true once per {@link #nodeEventPeriodMillis()}, false when woken earlier
+     * @param into empty: set the online node ids in it (self may be set or not); the event
+     *             thread's own set, not to be kept
+     * @return true when {@code into} holds them, false when the transport only
+     *         {@link #reportNode reports}
      * @throws ScifException when they cannot be read now
      */
-    protected int[] onlineNodes(boolean due) throws ScifException {
-        return nodeIds().online();
+    protected boolean onlineNodes(boolean due, BitSet into) throws ScifException {
+        for (int n : nodeIds().online()) {
+            into.set(n);
+        }
+        return true;
     }
 
     /**

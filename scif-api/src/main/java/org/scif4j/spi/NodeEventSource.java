@@ -7,6 +7,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.scif4j.Errno;
 import org.scif4j.NodeEvent;
@@ -34,21 +35,34 @@ import org.scif4j.ScifException;
  * it finds them empty, so a subscribe either sees it running or starts a new one); a listener is
  * called only while its subscription is open and {@code delivering} names it, and whoever closes
  * it waits until {@code delivering} no longer does (the event thread signals after each call).
+ *
+ * <p>An idle poll allocates nothing (it runs every period for as long as anyone listens): the
+ * event thread owns its buffers ({@link Poller}: the nodes it told, the probe's answer, their
+ * difference, the drained reports), made once when it starts and touched by no other thread; it
+ * waits by parking, not on {@code changed} (a condition's wait allocates a node each time), so
+ * whoever changes what it waits for ({@code joining}, {@code active}, {@code reports},
+ * {@code closed}) does so under the lock and then calls {@link #wake()}, which unparks it: it
+ * reads that state under the lock before it parks, and an unpark that comes between its check
+ * and its park leaves the permit that makes the park return at once, so no wake-up is lost. Only
+ * a delivered event allocates (the event, the list of listeners it goes to).
  */
 public final class NodeEventSource {
     /** How a transport reads which nodes are online. */
     @FunctionalInterface
     public interface Probe {
         /**
-         * Reads the online nodes; called on the event thread only.
+         * Reads the online nodes; called on the event thread only, every period for as long as
+         * anyone listens, so it should allocate nothing.
          *
-         * @param due true once per period (a transport may then reach out to nodes it has not
-         *            heard from), false when woken by a subscription or a report
-         * @return the online node ids in any order (the attachment's own id is ignored), or null
-         *         when the transport tells changes only through {@link #report}
+         * @param due  true once per period (a transport may then reach out to nodes it has not
+         *             heard from), false when woken by a subscription or a report
+         * @param into empty on entry: set the online node ids in it (the attachment's own id is
+         *             ignored); owned by the event thread, so it must not be kept
+         * @return true when {@code into} holds the online nodes, false when the transport tells
+         *         changes only through {@link #report} ({@code into} is then ignored)
          * @throws ScifException when the nodes cannot be read now (logged; tried again next period)
          */
-        int[] online(boolean due) throws ScifException;
+        boolean online(boolean due, BitSet into) throws ScifException;
     }
 
     private static final System.Logger LOG = System.getLogger("org.scif4j.events");
@@ -58,7 +72,7 @@ public final class NodeEventSource {
     private final Probe probe;
     private final long periodNanos;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled on every change of the guarded state below. */
+    /** Signalled on every change of the guarded state below (the event thread parks instead: {@link #wake()}). */
     private final Condition changed = lock.newCondition();
     private final List<Subscription> joining = new ArrayList<>();
     private final List<Subscription> active = new ArrayList<>();
@@ -101,7 +115,7 @@ public final class NodeEventSource {
             }
             Subscription s = new Subscription(listener);
             joining.add(s);
-            changed.signalAll();
+            wake();
             if (thread == null) {
                 thread = new Thread(this::run, threadName);
                 thread.setDaemon(true);
@@ -129,7 +143,7 @@ public final class NodeEventSource {
         try {
             if (thread != null) {
                 reports.add(node * 2 + (online ? 1 : 0));
-                changed.signalAll();
+                wake();
             }
         } finally {
             lock.unlock();
@@ -157,7 +171,7 @@ public final class NodeEventSource {
             }
             joining.clear();
             active.clear();
-            changed.signalAll();
+            wake();
             t = thread;
             if (t == null || t == Thread.currentThread()) {
                 return;
@@ -173,12 +187,46 @@ public final class NodeEventSource {
 
     // ---------------------------------------------------------------- the event thread
 
+    /** Under the lock, after a change of what the event thread waits for: signals the other waiters and unparks it. */
+    private void wake() {
+        changed.signalAll();
+        if (thread != null) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /**
+     * What the event thread keeps between polls, made when it starts and confined to it (a new
+     * thread, after the last one ended, makes its own: it starts from a probe).
+     */
+    private static final class Poller {
+        /** The nodes the listeners were told are online. */
+        final BitSet known = new BitSet();
+        /** The probe's answer. */
+        final BitSet now = new BitSet();
+        /** {@code known} xor {@code now}: the nodes whose state changed. */
+        final BitSet differ = new BitSet();
+        /** The reports taken from {@code reports} for this poll, {@code drainedCount} of them. */
+        int[] drained = new int[8];
+        int drainedCount;
+
+        /** Takes the pending reports, in order; call under the lock. Grows only when reports pile up. */
+        void drain(ArrayDeque<Integer> reports) {
+            if (reports.size() > drained.length) {
+                drained = new int[Math.max(reports.size(), 2 * drained.length)];
+            }
+            drainedCount = 0;
+            for (Integer r; (r = reports.poll()) != null; ) {
+                drained[drainedCount++] = r;
+            }
+        }
+    }
+
     private void run() {
-        BitSet known = new BitSet();
+        Poller p = new Poller();
         boolean due = true; // the first round reads the nodes in full
         long nextDue = System.nanoTime() + periodNanos;
         while (true) {
-            List<Integer> changes = new ArrayList<>();
             lock.lock();
             try {
                 while (!due && reports.isEmpty() && joining.isEmpty() && !active.isEmpty() && !closed) {
@@ -186,10 +234,15 @@ public final class NodeEventSource {
                     if (left <= 0) {
                         due = true;
                     } else {
+                        // Parks with the lock released; the state is read again under it (see wake).
+                        lock.unlock();
                         try {
-                            changed.awaitNanos(left);
-                        } catch (InterruptedException e) {
-                            // nobody but close has business with this thread; it re-checks below
+                            LockSupport.parkNanos(this, left);
+                            // nobody but close has business with this thread (and close does not
+                            // interrupt): a listener's interrupt must not make the park spin
+                            Thread.interrupted();
+                        } finally {
+                            lock.lock();
                         }
                     }
                 }
@@ -198,60 +251,60 @@ public final class NodeEventSource {
                     changed.signalAll();
                     return;
                 }
-                changes.addAll(reports);
-                reports.clear();
+                p.drain(reports);
             } finally {
                 lock.unlock();
             }
-            for (int c : changes) {
-                apply(known, c >>> 1, (c & 1) != 0);
+            for (int i = 0; i < p.drainedCount; i++) {
+                int c = p.drained[i];
+                apply(p.known, c >>> 1, (c & 1) != 0);
             }
-            int[] online = probe(due);
-            if (online != null) {
-                applySnapshot(known, online);
+            p.now.clear();
+            if (probe(due, p.now)) {
+                applySnapshot(p);
             }
             if (due) {
                 due = false;
                 nextDue = System.nanoTime() + periodNanos;
             }
-            welcomeNewcomers(known);
+            welcomeNewcomers(p.known);
         }
     }
 
-    private int[] probe(boolean due) {
+    /** @return whether {@code into} now holds the online nodes */
+    private boolean probe(boolean due, BitSet into) {
         lock.lock();
         try {
             if (closed) {
-                return null; // the node is being torn down: read nothing of it
+                return false; // the node is being torn down: read nothing of it
             }
         } finally {
             lock.unlock();
         }
         try {
-            int[] online = probe.online(due);
+            boolean read = probe.online(due, into);
             lastProbeFailure = null;
-            return online;
+            return read;
         } catch (ScifException | RuntimeException e) {
             String why = String.valueOf(e.getMessage());
             if (!why.equals(lastProbeFailure)) { // say it once, not every period
                 LOG.log(System.Logger.Level.WARNING, "scif4j: " + threadName + " cannot read the online nodes: " + e);
                 lastProbeFailure = why;
             }
-            return null;
+            return false;
         }
     }
 
-    private void applySnapshot(BitSet known, int[] online) {
-        BitSet now = new BitSet();
-        for (int n : online) {
-            if (n >= 0 && n != self) {
-                now.set(n);
-            }
+    /** Tells the listeners every difference between {@code p.known} and the probe's {@code p.now}, by node id. */
+    private void applySnapshot(Poller p) {
+        if (self >= 0) {
+            p.now.clear(self);
         }
-        BitSet differ = (BitSet) known.clone();
-        differ.xor(now);
-        for (int n = differ.nextSetBit(0); n >= 0; n = differ.nextSetBit(n + 1)) {
-            apply(known, n, now.get(n));
+        p.differ.clear();
+        p.differ.or(p.known);
+        p.differ.xor(p.now);
+        for (int n = p.differ.nextSetBit(0); n >= 0; n = p.differ.nextSetBit(n + 1)) {
+            apply(p.known, n, p.now.get(n));
         }
     }
 
@@ -278,6 +331,9 @@ public final class NodeEventSource {
         List<Subscription> newcomers;
         lock.lock();
         try {
+            if (joining.isEmpty()) {
+                return; // the common case, every idle poll: nothing to copy
+            }
             newcomers = new ArrayList<>(joining);
             joining.clear();
             active.addAll(newcomers);
@@ -379,7 +435,7 @@ public final class NodeEventSource {
                 open = false;
                 joining.remove(this);
                 active.remove(this);
-                changed.signalAll();
+                wake();
                 t = thread;
                 if (t == null || t == Thread.currentThread()) {
                     return; // no thread, or the listener closes itself: it finishes this event

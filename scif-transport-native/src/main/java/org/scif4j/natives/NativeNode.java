@@ -1,6 +1,7 @@
 package org.scif4j.natives;
 
 import com.sun.jna.Native;
+import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.scif4j.Errno;
 import org.scif4j.NodeIds;
@@ -102,6 +103,21 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
         }
         java.util.Arrays.sort(online);
         return new NodeIds(self, online);
+    }
+
+    /** {@inheritDoc} What {@link #nodeIds()} reads, through this thread's scratch block, without allocating. */
+    @Override
+    protected boolean onlineNodes(boolean due, BitSet into) throws ScifException {
+        checkOpen("nodeIds()");
+        Scratch s = Scratch.get();
+        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
+        if (n < 0) {
+            throw NativeErrors.error("nodeIds()", Native.getLastError());
+        }
+        for (int i = 0, count = Math.min(n, MAX_NODES); i < count; i++) {
+            into.set(s.getShort(16 + 2L * i) & 0xffff);
+        }
+        return true;
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.scif4j.shm.internal.FabricDescriptor.*;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -311,6 +312,11 @@ public final class Fabric {
     /** @return the online node ids, ascending */
     public int[] onlineNodes() {
         return nodes.online();
+    }
+
+    /** @param into where to set the online node ids (without allocating, once it has room) */
+    public void onlineNodes(BitSet into) {
+        nodes.online(into);
     }
 
     // ---------------------------------------------------------------- accessors

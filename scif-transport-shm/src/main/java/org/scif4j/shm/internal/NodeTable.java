@@ -87,6 +87,17 @@ final class NodeTable {
     /** @return the online node ids, ascending */
     int[] online() {
         BitSet online = new BitSet();
+        online(online);
+        return online.stream().toArray();
+    }
+
+    /**
+     * Sets the online node ids in {@code online}; allocates nothing once it has room for them
+     * (node events read it every period).
+     *
+     * @param online where to set them
+     */
+    void online(BitSet online) {
         for (int i = 0; i < MAX_PROCESSES; i++) {
             long p = process(i);
             if (file.getInt(p + P_STATE) == P_LIVE) {
@@ -100,6 +111,5 @@ final class NodeTable {
                 }
             }
         }
-        return online.stream().toArray();
     }
 }

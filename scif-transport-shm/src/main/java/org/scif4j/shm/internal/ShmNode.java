@@ -1,5 +1,6 @@
 package org.scif4j.shm.internal;
 
+import java.util.BitSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -98,6 +99,19 @@ public final class ShmNode extends AbstractNode<ShmEndpoint> {
         fabric.enter();
         try {
             return new NodeIds(selfId(), fabric.onlineNodes());
+        } finally {
+            fabric.exit();
+        }
+    }
+
+    /** {@inheritDoc} What {@link #nodeIds()} reads, without allocating. */
+    @Override
+    protected boolean onlineNodes(boolean due, BitSet into) throws ScifException {
+        checkOpen("nodeIds()");
+        fabric.enter();
+        try {
+            fabric.onlineNodes(into);
+            return true;
         } finally {
             fabric.exit();
         }

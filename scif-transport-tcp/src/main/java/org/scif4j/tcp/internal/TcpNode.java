@@ -41,6 +41,8 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     private final SpinPolicy spin;
     /** The nodes with an open link, for node events. Guarded by itself. */
     private final BitSet linked = new BitSet();
+    /** The fabric's other node ids, ascending: node events walk them each period without an iterator. */
+    private final int[] peers;
     private final NettyIo io;
     /** The clock links count liveness by: System.nanoTime, or a test's (see {@link #useClock}). */
     private volatile LongSupplier clock = System::nanoTime;
@@ -53,6 +55,8 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
         this.takeBack = new TakeBackTimer(options.node());
         this.links = new Links(this, options, group, io, takeBack);
         this.spin = new SpinPolicy(options.waitMode());
+        this.peers = options.nodes().keySet().stream().mapToInt(Integer::intValue).filter(n -> n != options.node())
+            .sorted().toArray();
     }
 
     /**
@@ -167,19 +171,18 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
      * other node without one, so that a node that attached and never spoke to us is found.
      */
     @Override
-    protected int[] onlineNodes(boolean due) {
-        BitSet now;
+    protected boolean onlineNodes(boolean due, BitSet into) {
         synchronized (linked) {
-            now = (BitSet) linked.clone();
+            into.or(linked);
         }
         if (due) {
-            for (int peer : options.nodes().keySet()) {
-                if (peer != selfId() && !now.get(peer)) {
+            for (int peer : peers) {
+                if (!into.get(peer)) {
                     links.outbound(peer); // its handshake, if it succeeds, reports the node online
                 }
             }
         }
-        return now.stream().toArray();
+        return true;
     }
 
     /** A CONNECT_REQ arrived for {@code port}: queued on its listener, or refused at once. */
