@@ -18,6 +18,10 @@ import org.scif4j.bench.stats.LatencyStats;
  * file and bounce a sequence number through one cache-line flag each way, with VarHandle
  * release stores and acquire loads, busy-spinning. No scif4j code is involved.
  *
+ * <p>Each spin that finds nothing executes a pause ({@link Thread#onSpinWait}): on the VM this
+ * was measured on, that round trip was 10-20 ns shorter than one of plain loads (docs/decisions.md,
+ * "Spinning with a pause"), and the floor is the fastest raw round trip known, not a slower one.
+ *
  * <p>The one implementation of the floor of {@code scif bench} and {@code scif pingpong}: node
  * 0 {@link #create creates} the file before it starts its peer (node 1), the peer
  * {@link #map maps} it before it says it is ready, node 0 then {@link Flags#unlink unlinks} it
@@ -125,6 +129,7 @@ public final class RawShmPingPong {
                 if ((++spins & (LIVENESS_CHECK_SPINS - 1)) == 0 && !peerAlive.getAsBoolean()) {
                     throw new IOException("the peer died during raw round trip " + i);
                 }
+                Thread.onSpinWait();
             }
             long stop = System.nanoTime();
             if (i >= recordFrom) {
@@ -146,6 +151,7 @@ public final class RawShmPingPong {
         for (long i = first; i < end; i++) {
             while ((long) LONGS.getAcquire(flags, PING_OFFSET) != i) {
                 // busy-spin: this is the floor, nothing may add to it
+                Thread.onSpinWait();
             }
             LONGS.setRelease(flags, PONG_OFFSET, i);
         }

@@ -22,10 +22,11 @@ import org.scif4j.spi.EndpointRules;
 final class ShmMessages {
     /**
      * Spins of a blocking recv on its ring's next header word before it waits with the
-     * {@link Waiter} (in the waits that may spin): as many as the Waiter's spins between two
-     * full checks, so a close or an interrupt is seen no later than it would be there.
+     * {@link Waiter} (in the waits that may spin): each pauses, so as many as the Waiter's
+     * paused spins between two full checks, a few microseconds, and a close or an interrupt is
+     * seen no later than it would be there.
      */
-    static final int SPINS = Waiter.FAST_SPINS_PER_CHECK;
+    static final int SPINS = Waiter.PAUSED_SPINS_PER_CHECK;
 
     private ShmMessages() {
     }

@@ -48,15 +48,17 @@ public final class Waiter {
     static final long UNFENCED_SLEEP_NANOS = 1_000_000L;
     /**
      * Spinning waits spin this long without a pause instruction: a pause takes about 140
-     * cycles on recent Intel cores, and an arrival that falls into one waits for its end (two
-     * arrivals per round trip). After this, every spin pauses, which spares the power and a
-     * hyperthread sibling in longer waits.
+     * cycles on recent Intel cores, and an arrival that falls into one waits for its end. After
+     * this, every spin pauses, which spares the power and a hyperthread sibling in longer waits.
+     * A recv's first spin, which round trips end in, pauses from its first load instead: that
+     * was measured faster on an AMD VM (docs/decisions.md, "Spinning with a pause"); this rule,
+     * for the waits that last longer, was not measured again.
      */
     private static final long PAUSE_AFTER_NANOS = 10_000L;
     /** Spins between full checks (and clock reads) while not pausing: a power of two. */
     static final int FAST_SPINS_PER_CHECK = 1024;
     /** Spins between full checks once pausing: a power of two. */
-    private static final int PAUSED_SPINS_PER_CHECK = 64;
+    static final int PAUSED_SPINS_PER_CHECK = 64;
     /** Adaptive mode spins this long before yielding. */
     private static final long SPIN_NANOS = 30_000L;
     /** Adaptive mode yields until this long before sleeping. */
