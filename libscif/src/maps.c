@@ -27,23 +27,29 @@ static int parse(char *line, struct maps_entry *e)
 	return 0;
 }
 
-int maps_covering(uintptr_t addr, size_t len, struct maps_entry *out, int max)
+int maps_covering(uintptr_t addr, size_t len, struct maps_cover *out)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	if (!f)
 		return -1;
 	static __thread char line[MAPS_PATH_MAX + 128];
+	static __thread struct maps_entry e;
 	uintptr_t at = addr, end = addr + len;
-	int n = 0;
+	out->count = 0;
+	out->odd_found = 0;
 	while (at < end && fgets(line, sizeof line, f)) {
-		struct maps_entry e;
 		if (parse(line, &e) || e.hi <= at)
 			continue;
-		if (e.lo > at || n == max)
-			break;
-		out[n++] = e;
+		if (e.lo > at)
+			break; /* a hole */
+		if (out->count++ == 0)
+			out->first = e;
+		if (!out->odd_found && (e.shared || !e.writable)) {
+			out->odd_found = 1;
+			out->odd = e;
+		}
 		at = e.hi;
 	}
 	fclose(f);
-	return at >= end ? n : -1;
+	return at >= end ? 0 : -1;
 }

@@ -4,7 +4,6 @@
 #include "internal.h"
 
 #define MAPS_PATH_MAX 1024
-#define MAPS_MAX 8 /* entries kept: a region over more mappings than this is refused */
 
 struct maps_entry {
 	uintptr_t lo, hi;
@@ -15,7 +14,16 @@ struct maps_entry {
 	char path[MAPS_PATH_MAX]; /* the file, "[heap]"-like names, or "" for anonymous memory */
 };
 
-/* Fills out[] with the mappings covering [addr, addr+len), in order: their count, or -1 if a
-   byte of the range is not mapped (or more than max mappings cover it, or maps is unreadable). */
-int maps_covering(uintptr_t addr, size_t len, struct maps_entry *out, int max);
+/* What covers a range: however many mappings (a private range the heap built piece by piece can
+   span dozens), kept as the first of them and the first that a private range must not hold. */
+struct maps_cover {
+	int count;              /* the mappings covering the range */
+	struct maps_entry first; /* the lowest of them */
+	int odd_found;          /* whether one of them is shared or read-only */
+	struct maps_entry odd;  /* the lowest such mapping, if odd_found */
+};
+
+/* Fills *out with the mappings covering [addr, addr+len), read in order: 0, or -1 if a byte of the
+   range is not mapped (or maps is unreadable). */
+int maps_covering(uintptr_t addr, size_t len, struct maps_cover *out);
 #endif

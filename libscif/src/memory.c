@@ -145,20 +145,16 @@ static int link_shared(struct range *r, const struct maps_entry *m, int write)
 /* Makes [r->addr, +r->len) reachable by peers. 0, or an errno. */
 static int share(struct range *r, int write)
 {
-	static __thread struct maps_entry m[MAPS_MAX];
-	int n = maps_covering((uintptr_t)r->addr, r->len, m, MAPS_MAX);
-	if (n < 0)
-		return refuse(r->addr, r->len, "bytes of the region are not mapped (or it spans too many mappings)",
-			      NULL);
-	if (n == 1 && m[0].shared)
-		return link_shared(r, &m[0], write);
-	for (int i = 0; i < n; i++) {
-		if (m[i].shared)
-			return refuse(r->addr, r->len, "the region mixes a shared mapping with other memory; register"
-				      " the parts apart", m[i].path);
-		if (!m[i].writable)
-			return refuse(r->addr, r->len, "the region holds read-only private memory", m[i].path);
-	}
+	static __thread struct maps_cover c;
+	if (maps_covering((uintptr_t)r->addr, r->len, &c) < 0)
+		return refuse(r->addr, r->len, "bytes of the region are not mapped", NULL);
+	if (c.count == 1 && c.first.shared)
+		return link_shared(r, &c.first, write);
+	if (c.odd_found && c.odd.shared)
+		return refuse(r->addr, r->len, "the region mixes a shared mapping with other memory; register"
+			      " the parts apart", c.odd.path);
+	if (c.odd_found)
+		return refuse(r->addr, r->len, "the region holds read-only private memory", c.odd.path);
 	return migrate(r);
 }
 

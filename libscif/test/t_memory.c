@@ -158,3 +158,52 @@ TEST(memory_no_other_process_can_reach_is_refused_with_efault)
 	close(fd);
 	close(fd2);
 }
+
+/* How many lines of /proc/self/maps cover part of [p, p + len). */
+static int mappings_over(const void *p, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	CHECK(f);
+	uintptr_t lo = (uintptr_t)p, hi = lo + len, a, b;
+	char line[1200];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && b > lo)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Private memory the program's heap built piece by piece (a malloc arena whose pages were moved
+   or registered before: each moved page keeps a mapping of its own) is as registrable as one
+   mapping, however many mappings it spans. */
+TEST(private_memory_over_many_mappings_is_registered)
+{
+	enum { PAGES = 24 };
+	uint8_t *buf = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED);
+	memset(buf, 0x11, PAGES * 4096);
+	for (int i = 0; i < PAGES; i += 2) { /* a page moved in from elsewhere merges with no neighbour */
+		uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(page != MAP_FAILED);
+		memset(page, 0x11, 4096);
+		CHECK(mremap(page, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, buf + i * 4096) == buf + i * 4096);
+	}
+	CHECK(mappings_over(buf, PAGES * 4096) > 16);
+	for (int i = 0; i < PAGES * 4096; i++)
+		buf[i] = (uint8_t)(i * 7 + i / 4096);
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	const int rw = SCIF_PROT_READ | SCIF_PROT_WRITE;
+	CHECK_EQ(scif_register(b, buf, PAGES * 4096, 0x100000, rw, SCIF_MAP_FIXED), 0x100000);
+	static uint8_t got[PAGES * 4096];
+	CHECK_EQ(scif_vreadfrom(a, got, sizeof got, 0x100000, 0), 0);
+	CHECK(!memcmp(got, buf, sizeof got));
+	CHECK_EQ(scif_unregister(b, 0x100000, PAGES * 4096), 0);
+	for (int i = 0; i < PAGES * 4096; i++) /* the program's bytes are as they were */
+		CHECK_EQ(buf[i], (uint8_t)(i * 7 + i / 4096));
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+	CHECK_EQ(munmap(buf, PAGES * 4096), 0);
+}
