@@ -43,7 +43,7 @@ static int quick_recv(struct ep *e)
    comes within a round trip's time is met soon; 1 if it came. A check that finds nothing
    pauses, as the Java shm recv's spin does (docs/decisions.md, "Spinning with a pause"). This
    spin had no pause once, on the belief that an arrival falling into a pause waits for its end;
-   measured since (docs/native.md, "The C library's share"), the C<->C round trip is ~20 ns
+   measured since (docs/native.md, "The first spin pauses"), the C<->C round trip is ~20 ns
    shorter at p50 with the pause in two of this VM's core layouts and the same within the
    clock's 10 ns step in the third, p99 no worse. closed and the state are checked by move's
    loop after it, and by await's full checks. */
