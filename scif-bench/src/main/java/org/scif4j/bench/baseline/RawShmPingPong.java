@@ -150,8 +150,7 @@ public final class RawShmPingPong {
         long end = first + total;
         for (long i = first; i < end; i++) {
             while ((long) LONGS.getAcquire(flags, PING_OFFSET) != i) {
-                // busy-spin: this is the floor, nothing may add to it
-                Thread.onSpinWait();
+                Thread.onSpinWait(); // the floor's spin: nothing else may add to it
             }
             LONGS.setRelease(flags, PONG_OFFSET, i);
         }

@@ -522,9 +522,9 @@ final class ByteRing {
      * on, until a frame is there or {@code spins} loads were made: loads of one word, with a
      * pause instruction after each that finds nothing. The pause is not for power: measured on
      * a two-process round trip, the spin that pauses sees the frame sooner than one of plain
-     * loads (docs/decisions.md, "Spinning with a pause"). A wrap word moves the spin to the area's start, as
-     * {@link #hasData} looks past it, so that a true answer always has {@link #read} return
-     * bytes (or -1 for a corrupt header), never 0.
+     * loads (docs/decisions.md, "Spinning with a pause"). A wrap word moves the spin to the
+     * area's start, as {@link #hasData} looks past it, so that a true answer always has
+     * {@link #read} return bytes (or -1 for a corrupt header), never 0.
      *
      * @param spins how many loads at most
      * @return whether a frame (or a corrupt header) is there
