@@ -70,31 +70,46 @@ API int scif_poll(struct scif_pollepd *epds, unsigned int nepds, long timeout)
 	if (!ready && timeout != 0 && fab.slot >= 0) {
 		int64_t deadline = timeout < 0 ? -1 : now_ns() + timeout * 1000000LL;
 		uint64_t bell = doorbell_off(fab.slot);
-		for (unsigned i = 0; i < nepds; i++)
-			if (e[i])
-				add32(endpoint_off(e[i]->slot) + E_POLLERS, 1);
+		enum wait_mode mode = fab.cfg.wait;
+		/* Waits as await() does for one endpoint (spin, yield, then sleep, by the wait mode),
+		   and is counted in the endpoints' pollers only once it sleeps (docs/shm-format.md,
+		   "The doorbell"): while counted, every send and receive to them rings the doorbell
+		   with a system call. It used to yield at once and be counted from the start, which
+		   cost a ping-pong over scif_poll 1.4 us a round trip. */
+		int counted = 0;
 		int64_t start = now_ns();
 		while (!ready) {
 			int64_t now = now_ns();
 			if (deadline >= 0 && now >= deadline)
 				break;
-			uint32_t seen = get32(bell);
-			if (now - start > 50000) {
-				sleeper_fence();
-			}
-			if ((ready = scan(epds, nepds, e)))
-				break;
-			if (now - start <= 50000) {
-				sched_yield();
+			int64_t waited = now - start;
+			if (mode == WAIT_SPIN || (mode == WAIT_ADAPTIVE && waited < 30000)) {
+				__builtin_ia32_pause();
+				ready = scan(epds, nepds, e);
 				continue;
 			}
+			if (mode == WAIT_YIELD || (mode == WAIT_ADAPTIVE && waited < 200000)) {
+				sched_yield();
+				ready = scan(epds, nepds, e);
+				continue;
+			}
+			if (!counted) {
+				for (unsigned i = 0; i < nepds; i++)
+					if (e[i])
+						add32(endpoint_off(e[i]->slot) + E_POLLERS, 1);
+				counted = 1;
+			}
+			uint32_t seen = get32(bell);
+			sleeper_fence(); /* after counting, before the scan that precedes the sleep */
+			if ((ready = scan(epds, nepds, e)))
+				break;
 			int64_t nanos = MAX_SLEEP_NS;
 			if (deadline >= 0 && deadline - now < nanos)
 				nanos = deadline - now;
 			futex_wait(w32(bell), seen, nanos);
 			ready = scan(epds, nepds, e);
 		}
-		for (unsigned i = 0; i < nepds; i++)
+		for (unsigned i = 0; counted && i < nepds; i++)
 			if (e[i])
 				add32(endpoint_off(e[i]->slot) + E_POLLERS, -1);
 	}

@@ -8,9 +8,10 @@ import org.scif4j.Errno;
 import org.scif4j.ScifException;
 
 /**
- * {@code scif_poll} for the endpoints of one fabric in this JVM. A waiting poll announces
- * itself in every watched endpoint's poller count and sleeps on this process's doorbell,
- * which whoever changes one of those endpoints rings (the sleeper protocol of {@link Waiter}).
+ * {@code scif_poll} for the endpoints of one fabric in this JVM. A poll that goes to sleep
+ * announces itself in every watched endpoint's poller count and sleeps on this process's
+ * doorbell, which whoever changes one of those endpoints rings (the sleeper protocol of
+ * {@link Waiter}); while it spins or yields it is not counted, and nobody rings.
  */
 public final class Poller implements org.scif4j.spi.Poller {
     private final Fabric fabric;
@@ -40,23 +41,23 @@ public final class Poller implements org.scif4j.spi.Poller {
         }
         long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
         SharedFile f = fabric.file();
-        for (ShmEndpoint e : eps) {
-            f.addInt(endpoint(e.slot()) + E_POLLERS, 1);
-        }
-        try {
-            int[] found = new int[1];
-            Waiter.Condition any = () -> (found[0] = scan(eps, events, revents)) > 0;
-            int r = eps[0].waiterForPoll().await(any, Fabric.doorbell(fabric.processSlot()), -1, deadline);
-            if (r == Waiter.INTERRUPTED) {
-                throw ScifException.of("poll(items=" + eps.length + ", timeout=" + timeoutMillis + ")",
-                    Errno.EINTR, "interrupted while waiting");
-            }
-            return r == Waiter.READY ? found[0] : 0;
-        } finally {
+        // In the pollers count only while asleep: a changer that finds it non-zero rings the
+        // doorbell, a system call, so a poll that spins and is counted costs every send and
+        // recv to it one (about a microsecond each). Counted before the fence and the last
+        // scan that precede each sleep, the sleeper protocol's order (Waiter), no ring is lost.
+        Waiter.Sleepers pollers = delta -> {
             for (ShmEndpoint e : eps) {
-                f.addInt(endpoint(e.slot()) + E_POLLERS, -1);
+                f.addInt(endpoint(e.slot()) + E_POLLERS, delta);
             }
+        };
+        int[] found = new int[1];
+        Waiter.Condition any = () -> (found[0] = scan(eps, events, revents)) > 0;
+        int r = eps[0].waiterForPoll().await(any, Fabric.doorbell(fabric.processSlot()), pollers, deadline);
+        if (r == Waiter.INTERRUPTED) {
+            throw ScifException.of("poll(items=" + eps.length + ", timeout=" + timeoutMillis + ")",
+                Errno.EINTR, "interrupted while waiting");
         }
+        return r == Waiter.READY ? found[0] : 0;
     }
 
     private static int scan(ShmEndpoint[] eps, int[] events, int[] revents) {

@@ -88,6 +88,16 @@ public final class Waiter {
         }
     }
 
+    /**
+     * Announces a sleeper in several counters at once, as a poll does in the "pollers" count of
+     * every endpoint it watches: {@code add(1)} before each sleep, {@code add(-1)} after it.
+     */
+    @FunctionalInterface
+    public interface Sleepers {
+        /** @param delta 1 before a sleep, -1 after it */
+        void add(int delta);
+    }
+
     private final WaitMode mode;
     private final SharedFile file;
 
@@ -147,12 +157,32 @@ public final class Waiter {
      *
      * @param condition      what to wait for
      * @param wordOffset     offset of the futex word that changers bump
-     * @param sleepersOffset offset of the sleeper count to join, or -1 if the caller already
-     *                       announced itself (as poll does on every endpoint it watches)
+     * @param sleepersOffset offset of the sleeper count to join while sleeping, or -1 for none
      * @param deadlineNanos  {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE}
      * @return {@link #READY}, {@link #TIMED_OUT} or {@link #INTERRUPTED}
      */
     public int await(Condition condition, long wordOffset, long sleepersOffset, long deadlineNanos) {
+        return await(condition, wordOffset, sleepersOffset, null, deadlineNanos);
+    }
+
+    /**
+     * Waits until {@code condition} holds, announcing itself through {@code sleepers} only
+     * while it sleeps, never while it spins or yields: a changer that finds no sleeper makes
+     * no system call, and one that finds one wakes it (the sleeper protocol above, for counts
+     * in several words).
+     *
+     * @param condition     what to wait for
+     * @param wordOffset    offset of the futex word that changers bump
+     * @param sleepers      what to add 1 to before each sleep and 1 back after it
+     * @param deadlineNanos {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE}
+     * @return {@link #READY}, {@link #TIMED_OUT} or {@link #INTERRUPTED}
+     */
+    public int await(Condition condition, long wordOffset, Sleepers sleepers, long deadlineNanos) {
+        return await(condition, wordOffset, -1, sleepers, deadlineNanos);
+    }
+
+    private int await(Condition condition, long wordOffset, long sleepersOffset, Sleepers sleepers,
+                      long deadlineNanos) {
         long start = System.nanoTime();
         boolean spinning = mode == WaitMode.SPIN || mode == WaitMode.ADAPTIVE;
         boolean pause = false;
@@ -192,7 +222,7 @@ public final class Waiter {
                     Thread.yield();
                     break;
                 case BLOCK:
-                    sleep(condition, wordOffset, sleepersOffset, deadlineNanos, now);
+                    sleep(condition, wordOffset, sleepersOffset, sleepers, deadlineNanos, now);
                     break;
                 default:
                     long waited = now - start;
@@ -202,15 +232,19 @@ public final class Waiter {
                     } else if (waited < YIELD_NANOS) {
                         Thread.yield();
                     } else {
-                        sleep(condition, wordOffset, sleepersOffset, deadlineNanos, now);
+                        sleep(condition, wordOffset, sleepersOffset, sleepers, deadlineNanos, now);
                     }
             }
         }
     }
 
-    private void sleep(Condition condition, long wordOffset, long sleepersOffset, long deadline, long now) {
+    private void sleep(Condition condition, long wordOffset, long sleepersOffset, Sleepers sleepers, long deadline,
+                       long now) {
         if (sleepersOffset >= 0) {
             file.addInt(sleepersOffset, 1);
+        }
+        if (sleepers != null) {
+            sleepers.add(1);
         }
         InterruptWatcher.Sleeper me = InterruptWatcher.current();
         try {
@@ -227,6 +261,9 @@ public final class Waiter {
             me.address = 0;
             if (sleepersOffset >= 0) {
                 file.addInt(sleepersOffset, -1);
+            }
+            if (sleepers != null) {
+                sleepers.add(-1);
             }
         }
     }
