@@ -51,8 +51,9 @@ public final class Waiter {
      * cycles on recent Intel cores, and an arrival that falls into one waits for its end. After
      * this, every spin pauses, which spares the power and a hyperthread sibling in longer waits.
      * A recv's first spin, which round trips end in, pauses from its first load instead: that
-     * was measured faster on an AMD VM (docs/decisions.md, "Spinning with a pause"); this rule,
-     * for the waits that last longer, was not measured again.
+     * was measured faster on an AMD VM (docs/decisions.md, "Spinning with a pause"). Pausing
+     * here from the first spin too made no difference to a ping-pong over poll, whose wait
+     * spins here (docs/decisions.md, "A poll is counted only while it sleeps"), so this stays.
      */
     private static final long PAUSE_AFTER_NANOS = 10_000L;
     /** Spins between full checks (and clock reads) while not pausing: a power of two. */
