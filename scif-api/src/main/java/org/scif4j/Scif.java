@@ -1,6 +1,7 @@
 package org.scif4j;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -131,41 +132,72 @@ public final class Scif {
      *                       EINTR when the thread is interrupted while waiting
      */
     public static int poll(PollItem[] items, long timeoutMillis) throws ScifException {
-        String call = "poll(items=" + (items == null ? "null" : items.length) + ", timeout="
-            + timeoutMillis + ")";
         if (items == null) {
-            throw ScifException.of(call, Errno.EINVAL, "items is null; expected an array");
+            throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items is null; expected an array");
         }
         Poller poller = null;
         int n = items.length;
-        Endpoint[] eps = new Endpoint[n];
-        int[] events = new int[n];
-        int[] revents = new int[n];
-        for (int i = 0; i < n; i++) {
-            PollItem item = items[i];
-            if (item == null) {
-                throw ScifException.of(call, Errno.EINVAL, "items[" + i + "] is null");
+        PollArrays arrays = POLL_ARRAYS.get().sized(n);
+        Endpoint[] eps = arrays.endpoints;
+        int[] events = arrays.events;
+        int[] revents = arrays.revents;
+        try {
+            for (int i = 0; i < n; i++) {
+                PollItem item = items[i];
+                if (item == null) {
+                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items[" + i + "] is null");
+                }
+                eps[i] = item.endpoint();
+                events[i] = item.events();
+                revents[i] = 0;
+                if (!(eps[i] instanceof PollableEndpoint)) {
+                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items[" + i + "] holds "
+                        + eps[i].getClass().getName() + ", not an endpoint of a scif4j transport");
+                }
+                Poller p = ((PollableEndpoint) eps[i]).poller();
+                if (poller == null) {
+                    poller = p;
+                } else if (p != poller) {
+                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items[" + i
+                        + "] belongs to another fabric than items[0]; expected endpoints of one fabric");
+                }
             }
-            eps[i] = item.endpoint();
-            events[i] = item.events();
-            if (!(eps[i] instanceof PollableEndpoint)) {
-                throw ScifException.of(call, Errno.EINVAL, "items[" + i + "] holds "
-                    + eps[i].getClass().getName() + ", not an endpoint of a scif4j transport");
+            int ready = poller == null ? sleep(pollCall(items, timeoutMillis), timeoutMillis)
+                : poller.poll(eps, events, revents, timeoutMillis);
+            for (int i = 0; i < n; i++) {
+                items[i].revents(revents[i]);
             }
-            Poller p = ((PollableEndpoint) eps[i]).poller();
-            if (poller == null) {
-                poller = p;
-            } else if (p != poller) {
-                throw ScifException.of(call, Errno.EINVAL, "items[" + i + "] belongs to another"
-                    + " fabric than items[0]; expected endpoints of one fabric");
-            }
+            return ready;
+        } finally {
+            Arrays.fill(eps, null); // no endpoint stays reachable from this thread's arrays
         }
-        int ready = poller == null ? sleep(call, timeoutMillis)
-            : poller.poll(eps, events, revents, timeoutMillis);
-        for (int i = 0; i < n; i++) {
-            items[i].revents(revents[i]);
+    }
+
+    private static String pollCall(PollItem[] items, long timeoutMillis) {
+        return "poll(items=" + (items == null ? "null" : items.length) + ", timeout=" + timeoutMillis + ")";
+    }
+
+    /**
+     * Each thread's arrays for {@link #poll}, kept while it polls as many items as last time:
+     * a loop that polls the same set allocates nothing per call. A poller gets arrays of
+     * exactly the items' length and calls no user code, so one set per thread is enough.
+     */
+    private static final ThreadLocal<PollArrays> POLL_ARRAYS = ThreadLocal.withInitial(PollArrays::new);
+
+    /** See {@link #POLL_ARRAYS}. */
+    private static final class PollArrays {
+        Endpoint[] endpoints = new Endpoint[0];
+        int[] events = new int[0];
+        int[] revents = new int[0];
+
+        PollArrays sized(int n) {
+            if (endpoints.length != n) {
+                endpoints = new Endpoint[n];
+                events = new int[n];
+                revents = new int[n];
+            }
+            return this;
         }
-        return ready;
     }
 
     /** poll(2) with no descriptors is a timer. */

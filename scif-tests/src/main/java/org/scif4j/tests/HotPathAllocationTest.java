@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.scif4j.PollItem;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 
@@ -92,6 +93,27 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
     @Test
     void sendAndRecvOfALargeMessage() throws ScifException {
         assertAllocatesNothing("send + recv of 128 KiB", LARGE_CALLS, i -> sendAndReceive(outLarge, inLarge, i));
+    }
+
+    /**
+     * A poll that finds the message waiting, then its recv: a loop that polls the same items
+     * (a server's, or {@code EndpointChannel.read}'s) allocates nothing per call.
+     */
+    @Test
+    void sendPollAndRecv() throws ScifException {
+        PollItem[] items = {new PollItem(remote, Scif.POLLIN)};
+        assertAllocatesNothing("send + poll + recv of 8 B", i -> {
+            out8.clear().putInt(0, i);
+            local.send(out8, Scif.SEND_BLOCK);
+            if (Scif.poll(items, -1) != 1 || items[0].revents() != Scif.POLLIN) {
+                throw new AssertionError("poll reported " + items[0].revents() + " with a message waiting");
+            }
+            in8.clear();
+            remote.recv(in8, Scif.RECV_BLOCK);
+            if (in8.getInt(0) != i) {
+                throw new AssertionError("received " + in8.getInt(0) + ", sent " + i);
+            }
+        });
     }
 
     /** Sends all of {@code out} stamped with {@code i}, receives as much into {@code in}, checks the stamp. */
