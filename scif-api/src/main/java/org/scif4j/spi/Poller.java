@@ -10,7 +10,9 @@ import org.scif4j.ScifException;
 public interface Poller {
     /**
      * Fills {@code revents[i]} for {@code endpoints[i]} as {@code scif_poll} would, waiting up
-     * to {@code timeoutMillis} (negative: forever) for at least one non-zero entry.
+     * to {@code timeoutMillis} (negative: forever) for at least one non-zero entry. The three
+     * arrays have exactly one entry per endpoint and are the calling thread's, reused by its
+     * next poll: keep no reference to them after returning.
      *
      * @param endpoints     endpoints, all of this poller's node
      * @param events        events asked for, per endpoint
