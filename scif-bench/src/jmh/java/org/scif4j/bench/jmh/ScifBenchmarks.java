@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.scif4j.Endpoint;
+import org.scif4j.PollItem;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
@@ -27,7 +28,8 @@ import org.scif4j.bench.cli.LocalPair;
 
 /**
  * Single-call costs of the shm transport's hot paths, each beside its baseline ({@code baseline*}
- * methods use no scif4j code). Two nodes of one fabric in this JVM, one connected endpoint pair.
+ * methods use no scif4j code). Two nodes of one fabric in this JVM, one connected endpoint pair;
+ * {@code roundTrip8} has a fabric, a pair and an echo thread of its own.
  * Run with {@code ./scif jmh [regex] [JMH options]}; add {@code -prof gc} to see
  * {@code gc.alloc.rate.norm}, which should be 0 B/op for every SCIF method.
  */
@@ -73,12 +75,9 @@ public class ScifBenchmarks {
             String name = "jmh-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
             host = Scif.attach("shm:" + name + "?node=0&dma=2&wait=spin");
             card = Scif.attach("shm:" + name + "?node=1&dma=2&wait=spin");
-            try (Endpoint listener = host.open()) {
-                listener.bind(0);
-                listener.listen(1);
-                a = card.open();
-                b = LocalPair.connect(a, listener);
-            }
+            Endpoint[] pair = connectedPair(host, card);
+            a = pair[0];
+            b = pair[1];
             local = card.allocate(1 << 20);
             remote = host.allocate(1 << 20);
             spare = card.allocate(64 << 10);
@@ -102,6 +101,16 @@ public class ScifBenchmarks {
             remote.close();
             card.close();
             host.close();
+        }
+    }
+
+    /** @return an endpoint of {@code card} connected to one of {@code host}: [card's, host's] */
+    static Endpoint[] connectedPair(ScifNode host, ScifNode card) throws ScifException {
+        try (Endpoint listener = host.open()) {
+            listener.bind(0);
+            listener.listen(1);
+            Endpoint c = card.open();
+            return new Endpoint[] {c, LocalPair.connect(c, listener)};
         }
     }
 
@@ -240,5 +249,84 @@ public class ScifBenchmarks {
     public ByteBuffer baselineCopy64k(Fabric f) {
         ByteBuffer src = f.spare64k.clear();
         return f.local64k.clear().put(src);
+    }
+
+    /** A connected pair and an echo thread that answers every 8 bytes, waiting as the benchmark does. */
+    @State(Scope.Benchmark)
+    public static class Echo {
+        @Param({"recv", "poll"})
+        String wait;
+        ScifNode host;
+        ScifNode card;
+        Endpoint mine;
+        Endpoint theirs;
+        Thread echo;
+        boolean poll;
+        final ByteBuffer out8 = ByteBuffer.allocateDirect(8);
+        final ByteBuffer in8 = ByteBuffer.allocateDirect(8);
+        PollItem[] items;
+
+        @Setup(Level.Trial)
+        public void setUp() throws ScifException {
+            poll = wait.equals("poll");
+            String name = "jmh-poll-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+            host = Scif.attach("shm:" + name + "?node=0");
+            card = Scif.attach("shm:" + name + "?node=1");
+            Endpoint[] pair = connectedPair(host, card);
+            mine = pair[0];
+            theirs = pair[1];
+            items = new PollItem[] {new PollItem(mine, Scif.POLLIN)};
+            echo = new Thread(this::answer, "jmh-echo");
+            echo.setDaemon(true);
+            echo.start();
+        }
+
+        /** Answers until the benchmark closes its endpoint (the wait then ends with POLLHUP or ECONNRESET). */
+        private void answer() {
+            ByteBuffer b = ByteBuffer.allocateDirect(8);
+            PollItem[] theirItems = {new PollItem(theirs, Scif.POLLIN)};
+            try {
+                while (true) {
+                    if (poll) {
+                        Scif.poll(theirItems, -1);
+                    }
+                    b.clear();
+                    if (theirs.recv(b, Scif.RECV_BLOCK) < 8) {
+                        return;
+                    }
+                    b.flip();
+                    theirs.send(b, Scif.SEND_BLOCK);
+                }
+            } catch (ScifException e) {
+                // the benchmark's side closed: done
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            mine.close();
+            echo.join(10_000);
+            theirs.close();
+            card.close();
+            host.close();
+        }
+    }
+
+    /**
+     * An 8-byte round trip between this thread and an echo thread (default adaptive wait), each
+     * waiting in a blocking recv or in {@code Scif.poll} then recv, as a poll(2)-style server and
+     * {@code EndpointChannel.read} do: a poll that costs a system call per message shows here as
+     * microseconds against the recv round trip's hundreds of nanoseconds.
+     */
+    @Benchmark
+    public long roundTrip8(Echo e) throws ScifException {
+        e.out8.clear();
+        e.mine.send(e.out8, Scif.SEND_BLOCK);
+        if (e.poll) {
+            Scif.poll(e.items, -1);
+        }
+        e.in8.clear();
+        e.mine.recv(e.in8, Scif.RECV_BLOCK);
+        return e.in8.getLong(0);
     }
 }

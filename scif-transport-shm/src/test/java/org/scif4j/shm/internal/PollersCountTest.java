@@ -57,6 +57,17 @@ class PollersCountTest {
         }
     }
 
+    /** Polls {@code item} on another thread. */
+    private static CompletableFuture<Integer> pollAsync(PollItem item, long timeoutMillis) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return Scif.poll(new PollItem[] {item}, timeoutMillis);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private static int pollers(ScifNode node, Endpoint ep) {
         return ((ShmNode) node).fabric().file().getInt(endpoint(((ShmEndpoint) ep).slot()) + E_POLLERS);
     }
@@ -66,13 +77,7 @@ class PollersCountTest {
         try (ScifNode host = Scif.attach(uri(0, "spin")); ScifNode card = Scif.attach(uri(1, "spin"))) {
             Endpoint[] p = pair(host, card);
             // nothing arrives: the poll spins its whole 200 ms (spin mode never sleeps)
-            CompletableFuture<Integer> poll = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return Scif.poll(new PollItem[] {new PollItem(p[0], Scif.POLLIN)}, 200);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Integer> poll = pollAsync(new PollItem(p[0], Scif.POLLIN), 200);
             int most = 0;
             while (!poll.isDone()) {
                 most = Math.max(most, pollers(host, p[0]));
@@ -89,13 +94,7 @@ class PollersCountTest {
         try (ScifNode host = Scif.attach(uri(0, "block")); ScifNode card = Scif.attach(uri(1, "block"))) {
             Endpoint[] p = pair(host, card);
             PollItem item = new PollItem(p[0], Scif.POLLIN);
-            CompletableFuture<Integer> poll = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return Scif.poll(new PollItem[] {item}, -1);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Integer> poll = pollAsync(item, -1);
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                 while (pollers(host, p[0]) != 1) {
                     Thread.onSpinWait(); // the poll announces itself before it sleeps
