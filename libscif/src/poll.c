@@ -49,6 +49,9 @@ static int scan(struct scif_pollepd *p, unsigned n, struct ep **e)
 	return ready;
 }
 
+/* Scans of a spinning scif_poll between two reads of the clock (a few microseconds). */
+#define POLL_SPINS 64
+
 API int scif_poll(struct scif_pollepd *epds, unsigned int nepds, long timeout)
 {
 	int se = errno;
@@ -84,8 +87,11 @@ API int scif_poll(struct scif_pollepd *epds, unsigned int nepds, long timeout)
 				break;
 			int64_t waited = now - start;
 			if (mode == WAIT_SPIN || (mode == WAIT_ADAPTIVE && waited < 30000)) {
-				__builtin_ia32_pause();
-				ready = scan(epds, nepds, e);
+				/* the clock only every POLL_SPINS scans, as await() reads it every SPINS_PER_CHECK */
+				for (int k = 0; k < POLL_SPINS && !ready; k++) {
+					__builtin_ia32_pause();
+					ready = scan(epds, nepds, e);
+				}
 				continue;
 			}
 			if (mode == WAIT_YIELD || (mode == WAIT_ADAPTIVE && waited < 200000)) {

@@ -53,7 +53,6 @@ class FabricGateTest {
         ScifNode node = Scif.attach("shm:t?node=0&dir=" + root);
         Fabric fabric = ((ShmNode) node).fabric();
         AtomicBoolean released = new AtomicBoolean();
-        AtomicInteger inside = new AtomicInteger();
         AtomicInteger violations = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(8);
         List<Thread> callers = new ArrayList<>();
@@ -61,11 +60,9 @@ class FabricGateTest {
             Thread c = new Thread(() -> {
                 started.countDown();
                 while (fabric.tryEnter()) {
-                    inside.incrementAndGet();
                     if (released.get()) {
                         violations.incrementAndGet(); // inside a fabric already released
                     }
-                    inside.decrementAndGet();
                     fabric.exit();
                 }
             });
