@@ -118,14 +118,36 @@ public final class RawShmPingPong {
      */
     public static LatencyStats ping(ByteBuffer flags, long first, long warmup, long count,
                                     BooleanSupplier peerAlive) throws IOException {
+        return ping(flags, PING_OFFSET, flags, PONG_OFFSET, first, warmup, count, peerAlive);
+    }
+
+    /**
+     * {@link #ping(ByteBuffer, long, long, long, BooleanSupplier)} with the two flags anywhere:
+     * each ping stored at {@code out[outAt]}, each pong awaited at {@code in[inAt]}; the same
+     * loop as the floor's, so that a round trip over other memory (a SCIF window mapped with
+     * {@code mmap}, say) differs from the floor in the memory alone.
+     *
+     * @param out       where the pings go (8 bytes at {@code outAt}, native order)
+     * @param outAt     the ping flag's index in {@code out}
+     * @param in        where the pongs arrive
+     * @param inAt      the pong flag's index in {@code in}
+     * @param first     the first sequence number, at least 1 and above every earlier round's
+     * @param warmup    round trips not recorded
+     * @param count     round trips recorded
+     * @param peerAlive checked now and then while waiting
+     * @return the recorded round trips' latency
+     * @throws IOException when the peer dies
+     */
+    public static LatencyStats ping(ByteBuffer out, int outAt, ByteBuffer in, int inAt, long first, long warmup,
+                                    long count, BooleanSupplier peerAlive) throws IOException {
         Histogram h = LatencyStats.newHistogram();
         long end = first + warmup + count;
         long recordFrom = first + warmup;
         for (long i = first; i < end; i++) {
             long start = System.nanoTime();
-            LONGS.setRelease(flags, PING_OFFSET, i);
+            LONGS.setRelease(out, outAt, i);
             int spins = 0;
-            while ((long) LONGS.getAcquire(flags, PONG_OFFSET) != i) {
+            while ((long) LONGS.getAcquire(in, inAt) != i) {
                 if ((++spins & (LIVENESS_CHECK_SPINS - 1)) == 0 && !peerAlive.getAsBoolean()) {
                     throw new IOException("the peer died during raw round trip " + i);
                 }
@@ -147,12 +169,27 @@ public final class RawShmPingPong {
      * @param total how many
      */
     public static void pong(ByteBuffer flags, long first, long total) {
+        pong(flags, PING_OFFSET, flags, PONG_OFFSET, first, total);
+    }
+
+    /**
+     * {@link #pong(ByteBuffer, long, long)} with the two flags anywhere: each ping awaited at
+     * {@code in[inAt]}, each pong stored at {@code out[outAt]}.
+     *
+     * @param in    where the pings arrive (8 bytes at {@code inAt}, native order)
+     * @param inAt  the ping flag's index in {@code in}
+     * @param out   where the pongs go
+     * @param outAt the pong flag's index in {@code out}
+     * @param first the first sequence number node 0 sends
+     * @param total how many
+     */
+    public static void pong(ByteBuffer in, int inAt, ByteBuffer out, int outAt, long first, long total) {
         long end = first + total;
         for (long i = first; i < end; i++) {
-            while ((long) LONGS.getAcquire(flags, PING_OFFSET) != i) {
+            while ((long) LONGS.getAcquire(in, inAt) != i) {
                 Thread.onSpinWait(); // the floor's spin: nothing else may add to it
             }
-            LONGS.setRelease(flags, PONG_OFFSET, i);
+            LONGS.setRelease(out, outAt, i);
         }
     }
 }

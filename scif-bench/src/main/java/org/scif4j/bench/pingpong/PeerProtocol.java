@@ -27,7 +27,24 @@ public final class PeerProtocol {
      * the next command. Node 0 pings right after sending it.
      */
     public static final long OP_FLOOR = 4;
-    /** Size of the answer to {@link #OP_WINDOW}. */
+    /**
+     * Set up the flags of the round trip through mapped windows: map one page of node 0's
+     * registered memory at offset {@code size} ({@code Endpoint.mmap}, readable and writable),
+     * allocate and register a page of its own, and answer with that page's offset (8 bytes,
+     * as {@link #OP_WINDOW} does). Both live until {@link #OP_BYE}. {@code count} is ignored.
+     */
+    public static final long OP_MAP_FLAGS = 5;
+    /**
+     * Answer {@code count} round trips through the mapped windows of {@link #OP_MAP_FLAGS}, the
+     * first with sequence number {@code size}: each ping arrives in this side's own page (node 0
+     * stores it through its mapping), each pong is stored into node 0's page through this
+     * side's mapping; the loop is the raw floor's ({@code RawShmPingPong.pong}). Node 0 pings
+     * right after sending it.
+     */
+    public static final long OP_MAPPED = 6;
+    /** Bytes of each side's flag page for {@link #OP_MAP_FLAGS}: one page, the flag at its start. */
+    public static final long FLAG_PAGE = 4096;
+    /** Size of the answer to {@link #OP_WINDOW} and {@link #OP_MAP_FLAGS}. */
     public static final int OFFSET_BYTES = 8;
 
     private PeerProtocol() {

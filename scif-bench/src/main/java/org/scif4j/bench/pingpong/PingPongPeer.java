@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.scif4j.Endpoint;
+import org.scif4j.Mapping;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
@@ -24,6 +25,10 @@ public final class PingPongPeer {
     private final String fabricUri;
     private final int port;
     private final ByteBuffer floor;
+    /** This side's page of the round trip through mapped windows ({@link PeerProtocol#OP_MAP_FLAGS}), or null. */
+    private ByteBuffer ownFlags;
+    /** Node 0's page, mapped here, or null. */
+    private Mapping peerFlags;
 
     /**
      * @param fabricUri e.g. {@code shm:pingpong-42?node=1&wait=adaptive}
@@ -57,6 +62,9 @@ public final class PingPongPeer {
         try {
             serve(node, ep, windows);
         } finally {
+            if (peerFlags != null) {
+                peerFlags.close();
+            }
             for (ScifMemory m : windows) {
                 m.close();
             }
@@ -72,7 +80,7 @@ public final class PingPongPeer {
             command.clear();
             ep.recv(command, Scif.RECV_BLOCK);
             long op = command.getLong(0);
-            int size = Math.toIntExact(command.getLong(8));
+            long arg = command.getLong(8); // a size, an offset or a first sequence number, by op
             long count = command.getLong(16);
             if (op == PeerProtocol.OP_BYE) {
                 return;
@@ -81,13 +89,25 @@ public final class PingPongPeer {
                 if (floor == null) {
                     throw new IllegalStateException("node 0 asked for the raw floor, but no flag file was given");
                 }
-                RawShmPingPong.pong(floor, command.getLong(8), count);
+                RawShmPingPong.pong(floor, arg, count);
                 continue;
             }
             if (op == PeerProtocol.OP_WINDOW) {
-                window(node, ep, command.getLong(8), windows);
+                answer(ep, window(node, ep, arg, windows).offset);
                 continue;
             }
+            if (op == PeerProtocol.OP_MAP_FLAGS) {
+                mapFlags(node, ep, arg, windows);
+                continue;
+            }
+            if (op == PeerProtocol.OP_MAPPED) {
+                if (peerFlags == null) {
+                    throw new IllegalStateException("node 0 asked for mapped round trips before OP_MAP_FLAGS");
+                }
+                RawShmPingPong.pong(ownFlags, 0, peerFlags.buffer(), 0, arg, count);
+                continue;
+            }
+            int size = Math.toIntExact(arg);
             if (message.capacity() != size) {
                 message = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
             }
@@ -101,11 +121,30 @@ public final class PingPongPeer {
         }
     }
 
-    private static void window(ScifNode node, Endpoint ep, long size, List<ScifMemory> windows)
+    /** A registered window of this side: its memory and its offset. */
+    private record Window(ScifMemory memory, long offset) {
+    }
+
+    private static Window window(ScifNode node, Endpoint ep, long size, List<ScifMemory> windows)
         throws ScifException {
         ScifMemory m = node.allocate(size);
         windows.add(m);
-        long offset = ep.register(m.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+        return new Window(m, ep.register(m.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0));
+    }
+
+    /** Maps node 0's flag page at {@code peerOffset}, registers one of this side's, answers its offset. */
+    private void mapFlags(ScifNode node, Endpoint ep, long peerOffset, List<ScifMemory> windows)
+        throws ScifException {
+        if (peerFlags != null) {
+            throw new IllegalStateException("node 0 asked for the mapped flags twice");
+        }
+        Window own = window(node, ep, PeerProtocol.FLAG_PAGE, windows);
+        ownFlags = own.memory().buffer().order(ByteOrder.nativeOrder());
+        peerFlags = ep.mmap(peerOffset, PeerProtocol.FLAG_PAGE, Scif.PROT_READ | Scif.PROT_WRITE);
+        answer(ep, own.offset());
+    }
+
+    private static void answer(Endpoint ep, long offset) throws ScifException {
         ByteBuffer answer = ByteBuffer.allocateDirect(PeerProtocol.OFFSET_BYTES)
             .order(ByteOrder.nativeOrder());
         answer.putLong(0, offset);

@@ -29,6 +29,9 @@ final class BenchTargets {
         out.add(new Target("round trip p50 <= 1.25x the raw floor", 1.25, false).judge(floor == null ? null : floor.p50()));
         out.add(new Target("round trip p50 <= Aeron IPC's p50", 1.0, false).judge(aeron == null ? null : aeron.p50()));
         out.add(new Target("round trip p99 <= 1.5x the raw floor", 1.5, false).judge(floor == null ? null : floor.p99()));
+        BenchResult.LatencyRatio mapped = r.latencyRatio(Series.mappedRoundTrip("shm"), Series.FLOOR);
+        out.add(new Target("mmap'ed windows round trip p50 <= 1.1x the raw floor", 1.1, false)
+            .judge(mapped == null ? null : mapped.p50()));
         for (String path : List.of("writeTo cpu", "readFrom cpu")) {
             out.add(from(r, "shm " + path + " from 64 KiB >= 0.9x memcpy", "shm " + path, K64, Long.MAX_VALUE, 0.9));
             out.add(from(r, "shm " + path + " 16 KiB >= 0.75x memcpy", "shm " + path, K16, K16, 0.75));

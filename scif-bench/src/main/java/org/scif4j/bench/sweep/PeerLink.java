@@ -8,6 +8,7 @@ import java.util.List;
 import org.HdrHistogram.Histogram;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
+import org.scif4j.Mapping;
 import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.ScifMemory;
@@ -49,6 +50,12 @@ final class PeerLink implements AutoCloseable {
     private long localOffset;
     private long remoteOffset;
     private ByteBuffer vector;
+    /** This side's flag page of the round trip through mapped windows, or null before {@link #openMappedFlags}. */
+    private ScifMemory ownFlags;
+    private ByteBuffer ownFlagsBuffer;
+    /** Node 1's flag page, mapped here. */
+    private Mapping peerFlags;
+    private long mappedSequence = 1;
 
     private PeerLink(String fabric, CpuPinning pinning, boolean withFloor, List<AutoCloseable> opened)
         throws IOException {
@@ -149,6 +156,38 @@ final class PeerLink implements AutoCloseable {
     }
 
     /**
+     * Sets up the round trip through mapped windows: each side registers a page, maps the
+     * other's with {@code mmap}, and from then on stores its flag into the other's page and
+     * waits on its own, as a SCIF program polling its own memory does. Only for a link with a
+     * raw floor (an shm fabric: its transport maps windows; node 1 fails on one that does not).
+     *
+     * @throws ScifException when a call fails
+     */
+    void openMappedFlags() throws ScifException {
+        int rw = Scif.PROT_READ | Scif.PROT_WRITE;
+        ownFlags = node.allocate(PeerProtocol.FLAG_PAGE);
+        ownFlagsBuffer = ownFlags.buffer().order(ByteOrder.nativeOrder());
+        long own = ep.register(ownFlags.buffer(), 0, rw, 0);
+        command(PeerProtocol.OP_MAP_FLAGS, own, 0);
+        peerFlags = ep.mmap(answer(), PeerProtocol.FLAG_PAGE, rw);
+    }
+
+    /**
+     * Round trips through the mapped windows of {@link #openMappedFlags}, with the raw floor's
+     * loop: the pings stored into node 1's page through this side's mapping, the pongs awaited
+     * in this side's page.
+     *
+     * @return their latency
+     * @throws IOException when the peer dies or a call fails
+     */
+    LatencyStats mappedRound(long warmup, long count) throws IOException {
+        long first = mappedSequence;
+        mappedSequence += warmup + count;
+        command(PeerProtocol.OP_MAPPED, first, warmup + count);
+        return RawShmPingPong.ping(peerFlags.buffer(), 0, ownFlagsBuffer, 0, first, warmup, count, peer::isAlive);
+    }
+
+    /**
      * Asks node 1 for {@code count} messages of {@code size} bytes and receives them.
      *
      * @param message a buffer of at least {@code size} bytes
@@ -202,9 +241,7 @@ final class PeerLink implements AutoCloseable {
             throw e;
         }
         command(PeerProtocol.OP_WINDOW, pages, 0);
-        ByteBuffer answer = ByteBuffer.allocateDirect(PeerProtocol.OFFSET_BYTES).order(ByteOrder.nativeOrder());
-        ep.recv(answer, Scif.RECV_BLOCK);
-        remoteOffset = answer.getLong(0);
+        remoteOffset = answer();
         // page-aligned like the windows, so vwriteTo copies from memory placed like writeTo's
         // (alignedSlice rounds both ends to pages: the window's pages, and one more to align)
         vector = ByteBuffer.allocateDirect((int) pages + 4096).alignedSlice(4096).limit((int) max);
@@ -258,6 +295,13 @@ final class PeerLink implements AutoCloseable {
         peer.awaitCleanExit(EXIT_TIMEOUT_SECONDS);
     }
 
+    /** @return node 1's answer to {@link PeerProtocol#OP_WINDOW} or {@link PeerProtocol#OP_MAP_FLAGS}: an offset */
+    private long answer() throws ScifException {
+        ByteBuffer answer = ByteBuffer.allocateDirect(PeerProtocol.OFFSET_BYTES).order(ByteOrder.nativeOrder());
+        ep.recv(answer, Scif.RECV_BLOCK);
+        return answer.getLong(0);
+    }
+
     private void command(long op, long size, long count) throws ScifException {
         PeerProtocol.put(command, op, size, count);
         ep.send(command, Scif.SEND_BLOCK);
@@ -277,6 +321,12 @@ final class PeerLink implements AutoCloseable {
     @Override
     public void close() {
         finished = finished || !peer.isAlive();
+        if (peerFlags != null) {
+            peerFlags.close();
+        }
+        if (ownFlags != null) {
+            ownFlags.close();
+        }
         if (window != null) {
             window.close();
         }

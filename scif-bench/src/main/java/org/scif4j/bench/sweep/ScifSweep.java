@@ -18,7 +18,8 @@ import org.scif4j.bench.stats.LatencyStats;
  * One transport of {@code scif bench}: node 0 in this JVM, node 1 in a second one
  * ({@link PeerLink}). Node 0 drives everything over one connection, each figure in rounds
  * interleaved with its baseline's: 8 B round trips (pinned) with the raw floor (shm, in these
- * very two processes) and Aeron IPC, or plain Netty (tcp); streaming by size with Aeron IPC (shm)
+ * very two processes), Aeron IPC and the floor's loop through windows mapped with {@code mmap},
+ * or plain Netty (tcp); streaming by size with Aeron IPC (shm)
  * or plain Netty (tcp); 64 B messages per second with Aeron IPC's (shm); then writeTo / readFrom /
  * vwriteTo into node 1's window, with the CPU and with the DMA engine, each with a memcpy (DMA from
  * 16 MiB: a two-thread copy).
@@ -83,14 +84,20 @@ final class ScifSweep {
         link.finish();
     }
 
-    /** 8 B round trips, in rounds with the raw floor and Aeron (shm) or plain Netty (tcp). */
+    /**
+     * 8 B round trips, in rounds with the raw floor, Aeron and the floor's loop over windows
+     * mapped with {@code mmap} (shm), or with plain Netty (tcp).
+     */
     private void latency(PeerLink link) throws IOException {
         long warm = config.warmupRoundTrips();
         long n = config.perRound(shm() ? config.roundTrips() : config.nettyRoundTrips());
+        if (link.hasFloor()) {
+            link.openMappedFlags();
+        }
         BenchRun.progress(String.format(Locale.ROOT, "%s: 8 B round trips, %d rounds of %,d (+%,d warm-up)%s",
             transport, config.rounds(), n, warm, shm() ? ", each with the raw floor"
-                + (baselines.aeron() != null ? " and Aeron IPC" : "") : baselines.netty() != null
-                ? ", each with plain Netty" : ""));
+                + (baselines.aeron() != null ? ", Aeron IPC" : "") + ", flags in mmap'ed windows"
+                : baselines.netty() != null ? ", each with plain Netty" : ""));
         List<String> rows = new ArrayList<>();
         List<Interleave.Trial<LatencyStats>> trials = new ArrayList<>();
         if (link.hasFloor()) {
@@ -106,6 +113,11 @@ final class ScifSweep {
             rows.add(Series.AERON_STREAM);
             trials.add(() -> baselines.aeron().roundTrips(warm, n));
         }
+        String mapped = Series.mappedRoundTrip(transport);
+        if (link.hasFloor()) {
+            rows.add(mapped);
+            trials.add(() -> link.mappedRound(warm, n));
+        }
         List<List<LatencyStats>> rounds = Interleave.run(config.rounds(), trials);
         for (int i = 0; i < rows.size(); i++) {
             result.latency(rows.get(i), rounds.get(i));
@@ -117,6 +129,9 @@ final class ScifSweep {
         if (rows.contains(Series.AERON_STREAM)) {
             result.addLatencyRatio(Series.AERON_STREAM, Series.FLOOR);
             result.addLatencyRatio(own, Series.AERON_STREAM);
+        }
+        if (rows.contains(mapped)) {
+            result.addLatencyRatio(mapped, Series.FLOOR);
         }
     }
 

@@ -53,6 +53,15 @@ public final class Series {
     }
 
     /**
+     * @param transport e.g. {@code shm}
+     * @return the latency row of its 8 B round trip through windows mapped with {@code mmap}:
+     *     {@code shm mmap flags}
+     */
+    public static String mappedRoundTrip(String transport) {
+        return transport + " mmap flags";
+    }
+
+    /**
      * @param series e.g. {@code shm send/recv} or {@link #AERON_STREAM}
      * @return its message rate row: {@code shm send/recv 64 B messages}, {@code aeron ipc 64 B messages}
      */

@@ -48,6 +48,29 @@ class BaselineTest {
         assertFalse(pong.isAlive(), "the peer answered every ping of both rounds");
     }
 
+    /**
+     * The floor's loop with its two flags in two buffers (as the round trip through mapped
+     * windows runs it): each ping lands at the ping flag's index of one buffer, each pong at the
+     * pong flag's index of the other, and nothing else is written.
+     */
+    @Test
+    void theFloorsLoopRunsWithItsFlagsInTwoBuffers() throws Exception {
+        ByteBuffer peerPage = ByteBuffer.allocateDirect(256).order(java.nio.ByteOrder.nativeOrder());
+        ByteBuffer ownPage = ByteBuffer.allocateDirect(256).order(java.nio.ByteOrder.nativeOrder());
+        Thread pong = new Thread(() -> RawShmPingPong.pong(peerPage, 64, ownPage, 128, 1, 300));
+        pong.start();
+        LatencyStats s = RawShmPingPong.ping(peerPage, 64, ownPage, 128, 1, 100, 200, pong::isAlive);
+        pong.join(10_000);
+        assertFalse(pong.isAlive(), "the peer answered every ping");
+        assertEquals(200, s.count());
+        assertEquals(300, peerPage.getLong(64), "the last ping, where it was sent");
+        assertEquals(300, ownPage.getLong(128), "the last pong, where it was awaited");
+        for (int i = 0; i < 256; i += 8) {
+            assertEquals(i == 64 ? 300 : 0, peerPage.getLong(i), "peer page word " + i);
+            assertEquals(i == 128 ? 300 : 0, ownPage.getLong(i), "own page word " + i);
+        }
+    }
+
     @Test
     void rawPingPongEndsWhenThePeerIsDeadInsteadOfSpinningForever(@TempDir Path dir) throws IOException {
         try (RawShmPingPong.Flags flags = RawShmPingPong.create(dir)) {

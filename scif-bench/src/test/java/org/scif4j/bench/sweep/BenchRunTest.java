@@ -33,6 +33,10 @@ class BenchRunTest {
         assertTrue(text.matches("(?s).*shm send/recv / floor: raw shm ping-pong\\s+\\d+\\.\\d\\dx \\(2 rnd\\).*"), text);
         assertTrue(text.matches("(?s).*round trip p50 <= 1.25x the raw floor\\s+\\d+\\.\\d\\dx \\(2 rnd\\)"
             + "\\s+within noise.*"), "two rounds are too few for a verdict: " + text);
+        // the floor's loop through a page of each side's window, mapped by the other side
+        assertTrue(text.matches("(?s).*\\n  shm mmap flags / floor: raw shm ping-pong\\s+\\d+\\.\\d\\dx \\(2 rnd\\).*"), text);
+        assertTrue(text.matches("(?s).*\\n  mmap'ed windows round trip p50 <= 1.1x the raw floor\\s+\\d+\\.\\d\\dx"
+            + " \\(2 rnd\\)\\s+within noise\\n.*"), text);
         assertTrue(Files.size(tmp.resolve("scif-bench.png")) > 1000);
         assertTrue(Files.readString(tmp.resolve("scif-bench.svg")).contains("<svg"));
         assertTrue(Files.readString(tmp.resolve("scif-bench-ratios.svg")).contains("<svg"));
@@ -42,6 +46,7 @@ class BenchRunTest {
         assertTrue(j.contains("\"shm vwriteTo cpu\": {\"4096\": {\"vs\": \"memcpy\", \"median\": "), j);
         assertTrue(j.matches("(?s).*\"shm vwriteTo dma\": \\{\"4096\": [0-9.e+-]+, \"6000\": [0-9.e+-]+}.*"), j);
         assertTrue(j.contains("\"shm send/recv\": {\"count\": 200"), "2 rounds of 100: " + j);
+        assertTrue(j.contains("\"shm mmap flags\": {\"count\": 200"), "2 rounds of 100: " + j);
         assertTrue(j.contains("\"shm writeTo cpu\": {\"4096\": {\"vs\": \"memcpy\", \"median\": "), j);
         assertTrue(j.contains("\"tcp send/recv\": {\"4096\": {\"vs\": \"netty nio loopback\""), j);
         assertTrue(j.contains("\"netty nio loopback\": {\"4096\": "), j);
