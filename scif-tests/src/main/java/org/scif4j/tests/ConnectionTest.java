@@ -385,6 +385,51 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
         }
     }
 
+    /**
+     * Calls that need not wait complete with the interrupt status set, and keep it: an accept
+     * that finds a request queued takes it (the request is not lost), allocate succeeds, and so
+     * does register where it need not wait for the peer (shm, which makes files for both). A
+     * set status ends only a call's wait, with EINTR.
+     */
+    @Test
+    void acceptRegisterAndAllocateCompleteWithTheInterruptStatusSet() throws ScifException {
+        try (Endpoint listener = listener(node1, 3010, 4); Endpoint a = open(node0)) {
+            Async<Integer> ca = async("connect", () -> a.connect(port(1, 3010)));
+            awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "the request is queued");
+            Endpoint accepted;
+            org.scif4j.ScifMemory memory;
+            long offset = -1;
+            Thread.currentThread().interrupt();
+            try {
+                accepted = listener.accept(0);
+                memory = node1.allocate(4096);
+                try {
+                    offset = accepted.register(memory.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+                } catch (ScifException e) {
+                    // where register waits for the peer (tcp), the set status ends that wait
+                    assertEquals(Errno.EINTR, e.errno(), "register with the status set: done, or EINTR if it waited");
+                }
+                assertTrue(Thread.currentThread().isInterrupted(), "the calls keep the status");
+            } finally {
+                Thread.interrupted(); // clear it: the fixture's own waits come next
+            }
+            if (offset < 0) {
+                offset = accepted.register(memory.buffer(), 0, Scif.PROT_READ | Scif.PROT_WRITE, 0);
+            }
+            try (memory; accepted) {
+                assertEquals(port(0, a.localPort().port()), accepted.peerPort(), "accepted the queued request");
+                assertTrue(ca.get(SOON) > 0, "the connect was accepted, not refused");
+                sendFully(a, new byte[] {9});
+                assertArrayEquals(new byte[] {9}, recvFully(accepted, 1), "the accepted endpoint is connected");
+                ByteBuffer data = ByteBuffer.allocateDirect(8).putLong(0, 0x5c1f4a11L);
+                a.vwriteTo(data, offset, Scif.RMA_SYNC);
+                assertEquals(0x5c1f4a11L, memory.buffer().order(java.nio.ByteOrder.BIG_ENDIAN).getLong(0),
+                    "the window registered with the status set is usable");
+                accepted.unregister(offset, 4096);
+            }
+        }
+    }
+
     @Test
     void interruptingBlockedRecvGivesEintrAndKeepsInterruptStatus() throws ScifException {
         try (Connection c = connect(node0, node1)) {

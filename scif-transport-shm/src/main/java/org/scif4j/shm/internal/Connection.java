@@ -62,6 +62,10 @@ final class Connection implements AutoCloseable {
      * @throws IOException if the file is missing or is not a valid connection file
      */
     static Connection open(Path dir, long id) throws IOException {
+        return FabricFiles.uninterruptibly(() -> openChecked(dir, id)); // reads and maps only: safe to repeat
+    }
+
+    private static Connection openChecked(Path dir, long id) throws IOException {
         Path path = dir.resolve(fileName(id));
         ByteBuffer h = ByteBuffer.allocate(32).order(ByteOrder.nativeOrder());
         long size;

@@ -1,6 +1,7 @@
 package org.scif4j.shm.internal;
 
 import java.io.IOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -221,6 +222,47 @@ public final class FabricFiles {
 
         NotOurFileException(Path p, String why) {
             super(p.toString(), null, why);
+        }
+    }
+
+    /** A short file operation, for {@link #uninterruptibly}. */
+    @FunctionalInterface
+    public interface FileOperation<T> {
+        /**
+         * @return its result
+         * @throws IOException when it fails
+         */
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code op} with the calling thread's interrupt status cleared, and sets the status
+     * again afterwards. A {@code FileChannel} closes itself when the thread using it is
+     * interrupted ({@code ClosedByInterruptException}), which would turn a SCIF call made with
+     * the status set (an accept that need not wait, a connect, a register) into a failure that
+     * is not one: the status stays pending instead, and a wait of the call ends with EINTR as
+     * SCIF's does. An interrupt that arrives while {@code op} runs closes its channel all the
+     * same: {@code op} is then run again, so it must leave nothing behind when it fails.
+     *
+     * @param op  the operation
+     * @param <T> its result
+     * @return its result
+     * @throws IOException when it fails otherwise
+     */
+    public static <T> T uninterruptibly(FileOperation<T> op) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                try {
+                    return op.run();
+                } catch (ClosedByInterruptException e) {
+                    interrupted |= Thread.interrupted();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

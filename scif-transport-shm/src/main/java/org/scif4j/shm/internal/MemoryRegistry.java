@@ -116,7 +116,7 @@ final class MemoryRegistry {
             int seq = SEQ.incrementAndGet();
             Path path = dir.resolve("mem-" + pid + "-" + seq);
             try {
-                maker.make(path);
+                FabricFiles.uninterruptibly(() -> makeOrRemove(maker, path));
                 return seq;
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 if (skipped == 16) {
@@ -127,6 +127,19 @@ final class MemoryRegistry {
                 deleteQuietly(path);
                 throw ScifException.of(call.text(), Errno.ENOMEM, what + " (" + path + "): " + e);
             }
+        }
+    }
+
+    /** Makes the file; one it made in part is removed (a name that was taken is left alone). */
+    private static Void makeOrRemove(FileMaker maker, Path path) throws IOException {
+        try {
+            maker.make(path);
+            return null;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw e;
+        } catch (IOException e) {
+            deleteQuietly(path);
+            throw e;
         }
     }
 

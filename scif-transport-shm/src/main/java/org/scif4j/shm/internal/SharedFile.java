@@ -49,6 +49,10 @@ public final class SharedFile implements AutoCloseable {
      * @throws IOException if the file cannot be opened or mapped
      */
     public static SharedFile map(Path path, long size) throws IOException {
+        return FabricFiles.uninterruptibly(() -> mapOrGrow(path, size)); // grows at most: safe to repeat
+    }
+
+    private static SharedFile mapOrGrow(Path path, long size) throws IOException {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             if (channel.size() < size) {
@@ -69,6 +73,10 @@ public final class SharedFile implements AutoCloseable {
      * @throws IOException if the file cannot be made or mapped (it is then removed)
      */
     public static SharedFile create(Path path, long size) throws IOException {
+        return FabricFiles.uninterruptibly(() -> createUnchecked(path, size)); // removes the file when it fails
+    }
+
+    private static SharedFile createUnchecked(Path path, long size) throws IOException {
         try (FileChannel channel = FabricFiles.createNew(path)) {
             try {
                 channel.write(ByteBuffer.allocate(1), size - 1); // grows the file; the rest reads as zero
