@@ -473,4 +473,22 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
         node1.close();
         assertEquals(new NodeIds(0, new int[] {0}), node0.nodeIds(), "only self is left");
     }
+
+    /**
+     * scif_get_node_ids has no EINTR: asked with the interrupt status set, nodeIds() still
+     * lists every online node (a node attached just now included, which tcp must first reach)
+     * and leaves the status set.
+     */
+    @Test
+    void nodeIdsWithTheInterruptStatusSetListsEveryOnlineNode() throws ScifException {
+        ScifNode node2 = attach(2);
+        Thread.currentThread().interrupt();
+        try {
+            assertEquals(new NodeIds(0, new int[] {0, 1, 2}), node0.nodeIds(), "node 0's view, status set");
+            assertTrue(Thread.currentThread().isInterrupted(), "nodeIds() keeps the interrupt status");
+        } finally {
+            Thread.interrupted();
+            node2.close();
+        }
+    }
 }

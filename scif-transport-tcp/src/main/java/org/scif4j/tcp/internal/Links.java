@@ -237,14 +237,24 @@ final class Links {
      */
     boolean reachable(int peer, long deadlineNanos) {
         Link l = outbound(peer);
+        boolean interrupted = false;
         try {
-            l.opened.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-            return l.isOpen();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return l.isOpen();
-        } catch (Exception e) {
-            return false;
+            while (true) {
+                try {
+                    l.opened.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return l.isOpen();
+                } catch (InterruptedException e) {
+                    // scif_get_node_ids has no EINTR, and this wait is bounded: finish it, and
+                    // leave the status set for the caller's next call that may wait
+                    interrupted = true;
+                } catch (Exception e) {
+                    return false;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
