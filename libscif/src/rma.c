@@ -132,23 +132,26 @@ static void reclaim(struct rma *m)
 			k++;
 }
 
+/* The highest free range of len bytes ending at or below TOP; -1 if none. A MAP_FIXED window
+   may lie above TOP (up to 2^63): it leaves no gap there. */
 static int64_t highest_free(struct rma *m, uint64_t len)
 {
 	int64_t gap_last = TOP;
 	for (int k = m->nw - 1; k >= 0; k--) {
-		int64_t last = m->w[k].off + (int64_t)m->w[k].len - 1;
-		if ((uint64_t)(gap_last - last) >= len)
+		int64_t last = last_byte(m->w[k].off, m->w[k].len);
+		if (last < gap_last && (uint64_t)(gap_last - last) >= len)
 			return gap_last - (int64_t)len + 1;
 		if (m->w[k].off - 1 < gap_last)
 			gap_last = m->w[k].off - 1;
 	}
-	return gap_last >= (int64_t)len - 1 ? gap_last - (int64_t)len + 1 : -1;
+	return gap_last >= 0 && len - 1 <= (uint64_t)gap_last ? gap_last - (int64_t)(len - 1) : -1;
 }
 
 static int overlapping(struct rma *m, int64_t off, uint64_t len)
 {
+	int64_t last = last_byte(off, len);
 	for (int k = 0; k < m->nw; k++)
-		if (m->w[k].off < off + (int64_t)len && off < m->w[k].off + (int64_t)m->w[k].len)
+		if (m->w[k].off <= last && off <= last_byte(m->w[k].off, m->w[k].len))
 			return 1;
 	return 0;
 }
@@ -215,25 +218,26 @@ int rma_unregister(struct rma *m, int64_t off, uint64_t len)
 		pthread_mutex_unlock(&m->mu);
 		return m->closed ? EBADF : ENXIO;
 	}
-	int64_t last = off + (int64_t)len - 1, next = off;
+	/* covered: the last byte of the run so far (last bytes, as the range may end at 2^63) */
+	int64_t last = last_byte(off, len), covered = off - 1;
 	int first = -1, count = 0;
 	for (int k = 0; k < m->nw; k++) {
 		struct lwin *w = &m->w[k];
-		int64_t wl = w->off + (int64_t)w->len - 1;
+		int64_t wl = last_byte(w->off, w->len);
 		if (w->unregistered || wl < off || w->off > last)
 			continue;
 		if (w->off < off || wl > last) {
 			pthread_mutex_unlock(&m->mu);
 			return EINVAL; /* cuts a window */
 		}
-		if (w->off != next)
+		if (w->off - 1 != covered)
 			break;
 		if (first < 0)
 			first = k;
 		count++;
-		next = wl + 1;
+		covered = wl;
 	}
-	if (first < 0 || next != off + (int64_t)len) {
+	if (first < 0 || covered != last) {
 		pthread_mutex_unlock(&m->mu);
 		return ENXIO;
 	}

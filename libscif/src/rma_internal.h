@@ -7,7 +7,19 @@
 
 #define SEQ_MASK 0x7fffffff
 #define HOST_LOOPBACK_MARK 0xdead
-#define TOP (INT64_MAX - PAGE) /* the highest offset a window may cover */
+#define TOP (INT64_MAX - PAGE) /* the highest offset an automatically placed window covers */
+
+/* Ranges are handled by their first and last bytes: a MAP_FIXED window may end exactly at
+   2^63, one past INT64_MAX, so its end does not fit an int64_t (len > 0). */
+static inline int64_t last_byte(int64_t off, uint64_t len)
+{
+	return off + (int64_t)(len - 1);
+}
+/* Whether [off, off+len) holds pos; false for a negative off (a peer's entry is not trusted). */
+static inline int covers(int64_t off, uint64_t len, int64_t pos)
+{
+	return off >= 0 && off <= pos && (uint64_t)(pos - off) < len;
+}
 
 struct lwin {
 	int64_t off;

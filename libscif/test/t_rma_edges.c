@@ -1,0 +1,60 @@
+/* Registered memory at the edges: windows that end exactly at 2^63, the top of the registered
+   address space (every range computation there must neither overflow nor misjudge). */
+#include "t.h"
+#include <scif.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define END_OFFSET ((off_t)(INT64_MAX - 8191)) /* 2^63 - 8192: two pages that end at 2^63 */
+#define RW (SCIF_PROT_READ | SCIF_PROT_WRITE)
+
+static void *pages(int n)
+{
+	void *p;
+	CHECK(posix_memalign(&p, 4096, (size_t)n * 4096) == 0);
+	memset(p, 0, (size_t)n * 4096);
+	return p;
+}
+
+static void close_pair(scif_epd_t l, scif_epd_t a, scif_epd_t b)
+{
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+}
+
+TEST(unregister_of_a_window_that_ends_at_2_63)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	void *buf = pages(2);
+	CHECK_EQ(scif_register(a, buf, 8192, END_OFFSET, RW, SCIF_MAP_FIXED), END_OFFSET);
+	CHECK_ERR(scif_unregister(a, END_OFFSET, 4096), EINVAL); /* cuts it */
+	CHECK_EQ(scif_unregister(a, END_OFFSET, 8192), 0);
+	/* a run of two windows whose last one ends there */
+	CHECK_EQ(scif_register(a, buf, 4096, END_OFFSET, RW, SCIF_MAP_FIXED), END_OFFSET);
+	CHECK_EQ(scif_register(a, buf, 4096, END_OFFSET + 4096, RW, SCIF_MAP_FIXED), END_OFFSET + 4096);
+	CHECK_ERR(scif_unregister(a, END_OFFSET - 4096, 12288), ENXIO); /* a gap before them */
+	CHECK_EQ(scif_unregister(a, END_OFFSET, 8192), 0);
+	CHECK_ERR(scif_unregister(a, END_OFFSET, 8192), ENXIO); /* gone */
+	close_pair(l, a, b);
+	free(buf);
+}
+
+TEST(register_at_the_top_sees_the_windows_there)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	void *buf = pages(4);
+	CHECK_EQ(scif_register(a, buf, 8192, END_OFFSET, RW, SCIF_MAP_FIXED), END_OFFSET);
+	CHECK_ERR(scif_register(a, buf, 8192, END_OFFSET, RW, SCIF_MAP_FIXED), EADDRINUSE);
+	CHECK_ERR(scif_register(a, buf, 4096, END_OFFSET + 4096, RW, SCIF_MAP_FIXED), EADDRINUSE);
+	CHECK_ERR(scif_register(a, buf, 8192, END_OFFSET - 4096, RW, SCIF_MAP_FIXED), EADDRINUSE);
+	/* automatic placement: the highest free range below 2^63 - 4096, under that window */
+	CHECK_EQ(scif_register(a, buf, 4096, 0, RW, 0), END_OFFSET - 4096);
+	/* more than the whole space (2^63 bytes) cannot be placed */
+	CHECK_ERR(scif_register(a, buf, (size_t)1 << 63, 0, RW, 0), ENOMEM);
+	close_pair(l, a, b);
+	free(buf);
+}
