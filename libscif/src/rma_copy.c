@@ -70,7 +70,7 @@ static int local_span(struct rma *m, int64_t pos, struct span *s)
 {
 	struct lwin *w = NULL;
 	for (int k = 0; k < m->nw; k++)
-		if (!m->w[k].unregistered && m->w[k].off <= pos && pos < m->w[k].off + (int64_t)m->w[k].len)
+		if (!m->w[k].unregistered && covers(m->w[k].off, m->w[k].len, pos))
 			w = &m->w[k];
 	uint8_t *base = w ? own_window(m, w) : NULL;
 	if (!base)
@@ -121,9 +121,9 @@ static int remote_span(struct rma *m, int64_t pos, struct span *s)
 			continue;
 		int64_t o = (int64_t)__atomic_load_n(cw64(m->c, e + 8), __ATOMIC_ACQUIRE);
 		uint64_t l = __atomic_load_n(cw64(m->c, e + 16), __ATOMIC_ACQUIRE);
-		if (o <= pos && pos < o + (int64_t)l) {
+		if (covers(o, l, pos)) {
 			struct rwin *w = peer_window(m, i);
-			if (!w || !(w->off <= pos && pos < w->off + (int64_t)w->len))
+			if (!w || !covers(w->off, w->len, pos))
 				continue; /* the entry changed meanwhile: another may hold pos now */
 			*s = (struct span){e, w->gen, w->prot, w->off, w->len, w->map};
 			return 0;
@@ -134,16 +134,16 @@ static int remote_span(struct rma *m, int64_t pos, struct span *s)
 
 /* Each piece's window is referenced before its entry is checked to be still that active
    window: a reference taken after unregister marked it fails here and copies nothing (see
-   rma.c, unreferenced). */
+   rma.c, unreferenced). Positions are off + done, done < len: a range may end at 2^63, and
+   one that goes beyond fails at once (no window lies there), so none overflows. */
 int rma_resolve(struct rma *m, int remote, int64_t off, uint64_t len, int need, struct xfer *x,
 		uint8_t **addrs, uint64_t *lens, int *n)
 {
-	int64_t pos = off;
-	uint64_t left = len;
 	*n = 0;
-	if (off < 0)
+	if (off < 0 || len > ((uint64_t)1 << 63) - (uint64_t)off)
 		return ENXIO;
-	while (left > 0) {
+	for (uint64_t done = 0; done < len;) {
+		int64_t pos = off + (int64_t)done;
 		struct span s;
 		int err = remote ? remote_span(m, pos, &s) : local_span(m, pos, &s);
 		if (err)
@@ -156,13 +156,12 @@ int rma_resolve(struct rma *m, int remote, int64_t off, uint64_t len, int need, 
 		x->refs[x->nrefs++] = s.e;
 		if (cget32(m->c, s.e + 0) != 1 || cget32(m->c, s.e + 48) != s.gen)
 			return ENXIO;
-		uint64_t take = (uint64_t)(s.off + (int64_t)s.len - pos);
-		if (take > left)
-			take = left;
+		uint64_t take = s.len - (uint64_t)(pos - s.off);
+		if (take > len - done)
+			take = len - done;
 		addrs[*n] = s.base + (pos - s.off);
 		lens[(*n)++] = take;
-		pos += (int64_t)take;
-		left -= take;
+		done += take;
 	}
 	return 0;
 }

@@ -58,3 +58,43 @@ TEST(register_at_the_top_sees_the_windows_there)
 	close_pair(l, a, b);
 	free(buf);
 }
+
+TEST(rma_mmap_and_signals_reach_the_last_byte_below_2_63)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	unsigned char *mine = pages(2), *theirs = pages(2);
+	for (int i = 0; i < 8192; i++)
+		mine[i] = (unsigned char)(i * 7 + 1);
+	CHECK_EQ(scif_register(a, mine, 8192, END_OFFSET, RW, SCIF_MAP_FIXED), END_OFFSET);
+	CHECK_EQ(scif_register(b, theirs, 8192, END_OFFSET, RW, SCIF_MAP_FIXED), END_OFFSET);
+	CHECK_EQ(scif_writeto(a, END_OFFSET, 8192, END_OFFSET, 0), 0);
+	CHECK(!memcmp(mine, theirs, 8192));
+	theirs[8191] = 0x5A;
+	CHECK_EQ(scif_readfrom(a, END_OFFSET + 8191, 1, END_OFFSET + 8191, 0), 0);
+	CHECK_EQ(mine[8191], 0x5A);
+	unsigned char two[2];
+	CHECK_EQ(scif_vreadfrom(a, two, 2, END_OFFSET + 8190, 0), 0);
+	CHECK_EQ(two[1], 0x5A);
+	/* past 2^63: nothing can be there */
+	CHECK_ERR(scif_writeto(a, END_OFFSET, 8192, END_OFFSET + 4096, 0), ENXIO);
+	CHECK_ERR(scif_readfrom(a, END_OFFSET + 4096, 8192, END_OFFSET, 0), ENXIO);
+	CHECK_ERR(scif_vwriteto(a, two, 2, (off_t)INT64_MAX, 0), ENXIO);
+	/* the last 8 bytes take a signal; 4 bytes before 2^63 leave half of it outside */
+	CHECK_EQ(scif_fence_signal(a, END_OFFSET + 8184, 31, END_OFFSET + 8184, 32,
+				   SCIF_FENCE_INIT_SELF | SCIF_SIGNAL_LOCAL | SCIF_SIGNAL_REMOTE), 0);
+	CHECK_EQ(*(uint64_t *)(mine + 8184), 31);
+	CHECK_EQ(*(uint64_t *)(theirs + 8184), 32);
+	CHECK_ERR(scif_fence_signal(a, END_OFFSET + 8188, 1, 0, 0, SCIF_FENCE_INIT_SELF | SCIF_SIGNAL_LOCAL), ENXIO);
+	CHECK_ERR(scif_fence_signal(a, 0, 0, END_OFFSET + 8188, 1, SCIF_FENCE_INIT_SELF | SCIF_SIGNAL_REMOTE), ENXIO);
+	/* a mapping of the peer's window up to 2^63 */
+	unsigned char *p = scif_mmap(NULL, 8192, SCIF_PROT_READ, 0, a, END_OFFSET);
+	CHECK(p != SCIF_MMAP_FAILED);
+	CHECK_EQ(p[8183], theirs[8183]);
+	CHECK_EQ(*(uint64_t *)(p + 8184), 32); /* the signal's word, at the very end */
+	CHECK_EQ(scif_munmap(p, 8192), 0);
+	CHECK(scif_mmap(NULL, 8192, SCIF_PROT_READ, 0, a, END_OFFSET + 4096) == SCIF_MMAP_FAILED);
+	close_pair(l, a, b);
+	free(mine);
+	free(theirs);
+}
