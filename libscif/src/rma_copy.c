@@ -139,6 +139,7 @@ static int remote_span(struct rma *m, int64_t pos, struct span *s)
 int rma_resolve(struct rma *m, int remote, int64_t off, uint64_t len, int need, struct xfer *x,
 		uint8_t **addrs, uint64_t *lens, int *n)
 {
+	int prot = need & ~RMA_ONE_WINDOW;
 	*n = 0;
 	if (off < 0 || len > ((uint64_t)1 << 63) - (uint64_t)off)
 		return ENXIO;
@@ -148,7 +149,9 @@ int rma_resolve(struct rma *m, int remote, int64_t off, uint64_t len, int need, 
 		int err = remote ? remote_span(m, pos, &s) : local_span(m, pos, &s);
 		if (err)
 			return err;
-		if ((s.prot & need) != need)
+		if ((need & RMA_ONE_WINDOW) && s.len - (uint64_t)(pos - s.off) < len)
+			return ENXIO; /* runs past the window: the next one's protection does not matter */
+		if ((s.prot & prot) != prot)
 			return EPERM;
 		if (*n == MAX_PIECES)
 			return ENOMEM;

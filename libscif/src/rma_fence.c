@@ -70,13 +70,11 @@ static int signal_target(struct rma *m, int remote, int64_t off, struct xfer *x,
 	uint8_t *a[MAX_PIECES];
 	uint64_t l[MAX_PIECES];
 	int n;
-	int err = rma_resolve(m, remote, off, 8, 2, x, a, l, &n);
-	if (err)
-		return err;
-	if (n != 1)
-		return ENXIO; /* the 8 bytes must lie in one window */
-	*at = a[0];
-	return 0;
+	/* the 8 bytes must lie in one window: ENXIO before any protection check */
+	int err = rma_resolve(m, remote, off, 8, 2 | RMA_ONE_WINDOW, x, a, l, &n);
+	if (!err)
+		*at = a[0];
+	return err;
 }
 
 int rma_fence_signal(struct rma *m, int64_t loff, uint64_t lval, int64_t roff, uint64_t rval, int flags)

@@ -99,8 +99,12 @@ int rma_enter(struct rma *m);
 void rma_leave(struct rma *m);
 /* Drops the RMA references x holds. */
 void rma_release_refs(struct rma *m, struct xfer *x);
+/* rma_resolve's need: the range must lie in a single window, else ENXIO whatever the windows'
+   protection (a fence signal's 8 bytes: SCIF checks that before the protection). */
+#define RMA_ONE_WINDOW 4
 /* Under mu: [off, off+len) of our (remote: the peer's) windows as pieces with access need
-   (1 read, 2 write), each window referenced in x; 0, ENXIO, EPERM or ENOMEM (too many pieces). */
+   (1 read, 2 write, maybe | RMA_ONE_WINDOW), each window referenced in x; 0, ENXIO, EPERM or
+   ENOMEM (too many pieces). */
 int rma_resolve(struct rma *m, int remote, int64_t off, uint64_t len, int need, struct xfer *x,
 		uint8_t **addrs, uint64_t *lens, int *n);
 /* One operation done: both counters move on, fence waiters on either side wake. */

@@ -1,5 +1,6 @@
 /* Registered memory at the edges: windows that end exactly at 2^63, the top of the registered
-   address space (every range computation there must neither overflow nor misjudge). */
+   address space (every range computation there must neither overflow nor misjudge), and fence
+   signals whose 8 bytes straddle two windows. */
 #include "t.h"
 #include <scif.h>
 #include <stdint.h>
@@ -97,4 +98,44 @@ TEST(rma_mmap_and_signals_reach_the_last_byte_below_2_63)
 	close_pair(l, a, b);
 	free(mine);
 	free(theirs);
+}
+
+/* Windows RW at [base, base + 4 pages) and `second` at [base + 4 pages, base + 5 pages) of
+   endpoint w; a signal at the last 4 bytes of the first lies half in each. */
+static void two_windows(scif_epd_t w, void *buf, off_t base, int first, int second)
+{
+	CHECK_EQ(scif_register(w, buf, 16384, base, first, SCIF_MAP_FIXED), base);
+	CHECK_EQ(scif_register(w, (char *)buf + 16384, 4096, base + 16384, second, SCIF_MAP_FIXED), base + 16384);
+}
+
+TEST(fence_signal_across_two_windows_is_enxio_whatever_their_protection)
+{
+	scif_epd_t l, a, b;
+	t_pair(&l, &a, &b);
+	void *mine = pages(5), *theirs = pages(5), *lone = pages(1);
+	const int self = SCIF_FENCE_INIT_SELF;
+	CHECK_EQ(scif_register(a, lone, 4096, 0x100000, RW, SCIF_MAP_FIXED), 0x100000);
+	CHECK_EQ(scif_register(b, lone, 4096, 0x100000, RW, SCIF_MAP_FIXED), 0x100000);
+	two_windows(b, theirs, 0, RW, SCIF_PROT_READ);
+	two_windows(a, mine, 0, RW, SCIF_PROT_READ);
+	CHECK_ERR(scif_fence_signal(a, 0x100000, 1, 16380, 2, self | SCIF_SIGNAL_REMOTE), ENXIO);
+	CHECK_ERR(scif_fence_signal(a, 16380, 1, 0x100000, 2, self | SCIF_SIGNAL_LOCAL), ENXIO);
+	CHECK_ERR(scif_fence_signal(a, 16380, 1, 16380, 2, self | SCIF_SIGNAL_LOCAL | SCIF_SIGNAL_REMOTE), ENXIO);
+	/* one window, read-only: the protection decides */
+	CHECK_ERR(scif_fence_signal(a, 0x100000, 1, 16384, 2, self | SCIF_SIGNAL_REMOTE), EPERM);
+	CHECK_ERR(scif_fence_signal(a, 16384, 1, 0x100000, 2, self | SCIF_SIGNAL_LOCAL), EPERM);
+	/* the other order: read-only first, then writable */
+	two_windows(b, theirs, 0x200000, SCIF_PROT_READ, RW);
+	two_windows(a, mine, 0x200000, SCIF_PROT_READ, RW);
+	CHECK_ERR(scif_fence_signal(a, 0x100000, 1, 0x200000 + 16380, 2, self | SCIF_SIGNAL_REMOTE), ENXIO);
+	CHECK_ERR(scif_fence_signal(a, 0x200000 + 16380, 1, 0x100000, 2, self | SCIF_SIGNAL_LOCAL), ENXIO);
+	/* and two writable windows */
+	two_windows(b, theirs, 0x300000, RW, RW);
+	CHECK_ERR(scif_fence_signal(a, 0x100000, 1, 0x300000 + 16380, 2, self | SCIF_SIGNAL_REMOTE), ENXIO);
+	/* an RMA across them is still checked window by window: the read-only one refuses */
+	CHECK_ERR(scif_writeto(a, 0x100000, 8, 16380, 0), EPERM);
+	close_pair(l, a, b);
+	free(mine);
+	free(theirs);
+	free(lone);
 }
