@@ -249,6 +249,39 @@ public abstract class MessagingTest extends ScifTestBase {
         }
     }
 
+    /**
+     * SCIF: a blocking send interrupted after some bytes moved returns how many moved (the
+     * buffer's position says the same, and the peer receives exactly those); EINTR is only for
+     * a send interrupted before any byte moved. The ring is empty when the send begins, so its
+     * first 4095 bytes move at once and it then waits for room that never comes.
+     */
+    @Test
+    void anInterruptedBlockingSendReturnsTheBytesAlreadySent() throws ScifException {
+        ScifNode n0 = attach(0, "ring=4096");
+        ScifNode n1 = attach(1, "ring=4096");
+        try (Connection c = connect(n0, n1)) {
+            ByteBuffer src = ByteBuffer.allocateDirect(8192);
+            Async<Integer> send = async("send", () -> c.connector().send(src, Scif.SEND_BLOCK));
+            send.awaitBlocked();
+            awaitRingFull(c.connector());
+            send.thread().interrupt();
+            assertEquals(4095, send.get(SOON), "the interrupted send returns the bytes it moved");
+            assertTrue(send.interruptedAtEnd(), "the interrupt status stays set");
+            assertEquals(4095, src.position(), "the position moved by the bytes sent");
+            assertEquals(4095, drain(c.acceptor(), 4095), "the peer receives them");
+            assertEquals(0, c.acceptor().recv(ByteBuffer.allocate(1), 0), "and nothing more");
+        }
+    }
+
+    /** Polls until {@code ep} no longer reports POLLOUT: its 4096-byte ring holds 4095 bytes. */
+    private static void awaitRingFull(Endpoint ep) throws ScifException {
+        long deadline = System.nanoTime() + SOON.toNanos();
+        while (poll(ep, Scif.POLLOUT, 0) != 0) {
+            assertTrue(System.nanoTime() < deadline, "the sender filled the ring within " + SOON);
+            Thread.onSpinWait();
+        }
+    }
+
     private static long drain(Endpoint ep, long bytes) throws ScifException {
         ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
         long got = 0;

@@ -166,12 +166,15 @@ final class NativeEndpoint extends AbstractEndpoint {
 
     /** @throws ScifException EINTR when the thread was interrupted or the endpoint closed */
     void checkWaitEnds(Call call) throws ScifException {
-        if (Thread.currentThread().isInterrupted()) {
-            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting");
+        if (Thread.currentThread().isInterrupted() || isClosed()) {
+            throw waitEnded(call);
         }
-        if (isClosed()) {
-            throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while waiting");
-        }
+    }
+
+    /** @return the EINTR of a wait that an interrupt or a close from another thread ended */
+    ScifException waitEnded(Call call) {
+        return ScifException.of(call.text(), Errno.EINTR, Thread.currentThread().isInterrupted()
+            ? "interrupted while waiting" : "the endpoint was closed while waiting");
     }
 
     /** The library checks the privilege itself. */

@@ -92,7 +92,7 @@ final class NativeMessages {
             }
             if (timed) { // a slice of the library's own wait passed (or a bounce chunk moved)
                 if (Thread.currentThread().isInterrupted() || endpoint.isClosed()) {
-                    endpoint.checkWaitEnds(dataCall(out, total, flags));
+                    return waitEnded(done, dataCall(out, total, flags));
                 }
             } else if (n == 0) {
                 long now = System.nanoTime();
@@ -103,9 +103,28 @@ final class NativeMessages {
                     Thread.onSpinWait();
                     continue;
                 }
-                endpoint.await((short) (out ? Scif.POLLOUT : Scif.POLLIN), dataCall(out, total, flags));
+                try {
+                    endpoint.await((short) (out ? Scif.POLLOUT : Scif.POLLIN), dataCall(out, total, flags));
+                } catch (ScifException e) {
+                    if (e.errno() != Errno.EINTR) {
+                        throw e;
+                    }
+                    return waitEnded(done, dataCall(out, total, flags));
+                }
             }
         }
+    }
+
+    /**
+     * The end of a blocking send or recv whose wait an interrupt or a close from another thread
+     * ended: as in SCIF, the count of the bytes it moved so far (the buffer's position says the
+     * same, and the peer gets exactly those), or EINTR when none moved.
+     */
+    private int waitEnded(int done, Call call) throws ScifException {
+        if (done > 0) {
+            return done;
+        }
+        throw endpoint.waitEnded(call);
     }
 
     /**
