@@ -132,6 +132,24 @@ public abstract class PollTest extends TwoNodeTestBase {
         }
     }
 
+    /**
+     * A poll with timeout 0 never waits, so the interrupt status does not end it: with nothing
+     * ready it returns 0, and the status stays set for the next call that waits.
+     */
+    @Test
+    void timeoutZeroWithTheInterruptStatusSetReturnsZero() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            PollItem[] items = {new PollItem(c.connector(), Scif.POLLIN)};
+            Thread.currentThread().interrupt();
+            try {
+                assertEquals(0, Scif.poll(items, 0), "timeout 0, nothing ready, interrupt status set");
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status stays set");
+            } finally {
+                Thread.interrupted(); // clear it: the fixture's own waits come next
+            }
+        }
+    }
+
     @Test
     void blockedPollIsWokenByDataFromAnotherThread() throws ScifException {
         try (Connection c = connect(node0, node1)) {

@@ -35,7 +35,10 @@ final class NativePoller implements Poller {
         while (true) {
             long left = timeoutMillis < 0 ? NativeEndpoint.SLICE_MS
                 : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000L);
-            int r = LibScif.scif_poll(base, n, Math.min(left, NativeEndpoint.SLICE_MS));
+            // With the interrupt status set, look without waiting: what is ready is reported,
+            // and only a poll that would have to wait ends with EINTR.
+            boolean interrupted = Thread.currentThread().isInterrupted();
+            int r = LibScif.scif_poll(base, n, interrupted ? 0 : Math.min(left, NativeEndpoint.SLICE_MS));
             if (r < 0 && Native.getLastError() != Errno.EINTR.number()) {
                 throw NativeErrors.error(call(n, timeoutMillis), Native.getLastError());
             }
@@ -45,12 +48,14 @@ final class NativePoller implements Poller {
                 }
                 return r;
             }
-            if (Thread.currentThread().isInterrupted()) {
-                throw ScifException.of(call(n, timeoutMillis), Errno.EINTR, "interrupted while waiting");
-            }
+            // The timeout first: a poll whose time is up (timeout 0: at once) completes with 0
+            // and leaves the interrupt status set, as a call that need not wait does.
             if (timeoutMillis >= 0 && System.nanoTime() - deadline >= 0) {
                 java.util.Arrays.fill(revents, 0);
                 return 0;
+            }
+            if (interrupted) {
+                throw ScifException.of(call(n, timeoutMillis), Errno.EINTR, "interrupted while waiting");
             }
         }
     }
