@@ -150,6 +150,26 @@ public abstract class PollTest extends TwoNodeTestBase {
         }
     }
 
+    /**
+     * SCIF: an endpoint in a blocking connect polls POLLERR, as an unbound or bound one does
+     * (only a non-blocking connect in progress waits for POLLOUT). Nobody accepts, so the
+     * connect stays in progress once its request is queued at the listener (POLLIN).
+     */
+    @Test
+    void anEndpointInABlockingConnectPollsPollerr() throws ScifException {
+        try (Endpoint listener = listener(node1, 0, 4); Endpoint ep = open(node0)) {
+            Async<Integer> conn = async("connect", () -> ep.connect(listener.localPort()));
+            awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "the connect's request");
+            assertEquals(Scif.POLLERR, poll(ep, Scif.POLLIN | Scif.POLLOUT, 0) & ~Scif.POLLHUP,
+                "a blocking connect in progress");
+            try (Endpoint accepted = track(listener.accept(Scif.ACCEPT_SYNC))) {
+                assertEquals(ep.localPort().port(), conn.get(SOON), "the connect completes once accepted");
+                assertEquals(ep.localPort(), accepted.peerPort(), "accepted this connect");
+                assertEquals(Scif.POLLOUT, poll(ep, Scif.POLLIN | Scif.POLLOUT, 0), "connected: POLLOUT");
+            }
+        }
+    }
+
     @Test
     void blockedPollIsWokenByDataFromAnotherThread() throws ScifException {
         try (Connection c = connect(node0, node1)) {

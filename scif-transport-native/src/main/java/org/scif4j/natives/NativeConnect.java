@@ -1,6 +1,7 @@
 package org.scif4j.natives;
 
 import com.sun.jna.Native;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.scif4j.Errno;
 import org.scif4j.PortId;
 import org.scif4j.Scif;
@@ -23,6 +24,12 @@ final class NativeConnect {
     private volatile boolean collected;
     /** The errno of a non-blocking connect that peerPort() finished and that failed, for the next connect. */
     private volatile int pendingErrno;
+    /**
+     * Whether a blocking connect runs on the endpoint. Only the thread that set it (from false,
+     * atomically) clears it, when its connect ends; so while it is set no other connect starts
+     * (EISCONN), and poll reports POLLERR as for an endpoint not yet connected.
+     */
+    private final AtomicBoolean blocking = new AtomicBoolean();
 
     NativeConnect(NativeEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -40,6 +47,26 @@ final class NativeConnect {
      * @return the local port
      */
     int connect(PortId dst, Call call) throws ScifException {
+        if (!endpoint.isBlocking()) {
+            return attempt(dst, call);
+        }
+        if (!blocking.compareAndSet(false, true)) {
+            throw ScifException.of(call.text(), Errno.EISCONN, "a blocking connect is already in progress");
+        }
+        try {
+            return attempt(dst, call);
+        } finally {
+            blocking.set(false);
+        }
+    }
+
+    /** @return whether a blocking connect is in progress on the endpoint */
+    boolean inBlockingConnect() {
+        return blocking.get();
+    }
+
+    /** {@link #connect}, once it may run: the library's connect, and the waits of a blocking one. */
+    private int attempt(PortId dst, Call call) throws ScifException {
         autoBind();
         if (collected) {
             collected = false;

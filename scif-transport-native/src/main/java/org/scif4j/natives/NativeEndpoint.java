@@ -177,6 +177,14 @@ final class NativeEndpoint extends AbstractEndpoint {
             ? "interrupted while waiting" : "the endpoint was closed while waiting");
     }
 
+    /**
+     * Whether a blocking connect runs on this endpoint: SCIF's poll reports POLLERR for it, but
+     * the library, which sees only the non-blocking connect underneath, would wait for POLLOUT.
+     */
+    boolean inBlockingConnect() {
+        return connector.inBlockingConnect();
+    }
+
     /** The library checks the privilege itself. */
     @Override
     protected boolean mayBindAdminPorts() {
@@ -335,6 +343,9 @@ final class NativeEndpoint extends AbstractEndpoint {
         try {
             if (isClosed()) {
                 return Scif.POLLNVAL;
+            }
+            if (connector.inBlockingConnect()) {
+                return Scif.POLLERR; // see inBlockingConnect
             }
             int r = pollNow((short) (Scif.POLLIN | Scif.POLLOUT));
             return r < 0 ? Scif.POLLERR : r;

@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import org.scif4j.Endpoint;
 import org.scif4j.Errno;
+import org.scif4j.Scif;
 import org.scif4j.ScifException;
 import org.scif4j.spi.Poller;
 
@@ -38,15 +39,17 @@ final class NativePoller implements Poller {
             // With the interrupt status set, look without waiting: what is ready is reported,
             // and only a poll that would have to wait ends with EINTR.
             boolean interrupted = Thread.currentThread().isInterrupted();
-            int r = LibScif.scif_poll(base, n, interrupted ? 0 : Math.min(left, NativeEndpoint.SLICE_MS));
+            boolean connecting = anyInBlockingConnect(endpoints); // POLLERR at once: no wait
+            int r = LibScif.scif_poll(base, n,
+                interrupted || connecting ? 0 : Math.min(left, NativeEndpoint.SLICE_MS));
             if (r < 0 && Native.getLastError() != Errno.EINTR.number()) {
                 throw NativeErrors.error(call(n, timeoutMillis), Native.getLastError());
             }
-            if (r > 0) {
-                for (int i = 0; i < n; i++) {
-                    revents[i] = ((NativeEndpoint) endpoints[i]).isClosed() ? 0x20 : m.getShort(8L * i + 6) & 0xffff;
+            if (r > 0 || connecting) {
+                int ready = collect(endpoints, m, r > 0, revents);
+                if (ready > 0) { // else the blocking connect ended meanwhile, and nothing is ready
+                    return ready;
                 }
-                return r;
             }
             // The timeout first: a poll whose time is up (timeout 0: at once) completes with 0
             // and leaves the interrupt status set, as a call that need not wait does.
@@ -58,6 +61,33 @@ final class NativePoller implements Poller {
                 throw ScifException.of(call(n, timeoutMillis), Errno.EINTR, "interrupted while waiting");
             }
         }
+    }
+
+    /** @return whether an endpoint polled is in a blocking connect, which the library cannot tell */
+    private static boolean anyInBlockingConnect(Endpoint[] endpoints) {
+        for (Endpoint e : endpoints) {
+            if (((NativeEndpoint) e).inBlockingConnect()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Fills in {@code revents}: the library's ({@code polled}: else none), but POLLNVAL for a
+     * closed endpoint and POLLERR for one in a blocking connect.
+     *
+     * @return how many items have revents
+     */
+    private static int collect(Endpoint[] endpoints, Memory m, boolean polled, int[] revents) {
+        int ready = 0;
+        for (int i = 0; i < endpoints.length; i++) {
+            NativeEndpoint e = (NativeEndpoint) endpoints[i];
+            revents[i] = e.isClosed() ? Scif.POLLNVAL : e.inBlockingConnect() ? Scif.POLLERR
+                : polled ? m.getShort(8L * i + 6) & 0xffff : 0;
+            ready += revents[i] != 0 ? 1 : 0;
+        }
+        return ready;
     }
 
     /** @return this thread's item array, at least {@code n} entries long (a poll allocates nothing once warm) */
