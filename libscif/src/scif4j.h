@@ -64,6 +64,22 @@ struct scif4j_rma {
    (rma_api.c): 0 or -errno (EBADF once the endpoint is closed). */
 SCIF4J_API int scif4j_rma(struct scif4j_rma *rma);
 
+/* scif4j_fence_wait's block: 24 bytes. */
+struct scif4j_fence {
+	uint64_t ep;         /* scif4j_ep's handle */
+	int32_t mark;        /* scif_fence_mark's mark */
+	int32_t slice_ms;    /* the longest this call waits, >= 0 */
+	int64_t deadline_ns; /* 0 before the first call, which sets it: when the wait fails with ETIMEDOUT */
+};
+
+/* scif_fence_wait on the endpoint of a handle, in slices (message.c): 0 once the marked RMAs
+   are complete, -EAGAIN when slice_ms passed before (call again with the same block: the
+   library's watchdog counts from the first call), else -errno as scif_fence_wait (EINTR once
+   the endpoint is being closed); 1 when there is nothing to wait for in slices (no RMA state
+   yet, host loopback, not connected): scif_fence_wait then answers at once. So the Java side
+   sees an interrupt between two calls, as for scif4j_io. */
+SCIF4J_API int scif4j_fence_wait(struct scif4j_fence *f);
+
 /* Leaves the fabric now, as exit would (fabric.c): the Java node's close. */
 SCIF4J_API int scif4j_detach(void);
 #endif

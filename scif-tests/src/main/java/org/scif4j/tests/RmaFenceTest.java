@@ -11,6 +11,7 @@ import org.scif4j.Scif;
 import org.scif4j.ScifException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Fences (SCIF; docs/decisions.md "fence marks", "fenceWait",
@@ -100,6 +101,24 @@ public abstract class RmaFenceTest extends RmaTestBase {
         assertEquals(crc(randomBytes(4, BIG / 4)), crc(localData, 0, BIG / 4), "async readFrom");
         assertEquals(crc(java.util.Arrays.copyOfRange(data, BIG / 4, BIG / 2)),
             crc(back, 0, BIG / 4), "USECPU vreadFrom");
+    }
+
+    /**
+     * The API: interrupting a thread blocked in a SCIF call ends the call with EINTR and keeps
+     * the interrupt status; for fenceWait too, which otherwise waits until the marked RMAs
+     * complete. The mark waited for lies far beyond every RMA submitted, so it is never reached.
+     */
+    @Test
+    void interruptingAFenceWaitEndsItWithEintr() throws ScifException {
+        int ahead = local.fenceMark(Scif.FENCE_INIT_SELF) + 1_000_000;
+        Async<Void> wait = async("fenceWait", () -> {
+            local.fenceWait(ahead);
+            return null;
+        });
+        wait.awaitBlocked();
+        wait.thread().interrupt();
+        wait.awaitFailure(Errno.EINTR, SOON, "an interrupted fenceWait");
+        assertTrue(wait.interruptedAtEnd(), "EINTR keeps the interrupt status");
     }
 
     @Test

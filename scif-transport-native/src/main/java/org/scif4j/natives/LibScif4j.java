@@ -5,7 +5,8 @@ import com.sun.jna.NativeLibrary;
 
 /**
  * scif4j's libscif's helpers for this transport's data path, {@code scif4j_io} (send and recv,
- * with the library's own wait limited to a time) and {@code scif4j_rma} (the four RMA calls),
+ * with the library's own wait limited to a time), {@code scif4j_rma} (the four RMA calls) and
+ * {@code scif4j_fence_wait} (fenceWait, its wait limited to a time),
  * bound by JNA's direct mapping when the library has them (Intel's has not: {@link
  * NativeEndpoint} then makes the SCIF calls and waits in scif_poll). JNA's dispatch costs time
  * for every argument, and reading errno is another crossing: so each helper takes a single
@@ -56,6 +57,7 @@ final class LibScif4j {
             lib.getFunction("scif4j_io_bind");
             lib.getFunction("scif4j_io_bound");
             lib.getFunction("scif4j_rma");
+            lib.getFunction("scif4j_fence_wait");
         } catch (UnsatisfiedLinkError e) {
             return false;
         }
@@ -116,4 +118,14 @@ final class LibScif4j {
      * @return 0, or -errno
      */
     static native int scif4j_rma(long rma);
+
+    /**
+     * scif_fence_wait as the block at {@code fence} says (handle, mark, time limit in ms, the
+     * watchdog's deadline, 0 before the first call), waiting at most the time limit.
+     *
+     * @return 0 once the marked RMAs are complete, -EAGAIN when the time limit passed first
+     *     (call again with the same block), 1 when there is nothing to wait for in slices
+     *     (scif_fence_wait answers at once), or -errno
+     */
+    static native int scif4j_fence_wait(long fence);
 }

@@ -107,20 +107,42 @@ final class NativeRma {
     }
 
     /**
-     * scif_fence_wait, a plain blocking call: the marked RMAs are the library's own copies,
-     * which end on their own (the peer's death ends them with ECONNRESET), so it is not sliced.
+     * scif_fence_wait. With scif4j's library it waits in slices of {@link NativeEndpoint#SLICE_MS}
+     * ms, so that an interrupt or a close from another thread ends it with EINTR within one
+     * slice; the library's watchdog (ETIMEDOUT) counts from the first slice. Otherwise, and
+     * where the library has nothing to wait for in slices, the plain blocking call.
      */
     void fenceWait(int mark, Call call) throws ScifException {
         endpoint.enter(call);
         try {
-            if (LibScif.scif_fence_wait(epd, mark) < 0) {
-                throw NativeErrors.error(call.text(), Native.getLastError());
+            int r = handle != 0 ? slicedFenceWait(mark, call) : 1;
+            if (r == 1 && LibScif.scif_fence_wait(epd, mark) < 0) {
+                r = -Native.getLastError();
             }
-            if (Thread.currentThread().isInterrupted()) {
-                throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting for the marked RMAs");
+            if (r < 0) {
+                throw NativeErrors.error(call.text(), -r);
             }
         } finally {
             endpoint.leave();
+        }
+    }
+
+    /**
+     * scif4j_fence_wait's slices until the marked RMAs are complete, with the interrupt status
+     * or a close checked between two. With the status already set the first slice does not
+     * wait: marked RMAs already complete are reported as such, and only a wait ends with EINTR.
+     *
+     * @return 0, 1 for the plain call, or -errno
+     */
+    private int slicedFenceWait(int mark, Call call) throws ScifException {
+        Scratch s = Scratch.get();
+        s.fence(handle, mark);
+        while (true) {
+            int r = s.fenceWait(Thread.currentThread().isInterrupted() ? 0 : NativeEndpoint.SLICE_MS);
+            if (r != -Errno.EAGAIN.number()) {
+                return r;
+            }
+            endpoint.checkWaitEnds(call);
         }
     }
 

@@ -25,6 +25,8 @@ final class Scratch {
     private static final int IO = 768;
     /** scif4j_rma's block: 40 bytes (struct scif4j_rma). */
     private static final int RMA = 832;
+    /** scif4j_fence_wait's block: 24 bytes (struct scif4j_fence). */
+    private static final int FENCE = 880;
     private static final ThreadLocal<Scratch> CURRENT = ThreadLocal.withInitial(Scratch::new);
 
     private final Memory memory = new Memory(BOUNCE + SMALL);
@@ -132,6 +134,25 @@ final class Scratch {
         smallView.putLong(RMA + 24, len);
         smallView.putLong(RMA + 32, remote);
         return LibScif4j.scif4j_rma(small + RMA);
+    }
+
+    /**
+     * Fills in {@link LibScif4j#scif4j_fence_wait}'s block for a new fenceWait: the watchdog
+     * starts at its first {@link #fenceWait}.
+     */
+    void fence(long ep, int mark) {
+        smallView.putLong(FENCE, ep);
+        smallView.putInt(FENCE + 8, mark);
+        smallView.putLong(FENCE + 16, 0);
+    }
+
+    /**
+     * {@link LibScif4j#scif4j_fence_wait} of the block {@link #fence} filled in, waiting at
+     * most {@code sliceMs}.
+     */
+    int fenceWait(int sliceMs) {
+        smallView.putInt(FENCE + 12, sliceMs);
+        return LibScif4j.scif4j_fence_wait(small + FENCE);
     }
 
     int getInt(long offset) {
