@@ -231,45 +231,6 @@ API int scif4j_io_bound(void)
 	return io ? io_call(io) : -EINVAL;
 }
 
-/* Whether the completed counter has reached seq (31-bit sequence numbers, as rma_fence.c). */
-static int fence_reached(uint32_t completed, uint32_t seq)
-{
-	return (int32_t)((completed - seq) << 1) >= 0;
-}
-
-/* The wait of scif_fence_wait (rma_fence.c's await_completion, which takes the library's
-   watchdog as its only time limit), until the time `until`: 0 once side's completed counter
-   reached seq, EINTR once the endpoint is being closed, ECONNRESET once it is not connected,
-   ETIMEDOUT at until. A few yields, then sleeps on the endpoint's fence word, which
-   rma_complete_one bumps and wakes when sleepers are counted. */
-static int fence_await(struct rma *m, int side, uint32_t seq, int64_t until)
-{
-	uint64_t counter = side_off(side) + S_DMA_COMPLETED;
-	uint64_t fseq = endpoint_off(m->slot) + E_FENCE_SEQ, sleepers = endpoint_off(m->slot) + E_FENCE_SLEEPERS;
-	for (unsigned i = 0;; i++) {
-		if (fence_reached(cget32(m->c, counter), seq))
-			return 0;
-		if (__atomic_load_n(&m->closed, __ATOMIC_SEQ_CST))
-			return EINTR;
-		if (ep_field(m->slot, E_STATE) != EP_CONNECTED)
-			return ECONNRESET;
-		int64_t left = until - now_ns();
-		if (left <= 0)
-			return ETIMEDOUT;
-		if (i < 100) {
-			sched_yield();
-			continue;
-		}
-		add32(sleepers, 1);
-		uint32_t seen = get32(fseq);
-		sleeper_fence(); /* our count is visible before we read the counter again (see rma_complete_one) */
-		if (!fence_reached(cget32(m->c, counter), seq) && ep_field(m->slot, E_STATE) == EP_CONNECTED &&
-		    !__atomic_load_n(&m->closed, __ATOMIC_SEQ_CST))
-			futex_wait(w32(fseq), seen, left < 100000000 ? left : 100000000);
-		add32(sleepers, -1);
-	}
-}
-
 API int scif4j_fence_wait(struct scif4j_fence *f)
 {
 	struct ep *e = (struct ep *)(uintptr_t)f->ep;
@@ -290,7 +251,8 @@ API int scif4j_fence_wait(struct scif4j_fence *f)
 		f->deadline_ns = now + fab.cfg.timeout_ms * 1000000LL;
 	int64_t until = now + (int64_t)f->slice_ms * 1000000;
 	int side = f->mark < 0 ? 1 - m->side : m->side;
-	err = fence_await(m, side, (uint32_t)f->mark & SEQ_MASK, until < f->deadline_ns ? until : f->deadline_ns);
+	err = rma_await_completion(m, side, (uint32_t)f->mark & SEQ_MASK,
+				   until < f->deadline_ns ? until : f->deadline_ns);
 	rma_leave(m);
 	errno = se;
 	if (err == ETIMEDOUT && now_ns() < f->deadline_ns)

@@ -21,10 +21,9 @@ int rma_fence_mark(struct rma *m, int flags, int *mark)
 	return 0;
 }
 
-static int await_completion(struct rma *m, int side, uint32_t seq, int64_t timeout_ns)
+int rma_await_completion(struct rma *m, int side, uint32_t seq, int64_t until)
 {
 	uint64_t counter = side_off(side) + S_DMA_COMPLETED;
-	int64_t deadline = now_ns() + timeout_ns;
 	uint64_t fseq = endpoint_off(m->slot) + E_FENCE_SEQ, sleepers = endpoint_off(m->slot) + E_FENCE_SLEEPERS;
 	for (unsigned i = 0;; i++) {
 		if (reached(cget32(m->c, counter), seq))
@@ -33,7 +32,8 @@ static int await_completion(struct rma *m, int side, uint32_t seq, int64_t timeo
 			return EINTR; /* the endpoint is being closed: rma_close waits for us to leave */
 		if (ep_field(m->slot, E_STATE) != EP_CONNECTED)
 			return ECONNRESET;
-		if (now_ns() >= deadline)
+		int64_t left = until - now_ns();
+		if (left <= 0)
 			return ETIMEDOUT;
 		if (i < 100) {
 			sched_yield();
@@ -41,10 +41,10 @@ static int await_completion(struct rma *m, int side, uint32_t seq, int64_t timeo
 		}
 		add32(sleepers, 1);
 		uint32_t seen = get32(fseq);
-		sleeper_fence();
+		sleeper_fence(); /* our count is visible before we read the counter again (see rma_complete_one) */
 		if (!reached(cget32(m->c, counter), seq) && ep_field(m->slot, E_STATE) == EP_CONNECTED &&
 		    !__atomic_load_n(&m->closed, __ATOMIC_SEQ_CST))
-			futex_wait(w32(fseq), seen, 100000000);
+			futex_wait(w32(fseq), seen, left < 100000000 ? left : 100000000);
 		add32(sleepers, -1);
 	}
 }
@@ -59,7 +59,7 @@ int rma_fence_wait(struct rma *m, int mark)
 	pthread_mutex_unlock(&m->mu);
 	if (err)
 		return err;
-	err = await_completion(m, side, (uint32_t)mark & SEQ_MASK, fab.cfg.timeout_ms * 1000000LL);
+	err = rma_await_completion(m, side, (uint32_t)mark & SEQ_MASK, now_ns() + fab.cfg.timeout_ms * 1000000LL);
 	rma_leave(m);
 	return err;
 }
@@ -96,7 +96,7 @@ int rma_fence_signal(struct rma *m, int64_t loff, uint64_t lval, int64_t roff, u
 	if (!err && !m->loopback && (flags & SCIF_FENCE_INIT_PEER)) {
 		/* after the peer's RMAs submitted so far (a lost peer's never complete: no store) */
 		uint32_t peer = cget32(m->c, side_off(1 - m->side) + S_DMA_SUBMITTED);
-		err = await_completion(m, 1 - m->side, peer, INT64_MAX / 2);
+		err = rma_await_completion(m, 1 - m->side, peer, INT64_MAX);
 		if (err == ECONNRESET)
 			err = 0, la = ra = NULL;
 	}

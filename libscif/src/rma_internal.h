@@ -107,6 +107,11 @@ void rma_release_refs(struct rma *m, struct xfer *x);
    ENOMEM (too many pieces). */
 int rma_resolve(struct rma *m, int remote, int64_t off, uint64_t len, int need, struct xfer *x,
 		uint8_t **addrs, uint64_t *lens, int *n);
+/* Waits until side's completed counter reaches seq (31-bit sequence numbers): 0, EINTR once
+   the endpoint is being closed, ECONNRESET once it is not connected, ETIMEDOUT at the
+   CLOCK_MONOTONIC time until (ns). A few yields, then sleeps on the endpoint's fence word, which
+   rma_complete_one bumps and wakes when sleepers are counted. Between rma_enter and rma_leave. */
+int rma_await_completion(struct rma *m, int side, uint32_t seq, int64_t until);
 /* One operation done: both counters move on, fence waiters on either side wake. */
 void rma_complete_one(struct rma *m);
 #endif
