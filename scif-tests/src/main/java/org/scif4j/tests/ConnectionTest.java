@@ -430,6 +430,25 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
         }
     }
 
+    /**
+     * A connect on an endpoint whose blocking connect is in progress fails at once with
+     * EISCONN, and the first connect goes on (the native transport's blocking connect is a
+     * non-blocking one of the library's and a wait of its own, so it must say so itself). The
+     * first connect is in progress once its request is queued at the listener (POLLIN).
+     */
+    @Test
+    void aSecondConnectDuringABlockingConnectIsEisconn() throws ScifException {
+        try (Endpoint listener = listener(node1, 0, 4); Endpoint ep = open(node0)) {
+            Async<Integer> first = async("connect", () -> ep.connect(listener.localPort()));
+            awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "the first connect's request");
+            assertErrno(Errno.EISCONN, () -> ep.connect(listener.localPort()), "a second connect meanwhile");
+            try (Endpoint accepted = track(listener.accept(0))) {
+                assertEquals(ep.localPort().port(), first.get(SOON), "the first connect completes");
+                assertEquals(ep.localPort(), accepted.peerPort(), "accepted the first connect");
+            }
+        }
+    }
+
     @Test
     void interruptingBlockedRecvGivesEintrAndKeepsInterruptStatus() throws ScifException {
         try (Connection c = connect(node0, node1)) {
