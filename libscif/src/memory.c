@@ -4,7 +4,8 @@
      pages into a new file mem-PID-SEQ of the fabric directory, mapped shared at the very
      same addresses. When the last window over it goes, the pages move back into private
      anonymous memory at the same addresses (mremap), so the program's heap is as it was:
-     free and malloc keep working;
+     free and malloc keep working; but when the endpoint closes while the peer maps the window,
+     they stay in the (then nameless) file, shared with the peer's mapping (mem_release_pinned);
    - a shared mapping of a file (mmap MAP_SHARED of a file of this user that still has its
      name) is registered without copying: mem-PID-SEQ is a symbolic link to that file, and the
      window names the file offset of its first byte, as the Java side does.
@@ -142,12 +143,26 @@ static int link_shared(struct range *r, const struct maps_entry *m, int write)
 	return 0;
 }
 
+/* Whether m maps a memory file of this process that lost its name while a peer mapped it
+   (mem_release_pinned). */
+static int own_pinned(const struct maps_entry *m)
+{
+	char own[FILES_PATH_MAX];
+	int n = snprintf(own, sizeof own, "%s/mem-%d-", fab.cfg.fabric_dir, fab.pid);
+	const char *deleted = " (deleted)";
+	size_t pl = strlen(m->path), dl = strlen(deleted);
+	return n > 0 && (size_t)n < sizeof own && m->writable && !strncmp(m->path, own, (size_t)n) &&
+	       pl > dl && !strcmp(m->path + pl - dl, deleted);
+}
+
 /* Makes [r->addr, +r->len) reachable by peers. 0, or an errno. */
 static int share(struct range *r, int write)
 {
 	static __thread struct maps_cover c;
 	if (maps_covering((uintptr_t)r->addr, r->len, &c) < 0)
 		return refuse(r->addr, r->len, "bytes of the region are not mapped", NULL);
+	if (c.count == 1 && c.first.shared && own_pinned(&c.first))
+		return migrate(r); /* our memory file, pinned at a close: migrated anew */
 	if (c.count == 1 && c.first.shared)
 		return link_shared(r, &c.first, write);
 	if (c.odd_found && c.odd.shared)
@@ -201,7 +216,19 @@ struct range *mem_pin(void *addr, size_t len, int write, int *err)
 	return r;
 }
 
+static void release(struct range *r, int pinned);
+
 void mem_release(struct range *r)
+{
+	release(r, 0);
+}
+
+void mem_release_pinned(struct range *r)
+{
+	release(r, 1);
+}
+
+static void release(struct range *r, int pinned)
 {
 	pthread_mutex_lock(&mu);
 	if (--r->refs > 0) {
@@ -214,7 +241,7 @@ void mem_release(struct range *r)
 			break;
 		}
 	pthread_mutex_unlock(&mu);
-	if (r->kind == RANGE_MIGRATED && unmigrate(r->addr, r->len))
+	if (r->kind == RANGE_MIGRATED && !pinned && unmigrate(r->addr, r->len))
 		logmsg("cannot move registered pages at %p back to private memory: %s", r->addr,
 		       strerror(errno));
 	char p[FILES_PATH_MAX];

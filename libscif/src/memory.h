@@ -28,5 +28,10 @@ struct range {
    ENOMEM. */
 struct range *mem_pin(void *addr, size_t len, int write, int *err);
 void mem_release(struct range *r);
+/* mem_release for a window whose endpoint closed while the peer maps it: migrated pages then
+   stay the file's shared pages (only the file's name goes), so the peer's mapping and the
+   program's memory remain one memory, as SCIF keeps a mapped window's pages pinned after close.
+   Such memory can be registered again (it is migrated anew). */
+void mem_release_pinned(struct range *r);
 void mem_atfork_child(void);
 #endif

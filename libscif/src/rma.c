@@ -49,12 +49,16 @@ static void bump_version(struct rma *m)
 	cadd32(m->c, side_off(m->side) + S_RAS_VERSION, 1);
 }
 
-static void free_window(struct rma *m, int k)
+/* pinned: the endpoint closes while the peer maps the window (mem_release_pinned) */
+static void free_window(struct rma *m, int k, int pinned)
 {
 	struct lwin *w = &m->w[k];
 	cput32(m->c, entry_off(m, m->side, w->entry) + 0, 0); /* W_STATE free */
 	m->used[w->entry] = 0;
-	mem_release(w->range);
+	if (pinned)
+		mem_release_pinned(w->range);
+	else
+		mem_release(w->range);
 	memmove(&m->w[k], &m->w[k + 1], sizeof m->w[0] * (size_t)(m->nw - k - 1));
 	m->nw--;
 }
@@ -127,7 +131,7 @@ static void reclaim(struct rma *m)
 {
 	for (int k = 0; k < m->nw;)
 		if (m->w[k].unregistered && unreferenced(m, &m->w[k]))
-			free_window(m, k);
+			free_window(m, k, 0);
 		else
 			k++;
 }
@@ -286,8 +290,9 @@ void rma_close(struct rma *m)
 		while (cget32(m->c, entry_off(m, m->side, m->w[k].entry) + W_RMA_REFS) > 0 && now_ns() < deadline)
 			sched_yield();
 	}
+	/* closing does not unmap the peer's mappings (SCIF): a window it still maps stays pinned */
 	while (m->nw > 0)
-		free_window(m, m->nw - 1);
+		free_window(m, m->nw - 1, cget32(m->c, entry_off(m, m->side, m->w[m->nw - 1].entry) + W_MAP_REFS) > 0);
 	bump_version(m);
 	pthread_mutex_unlock(&m->mu);
 }

@@ -207,6 +207,39 @@ public abstract class RmaMmapTest extends RmaTestBase {
         m.close();
     }
 
+    /**
+     * Closing the window owner's endpoint does not unmap the peer's mapping, and the window's
+     * memory stays pinned: the mapping and the owner's buffer remain one memory after the
+     * close, stores on either side seen on the other, whether the window was memory from
+     * {@code allocate} or any page-aligned direct buffer. The buffer can then be registered
+     * again on another connection. Here node 0 owns the window (the native transport's own
+     * side), node 1 maps it.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} memory")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"allocate", "direct"})
+    void theMappingStaysTheWindowsMemoryAfterTheOwnerCloses(String kind) throws ScifException {
+        ByteBuffer window = kind.equals("allocate") ? memory(node0, 2 * PAGE) : aligned(2 * PAGE);
+        window.put(0, randomBytes(21, 2 * PAGE));
+        long off = local.register(window, 0, RW, 0);
+        Mapping m = map(remote, off, 2 * PAGE, RW);
+        local.close();
+        awaitEvents(remote, Scif.POLLIN, Scif.POLLHUP, "the owner closed");
+        m.buffer().put(100, randomBytes(22, 500));
+        assertSameBytes(randomBytes(22, 500), bytes(window, 100, 500),
+            "after the owner's close, stores through the mapping land in the owner's memory");
+        window.put(PAGE, randomBytes(23, 700));
+        assertSameBytes(randomBytes(23, 700), bytes(m.buffer(), PAGE, 700),
+            "and the owner's stores are seen through the mapping");
+        m.close();
+        try (Connection again = connect(node0, node1)) {
+            long off2 = again.connector().register(window, 0, RW, 0);
+            byte[] data = randomBytes(24, 3000);
+            again.acceptor().vwriteTo(direct(data), off2 + 10, Scif.RMA_SYNC);
+            assertSameBytes(data, bytes(window, 10, 3000), "the buffer is registered again and reached by an RMA");
+            assertSameBytes(randomBytes(23, 700), bytes(window, PAGE, 700), "with its contents kept");
+        }
+    }
+
     @Test
     void theRangeCanBeRegisteredAgainOnceTheMappingIsClosed() throws ScifException {
         ByteBuffer window = memory(node1, PAGE);

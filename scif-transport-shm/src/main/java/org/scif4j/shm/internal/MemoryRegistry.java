@@ -198,7 +198,7 @@ final class MemoryRegistry {
 
     private Range migrate(long address, long length, List<MapsFile.Entry> maps, Call call) throws ScifException {
         for (MapsFile.Entry m : maps) {
-            if (!m.writable() || m.shared()) {
+            if (!ownPinned(m) && (!m.writable() || m.shared())) {
                 throw ScifException.of(call.text(), Errno.EFAULT, "the region must be private writable memory"
                     + " (a direct ByteBuffer), memory from ScifNode.allocate, or a shared file mapping");
             }
@@ -224,6 +224,17 @@ final class MemoryRegistry {
 
     /** Drops a reference; the last one gives the memory back as it was and removes the file. */
     synchronized void release(Range r) {
+        release(r, false);
+    }
+
+    /**
+     * Drops a reference; the last one removes the file and gives the memory back as it was,
+     * except that with {@code pinned} (the window's endpoint closed while the peer maps it)
+     * migrated pages stay the file's shared pages: the peer's mapping and the user's buffer
+     * remain one memory, as SCIF keeps a mapped window's pages pinned after close. The file
+     * loses only its name; such memory can be registered again ({@link #ownPinned}).
+     */
+    synchronized void release(Range r, boolean pinned) {
         if (--r.refs > 0) {
             return;
         }
@@ -234,12 +245,23 @@ final class MemoryRegistry {
                 Posix.zeroPagesAt(r.address, r.length, Posix.PROT_READ | Posix.PROT_WRITE);
                 break;
             case MIGRATED:
-                unmigrate(r);
+                if (!pinned) {
+                    unmigrate(r);
+                }
                 break;
             default:
                 break;
         }
         deleteQuietly(r.path);
+    }
+
+    /**
+     * @return whether {@code m} maps a memory file of this process that lost its name while a
+     *     peer mapped it ({@link #release(Range, boolean)}): its pages may be migrated again
+     */
+    private boolean ownPinned(MapsFile.Entry m) {
+        String own = dir.resolve("mem-" + pid + "-").toString();
+        return m.shared() && m.writable() && m.path().startsWith(own) && m.path().endsWith(" (deleted)");
     }
 
     /** Copies the pages back into private memory at the same addresses. */

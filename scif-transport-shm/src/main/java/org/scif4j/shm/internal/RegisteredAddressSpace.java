@@ -275,13 +275,22 @@ final class RegisteredAddressSpace {
     }
 
     private void free(Window w) {
+        free(w, false);
+    }
+
+    /**
+     * @param pinned whether the peer still maps the window (at close only: otherwise a mapped
+     *               window is not freed): its memory then stays the very memory the peer's
+     *               mapping shows ({@link MemoryRegistry#release(MemoryRegistry.Range, boolean)})
+     */
+    private void free(Window w, boolean pinned) {
         if (last == w) {
             last = null; // nor keep its buffer reachable (it is unregistered: the fast path declines it anyway)
         }
         windows.remove(w);
         f.putInt(conn.window(conn.side, w.entry) + W_STATE, WINDOW_FREE);
         usedEntries.clear(w.entry);
-        registry.release(w.range);
+        registry.release(w.range, pinned);
     }
 
     /** Frees unregistered windows nothing references any more (see {@link #unreferenced}). */
@@ -407,9 +416,10 @@ final class RegisteredAddressSpace {
             awaitNoCopiers(w.entry, peerSlot, deadline);
             awaitNoRmaReferences(conn.window(conn.side, w.entry), peerSlot, deadline);
         }
-        // Windows the peer still maps stay pinned by its mapping of their files; ours go.
+        // Closing does not unmap the peer's mappings (SCIF): a window the peer still maps keeps
+        // its memory pinned, shared between the user's buffer and the mapping; the rest go.
         for (Window w : windows.all()) {
-            free(w);
+            free(w, f.getInt(conn.window(conn.side, w.entry) + W_MAP_REFS) > 0);
         }
         bumpVersion();
     }
