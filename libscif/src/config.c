@@ -175,9 +175,10 @@ int cfg_parse(const char *uri, struct cfg *c, char *err, size_t n)
 		}
 		p = amp ? amp + 1 : NULL;
 	}
-	if (c->privileged && geteuid() != 0)
-		return bad(err, n, "option privileged=true needs root (the process runs as uid %d)",
-			   (int)geteuid());
+	if (c->privileged && geteuid() != 0) {
+		bad(err, n, "option privileged=true needs root (the process runs as uid %d)", (int)geteuid());
+		return CFG_NOT_PERMITTED; /* as the Java side refuses it: EPERM, a right missing, not a bad option */
+	}
 	/* the fabric directory: DIR/NAME, without a trailing slash of DIR */
 	size_t dl = strlen(c->dir);
 	while (dl > 1 && c->dir[dl - 1] == '/')

@@ -77,9 +77,11 @@ static void attach_once(void)
 {
 	char err[700];
 	const char *uri = getenv("SCIF_FABRIC");
-	if (cfg_parse(uri, &fab.cfg, err, sizeof err)) {
-		logmsg("SCIF_FABRIC is invalid, every SCIF call fails with EINVAL: %s", err);
-		attach_errno = EINVAL;
+	int bad = cfg_parse(uri, &fab.cfg, err, sizeof err);
+	if (bad) {
+		attach_errno = bad == CFG_NOT_PERMITTED ? EPERM : EINVAL;
+		logmsg("SCIF_FABRIC is %s, every SCIF call fails with %s: %s",
+		       attach_errno == EPERM ? "refused" : "invalid", attach_errno == EPERM ? "EPERM" : "EINVAL", err);
 		return;
 	}
 	membarrier_register();

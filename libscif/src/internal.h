@@ -35,7 +35,10 @@ struct cfg {
 	enum wait_mode wait;
 };
 
-/* Parses a SCIF_FABRIC value (NULL: the defaults). -1 with a message in err on a bad one. */
+/* cfg_parse's answer for privileged=true in a process that is not root (calls fail with EPERM) */
+#define CFG_NOT_PERMITTED (-2)
+/* Parses a SCIF_FABRIC value (NULL: the defaults). -1 with a message in err on a bad one,
+   CFG_NOT_PERMITTED (and a message) for privileged=true in a process that is not root. */
 int cfg_parse(const char *uri, struct cfg *c, char *err, size_t n);
 
 /* ---- the operating system (sys.c) ---- */

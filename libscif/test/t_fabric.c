@@ -70,6 +70,18 @@ TEST(uri_options_are_checked_as_the_java_side_checks_them)
 	}
 }
 
+TEST(privileged_without_root_is_refused_with_eperm_as_on_the_java_side)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (geteuid() == 0 && setuid(65534) != 0) /* nobody */
+			_exit(2);
+		setenv("SCIF_FABRIC", "shm:x?privileged=true", 1);
+		_exit(scif_open() == -1 && errno == EPERM ? 0 : 1);
+	}
+	t_join(pid);
+}
+
 TEST(a_process_leaves_the_fabric_at_exit_and_the_last_removes_it)
 {
 	pid_t pid = fork();
