@@ -44,6 +44,26 @@ class ShmFabricLifecycleTest {
         assertFalse(Files.exists(dir), "nothing of the fabric may remain");
     }
 
+    /**
+     * A thread whose interrupt status is set creates a new fabric and attaches to it (its file
+     * work does not fail under the status, which an interrupted FileChannel would), and keeps
+     * the status; the fabric goes with the last node as usual.
+     */
+    @Test
+    void attachWithTheInterruptStatusSetCreatesTheFabricAndKeepsTheStatus() throws Exception {
+        Thread.currentThread().interrupt();
+        ScifNode a;
+        try {
+            a = Scif.attach("shm:" + name + "?node=0");
+        } finally {
+            assertTrue(Thread.interrupted(), "attach keeps the interrupt status (cleared here)");
+        }
+        assertTrue(Files.exists(dir.resolve("fabric")));
+        assertEquals(0, a.nodeIds().self());
+        a.close();
+        assertFalse(Files.exists(dir), "the last node removed the fabric");
+    }
+
     @Test
     void fabricLeftByAKilledProcessIsReclaimedOnTheNextAttach() throws Exception {
         try (ShmChild child = ShmChild.start(true, List.of(), "hold", "shm:" + name + "?node=3")) {

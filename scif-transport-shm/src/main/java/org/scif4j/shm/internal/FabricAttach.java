@@ -6,6 +6,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -44,6 +45,20 @@ final class FabricAttach {
      * @return the fabric, or null if {@code mayCreate} is false and there is no fabric
      */
     static Fabric open(Path dir, String call, boolean mayCreate) throws ScifException {
+        try {
+            // The file channels below close when the thread is interrupted: attached with the
+            // status held back, as a call's file work is; a step that an interrupt lands in
+            // leaves nothing behind (as the races retried below), so the attach runs again.
+            return FabricFiles.uninterruptibly(() -> openRetrying(dir, call, mayCreate));
+        } catch (ScifException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ScifException(Errno.ENODEV, call + ": ENODEV, cannot use fabric directory " + dir + ": " + e, e);
+        }
+    }
+
+    /** {@link #open}; throws ClosedByInterruptException as it is, for its caller to run it again. */
+    private static Fabric openRetrying(Path dir, String call, boolean mayCreate) throws IOException {
         IOException last = null;
         for (int attempt = 0; attempt < 200; attempt++) {
             try {
@@ -87,7 +102,7 @@ final class FabricAttach {
                     return null;
                 }
                 last = e;
-            } catch (ScifException e) {
+            } catch (ScifException | ClosedByInterruptException e) {
                 throw e;
             } catch (IOException e) {
                 throw new ScifException(Errno.ENODEV, call + ": ENODEV, cannot use fabric directory "

@@ -100,12 +100,8 @@ final class Links {
             });
     }
 
-    /**
-     * Starts listening on this node's address.
-     *
-     * @throws InterruptedException if interrupted while binding
-     */
-    void listen() throws InterruptedException {
+    /** Starts listening on this node's address. */
+    void listen() {
         ServerBootstrap sb = new ServerBootstrap().group(group).channelFactory(io.serverChannels())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -124,7 +120,10 @@ final class Links {
                     pipeline(ch, link, -1);
                 }
             });
-        server = sb.bind(options.selfAddress()).sync().channel();
+        // Uninterruptibly: a local bind completes at once, and an interrupted wait would leave
+        // the bind going on without the channel here for close to find (the port held after
+        // attach failed). The interrupt status stays set for the caller.
+        server = sb.bind(options.selfAddress()).syncUninterruptibly().channel();
     }
 
     private void pipeline(Channel ch, Link link, int target) {

@@ -67,17 +67,14 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
      * @return the node
      * @throws ScifException EADDRINUSE when the node's address is taken (the node is already
      *                       attached, or another program listens there), ENODEV when this host
-     *                       cannot listen on it, EINTR if interrupted
+     *                       cannot listen on it (a set interrupt status does not end the bind's
+     *                       short wait, and stays set)
      */
     public static TcpNode attach(TcpOptions options, String call) throws ScifException {
         TcpNode n = new TcpNode(options, NettyIo.of(options.io(), call));
         try {
             n.links.listen();
             return n;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            n.close();
-            throw ScifException.of(call, Errno.EINTR, "interrupted while binding " + options.selfAddress());
         } catch (Exception e) {
             n.close();
             // Errors' table: a taken address is EADDRINUSE, a refused one EACCES; what else
