@@ -312,6 +312,35 @@ public abstract class MessagingTest extends ScifTestBase {
         }
     }
 
+    /**
+     * SCIF: a send's room is what the peer has not taken yet, however little it took. Once the
+     * peer took the bytes sent and answered, a non-blocking send moves the full 4095 again,
+     * whether the peer took one byte or a quarter ring (a transport that gives room back in
+     * batches must still have given it back by the time the answer arrives).
+     */
+    @Test
+    void theWholeRingIsFreeOnceThePeerTookTheBytesAndAnswered() throws ScifException {
+        ScifNode n0 = attach(0, "ring=4096");
+        ScifNode n1 = attach(1, "ring=4096");
+        try (Connection c = connect(n0, n1)) {
+            Endpoint a = c.connector();
+            Endpoint b = c.acceptor();
+            for (int taken : new int[] {1, 4, 1023, 1024, 1025, 3000, 4095}) {
+                byte[] first = randomBytes(taken, taken);
+                assertEquals(taken, a.send(ByteBuffer.wrap(first), Scif.SEND_BLOCK));
+                assertArrayEquals(first, recvFully(b, taken), "the peer takes the " + taken + " bytes");
+                assertEquals(1, b.send(ByteBuffer.allocate(1), Scif.SEND_BLOCK), "and answers");
+                recvFully(a, 1);
+                byte[] fill = randomBytes(taken + 1, 10000);
+                assertEquals(4095, a.send(ByteBuffer.wrap(fill), 0),
+                    "a non-blocking send after the peer took " + taken + " bytes and answered finds all 4095 free");
+                assertArrayEquals(Arrays.copyOf(fill, 4095), recvFully(b, 4095), "the 4095 bytes arrive");
+                assertEquals(1, b.send(ByteBuffer.allocate(1), Scif.SEND_BLOCK), "and the peer answers again");
+                recvFully(a, 1);
+            }
+        }
+    }
+
     @Test
     void zeroLengthAndBadFlags() throws ScifException {
         ScifNode n0 = attach(0);

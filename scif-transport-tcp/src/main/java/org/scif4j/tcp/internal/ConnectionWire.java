@@ -35,8 +35,13 @@ final class ConnectionWire {
 
     /** u64 at 0: the receiving endpoint's wire id (DATA, CREDIT, DISCONNECT, DISCONNECT_ACK). */
     static final int ENDPOINT = 0;
+    /**
+     * u32 at 8: bytes of the opposite stream the frame's sender consumed since it last gave
+     * credit, given back with the frame (DATA); 0 for none. See docs/tcp-protocol.md, "Flow control".
+     */
+    static final int DATA_CREDIT = 8;
     /** Bytes of a DATA body before its 1..{@link Wire#MAX_DATA} payload bytes. */
-    static final int DATA_HEADER = 8;
+    static final int DATA_HEADER = 12;
     /** u32 at 8: bytes the receiver of the stream has consumed since its last CREDIT (CREDIT). */
     static final int CREDIT_BYTES = 8;
     static final int CREDIT_SIZE = 12;
@@ -79,6 +84,10 @@ final class ConnectionWire {
 
     static long endpoint(ByteBuf body) {
         return body.getLong(body.readerIndex() + ENDPOINT);
+    }
+
+    static int dataCredit(ByteBuf body) {
+        return body.getInt(body.readerIndex() + DATA_CREDIT);
     }
 
     static int creditBytes(ByteBuf body) {
@@ -136,24 +145,24 @@ final class ConnectionWire {
     }
 
     /** Appends a DATA frame's prefix, type and header to {@code b}; its payload follows. */
-    static ByteBuf dataHeader(ByteBuf b, long endpoint, int payload) {
+    static ByteBuf dataHeader(ByteBuf b, long endpoint, int credit, int payload) {
         int at = Wire.prefix(b, Wire.DATA, DATA_HEADER + payload, DATA_HEADER);
-        b.setLong(at + ENDPOINT, endpoint);
+        b.setLong(at + ENDPOINT, endpoint).setInt(at + DATA_CREDIT, credit);
         return b.writerIndex(at + DATA_HEADER);
     }
 
     /**
      * The next {@code n} bytes of {@code src} in DATA frames of at most {@link Wire#MAX_DATA}
      * for the peer's endpoint {@code dst}, all in one buffer: one write, one syscall when the
-     * socket takes it, rather than one per frame.
+     * socket takes it, rather than one per frame. The first frame gives back {@code credit}.
      */
-    static ByteBuf dataFrames(ByteBufAllocator a, ByteBuffer src, long dst, int n) {
+    static ByteBuf dataFrames(ByteBufAllocator a, ByteBuffer src, long dst, int credit, int n) {
         ByteBuf frames = a.directBuffer(Wire.framedSize(n, ConnectionWire.DATA_HEADER));
         int limit = src.limit();
         try {
             for (int off = 0; off < n; ) {
                 int c = Math.min(Wire.MAX_DATA, n - off);
-                dataHeader(frames, dst, c);
+                dataHeader(frames, dst, off == 0 ? credit : 0, c);
                 src.limit(src.position() + c);
                 frames.writeBytes(src);
                 off += c;

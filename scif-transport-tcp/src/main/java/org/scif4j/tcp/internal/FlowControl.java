@@ -253,6 +253,21 @@ final class FlowControl {
         return 0;
     }
 
+    /**
+     * All the credit there is to give back, counted as given: for a DATA frame of this side's
+     * own stream, which carries it at no cost (ConnectionWire.DATA_CREDIT). So a peer that hears
+     * from this side has been given back every byte this side's user took before it sent,
+     * however few: its next non-blocking send finds the room SCIF's would, which the batches of
+     * {@link #creditToReturn} alone left short by up to ring/4 (a reply to a small message).
+     *
+     * @return bytes of credit, possibly 0
+     */
+    int takeCredit() {
+        int n = uncredited;
+        uncredited = 0;
+        return n;
+    }
+
     /** The endpoint closed: drops what was received; a waiting recv's buffer is filled no more. */
     void release() {
         waiting = null; // what was filled stays counted for the recv's stopFilling

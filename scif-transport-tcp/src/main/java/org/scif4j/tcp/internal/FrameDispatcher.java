@@ -59,7 +59,8 @@ final class FrameDispatcher {
             }
             case Wire.DATA: {
                 TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));
-                return ep == null ? null : ep.messages().onData(link, f.skipBytes(ConnectionWire.DATA_HEADER));
+                return ep == null ? null
+                    : ep.messages().onData(link, ConnectionWire.dataCredit(f), f.skipBytes(ConnectionWire.DATA_HEADER));
             }
             case Wire.CREDIT: {
                 TcpEndpoint ep = node.endpoint(ConnectionWire.endpoint(f));

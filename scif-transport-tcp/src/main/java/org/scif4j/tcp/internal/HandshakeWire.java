@@ -13,7 +13,7 @@ final class HandshakeWire {
     /** "SCIF" in ASCII: the first field of HELLO and HELLO_ACK. */
     static final int MAGIC_VALUE = 0x53434946;
     /** Protocol version; a peer with another one is refused at the handshake. */
-    static final short VERSION_VALUE = 1;
+    static final short VERSION_VALUE = 2;
     /** Bytes of the random challenge each side sends. */
     static final int NONCE_BYTES = 32;
     /** Bytes of an HMAC-SHA256 proof. */

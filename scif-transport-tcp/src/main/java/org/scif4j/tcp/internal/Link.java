@@ -74,16 +74,21 @@ final class Link {
      * frames for the peer's endpoint {@code dst}: straight from {@code src} when the sender may
      * write to the socket itself and nothing is queued before them, else copied into frames
      * (see {@link LinkWriter#writeDataDirect}); either way {@code src} is free again on return.
+     * The first frame gives back {@code credit} (ConnectionWire.DATA_CREDIT).
      */
-    void writeData(ByteBufAllocator alloc, ByteBuffer src, long dst, int n) {
+    void writeData(ByteBufAllocator alloc, ByteBuffer src, long dst, int credit, int n) {
         if (src.isDirect() && isOpen()) {
             // Racing with the link's death is harmless: a write to a closed socket is dropped.
-            n -= writer.writeDataDirect(src, dst, n);
-            if (n == 0) {
+            int taken = writer.writeDataDirect(src, dst, credit, n);
+            if (taken == n) {
                 return;
             }
+            if (taken > 0) {
+                credit = 0; // it went with the first frame
+                n -= taken;
+            }
         }
-        write(ConnectionWire.dataFrames(alloc, src, dst, n));
+        write(ConnectionWire.dataFrames(alloc, src, dst, credit, n));
     }
 
     /**

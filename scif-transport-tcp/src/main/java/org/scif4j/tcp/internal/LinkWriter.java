@@ -204,12 +204,14 @@ final class LinkWriter {
      * unless the socket fills, or a send of more than one frame comes from another buffer than
      * the last one did (see {@code payloadViewsOf}).
      *
-     * @param src a direct buffer; its position moves past the bytes taken care of
-     * @param n   bytes of {@code src} to send, at most its remaining bytes
+     * @param src    a direct buffer; its position moves past the bytes taken care of
+     * @param credit credit the first frame gives back (ConnectionWire.DATA_CREDIT)
+     * @param n      bytes of {@code src} to send, at most its remaining bytes
      * @return bytes of {@code src} taken care of (on the socket, or in {@code partial}); the
-     *         caller frames and sends the rest, which then queues behind them
+     *         caller frames and sends the rest, which then queues behind them. When it is 0 the
+     *         first frame, and with it {@code credit}, is still the caller's to send
      */
-    int writeDataDirect(ByteBuffer src, long dst, int n) {
+    int writeDataDirect(ByteBuffer src, long dst, int credit, int n) {
         if (!direct || !writeLock.tryLock()) {
             return 0;
         }
@@ -221,7 +223,7 @@ final class LinkWriter {
                 return 0;
             }
             while (taken < n) {
-                int batch = writeDataBatch(src, start + taken, dst, n - taken);
+                int batch = writeDataBatch(src, start + taken, dst, taken == 0 ? credit : 0, n - taken);
                 if (batch < 0) {
                     taken += -batch - 1; // the socket filled: the batch's bytes taken care of
                     return taken;
@@ -247,14 +249,14 @@ final class LinkWriter {
     /**
      * One gathering write of the DATA frames of {@code src}'s bytes from {@code from}, at most
      * {@code n} and {@value #DATA_FRAMES} frames: frame 0's payload is {@code src} itself, the
-     * others' are views of it. Under writeLock; moves {@code src}'s limit (the caller restores
-     * it and sets its position).
+     * others' are views of it; frame 0 gives back {@code credit}. Under writeLock; moves
+     * {@code src}'s limit (the caller restores it and sets its position).
      *
      * @return the bytes sent when the socket took every frame; else {@code -taken - 1}, where
      *         {@code taken} counts the bytes of the frames taken whole and of the frame taken in
      *         part, whose rest is then in {@code partial}
      */
-    private int writeDataBatch(ByteBuffer src, int from, long dst, int n) throws IOException {
+    private int writeDataBatch(ByteBuffer src, int from, long dst, int credit, int n) throws IOException {
         int frames = Math.min(DATA_FRAMES, (n + Wire.MAX_DATA - 1) / Wire.MAX_DATA);
         if (frames > 1 && payloadViewsOf != src) {
             for (int k = 1; k < DATA_FRAMES; k++) {
@@ -267,8 +269,9 @@ final class LinkWriter {
         for (int k = 0; k < frames; k++) {
             int c = Math.min(Wire.MAX_DATA, from + n - at);
             int h = k * DATA_FRAME_HEADER;
-            // ConnectionWire.dataHeader's layout: length prefix, type, the peer endpoint's wire id
-            dataHeaders.putInt(h, 1 + ConnectionWire.DATA_HEADER + c).put(h + 4, Wire.DATA).putLong(h + 5, dst);
+            // ConnectionWire.dataHeader's layout: length prefix, type, the peer endpoint's wire id, credit
+            dataHeaders.putInt(h, 1 + ConnectionWire.DATA_HEADER + c).put(h + 4, Wire.DATA).putLong(h + 5, dst)
+                .putInt(h + 5 + ConnectionWire.DATA_CREDIT, k == 0 ? credit : 0);
             ByteBuffer header = headerViews[k];
             header.limit(h + DATA_FRAME_HEADER).position(h);
             ByteBuffer payload = k == 0 ? src : payloadViews[k];

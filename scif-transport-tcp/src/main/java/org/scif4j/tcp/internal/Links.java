@@ -224,9 +224,12 @@ final class Links {
         outbound(peer).write(frame);
     }
 
-    /** Sends the next {@code n} bytes of {@code src} to the endpoint {@code dst} of {@code peer}, in DATA frames. */
-    void sendData(int peer, ByteBuffer src, long dst, int n) {
-        outbound(peer).writeData(node.alloc(), src, dst, n);
+    /**
+     * Sends the next {@code n} bytes of {@code src} to the endpoint {@code dst} of {@code peer},
+     * in DATA frames, the first giving back {@code credit} for the opposite stream.
+     */
+    void sendData(int peer, ByteBuffer src, long dst, int credit, int n) {
+        outbound(peer).writeData(node.alloc(), src, dst, credit, n);
     }
 
     /**

@@ -55,6 +55,7 @@ final class TcpMessages {
             long dst;
             int to;
             int seen;
+            int credit = 0;
             Link in = null;
             synchronized (endpoint) {
                 FlowControl flow = endpoint.flow();
@@ -76,6 +77,9 @@ final class TcpMessages {
                     if (n == 0) {
                         return total; // non-blocking and the window is full
                     }
+                    // Every byte this side's user took goes back with the frames, so that whatever
+                    // the peer learns from them it learns with its room for them (FlowControl.takeCredit).
+                    credit = flow.takeCredit();
                     dst = endpoint.peerWireIdLocked();
                     to = endpoint.peerLocked().node();
                     seen = 0;
@@ -94,7 +98,7 @@ final class TcpMessages {
                 }
                 continue;
             }
-            node.links().sendData(to, src, dst, n);
+            node.links().sendData(to, src, dst, credit, n);
             total += n;
         }
         return total;
@@ -207,19 +211,28 @@ final class TcpMessages {
         }
     }
 
-    /** DATA from the peer. @return what is wrong with it, or null */
-    String onData(Link link, ByteBuf payload) {
+    /**
+     * DATA from the peer, giving back {@code credit} for this side's stream first: the peer
+     * took those bytes before it sent these.
+     *
+     * @return what is wrong with it, or null
+     */
+    String onData(Link link, int credit, ByteBuf payload) {
         synchronized (endpoint) {
             if (endpoint.isClosed() || endpoint.stateLocked() != EndpointState.CONNECTED
                 || !endpoint.fromPeerLocked(link)) {
                 return null; // the connection ended while the frame was on its way: drop it
             }
             FlowControl flow = endpoint.flow();
-            String wrong = flow.onData(payload);
+            String wrong = credit == 0 ? null : flow.onCredit(credit);
             if (wrong == null) {
-                if (flow.wakesReceiver()) {
-                    endpoint.changed();
-                } else {
+                wrong = flow.onData(payload);
+            }
+            if (wrong == null) {
+                if (credit > 0 || flow.wakesReceiver()) {
+                    endpoint.changed(); // room for a waiting send or poll, or bytes for a recv
+                }
+                if (!flow.wakesReceiver()) {
                     // The bytes went into a waiting recv's buffer, which still has room: it sleeps
                     // on, so the credit they free goes back from here (it may exceed ring/4).
                     returnCredit();

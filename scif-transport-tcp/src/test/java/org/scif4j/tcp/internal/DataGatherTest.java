@@ -21,11 +21,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (1 MiB) go to the socket in one gathering write, straight from the caller's buffer, and what
  * the socket does not take follows through the event loop, so that the bytes on the wire are
  * exactly the frames {@link ConnectionWire#dataFrames} would have made, whichever byte the socket
- * stops at. The socket here is a stand-in that takes a given number of bytes and records each
+ * stops at, the send's credit in its first frame alone. The socket here is a stand-in that takes a given number of bytes and records each
  * write; the event loop is an {@link EmbeddedChannel}'s.
  */
 class DataGatherTest {
     private static final long DST = 0x1122334455667788L;
+    /** Credit the first frame of each send gives back (ConnectionWire.DATA_CREDIT). */
+    private static final int CREDIT = 0x0a0b0c0d;
     private static final int FRAME = Wire.FRAME_HEADER + ConnectionWire.DATA_HEADER + Wire.MAX_DATA;
 
     @Test
@@ -33,7 +35,7 @@ class DataGatherTest {
         Wiring w = new Wiring(Long.MAX_VALUE);
         ByteBuffer src = random(1 << 20, 1);
         byte[] expected = frames(src, 1 << 20);
-        assertEquals(1 << 20, w.writer.writeDataDirect(src, DST, 1 << 20));
+        assertEquals(1 << 20, w.writer.writeDataDirect(src, DST, CREDIT, 1 << 20));
         assertEquals(List.of(32), w.socket.partsPerWrite, "one gathering write: 16 headers, 16 payloads");
         assertEquals(1 << 20, src.position());
         assertArrayEquals(expected, w.wire());
@@ -45,7 +47,7 @@ class DataGatherTest {
         int n = (33 << 16) + 100;
         ByteBuffer src = random(n, 2);
         byte[] expected = frames(src, n);
-        assertEquals(n, w.writer.writeDataDirect(src, DST, n));
+        assertEquals(n, w.writer.writeDataDirect(src, DST, CREDIT, n));
         assertEquals(List.of(32, 32, 4), w.socket.partsPerWrite);
         assertArrayEquals(expected, w.wire());
     }
@@ -64,7 +66,7 @@ class DataGatherTest {
         for (ByteBuffer src : new ByteBuffer[] {a, b, a, a}) {
             src.clear().position(7).limit(7 + 300_000);
             expected.writeBytes(frames(src, 300_000));
-            assertEquals(300_000, w.writer.writeDataDirect(src, DST, 300_000));
+            assertEquals(300_000, w.writer.writeDataDirect(src, DST, CREDIT, 300_000));
             assertEquals(7 + 300_000, src.position());
             assertEquals(7 + 300_000, src.limit());
         }
@@ -85,10 +87,11 @@ class DataGatherTest {
         ByteBuffer src = random(100 + n, 5);
         src.position(100);
         byte[] expected = frames(src, n);
-        int taken = w.writer.writeDataDirect(src, DST, n);
+        int taken = w.writer.writeDataDirect(src, DST, CREDIT, n);
         assertEquals(100 + taken, src.position());
         if (taken < n) {
-            w.writer.send(ConnectionWire.dataFrames(w.channel.alloc(), src, DST, n - taken));
+            // the credit went with the first frame unless the socket took none of it
+            w.writer.send(ConnectionWire.dataFrames(w.channel.alloc(), src, DST, taken == 0 ? CREDIT : 0, n - taken));
         }
         assertEquals(100 + n, src.position());
         assertArrayEquals(expected, w.wire());
@@ -96,7 +99,7 @@ class DataGatherTest {
 
     /** @return the frames {@link ConnectionWire#dataFrames} makes of src's next {@code n} bytes (src unmoved) */
     private static byte[] frames(ByteBuffer src, int n) {
-        ByteBuf f = ConnectionWire.dataFrames(UnpooledByteBufAllocator.DEFAULT, src.duplicate(), DST, n);
+        ByteBuf f = ConnectionWire.dataFrames(UnpooledByteBufAllocator.DEFAULT, src.duplicate(), DST, CREDIT, n);
         try {
             return ByteBufUtil.getBytes(f);
         } finally {

@@ -114,7 +114,9 @@ class HostilePeerTest {
     @Test
     void scifFrameBeforeTheHandshake() throws Exception {
         try (RawPeer raw = new RawPeer(honest.node0Port)) {
-            ByteBuffer b = ByteBuffer.allocate(4 + 1 + 8 + 4).putInt(1 + 8 + 4).put(Wire.DATA).putLong(0).putInt(42);
+            // A well-formed DATA frame (endpoint 0, no credit, 4 payload bytes), only too early.
+            ByteBuffer b = ByteBuffer.allocate(4 + 1 + ConnectionWire.DATA_HEADER + 4)
+                .putInt(1 + ConnectionWire.DATA_HEADER + 4).put(Wire.DATA).putLong(0).putInt(0).putInt(42);
             raw.write(b.array());
             assertRefused(raw, "DATA before HELLO");
         }

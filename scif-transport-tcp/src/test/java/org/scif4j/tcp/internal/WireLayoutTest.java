@@ -60,11 +60,11 @@ class WireLayoutTest {
         }
         String nonceHex = ByteBufUtil.hexDump(nonce);
         String proofHex = ByteBufUtil.hexDump(proof);
-        String hello = "53434946 0001 0102 0304 0001 1112131415161718 " + nonceHex;
+        String hello = "53434946 0002 0102 0304 0001 1112131415161718 " + nonceHex;
         assertFrame("00000035 01 " + hello, HandshakeWire.hello(A, 0x0102, 0x0304, 1, 0x1112131415161718L, nonce,
             null), b -> {
                 assertEquals(HandshakeWire.MAGIC_VALUE, HandshakeWire.magic(b));
-                assertEquals(1, HandshakeWire.version(b));
+                assertEquals(2, HandshakeWire.version(b));
                 assertEquals(0x0102, HandshakeWire.from(b));
                 assertEquals(0x0304, HandshakeWire.to(b));
                 assertEquals(HandshakeWire.FLAG_KEYED, HandshakeWire.flags(b));
@@ -112,9 +112,10 @@ class WireLayoutTest {
             assertEquals(0x5678, ConnectionWire.cancelListenerPort(b));
             return null;
         });
-        assertFrame("0000000d 14 0102030405060708 deadbeef",
-            withPayload(ConnectionWire.dataHeader(A.directBuffer(), E, 4)), b -> {
+        assertFrame("00000011 14 0102030405060708 00000400 deadbeef",
+            withPayload(ConnectionWire.dataHeader(A.directBuffer(), E, 0x400, 4)), b -> {
                 assertEquals(E, ConnectionWire.endpoint(b));
+                assertEquals(0x400, ConnectionWire.dataCredit(b));
                 assertEquals(ConnectionWire.DATA_HEADER, Wire.payloadHeader(Wire.DATA));
                 return null;
             });
