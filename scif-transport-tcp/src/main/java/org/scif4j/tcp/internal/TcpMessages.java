@@ -230,7 +230,10 @@ final class TcpMessages {
             }
             if (wrong == null) {
                 if (credit > 0 || flow.wakesReceiver()) {
-                    endpoint.changed(); // room for a waiting send or poll, or bytes for a recv
+                    // Room for a waiting send or poll, or bytes for a recv. A send waiting for
+                    // credit would get it later anyway (the peer returns a quarter ring in CREDIT
+                    // once it took what is queued), so a missed wake here would only delay it.
+                    endpoint.changed();
                 }
                 if (!flow.wakesReceiver()) {
                     // The bytes went into a waiting recv's buffer, which still has room: it sleeps
