@@ -128,12 +128,14 @@ public final class Scif {
      * @param items         endpoints of one fabric (see above), with the events asked for
      * @param timeoutMillis milliseconds; 0 checks once; negative waits without limit
      * @return how many items have non-zero {@link PollItem#revents()}; 0 on timeout
-     * @throws ScifException EINVAL for a null array or item, or endpoints that cannot be polled together;
+     * @throws ScifException EFAULT for a null array or item (scif_poll's unreadable array); EINVAL for
+     *                       endpoints that cannot be polled together;
      *                       EINTR when the thread is interrupted while waiting
      */
     public static int poll(PollItem[] items, long timeoutMillis) throws ScifException {
         if (items == null) {
-            throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items is null; expected an array");
+            // scif_poll(3): EFAULT when the array cannot be read; null is Java's unreadable array
+            throw ScifException.of(pollCall(items, timeoutMillis), Errno.EFAULT, "items is null; expected an array of PollItem");
         }
         Poller poller = null;
         int n = items.length;
@@ -145,7 +147,8 @@ public final class Scif {
             for (int i = 0; i < n; i++) {
                 PollItem item = items[i];
                 if (item == null) {
-                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items[" + i + "] is null");
+                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EFAULT, "items[" + i
+                        + "] is null; expected a PollItem in every entry");
                 }
                 eps[i] = item.endpoint();
                 events[i] = item.events();

@@ -45,6 +45,21 @@ public abstract class PollTest extends TwoNodeTestBase {
         b.close();
     }
 
+    /**
+     * scif_poll(3): an array that cannot be read is EFAULT. A null array, or a null entry in it,
+     * is Java's unreadable array, as a null or read-only buffer is send's and recv's EFAULT.
+     */
+    @Test
+    void aNullArrayOrANullItemIsEfault() throws ScifException {
+        try (Endpoint ep = open(node0)) {
+            assertErrno(Errno.EFAULT, () -> Scif.poll(null, 0), "poll(null, 0)");
+            assertErrno(Errno.EFAULT, () -> Scif.poll(null, 10), "poll(null, 10)");
+            ScifException e = assertErrno(Errno.EFAULT,
+                () -> Scif.poll(new PollItem[] {new PollItem(ep, Scif.POLLIN), null}, 0), "poll with items[1] null");
+            assertTrue(e.getMessage().contains("items[1]"), "the message names the item: " + e.getMessage());
+        }
+    }
+
     @Test
     void manyEndpointsWithEveryKindOfEvent() throws ScifException {
         List<Connection> cs = new ArrayList<>();
