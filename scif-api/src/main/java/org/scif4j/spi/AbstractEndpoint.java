@@ -219,11 +219,12 @@ public abstract class AbstractEndpoint implements Endpoint, PollableEndpoint {
         if (closed) {
             checkOpen(EndpointRules.dataCall(false, dst, flags));
         }
-        if (dst.isReadOnly()) {
-            throw ScifException.of(EndpointRules.dataCall(false, dst, flags), Errno.EFAULT, "dst is a read-only buffer");
-        }
         if (!dst.hasRemaining()) {
-            return 0;
+            return 0; // len == 0: before every other check, as SCIF returns it (a read-only dst too)
+        }
+        if (dst.isReadOnly()) {
+            throw ScifException.of(EndpointRules.dataCall(false, dst, flags), Errno.EFAULT, "dst is a read-only buffer;"
+                + " expected a writable one");
         }
         EndpointRules.dataFlags(false, dst, flags);
         recvLock.lockForCall(false, dst, flags);

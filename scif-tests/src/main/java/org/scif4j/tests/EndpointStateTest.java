@@ -88,6 +88,9 @@ public abstract class EndpointStateTest extends TwoNodeTestBase {
             assertEquals(0, ep.recv(ByteBuffer.allocate(0), 2),
                 "recv of 0 bytes returns 0 before the flags are checked, on a " + state
                     + " endpoint");
+            assertEquals(0, ep.recv(ByteBuffer.allocate(0).asReadOnlyBuffer(), Scif.RECV_BLOCK),
+                "recv into a read-only buffer with no room returns 0 (len == 0 before any other"
+                    + " check), on a " + state + " endpoint");
         };
     }
 
