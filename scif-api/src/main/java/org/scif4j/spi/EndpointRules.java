@@ -82,8 +82,12 @@ public final class EndpointRules {
      * @throws ScifException EINVAL unbound or a backlog below 1, EISCONN past BOUND
      */
     public static void listen(EndpointState state, int backlog, String call) throws ScifException {
-        if (state == EndpointState.UNBOUND || state == EndpointState.DISCONNECTED) {
-            throw ScifException.of(call, Errno.EINVAL, "endpoint is " + state + "; bind it first");
+        if (state == EndpointState.UNBOUND) {
+            throw ScifException.of(call, Errno.EINVAL, "endpoint is UNBOUND; bind it first");
+        }
+        if (state == EndpointState.DISCONNECTED) {
+            throw ScifException.of(call, Errno.EINVAL, "endpoint is DISCONNECTED and can never listen; close it and"
+                + " open a new one");
         }
         if (state != EndpointState.BOUND) {
             throw ScifException.of(call, Errno.EISCONN, "endpoint is " + state + "; only a BOUND endpoint can listen");
