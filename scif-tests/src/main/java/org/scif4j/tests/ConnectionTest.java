@@ -286,6 +286,8 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
         try (Endpoint ep = open(node0)) {
             assertErrno(Errno.ENODEV, () -> ep.connect(port(5, 3000)), "node 5 is not attached");
             assertErrno(Errno.ENODEV, () -> ep.connect(port(65535, 3000)), "node 65535");
+            assertErrno(Errno.ENODEV, () -> ep.connect(port(65536, 3000)), "node 65536, beyond any node id");
+            assertErrno(Errno.ENODEV, () -> ep.connect(port(-1, 3000)), "node -1, below any node id");
         }
         ScifNode node2 = attach(2);
         try (Endpoint l = listener(node2, 3000, 1); Endpoint ep = open(node0)) {

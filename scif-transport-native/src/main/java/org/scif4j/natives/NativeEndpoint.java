@@ -221,8 +221,13 @@ final class NativeEndpoint extends AbstractEndpoint {
     @Override
     protected int doConnect(PortId dst, String text) throws ScifException {
         Call call = Call.of("connect", "node", dst.node(), "port", dst.port());
-        if (dst.node() < 0 || dst.node() > 0xffff || dst.port() < 0 || dst.port() > 0xffff) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "node and port must be in [0, 65535]");
+        if (dst.port() < 0 || dst.port() > 0xffff) {
+            throw ScifException.of(call.text(), Errno.EINVAL, "port must be 1..65535");
+        }
+        if (dst.node() < 0 || dst.node() > 0xffff) {
+            // as on every transport (docs/decisions.md): a node id out of range is a node not online
+            throw ScifException.of(call.text(), Errno.ENODEV, "node " + dst.node() + " is not online; node ids are"
+                + " 0..65535 (nodeIds() lists the online ones)");
         }
         enter(call);
         try {
