@@ -2,6 +2,7 @@
    POLLOUT, then a second call for the result), through the listener's queue. */
 #include "endpoint.h"
 #include "files.h"
+#include "scif4j.h"
 #include <fcntl.h>
 #include <string.h>
 
@@ -121,8 +122,10 @@ static int start_connect(struct ep *e, struct scif_portID *dst, int nonblock)
 	return 0;
 }
 
-/* After the wait (or the second call of a non-blocking connect): the result. */
-static int finish_connect(struct ep *e)
+/* After the wait (or the second call of a non-blocking connect): the result. A request still
+   unanswered is withdrawn (the endpoint stays BOUND) and fails with `unanswered`: ECONNREFUSED
+   after the watchdog period, EINTR when the caller gave up (scif4j_connect_abandon). */
+static int finish_connect(struct ep *e, int unanswered)
 {
 	if (e->closed)
 		return EINTR;
@@ -161,7 +164,7 @@ static int finish_connect(struct ep *e)
 	conn_close(e->pending);
 	e->pending = NULL;
 	delete_conn_file(id);
-	err = result < 0 ? -result : ECONNREFUSED;
+	err = result < 0 ? -result : unanswered;
 	return err;
 }
 
@@ -182,7 +185,7 @@ API int scif_connect(scif_epd_t epd, struct scif_portID *dst)
 		if (!answered(e) && now_ns() < e->async_deadline)
 			err = EINPROGRESS;
 		else
-			err = finish_connect(e);
+			err = finish_connect(e, ECONNREFUSED);
 		goto out;
 	}
 	err = start_connect(e, dst, nonblock);
@@ -201,11 +204,30 @@ API int scif_connect(scif_epd_t epd, struct scif_portID *dst)
 	pthread_mutex_unlock(&e->ctl);
 	await(e, E_EVENT_SEQ, E_SLEEPERS, answered, NULL, now_ns() + fab.cfg.timeout_ms * 1000000LL);
 	pthread_mutex_lock(&e->ctl);
-	err = finish_connect(e);
+	err = finish_connect(e, ECONNREFUSED);
 out:;
 	int port = e->port;
 	pthread_mutex_unlock(&e->ctl);
 	pump_sync(e); /* a connect started, or its result collected */
 	ep_put(e);
 	return err ? fail(err) : (errno = se, port);
+}
+
+/* The Java native transport's blocking connect is the non-blocking one with its waits in Java;
+   when its thread is interrupted, the connect ends here as G3's interruptible connect does: an
+   accepted request is taken over (the port, as the connect would return), an unanswered one is
+   withdrawn from the listener's queue (EINTR; the endpoint stays BOUND with its port), a
+   refusal is reported. */
+SCIF4J_API int scif4j_connect_abandon(int epd)
+{
+	struct ep *e = ep_get(epd);
+	if (!e)
+		return -EBADF;
+	pthread_mutex_lock(&e->ctl);
+	int err = e->async_pending ? finish_connect(e, EINTR) : EINVAL;
+	int port = e->port;
+	pthread_mutex_unlock(&e->ctl);
+	pump_sync(e);
+	ep_put(e);
+	return err ? -err : port;
 }

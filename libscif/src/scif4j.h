@@ -80,6 +80,12 @@ struct scif4j_fence {
    sees an interrupt between two calls, as for scif4j_io. */
 SCIF4J_API int scif4j_fence_wait(struct scif4j_fence *f);
 
+/* Ends the non-blocking connect in progress on epd now, as an interrupted blocking connect
+   ends (connect.c): the local port when the request was accepted meanwhile, -EINTR when it was
+   still unanswered (withdrawn: the endpoint stays BOUND), -ECONNREFUSED when refused, -EINVAL
+   when no connect is in progress, -EBADF for a closed epd. */
+SCIF4J_API int scif4j_connect_abandon(int epd);
+
 /* Leaves the fabric now, as exit would (fabric.c): the Java node's close. */
 SCIF4J_API int scif4j_detach(void);
 #endif

@@ -1,4 +1,5 @@
 /* Connections: loopback in one process, and across real processes. */
+#include "../src/scif4j.h"
 #include "t.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -138,6 +139,44 @@ TEST(non_blocking_connect_completes_through_poll)
 	CHECK_EQ(scif_close(c), 0);
 	CHECK_EQ(scif_close(n), 0);
 	CHECK_EQ(scif_close(l), 0);
+}
+
+/* scif4j_connect_abandon, the end of the Java transport's interrupted blocking connect: an
+   unanswered request leaves the listener's queue and the endpoint stays BOUND; one accepted
+   meanwhile is taken over; a refusal is reported. */
+TEST(an_abandoned_connect_is_withdrawn_or_collected)
+{
+	scif_epd_t l = scif_open();
+	CHECK_EQ(scif_bind(l, 1089), 1089);
+	CHECK_EQ(scif_listen(l, 1), 0);
+	scif_epd_t c = scif_open();
+	CHECK_EQ(fcntl(c, F_SETFL, O_NONBLOCK), 0);
+	struct scif_portID dst = {0, 1089}, peer;
+	CHECK_EQ(scif4j_connect_abandon(c), -EINVAL); /* nothing in progress */
+	CHECK_ERR(scif_connect(c, &dst), EINPROGRESS);
+	int port = scif4j_connect_abandon(c) == -EINTR ? 1 : 0;
+	CHECK_EQ(port, 1);
+	scif_epd_t n;
+	CHECK_ERR(scif_accept(l, &peer, &n, 0), EAGAIN); /* withdrawn */
+	struct scif_pollepd p = {c, SCIF_POLLIN | SCIF_POLLOUT, 0};
+	CHECK_EQ(scif_poll(&p, 1, 0), 1);
+	CHECK_EQ(p.revents, SCIF_POLLERR); /* BOUND */
+	CHECK_ERR(scif_bind(c, 0), EINVAL);
+	CHECK_ERR(scif_connect(c, &dst), EINPROGRESS);
+	CHECK_EQ(scif_accept(l, &peer, &n, SCIF_ACCEPT_SYNC), 0);
+	CHECK_EQ(scif4j_connect_abandon(c), peer.port); /* accepted meanwhile: connected */
+	CHECK_EQ(scif_send(n, "x", 1, SCIF_SEND_BLOCK), 1);
+	char ch;
+	CHECK_EQ(scif_recv(c, &ch, 1, SCIF_RECV_BLOCK), 1);
+	scif_epd_t r = scif_open();
+	CHECK_EQ(fcntl(r, F_SETFL, O_NONBLOCK), 0);
+	CHECK_ERR(scif_connect(r, &dst), EINPROGRESS);
+	CHECK_EQ(scif_close(l), 0); /* refuses the queued request */
+	CHECK_EQ(scif4j_connect_abandon(r), -ECONNREFUSED);
+	CHECK_EQ(scif_close(r), 0);
+	CHECK_EQ(scif_close(c), 0);
+	CHECK_EQ(scif_close(n), 0);
+	CHECK_EQ(scif4j_connect_abandon(c), -EBADF);
 }
 
 /* ---- across processes ---- */

@@ -388,6 +388,48 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
     }
 
     /**
+     * An interrupted blocking connect ends with EINTR having withdrawn its request, as G3's
+     * interruptible connect tells the peer to abandon it: the listener has nothing to accept,
+     * the endpoint is BOUND to its port (poll: POLLERR), and it may connect again.
+     */
+    @Test
+    void interruptingBlockedConnectWithdrawsTheRequestAndKeepsThePort() throws ScifException {
+        try (Endpoint listener = listener(node1, 3010, 4); Endpoint ep = open(node0)) {
+            Async<Integer> conn = async("connect", () -> ep.connect(listener.localPort()));
+            awaitEvents(listener, Scif.POLLIN, Scif.POLLIN, "the connect's request is queued");
+            conn.thread().interrupt();
+            conn.awaitFailure(Errno.EINTR, SOON, "interrupted blocking connect");
+            assertTrue(conn.interruptedAtEnd(), "the interrupt status is kept after EINTR");
+            assertWithdrawn(listener);
+            int port = ep.localPort().port();
+            check(port > Scif.PORT_RSVD, "the endpoint keeps the port it was bound to: " + port);
+            assertEquals(Scif.POLLERR, poll(ep, Scif.POLLIN | Scif.POLLOUT, 0), "the endpoint is BOUND");
+            assertErrno(Errno.EINVAL, () -> ep.bind(0), "the endpoint is BOUND");
+            Async<Endpoint> acc = async("accept", () -> track(listener.accept(Scif.ACCEPT_SYNC)));
+            assertEquals(port, ep.connect(listener.localPort()), "a second connect uses the same port");
+            try (Endpoint accepted = acc.get(SOON)) {
+                assertEquals(port(0, port), accepted.peerPort(), "the acceptor sees the kept port");
+            }
+        }
+    }
+
+    /**
+     * The listener no longer hands out a withdrawn request as a connection: it has none queued,
+     * or (where the withdrawal crosses a link, tcp) one it took before the withdrawal arrived
+     * ends DISCONNECTED at once.
+     */
+    private void assertWithdrawn(Endpoint listener) throws ScifException {
+        try {
+            try (Endpoint taken = track(listener.accept(0))) {
+                awaitEvents(taken, Scif.POLLIN, Scif.POLLHUP, "a connection of a withdrawn request is disconnected");
+            }
+        } catch (ScifException e) {
+            assertEquals(Errno.EAGAIN, e.errno(), "accept after the withdrawal: " + e.getMessage());
+        }
+        assertEquals(0, poll(listener, Scif.POLLIN, 0), "the listener has no request queued");
+    }
+
+    /**
      * Calls that need not wait complete with the interrupt status set, and keep it: an accept
      * that finds a request queued takes it (the request is not lost), allocate succeeds, and so
      * does register where it need not wait for the peer (shm, which makes files for both). A

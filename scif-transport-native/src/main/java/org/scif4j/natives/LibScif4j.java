@@ -58,6 +58,7 @@ final class LibScif4j {
             lib.getFunction("scif4j_io_bound");
             lib.getFunction("scif4j_rma");
             lib.getFunction("scif4j_fence_wait");
+            lib.getFunction("scif4j_connect_abandon");
         } catch (UnsatisfiedLinkError e) {
             return false;
         }
@@ -128,4 +129,12 @@ final class LibScif4j {
      *     (scif_fence_wait answers at once), or -errno
      */
     static native int scif4j_fence_wait(long fence);
+
+    /**
+     * Ends the non-blocking connect in progress on {@code epd} as an interrupted blocking connect
+     * ends: the local port when the request was accepted meanwhile (the endpoint is connected),
+     * -EINTR when it was unanswered (withdrawn from the listener's queue; the endpoint stays
+     * BOUND), else -errno (ECONNREFUSED when refused, EINVAL when no connect is in progress).
+     */
+    static native int scif4j_connect_abandon(int epd);
 }

@@ -102,8 +102,39 @@ final class NativeConnect {
             if (!endpoint.isBlocking()) {
                 throw NativeErrors.error(call.text(), errno);
             }
-            endpoint.await((short) Scif.POLLOUT, call);
+            try {
+                endpoint.await((short) Scif.POLLOUT, call);
+            } catch (ScifException e) {
+                return abandon(e, target, call);
+            }
         }
+    }
+
+    /**
+     * A blocking connect whose wait an interrupt ended: SCIF's interruptible connect tells the
+     * peer to abandon the request, so it must not stay queued at the listener (to be accepted
+     * behind the caller's back, and collected by the next connect). scif4j's library withdraws
+     * it now (the endpoint stays BOUND, EINTR), or takes over a connection accepted meanwhile
+     * (the connect succeeds, the interrupt status kept). A close ends the request itself;
+     * Intel's library has no such call (docs/native.md).
+     *
+     * @return the local port, when the request had been accepted
+     */
+    private int abandon(ScifException ended, PortId target, Call call) throws ScifException {
+        if (endpoint.isClosed() || !endpoint.hasHelpers() || ended.errno() != Errno.EINTR) {
+            throw ended;
+        }
+        int r = LibScif4j.scif4j_connect_abandon(endpoint.epd());
+        pendingPeer = null;
+        if (r >= 0) {
+            endpoint.connected(r, target);
+            return r;
+        }
+        if (-r == Errno.EINTR.number()) {
+            throw ScifException.of(call.text(), Errno.EINTR, "interrupted while waiting to be accepted; the request"
+                + " was withdrawn and the endpoint stays bound to port " + endpoint.port());
+        }
+        throw NativeErrors.error(call.text(), -r);
     }
 
     /**

@@ -177,6 +177,11 @@ final class NativeEndpoint extends AbstractEndpoint {
             ? "interrupted while waiting" : "the endpoint was closed while waiting");
     }
 
+    /** @return whether the library is scif4j's, with its {@code scif4j_*} helpers ({@link LibScif4j}) */
+    boolean hasHelpers() {
+        return handle != 0;
+    }
+
     /**
      * Whether a blocking connect runs on this endpoint: SCIF's poll reports POLLERR for it, but
      * the library, which sees only the non-blocking connect underneath, would wait for POLLOUT.
