@@ -227,7 +227,7 @@ final class NativeEndpoint extends AbstractEndpoint {
     protected int doConnect(PortId dst, String text) throws ScifException {
         Call call = Call.of("connect", "node", dst.node(), "port", dst.port());
         if (dst.port() < 0 || dst.port() > 0xffff) {
-            throw ScifException.of(call.text(), Errno.EINVAL, "port must be 1..65535");
+            throw ScifException.of(call.text(), Errno.EINVAL, "port must be 0..65535");
         }
         if (dst.node() < 0 || dst.node() > 0xffff) {
             // as on every transport (docs/decisions.md): a node id out of range is a node not online
