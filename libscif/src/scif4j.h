@@ -86,6 +86,11 @@ SCIF4J_API int scif4j_fence_wait(struct scif4j_fence *f);
    when no connect is in progress, -EBADF for a closed epd. */
 SCIF4J_API int scif4j_connect_abandon(int epd);
 
+/* Copies the calling thread's last line libscif wrote to standard error into buf (at most
+   n - 1 bytes and a NUL), e.g. why the first call could not attach (sys.c); returns its
+   length, 0 when the thread wrote none. */
+SCIF4J_API int scif4j_last_message(char *buf, int n);
+
 /* Leaves the fabric now, as exit would (fabric.c): the Java node's close. */
 SCIF4J_API int scif4j_detach(void);
 #endif

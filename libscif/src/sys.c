@@ -1,5 +1,6 @@
 /* The operating system: time, processes, futexes, membarrier, logging. */
 #include "internal.h"
+#include "scif4j.h"
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -115,6 +116,10 @@ void sleeper_fence(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/* The calling thread's last line of logmsg, without its newline: what scif4j_last_message
+   hands to the Java transport, whose exception then says why (a thread's own, so no lock). */
+static __thread char last_message[1024];
+
 void logmsg(const char *fmt, ...)
 {
 	char buf[1024];
@@ -126,7 +131,23 @@ void logmsg(const char *fmt, ...)
 		return;
 	if (n > (int)sizeof buf - 2)
 		n = (int)sizeof buf - 2;
+	memcpy(last_message, buf, (size_t)n);
+	last_message[n] = '\0';
 	buf[n++] = '\n';
 	if (write(2, "libscif: ", 9) < 0 || write(2, buf, (size_t)n) < 0)
 		return;
+}
+
+/* scif4j_last_message: copies the calling thread's last logged line into buf (at most n - 1
+   bytes and a NUL); returns its length, 0 when the thread logged nothing. */
+API int scif4j_last_message(char *buf, int n)
+{
+	if (!buf || n <= 0)
+		return 0;
+	size_t len = strnlen(last_message, sizeof last_message);
+	if (len > (size_t)n - 1)
+		len = (size_t)n - 1;
+	memcpy(buf, last_message, len);
+	buf[len] = '\0';
+	return (int)len;
 }

@@ -1,8 +1,10 @@
 /* The fabric directory: another layout version, foreign files, URIs, leaving. */
+#include "../src/scif4j.h"
 #include "t.h"
 #include <fcntl.h>
 #include <scif.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,21 +55,51 @@ TEST(a_foreign_file_in_the_fabric_directory_is_refused_with_einval)
 	CHECK(rmdir(dir) == 0);
 }
 
+/* Each bad value is refused with EINVAL, and scif4j_last_message (what the Java transport puts
+   into its exception) says what was wrong: it names the part of the URI at fault. */
 TEST(uri_options_are_checked_as_the_java_side_checks_them)
 {
-	static const char *const bad[] = {
-		"tcp:x?node=1", "shm:x?node=-1", "shm:x?ring=5000", "shm:x?ring=1024",
-		"shm:x?dir=relative", "shm:x?wait=often", "shm:x?colour=red", "shm:x?node=1&node=2",
-		"shm:../x", "shm:x?timeout=0", "shm:x?node",
+	static const char *const bad[][2] = {
+		{"tcp:x?node=1", "not an shm: fabric"}, {"shm:x?node=-1", "node=-1"},
+		{"shm:x?ring=5000", "ring=5000"}, {"shm:x?ring=1024", "ring=1024"},
+		{"shm:x?dir=relative", "dir=relative"}, {"shm:x?wait=often", "wait=often"},
+		{"shm:x?colour=red", "colour"}, {"shm:x?node=1&node=2", "given twice"},
+		{"shm:../x", "fabric name"}, {"shm:x?timeout=0", "timeout=0"}, {"shm:x?node", "'node' has no value"},
 	};
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
-			setenv("SCIF_FABRIC", bad[i], 1);
-			_exit(scif_open() == -1 && errno == EINVAL ? 0 : 1);
+			setenv("SCIF_FABRIC", bad[i][0], 1);
+			if (scif_open() != -1 || errno != EINVAL)
+				_exit(1);
+			char m[700];
+			int n = scif4j_last_message(m, sizeof m);
+			if (n <= 0 || !strstr(m, bad[i][1]) || strlen(m) != (size_t)n) {
+				fprintf(stderr, "%s: last message '%s' does not contain '%s'\n", bad[i][0], m, bad[i][1]);
+				_exit(1);
+			}
+			_exit(0);
 		}
 		t_join(pid);
 	}
+}
+
+/* A thread that logged nothing has no last message; a short buffer gets a cut, terminated copy. */
+TEST(the_last_message_is_the_calling_threads_own)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		char m[8] = "unset";
+		if (scif4j_last_message(m, sizeof m) != 0 || m[0] != '\0')
+			_exit(1);
+		setenv("SCIF_FABRIC", "shm:x?wait=often", 1);
+		if (scif_open() != -1)
+			_exit(2);
+		if (scif4j_last_message(m, sizeof m) != 7 || strlen(m) != 7)
+			_exit(3);
+		_exit(scif4j_last_message(NULL, 4) == 0 ? 0 : 4);
+	}
+	t_join(pid);
 }
 
 TEST(privileged_without_root_is_refused_with_eperm_as_on_the_java_side)

@@ -59,6 +59,7 @@ final class LibScif4j {
             lib.getFunction("scif4j_rma");
             lib.getFunction("scif4j_fence_wait");
             lib.getFunction("scif4j_connect_abandon");
+            lib.getFunction("scif4j_last_message");
         } catch (UnsatisfiedLinkError e) {
             return false;
         }
@@ -137,4 +138,12 @@ final class LibScif4j {
      * BOUND), else -errno (ECONNREFUSED when refused, EINVAL when no connect is in progress).
      */
     static native int scif4j_connect_abandon(int epd);
+
+    /**
+     * Copies the calling thread's last line the library wrote to standard error (why its first
+     * call could not attach, say) into {@code buf}, NUL-terminated.
+     *
+     * @return its length in bytes, 0 when the thread wrote none
+     */
+    static native int scif4j_last_message(byte[] buf, int n);
 }

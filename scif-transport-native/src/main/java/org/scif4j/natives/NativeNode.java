@@ -1,6 +1,7 @@
 package org.scif4j.natives;
 
 import com.sun.jna.Native;
+import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.scif4j.Errno;
@@ -62,13 +63,24 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
         }
         String what = lib.origin + (fabricUri == null ? "" : " on " + fabricUri);
         if (r < 0) {
+            String why = helpers ? lastMessage() : "";
             lib.detach();
             Errno e = Errno.ofNumber(errno);
             throw ScifException.of(call, e == null ? Errno.ENODEV : e, "libscif could not attach (" + what
-                + ", errno " + errno + "); the library wrote why on standard error");
+                + ", errno " + errno + ")" + (why.isEmpty() ? "; the library wrote why on standard error" : ": " + why));
         }
         int self = s.getShort(8) & 0xffff;
         return new NativeNode(lib, helpers, self, what, current);
+    }
+
+    /**
+     * @return the last line scif4j's library wrote to standard error on this thread (why the
+     *     attach failed: a bad option and what it expects, a fabric of another layout), or ""
+     */
+    private static String lastMessage() {
+        byte[] buf = new byte[1024];
+        int n = LibScif4j.scif4j_last_message(buf, buf.length);
+        return new String(buf, 0, Math.max(0, Math.min(n, buf.length - 1)), StandardCharsets.UTF_8);
     }
 
     /**

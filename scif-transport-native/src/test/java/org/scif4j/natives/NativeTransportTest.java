@@ -117,6 +117,20 @@ class NativeTransportTest {
         assertTrue(e.getMessage().contains("driver"), e.getMessage());
     }
 
+    /**
+     * An option scif4j's library refuses (it checks the shm options itself) is EINVAL, and the
+     * message says which and what it expects, from the library's own words.
+     */
+    @Test
+    void aBadOptionTheLibraryRefusesIsNamedInTheMessage() {
+        for (String[] bad : new String[][] {{"ring=5000", "power of two"}, {"wait=often", "adaptive"},
+            {"timeout=0", "out of range"}, {"dir=relative", "absolute"}}) {
+            ScifException e = assertThrows(ScifException.class, () -> Scif.attach(nativeUri(0) + "&" + bad[0]));
+            assertEquals(Errno.EINVAL, e.errno(), bad[0]);
+            assertTrue(e.getMessage().contains(bad[0]) && e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
+
     @Test
     void unknownOptionIsRefused() {
         ScifException e = assertThrows(ScifException.class, () -> Scif.attach(nativeUri(0) + "&colour=red"));
