@@ -54,9 +54,9 @@ public abstract class HotPathAllocationTest extends RmaTestBase {
     private static final int ROUNDS = 5;
     /**
      * A round ends after this long once it made {@link #MIN_CALLS} calls: calls that take a
-     * millisecond on average (RMAs over tcp with epoll, which now and then stall for seconds:
-     * an open bug, docs/decisions.md) would otherwise make a round of 20 s or more, long enough
-     * for the transport's timer threads to allocate in every round, and the class take minutes.
+     * millisecond on average (RMAs over tcp with epoll took that while a lost wake-up made
+     * some wait seconds, docs/decisions.md) would otherwise make a round of 20 s or more, long
+     * enough for the transport's timer threads to allocate in every round.
      */
     private static final long ROUND_NANOS = 1_000_000_000L;
     /** Calls a round makes at least: one allocation per call (16 B or more) is still 4x the bound. */

@@ -123,8 +123,8 @@ final class RmaFences {
             }
             rma.send(requestFrame);
             long deadline = System.nanoTime() + rma.timeoutNanos;
-            while (answered != id) {
-                int r = rma.spinOrBlock(deadline);
+            for (int seen = rma.changeCount(); answered != id; seen = rma.changeCount()) {
+                int r = rma.spinOrBlock(seen, deadline);
                 if (r != 0 && answered != id) {
                     throw rma.failure(r, call, "waiting for the peer's answer");
                 }

@@ -292,8 +292,10 @@ final class RmaInitiator {
             int more = (mustComplete + REFILL_OPS) & FenceSequence.MASK;
             mustComplete = FenceSequence.reached(submitted, more) ? more : submitted;
             long deadline = System.nanoTime() + rma.timeoutNanos;
-            while (!(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes)) {
-                int r = rma.spinOrBlock(deadline); // which sends the held requests first
+            for (int seen = rma.changeCount();
+                 !(FenceSequence.reached(completed, mustComplete) && completedBytes >= mustCompleteBytes);
+                 seen = rma.changeCount()) {
+                int r = rma.spinOrBlock(seen, deadline); // which sends the held requests first
                 if (r != 0) {
                     throw rma.failure(r, call, "waiting for room among the RMAs in flight");
                 }
@@ -312,8 +314,8 @@ final class RmaInitiator {
 
     void awaitCompleted(int seq, Call call) throws ScifException {
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!FenceSequence.reached(completed, seq)) {
-            int r = rma.spinOrBlock(deadline);
+        for (int seen = rma.changeCount(); !FenceSequence.reached(completed, seq); seen = rma.changeCount()) {
+            int r = rma.spinOrBlock(seen, deadline);
             if (r != 0 && !FenceSequence.reached(completed, seq)) {
                 throw rma.failure(r, call, "waiting for the marked RMAs");
             }

@@ -84,8 +84,8 @@ final class RmaWindows {
         }
         // SCIF tells the peer synchronously: when register returns, the peer can use the window.
         long deadline = System.nanoTime() + rma.timeoutNanos;
-        while (!FenceSequence.reached(windowAcked, id)) {
-            int r = rma.spinOrBlock(deadline);
+        for (int seen = rma.changeCount(); !FenceSequence.reached(windowAcked, id); seen = rma.changeCount()) {
+            int r = rma.spinOrBlock(seen, deadline);
             if (r != 0 && !FenceSequence.reached(windowAcked, id)) {
                 synchronized (local) { // the peer may know it already: take it back there too
                     w.unregistered = true;
@@ -116,8 +116,10 @@ final class RmaWindows {
         // numbers up to `mark` (resolution happens under the submit lock): they finish first.
         int mark = rma.initiator.lastSubmitted();
         long deadline = System.nanoTime() + UNREGISTER_WAIT_NANOS;
-        while (!rma.ended() && !(FenceSequence.reached(windowAcked, id) && FenceSequence.reached(rma.initiator.completed(), mark))) {
-            if (rma.block(deadline) != 0) {
+        for (int seen = rma.changeCount();
+             !rma.ended() && !(FenceSequence.reached(windowAcked, id) && FenceSequence.reached(rma.initiator.completed(), mark));
+             seen = rma.changeCount()) {
+            if (rma.block(seen, deadline) != 0) {
                 break; // interrupted or out of time: the windows go now, late frames find none
             }
         }

@@ -29,8 +29,9 @@ import org.scif4j.spi.Call;
  * else on this object's monitor. The reader never blocks: it takes this monitor only to wake
  * waiters, and the submit lock only with tryLock. The endpoint's monitor may be held when
  * {@link #end} takes this one; nothing here takes the endpoint's monitor. No lost wake-up: a
- * waiter raises {@code waiters} and then reads the condition; the reader writes the condition
- * and then reads {@code waiters} (all volatile), so one of them sees the other.
+ * waiter reads the change count before it checks its condition, then raises {@code waiters}
+ * and reads the count again; the reader writes the condition (moving the count) and then
+ * reads {@code waiters} (all volatile), so one of them sees the other.
  */
 final class TcpRma {
     /**
@@ -213,17 +214,26 @@ final class TcpRma {
     // ---------------------------------------------------------------- waiting
 
     /**
-     * Spins for the node's budget, then blocks; read requests held back leave first (whatever
-     * this thread waits for may need them, see {@link RmaInitiator}).
+     * Spins for the node's budget, then blocks, until the count moves from {@code seen}; read
+     * requests held back leave first (whatever this thread waits for may need them, see
+     * {@link RmaInitiator}).
      *
+     * <p>Invariant (no lost wake-up): the caller takes {@code seen} from {@link #changeCount}
+     * before it checks its condition, so a change that lands between its check and this call
+     * moves the count from {@code seen} and ends the wait at once. A count taken here instead
+     * would already hold that change, and the wait would last until the deadline: that made an
+     * RMA over epoll, whose answers the event loop completes at any moment, wait the whole
+     * watchdog period about once in tens of thousands of calls.
+     *
+     * @param seen     {@link #changeCount} as the caller read it before checking its condition
+     * @param deadline System.nanoTime to give up at
      * @return 0 to look again, else why not (see {@link #failure})
      */
-    int spinOrBlock(long deadline) {
+    int spinOrBlock(int seen, long deadline) {
         if (ended) {
             return -1;
         }
         initiator.flushBeforeWait();
-        int seen = changeCount();
         long budget = node.spin().budgetNanos();
         long end = System.nanoTime() + budget;
         while (budget > 0 && System.nanoTime() - end < 0) {
@@ -232,19 +242,19 @@ final class TcpRma {
             }
             Thread.yield();
         }
-        return block(deadline);
+        return block(seen, deadline);
     }
 
     /**
-     * Sleeps until woken or {@code deadline}. The caller re-checks its condition, so a spurious
-     * return costs one more look. @return 0, 1 interrupted, 2 out of time
+     * Sleeps until the count moves from {@code seen} (taken before the caller checked its
+     * condition, see {@link #spinOrBlock}), or {@code deadline}. The caller re-checks its
+     * condition, so a spurious return costs one more look. @return 0, 1 interrupted, 2 out of time
      */
-    int block(long deadline) {
+    int block(int seen, long deadline) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
             return 2;
         }
-        int seen = changeCount();
         // Read the link the answers come on while waiting, if no other thread does (Link).
         Link in = ended ? null : node.links().inbound(peerNode);
         if (in != null) {
@@ -282,8 +292,11 @@ final class TcpRma {
         }
     }
 
-    /** @return a count that moves with every counter a waiter waits on, and when the connection ends */
-    private int changeCount() {
+    /**
+     * @return a count that moves with every counter a waiter waits on, and when the connection
+     *     ends: read it before checking the condition it waits for (see {@link #spinOrBlock})
+     */
+    int changeCount() {
         return initiator.completed() + fences.answered() + windows.acked() + (ended ? 1 << 30 : 0);
     }
 
