@@ -104,7 +104,7 @@ public abstract class MessagingTest extends ScifTestBase {
      */
     @Test
     void bothDirectionsAtOnceThroughA4096ByteRing() throws ScifException {
-        bothDirectionsAtOnce(attach(0, "ring=4096"), attach(1, "ring=4096"), 1 << 20);
+        bothDirectionsAtOnce(attach(0, SCIF_RING), attach(1, SCIF_RING), 1 << 20);
     }
 
     private void bothDirectionsAtOnce(ScifNode n0, ScifNode n1, int total) throws ScifException {
@@ -146,9 +146,7 @@ public abstract class MessagingTest extends ScifTestBase {
     @Test
     @Tag("slow")
     void messagesMuchLargerThanTheRing() throws ScifException {
-        ScifNode n0 = attach(0, "ring=4096");
-        ScifNode n1 = attach(1, "ring=4096");
-        try (Connection c = connect(n0, n1)) {
+        try (Connection c = connectThroughScifRing()) {
             byte[] big = randomBytes(7, 3 << 20);
             Async<Integer> s = async("send", () -> c.connector().send(ByteBuffer.wrap(big),
                 Scif.SEND_BLOCK));
@@ -210,9 +208,7 @@ public abstract class MessagingTest extends ScifTestBase {
      */
     @Test
     void callsThatNeedNotWaitCompleteWithTheInterruptStatusSet() throws ScifException {
-        ScifNode n0 = attach(0, "ring=4096");
-        ScifNode n1 = attach(1, "ring=4096");
-        try (Connection c = connect(n0, n1)) {
+        try (Connection c = connectThroughScifRing()) {
             Endpoint ep = c.connector();
             sendFully(c.acceptor(), new byte[] {1, 2, 3, 4, 5, 6, 7, 8}); // one send: arrives as a whole
             awaitEvents(ep, Scif.POLLIN, Scif.POLLIN, "8 bytes queued for the connector");
@@ -268,9 +264,7 @@ public abstract class MessagingTest extends ScifTestBase {
      */
     @Test
     void anInterruptedBlockingSendReturnsTheBytesAlreadySent() throws ScifException {
-        ScifNode n0 = attach(0, "ring=4096");
-        ScifNode n1 = attach(1, "ring=4096");
-        try (Connection c = connect(n0, n1)) {
+        try (Connection c = connectThroughScifRing()) {
             ByteBuffer src = ByteBuffer.allocateDirect(8192);
             Async<Integer> send = async("send", () -> c.connector().send(src, Scif.SEND_BLOCK));
             send.awaitBlocked();
@@ -293,6 +287,14 @@ public abstract class MessagingTest extends ScifTestBase {
         }
     }
 
+    /** The option for SCIF's own 4096-byte ring, where SCIF's exact limits (4095 bytes) hold. */
+    private static final String SCIF_RING = "ring=4096";
+
+    /** @return a connection from node 0 to node 1, both attached with {@link #SCIF_RING} */
+    private Connection connectThroughScifRing() throws ScifException {
+        return connect(attach(0, SCIF_RING), attach(1, SCIF_RING));
+    }
+
     private static long drain(Endpoint ep, long bytes) throws ScifException {
         ByteBuffer dst = ByteBuffer.allocate(64 * 1024);
         long got = 0;
@@ -305,9 +307,7 @@ public abstract class MessagingTest extends ScifTestBase {
 
     @Test
     void exactScifLimitWithA4096ByteRing() throws ScifException {
-        ScifNode n0 = attach(0, "ring=4096");
-        ScifNode n1 = attach(1, "ring=4096");
-        try (Connection c = connect(n0, n1)) {
+        try (Connection c = connectThroughScifRing()) {
             byte[] data = randomBytes(9, 10000);
             ByteBuffer src = ByteBuffer.wrap(data);
             assertEquals(4095, c.connector().send(src, 0),
@@ -331,9 +331,7 @@ public abstract class MessagingTest extends ScifTestBase {
      */
     @Test
     void theWholeRingIsFreeOnceThePeerTookTheBytesAndAnswered() throws ScifException {
-        ScifNode n0 = attach(0, "ring=4096");
-        ScifNode n1 = attach(1, "ring=4096");
-        try (Connection c = connect(n0, n1)) {
+        try (Connection c = connectThroughScifRing()) {
             Endpoint a = c.connector();
             Endpoint b = c.acceptor();
             for (int taken : new int[] {1, 4, 1023, 1024, 1025, 3000, 4095}) {
@@ -371,8 +369,8 @@ public abstract class MessagingTest extends ScifTestBase {
 
     @Test
     void concurrentSendersNeverInterleaveOneCallsBytes() throws ScifException {
-        ScifNode n0 = attach(0, "ring=4096");
-        ScifNode n1 = attach(1, "ring=4096");
+        ScifNode n0 = attach(0, SCIF_RING);
+        ScifNode n1 = attach(1, SCIF_RING);
         int threads = 4;
         int blocks = 150;
         int block = 10_000; // larger than the ring: each send needs several ring turns

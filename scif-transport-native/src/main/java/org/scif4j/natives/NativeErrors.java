@@ -10,6 +10,12 @@ import org.scif4j.ScifException;
  * the other transports' messages do).
  */
 final class NativeErrors {
+    /** ENXIO of an RMA: where its range lies outside the windows. */
+    private static final String OUTSIDE_WINDOWS = "the local or the peer's range is not inside registered windows"
+        + " (one window or adjacent ones, without gaps)";
+    /** ENXIO of a call on the peer's windows alone (vreadFrom, vwriteTo, mmap). */
+    private static final String OUTSIDE_PEER_WINDOWS = "the peer's range is not inside its registered windows"
+        + " (one window or adjacent ones, without gaps)";
     /** What an errno means for one call, by "call errno" (the call's name as its text begins). */
     private static final Map<String, String> BY_CALL = Map.ofEntries(
         Map.entry("bind EINVAL", "the endpoint is already bound, or the port is in use; choose another port or bind(0)"),
@@ -29,14 +35,10 @@ final class NativeErrors {
         Map.entry("unregister EINVAL", "the range cuts a registered window; unregister whole windows"),
         Map.entry("unregister ENXIO", "the range is not exactly a run of whole adjacent registered windows of this"
             + " endpoint (a gap, or no window there)"),
-        Map.entry("readFrom ENXIO", "the local or the peer's range is not inside registered windows (one window or"
-            + " adjacent ones, without gaps)"),
-        Map.entry("writeTo ENXIO", "the local or the peer's range is not inside registered windows (one window or"
-            + " adjacent ones, without gaps)"),
-        Map.entry("vreadFrom ENXIO", "the peer's range is not inside its registered windows (one window or adjacent"
-            + " ones, without gaps)"),
-        Map.entry("vwriteTo ENXIO", "the peer's range is not inside its registered windows (one window or adjacent"
-            + " ones, without gaps)"),
+        Map.entry("readFrom ENXIO", OUTSIDE_WINDOWS),
+        Map.entry("writeTo ENXIO", OUTSIDE_WINDOWS),
+        Map.entry("vreadFrom ENXIO", OUTSIDE_PEER_WINDOWS),
+        Map.entry("vwriteTo ENXIO", OUTSIDE_PEER_WINDOWS),
         Map.entry("readFrom EPERM", "a window's protection forbids it: readFrom needs PROT_WRITE on the local"
             + " windows and PROT_READ on the peer's"),
         Map.entry("writeTo EPERM", "a window's protection forbids it: writeTo needs PROT_READ on the local"
@@ -48,8 +50,7 @@ final class NativeErrors {
         Map.entry("fenceSignal EPERM", "the window a signal's value goes to lacks PROT_WRITE"),
         Map.entry("fenceWait ETIMEDOUT", "the marked RMAs did not complete within the watchdog period (option"
             + " timeout=)"),
-        Map.entry("mmap ENXIO", "the range is not inside the peer's registered windows (one window or adjacent"
-            + " ones, without gaps)"),
+        Map.entry("mmap ENXIO", OUTSIDE_PEER_WINDOWS),
         Map.entry("mmap EPERM", "the peer's window lacks a right asked for in prot"));
 
     private NativeErrors() {
