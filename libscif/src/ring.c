@@ -4,8 +4,9 @@
    before it publishes a frame, so the reader never meets a word of an earlier lap, and after
    publishing zeroes the first word of the next cache line ahead (docs/shm-format.md,
    "Zeroing ahead": a writer's choice, as the Java writer makes it), and a send of at most a
-   page wraps early past 256 KiB ("Wrapping early", the same). One writer and one reader
-   per ring (callers serialise each side: a mutex, or the caller's own lock for serial calls). */
+   page wraps early past 256 KiB when the reader has taken every frame ("Wrapping early", the
+   same). One writer and one reader per ring (callers serialise each side: a mutex, or the
+   caller's own lock for serial calls). */
 #include "ring.h"
 #include "layout.h"
 #include <string.h>
@@ -129,6 +130,7 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 	   (a fork()ed child) may have written since this process last did. */
 	r->tail_bytes = ld64(r->hdr + R_TAIL_BYTES);
 	r->tail_frame = ld64(r->hdr + R_TAIL_FRAME);
+	const uint64_t first_frame = r->tail_frame; /* where this write begins */
 	int refreshed = 0, wrote = 0;
 	while (total < len) {
 		uint64_t room_bytes = r->R - 1 - (r->tail_bytes - r->c_head_bytes);
@@ -140,9 +142,22 @@ size_t ring_write(struct ring *r, const void *buf, size_t len)
 		if (want > room_bytes)
 			want = room_bytes;
 		/* A small send wraps early past EARLY_WRAP_AT (docs/shm-format.md, "Wrapping
-		   early"), as the Java writer does: unless the reader is that far behind, when the
-		   frame goes here instead. */
-		int early = len <= EARLY_WRAP_SEND_MAX && off >= EARLY_WRAP_AT && rest > 8;
+		   early"), as the Java writer does, if the reader has taken every frame before this
+		   write's: decided once a lap from the reader's published head frame (this write may
+		   have cut its first frame short for room). A reader behind has the writer stream on
+		   through the rest of this lap. */
+		int early = len <= EARLY_WRAP_SEND_MAX && off >= EARLY_WRAP_AT && rest > 8 &&
+			    p >= r->streaming_lap_end;
+		if (early) {
+			if (!refreshed++) {
+				refresh_head(r);
+				continue;
+			}
+			if (r->c_head_frame != first_frame) {
+				r->streaming_lap_end = p + rest;
+				early = 0;
+			}
+		}
 		if ((rest == 8 || early) && p + rest + 8 > r->c_head_frame + r->D) {
 			/* no room for the wrap by the cached counters: read the reader's once */
 			if (!refreshed++) {

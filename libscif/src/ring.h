@@ -13,6 +13,9 @@ struct ring {
 	/* the area position of the word the writer zeroed ahead (ring.c, zero_next_line), or
 	   UINT64_MAX: while it lies above the tail frame, that word holds 0 */
 	uint64_t zeroed_ahead;
+	/* the area position where the lap the writer decided to stream through ends (ring.c,
+	   ring_write's early wrap), or 0 */
+	uint64_t streaming_lap_end;
 	/* reader's own positions */
 	uint64_t head_bytes, head_frame, head_taken;
 };

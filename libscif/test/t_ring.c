@@ -81,8 +81,57 @@ TEST(the_writer_zeroes_the_next_lines_first_word_ahead)
 	CHECK_EQ(scif_close(l), 0);
 }
 
-/* Wrapping early: sends of at most a page circle in the area's first EARLY_WRAP_AT bytes (no
-   frame starts past it), larger ones go to the area's end, and every byte arrives in order. */
+/* Wrapping early happens only when the reader has taken every frame: a reader one message
+   behind has 64-byte sends stream to the area's end; once it keeps up, the next lap circles in
+   the first EARLY_WRAP_AT bytes again. Every message arrives whole and in order. */
+TEST(small_sends_stream_through_the_whole_area_while_the_reader_is_behind)
+{
+	const uint32_t R = 1u << 20;
+	const uint64_t D = 2 * (uint64_t)R;
+	scif_epd_t l, a, b;
+	const uint8_t *file = ring_pair(R, &l, &a, &b);
+	const uint8_t *hdr = file + ring_header_off(0, R); /* a's */
+	uint8_t out[64], in[64];
+	const long lap = (long)(D / 72); /* a 64-byte frame spans 72 bytes */
+	long sent = 0, received = 0;
+	uint64_t farthest = 0;
+	for (int phase = 0; phase < 2; phase++) {
+		/* phase 0: the reader one behind; phase 1: each message taken at once */
+		uint64_t start_lap = word(hdr + R_TAIL_FRAME) / D;
+		farthest = 0;
+		for (long i = 0; i < 3 * lap + (phase == 0); i++) {
+			memset(out, (int)(sent++ & 0xff), sizeof out);
+			CHECK_EQ(scif_send(a, out, sizeof out, SCIF_SEND_BLOCK), 64);
+			uint64_t tf = word(hdr + R_TAIL_FRAME), last = (tf - 1) & (D - 1);
+			if ((phase == 0 || tf / D > start_lap) && last > farthest)
+				farthest = last;
+			if (phase == 0 && i == 0)
+				continue; /* the reader starts one behind */
+			CHECK_EQ(scif_recv(b, in, sizeof in, SCIF_RECV_BLOCK), 64);
+			for (int k = 0; k < 64; k++)
+				CHECK_EQ(in[k], (uint8_t)(received & 0xff));
+			received++;
+		}
+		if (phase == 0) {
+			CHECK_EQ(scif_recv(b, in, sizeof in, SCIF_RECV_BLOCK), 64); /* catches up */
+			CHECK_EQ(in[0], (uint8_t)(received++ & 0xff));
+			if (farthest < D - 72 - 8)
+				t_fail(__FILE__, __LINE__, "with the reader behind, 64-byte sends stopped at %llu",
+				       (unsigned long long)farthest);
+		} else if (farthest == 0 || farthest >= EARLY_WRAP_AT + 72) {
+			t_fail(__FILE__, __LINE__, "with the reader caught up, 64-byte sends used the area up to %llu",
+			       (unsigned long long)farthest);
+		}
+	}
+	munmap((void *)file, conn_file_size(R));
+	CHECK_EQ(scif_close(a), 0);
+	CHECK_EQ(scif_close(b), 0);
+	CHECK_EQ(scif_close(l), 0);
+}
+
+/* Wrapping early: sends of at most a page that the reader takes at once circle in the area's
+   first EARLY_WRAP_AT bytes (no frame starts past it), larger ones go to the area's end, and
+   every byte arrives in order. */
 TEST(sends_of_a_page_at_most_wrap_early_and_larger_ones_use_the_whole_area)
 {
 	const uint32_t R = 1u << 20;

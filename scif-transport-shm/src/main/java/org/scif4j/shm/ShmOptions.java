@@ -47,8 +47,9 @@ public record ShmOptions(String name, int node, WaitMode waitMode, int dmaThread
     public static final String DEFAULT_DIR = "/dev/shm/scif4j";
     /**
      * Default ring size per direction, as tcp's: bulk sends stream through an area (2R) larger
-     * than a core's cache, while sends of up to a page keep to its first 256 KiB
-     * (docs/shm-format.md, "Wrapping early"; docs/decisions.md, "A 4 MiB ring").
+     * than a core's cache, while sends of up to a page that the reader keeps up with keep to
+     * its first 256 KiB (docs/shm-format.md, "Wrapping early"; docs/decisions.md, "A 4 MiB
+     * ring").
      */
     public static final int DEFAULT_RING = 4 * 1024 * 1024;
     /** Smallest ring: SCIF's own 4096-byte queue, 4095 bytes usable. */

@@ -55,9 +55,12 @@ final class ByteRing {
     private static final int LINE = 64;
     /**
      * Area offset from which a send of at most {@link #EARLY_WRAP_SEND_MAX} bytes wraps early
-     * (docs/shm-format.md, "Wrapping early"): small messages circle in the area's first 256 KiB,
-     * whose lines stay in the two cores' caches, while bulk sends use the whole area, whose
-     * lines the reader's cache has let go of by the time the writer comes round again.
+     * when the reader has taken every frame (docs/shm-format.md, "Wrapping early"): small
+     * messages that the reader keeps up with circle in the area's first 256 KiB, whose pages
+     * stay mapped and whose lines stay in the two cores' caches. A stream the reader is behind
+     * on, like bulk sends, goes on through the whole area, whose lines the reader's cache has
+     * let go of by the time the writer comes round again: taking back lines the reader still
+     * holds is what limited a stream of small messages when the two cores share no cache.
      */
     static final int EARLY_WRAP_AT = 256 * 1024;
     /** The largest send that wraps early: a page. */
@@ -96,6 +99,13 @@ final class ByteRing {
      * again.
      */
     private long zeroedAhead = -1;
+    /**
+     * Writer: the area position where the lap it decided to stream through ends (the next
+     * lap's start), or -1. At {@link #EARLY_WRAP_AT} a small send wraps early only if the
+     * reader has taken every frame; if not, the writer streams on until the tail frame reaches
+     * this position, and the next lap decides afresh.
+     */
+    private long streamingLapEnd = -1;
     /**
      * Writer: the most bytes {@link #write} may put into one frame at the tail frame by the
      * one-frame fast path (at most {@link #WORD_COPY_MAX}; 0 or less for none), worked out
@@ -203,17 +213,26 @@ final class ByteRing {
                 long at = p & areaMask;
                 long room = roomFrom(p, cachedHeadFrame) - FRAME_HEADER; // less the zero-ahead word
                 long rest = areaBytes - at;
-                boolean early = want <= EARLY_WRAP_SEND_MAX && at >= EARLY_WRAP_AT && rest > FRAME_HEADER;
-                if (early && room < rest && !refreshed) {
-                    // The cached head frame is usually far behind: the reader's own is not.
-                    refreshHead();
-                    refreshed = true;
-                    room = roomFrom(p, cachedHeadFrame) - FRAME_HEADER;
+                boolean early = want <= EARLY_WRAP_SEND_MAX && at >= EARLY_WRAP_AT && rest > FRAME_HEADER
+                    && p >= streamingLapEnd;
+                if (early) {
+                    // Once a lap: wrap early only if the reader has taken every frame before
+                    // this write's (by its published head frame, not the cached one, which is
+                    // usually far behind; this write may have cut its first frame short).
+                    if (!refreshed) {
+                        refreshHead();
+                        refreshed = true;
+                        room = roomFrom(p, cachedHeadFrame) - FRAME_HEADER;
+                    }
+                    if (cachedHeadFrame != tailFrame) { // tailFrame: where this write began
+                        streamingLapEnd = p + rest;
+                        early = false;
+                    }
                 }
-                if (rest == FRAME_HEADER || (early && room >= rest)) {
+                if (rest == FRAME_HEADER || early) {
                     // A wrap: one word left before the area's end (too little for a frame), or a
-                    // small send past EARLY_WRAP_AT. Without the room for an early one (the
-                    // reader is more than EARLY_WRAP_AT behind) the frame goes here instead.
+                    // small send past EARLY_WRAP_AT that the reader has caught up with (so the
+                    // whole area is room).
                     if (room >= rest) {
                         zeroAhead(p + rest); // offset 0 of the next lap
                         MEMORY.writeOrderedLong(area + at, WRAP);
@@ -263,8 +282,8 @@ final class ByteRing {
      */
     private long fastRoom(long p) {
         long at = p & areaMask;
-        if (areaBytes - at == FRAME_HEADER || at >= EARLY_WRAP_AT) {
-            return 0; // a wrap first: writeFrames writes it (the fast path's sends all wrap early)
+        if (areaBytes - at == FRAME_HEADER || (at >= EARLY_WRAP_AT && p >= streamingLapEnd)) {
+            return 0; // a wrap, or the early-wrap decision, first: writeFrames makes it
         }
         return Math.min(WORD_COPY_MAX, Math.min(bytesFree(tail, cachedHead),
             maxPayload(at, roomFrom(p, cachedHeadFrame) - FRAME_HEADER)));

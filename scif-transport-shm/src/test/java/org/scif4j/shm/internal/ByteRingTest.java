@@ -245,6 +245,69 @@ class ByteRingTest {
     }
 
     /**
+     * docs/shm-format.md, "Wrapping early": the writer wraps a small send early only when the
+     * reader has taken every frame. A reader that stays one message behind has the writer
+     * stream 64-byte sends through the whole area; once it keeps up again, the next lap
+     * circles in the first {@link ByteRing#EARLY_WRAP_AT} bytes again. Every byte arrives in
+     * order throughout.
+     */
+    @Test
+    void smallSendsStreamThroughTheWholeAreaWhileTheReaderIsBehind() throws IOException {
+        map(1 << 20); // a 2 MiB area
+        int d = 2 << 20;
+        int size = 64;
+        long lap = d / ConnectionDescriptor.frameSpan(size);
+        ByteBuffer in = ByteBuffer.allocate(size);
+        long farthest = 0;
+        long sent = 0;
+        long received = 0;
+        assertEquals(size, writer.write(message(sent++, size)));
+        for (int i = 0; i < 3 * lap; i++) { // three areas' worth, the reader one message behind
+            assertEquals(size, writer.write(message(sent++, size)), "send " + sent);
+            farthest = Math.max(farthest, lastByteUsed(d));
+            assertEquals(message(received++, size), take(in), "message " + received);
+        }
+        assertEquals(message(received++, size), take(in), "the last message behind");
+        assertTrue(farthest >= d - ConnectionDescriptor.frameSpan(size) - 8,
+            "with the reader behind, 64-byte sends go to the area's end: " + farthest);
+        long caughtUpLap = file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME) / d;
+        farthest = 0;
+        for (int i = 0; i < 3 * lap; i++) { // the reader keeps up: each message taken at once
+            assertEquals(size, writer.write(message(sent++, size)), "send " + sent);
+            if (file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME) / d > caughtUpLap) {
+                farthest = Math.max(farthest, lastByteUsed(d)); // from the next lap on
+            }
+            assertEquals(message(received++, size), take(in), "message " + received);
+        }
+        assertTrue(farthest > 0 && farthest < ByteRing.EARLY_WRAP_AT + ConnectionDescriptor.frameSpan(size),
+            "with the reader caught up, a lap of 64-byte sends starts no frame past " + ByteRing.EARLY_WRAP_AT + ": "
+                + farthest);
+    }
+
+    /** @return a {@code size}-byte message whose bytes all derive from its number {@code n} */
+    private static ByteBuffer message(long n, int size) {
+        byte[] bytes = new byte[size];
+        for (int i = 0; i < size; i++) {
+            bytes[i] = (byte) (n * 31 + i);
+        }
+        return ByteBuffer.wrap(bytes);
+    }
+
+    /** @return the next message read whole from the ring into {@code in}, flipped for comparing */
+    private ByteBuffer take(ByteBuffer in) {
+        in.clear();
+        while (in.hasRemaining()) {
+            assertTrue(reader.read(in) > 0, "a message is waiting");
+        }
+        return in.flip();
+    }
+
+    /** @return the area offset of the last byte the writer's latest frame used */
+    private long lastByteUsed(int d) {
+        return (file.getLong(header() + ConnectionDescriptor.R_TAIL_FRAME) - 1) & (d - 1);
+    }
+
+    /**
      * Puts both sides at area position {@code p} and stream byte {@code bytes} (as a side taken
      * over would find them), over an area full of non-zero garbage but the word at {@code p}:
      * what the earlier laps of payload leave behind.
