@@ -121,11 +121,15 @@ public class ScifBenchmarks {
         int size;
         ByteBuffer src;
         ByteBuffer dst;
+        ByteBuffer heapSrc;
+        ByteBuffer heapDst;
 
         @Setup(Level.Trial)
         public void setUp() {
             src = ByteBuffer.allocateDirect(size);
             dst = ByteBuffer.allocateDirect(size);
+            heapSrc = ByteBuffer.allocate(size);
+            heapDst = ByteBuffer.allocate(size);
         }
     }
 
@@ -170,6 +174,45 @@ public class ScifBenchmarks {
     public void vreadFromCpu(Fabric f, Size s) throws ScifException {
         s.dst.clear();
         f.a.vreadFrom(s.dst, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /** vwriteTo from a heap buffer (a byte[]) with the CPU (RMA_USECPU): synchronous. */
+    @Benchmark
+    public void vwriteToCpuHeap(Fabric f, Size s) throws ScifException {
+        s.heapSrc.clear();
+        f.a.vwriteTo(s.heapSrc, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /** vreadFrom into a heap buffer (a byte[]) with the CPU (RMA_USECPU): synchronous. */
+    @Benchmark
+    public void vreadFromCpuHeap(Fabric f, Size s) throws ScifException {
+        s.heapDst.clear();
+        f.a.vreadFrom(s.heapDst, f.remoteOffset, Scif.RMA_USECPU);
+    }
+
+    /**
+     * send {@code size} bytes from a direct buffer on one endpoint, recv them into another on
+     * the other (one thread, the ring's two copies in this core's cache: the calls' own cost).
+     */
+    @Benchmark
+    public ByteBuffer sendRecvBulk(Fabric f, Size s) throws ScifException {
+        return sendRecvBulk(f, s.src, s.dst);
+    }
+
+    /** {@link #sendRecvBulk} from and into heap buffers (byte[]). */
+    @Benchmark
+    public ByteBuffer sendRecvBulkHeap(Fabric f, Size s) throws ScifException {
+        return sendRecvBulk(f, s.heapSrc, s.heapDst);
+    }
+
+    private static ByteBuffer sendRecvBulk(Fabric f, ByteBuffer src, ByteBuffer dst) throws ScifException {
+        src.clear();
+        f.a.send(src, Scif.SEND_BLOCK);
+        dst.clear();
+        while (dst.hasRemaining()) {
+            f.b.recv(dst, Scif.RECV_BLOCK);
+        }
+        return dst;
     }
 
     /** writeTo through the DMA engine with RMA_SYNC: returns once the copy is complete. */

@@ -487,7 +487,7 @@ final class ByteRing {
     /** Copies {@code k} bytes from raw memory (an array or direct memory) into the ring. */
     private static void copyIn(Object base, long offset, long address, int k) {
         if (k > WORD_COPY_MAX) {
-            MEMORY.copyMemory(base, offset, address, k);
+            UnsafeMemory.UNSAFE.copyMemory(base, offset, null, address, k); // the intrinsic: see Memory.copy
             return;
         }
         int i = 0;
@@ -502,7 +502,7 @@ final class ByteRing {
     /** Copies {@code k} bytes out of the ring into raw memory (an array or direct memory). */
     private static void copyOut(long address, Object base, long offset, int k) {
         if (k > WORD_COPY_MAX) {
-            MEMORY.copyMemory(address, base, offset, k);
+            UnsafeMemory.UNSAFE.copyMemory(null, address, base, offset, k); // the intrinsic: see Memory.copy
             return;
         }
         int i = 0;

@@ -14,16 +14,25 @@ final class Memory {
     private Memory() {
     }
 
-    /** Copies {@code bytes}; a null base means a native address, else a byte[] and an index in it. */
+    /**
+     * The longest piece {@link #copy} hands to one intrinsic copy: the thread reaches no
+     * safepoint inside one, so a long copy is cut into pieces (as Chronicle cuts its own).
+     */
+    private static final long COPY_PIECE = 1 << 20;
+
+    /**
+     * Copies {@code bytes}; a null base means a native address, else a byte[] and an index in it.
+     * Always through {@code Unsafe.copyMemory}, the JIT's intrinsic copy (what
+     * {@code ByteBuffer.put} and the memcpy baseline use): Chronicle's overloads with a heap
+     * array on one side copy 16 bytes a loop turn in Java instead, and from a native address to
+     * a higher one they copy backwards (docs/decisions.md, "Ring and RMA copies go through the
+     * intrinsic").
+     */
     static void copy(Object srcBase, long srcOffset, Object dstBase, long dstOffset, long bytes) {
-        if (srcBase == null && dstBase == null) {
-            MEMORY.copyMemory(srcOffset, dstOffset, bytes);
-        } else if (srcBase == null) {
-            MEMORY.copyMemory(srcOffset, dstBase, BYTE_ARRAY_BASE + dstOffset, (int) bytes);
-        } else if (dstBase == null) {
-            MEMORY.copyMemory((byte[]) srcBase, (int) srcOffset, dstOffset, (int) bytes);
-        } else {
-            System.arraycopy(srcBase, (int) srcOffset, dstBase, (int) dstOffset, (int) bytes);
+        long from = srcBase == null ? srcOffset : BYTE_ARRAY_BASE + srcOffset;
+        long to = dstBase == null ? dstOffset : BYTE_ARRAY_BASE + dstOffset;
+        for (long done = 0; done < bytes; done += COPY_PIECE) {
+            UnsafeMemory.UNSAFE.copyMemory(srcBase, from + done, dstBase, to + done, Math.min(COPY_PIECE, bytes - done));
         }
     }
 
