@@ -101,6 +101,11 @@ final class DmaSequence {
         return reached(f.getInt(completedField), seq);
     }
 
+    /** @return the endpoint's one DMA channel (a test holds its thread busy to fill it) */
+    DmaEngine.Channel channel() {
+        return channel;
+    }
+
     /** Under {@link #submitLock}: whether none of the endpoint's operations is outstanding. */
     boolean idleLocked() {
         return reached(f.getInt(completedField), submitted);

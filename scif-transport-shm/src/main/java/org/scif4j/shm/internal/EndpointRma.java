@@ -254,6 +254,11 @@ final class EndpointRma {
 
     // ---------------------------------------------------------------- lifecycle
 
+    /** @return the endpoint's DMA operations in sequence order */
+    DmaSequence sequence() {
+        return sequence;
+    }
+
     /** @return whether the endpoint is closed or closing (its close marks it before freeing its slot) */
     boolean isClosed() {
         return closed || endpoint.isClosed();

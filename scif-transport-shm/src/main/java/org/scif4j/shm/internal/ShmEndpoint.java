@@ -331,6 +331,11 @@ public final class ShmEndpoint extends AbstractEndpoint {
         return waiter;
     }
 
+    /** @return the RMA side of this endpoint once connected, else null (tests reach its DMA channel through it) */
+    EndpointRma rma() {
+        return rma;
+    }
+
     /** @return this endpoint's slot in the fabric's endpoint table */
     int slot() {
         return slot;

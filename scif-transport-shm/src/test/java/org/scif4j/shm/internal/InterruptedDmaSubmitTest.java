@@ -1,10 +1,10 @@
 package org.scif4j.shm.internal;
 
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,7 +26,7 @@ class InterruptedDmaSubmitTest {
     private static final int RW = Scif.PROT_READ | Scif.PROT_WRITE;
     /** Above the inline bound: every writeTo is queued on the channel. */
     private static final int SIZE = 256 << 10;
-    /** Far more than the channel's queue holds; the channel copies far slower than we submit. */
+    /** Far more than the channel's queue holds (4096 operations). */
     private static final int ATTEMPTS = 20_000;
 
     @Test
@@ -43,12 +43,23 @@ class InterruptedDmaSubmitTest {
             long hOff = h.register(hm.buffer(), 0, RW, 0);
             long cOff = c.register(cm.buffer(), 0, RW, 0);
 
+            // The channel's thread is held inside an operation of ours, so its queue fills
+            // whatever the machine's load (left to run, it may keep pace with the submits).
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            ((ShmEndpoint) h).rma().sequence().channel().submit(() -> {
+                held.countDown();
+                awaitUninterruptibly(release);
+            });
+            assertTrue(held.await(30, TimeUnit.SECONDS), "the channel's thread took the holding operation");
             boolean refused = false;
+            int queued = 0;
             Thread.currentThread().interrupt(); // seen by a submit only once the channel is full
             try {
                 for (int i = 0; i < ATTEMPTS && !refused; i++) {
                     try {
                         h.writeTo(hOff, SIZE, cOff, 0);
+                        queued++;
                     } catch (ScifException e) {
                         assertEquals(Errno.EINTR, e.errno(), "a full channel and an interrupt: " + e.getMessage());
                         refused = true;
@@ -56,8 +67,9 @@ class InterruptedDmaSubmitTest {
                 }
             } finally {
                 Thread.interrupted();
+                release.countDown();
             }
-            assumeTrue(refused, "the channel kept pace with " + ATTEMPTS + " submits: never full");
+            assertTrue(refused, "a held channel refuses a submit once full; " + queued + " were queued");
 
             h.fenceWait(h.fenceMark(Scif.FENCE_INIT_SELF)); // every queued writeTo has completed
             c.unregister(cOff, SIZE);
@@ -70,5 +82,20 @@ class InterruptedDmaSubmitTest {
             c.close();
         }
         assertFalse(Files.exists(Path.of("/dev/shm/scif4j", name)), "the fabric's files are gone");
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
