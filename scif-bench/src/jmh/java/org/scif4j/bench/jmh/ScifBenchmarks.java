@@ -58,6 +58,8 @@ public class ScifBenchmarks {
         ScifMemory spare;
         ByteBuffer spare64k;
         ByteBuffer local64k;
+        ByteBuffer localWindow;
+        ByteBuffer remoteWindow;
         ScifMemory localSignal;
         ByteBuffer localFlag;
         ScifMemory remoteSignal;
@@ -83,6 +85,8 @@ public class ScifBenchmarks {
             spare = card.allocate(64 << 10);
             spare64k = spare.buffer().duplicate();
             local64k = local.buffer().duplicate();
+            localWindow = local.buffer().duplicate();
+            remoteWindow = remote.buffer().duplicate();
             localOffset = a.register(local.buffer(), 0, RW, 0);
             remoteOffset = b.register(remote.buffer(), 0, RW, 0);
             localSignal = card.allocate(4096);
@@ -254,6 +258,17 @@ public class ScifBenchmarks {
         s.src.clear();
         s.dst.clear();
         return s.dst.put(s.src);
+    }
+
+    /**
+     * Baseline of writeToCpu: the same bytes between the same two windows (the local one and
+     * the peer's, both mapped here), copied by {@code ByteBuffer.put}, so the difference is the
+     * call's own cost.
+     */
+    @Benchmark
+    public ByteBuffer baselineWindowCopy(Fabric f, Size s) {
+        ByteBuffer src = f.localWindow.clear().limit(s.size);
+        return f.remoteWindow.clear().put(src);
     }
 
     /** fenceMark and fenceWait with nothing outstanding. */
