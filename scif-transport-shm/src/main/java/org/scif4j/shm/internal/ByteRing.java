@@ -58,8 +58,8 @@ final class ByteRing {
      * when the reader has taken every frame (docs/shm-format.md, "Wrapping early"): small
      * messages that the reader keeps up with circle in the area's first 256 KiB, whose pages
      * stay mapped and whose lines stay in the two cores' caches. A stream the reader is behind
-     * on, like bulk sends, goes on through the whole area, whose lines the reader's cache has
-     * let go of by the time the writer comes round again: taking back lines the reader still
+     * on, like bulk sends, goes on through the whole area, whose lines the reader's caches have
+     * mostly let go of by the time the writer comes round again: taking back lines the reader still
      * holds is what limited a stream of small messages when the two cores share no cache.
      */
     static final int EARLY_WRAP_AT = 256 * 1024;
