@@ -487,7 +487,7 @@ final class ByteRing {
     /** Copies {@code k} bytes from raw memory (an array or direct memory) into the ring. */
     private static void copyIn(Object base, long offset, long address, int k) {
         if (k > WORD_COPY_MAX) {
-            UnsafeMemory.UNSAFE.copyMemory(base, offset, null, address, k); // the intrinsic: see Memory.copy
+            Memory.copyRaw(base, offset, null, address, k);
             return;
         }
         int i = 0;
@@ -502,7 +502,7 @@ final class ByteRing {
     /** Copies {@code k} bytes out of the ring into raw memory (an array or direct memory). */
     private static void copyOut(long address, Object base, long offset, int k) {
         if (k > WORD_COPY_MAX) {
-            UnsafeMemory.UNSAFE.copyMemory(null, address, base, offset, k); // the intrinsic: see Memory.copy
+            Memory.copyRaw(null, address, base, offset, k);
             return;
         }
         int i = 0;

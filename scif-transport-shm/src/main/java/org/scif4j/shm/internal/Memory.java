@@ -20,17 +20,22 @@ final class Memory {
      */
     private static final long COPY_PIECE = 1 << 20;
 
+    /** Copies {@code bytes}; a null base means a native address, else a byte[] and an index in it. */
+    static void copy(Object srcBase, long srcOffset, Object dstBase, long dstOffset, long bytes) {
+        copyRaw(srcBase, srcBase == null ? srcOffset : BYTE_ARRAY_BASE + srcOffset,
+            dstBase, dstBase == null ? dstOffset : BYTE_ARRAY_BASE + dstOffset, bytes);
+    }
+
     /**
-     * Copies {@code bytes}; a null base means a native address, else a byte[] and an index in it.
-     * Always through {@code Unsafe.copyMemory}, the JIT's intrinsic copy (what
+     * Copies {@code bytes} between two places as {@code Unsafe} names them: a null base and an
+     * address, or an array and a raw offset in it. Every bulk copy of the transport goes
+     * through here, to {@code Unsafe.copyMemory}, the JIT's intrinsic copy (what
      * {@code ByteBuffer.put} and the memcpy baseline use): Chronicle's overloads with a heap
      * array on one side copy 16 bytes a loop turn in Java instead, and from a native address to
      * a higher one they copy backwards (docs/decisions.md, "Ring and RMA copies go through the
      * intrinsic").
      */
-    static void copy(Object srcBase, long srcOffset, Object dstBase, long dstOffset, long bytes) {
-        long from = srcBase == null ? srcOffset : BYTE_ARRAY_BASE + srcOffset;
-        long to = dstBase == null ? dstOffset : BYTE_ARRAY_BASE + dstOffset;
+    static void copyRaw(Object srcBase, long from, Object dstBase, long to, long bytes) {
         for (long done = 0; done < bytes; done += COPY_PIECE) {
             UnsafeMemory.UNSAFE.copyMemory(srcBase, from + done, dstBase, to + done, Math.min(COPY_PIECE, bytes - done));
         }

@@ -49,7 +49,11 @@ class InterruptedDmaSubmitTest {
             CountDownLatch release = new CountDownLatch(1);
             ((ShmEndpoint) h).rma().sequence().channel().submit(() -> {
                 held.countDown();
-                awaitUninterruptibly(release);
+                try {
+                    release.await(); // nobody interrupts the channel's thread here
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             });
             assertTrue(held.await(30, TimeUnit.SECONDS), "the channel's thread took the holding operation");
             boolean refused = false;
@@ -82,20 +86,5 @@ class InterruptedDmaSubmitTest {
             c.close();
         }
         assertFalse(Files.exists(Path.of("/dev/shm/scif4j", name)), "the fabric's files are gone");
-    }
-
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
