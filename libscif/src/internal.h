@@ -14,7 +14,7 @@
 
 /* ---- configuration (config.c) ---- */
 #define CFG_DEFAULT_DIR "/dev/shm/scif4j"
-#define CFG_DEFAULT_RING (4096u * 1024u)
+#define CFG_DEFAULT_RING (16u * 1024u * 1024u) /* as the Java transport's: docs/decisions.md */
 #define CFG_MIN_RING 4096u
 #define CFG_MAX_RING (1u << 30)
 #define CFG_DEFAULT_TIMEOUT_MS 5000

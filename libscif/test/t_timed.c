@@ -68,7 +68,7 @@ TEST(timed_recv_and_send_move_what_they_can_and_return_at_the_time_limit)
 	CHECK_EQ(buf[0], 'z');
 	pthread_join(t, NULL);
 	/* a full ring: send moves what fits and returns at the limit */
-	static char big[8 << 20]; /* more than the default ring's 4 MiB */
+	static char big[32 << 20]; /* more than the default ring's 16 MiB */
 	int n = timed_send(a, big, sizeof big, 20);
 	CHECK(n > 0 && n < (int)sizeof big);
 	CHECK_EQ(timed_send(a, big, 1, 20), 0);
