@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps track of the copies an endpoint's callers make during their call (RMA_USECPU), so that
@@ -11,7 +12,7 @@ import java.util.List;
  * use it, without a shared atomic per copy.
  *
  * <p>Each thread has one {@link Record}, on a cache line of its own, that names the guard it
- * copies under (null between copies) and counts its copies. The protocol is an asymmetric
+ * copies under (by number, 0 between copies) and counts its copies. The protocol is an asymmetric
  * Dekker handshake: a copier stores its record ({@link #enter}), then looks at what it needs
  * (the endpoint open, the window not unregistered) and gives up if it is gone; it clears its
  * record when done ({@link #exit}). A remover first publishes its change (a volatile store),
@@ -40,7 +41,7 @@ final class CopyGuard {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            GUARD = l.findVarHandle(Record.class, "guard", CopyGuard.class);
+            GUARD = l.findVarHandle(Record.class, "guard", long.class);
             COPIES = l.findVarHandle(Record.class, "copies", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -50,6 +51,10 @@ final class CopyGuard {
     private static final ThreadLocal<Record> RECORD = ThreadLocal.withInitial(CopyGuard::newRecord);
     /** Every live thread's record (and some dead ones', until the next registration); copy on write. */
     private static volatile Record[] records = new Record[0];
+    /** Numbers the guards: a record names its guard by {@link #id}, never 0. */
+    private static final AtomicLong IDS = new AtomicLong();
+    /** This guard's number, unique in the process. */
+    private final long id = IDS.incrementAndGet();
     /** The record of the last thread that entered, which is likely to enter next (no ThreadLocal look-up). */
     private Record last;
 
@@ -69,8 +74,12 @@ final class CopyGuard {
          * references on peer windows instead).
          */
         final int copier;
-        /** The guard of the copy in progress, null between copies; written by the owner only. */
-        CopyGuard guard;
+        /**
+         * The {@link CopyGuard#id} of the guard of the copy in progress, 0 between copies;
+         * written by the owner only. A number, not a reference: storing a reference into a
+         * heap object runs the garbage collector's write barriers, twice per copy.
+         */
+        long guard;
         /** Copies ended; written by the owner only. */
         long copies;
         @SuppressWarnings("unused")
@@ -117,9 +126,9 @@ final class CopyGuard {
             last = r; // plain: a racing reader sees this record or another whole one, and checks its owner
         }
         if (ASYMMETRIC) {
-            GUARD.setRelease(r, this); // ordered access: the state checks that follow stay after it
+            GUARD.setRelease(r, id); // ordered access: the state checks that follow stay after it
         } else {
-            GUARD.setVolatile(r, this);
+            GUARD.setVolatile(r, id);
         }
         return r;
     }
@@ -127,7 +136,7 @@ final class CopyGuard {
     /** @param r what {@link #enter} returned */
     void exit(Record r) {
         COPIES.setRelease(r, r.copies + 1); // after the copy's own accesses
-        GUARD.setRelease(r, null);
+        GUARD.setRelease(r, 0L);
     }
 
     /**
@@ -140,11 +149,11 @@ final class CopyGuard {
                 + " registered: copies in progress cannot be waited for");
         }
         for (Record r : records) {
-            if (GUARD.getVolatile(r) != this) {
+            if ((long) GUARD.getVolatile(r) != id) {
                 continue;
             }
             long seen = (long) COPIES.getVolatile(r);
-            for (int spins = 0; GUARD.getVolatile(r) == this && (long) COPIES.getVolatile(r) == seen; spins++) {
+            for (int spins = 0; (long) GUARD.getVolatile(r) == id && (long) COPIES.getVolatile(r) == seen; spins++) {
                 if (spins < 1000) {
                     Thread.onSpinWait();
                 } else {
