@@ -128,7 +128,7 @@ public final class Scif {
      * @param items         endpoints of one fabric (see above), with the events asked for
      * @param timeoutMillis milliseconds; 0 checks once; negative waits without limit
      * @return how many items have non-zero {@link PollItem#revents()}; 0 on timeout
-     * @throws ScifException EFAULT for a null array or item (scif_poll's unreadable array); EINVAL for
+     * @throws ScifException EFAULT for a null array, item or item's endpoint (scif_poll's unreadable array); EINVAL for
      *                       endpoints that cannot be polled together;
      *                       EINTR when the thread is interrupted while waiting
      */
@@ -153,6 +153,10 @@ public final class Scif {
                 eps[i] = item.endpoint();
                 events[i] = item.events();
                 revents[i] = 0;
+                if (eps[i] == null) {
+                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EFAULT, "items[" + i
+                        + "] has a null endpoint; expected an endpoint in every item");
+                }
                 if (!(eps[i] instanceof PollableEndpoint)) {
                     throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items[" + i + "] holds "
                         + eps[i].getClass().getName() + ", not an endpoint of a scif4j transport");

@@ -57,6 +57,10 @@ public abstract class PollTest extends TwoNodeTestBase {
             ScifException e = assertErrno(Errno.EFAULT,
                 () -> Scif.poll(new PollItem[] {new PollItem(ep, Scif.POLLIN), null}, 0), "poll with items[1] null");
             assertTrue(e.getMessage().contains("items[1]"), "the message names the item: " + e.getMessage());
+            // an item without an endpoint: the same EFAULT from poll, not an NPE from PollItem
+            e = assertErrno(Errno.EFAULT, () -> Scif.poll(new PollItem[] {new PollItem(null, Scif.POLLIN)}, 0),
+                "poll with items[0] holding a null endpoint");
+            assertTrue(e.getMessage().contains("items[0]"), "the message names the item: " + e.getMessage());
         }
     }
 
