@@ -179,6 +179,34 @@ public abstract class CloseTest extends TwoNodeTestBase {
     }
 
     @Test
+    void toStringShowsNodePortPeerAndStateInEveryState() throws ScifException {
+        Endpoint unbound = open(node0);
+        assertDescribes(unbound, "node 0", "UNBOUND");
+        Endpoint bound = open(node0);
+        assertDescribes(bound, "port " + bound.bind(0), "BOUND");
+        Endpoint listening = listener(node0, 0, 1);
+        assertDescribes(listening, "port " + listening.localPort().port(), "LISTENING");
+        Connection c = connect(node0, node1);
+        Endpoint ep = c.connector();
+        assertDescribes(ep, "port " + ep.localPort().port(), "CONNECTED", "peer " + ep.peerPort());
+        c.acceptor().close();
+        awaitEvents(ep, Scif.POLLIN, Scif.POLLHUP, "the peer's close");
+        assertDescribes(ep, "DISCONNECTED", "peer " + ep.peerPort());
+        ep.close();
+        assertDescribes(ep, "CLOSED");
+        check(node0.toString().contains("node 0"), "a node's toString names it: " + node0);
+        unbound.close();
+        bound.close();
+        listening.close();
+    }
+
+    private static void assertDescribes(Endpoint ep, String... words) {
+        for (String w : words) {
+            check(ep.toString().contains(w), "toString must show '" + w + "': " + ep);
+        }
+    }
+
+    @Test
     void closingTheNodeClosesItsEndpoints() throws ScifException {
         ScifNode node2 = attach(2);
         Connection c = connect(node2, node1);

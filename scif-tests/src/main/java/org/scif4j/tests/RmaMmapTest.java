@@ -168,8 +168,11 @@ public abstract class RmaMmapTest extends RmaTestBase {
         Mapping m = map(local, off, 2 * PAGE, RW);
         ByteBuffer b = m.buffer();
         assertSameBytes(randomBytes(9, 2 * PAGE), bytes(b, 0, 2 * PAGE), "before close");
+        check(m.toString().contains("offset " + off) && m.toString().contains(2 * PAGE + " bytes")
+            && !m.toString().contains("closed"), "toString shows the range and that it is open: " + m);
         m.close();
         m.close();
+        check(m.toString().contains("closed"), "toString shows a closed mapping: " + m);
         assertSameBytes(new byte[2 * PAGE], bytes(b, 0, 2 * PAGE),
             "after close the buffer reads zeros (and the JVM is still here)");
         b.put(0, randomBytes(10, 100));

@@ -98,4 +98,9 @@ final class NativeMapping implements Mapping {
             LibC.munmap(second, mappedLength);
         }
     }
+
+    @Override
+    public synchronized String toString() {
+        return "NativeMapping[peer offset " + remoteOffset + ", " + mappedLength + " bytes" + (closed ? ", closed" : "") + "]";
+    }
 }
