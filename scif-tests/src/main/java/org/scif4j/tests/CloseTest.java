@@ -118,6 +118,24 @@ public abstract class CloseTest extends TwoNodeTestBase {
     }
 
     /**
+     * A fenceWait for a mark no RMA reaches, on an endpoint that has made no RMA yet, ends with
+     * EINTR when another thread closes the endpoint (closing wakes every call blocked on it), not
+     * with ETIMEDOUT at the watchdog.
+     */
+    @Test
+    void closeWakesABlockedFenceWaitWithEintr() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Async<Void> wait = async("fenceWait", () -> {
+                c.connector().fenceWait(1_000_000);
+                return null;
+            });
+            wait.awaitBlocked();
+            c.connector().close();
+            wait.awaitFailure(Errno.EINTR, SOON, "a fenceWait on an endpoint closed by another thread");
+        }
+    }
+
+    /**
      * A blocking connect whose request is queued on a listener that does not accept, and whose
      * endpoint another thread closes, ends with EINTR (decisions.md: closing an endpoint wakes
      * every call blocked on it with EINTR), and its request leaves the listener's queue.
