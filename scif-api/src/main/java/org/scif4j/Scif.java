@@ -170,7 +170,7 @@ public final class Scif {
                 }
             }
             int ready = poller == null ? sleep(pollCall(items, timeoutMillis), timeoutMillis)
-                : poller.poll(eps, events, revents, timeoutMillis);
+                : poller.poll(eps, events, revents, timeoutMillis > MAX_POLL_MILLIS ? -1 : timeoutMillis);
             for (int i = 0; i < n; i++) {
                 items[i].revents(revents[i]);
             }
@@ -179,6 +179,13 @@ public final class Scif {
             Arrays.fill(eps, null); // no endpoint stays reachable from this thread's arrays
         }
     }
+
+    /**
+     * The longest timeout a poller counts down (as a deadline in nanoseconds of
+     * {@link System#nanoTime()}, which a longer one would overflow into the past); a longer one,
+     * some 146 years, waits without limit, as a negative one does.
+     */
+    private static final long MAX_POLL_MILLIS = Long.MAX_VALUE / 2 / 1_000_000L;
 
     private static String pollCall(PollItem[] items, long timeoutMillis) {
         return "poll(items=" + (items == null ? "null" : items.length) + ", timeout=" + timeoutMillis + ")";

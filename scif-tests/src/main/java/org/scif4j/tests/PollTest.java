@@ -205,6 +205,22 @@ public abstract class PollTest extends TwoNodeTestBase {
         }
     }
 
+    /**
+     * A timeout too long to count down in nanoseconds (Long.MAX_VALUE ms) is a wait of centuries,
+     * not an overflow into a deadline already past: poll waits until the data arrive.
+     */
+    @Test
+    void theLongestTimeoutWaitsForTheEvent() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            PollItem[] items = {new PollItem(c.acceptor(), Scif.POLLIN)};
+            Async<Integer> p = async("poll", () -> Scif.poll(items, Long.MAX_VALUE));
+            p.awaitBlocked();
+            sendFully(c.connector(), new byte[] {7});
+            assertEquals(1, p.get(SOON), "poll(Long.MAX_VALUE) returns once data arrive, not at once with 0");
+            assertEquals(Scif.POLLIN, items[0].revents(), "revents POLLIN");
+        }
+    }
+
     @Test
     void listenerReportsPollinForAQueuedRequest() throws ScifException {
         try (Endpoint listener = listener(node1, 0, 4); Endpoint ep = open(node0)) {
