@@ -326,7 +326,7 @@ static int close_ep(struct ep *e, int close_fd)
 	   endpoint (its slot and windows) stays its parent's. */
 	int owner = e->owner_pid == (int)getpid();
 	pthread_mutex_lock(&e->ctl);
-	e->closed = 1; /* rma_of hands e->rma out no more, and creates none */
+	e->closed = 1; /* ep_rma hands e->rma out no more, and creates none */
 	struct rma *m = e->rma; /* freed by ep_free: other threads may still hold it */
 	pthread_mutex_unlock(&e->ctl);
 	if (m && owner)

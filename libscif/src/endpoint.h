@@ -93,6 +93,9 @@ int await(struct ep *e, int seq_field, int sleepers_field, cond_fn ready, cond_f
 int answered(struct ep *e);
 int collect_accepted(struct ep *e);
 
+/* rma_api.c: e's RMA state, made at its first use; NULL with *err (EBADF closed, ENOTCONN or
+   ECONNRESET unless any_state, ENOMEM). */
+struct rma *ep_rma(struct ep *e, int *err, int any_state);
 /* poll.c: poll events of an endpoint as scif_poll reports them (masked with events|ERR|HUP). */
 short ep_poll_events(struct ep *e, short events);
 /* A new endpoint descriptor (FD_CLOEXEC) and its bell; -1 with errno (pump.c). */

@@ -238,10 +238,13 @@ API int scif4j_fence_wait(struct scif4j_fence *f)
 	struct rma *m = __atomic_load_n(&e->rma, __ATOMIC_ACQUIRE);
 	if (f->slice_ms < 0)
 		return -EINVAL;
+	int err = 0;
+	if (!m && !e->closed && state_of(e) == EP_CONNECTED)
+		m = ep_rma(e, &err, 0); /* a mark never issued waits the watchdog's time: in slices too */
 	if (!m || m->loopback || e->closed || state_of(e) != EP_CONNECTED)
 		return 1;
 	pthread_mutex_lock(&m->mu);
-	int err = rma_enter(m);
+	err = rma_enter(m);
 	pthread_mutex_unlock(&m->mu);
 	if (err)
 		return -err;

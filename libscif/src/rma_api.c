@@ -7,7 +7,7 @@
 #define PAGE_MASK ((uint64_t)PAGE - 1)
 
 /* The endpoint's RMA state, once it is connected; NULL with *err (ENOTCONN, ECONNRESET). */
-static struct rma *rma_of(struct ep *e, int *err, int any_state)
+struct rma *ep_rma(struct ep *e, int *err, int any_state)
 {
 	/* The data path's way, without ctl: e->rma, once set, stays until the endpoint is freed
 	   (a close racing this call is seen by rma.c, which fails the call with EBADF). */
@@ -58,7 +58,7 @@ API off_t scif_register(scif_epd_t epd, void *addr, size_t len, off_t offset, in
 	    ((uintptr_t)addr & PAGE_MASK) || len == 0 || (len & PAGE_MASK) ||
 	    ((map & SCIF_MAP_FIXED) && !page_range(offset, len)))
 		err = EINVAL;
-	struct rma *m = err ? NULL : rma_of(e, &err, 0);
+	struct rma *m = err ? NULL : ep_rma(e, &err, 0);
 	if (m)
 		at = rma_register(m, addr, len, offset, prot, map & SCIF_MAP_FIXED, &err);
 	ep_put(e);
@@ -74,7 +74,7 @@ API int scif_unregister(scif_epd_t epd, off_t offset, size_t len)
 	int err = 0;
 	if (len == 0 || (len & PAGE_MASK) || !page_range(offset, len))
 		err = EINVAL;
-	struct rma *m = err ? NULL : rma_of(e, &err, 1);
+	struct rma *m = err ? NULL : ep_rma(e, &err, 1);
 	if (m)
 		err = rma_unregister(m, offset, len);
 	ep_put(e);
@@ -90,7 +90,7 @@ static int rma_on(struct ep *e, int to_remote, off_t loff, void *addr, int virt,
 		err = EINVAL;
 	else if (virt && !addr)
 		err = EFAULT;
-	struct rma *m = err ? NULL : rma_of(e, &err, 0);
+	struct rma *m = err ? NULL : ep_rma(e, &err, 0);
 	if (m)
 		err = rma_copy(m, to_remote, loff, virt ? addr : NULL, len, roff);
 	return err;
@@ -154,7 +154,7 @@ API int scif_fence_mark(scif_epd_t epd, int flags, int *mark)
 		err = EINVAL;
 	else if (!mark)
 		err = EFAULT;
-	struct rma *m = err ? NULL : rma_of(e, &err, 0);
+	struct rma *m = err ? NULL : ep_rma(e, &err, 0);
 	if (m)
 		err = rma_fence_mark(m, flags, mark);
 	ep_put(e);
@@ -168,7 +168,7 @@ API int scif_fence_wait(scif_epd_t epd, int mark)
 	if (!e)
 		return -1;
 	int err;
-	struct rma *m = rma_of(e, &err, 0);
+	struct rma *m = ep_rma(e, &err, 0);
 	if (m)
 		err = rma_fence_wait(m, mark);
 	ep_put(e);
@@ -187,7 +187,7 @@ API int scif_fence_signal(scif_epd_t epd, off_t lo, uint64_t lv, off_t ro, uint6
 	    (init != SCIF_FENCE_INIT_SELF && init != SCIF_FENCE_INIT_PEER) || !sig ||
 	    ((f & SCIF_SIGNAL_LOCAL) && (lo & 3)) || ((f & SCIF_SIGNAL_REMOTE) && (ro & 3)))
 		err = EINVAL;
-	struct rma *m = err ? NULL : rma_of(e, &err, 0);
+	struct rma *m = err ? NULL : ep_rma(e, &err, 0);
 	if (m)
 		err = rma_fence_signal(m, lo, lv, ro, rv, f);
 	ep_put(e);
@@ -208,7 +208,7 @@ API void *scif_mmap(void *addr, size_t len, int prot, int map, scif_epd_t epd, o
 	else if (rounded < len || !page_range(offset, rounded))
 		err = ENOMEM;
 	void *r = SCIF_MMAP_FAILED;
-	struct rma *m = err ? NULL : rma_of(e, &err, 0);
+	struct rma *m = err ? NULL : ep_rma(e, &err, 0);
 	if (m)
 		r = rma_mmap(m, addr, rounded, prot, map & SCIF_MAP_FIXED, offset, &err);
 	ep_put(e);

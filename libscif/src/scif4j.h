@@ -75,9 +75,10 @@ struct scif4j_fence {
 /* scif_fence_wait on the endpoint of a handle, in slices (message.c): 0 once the marked RMAs
    are complete, -EAGAIN when slice_ms passed before (call again with the same block: the
    library's watchdog counts from the first call), else -errno as scif_fence_wait (EINTR once
-   the endpoint is being closed); 1 when there is nothing to wait for in slices (no RMA state
-   yet, host loopback, not connected): scif_fence_wait then answers at once. So the Java side
-   sees an interrupt between two calls, as for scif4j_io. */
+   the endpoint is being closed); 1 when there is nothing to wait for in slices (host
+   loopback, not connected): scif_fence_wait then answers at once. An endpoint without RMA
+   state gets it here. So the Java side sees an interrupt or a close between two calls, as for
+   scif4j_io. */
 SCIF4J_API int scif4j_fence_wait(struct scif4j_fence *f);
 
 /* Ends the non-blocking connect in progress on epd now, as an interrupted blocking connect

@@ -7,7 +7,10 @@ import java.nio.ByteBuffer;
  * ({@code scif_mmap}). Loads and stores through {@link #buffer()} reach the peer's memory.
  */
 public interface Mapping extends AutoCloseable {
-    /** @return a direct buffer over the mapped range */
+    /**
+     * @return a direct buffer over the mapped range, in native byte order (the order fenceSignal
+     *         stores its words in); read-only without {@code PROT_WRITE}
+     */
     ByteBuffer buffer();
 
     /** @return the offset in the peer's registered address space where the mapping starts */

@@ -1,7 +1,5 @@
 package org.scif4j;
 
-import java.util.Objects;
-
 /**
  * One entry of {@link Scif#poll}, {@code struct scif_pollepd}: an endpoint, the events asked
  * for, and the events found.
@@ -12,12 +10,13 @@ public final class PollItem {
     private volatile int revents;
 
     /**
-     * @param ep     the endpoint to watch
+     * @param ep     the endpoint to watch; a null one makes {@link Scif#poll} fail with EFAULT,
+     *               as a null item does (the constructor cannot throw a ScifException)
      * @param events {@link Scif#POLLIN} and/or {@link Scif#POLLOUT}; POLLERR and POLLHUP are
      *               always reported
      */
     public PollItem(Endpoint ep, int events) {
-        this.endpoint = Objects.requireNonNull(ep, "ep");
+        this.endpoint = ep;
         this.events = events;
     }
 

@@ -128,7 +128,7 @@ public final class Scif {
      * @param items         endpoints of one fabric (see above), with the events asked for
      * @param timeoutMillis milliseconds; 0 checks once; negative waits without limit
      * @return how many items have non-zero {@link PollItem#revents()}; 0 on timeout
-     * @throws ScifException EFAULT for a null array or item (scif_poll's unreadable array); EINVAL for
+     * @throws ScifException EFAULT for a null array, item or item's endpoint (scif_poll's unreadable array); EINVAL for
      *                       endpoints that cannot be polled together;
      *                       EINTR when the thread is interrupted while waiting
      */
@@ -153,6 +153,10 @@ public final class Scif {
                 eps[i] = item.endpoint();
                 events[i] = item.events();
                 revents[i] = 0;
+                if (eps[i] == null) {
+                    throw ScifException.of(pollCall(items, timeoutMillis), Errno.EFAULT, "items[" + i
+                        + "] has a null endpoint; expected an endpoint in every item");
+                }
                 if (!(eps[i] instanceof PollableEndpoint)) {
                     throw ScifException.of(pollCall(items, timeoutMillis), Errno.EINVAL, "items[" + i + "] holds "
                         + eps[i].getClass().getName() + ", not an endpoint of a scif4j transport");
@@ -166,7 +170,7 @@ public final class Scif {
                 }
             }
             int ready = poller == null ? sleep(pollCall(items, timeoutMillis), timeoutMillis)
-                : poller.poll(eps, events, revents, timeoutMillis);
+                : poller.poll(eps, events, revents, timeoutMillis > MAX_POLL_MILLIS ? -1 : timeoutMillis);
             for (int i = 0; i < n; i++) {
                 items[i].revents(revents[i]);
             }
@@ -175,6 +179,13 @@ public final class Scif {
             Arrays.fill(eps, null); // no endpoint stays reachable from this thread's arrays
         }
     }
+
+    /**
+     * The longest timeout a poller counts down (as a deadline in nanoseconds of
+     * {@link System#nanoTime()}, which a longer one would overflow into the past); a longer one,
+     * some 146 years, waits without limit, as a negative one does.
+     */
+    private static final long MAX_POLL_MILLIS = Long.MAX_VALUE / 2 / 1_000_000L;
 
     private static String pollCall(PollItem[] items, long timeoutMillis) {
         return "poll(items=" + (items == null ? "null" : items.length) + ", timeout=" + timeoutMillis + ")";

@@ -118,6 +118,24 @@ public abstract class CloseTest extends TwoNodeTestBase {
     }
 
     /**
+     * A fenceWait for a mark no RMA reaches, on an endpoint that has made no RMA yet, ends with
+     * EINTR when another thread closes the endpoint (closing wakes every call blocked on it), not
+     * with ETIMEDOUT at the watchdog.
+     */
+    @Test
+    void closeWakesABlockedFenceWaitWithEintr() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            Async<Void> wait = async("fenceWait", () -> {
+                c.connector().fenceWait(1_000_000);
+                return null;
+            });
+            wait.awaitBlocked();
+            c.connector().close();
+            wait.awaitFailure(Errno.EINTR, SOON, "a fenceWait on an endpoint closed by another thread");
+        }
+    }
+
+    /**
      * A blocking connect whose request is queued on a listener that does not accept, and whose
      * endpoint another thread closes, ends with EINTR (decisions.md: closing an endpoint wakes
      * every call blocked on it with EINTR), and its request leaves the listener's queue.
@@ -175,6 +193,34 @@ public abstract class CloseTest extends TwoNodeTestBase {
             ep.close();
             ep.close();
             assertEquals(Scif.POLLNVAL, poll(ep, Scif.POLLIN, 0), "closed: POLLNVAL");
+        }
+    }
+
+    @Test
+    void toStringShowsNodePortPeerAndStateInEveryState() throws ScifException {
+        Endpoint unbound = open(node0);
+        assertDescribes(unbound, "node 0", "UNBOUND");
+        Endpoint bound = open(node0);
+        assertDescribes(bound, "port " + bound.bind(0), "BOUND");
+        Endpoint listening = listener(node0, 0, 1);
+        assertDescribes(listening, "port " + listening.localPort().port(), "LISTENING");
+        Connection c = connect(node0, node1);
+        Endpoint ep = c.connector();
+        assertDescribes(ep, "port " + ep.localPort().port(), "CONNECTED", "peer " + ep.peerPort());
+        c.acceptor().close();
+        awaitEvents(ep, Scif.POLLIN, Scif.POLLHUP, "the peer's close");
+        assertDescribes(ep, "DISCONNECTED", "peer " + ep.peerPort());
+        ep.close();
+        assertDescribes(ep, "CLOSED");
+        check(node0.toString().contains("node 0"), "a node's toString names it: " + node0);
+        unbound.close();
+        bound.close();
+        listening.close();
+    }
+
+    private static void assertDescribes(Endpoint ep, String... words) {
+        for (String w : words) {
+            check(ep.toString().contains(w), "toString must show '" + w + "': " + ep);
         }
     }
 

@@ -57,6 +57,10 @@ public abstract class PollTest extends TwoNodeTestBase {
             ScifException e = assertErrno(Errno.EFAULT,
                 () -> Scif.poll(new PollItem[] {new PollItem(ep, Scif.POLLIN), null}, 0), "poll with items[1] null");
             assertTrue(e.getMessage().contains("items[1]"), "the message names the item: " + e.getMessage());
+            // an item without an endpoint: the same EFAULT from poll, not an NPE from PollItem
+            e = assertErrno(Errno.EFAULT, () -> Scif.poll(new PollItem[] {new PollItem(null, Scif.POLLIN)}, 0),
+                "poll with items[0] holding a null endpoint");
+            assertTrue(e.getMessage().contains("items[0]"), "the message names the item: " + e.getMessage());
         }
     }
 
@@ -198,6 +202,22 @@ public abstract class PollTest extends TwoNodeTestBase {
             q.awaitBlocked();
             sendFully(c.acceptor(), new byte[] {8});
             assertEquals(Scif.POLLIN, q.get(SOON), "poll(60 s) returns once data arrive");
+        }
+    }
+
+    /**
+     * A timeout too long to count down in nanoseconds (Long.MAX_VALUE ms) is a wait of centuries,
+     * not an overflow into a deadline already past: poll waits until the data arrive.
+     */
+    @Test
+    void theLongestTimeoutWaitsForTheEvent() throws ScifException {
+        try (Connection c = connect(node0, node1)) {
+            PollItem[] items = {new PollItem(c.acceptor(), Scif.POLLIN)};
+            Async<Integer> p = async("poll", () -> Scif.poll(items, Long.MAX_VALUE));
+            p.awaitBlocked();
+            sendFully(c.connector(), new byte[] {7});
+            assertEquals(1, p.get(SOON), "poll(Long.MAX_VALUE) returns once data arrive, not at once with 0");
+            assertEquals(Scif.POLLIN, items[0].revents(), "revents POLLIN");
         }
     }
 

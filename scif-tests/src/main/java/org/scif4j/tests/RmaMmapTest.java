@@ -101,6 +101,11 @@ public abstract class RmaMmapTest extends RmaTestBase {
         check(b.isReadOnly(), "a mapping without PROT_WRITE is read-only");
         assertThrows(ReadOnlyBufferException.class, () -> b.put(0, (byte) 1), "store into it");
         assertSameBytes(randomBytes(5, PAGE), bytes(b, 0, PAGE), "but readable");
+        // in native byte order, as a writable mapping and allocated memory are: a word that
+        // fenceSignal stored reads the same through any of them
+        assertEquals(java.nio.ByteOrder.nativeOrder(), b.order(), "a read-only mapping's byte order");
+        assertEquals(java.nio.ByteOrder.nativeOrder(), map(local, off, PAGE, RW).buffer().order(),
+            "a writable mapping's byte order");
     }
 
     @Test
@@ -168,8 +173,11 @@ public abstract class RmaMmapTest extends RmaTestBase {
         Mapping m = map(local, off, 2 * PAGE, RW);
         ByteBuffer b = m.buffer();
         assertSameBytes(randomBytes(9, 2 * PAGE), bytes(b, 0, 2 * PAGE), "before close");
+        check(m.toString().contains("offset " + off) && m.toString().contains(2 * PAGE + " bytes")
+            && !m.toString().contains("closed"), "toString shows the range and that it is open: " + m);
         m.close();
         m.close();
+        check(m.toString().contains("closed"), "toString shows a closed mapping: " + m);
         assertSameBytes(new byte[2 * PAGE], bytes(b, 0, 2 * PAGE),
             "after close the buffer reads zeros (and the JVM is still here)");
         b.put(0, randomBytes(10, 100));

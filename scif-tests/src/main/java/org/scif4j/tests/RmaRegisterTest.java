@@ -104,6 +104,12 @@ public abstract class RmaRegisterTest extends RmaTestBase {
             Scif.MAP_FIXED), "MAP_FIXED window crossing 2^63");
         assertEquals(last, local.register(aligned(PAGE), last, RW, Scif.MAP_FIXED),
             "a window ending at 2^63");
+        // the messages name the range's end as the number it is, not one wrapped negative
+        ScifException e = assertErrno(Errno.EADDRINUSE, () -> local.register(aligned(PAGE), last, RW,
+            Scif.MAP_FIXED), "a second window there");
+        check(!e.getMessage().contains("-9223372036854775808"), "no wrapped offset in: " + e.getMessage());
+        e = assertErrno(Errno.ENXIO, () -> local.writeTo(RAS_END, 2, 0, Scif.RMA_USECPU), "an RMA past 2^63");
+        check(!e.getMessage().contains("-9223372036854775808"), "no wrapped offset in: " + e.getMessage());
     }
 
     @Test

@@ -50,6 +50,8 @@ final class NativeEndpoint extends AbstractEndpoint {
     private final AtomicInteger inside = new AtomicInteger();
     private volatile int port;
     private volatile PortId peer;
+    /** Set once listen succeeded: the library keeps the state, this is for {@link #toString()}. */
+    private volatile boolean listening;
     private final NativeConnect connector = new NativeConnect(this);
     private final NativeMessages messages;
     private final NativeWindows windows;
@@ -218,6 +220,7 @@ final class NativeEndpoint extends AbstractEndpoint {
             if (LibScif.scif_listen(epd, backlog) < 0) {
                 throw NativeErrors.error(call, Native.getLastError());
             }
+            listening = true;
         } finally {
             leave();
         }
@@ -391,5 +394,28 @@ final class NativeEndpoint extends AbstractEndpoint {
         }
         windows.clear();
         node.forget(this);
+    }
+
+    @Override
+    public String toString() {
+        return "NativeEndpoint[node " + node.selfId() + " port " + port + " " + stateName()
+            + (peer == null ? "" : " peer " + peer) + "]";
+    }
+
+    /** The state as far as this side knows it; whether the peer is gone only libscif knows. */
+    private String stateName() {
+        if (listening || peer == null) {
+            return isClosed() ? "CLOSED" : listening ? "LISTENING" : port != 0 ? "BOUND" : "UNBOUND";
+        }
+        try {
+            enter("toString()"); // the descriptor stays ours while we ask the library
+        } catch (ScifException closed) {
+            return "CLOSED";
+        }
+        try {
+            return peerGone() ? "DISCONNECTED" : "CONNECTED";
+        } finally {
+            leave();
+        }
     }
 }

@@ -30,6 +30,8 @@ final class NativeErrors {
         Map.entry("accept EINVAL", "the endpoint is not LISTENING"),
         Map.entry("register EADDRINUSE", "a window (or one whose unregistration is pending) already covers part of"
             + " the range asked for with MAP_FIXED; choose a free offset or leave MAP_FIXED out"),
+        Map.entry("register EFAULT", "the memory cannot be pinned and shared with the peer (unmapped, read-only"
+            + " with PROT_WRITE, or not reachable by another process)"),
         Map.entry("register ENOMEM", "no free range of that length is left in the registered address space, or"
             + " memory ran out"),
         Map.entry("unregister EINVAL", "the range cuts a registered window; unregister whole windows"),

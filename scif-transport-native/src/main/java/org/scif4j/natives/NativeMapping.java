@@ -2,6 +2,7 @@ package org.scif4j.natives;
 
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.scif4j.Mapping;
 
 /**
@@ -30,7 +31,9 @@ final class NativeMapping implements Mapping {
         this.remoteOffset = remoteOffset;
         this.mappedLength = mappedLength;
         ByteBuffer b = new Pointer(address).getByteBuffer(0, mappedLength);
-        this.buffer = (prot & LibC.PROT_WRITE) == 0 ? b.asReadOnlyBuffer() : b;
+        // asReadOnlyBuffer resets the order to big-endian: keep the native one, as shm does
+        this.buffer = (prot & LibC.PROT_WRITE) == 0 ? b.asReadOnlyBuffer().order(ByteOrder.nativeOrder())
+            : b.order(ByteOrder.nativeOrder());
     }
 
     @Override
@@ -97,5 +100,10 @@ final class NativeMapping implements Mapping {
             }
             LibC.munmap(second, mappedLength);
         }
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "NativeMapping[peer offset " + remoteOffset + ", " + mappedLength + " bytes" + (closed ? ", closed" : "") + "]";
     }
 }

@@ -77,7 +77,7 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
      * @return the last line scif4j's library wrote to standard error on this thread (why the
      *     attach failed: a bad option and what it expects, a fabric of another layout), or ""
      */
-    private static String lastMessage() {
+    static String lastMessage() {
         byte[] buf = new byte[1024];
         int n = LibScif4j.scif4j_last_message(buf, buf.length);
         return new String(buf, 0, Math.max(0, Math.min(n, buf.length - 1)), StandardCharsets.UTF_8);
@@ -160,5 +160,11 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     protected void detach() {
         library.detach();
         current.compareAndSet(this, null);
+    }
+
+    @Override
+    public String toString() {
+        return "NativeNode[" + description + " node " + self + ", " + endpoints().size() + " endpoints"
+            + (isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -28,13 +28,26 @@ final class NativeWindows {
         this.epd = epd;
     }
 
+    /**
+     * The exception of a failed scif_register. scif4j's library refuses memory it cannot share
+     * with peers with EFAULT for one of several reasons, and logs which: the message takes it.
+     */
+    private ScifException registerError(Call call, int errno) {
+        String why = errno == Errno.EFAULT.number() && endpoint.hasHelpers() ? NativeNode.lastMessage() : "";
+        int at = why.indexOf("EFAULT, ");
+        if (at < 0) {
+            return NativeErrors.error(call.text(), errno);
+        }
+        return ScifException.of(call.text(), Errno.EFAULT, why.substring(at + "EFAULT, ".length()));
+    }
+
     /** scif_register of {@code region} at its address {@code addr}. @return the window's offset */
     long register(ByteBuffer region, long addr, long offset, int prot, int flags, Call call) throws ScifException {
         endpoint.enter(call);
         try {
             long r = LibScif.scif_register(epd, addr, region.remaining(), offset, prot, flags);
             if (r < 0) {
-                throw NativeErrors.error(call.text(), Native.getLastError());
+                throw registerError(call, Native.getLastError());
             }
             registered.put(r, region);
             return r;

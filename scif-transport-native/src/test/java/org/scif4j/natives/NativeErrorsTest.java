@@ -44,5 +44,6 @@ class NativeErrorsTest {
         says("connect(node=1, port=5)", Errno.EOPNOTSUPP, "LISTENING");
         says("listen(backlog=1)", Errno.EISCONN, "BOUND");
         says("register(len=4096, offset=0, prot=3, flags=16)", Errno.EADDRINUSE, "MAP_FIXED");
+        says("register(len=4096, offset=0, prot=3, flags=0)", Errno.EFAULT, "pinned", "shared");
     }
 }

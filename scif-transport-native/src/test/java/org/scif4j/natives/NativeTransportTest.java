@@ -198,6 +198,41 @@ class NativeTransportTest {
         }
     }
 
+    /**
+     * The library refuses memory it cannot share with peers with EFAULT for one of several
+     * reasons (here: a region that contains a smaller registered one, which it cannot move into a
+     * file of its own); the exception says which, not just "libscif returned EFAULT".
+     */
+    @Test
+    void registerSaysWhyTheLibraryRefusedTheMemory() throws Exception {
+        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
+            Endpoint listener = s.open();
+            int port = listener.bind(0);
+            listener.listen(1);
+            CompletableFuture<Endpoint> accepted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return listener.accept(Scif.ACCEPT_SYNC);
+                } catch (ScifException x) {
+                    throw new RuntimeException(x);
+                }
+            });
+            Endpoint c = n.open();
+            c.connect(new PortId(1, port));
+            Endpoint a = accepted.get(30, TimeUnit.SECONDS);
+            try (ScifMemory m = n.allocate(4 * 4096)) {
+                int rw = Scif.PROT_READ | Scif.PROT_WRITE;
+                c.register(m.buffer().slice(4096, 4096), 0, rw, 0);
+                ScifException e = assertThrows(ScifException.class, () -> c.register(m.buffer(), 0, rw, 0));
+                assertEquals(Errno.EFAULT, e.errno());
+                assertTrue(e.getMessage().startsWith("register(") && e.getMessage().contains("smaller registered region"),
+                    "the message names the call and the library's reason: " + e.getMessage());
+            }
+            a.close();
+            c.close();
+            listener.close();
+        }
+    }
+
     @Test
     void blockedRecvEndsWithEintrOnInterruptAndOnClose() throws Exception {
         try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {

@@ -93,7 +93,7 @@ final class RegisteredAddressSpace {
         if ((flags & Scif.MAP_FIXED) != 0) {
             Window w = windows.overlapping(offset, length);
             if (w != null) {
-                throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + (offset + length)
+                throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + Long.toUnsignedString(offset + length)
                     + ") overlaps the window at " + w.offset + " (" + w.length + " bytes"
                     + (w.unregistered ? ", unregistered but still mapped by the peer or in use by its RMAs" : "") + ")");
             }
@@ -425,7 +425,9 @@ final class RegisteredAddressSpace {
     }
 
     static ScifException noWindow(Call call, String side, long pos, long offset, long length) {
-        return ScifException.of(call.text(), Errno.ENXIO, "no " + side + " window covers offset " + pos + " of the "
+        return ScifException.of(call.text(), Errno.ENXIO, "no " + side + " window covers offset "
+            // past 2^63 a range's offsets wrap negative: print them as the numbers they are
+            + (offset >= 0 ? Long.toUnsignedString(pos) : Long.toString(pos)) + " of the "
             + length + " bytes at " + offset);
     }
 

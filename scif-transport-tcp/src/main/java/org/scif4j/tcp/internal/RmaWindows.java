@@ -64,7 +64,7 @@ final class RmaWindows {
             if ((flags & Scif.MAP_FIXED) != 0) {
                 LocalWindow taken = local.overlapping(offset, length);
                 if (taken != null) {
-                    throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + (offset + length)
+                    throw ScifException.of(call.text(), Errno.EADDRINUSE, "[" + offset + ", " + Long.toUnsignedString(offset + length)
                         + ") overlaps the window at " + taken.offset + " (" + taken.length + " bytes"
                         + (taken.unregistered ? ", unregistered and not yet released by the peer" : "") + ")");
                 }
@@ -254,7 +254,9 @@ final class RmaWindows {
     }
 
     static ScifException noWindow(Call call, String side, long pos, long offset, long length) {
-        return ScifException.of(call.text(), Errno.ENXIO, "no " + side + " window covers offset " + pos + " of the "
+        return ScifException.of(call.text(), Errno.ENXIO, "no " + side + " window covers offset "
+            // past 2^63 a range's offsets wrap negative: print them as the numbers they are
+            + (offset >= 0 ? Long.toUnsignedString(pos) : Long.toString(pos)) + " of the "
             + length + " bytes at " + offset);
     }
 
