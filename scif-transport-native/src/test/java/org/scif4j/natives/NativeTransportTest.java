@@ -206,19 +206,10 @@ class NativeTransportTest {
     @Test
     void registerSaysWhyTheLibraryRefusedTheMemory() throws Exception {
         try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
-            Endpoint listener = s.open();
-            int port = listener.bind(0);
-            listener.listen(1);
-            CompletableFuture<Endpoint> accepted = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return listener.accept(Scif.ACCEPT_SYNC);
-                } catch (ScifException x) {
-                    throw new RuntimeException(x);
-                }
-            });
-            Endpoint c = n.open();
-            c.connect(new PortId(1, port));
-            Endpoint a = accepted.get(30, TimeUnit.SECONDS);
+            Endpoint[] pair = connectToShm(n, s);
+            Endpoint c = pair[0];
+            Endpoint a = pair[1];
+            Endpoint listener = pair[2];
             try (ScifMemory m = n.allocate(4 * 4096)) {
                 int rw = Scif.PROT_READ | Scif.PROT_WRITE;
                 c.register(m.buffer().slice(4096, 4096), 0, rw, 0);
@@ -236,19 +227,10 @@ class NativeTransportTest {
     @Test
     void blockedRecvEndsWithEintrOnInterruptAndOnClose() throws Exception {
         try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
-            Endpoint listener = s.open();
-            int port = listener.bind(0);
-            listener.listen(1);
-            Endpoint c = n.open();
-            CompletableFuture<Endpoint> accepted = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return listener.accept(Scif.ACCEPT_SYNC);
-                } catch (ScifException x) {
-                    throw new RuntimeException(x);
-                }
-            });
-            c.connect(new PortId(1, port));
-            Endpoint a = accepted.get(30, TimeUnit.SECONDS);
+            Endpoint[] pair = connectToShm(n, s);
+            Endpoint c = pair[0];
+            Endpoint a = pair[1];
+            Endpoint listener = pair[2];
 
             assertEquals(Errno.EINTR, blockedThenEnded(c, Thread::interrupt).errno());
             ScifException closed = blockedThenEnded(c, t -> c.close());
@@ -257,6 +239,45 @@ class NativeTransportTest {
             a.close();
             listener.close();
         }
+    }
+
+    /**
+     * libscif's default ring is the Java transport's, 16 MiB: a non-blocking send from a native
+     * connector (which sizes the connection) to a reader that does not read moves 16 MiB less
+     * one byte.
+     */
+    @Test
+    void theLibrarysDefaultRingHoldsSixteenMiBLessOneByte() throws Exception {
+        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
+            Endpoint[] pair = connectToShm(n, s);
+            assertEquals((16 << 20) - 1, pair[0].send(ByteBuffer.allocateDirect(32 << 20), 0),
+                "a non-blocking send to an empty ring of the library's default size");
+            for (Endpoint e : pair) {
+                e.close();
+            }
+        }
+    }
+
+    /**
+     * Connects an endpoint of the native node {@code n} to a listener of the shm node {@code s}
+     * (node 1).
+     *
+     * @return the native endpoint, the one the listener accepted, and the listener
+     */
+    private static Endpoint[] connectToShm(ScifNode n, ScifNode s) throws Exception {
+        Endpoint listener = s.open();
+        int port = listener.bind(0);
+        listener.listen(1);
+        CompletableFuture<Endpoint> accepted = CompletableFuture.supplyAsync(() -> {
+            try {
+                return listener.accept(Scif.ACCEPT_SYNC);
+            } catch (ScifException x) {
+                throw new RuntimeException(x);
+            }
+        });
+        Endpoint c = n.open();
+        c.connect(new PortId(1, port));
+        return new Endpoint[] {c, accepted.get(30, TimeUnit.SECONDS), listener};
     }
 
     /** Starts a blocking recv on another thread, waits until it is inside, ends it with {@code how}. */

@@ -1,5 +1,6 @@
 package org.scif4j.tests.shm;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,23 @@ class ShmOptionsTest extends ScifTestBase {
                     "200 kB with wait=" + waits[i]);
                 s.get(SOON);
             }
+        }
+    }
+
+    /**
+     * Without {@code ring=} a connection holds 16 MiB less one byte for a reader that does not
+     * read (the README's default), and {@code ring=} sets it: a non-blocking send to an empty
+     * ring moves exactly ring - 1 bytes.
+     */
+    @Test
+    void theDefaultRingHoldsSixteenMiBLessOneByte() throws ScifException {
+        ByteBuffer big = ByteBuffer.allocateDirect(32 << 20);
+        try (Connection c = connect(attach(0), attach(1))) {
+            assertEquals((16 << 20) - 1, c.connector().send(big, 0), "a non-blocking send, default ring");
+        }
+        big.clear();
+        try (Connection c = connect(attach(2, "ring=1m"), attach(3, "ring=1m"))) {
+            assertEquals((1 << 20) - 1, c.connector().send(big, 0), "a non-blocking send, ring=1m");
         }
     }
 
