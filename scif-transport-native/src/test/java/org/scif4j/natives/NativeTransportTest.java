@@ -205,11 +205,9 @@ class NativeTransportTest {
      */
     @Test
     void registerSaysWhyTheLibraryRefusedTheMemory() throws Exception {
-        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
-            Endpoint[] pair = connectToShm(n, s);
-            Endpoint c = pair[0];
-            Endpoint a = pair[1];
-            Endpoint listener = pair[2];
+        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1");
+             NativeToShm pair = connectToShm(n, s)) {
+            Endpoint c = pair.nativeEnd();
             try (ScifMemory m = n.allocate(4 * 4096)) {
                 int rw = Scif.PROT_READ | Scif.PROT_WRITE;
                 c.register(m.buffer().slice(4096, 4096), 0, rw, 0);
@@ -218,26 +216,18 @@ class NativeTransportTest {
                 assertTrue(e.getMessage().startsWith("register(") && e.getMessage().contains("smaller registered region"),
                     "the message names the call and the library's reason: " + e.getMessage());
             }
-            a.close();
-            c.close();
-            listener.close();
         }
     }
 
     @Test
     void blockedRecvEndsWithEintrOnInterruptAndOnClose() throws Exception {
-        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
-            Endpoint[] pair = connectToShm(n, s);
-            Endpoint c = pair[0];
-            Endpoint a = pair[1];
-            Endpoint listener = pair[2];
-
+        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1");
+             NativeToShm pair = connectToShm(n, s)) {
+            Endpoint c = pair.nativeEnd();
             assertEquals(Errno.EINTR, blockedThenEnded(c, Thread::interrupt).errno());
             ScifException closed = blockedThenEnded(c, t -> c.close());
             assertEquals(Errno.EINTR, closed.errno());
             assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
-            a.close();
-            listener.close();
         }
     }
 
@@ -248,23 +238,25 @@ class NativeTransportTest {
      */
     @Test
     void theLibrarysDefaultRingHoldsSixteenMiBLessOneByte() throws Exception {
-        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1")) {
-            Endpoint[] pair = connectToShm(n, s);
-            assertEquals((16 << 20) - 1, pair[0].send(ByteBuffer.allocateDirect(32 << 20), 0),
+        try (ScifNode n = Scif.attach(nativeUri(0)); ScifNode s = Scif.attach("shm:" + fabric + "?node=1");
+             NativeToShm pair = connectToShm(n, s)) {
+            assertEquals((16 << 20) - 1, pair.nativeEnd().send(ByteBuffer.allocateDirect(32 << 20), 0),
                 "a non-blocking send to an empty ring of the library's default size");
-            for (Endpoint e : pair) {
-                e.close();
-            }
         }
     }
 
-    /**
-     * Connects an endpoint of the native node {@code n} to a listener of the shm node {@code s}
-     * (node 1).
-     *
-     * @return the native endpoint, the one the listener accepted, and the listener
-     */
-    private static Endpoint[] connectToShm(ScifNode n, ScifNode s) throws Exception {
+    /** A native endpoint connected to a listener of an shm node; closing closes all three (close is idempotent). */
+    private record NativeToShm(Endpoint nativeEnd, Endpoint accepted, Endpoint listener) implements AutoCloseable {
+        @Override
+        public void close() {
+            accepted.close();
+            nativeEnd.close();
+            listener.close();
+        }
+    }
+
+    /** Connects an endpoint of the native node {@code n} to a listener of the shm node {@code s} (node 1). */
+    private static NativeToShm connectToShm(ScifNode n, ScifNode s) throws Exception {
         Endpoint listener = s.open();
         int port = listener.bind(0);
         listener.listen(1);
@@ -277,7 +269,7 @@ class NativeTransportTest {
         });
         Endpoint c = n.open();
         c.connect(new PortId(1, port));
-        return new Endpoint[] {c, accepted.get(30, TimeUnit.SECONDS), listener};
+        return new NativeToShm(c, accepted.get(30, TimeUnit.SECONDS), listener);
     }
 
     /** Starts a blocking recv on another thread, waits until it is inside, ends it with {@code how}. */
