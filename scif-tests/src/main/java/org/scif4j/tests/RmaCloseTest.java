@@ -24,7 +24,8 @@ import org.scif4j.ScifNode;
  * <ul>
  * <li>close: the RMAs in flight through either endpoint complete before close returns,
  * so once A's close has returned its memory is A's again: nothing B issued changes it
- * any more. B's later RMA and fence calls fail with ECONNRESET.</li>
+ * any more. B's later RMA and fence calls fail with ECONNRESET. The closer's own
+ * asynchronous reads and writes have landed when its close returns.</li>
  * <li>unregister: RMAs in flight run to completion against the still-pinned pages, later ones
  * fail with ENXIO, the connection stays usable, and a window registered afterwards at the same
  * offsets never receives a byte of the old RMAs.</li>
@@ -104,11 +105,16 @@ public abstract class RmaCloseTest extends RmaTestBase {
 
     /** Fails unless every byte of {@code b} is {@code value}. */
     private static void assertAll(ByteBuffer b, byte value, String what) {
+        assertRange(b, 0, b.capacity(), value, what);
+    }
+
+    /** Fails unless every byte of {@code b} in {@code [from, to)} is {@code value}. */
+    private static void assertRange(ByteBuffer b, int from, int to, byte value, String what) {
         byte[] want = new byte[CHUNK];
         Arrays.fill(want, value);
         byte[] got = new byte[CHUNK];
-        for (int at = 0; at < b.capacity(); at += CHUNK) {
-            int n = Math.min(CHUNK, b.capacity() - at);
+        for (int at = from; at < to; at += CHUNK) {
+            int n = Math.min(CHUNK, to - at);
             b.get(at, got, 0, n);
             int i = Arrays.mismatch(want, 0, n, got, 0, n);
             if (i >= 0) {
@@ -123,6 +129,36 @@ public abstract class RmaCloseTest extends RmaTestBase {
         if (o.end() != null && !Arrays.asList(allowed).contains(o.end().errno())) {
             throw new AssertionError(w + " ended after " + o.issued() + " RMAs with " + o.end().errno()
                 + ", expected one of " + Arrays.toString(allowed) + ": " + o.end().getMessage(), o.end());
+        }
+    }
+
+    /**
+     * The closer's own asynchronous RMAs in flight complete before its close returns: the reads
+     * have landed in its window and the writes in the peer's (scif_close(3)).
+     */
+    @Test
+    void closingLetsTheClosersOwnRmasInFlightComplete() throws Exception {
+        int half = WINDOW / 2;
+        ByteBuffer aMem = memory(node0, WINDOW);
+        ByteBuffer bMem = memory(node1, WINDOW);
+        for (int race = 0; race < 3; race++) {
+            fill(aMem, (byte) 0x3C); // its first half is overwritten by the reads
+            fill(bMem, (byte) 0x5A); // its second half is overwritten by the writes
+            aMem.put(0, new byte[half]);
+            bMem.put(half, new byte[half]);
+            Connection c = connect(node0, node1);
+            Endpoint a = c.connector();
+            Endpoint b = c.acceptor();
+            assertEquals(A_WINDOW, a.register(aMem, A_WINDOW, RW, Scif.MAP_FIXED));
+            assertEquals(B_WINDOW, b.register(bMem, B_WINDOW, RW, Scif.MAP_FIXED));
+            for (int at = 0; at < half; at += CHUNK) {
+                a.readFrom(A_WINDOW + at, CHUNK, B_WINDOW + at, 0);
+                a.writeTo(A_WINDOW + half + at, CHUNK, B_WINDOW + half + at, 0);
+            }
+            a.close();
+            assertRange(aMem, 0, half, (byte) 0x5A, "race " + race + ": A's reads in flight when it closed");
+            assertRange(bMem, half, WINDOW, (byte) 0x3C, "race " + race + ": A's writes in flight when it closed");
+            b.close();
         }
     }
 

@@ -180,6 +180,26 @@ public abstract class RmaFenceTest extends RmaTestBase {
         assertNativeOrder(remoteFlags, 16, V2);
     }
 
+    /**
+     * A read completes when its bytes are here, not when the owner has sent them: the peer,
+     * which watches for the remote word to reuse its source, must never see the word while the
+     * read before the signal is still on its way.
+     */
+    @Test
+    void initSelfSignalRemoteAfterAReadAppearsOnlyOnceTheReadLanded() throws ScifException {
+        bigWindows();
+        byte[] zeros = new byte[BIG];
+        for (int round = 1; round <= 8; round++) {
+            byte[] data = randomBytes(20 + round, BIG);
+            remoteData.put(0, data);
+            localData.put(0, zeros);
+            local.readFrom(D, BIG, D, 0);
+            local.fenceSignal(0, 0, FLAGS + 16, V2 + round, Scif.FENCE_INIT_SELF | Scif.SIGNAL_REMOTE);
+            awaitWord(remoteFlags, 16, V2 + round, "INIT_SELF|SIGNAL_REMOTE after a readFrom, round " + round);
+            assertArrived(localData, data, "a readFrom before INIT_SELF|SIGNAL_REMOTE, round " + round);
+        }
+    }
+
     @Test
     void initSelfSignalBothWritesBothValues() throws ScifException {
         bigWindows();

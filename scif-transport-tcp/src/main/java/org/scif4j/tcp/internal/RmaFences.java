@@ -90,6 +90,9 @@ final class RmaFences {
             peerRequest(Wire.PEER_SIGNAL, flags, localOffset, localValue, remoteOffset, remoteValue, call);
             return;
         }
+        if (signalRemote && !rma.hostLoopback) {
+            rma.initiator.awaitReadsLanded(call); // the owner stores the word as our reads' answers leave it
+        }
         int seq = rma.initiator.signal(signalLocal, localOffset, localValue, remoteOffset, remoteValue, flags, call);
         if (rma.hostLoopback) {
             rma.initiator.awaitCompleted(seq, call); // both words are stored when fenceSignal returns

@@ -121,6 +121,11 @@ final class RmaInitiator {
     private int lastHeld;
     /** The last read whose request left. Guarded by submitLock. */
     private int lastSentRead;
+    /**
+     * The last read submitted: written under submitLock, read by {@link #awaitReadsLanded}
+     * without it (volatile).
+     */
+    private volatile int lastRead;
     /** The reader saw requests held as a read completed: the lock's next holder flushes them. */
     private volatile boolean flushWanted;
 
@@ -186,6 +191,7 @@ final class RmaInitiator {
                     throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
                         + " being queued");
                 } else if (!write) {
+                    lastRead = seq;
                     hold(seq, remoteOffset + done, n);
                 }
                 done += n;
@@ -310,6 +316,36 @@ final class RmaInitiator {
         op.endBytes = submittedBytes;
         submitted = seq; // the caller fills the slot, then publishes it
         return op;
+    }
+
+    /**
+     * Waits until every read submitted before this call has landed here. The owner stores an
+     * INIT_SELF signal's remote word once it has served the operations before the signal, which
+     * for a read means that its answer left, not that it arrived; a peer watching the word (to
+     * reuse what we read, say) must not see it before then, so the signal waits for them here.
+     * A read more than {@link #MAX_OPS} operations back has completed: its slot was reused.
+     */
+    void awaitReadsLanded(Call call) throws ScifException {
+        int read = lastRead;
+        if (((submittedView - read) & FenceSequence.MASK) < MAX_OPS && !FenceSequence.reached(completed, read)) {
+            awaitCompleted(read, call);
+        }
+    }
+
+    /**
+     * Close's wait for the operations submitted so far (scif_close(3): the RMAs in flight
+     * complete before close returns), bounded by the watchdog. It gives up quietly when the
+     * connection ends, time runs out or the thread is interrupted (the status kept), since close
+     * cannot fail; what has not completed then ends as {@link #end} says.
+     */
+    void drainForClose() {
+        int last = lastSubmitted();
+        long deadline = System.nanoTime() + rma.timeoutNanos;
+        for (int seen = rma.changeCount(); !FenceSequence.reached(completed, last); seen = rma.changeCount()) {
+            if (rma.spinOrBlock(seen, deadline) != 0) {
+                return;
+            }
+        }
     }
 
     void awaitCompleted(int seq, Call call) throws ScifException {

@@ -413,6 +413,7 @@ final class TcpEndpoint extends AbstractEndpoint {
     }
 
     private void close(boolean awaitAck) {
+        drainRmas();
         Runnable notify = null;
         synchronized (this) {
             if (!markClosed()) {
@@ -459,6 +460,26 @@ final class TcpEndpoint extends AbstractEndpoint {
             node.dropWireId(wireId);
         }
         node.forget(this);
+    }
+
+    /**
+     * SCIF's close lets the RMAs in flight through the endpoint complete before it returns
+     * (scif_close(3)): our own operations are waited for here, while the endpoint is still
+     * open and its windows still take the answers, bounded by the watchdog. Operations the
+     * peer submitted to us are not: requests still on their way cannot be served once we
+     * close (docs/tcp-protocol.md). Not under the monitor: the link's reader completes them.
+     */
+    private void drainRmas() {
+        TcpRma r;
+        synchronized (this) {
+            if (state != EndpointState.CONNECTED || isClosed()) {
+                return;
+            }
+            r = rma;
+        }
+        if (r != null) {
+            r.initiator.drainForClose();
+        }
     }
 
     /**
