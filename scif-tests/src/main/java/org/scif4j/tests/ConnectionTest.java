@@ -285,6 +285,7 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
     void connectToNodeThatIsNotOnline() throws ScifException {
         try (Endpoint ep = open(node0)) {
             assertErrno(Errno.ENODEV, () -> ep.connect(port(5, 3000)), "node 5 is not attached");
+            assertEquals(0, ep.localPort().port(), "SCIF fails the connect before it binds: the endpoint stays unbound");
             assertErrno(Errno.ENODEV, () -> ep.connect(port(65535, 3000)), "node 65535");
             assertErrno(Errno.ENODEV, () -> ep.connect(port(65536, 3000)), "node 65536, beyond any node id");
             assertErrno(Errno.ENODEV, () -> ep.connect(port(-1, 3000)), "node -1, below any node id");
@@ -299,6 +300,8 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
         try (Endpoint ep = open(node0)) {
             assertErrno(Errno.ENODEV, () -> ep.connect(port(2, 3000)),
                 "node 2 after its only attachment closed");
+            assertEquals(0, ep.localPort().port(), "node 2 gone: the endpoint stays unbound");
+            assertTrue(ep.bind(0) > Scif.PORT_RSVD, "bind(0) still takes a port (EINVAL once bound)");
         }
     }
 

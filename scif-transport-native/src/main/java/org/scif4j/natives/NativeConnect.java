@@ -67,7 +67,7 @@ final class NativeConnect {
 
     /** {@link #connect}, once it may run: the library's connect, and the waits of a blocking one. */
     private int attempt(PortId dst, Call call) throws ScifException {
-        autoBind();
+        autoBind(dst);
         if (collected) {
             collected = false;
             return endpoint.port();
@@ -140,9 +140,12 @@ final class NativeConnect {
     /**
      * Binds an unbound endpoint to the lowest free port before connect, as connect would: the
      * library's connect does not tell which port it bound when it fails, and SCIF keeps it.
+     * Not for a destination that is not online: SCIF's connect fails that with ENODEV before it
+     * binds (the Linux driver asks for the peer device first), so the endpoint stays UNBOUND.
      */
-    private void autoBind() {
-        if (endpoint.port() == 0 && pendingPeer == null && endpoint.peerOrNull() == null) {
+    private void autoBind(PortId dst) {
+        if (endpoint.port() == 0 && pendingPeer == null && endpoint.peerOrNull() == null
+            && endpoint.node().mayBeOnline(dst.node())) {
             int r = LibScif.scif_bind(endpoint.epd(), (short) 0);
             if (r > 0) {
                 endpoint.bound(r);

@@ -81,6 +81,11 @@ final class NativeEndpoint extends AbstractEndpoint {
         this.rma = new NativeRma(this, epd, h);
     }
 
+    /** @return the node this endpoint was opened on */
+    NativeNode node() {
+        return node;
+    }
+
     int epd() {
         return epd;
     }

@@ -117,6 +117,26 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
         return new NodeIds(self, online);
     }
 
+    /**
+     * @param id a node id
+     * @return false when the library lists the online nodes and {@code id} is not among them;
+     *         true otherwise (also when it cannot say: its connect then decides). Through this
+     *         thread's scratch block, without allocating.
+     */
+    boolean mayBeOnline(int id) {
+        Scratch s = Scratch.get();
+        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
+        if (n < 0) {
+            return true;
+        }
+        for (int i = 0, count = Math.min(n, MAX_NODES); i < count; i++) {
+            if ((s.getShort(16 + 2L * i) & 0xffff) == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** {@inheritDoc} What {@link #nodeIds()} reads, through this thread's scratch block, without allocating. */
     @Override
     protected boolean onlineNodes(boolean due, BitSet into) throws ScifException {

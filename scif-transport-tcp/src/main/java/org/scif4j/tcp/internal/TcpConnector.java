@@ -55,6 +55,7 @@ final class TcpConnector {
         long request;
         int from;
         boolean blocking = endpoint.isBlocking();
+        refuseUnreachable(dst, blocking, call);
         synchronized (endpoint) {
             EndpointRules.checkOpen(endpoint.isClosed(), call);
             if (asyncPending) {
@@ -98,6 +99,29 @@ final class TcpConnector {
                 throw ScifException.of(call, Errno.EINTR, "the endpoint was closed while connecting");
             }
             return finishConnect(call);
+        }
+    }
+
+    /**
+     * SCIF's connect fails with ENODEV before it binds when the node is not online (the Linux
+     * driver asks for the peer device first), so an UNBOUND endpoint stays UNBOUND. A blocking
+     * connect learns it here from the link's attempt, bounded by the watchdog (an open link
+     * answers at once); a non-blocking one cannot wait for it, so it binds, and its second call
+     * reports ENODEV (docs/decisions.md). Called without the monitor.
+     */
+    private void refuseUnreachable(PortId dst, boolean blocking, String call) throws ScifException {
+        if (!blocking || dst.node() == node.selfId() || !node.isInFabric(dst.node())) {
+            return; // not in the fabric: startConnect says so
+        }
+        synchronized (endpoint) {
+            if (endpoint.isClosed() || endpoint.stateLocked() != EndpointState.UNBOUND) {
+                return; // startConnect checks the state, and a bound endpoint keeps its port anyway
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(node.options().timeoutMillis());
+        if (!node.links().reachable(dst.node(), deadline)) {
+            throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online: no link reaches it;"
+                + " the endpoint stays unbound");
         }
     }
 
