@@ -281,6 +281,24 @@ public abstract class ConnectionTest extends TwoNodeTestBase {
         }
     }
 
+    /**
+     * A node that detaches closes its endpoints first: a connect queued on one of its
+     * listeners is refused, as a listener's close refuses it, not failed as a node lost.
+     */
+    @Test
+    void aConnectQueuedOnANodeThatDetachesIsRefused() throws ScifException {
+        ScifNode node2 = attach(2);
+        Endpoint l = listener(node2, 3001, 1); // closed with its node
+        try (Endpoint ep = open(node0)) {
+            Async<Integer> connect = async("connect", () -> ep.connect(port(2, 3001)));
+            PollItem[] queued = {new PollItem(l, Scif.POLLIN)};
+            check(Scif.poll(queued, SOON.toMillis()) == 1, "the request is queued on node 2's listener");
+            check(!connect.isDone(), "the connect waits: node 2 listens but never accepts");
+            node2.close();
+            connect.awaitFailure(Errno.ECONNREFUSED, SOON, "a connect queued on a listener whose node detached");
+        }
+    }
+
     @Test
     void connectToNodeThatIsNotOnline() throws ScifException {
         try (Endpoint ep = open(node0)) {

@@ -214,7 +214,7 @@ final class LinkHandler extends ChannelInboundHandlerAdapter {
             case Wire.BYE:
                 phase = Phase.CLOSED;
                 // Forget the peer first, so that when its close() returns we no longer list it.
-                links.retire(link, "node " + link.peerNode + " detached");
+                links.retireDetached(link, "node " + link.peerNode + " detached");
                 link.writer.stopDirect();
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.BYE_ACK)).addListener(ChannelFutureListener.CLOSE);
                 return;

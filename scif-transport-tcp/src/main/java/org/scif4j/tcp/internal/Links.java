@@ -298,7 +298,7 @@ final class Links {
             restarted = before != null && before != link.peerIncarnation;
         }
         if (restarted) {
-            lose(link.peerNode, "node " + link.peerNode + " came back as a new incarnation", link);
+            lose(link.peerNode, "node " + link.peerNode + " came back as a new incarnation", link, false);
         }
         link.markOpen();
         node.linkOpened(link.peerNode);
@@ -309,6 +309,19 @@ final class Links {
 
     /** A link failed or closed: if it was live, its peer node is lost. */
     void retire(Link link, String reason) {
+        retire(link, reason, false);
+    }
+
+    /**
+     * BYE: the peer node detaches. A detaching node closed its endpoints first, so a connect
+     * queued on one of its listeners was refused, though the refusal comes on the other link
+     * of the pair and may be read after this BYE: the node is retired as refused, not lost.
+     */
+    void retireDetached(Link link, String reason) {
+        retire(link, reason, true);
+    }
+
+    private void retire(Link link, String reason, boolean detached) {
         int peer;
         synchronized (this) {
             held.remove(link);
@@ -331,14 +344,14 @@ final class Links {
                 node.selfId(), link, reason);
             return;
         }
-        lose(peer, reason, null);
+        lose(peer, reason, null, detached);
     }
 
     /**
      * Retires every link that speaks for {@code peer} except {@code keep}, then tells the node
      * and the newcomers held for that node (they may open now).
      */
-    private void lose(int peer, String reason, Link keep) {
+    private void lose(int peer, String reason, Link keep, boolean detached) {
         List<Link> gone = new ArrayList<>();
         List<Map.Entry<Link, Runnable>> waiting = new ArrayList<>();
         synchronized (this) {
@@ -372,7 +385,7 @@ final class Links {
         if (!gone.isEmpty()) {
             LOG.log(System.Logger.Level.DEBUG, "scif4j tcp node {0}: node {1} lost: {2}", node.selfId(), peer, reason);
         }
-        node.peerLost(peer, reason);
+        node.peerLost(peer, reason, detached);
         for (Map.Entry<Link, Runnable> h : waiting) {
             try {
                 h.getKey().channel.eventLoop().execute(h.getValue());

@@ -37,6 +37,13 @@ final class TcpConnector {
     private String refusal;
     /** The port the request was sent to. */
     private PortId target;
+    /**
+     * This attempt bound the endpoint itself towards a node no link reached yet: if that node
+     * turns out not to be online, the endpoint is UNBOUND again, as SCIF's connect fails with
+     * ENODEV before it binds (the Linux driver asks for the peer device first). A node that was
+     * linked and is lost during the handshake leaves the endpoint BOUND, as in the driver.
+     */
+    private boolean unbindIfNodeDown;
     /** Gives the request up after the watchdog period; null when none is armed. */
     private ScheduledFuture<?> watchdog;
 
@@ -55,7 +62,6 @@ final class TcpConnector {
         long request;
         int from;
         boolean blocking = endpoint.isBlocking();
-        refuseUnreachable(dst, blocking, call);
         synchronized (endpoint) {
             EndpointRules.checkOpen(endpoint.isClosed(), call);
             if (asyncPending) {
@@ -102,29 +108,6 @@ final class TcpConnector {
         }
     }
 
-    /**
-     * SCIF's connect fails with ENODEV before it binds when the node is not online (the Linux
-     * driver asks for the peer device first), so an UNBOUND endpoint stays UNBOUND. A blocking
-     * connect learns it here from the link's attempt, bounded by the watchdog (an open link
-     * answers at once); a non-blocking one cannot wait for it, so it binds, and its second call
-     * reports ENODEV (docs/decisions.md). Called without the monitor.
-     */
-    private void refuseUnreachable(PortId dst, boolean blocking, String call) throws ScifException {
-        if (!blocking || dst.node() == node.selfId() || !node.isInFabric(dst.node())) {
-            return; // not in the fabric: startConnect says so
-        }
-        synchronized (endpoint) {
-            if (endpoint.isClosed() || endpoint.stateLocked() != EndpointState.UNBOUND) {
-                return; // startConnect checks the state, and a bound endpoint keeps its port anyway
-            }
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(node.options().timeoutMillis());
-        if (!node.links().reachable(dst.node(), deadline)) {
-            throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not online: no link reaches it;"
-                + " the endpoint stays unbound");
-        }
-    }
-
     /** Validates, binds if needed, and makes the request. Caller holds the monitor. @return its wire id, 0 if refused at once */
     private long startConnect(String call, PortId dst) throws ScifException {
         EndpointRules.connect(endpoint.stateLocked(), dst, call);
@@ -132,6 +115,7 @@ final class TcpConnector {
             throw ScifException.of(call, Errno.ENODEV, "node " + dst.node() + " is not in the fabric; its nodes are "
                 + node.options().nodes().keySet());
         }
+        unbindIfNodeDown = endpoint.stateLocked() == EndpointState.UNBOUND && !node.isLinked(dst.node());
         if (endpoint.stateLocked() == EndpointState.UNBOUND) {
             endpoint.bindAnyLocked(call);
         }
@@ -157,8 +141,9 @@ final class TcpConnector {
             return endpoint.portLocked();
         }
         Errno e = Errno.ofNumber(-r);
-        throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, refusal + "; the endpoint stays bound to port "
-            + endpoint.portLocked() + " and may retry");
+        throw ScifException.of(call, e == null ? Errno.ECONNREFUSED : e, refusal
+            + (endpoint.stateLocked() == EndpointState.UNBOUND ? "; the endpoint stays unbound"
+            : "; the endpoint stays bound to port " + endpoint.portLocked() + " and may retry"));
     }
 
     /** The request ends (a refusal goes back to BOUND, keeping the port). Caller holds the monitor. */
@@ -220,13 +205,23 @@ final class TcpConnector {
     }
 
     /**
-     * Node {@code lost} is gone: a request to it that waits fails with ENODEV. Caller holds the monitor.
+     * Node {@code lost} is gone: a request to it that waits fails with ENODEV, or with
+     * ECONNREFUSED when the node detached (said BYE), having closed its listeners first. Caller
+     * holds the monitor.
      *
+     * @param detached whether the node detached rather than being lost
      * @return whether this endpoint was connecting to it
      */
-    boolean onPeerLostLocked(int lost, String reason) {
+    boolean onPeerLostLocked(int lost, String reason, boolean detached) {
         if (endpoint.stateLocked() == EndpointState.CONNECTING && target.node() == lost && connectResult == 0) {
-            answer(-Errno.ENODEV.number(), "node " + lost + " is not online (" + reason + ")");
+            if (detached) { // its listeners closed before it left: refused, as shm says (docs/decisions.md)
+                answer(-Errno.ECONNREFUSED.number(), "node " + lost + " detached; its listeners closed first");
+            } else {
+                answer(-Errno.ENODEV.number(), "node " + lost + " is not online (" + reason + ")");
+                if (unbindIfNodeDown) {
+                    endpoint.unbindLocked(); // the connect never had a node to bind towards
+                }
+            }
             return true;
         }
         return false;

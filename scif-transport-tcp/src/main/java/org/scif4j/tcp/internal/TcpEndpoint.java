@@ -138,6 +138,16 @@ final class TcpEndpoint extends AbstractEndpoint {
         state = EndpointState.BOUND;
     }
 
+    /**
+     * Gives back the port a connect bound for itself, UNBOUND again (the node it asked for was
+     * not online). Caller holds the monitor.
+     */
+    void unbindLocked() {
+        releasePort();
+        port = 0;
+        state = EndpointState.UNBOUND;
+    }
+
     /** @return this endpoint's wire id (what frames for it name). Caller holds the monitor. */
     long wireIdLocked() {
         return wireId;
@@ -277,11 +287,11 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
     }
 
-    /** Node {@code lost} is gone: connections with it end, requests to or from it fail. */
-    synchronized void onPeerLost(int lost, String reason) {
+    /** Node {@code lost} is gone (detached: said BYE): connections with it end, requests to or from it fail. */
+    synchronized void onPeerLost(int lost, String reason, boolean detached) {
         if (state == EndpointState.CONNECTED && peer.node() == lost) {
             disconnected();
-        } else if (connector.onPeerLostLocked(lost, reason) || acceptor.onPeerLostLocked(lost)) {
+        } else if (connector.onPeerLostLocked(lost, reason, detached) || acceptor.onPeerLostLocked(lost)) {
             return; // a request to it failed, or its requests left the backlog
         } else if (isClosed() && peer != null && peer.node() == lost) {
             disconnectAcked = true;

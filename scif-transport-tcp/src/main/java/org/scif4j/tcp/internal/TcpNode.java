@@ -138,14 +138,23 @@ public final class TcpNode extends AbstractNode<TcpEndpoint> {
     /**
      * Node {@code peer} is gone (closed, crashed, unreachable): every endpoint that depends on
      * it learns so. Runs on an event loop or in a closing thread.
+     *
+     * @param detached whether it detached (said BYE), having closed its endpoints first
      */
-    void peerLost(int peer, String reason) {
+    void peerLost(int peer, String reason, boolean detached) {
         synchronized (linked) {
             linked.clear(peer);
         }
         reportNode(peer, false);
         for (TcpEndpoint e : endpoints()) {
-            e.onPeerLost(peer, reason);
+            e.onPeerLost(peer, reason, detached);
+        }
+    }
+
+    /** @return whether a link with node {@code peer} has finished its handshake and is open */
+    boolean isLinked(int peer) {
+        synchronized (linked) {
+            return linked.get(peer);
         }
     }
 
