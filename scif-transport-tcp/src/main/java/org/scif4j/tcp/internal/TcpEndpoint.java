@@ -287,7 +287,10 @@ final class TcpEndpoint extends AbstractEndpoint {
         }
     }
 
-    /** Node {@code lost} is gone (detached: said BYE): connections with it end, requests to or from it fail. */
+    /**
+     * Node {@code lost} is gone: connections with it end, requests to or from it fail
+     * ({@code detached}: it said BYE, having closed its endpoints first).
+     */
     synchronized void onPeerLost(int lost, String reason, boolean detached) {
         if (state == EndpointState.CONNECTED && peer.node() == lost) {
             disconnected();
