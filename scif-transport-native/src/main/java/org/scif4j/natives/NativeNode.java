@@ -104,14 +104,13 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     public NodeIds nodeIds() throws ScifException {
         checkOpen("nodeIds()");
         Scratch s = Scratch.get();
-        // the node ids (uint16_t) at small+16 onwards, self at small+8
-        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
+        int n = readNodeIds(s);
         if (n < 0) {
             throw NativeErrors.error("nodeIds()", Native.getLastError());
         }
-        int[] online = new int[Math.min(n, MAX_NODES)];
-        for (int i = 0; i < online.length; i++) {
-            online[i] = s.getShort(16 + 2L * i) & 0xffff;
+        int[] online = new int[n];
+        for (int i = 0; i < n; i++) {
+            online[i] = nodeId(s, i);
         }
         java.util.Arrays.sort(online);
         return new NodeIds(self, online);
@@ -125,16 +124,29 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
      */
     boolean mayBeOnline(int id) {
         Scratch s = Scratch.get();
-        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
-        if (n < 0) {
-            return true;
-        }
-        for (int i = 0, count = Math.min(n, MAX_NODES); i < count; i++) {
-            if ((s.getShort(16 + 2L * i) & 0xffff) == id) {
+        int n = readNodeIds(s);
+        for (int i = 0; i < n; i++) {
+            if (nodeId(s, i) == id) {
                 return true;
             }
         }
-        return false;
+        return n < 0;
+    }
+
+    /**
+     * scif_get_nodeIDs into {@code s}: the node ids (uint16_t) at small+16 onwards, self at
+     * small+8.
+     *
+     * @return how many ids {@code s} holds, or -1 when the library failed (errno set)
+     */
+    private static int readNodeIds(Scratch s) {
+        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
+        return n < 0 ? -1 : Math.min(n, MAX_NODES);
+    }
+
+    /** @return id {@code i} of those {@link #readNodeIds} put in {@code s} */
+    private static int nodeId(Scratch s, int i) {
+        return s.getShort(16 + 2L * i) & 0xffff;
     }
 
     /** {@inheritDoc} What {@link #nodeIds()} reads, through this thread's scratch block, without allocating. */
@@ -142,12 +154,12 @@ final class NativeNode extends AbstractNode<NativeEndpoint> {
     protected boolean onlineNodes(boolean due, BitSet into) throws ScifException {
         checkOpen("nodeIds()");
         Scratch s = Scratch.get();
-        int n = LibScif.scif_get_nodeIDs(s.small + 16, MAX_NODES, s.small + 8);
+        int n = readNodeIds(s);
         if (n < 0) {
             throw NativeErrors.error("nodeIds()", Native.getLastError());
         }
-        for (int i = 0, count = Math.min(n, MAX_NODES); i < count; i++) {
-            into.set(s.getShort(16 + 2L * i) & 0xffff);
+        for (int i = 0; i < n; i++) {
+            into.set(nodeId(s, i));
         }
         return true;
     }

@@ -122,10 +122,11 @@ final class RmaInitiator {
     /** The last read whose request left. Guarded by submitLock. */
     private int lastSentRead;
     /**
-     * The last read submitted: written under submitLock, read by {@link #awaitReadsLanded}
-     * without it (volatile).
+     * The last read submitted: written under submitLock before the read is published, and read
+     * by {@link #awaitReadsLanded} after {@code submittedView}, whose volatile write and read
+     * carry it (no fence of its own on the read path).
      */
-    private volatile int lastRead;
+    private int lastRead;
     /** The reader saw requests held as a read completed: the lock's next holder flushes them. */
     private volatile boolean flushWanted;
 
@@ -180,6 +181,9 @@ final class RmaInitiator {
                 op.localOffset = localOffset + done;
                 op.buffer = write ? null : buffer; // a v-write's bytes are copied now: the buffer is the caller's again
                 op.bufferPos = bufferPos;
+                if (!write) {
+                    lastRead = seq; // published with the operation
+                }
                 publish(seq);
                 if (write) {
                     flushHeld(); // the reads before it go first
@@ -191,7 +195,6 @@ final class RmaInitiator {
                     throw ScifException.of(call.text(), Errno.EINTR, "the endpoint was closed while the RMA was"
                         + " being queued");
                 } else if (!write) {
-                    lastRead = seq;
                     hold(seq, remoteOffset + done, n);
                 }
                 done += n;
@@ -326,8 +329,9 @@ final class RmaInitiator {
      * A read more than {@link #MAX_OPS} operations back has completed: its slot was reused.
      */
     void awaitReadsLanded(Call call) throws ScifException {
+        int published = submittedView; // before lastRead: see its comment
         int read = lastRead;
-        if (((submittedView - read) & FenceSequence.MASK) < MAX_OPS && !FenceSequence.reached(completed, read)) {
+        if (((published - read) & FenceSequence.MASK) < MAX_OPS && !FenceSequence.reached(completed, read)) {
             awaitCompleted(read, call);
         }
     }
@@ -339,23 +343,30 @@ final class RmaInitiator {
      * cannot fail; what has not completed then ends as {@link #end} says.
      */
     void drainForClose() {
-        int last = lastSubmitted();
-        long deadline = System.nanoTime() + rma.timeoutNanos;
-        for (int seen = rma.changeCount(); !FenceSequence.reached(completed, last); seen = rma.changeCount()) {
-            if (rma.spinOrBlock(seen, deadline) != 0) {
-                return;
-            }
-        }
+        awaitReached(lastSubmitted());
     }
 
     void awaitCompleted(int seq, Call call) throws ScifException {
+        int r = awaitReached(seq);
+        if (r != 0) {
+            throw rma.failure(r, call, "waiting for the marked RMAs");
+        }
+    }
+
+    /**
+     * Waits, bounded by the watchdog, until operation {@code seq} completed.
+     *
+     * @return 0 once it has, else why the wait gave up (see {@link TcpRma#spinOrBlock})
+     */
+    private int awaitReached(int seq) {
         long deadline = System.nanoTime() + rma.timeoutNanos;
         for (int seen = rma.changeCount(); !FenceSequence.reached(completed, seq); seen = rma.changeCount()) {
             int r = rma.spinOrBlock(seen, deadline);
             if (r != 0 && !FenceSequence.reached(completed, seq)) {
-                throw rma.failure(r, call, "waiting for the marked RMAs");
+                return r;
             }
         }
+        return 0;
     }
 
     // ---------------------------------------------------------------- the submit lock and deferred acks
